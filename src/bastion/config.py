@@ -1,0 +1,151 @@
+"""Configuration: ``bastion.toml`` or ``[tool.bastion]`` in pyproject.toml, validated by pydantic.
+
+Every ``bastion scan`` flag has a twin key in the ``[scan]`` table; per-scanner options
+live in ``[scanners.NAME]``. Precedence: command line, then the file, then defaults.
+An unknown key or a wrong type is one :class:`~bastion.errors.ConfigError` line that
+names the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
+
+from bastion.errors import ConfigError
+from bastion.findings import Confidence, Severity
+from bastion.report.formats import ReportFormat
+from bastion.scan.engine import Concurrency
+
+__all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config"]
+
+CONFIG_FILE = "bastion.toml"
+
+FailOn = Severity | Literal["none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ScanConfig(_Strict):
+    """The ``[scan]`` table: one key per ``bastion scan`` flag."""
+
+    scanners: list[str] | None = None
+    """Scanner names to run; all installed when unset."""
+    exclude: list[str] = Field(default_factory=list)
+    """gitignore-style patterns to leave out, relative to the target."""
+    max_file_size: ByteSize = ByteSize(5_000_000)
+    """Skip larger files (bytes, or a string such as ``"5MB"``)."""
+    gitignore: bool = True
+    """Honour .gitignore files."""
+    fail_on: FailOn = Severity.HIGH
+    """Lowest severity that fails the run, or ``"none"``."""
+    min_confidence: Confidence = Confidence.LOW
+    """Findings below this confidence are dropped."""
+    format: ReportFormat = ReportFormat.TABLE
+    output: Path | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    concurrency: Concurrency = Concurrency.PROCESS
+    jobs: int = Field(default=0, ge=0)
+    """Workers; 0 means one per CPU."""
+    quiet: bool = False
+    verbose: bool = False
+
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def threshold(self) -> Severity | None:
+        """``fail_on`` as a severity, or None for ``"none"``."""
+        return self.fail_on if isinstance(self.fail_on, Severity) else None
+
+
+class BastionConfig(_Strict):
+    """The whole configuration file."""
+
+    scan: ScanConfig = Field(default_factory=ScanConfig)
+    scanners: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Options for individual scanners, ``[scanners.sast] semgrep_rules = [...]``."""
+
+
+def find_config_file(target: Path) -> Path | None:
+    """The config file that applies to ``target``: bastion.toml, else pyproject.toml with a
+    ``[tool.bastion]`` table, looked up in the target directory (or a file's parent)."""
+    base = target if target.is_dir() else target.parent
+    candidate = base / CONFIG_FILE
+    if candidate.is_file():
+        return candidate
+    pyproject = base / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None  # not ours to judge; a broken pyproject without our table is no config
+        if isinstance(data.get("tool"), dict) and "bastion" in data["tool"]:
+            return pyproject
+    return None
+
+
+def read_config_table(path: Path) -> dict[str, Any]:
+    """The raw Bastion table of a config file; :class:`ConfigError` if unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("bastion", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.bastion] must be a table")
+        return table
+    return data
+
+
+def load_config(
+    path: Path | None, overrides: Mapping[str, Any] | None = None
+) -> BastionConfig:
+    """Read and validate ``path`` (None for defaults), then apply ``[scan]`` overrides.
+
+    ``overrides`` are command-line values; keys whose value is None are ignored.
+    """
+    raw = read_config_table(path) if path is not None else {}
+    scan = dict(raw.get("scan", {})) if isinstance(raw.get("scan", {}), dict) else raw.get("scan")
+    if isinstance(scan, dict) and overrides:
+        scan.update({k: v for k, v in overrides.items() if v is not None})
+    merged = {**raw, "scan": scan if scan is not None else {}}
+    source = str(path) if path is not None else "command line"
+    try:
+        return BastionConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(source, exc, path is not None, overrides or {})) from None
+
+
+def _one_line(source: str, exc: ValidationError, from_file: bool, overrides: Mapping[str, Any]) -> str:
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    # Union members add their own names to the location; keep only the key path.
+    key_parts = [p for p in loc if p not in {"Severity", "literal['none']"} and not p.startswith("function-")]
+    key = ".".join(key_parts) or "(root)"
+    reason = error["msg"]
+    if error["type"] == "extra_forbidden":
+        reason = "unknown key"
+    if len(key_parts) == 2 and key_parts[0] == "scan" and key_parts[1] in overrides:
+        if overrides[key_parts[1]] is not None:
+            source = "command line"
+            key = "--" + key_parts[1].replace("_", "-")
+    value = error.get("input")
+    shown = f" (got {value!r})" if error["type"] != "extra_forbidden" and not isinstance(value, dict) else ""
+    extra = f" [{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
+    return f"{source}: {key}: {reason}{shown}{extra}"

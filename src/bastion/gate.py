@@ -1,0 +1,281 @@
+"""Decisions after scanning: inline suppressions, the baseline, and the fail-on threshold.
+
+Order: suppressions first (a reasoned ``bastion: ignore[rule] reason`` comment in the
+code wins), then the baseline (findings accepted earlier), then the threshold on what
+is left. The summary counts every finding set aside, so nothing vanishes unexplained.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bastion import __version__
+from bastion.errors import InputError
+from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.scan.engine import ScanResult
+
+__all__ = [
+    "BASELINE_VERSION",
+    "Baseline",
+    "GateResult",
+    "Suppressed",
+    "Suppression",
+    "evaluate",
+    "find_suppressions",
+    "load_baseline",
+    "write_baseline",
+]
+
+BASELINE_VERSION = 1
+MISSING_REASON_RULE = "bastion.suppression-without-reason"
+
+# A comment opener, then `bastion: ignore[ids] reason`, then an optional `-->` or `*/`.
+_SUPPRESSION = re.compile(
+    r"(?:^|\s|;)(?:#|//|--|<!--|/\*)\s*bastion:\s*ignore\[(?P<rules>[^\]]*)\]"
+    r"(?P<reason>.*?)\s*(?:-->|\*/)?\s*$"
+)
+_REASON_LEAD = re.compile(r"^[\s:\-–—]+")
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One inline ``bastion: ignore[...]`` comment."""
+
+    rules: tuple[str, ...]
+    """Rule ids or glob patterns (``sast.bandit.*``) it silences."""
+    reason: str
+    """Why; empty when the author gave none (reported as a low finding)."""
+    line: int
+    """Line the comment is on, 1-based."""
+    standalone: bool
+    """True when the comment is alone on its line, so it covers the next line too."""
+
+    def covers(self, finding: Finding) -> bool:
+        """Whether this comment silences ``finding``."""
+        loc = finding.location
+        if loc.start_line is None:
+            return False
+        end = loc.end_line or loc.start_line
+        on_line = loc.start_line <= self.line <= end
+        above = self.standalone and loc.start_line == self.line + 1
+        return (on_line or above) and any(
+            fnmatch.fnmatchcase(finding.rule_id, pattern) for pattern in self.rules
+        )
+
+
+def find_suppressions(text: str) -> list[Suppression]:
+    """Every suppression comment in ``text``."""
+    found: list[Suppression] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if "bastion:" not in line:
+            continue
+        match = _SUPPRESSION.search(line)
+        if not match:
+            continue
+        rules = tuple(r.strip() for r in match["rules"].split(",") if r.strip())
+        reason = _REASON_LEAD.sub("", match["reason"]).strip()
+        standalone = not line[: match.start()].strip(" \t;")
+        found.append(Suppression(rules or ("*",), reason, number, standalone))
+    return found
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding silenced by an inline comment, kept for the summary and reports."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Fingerprints of findings accepted earlier."""
+
+    fingerprints: frozenset[str]
+    path: Path | None = None
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a baseline written by :func:`write_baseline`; :class:`InputError` if unusable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: baseline file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read baseline: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: baseline is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise InputError(f"{path}: not a Bastion baseline (no 'findings' list)")
+    version = data.get("version")
+    if version != BASELINE_VERSION:
+        raise InputError(
+            f"{path}: baseline version {version!r} is not supported (this Bastion reads {BASELINE_VERSION})"
+        )
+    prints: set[str] = set()
+    for index, entry in enumerate(data["findings"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise InputError(f"{path}: findings[{index}] has no fingerprint")
+        prints.add(entry["fingerprint"])
+    return Baseline(frozenset(prints), path)
+
+
+def write_baseline(path: Path, findings: Iterable[Finding], now: datetime | None = None) -> int:
+    """Write ``findings`` as a baseline (no evidence: a baseline never holds a secret)."""
+    entries = [
+        {
+            "fingerprint": f.fingerprint,
+            "rule_id": f.rule_id,
+            "location": f.location.describe(),
+            "title": f.title,
+        }
+        for f in findings
+    ]
+    document = {
+        "version": BASELINE_VERSION,
+        "tool": {"name": "bastion", "version": __version__},
+        "generated": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "findings": entries,
+    }
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+    return len(entries)
+
+
+@dataclass
+class GateResult:
+    """The scan after suppressions, baseline and threshold: what reports render."""
+
+    scan: ScanResult
+    findings: list[Finding]
+    """Findings still reported (new, not suppressed)."""
+    suppressed: list[Suppressed] = field(default_factory=list)
+    baselined: list[Finding] = field(default_factory=list)
+    below_confidence: int = 0
+    threshold: Severity | None = Severity.HIGH
+    """``--fail-on``; None means never fail on findings."""
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """Reported findings at or above the threshold."""
+        if self.threshold is None:
+            return []
+        return [f for f in self.findings if f.severity >= self.threshold]
+
+    @property
+    def failed(self) -> bool:
+        """True when the gate blocks the release."""
+        return bool(self.blocking)
+
+    def counts(self) -> dict[Severity, int]:
+        """Reported findings per severity, every severity present."""
+        counts = dict.fromkeys(Severity, 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+
+TextReader = Callable[[str], "str | None"]
+
+
+def evaluate(
+    scan: ScanResult,
+    threshold: Severity | None,
+    baseline: Baseline | None = None,
+    min_confidence: Confidence = Confidence.LOW,
+    read_text: TextReader | None = None,
+) -> GateResult:
+    """Apply suppressions, the baseline and the threshold to a scan's findings."""
+    reader = read_text or _file_reader(scan.root)
+    kept, suppressed, extra = _apply_suppressions(scan.findings, reader)
+    kept.extend(extra)
+    confident = [f for f in kept if f.confidence.rank >= min_confidence.rank]
+    result = GateResult(
+        scan=scan,
+        findings=[],
+        suppressed=suppressed,
+        below_confidence=len(kept) - len(confident),
+        threshold=threshold,
+    )
+    for finding in confident:
+        if baseline is not None and finding.fingerprint in baseline.fingerprints:
+            result.baselined.append(finding)
+        else:
+            result.findings.append(finding)
+    return result
+
+
+def _file_reader(root: Path) -> TextReader:
+    def read(relpath: str) -> str | None:
+        try:
+            return (root / relpath).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read
+
+
+def _apply_suppressions(
+    findings: Sequence[Finding], read_text: TextReader
+) -> tuple[list[Finding], list[Suppressed], list[Finding]]:
+    by_path: dict[str, list[Suppression]] = {}
+    kept: list[Finding] = []
+    suppressed: list[Suppressed] = []
+    unexplained: dict[tuple[str, int], Suppression] = {}
+    for finding in findings:
+        path = finding.location.path
+        if path is None or finding.location.commit:
+            kept.append(finding)
+            continue
+        if path not in by_path:
+            text = read_text(path)
+            by_path[path] = find_suppressions(text) if text and "bastion:" in text else []
+        match = next((s for s in by_path[path] if s.covers(finding)), None)
+        if match is None:
+            kept.append(finding)
+            continue
+        suppressed.append(Suppressed(finding, match.reason))
+        if not match.reason:
+            unexplained[(path, match.line)] = match
+    extra = [_missing_reason(path, s) for (path, _), s in sorted(unexplained.items())]
+    return kept, suppressed, extra
+
+
+def _missing_reason(path: str, suppression: Suppression) -> Finding:
+    location = Location(path=path, start_line=suppression.line, end_line=suppression.line)
+    rules = ",".join(suppression.rules)
+    return Finding(
+        rule_id=MISSING_REASON_RULE,
+        scanner="gate",
+        title="Suppression without a reason",
+        severity=Severity.LOW,
+        location=location,
+        message=f"bastion: ignore[{rules}] gives no reason; say why the finding is accepted",
+        fingerprint=make_fingerprint(MISSING_REASON_RULE, location, rules),
+        fix="Add the reason after the bracket: bastion: ignore[rule-id] reason it is safe",
+    )
+
+
+def summary_counts(result: GateResult) -> dict[str, Any]:
+    """The numbers every report's summary shows."""
+    return {
+        "total": len(result.findings),
+        "by_severity": {s.value: n for s, n in result.counts().items()},
+        "blocking": len(result.blocking),
+        "suppressed": len(result.suppressed),
+        "baselined": len(result.baselined),
+        "below_confidence": result.below_confidence,
+        "files_scanned": result.scan.files_scanned,
+        "bytes_scanned": result.scan.bytes_scanned,
+        "failed": result.failed,
+        "fail_on": result.threshold.value if result.threshold else "none",
+    }

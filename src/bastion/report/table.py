@@ -1,0 +1,100 @@
+"""Terminal report: findings grouped by severity, then skips, notices and one summary line."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bastion.findings import Finding, Severity
+from bastion.gate import GateResult
+from bastion.scan.base import NoticeKind
+
+__all__ = ["render", "summary_line"]
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+# Kinds that can run into thousands on a big tree are counted, not listed.
+COUNTED_KINDS = {NoticeKind.BINARY: "binary files skipped"}
+
+
+def render(result: GateResult, *, color: bool = False, width: int | None = None) -> str:
+    """Render the whole report as text (ANSI colours only when ``color``)."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width or 120,
+        highlight=False,
+        soft_wrap=False,
+    )
+    for severity in sorted(Severity, reverse=True):
+        group = [f for f in result.findings if f.severity is severity]
+        if group:
+            console.print(_group_table(severity, group))
+    for skip in result.scan.skips:
+        console.print(Text(skip.describe(), style="yellow"))
+    for failure in result.scan.failures:
+        console.print(Text(failure.describe(), style="bold red"))
+    counted: dict[NoticeKind, int] = {}
+    for notice in result.scan.notices:
+        if notice.kind in COUNTED_KINDS:
+            counted[notice.kind] = counted.get(notice.kind, 0) + 1
+        else:
+            console.print(Text(f"notice: {notice.describe()}", style="dim"))
+    for kind, count in counted.items():
+        console.print(Text(f"notice: {count} {COUNTED_KINDS[kind]}", style="dim"))
+    console.print(Text(summary_line(result), style="bold red" if result.failed else "bold green"))
+    return buffer.getvalue()
+
+
+def _group_table(severity: Severity, findings: list[Finding]) -> Table:
+    table = Table(
+        title=Text(f"{severity.value.upper()} ({len(findings)})", style=SEVERITY_STYLE[severity]),
+        title_justify="left",
+        show_lines=False,
+        expand=False,
+    )
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Location", no_wrap=True)
+    table.add_column("Finding", overflow="fold")
+    for finding in findings:
+        detail = Text(finding.title, style="bold")
+        if finding.message and finding.message != finding.title:
+            detail.append(f"\n{finding.message}")
+        if finding.fix:
+            detail.append(f"\nfix: {finding.fix}", style="green")
+        table.add_row(finding.rule_id, finding.location.describe(), detail)
+    return table
+
+
+def summary_line(result: GateResult) -> str:
+    """``3 findings (1 critical, 2 high) · 1 suppressed · ... · gate failed (fail-on high)``."""
+    counts = result.counts()
+    total = len(result.findings)
+    parts = [f"{n} {s.value}" for s, n in sorted(counts.items(), reverse=True) if n]
+    head = f"{total} finding{'s' if total != 1 else ''}"
+    if parts:
+        head += f" ({', '.join(parts)})"
+    pieces = [
+        head,
+        f"{len(result.suppressed)} suppressed",
+        f"{len(result.baselined)} baselined",
+    ]
+    if result.below_confidence:
+        pieces.append(f"{result.below_confidence} below min confidence")
+    scan = result.scan
+    pieces.append(f"{scan.files_scanned} files in {scan.duration_s:.1f}s")
+    fail_on = result.threshold.value if result.threshold else "none"
+    verdict = "gate FAILED" if result.failed else "gate passed"
+    pieces.append(f"{verdict} (fail-on {fail_on})")
+    return " · ".join(pieces)

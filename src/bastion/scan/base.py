@@ -1,0 +1,174 @@
+"""The scanner seam: what a scanner receives, what it returns, and how it reports trouble.
+
+A scanner is any object with a ``name`` and a ``scan(target, context)`` method that
+yields :class:`~bastion.findings.Finding`s. The engine walks the target once and hands
+every scanner the same :class:`ScanTarget`; scanners never walk the tree themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from bastion.findings import Finding
+
+__all__ = [
+    "Notice",
+    "NoticeKind",
+    "ScanContext",
+    "ScanTarget",
+    "Scanner",
+    "ScannerUnavailable",
+    "Skip",
+    "SourceFile",
+]
+
+
+class NoticeKind(enum.Enum):
+    """Why a notice was raised; lets reports group and count them."""
+
+    BINARY = "binary"
+    TOO_LARGE = "too-large"
+    UNREADABLE = "unreadable"
+    ENCODING = "encoding"
+    SYMLINK_OUTSIDE = "symlink-outside"
+    SPECIAL_FILE = "special-file"
+    EMPTY_TARGET = "empty-target"
+    SCANNER = "scanner"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the run could not do or chose not to do; shown to the user, never fatal."""
+
+    kind: NoticeKind
+    message: str
+    path: str | None = None
+    scanner: str | None = None
+
+    def describe(self) -> str:
+        """One line: ``path: message`` or just the message."""
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize for the JSON report."""
+        return {
+            "kind": self.kind.value,
+            "message": self.message,
+            "path": self.path,
+            "scanner": self.scanner,
+        }
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A scanner, or one tool inside it, that did not run, and why."""
+
+    component: str
+    """``sast.semgrep``, ``deps``, ..."""
+    reason: str
+
+    def describe(self) -> str:
+        """The one line the CLI prints: ``skipped sast.semgrep: semgrep not installed``."""
+        return f"skipped {self.component}: {self.reason}"
+
+
+class ScannerUnavailable(Exception):
+    """Raised by a scanner whose external tool is missing; the engine turns it into a Skip."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One regular, non-binary file of the target that is within the size limit."""
+
+    path: Path
+    """Absolute path on disk."""
+    relpath: str
+    """POSIX path relative to the target root; what findings report."""
+    size: int
+    """Size in bytes at walk time."""
+
+    @property
+    def suffix(self) -> str:
+        """Lower-cased extension including the dot (``.py``), or ``""``."""
+        return self.path.suffix.lower()
+
+    @property
+    def name(self) -> str:
+        """Base name of the file."""
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    """What the engine hands to every scanner: the root and the files of the one walk."""
+
+    root: Path
+    files: tuple[SourceFile, ...]
+
+    def with_suffixes(self, suffixes: Iterable[str]) -> list[SourceFile]:
+        """Files whose extension is one of ``suffixes`` (``{".py", ".pyi"}``)."""
+        wanted = {s.lower() for s in suffixes}
+        return [f for f in self.files if f.suffix in wanted]
+
+
+@dataclass
+class ScanContext:
+    """Per-scanner run context: its options, and sinks for notices and skips.
+
+    The engine creates one per scanner run, in the worker that runs it, so scanners
+    never share mutable state and the context never crosses a process boundary.
+    """
+
+    scanner: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+
+    def notice(self, kind: NoticeKind, message: str, path: str | None = None) -> None:
+        """Record a notice attributed to this scanner."""
+        self.notices.append(Notice(kind, message, path=path, scanner=self.scanner))
+
+    def skip(self, component: str, reason: str) -> None:
+        """Record that a tool inside this scanner did not run (``sast.semgrep``)."""
+        self.skips.append(Skip(component, reason))
+
+    def read_text(self, file: SourceFile) -> str | None:
+        """Read a file as text, or record why not and return None.
+
+        Invalid UTF-8 is decoded with replacement characters and noted, so a file
+        with one bad byte is still scanned.
+        """
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            self.notice(NoticeKind.UNREADABLE, f"cannot read: {exc.strerror or exc}", file.relpath)
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.notice(
+                NoticeKind.ENCODING,
+                f"not valid UTF-8 (byte {exc.start}); scanned with replacement characters",
+                file.relpath,
+            )
+            return data.decode("utf-8", errors="replace")
+
+
+@runtime_checkable
+class Scanner(Protocol):
+    """The plug-in seam. Register an implementation under the ``bastion.scanners`` entry point.
+
+    ``scan`` yields findings for the target; it raises :class:`ScannerUnavailable` when
+    the tool it wraps is not installed, and records notices and skips on ``context``.
+    """
+
+    name: str
+    description: str
+
+    def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
+        """Yield the findings for ``target``."""
+        ...

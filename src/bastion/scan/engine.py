@@ -1,0 +1,216 @@
+"""Run the selected scanners over one walk of the target, concurrently.
+
+Work is split into units: one per scanner, or one per shard of the file list for a
+scanner that declares ``shardable = True`` (its findings depend on one file at a time).
+Units run on a thread pool or a process pool (``concurrency``); bench/core/RESULTS.md
+holds the measurement behind the default. A scanner that crashes becomes an error
+record and the other scanners' results still arrive.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bastion.findings import Finding
+from bastion.scan.base import Notice, ScanContext, ScannerUnavailable, ScanTarget, Skip
+from bastion.scan.registry import Registration, load_scanner
+from bastion.scan.walk import WalkOptions, walk
+
+__all__ = ["Concurrency", "EngineOptions", "ScanResult", "ScannerFailure", "run_scan"]
+
+log = logging.getLogger(__name__)
+
+MIN_FILES_PER_SHARD = 200
+"""Below this many files per shard the pool overhead outweighs the parallelism."""
+
+
+class Concurrency(enum.Enum):
+    """How units of work run side by side."""
+
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Everything the engine needs besides the target and the scanners."""
+
+    walk: WalkOptions = field(default_factory=WalkOptions)
+    concurrency: Concurrency = Concurrency.PROCESS
+    jobs: int = 0
+    """Worker count; 0 means one per CPU."""
+    scanner_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per-scanner options from the ``[scanners.NAME]`` config sections."""
+
+
+@dataclass(frozen=True)
+class ScannerFailure:
+    """A scanner that raised an unexpected error; the run reports it and exits 2."""
+
+    scanner: str
+    error: str
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        return f"scanner {self.scanner} failed: {self.error}"
+
+
+@dataclass
+class ScanResult:
+    """Everything one run of the engine produced, before gating."""
+
+    root: Path
+    scanners: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    failures: list[ScannerFailure] = field(default_factory=list)
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Unit:
+    registration: Registration
+    shard: int
+    shards: int
+
+
+@dataclass
+class _UnitOutcome:
+    scanner: str
+    findings: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    failure: str | None = None
+
+
+def _run_unit(unit: _Unit, target: ScanTarget, options: Mapping[str, Any]) -> _UnitOutcome:
+    """Run one unit; module-level so a process pool can pickle it."""
+    name = unit.registration.name
+    context = ScanContext(scanner=name, options=options)
+    outcome = _UnitOutcome(scanner=name)
+    if unit.shards > 1:
+        target = ScanTarget(target.root, target.files[unit.shard :: unit.shards])
+    try:
+        scanner = load_scanner(unit.registration.reference)
+        outcome.findings = list(scanner.scan(target, context))
+    except ScannerUnavailable as exc:
+        context.skip(name, str(exc))
+    except Exception as exc:  # a plug-in bug must not take the other scanners down
+        log.debug("scanner %s crashed", name, exc_info=True)
+        outcome.failure = f"{type(exc).__name__}: {exc}"
+    outcome.notices = context.notices
+    outcome.skips = context.skips
+    return outcome
+
+
+def _plan(registrations: Sequence[Registration], files: int, workers: int) -> list[_Unit]:
+    units: list[_Unit] = []
+    for reg in registrations:
+        shardable = bool(getattr(load_scanner(reg.reference), "shardable", False))
+        shards = min(workers, files // MIN_FILES_PER_SHARD) if shardable else 1
+        shards = max(shards, 1)
+        units.extend(_Unit(reg, i, shards) for i in range(shards))
+    return units
+
+
+def _executor(concurrency: Concurrency, workers: int) -> Executor:
+    if concurrency is Concurrency.PROCESS:
+        return ProcessPoolExecutor(max_workers=workers)
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bastion-scan")
+
+
+def run_scan(
+    root: Path,
+    registrations: Sequence[Registration],
+    options: EngineOptions,
+    on_walk: Callable[[int], None] | None = None,
+    on_unit_done: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """Walk ``root`` once and run ``registrations`` over it; never raises for a scanner bug.
+
+    Raises :class:`~bastion.errors.InputError` when ``root`` cannot be scanned at all.
+    ``on_walk(files_so_far)`` and ``on_unit_done(done, total)`` report progress.
+    """
+    started = time.perf_counter()
+    walked = walk(root, options.walk, on_file=on_walk)
+    target = ScanTarget(walked.root, tuple(walked.files))
+    result = ScanResult(
+        root=walked.root,
+        scanners=[r.name for r in registrations],
+        notices=list(walked.notices),
+        files_scanned=len(walked.files),
+        bytes_scanned=walked.bytes_total,
+    )
+    workers = options.jobs or os.cpu_count() or 1
+    units = _plan(registrations, len(target.files), workers)
+    outcomes: list[_UnitOutcome] = []
+    if len(units) == 1 or workers == 1:
+        for done, unit in enumerate(units, 1):
+            outcomes.append(_run_unit(unit, target, _opts(options, unit)))
+            if on_unit_done:
+                on_unit_done(done, len(units))
+    elif units:
+        with _executor(options.concurrency, min(workers, len(units))) as pool:
+            futures: list[Future[_UnitOutcome]] = [
+                pool.submit(_run_unit, unit, target, _opts(options, unit)) for unit in units
+            ]
+            for done, future in enumerate(as_completed(futures), 1):
+                outcomes.append(future.result())
+                if on_unit_done:
+                    on_unit_done(done, len(units))
+    _merge(result, outcomes)
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def _opts(options: EngineOptions, unit: _Unit) -> Mapping[str, Any]:
+    return dict(options.scanner_options.get(unit.registration.name, {}))
+
+
+def _merge(result: ScanResult, outcomes: list[_UnitOutcome]) -> None:
+    failed: dict[str, str] = {}
+    for outcome in outcomes:
+        result.findings.extend(outcome.findings)
+        result.notices.extend(outcome.notices)
+        for skip in outcome.skips:
+            if skip not in result.skips:
+                result.skips.append(skip)
+        if outcome.failure and outcome.scanner not in failed:
+            failed[outcome.scanner] = outcome.failure
+    result.failures = [ScannerFailure(name, error) for name, error in failed.items()]
+    result.findings = disambiguate(sorted(result.findings, key=_order))
+
+
+def _order(finding: Finding) -> tuple[str, int, int, str]:
+    loc = finding.location
+    return (loc.path or loc.url or loc.purl or "", loc.start_line or 0, loc.start_column or 0, finding.rule_id)
+
+
+def disambiguate(findings: list[Finding]) -> list[Finding]:
+    """Give repeated fingerprints (the same content twice in a file) an occurrence suffix.
+
+    The first occurrence keeps its fingerprint, later ones are re-hashed with their
+    occurrence number, so each stays stable while the others do not move past it.
+    """
+    seen: dict[str, int] = {}
+    out: list[Finding] = []
+    for finding in findings:
+        count = seen.get(finding.fingerprint, 0)
+        seen[finding.fingerprint] = count + 1
+        if count:
+            fresh = hashlib.sha256(f"{finding.fingerprint}#{count}".encode()).hexdigest()[:32]
+            finding = finding.with_changes(fingerprint=fresh)
+        out.append(finding)
+    return out

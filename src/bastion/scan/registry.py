@@ -1,0 +1,91 @@
+"""Find scanners through the ``bastion.scanners`` entry-point group.
+
+Bastion's own scanners register exactly as a third party's would (see pyproject.toml).
+A name registered twice is an error, not a silent override.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+
+from bastion.errors import BastionError, UsageError
+from bastion.scan.base import Scanner
+
+__all__ = ["ENTRY_POINT_GROUP", "Registry", "RegistryError", "load_scanner"]
+
+ENTRY_POINT_GROUP = "bastion.scanners"
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class RegistryError(BastionError):
+    """A scanner plug-in is registered twice, badly named, or does not load."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A scanner's name and the ``module:attr`` reference that loads it."""
+
+    name: str
+    reference: str
+
+
+def load_scanner(reference: str) -> Scanner:
+    """Import ``module:attr`` and return a scanner instance (classes are instantiated)."""
+    entry = EntryPoint(name="scanner", value=reference, group=ENTRY_POINT_GROUP)
+    try:
+        obj = entry.load()
+    except (ImportError, AttributeError) as exc:
+        raise RegistryError(f"scanner {reference!r} does not load: {exc}") from exc
+    scanner = obj() if isinstance(obj, type) else obj
+    if not isinstance(scanner, Scanner):
+        raise RegistryError(f"{reference!r} is not a scanner (needs name, description, scan)")
+    return scanner
+
+
+class Registry:
+    """The scanners available to a run, keyed by name."""
+
+    def __init__(self, registrations: Iterable[Registration]) -> None:
+        self._by_name: dict[str, Registration] = {}
+        for reg in registrations:
+            if not _NAME.match(reg.name):
+                raise RegistryError(f"scanner name {reg.name!r} must match {_NAME.pattern}")
+            if reg.name in self._by_name and self._by_name[reg.name].reference != reg.reference:
+                raise RegistryError(
+                    f"scanner {reg.name!r} is registered twice: "
+                    f"{self._by_name[reg.name].reference} and {reg.reference}"
+                )
+            self._by_name[reg.name] = reg
+
+    @classmethod
+    def from_entry_points(cls) -> Registry:
+        """Every scanner installed in this environment."""
+        eps = entry_points(group=ENTRY_POINT_GROUP)
+        return cls(Registration(ep.name, ep.value) for ep in eps)
+
+    @property
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._by_name)
+
+    def get(self, name: str) -> Registration:
+        """The registration for ``name``; :class:`UsageError` naming the choices if unknown."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(self.names) or "none installed"
+            raise UsageError(f"unknown scanner {name!r} (available: {known})") from None
+
+    def select(self, names: Iterable[str] | None) -> list[Registration]:
+        """The registrations for ``names`` in the order given, or all when None."""
+        if names is None:
+            return [self._by_name[n] for n in self.names]
+        chosen: list[Registration] = []
+        for name in names:
+            reg = self.get(name)
+            if reg not in chosen:
+                chosen.append(reg)
+        return chosen
