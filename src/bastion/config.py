@@ -25,6 +25,7 @@ __all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config"]
 CONFIG_FILE = "bastion.toml"
 
 FailOn = Severity | Literal["none"]
+PATH_KEYS = ("output", "baseline", "write_baseline")
 
 
 class _Strict(BaseModel):
@@ -58,8 +59,17 @@ class ScanConfig(_Strict):
 
     @field_validator("fail_on", mode="before")
     @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
+    def _parse_fail_on(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text == "none":
+                return "none"
+            try:
+                return Severity.parse(text)
+            except ValueError:
+                choices = ", ".join(s.value for s in Severity)
+                raise ValueError(f"choose from {choices} or none") from None
+        return value
 
     @property
     def threshold(self) -> Severity | None:
@@ -113,15 +123,18 @@ def read_config_table(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_config(
-    path: Path | None, overrides: Mapping[str, Any] | None = None
-) -> BastionConfig:
+def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -> BastionConfig:
     """Read and validate ``path`` (None for defaults), then apply ``[scan]`` overrides.
 
     ``overrides`` are command-line values; keys whose value is None are ignored.
     """
     raw = read_config_table(path) if path is not None else {}
     scan = dict(raw.get("scan", {})) if isinstance(raw.get("scan", {}), dict) else raw.get("scan")
+    if isinstance(scan, dict) and path is not None:
+        # Paths in a config file are relative to the file, not to wherever bastion runs.
+        for key in PATH_KEYS:
+            if isinstance(scan.get(key), str) and not Path(scan[key]).is_absolute():
+                scan[key] = str(path.parent / scan[key])
     if isinstance(scan, dict) and overrides:
         scan.update({k: v for k, v in overrides.items() if v is not None})
     merged = {**raw, "scan": scan if scan is not None else {}}
@@ -129,22 +142,21 @@ def load_config(
     try:
         return BastionConfig.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(_one_line(source, exc, path is not None, overrides or {})) from None
+        raise ConfigError(_one_line(source, exc, overrides or {})) from None
 
 
-def _one_line(source: str, exc: ValidationError, from_file: bool, overrides: Mapping[str, Any]) -> str:
+def _one_line(source: str, exc: ValidationError, overrides: Mapping[str, Any]) -> str:
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"]]
     # Union members add their own names to the location; keep only the key path.
     key_parts = [p for p in loc if p not in {"Severity", "literal['none']"} and not p.startswith("function-")]
     key = ".".join(key_parts) or "(root)"
-    reason = error["msg"]
+    reason = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         reason = "unknown key"
-    if len(key_parts) == 2 and key_parts[0] == "scan" and key_parts[1] in overrides:
-        if overrides[key_parts[1]] is not None:
-            source = "command line"
-            key = "--" + key_parts[1].replace("_", "-")
+    if len(key_parts) == 2 and key_parts[0] == "scan" and overrides.get(key_parts[1]) is not None:
+        source = "command line"
+        key = "--" + key_parts[1].replace("_", "-")
     value = error.get("input")
     shown = f" (got {value!r})" if error["type"] != "extra_forbidden" and not isinstance(value, dict) else ""
     extra = f" [{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""

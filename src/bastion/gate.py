@@ -38,10 +38,10 @@ MISSING_REASON_RULE = "bastion.suppression-without-reason"
 
 # A comment opener, then `bastion: ignore[ids] reason`, then an optional `-->` or `*/`.
 _SUPPRESSION = re.compile(
-    r"(?:^|\s|;)(?:#|//|--|<!--|/\*)\s*bastion:\s*ignore\[(?P<rules>[^\]]*)\]"
+    r"(?:^|\s|;)(?P<opener>#|//|--|<!--|/\*).*?\bbastion:\s*ignore\[(?P<rules>[^\]]*)\]"
     r"(?P<reason>.*?)\s*(?:-->|\*/)?\s*$"
 )
-_REASON_LEAD = re.compile(r"^[\s:\-–—]+")
+_REASON_LEAD = re.compile("^[\\s:\\-\u2013\u2014]+")  # spaces, colons, hyphens, en and em dashes
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def find_suppressions(text: str) -> list[Suppression]:
             continue
         rules = tuple(r.strip() for r in match["rules"].split(",") if r.strip())
         reason = _REASON_LEAD.sub("", match["reason"]).strip()
-        standalone = not line[: match.start()].strip(" \t;")
+        standalone = not line[: match.start("opener")].strip(" \t;")
         found.append(Suppression(rules or ("*",), reason, number, standalone))
     return found
 

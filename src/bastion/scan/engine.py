@@ -22,7 +22,7 @@ from typing import Any
 
 from bastion.findings import Finding
 from bastion.scan.base import Notice, ScanContext, ScannerUnavailable, ScanTarget, Skip
-from bastion.scan.registry import Registration, load_scanner
+from bastion.scan.registry import Registration, RegistryError, load_scanner
 from bastion.scan.walk import WalkOptions, walk
 
 __all__ = ["Concurrency", "EngineOptions", "ScanResult", "ScannerFailure", "run_scan"]
@@ -118,7 +118,10 @@ def _run_unit(unit: _Unit, target: ScanTarget, options: Mapping[str, Any]) -> _U
 def _plan(registrations: Sequence[Registration], files: int, workers: int) -> list[_Unit]:
     units: list[_Unit] = []
     for reg in registrations:
-        shardable = bool(getattr(load_scanner(reg.reference), "shardable", False))
+        try:
+            shardable = bool(getattr(load_scanner(reg.reference), "shardable", False))
+        except RegistryError:
+            shardable = False  # the unit itself will fail and be reported with the reason
         shards = min(workers, files // MIN_FILES_PER_SHARD) if shardable else 1
         shards = max(shards, 1)
         units.extend(_Unit(reg, i, shards) for i in range(shards))
@@ -195,7 +198,12 @@ def _merge(result: ScanResult, outcomes: list[_UnitOutcome]) -> None:
 
 def _order(finding: Finding) -> tuple[str, int, int, str]:
     loc = finding.location
-    return (loc.path or loc.url or loc.purl or "", loc.start_line or 0, loc.start_column or 0, finding.rule_id)
+    return (
+        loc.path or loc.url or loc.purl or "",
+        loc.start_line or 0,
+        loc.start_column or 0,
+        finding.rule_id,
+    )
 
 
 def disambiguate(findings: list[Finding]) -> list[Finding]:

@@ -159,9 +159,7 @@ def _walk_dir(
                 on_file(len(result.files))
 
 
-def _excluded(
-    rel: str, is_dir: bool, rules: _IgnoreRules, exclude: pathspec.PathSpec | None
-) -> bool:
+def _excluded(rel: str, is_dir: bool, rules: _IgnoreRules, exclude: pathspec.PathSpec | None) -> bool:
     candidate = rel + "/" if is_dir else rel
     if exclude is not None and exclude.match_file(candidate):
         return True

@@ -1,0 +1,43 @@
+# Two commands on a fresh machine with only python3: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint typecheck unit selfscan clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[semgrep]'
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	touch $@ $(STAMP)
+
+## run: install Bastion into .venv and scan the demo project (findings are expected: exit 1 is fine)
+run: $(STAMP)
+	@$(BIN)/bastion scan examples/demo-app; status=$$?; [ $$status -le 1 ] || exit $$status
+
+## test: lint, type-check, the whole test suite with coverage, and Bastion scanning itself
+test: lint typecheck unit selfscan
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+unit: $(DEV_STAMP)
+	$(BIN)/pytest --cov=bastion --cov-report=term --cov-fail-under=85
+
+selfscan: $(DEV_STAMP)
+	$(BIN)/bastion scan . --fail-on low
+
+clean:
+	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

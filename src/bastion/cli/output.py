@@ -1,0 +1,107 @@
+"""Terminal plumbing shared by the command groups: consoles, logging and the progress bar."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+__all__ = ["ScanProgress", "configure_logging", "error_console"]
+
+PROGRESS_DELAY_S = 1.0
+"""Scans that finish sooner show no progress bar at all."""
+
+
+def error_console() -> Console:
+    """A console on stderr that prints text as given (no markup, no highlighting)."""
+    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Debug logs on stderr with ``--verbose``; warnings only otherwise."""
+    level = logging.DEBUG if verbose else logging.WARNING
+    handler = RichHandler(console=error_console(), show_path=verbose, markup=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+class ScanProgress:
+    """A progress bar on a TTY that appears only once a scan has run for a second.
+
+    Used as a context manager; ``walked`` and ``unit_done`` are the engine's callbacks
+    and may be called from worker threads.
+    """
+
+    def __init__(self, enabled: bool, console: Console | None = None) -> None:
+        self.enabled = enabled
+        self._console = console or Console(stderr=True)
+        self._lock = threading.Lock()
+        self._progress: Progress | None = None
+        self._walk_task: TaskID | None = None
+        self._scan_task: TaskID | None = None
+        self._files = 0
+        self._units = (0, 0)
+        self._timer: threading.Timer | None = None
+        self._started = time.monotonic()
+
+    def __enter__(self) -> ScanProgress:
+        if self.enabled:
+            self._timer = threading.Timer(PROGRESS_DELAY_S, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None
+
+    def _show(self) -> None:
+        with self._lock:
+            progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._walk_task = progress.add_task("walking files", total=None, completed=self._files)
+            done, total = self._units
+            self._scan_task = progress.add_task("scanning", total=total or None, completed=done)
+            progress.start()
+            self._progress = progress
+
+    def walked(self, files: int) -> None:
+        """Engine callback: ``files`` files kept so far."""
+        self._files = files
+        if self._progress is not None and self._walk_task is not None and files % 200 == 0:
+            self._progress.update(self._walk_task, completed=files)
+
+    def unit_done(self, done: int, total: int) -> None:
+        """Engine callback: ``done`` of ``total`` units of scanner work finished."""
+        self._units = (done, total)
+        with self._lock:
+            if self._progress is not None and self._scan_task is not None:
+                self._progress.update(self._scan_task, completed=done, total=total)

@@ -1,0 +1,163 @@
+"""``bastion scan`` and ``bastion scanners``: parse flags, call the runner, print the report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bastion.cli.output import ScanProgress, configure_logging, error_console
+from bastion.config import find_config_file, load_config
+from bastion.errors import InputError
+from bastion.gate import GateResult, write_baseline
+from bastion.report import ReportFormat, render
+from bastion.report.table import summary_line
+from bastion.runner import ProgressHooks, scan_project
+from bastion.scan.registry import Registry, RegistryError, load_scanner
+
+__all__ = ["register"]
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+SCAN_HELP = """Scan PATH (default: the current directory) with the installed scanners.
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
+Every flag has a twin key in the [scan] table of bastion.toml or [tool.bastion.scan] in pyproject.toml.
+
+Example: bastion scan . --scanners sast --format sarif -o bastion.sarif --fail-on medium
+"""
+
+
+def register(app: typer.Typer) -> None:
+    """Add the scan commands to ``app``."""
+    app.command("scan", help=SCAN_HELP, no_args_is_help=False)(scan)
+    app.command("scanners", help="List the installed scanners.\n\nExample: bastion scanners")(scanners)
+
+
+def scan(
+    path: Path = typer.Argument(Path("."), help="Directory or file to scan."),
+    scanners: str | None = typer.Option(
+        None, "--scanners", "-s", help="Comma-separated scanner names (default: all installed)."
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", help="Report format: table, json, sarif, gitlab, junit."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE."),
+    fail_on: str | None = typer.Option(
+        None, "--fail-on", help="Lowest severity that fails the run: info..critical, or none. [default: high]"
+    ),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Report only findings not in FILE."),
+    write_baseline_to: Path | None = typer.Option(
+        None, "--write-baseline", help="Accept the current findings: write them to FILE and exit 0."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config file (default: bastion.toml or pyproject.toml in PATH)."
+    ),
+    exclude: list[str] | None = typer.Option(
+        None, "--exclude", "-x", help="gitignore-style pattern to leave out; repeatable."
+    ),
+    max_file_size: str | None = typer.Option(
+        None, "--max-file-size", help="Skip larger files, e.g. 5MB. [default: 5MB]"
+    ),
+    gitignore: bool | None = typer.Option(
+        None, "--gitignore/--no-gitignore", help="Honour .gitignore files. [default: yes]"
+    ),
+    min_confidence: str | None = typer.Option(
+        None, "--min-confidence", help="Drop findings below this confidence: low, medium, high."
+    ),
+    concurrency: str | None = typer.Option(
+        None, "--concurrency", help="Run scanners in threads or processes."
+    ),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Workers (default: one per CPU)."),
+    quiet: bool | None = typer.Option(None, "--quiet", "-q", help="Print nothing but the report."),
+    verbose: bool | None = typer.Option(None, "--verbose", "-v", help="Debug logs on stderr."),
+) -> int:
+    """Scan a directory and gate on the findings."""
+    overrides: dict[str, Any] = {
+        "scanners": _split(scanners),
+        "format": fmt,
+        "output": _absolute(output),
+        "fail_on": fail_on,
+        "baseline": _absolute(baseline),
+        "write_baseline": _absolute(write_baseline_to),
+        "exclude": exclude or None,
+        "max_file_size": max_file_size,
+        "gitignore": gitignore,
+        "min_confidence": min_confidence,
+        "concurrency": concurrency,
+        "jobs": jobs,
+        "quiet": quiet,
+        "verbose": verbose,
+    }
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    config_path = config or find_config_file(path)
+    settings = load_config(config_path, overrides)
+    cfg = settings.scan
+    configure_logging(cfg.verbose)
+    errors = error_console()
+    show_progress = not cfg.quiet and sys.stderr.isatty()
+    with ScanProgress(show_progress) as progress:
+        result = scan_project(
+            path,
+            cfg,
+            Registry.from_entry_points(),
+            scanner_options=settings.scanners,
+            hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
+        )
+    if cfg.write_baseline is not None:
+        count = write_baseline(cfg.write_baseline, [*result.findings, *result.baselined])
+        if not cfg.quiet:
+            errors.print(f"wrote baseline with {count} findings to {cfg.write_baseline}")
+        return EXIT_CLEAN
+    _emit(result, cfg.format, cfg.output, cfg.quiet)
+    if result.scan.failures:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+
+
+def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
+    errors = error_console()
+    to_terminal = output is None and sys.stdout.isatty()
+    text = render(result, fmt, color=to_terminal and fmt is ReportFormat.TABLE)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    if quiet or fmt is ReportFormat.TABLE:
+        return
+    # Machine formats keep stdout clean; skips and failures still reach a person on stderr.
+    for skip in result.scan.skips:
+        errors.print(skip.describe())
+    for failure in result.scan.failures:
+        errors.print(failure.describe())
+    if output is not None:
+        errors.print(f"{summary_line(result)} · report written to {output}")
+
+
+def scanners() -> int:
+    """List the installed scanners with their descriptions."""
+    registry = Registry.from_entry_points()
+    status = EXIT_CLEAN
+    for name in registry.names:
+        try:
+            description = load_scanner(registry.get(name).reference).description
+        except RegistryError as exc:
+            description, status = f"unavailable: {exc}", EXIT_ERROR
+        typer.echo(f"{name:<12} {description}")
+    return status
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _absolute(path: Path | None) -> Path | None:
+    return path.absolute() if path is not None else None

@@ -1,0 +1,206 @@
+"""``bastion scan`` end to end through the CLI: exit codes, baseline and suppression flows,
+formats, config twins and every kind of bad input as a one-line error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bastion.cli.main import main
+
+PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
+
+
+def _project(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "app.py").write_text("import os\ntoken = 'INSECURE-HIGH'\nlevel = 'INSECURE-MEDIUM'\n")
+    (root / "web").mkdir()
+    (root / "web" / "page.html").write_text("<p>INSECURE-LOW</p>\n")
+    return root
+
+
+def _scan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["scan", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_exit_codes_follow_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _project(tmp_path)
+    code, out, _ = _scan(capsys, str(root), "--scanners", "marker")
+    assert code == 1
+    assert "app.py:2" in out and "gate FAILED (fail-on high)" in out
+    assert _scan(capsys, str(root), "--scanners", "marker", "--fail-on", "critical")[0] == 0
+    assert _scan(capsys, str(root), "--scanners", "marker", "--fail-on", "none")[0] == 0
+    assert _scan(capsys, str(root), "-s", "marker", "--fail-on", "low")[0] == 1
+
+
+def test_baseline_flow_reports_only_new_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _project(tmp_path / "repo")
+    baseline = tmp_path / "baseline.json"
+    code, out, err = _scan(capsys, str(root), "-s", "marker", "--write-baseline", str(baseline))
+    assert code == 0 and out == ""
+    assert f"wrote baseline with 3 findings to {baseline}" in err
+    assert _scan(capsys, str(root), "-s", "marker", "--baseline", str(baseline))[0] == 0
+    # Unrelated lines above keep fingerprints; a new finding is reported and fails the gate.
+    (root / "app.py").write_text(
+        "import os\nimport sys\n\ntoken = 'INSECURE-HIGH'\n"
+        "level = 'INSECURE-MEDIUM'\nnew = 'INSECURE-CRITICAL'\n"
+    )
+    code, out, _ = _scan(capsys, str(root), "-s", "marker", "--baseline", str(baseline), "-f", "json")
+    document = json.loads(out)
+    assert code == 1
+    assert [f["rule_id"] for f in document["findings"]] == ["marker.critical"]
+    assert document["summary"]["baselined"] == 3
+    # Changing the offending content makes it a new finding again.
+    (root / "app.py").write_text("token = 'INSECURE-HIGH' + suffix\n")
+    code, out, _ = _scan(capsys, str(root), "-s", "marker", "--baseline", str(baseline), "-f", "json")
+    assert [f["rule_id"] for f in json.loads(out)["findings"]] == ["marker.high"]
+
+
+def test_suppression_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path
+    (root / "app.py").write_text(
+        "token = 'INSECURE-HIGH'  # bastion: ignore[marker.high] test token, not a credential\n"
+        "# bastion: ignore[marker.*]\n"
+        "level = 'INSECURE-MEDIUM'\n"
+    )
+    (root / "page.html").write_text("<!-- bastion: ignore[marker.low] demo markup -->\n<p>INSECURE-LOW</p>\n")
+    (root / "q.sql").write_text("SELECT 'INSECURE-CRITICAL'; -- bastion: ignore[marker.critical] fixture\n")
+    (root / "a.js").write_text("f('INSECURE-HIGH'); // bastion: ignore[marker.high] vetted\n")
+    code, out, _ = _scan(capsys, str(root), "-s", "marker", "-f", "json", "--fail-on", "low")
+    document = json.loads(out)
+    assert document["summary"]["suppressed"] == 5
+    assert [(f["rule_id"], f["location"]["start_line"]) for f in document["findings"]] == [
+        ("bastion.suppression-without-reason", 2)
+    ]
+    assert code == 1  # the reasonless suppression is itself a low finding
+    code, out, _ = _scan(capsys, str(root), "-s", "marker")
+    assert code == 0
+    assert "1 finding (1 low) · 5 suppressed · 0 baselined" in out
+
+
+def test_config_twins_and_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _project(tmp_path / "repo")
+    (root / "bastion.toml").write_text(
+        '[scan]\nscanners = ["marker"]\nfail_on = "critical"\nformat = "sarif"\n'
+        'output = "out/report.sarif"\nexclude = ["web/"]\n'
+    )
+    (root / "out").mkdir()
+    code, out, err = _scan(capsys, str(root))
+    assert code == 0
+    assert out == ""
+    sarif = json.loads((root / "out" / "report.sarif").read_text())
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]
+    }
+    assert uris == {"app.py"}
+    assert "report written to" in err
+    # The command line wins over the file.
+    code, out, _ = _scan(
+        capsys, str(root), "--fail-on", "medium", "-o", str(tmp_path / "r.json"), "-f", "json"
+    )
+    assert code == 1
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["fail_on"] == "medium"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "gitlab", "junit"])
+def test_every_format_renders(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    root = _project(tmp_path)
+    code, out, _ = _scan(capsys, str(root), "-s", "marker", "--format", fmt, "--quiet")
+    assert code == 1
+    assert "app.py" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{missing}"], "error: {missing}: no such file or directory"),
+        (["{root}", "-s", "nope"], "error: unknown scanner 'nope' (available:"),
+        (["{root}", "--fail-on", "severe"], "error: command line: --fail-on: choose from"),
+        (["{root}", "--format", "xml"], "error: command line: --format: Input should be"),
+        (["{root}", "--baseline", "{missing}"], "baseline file not found"),
+        (["{root}", "--config", "{root}/bad.toml"], "bad.toml: scan.fail_on: choose from"),
+        (["{root}", "--max-file-size", "lots"], "error: command line: --max-file-size:"),
+        (["{root}", "-o", "{missing}/x/report.json"], "cannot write report"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    root = _project(tmp_path / "repo")
+    (root / "bad.toml").write_text('[scan]\nfail_on = "hgh"\n')
+    filled = [a.format(root=root, missing=tmp_path / "missing") for a in args]
+    code, _, err = _scan(capsys, *filled, "-s", "marker") if "-s" not in filled else _scan(capsys, *filled)
+    assert code == 2
+    assert message.format(missing=tmp_path / "missing") in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_empty_directory_and_binary_files_are_notices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _scan(capsys, str(tmp_path), "-s", "marker")
+    assert code == 0
+    assert "no files to scan" in out
+    (tmp_path / "blob.bin").write_bytes(b"\0\1\2INSECURE-HIGH")
+    (tmp_path / "bad.py").write_bytes(b"\xff INSECURE-HIGH\n")
+    code, out, _ = _scan(capsys, str(tmp_path), "-s", "marker")
+    assert code == 1
+    assert "notice: 1 binary files skipped" in out
+    assert "bad.py: not valid UTF-8" in out
+
+
+def test_scanner_failure_exits_2_but_reports_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS / "broken"))
+    root = _project(tmp_path)
+    code, out, err = _scan(capsys, str(root), "-s", "marker,crashing", "-f", "json")
+    assert code == 2
+    document = json.loads(out)
+    assert len(document["findings"]) == 3
+    assert document["failures"] == [{"scanner": "crashing", "error": "RuntimeError: boom"}]
+    assert "scanner crashing failed: RuntimeError: boom" in err
+
+
+def test_help_version_and_scanner_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("bastion ")
+    assert main(["--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert "scan" in help_text and "scanners" in help_text
+    assert main(["scan", "--help"]) == 0
+    assert "Example: bastion scan" in capsys.readouterr().out
+    assert main(["scanners"]) == 0
+    listing = capsys.readouterr().out
+    assert "sast" in listing and "marker" in listing
+    assert main(["scna"]) == 2
+    assert "No such command" in capsys.readouterr().err
+
+
+def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(PLUGINS)}
+    bastion = Path(sys.executable).with_name("bastion")
+    done = subprocess.run(
+        [str(bastion), "scan", str(root), "-s", "marker", "-f", "json", "--concurrency", "process"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert len(json.loads(done.stdout)["findings"]) == 3
+    assert done.stderr == ""
+    missing = subprocess.run(
+        [str(bastion), "scan", str(tmp_path / "nope")], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or directory"

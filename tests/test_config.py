@@ -1,0 +1,112 @@
+"""Configuration files, precedence and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bastion.config import find_config_file, load_config
+from bastion.errors import ConfigError
+from bastion.findings import Severity
+from bastion.report.formats import ReportFormat
+from bastion.scan.engine import Concurrency
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_config(None)
+    assert config.scan.fail_on is Severity.HIGH
+    assert config.scan.format is ReportFormat.TABLE
+    assert int(config.scan.max_file_size) == 5_000_000
+    assert config.scan.gitignore is True
+
+
+def test_bastion_toml_is_found_and_read(tmp_path: Path) -> None:
+    (tmp_path / "bastion.toml").write_text(
+        '[scan]\nfail_on = "Medium"\nmax_file_size = "1MB"\nexclude = ["vendor/"]\n'
+        'baseline = "ci/baseline.json"\nconcurrency = "thread"\n'
+        "[scanners.sast]\ntools = ['bandit']\n"
+    )
+    path = find_config_file(tmp_path)
+    assert path == tmp_path / "bastion.toml"
+    config = load_config(path)
+    assert config.scan.fail_on is Severity.MEDIUM
+    assert int(config.scan.max_file_size) == 1_000_000
+    assert config.scan.exclude == ["vendor/"]
+    assert config.scan.concurrency is Concurrency.THREAD
+    # Relative paths in the file are relative to the file.
+    assert config.scan.baseline == tmp_path / "ci" / "baseline.json"
+    assert config.scanners == {"sast": {"tools": ["bandit"]}}
+
+
+def test_pyproject_tool_bastion_is_found(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.bastion.scan]\nfail_on = "none"\n')
+    path = find_config_file(tmp_path)
+    assert path == tmp_path / "pyproject.toml"
+    config = load_config(path)
+    assert config.scan.threshold is None
+
+
+def test_pyproject_without_our_table_is_not_a_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert find_config_file(tmp_path) is None
+    (tmp_path / "pyproject.toml").write_text("not [valid toml")
+    assert find_config_file(tmp_path) is None
+
+
+def test_config_next_to_a_file_target(tmp_path: Path) -> None:
+    (tmp_path / "bastion.toml").write_text("")
+    (tmp_path / "a.py").write_text("")
+    assert find_config_file(tmp_path / "a.py") == tmp_path / "bastion.toml"
+
+
+def test_command_line_overrides_the_file(tmp_path: Path) -> None:
+    (tmp_path / "bastion.toml").write_text('[scan]\nfail_on = "low"\nformat = "json"\n')
+    config = load_config(tmp_path / "bastion.toml", {"fail_on": "critical", "format": None})
+    assert config.scan.fail_on is Severity.CRITICAL
+    assert config.scan.format is ReportFormat.JSON
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[scan]\nfail_onn = 'high'\n", "bastion.toml: scan.fail_onn: unknown key"),
+        ("[scan]\nfail_on = 'severe'\n", "bastion.toml: scan.fail_on: "),
+        ("[scan]\njobs = 'many'\n", "bastion.toml: scan.jobs: Input should be a valid integer"),
+        ("[scan]\nexclude = 'vendor'\n", "bastion.toml: scan.exclude: Input should be a valid list"),
+        ("[scan]\nmax_file_size = 'huge'\n", "bastion.toml: scan.max_file_size: "),
+        ("[scann]\n", "bastion.toml: scann: unknown key"),
+        ("scan = 3\n", "bastion.toml: scan: "),
+        ("[scan\n", "bastion.toml: invalid TOML"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "bastion.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert expected in message
+    assert str(tmp_path) in message
+
+
+def test_bad_command_line_value_names_the_flag() -> None:
+    with pytest.raises(ConfigError, match=r"command line: --fail-on: .*'hihg'"):
+        load_config(None, {"fail_on": "hihg"})
+
+
+def test_missing_and_unreadable_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bastion.toml"
+    bad.write_bytes(b"\xff\xfe[scan]")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(bad)
+
+
+def test_pyproject_tool_bastion_must_be_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool]\nbastion = 3\n")
+    with pytest.raises(ConfigError, match=r"\[tool.bastion\] must be a table"):
+        load_config(path)

@@ -1,0 +1,152 @@
+"""Suppressions, baselines and the threshold, as library calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bastion.errors import InputError
+from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.gate import (
+    MISSING_REASON_RULE,
+    Baseline,
+    evaluate,
+    find_suppressions,
+    load_baseline,
+    write_baseline,
+)
+from bastion.scan.engine import ScanResult
+
+
+def _finding(rule: str, line: int, severity: Severity = Severity.HIGH, path: str = "app.py") -> Finding:
+    loc = Location(path=path, start_line=line, end_line=line)
+    return Finding(
+        rule_id=rule,
+        scanner="t",
+        title=rule,
+        severity=severity,
+        location=loc,
+        message="m",
+        fingerprint=make_fingerprint(rule, loc, f"{rule}{line}"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "rules", "reason"),
+    [
+        (
+            "x = 1  # bastion: ignore[sast.bandit.B602] input is a constant",
+            ("sast.bandit.B602",),
+            "input is a constant",
+        ),
+        ("foo(); // bastion: ignore[a, b]: both vetted", ("a", "b"), "both vetted"),
+        ("SELECT 1 -- bastion: ignore[sql.x] — fixture", ("sql.x",), "fixture"),
+        ("<!-- bastion: ignore[html.y] demo page -->", ("html.y",), "demo page"),
+        ("/* bastion: ignore[css.z] legacy */", ("css.z",), "legacy"),
+        ("# bastion: ignore[r]", ("r",), ""),
+        ("# bastion:ignore[] anything", ("*",), "anything"),
+    ],
+)
+def test_suppression_syntax_in_every_comment_style(line: str, rules: tuple[str, ...], reason: str) -> None:
+    [found] = find_suppressions(line)
+    assert found.rules == rules
+    assert found.reason == reason
+
+
+def test_text_that_is_not_a_comment_is_not_a_suppression() -> None:
+    assert find_suppressions('s = "bastion: ignore[x] y"') == []
+    assert find_suppressions("no marker here") == []
+
+
+def test_standalone_comment_covers_the_next_line_only() -> None:
+    text = "# bastion: ignore[r] reviewed\ncall()\ncall()\n"
+    [sup] = find_suppressions(text)
+    assert sup.standalone
+    assert sup.covers(_finding("r", 2))
+    assert not sup.covers(_finding("r", 3))
+    assert not sup.covers(_finding("other", 2))
+    trailing = find_suppressions("call()  # bastion: ignore[r] reviewed\n")[0]
+    assert not trailing.standalone and trailing.covers(_finding("r", 1))
+    assert not trailing.covers(_finding("r", 2))
+
+
+def test_glob_patterns_and_multi_line_findings() -> None:
+    [sup] = find_suppressions("\n\n# bastion: ignore[sast.bandit.*] reviewed")
+    spanning = _finding("sast.bandit.B101", 2).with_changes(
+        location=Location(path="a", start_line=2, end_line=4)
+    )
+    assert sup.covers(spanning)
+    assert not sup.covers(_finding("sast.semgrep.x", 3))
+    assert not sup.covers(_finding("sast.bandit.B1", 3).with_changes(location=Location(url="https://x")))
+
+
+def _scan(findings: list[Finding], root: Path) -> ScanResult:
+    return ScanResult(root=root, scanners=["t"], findings=findings)
+
+
+def test_evaluate_applies_suppressions_baseline_threshold_and_confidence(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "a()  # bastion: ignore[keep.me] accepted by security review\n"
+        "b()  # bastion: ignore[no.reason]\n"
+        "c()\nd()\ne()\n"
+    )
+    findings = [
+        _finding("keep.me", 1),
+        _finding("no.reason", 2),
+        _finding("old", 3),
+        _finding("new.low", 4, Severity.LOW),
+        _finding("new.high", 5).with_changes(confidence=Confidence.LOW),
+        _finding("elsewhere", 1, path="gone.py"),
+    ]
+    baseline = Baseline(frozenset({findings[2].fingerprint}))
+    result = evaluate(_scan(findings, tmp_path), Severity.HIGH, baseline=baseline)
+    assert [s.finding.rule_id for s in result.suppressed] == ["keep.me", "no.reason"]
+    assert [s.reason for s in result.suppressed] == ["accepted by security review", ""]
+    assert [f.rule_id for f in result.baselined] == ["old"]
+    assert [f.rule_id for f in result.findings] == ["new.low", "new.high", "elsewhere", MISSING_REASON_RULE]
+    missing = result.findings[-1]
+    assert missing.severity is Severity.LOW and missing.location.start_line == 2
+    assert [f.rule_id for f in result.blocking] == ["new.high", "elsewhere"]
+    assert result.failed
+    strict = evaluate(_scan(findings, tmp_path), Severity.HIGH, min_confidence=Confidence.MEDIUM)
+    assert strict.below_confidence == 1
+    never = evaluate(_scan(findings, tmp_path), None)
+    assert not never.failed and never.blocking == []
+
+
+def test_baseline_round_trip_has_no_evidence(tmp_path: Path) -> None:
+    finding = _finding("secrets.x", 1).with_changes(evidence="ghp_abc…")
+    path = tmp_path / "baseline.json"
+    assert write_baseline(path, [finding]) == 1
+    assert "ghp_abc" not in path.read_text()
+    assert load_baseline(path).fingerprints == {finding.fingerprint}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "baseline is not valid JSON"),
+        ('{"version": 1}', "not a Bastion baseline"),
+        ('{"version": 99, "findings": []}', "baseline version 99 is not supported"),
+        ('{"version": 1, "findings": [{"rule_id": "x"}]}', r"findings\[0\] has no fingerprint"),
+    ],
+)
+def test_bad_baselines_are_input_errors(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        load_baseline(path)
+
+
+def test_missing_baseline_and_unwritable_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="baseline file not found"):
+        load_baseline(tmp_path / "nope.json")
+    with pytest.raises(InputError, match="cannot write baseline"):
+        write_baseline(tmp_path / "no" / "dir" / "b.json", [])
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match="cannot read baseline"):
+        load_baseline(tmp_path / "bin.json")
+    assert write_baseline(tmp_path / "b.json", []) == 0
+    assert json.loads((tmp_path / "b.json").read_text())["findings"] == []
