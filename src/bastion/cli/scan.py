@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from bastion.runner import ProgressHooks, scan_project
 from bastion.scan.registry import Registry, RegistryError, load_scanner
 
 __all__ = ["register"]
+
+log = logging.getLogger(__name__)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -97,6 +100,7 @@ def scan(
     settings = load_config(config_path, overrides)
     cfg = settings.scan
     configure_logging(cfg.verbose)
+    log.debug("config: %s", config_path or "defaults")
     errors = error_console()
     show_progress = not cfg.quiet and sys.stderr.isatty()
     with ScanProgress(show_progress) as progress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +22,14 @@ SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
+
+# Scanned repositories control finding text; never let them send escape sequences to a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("\ufffd", text)
+
 
 # Kinds that can run into thousands on a big tree are counted, not listed.
 COUNTED_KINDS = {NoticeKind.BINARY: "binary files skipped"}
@@ -42,15 +51,15 @@ def render(result: GateResult, *, color: bool = False, width: int | None = None)
         if group:
             console.print(_group_table(severity, group))
     for skip in result.scan.skips:
-        console.print(Text(skip.describe(), style="yellow"))
+        console.print(Text(_clean(skip.describe()), style="yellow"))
     for failure in result.scan.failures:
-        console.print(Text(failure.describe(), style="bold red"))
+        console.print(Text(_clean(failure.describe()), style="bold red"))
     counted: dict[NoticeKind, int] = {}
     for notice in result.scan.notices:
         if notice.kind in COUNTED_KINDS:
             counted[notice.kind] = counted.get(notice.kind, 0) + 1
         else:
-            console.print(Text(f"notice: {notice.describe()}", style="dim"))
+            console.print(Text(_clean(f"notice: {notice.describe()}"), style="dim"))
     for kind, count in counted.items():
         console.print(Text(f"notice: {count} {COUNTED_KINDS[kind]}", style="dim"))
     console.print(Text(summary_line(result), style="bold red" if result.failed else "bold green"))
@@ -68,12 +77,12 @@ def _group_table(severity: Severity, findings: list[Finding]) -> Table:
     table.add_column("Location", no_wrap=True)
     table.add_column("Finding", overflow="fold")
     for finding in findings:
-        detail = Text(finding.title, style="bold")
+        detail = Text(_clean(finding.title), style="bold")
         if finding.message and finding.message != finding.title:
-            detail.append(f"\n{finding.message}")
+            detail.append(f"\n{_clean(finding.message)}")
         if finding.fix:
-            detail.append(f"\nfix: {finding.fix}", style="green")
-        table.add_row(finding.rule_id, finding.location.describe(), detail)
+            detail.append(f"\nfix: {_clean(finding.fix)}", style="green")
+        table.add_row(_clean(finding.rule_id), _clean(finding.location.describe()), detail)
     return table
 
 

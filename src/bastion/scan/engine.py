@@ -156,8 +156,17 @@ def run_scan(
         files_scanned=len(walked.files),
         bytes_scanned=walked.bytes_total,
     )
+    log.debug(
+        "walked %s: %d files, %d bytes, %d notices in %.2fs",
+        walked.root,
+        len(walked.files),
+        walked.bytes_total,
+        len(walked.notices),
+        time.perf_counter() - started,
+    )
     workers = options.jobs or os.cpu_count() or 1
     units = _plan(registrations, len(target.files), workers)
+    log.debug("running %d units on %d %s workers", len(units), workers, options.concurrency.value)
     outcomes: list[_UnitOutcome] = []
     if len(units) == 1 or workers == 1:
         for done, unit in enumerate(units, 1):
