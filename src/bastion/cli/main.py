@@ -1,5 +1,7 @@
-"""The ``bastion`` command: the Typer app, its command groups, and the one place errors
-become exit codes (0 clean, 1 findings at or above ``--fail-on``, 2 usage or input error).
+"""The ``bastion`` command: the Typer app and its command groups.
+
+Exit codes (0 clean, 1 findings at or above ``--fail-on``, 2 usage or input error) are set
+in one place, :func:`bastion.cli.output.command`, which every command is wrapped in.
 """
 
 from __future__ import annotations
@@ -7,17 +9,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from bastion import __version__
 from bastion.cli import scan as scan_cmd
-from bastion.cli.output import error_console
-from bastion.errors import BastionError
 
 __all__ = ["app", "main", "run"]
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # what click uses for usage errors too
 
 app = typer.Typer(
     name="bastion",
@@ -54,22 +53,11 @@ scan_cmd.register(app)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code instead of exiting."""
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        error_console().print("aborted")
-        return 130
-    except BastionError as exc:
-        error_console().print(f"error: {exc}")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        error_console().print("interrupted")
-        return 130
-    return result if isinstance(result, int) else 0
+        app(args=list(argv) if argv is not None else None, prog_name="bastion", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    return 0
 
 
 def run() -> None:

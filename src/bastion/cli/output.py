@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import ParamSpec
 
+import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
@@ -19,10 +23,47 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-__all__ = ["ScanProgress", "configure_logging", "error_console"]
+from bastion.errors import BastionError
+
+__all__ = [
+    "EXIT_CLEAN",
+    "EXIT_ERROR",
+    "EXIT_FINDINGS",
+    "ScanProgress",
+    "command",
+    "configure_logging",
+    "error_console",
+]
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130
+
+P = ParamSpec("P")
 
 PROGRESS_DELAY_S = 1.0
 """Scans that finish sooner show no progress bar at all."""
+
+
+def command(func: Callable[P, int]) -> Callable[P, None]:
+    """Wrap a command that returns an exit code: the one place errors become exit codes.
+
+    A :class:`BastionError` is printed as ``error: <message>`` on stderr and exits 2;
+    anything else is a bug and keeps its traceback.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            code = func(*args, **kwargs)
+        except BastionError as exc:
+            error_console().print(f"error: {exc}")
+            raise typer.Exit(EXIT_ERROR) from None
+        except KeyboardInterrupt:
+            error_console().print("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(code)
+
+    return wrapper
 
 
 def error_console() -> Console:

@@ -9,7 +9,15 @@ from typing import Any
 
 import typer
 
-from bastion.cli.output import ScanProgress, configure_logging, error_console
+from bastion.cli.output import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    ScanProgress,
+    command,
+    configure_logging,
+    error_console,
+)
 from bastion.config import find_config_file, load_config
 from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
@@ -22,8 +30,6 @@ __all__ = ["register"]
 
 log = logging.getLogger(__name__)
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
 SCAN_HELP = """Scan PATH (default: the current directory) with the installed scanners.
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
@@ -35,8 +41,10 @@ Example: bastion scan . --scanners sast --format sarif -o bastion.sarif --fail-o
 
 def register(app: typer.Typer) -> None:
     """Add the scan commands to ``app``."""
-    app.command("scan", help=SCAN_HELP, no_args_is_help=False)(scan)
-    app.command("scanners", help="List the installed scanners.\n\nExample: bastion scanners")(scanners)
+    app.command("scan", help=SCAN_HELP, no_args_is_help=False)(command(scan))
+    app.command("scanners", help="List the installed scanners.\n\nExample: bastion scanners")(
+        command(scanners)
+    )
 
 
 def scan(

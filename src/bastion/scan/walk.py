@@ -73,17 +73,21 @@ class _IgnoreRules:
         return verdict
 
 
-def _load_spec(path: Path) -> pathspec.PathSpec | None:
+def _load_spec(path: str) -> pathspec.PathSpec | None:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
-def _is_binary(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return b"\0" in handle.read(SNIFF_BYTES)
+def _is_binary(path: str) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return b"\0" in os.read(fd, SNIFF_BYTES)
+    finally:
+        os.close(fd)
 
 
 def walk(
@@ -100,76 +104,80 @@ def walk(
         raise InputError(f"{root}: no such file or directory")
     if root.is_file():
         result = WalkResult(root=root.parent.resolve())
-        _consider_file(root.resolve(), root.name, root.stat(), options, result)
+        _consider_file(str(root.resolve()), root.name, root.stat(), options, result)
         return result
     if not root.is_dir():
         raise InputError(f"{root}: not a file or directory")
     resolved = root.resolve()
     result = WalkResult(root=resolved)
-    exclude = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
+    walker = _Walker(options, result, on_file)
     rules = _IgnoreRules(())
     if options.respect_gitignore:
-        info_exclude = _load_spec(resolved / ".git" / "info" / "exclude")
-        rules = rules.child("", info_exclude)
-    _walk_dir(resolved, "", rules, exclude, options, result, on_file)
+        rules = rules.child("", _load_spec(os.path.join(resolved, ".git", "info", "exclude")))
+    walker.directory(str(resolved), "", rules)
     if not result.files and not result.notices:
         result.note(NoticeKind.EMPTY_TARGET, f"{root}: no files to scan", None)
     return result
 
 
-def _walk_dir(
-    directory: Path,
-    rel_dir: str,
-    rules: _IgnoreRules,
-    exclude: pathspec.PathSpec | None,
-    options: WalkOptions,
-    result: WalkResult,
-    on_file: Callable[[int], None] | None,
-) -> None:
-    if options.respect_gitignore:
-        rules = rules.child(rel_dir, _load_spec(directory / ".gitignore"))
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as exc:
-        result.note(NoticeKind.UNREADABLE, f"cannot list: {exc.strerror or exc}", rel_dir or ".")
-        return
-    for entry in entries:
-        rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+class _Walker:
+    """Depth-first walk in sorted order. Paths stay strings until a file is kept: building a
+    Path per entry was the walk's largest cost (bench/core/RESULTS.md)."""
+
+    def __init__(
+        self, options: WalkOptions, result: WalkResult, on_file: Callable[[int], None] | None
+    ) -> None:
+        self.options = options
+        self.result = result
+        self.on_file = on_file
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
+
+    def directory(self, directory: str, rel_dir: str, rules: _IgnoreRules) -> None:
+        result = self.result
         try:
-            is_link = entry.is_symlink()
-            is_dir = entry.is_dir(follow_symlinks=False)
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            result.note(NoticeKind.UNREADABLE, f"cannot stat: {exc.strerror or exc}", rel)
-            continue
-        if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
-            continue
-        if _excluded(rel, is_dir, rules, exclude):
-            continue
-        if is_link:
-            _consider_link(Path(entry.path), rel, result)
-        elif is_dir:
-            _walk_dir(Path(entry.path), rel, rules, exclude, options, result, on_file)
-        else:
+            result.note(NoticeKind.UNREADABLE, f"cannot list: {exc.strerror or exc}", rel_dir or ".")
+            return
+        if self.options.respect_gitignore and any(e.name == ".gitignore" for e in entries):
+            rules = rules.child(rel_dir, _load_spec(os.path.join(directory, ".gitignore")))
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
-                st = entry.stat(follow_symlinks=False)
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir(follow_symlinks=False)
             except OSError as exc:
                 result.note(NoticeKind.UNREADABLE, f"cannot stat: {exc.strerror or exc}", rel)
                 continue
-            if _consider_file(Path(entry.path), rel, st, options, result) and on_file:
-                on_file(len(result.files))
+            if is_dir and entry.name in ALWAYS_SKIPPED_DIRS:
+                continue
+            if self._excluded(rel, is_dir, rules):
+                continue
+            if is_link:
+                _consider_link(entry.path, rel, result)
+            elif is_dir:
+                self.directory(entry.path, rel, rules)
+            else:
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as exc:
+                    result.note(NoticeKind.UNREADABLE, f"cannot stat: {exc.strerror or exc}", rel)
+                    continue
+                if _consider_file(entry.path, rel, st, self.options, result) and self.on_file:
+                    self.on_file(len(result.files))
+
+    def _excluded(self, rel: str, is_dir: bool, rules: _IgnoreRules) -> bool:
+        candidate = rel + "/" if is_dir else rel
+        if self.exclude is not None and self.exclude.match_file(candidate):
+            return True
+        return bool(rules.layers) and rules.ignored(rel, is_dir)
 
 
-def _excluded(rel: str, is_dir: bool, rules: _IgnoreRules, exclude: pathspec.PathSpec | None) -> bool:
-    candidate = rel + "/" if is_dir else rel
-    if exclude is not None and exclude.match_file(candidate):
-        return True
-    return bool(rules.layers) and rules.ignored(rel, is_dir)
-
-
-def _consider_link(path: Path, rel: str, result: WalkResult) -> None:
+def _consider_link(path: str, rel: str, result: WalkResult) -> None:
     """Symlinks are never followed: the file they point at inside the root is walked anyway."""
     try:
-        target = path.resolve(strict=True)
+        target = Path(path).resolve(strict=True)
     except (OSError, RuntimeError):
         result.note(NoticeKind.SYMLINK_OUTSIDE, "broken or looping symlink, not followed", rel)
         return
@@ -177,9 +185,7 @@ def _consider_link(path: Path, rel: str, result: WalkResult) -> None:
         result.note(NoticeKind.SYMLINK_OUTSIDE, "symlink points outside the target, not followed", rel)
 
 
-def _consider_file(
-    path: Path, rel: str, st: os.stat_result, options: WalkOptions, result: WalkResult
-) -> bool:
+def _consider_file(path: str, rel: str, st: os.stat_result, options: WalkOptions, result: WalkResult) -> bool:
     if not stat.S_ISREG(st.st_mode):
         result.note(NoticeKind.SPECIAL_FILE, "not a regular file, skipped", rel)
         return False
@@ -198,7 +204,7 @@ def _consider_file(
     if binary:
         result.note(NoticeKind.BINARY, "binary file, skipped", rel)
         return False
-    result.files.append(SourceFile(path=path, relpath=rel, size=st.st_size))
+    result.files.append(SourceFile(abspath=path, relpath=rel, size=st.st_size))
     result.bytes_total += st.st_size
     return True
 
