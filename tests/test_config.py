@@ -110,3 +110,15 @@ def test_pyproject_tool_bastion_must_be_a_table(tmp_path: Path) -> None:
     path.write_text("[tool]\nbastion = 3\n")
     with pytest.raises(ConfigError, match=r"\[tool.bastion\] must be a table"):
         load_config(path)
+
+
+def test_ignore_tables_need_paths_rules_and_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bastion.toml"
+    path.write_text(
+        '[[scan.ignore]]\npaths = ["tests/"]\nrules = ["sast.bandit.B101"]\nreason = "pytest asserts"\n'
+    )
+    [entry] = load_config(path).scan.ignore
+    assert entry.paths == ["tests/"] and entry.reason == "pytest asserts"
+    path.write_text('[[scan.ignore]]\npaths = ["tests/"]\nrules = ["sast.bandit.B101"]\n')
+    with pytest.raises(ConfigError, match=r"scan\.ignore\.0\.reason: Field required"):
+        load_config(path)

@@ -12,6 +12,7 @@ from bastion.findings import Confidence, Finding, Location, Severity, make_finge
 from bastion.gate import (
     MISSING_REASON_RULE,
     Baseline,
+    PathIgnore,
     evaluate,
     find_suppressions,
     load_baseline,
@@ -150,3 +151,18 @@ def test_missing_baseline_and_unwritable_path(tmp_path: Path) -> None:
         load_baseline(tmp_path / "bin.json")
     assert write_baseline(tmp_path / "b.json", []) == 0
     assert json.loads((tmp_path / "b.json").read_text())["findings"] == []
+
+
+def test_configured_path_ignores_suppress_with_their_reason(tmp_path: Path) -> None:
+    findings = [
+        _finding("sast.bandit.B101", 1, Severity.LOW, path="tests/test_a.py"),
+        _finding("sast.bandit.B101", 1, Severity.LOW, path="src/a.py"),
+        _finding("secrets.x", 2, path="tests/fixtures/keys.txt"),
+    ]
+    ignores = [PathIgnore(("tests/",), ("sast.bandit.B101", "secrets.*"), "test code")]
+    result = evaluate(_scan(findings, tmp_path), Severity.LOW, ignores=ignores)
+    assert [(s.finding.location.path, s.reason) for s in result.suppressed] == [
+        ("tests/test_a.py", "config: test code"),
+        ("tests/fixtures/keys.txt", "config: test code"),
+    ]
+    assert [f.location.path for f in result.findings] == ["src/a.py"]

@@ -32,6 +32,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
+class IgnoreEntry(_Strict):
+    """One ``[[scan.ignore]]`` table: rules silenced under some paths, and why."""
+
+    paths: list[str] = Field(min_length=1)
+    rules: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=3)
+
+
 class ScanConfig(_Strict):
     """The ``[scan]`` table: one key per ``bastion scan`` flag."""
 
@@ -56,6 +64,8 @@ class ScanConfig(_Strict):
     """Workers; 0 means one per CPU."""
     quiet: bool = False
     verbose: bool = False
+    ignore: list[IgnoreEntry] = Field(default_factory=list)
+    """Rules silenced under some paths, each with a reason (config only, no flag)."""
 
     @field_validator("fail_on", mode="before")
     @classmethod

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pathspec
+
 from bastion import __version__
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
@@ -25,6 +27,7 @@ __all__ = [
     "BASELINE_VERSION",
     "Baseline",
     "GateResult",
+    "PathIgnore",
     "Suppressed",
     "Suppression",
     "evaluate",
@@ -84,6 +87,30 @@ def find_suppressions(text: str) -> list[Suppression]:
         standalone = not line[: match.start("opener")].strip(" \t;")
         found.append(Suppression(rules or ("*",), reason, number, standalone))
     return found
+
+
+@dataclass(frozen=True)
+class PathIgnore:
+    """A configured suppression of some rules under some paths (``[[scan.ignore]]``), with a reason.
+
+    For what an inline comment cannot carry: generated files, test code (``assert`` in
+    pytest), rule files whose examples are secrets by design.
+    """
+
+    paths: tuple[str, ...]
+    """gitignore-style patterns relative to the target root."""
+    rules: tuple[str, ...]
+    """Rule ids or globs (``sast.bandit.B101``, ``secrets.*``)."""
+    reason: str
+
+    def covers(self, finding: Finding, spec: pathspec.PathSpec) -> bool:
+        """Whether this entry silences ``finding``; ``spec`` is the compiled ``paths``."""
+        path = finding.location.path
+        return (
+            path is not None
+            and any(fnmatch.fnmatchcase(finding.rule_id, rule) for rule in self.rules)
+            and spec.match_file(path)
+        )
 
 
 @dataclass(frozen=True)
@@ -193,10 +220,13 @@ def evaluate(
     baseline: Baseline | None = None,
     min_confidence: Confidence = Confidence.LOW,
     read_text: TextReader | None = None,
+    ignores: Sequence[PathIgnore] = (),
 ) -> GateResult:
-    """Apply suppressions, the baseline and the threshold to a scan's findings."""
+    """Apply configured ignores, inline suppressions, the baseline and the threshold."""
     reader = read_text or _file_reader(scan.root)
-    kept, suppressed, extra = _apply_suppressions(scan.findings, reader)
+    remaining, suppressed = _apply_path_ignores(scan.findings, ignores)
+    kept, inline, extra = _apply_suppressions(remaining, reader)
+    suppressed.extend(inline)
     kept.extend(extra)
     confident = [f for f in kept if f.confidence.rank >= min_confidence.rank]
     result = GateResult(
@@ -212,6 +242,23 @@ def evaluate(
         else:
             result.findings.append(finding)
     return result
+
+
+def _apply_path_ignores(
+    findings: Sequence[Finding], ignores: Sequence[PathIgnore]
+) -> tuple[list[Finding], list[Suppressed]]:
+    if not ignores:
+        return list(findings), []
+    specs = [(entry, pathspec.GitIgnoreSpec.from_lines(entry.paths)) for entry in ignores]
+    kept: list[Finding] = []
+    suppressed: list[Suppressed] = []
+    for finding in findings:
+        match = next((entry for entry, spec in specs if entry.covers(finding, spec)), None)
+        if match is None:
+            kept.append(finding)
+        else:
+            suppressed.append(Suppressed(finding, f"config: {match.reason}"))
+    return kept, suppressed
 
 
 def _file_reader(root: Path) -> TextReader:

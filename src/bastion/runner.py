@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bastion.config import ScanConfig
-from bastion.gate import GateResult, evaluate, load_baseline
+from bastion.errors import ConfigError
+from bastion.gate import GateResult, PathIgnore, evaluate, load_baseline
 from bastion.scan.engine import EngineOptions, run_scan
-from bastion.scan.registry import Registry
+from bastion.scan.registry import Registration, Registry, load_scanner
 from bastion.scan.walk import WalkOptions
 
 __all__ = ["ProgressHooks", "scan_project"]
@@ -37,6 +38,8 @@ def scan_project(
     before any scanning starts.
     """
     registrations = registry.select(config.scanners)
+    scanner_options = scanner_options or {}
+    _check_scanner_options(registry, registrations, scanner_options)
     baseline = load_baseline(config.baseline) if config.baseline else None
     hooks = hooks or ProgressHooks()
     options = EngineOptions(
@@ -47,7 +50,24 @@ def scan_project(
         ),
         concurrency=config.concurrency,
         jobs=config.jobs,
-        scanner_options=scanner_options or {},
+        scanner_options=scanner_options,
     )
     scan = run_scan(target, registrations, options, on_walk=hooks.walked, on_unit_done=hooks.unit_done)
-    return evaluate(scan, config.threshold, baseline=baseline, min_confidence=config.min_confidence)
+    ignores = [PathIgnore(tuple(i.paths), tuple(i.rules), i.reason) for i in config.ignore]
+    return evaluate(
+        scan, config.threshold, baseline=baseline, min_confidence=config.min_confidence, ignores=ignores
+    )
+
+
+def _check_scanner_options(
+    registry: Registry, registrations: list[Registration], options: dict[str, dict[str, object]]
+) -> None:
+    """Fail before scanning on a ``[scanners.NAME]`` table that no scanner would accept."""
+    for name in options:
+        if name not in registry.names:
+            known = ", ".join(registry.names)
+            raise ConfigError(f"scanners.{name}: no such scanner is installed (available: {known})")
+    for registration in registrations:
+        check = getattr(load_scanner(registration.reference), "check_options", None)
+        if callable(check):
+            check(options.get(registration.name, {}))

@@ -172,6 +172,12 @@ class Scanner(Protocol):
 
     ``scan`` yields findings for the target; it raises :class:`ScannerUnavailable` when
     the tool it wraps is not installed, and records notices and skips on ``context``.
+
+    Optional hooks the engine looks for: a class attribute ``shardable = True`` when each
+    file's findings depend on that file alone (the engine then splits the file list across
+    workers), and ``check_options(options)`` raising
+    :class:`~bastion.errors.ConfigError` so a bad ``[scanners.NAME]`` table fails before
+    any scanning starts.
     """
 
     name: str

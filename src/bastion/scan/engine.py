@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion.errors import BastionError
 from bastion.findings import Finding
 from bastion.scan.base import Notice, ScanContext, ScannerUnavailable, ScanTarget, Skip
 from bastion.scan.registry import Registration, RegistryError, load_scanner
@@ -107,6 +108,8 @@ def _run_unit(unit: _Unit, target: ScanTarget, options: Mapping[str, Any]) -> _U
         outcome.findings = list(scanner.scan(target, context))
     except ScannerUnavailable as exc:
         context.skip(name, str(exc))
+    except BastionError as exc:  # e.g. a rule file named in the config that does not exist
+        outcome.failure = str(exc)
     except Exception as exc:  # a plug-in bug must not take the other scanners down
         log.debug("scanner %s crashed", name, exc_info=True)
         outcome.failure = f"{type(exc).__name__}: {exc}"

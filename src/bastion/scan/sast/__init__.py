@@ -1,0 +1,110 @@
+"""The ``sast`` scanner: bandit (Python) and semgrep (Python, JavaScript/TypeScript, and
+any language of user rules) over the files of the walk.
+
+Rule ids are ``sast.bandit.<test id>`` (``sast.bandit.B602``) and
+``sast.semgrep.<rule id>`` (``sast.semgrep.python-pickle-load``). Bastion's curated
+semgrep rules are ``rules/semgrep.yml``; bandit's CWE ids, titles and fixes come from
+``bandit_cwe.toml``. A tool that is not installed is a visible skip
+(``skipped sast.semgrep: semgrep not installed (pip install 'bastion[semgrep]')``);
+with neither installed the scanner is unavailable. Options, ``[scanners.sast]``::
+
+    tools = ["bandit", "semgrep"]      # which tools run
+    semgrep_rules = ["rules/extra.yml"] # extra local rule files or directories
+    bandit_skip = ["B101"]             # bandit tests to leave out
+    semgrep_timeout = 300              # seconds the semgrep run may take
+
+semgrep runs in a worker thread while bandit runs in this one, so the semgrep start-up
+(a few seconds) overlaps bandit's CPU work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bastion.errors import ConfigError
+from bastion.findings import Finding
+from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
+from bastion.scan.sast.bandit import BANDIT_SUFFIXES, bandit_available, run_bandit
+from bastion.scan.sast.common import ToolOutcome
+from bastion.scan.sast.options import SastOptions, Tool, parse_options, resolve_rule_paths
+from bastion.scan.sast.semgrep import SEMGREP_MISSING, find_semgrep, load_rule_set, run_semgrep, select_files
+
+__all__ = [
+    "BANDIT_MISSING",
+    "SEMGREP_MISSING",
+    "SastOptions",
+    "SastScanner",
+    "builtin_rules",
+    "parse_options",
+]
+
+BANDIT_MISSING = "bandit not installed (pip install bandit)"
+"""The skip reason shown when bandit cannot be imported."""
+
+
+def builtin_rules() -> Path:
+    """Path of Bastion's curated semgrep rule file (``rules/semgrep.yml``)."""
+    resource = resources.files(__package__).joinpath("rules", "semgrep.yml")
+    # Bastion installs as a directory (never a zip), so the resource is a real file.
+    return Path(str(resource))
+
+
+class SastScanner:
+    """Static analysis of source code with bandit and semgrep.
+
+    Not shardable: semgrep costs seconds to start, so the whole file list goes
+    to one unit.
+    """
+
+    name = "sast"
+    description = "insecure code patterns in Python and JavaScript/TypeScript (bandit, semgrep)"
+    shardable = False
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Validate ``[scanners.sast]`` before any scanning; :class:`ConfigError` if invalid."""
+        parse_options(options)
+
+    def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
+        """Yield bandit and semgrep findings for ``target``.
+
+        Raises :class:`ConfigError` for invalid options and :class:`ScannerUnavailable`
+        when none of the selected tools is installed.
+        """
+        options = parse_options(context.options)
+        extra_rules = (
+            resolve_rule_paths(options.semgrep_rules, target.root) if Tool.SEMGREP in options.tools else []
+        )
+        semgrep_exe = find_semgrep() if Tool.SEMGREP in options.tools else None
+        use_bandit = Tool.BANDIT in options.tools and bandit_available()
+        missing = []
+        if Tool.BANDIT in options.tools and not use_bandit:
+            missing.append(("sast.bandit", BANDIT_MISSING))
+        if Tool.SEMGREP in options.tools and semgrep_exe is None:
+            missing.append(("sast.semgrep", SEMGREP_MISSING))
+        if not use_bandit and semgrep_exe is None:
+            raise ScannerUnavailable("; ".join(reason for _, reason in missing))
+        for component, reason in missing:
+            context.skip(component, reason)
+
+        outcomes: list[ToolOutcome] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bastion-semgrep") as pool:
+            semgrep_future: Future[ToolOutcome] | None = None
+            if semgrep_exe is not None:
+                try:
+                    rules = load_rule_set([builtin_rules(), *extra_rules])
+                except ValueError as exc:
+                    raise ConfigError(f"scanners.sast.semgrep_rules: {exc}") from None
+                files = select_files(target.files, rules)
+                semgrep_future = pool.submit(run_semgrep, semgrep_exe, files, rules, options.semgrep_timeout)
+            if use_bandit:
+                outcomes.append(run_bandit(target.with_suffixes(BANDIT_SUFFIXES), options.bandit_skip))
+            if semgrep_future is not None:
+                outcomes.append(semgrep_future.result())
+        for outcome in outcomes:
+            for problem in outcome.problems:
+                context.notice(NoticeKind.SCANNER, problem.message, problem.path)
+            yield from outcome.findings
