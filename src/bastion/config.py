@@ -18,6 +18,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, fi
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Severity
 from bastion.report.formats import ReportFormat
+from bastion.scan.base import HistoryMode, HistorySpec
 from bastion.scan.engine import Concurrency
 
 __all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config"]
@@ -64,6 +65,12 @@ class ScanConfig(_Strict):
     """Workers; 0 means one per CPU."""
     quiet: bool = False
     verbose: bool = False
+    git_history: bool = False
+    """Scan every commit reachable from every ref (history-aware scanners: secrets)."""
+    since: str | None = None
+    """With git_history: only commits after this revision."""
+    staged: bool = False
+    """Scan what is staged for the next commit (pre-commit hooks)."""
     ignore: list[IgnoreEntry] = Field(default_factory=list)
     """Rules silenced under some paths, each with a reason (config only, no flag)."""
 
@@ -80,6 +87,17 @@ class ScanConfig(_Strict):
                 choices = ", ".join(s.value for s in Severity)
                 raise ValueError(f"choose from {choices} or none") from None
         return value
+
+    @property
+    def history(self) -> HistorySpec | None:
+        """The git history the flags ask for, or None for the working tree."""
+        if self.staged:
+            return HistorySpec(HistoryMode.STAGED)
+        if self.since:
+            return HistorySpec(HistoryMode.SINCE, self.since)
+        if self.git_history:
+            return HistorySpec(HistoryMode.ALL)
+        return None
 
     @property
     def threshold(self) -> Severity | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bastion.config import ScanConfig
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, UsageError
 from bastion.gate import GateResult, PathIgnore, evaluate, load_baseline
 from bastion.scan.engine import EngineOptions, run_scan
 from bastion.scan.registry import Registration, Registry, load_scanner
@@ -40,6 +40,7 @@ def scan_project(
     registrations = registry.select(config.scanners)
     scanner_options = scanner_options or {}
     _check_scanner_options(registry, registrations, scanner_options)
+    _check_history(registrations, config)
     baseline = load_baseline(config.baseline) if config.baseline else None
     hooks = hooks or ProgressHooks()
     options = EngineOptions(
@@ -51,6 +52,7 @@ def scan_project(
         concurrency=config.concurrency,
         jobs=config.jobs,
         scanner_options=scanner_options,
+        history=config.history,
     )
     scan = run_scan(target, registrations, options, on_walk=hooks.walked, on_unit_done=hooks.unit_done)
     ignores = [PathIgnore(tuple(i.paths), tuple(i.rules), i.reason) for i in config.ignore]
@@ -71,3 +73,13 @@ def _check_scanner_options(
         check = getattr(load_scanner(registration.reference), "check_options", None)
         if callable(check):
             check(options.get(registration.name, {}))
+
+
+def _check_history(registrations: list[Registration], config: ScanConfig) -> None:
+    """--git-history, --since and --staged need a scanner that reads history."""
+    if config.history is None:
+        return
+    readers = [r.name for r in registrations if getattr(load_scanner(r.reference), "reads_history", False)]
+    if not readers:
+        flag = {"staged": "--staged", "since": "--since"}.get(config.history.mode.value, "--git-history")
+        raise UsageError(f"{flag} needs a scanner that reads git history (secrets); none is selected")

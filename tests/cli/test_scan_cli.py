@@ -128,6 +128,10 @@ def test_every_format_renders(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         (["{root}", "--config", "{root}/bad.toml"], "bad.toml: scan.fail_on: choose from"),
         (["{root}", "--max-file-size", "lots"], "error: command line: --max-file-size:"),
         (["{root}", "-o", "{missing}/x/report.json"], "cannot write report"),
+        (["{root}", "--git-history"], "error: --git-history needs a scanner that reads git history"),
+        (["{root}", "--since", "HEAD~3"], "error: --since needs a scanner that reads git history"),
+        (["{root}", "--staged"], "error: --staged needs a scanner that reads git history"),
+        (["{root}", "-c", "{root}/unknown-scanner.toml"], "scanners.nope: no such scanner is installed"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -135,6 +139,7 @@ def test_bad_input_is_one_line_and_exit_2(
 ) -> None:
     root = _project(tmp_path / "repo")
     (root / "bad.toml").write_text('[scan]\nfail_on = "hgh"\n')
+    (root / "unknown-scanner.toml").write_text("[scanners.nope]\nx = 1\n")
     filled = [a.format(root=root, missing=tmp_path / "missing") for a in args]
     code, _, err = _scan(capsys, *filled, "-s", "marker") if "-s" not in filled else _scan(capsys, *filled)
     assert code == 2

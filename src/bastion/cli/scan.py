@@ -82,6 +82,15 @@ def scan(
         None, "--concurrency", help="Run scanners in threads or processes."
     ),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Workers (default: one per CPU)."),
+    git_history: bool | None = typer.Option(
+        None, "--git-history", help="Secrets: scan every commit reachable from every ref."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Secrets: scan only commits after REV (implies history)."
+    ),
+    staged: bool | None = typer.Option(
+        None, "--staged", help="Secrets: scan what is staged (pre-commit hook)."
+    ),
     quiet: bool | None = typer.Option(None, "--quiet", "-q", help="Print nothing but the report."),
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="Debug logs on stderr."),
 ) -> int:
@@ -99,6 +108,9 @@ def scan(
         "min_confidence": min_confidence,
         "concurrency": concurrency,
         "jobs": jobs,
+        "git_history": git_history,
+        "since": since,
+        "staged": staged,
         "quiet": quiet,
         "verbose": verbose,
     }

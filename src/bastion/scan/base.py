@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 from bastion.findings import Finding
 
 __all__ = [
+    "HistoryMode",
+    "HistorySpec",
     "Notice",
     "NoticeKind",
     "ScanContext",
@@ -110,12 +112,39 @@ class SourceFile:
         return self.relpath.rsplit("/", 1)[-1]
 
 
+class HistoryMode(enum.Enum):
+    """Which git history a history-aware scanner (``secrets``) looks at."""
+
+    ALL = "all"
+    """Every commit reachable from every ref (``--git-history``)."""
+    SINCE = "since"
+    """Commits after a revision, for incremental CI (``--git-history --since REV``)."""
+    STAGED = "staged"
+    """What is staged for the next commit, for a pre-commit hook (``--staged``)."""
+
+
+@dataclass(frozen=True)
+class HistorySpec:
+    """A request to scan git history instead of the working tree; scanners that cannot
+    read history ignore it and scan the walked files as usual."""
+
+    mode: HistoryMode
+    since: str | None = None
+    """The revision after which commits are scanned, with :attr:`HistoryMode.SINCE`."""
+
+
 @dataclass(frozen=True)
 class ScanTarget:
     """What the engine hands to every scanner: the root and the files of the one walk."""
 
     root: Path
     files: tuple[SourceFile, ...]
+    history: HistorySpec | None = None
+    """Set when the user asked for git history (``--git-history``, ``--since``, ``--staged``)."""
+    shard: int = 0
+    """Which shard of a shardable scanner's files this is; history is read by shard 0 only."""
+    shards: int = 1
+    """How many shards the scanner's files were split into."""
 
     def with_suffixes(self, suffixes: Iterable[str]) -> list[SourceFile]:
         """Files whose extension is one of ``suffixes`` (``{".py", ".pyi"}``)."""
@@ -175,7 +204,8 @@ class Scanner(Protocol):
 
     Optional hooks the engine looks for: a class attribute ``shardable = True`` when each
     file's findings depend on that file alone (the engine then splits the file list across
-    workers), and ``check_options(options)`` raising
+    workers), ``reads_history = True`` when the scanner honours ``target.history``, and
+    ``check_options(options)`` raising
     :class:`~bastion.errors.ConfigError` so a bad ``[scanners.NAME]`` table fails before
     any scanning starts.
     """

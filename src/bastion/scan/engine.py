@@ -22,7 +22,7 @@ from typing import Any
 
 from bastion.errors import BastionError
 from bastion.findings import Finding
-from bastion.scan.base import Notice, ScanContext, ScannerUnavailable, ScanTarget, Skip
+from bastion.scan.base import HistorySpec, Notice, ScanContext, ScannerUnavailable, ScanTarget, Skip
 from bastion.scan.registry import Registration, RegistryError, load_scanner
 from bastion.scan.walk import WalkOptions, walk
 
@@ -51,6 +51,8 @@ class EngineOptions:
     """Worker count; 0 means one per CPU."""
     scanner_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per-scanner options from the ``[scanners.NAME]`` config sections."""
+    history: HistorySpec | None = None
+    """Git history to scan, for scanners that read history."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,6 @@ def _run_unit(unit: _Unit, target: ScanTarget, options: Mapping[str, Any]) -> _U
     name = unit.registration.name
     context = ScanContext(scanner=name, options=options)
     outcome = _UnitOutcome(scanner=name)
-    if unit.shards > 1:
-        target = ScanTarget(target.root, target.files[unit.shard :: unit.shards])
     try:
         scanner = load_scanner(unit.registration.reference)
         outcome.findings = list(scanner.scan(target, context))
@@ -116,6 +116,15 @@ def _run_unit(unit: _Unit, target: ScanTarget, options: Mapping[str, Any]) -> _U
     outcome.notices = context.notices
     outcome.skips = context.skips
     return outcome
+
+
+def _unit_target(unit: _Unit, target: ScanTarget) -> ScanTarget:
+    """The part of the target a unit works on; sliced before it is sent to a worker process,
+    so each process receives only its own shard."""
+    if unit.shards == 1:
+        return target
+    files = target.files[unit.shard :: unit.shards]
+    return ScanTarget(target.root, files, target.history, shard=unit.shard, shards=unit.shards)
 
 
 def _plan(registrations: Sequence[Registration], files: int, workers: int) -> list[_Unit]:
@@ -151,7 +160,7 @@ def run_scan(
     """
     started = time.perf_counter()
     walked = walk(root, options.walk, on_file=on_walk)
-    target = ScanTarget(walked.root, tuple(walked.files))
+    target = ScanTarget(walked.root, tuple(walked.files), history=options.history)
     result = ScanResult(
         root=walked.root,
         scanners=[r.name for r in registrations],
@@ -173,13 +182,14 @@ def run_scan(
     outcomes: list[_UnitOutcome] = []
     if len(units) == 1 or workers == 1:
         for done, unit in enumerate(units, 1):
-            outcomes.append(_run_unit(unit, target, _opts(options, unit)))
+            outcomes.append(_run_unit(unit, _unit_target(unit, target), _opts(options, unit)))
             if on_unit_done:
                 on_unit_done(done, len(units))
     elif units:
         with _executor(options.concurrency, min(workers, len(units))) as pool:
             futures: list[Future[_UnitOutcome]] = [
-                pool.submit(_run_unit, unit, target, _opts(options, unit)) for unit in units
+                pool.submit(_run_unit, unit, _unit_target(unit, target), _opts(options, unit))
+                for unit in units
             ]
             for done, future in enumerate(as_completed(futures), 1):
                 outcomes.append(future.result())

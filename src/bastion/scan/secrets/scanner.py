@@ -14,6 +14,7 @@ from bastion.findings import Finding, Location, make_fingerprint
 from bastion.scan.base import ScanContext, ScanTarget
 from bastion.scan.secrets.detect import Detector, Hit
 from bastion.scan.secrets.generic import GENERIC_RULES
+from bastion.scan.secrets.history import scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
 from bastion.scan.secrets.rules import BUILTIN_RULES, cached_ruleset
 
@@ -91,11 +92,12 @@ def to_finding(hit: Hit, path: str, scanner: str = "secrets") -> Finding:
 
 
 class SecretsScanner:
-    """Finds credentials in the working tree with data-driven provider rules and a generic detector."""
+    """Finds credentials in the working tree or git history with provider rules and a generic detector."""
 
     name = "secrets"
     description = "hard-coded credentials: provider tokens, private keys, URIs with passwords, assignments"
     shardable = True
+    reads_history = True
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Validate ``[scanners.secrets]`` and its rule files before any scanning starts."""
@@ -104,13 +106,25 @@ class SecretsScanner:
         detector_for(dirs, frozenset(parsed.disable), parsed.generic)
 
     def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
-        """Yield one redacted finding per secret in ``target``'s files.
+        """Yield one redacted finding per secret in ``target``'s files, or in its git history
+        when ``target.history`` is set (read once, by shard 0).
 
-        Raises :class:`ConfigError` for invalid options or rule files.
+        Raises :class:`ConfigError` for invalid options or rule files, and
+        :class:`~bastion.errors.InputError` when the history cannot be read.
         """
         options = parse_options(context.options)
         dirs = tuple(Path(d).expanduser().resolve() for d in options.rules)
         detector = detector_for(dirs, frozenset(options.disable), options.generic)
+        if target.history is not None:
+            if target.shard == 0:
+                yield from scan_history(
+                    target.history,
+                    target.root,
+                    detector,
+                    context,
+                    lambda hit, path: to_finding(hit, path, self.name),
+                )
+            return
         for file in target.files:
             text = context.read_text(file)
             if not text:
