@@ -209,3 +209,29 @@ def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or directory"
+
+
+def test_rules_flag_adds_a_teams_own_secret_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "acme.toml").write_text(
+        "[[rules]]\n"
+        'id = "secrets.acme-internal-token"\n'
+        'description = "Acme internal service token"\n'
+        "regex = '(?P<secret>acme_[a-z0-9]{24})'\n"
+        'keywords = ["acme_"]\n'
+        'severity = "high"\n'
+        'confidence = "high"\n'
+        'examples.positive = ["t = \\"acme_q8w7e6r5t4y3u2i1o0p9a8s7\\""]\n'
+        'examples.negative = ["t = \\"acme_short\\""]\n'
+    )
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "svc.py").write_text('TOKEN = "acme_q8w7e6r5t4y3u2i1o0p9a8s7"\n')
+    code, out, _ = _scan(capsys, str(root), "-s", "secrets", "--rules", str(rules), "-f", "json")
+    assert code == 1
+    assert [f["rule_id"] for f in json.loads(out)["findings"]] == ["secrets.acme-internal-token"]
+    assert "q8w7e6r5t4y3u2i1o0p9a8s7" not in out
+    code, _, err = _scan(capsys, str(root), "-s", "secrets", "--rules", str(tmp_path / "nope"))
+    assert code == 2
+    assert "nope" in err and len(err.strip().splitlines()) == 1

@@ -82,6 +82,9 @@ def scan(
         None, "--concurrency", help="Run scanners in threads or processes."
     ),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Workers (default: one per CPU)."),
+    rules: list[Path] | None = typer.Option(
+        None, "--rules", help="Secrets: a directory of extra rule files; repeatable. [scanners.secrets] rules"
+    ),
     git_history: bool | None = typer.Option(
         None, "--git-history", help="Secrets: scan every commit reachable from every ref."
     ),
@@ -128,7 +131,7 @@ def scan(
             path,
             cfg,
             Registry.from_entry_points(),
-            scanner_options=settings.scanners,
+            scanner_options=_scanner_options(settings.scanners, rules),
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
     if cfg.write_baseline is not None:
@@ -175,6 +178,17 @@ def scanners() -> int:
             description, status = f"unavailable: {exc}", EXIT_ERROR
         typer.echo(f"{name:<12} {description}")
     return status
+
+
+def _scanner_options(
+    configured: dict[str, dict[str, Any]], rules: list[Path] | None
+) -> dict[str, dict[str, Any]]:
+    """The ``[scanners.NAME]`` tables with the scanner-specific flags added on top."""
+    options = {name: dict(table) for name, table in configured.items()}
+    if rules:
+        secrets = options.setdefault("secrets", {})
+        secrets["rules"] = [*secrets.get("rules", []), *(str(path.absolute()) for path in rules)]
+    return options
 
 
 def _split(value: str | None) -> list[str] | None:
