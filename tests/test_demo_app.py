@@ -41,6 +41,7 @@ EXPECTED = {
     # insecure JavaScript
     ("sast.semgrep.js-inner-html-dynamic", "static/app.js", 5),
     ("sast.semgrep.js-eval-dynamic", "static/app.js", 9),
+    ("sast.semgrep.js-math-random-for-secret", "static/app.js", 13),
     ("sast.semgrep.js-child-process-exec-dynamic", "static/app.js", 18),
     # secrets
     ("secrets.generic-password", "app.py", 12),
