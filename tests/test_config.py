@@ -122,3 +122,14 @@ def test_ignore_tables_need_paths_rules_and_a_reason(tmp_path: Path) -> None:
     path.write_text('[[scan.ignore]]\npaths = ["tests/"]\nrules = ["sast.bandit.B101"]\n')
     with pytest.raises(ConfigError, match=r"scan\.ignore\.0\.reason: Field required"):
         load_config(path)
+
+
+def test_scanner_rule_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "ci" / "bastion.toml"
+    path.parent.mkdir()
+    path.write_text(
+        '[scanners.secrets]\nrules = ["rules", "/abs/rules"]\n[scanners.sast]\nsemgrep_rules = ["x.yml"]\n'
+    )
+    config = load_config(path)
+    assert config.scanners["secrets"]["rules"] == [str(tmp_path / "ci" / "rules"), "/abs/rules"]
+    assert config.scanners["sast"]["semgrep_rules"] == [str(tmp_path / "ci" / "x.yml")]

@@ -27,6 +27,8 @@ CONFIG_FILE = "bastion.toml"
 
 FailOn = Severity | Literal["none"]
 PATH_KEYS = ("output", "baseline", "write_baseline")
+SCANNER_PATH_LIST_KEYS = ("rules", "semgrep_rules")
+"""Keys of ``[scanners.NAME]`` tables that list paths; resolved against the config file too."""
 
 
 class _Strict(BaseModel):
@@ -163,6 +165,11 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
         for key in PATH_KEYS:
             if isinstance(scan.get(key), str) and not Path(scan[key]).is_absolute():
                 scan[key] = str(path.parent / scan[key])
+    if path is not None and isinstance(raw.get("scanners"), dict):
+        raw["scanners"] = {
+            name: _resolve_path_lists(table, path.parent) if isinstance(table, dict) else table
+            for name, table in raw["scanners"].items()
+        }
     if isinstance(scan, dict) and overrides:
         scan.update({k: v for k, v in overrides.items() if v is not None})
     merged = {**raw, "scan": scan if scan is not None else {}}
@@ -171,6 +178,20 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
         return BastionConfig.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_one_line(source, exc, overrides or {})) from None
+
+
+def _resolve_path_lists(table: dict[str, Any], base: Path) -> dict[str, Any]:
+    resolved = dict(table)
+    for key in SCANNER_PATH_LIST_KEYS:
+        value = resolved.get(key)
+        if isinstance(value, list):
+            resolved[key] = [
+                str(base / item)
+                if isinstance(item, str) and not Path(item).expanduser().is_absolute()
+                else item
+                for item in value
+            ]
+    return resolved
 
 
 def _one_line(source: str, exc: ValidationError, overrides: Mapping[str, Any]) -> str:
@@ -189,3 +210,26 @@ def _one_line(source: str, exc: ValidationError, overrides: Mapping[str, Any]) -
     shown = f" (got {value!r})" if error["type"] != "extra_forbidden" and not isinstance(value, dict) else ""
     extra = f" [{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
     return f"{source}: {key}: {reason}{shown}{extra}"
+
+
+# Keys a configuration found inside the scanned directory may not set: they would let an
+# untrusted repository send the secrets Bastion finds (a developer's untracked .env, say)
+# to a host of its choosing. The operator sets them with flags or an explicit --config.
+_OPERATOR_ONLY = ("verify", "verify_base_urls")
+
+
+def check_discovered_config(config: BastionConfig, path: Path, verify: bool) -> None:
+    """Refuse settings in a config file found in the scanned directory that only the
+    operator may make; ``verify`` is whether live verification is on (``--verify``)."""
+    secrets = config.scanners.get("secrets", {})
+    for key in _OPERATOR_ONLY:
+        if key in secrets:
+            raise ConfigError(
+                f"{path}: scanners.secrets.{key}: not accepted from the scanned directory's config "
+                "(it could send found secrets elsewhere); pass --verify, or the file with --config"
+            )
+    if verify and secrets.get("rules"):
+        raise ConfigError(
+            f"{path}: scanners.secrets.rules: rule files from the scanned directory cannot be used "
+            "with --verify (their verifiers would receive the secrets); pass --rules instead"
+        )

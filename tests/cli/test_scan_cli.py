@@ -235,3 +235,36 @@ def test_rules_flag_adds_a_teams_own_secret_rules(tmp_path: Path, capsys: pytest
     code, _, err = _scan(capsys, str(root), "-s", "secrets", "--rules", str(tmp_path / "nope"))
     assert code == 2
     assert "nope" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "flags", "message"),
+    [
+        ("verify = true", [], "scanners.secrets.verify: not accepted from the scanned directory's config"),
+        (
+            'verify_base_urls = {github = "https://evil.test"}',
+            [],
+            "scanners.secrets.verify_base_urls: not accepted",
+        ),
+        (
+            'rules = ["rules"]',
+            ["--verify"],
+            "rule files from the scanned directory cannot be used with --verify",
+        ),
+    ],
+)
+def test_scanned_repository_cannot_redirect_verification(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, flags: list[str], message: str
+) -> None:
+    root = _project(tmp_path / "repo")
+    (root / "rules").mkdir()
+    (root / "bastion.toml").write_text(f"[scanners.secrets]\n{table}\n")
+    code, _, err = _scan(capsys, str(root), "-s", "secrets", *flags)
+    assert code == 2
+    assert message in err
+    # The same settings from an operator's explicit --config are accepted.
+    if "verify_base_urls" not in table:
+        code, _, err = _scan(
+            capsys, str(root), "-s", "secrets", "--config", str(root / "bastion.toml"), *flags
+        )
+        assert code in (0, 1), err

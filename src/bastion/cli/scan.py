@@ -18,7 +18,7 @@ from bastion.cli.output import (
     configure_logging,
     error_console,
 )
-from bastion.config import find_config_file, load_config
+from bastion.config import check_discovered_config, find_config_file, load_config
 from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
 from bastion.report import ReportFormat, render
@@ -85,6 +85,11 @@ def scan(
     rules: list[Path] | None = typer.Option(
         None, "--rules", help="Secrets: a directory of extra rule files; repeatable. [scanners.secrets] rules"
     ),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Secrets: ask each provider whether a found secret is live (read-only identity calls).",
+    ),
     git_history: bool | None = typer.Option(
         None, "--git-history", help="Secrets: scan every commit reachable from every ref."
     ),
@@ -121,6 +126,8 @@ def scan(
         raise InputError(f"{path}: no such file or directory")
     config_path = config or find_config_file(path)
     settings = load_config(config_path, overrides)
+    if config is None and config_path is not None:
+        check_discovered_config(settings, config_path, verify)
     cfg = settings.scan
     configure_logging(cfg.verbose)
     log.debug("config: %s", config_path or "defaults")
@@ -131,7 +138,7 @@ def scan(
             path,
             cfg,
             Registry.from_entry_points(),
-            scanner_options=_scanner_options(settings.scanners, rules),
+            scanner_options=_scanner_options(settings.scanners, rules, verify),
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
     if cfg.write_baseline is not None:
@@ -181,10 +188,12 @@ def scanners() -> int:
 
 
 def _scanner_options(
-    configured: dict[str, dict[str, Any]], rules: list[Path] | None
+    configured: dict[str, dict[str, Any]], rules: list[Path] | None, verify: bool
 ) -> dict[str, dict[str, Any]]:
     """The ``[scanners.NAME]`` tables with the scanner-specific flags added on top."""
     options = {name: dict(table) for name, table in configured.items()}
+    if verify:
+        options.setdefault("secrets", {})["verify"] = True
     if rules:
         secrets = options.setdefault("secrets", {})
         secrets["rules"] = [*secrets.get("rules", []), *(str(path.absolute()) for path in rules)]

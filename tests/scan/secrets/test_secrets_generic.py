@@ -52,6 +52,9 @@ def test_generic_assignment_is_found(detector: Detector, path: str, line: str, r
         ("config.yaml", "password: short"),
         ("pyproject.toml", 'secrets = "bastion.scan.secrets:SecretsScanner"'),  # an entry point
         ("settings.py", 'TOKEN_BACKEND = "auth.backends.token.JWTBackend"'),
+        ("auth.py", 'BASIC_PASSWORD = "basic-password"'),  # an enum value naming the style
+        ("verify.py", '_CREDENTIAL = "bastion.credential"'),  # an extension key
+        ("forms.py", 'password_field = "user_password"'),
     ],
 )
 def test_generic_ignores_references_and_non_values(detector: Detector, path: str, line: str) -> None:

@@ -3,7 +3,8 @@
 Layout, one stage per module: ``rules`` (schema and loading of ``rules/*.toml``),
 ``prefilter`` (Aho-Corasick keywords), ``detect`` (the matching core), ``validators``
 (checksums and key parsing), ``entropy``, ``filters`` (false-positive control),
-``generic`` (assignments), ``redact`` and ``scanner`` (the ``secrets`` scanner).
+``generic`` (assignments), ``redact``, ``verify`` (optional live checks with the providers)
+and ``scanner`` (the ``secrets`` scanner).
 """
 
 from __future__ import annotations

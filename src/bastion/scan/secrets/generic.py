@@ -266,6 +266,21 @@ def _score(value: str) -> tuple[Confidence, float]:
     return Confidence.LOW, entropy
 
 
+_SEPARATORS = re.compile(r"[\s_.\-]+")
+_LABEL_VALUE = re.compile(r"^[a-z]+(?:[_.\-][a-z]+)*$")
+_WORD_ONLY = re.compile(_WORDS, re.IGNORECASE)
+
+
+def _is_label(key: str, value: str) -> bool:
+    """``password: "password"``, ``BASIC_PASSWORD = "basic-password"``,
+    ``_CREDENTIAL = "bastion.credential"``: names and labels, not secrets. A lower-case word
+    sequence without digits that contains the key's secret word names something."""
+    flat_key, flat_value = _SEPARATORS.sub("", key.lower()), _SEPARATORS.sub("", value.lower())
+    if flat_value in flat_key:
+        return True
+    return bool(_LABEL_VALUE.match(value)) and bool(_WORD_ONLY.search(value))
+
+
 def _assess(key: str, value: str, start: int, context: str) -> GenericMatch | None:
     rule_id = _category(key)
     if rule_id is None or len(value) < 6 or value.lower() in _BOOLEANISH or value.isdigit():
@@ -277,8 +292,8 @@ def _assess(key: str, value: str, start: int, context: str) -> GenericMatch | No
     verdict = screen(value, context, generic=True)
     if verdict.drops:
         return None
-    if key.lower() == value.lower() or value.lower() in key.lower():
-        return None  # password: "password" style labels, or PASSWORD_KEY = "PASSWORD"
+    if _is_label(key, value):
+        return None
     confidence, entropy = _score(value)
     weak = verdict is Screen.DEV_DEFAULT
     severity = Severity.LOW if weak else Severity.MEDIUM

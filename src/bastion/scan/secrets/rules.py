@@ -14,6 +14,17 @@ adds with ``[scanners.secrets] rules = [...]``) holds ``[[rules]]`` tables::
     confidence = "high"
     examples.positive = ["token = ghp_..."]     # the test suite runs these
     examples.negative = ["token = ghp_short"]
+    verify.provider = "github"                  # optional: live verification (``--verify``)
+    verify.url = "https://api.github.com/user"  # https, read-only, changes nothing
+    verify.auth = "bearer"
+    verify.ok = [200]                           # the provider accepted the secret
+    verify.invalid = [401]                      # the provider rejected it
+
+``verify`` describes one request to a harmless identity endpoint (see :class:`VerifySpec`
+and ``verify.py``). ``auth`` says where the secret goes: ``bearer``, ``basic-user`` (the
+user name, empty password), ``basic-password`` (with ``username``), ``header:NAME``,
+``query:NAME`` or ``path`` (``{secret}`` in the URL path). Any other status, a redirect, a
+429, a 5xx or a network error is *unknown*, never valid or invalid.
 
 A rule file is only ever parsed as TOML and its regexes compiled; nothing in it is
 executed. A malformed file is a :class:`~bastion.errors.ConfigError` that names the
@@ -22,21 +33,32 @@ file, the rule and the field.
 
 from __future__ import annotations
 
+import enum
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Severity
 from bastion.scan.secrets.validators import ValidatorName
 
-__all__ = ["BUILTIN_RULES", "Rule", "RuleSet", "cached_ruleset", "load_ruleset"]
+__all__ = [
+    "BUILTIN_RULES",
+    "SECRET_PLACEHOLDER",
+    "AuthKind",
+    "Rule",
+    "RuleSet",
+    "VerifySpec",
+    "cached_ruleset",
+    "load_ruleset",
+]
 
 BUILTIN_RULES = Path(__file__).parent / "rules"
 """The rule files shipped with Bastion."""
@@ -66,6 +88,106 @@ class PairSpec(_Strict):
     confidence: Confidence
 
 
+SECRET_PLACEHOLDER = "{secret}"  # bastion: ignore[sast.bandit.B105] a template marker, not a password
+"""Stands for the secret in a ``verify.url`` whose ``auth`` is ``path``."""
+_PROVIDER = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+_AUTH = (
+    r"^(bearer|basic-user|basic-password|path"
+    r"|header:[A-Za-z][A-Za-z0-9-]{0,63}|query:[A-Za-z0-9_.-]{1,64})$"
+)
+_HEADER_NAME = r"^[A-Za-z][A-Za-z0-9-]{0,63}$"
+_RESERVED_HEADERS = frozenset({"host", "authorization", "cookie", "content-length", "user-agent"})
+_Status = Annotated[int, Field(ge=200, le=499)]
+
+
+class AuthKind(enum.Enum):
+    """Where a verification request carries the secret."""
+
+    BEARER = "bearer"
+    """``Authorization: Bearer <secret>``."""
+    BASIC_USER = "basic-user"
+    """HTTP Basic with the secret as user name and an empty password (Stripe)."""
+    BASIC_PASSWORD = "basic-password"  # bastion: ignore[sast.bandit.B105] names an auth style
+    """HTTP Basic with ``username`` and the secret as password (Mailgun)."""
+    HEADER = "header"
+    """A named header holds the bare secret (``header:X-Api-Key``)."""
+    QUERY = "query"
+    """A named query parameter holds the secret (``query:key``). Prefer a header where the
+    provider takes one: URLs end up in proxy and server access logs."""
+    PATH = "path"
+    """The secret replaces ``{secret}`` in the URL path (Telegram's ``/bot{secret}/getMe``)."""
+
+
+class VerifySpec(_Strict):
+    """A rule's ``verify`` table: one read-only request that tells a live secret from a dead one."""
+
+    provider: Annotated[str, Field(pattern=_PROVIDER)]
+    """Groups rules by API; ``verify_base_urls`` overrides the URL origin per provider."""
+    url: str
+    """``https`` URL of an endpoint that reads the caller's identity and changes nothing."""
+    auth: Annotated[str, Field(pattern=_AUTH)]
+    """Where the secret goes; see :class:`AuthKind`."""
+    method: Literal["GET", "POST"] = "GET"
+    username: str | None = None
+    """The user name for ``basic-password``."""
+    headers: dict[Annotated[str, Field(pattern=_HEADER_NAME)], str] = {}
+    """Static extra headers, e.g. an API version; never the secret."""
+    body: str | None = None
+    """Static JSON body of a ``POST`` (a GraphQL ``viewer`` query)."""
+    ok: Annotated[list[_Status], Field(min_length=1)]
+    """Statuses meaning the provider accepted the secret."""
+    invalid: Annotated[list[_Status], Field(min_length=1)]
+    """Statuses meaning the provider rejected it."""
+    require_true: Annotated[str, Field(min_length=1)] | None = None
+    """A top-level JSON field an ``ok`` response must hold as ``true`` (Slack's ``ok``);
+    ``false`` means invalid."""
+
+    @property
+    def auth_kind(self) -> AuthKind:
+        """The style of :attr:`auth`, without its header or parameter name."""
+        return AuthKind(self.auth.partition(":")[0])
+
+    @property
+    def auth_name(self) -> str:
+        """The header or query parameter name of ``header:NAME`` / ``query:NAME``, else ``""``."""
+        return self.auth.partition(":")[2]
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https URL with a host")
+        if parts.username is not None or parts.fragment:
+            raise ValueError("must not hold credentials or a fragment")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VerifySpec:
+        kind = self.auth_kind
+        parts = urlsplit(self.url)
+        if (kind is AuthKind.PATH) != (SECRET_PLACEHOLDER in parts.path):
+            raise ValueError(f"auth 'path' and a {SECRET_PLACEHOLDER} in the url path go together")
+        if SECRET_PLACEHOLDER in parts.netloc + parts.query:
+            raise ValueError(f"{SECRET_PLACEHOLDER} may only appear in the url path")
+        if (kind is AuthKind.BASIC_PASSWORD) != (self.username is not None):
+            raise ValueError("auth 'basic-password' and username go together")
+        if self.body is not None and self.method != "POST":
+            raise ValueError("a body needs method POST")
+        if set(self.ok) & set(self.invalid):
+            raise ValueError("a status cannot be both ok and invalid")
+        if 429 in self.ok or 429 in self.invalid:
+            raise ValueError("429 means rate limited: it is neither ok nor invalid")
+        if any(not 400 <= code < 500 for code in self.invalid):
+            raise ValueError("invalid statuses are 4xx")
+        if any(300 <= code < 400 for code in self.ok):
+            raise ValueError("redirects are never followed, so a 3xx cannot be ok")
+        reserved = sorted(name for name in self.headers if name.lower() in _RESERVED_HEADERS)
+        if reserved:
+            raise ValueError(f"header {reserved[0]!r} is set by the verifier, not the rule")
+        return self
+
+
 class RuleSpec(_Strict):
     """One ``[[rules]]`` table as written in a rule file."""
 
@@ -80,6 +202,7 @@ class RuleSpec(_Strict):
     validator: ValidatorName | None = None
     multiline: bool = False
     pair: PairSpec | None = None
+    verify: VerifySpec | None = None
 
     @field_validator("regex")
     @classmethod
@@ -115,6 +238,8 @@ class Rule:
     pair: PairSpec | None
     examples: ExamplesSpec
     source: Path
+    verify: VerifySpec | None = None
+    """How to check a hit against the provider, or None for rules that cannot be verified."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +307,7 @@ def _compile(spec: RuleSpec, path: Path) -> Rule:
         pair=spec.pair,
         examples=spec.examples,
         source=path,
+        verify=spec.verify,
     )
 
 

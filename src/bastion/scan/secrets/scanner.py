@@ -1,24 +1,41 @@
-"""The ``secrets`` scanner: options, the per-process detector, and redacted findings."""
+"""The ``secrets`` scanner: options, the per-process detector, and redacted findings.
+
+With ``verify`` on, the scanner first collects every finding, then asks the providers about
+the distinct secrets in one batch (``verify.py``), then yields the findings with the answer:
+``metadata["verification"]`` is ``verified``, ``invalid`` or ``unknown``; a verified secret
+becomes critical with high confidence; an invalid one keeps its severity (a leaked credential
+pattern is still a finding) with low confidence; an unknown one is left as it was.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, assert_never
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bastion.errors import ConfigError
-from bastion.findings import Finding, Location, make_fingerprint
-from bastion.scan.base import ScanContext, ScanTarget
+from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
 from bastion.scan.secrets.detect import Detector, Hit
 from bastion.scan.secrets.generic import GENERIC_RULES
-from bastion.scan.secrets.history import scan_history
+from bastion.scan.secrets.history import ToFinding, scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
-from bastion.scan.secrets.rules import BUILTIN_RULES, cached_ruleset
+from bastion.scan.secrets.rules import BUILTIN_RULES, VerifySpec, cached_ruleset
+from bastion.scan.secrets.verify import Outcome, Verdict, Verifier, check_base_url
 
-__all__ = ["CONTROLS", "SecretsOptions", "SecretsScanner", "detector_for", "parse_options"]
+__all__ = [
+    "CONTROLS",
+    "SecretsOptions",
+    "SecretsScanner",
+    "detector_for",
+    "parse_options",
+    "to_finding",
+    "with_verification",
+]
 
 CWE_HARD_CODED_CREDENTIALS = 798
 CONTROLS = ("nist-800-53-r5:IA-5(7)", "cis-v8:16.1", "iso27001-2022:A.5.17")
@@ -40,6 +57,24 @@ class SecretsOptions(BaseModel):
     """Rule ids to turn off, e.g. ``["secrets.generic-password"]``."""
     generic: bool = True
     """Whether to run the generic password/secret/token assignment detector."""
+    verify: bool = False
+    """Ask each provider whether the secrets its rules found are live (``--verify``). This
+    sends every such secret to its provider's read-only identity endpoint, so it is off by
+    default; only rules with a ``verify`` table are checked, never generic findings."""
+    verify_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    """Seconds each phase (connect, read, write) of a verification request may take."""
+    verify_base_urls: dict[str, str] = {}
+    """Provider -> base URL that replaces the origin of the provider's verify URLs, for
+    GitHub Enterprise (``github = "https://ghe.example.com/api/v3"``), GitLab self-managed
+    (``gitlab = "https://gitlab.example.com"``) or a test server. Keys are the rules'
+    ``verify.provider`` names; ``https`` only, except for loopback hosts."""
+
+    @field_validator("verify_base_urls")
+    @classmethod
+    def _base_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for url in value.values():
+            check_base_url(url)
+        return value
 
 
 def parse_options(raw: Mapping[str, Any]) -> SecretsOptions:
@@ -50,6 +85,7 @@ def parse_options(raw: Mapping[str, Any]) -> SecretsOptions:
         error = exc.errors()[0]
         key = ".".join(str(part) for part in error["loc"]) or "(root)"
         reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        reason = reason.removeprefix("Value error, ")
         raise ConfigError(f"scanners.secrets.{key}: {reason}") from None
 
 
@@ -67,6 +103,25 @@ def detector_for(rule_dirs: tuple[Path, ...], disabled: frozenset[str], generic:
     return Detector(ruleset.without(disabled), generic=generic, disabled_generic=disabled)
 
 
+_NOT_SENT = "fails the format check, not sent"
+"""Why a hit whose checksum fails is invalid without asking its provider."""
+
+
+def _check_providers(detector: Detector, options: SecretsOptions) -> None:
+    """:class:`ConfigError` when ``verify_base_urls`` names a provider no rule verifies with."""
+    known = {rule.verify.provider for rule in detector.rules if rule.verify is not None}
+    unknown = sorted(set(options.verify_base_urls) - known)
+    if unknown:
+        raise ConfigError(
+            f"scanners.secrets.verify_base_urls: unknown provider {unknown[0]!r} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+
+
+def _describe(title: str, evidence: str, confidence: Confidence, note: str = "") -> str:
+    return f"{title} ({evidence}); {note}{'; ' if note else ''}confidence {confidence.value}"
+
+
 def to_finding(hit: Hit, path: str, scanner: str = "secrets") -> Finding:
     """Turn a hit into a finding; the secret itself is hashed or redacted, never copied."""
     location = Location(
@@ -80,7 +135,7 @@ def to_finding(hit: Hit, path: str, scanner: str = "secrets") -> Finding:
         title=hit.title,
         severity=hit.severity,
         location=location,
-        message=f"{hit.title} ({evidence}); confidence {hit.confidence.value}",
+        message=_describe(hit.title, evidence, hit.confidence),
         fingerprint=make_fingerprint(hit.rule_id, location, secret_digest(hit.secret)),
         evidence=evidence,
         confidence=hit.confidence,
@@ -88,6 +143,36 @@ def to_finding(hit: Hit, path: str, scanner: str = "secrets") -> Finding:
         controls=CONTROLS,
         fix=FIX,
         metadata=dict(hit.metadata),
+    )
+
+
+def with_verification(finding: Finding, provider: str, outcome: Outcome) -> Finding:
+    """``finding`` with the provider's verdict: in its metadata, message, severity, confidence."""
+    verdict = outcome.verdict
+    severity, confidence = finding.severity, finding.confidence
+    if verdict is Verdict.VERIFIED:
+        severity, confidence = Severity.CRITICAL, Confidence.HIGH
+        note = f"verified live with {provider} ({outcome.detail})"
+    elif verdict is Verdict.INVALID:
+        confidence = Confidence.LOW
+        note = f"verification with {provider}: invalid ({outcome.detail})"
+    elif verdict is Verdict.UNKNOWN:
+        note = f"verification with {provider}: unknown ({outcome.detail})"
+    else:
+        assert_never(verdict)
+    base = _describe(finding.title, finding.evidence, finding.confidence)
+    rest = finding.message[len(base) :] if finding.message.startswith(base) else ""  # e.g. the commit
+    metadata = {
+        **finding.metadata,
+        "verification": verdict.value,
+        "verification_detail": outcome.detail,
+        "verification_provider": provider,
+    }
+    return finding.with_changes(
+        severity=severity,
+        confidence=confidence,
+        message=_describe(finding.title, finding.evidence, confidence, note) + rest,
+        metadata=metadata,
     )
 
 
@@ -99,15 +184,20 @@ class SecretsScanner:
     shardable = True
     reads_history = True
 
+    def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
+        """``transport`` carries verification requests (default: the network); tests inject one."""
+        self._transport = transport
+
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Validate ``[scanners.secrets]`` and its rule files before any scanning starts."""
         parsed = parse_options(options)
         dirs = tuple(Path(d).expanduser().resolve() for d in parsed.rules)
-        detector_for(dirs, frozenset(parsed.disable), parsed.generic)
+        _check_providers(detector_for(dirs, frozenset(parsed.disable), parsed.generic), parsed)
 
     def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
         """Yield one redacted finding per secret in ``target``'s files, or in its git history
-        when ``target.history`` is set (read once, by shard 0).
+        when ``target.history`` is set (read once, by shard 0). With ``verify`` on, the findings
+        come at the end, each with its provider's verdict (see :func:`with_verification`).
 
         Raises :class:`ConfigError` for invalid options or rule files, and
         :class:`~bastion.errors.InputError` when the history cannot be read.
@@ -115,19 +205,66 @@ class SecretsScanner:
         options = parse_options(context.options)
         dirs = tuple(Path(d).expanduser().resolve() for d in options.rules)
         detector = detector_for(dirs, frozenset(options.disable), options.generic)
+        _check_providers(detector, options)
+        if options.verify:
+            yield from self._verified(target, context, detector, options)
+        else:
+            yield from self._findings(target, context, detector, partial(to_finding, scanner=self.name))
+
+    def _findings(
+        self, target: ScanTarget, context: ScanContext, detector: Detector, build: ToFinding
+    ) -> Iterator[Finding]:
         if target.history is not None:
             if target.shard == 0:
-                yield from scan_history(
-                    target.history,
-                    target.root,
-                    detector,
-                    context,
-                    lambda hit, path: to_finding(hit, path, self.name),
-                )
+                yield from scan_history(target.history, target.root, detector, context, build)
             return
         for file in target.files:
             text = context.read_text(file)
             if not text:
                 continue
             for hit in detector.detect(text, file.relpath):
-                yield to_finding(hit, file.relpath, self.name)
+                yield build(hit, file.relpath)
+
+    def _verified(
+        self, target: ScanTarget, context: ScanContext, detector: Detector, options: SecretsOptions
+    ) -> Iterator[Finding]:
+        """Collect the findings, verify their distinct secrets in one batch, then yield them.
+
+        A finding and its secret meet again through the fingerprint, which is the same for
+        one rule, path and secret wherever (and in whichever commit) it was found.
+        """
+        specs = {rule.id: rule.verify for rule in detector.rules if rule.verify is not None}
+        providers: dict[str, str] = {}
+        asked: dict[str, tuple[VerifySpec, str]] = {}
+        outcomes: dict[str, Outcome] = {}
+
+        def build(hit: Hit, path: str) -> Finding:
+            finding = to_finding(hit, path, self.name)
+            spec = specs.get(hit.rule_id)
+            if spec is not None:
+                providers[finding.fingerprint] = spec.provider
+                if hit.metadata.get("validation") == "invalid":
+                    outcomes[finding.fingerprint] = Outcome(Verdict.INVALID, _NOT_SENT)
+                else:
+                    asked[finding.fingerprint] = (spec, hit.secret)
+            return finding
+
+        findings = list(self._findings(target, context, detector, build))
+        if asked:
+            with Verifier(
+                timeout=options.verify_timeout, base_urls=options.verify_base_urls, transport=self._transport
+            ) as verifier:
+                outcomes.update(zip(asked, verifier.verify_all(list(asked.values())), strict=True))
+        unknown = sorted({o.detail for o in outcomes.values() if o.verdict is Verdict.UNKNOWN})
+        if unknown:
+            context.notice(
+                NoticeKind.SCANNER,
+                f"live verification was inconclusive ({', '.join(unknown)}); "
+                "those findings keep their severity and confidence",
+            )
+        for finding in findings:
+            outcome = outcomes.get(finding.fingerprint)
+            if outcome is None:
+                yield finding
+            else:
+                yield with_verification(finding, providers[finding.fingerprint], outcome)
