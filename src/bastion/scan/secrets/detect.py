@@ -27,10 +27,11 @@ from bastion.scan.secrets.generic import (
     accepts_bare_values,
     find_docker_env,
     find_generic,
+    is_prose,
 )
 from bastion.scan.secrets.prefilter import Prefilter, ascii_lower
 from bastion.scan.secrets.rules import MAX_WINDOW, Rule, RuleSet
-from bastion.scan.secrets.validators import Verdict, validate
+from bastion.scan.secrets.validators import CHECKSUM_VALIDATORS, Verdict, validate
 
 __all__ = ["Detector", "Hit"]
 
@@ -107,12 +108,14 @@ class Detector:
         """Every secret in ``text``; ``path`` decides whether bare config values count."""
         hits: list[Hit] = []
         bare = accepts_bare_values(path)
+        prose = not bare and is_prose(path)
         seen: set[tuple[int, int]] = set()
         for line in self._candidate_lines(text):
             for index, positions in line.keywords.items():
                 for lo, hi in _segments(line, positions, len(text), multiline=self._multiline(index)):
                     if index == GENERIC:
-                        hits.extend(self._generic(text, line, lo, hi, bare))
+                        starts = [p for p in positions if lo <= p < hi]
+                        hits.extend(self._generic(text, line, (lo, hi), starts, (bare, prose)))
                     else:
                         hits.extend(self._rule(self.rules[index], index, text, line, lo, hi, seen))
         kept = _dedupe(hits)
@@ -154,13 +157,18 @@ class Detector:
                 continue
             context = text[max(line.start, start - CONTEXT) : end + CONTEXT]
             groups = match.groupdict()
-            verdict = screen(secret, context, host=groups.get("host"))
+            # A validator that passes (a checksum, a parsed key) outranks the placeholder
+            # heuristics: ``XxXx`` or ``Dummy`` inside a checksum-valid token is chance.
+            outcome = validate(rule.validator, secret) if rule.validator is not None else None
+            proven = outcome is Verdict.VALID and rule.validator in CHECKSUM_VALIDATORS
+            verdict = screen(secret, context, host=groups.get("host"), validated=proven)
             if verdict.drops:
                 continue
             confidence = rule.confidence
+            if rule.confident_entropy is not None and entropy >= rule.confident_entropy:
+                confidence = max(confidence, Confidence.MEDIUM, key=lambda c: c.rank)
             metadata: dict[str, Any] = {"entropy": round(entropy, 2), "secret_length": len(secret)}
-            if rule.validator is not None:
-                outcome = validate(rule.validator, secret)
+            if rule.validator is not None and outcome is not None:
                 metadata["validator"] = rule.validator.value
                 metadata["validation"] = outcome.value
                 confidence = _confidence_after(outcome, confidence)
@@ -177,8 +185,11 @@ class Detector:
                 generic=False, metadata=metadata,
             )  # fmt: skip
 
-    def _generic(self, text: str, line: _Line, lo: int, hi: int, bare: bool) -> Iterable[Hit]:
-        found_all = list(find_generic(text, lo, hi, bare_values=bare))
+    def _generic(
+        self, text: str, line: _Line, span: tuple[int, int], starts: list[int], mode: tuple[bool, bool]
+    ) -> Iterable[Hit]:
+        (lo, hi), (bare, prose) = span, mode
+        found_all = list(find_generic(text, lo, hi, bare_values=bare, prose=prose, starts=starts))
         if bare and hi - lo <= LONG_LINE and text.startswith(("ENV", "ARG"), lo):
             docker = find_docker_env(text, lo, hi)
             found_all.extend([docker] if docker is not None else [])

@@ -10,7 +10,7 @@ count too. The result is a severity and a confidence; provider rules win any ove
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bastion.findings import Confidence, Severity
@@ -20,31 +20,48 @@ from bastion.scan.secrets.filters import Screen, screen
 __all__ = [
     "GENERIC_KEYWORDS",
     "GENERIC_RULES",
+    "KEY_PREFIXES",
     "GenericMatch",
     "accepts_bare_values",
     "find_docker_env",
     "find_generic",
+    "is_prose",
 ]
 
+KEY_PREFIXES = (
+    "api",
+    "access",
+    "auth",
+    "private",
+    "secret",
+    "encryption",
+    "encrypt",
+    "signing",
+    "hmac",
+    "master",
+    "aes",
+    "jwt",
+    "session",
+    "cookie",
+    "client",
+    "app",
+    "consumer",
+    "cipher",
+    "crypto",
+    "shared",
+)
+"""Words that make a secret of a following ``key``: ``api_key``, ``signingKey``, ``aes.key``.
+
+A bare ``key`` is not one: dictionary keys, ``key = "id"`` and sort keys are everywhere."""
+_KEY_WORDS = tuple(prefix + "key" for prefix in KEY_PREFIXES)
+
 GENERIC_KEYWORDS = (
-    "password",
-    "passwd",
-    "passphrase",
+    "pass",  # password, passwd, passphrase, db_pass, dbPass, db.pass
     "pwd",
-    "_pass",
     "secret",
     "token",
-    "apikey",
-    "api_key",
-    "api-key",
-    "accesskey",
-    "access_key",
-    "access-key",
-    "authkey",
-    "auth_key",
-    "private_key",
-    "privatekey",
     "credential",
+    *(prefix + sep + "key" for prefix in KEY_PREFIXES if prefix != "secret" for sep in ("", "_", ".", "-")),
 )
 """Prefilter keywords of the generic detector."""
 
@@ -59,8 +76,8 @@ GENERIC_RULES: dict[str, str] = {
 """Rule ids the generic detector emits, with their titles."""
 
 _WORDS = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_.\-]?key|access[_.\-]?key"
-    r"|auth[_.\-]?key|private[_.\-]?key|credentials?"
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|credentials?"
+    r"|(?:" + "|".join(p for p in KEY_PREFIXES if p != "secret") + r")[_.\-]?key"
 )
 _KEY = r"[A-Za-z0-9_.\-]{0,40}?(?i:" + _WORDS + r")[A-Za-z0-9_.\-]{0,30}"
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -69,16 +86,25 @@ CONTEXT = 160
 """Characters either side of a value that the filters look at."""
 _VALUE = (
     r"""(?:(?P<q>["'`])(?P<quoted>[^"'`\s\\]{1,256})(?P=q)"""
-    r"""|(?P<bare>[^\s"'`,;#&|<>(){}\[\]][^\s"'`,;|<>(){}\[\]]{0,255}))"""
+    r"""|(?P<bare>(?:&(?!&)|[^\s"'`,;#&|<>(){}\[\]])[^\s"'`,;|<>(){}\[\]]{0,255}))"""
 )
+# A type annotation between a name and its ``=``: ``password: string``, ``val pw: String?``,
+# ``token: Optional[str]``, Go's ``var password string``. Never taken as the value.
+_TYPE = r"[A-Za-z_][\w.]{0,40}(?:[<\[][^<>\[\]\n=;]{0,60}[>\]])?(?:\[\])?\??"
 # Each pattern starts at the secret word itself (not at the start of the key), so a search
 # costs one cheap first-character test per position; the key's prefix is read back in Python.
 # Formatters (terraform fmt, YAML/TOML aligners) pad keys with many spaces before the operator.
+# ``comma``: a quoted key, a comma and (checked in Python) a quoted value, as call arguments:
+# ``props.put("db.password", "…")``, PHP ``define('DB_PASSWORD', '…')``, ``setenv("K", "…")``.
 _ASSIGN = re.compile(
     r"(?i:"
     + _WORDS
     + r")[A-Za-z0-9_.\-]{0,30}"
-    + r"""["'`]?\]?[ \t]{0,40}(?::=|=>|=|:)[ \t]{0,10}"""
+    + r"""(?:(?P<comma>["'`][ \t]{0,3},)|["'`]?\]?\??(?:[ \t]{0,3}:[ \t]{0,3}"""
+    + _TYPE
+    + r"""[ \t]{0,3}=(?![=>~])|[ \t]{1,3}"""
+    + _TYPE
+    + r"""[ \t]{1,3}=(?![=>~])|[ \t]{0,40}(?::=|=>|=|:)))[ \t]{0,10}"""
     + _VALUE
 )
 _XML_ELEMENT = re.compile(r"(?i:" + _WORDS + r")[A-Za-z0-9_.\-]{0,30}>(?P<quoted>[^<>\s]{1,256})</")
@@ -88,7 +114,12 @@ _XML_KEY_VALUE = re.compile(
     + r""")["']\s+(?i:value)\s*=\s*["'](?P<quoted>[^"'\s]{1,256})["']"""
 )
 _DOCKER_ENV = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<key>" + _KEY + r")\s+(?P<bare>\S{1,256})\s*$", re.MULTILINE)
-_WORD_RE = re.compile(r"(?i:" + _WORDS + r")")
+# A shell variable assignment alone on its line, up to the key: ``export DB_PASSWORD=…`` in
+# any file (a snippet in a README, a comment, a CI script), ``API_KEY=…`` in prose files.
+_LINE_END = re.compile(r"[ \t]*(?:\r?\n|\Z)")
+_EXPORT_LINE = re.compile(r"[ \t]*export[ \t]+")
+_ENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?")
+_PROSE_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc", ".asciidoc", ".org"})
 
 _CONFIG_SUFFIXES = frozenset(
     {".env", ".ini", ".cfg", ".conf", ".config", ".properties", ".yaml", ".yml", ".toml", ".sh", ".bash"}
@@ -219,39 +250,77 @@ def accepts_bare_values(path: str) -> bool:
     return dot >= 0 and name[dot:] in _CONFIG_SUFFIXES
 
 
+# A key's words: ``db_password`` -> db, password; ``dbPass`` -> db, Pass; ``APIKey`` -> API, Key;
+# ``TOKENIZER`` stays one word, so it never reads as ``TOKEN``.
+_KEY_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_WORD_RULES = (
+    ("secrets.generic-password", ("password", "passwords", "passwd", "passphrase", "pass", "pwd")),
+    ("secrets.generic-secret", ("secret", "secrets")),
+    ("secrets.generic-token", ("token", "tokens")),
+    ("secrets.generic-credential", ("credential", "credentials")),
+)
+_WHOLE_WORDS = {word: rule_id for rule_id, words in _WORD_RULES for word in words}
+# Words that may end a run-together key (``dbpassword``, ``ACCESSTOKEN``, ``xapikey``); not
+# ``pass``: bypass, compass, trespass.
+_SUFFIX_WORDS = tuple(w for w in _WHOLE_WORDS if not w.startswith(("pass", "pwd")) or len(w) > 4)
+_KEY_RULE = dict(
+    zip(("private", "secret"), ("secrets.generic-private-key", "secrets.generic-secret"), strict=True)
+)
+# Identifiers and words without digits: names, not secrets, when passed beside a key name.
+_PLAIN_WORDS = re.compile(r"^[A-Za-z]+(?:[_.:\-]+[A-Za-z]+)*$")
+# Values of ``*_key`` names that name something (``SESSION_KEY = "_auth_user_id"``).
+_NAME_VALUE = re.compile(r"^_*(?:[a-z]+(?:[_.:\-]+[a-z]+)*|[A-Z]+(?:[_.:\-]+[A-Z]+)*)_*$")
+
+
+def _key_word(part: str, following: str) -> tuple[str, int] | None:
+    """The rule id of a secret word starting at ``part`` and how many parts it spans."""
+    if part in _WHOLE_WORDS:
+        return _WHOLE_WORDS[part], 1
+    if part in KEY_PREFIXES and following in ("key", "keys"):
+        return _KEY_RULE.get(part, "secrets.generic-api-key"), 2
+    for prefix in KEY_PREFIXES:
+        if part.endswith(prefix + "key") or part.endswith(prefix + "keys"):
+            return _KEY_RULE.get(prefix, "secrets.generic-api-key"), 1
+    for word in _SUFFIX_WORDS:
+        if part.endswith(word) and len(part) > len(word):
+            return _WHOLE_WORDS[word], 1
+    return None
+
+
 def _category(key: str) -> str | None:
-    """The rule id for ``key``, or None when the key does not name a secret."""
+    """The rule id for ``key``, or None when the key does not name a secret.
+
+    The secret word must be a whole word of the key in any case style (``db_password``,
+    ``dbPassword``, ``DB.PASSWORD``, ``dbpassword``), never the start of a longer word
+    (``tokenizer``, ``TOKENIZER``, ``PASSTHROUGH``, ``Secretary``, ``bypass``); the last such
+    word decides, and a trailing word like ``_url`` or ``_length`` makes the key a non-secret.
+    """
     lowered = key.lower()
     if "public" in lowered or "publishable" in lowered or lowered.startswith("pub_"):
         return None
-    match = None
-    for candidate in _WORD_RE.finditer(key):
-        match = candidate
-    if match is None:
+    parts = [part.lower() for part in _KEY_PARTS.findall(key)]
+    found: tuple[str, int] | None = None
+    index = 0
+    while index < len(parts):
+        word = _key_word(parts[index], parts[index + 1] if index + 1 < len(parts) else "")
+        if word is None:
+            index += 1
+            continue
+        found = (word[0], index + word[1])
+        index += word[1]
+    if found is None:
         return None
-    word = match.group(0).lower()
-    after = key[match.end() :]
-    before = key[: match.start()]
-    if after[:1].islower() and not after.lower().startswith("s"):
-        return None  # tokenizer, secretary, passwordless
-    if after[:1] == "s" and after[1:2].isalpha():
+    rule_id, end = found
+    tail = parts[end:]
+    if tail and tail[-1] in _NOT_SECRET_SUFFIXES:
         return None
-    if word.startswith(("pass", "pwd")) and before[-1:].islower() and match.group(0)[:1].islower():
-        return None  # bypass, compass
-    tail = re.split(r"[_.\-]|(?<=[a-z0-9])(?=[A-Z])", after.lstrip("sS_.-"))
-    if tail and tail[-1].lower() in _NOT_SECRET_SUFFIXES:
-        return None
-    if word.startswith(("pass", "pwd")):
-        return "secrets.generic-password"
-    if word.startswith("secret"):
-        return "secrets.generic-secret"
-    if word.startswith("token"):
-        return "secrets.generic-token"
-    if word.startswith("private"):
-        return "secrets.generic-private-key"
-    if word.startswith("credential"):
-        return "secrets.generic-credential"
-    return "secrets.generic-api-key"
+    return rule_id
+
+
+def _names_a_key(key: str) -> bool:
+    """Whether ``key``'s secret word is a ``*_key`` compound (``signing_key``, ``hmacKey``)."""
+    parts = [part.lower() for part in _KEY_PARTS.findall(key)]
+    return any(part in ("key", "keys") or part.endswith(_KEY_WORDS) for part in parts)
 
 
 def _score(value: str) -> tuple[Confidence, float]:
@@ -281,15 +350,22 @@ def _is_label(key: str, value: str) -> bool:
     return bool(_LABEL_VALUE.match(value)) and bool(_WORD_ONLY.search(value))
 
 
-def _assess(key: str, value: str, start: int, context: str) -> GenericMatch | None:
+# Expressions, not values, when unquoted: Terraform / HCL references (``var.db_password``,
+# ``local.pw``, ``module.db.password``, ``data.x.y``, ``each.value``).
+_HCL_REFERENCE = re.compile(r"^(?:var|local|module|data|each|self|count|path|terraform)\.[A-Za-z_]")
+
+
+def _assess(key: str, value: str, start: int, context: str, *, bare: bool = False) -> GenericMatch | None:
     rule_id = _category(key)
     if rule_id is None or len(value) < 6 or value.lower() in _BOOLEANISH or value.isdigit():
         return None
     if _PATHLIKE.match(value) or _CODE_REFERENCE.match(value) or "://" in value:
         return None
-    if value.startswith(("!", "@", "$", "%")):
+    if bare and _HCL_REFERENCE.match(value):
         return None
-    verdict = screen(value, context, generic=True)
+    if _NAME_VALUE.match(value) and _names_a_key(key):
+        return None
+    verdict = screen(value, context, generic=True, key=key)
     if verdict.drops:
         return None
     if _is_label(key, value):
@@ -317,15 +393,89 @@ def _context(text: str, pos: int, endpos: int, start: int) -> str:
     return text[max(pos, start - CONTEXT) : min(endpos, start + CONTEXT)]
 
 
-def find_generic(text: str, pos: int, endpos: int, *, bare_values: bool) -> Iterator[GenericMatch]:
-    """Yield generic candidates in ``text[pos:endpos]`` (one line or one window of a line)."""
-    for match in _ASSIGN.finditer(text, pos, endpos):
-        group = "quoted" if match.group("quoted") is not None else "bare"
-        if group == "bare" and not bare_values:
+def is_prose(path: str) -> bool:
+    """Whether ``path`` is documentation (Markdown, reStructuredText, text), where shell
+    snippets (``API_KEY=…`` on a line of its own) show real values too."""
+    name = path.rsplit("/", 1)[-1].lower()
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:] in _PROSE_SUFFIXES
+
+
+def _shell_assignment(text: str, span: tuple[int, int, int], value_start: int, *, prose: bool) -> bool:
+    """Whether a bare value is a shell assignment: ``export KEY=value`` anywhere, or
+    ``KEY=value`` in prose, with ``=`` right after the key and the key first on its line.
+
+    ``span`` is (line start, key start, key end).
+    """
+    pos, begin, end = span
+    if value_start != end + 1 or text[end] != "=":
+        return False
+    lead = (_ENV_LINE if prose else _EXPORT_LINE).match(text, pos, begin)
+    return lead is not None and lead.end() == begin
+
+
+def _assignments(text: str, pos: int, endpos: int, starts: Iterable[int] | None) -> Iterator[re.Match[str]]:
+    """``_ASSIGN`` matches in ``text[pos:endpos]``; with ``starts`` (the prefilter's keyword
+    offsets: every match begins at one) only tried there, not at every position."""
+    if starts is None:
+        yield from _ASSIGN.finditer(text, pos, endpos)
+        return
+    last = pos
+    for start in sorted(set(starts)):
+        if start < last or start >= endpos:
             continue
+        match = _ASSIGN.match(text, start, endpos)
+        if match is not None:
+            last = match.end()
+            yield match
+
+
+def _call_pair(text: str, pos: int, begin: int, match: re.Match[str], group: str) -> bool:
+    """A ``("key", "value")`` pair is a call's first two arguments (``put("db.password", "…")``,
+    ``define('DB_PASSWORD', '…')``), not a list or tuple (``["token", "ci_trigger"]``,
+    ``("password", "salt")``) nor names (``Unit("secret", "aws-pair")``): the key opens a
+    named call and the value is no plain word."""
+    if group != "quoted" or begin == pos or text[begin - 1] != match.group("comma")[0]:
+        return False
+    before = text[max(pos, begin - 8) : begin - 1].rstrip()
+    if len(before) < 2 or before[-1] != "(" or not (before[-2].isalnum() or before[-2] == "_"):
+        return False  # not ``name(``: a tuple of test vectors, ``("password", "salt", 16)``
+    return not _PLAIN_WORDS.match(match.group("quoted"))
+
+
+def find_generic(
+    text: str,
+    pos: int,
+    endpos: int,
+    *,
+    bare_values: bool,
+    prose: bool = False,
+    starts: Iterable[int] | None = None,
+) -> Iterator[GenericMatch]:
+    """Yield generic candidates in ``text[pos:endpos]`` (one line or one window of a line).
+
+    ``bare_values``: unquoted values count (configuration formats); elsewhere only on a shell
+    assignment line (``export KEY=value``; in ``prose`` files also ``KEY=value``). ``starts``:
+    where the generic keywords occur, when the caller knows (the detector's prefilter).
+    """
+    for match in _assignments(text, pos, endpos, starts):
+        group = "quoted" if match.group("quoted") is not None else "bare"
         begin, end = _key_span(text, match.start(), pos, endpos)
+        if match.group("comma") is not None and not _call_pair(text, pos, begin, match, group):
+            continue
+        if group == "bare" and not bare_values:
+            if not _shell_assignment(text, (pos, begin, end), match.start("bare"), prose=prose):
+                continue
+            if _LINE_END.match(text, match.end("bare"), endpos) is None:
+                continue  # something follows the value: not a plain assignment
         start = match.start(group)
-        found = _assess(text[begin:end], match.group(group), start, _context(text, pos, endpos, start))
+        found = _assess(
+            text[begin:end],
+            match.group(group),
+            start,
+            _context(text, pos, endpos, start),
+            bare=group == "bare",
+        )
         if found is not None:
             yield found
     if text.find("<", pos, endpos) < 0:
@@ -346,9 +496,17 @@ def find_generic(text: str, pos: int, endpos: int, *, bare_values: bool) -> Iter
 
 
 def find_docker_env(text: str, pos: int, endpos: int) -> GenericMatch | None:
-    """A Dockerfile ``ENV KEY value`` / ``ARG KEY value`` line (space-separated form)."""
+    """A Dockerfile ``ENV KEY value`` / ``ARG KEY value`` line (space-separated form).
+
+    A quoted value (``ENV KEY 'value'``) is judged without its quotes, so the anchored
+    filters (bcrypt hashes, ``%VAR%``, ``${VAR}``) see it as they would any other value.
+    """
     env = _DOCKER_ENV.match(text, pos, endpos)
     if env is None:
         return None
-    start = env.start("bare")
-    return _assess(env.group("key"), env.group("bare"), start, _context(text, pos, endpos, start))
+    value, start = env.group("bare"), env.start("bare")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value, start = value[1:-1], start + 1
+    elif value[:1] in "\"'":
+        return None  # a quoted value with spaces: not one word
+    return _assess(env.group("key"), value, start, _context(text, pos, endpos, start), bare=True)

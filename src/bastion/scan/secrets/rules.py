@@ -10,6 +10,7 @@ adds with ``[scanners.secrets] rules = [...]``) holds ``[[rules]]`` tables::
     keywords = ["ghp_"]                         # the prefilter; lower-cased
     validator = "github_crc32"                  # optional, see validators.py
     entropy = 3.0                               # optional minimum, bits per char
+    confident_entropy = 4.0                     # optional: at/above, confidence >= medium
     severity = "high"
     confidence = "high"
     examples.positive = ["token = ghp_..."]     # the test suite runs these
@@ -199,6 +200,9 @@ class RuleSpec(_Strict):
     confidence: Confidence
     examples: ExamplesSpec
     entropy: Annotated[float, Field(ge=0, le=8)] | None = None
+    confident_entropy: Annotated[float, Field(ge=0, le=8)] | None = None
+    """At or above this entropy a ``low`` confidence rule reports ``medium``: a long random
+    bearer token is one, ``Bearer abcabcabc…`` in a test fixture is not."""
     validator: ValidatorName | None = None
     multiline: bool = False
     pair: PairSpec | None = None
@@ -240,6 +244,8 @@ class Rule:
     source: Path
     verify: VerifySpec | None = None
     """How to check a hit against the provider, or None for rules that cannot be verified."""
+    confident_entropy: float | None = None
+    """Entropy at or above which the rule's confidence rises to at least medium."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +314,7 @@ def _compile(spec: RuleSpec, path: Path) -> Rule:
         examples=spec.examples,
         source=path,
         verify=spec.verify,
+        confident_entropy=spec.confident_entropy,
     )
 
 

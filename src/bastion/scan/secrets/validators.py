@@ -17,7 +17,7 @@ import zlib
 from importlib.util import find_spec
 from typing import assert_never
 
-__all__ = ["ValidatorName", "Verdict", "base62", "github_checksum", "validate"]
+__all__ = ["CHECKSUM_VALIDATORS", "ValidatorName", "Verdict", "base62", "github_checksum", "validate"]
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -46,6 +46,14 @@ class ValidatorName(enum.Enum):
     DOCKER_AUTH = "docker_auth"
     AZURE_STORAGE_KEY = "azure_storage_key"
     AGE_BECH32 = "age_bech32"
+
+
+CHECKSUM_VALIDATORS = frozenset(
+    {ValidatorName.GITHUB_CRC32, ValidatorName.PEM_PRIVATE_KEY, ValidatorName.AGE_BECH32}
+)
+"""Validators whose VALID a made-up value does not reach by chance: a checksum over the
+random part, a private key that parses. Their VALID outranks the placeholder heuristics;
+the others check structure only (a JWT header, a macaroon's location, base64 of ``u:p``)."""
 
 
 def validate(name: ValidatorName, secret: str) -> Verdict:
