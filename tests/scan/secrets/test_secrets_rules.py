@@ -27,6 +27,14 @@ def test_one_rule_file_per_provider_family() -> None:
     assert expected | {"cloud", "ai", "saas", "keys", "uris", "jwt"} <= names
 
 
+@pytest.mark.parametrize("path", sorted(BUILTIN_RULES.glob("*.toml")), ids=lambda p: p.name)
+def test_built_in_rules_pass_the_full_validation_users_rules_get(path: Path) -> None:
+    # Built-in rules skip regex compilation at load (they compile on first use); this is
+    # the check that lets them: untrusted loading compiles and demands the secret group.
+    for rule in load_rule_file(path, trusted=False):
+        assert "secret" in rule.pattern.groupindex
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_keywords_occur_in_every_positive_example(rule: Rule) -> None:
     for example in rule.examples.positive:

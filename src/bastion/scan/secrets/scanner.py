@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Annotated, Any, assert_never
+from typing import TYPE_CHECKING, Annotated, Any, assert_never
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bastion.errors import ConfigError
@@ -25,7 +24,11 @@ from bastion.scan.secrets.generic import GENERIC_RULES
 from bastion.scan.secrets.history import ToFinding, scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
 from bastion.scan.secrets.rules import BUILTIN_RULES, VerifySpec, cached_ruleset
-from bastion.scan.secrets.verify import Outcome, Verdict, Verifier, check_base_url
+
+if TYPE_CHECKING:  # verify.py pulls in httpx (0.2 s of start-up): imported only when --verify is on
+    import httpx
+
+    from bastion.scan.secrets.verify import Outcome
 
 __all__ = [
     "CONTROLS",
@@ -72,6 +75,8 @@ class SecretsOptions(BaseModel):
     @field_validator("verify_base_urls")
     @classmethod
     def _base_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        from bastion.scan.secrets.verify import check_base_url
+
         for url in value.values():
             check_base_url(url)
         return value
@@ -148,6 +153,8 @@ def to_finding(hit: Hit, path: str, scanner: str = "secrets") -> Finding:
 
 def with_verification(finding: Finding, provider: str, outcome: Outcome) -> Finding:
     """``finding`` with the provider's verdict: in its metadata, message, severity, confidence."""
+    from bastion.scan.secrets.verify import Verdict
+
     verdict = outcome.verdict
     severity, confidence = finding.severity, finding.confidence
     if verdict is Verdict.VERIFIED:
@@ -233,6 +240,8 @@ class SecretsScanner:
         A finding and its secret meet again through the fingerprint, which is the same for
         one rule, path and secret wherever (and in whichever commit) it was found.
         """
+        from bastion.scan.secrets.verify import Outcome, Verdict, Verifier
+
         specs = {rule.id: rule.verify for rule in detector.rules if rule.verify is not None}
         providers: dict[str, str] = {}
         asked: dict[str, tuple[VerifySpec, str]] = {}
