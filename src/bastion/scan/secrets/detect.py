@@ -130,7 +130,8 @@ class Detector:
         lines: list[_Line] = []
         current: _Line | None = None
         number, counted = 1, 0
-        for start, indices in self._prefilter.occurrences(ascii_lower(text)):
+        for last, (length, indices) in self._prefilter.raw(ascii_lower(text)):
+            start = last - length + 1
             if current is None or start > current.end:
                 floor = current.end if current is not None else 0
                 line_start = text.rfind("\n", floor, start) + 1 or floor

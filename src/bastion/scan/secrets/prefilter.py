@@ -41,6 +41,14 @@ class Prefilter:
         if not self._empty:
             self._automaton.make_automaton()
 
+    def raw(self, lowered: str) -> Iterator[tuple[int, tuple[int, tuple[int, ...]]]]:
+        """The automaton's own iterator, ``(end offset, (keyword length, rule indices))``:
+        the hot loop reads it directly, a generator layer per occurrence costs ~40 %."""
+        if self._empty:
+            return iter(())
+        it: Iterator[tuple[int, tuple[int, tuple[int, ...]]]] = self._automaton.iter(lowered)
+        return it
+
     def occurrences(self, lowered: str) -> Iterator[tuple[int, tuple[int, ...]]]:
         """Yield ``(start offset, rule indices)`` for each keyword in ``lowered``, by end offset."""
         if self._empty:
