@@ -20,6 +20,7 @@ from bastion.findings import Confidence, Severity
 from bastion.report.formats import ReportFormat
 from bastion.scan.base import HistoryMode, HistorySpec
 from bastion.scan.engine import Concurrency
+from bastion.validation import first_error, is_unknown_key, reason_of
 
 __all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config"]
 
@@ -195,19 +196,17 @@ def _resolve_path_lists(table: dict[str, Any], base: Path) -> dict[str, Any]:
 
 
 def _one_line(source: str, exc: ValidationError, overrides: Mapping[str, Any]) -> str:
-    error = exc.errors()[0]
+    error = first_error(exc)
     loc = [str(part) for part in error["loc"]]
     # Union members add their own names to the location; keep only the key path.
     key_parts = [p for p in loc if p not in {"Severity", "literal['none']"} and not p.startswith("function-")]
     key = ".".join(key_parts) or "(root)"
-    reason = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        reason = "unknown key"
+    reason = reason_of(error)
     if len(key_parts) == 2 and key_parts[0] == "scan" and overrides.get(key_parts[1]) is not None:
         source = "command line"
         key = "--" + key_parts[1].replace("_", "-")
     value = error.get("input")
-    shown = f" (got {value!r})" if error["type"] != "extra_forbidden" and not isinstance(value, dict) else ""
+    shown = f" (got {value!r})" if not is_unknown_key(error) and not isinstance(value, dict) else ""
     extra = f" [{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
     return f"{source}: {key}: {reason}{shown}{extra}"
 

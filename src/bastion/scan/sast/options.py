@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, f
 
 from bastion.errors import ConfigError
 from bastion.scan.sast.cwe import bandit_rules
+from bastion.validation import first_error, is_unknown_key, reason_of
 
 __all__ = ["DEFAULT_SEMGREP_TIMEOUT_S", "SastOptions", "Tool", "parse_options", "resolve_rule_paths"]
 
@@ -71,15 +72,14 @@ def parse_options(options: Mapping[str, Any]) -> SastOptions:
     try:
         return SastOptions.model_validate(dict(options))
     except ValidationError as exc:
-        error = exc.errors()[0]
+        error = first_error(exc)
         loc = [str(part) for part in error["loc"]]
         key = f"{_SECTION}.{loc[0]}" if loc else _SECTION
         index = f"[{loc[1]}]" if len(loc) > 1 else ""
-        if error["type"] == "extra_forbidden":
+        if is_unknown_key(error):
             choices = ", ".join(SastOptions.model_fields)
             raise ConfigError(f"{key}: unknown key (choose from {choices})") from None
-        reason = str(error["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{key}{index}: {reason} (got {error.get('input')!r})") from None
+        raise ConfigError(f"{key}{index}: {reason_of(error)} (got {error.get('input')!r})") from None
 
 
 def resolve_rule_paths(rules: tuple[str, ...], root: Path) -> list[Path]:

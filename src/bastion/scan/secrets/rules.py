@@ -57,6 +57,7 @@ from pydantic import (
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Severity
 from bastion.scan.secrets.validators import ValidatorName
+from bastion.validation import first_error, reason_of
 
 __all__ = [
     "BUILTIN_RULES",
@@ -285,7 +286,7 @@ class RuleSet:
 
 
 def _error_text(path: Path, raw: object, exc: ValidationError) -> str:
-    error = exc.errors()[0]
+    error = first_error(exc)
     loc = [str(part) for part in error["loc"]]
     where = ".".join(loc) or "(root)"
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(raw, dict):
@@ -295,10 +296,7 @@ def _error_text(path: Path, raw: object, exc: ValidationError) -> str:
             rule_id = rules[index].get("id")
             if isinstance(rule_id, str):
                 where = f"rule {rule_id!r}: " + (".".join(loc[2:]) or "(rule)")
-    reason = (
-        "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
-    )
-    return f"{path}: {where}: {reason}"
+    return f"{path}: {where}: {reason_of(error)}"
 
 
 def load_rule_file(path: Path, *, trusted: bool = False) -> list[Rule]:

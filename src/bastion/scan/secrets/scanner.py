@@ -24,6 +24,7 @@ from bastion.scan.secrets.generic import GENERIC_RULES
 from bastion.scan.secrets.history import ToFinding, scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
 from bastion.scan.secrets.rules import BUILTIN_RULES, VerifySpec, cached_ruleset
+from bastion.validation import first_error, reason_of
 
 if TYPE_CHECKING:  # verify.py pulls in httpx (0.2 s of start-up): imported only when --verify is on
     import httpx
@@ -87,11 +88,9 @@ def parse_options(raw: Mapping[str, Any]) -> SecretsOptions:
     try:
         return SecretsOptions.model_validate(dict(raw))
     except ValidationError as exc:
-        error = exc.errors()[0]
+        error = first_error(exc)
         key = ".".join(str(part) for part in error["loc"]) or "(root)"
-        reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        reason = reason.removeprefix("Value error, ")
-        raise ConfigError(f"scanners.secrets.{key}: {reason}") from None
+        raise ConfigError(f"scanners.secrets.{key}: {reason_of(error)}") from None
 
 
 @lru_cache(maxsize=8)
