@@ -2,7 +2,7 @@
 
 Run from the repository root, after ``make_corpus.py`` (and ``--scale 4`` for the memory test)::
 
-    .venv/bin/pip install credsweeper detect-secrets
+    python3 -m venv bench/secrets/.venv && bench/secrets/.venv/bin/pip install credsweeper detect-secrets
     .venv/bin/python bench/secrets/make_corpus.py
     .venv/bin/python bench/secrets/make_corpus.py --scale 4 --out bench/secrets/.work/corpus4x
     .venv/bin/python bench/secrets/run_bench.py corpus        # accuracy + wall time, ~2.5 min
@@ -47,6 +47,8 @@ WORK = HERE / ".work"
 OUT = WORK / "out"
 RESULTS = WORK / "results"
 VENV_BIN = REPO / ".venv" / "bin"
+PEER_BIN = HERE / ".venv" / "bin"
+"""The peers live in their own venv (bench/secrets/.venv) so they never touch the project's."""
 SITE = REPO / ".venv" / "lib" / "python3.11" / "site-packages"
 CONFIDENCE_RANK = {"low": 0, "medium": 1, "high": 2}
 # Subset of site-packages for the slow tools (pure-Python packages of ordinary code).
@@ -151,12 +153,12 @@ def bastion_cmd(target: Path, out: Path, jobs: int | None = None) -> list[str]:
 
 
 def credsweeper_cmd(target: Path, out: Path, jobs: int = 2) -> list[str]:
-    cmd = [str(VENV_BIN / "credsweeper"), "--path", str(target), "--save-json", str(out)]
+    cmd = [str(PEER_BIN / "credsweeper"), "--path", str(target), "--save-json", str(out)]
     return [*cmd, "--no-stdout", "--pedantic", "--jobs", str(jobs), "--log", "error"]
 
 
 def detect_secrets_cmd(target: Path) -> list[str]:
-    return [str(VENV_BIN / "detect-secrets"), "scan", "-n", "--all-files", str(target)]
+    return [str(PEER_BIN / "detect-secrets"), "scan", "-n", "--all-files", str(target)]
 
 
 @dataclass
@@ -281,8 +283,9 @@ def tree_bytes(root: Path) -> int:
 
 def versions() -> dict[str, str]:
     def pip_version(name: str) -> str:
+        python = VENV_BIN / "python" if name == "bastion" else PEER_BIN / "python"
         out = subprocess.run(  # bastion: ignore[sast.bandit.B603] the venv's own python, constant names
-            [str(VENV_BIN / "python"), "-c", f"import importlib.metadata as m; print(m.version('{name}'))"],
+            [str(python), "-c", f"import importlib.metadata as m; print(m.version('{name}'))"],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         return out.stdout.strip()

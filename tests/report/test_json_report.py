@@ -79,3 +79,11 @@ def test_target_and_summary(full: GateResult) -> None:
     assert doc["summary"]["total"] == len(full.findings)
     assert doc["summary"]["blocking"] == 3
     assert doc["summary"]["failed"] is True
+
+
+def test_streamed_text_is_exactly_the_whole_document(case: tuple[str, GateResult]) -> None:
+    """The report written chunk by chunk is byte-for-byte ``json.dumps(indent=2)``."""
+    _, result = case
+    expected = json.dumps(json_report.to_document(result), indent=2) + "\n"
+    assert json_report.render(result) == expected
+    assert "".join(json_report.chunks(result)) == expected

@@ -21,7 +21,7 @@ from bastion.cli.output import (
 from bastion.config import check_discovered_config, find_config_file, load_config
 from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
-from bastion.report import ReportFormat, render
+from bastion.report import ReportFormat, write, write_file
 from bastion.report.table import summary_line
 from bastion.runner import ProgressHooks, scan_project
 from bastion.scan.registry import Registry, RegistryError, load_scanner
@@ -155,12 +155,12 @@ def scan(
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
     errors = error_console()
     to_terminal = output is None and sys.stdout.isatty()
-    text = render(result, fmt, color=to_terminal and fmt is ReportFormat.TABLE)
+    color = to_terminal and fmt is ReportFormat.TABLE
     if output is None:
-        sys.stdout.write(text)
+        write(result, fmt, sys.stdout, color=color)
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            write_file(result, fmt, output)
         except OSError as exc:
             raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
     if quiet or fmt is ReportFormat.TABLE:

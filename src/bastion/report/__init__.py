@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+import os
+from pathlib import Path
+from typing import TextIO, assert_never
 
 from bastion.gate import GateResult
 from bastion.report import gitlab, json_report, junit, sarif, table
 from bastion.report.formats import ReportFormat
 
-__all__ = ["ReportFormat", "render"]
+__all__ = ["ReportFormat", "render", "write", "write_file"]
 
 
 def render(result: GateResult, fmt: ReportFormat, *, color: bool = False, width: int | None = None) -> str:
@@ -26,3 +28,30 @@ def render(result: GateResult, fmt: ReportFormat, *, color: bool = False, width:
             return junit.render(result)
         case _:
             assert_never(fmt)
+
+
+def write(result: GateResult, fmt: ReportFormat, stream: TextIO, *, color: bool = False) -> None:
+    """Write ``result`` in ``fmt`` to ``stream``; the JSON report is written finding by finding,
+    so its size in memory does not grow with the number of findings."""
+    if fmt is ReportFormat.JSON:
+        for chunk in json_report.chunks(result):
+            stream.write(chunk)
+    else:
+        stream.write(render(result, fmt, color=color))
+
+
+def write_file(result: GateResult, fmt: ReportFormat, path: Path) -> None:
+    """Write the report to ``path`` whole or not at all: a regular file is written beside
+    itself and renamed into place, so a failure half-way never leaves a truncated report.
+    A device or pipe (``-o /dev/stdout``) is written directly. Raises :class:`OSError`."""
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8") as stream:
+            write(result, fmt, stream)
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as stream:
+            write(result, fmt, stream)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

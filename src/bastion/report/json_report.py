@@ -8,18 +8,28 @@ through ``Finding.to_dict``, so the report round-trips losslessly.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from bastion import __version__
 from bastion.gate import GateResult, summary_counts
 
-__all__ = ["SCHEMA_VERSION", "render", "to_document"]
+__all__ = ["SCHEMA_VERSION", "chunks", "render", "to_document"]
 
 SCHEMA_VERSION = 1
 
+_T = TypeVar("_T")
 
-def to_document(result: GateResult) -> dict[str, Any]:
-    """The report as plain JSON types."""
+
+class _Lazy:
+    """A list member of the document, serialized one item at a time."""
+
+    def __init__(self, items: Iterable[_T], convert: Callable[[_T], Any]) -> None:
+        self.items: Iterable[Any] = items
+        self.convert: Callable[[Any], Any] = convert
+
+
+def _fields(result: GateResult) -> dict[str, Any]:
     scan = result.scan
     return {
         "schema_version": SCHEMA_VERSION,
@@ -28,15 +38,53 @@ def to_document(result: GateResult) -> dict[str, Any]:
         "scanners": list(scan.scanners),
         "duration_s": round(scan.duration_s, 3),
         "summary": summary_counts(result),
-        "findings": [f.to_dict() for f in result.findings],
-        "suppressed": [{"reason": s.reason, "finding": s.finding.to_dict()} for s in result.suppressed],
-        "baselined": [f.to_dict() for f in result.baselined],
+        "findings": _Lazy(result.findings, lambda f: f.to_dict()),
+        "suppressed": _Lazy(
+            result.suppressed, lambda s: {"reason": s.reason, "finding": s.finding.to_dict()}
+        ),
+        "baselined": _Lazy(result.baselined, lambda f: f.to_dict()),
         "skipped": [{"component": s.component, "reason": s.reason} for s in scan.skips],
         "failures": [{"scanner": f.scanner, "error": f.error} for f in scan.failures],
-        "notices": [n.to_dict() for n in scan.notices],
+        "notices": _Lazy(scan.notices, lambda n: n.to_dict()),
     }
+
+
+def to_document(result: GateResult) -> dict[str, Any]:
+    """The report as plain JSON types."""
+    return {
+        key: [value.convert(item) for item in value.items] if isinstance(value, _Lazy) else value
+        for key, value in _fields(result).items()
+    }
+
+
+def _nested(value: Any, pad: str) -> str:
+    """``value`` as ``json.dumps(..., indent=2)`` writes it one level below the top."""
+    return json.dumps(value, indent=2).replace("\n", "\n" + pad)
+
+
+def chunks(result: GateResult) -> Iterator[str]:
+    """The JSON report (exactly :func:`render`'s text) in pieces, one finding at a time, so
+    that writing a report of many findings never holds the whole document in memory."""
+    fields = list(_fields(result).items())
+    yield "{\n"
+    for position, (key, value) in enumerate(fields):
+        yield f"  {json.dumps(key)}: "
+        if isinstance(value, _Lazy):
+            yield from _lazy_list(value, "    ")
+        else:
+            yield _nested(value, "  ")
+        yield ",\n" if position < len(fields) - 1 else "\n"
+    yield "}\n"
+
+
+def _lazy_list(value: _Lazy, pad: str) -> Iterator[str]:
+    first = True
+    for item in value.items:
+        yield ("[\n" if first else ",\n") + pad + _nested(value.convert(item), pad)
+        first = False
+    yield "[]" if first else "\n" + pad[:-2] + "]"
 
 
 def render(result: GateResult) -> str:
     """The JSON report, indented, with a trailing newline."""
-    return json.dumps(to_document(result), indent=2, sort_keys=False) + "\n"
+    return "".join(chunks(result))
