@@ -224,7 +224,24 @@ XML_ESCAPED = [
     ("a.xml", f"<password>{V}&amp;x</password>", PASSWORD),
 ]
 
+# 14. Found on a larger corpus: base64 keys starting with ``/``, letter-only random call
+# arguments, and ``I1:K…`` passwords that looked like entry points, beside the real
+# paths, words and entry points they must still be told from.
+B64_SLASH = "/xGm8ITClXHph94uHS/Ka8DoPKcTiw9H6lzdq2W1vBnA"
+SHAPES = [
+    ("a.properties", f"app.secret.access.key = {B64_SLASH}", API_KEY),
+    ("a.toml", f'x_api_key = "{B64_SLASH}"', API_KEY),
+    ("a.py", 'auth_token = "/+JjQ2b9xR7kLmN4pZs8Yc3Jd0aTeVwUq1fHg6iO"', TOKEN),
+    ("a.toml", 'private_key_path = "/etc/ssl/private/server.key"', None),
+    ("a.env", "SECRETS_DIR=/run/secrets/db_password", None),
+    ("A.java", '        props.put("service.token", "BIxzRHqQiExrSrwCJUFFPLyv");', TOKEN),
+    ("A.java", '        props.put("service.token", "TokenRefreshHandler");', None),
+    ("a.py", 'password = "I1:K0AZkq3JY6"', PASSWORD),
+    ("a.toml", 'token_provider = "myapp.auth:TokenProvider"', None),
+]
+
 TABLES = {
+    "shapes": SHAPES,
     "key-names": KEY_NAMES,
     "hex": HEX_VALUES,
     "call-pairs": CALL_PAIRS,

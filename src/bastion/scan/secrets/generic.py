@@ -215,12 +215,17 @@ _NOT_SECRET_SUFFIXES = frozenset(
 )
 _BOOLEANISH = frozenset({"true", "false", "null", "none", "nil", "yes", "no", "on", "off", "undefined"})
 _PATHLIKE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)[^\s]*$")
-# Code references, not secrets: entry points (``pkg.mod:Attr``) and dotted names of three or
-# more identifiers (``settings.auth.TOKEN_URL``).
+# A base64 secret starts with ``/`` one time in 64: padding, ``+``, or a long segment mixing
+# upper case, lower case and digits is key material, not a file system path.
+_BASE64_SEGMENT = re.compile(r"(?=[^/\\]*[a-z])(?=[^/\\]*[A-Z])(?=[^/\\]*[0-9])[A-Za-z0-9]{12,}")
+# Code references, not secrets: entry points (``pkg.mod:Attr``, module names in lower case as
+# PEP 8 has them) and dotted names of three or more identifiers (``settings.auth.TOKEN_URL``).
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_MODULE = r"[a-z_][a-z0-9_]*"
 _CODE_REFERENCE = re.compile(
-    rf"^{_IDENT}(?:\.{_IDENT})*:{_IDENT}(?:\.{_IDENT})*$|^{_IDENT}(?:\.{_IDENT}){{2,}}$"
+    rf"^{_MODULE}(?:\.{_MODULE})*:{_IDENT}(?:\.{_IDENT})*$|^{_IDENT}(?:\.{_IDENT}){{2,}}$"
 )
+_VOWELS = frozenset("aeiouAEIOU")
 
 
 @dataclass(frozen=True, repr=False)
@@ -359,7 +364,7 @@ def _assess(key: str, value: str, start: int, context: str, *, bare: bool = Fals
     rule_id = _category(key)
     if rule_id is None or len(value) < 6 or value.lower() in _BOOLEANISH or value.isdigit():
         return None
-    if _PATHLIKE.match(value) or _CODE_REFERENCE.match(value) or "://" in value:
+    if _is_path(value) or _CODE_REFERENCE.match(value) or "://" in value:
         return None
     if bare and _HCL_REFERENCE.match(value):
         return None
@@ -440,7 +445,23 @@ def _call_pair(text: str, pos: int, begin: int, match: re.Match[str], group: str
     before = text[max(pos, begin - 8) : begin - 1].rstrip()
     if len(before) < 2 or before[-1] != "(" or not (before[-2].isalnum() or before[-2] == "_"):
         return False  # not ``name(``: a tuple of test vectors, ``("password", "salt", 16)``
-    return not _PLAIN_WORDS.match(match.group("quoted"))
+    return not is_plain_words(match.group("quoted"))
+
+
+def is_plain_words(value: str) -> bool:
+    """Whether ``value`` reads as words (``aws-pair``, ``ciTrigger``), not as random letters:
+    a long run of letters with few vowels (``BIxzRHqQiExrSrwC…``) is key material."""
+    if not _PLAIN_WORDS.match(value):
+        return False
+    letters = [c for c in value if c.isalpha()]
+    return len(letters) < 12 or sum(c in _VOWELS for c in letters) / len(letters) >= 0.2
+
+
+def _is_path(value: str) -> bool:
+    """A file system path (``/etc/ssl/key.pem``, ``./certs``), not base64 that starts with ``/``."""
+    if not _PATHLIKE.match(value):
+        return False
+    return not ("+" in value or value.endswith("=") or _BASE64_SEGMENT.search(value))
 
 
 def find_generic(
