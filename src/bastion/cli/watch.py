@@ -1,0 +1,250 @@
+"""``bastion watch``: learn a system's normal behaviour from its logs, then raise explained alerts."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
+from bastion.errors import InputError, UsageError
+from bastion.monitor.alerts import JsonLinesSink, TableSink, WebhookSink
+from bastion.monitor.features import SessionKey
+from bastion.monitor.ingest import LineFormat, get_format, read_lines, read_records
+from bastion.monitor.pipeline import AlertSink, Detector, load_detector, train
+from bastion.monitor.sources import SyslogListener, follow
+from bastion.monitor.templates import TemplateMiner, event_text, load_state, mask_line, save_state
+
+__all__ = ["register"]
+
+watch_app = typer.Typer(
+    help="Learn normal behaviour from logs and raise explained anomaly alerts.\n\n"
+    "Example: bastion watch train /var/log/auth.log --model ranges -o auth.bastion",
+    no_args_is_help=True,
+)
+
+LOGS = typer.Argument(..., help="Log files, .gz files, directories, or - for stdin.")
+LOG_FORMAT = typer.Option("auto", "--log-format", help="auto, syslog, combined, json, raw or regex.")
+REGEX = typer.Option(None, "--regex", help="User format: a regex with a (?P<message>...) group.")
+SESSION = typer.Option(
+    "host", "--session", help="Session key: block, host, ip, user, program, none, a field, or re:PATTERN."
+)
+WINDOW = typer.Option(0.0, "--window", help="Time window in seconds (0: sessions per key only).")
+STEP = typer.Option(0.0, "--step", help="Sliding step in seconds (0: fixed windows).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``watch`` command group to ``app``."""
+    watch_app.command(
+        "templates",
+        help="Mine log templates and show them with counts.\n\n"
+        "Example: bastion watch templates /var/log/syslog --format json --state templates.json",
+    )(command(templates))
+    watch_app.command(
+        "train",
+        help="Learn normal behaviour from logs of normal operation and write a model file.\n\n"
+        "Example: bastion watch train hdfs.log --session block --model ranges -o hdfs.bastion",
+    )(command(train_cmd))
+    watch_app.command(
+        "detect",
+        help="Judge logs with a trained model; exit 1 when there are alerts.\n\n"
+        "Example: bastion watch detect today.log --model hdfs.bastion --format jsonl",
+    )(command(detect))
+    watch_app.command(
+        "run",
+        help="Learn a baseline from the first lines of a live source, then detect online.\n\n"
+        "Example: bastion watch run /var/log/auth.log --baseline-lines 50000 --session user",
+    )(command(run))
+    app.add_typer(watch_app, name="watch")
+
+
+def _format(name: str, regex: str | None) -> LineFormat | None:
+    return None if name == "auto" and not regex else get_format(name, regex)
+
+
+def templates(
+    logs: list[Path] = LOGS,
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    per_line: bool = typer.Option(
+        False, "--per-line", help="JSON lines: line number, template id, template."
+    ),
+    state: Path | None = typer.Option(None, "--state", help="Load and save the miner state (JSON) here."),
+    log_format: str = LOG_FORMAT,
+    regex: str | None = REGEX,
+) -> int:
+    """Mine templates from LOGS."""
+    if fmt not in ("table", "json"):
+        raise UsageError(f"unknown --format {fmt!r} (choose from table, json)")
+    miner = load_state(state) if state is not None and state.exists() else TemplateMiner()
+    out = sys.stdout
+    lines = 0
+    for record in read_records(read_lines(logs), _format(log_format, regex)):
+        lines += 1
+        tokens = mask_line(record.message)
+        template = miner.add_tokens(tokens, record.message)
+        if per_line:
+            item = {
+                "source": record.source,
+                "line": record.line_no,
+                "template_id": miner.event_id(template, tokens),
+                "template": event_text(template, tokens),
+            }
+            out.write(json.dumps(item) + "\n")
+    if state is not None:
+        save_state(miner, state)
+    if not per_line:
+        ordered = sorted(miner.templates.values(), key=lambda t: -t.count)
+        if fmt == "json":
+            data = [
+                {"id": t.id, "count": t.count, "template": t.text, "example": t.examples[:1]} for t in ordered
+            ]
+            out.write(json.dumps({"lines": lines, "templates": data}, indent=2) + "\n")
+        else:
+            out.write(f"{'id':>6}  {'count':>8}  template\n")
+            for t in ordered:
+                out.write(f"{t.id:>6}  {t.count:>8}  {t.text}\n")
+            out.write(f"{len(ordered)} template(s) from {lines} line(s)\n")
+    return EXIT_CLEAN
+
+
+def train_cmd(
+    logs: list[Path] = LOGS,
+    model: str = typer.Option(
+        "ranges", "--model", help="ranges, pca, invariants, iforest, logclustering, sequence, deeplog."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Model file to write."),
+    session: str = SESSION,
+    window: float = WINDOW,
+    step: float = STEP,
+    log_format: str = LOG_FORMAT,
+    regex: str | None = REGEX,
+) -> int:
+    """Train a model on LOGS (normal operation only)."""
+    key = SessionKey(session, window, step)
+    detector, summary = train(
+        read_records(read_lines(logs), _format(log_format, regex)), model, key, log_format=log_format
+    )
+    detector.save(output)
+    error_console().print(
+        f"trained {model} on {summary.sessions} session(s) from {summary.lines} line(s), "
+        f"{summary.templates} template(s); threshold {summary.threshold:.4g}; wrote {output}"
+    )
+    return EXIT_CLEAN
+
+
+def _sink(fmt: str, webhook: str | None, stream: TextIO) -> list[AlertSink]:
+    if fmt not in ("table", "jsonl", "json"):
+        raise UsageError(f"unknown --format {fmt!r} (choose from table, jsonl)")
+    sinks: list[AlertSink] = [TableSink(stream) if fmt == "table" else JsonLinesSink(stream)]
+    if webhook:
+        sinks.append(WebhookSink(webhook))
+    return sinks
+
+
+def _emit(
+    detector: Detector,
+    lines: Iterator[tuple[str, int, str]],
+    fmt_name: str,
+    regex: str | None,
+    fmt: str,
+    webhook: str | None,
+    output: Path | None,
+) -> int:
+    stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+    sinks = _sink(fmt, webhook, stream)
+    count = 0
+    try:
+        for alert in detector.detect(read_records(lines, _format(fmt_name, regex))):
+            count += 1
+            for sink in sinks:
+                sink.emit(alert)
+    finally:
+        for sink in sinks:
+            sink.close()
+        if output:
+            stream.close()
+    return EXIT_FINDINGS if count else EXIT_CLEAN
+
+
+def detect(
+    logs: list[Path] = LOGS,
+    model: Path = typer.Option(..., "--model", "-m", help="Model file from `bastion watch train`."),
+    fmt: str = typer.Option("table", "--format", help="table or jsonl."),
+    webhook: str | None = typer.Option(None, "--webhook", help="Also POST each alert as JSON to this URL."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write alerts to FILE."),
+    follow_file: bool = typer.Option(False, "--follow", help="Keep reading the (single) file as it grows."),
+    idle_timeout: float | None = typer.Option(None, "--idle-timeout", help="Stop after N idle seconds."),
+    log_format: str | None = typer.Option(None, "--log-format", help="Default: the format used in training."),
+    regex: str | None = REGEX,
+) -> int:
+    """Judge LOGS with a trained model."""
+    detector = load_detector(model)
+    fmt_name = log_format or detector.log_format
+    if follow_file:
+        if len(logs) != 1 or not logs[0].is_file():
+            raise UsageError("--follow needs exactly one file")
+        lines: Iterator[tuple[str, int, str]] = follow(logs[0], idle_timeout=idle_timeout)
+    else:
+        lines = read_lines(logs)
+    return _emit(detector, lines, fmt_name, regex, fmt, webhook, output)
+
+
+def run(
+    source: str = typer.Argument(..., help="A log file (followed), or syslog://HOST:PORT to listen."),
+    model: str = typer.Option("ranges", "--model", help="Model to learn the baseline with."),
+    baseline_lines: int = typer.Option(10_000, "--baseline-lines", help="Lines to learn from first."),
+    save: Path | None = typer.Option(None, "--save", help="Also write the learned model file."),
+    session: str = SESSION,
+    window: float = WINDOW,
+    step: float = STEP,
+    fmt: str = typer.Option("table", "--format", help="table or jsonl."),
+    webhook: str | None = typer.Option(None, "--webhook", help="Also POST each alert as JSON to this URL."),
+    idle_timeout: float | None = typer.Option(None, "--idle-timeout", help="Stop after N idle seconds."),
+    queue_size: int = typer.Option(10_000, "--queue-size", help="Listener queue bound."),
+    log_format: str = LOG_FORMAT,
+    regex: str | None = REGEX,
+) -> int:
+    """Learn then detect on a live source."""
+    if baseline_lines < 1:
+        raise UsageError("--baseline-lines must be at least 1")
+    listener: SyslogListener | None = None
+    stop = threading.Event()
+    if source.startswith("syslog://"):
+        host, _, port = source[len("syslog://") :].rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"{source}: expected syslog://HOST:PORT")
+        listener = SyslogListener(host or "127.0.0.1", int(port), queue_size).start()
+        error_console().print(f"listening for syslog on {listener.host}:{listener.port} (UDP and TCP)")
+        lines = listener.lines(stop, idle_timeout)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"{source}: no such file")
+        lines = follow(path, stop, idle_timeout=idle_timeout)
+    try:
+        baseline = [item for _, item in zip(range(baseline_lines), lines, strict=False)]
+        if not baseline:
+            raise InputError(f"{source}: no line arrived to learn a baseline from")
+        key = SessionKey(session, window, step)
+        detector, summary = train(read_records(iter(baseline), _format(log_format, regex)), model, key)
+        error_console().print(
+            f"baseline: {summary.sessions} session(s), {summary.templates} template(s) from "
+            f"{summary.lines} line(s); detecting"
+        )
+        if save is not None:
+            detector.save(save)
+        return _emit(detector, lines, log_format, regex, fmt, webhook, None)
+    finally:
+        stop.set()
+        if listener is not None:
+            listener.close()
+            if listener.dropped:
+                error_console().print(
+                    f"syslog listener dropped {listener.dropped} of {listener.received} "
+                    "message(s) (queue full)"
+                )

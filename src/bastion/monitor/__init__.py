@@ -1,0 +1,1 @@
+"""Log monitoring: ingest, template mining, features, anomaly models and explained alerts."""

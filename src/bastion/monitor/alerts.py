@@ -1,0 +1,200 @@
+"""Explained alerts: what is abnormal about a session, and where alerts go (table, JSON lines,
+webhook)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+import httpx
+import numpy as np
+
+from bastion.errors import InputError
+from bastion.findings import Alert, Severity
+from bastion.monitor.features import Session
+
+__all__ = ["EventStats", "JsonLinesSink", "TableSink", "WebhookSink", "build_alert", "redact_line"]
+
+_SECRETISH = re.compile(
+    r"(?i)\b(pass(?:word|wd)?|pwd|secret|token|api[_-]?key|authorization)([=:]\s*|\s+)(\S+)"
+)
+
+
+def redact_line(line: str) -> str:
+    """Mask values of password/token/secret-like keys in an evidence line."""
+    return _SECRETISH.sub(lambda m: f"{m.group(1)}{m.group(2)}****", line)
+
+
+@dataclass
+class EventStats:
+    """Per-event count ranges of normal sessions, used to explain any model's alert."""
+
+    ids: list[int]
+    low: list[float]
+    high: list[float]
+    texts: dict[int, str]
+
+    @classmethod
+    def learn(cls, sessions: Iterable[Session]) -> EventStats:
+        """Ranges of each event's per-session count over normal sessions."""
+        counts: list[Counter[int]] = []
+        texts: dict[int, str] = {}
+        for session in sessions:
+            counts.append(Counter(session.events))
+            for e, t in session.texts.items():
+                texts.setdefault(e, t)
+        ids = sorted({e for c in counts for e in c})
+        matrix = np.array([[c.get(e, 0) for e in ids] for c in counts], dtype=float).reshape(len(counts), -1)
+        low = matrix.min(axis=0).tolist() if len(counts) else []
+        high = matrix.max(axis=0).tolist() if len(counts) else []
+        return cls(ids, low, high, texts)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form for the model file."""
+        return {
+            "ids": self.ids,
+            "low": self.low,
+            "high": self.high,
+            "texts": {str(k): v for k, v in self.texts.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> EventStats:
+        """Inverse of :meth:`to_dict`."""
+        texts = data["texts"]
+        assert isinstance(texts, dict)
+        return cls(
+            [int(i) for i in data["ids"]],  # type: ignore[attr-defined]
+            [float(v) for v in data["low"]],  # type: ignore[attr-defined]
+            [float(v) for v in data["high"]],  # type: ignore[attr-defined]
+            {int(k): str(v) for k, v in texts.items()},
+        )
+
+    def explain(self, session: Session, limit: int = 5) -> tuple[list[str], list[str]]:
+        """Sentences saying which events are unseen, missing or too frequent, with evidence lines."""
+        counts = Counter(session.events)
+        known = dict(zip(self.ids, zip(self.low, self.high, strict=True), strict=True))
+        reasons: list[str] = []
+        evidence: list[str] = []
+        for event, n in counts.items():
+            if event not in known:
+                text = session.texts.get(event, "?")
+                reasons.append(f"unseen event ({n}x): {text!r}")
+                if event in session.lines:
+                    evidence.append(session.lines[event])
+        for event, (low, high) in known.items():
+            n = counts.get(event, 0)
+            if n > high:
+                reasons.append(
+                    f"over-represented: {self.texts.get(event, event)!r} {n}x (normal at most {high:g})"
+                )
+                if event in session.lines:
+                    evidence.append(session.lines[event])
+            elif n < low:
+                reasons.append(
+                    f"under-represented: {self.texts.get(event, event)!r} {n}x (normal at least {low:g})"
+                )
+        return reasons[:limit] + (
+            [f"... and {len(reasons) - limit} more"] if len(reasons) > limit else []
+        ), evidence
+
+
+def build_alert(
+    session: Session, model: str, score: float, threshold: float, stats: EventStats, extra: list[str]
+) -> Alert:
+    """An Alert for an abnormal session, explained in words with evidence lines."""
+    reasons, evidence = stats.explain(session)
+    reasons = extra + reasons
+    unseen = any(r.startswith("unseen") for r in reasons)
+    ratio = score / threshold if threshold > 0 else (float("inf") if score > 0 else 0.0)
+    severity = Severity.HIGH if unseen or ratio >= 3 else Severity.MEDIUM
+    now = datetime.now(UTC)
+    explanation = (
+        f"{session.kind} {session.key}: {len(session.events)} events scored {score:.3g} by {model} "
+        f"(threshold {threshold:.3g}). " + ("; ".join(reasons) if reasons else "unusual mix of normal events")
+    )
+    lines = list(dict.fromkeys(evidence + session.evidence))[:8]
+    return Alert(
+        detector=f"watch.{model}",
+        severity=severity,
+        score=float(score),
+        entity=session.key,
+        entity_kind=session.kind,
+        window_start=session.start or now,
+        window_end=session.end or now,
+        explanation=explanation,
+        evidence=tuple(redact_line(line) for line in lines),
+        metadata={"events": len(session.events), "threshold": threshold, "truncated": session.truncated},
+    )
+
+
+class TableSink:
+    """Human-readable alerts, one block each."""
+
+    def __init__(self, stream: TextIO) -> None:
+        """Write to ``stream``."""
+        self.stream = stream
+        self.count = 0
+
+    def emit(self, alert: Alert) -> None:
+        """Print one alert."""
+        self.count += 1
+        self.stream.write(
+            f"[{alert.severity.value.upper()}] {alert.detector} {alert.entity_kind}={alert.entity} "
+            f"score={alert.score:.3g} {alert.window_start.isoformat()}..{alert.window_end.isoformat()}\n"
+            f"  {alert.explanation}\n"
+        )
+        for line in alert.evidence:
+            self.stream.write(f"    | {line[:300]}\n")
+
+    def close(self) -> None:
+        """Print the summary line."""
+        self.stream.write(f"{self.count} alert(s)\n")
+
+
+class JsonLinesSink:
+    """One JSON object (Alert.to_dict) a line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        """Write to ``stream``."""
+        self.stream = stream
+        self.count = 0
+
+    def emit(self, alert: Alert) -> None:
+        """Write one alert."""
+        self.count += 1
+        self.stream.write(json.dumps(alert.to_dict()) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Nothing to finish."""
+
+
+class WebhookSink:
+    """POSTs each alert as JSON to a URL; a failed delivery is an InputError naming the URL."""
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        """Deliver to ``url`` (http or https)."""
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"{url}: webhook URL must start with http:// or https://")
+        self.url = url
+        self.client = httpx.Client(timeout=timeout)
+        self.count = 0
+
+    def emit(self, alert: Alert) -> None:
+        """Deliver one alert."""
+        try:
+            response = self.client.post(self.url, json=alert.to_dict())
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise InputError(f"{self.url}: webhook delivery failed ({exc})") from None
+        self.count += 1
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()

@@ -1,0 +1,364 @@
+"""Log ingest: files, .gz, directories and stdin, decoded robustly and split into records.
+
+Each raw line becomes a :class:`Record` (timestamp, host, program, message, fields) through a
+:class:`LineFormat`: syslog (RFC 3164 and 5424, auth.log), nginx/Apache combined access logs,
+JSON lines (field names configurable), a user regex with named groups, or ``raw``. ``auto``
+picks the format that parses most of the first lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from bastion.errors import InputError, UsageError
+
+__all__ = [
+    "FORMATS",
+    "MAX_LINE_BYTES",
+    "LineFormat",
+    "Record",
+    "decode_line",
+    "detect_format",
+    "get_format",
+    "iter_files",
+    "read_lines",
+    "read_records",
+]
+
+MAX_LINE_BYTES = 65536
+"""A longer line is cut here (its tail is dropped): a 1 MB line cannot stall the pipeline."""
+
+
+@dataclass
+class Record:
+    """One parsed log line."""
+
+    message: str
+    """The free-text part the template miner sees."""
+    timestamp: datetime | None = None
+    host: str = ""
+    program: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    """Every named value the format extracted (``ip``, ``user``, ``status``...)."""
+    raw: str = ""
+    source: str = ""
+    line_no: int = 0
+
+
+def decode_line(data: bytes) -> str:
+    """Decode one line: UTF-8, else Latin-1 (never fails); NULs and other controls dropped."""
+    if len(data) > MAX_LINE_BYTES:
+        data = data[:MAX_LINE_BYTES]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    text = text.rstrip("\r\n")
+    if any(ord(c) < 32 and c != "\t" for c in text):
+        text = "".join(c for c in text if ord(c) >= 32 or c == "\t")
+    return text
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand directories (sorted, recursively, hidden entries skipped) into files."""
+    for path in paths:
+        if str(path) == "-":
+            yield path
+        elif path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(p.startswith(".") for p in child.relative_to(path).parts):
+                    yield child
+        elif path.is_file():
+            yield path
+        else:
+            raise InputError(f"{path}: no such file or directory")
+
+
+def _stream_lines(stream: BinaryIO) -> Iterator[bytes]:
+    while True:
+        chunk = stream.readline(MAX_LINE_BYTES)
+        if not chunk:
+            return
+        if not chunk.endswith(b"\n") and len(chunk) == MAX_LINE_BYTES:
+            rest = stream.readline()
+            while rest and not rest.endswith(b"\n"):
+                rest = stream.readline(1 << 20)
+        yield chunk
+
+
+def read_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
+    """Yield ``(source, line number, text)`` for every line of every file (``-`` is stdin)."""
+    for path in iter_files(paths):
+        source = str(path)
+        try:
+            stream: BinaryIO = sys.stdin.buffer if source == "-" else _open_binary(path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+        try:
+            for n, raw in enumerate(_stream_lines(stream), 1):
+                text = decode_line(raw)
+                if text.strip():
+                    yield source, n, text
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{path}: cannot read ({exc})") from None
+        finally:
+            if source != "-":
+                stream.close()
+
+
+# -- formats --------------------------------------------------------------------------------
+
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
+_RFC3164 = re.compile(
+    r"^(?:<(?P<pri>\d{1,3})>)?(?P<month>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)"
+    r" (?P<host>\S+) (?P<program>[^:\[\s]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)$"
+)
+_RFC5424 = re.compile(
+    r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<program>\S+) (?P<pid>\S+) (?P<msgid>\S+)"
+    r" (?P<sd>-|(?:\[.*?\])+) ?(?P<message>.*)$"
+)
+_COMBINED = re.compile(
+    r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S*)[^"]*" '
+    r'(?P<status>\d{3}) (?P<size>\S+)(?: "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")?'
+)
+_IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_USER = re.compile(r"\b(?:user|for|by|login|logname)[ =](?!invalid\b)([A-Za-z_][\w.-]{0,31})")
+
+
+class LineFormat:
+    """Turns a raw line into a :class:`Record`; None when the line is not in this format."""
+
+    name = "raw"
+
+    def parse(self, line: str) -> Record | None:
+        """Parse one line."""
+        return Record(message=line, raw=line)
+
+
+class SyslogFormat(LineFormat):
+    """RFC 3164 (BSD, auth.log) and RFC 5424 syslog lines."""
+
+    name = "syslog"
+
+    def __init__(self, year: int | None = None) -> None:
+        """``year`` for RFC 3164 stamps, which carry none (default: this year)."""
+        self.year = year or datetime.now(UTC).year
+
+    def parse(self, line: str) -> Record | None:
+        """Parse one syslog line."""
+        m = _RFC5424.match(line)
+        if m:
+            ts = _iso(m["ts"])
+            return _with_entities(
+                Record(m["message"], ts, m["host"], m["program"], {"pid": m["pid"]}, raw=line)
+            )
+        m = _RFC3164.match(line)
+        if not m:
+            return None
+        try:
+            hh, mm, ss = (int(x) for x in m["time"].split(":"))
+            ts = datetime(self.year, _MONTHS[m["month"]], int(m["day"]), hh, mm, ss, tzinfo=UTC)
+        except (KeyError, ValueError):
+            return None
+        fields = {"pid": m["pid"]} if m["pid"] else {}
+        return _with_entities(Record(m["message"], ts, m["host"], m["program"], fields, raw=line))
+
+
+class CombinedFormat(LineFormat):
+    """nginx / Apache common and combined access logs."""
+
+    name = "combined"
+
+    def parse(self, line: str) -> Record | None:
+        """Parse one access-log line; the message is method, path shape and status."""
+        m = _COMBINED.match(line)
+        if not m:
+            return None
+        try:
+            ts: datetime | None = datetime.strptime(m["ts"], "%d/%b/%Y:%H:%M:%S %z")
+        except ValueError:
+            ts = None
+        fields = {k: v for k, v in m.groupdict().items() if v is not None and k != "ts"}
+        message = f"{m['method']} {m['path'].split('?')[0]} {m['status']} {m['agent'] or ''}".strip()
+        return Record(message, ts, m["ip"], "http", fields, raw=line)
+
+
+class JsonFormat(LineFormat):
+    """JSON lines; field names for message, time and host are configurable."""
+
+    name = "json"
+
+    def __init__(self, message: str = "message", timestamp: str = "timestamp", host: str = "host") -> None:
+        """Names of the message, timestamp and host fields (the first of common aliases is used)."""
+        self.message_keys = (message, "msg", "log", "MESSAGE")
+        self.time_keys = (timestamp, "time", "@timestamp", "ts")
+        self.host_keys = (host, "hostname", "_HOSTNAME")
+
+    def parse(self, line: str) -> Record | None:
+        """Parse one JSON object line."""
+        if not line.startswith("{"):
+            return None
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        message = _first(data, self.message_keys)
+        if message is None:
+            return None
+        fields = {k: str(v) for k, v in data.items() if isinstance(v, str | int | float | bool)}
+        ts_text = _first(data, self.time_keys)
+        ts = _iso(ts_text) if ts_text else None
+        return _with_entities(Record(message, ts, _first(data, self.host_keys) or "", "", fields, raw=line))
+
+
+class RegexFormat(LineFormat):
+    """A user format: a regex with named groups; ``message`` is required, ``timestamp`` optional."""
+
+    name = "regex"
+
+    def __init__(self, pattern: str, time_format: str | None = None) -> None:
+        """Compile ``pattern``; UsageError when it is invalid or has no ``message`` group."""
+        try:
+            self.regex = re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"log format regex is invalid: {exc}") from None
+        if "message" not in self.regex.groupindex:
+            raise UsageError("log format regex needs a named group (?P<message>...)")
+        self.time_format = time_format
+
+    def parse(self, line: str) -> Record | None:
+        """Parse one line with the user's regex."""
+        m = self.regex.match(line)
+        if not m:
+            return None
+        groups = {k: v for k, v in m.groupdict().items() if v is not None}
+        ts = None
+        if "timestamp" in groups:
+            if self.time_format:
+                try:
+                    ts = datetime.strptime(groups["timestamp"], self.time_format)
+                except ValueError:
+                    ts = None
+            else:
+                ts = _iso(groups["timestamp"])
+            if ts is not None and ts.tzinfo is None:
+                ts = ts.replace(tzinfo=UTC)
+        return _with_entities(
+            Record(groups["message"], ts, groups.get("host", ""), groups.get("program", ""), groups, raw=line)
+        )
+
+
+def _first(data: Mapping[str, object], keys: Iterable[str]) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _iso(text: str) -> datetime | None:
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _with_entities(record: Record) -> Record:
+    """Add ``ip`` and ``user`` fields found in the message when the format gave none."""
+    if "ip" not in record.fields:
+        m = _IP.search(record.message)
+        if m:
+            record.fields["ip"] = m.group(0)
+    if "user" not in record.fields:
+        m = _USER.search(record.message)
+        if m:
+            record.fields["user"] = m.group(1)
+    return record
+
+
+FORMATS: dict[str, type[LineFormat]] = {
+    "raw": LineFormat,
+    "syslog": SyslogFormat,
+    "combined": CombinedFormat,
+    "json": JsonFormat,
+}
+
+
+def get_format(name: str, regex: str | None = None) -> LineFormat:
+    """The format called ``name`` (``regex`` needs the pattern); UsageError when unknown."""
+    if name == "regex" or regex:
+        if not regex:
+            raise UsageError("--log-format regex needs --regex PATTERN")
+        return RegexFormat(regex)
+    try:
+        return FORMATS[name]()
+    except KeyError:
+        choices = ", ".join([*FORMATS, "regex", "auto"])
+        raise UsageError(f"unknown log format {name!r} (choose from {choices})") from None
+
+
+def detect_format(sample: list[str]) -> LineFormat:
+    """The format that parses the most of ``sample`` (at least half of it), else ``raw``."""
+    best: LineFormat = LineFormat()
+    best_hits = 0
+    for cls in (JsonFormat, SyslogFormat, CombinedFormat):
+        fmt = cls()
+        hits = sum(1 for line in sample if fmt.parse(line) is not None)
+        if hits > best_hits and hits * 2 >= len(sample):
+            best, best_hits = fmt, hits
+    return best
+
+
+def read_records(
+    lines: Iterable[tuple[str, int, str]], fmt: LineFormat | None = None, sample_size: int = 50
+) -> Iterator[Record]:
+    """Parse ``(source, line number, text)`` triples; ``fmt`` None means detect from the start.
+
+    A line the format cannot parse is kept whole as the message, so nothing is lost.
+    """
+    iterator = iter(lines)
+    buffered: list[tuple[str, int, str]] = []
+    if fmt is None:
+        for item in iterator:
+            buffered.append(item)
+            if len(buffered) >= sample_size:
+                break
+        fmt = detect_format([text for _, _, text in buffered])
+    for source, n, text in _chain(buffered, iterator):
+        record = fmt.parse(text) or Record(message=text, raw=text)
+        record.source, record.line_no = source, n
+        record.raw = text
+        yield record
+
+
+def _chain(
+    first: list[tuple[str, int, str]], rest: Iterator[tuple[str, int, str]]
+) -> Iterator[tuple[str, int, str]]:
+    yield from first
+    yield from rest
+
+
+def lines_from_text(text: str, source: str = "<text>") -> Iterator[tuple[str, int, str]]:
+    """Lines of an in-memory text, for tests and the listener."""
+    for n, raw in enumerate(io.BytesIO(text.encode("utf-8")), 1):
+        decoded = decode_line(raw)
+        if decoded.strip():
+            yield source, n, decoded

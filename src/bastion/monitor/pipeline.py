@@ -1,0 +1,153 @@
+"""The watch pipeline: records -> templates -> sessions -> model -> explained alerts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from bastion.errors import InputError
+from bastion.findings import Alert
+from bastion.monitor.alerts import EventStats, build_alert
+from bastion.monitor.features import Session, Sessionizer, SessionKey
+from bastion.monitor.ingest import Record
+from bastion.monitor.modelfile import read_model_file, write_model_file
+from bastion.monitor.models import Model, SequenceModel, make_model, model_class
+from bastion.monitor.templates import TemplateMiner
+
+__all__ = ["AlertSink", "Detector", "TrainSummary", "load_detector", "train"]
+
+log = logging.getLogger(__name__)
+
+
+class AlertSink(Protocol):
+    """Where alerts go."""
+
+    def emit(self, alert: Alert) -> None:
+        """Deliver one alert."""
+
+    def close(self) -> None:
+        """Finish."""
+
+
+@dataclass
+class TrainSummary:
+    """What training saw."""
+
+    lines: int
+    sessions: int
+    templates: int
+    threshold: float
+
+
+@dataclass
+class Detector:
+    """A trained model with its miner, session settings and event statistics."""
+
+    model: Model
+    miner: TemplateMiner
+    key: SessionKey
+    stats: EventStats
+    log_format: str = "auto"
+
+    def save(self, path: Path) -> None:
+        """Write the detector as a model file."""
+        meta, arrays = self.model.state()
+        header: dict[str, Any] = {
+            "model": self.model.name,
+            "model_state": meta,
+            "miner": self.miner.to_dict(),
+            "session": {"by": self.key.by, "window": self.key.window, "step": self.key.step},
+            "log_format": self.log_format,
+            "stats": self.stats.to_dict(),
+        }
+        write_model_file(path, header, arrays)
+
+    def judge(self, sessions: list[Session]) -> Iterator[Alert]:
+        """Alerts for the abnormal sessions among ``sessions``."""
+        if not sessions:
+            return
+        sequences = [s.events for s in sessions]
+        scores = self.model.score(sequences)
+        flags = self.model.predict(sequences)
+        for session, score, flag in zip(sessions, scores, flags, strict=True):
+            if flag:
+                yield build_alert(
+                    session,
+                    self.model.name,
+                    float(score),
+                    self.model.threshold,
+                    self.stats,
+                    self._extra(session),
+                )
+
+    def _extra(self, session: Session) -> list[str]:
+        if isinstance(self.model, SequenceModel):
+            misses = self.model.misses(session.events)
+            if misses:
+                history, nxt = misses[0]
+                names = [self.stats.texts.get(e, str(e)) for e in history if e >= 0]
+                after = " then ".join(repr(n) for n in names) or "the session start"
+                following = session.texts.get(nxt, "the session end" if nxt < -1 else str(nxt))
+                return [f"unexpected order: {following!r} after {after}"]
+        return []
+
+    def detect(self, records: Iterable[Record], batch: int = 256) -> Iterator[Alert]:
+        """Stream records through the sessionizer (no learning) and yield alerts."""
+        sessionizer = Sessionizer(self.miner, self.key, learn=False)
+        pending: list[Session] = []
+        for session in sessionizer.feed(records):
+            pending.append(session)
+            if len(pending) >= batch:
+                yield from self.judge(pending)
+                pending = []
+        yield from self.judge(pending)
+
+
+def train(
+    records: Iterable[Record],
+    model_name: str,
+    key: SessionKey,
+    miner: TemplateMiner | None = None,
+    log_format: str = "auto",
+) -> tuple[Detector, TrainSummary]:
+    """Mine templates and learn the model from normal records.
+
+    Two passes over the training records: the first mines the templates, the second maps each
+    line to its final event with the finished miner, exactly as detection will.
+    """
+    model = make_model(model_name)
+    miner = miner or TemplateMiner()
+    kept = []
+    for record in records:
+        miner.add(record.message)
+        kept.append(record)
+    sessionizer = Sessionizer(miner, key, learn=False)
+    sessions = list(sessionizer.feed(kept))
+    if not sessions:
+        raise InputError(
+            f"no training sessions: {sessionizer.lines} line(s) read, none had a session key "
+            f"({key.by!r}); pick another --session"
+        )
+    model.fit([s.events for s in sessions])
+    stats = EventStats.learn(sessions)
+    detector = Detector(model, miner, key, stats, log_format)
+    summary = TrainSummary(sessionizer.lines, len(sessions), len(miner.templates), model.threshold)
+    return detector, summary
+
+
+def load_detector(path: Path) -> Detector:
+    """Read a model file written by :meth:`Detector.save`."""
+    header, arrays = read_model_file(path)
+    try:
+        cls = model_class(str(header["model"]))
+        model = cls.restore(header["model_state"], arrays)
+        miner = TemplateMiner.from_dict(header["miner"], source=str(path))
+        session = header["session"]
+        key = SessionKey(str(session["by"]), float(session["window"]), float(session["step"]))
+        stats = EventStats.from_dict(header["stats"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{path}: damaged model file ({exc})") from None
+    return Detector(model, miner, key, stats, str(header.get("log_format", "auto")))

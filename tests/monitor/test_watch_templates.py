@@ -1,0 +1,115 @@
+"""Template miner: accuracy on real loghub samples, masking, persistence."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from bastion.errors import InputError
+from bastion.monitor.templates import (
+    WILDCARD,
+    TemplateMiner,
+    event_text,
+    load_state,
+    mask_line,
+    save_state,
+    tokenize,
+)
+
+LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
+
+
+def grouping_accuracy(pred: list[int], truth: list[str]) -> float:
+    """Share of lines whose predicted group equals their true group exactly."""
+    groups: dict[int, set[int]] = defaultdict(set)
+    true_groups: dict[str, set[int]] = defaultdict(set)
+    for i, (p, t) in enumerate(zip(pred, truth, strict=True)):
+        groups[p].add(i)
+        true_groups[t].add(i)
+    ok = sum(len(idx) for idx in groups.values() if true_groups[truth[next(iter(idx))]] == idx)
+    return ok / len(pred)
+
+
+@pytest.mark.parametrize("name", ["Linux", "OpenSSH"])
+def test_grouping_accuracy_on_loghub(name: str) -> None:
+    with (LOGS / f"{name}_2k.log_structured.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    pred = TemplateMiner().add_all(r["Content"] for r in rows)
+    assert grouping_accuracy(pred, [r["EventId"] for r in rows]) >= 0.97
+
+
+def test_masking_of_generic_variables() -> None:
+    tokens = mask_line("connection from 10.0.0.1 (host.example.com) at Sat Jul 9 22:53:19 2005 size 4 KB")
+    assert tokens == [
+        "connection", "from", WILDCARD, WILDCARD, "at", WILDCARD, WILDCARD, WILDCARD, WILDCARD, WILDCARD,
+        "size", WILDCARD, WILDCARD,
+    ]  # fmt: skip
+    assert mask_line("key=0xdeadbeefcafe user=bob ()") == ["key", WILDCARD, "user", "bob", WILDCARD]
+
+
+def test_tokenize_bounds_long_lines() -> None:
+    assert len(tokenize("a " * 100_000)) == 256
+    assert tokenize("") == []
+
+
+def test_low_cardinality_words_split_events_and_many_values_merge() -> None:
+    miner = TemplateMiner()
+    lines = [f"session opened for user {u}" for u in ("root", "root", "guest")]
+    ids = miner.add_all(lines)
+    assert ids[0] == ids[1] != ids[2]
+    many = TemplateMiner()
+    ids = many.add_all(f"session opened for user u{c}x" for c in "abcdefgh")
+    assert len(set(ids)) == 1
+    ids = many.add_all(f"Invalid user {name} from host" for name in ("ann", "bob", "cy", "dee", "ed"))
+    assert len(set(ids)) == 1
+
+
+def test_match_and_event_text() -> None:
+    miner = TemplateMiner()
+    miner.add_all(
+        ["Accepted password for root from 1.2.3.4 port 22", "Accepted password for root from 5.6.7.8 port 23"]
+    )
+    found = miner.match("Accepted password for root from 9.9.9.9 port 1")
+    assert found is not None and found.count == 2
+    assert event_text(found, mask_line("Accepted password for root from 9.9.9.9 port 1")).startswith(
+        "Accepted"
+    )
+    assert miner.match("kernel panic now") is None
+    assert miner.match("Accepted publickey for root from 9.9.9.9 port 1 extra") is None
+
+
+def test_state_round_trip(tmp_path: Path) -> None:
+    miner = TemplateMiner()
+    lines = [f"user {u} logged in from 10.0.0.{i}" for i, u in enumerate(["a", "b", "a", "c"])]
+    first = miner.add_all(lines)
+    path = tmp_path / "state.json"
+    save_state(miner, path)
+    again = load_state(path)
+    assert again.to_dict() == miner.to_dict()
+    assert [again.event_id(again.match(line), mask_line(line)) for line in lines] == first  # type: ignore[arg-type]
+
+
+def test_state_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot read template state"):
+        load_state(bad)
+    bad.write_text("[]", encoding="utf-8")
+    with pytest.raises(InputError, match="not a Bastion"):
+        load_state(bad)
+    state = TemplateMiner().to_dict()
+    state["version"] = 99
+    bad.write_text(json.dumps(state), encoding="utf-8")
+    with pytest.raises(InputError, match="version 99 is not supported"):
+        load_state(bad)
+    state["version"] = 1
+    del state["next_id"]
+    bad.write_text(json.dumps(state), encoding="utf-8")
+    with pytest.raises(InputError, match="damaged"):
+        load_state(bad)
+    with pytest.raises(ValueError, match="similarity"):
+        TemplateMiner(similarity=0)
