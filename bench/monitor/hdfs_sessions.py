@@ -30,9 +30,8 @@ def read_robust_normals() -> list[list[int]]:
     out = []
     for name in ("robust_log_train.csv", "robust_log_valid.csv"):
         with (DATA / name).open() as f:
-            for row in csv.DictReader(f):
-                if row["label"] == "0":
-                    out.append([int(t) for t in row["Sequence"].split()])
+            rows = csv.DictReader(f)
+            out.extend([int(t) for t in row["Sequence"].split()] for row in rows if row["label"] == "0")
     return out
 
 
@@ -72,9 +71,8 @@ def main() -> None:
             "threshold": model.threshold,
         }
         pub = PUBLISHED.get(name, "-")
-        print(
-            f"| {name} | {recall:.4f} | {fpr:.5f} | {precision:.4f} | {f1:.4f} | {pub} | {t1 - t0:.1f} | {t2 - t1:.1f} |"
-        )
+        cells = [f"{recall:.4f}", f"{fpr:.5f}", f"{precision:.4f}", f"{f1:.4f}", str(pub)]
+        print(f"| {name} | " + " | ".join(cells) + f" | {t1 - t0:.1f} | {t2 - t1:.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results))
 

@@ -21,13 +21,13 @@ from bastion.monitor.features import Session
 __all__ = ["EventStats", "JsonLinesSink", "TableSink", "WebhookSink", "build_alert", "redact_line"]
 
 _SECRETISH = re.compile(
-    r"(?i)\b(pass(?:word|wd)?|pwd|secret|token|api[_-]?key|authorization)([=:]\s*|\s+)(\S+)"
+    r"(?i)\b((?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|authorization)\s*[=:]\s*(?:bearer\s+)?)(\S+)"
 )
 
 
 def redact_line(line: str) -> str:
     """Mask values of password/token/secret-like keys in an evidence line."""
-    return _SECRETISH.sub(lambda m: f"{m.group(1)}{m.group(2)}****", line)
+    return _SECRETISH.sub(lambda m: f"{m.group(1)}****", line)
 
 
 @dataclass
@@ -67,7 +67,8 @@ class EventStats:
     def from_dict(cls, data: Mapping[str, object]) -> EventStats:
         """Inverse of :meth:`to_dict`."""
         texts = data["texts"]
-        assert isinstance(texts, dict)
+        if not isinstance(texts, dict):
+            raise ValueError("event texts must be an object")
         return cls(
             [int(i) for i in data["ids"]],  # type: ignore[attr-defined]
             [float(v) for v in data["low"]],  # type: ignore[attr-defined]

@@ -137,7 +137,7 @@ _COMBINED = re.compile(
     r'(?P<status>\d{3}) (?P<size>\S+)(?: "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")?'
 )
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_USER = re.compile(r"\b(?:user|for|by|login|logname)[ =](?!invalid\b)([A-Za-z_][\w.-]{0,31})")
+_USER = re.compile(r"\b(?:user(?:name)?[ =]|for (?:invalid user )?|by user |logname=)([A-Za-z_][\w.-]{0,31})")
 
 
 class LineFormat:

@@ -1,0 +1,131 @@
+"""``bastion watch`` through the CLI: templates, train, detect, run."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bastion.cli.main import main
+from bastion.monitor.sources import tcp_send
+
+LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
+SSH = LOGS / "OpenSSH_2k.log"
+
+
+def split_ssh(tmp_path: Path) -> tuple[Path, Path]:
+    lines = SSH.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    first.write_text("".join(lines[:1000]), encoding="utf-8")
+    second.write_text("".join(lines[1000:]), encoding="utf-8")
+    return first, second
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for sub in ("templates", "train", "detect", "run"):
+        assert main(["watch", sub, "--help"]) == 0
+        assert "Example: bastion watch" in capsys.readouterr().out
+
+
+def test_templates_table_json_per_line_and_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch", "templates", str(SSH)]) == 0
+    out = capsys.readouterr().out
+    assert "template(s) from 2000 line(s)" in out and "Failed password for" in out
+    state = tmp_path / "state.json"
+    assert main(["watch", "templates", str(SSH), "--format", "json", "--state", str(state)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["lines"] == 2000 and sum(t["count"] for t in data["templates"]) == 2000
+    assert json.loads(state.read_text())["version"] == 1
+    assert main(["watch", "templates", str(SSH), "--per-line", "--state", str(state)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 2000 and rows[0]["line"] == 1 and "template_id" in rows[0]
+    assert main(["watch", "templates", str(SSH), "--format", "xml"]) == 2
+
+
+def test_train_and_detect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = split_ssh(tmp_path)
+    model = tmp_path / "ssh.bastion"
+    assert main(["watch", "train", str(first), "--session", "ip", "--model", "ranges", "-o", str(model)]) == 0
+    assert "trained ranges" in capsys.readouterr().err
+    assert main(["watch", "detect", str(second), "-m", str(model), "--format", "jsonl"]) == 1
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert alerts and all(a["detector"] == "watch.ranges" and a["entity_kind"] == "ip" for a in alerts)
+    out_file = tmp_path / "alerts.txt"
+    assert main(["watch", "detect", str(first), "-m", str(model), "-o", str(out_file)]) == 0
+    assert out_file.read_text().strip() == "0 alert(s)"
+    assert main(["watch", "detect", str(second), "-m", str(model), "--format", "xml"]) == 2
+
+
+def test_detect_follow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = split_ssh(tmp_path)
+    model = tmp_path / "ssh.bastion"
+    assert main(["watch", "train", str(first), "--session", "ip", "-o", str(model)]) == 0
+    code = main(["watch", "detect", str(second), "-m", str(model), "--follow", "--idle-timeout", "0.3"])
+    assert code == 1 and "alert(s)" in capsys.readouterr().out
+    assert main(["watch", "detect", str(first), str(second), "-m", str(model), "--follow"]) == 2
+
+
+def test_bad_model_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.bastion"
+    bad.write_bytes(b"garbage")
+    assert main(["watch", "detect", str(SSH), "-m", str(bad)]) == 2
+    assert "not a Bastion watch model" in capsys.readouterr().err
+    header = np.frombuffer(
+        json.dumps({"format": "bastion-watch-model", "version": 1}).encode(), dtype=np.uint8
+    )
+    with bad.open("wb") as f:
+        np.savez(f, __header__=header)
+    assert main(["watch", "detect", str(SSH), "-m", str(bad)]) == 2
+    assert "damaged model file" in capsys.readouterr().err
+    assert main(["watch", "train", str(SSH), "--model", "nope", "-o", str(bad)]) == 2
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    assert main(["watch", "train", str(empty), "-o", str(bad)]) == 2
+    assert "no training sessions" in capsys.readouterr().err
+
+
+def test_run_on_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "run.bastion"
+    code = main(
+        ["watch", "run", str(SSH), "--baseline-lines", "1000", "--session", "ip", "--idle-timeout", "0.3",
+         "--format", "jsonl", "--save", str(saved)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1 and "baseline:" in captured.err and saved.exists()
+    assert json.loads(captured.out.splitlines()[0])["detector"] == "watch.ranges"
+    assert main(["watch", "run", str(tmp_path / "missing.log")]) == 2
+    assert main(["watch", "run", str(SSH), "--baseline-lines", "0"]) == 2
+    assert main(["watch", "run", "syslog://127.0.0.1:notaport"]) == 2
+
+
+def test_run_syslog_listener(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    lines = SSH.read_text(encoding="utf-8").splitlines()
+
+    def sender() -> None:
+        for _ in range(100):
+            try:
+                tcp_send("127.0.0.1", port, lines[:600])
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    code = main(
+        ["watch", "run", f"syslog://127.0.0.1:{port}", "--baseline-lines", "300", "--session", "ip",
+         "--idle-timeout", "1"]
+    )  # fmt: skip
+    thread.join()
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "listening for syslog" in err and "baseline:" in err
+    assert main(["watch", "run", f"syslog://127.0.0.1:{port}", "--idle-timeout", "0.2"]) == 2
+    assert "no line arrived" in capsys.readouterr().err
