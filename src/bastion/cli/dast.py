@@ -1,0 +1,249 @@
+"""``bastion dast URL``: baseline scan of a running web application, gated like ``bastion scan``."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, configure_logging, error_console
+from bastion.errors import UsageError
+from bastion.findings import Finding, Severity
+from bastion.gate import GateResult, evaluate, load_baseline, write_baseline
+from bastion.report import ReportFormat, write, write_file
+from bastion.report.table import summary_line
+from bastion.scan.base import Notice, NoticeKind
+from bastion.scan.engine import ScanResult
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+DAST_HELP = """Scan a running web application at URL: crawl it (links, forms, robots.txt, sitemap.xml,
+scripts) within its origin and --scope, apply the passive rules to every response, and with
+--active send safe probes (XSS, SQL injection, open redirect, path traversal, sensitive paths,
+TRACE). With --zap, drive a running OWASP ZAP daemon instead and import its alerts.
+
+Exit codes: 0 no finding at or above --fail-on (or no FAIL rule hit), 1 findings that fail the gate,
+2 usage or input error (bad URL, TLS failure, unreachable target).
+
+Example: bastion dast https://staging.example.com --active --format sarif -o dast.sarif --fail-on medium
+"""
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bastion dast`` to ``app``."""
+    app.command("dast", help=DAST_HELP, no_args_is_help=True)(command(dast))
+
+
+def dast(
+    url: str = typer.Argument(..., help="Target URL, e.g. https://staging.example.com/"),
+    active: bool = typer.Option(False, "--active", help="Also run the active checks (safe probes)."),
+    allow_unsafe: bool = typer.Option(
+        False, "--allow-unsafe", help="With --active: also submit POST forms and try PUT (may store data)."
+    ),
+    auth_header: list[str] | None = typer.Option(
+        None, "--auth-header", help="Header sent with every request, 'Name: value'; repeatable."
+    ),
+    cookie: list[str] | None = typer.Option(None, "--cookie", help="Cookie 'name=value'; repeatable."),
+    max_requests: int = typer.Option(500, "--max-requests", min=1, help="Most requests the scan sends."),
+    rate: str = typer.Option(
+        "20", "--rate", help="Most requests per second, e.g. 20 or 20/s; 0 for no limit."
+    ),
+    scope: str | None = typer.Option(None, "--scope", help="Regex every requested URL must match."),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="Rule levels: Bastion or ZAP baseline format (id<TAB>IGNORE|WARN|FAIL)."
+    ),
+    depth: int = typer.Option(5, "--depth", min=0, help="Most links followed from the target."),
+    time_limit: float = typer.Option(300.0, "--time-limit", min=1, help="Seconds the whole scan may take."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds one request may take."),
+    max_response_size: str = typer.Option("2MB", "--max-response-size", help="Bytes read from a response."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Requests in flight at once."),
+    insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS certificates."),
+    advisory_db: Path | None = typer.Option(
+        None, "--advisory-db", help="Advisory database for JavaScript libraries (default: Bastion's)."
+    ),
+    zap: str | None = typer.Option(None, "--zap", help="Drive the ZAP daemon at this URL instead."),
+    zap_key: str | None = typer.Option(
+        None, "--zap-key", envvar="BASTION_ZAP_KEY", help="ZAP API key (or BASTION_ZAP_KEY)."
+    ),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", help="Report format: table, json, sarif, gitlab, junit."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE."),
+    fail_on: str = typer.Option(
+        "high", "--fail-on", help="Lowest severity that fails: info..critical, or none."
+    ),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Report only findings not in FILE."),
+    write_baseline_to: Path | None = typer.Option(
+        None, "--write-baseline", help="Accept the current findings: write them to FILE and exit 0."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but the report."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs on stderr."),
+) -> int:
+    """Scan a running web application and gate on the findings."""
+    from bastion.scan.dast.http import FetcherOptions, check_target
+    from bastion.scan.dast.levels import DastGateResult, RuleLevels, load_levels
+
+    configure_logging(verbose)
+    report_format = _format(fmt)
+    threshold = _threshold(fail_on)
+    levels = load_levels(rules) if rules else RuleLevels()
+    known_baseline = load_baseline(baseline) if baseline else None
+    target = check_target(url)
+    if allow_unsafe and not active:
+        raise UsageError("--allow-unsafe only makes sense with --active")
+    errors = error_console()
+    if zap:
+        findings, notices, pages, duration = _run_zap(target, zap, zap_key, active, time_limit)
+    else:
+        from bastion.scan.dast.scanner import DastOptions, run_dast
+
+        fetcher = FetcherOptions(
+            max_requests=max_requests,
+            rate=_rate(rate),
+            concurrency=concurrency,
+            timeout_s=timeout,
+            max_response_bytes=_size(max_response_size),
+            time_limit_s=time_limit,
+            insecure=insecure,
+            headers=_headers(auth_header or []),
+            cookies=_cookies(cookie or []),
+        )
+        options = DastOptions(target, fetcher, scope, depth, active, allow_unsafe, advisory_db)
+        result = run_dast(options)
+        findings, notices, pages, duration = result.findings, result.notices, result.pages, result.duration_s
+        if not quiet:
+            errors.print(
+                f"dast: {result.pages} responses, {result.requests} requests in {result.duration_s:.1f}s "
+                f"({result.requests_per_second:.0f} req/s)"
+            )
+    notices = [*levels.notices, *notices]
+    kept, dropped = levels.apply(findings)
+    scan = ScanResult(
+        root=Path.cwd(),
+        scanners=["dast"],
+        findings=kept,
+        notices=[Notice(NoticeKind.SCANNER, text, scanner="dast") for text in notices],
+        files_scanned=pages,
+        duration_s=duration,
+    )
+    gated = evaluate(scan, threshold, known_baseline, read_text=lambda _: None)
+    result_gate = DastGateResult(
+        scan=gated.scan,
+        findings=gated.findings,
+        suppressed=[*gated.suppressed, *dropped],
+        baselined=gated.baselined,
+        below_confidence=gated.below_confidence,
+        threshold=threshold,
+        levels=levels.levels,
+    )
+    if write_baseline_to is not None:
+        count = write_baseline(write_baseline_to, [*result_gate.findings, *result_gate.baselined])
+        if not quiet:
+            errors.print(f"wrote baseline with {count} findings to {write_baseline_to}")
+        return EXIT_CLEAN
+    if not quiet and report_format is not ReportFormat.TABLE:  # the table lists notices itself
+        for text in notices:
+            errors.print(f"note: {text}")
+    _emit(result_gate, report_format, output, quiet)
+    return EXIT_FINDINGS if result_gate.failed else EXIT_CLEAN
+
+
+def _run_zap(
+    target: str, zap: str, key: str | None, active: bool, time_limit: float
+) -> tuple[list[Finding], list[str], int, float]:
+    from bastion.scan.dast.http import check_target
+    from bastion.scan.dast.zap import ZapOptions, run_zap
+
+    if not key:
+        raise UsageError("--zap needs --zap-key KEY (or BASTION_ZAP_KEY): ZAP's API refuses calls without it")
+    zap_url = check_target(zap)
+    import time
+
+    started = time.perf_counter()
+    result = run_zap(target, ZapOptions(zap_url, key, active, time_limit))
+    notices = [f"ZAP {result.version}: {result.alerts} alerts imported", *result.notices]
+    return result.findings, notices, 0, time.perf_counter() - started
+
+
+def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
+    from bastion.errors import InputError
+
+    to_terminal = output is None and sys.stdout.isatty()
+    if output is None:
+        write(result, fmt, sys.stdout, color=to_terminal and fmt is ReportFormat.TABLE)
+    else:
+        try:
+            write_file(result, fmt, output)
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+        if not quiet:
+            error_console().print(f"{summary_line(result)} · report written to {output}")
+
+
+def _format(text: str) -> ReportFormat:
+    try:
+        return ReportFormat(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(f.value for f in ReportFormat)
+        raise UsageError(f"--format: unknown format {text!r} (choose from {choices})") from None
+
+
+def _threshold(text: str) -> Severity | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
+
+
+def _rate(text: str) -> float:
+    value = text.strip().lower().removesuffix("/s")
+    try:
+        rate = float(value)
+    except ValueError:
+        raise UsageError(
+            f"--rate: {text!r} is not a number of requests per second (e.g. 20 or 20/s)"
+        ) from None
+    if rate < 0:
+        raise UsageError("--rate: must be 0 (no limit) or more")
+    return rate
+
+
+def _size(text: str) -> int:
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(f"--max-response-size: {text!r} is not a size (e.g. 2MB, 500KB)")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    size = int(float(match.group(1)) * factor)
+    if size < 1024:
+        raise UsageError("--max-response-size: at least 1KB")
+    return size
+
+
+def _headers(values: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip() or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
+            raise UsageError("--auth-header: expected 'Name: value' (the value given is not shown)")
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+def _cookies(values: list[str]) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for value in values:
+        for part in value.split(";"):
+            name, sep, content = part.strip().partition("=")
+            if not sep or not name:
+                raise UsageError("--cookie: expected 'name=value' (the value given is not shown)")
+            cookies[name] = content
+    return cookies

@@ -1,0 +1,200 @@
+"""Rule levels (IGNORE, INFO, WARN, FAIL) from a rules file, Bastion's or ZAP's baseline format.
+
+ZAP's baseline scan reads a tab-separated file, one rule per line::
+
+    10020<TAB>FAIL<TAB>(Anti-clickjacking Header)
+    10096<TAB>IGNORE<TAB>(Timestamp Disclosure)
+    10027<TAB>OUTOFSCOPE<TAB>https://example.com/legacy/.*
+
+Bastion reads that file as it is: a numeric id is a ZAP plugin id and applies to the
+Bastion rules with that ``zap`` id (``rules.toml``); a ``dast.*`` id names a Bastion rule
+directly; ``*`` means every rule. ``OUTOFSCOPE`` takes a URL regex instead of a level and
+drops that rule's findings on matching URLs. A ``.toml`` file may say the same as
+``[rules] "dast.csp-missing" = "FAIL"`` and ``[[out_of_scope]] rule = "*" url = "regex"``.
+
+FAIL findings block the release whatever ``--fail-on`` says, WARN and INFO findings are
+reported but never block, IGNORE findings are set aside (counted as suppressed).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bastion.errors import ConfigError
+from bastion.findings import Finding
+from bastion.gate import GateResult, Suppressed
+from bastion.scan.dast.rules import list_rules, rules_by_zap_id
+
+__all__ = ["DastGateResult", "Level", "RuleLevels", "load_levels"]
+
+ZAP_NAMES = {
+    10096: "Timestamp Disclosure",
+    10017: "Cross-Domain JavaScript Source File Inclusion",
+    10109: "Modern Web Application",
+    10049: "Storable and Cacheable Content",
+    10050: "Retrieved from Cache",
+    10031: "User Controllable HTML Element Attribute",
+    10111: "Authentication Request Identified",
+    10112: "Session Management Response Identified",
+}
+"""ZAP passive rules with no Bastion equivalent, named in the notice about them."""
+
+
+class Level(enum.Enum):
+    """What a rule's findings do to the run."""
+
+    IGNORE = "IGNORE"
+    INFO = "INFO"
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
+@dataclass
+class RuleLevels:
+    """Levels per Bastion rule id, out-of-scope URL patterns, and notices about the file."""
+
+    levels: dict[str, Level] = field(default_factory=dict)
+    out_of_scope: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
+    """(rule id or ``*``, URL regex)."""
+    notices: list[str] = field(default_factory=list)
+
+    def set(self, rule_ids: list[str], level: Level) -> None:
+        """Set ``level`` for each rule id."""
+        for rule_id in rule_ids:
+            self.levels[rule_id] = level
+
+    def apply(self, findings: list[Finding]) -> tuple[list[Finding], list[Suppressed]]:
+        """Split ``findings`` into the reported and the set-aside ones."""
+        kept: list[Finding] = []
+        dropped: list[Suppressed] = []
+        for finding in findings:
+            url = finding.location.url or ""
+            scope = next(
+                (
+                    rx.pattern
+                    for rid, rx in self.out_of_scope
+                    if rid in ("*", finding.rule_id) and rx.search(url)
+                ),
+                None,
+            )
+            if scope is not None:
+                dropped.append(Suppressed(finding, f"rules file: OUTOFSCOPE {scope}"))
+            elif self.levels.get(finding.rule_id) is Level.IGNORE:
+                dropped.append(Suppressed(finding, "rules file: IGNORE"))
+            else:
+                kept.append(finding)
+        return kept, dropped
+
+
+def _targets(raw_id: str, where: str, levels: RuleLevels) -> list[str]:
+    """Bastion rule ids a file's id stands for."""
+    known = {rule.id for rule in list_rules()}
+    if raw_id == "*":
+        return sorted(known)
+    if raw_id in known:
+        return [raw_id]
+    if raw_id.isdigit():
+        rules = rules_by_zap_id().get(int(raw_id), [])
+        if not rules:
+            name = ZAP_NAMES.get(int(raw_id), "")
+            label = f"{raw_id} ({name})" if name else raw_id
+            levels.notices.append(f"{where}: ZAP rule {label} has no Bastion equivalent; line ignored")
+        return [rule.id for rule in rules]
+    raise ConfigError(f"{where}: unknown rule id {raw_id!r} (a dast.* rule id, a ZAP plugin id, or *)")
+
+
+def _level(text: str, where: str) -> Level:
+    try:
+        return Level(text.strip().upper())
+    except ValueError:
+        raise ConfigError(
+            f"{where}: unknown level {text!r} (IGNORE, INFO, WARN, FAIL or OUTOFSCOPE)"
+        ) from None
+
+
+def _scope_regex(text: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text.strip())
+    except re.error as exc:
+        raise ConfigError(f"{where}: invalid OUTOFSCOPE regex {text!r}: {exc}") from None
+
+
+def load_levels(path: Path) -> RuleLevels:
+    """Read a rules file; :class:`ConfigError` naming the file and line for anything wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: rules file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read rules file: {exc}") from None
+    if path.suffix == ".toml":
+        return _from_toml(path, text)
+    levels = RuleLevels()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        parts = re.split(r"\t+", stripped) if "\t" in stripped else stripped.split(None, 2)
+        where = f"{path}:{number}"
+        if len(parts) < 2:
+            raise ConfigError(f"{where}: expected 'id<TAB>LEVEL[<TAB>name]', got {stripped[:80]!r}")
+        raw_id, action = parts[0].strip(), parts[1].strip()
+        if action.upper() == "OUTOFSCOPE":
+            if len(parts) < 3:
+                raise ConfigError(f"{where}: OUTOFSCOPE needs a URL regex as third field")
+            rx = _scope_regex(parts[2], where)
+            ids = ["*"] if raw_id == "*" else _targets(raw_id, where, levels)
+            levels.out_of_scope.extend((rule_id, rx) for rule_id in ids)
+            continue
+        levels.set(_targets(raw_id, where, levels), _level(action, where))
+    return levels
+
+
+def _from_toml(path: Path, text: str) -> RuleLevels:
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    levels = RuleLevels()
+    unknown = sorted(set(data) - {"rules", "out_of_scope"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (expected [rules] and [[out_of_scope]])")
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict):
+        raise ConfigError(f"{path}: rules: expected a table of rule id = level")
+    for raw_id, action in rules.items():
+        where = f"{path}: rules.{raw_id}"
+        levels.set(_targets(str(raw_id), where, levels), _level(str(action), where))
+    for index, entry in enumerate(data.get("out_of_scope", [])):
+        where = f"{path}: out_of_scope[{index}]"
+        if not isinstance(entry, dict) or "url" not in entry:
+            raise ConfigError(f"{where}: expected a table with rule and url")
+        raw_id = str(entry.get("rule", "*"))
+        ids = ["*"] if raw_id == "*" else _targets(raw_id, where, levels)
+        rx = _scope_regex(str(entry["url"]), where)
+        levels.out_of_scope.extend((rule_id, rx) for rule_id in ids)
+    return levels
+
+
+@dataclass
+class DastGateResult(GateResult):
+    """A gate result where FAIL rules always block and WARN/INFO rules never do."""
+
+    levels: dict[str, Level] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """Findings of FAIL rules, plus findings at or above ``--fail-on`` of rules without a level."""
+        blocking = []
+        for finding in self.findings:
+            level = self.levels.get(finding.rule_id)
+            if level is Level.FAIL or (
+                level is None and self.threshold is not None and finding.severity >= self.threshold
+            ):
+                blocking.append(finding)
+        return blocking
