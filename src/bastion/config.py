@@ -26,7 +26,7 @@ __all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config"]
 
 CONFIG_FILE = "bastion.toml"
 
-FailOn = Severity | Literal["none"]
+FailOn = Severity | Literal["none", "kev"]
 PATH_KEYS = ("output", "baseline", "write_baseline")
 SCANNER_PATH_LIST_KEYS = ("rules", "semgrep_rules")
 """Keys of ``[scanners.NAME]`` tables that list paths; resolved against the config file too."""
@@ -56,7 +56,9 @@ class ScanConfig(_Strict):
     gitignore: bool = True
     """Honour .gitignore files."""
     fail_on: FailOn = Severity.HIGH
-    """Lowest severity that fails the run, or ``"none"``."""
+    """Lowest severity that fails the run, ``"none"``, or ``"kev"`` (only known-exploited findings)."""
+    strict: bool = False
+    """Fail the run when anything could not be checked (a skipped package or scanner)."""
     min_confidence: Confidence = Confidence.LOW
     """Findings below this confidence are dropped."""
     format: ReportFormat = ReportFormat.TABLE
@@ -82,13 +84,13 @@ class ScanConfig(_Strict):
     def _parse_fail_on(cls, value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip().lower()
-            if text == "none":
-                return "none"
+            if text in {"none", "kev"}:
+                return text
             try:
                 return Severity.parse(text)
             except ValueError:
                 choices = ", ".join(s.value for s in Severity)
-                raise ValueError(f"choose from {choices} or none") from None
+                raise ValueError(f"choose from {choices}, kev or none") from None
         return value
 
     @property
@@ -104,8 +106,13 @@ class ScanConfig(_Strict):
 
     @property
     def threshold(self) -> Severity | None:
-        """``fail_on`` as a severity, or None for ``"none"``."""
+        """``fail_on`` as a severity, or None for ``"none"`` and ``"kev"``."""
         return self.fail_on if isinstance(self.fail_on, Severity) else None
+
+    @property
+    def fail_on_kev(self) -> bool:
+        """True for ``--fail-on kev``: only findings in the CISA KEV catalog fail the run."""
+        return self.fail_on == "kev"
 
 
 class BastionConfig(_Strict):
@@ -199,7 +206,7 @@ def _one_line(source: str, exc: ValidationError, overrides: Mapping[str, Any]) -
     error = first_error(exc)
     loc = [str(part) for part in error["loc"]]
     # Union members add their own names to the location; keep only the key path.
-    key_parts = [p for p in loc if p not in {"Severity", "literal['none']"} and not p.startswith("function-")]
+    key_parts = [p for p in loc if p != "Severity" and not p.startswith(("literal[", "function-"))]
     key = ".".join(key_parts) or "(root)"
     reason = reason_of(error)
     if len(key_parts) == 2 and key_parts[0] == "scan" and overrides.get(key_parts[1]) is not None:

@@ -189,19 +189,33 @@ class GateResult:
     baselined: list[Finding] = field(default_factory=list)
     below_confidence: int = 0
     threshold: Severity | None = Severity.HIGH
-    """``--fail-on``; None means never fail on findings."""
+    """``--fail-on``; None means never fail on findings (unless ``fail_on_kev``)."""
+    fail_on_kev: bool = False
+    """``--fail-on kev``: known-exploited findings (metadata ``kev``) block, whatever the threshold."""
+    strict: bool = False
+    """``--strict``: anything that could not be checked (a skip record) fails the run too."""
 
     @property
     def blocking(self) -> list[Finding]:
-        """Reported findings at or above the threshold."""
-        if self.threshold is None:
-            return []
-        return [f for f in self.findings if f.severity >= self.threshold]
+        """Reported findings at or above the threshold (or known exploited, with ``fail_on_kev``)."""
+        return [
+            f
+            for f in self.findings
+            if (self.threshold is not None and f.severity >= self.threshold)
+            or (self.fail_on_kev and f.metadata.get("kev") is True)
+        ]
 
     @property
     def failed(self) -> bool:
-        """True when the gate blocks the release."""
-        return bool(self.blocking)
+        """True when the gate blocks the release (with ``strict``, also when anything was skipped)."""
+        return bool(self.blocking) or (self.strict and bool(self.scan.skips))
+
+    @property
+    def fail_on_label(self) -> str:
+        """What ``--fail-on`` was: a severity name, ``kev`` or ``none``."""
+        if self.fail_on_kev and self.threshold is None:
+            return "kev"
+        return self.threshold.value if self.threshold else "none"
 
     def counts(self) -> dict[Severity, int]:
         """Reported findings per severity, every severity present."""
@@ -324,5 +338,5 @@ def summary_counts(result: GateResult) -> dict[str, Any]:
         "files_scanned": result.scan.files_scanned,
         "bytes_scanned": result.scan.bytes_scanned,
         "failed": result.failed,
-        "fail_on": result.threshold.value if result.threshold else "none",
+        "fail_on": result.fail_on_label,
     }

@@ -36,6 +36,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usa
 Every flag has a twin key in the [scan] table of bastion.toml or [tool.bastion.scan] in pyproject.toml.
 
 Example: bastion scan . --scanners sast --format sarif -o bastion.sarif --fail-on medium
+Example: bastion scan --sbom bom.json --fail-on kev --strict
 """
 
 
@@ -99,6 +100,15 @@ def scan(
     staged: bool | None = typer.Option(
         None, "--staged", help="Secrets: scan what is staged (pre-commit hook)."
     ),
+    sbom: Path | None = typer.Option(
+        None, "--sbom", help="Deps: scan this CycloneDX or SPDX JSON SBOM instead of a tree."
+    ),
+    env: str | None = typer.Option(
+        None, "--env", help="Deps: also check the distributions installed for this Python interpreter."
+    ),
+    strict: bool | None = typer.Option(
+        None, "--strict", help="Fail (exit 1) when anything was skipped, e.g. a package not checked."
+    ),
     quiet: bool | None = typer.Option(None, "--quiet", "-q", help="Print nothing but the report."),
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="Debug logs on stderr."),
 ) -> int:
@@ -119,9 +129,14 @@ def scan(
         "git_history": git_history,
         "since": since,
         "staged": staged,
+        "strict": strict,
         "quiet": quiet,
         "verbose": verbose,
     }
+    if sbom is not None:
+        if not sbom.is_file():
+            raise InputError(f"{sbom}: SBOM file not found")
+        path, overrides["scanners"] = sbom, overrides["scanners"] or ["deps"]
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     config_path = config or find_config_file(path)
@@ -138,9 +153,10 @@ def scan(
             path,
             cfg,
             Registry.from_entry_points(),
-            scanner_options=_scanner_options(settings.scanners, rules, verify),
+            scanner_options=_deps_options(_scanner_options(settings.scanners, rules, verify), sbom, env),
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
+    result.fail_on_kev, result.strict = cfg.fail_on_kev, cfg.strict
     if cfg.write_baseline is not None:
         count = write_baseline(cfg.write_baseline, [*result.findings, *result.baselined])
         if not cfg.quiet:
@@ -197,6 +213,17 @@ def _scanner_options(
     if rules:
         secrets = options.setdefault("secrets", {})
         secrets["rules"] = [*secrets.get("rules", []), *(str(path.absolute()) for path in rules)]
+    return options
+
+
+def _deps_options(
+    options: dict[str, dict[str, Any]], sbom: Path | None, env: str | None
+) -> dict[str, dict[str, Any]]:
+    """``--sbom`` and ``--env`` become ``[scanners.deps]`` options."""
+    if sbom is not None:
+        options.setdefault("deps", {})["sbom"] = str(sbom.absolute())
+    if env is not None:
+        options.setdefault("deps", {})["python_env"] = env
     return options
 
 

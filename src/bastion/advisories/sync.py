@@ -1,0 +1,137 @@
+"""``bastion db update``: fetch OSV ecosystem archives and the KEV catalog, swap the database atomically.
+
+The update works on a copy of the current database and replaces the file only when
+everything succeeded (``os.replace``), so an interrupted update leaves the previous
+database usable. An archive whose SHA-256 equals the one loaded last time is not
+re-read, and records not newer than the stored ones are not rewritten (incremental).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from bastion.advisories.db import AdvisoryDatabaseError, connect, source_digest, transaction
+from bastion.advisories.importer import ImportReport, import_kev, import_osv
+from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
+from bastion.errors import InputError
+
+__all__ = ["DEFAULT_KEV_URL", "DEFAULT_OSV_URL", "UpdateReport", "fetch", "update_database"]
+
+DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
+DEFAULT_KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+MAX_DOWNLOAD_BYTES = 2_000_000_000
+TIMEOUT_S = 120.0
+
+
+@dataclass
+class UpdateReport:
+    """What an update did, per ecosystem."""
+
+    imported: dict[str, ImportReport] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    """Ecosystems whose archive had not changed since the last update."""
+    kev_entries: int | None = None
+
+
+def fetch(url: str, destination: Path) -> None:
+    """Copy ``url`` (``file://``, ``http://`` or ``https://``) to ``destination``; InputError on failure."""
+    parsed = urlparse(url)
+    if parsed.scheme in {"", "file"}:
+        source = Path(unquote(parsed.path) if parsed.scheme else url)
+        try:
+            shutil.copyfile(source, destination)
+        except OSError as exc:
+            raise InputError(f"{url}: cannot read ({exc.strerror or exc})") from None
+        return
+    if parsed.scheme not in {"http", "https"}:
+        raise InputError(f"{url}: unsupported URL scheme {parsed.scheme!r} (use https:// or file://)")
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=TIMEOUT_S, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise InputError(f"{url}: HTTP {response.status_code}")
+            size = 0
+            with destination.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_DOWNLOAD_BYTES:
+                        raise InputError(f"{url}: larger than {MAX_DOWNLOAD_BYTES} bytes; refused")
+                    out.write(chunk)
+    except httpx.HTTPError as exc:
+        raise InputError(f"{url}: download failed ({exc})") from None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _working_copy(database: Path, work: Path) -> Path:
+    """A consistent copy of the current database (or a fresh one) to update."""
+    copy = work / "advisories.sqlite3"
+    if database.is_file():
+        source = connect(database)
+        try:
+            target = sqlite3.connect(copy)
+            with target:
+                source.backup(target)
+            target.close()
+        except sqlite3.DatabaseError as exc:
+            raise AdvisoryDatabaseError(f"{database}: cannot copy the database ({exc})") from None
+        finally:
+            source.close()
+    return copy
+
+
+def update_database(
+    database: Path,
+    *,
+    osv_url: str = DEFAULT_OSV_URL,
+    kev_url: str | None = DEFAULT_KEV_URL,
+    ecosystems: Sequence[str] = SUPPORTED_ECOSYSTEMS,
+    progress: Callable[[str], None] | None = None,
+) -> UpdateReport:
+    """Update ``database`` from ``osv_url``/<Ecosystem>/all.zip and ``kev_url``; atomic replace at the end."""
+    say = progress or (lambda _message: None)
+    report = UpdateReport()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".bastion-db-", dir=database.parent) as tmp:
+        work = Path(tmp)
+        copy = _working_copy(database, work)
+        conn = connect(copy, create=True)
+        try:
+            for ecosystem in ecosystems:
+                url = f"{osv_url.rstrip('/')}/{ecosystem}/all.zip"
+                archive = work / f"{ecosystem}.zip"
+                say(f"fetching {url}")
+                fetch(url, archive)
+                digest = _sha256(archive)
+                if digest == source_digest(conn, ecosystem):
+                    report.unchanged.append(ecosystem)
+                    archive.unlink()
+                    continue
+                with transaction(conn, copy):
+                    report.imported[ecosystem] = import_osv(conn, archive, ecosystem=ecosystem, digest=digest)
+                archive.unlink()
+            if kev_url:
+                say(f"fetching {kev_url}")
+                kev_file = work / "kev.json"
+                fetch(kev_url, kev_file)
+                with transaction(conn, copy):
+                    report.kev_entries = import_kev(conn, kev_file.read_bytes(), kev_url)
+        finally:
+            conn.close()
+        os.replace(copy, database)
+    return report

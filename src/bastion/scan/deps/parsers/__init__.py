@@ -1,0 +1,90 @@
+"""Manifest parsers, one per format, chosen by file name."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from bastion.scan.deps.model import ParseResult
+
+__all__ = ["PARSERS", "Parser", "Workspace", "parser_for"]
+
+
+@dataclass
+class Workspace:
+    """What a parser may look at besides its own file: other files of the target."""
+
+    root: Path
+    files: set[str] = field(default_factory=set)
+    """Relative paths of every walked file."""
+
+    def read(self, relpath: str) -> str | None:
+        """Text of another file under the root, or None when absent or outside the root."""
+        target = (self.root / relpath).resolve()
+        root = self.root.resolve()
+        if root != target and root not in target.parents:
+            return None
+        try:
+            return target.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+
+ParseFn = Callable[[str, str, Workspace], ParseResult]
+
+
+@dataclass(frozen=True)
+class Parser:
+    """A manifest format: file-name globs and the function that reads it."""
+
+    name: str
+    patterns: tuple[str, ...]
+    parse: ParseFn
+
+    def matches(self, relpath: str) -> bool:
+        """Whether this parser reads the file at ``relpath``."""
+        name = PurePosixPath(relpath).name.lower()
+        parent = PurePosixPath(relpath).parent.name.lower()
+        return any(fnmatch.fnmatchcase(f"{parent}/{name}" if "/" in p else name, p) for p in self.patterns)
+
+
+def _parsers() -> tuple[Parser, ...]:
+    from bastion.scan.deps.parsers import golang, java, javascript, others, python
+
+    return (
+        Parser("requirements", ("*requirements*.txt", "requirements/*.txt"), python.parse_requirements),
+        Parser("poetry.lock", ("poetry.lock",), python.parse_poetry_lock),
+        Parser("Pipfile.lock", ("pipfile.lock",), python.parse_pipfile_lock),
+        Parser("uv.lock", ("uv.lock",), python.parse_uv_lock),
+        Parser("pdm.lock", ("pdm.lock",), python.parse_pdm_lock),
+        Parser("pyproject.toml", ("pyproject.toml",), python.parse_pyproject),
+        Parser(
+            "package-lock.json", ("package-lock.json", "npm-shrinkwrap.json"), javascript.parse_package_lock
+        ),
+        Parser("yarn.lock", ("yarn.lock",), javascript.parse_yarn_lock),
+        Parser("pnpm-lock.yaml", ("pnpm-lock.yaml",), javascript.parse_pnpm_lock),
+        Parser("pom.xml", ("pom.xml",), java.parse_pom),
+        Parser("gradle.lockfile", ("gradle.lockfile", "*.lockfile"), java.parse_gradle_lockfile),
+        Parser("go.mod", ("go.mod",), golang.parse_go_mod),
+        Parser("Cargo.lock", ("cargo.lock",), others.parse_cargo_lock),
+        Parser("Gemfile.lock", ("gemfile.lock",), others.parse_gemfile_lock),
+        Parser("composer.lock", ("composer.lock",), others.parse_composer_lock),
+        Parser("packages.lock.json", ("packages.lock.json",), others.parse_nuget_lock),
+    )
+
+
+_CACHE: list[tuple[Parser, ...]] = []
+
+
+def PARSERS() -> tuple[Parser, ...]:
+    """Every manifest parser (imported on first use)."""
+    if not _CACHE:
+        _CACHE.append(_parsers())
+    return _CACHE[0]
+
+
+def parser_for(relpath: str) -> Parser | None:
+    """The parser for a file, or None when it is not a manifest Bastion reads."""
+    return next((p for p in PARSERS() if p.matches(relpath)), None)

@@ -1,0 +1,245 @@
+"""The deps scanner: manifests -> packages -> advisory matches -> findings.
+
+Every package it cannot check (unpinned, git/path source, unknown version order) is a
+visible skip record, never silently passed; ``bastion scan --strict`` fails on them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bastion.advisories import (
+    AdvisoryDatabaseError,
+    Matcher,
+    UnsupportedVersion,
+    VulnerabilityMatch,
+    resolve_database,
+    smallest_fix,
+)
+from bastion.advisories.db import read_status
+from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
+from bastion.findings import Finding, Location, Severity, make_fingerprint
+from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
+from bastion.scan.deps.model import ManifestError, Package, ParseResult
+from bastion.scan.deps.options import DepsOptions, parse_options
+from bastion.scan.deps.parsers import Workspace, parser_for
+from bastion.scan.deps.rules import UNPINNED_RULE, vulnerability_rule_id
+
+__all__ = ["DepsScanner", "collect_packages"]
+
+SCANNER = "deps"
+_CWE = re.compile(r"CWE-(\d+)")
+
+
+def collect_packages(target: ScanTarget, context: ScanContext, options: DepsOptions) -> list[Package]:
+    """Every package declared by the target's manifests (or the SBOM / environment options)."""
+    results: list[tuple[str, ParseResult]] = []
+    if options.sbom is not None:
+        from bastion.sbom.read import read_sbom
+
+        sbom = Path(options.sbom)
+        results.append((sbom.name, read_sbom(sbom)))
+    else:
+        workspace = Workspace(target.root, {f.relpath for f in target.files})
+        for file in target.files:
+            parser = parser_for(file.relpath)
+            if parser is None:
+                continue
+            text = context.read_text(file)
+            if text is None:
+                continue
+            try:
+                results.append((file.relpath, parser.parse(text, file.relpath, workspace)))
+            except ManifestError as exc:
+                where = f" (line {exc.line})" if exc.line else ""
+                context.notice(
+                    NoticeKind.SCANNER, f"{parser.name}: {exc}{where}; file not checked", file.relpath
+                )
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                context.notice(
+                    NoticeKind.SCANNER, f"{parser.name}: unreadable ({exc}); file not checked", file.relpath
+                )
+    if options.python_env is not None:
+        from bastion.scan.deps.env import environment_packages
+
+        results.append((f"env:{options.python_env}", environment_packages(options.python_env)))
+    packages: list[Package] = []
+    seen: set[tuple[str, str, str, str | None, int | None]] = set()
+    for path, result in results:
+        for message, line in result.notices:
+            where = f" (line {line})" if line else ""
+            context.notice(NoticeKind.SCANNER, f"{message}{where}", path)
+        for package in result.packages:
+            key = (package.path, package.ecosystem, package.name, package.version, package.line)
+            if key not in seen and (options.include_dev or package.scope is None):
+                seen.add(key)
+                packages.append(package)
+    return packages
+
+
+class DepsScanner:
+    """Known-vulnerable dependencies from lockfiles and manifests, matched against the OSV database."""
+
+    name = SCANNER
+    description = "vulnerable dependencies (OSV advisory database + CISA KEV)"
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Validate ``[scanners.deps]`` before any scanning; :class:`ConfigError` if invalid."""
+        parse_options(options)
+
+    def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
+        """Yield one finding per (package, vulnerability); skips for packages that cannot be checked."""
+        options = parse_options(context.options)
+        packages = collect_packages(target, context, options)
+        if not packages:
+            return
+        database = resolve_database(options.database)
+        if not database.is_file():
+            raise ScannerUnavailable(
+                f"no advisory database at {database}; run `bastion db update` "
+                f"(or `bastion db import PATH` offline); {len(packages)} packages not checked"
+            )
+        with Matcher(database) as matcher:
+            _stale_notice(matcher, database, options.stale_days, context)
+            for package in packages:
+                yield from _check(package, matcher, context)
+
+
+def _stale_notice(matcher: Matcher, database: Path, stale_days: int, context: ScanContext) -> None:
+    status = read_status(matcher._conn, database)
+    oldest = status.oldest_update
+    if oldest is None:
+        context.notice(
+            NoticeKind.SCANNER, f"advisory database {database} holds no advisories; run `bastion db update`"
+        )
+        return
+    age = (datetime.now(UTC) - oldest).days
+    if age > stale_days:
+        context.notice(
+            NoticeKind.SCANNER,
+            f"advisory database is {age} days old (older than {stale_days}); run `bastion db update`",
+        )
+
+
+def _skip(context: ScanContext, package: Package, reason: str) -> None:
+    where = f"{package.path}:{package.line}" if package.line else package.path
+    context.skip(f"deps {package.ecosystem}/{package.name} ({where})", reason)
+
+
+def _check(package: Package, matcher: Matcher, context: ScanContext) -> Iterator[Finding]:
+    if package.skip_reason is not None or package.version is None:
+        reason = package.skip_reason or "no version"
+        if package.path.endswith("pyproject.toml") and reason.startswith("version not pinned"):
+            yield _unpinned(package, reason)
+        else:
+            _skip(context, package, reason)
+        return
+    if package.ecosystem not in SUPPORTED_ECOSYSTEMS:
+        _skip(context, package, f"no version order known for ecosystem {package.ecosystem}")
+        return
+    try:
+        matches = matcher.find(package.ecosystem, package.name, package.version)
+    except UnsupportedVersion as exc:
+        _skip(context, package, str(exc))
+        return
+    except AdvisoryDatabaseError:
+        raise
+    if not matches:
+        return
+    upgrade = smallest_fix(matcher, package.ecosystem, package.name, package.version, matches)
+    for match in matches:
+        yield _finding(package, match, upgrade)
+
+
+def _location(package: Package) -> Location:
+    return Location(path=package.path, start_line=package.line, end_line=package.line, purl=package.purl)
+
+
+def _unpinned(package: Package, reason: str) -> Finding:
+    location = _location(package)
+    return Finding(
+        rule_id=UNPINNED_RULE,
+        scanner=SCANNER,
+        title="Unpinned dependency",
+        severity=Severity.INFO,
+        location=location,
+        message=f"{package.name}: {reason}; the version that gets installed is not checked here "
+        "(commit a lockfile to have it checked)",
+        fingerprint=make_fingerprint(UNPINNED_RULE, location, package.name),
+        fix=f"Pin {package.name} in a lockfile (poetry.lock, uv.lock, pdm.lock or requirements.txt with ==)",
+        metadata={"ecosystem": package.ecosystem, "package": package.name},
+    )
+
+
+def describe_match(package: Package, match: VulnerabilityMatch, upgrade: str | None) -> tuple[str, str]:
+    """(message, fix) for one vulnerable package."""
+    parts = [f"{package.name} {package.version} is affected by {match.id}"]
+    if match.aliases:
+        parts[0] += f" (also {', '.join(match.aliases)})"
+    if match.summary:
+        parts[0] += f": {match.summary}"
+    parts.append(
+        f"fixed in {', '.join(match.fixed_versions)}" if match.fixed_versions else "no fixed version is known"
+    )
+    age = match.age_days()
+    if age is not None and match.published is not None:
+        parts.append(f"public for {age} days (published {match.published.isoformat()})")
+    if match.kev:
+        parts.append(match.kev_text())
+    if upgrade:
+        fix = f"Upgrade {package.name} to {upgrade}, the smallest version without any known vulnerability"
+    elif match.fixed_versions:
+        fix = (
+            f"Upgrade {package.name} to one of {', '.join(match.fixed_versions)}; no single version fixes "
+            "every known vulnerability of it"
+        )
+    else:
+        fix = f"No fixed version of {package.name} is known: remove it or mitigate {match.id}"
+    return "; ".join(parts), fix
+
+
+def _finding(package: Package, match: VulnerabilityMatch, upgrade: str | None) -> Finding:
+    rule_id = vulnerability_rule_id(match.id)
+    location = _location(package)
+    message, fix = describe_match(package, match, upgrade)
+    record = match.records[0]
+    return Finding(
+        rule_id=rule_id,
+        scanner=SCANNER,
+        title=f"Vulnerable dependency: {package.name} {package.version} ({match.id})",
+        severity=match.severity,
+        location=location,
+        message=message,
+        fingerprint=make_fingerprint(
+            rule_id, location, f"{package.ecosystem}:{package.name}@{package.version}"
+        ),
+        evidence=f"{package.name} {package.version}",
+        cwe=tuple(int(m.group(1)) for c in match.cwes if (m := _CWE.fullmatch(c))),
+        fix=fix,
+        help_uri=f"https://osv.dev/vulnerability/{record}",
+        metadata={
+            "ecosystem": package.ecosystem,
+            "package": package.name,
+            "purl": package.purl,
+            "installed_version": package.version,
+            "fixed_versions": list(match.fixed_versions),
+            "smallest_fix": upgrade,
+            "advisory": match.id,
+            "aliases": list(match.aliases),
+            "records": list(match.records),
+            "published": match.published.isoformat() if match.published else None,
+            "age_days": match.age_days(),
+            "kev": match.kev,
+            "kev_date_added": match.kev_date_added,
+            "kev_ransomware": match.kev_ransomware,
+            "cvss_score": match.score,
+            "cvss_vector": match.vector,
+            "severity_source": match.severity_source,
+            "direct": package.direct,
+            "scope": package.scope,
+        },
+    )

@@ -1,0 +1,174 @@
+"""``bastion db import|status|update`` and the deps gate flags of ``bastion scan`` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bastion.cli.main import main
+
+TESTS = Path(__file__).resolve().parents[1]
+ADVISORIES = TESTS / "fixtures" / "advisories"
+DEPS = TESTS / "fixtures" / "deps"
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A database imported through the CLI, selected by $BASTION_ADVISORY_DB."""
+    path = tmp_path / "cache" / "advisories.sqlite3"
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(path))
+    monkeypatch.chdir(tmp_path)
+    assert main(["db", "import", str(ADVISORIES / "osv")]) == 0
+    assert main(["db", "import", "--kev", str(ADVISORIES / "kev.json")]) == 0
+    capsys.readouterr()
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_and_status(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "db", "status")
+    assert code == 0
+    assert f"database: {db}" in out
+    assert "PyPI" in out and "Maven" in out and "(0 days ago)" in out
+    assert "KEV: " in out and "known exploited vulnerabilities" in out
+    code, out, _ = _run(capsys, "db", "import", str(ADVISORIES / "osv"))
+    assert code == 0 and "0 records written" in out and "unchanged" in out
+
+
+@pytest.mark.usefixtures("db")
+def test_struts_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(
+        capsys,
+        "scan",
+        str(DEPS / "java" / "multi"),
+        "-s",
+        "deps",
+        "-f",
+        "json",
+        "--concurrency",
+        "thread",
+        "--fail-on",
+        "kev",
+    )
+    report = json.loads(out)
+    struts = next(f for f in report["findings"] if f["rule_id"] == "deps.CVE-2017-5638")
+    assert struts["severity"] == "critical"
+    assert "known exploited (CISA KEV, added 2021-11-03, ransomware use: Known)" in struts["message"]
+    assert struts["location"]["purl"] == "pkg:maven/org.apache.struts/struts2-core@2.3.31"
+    assert report["summary"]["fail_on"] == "kev"
+    assert code == 1  # a KEV finding fails --fail-on kev
+
+
+@pytest.mark.usefixtures("db")
+def test_fail_on_kev_passes_without_kev(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "requirements.txt").write_text("flask==0.12.2\n")
+    code, out, _ = _run(
+        capsys, "scan", str(tmp_path / "app"), "-s", "deps", "--concurrency", "thread", "--fail-on", "kev"
+    )
+    assert code == 0, out
+    assert (
+        _run(
+            capsys, "scan", str(tmp_path / "app"), "-s", "deps", "--concurrency", "thread", "--fail-on", "low"
+        )[0]
+        == 1
+    )
+
+
+@pytest.mark.usefixtures("db")
+def test_strict_fails_on_skipped_packages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "requirements.txt").write_text("six>=1.0\n")
+    code, out, _ = _run(capsys, "scan", str(tmp_path / "app"), "-s", "deps", "--concurrency", "thread")
+    assert code == 0 and "skipped deps PyPI/six (requirements.txt:1): version not pinned (>=1.0)" in out
+    code, _, _ = _run(
+        capsys, "scan", str(tmp_path / "app"), "-s", "deps", "--concurrency", "thread", "--strict"
+    )
+    assert code == 1
+
+
+def test_missing_database_is_skipped_visibly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(tmp_path / "none.sqlite3"))
+    (tmp_path / "requirements.txt").write_text("flask==0.12.2\n")
+    code, out, _ = _run(capsys, "scan", str(tmp_path), "-s", "deps", "--concurrency", "thread")
+    assert code == 0 and "no advisory database" in out and "bastion db update" in out
+    assert _run(capsys, "scan", str(tmp_path), "-s", "deps", "--concurrency", "thread", "--strict")[0] == 1
+    code, _, err = _run(capsys, "db", "status")
+    assert code == 2 and "no advisory database; create it with `bastion db update`" in err
+
+
+def test_corrupted_database_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"\x00garbage" * 500)
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(bad))
+    (tmp_path / "requirements.txt").write_text("flask==0.12.2\n")
+    code, out, err = _run(capsys, "scan", str(tmp_path), "-s", "deps", "--concurrency", "thread")
+    text = " ".join((out + err).split())
+    assert code == 2 and "scanner deps failed:" in text and "not a usable advisory database" in text
+    assert "bastion db update" in text and "Traceback" not in text
+    code, _, err = _run(capsys, "db", "status")
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_update_from_file_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "npm").mkdir(parents=True)
+    with zipfile.ZipFile(mirror / "npm" / "all.zip", "w") as archive:
+        archive.write(ADVISORIES / "osv" / "ghsa" / "GHSA-jf85-cpcp-j695.json", "GHSA-jf85-cpcp-j695.json")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "bastion.toml").write_text(
+        f'[scanners.deps]\ndatabase = "db/adv.sqlite3"\nosv_url = "{mirror.as_uri()}"\n'
+        f'kev_url = "{(ADVISORIES / "kev.json").as_uri()}"\n'
+    )
+    monkeypatch.chdir(tmp_path / "proj")
+    code, out, err = _run(capsys, "db", "update", "--ecosystem", "npm")
+    assert code == 0, err
+    assert "npm: 1 records written" in out and "KEV: " in out
+    assert (tmp_path / "proj" / "db" / "adv.sqlite3").is_file()
+    code, out, _ = _run(capsys, "db", "update", "-e", "npm", "--no-kev")
+    assert "npm: archive unchanged since the last update" in out
+    code, _, err = _run(capsys, "db", "update", "-e", "PyPI", "--no-kev")
+    assert code == 2 and "PyPI/all.zip: cannot read" in err
+    code, out, _ = _run(capsys, "db", "status", "--stale-days", "0")
+    assert "npm" in out
+
+
+def test_import_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(tmp_path / "db.sqlite3"))
+    code, _, err = _run(capsys, "db", "import", str(tmp_path / "missing"))
+    assert code == 2 and "no such file or directory" in err
+    (tmp_path / "kev.json").write_text("{}")
+    code, _, err = _run(capsys, "db", "import", "--kev", str(tmp_path / "kev.json"))
+    assert code == 2 and "not a CISA KEV catalog" in err
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    (recs / "bad.json").write_text('{"id": ')
+    code, out, err = _run(capsys, "db", "import", str(recs))
+    assert code == 0 and "1 skipped" in out and "bad.json: invalid JSON" in err
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (
+        ["db", "--help"],
+        ["db", "update", "--help"],
+        ["db", "import", "--help"],
+        ["db", "status", "--help"],
+    ):
+        code, out, _ = _run(capsys, *command)
+        assert code == 0 and "Example: bastion db" in out
