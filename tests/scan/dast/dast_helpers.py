@@ -12,8 +12,17 @@ from bastion.scan.dast.scanner import DastOptions, DastResult, scan_async
 def scan(url: str, **options: Any) -> DastResult:
     """Scan ``url`` (TLS not verified, no rate limit unless given) and return the result."""
     fetcher = {"insecure": True, "rate": 0.0}
-    for key in ("max_requests", "rate", "concurrency", "timeout_s", "max_response_bytes", "time_limit_s",
-                "insecure", "headers", "cookies"):  # fmt: skip
+    for key in (
+        "max_requests",
+        "rate",
+        "concurrency",
+        "timeout_s",
+        "max_response_bytes",
+        "time_limit_s",
+        "insecure",
+        "headers",
+        "cookies",
+    ):
         if key in options:
             fetcher[key] = options.pop(key)
     return asyncio.run(scan_async(DastOptions(url, FetcherOptions(**fetcher), **options)))

@@ -220,6 +220,9 @@ class Fetcher:
         async with self._rate_lock:
             now = time.monotonic()
             slot = max(now, self._next_slot)
+            if slot - self.started >= self.options.time_limit_s:
+                self.requests -= 1
+                raise BudgetExhausted(f"time limit of {self.options.time_limit_s:g}s reached")
             self._next_slot = slot + 1.0 / self.options.rate
         if slot > now:
             await asyncio.sleep(slot - now)

@@ -36,7 +36,8 @@ _STACK_TRACES = (
     (
         "PHP",
         re.compile(
-            r"(?:PHP )?(?:Fatal|Parse) error:.{0,300}? on line \d+|Stack trace:\s*(?:<br\s*/?>)?\s*#0 "
+            r"(?:PHP )?(?:Fatal|Parse) error(?:</b>)?:.{0,300}? on line (?:<b>)?\d+"
+            r"|Stack trace:\s*(?:<br\s*/?>)?\s*#0 "
         ),
     ),
     ("Ruby", re.compile(r"\.rb:\d+:in `")),

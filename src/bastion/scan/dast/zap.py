@@ -82,10 +82,13 @@ class _Zap:
         return value
 
     def wait(self, done: Callable[[], bool]) -> bool:
+        """Poll ``done`` (quickly at first, then every ``poll_s``) until true or out of time."""
+        interval = min(0.05, self.options.poll_s)
         while not done():
             if time.monotonic() >= self.deadline:
                 return False
-            time.sleep(self.options.poll_s)
+            time.sleep(interval)
+            interval = min(interval * 2, self.options.poll_s)
         return True
 
 
