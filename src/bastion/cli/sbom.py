@@ -1,0 +1,64 @@
+"""``bastion sbom PATH -o FILE [--format cyclonedx|spdx]``: a bill of materials of a tree."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from bastion.cli.output import EXIT_CLEAN, command, error_console
+from bastion.errors import InputError, UsageError
+
+__all__ = ["register"]
+
+HELP = """Write a software bill of materials for PATH (a directory or one lockfile).
+
+Reads the same manifests as the deps scanner (lockfiles, requirements, pom.xml, go.mod...);
+each package appears with its purl and the file and line that declares it.
+
+Example: bastion sbom . -o bom.json
+Example: bastion sbom . --format spdx -o bom.spdx.json
+"""
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bastion sbom`` to ``app``."""
+    app.command("sbom", help=HELP)(command(sbom))
+
+
+def sbom(
+    path: Path = typer.Argument(Path("."), help="Directory or manifest to inventory."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to FILE (default: stdout)."),
+    fmt: str = typer.Option("cyclonedx", "--format", "-f", help="cyclonedx (1.6 JSON) or spdx (2.3 JSON)."),
+    env: str | None = typer.Option(
+        None, "--env", help="Also list what this Python interpreter has installed."
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Do not list packages that have no exact version."
+    ),
+) -> int:
+    """Write a CycloneDX or SPDX SBOM of PATH."""
+    from bastion.sbom.build import cyclonedx_json, formats, inventory, spdx_json
+
+    choice = fmt.strip().lower()
+    if choice not in formats():
+        raise UsageError(f"--format: choose from {', '.join(formats())} (got {fmt!r})")
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    inv = inventory(path, python_env=env)
+    text = cyclonedx_json(inv) if choice == "cyclonedx" else spdx_json(inv)
+    errors = error_console()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write SBOM: {exc.strerror or exc}") from None
+    if not quiet:
+        for note in inv.notes:
+            errors.print(f"note: {note}")
+        if output is not None:
+            errors.print(f"wrote {choice} SBOM with {len(inv.packages)} packages to {output}")
+    return EXIT_CLEAN

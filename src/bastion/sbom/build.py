@@ -1,0 +1,176 @@
+"""Writing an SBOM: CycloneDX 1.6 JSON (cyclonedx-python-lib) and SPDX 2.3 JSON from a tree's manifests.
+
+The inventory is the deps scanner's: every package a manifest declares, with its purl,
+the file and line that declares it, and whether it is direct. Packages without an exact
+version (unpinned, git or path sources) are listed without one and reported as notes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bastion import __version__
+from bastion.scan.base import ScanContext, ScanTarget
+from bastion.scan.deps.model import Package
+from bastion.scan.deps.options import DepsOptions
+from bastion.scan.deps.scanner import collect_packages
+from bastion.scan.walk import WalkOptions, walk
+
+__all__ = ["Inventory", "cyclonedx_json", "inventory", "spdx_json"]
+
+TOOL = f"bastion-{__version__}"
+
+
+@dataclass
+class Inventory:
+    """The packages of a tree and what could not be read."""
+
+    name: str
+    packages: list[Package] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def inventory(path: Path, *, python_env: str | None = None, max_file_size: int = 50_000_000) -> Inventory:
+    """Every package declared under ``path`` (a directory or one manifest), deduplicated by purl and file."""
+    walked = walk(path, WalkOptions(max_file_size=max_file_size))
+    root = walked.root
+    context = ScanContext("deps")
+    packages = collect_packages(
+        ScanTarget(root, tuple(walked.files)), context, DepsOptions(python_env=python_env)
+    )
+    result = Inventory(path.resolve().name or "project")
+    seen: set[tuple[str, str]] = set()
+    for package in packages:
+        key = (package.purl, package.path)
+        if key not in seen:
+            seen.add(key)
+            result.packages.append(package)
+    result.notes = [n.describe() for n in (*walked.notices, *context.notices)]
+    result.notes += [
+        f"{p.path}:{p.line or '?'} {p.name}: {p.skip_reason}" for p in result.packages if p.skip_reason
+    ]
+    return result
+
+
+def _where(package: Package) -> str:
+    return f"{package.path}:{package.line}" if package.line else package.path
+
+
+def cyclonedx_json(inv: Inventory) -> str:
+    """CycloneDX 1.6 JSON for ``inv``; one component per purl, manifests as properties."""
+    from cyclonedx.model import Property
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component, ComponentScope, ComponentType
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.tool import Tool
+    from cyclonedx.output.json import JsonV1Dot6
+    from packageurl import PackageURL
+
+    bom = Bom()
+    bom.metadata.tools.tools.add(Tool(vendor="Bastion", name="bastion", version=__version__))
+    root = Component(name=inv.name, type=ComponentType.APPLICATION, bom_ref=f"bastion-root:{inv.name}")
+    root.supplier = OrganizationalEntity(name=inv.name)
+    bom.metadata.component = root
+    by_purl: dict[str, tuple[Component, list[Package]]] = {}
+    for package in inv.packages:
+        if package.purl in by_purl:
+            by_purl[package.purl][1].append(package)
+            continue
+        purl = PackageURL.from_string(package.purl)
+        component = Component(
+            name=purl.name,
+            group=purl.namespace,
+            version=package.version,
+            type=ComponentType.LIBRARY,
+            purl=purl,
+            bom_ref=package.purl,
+            scope=ComponentScope.OPTIONAL if package.scope else None,
+        )
+        by_purl[package.purl] = (component, [package])
+    direct = []
+    for component, declared in by_purl.values():
+        component.properties.update(Property(name="bastion:manifest", value=_where(p)) for p in declared)
+        for reason in {p.skip_reason for p in declared if p.skip_reason}:
+            component.properties.add(Property(name="bastion:not-checked", value=reason))
+        bom.components.add(component)
+        if any(p.direct is not False for p in declared):
+            direct.append(component)
+    bom.register_dependency(root, direct)
+    return str(JsonV1Dot6(bom).output_as_string(indent=2)) + "\n"
+
+
+_SPDX_ID = re.compile(r"[^A-Za-z0-9.-]+")
+
+
+def spdx_json(inv: Inventory, now: datetime | None = None) -> str:
+    """SPDX 2.3 JSON for ``inv``: a root package DESCRIBED by the document, DEPENDS_ON each package."""
+    created = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    root_id = "SPDXRef-Root-" + (_SPDX_ID.sub("-", inv.name).strip("-") or "project")
+    packages: list[dict[str, object]] = [
+        {
+            "SPDXID": root_id,
+            "name": inv.name,
+            "downloadLocation": "NOASSERTION",
+            "filesAnalyzed": False,
+            "primaryPackagePurpose": "APPLICATION",
+        }
+    ]
+    relationships: list[dict[str, str]] = [
+        {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root_id}
+    ]
+    ids: dict[str, str] = {}
+    for package in inv.packages:
+        if package.purl in ids:
+            continue
+        spdx_id = f"SPDXRef-Package-{len(ids) + 1}-" + _SPDX_ID.sub("-", package.name).strip("-")
+        ids[package.purl] = spdx_id
+        entry: dict[str, object] = {
+            "SPDXID": spdx_id,
+            "name": package.name,
+            "downloadLocation": "NOASSERTION",
+            "filesAnalyzed": False,
+            "primaryPackagePurpose": "LIBRARY",
+            "sourceInfo": f"declared in {_where(package)}",
+            "externalRefs": [
+                {
+                    "referenceCategory": "PACKAGE-MANAGER",
+                    "referenceType": "purl",
+                    "referenceLocator": package.purl,
+                }
+            ],
+        }
+        if package.version:
+            entry["versionInfo"] = package.version
+        packages.append(entry)
+        kind = "DEPENDS_ON" if package.scope is None else "OPTIONAL_DEPENDENCY_OF"
+        if kind == "DEPENDS_ON":
+            relationships.append(
+                {"spdxElementId": root_id, "relationshipType": kind, "relatedSpdxElement": spdx_id}
+            )
+        else:
+            relationships.append(
+                {"spdxElementId": spdx_id, "relationshipType": kind, "relatedSpdxElement": root_id}
+            )
+    document = {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": inv.name,
+        "documentNamespace": f"https://spdx.org/spdxdocs/{_SPDX_ID.sub('-', inv.name)}-{uuid.uuid4()}",
+        "creationInfo": {"created": created, "creators": [f"Tool: {TOOL}"]},
+        "documentDescribes": [root_id],
+        "packages": packages,
+        "relationships": relationships,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def formats() -> Sequence[str]:
+    """The formats ``bastion sbom --format`` accepts."""
+    return ("cyclonedx", "spdx")
