@@ -109,6 +109,12 @@ def scan(
     strict: bool | None = typer.Option(
         None, "--strict", help="Fail (exit 1) when anything was skipped, e.g. a package not checked."
     ),
+    upload: str | None = typer.Option(
+        None, "--upload", help="Also post the results (Bastion JSON) to the Bastion server at URL."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="BASTION_TOKEN", help="Project API token for --upload. [env: BASTION_TOKEN]"
+    ),
     quiet: bool | None = typer.Option(None, "--quiet", "-q", help="Print nothing but the report."),
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="Debug logs on stderr."),
 ) -> int:
@@ -163,9 +169,23 @@ def scan(
             errors.print(f"wrote baseline with {count} findings to {cfg.write_baseline}")
         return EXIT_CLEAN
     _emit(result, cfg.format, cfg.output, cfg.quiet)
+    if upload:
+        _upload(result, upload, token or "", cfg.quiet)
     if result.scan.failures:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+
+
+def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
+    from bastion.report import json_report
+    from bastion.server.client import upload_document
+
+    data = json_report.render(result).encode("utf-8")
+    summary = upload_document(url, token, data, str(result.scan.root))
+    if not quiet:
+        error_console().print(
+            f"uploaded to {url}: scan {summary['scan']}, {summary['new']} new, {summary['fixed']} fixed"
+        )
 
 
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:

@@ -1,0 +1,116 @@
+"""``bastion serve``, ``bastion upload`` and ``bastion user``: the platform server's commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from bastion.cli.output import EXIT_CLEAN, command
+from bastion.errors import InputError, UsageError
+
+__all__ = ["register"]
+
+SERVE_HELP = """Run the platform server: REST API and dashboard over the store.
+
+The store is SQLite in the user data directory unless BASTION_DATABASE_URL names a
+PostgreSQL database (postgresql://user@host/db). Migrations run at start.
+
+Example: bastion serve --host 127.0.0.1 --port 8000
+"""
+
+UPLOAD_HELP = """Upload a Bastion JSON report or a SARIF 2.1.0 log to a Bastion server.
+
+The token (a project token from the dashboard) comes from --token or BASTION_TOKEN.
+
+Example: bastion upload bastion.sarif --url https://bastion.example.com --project payments
+"""
+
+user_app = typer.Typer(
+    help="Manage dashboard users.\n\nExample: bastion user create alice --admin", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add serve, upload and the user group to ``app``."""
+    app.command("serve", help=SERVE_HELP)(command(serve))
+    app.command("upload", help=UPLOAD_HELP)(command(upload))
+    user_app.command(
+        "create",
+        help="Create a user (the first one with --admin).\n\n"
+        "The password is prompted for, or read from BASTION_PASSWORD.\n\n"
+        "Example: bastion user create alice --admin",
+    )(command(user_create))
+    app.add_typer(user_app, name="user")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on.", min=0, max=65535),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Database URL (default: BASTION_DATABASE_URL or the SQLite file)."
+    ),
+    workers_proxy: bool = typer.Option(
+        False, "--behind-proxy", help="Trust X-Forwarded-Proto/For from a local TLS proxy (enables HSTS)."
+    ),
+) -> int:
+    """Start uvicorn with the Bastion app."""
+    import uvicorn
+
+    from bastion.server.app import create_app
+    from bastion.server.settings import ServerSettings
+
+    app = create_app(ServerSettings.from_env(database_url))
+    uvicorn.run(app, host=host, port=port, proxy_headers=workers_proxy, log_level="info", server_header=False)
+    return EXIT_CLEAN
+
+
+def upload(
+    file: Path = typer.Argument(..., help="Bastion JSON report or SARIF 2.1.0 log."),
+    url: str = typer.Option(..., "--url", help="Base URL of the Bastion server."),
+    token: str | None = typer.Option(None, "--token", help="Project API token (default: BASTION_TOKEN)."),
+    project: str | None = typer.Option(
+        None, "--project", help="Project slug (default: the token's project)."
+    ),
+    partial: bool = typer.Option(False, "--partial", help="Do not mark absent findings fixed."),
+) -> int:
+    """Post one report file to the server and print what it changed."""
+    from bastion.server.client import CREDENTIAL_ENV, upload_document
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    secret = token or os.environ.get(CREDENTIAL_ENV, "")
+    result = upload_document(url, secret, data, str(file), project=project, full=not partial)
+    typer.echo(
+        f"{file}: scan {result['scan']} · {result['findings']} findings, {result['new']} new, "
+        f"{result['reopened']} reopened, {result['fixed']} fixed"
+    )
+    return EXIT_CLEAN
+
+
+def user_create(
+    username: str = typer.Argument(..., help="User name."),
+    admin: bool = typer.Option(False, "--admin", help="Site administrator (all projects)."),
+    database_url: str | None = typer.Option(None, "--database-url", help="Database URL (default: as serve)."),
+) -> int:
+    """Create a user in the store, migrating it first."""
+    from bastion.store.accounts import create_user
+    from bastion.store.db import Store
+
+    password = os.environ.get("BASTION_PASSWORD", "")
+    if not password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise UsageError("no password: set BASTION_PASSWORD or type one")
+    store = Store.open(database_url)
+    try:
+        store.migrate()
+        with store.write() as session:
+            create_user(session, username, password, admin=admin)
+    finally:
+        store.close()
+    typer.echo(f"created user {username}{' (admin)' if admin else ''}")
+    return EXIT_CLEAN

@@ -1,0 +1,1 @@
+"""The platform server: FastAPI app with the REST API and the dashboard."""

@@ -1,0 +1,73 @@
+"""The FastAPI application: API, dashboard, static assets, security middleware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bastion import __version__
+from bastion.server import api, web
+from bastion.server.auth import NotSignedIn, Principal
+from bastion.server.deps import BodyLimit, principal
+from bastion.server.security import LoginLimiter, SecureHeaders
+from bastion.server.settings import ServerSettings
+from bastion.store.db import Store
+
+__all__ = ["PUBLIC_PATHS", "create_app"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+PUBLIC_PATHS = ("/health", "/login", "/static")
+"""The only paths that answer without authentication (a test enumerates every route)."""
+
+
+def create_app(settings: ServerSettings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app over ``store`` (default: from the settings), migrating it first."""
+    settings = settings or ServerSettings.from_env()
+    store = store or Store.open(settings.database_url)
+    if settings.migrate:
+        store.migrate()
+    app = FastAPI(
+        title="Bastion",
+        version=__version__,
+        description="Findings from every pipeline, tracked from first seen to fixed.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(SecureHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(web.router)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without authentication, says nothing about the data."""
+        return {"status": "ok"}
+
+    @app.get("/openapi.json", tags=["meta"], include_in_schema=False)
+    def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:
+        """The OpenAPI document (signed-in callers only)."""
+        return app.openapi()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        api_path = request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+        if isinstance(exc, NotSignedIn) and not api_path and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        headers = getattr(exc, "headers", None)
+        if not api_path and exc.status_code != 401:
+            page = web.error_page(request, exc.status_code, str(exc.detail))
+            page.headers.update(headers or {})
+            return page
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    return app

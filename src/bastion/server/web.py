@@ -1,0 +1,446 @@
+"""The dashboard: server-rendered pages (Jinja2) enhanced with htmx, all assets vendored."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bastion.errors import InputError
+from bastion.server.api import visible_project_ids
+from bastion.server.auth import COOKIE, Principal, require
+from bastion.server.charts import bar_chart, trend_chart
+from bastion.server.deps import db, get_settings, get_store, principal
+from bastion.store.accounts import (
+    authenticate,
+    create_project,
+    create_token,
+    end_session,
+    revoke_token,
+    start_session,
+)
+from bastion.store.ingest import ingest
+from bastion.store.lifecycle import triage
+from bastion.store.models import STATUSES, ApiToken, AuditEvent, FindingRecord, Project, Scan
+from bastion.store.parse import parse_upload
+from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency, trend
+
+__all__ = ["error_page", "router"]
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+Auth = Depends(principal)
+DB = Depends(db)
+LOGIN_CSRF = "bastion_login_csrf"
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+STATUS_LABELS = {
+    "open": "Open",
+    "confirmed": "Confirmed",
+    "false_positive": "False positive",
+    "risk_accepted": "Risk accepted",
+    "fixed": "Fixed",
+}
+templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+templates.env.globals["SEVERITIES"] = SEVERITIES
+
+
+def _safe_url(url: str) -> str:
+    """Only http(s) links reach an href; anything else (``javascript:``...) is dropped."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+templates.env.filters["safe_url"] = _safe_url
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error as a small page (used by the app's HTTP error handler)."""
+    return _render(request, "error.html", {"status": status, "detail": detail, "who": None}, status)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str = "") -> Response:
+    """The sign-in form (public)."""
+    token = secrets.token_urlsafe(24)
+    response = _render(request, "login.html", {"who": None, "next": next, "error": error, "csrf": token})
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=_secure(request))
+    return response
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form(max_length=150),
+    password: str = Form(max_length=1024),
+    csrf_token: str = Form(default=""),
+    next: str = Form(default="/"),
+) -> Response:
+    """Check the password (rate limited per client and per user) and start a session."""
+    cookie_csrf = request.cookies.get(LOGIN_CSRF, "")
+    if not cookie_csrf or not secrets.compare_digest(cookie_csrf, csrf_token):
+        raise HTTPException(403, "sign-in form expired; reload the page")
+    limiter = request.app.state.limiter
+    client = request.client.host if request.client else "unknown"
+    keys = [f"ip:{client}", f"user:{username.lower()}"]
+    wait = limiter.retry_after(keys)
+    if wait:
+        raise HTTPException(
+            429, f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)}
+        )
+    store = get_store(request)
+    with store.write() as session:
+        user = authenticate(session, username, password)
+        if user is None:
+            limiter.failed(keys)
+            query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
+            return RedirectResponse(f"/login?{query}", status_code=303)
+        cookie, _ = start_session(session, user)
+        session.add(AuditEvent(actor=user.username, action="user.signed_in", reason=client))
+    limiter.succeeded(keys)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request), max_age=12 * 3600
+    )
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, _who: Principal = Auth) -> Response:
+    """End the session."""
+    with get_store(request).write() as session:
+        end_session(session, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def _projects(session: Session, who: Principal) -> list[Project]:
+    visible = visible_project_ids(session, who)
+    query = select(Project).order_by(Project.slug)
+    if visible is not None:
+        query = query.where(Project.id.in_(visible))
+    return list(session.scalars(query))
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, who: Principal = Auth, session: Session = DB) -> Response:
+    """Open findings by severity over time, overdue counts, patch latency."""
+    visible = visible_project_ids(session, who)
+    sla = get_settings(request).sla
+    counts = open_counts(session, visible, sla)
+    latency = patch_latency(session, visible)
+    series = trend(session, visible, 30)
+    context = {
+        "who": who,
+        "counts": counts,
+        "latency": latency,
+        "sla": sla,
+        "trend_svg": trend_chart(series, "Open findings by severity, last 30 days"),
+        "latency_svg": bar_chart(
+            [(m, d) for m, d, _ in latency.by_month[-12:]], "Median days to fix, by month fixed", "d"
+        ),
+        "projects": _project_rows(session, who, sla),
+    }
+    return _render(request, "overview.html", context)
+
+
+def _project_rows(session: Session, who: Principal, sla: Any) -> list[dict[str, Any]]:
+    rows = []
+    for project in _projects(session, who):
+        counts = open_counts(session, [project.id], sla)
+        last = session.scalar(select(func.max(Scan.created_at)).where(Scan.project_id == project.id))
+        rows.append(
+            {
+                "project": project,
+                "open": counts["open"],
+                "open_total": sum(counts["open"].values()),
+                "overdue": sum(counts["overdue"].values()),
+                "last_scan": last,
+            }
+        )
+    return rows
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def projects_page(request: Request, who: Principal = Auth, session: Session = DB) -> Response:
+    """Every visible project with its open and overdue counts."""
+    rows = _project_rows(session, who, get_settings(request).sla)
+    return _render(request, "projects.html", {"who": who, "projects": rows})
+
+
+@router.post("/projects")
+def projects_create(
+    slug: str = Form(max_length=100),
+    name: str = Form(default="", max_length=200),
+    who: Principal = Auth,
+    session: Session = DB,
+) -> Response:
+    """Create a project (site admins)."""
+    if not who.is_admin:
+        raise HTTPException(403, "admin role needed")
+    try:
+        project = create_project(session, slug.strip(), name, who.name)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return RedirectResponse(f"/projects/{project.slug}", status_code=303)
+
+
+def _project(session: Session, slug: str) -> Project:
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        raise HTTPException(404, "no such project")
+    return project
+
+
+@router.get("/projects/{slug}", response_class=HTMLResponse)
+def project_page(request: Request, slug: str, who: Principal = Auth, session: Session = DB) -> Response:
+    """One project: counts, trend, scans, tokens and an upload form."""
+    project = _project(session, slug)
+    require(who, session, project.id, "read")
+    sla = get_settings(request).sla
+    role = who.role(session, project.id)
+    context = {
+        "who": who,
+        "project": project,
+        "role": role,
+        "counts": open_counts(session, [project.id], sla),
+        "latency": patch_latency(session, [project.id]),
+        "trend_svg": trend_chart(
+            trend(session, [project.id], 30), f"Open findings in {project.name}, last 30 days"
+        ),
+        "scans": list(
+            session.scalars(
+                select(Scan).where(Scan.project_id == project.id).order_by(Scan.id.desc()).limit(10)
+            )
+        ),
+        "tokens": list(
+            session.scalars(select(ApiToken).where(ApiToken.project_id == project.id).order_by(ApiToken.id))
+        )
+        if role in ("maintainer", "admin")
+        else [],
+        "now": datetime.now(UTC),
+    }
+    return _render(request, "project.html", context)
+
+
+@router.post("/projects/{slug}/tokens", response_class=HTMLResponse)
+def project_token(
+    request: Request,
+    slug: str,
+    name: str = Form(max_length=100),
+    who: Principal = Auth,
+    session: Session = DB,
+) -> Response:
+    """Issue a project token and show it once."""
+    project = _project(session, slug)
+    require(who, session, project.id, "manage")
+    try:
+        issued = create_token(session, project, name, who.name)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return _render(request, "token.html", {"who": who, "project": project, "issued": issued})
+
+
+@router.post("/tokens/{token_id}/revoke")
+def token_revoke(token_id: int, who: Principal = Auth, session: Session = DB) -> Response:
+    """Revoke a token."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise HTTPException(404, "no such token")
+    require(who, session, token.project_id, "manage")
+    revoke_token(session, token, who.name)
+    return RedirectResponse(f"/projects/{token.project.slug}", status_code=303)
+
+
+@router.post("/projects/{slug}/upload")
+async def project_upload(
+    request: Request, slug: str, file: UploadFile, full: bool = Form(default=False), who: Principal = Auth
+) -> Response:
+    """Upload a Bastion JSON report or SARIF log from the browser."""
+    store = get_store(request)
+    data = await file.read()
+
+    def work() -> str:
+        with store.read() as session:
+            project = _project(session, slug)
+            require(who, session, project.id, "upload")
+        try:
+            parsed = parse_upload(data, file.filename or "upload")
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from None
+        result = ingest(store, project.id, parsed, who.name, full=full)
+        return f"/scans?project={project.slug}&uploaded={result.scan_id}"
+
+    return RedirectResponse(await run_in_threadpool(work), status_code=303)
+
+
+@router.get("/findings", response_class=HTMLResponse)
+def findings_page(
+    request: Request,
+    project: str = "",
+    status: list[str] | None = Query(default=None),
+    severity: list[str] | None = Query(default=None),
+    q: str = "",
+    overdue: bool = False,
+    sort: str = "severity",
+    order: str = "desc",
+    page: int = 1,
+    who: Principal = Auth,
+    session: Session = DB,
+) -> Response:
+    """Findings with filters, sort and pagination; htmx swaps only the results."""
+    visible = visible_project_ids(session, who)
+    projects = _projects(session, who)
+    ids = visible
+    if project:
+        chosen = _project(session, project)
+        require(who, session, chosen.id, "read")
+        ids = [chosen.id]
+    statuses = [s for s in (status if status is not None else ["open", "confirmed"]) if s in STATUSES]
+    severities = [s for s in severity or [] if s in SEVERITIES]
+    sort = sort if sort in SORTS else "severity"
+    filt = FindingFilter(
+        ids, statuses, severities, "", q[:200], overdue, sort, order != "asc", max(page, 1), 50
+    )
+    sla = get_settings(request).sla
+    result = list_findings(session, filt, sla)
+    params = {
+        "project": project,
+        "status": statuses,
+        "severity": severities,
+        "q": q,
+        "overdue": overdue or "",
+    }
+    context = {
+        "who": who,
+        "page": result,
+        "projects": projects,
+        "slugs": {p.id: p.slug for p in projects},
+        "filters": {
+            "project": project,
+            "status": statuses,
+            "severity": severities,
+            "q": q,
+            "overdue": overdue,
+            "sort": sort,
+            "order": order,
+        },
+        "base_query": urlencode({k: v for k, v in params.items() if v}, doseq=True),
+        "sla": sla,
+        "now": datetime.now(UTC),
+        "can_triage": {p.id for p in projects if who.role(session, p.id) in ("maintainer", "admin")},
+    }
+    name = "_findings_table.html" if request.headers.get("hx-request") == "true" else "findings.html"
+    return _render(request, name, context)
+
+
+@router.get("/findings/{finding_id}", response_class=HTMLResponse)
+def finding_page(request: Request, finding_id: int, who: Principal = Auth, session: Session = DB) -> Response:
+    """One finding: what, where, SLA, triage form and full history."""
+    finding = session.get(FindingRecord, finding_id)
+    if finding is None:
+        raise HTTPException(404, "no such finding")
+    require(who, session, finding.project_id, "read")
+    history = list(
+        session.scalars(select(AuditEvent).where(AuditEvent.finding_id == finding.id).order_by(AuditEvent.id))
+    )
+    sla = get_settings(request).sla
+    context = {
+        "who": who,
+        "f": finding,
+        "history": history,
+        "due": sla.due(finding.severity, finding.first_seen),
+        "now": datetime.now(UTC),
+        "can_triage": who.role(session, finding.project_id) in ("maintainer", "admin"),
+    }
+    return _render(request, "finding.html", context)
+
+
+@router.post("/findings/{finding_id}/triage", response_class=HTMLResponse)
+def finding_triage(
+    request: Request,
+    finding_id: int,
+    status: str = Form(),
+    reason: str = Form(default="", max_length=5000),
+    until: str = Form(default=""),
+    who: Principal = Auth,
+    session: Session = DB,
+) -> Response:
+    """Triage from the detail page (redirect) or the list (htmx: the row comes back)."""
+    finding = session.get(FindingRecord, finding_id)
+    if finding is None:
+        raise HTTPException(404, "no such finding")
+    require(who, session, finding.project_id, "triage")
+    session.execute(select(Project.id).where(Project.id == finding.project_id).with_for_update()).one()
+    expiry = None
+    if until:
+        try:
+            expiry = datetime.fromisoformat(until).replace(tzinfo=UTC)
+        except ValueError:
+            raise HTTPException(422, f"until: {until!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        triage(session, finding, status, who.name, reason, expiry)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-target", "").startswith(
+        "row-"
+    ):
+        sla = get_settings(request).sla
+        context = {
+            "who": who,
+            "f": finding,
+            "slugs": {finding.project_id: finding.project.slug},
+            "sla": sla,
+            "now": datetime.now(UTC),
+            "can_triage": {finding.project_id},
+        }
+        return _render(request, "_finding_row.html", context)
+    return RedirectResponse(f"/findings/{finding.id}", status_code=303)
+
+
+@router.get("/scans", response_class=HTMLResponse)
+def scans_page(
+    request: Request,
+    project: str = "",
+    uploaded: int | None = None,
+    who: Principal = Auth,
+    session: Session = DB,
+) -> Response:
+    """Recent scans of the visible projects."""
+    visible = visible_project_ids(session, who)
+    query = select(Scan).order_by(Scan.id.desc()).limit(200)
+    if project:
+        chosen = _project(session, project)
+        require(who, session, chosen.id, "read")
+        query = query.where(Scan.project_id == chosen.id)
+    elif visible is not None:
+        query = query.where(Scan.project_id.in_(visible))
+    context = {
+        "who": who,
+        "scans": list(session.scalars(query)),
+        "project": project,
+        "uploaded": uploaded,
+        "projects": _projects(session, who),
+    }
+    return _render(request, "scans.html", context)

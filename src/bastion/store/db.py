@@ -1,0 +1,154 @@
+"""Engines, sessions and migrations of the store.
+
+SQLite in the user data directory by default; PostgreSQL (psycopg 3) when
+``BASTION_DATABASE_URL`` names one. Alembic is configured in code: the migration scripts
+ship inside the package (``bastion/store/migrations``), no ``alembic.ini`` is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bastion.errors import ConfigError
+
+__all__ = ["ENV_URL", "Store", "default_url", "normalize_url"]
+
+ENV_URL = "BASTION_DATABASE_URL"
+
+
+def default_url() -> str:
+    """``BASTION_DATABASE_URL`` if set, else a SQLite file in the user data directory."""
+    configured = os.environ.get(ENV_URL, "").strip()
+    if configured:
+        return normalize_url(configured)
+    directory = Path(platformdirs.user_data_dir("bastion", appauthor=False))
+    return f"sqlite:///{directory / 'bastion.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs; reject what SQLAlchemy cannot parse."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{ENV_URL}: not a database URL") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{ENV_URL}: only sqlite and postgresql are supported")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions SQLAlchemy really begins.
+
+    pysqlite's own transaction handling defers BEGIN; emitting it ourselves lets writers
+    ask for ``BEGIN IMMEDIATE`` so concurrent uploads queue instead of failing.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Store:
+    """An engine plus its session factory; the one handle the server and CLI pass around."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Connect to ``url`` (default: :func:`default_url`); does not migrate."""
+        url = normalize_url(url) if url else default_url()
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_setup(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return cls(engine, sessionmaker(engine, expire_on_commit=False))
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading (and small writes); commits on success."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transaction takes the write lock up front (SQLite ``BEGIN
+        IMMEDIATE``), so concurrent writers wait for each other instead of failing."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(immediate=True)
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    def migrate(self, revision: str = "head") -> str:
+        """Bring the schema to ``revision`` (default: the newest) and return the revision now."""
+        with self.engine.begin() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        return self.current_revision() or "base"
+
+    def downgrade(self, revision: str = "base") -> str:
+        """Revert the schema to ``revision`` (default: empty); returns the revision now."""
+        with self.engine.begin() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        return self.current_revision() or "base"
+
+    def current_revision(self) -> str | None:
+        """The schema revision the database is at, or None when never migrated."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        """The newest revision the installed package knows."""
+        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "bastion.store:migrations")
+    return config

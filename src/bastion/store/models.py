@@ -1,0 +1,254 @@
+"""SQLAlchemy 2 ORM models of the platform store (SQLite or PostgreSQL, same schema).
+
+Times are stored as UTC; :class:`UTCDateTime` hands back timezone-aware datetimes on both
+back ends. The audit log is append-only: the ORM refuses to update or delete an
+:class:`AuditEvent` and the migration adds database triggers that refuse it too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ROLES",
+    "STATUSES",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "DailyCount",
+    "FindingRecord",
+    "Membership",
+    "Project",
+    "Scan",
+    "UTCDateTime",
+    "User",
+    "WebSession",
+    "utcnow",
+]
+
+STATUSES = ("open", "confirmed", "false_positive", "risk_accepted", "fixed")
+"""Lifecycle and triage states of a finding."""
+OPEN_STATUSES = ("open", "confirmed")
+"""States that count as open work (and can be overdue)."""
+ROLES = ("viewer", "maintainer", "admin")
+"""Per-project roles, weakest first."""
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC, to the microsecond."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime stored as naive UTC and returned as aware UTC on every back end."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        """Convert to naive UTC before storing."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+        """Attach UTC to what the database returns."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every store model."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class User(Base):
+    """A person who signs in to the dashboard."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Project(Base):
+    """A codebase or service whose scans land in the store."""
+
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    """A user's role in one project."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    user: Mapped[User] = relationship(back_populates="memberships")
+    project: Mapped[Project] = relationship()
+
+
+class ApiToken(Base):
+    """A project-scoped API token; only a SHA-256 of its secret part is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    scopes: Mapped[list[Any]] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    project: Mapped[Project] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in dashboard session; the cookie holds the id, the row its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    user: Mapped[User] = relationship()
+
+
+class Scan(Base):
+    """One uploaded scan result."""
+
+    __tablename__ = "scans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source_format: Mapped[str] = mapped_column(String(20))
+    tool: Mapped[str] = mapped_column(String(200))
+    scanners: Mapped[list[Any]] = mapped_column()
+    full: Mapped[bool] = mapped_column(Boolean, default=True)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    finding_count: Mapped[int] = mapped_column(Integer, default=0)
+    new_count: Mapped[int] = mapped_column(Integer, default=0)
+    fixed_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    project: Mapped[Project] = relationship()
+
+
+class FindingRecord(Base):
+    """A finding tracked across scans, identified by (project, fingerprint)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("project_id", "fingerprint"),
+        Index("ix_findings_project_status_sev", "project_id", "status", "severity_rank"),
+        Index("ix_findings_status_sev", "status", "severity_rank"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    rule_id: Mapped[str] = mapped_column(String(300))
+    scanner: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(10))
+    severity_rank: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[str] = mapped_column(String(10))
+    location: Mapped[str] = mapped_column(Text)
+    location_data: Mapped[dict[str, Any]] = mapped_column()
+    message: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    fix: Mapped[str] = mapped_column(Text, default="")
+    help_uri: Mapped[str] = mapped_column(Text, default="")
+    cwe: Mapped[list[Any]] = mapped_column()
+    controls: Mapped[list[Any]] = mapped_column()
+    extra: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    first_seen: Mapped[datetime] = mapped_column()
+    last_seen: Mapped[datetime] = mapped_column()
+    fixed_at: Mapped[datetime | None] = mapped_column()
+    published_at: Mapped[datetime | None] = mapped_column()
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_reason: Mapped[str | None] = mapped_column(Text)
+    accepted_until: Mapped[datetime | None] = mapped_column()
+    last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    project: Mapped[Project] = relationship()
+
+
+class AuditEvent(Base):
+    """One append-only record of who changed what, when and why."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_finding", "finding_id"), Index("ix_audit_project", "project_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class DailyCount(Base):
+    """Open findings of one severity in one project at the end of a day (the trend chart)."""
+
+    __tablename__ = "daily_counts"
+    __table_args__ = (UniqueConstraint("project_id", "day", "severity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    day: Mapped[date] = mapped_column(Date)
+    severity: Mapped[str] = mapped_column(String(10))
+    open_count: Mapped[int] = mapped_column(Integer)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or remove an audit event."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(*_: object) -> None:
+    raise AuditLogIsAppendOnly("the audit log is append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(*_: object) -> None:
+    raise AuditLogIsAppendOnly("the audit log is append-only")

@@ -1,0 +1,240 @@
+"""Read an uploaded scan: Bastion's JSON report or any SARIF 2.1.0 log, into Findings.
+
+Other tools' SARIF comes in as findings of a scanner named after the tool
+(``semgrep``, ``codeql``...), rule ids namespaced with it; results without a fingerprint
+get one from :func:`bastion.findings.make_fingerprint`. Results SARIF marks suppressed
+are left out, as are Bastion's own inline suppressions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from bastion.errors import InputError
+from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+
+__all__ = ["ParsedScan", "parse_document", "parse_upload"]
+
+_SARIF_LEVEL = {
+    "error": Severity.HIGH,
+    "warning": Severity.MEDIUM,
+    "note": Severity.LOW,
+    "none": Severity.INFO,
+}
+_TOOL_SLUG = re.compile(r"[^a-z0-9]+")
+_CWE = re.compile(r"cwe[-/](\d+)", re.IGNORECASE)
+BASTION_FINGERPRINT_KEY = "bastionFingerprint/v1"
+
+
+@dataclass
+class ParsedScan:
+    """What one upload says: its format, the tool, the scanners it covered and its findings."""
+
+    source_format: str
+    tool: str
+    scanners: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def parse_upload(data: bytes, name: str = "upload") -> ParsedScan:
+    """Decode and parse an upload; :class:`InputError` names ``name`` and the problem."""
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{name}: not valid JSON ({exc})") from None
+    return parse_document(document, name)
+
+
+def parse_document(document: Any, name: str = "upload") -> ParsedScan:
+    """Recognize a Bastion JSON report or a SARIF 2.1.0 log and read its findings."""
+    if not isinstance(document, dict):
+        raise InputError(f"{name}: expected a JSON object (Bastion report or SARIF log)")
+    if "runs" in document or ("version" in document and "$schema" in document):
+        return _sarif(document, name)
+    if "schema_version" in document and "findings" in document:
+        return _bastion(document, name)
+    raise InputError(f"{name}: neither a Bastion JSON report nor a SARIF 2.1.0 log")
+
+
+def _bastion(document: dict[str, Any], name: str) -> ParsedScan:
+    findings: list[Finding] = []
+    for key in ("findings", "baselined"):
+        items = document.get(key)
+        items = [] if items is None else items
+        if not isinstance(items, list):
+            raise InputError(f"{name}: '{key}' must be a list")
+        for position, item in enumerate(items):
+            try:
+                findings.append(Finding.from_dict(item))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise InputError(f"{name}: {key}[{position}] is not a valid finding ({exc})") from None
+    tool = document.get("tool")
+    version = tool.get("version", "") if isinstance(tool, dict) else ""
+    scanners = document.get("scanners")
+    names = [str(s) for s in scanners] if isinstance(scanners, list) else []
+    names = sorted(set(names) | {f.scanner for f in findings})
+    return ParsedScan("bastion", f"bastion {version}".strip(), names, findings)
+
+
+def _sarif(document: dict[str, Any], name: str) -> ParsedScan:
+    if document.get("version") != "2.1.0":
+        raise InputError(f"{name}: SARIF version {document.get('version')!r} is not supported (2.1.0 only)")
+    runs = document.get("runs")
+    if not isinstance(runs, list):
+        raise InputError(f"{name}: SARIF 'runs' must be a list")
+    parsed = ParsedScan("sarif", "", [])
+    tools: list[str] = []
+    scanners: set[str] = set()
+    for run_index, run in enumerate(runs):
+        try:
+            driver = run["tool"]["driver"]
+            tool_name = str(driver["name"])
+        except (KeyError, TypeError):
+            raise InputError(f"{name}: runs[{run_index}] has no tool.driver.name") from None
+        tools.append(f"{tool_name} {driver.get('version', '')}".strip())
+        native = tool_name.lower() == "bastion"
+        slug = _TOOL_SLUG.sub("-", tool_name.lower()).strip("-") or "sarif"
+        if not native:
+            scanners.add(slug)
+        rules = driver.get("rules") if isinstance(driver.get("rules"), list) else []
+        rule_by_id = {r.get("id"): r for r in rules if isinstance(r, dict)}
+        for result_index, result in enumerate(run.get("results") or []):
+            where = f"{name}: runs[{run_index}].results[{result_index}]"
+            if not isinstance(result, dict):
+                raise InputError(f"{where} is not an object")
+            if result.get("suppressions"):
+                continue
+            finding = _sarif_result(result, rules, rule_by_id, slug, native, where)
+            scanners.add(finding.scanner)
+            parsed.findings.append(finding)
+    parsed.tool = ", ".join(tools)
+    parsed.scanners = sorted(scanners)
+    return parsed
+
+
+def _rule_for(result: dict[str, Any], rules: list[Any], by_id: dict[Any, Any]) -> dict[str, Any]:
+    index = result.get("ruleIndex")
+    if isinstance(index, int) and 0 <= index < len(rules) and isinstance(rules[index], dict):
+        return rules[index]  # type: ignore[no-any-return]
+    rule = by_id.get(result.get("ruleId"))
+    return rule if isinstance(rule, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return str(value.get("text", "")) if isinstance(value, dict) else ""
+
+
+def _severity(result: dict[str, Any], rule: dict[str, Any], props: dict[str, Any]) -> Severity:
+    named = props.get("severity")
+    if isinstance(named, str):
+        try:
+            return Severity.parse(named)
+        except ValueError:
+            pass
+    score = (rule.get("properties") or {}).get("security-severity")
+    try:
+        value = float(score) if score is not None else None
+    except (TypeError, ValueError):
+        value = None
+    if value is not None:
+        if value >= 9.0:
+            return Severity.CRITICAL
+        if value >= 7.0:
+            return Severity.HIGH
+        if value >= 4.0:
+            return Severity.MEDIUM
+        return Severity.LOW if value > 0 else Severity.INFO
+    level = result.get("level") or (rule.get("defaultConfiguration") or {}).get("level") or "warning"
+    return _SARIF_LEVEL.get(str(level), Severity.MEDIUM)
+
+
+def _location(result: dict[str, Any]) -> tuple[Location, str]:
+    locations = result.get("locations") or []
+    first = locations[0] if locations and isinstance(locations[0], dict) else {}
+    physical = first.get("physicalLocation") or {}
+    uri = unquote(str((physical.get("artifactLocation") or {}).get("uri", "")))
+    region = physical.get("region") or {}
+    logical = first.get("logicalLocations") or []
+    purl = None
+    if logical and isinstance(logical[0], dict) and logical[0].get("kind") == "package":
+        purl = logical[0].get("fullyQualifiedName")
+    snippet = _text(region.get("snippet"))
+
+    def _int(key: str) -> int | None:
+        value = region.get(key)
+        return value if isinstance(value, int) and value > 0 else None
+
+    if uri.startswith(("http://", "https://")):
+        return Location(url=uri), snippet
+    if uri.startswith("pkg:"):
+        return Location(purl=uri), snippet
+    return (
+        Location(
+            path=uri or None,
+            start_line=_int("startLine"),
+            end_line=_int("endLine"),
+            start_column=_int("startColumn"),
+            end_column=_int("endColumn"),
+            purl=purl,
+        ),
+        snippet,
+    )
+
+
+def _sarif_result(
+    result: dict[str, Any],
+    rules: list[Any],
+    by_id: dict[Any, Any],
+    slug: str,
+    native: bool,
+    where: str,
+) -> Finding:
+    rule = _rule_for(result, rules, by_id)
+    raw_rule = result.get("ruleId") or rule.get("id")
+    if not raw_rule:
+        raise InputError(f"{where} has no ruleId")
+    raw_props = result.get("properties")
+    props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
+    scanner = str(props.get("scanner") or slug) if native else slug
+    rule_id = str(raw_rule) if native else f"{slug}.{raw_rule}"
+    location, snippet = _location(result)
+    message = _text(result.get("message"))
+    title = _text(rule.get("shortDescription")) or message or rule_id
+    fingerprints = result.get("partialFingerprints") or {}
+    fingerprint = fingerprints.get(BASTION_FINGERPRINT_KEY) if isinstance(fingerprints, dict) else None
+    if not fingerprint:
+        other = {
+            **(result.get("fingerprints") or {}),
+            **(fingerprints if isinstance(fingerprints, dict) else {}),
+        }
+        if other:
+            key = sorted(other)[0]
+            fingerprint = make_fingerprint(rule_id, location, f"{key}={other[key]}")
+        else:
+            fingerprint = make_fingerprint(rule_id, location, snippet or message)
+    tags = (rule.get("properties") or {}).get("tags")
+    tags = tags if isinstance(tags, list) else []
+    cwe = tuple(sorted({int(m.group(1)) for t in tags if isinstance(t, str) for m in _CWE.finditer(t)}))
+    confidence = props.get("confidence", "high")
+    metadata = props.get("metadata") if isinstance(props.get("metadata"), dict) else {}
+    raw_controls = props.get("controls")
+    controls: list[Any] = raw_controls if isinstance(raw_controls, list) else []
+    return Finding(
+        rule_id=rule_id,
+        scanner=scanner,
+        title=title,
+        severity=_severity(result, rule, props),
+        location=location,
+        message=message,
+        fingerprint=str(fingerprint),
+        evidence=str(props.get("evidence", "")),
+        confidence=Confidence(confidence) if confidence in ("low", "medium", "high") else Confidence.HIGH,
+        cwe=cwe,
+        controls=tuple(str(c) for c in controls),
+        help_uri=str(rule.get("helpUri", "")),
+        metadata=dict(metadata or {}),
+    )

@@ -1,0 +1,219 @@
+"""Read side of the store: the findings list, SLA status, trends and patch latency."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from bastion.store.models import OPEN_STATUSES, DailyCount, FindingRecord, utcnow
+from bastion.store.sla import SlaPolicy
+
+__all__ = [
+    "SORTS",
+    "FindingFilter",
+    "LatencyStats",
+    "Page",
+    "list_findings",
+    "open_counts",
+    "overdue_clause",
+    "patch_latency",
+    "trend",
+]
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SORTS = {
+    "severity": FindingRecord.severity_rank,
+    "first_seen": FindingRecord.first_seen,
+    "last_seen": FindingRecord.last_seen,
+    "title": FindingRecord.title,
+    "status": FindingRecord.status,
+    "location": FindingRecord.location,
+}
+MAX_PER_PAGE = 200
+
+
+@dataclass
+class FindingFilter:
+    """What the findings list shows; every field optional."""
+
+    project_ids: Sequence[int] | None = None
+    statuses: Sequence[str] = ()
+    severities: Sequence[str] = ()
+    scanner: str = ""
+    query: str = ""
+    overdue: bool = False
+    sort: str = "severity"
+    descending: bool = True
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class Page:
+    """One page of findings and the total matching the filter."""
+
+    items: list[FindingRecord]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def overdue_clause(sla: SlaPolicy, now: datetime) -> ColumnElement[bool]:
+    """SQL condition: open, with a deadline, and past it."""
+    parts = [
+        and_(FindingRecord.severity == severity, FindingRecord.first_seen < now - timedelta(days=days))
+        for severity, days in sla.days.items()
+    ]
+    return and_(FindingRecord.status.in_(OPEN_STATUSES), or_(*parts) if parts else false())
+
+
+def _filtered(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> Select[Any]:
+    query = select(FindingRecord)
+    if filt.project_ids is not None:
+        query = query.where(FindingRecord.project_id.in_(list(filt.project_ids)))
+    if filt.statuses:
+        query = query.where(FindingRecord.status.in_(list(filt.statuses)))
+    if filt.severities:
+        query = query.where(FindingRecord.severity.in_(list(filt.severities)))
+    if filt.scanner:
+        query = query.where(FindingRecord.scanner == filt.scanner)
+    if filt.query:
+        pattern = "%" + filt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                FindingRecord.title.ilike(pattern, escape="\\"),
+                FindingRecord.rule_id.ilike(pattern, escape="\\"),
+                FindingRecord.location.ilike(pattern, escape="\\"),
+            )
+        )
+    if filt.overdue:
+        query = query.where(overdue_clause(sla, now))
+    return query
+
+
+def list_findings(
+    session: Session, filt: FindingFilter, sla: SlaPolicy | None = None, now: datetime | None = None
+) -> Page:
+    """One page of the findings matching ``filt``, sorted, with the total count."""
+    sla = sla or SlaPolicy()
+    now = now or utcnow()
+    per_page = min(max(filt.per_page, 1), MAX_PER_PAGE)
+    page = max(filt.page, 1)
+    query = _filtered(filt, sla, now)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = min(page, max(1, -(-int(total) // per_page)))
+    column = SORTS.get(filt.sort, FindingRecord.severity_rank)
+    order = column.desc() if filt.descending else column.asc()
+    tiebreak = FindingRecord.id.desc() if filt.descending else FindingRecord.id.asc()
+    items = session.scalars(
+        query.order_by(order, tiebreak).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page([item for item in items if isinstance(item, FindingRecord)], int(total), page, per_page)
+
+
+def open_counts(
+    session: Session, project_ids: Sequence[int] | None, sla: SlaPolicy, now: datetime | None = None
+) -> dict[str, dict[str, int]]:
+    """``{"open": {severity: n}, "overdue": {severity: n}}`` for the projects."""
+    now = now or utcnow()
+    result: dict[str, dict[str, int]] = {
+        "open": dict.fromkeys(SEVERITIES, 0),
+        "overdue": dict.fromkeys(SEVERITIES, 0),
+    }
+    for key, condition in (
+        ("open", FindingRecord.status.in_(OPEN_STATUSES)),
+        ("overdue", overdue_clause(sla, now)),
+    ):
+        query = select(FindingRecord.severity, func.count()).where(condition).group_by(FindingRecord.severity)
+        if project_ids is not None:
+            query = query.where(FindingRecord.project_id.in_(list(project_ids)))
+        for severity, count in session.execute(query).all():
+            result[key][severity] = int(count)
+    return result
+
+
+def trend(
+    session: Session, project_ids: Sequence[int] | None, days: int = 30, today: date | None = None
+) -> list[tuple[date, dict[str, int]]]:
+    """Open findings by severity at the end of each of the last ``days`` days.
+
+    A project without a snapshot on a day keeps its last known counts (carried forward).
+    """
+    today = today or utcnow().date()
+    start = today - timedelta(days=days - 1)
+    query = select(DailyCount).where(DailyCount.day <= today).order_by(DailyCount.day)
+    if project_ids is not None:
+        query = query.where(DailyCount.project_id.in_(list(project_ids)))
+    latest: dict[tuple[int, str], int] = {}
+    rows = session.scalars(query).all()
+    by_day: dict[date, list[DailyCount]] = {}
+    for row in rows:
+        if row.day < start:
+            latest[(row.project_id, row.severity)] = row.open_count
+        else:
+            by_day.setdefault(row.day, []).append(row)
+    series: list[tuple[date, dict[str, int]]] = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for row in by_day.get(day, []):
+            latest[(row.project_id, row.severity)] = row.open_count
+        totals = dict.fromkeys(SEVERITIES, 0)
+        for (_, severity), count in latest.items():
+            totals[severity] += count
+        series.append((day, totals))
+    return series
+
+
+@dataclass
+class LatencyStats:
+    """Days from advisory publication (or first seen) to fixed."""
+
+    count: int = 0
+    median_days: float | None = None
+    mean_days: float | None = None
+    p90_days: float | None = None
+    by_severity: dict[str, float] = field(default_factory=dict)
+    by_month: list[tuple[str, float, int]] = field(default_factory=list)
+
+
+def patch_latency(session: Session, project_ids: Sequence[int] | None) -> LatencyStats:
+    """Patch latency of the fixed findings: overall, by severity (median) and by month fixed."""
+    query = select(
+        FindingRecord.severity, FindingRecord.first_seen, FindingRecord.published_at, FindingRecord.fixed_at
+    ).where(FindingRecord.status == "fixed", FindingRecord.fixed_at.is_not(None))
+    if project_ids is not None:
+        query = query.where(FindingRecord.project_id.in_(list(project_ids)))
+    samples: list[tuple[str, float, str]] = []
+    for severity, first_seen, published, fixed in session.execute(query).all():
+        if fixed is None:
+            continue
+        start = min(published, first_seen) if published else first_seen
+        samples.append((severity, (fixed - start).total_seconds() / 86400, fixed.strftime("%Y-%m")))
+    if not samples:
+        return LatencyStats()
+    values = sorted(s[1] for s in samples)
+    stats = LatencyStats(
+        count=len(values),
+        median_days=statistics.median(values),
+        mean_days=statistics.fmean(values),
+        p90_days=values[min(len(values) - 1, int(0.9 * len(values)))],
+    )
+    for severity in SEVERITIES:
+        chosen = [s[1] for s in samples if s[0] == severity]
+        if chosen:
+            stats.by_severity[severity] = statistics.median(chosen)
+    for month in sorted({s[2] for s in samples}):
+        chosen = [s[1] for s in samples if s[2] == month]
+        stats.by_month.append((month, statistics.median(chosen), len(chosen)))
+    return stats

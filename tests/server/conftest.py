@@ -1,0 +1,7 @@
+"""Fixtures of the server tests (defined in server_world)."""
+
+from __future__ import annotations
+
+from server_world import client, live, live_sqlite, postgres_url, world
+
+__all__ = ["client", "live", "live_sqlite", "postgres_url", "world"]

@@ -1,0 +1,145 @@
+"""Server test helpers: an app over a fresh SQLite store, users, tokens, sign-in."""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from starlette.exceptions import StarletteDeprecationWarning
+
+# Starlette 1.x warns that its TestClient will move from httpx to "httpx2"; httpx is what we ship.
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`", StarletteDeprecationWarning)
+from fastapi.testclient import TestClient  # noqa: E402
+
+from bastion.server.app import create_app  # noqa: E402
+from bastion.server.settings import ServerSettings  # noqa: E402
+from bastion.store.accounts import create_project, create_token, create_user, set_role  # noqa: E402
+from bastion.store.db import Store  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
+from store_backends import open_store, postgres_url  # noqa: E402
+
+__all__ = ["postgres_url"]
+
+DATA = Path(__file__).parent.parent / "store" / "data"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class World:
+    """An app with two projects, three users and tokens."""
+
+    app: FastAPI
+    store: Store
+    demo_token: str
+    read_token: str
+    other_token: str
+
+
+def build_world(store: Store, settings: ServerSettings | None = None) -> World:
+    """Create users root (admin), maya (maintainer of demo), vic (viewer of demo) and tokens."""
+    with store.write() as session:
+        root = create_user(session, "root", PASSWORD, admin=True)
+        maya = create_user(session, "maya", PASSWORD)
+        vic = create_user(session, "vic", PASSWORD)
+        demo = create_project(session, "demo", "Demo app", root.username)
+        other = create_project(session, "other", "Other app", root.username)
+        set_role(session, maya, demo, "maintainer", "root")
+        set_role(session, vic, demo, "viewer", "root")
+        demo_token = create_token(
+            session, demo, "ci", "root", ("scan:upload", "findings:read", "findings:triage")
+        )
+        read_token = create_token(session, demo, "reader", "root", ("findings:read",))
+        other_token = create_token(session, other, "ci", "root")
+    app = create_app(settings or ServerSettings(), store)
+    return World(app, store, demo_token.secret, read_token.secret, other_token.secret)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """The world on SQLite."""
+    store = open_store("sqlite", tmp_path, None)
+    yield build_world(store)
+    store.close()
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    """A test client (no credentials)."""
+    with TestClient(world.app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf.group(1), "next": "/"}
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/")
+    token = re.search(r'"X-CSRF-Token": "([^"]+)"', home.text)
+    assert token is not None, home.text[:500]
+    return token.group(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization header for an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Live:
+    """A real uvicorn server on an ephemeral loopback port."""
+
+    url: str
+    world: World
+
+
+def serve_in_thread(world: World) -> Iterator[Live]:
+    """Run the world's app in uvicorn on 127.0.0.1:<ephemeral> until the generator closes."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(world.app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", world)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[Live]:
+    """A live server over each back end."""
+    store = open_store(request.param, tmp_path, postgres_url)
+    yield from serve_in_thread(build_world(store))
+    store.close()
+
+
+@pytest.fixture
+def live_sqlite(tmp_path: Path) -> Iterator[Live]:
+    """A live server over SQLite."""
+    store = open_store("sqlite", tmp_path, None)
+    yield from serve_in_thread(build_world(store))
+    store.close()

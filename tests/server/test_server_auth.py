@@ -1,0 +1,109 @@
+"""Authentication everywhere: every route refuses anonymous callers except the public ones."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from server_world import PASSWORD, World, bearer, login
+from starlette.routing import BaseRoute, Mount
+
+PUBLIC = {("GET", "/health"), ("GET", "/login"), ("POST", "/login")}
+
+
+def _flatten(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """Every route, also those of included routers (FastAPI >= 0.16x keeps them nested)."""
+    flat: list[BaseRoute] = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        flat.extend(_flatten(nested.routes) if nested is not None else [route])
+    return flat
+
+
+def _routes(world: World) -> list[tuple[str, str]]:
+    found = []
+    for route in _flatten(world.app.routes):
+        if isinstance(route, Mount):
+            continue
+        path = re.sub(r"\{[^}]+\}", "1", getattr(route, "path", ""))
+        found.extend((m, path) for m in sorted(getattr(route, "methods", None) or []) if m != "HEAD")
+    return found
+
+
+def test_every_route_but_health_login_and_static_needs_authentication(
+    world: World, client: TestClient
+) -> None:
+    routes = _routes(world)
+    assert len(routes) > 25 and ("GET", "/openapi.json") in routes
+    for method, path in routes:
+        if (method, path) in PUBLIC:
+            continue
+        for headers in ({}, bearer("bst_000000000000_wrong"), {"Cookie": "bastion_session=forged"}):
+            response = client.request(method, path, headers=headers)
+            if response.status_code == 303:
+                assert method == "GET" and response.headers["location"].startswith("/login"), (method, path)
+            else:
+                assert response.status_code == 401, (method, path, headers, response.status_code)
+            assert "finding" not in response.text.lower() or response.status_code == 303
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/login").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+    assert client.get("/static/htmx.min.js").status_code == 200
+    api_routes = [
+        r for r in _flatten(world.app.routes) if isinstance(r, APIRoute) and r.path.startswith("/api/")
+    ]
+    assert len(api_routes) >= 13
+
+
+def test_openapi_for_signed_in_callers(client: TestClient, world: World) -> None:
+    assert client.get("/openapi.json").status_code == 401
+    document = client.get("/openapi.json", headers=bearer(world.read_token)).json()
+    assert "/api/v1/projects/{slug}/findings" in document["paths"]
+
+
+def test_secure_headers_and_hsts_only_over_tls(world: World, client: TestClient) -> None:
+    response = client.get("/login")
+    csp = response.headers["content-security-policy"]
+    assert "unsafe-inline" not in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert "strict-transport-security" not in response.headers
+    with TestClient(world.app, base_url="https://testserver") as tls:
+        assert tls.get("/health").headers["strict-transport-security"].startswith("max-age=")
+    page = client.get("/login").text
+    assert "style=" not in page and "<script>" not in page and "onclick" not in page
+
+
+def test_login_logout_csrf_and_session_cookie(client: TestClient) -> None:
+    csrf = login(client, "maya")
+    cookie = client.cookies.get("bastion_session")
+    assert cookie
+    assert client.get("/projects").status_code == 200
+    assert client.post("/logout").status_code == 403
+    assert client.post("/logout", headers={"X-CSRF-Token": "wrong"}).status_code == 403
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/projects").status_code == 303
+    client.cookies.set("bastion_session", cookie)
+    assert client.get("/projects").status_code == 303
+
+
+def test_login_form_needs_its_csrf_cookie_and_rejects_open_redirects(client: TestClient) -> None:
+    response = client.post("/login", data={"username": "maya", "password": PASSWORD, "csrf_token": "x"})
+    assert response.status_code == 403
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    data = {"username": "maya", "password": PASSWORD, "csrf_token": csrf, "next": "//evil.example/"}
+    response = client.post("/login", data=data)
+    assert response.headers["location"] == "/"
+
+
+def test_login_rate_limiting(client: TestClient) -> None:
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    for _ in range(5):
+        wrong = client.post("/login", data={"username": "vic", "password": "guess guess", "csrf_token": csrf})
+        assert wrong.status_code == 303 and "error=" in wrong.headers["location"]
+    blocked = client.post("/login", data={"username": "vic", "password": PASSWORD, "csrf_token": csrf})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0

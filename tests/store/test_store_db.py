@@ -1,0 +1,155 @@
+"""Engine setup, URLs, migrations up and down, and the upload parsers' error messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from bastion.errors import ConfigError, InputError
+from bastion.findings import Severity
+from bastion.store.db import Store, default_url, normalize_url
+from bastion.store.parse import parse_document, parse_upload
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
+    assert default_url().startswith("sqlite:///") and default_url().endswith("bastion.db")
+    monkeypatch.setenv("BASTION_DATABASE_URL", "postgresql://u@db/x")
+    assert default_url() == "postgresql+psycopg://u@db/x"
+    for bad in ("nonsense", "mysql://u@h/db"):
+        with pytest.raises(ConfigError, match="BASTION_DATABASE_URL"):
+            normalize_url(bad)
+
+
+def test_migrations_up_down_and_head(store: Store) -> None:
+    assert store.current_revision() == store.head_revision() == "0001"
+    assert {"findings", "audit_events", "api_tokens", "users"} <= set(inspect(store.engine).get_table_names())
+    assert store.downgrade() == "base"
+    assert store.current_revision() is None
+    assert "findings" not in inspect(store.engine).get_table_names()
+    assert store.migrate() == "0001"
+
+
+def test_store_creates_sqlite_directory(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'deep' / 'dir' / 'b.db'}")
+    assert store.dialect == "sqlite"
+    store.migrate()
+    store.close()
+    assert (tmp_path / "deep" / "dir" / "b.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "expected a JSON object"),
+        (b'{"hello": 1}', "neither a Bastion JSON report nor a SARIF"),
+        (b'{"version": "2.0.0", "runs": []}', "2.1.0 only"),
+        (b'{"version": "2.1.0", "runs": {}}', "'runs' must be a list"),
+        (b'{"version": "2.1.0", "runs": [{"tool": {}}]}', "no tool.driver.name"),
+        (
+            b'{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [1]}]}',
+            "is not an object",
+        ),
+        (
+            b'{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{}]}]}',
+            "has no ruleId",
+        ),
+        (b'{"schema_version": 1, "findings": {}}', "'findings' must be a list"),
+        (b'{"schema_version": 1, "findings": [{"rule_id": "x"}]}', "findings[0] is not a valid finding"),
+    ],
+)
+def test_parse_errors_name_the_file(payload: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=r"scan\.json") as caught:
+        parse_upload(payload, "scan.json")
+    assert message in str(caught.value)
+
+
+def test_sarif_severity_locations_and_fingerprints() -> None:
+    run = {
+        "tool": {
+            "driver": {
+                "name": "CodeQL",
+                "rules": [
+                    {
+                        "id": "py/sqli",
+                        "shortDescription": {"text": "SQL injection"},
+                        "helpUri": "https://codeql.github.com",
+                        "properties": {
+                            "security-severity": "9.8",
+                            "tags": ["security", "external/cwe/cwe-089"],
+                        },
+                    },
+                    {"id": "py/weak", "properties": {"security-severity": "5.0"}},
+                    {"id": "py/note", "defaultConfiguration": {"level": "note"}},
+                ],
+            }
+        },
+        "results": [
+            {
+                "ruleId": "py/sqli",
+                "ruleIndex": 0,
+                "message": {"text": "query built from input"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": "src/db%20layer.py"},
+                            "region": {"startLine": 4, "snippet": {"text": "q = x"}},
+                        }
+                    }
+                ],
+            },
+            {
+                "ruleId": "py/weak",
+                "message": {"text": "weak"},
+                "fingerprints": {"a/v1": "abc"},
+                "locations": [
+                    {"physicalLocation": {"artifactLocation": {"uri": "https://app.example/login"}}}
+                ],
+            },
+            {
+                "ruleId": "py/note",
+                "message": {"text": "n"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "pkg:pypi/flask@1.0"}}}],
+            },
+            {
+                "ruleId": "py/other",
+                "level": "error",
+                "message": {"text": "e"},
+                "properties": {"confidence": "low"},
+            },
+            {"ruleId": "py/sqli", "message": {"text": "suppressed"}, "suppressions": [{"kind": "inSource"}]},
+        ],
+    }
+    parsed = parse_document({"version": "2.1.0", "runs": [run]}, "codeql.sarif")
+    sqli, weak, note, other = parsed.findings
+    assert (sqli.rule_id, sqli.scanner, sqli.severity, sqli.cwe) == (
+        "codeql.py/sqli",
+        "codeql",
+        Severity.CRITICAL,
+        (89,),
+    )
+    assert (sqli.location.path, sqli.location.start_line, sqli.title) == (
+        "src/db layer.py",
+        4,
+        "SQL injection",
+    )
+    assert (weak.severity, weak.location.url) == (Severity.MEDIUM, "https://app.example/login")
+    assert (note.severity, note.location.purl) == (Severity.LOW, "pkg:pypi/flask@1.0")
+    assert (other.severity, other.confidence.value) == (Severity.HIGH, "low")
+    assert len({f.fingerprint for f in parsed.findings}) == 4
+    again = parse_document({"version": "2.1.0", "runs": [run]}, "codeql.sarif")
+    assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in parsed.findings]
+
+
+def test_bastion_report_keeps_every_field() -> None:
+    document = json.loads((DATA / "examples-scan.json").read_bytes())
+    parsed = parse_document(document, "examples-scan.json")
+    assert parsed.source_format == "bastion" and parsed.scanners == ["sast", "secrets"]
+    assert [f.to_dict() for f in parsed.findings] == document["findings"]
