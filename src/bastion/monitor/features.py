@@ -17,7 +17,7 @@ import numpy as np
 
 from bastion.errors import UsageError
 from bastion.monitor.ingest import Record
-from bastion.monitor.templates import TemplateMiner, event_text, mask_line
+from bastion.monitor.templates import Template, TemplateMiner, event_text, mask_line
 
 __all__ = ["Session", "SessionKey", "Sessionizer", "Vocabulary", "count_matrix"]
 
@@ -113,31 +113,36 @@ class Sessionizer:
         self.lines = 0
         self.unseen_id = -1
 
-    def event_of(self, record: Record) -> tuple[int, str]:
-        """Event id and text of a record; unseen lines get id -1 when not learning."""
+    def event_of(self, record: Record) -> tuple[int, Template | None, list[str]]:
+        """Event id, template and masked tokens of a record; unseen lines get id -1 and no
+        template when not learning."""
         tokens = mask_line(record.message)
         if self.learn:
             template = self.miner.add_tokens(tokens, record.message)
         else:
-            found = self.miner.match(record.message)
+            found = self.miner.match_tokens(tokens)
             if found is None:
-                return self.unseen_id, " ".join(tokens)
+                return self.unseen_id, None, tokens
             template = found
-        return self.miner.event_id(template, tokens), event_text(template, tokens)
+        return self.miner.event_id(template, tokens), template, tokens
 
     def feed(self, records: Iterable[Record]) -> Iterator[Session]:
         """Consume records; yield sessions as they close, then the rest at the end."""
+        add = self.add
         for record in records:
-            yield from self.add(record)
+            closed = add(record)
+            if closed:
+                yield from closed
         yield from self.flush()
 
-    def add(self, record: Record) -> Iterator[Session]:
-        """Add one record; yield sessions closed by it (time passed or too many open)."""
+    def add(self, record: Record) -> list[Session]:
+        """Add one record; return the sessions closed by it (time passed or too many open)."""
         self.lines += 1
+        closed: list[Session] = []
         entities = self.key.entities(record)
         if not entities:
-            return
-        event, text = self.event_of(record)
+            return closed
+        event, template, tokens = self.event_of(record)
         ts = record.timestamp
         starts: Sequence[float] = (0.0,)
         if self.key.window and ts is not None:
@@ -147,7 +152,7 @@ class Sessionizer:
                 self.watermark = t
         for entity in entities:
             for start in starts:
-                self._append((entity, start), record, event, text)
+                self._append((entity, start), record, event, template, tokens)
         if self.watermark is not None:
             horizon = self.watermark - 2 * self.key.window
             while self.open:
@@ -155,9 +160,10 @@ class Sessionizer:
                 if start + self.key.window > horizon:
                     break
                 self.open.popitem(last=False)
-                yield session
+                closed.append(session)
         while len(self.open) > self.max_open:
-            yield self.open.popitem(last=False)[1]
+            closed.append(self.open.popitem(last=False)[1])
+        return closed
 
     def _window_starts(self, t: float) -> list[float]:
         window, step = self.key.window, self.key.step or self.key.window
@@ -169,7 +175,9 @@ class Sessionizer:
             start -= step
         return starts
 
-    def _append(self, slot: tuple[str, float], record: Record, event: int, text: str) -> None:
+    def _append(
+        self, slot: tuple[str, float], record: Record, event: int, template: Template | None, tokens: list[str]
+    ) -> None:
         session = self.open.get(slot)
         if session is None:
             name = slot[0]
@@ -181,8 +189,8 @@ class Sessionizer:
             session.events.append(event)
         else:
             session.truncated += 1
-        session.texts.setdefault(event, text)
         if event not in session.lines:
+            session.texts[event] = event_text(template, tokens) if template else " ".join(tokens)
             session.lines[event] = record.raw[:1000]
         if len(session.evidence) < self.max_evidence:
             session.evidence.append(record.raw[:1000])

@@ -54,6 +54,9 @@ class Record:
     line_no: int = 0
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def decode_line(data: bytes) -> str:
     """Decode one line: UTF-8, else Latin-1 (never fails); NULs and other controls dropped."""
     if len(data) > MAX_LINE_BYTES:
@@ -63,8 +66,8 @@ def decode_line(data: bytes) -> str:
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     text = text.rstrip("\r\n")
-    if any(ord(c) < 32 and c != "\t" for c in text):
-        text = "".join(c for c in text if ord(c) >= 32 or c == "\t")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
     return text
 
 

@@ -45,7 +45,7 @@ MAX_TOKENS = 256
 """Lines with more tokens are cut; the tail of a very long line is never part of a template."""
 MAX_LINE_CHARS = 8192
 
-_SPLIT = re.compile(r"[\s,;=|\"']+")
+_SEPARATORS = str.maketrans(dict.fromkeys(",;=|\"'", " "))
 # Masking works on whole tokens between the separators above: a token that holds a digit is a
 # variable (numbers, ids, hex, IPs, times, versions, paths with numbers). A long hex run is too.
 _DIGIT = re.compile(r"\d")
@@ -56,12 +56,8 @@ def tokenize(line: str) -> list[str]:
     """Split a log message into tokens on whitespace and structural punctuation."""
     if len(line) > MAX_LINE_CHARS:
         line = line[:MAX_LINE_CHARS]
-    tokens = _SPLIT.split(line)
-    if tokens and tokens[0] == "":
-        tokens = tokens[1:]
-    if tokens and tokens[-1] == "":
-        tokens.pop()
-    return tokens[:MAX_TOKENS]
+    tokens = line.translate(_SEPARATORS).split()
+    return tokens if len(tokens) <= MAX_TOKENS else tokens[:MAX_TOKENS]
 
 
 _CALENDAR = frozenset(
@@ -70,25 +66,9 @@ _CALENDAR = frozenset(
 
 
 _UNITS = frozenset(
-    [
-        "b",
-        "kb",
-        "mb",
-        "gb",
-        "tb",
-        "kib",
-        "mib",
-        "gib",
-        "tib",
-        "ms",
-        "us",
-        "ns",
-        "s",
-        "sec",
-        "secs",
-        "seconds",
-        "bytes",
-    ]
+    u
+    for unit in "B KB MB GB TB KiB MiB GiB TiB ms us ns s sec secs seconds bytes".split()  # noqa: SIM905
+    for u in (unit, unit.lower(), unit.upper())
 )
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+){2,}$")
 _BRACKETS = "()[]{}<>:."
@@ -98,27 +78,49 @@ def _is_variable(token: str) -> bool:
     core = token.strip(_BRACKETS)
     if not core:
         return token[:1] in "([{<" and len(token) > 1
-    return (
-        bool(_DIGIT.search(core))
-        or bool(_HEXLIKE.match(core))
-        or bool(_HOSTNAME.match(core))
-        or (len(core) == 3 and core.lower() in _CALENDAR)
-    )
+    if _DIGIT.search(core):
+        return True
+    if core.isalpha():
+        return (len(core) == 3 and core.lower() in _CALENDAR) or (len(core) >= 8 and bool(_HEXLIKE.match(core)))
+    return bool(_HEXLIKE.match(core)) or bool(_HOSTNAME.match(core))
+
+
+_VARIABLE_CACHE: dict[str, bool] = {}
+_CACHE_LIMIT = 100_000
 
 
 def mask_line(line: str) -> list[str]:
     """Tokens of ``line`` with variable-looking tokens replaced by the wildcard.
 
-    A unit right after a number (``4.0 KB``, ``12 ms``) is part of the quantity.
+    Tokens with a digit are variables at once; the verdicts on the others are cached (the cache
+    is cleared when it grows past its limit). A unit right after a number (``4.0 KB``,
+    ``12 ms``) is part of the quantity.
     """
+    if len(line) > MAX_LINE_CHARS:
+        line = line[:MAX_LINE_CHARS]
+    tokens = line.translate(_SEPARATORS).split()
+    if len(tokens) > MAX_TOKENS:
+        del tokens[MAX_TOKENS:]
+    get = _VARIABLE_CACHE.get
+    digit = _DIGIT.search
     out: list[str] = []
-    previous = ""
-    for token in tokenize(line):
-        if _is_variable(token) or (previous == WILDCARD and token.lower() in _UNITS):
-            previous = WILDCARD
+    append = out.append
+    previous_wild = False
+    for token in tokens:
+        variable = get(token)
+        if variable is None:
+            if digit(token):
+                variable = True
+            else:
+                if len(_VARIABLE_CACHE) >= _CACHE_LIMIT:
+                    _VARIABLE_CACHE.clear()
+                variable = _VARIABLE_CACHE[token] = _is_variable(token)
+        if variable or (previous_wild and token in _UNITS):
+            append(WILDCARD)
+            previous_wild = True
         else:
-            previous = token
-        out.append(previous)
+            append(token)
+            previous_wild = False
     return out
 
 
@@ -153,7 +155,9 @@ class Template:
 
     def refined(self, tokens: list[str]) -> tuple[str, ...]:
         """The values of ``tokens`` at the low-cardinality positions: they name a variant."""
-        return tuple(tokens[i] for i in sorted(self.slots))
+        if not self.slots:
+            return ()
+        return tuple([tokens[i] for i in sorted(self.slots)])
 
     @property
     def text(self) -> str:
@@ -288,7 +292,10 @@ class TemplateMiner:
 
     def match(self, line: str) -> Template | None:
         """The template ``line`` belongs to without learning from it, or None when unseen."""
-        tokens = mask_line(line)
+        return self.match_tokens(mask_line(line))
+
+    def match_tokens(self, tokens: list[str]) -> Template | None:
+        """:meth:`match` for a line already split by :func:`mask_line`."""
         tid = self._exact.get(tuple(tokens))
         if tid is not None:
             return self.templates[self.resolve(tid)]

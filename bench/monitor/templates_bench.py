@@ -1,0 +1,118 @@
+"""Template-mining benchmark: grouping accuracy and lines/s, Bastion's miner vs drain3 (defaults).
+
+Usage: .venv/bin/python bench/monitor/templates_bench.py [--repeat 5]
+Ground truths: loghub-2k (original), loghub-2k-corrected (Khan et al. 2022), loghub2-2k (Loghub-2.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from drain3 import TemplateMiner as Drain3Miner
+
+import bastion.monitor.templates as bastion_templates
+from bastion.monitor.templates import TemplateMiner
+
+DATA = Path("/work/shared/data/logs")
+SYSTEMS = ["HDFS", "BGL", "Linux", "OpenSSH", "Apache", "Hadoop", "Spark", "Zookeeper"]
+TRUTHS = {
+    "loghub-2k": "loghub-2k/{s}/{s}_2k.log_structured.csv",
+    "corrected": "loghub-2k-corrected/{s}/{s}_2k.log_structured_corrected.csv",
+    "loghub-2.0": "loghub2-2k/{s}/{s}_2k.log_structured.csv",
+}
+
+
+def grouping_accuracy(pred: list[int], truth: list[str]) -> float:
+    """Share of lines whose predicted group is exactly their ground-truth group."""
+    groups: dict[int, set[int]] = defaultdict(set)
+    true_groups: dict[str, set[int]] = defaultdict(set)
+    for i, (p, t) in enumerate(zip(pred, truth, strict=True)):
+        groups[p].add(i)
+        true_groups[t].add(i)
+    ok = sum(len(idx) for idx in groups.values() if true_groups[truth[next(iter(idx))]] == idx)
+    return ok / len(pred)
+
+
+def run_bastion(lines: list[str], **settings: float) -> list[int]:
+    """Bastion's miner from a cold start (its token cache cleared)."""
+    bastion_templates._VARIABLE_CACHE.clear()
+    return TemplateMiner(**settings).add_all(lines)  # type: ignore[arg-type]
+
+
+def run_drain3(lines: list[str]) -> list[int]:
+    """drain3 with its default configuration."""
+    miner = Drain3Miner()
+    return [miner.add_log_message(line)["cluster_id"] for line in lines]
+
+
+def best_rate(fn: Callable[[list[str]], list[int]], lines: list[str], repeat: int) -> float:
+    """Best lines/s over ``repeat`` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn(lines)
+        best = min(best, time.perf_counter() - t)
+    return len(lines) / best
+
+
+def main() -> None:
+    """Print the accuracy and speed tables."""
+    logging.disable(logging.WARNING)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    contents: dict[str, list[str]] = {}
+    truths: dict[tuple[str, str], list[str]] = {}
+    for s in SYSTEMS:
+        for name, pattern in TRUTHS.items():
+            with (DATA / pattern.format(s=s)).open(encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+            contents.setdefault(s, [r["Content"] for r in rows])
+            truths[s, name] = [r["EventId"] for r in rows]
+    print(
+        "| system | "
+        + " | ".join(f"Bastion {n} | drain3 {n}" for n in TRUTHS)
+        + " | Bastion l/s | drain3 l/s |"
+    )
+    print("|---" * (2 + 2 * len(TRUTHS) + 1) + "|")
+    sums: dict[str, float] = defaultdict(float)
+    all_lines: list[str] = []
+    for s in SYSTEMS:
+        lines = contents[s]
+        all_lines.extend(lines)
+        ours, theirs = run_bastion(lines), run_drain3(lines)
+        cells = []
+        for name in TRUTHS:
+            a, b = grouping_accuracy(ours, truths[s, name]), grouping_accuracy(theirs, truths[s, name])
+            sums["b" + name] += a
+            sums["d" + name] += b
+            cells += [f"{a:.3f}", f"{b:.3f}"]
+        rate_b, rate_d = best_rate(run_bastion, lines, args.repeat), best_rate(run_drain3, lines, args.repeat)
+        print(f"| {s} | " + " | ".join(cells) + f" | {rate_b:,.0f} | {rate_d:,.0f} |")
+    means = [f"**{sums['b' + n] / len(SYSTEMS):.4f}** | {sums['d' + n] / len(SYSTEMS):.4f}" for n in TRUTHS]
+    print("| mean | " + " | ".join(means) + " | | |")
+    rate_b, rate_d = (
+        best_rate(run_bastion, all_lines, args.repeat),
+        best_rate(run_drain3, all_lines, args.repeat),
+    )
+    print(
+        f"\nAll 16,000 lines in one stream: Bastion {rate_b:,.0f} lines/s, drain3 {rate_d:,.0f} lines/s "
+        f"(ratio {rate_b / rate_d:.2f})"
+    )
+    print("\nSensitivity (mean GA on loghub-2k) of Bastion's two settings around the one default:")
+    for settings in ({"max_values": 2}, {"max_values": 3}, {"max_values": 4}, {"max_values": 6},
+                     {"similarity": 0.4}, {"similarity": 0.5}, {"similarity": 0.6}):  # fmt: skip
+        mean = sum(
+            grouping_accuracy(run_bastion(contents[s], **settings), truths[s, "loghub-2k"]) for s in SYSTEMS
+        ) / len(SYSTEMS)
+        print(f"- {settings}: {mean:.4f}")
+
+
+if __name__ == "__main__":
+    main()
