@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bastion.advisories.db import REMEDY, AdvisoryDatabaseError, connect
+from bastion.advisories.db import REMEDY, AdvisoryDatabaseError, DatabaseStatus, connect, read_status
 from bastion.advisories.records import canonical_ecosystem, normalize_name
 from bastion.advisories.versions import (
     UnsupportedVersion,
@@ -104,6 +104,10 @@ class Matcher:
             }
         except sqlite3.DatabaseError as exc:
             raise AdvisoryDatabaseError(f"{path}: not a usable advisory database ({exc}); {REMEDY}") from None
+
+    def status(self) -> DatabaseStatus:
+        """Counts and load dates of the open database."""
+        return read_status(self._conn, self.path)
 
     def close(self) -> None:
         """Close the database connection."""

@@ -20,7 +20,6 @@ from bastion.advisories import (
     resolve_database,
     smallest_fix,
 )
-from bastion.advisories.db import read_status
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
@@ -110,7 +109,7 @@ class DepsScanner:
 
 
 def _stale_notice(matcher: Matcher, database: Path, stale_days: int, context: ScanContext) -> None:
-    status = read_status(matcher._conn, database)
+    status = matcher.status()
     oldest = status.oldest_update
     if oldest is None:
         context.notice(
