@@ -30,6 +30,8 @@ FailOn = Severity | Literal["none", "kev"]
 PATH_KEYS = ("output", "baseline", "write_baseline")
 SCANNER_PATH_LIST_KEYS = ("rules", "semgrep_rules")
 """Keys of ``[scanners.NAME]`` tables that list paths; resolved against the config file too."""
+SCANNER_PATH_KEYS = ("database",)
+"""Keys of ``[scanners.NAME]`` tables that hold one path (the deps advisory database)."""
 
 
 class _Strict(BaseModel):
@@ -199,6 +201,10 @@ def _resolve_path_lists(table: dict[str, Any], base: Path) -> dict[str, Any]:
                 else item
                 for item in value
             ]
+    for key in SCANNER_PATH_KEYS:
+        value = resolved.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            resolved[key] = str(base / value)
     return resolved
 
 
@@ -233,6 +239,12 @@ def check_discovered_config(config: BastionConfig, path: Path, verify: bool) -> 
             raise ConfigError(
                 f"{path}: scanners.secrets.{key}: not accepted from the scanned directory's config "
                 "(it could send found secrets elsewhere); pass --verify, or the file with --config"
+            )
+    for key in ("python_env", "sbom"):
+        if key in config.scanners.get("deps", {}):
+            raise ConfigError(
+                f"{path}: scanners.deps.{key}: not accepted from the scanned directory's config "
+                "(it would run a program or replace what is scanned); pass --env or --sbom"
             )
     if verify and secrets.get("rules"):
         raise ConfigError(

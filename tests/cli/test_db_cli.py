@@ -172,3 +172,32 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     ):
         code, out, _ = _run(capsys, *command)
         assert code == 0 and "Example: bastion db" in out
+
+
+def test_scanned_config_cannot_run_programs_or_swap_the_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("flask==0.12.2\n")
+    for key, value in (("python_env", "./evil.sh"), ("sbom", "clean.json")):
+        (tmp_path / "bastion.toml").write_text(f'[scanners.deps]\n{key} = "{value}"\n')
+        code, _, err = _run(capsys, "scan", str(tmp_path), "-s", "deps", "--concurrency", "thread")
+        assert code == 2 and f"scanners.deps.{key}: not accepted from the scanned directory's config" in err
+
+
+def test_config_database_path_is_relative_to_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("BASTION_ADVISORY_DB", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "bastion.toml").write_text('[scanners.deps]\ndatabase = "cache/adv.sqlite3"\n')
+    (project / "pom.xml").write_text(
+        (DEPS.parent.parent.parent / "examples" / "demo-app" / "pom.xml").read_text()
+    )
+    monkeypatch.chdir(project)
+    assert _run(capsys, "db", "import", str(ADVISORIES / "osv"))[0] == 0
+    assert _run(capsys, "db", "import", "--kev", str(ADVISORIES / "kev.json"))[0] == 0
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run(capsys, "scan", str(project), "-s", "deps", "-f", "json", "--concurrency", "thread")
+    assert code == 1
+    assert any(f["rule_id"] == "deps.CVE-2017-5638" for f in json.loads(out)["findings"])
