@@ -64,10 +64,13 @@ def test_gitlab_and_junit_formats(vuln: str, tmp_path: Path) -> None:
     assert ET.parse(junit).getroot().iter("testcase")
 
 
-def test_table_on_stdout(vuln: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_on_stdout(
+    vuln: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
     assert run(vuln, "--insecure", "--fail-on", "none") == 0
     out = capsys.readouterr().out
-    assert "dast.csp-missing" in out and "advisory database" in out
+    assert "dast.csp-missing" in out and "not checked for vulnerabilities" in out
 
 
 def test_hardened_twin_passes_with_fail_on_info(hardened: str, capsys: pytest.CaptureFixture[str]) -> None:

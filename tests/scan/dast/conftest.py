@@ -33,3 +33,19 @@ def plain_url() -> Iterator[str]:
     """The vulnerable app over plain HTTP."""
     with serve(make_app(hardened=False)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def advisory_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real Bastion advisory database holding the two lodash advisories of the fixtures."""
+    from bastion.advisories.db import connect
+    from bastion.advisories.importer import import_osv
+
+    path = tmp_path_factory.mktemp("advisories") / "advisories.db"
+    conn = connect(path, create=True)
+    try:
+        import_osv(conn, Path(__file__).resolve().parents[2] / "fixtures" / "dast" / "advisories")
+        conn.commit()
+    finally:
+        conn.close()
+    return path

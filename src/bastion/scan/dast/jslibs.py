@@ -116,6 +116,7 @@ class OsvLookup:
     def __init__(self, database: Path | None = None, importer: Callable[[str], Any] | None = None) -> None:
         self.database = database
         self.reason = ""
+        self.errors: list[str] = []
         self._module: Any = None
         try:
             self._module = (importer or importlib.import_module)("bastion.advisories")
@@ -147,9 +148,13 @@ class OsvLookup:
         """Advisories for npm ``name`` at ``version``."""
         if self._module is None:
             return []
-        results = self._module.find_vulnerabilities(
-            ecosystem="npm", name=name, version=version, **self._kwargs()
-        )
+        try:
+            results = self._module.find_vulnerabilities(
+                ecosystem="npm", name=name, version=version, **self._kwargs()
+            )
+        except Exception as exc:  # a version the ecosystem cannot order, a database gone bad
+            self.errors.append(f"{name} {version}: advisory lookup failed: {exc}")
+            return []
         return [_advisory(item) for item in results or ()]
 
 

@@ -132,4 +132,4 @@ def _match_libraries(libraries: list[Detection], lookup: AdvisoryLookup, collect
                 },
             )
         )
-    return []
+    return list(getattr(lookup, "errors", []))
