@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bastion.comply.mapping import attach_controls
 from bastion.config import ScanConfig
 from bastion.errors import ConfigError, UsageError
 from bastion.gate import GateResult, PathIgnore, evaluate, load_baseline
@@ -55,6 +56,7 @@ def scan_project(
         history=config.history,
     )
     scan = run_scan(target, registrations, options, on_walk=hooks.walked, on_unit_done=hooks.unit_done)
+    scan.findings = [attach_controls(finding) for finding in scan.findings]  # framework controls (comply)
     ignores = [PathIgnore(tuple(i.paths), tuple(i.rules), i.reason) for i in config.ignore]
     return evaluate(
         scan, config.threshold, baseline=baseline, min_confidence=config.min_confidence, ignores=ignores

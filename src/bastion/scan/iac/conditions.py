@@ -1,0 +1,340 @@
+"""The condition language of YAML policies, checked at load time and evaluated per resource.
+
+A condition is a mapping. Logic: ``all: [..]``, ``any: [..]``, ``not: {..}``. A test on an
+attribute path (dotted, ``*`` for every list element, lists of blocks are entered on their
+own): ``attr`` plus one of ``exists``, ``equals``, ``not_equals``, ``in``, ``not_in``,
+``regex``, ``not_regex``, ``contains``, ``not_contains``, ``gt``, ``gte``, ``lt``, ``lte``,
+or ``all``/``any`` with a condition each list element must / some element must meet.
+``missing: pass|fail`` says what an absent attribute means. ``connected`` asks for another
+resource that refers to this one; ``python`` names a Python policy. Values that are not
+known before deployment make the verdict ``unknown`` with the reason, never ``fail``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from bastion.scan.iac.model import Outcome, Ref, Resource, Result, Unresolved
+
+__all__ = ["Context", "PythonCheck", "check_condition", "evaluate", "get_values"]
+
+PythonCheck = Callable[[Resource, "Context"], Result]
+
+LEAF_OPS = (
+    "exists",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "regex",
+    "not_regex",
+    "contains",
+    "not_contains",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+)
+NEGATIVE = {"not_equals", "not_in", "not_regex", "not_contains"}
+_KEYS = {"attr", "missing", "ignore_case", "all", "any", *LEAF_OPS}
+
+
+class Context:
+    """What a check may look at besides its resource: the other resources of the scan."""
+
+    def __init__(self, resources: Sequence[Resource], python: Mapping[str, PythonCheck]) -> None:
+        self.resources = resources
+        self.python = python
+        self._by_type: dict[str, list[Resource]] = {}
+        for resource in resources:
+            for kind in resource.types():
+                self._by_type.setdefault(kind, []).append(resource)
+
+    def of_type(self, kind: str) -> list[Resource]:
+        """Resources of ``kind`` (type or alias)."""
+        return self._by_type.get(kind, [])
+
+
+def check_condition(cond: Any, where: str, python: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming ``where`` (``check.all[1].regex``) for a malformed condition."""
+    if not isinstance(cond, dict) or not cond:
+        raise ValueError(f"{where}: a condition must be a non-empty mapping")
+    if "attr" not in cond:
+        keys = set(cond)
+        if keys == {"all"} or keys == {"any"}:
+            items = cond[next(iter(keys))]
+            if not isinstance(items, list) or not items:
+                raise ValueError(f"{where}.{next(iter(keys))}: must be a non-empty list of conditions")
+            for index, item in enumerate(items):
+                check_condition(item, f"{where}.{next(iter(keys))}[{index}]", python)
+            return
+        if keys == {"not"}:
+            check_condition(cond["not"], f"{where}.not", python)
+            return
+        if keys == {"python"}:
+            if cond["python"] not in python:
+                raise ValueError(f"{where}.python: no Python policy named {cond['python']!r}")
+            return
+        if keys == {"connected"}:
+            spec = cond["connected"]
+            if (
+                not isinstance(spec, dict)
+                or not isinstance(spec.get("type"), str | list)
+                or not spec.get("via")
+            ):
+                raise ValueError(f"{where}.connected: needs 'type' and 'via'")
+            if set(spec) - {"type", "via", "where"}:
+                raise ValueError(
+                    f"{where}.connected: unknown key {sorted(set(spec) - {'type', 'via', 'where'})[0]!r}"
+                )
+            if "where" in spec:
+                check_condition(spec["where"], f"{where}.connected.where", python)
+            return
+        raise ValueError(f"{where}: expected attr, all, any, not, connected or python, got {sorted(keys)}")
+    if not isinstance(cond["attr"], str):
+        raise ValueError(f"{where}.attr: must be a string path")
+    unknown = set(cond) - _KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    ops = [k for k in cond if k in LEAF_OPS or k in ("all", "any")]
+    if len(ops) != 1:
+        raise ValueError(f"{where}: needs exactly one operator besides attr (got {ops or 'none'})")
+    op = ops[0]
+    value = cond[op]
+    if op in ("all", "any"):
+        check_condition(value, f"{where}.{op}", python)
+    elif op in ("regex", "not_regex"):
+        try:
+            re.compile(value)
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"{where}.{op}: invalid regular expression: {exc}") from None
+    elif op in ("in", "not_in") and not isinstance(value, list):
+        raise ValueError(f"{where}.{op}: must be a list")
+    elif op in ("gt", "gte", "lt", "lte") and not isinstance(value, int | float):
+        raise ValueError(f"{where}.{op}: must be a number")
+    elif op == "exists" and not isinstance(value, bool):
+        raise ValueError(f"{where}.exists: must be true or false")
+    if cond.get("missing", "pass") not in ("pass", "fail"):
+        raise ValueError(f"{where}.missing: must be pass or fail")
+
+
+def get_values(data: Any, path: str, base: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (concrete path, value) at ``path``; lists met on the way are entered element by element."""
+    if path in ("", "."):
+        yield base, data
+        return
+    head, _, rest = path.partition(".")
+    if isinstance(data, Unresolved | Ref):
+        yield base, data
+        return
+    if isinstance(data, list) and head != "*" and not head.isdigit():
+        for index, item in enumerate(data):
+            yield from get_values(item, path, f"{base}.{index}" if base else str(index))
+        return
+    here = f"{base}.{head}" if base else head
+    if head == "*" and isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from get_values(item, rest, f"{base}.{index}" if base else str(index))
+    elif head.isdigit() and isinstance(data, list):
+        if int(head) < len(data):
+            yield from get_values(data[int(head)], rest, here)
+    elif isinstance(data, dict) and head in data:
+        yield from get_values(data[head], rest, here)
+
+
+@lru_cache(maxsize=4096)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("true", "false"):
+            return low == "true"
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _same(a: Any, b: Any, ignore_case: bool) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.lower() == b.lower() if ignore_case else a == b
+    if isinstance(b, str) and isinstance(a, int | float) and not isinstance(a, bool):
+        return str(a) == b
+    if isinstance(b, bool | int | float):
+        return bool(_scalar(a) == b) and type(_scalar(a)) is not str
+    return bool(a == b)
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _leaf(op: str, expected: Any, value: Any, ignore_case: bool) -> bool:
+    if op == "exists":
+        return bool(expected) == (value is not None)
+    if op == "equals":
+        return _same(value, expected, ignore_case)
+    if op == "not_equals":
+        return not _same(value, expected, ignore_case)
+    if op == "in":
+        return any(_same(value, e, ignore_case) for e in expected)
+    if op == "not_in":
+        return not any(_same(value, e, ignore_case) for e in expected)
+    if op in ("regex", "not_regex"):
+        text = (
+            value
+            if isinstance(value, str)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else repr(value)
+        )
+        flags = re.IGNORECASE if ignore_case else 0
+        hit = bool(re.search(expected, text, flags)) if flags else bool(_regex(expected).search(text))
+        return hit if op == "regex" else not hit
+    if op in ("contains", "not_contains"):
+        items = value if isinstance(value, list | str | dict) else [value]
+        if isinstance(items, str):
+            hit = str(expected) in items
+        else:
+            hit = any(_same(i, expected, ignore_case) for i in items)
+        return hit if op == "contains" else not hit
+    number = _scalar(value)
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        return False
+    limit = float(expected)
+    if op == "gt":
+        return bool(number > limit)
+    if op == "gte":
+        return bool(number >= limit)
+    if op == "lt":
+        return bool(number < limit)
+    return bool(number <= limit)
+
+
+def _attr(cond: dict[str, Any], data: Any, resource: Resource, ctx: Context, base: str) -> Result:
+    path = cond["attr"]
+    op = next(k for k in cond if k in LEAF_OPS or k in ("all", "any"))
+    expected = cond[op]
+    found = list(get_values(data, path, base))
+    where = f"{base}.{path}" if base and path not in ("", ".") else (path if path not in ("", ".") else base)
+    if op == "exists" and not any(isinstance(v, Unresolved) for _, v in found):
+        present = any(v is not None for _, v in found)
+        ok = present == bool(expected)
+        reason = "" if ok else (f"`{where}` is missing" if expected else f"`{where}` is set")
+        return Result(Outcome.PASS if ok else Outcome.FAIL, where, reason)
+    values = [(p, v) for p, v in found if v is not None]
+    if not values:
+        default = cond.get("missing", "pass" if op in NEGATIVE or op == "exists" else "fail")
+        if op == "all" and "missing" not in cond:
+            default = "pass"
+        return Result(Outcome.PASS if default == "pass" else Outcome.FAIL, where, f"`{where}` is missing")
+    if op in ("all", "any"):
+        items: list[tuple[str, Any]] = []
+        for concrete, value in values:
+            if isinstance(value, list):
+                items.extend((f"{concrete}.{i}", item) for i, item in enumerate(value))
+            else:
+                items.append((concrete, value))
+        results = [evaluate(expected, item, resource, ctx, concrete) for concrete, item in items]
+        return _combine(results, op)
+    unknown: Result | None = None
+    for concrete, value in values:
+        if isinstance(value, Unresolved):
+            unknown = unknown or Result(Outcome.UNKNOWN, concrete, value.reason)
+            continue
+        if isinstance(value, Ref):
+            if op in ("exists",):
+                continue
+            unknown = unknown or Result(Outcome.UNKNOWN, concrete, f"{value} is known after apply")
+            continue
+        if not _leaf(op, expected, value, bool(cond.get("ignore_case"))):
+            word = op.replace("_", " ")
+            return Result(
+                Outcome.FAIL, concrete, f"`{concrete}` is {_show(value)} (expected {word} {_show(expected)})"
+            )
+    return unknown or Result(Outcome.PASS, where)
+
+
+def _combine(results: list[Result], mode: str) -> Result:
+    if mode == "all":
+        failed = next((r for r in results if r.outcome is Outcome.FAIL), None)
+        if failed:
+            return failed
+        unknown = next((r for r in results if r.outcome is Outcome.UNKNOWN), None)
+        return unknown or Result(Outcome.PASS)
+    passed = next((r for r in results if r.outcome is Outcome.PASS), None)
+    if passed:
+        return passed
+    unknown = next((r for r in results if r.outcome is Outcome.UNKNOWN), None)
+    if unknown:
+        return unknown
+    if not results:
+        return Result(Outcome.FAIL, "", "no element meets the condition")
+    last = results[-1]
+    return Result(Outcome.FAIL, last.path, last.reason)
+
+
+def _refers(other: Resource, via: str, target: Resource) -> Result:
+    for _, value in get_values(other.attrs, via):
+        if isinstance(value, Ref) and value.address in target.ids:
+            return Result(Outcome.PASS)
+        if isinstance(value, str) and value in target.ids:
+            return Result(Outcome.PASS)
+        if isinstance(value, dict) and any(
+            str(v) in target.ids for v in value.values() if isinstance(v, str)
+        ):
+            return Result(Outcome.PASS)  # CloudFormation {"Ref": "LogicalId"}
+        if isinstance(value, Unresolved):
+            return Result(Outcome.UNKNOWN, via, value.reason)
+    return Result(Outcome.FAIL)
+
+
+def _connected(spec: dict[str, Any], resource: Resource, ctx: Context) -> Result:
+    kinds = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+    unknown: Result | None = None
+    for kind in kinds:
+        for other in ctx.of_type(kind):
+            if other is resource or (other.path != resource.path and other.source != resource.source):
+                continue
+            link = _refers(other, spec["via"], resource)
+            if link.outcome is Outcome.PASS and "where" in spec:
+                link = evaluate(spec["where"], other.attrs, other, ctx, "")
+            if link.outcome is Outcome.PASS:
+                return link
+            if link.outcome is Outcome.UNKNOWN:
+                unknown = unknown or link
+    names = " or ".join(kinds)
+    return unknown or Result(Outcome.FAIL, "", f"no {names} refers to {resource.name}")
+
+
+def evaluate(cond: dict[str, Any], data: Any, resource: Resource, ctx: Context, base: str = "") -> Result:
+    """The verdict of ``cond`` on ``data`` (the resource's attributes or one list element)."""
+    if "attr" in cond:
+        return _attr(cond, data, resource, ctx, base)
+    if "all" in cond:
+        return _combine([evaluate(c, data, resource, ctx, base) for c in cond["all"]], "all")
+    if "any" in cond:
+        return _combine([evaluate(c, data, resource, ctx, base) for c in cond["any"]], "any")
+    if "not" in cond:
+        inner = evaluate(cond["not"], data, resource, ctx, base)
+        if inner.outcome is Outcome.UNKNOWN:
+            return inner
+        flipped = Outcome.FAIL if inner.outcome is Outcome.PASS else Outcome.PASS
+        where = base or inner.path
+        reason = (
+            f"`{where}` matches what the policy forbids"
+            if where
+            else "the resource matches what the policy forbids"
+        )
+        return Result(flipped, where, reason if flipped is Outcome.FAIL else "")
+    if "connected" in cond:
+        return _connected(cond["connected"], resource, ctx)
+    return ctx.python[cond["python"]](resource, ctx)

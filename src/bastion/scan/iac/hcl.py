@@ -1,0 +1,147 @@
+"""Parse one Terraform file with python-hcl2, keeping the line of every block and attribute.
+
+python-hcl2 8 does not put line numbers in its dict output, so the Lark tree it parses is
+walked once for positions and then transformed into the dict the evaluator reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import hcl2
+from hcl2 import SerializationOptions
+from lark import Token, Tree
+from lark.exceptions import LarkError
+
+__all__ = ["BlockLines", "HclError", "ParsedFile", "parse_hcl", "parse_tf_json"]
+
+_OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+
+
+class HclError(Exception):
+    """The file is not valid HCL; the message has the line."""
+
+
+@dataclass
+class BlockLines:
+    """Where a top-level block is and where each attribute inside it is."""
+
+    start: int
+    end: int
+    attrs: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedFile:
+    """One file's blocks as dicts, and their lines keyed by (block type, *labels)."""
+
+    path: str
+    data: dict[str, Any]
+    lines: dict[tuple[str, ...], BlockLines]
+
+
+def _text(node: Tree | Token) -> str:
+    if isinstance(node, Token):
+        return str(node).strip('"')
+    return "".join(_text(child) for child in node.children)
+
+
+def _block_key(block: Tree) -> tuple[str, ...]:
+    parts: list[str] = []
+    for child in block.children:
+        if isinstance(child, Tree) and child.data in ("identifier", "string"):
+            parts.append(_text(child))
+        elif isinstance(child, Token) and child.type in ("NAME", "STRING_LIT"):
+            parts.append(str(child).strip('"'))
+    return tuple(parts)
+
+
+def _collect(body: Tree, prefix: str, out: dict[str, int]) -> None:
+    for child in body.children:
+        if not isinstance(child, Tree):
+            continue
+        if child.data == "attribute":
+            name = _text(child.children[0])
+            out.setdefault(prefix + name, child.meta.line)
+        elif child.data == "block":
+            key = _block_key(child)
+            if not key:
+                continue
+            name = key[0] if key[0] != "dynamic" or len(key) < 2 else key[1]
+            out.setdefault(prefix + name, child.meta.line)
+            inner = next((c for c in child.children if isinstance(c, Tree) and c.data == "body"), None)
+            if inner is not None:
+                _collect(inner, f"{prefix}{name}.", out)
+
+
+def _lines(tree: Tree) -> dict[tuple[str, ...], BlockLines]:
+    found: dict[tuple[str, ...], BlockLines] = {}
+    body = next((c for c in tree.children if isinstance(c, Tree) and c.data == "body"), None)
+    for child in body.children if body is not None else ():
+        if isinstance(child, Tree) and child.data == "block":
+            key = _block_key(child)
+            entry = BlockLines(child.meta.line, child.meta.end_line)
+            inner = next((c for c in child.children if isinstance(c, Tree) and c.data == "body"), None)
+            if inner is not None:
+                _collect(inner, "", entry.attrs)
+            found.setdefault(key, entry)
+        elif isinstance(child, Tree) and child.data == "attribute":  # tfvars files
+            found.setdefault(
+                ("=", _text(child.children[0])), BlockLines(child.meta.line, child.meta.end_line)
+            )
+    return found
+
+
+def parse_hcl(path: str, text: str) -> ParsedFile:
+    """Parse ``text``; :class:`HclError` naming the line on a syntax error."""
+    try:
+        tree = hcl2.parses_to_tree(text)
+        lines = _lines(tree)
+        data = hcl2.serialize(hcl2.transform(tree, discard_comments=True), serialization_options=_OPTIONS)
+    except LarkError as exc:
+        line = getattr(exc, "line", None)
+        where = f"line {line}: " if isinstance(line, int) and line > 0 else ""
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HclError(f"{where}HCL syntax error: {first[:160]}") from None
+    except (ValueError, TypeError, RecursionError, RuntimeError, KeyError) as exc:
+        raise HclError(f"cannot read HCL: {type(exc).__name__}: {str(exc)[:160]}") from None
+    return ParsedFile(path, data, lines)
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """First line of each ``"key":`` in a JSON text, good enough to point at a resource name."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith('"') and '":' in stripped:
+            found.setdefault(stripped[1 : stripped.index('":')], number)
+    return found
+
+
+def parse_tf_json(path: str, text: str) -> ParsedFile:
+    """Read a ``.tf.json`` file into the same shape as :func:`parse_hcl` produces."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HclError(f"line {exc.lineno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(raw, dict):
+        raise HclError("a .tf.json file must hold an object")
+    data: dict[str, Any] = {}
+    lines: dict[tuple[str, ...], BlockLines] = {}
+    keys = _json_lines(text)
+    for block_type, body in raw.items():
+        if block_type in ("resource", "data") and isinstance(body, dict):
+            entries = []
+            for rtype, named in body.items():
+                for name, attrs in (named or {}).items():
+                    entries.append({rtype: {name: attrs}})
+                    line = keys.get(name, 1)
+                    lines[(block_type, rtype, name)] = BlockLines(line, line)
+            data[block_type] = entries
+        elif isinstance(body, dict):
+            data[block_type] = (
+                [{name: value} for name, value in body.items()] if block_type != "locals" else [body]
+            )
+    return ParsedFile(path, data, lines)

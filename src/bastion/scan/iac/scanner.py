@@ -1,0 +1,220 @@
+"""Collect the IaC files of a target, parse them into resources, run the policies."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bastion.errors import ConfigError
+from bastion.findings import Finding, Location, make_fingerprint
+from bastion.gate import find_suppressions
+from bastion.scan.base import NoticeKind, ScanContext, ScanTarget, SourceFile
+from bastion.scan.iac.conditions import Context, evaluate
+from bastion.scan.iac.docker import is_dockerfile, parse_dockerfile
+from bastion.scan.iac.documents import DocumentError, parse_json_file, parse_yaml_file
+from bastion.scan.iac.model import Outcome, Resource, Result
+from bastion.scan.iac.policy import Policy, builtin_policies, load_policy_dir
+from bastion.scan.iac.pychecks import PYTHON_CHECKS
+from bastion.scan.iac.terraform import TerraformProject, is_terraform, is_tfvars
+from bastion.validation import first_error, reason_of
+
+__all__ = ["IacOptions", "IacScanner", "check_resources", "collect_resources"]
+
+HELM_MARK = "{{"
+SECRET_CWES = {798, 312, 522, 256}
+
+
+class IacOptions(BaseModel):
+    """The ``[scanners.iac]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policies: list[Path] = []
+    """Directories of a team's own policy files, added to the built-in ones."""
+    disable: list[str] = []
+    """Policy ids or globs (``iac.k8s.*``) not to run."""
+    builtin: bool = True
+    """Run the built-in policies."""
+
+
+def parse_options(options: Mapping[str, Any]) -> IacOptions:
+    """Validate ``[scanners.iac]``; :class:`ConfigError` naming the key."""
+    try:
+        return IacOptions.model_validate(dict(options))
+    except ValidationError as exc:
+        error = first_error(exc)
+        key = ".".join(str(p) for p in error["loc"])
+        raise ConfigError(f"scanners.iac.{key}: {reason_of(error)}") from None
+
+
+def _policies(options: IacOptions) -> list[Policy]:
+    found = list(builtin_policies()) if options.builtin else []
+    for directory in options.policies:
+        found.extend(load_policy_dir(directory))
+    return [p for p in found if not any(fnmatch.fnmatchcase(p.id, g) for g in options.disable)]
+
+
+def collect_resources(target: ScanTarget, context: ScanContext) -> list[Resource]:
+    """Every resource in the target's IaC files; unreadable files become notices."""
+    by_path = {f.relpath: f for f in target.files}
+
+    def read(relpath: str) -> str | None:
+        file = by_path.get(relpath)
+        if file is None:
+            file = SourceFile(str(target.root / relpath), relpath, 0)
+        return context.read_text(file)
+
+    def notify(path: str, message: str) -> None:
+        context.notice(NoticeKind.SCANNER, message, path)
+
+    resources: list[Resource] = []
+    tf_dirs: dict[str, list[str]] = {}
+    for file in target.files:
+        name = file.name
+        if is_terraform(name) or is_tfvars(name):
+            tf_dirs.setdefault(posixpath.dirname(file.relpath), []).append(name)
+        elif is_dockerfile(name):
+            text = context.read_text(file)
+            if text is not None:
+                resources.extend(parse_dockerfile(file.relpath, text))
+        elif file.suffix in (".yaml", ".yml", ".json", ".template"):
+            resources.extend(_documents(file, context))
+    project = TerraformProject(target.root, read, notify)
+    for directory, names in tf_dirs.items():
+        project.load(directory, names)
+    called = project.called_dirs()
+    for directory in sorted(tf_dirs):
+        if directory not in called:
+            resources.extend(project.evaluate(directory))
+    return resources
+
+
+def _documents(file: SourceFile, context: ScanContext) -> list[Resource]:
+    text = context.read_text(file)
+    if text is None:
+        return []
+    if HELM_MARK in text and "/templates/" in f"/{file.relpath}":
+        context.notice(
+            NoticeKind.SCANNER, "Helm template not rendered; scan `helm template` output", file.relpath
+        )
+        return []
+    try:
+        if file.suffix == ".json":
+            return parse_json_file(file.relpath, text)
+        return parse_yaml_file(file.relpath, text)
+    except DocumentError as exc:
+        if file.suffix == ".json" or "apiVersion" in text or "Resources" in text or "services" in text:
+            context.notice(NoticeKind.SCANNER, f"{exc}; file skipped, the scan goes on", file.relpath)
+        return []
+
+
+def check_resources(
+    resources: list[Resource], policies: list[Policy]
+) -> Iterator[tuple[Policy, Resource, Result]]:
+    """Every (policy, resource, verdict) where a policy applies to a resource."""
+    ctx = Context(resources, PYTHON_CHECKS)
+    by_type: dict[str, list[Policy]] = {}
+    for policy in policies:
+        for kind in policy.resources:
+            by_type.setdefault(kind, []).append(policy)
+    for resource in resources:
+        seen: set[str] = set()
+        for kind in resource.types():
+            for policy in by_type.get(kind, ()):
+                if policy.id in seen:
+                    continue
+                seen.add(policy.id)
+                if policy.when is not None:
+                    gate = evaluate(policy.when, resource.attrs, resource, ctx)
+                    if gate.outcome is Outcome.FAIL:
+                        continue
+                    if gate.outcome is Outcome.UNKNOWN:
+                        yield policy, resource, gate
+                        continue
+                yield policy, resource, evaluate(policy.check, resource.attrs, resource, ctx)
+
+
+class IacScanner:
+    """Policy engine over infrastructure-as-code."""
+
+    name = "iac"
+    description = (
+        "infrastructure-as-code policies: Terraform, CloudFormation, ARM, Kubernetes, Dockerfile, compose"
+    )
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Fail before scanning on a bad ``[scanners.iac]`` table or policy directory."""
+        _policies(parse_options(options))
+
+    def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
+        """Yield a finding per failed check; unknown verdicts become notices."""
+        policies = _policies(parse_options(context.options))
+        resources = collect_resources(target, context)
+        texts: dict[str, list[Any]] = {}
+        for policy, resource, result in check_resources(resources, policies):
+            if result.outcome is Outcome.PASS:
+                continue
+            line = resource.line_of(result.path) if result.path else resource.start_line
+            if result.outcome is Outcome.UNKNOWN:
+                context.notice(
+                    NoticeKind.SCANNER,
+                    f"unknown: {policy.id} on {resource.name} (line {line}): {resource.show(result.reason)}",
+                    resource.path,
+                )
+                continue
+            yield _finding(policy, resource, result, line, target.root, texts)
+
+
+def _call_location(resource: Resource, rule: str, root: Path, texts: dict[str, list[Any]]) -> Location | None:
+    """The module call that carries a suppression for ``rule``, if one does."""
+    for call in resource.module_call:
+        if call.path not in texts:
+            try:
+                texts[call.path] = find_suppressions(
+                    (root / call.path).read_text(encoding="utf-8", errors="replace")
+                )
+            except OSError:
+                texts[call.path] = []
+        for suppression in texts[call.path]:
+            inside = call.start_line <= suppression.line <= call.end_line
+            above = suppression.standalone and suppression.line == call.start_line - 1
+            if (inside or above) and any(fnmatch.fnmatchcase(rule, p) for p in suppression.rules):
+                return Location(path=call.path, start_line=call.start_line, end_line=call.end_line)
+    return None
+
+
+def _finding(
+    policy: Policy, resource: Resource, result: Result, line: int, root: Path, texts: dict[str, list[Any]]
+) -> Finding:
+    location = Location(path=resource.path, start_line=resource.start_line, end_line=resource.end_line)
+    if resource.type == "dockerfile":
+        location = Location(path=resource.path, start_line=line, end_line=line)
+    call = _call_location(resource, policy.id, root, texts) if resource.module_call else None
+    metadata: dict[str, Any] = {"resource": resource.name, "resource_type": resource.type, "line": line}
+    if resource.module_call:
+        metadata["module_call"] = [f"{c.path}:{c.start_line}" for c in resource.module_call]
+    if call is not None:
+        metadata["defined_at"] = f"{resource.path}:{line}"
+        location = call
+    reason = resource.show(result.reason or "the check does not hold")
+    if SECRET_CWES & set(policy.cwe):  # never repeat a credential the policy found
+        shown = resource.show(f"`{result.path}`") if result.path else "a value"
+        reason = f"{shown} holds what looks like a literal credential (not shown)"
+    return Finding(
+        rule_id=policy.id,
+        scanner="iac",
+        title=policy.title,
+        severity=policy.severity,
+        location=location,
+        message=f"{resource.name}: {reason} (line {line})",
+        fingerprint=make_fingerprint(policy.id, location, f"{resource.name} {result.path}"),
+        evidence=f"{resource.type} {resource.name}",
+        cwe=policy.cwe,
+        fix=policy.fix,
+        metadata=metadata,
+    )

@@ -1,0 +1,310 @@
+"""Terraform modules to resources: variables (defaults, tfvars, module inputs), locals,
+static ``count``/``for_each``, and local modules followed with their call recorded."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bastion.scan.iac.hcl import BlockLines, HclError, ParsedFile, parse_hcl, parse_tf_json
+from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved
+from bastion.scan.iac.tfexpr import Scope, resolve
+
+__all__ = ["TerraformProject", "is_terraform", "is_tfvars"]
+
+MAX_MODULE_DEPTH = 8
+Notify = Callable[[str, str], None]
+"""(path, message) -> None, for notices."""
+
+
+def is_terraform(name: str) -> bool:
+    """A ``.tf`` or ``.tf.json`` file."""
+    return name.endswith((".tf", ".tf.json"))
+
+
+def is_tfvars(name: str) -> bool:
+    """A variables file Terraform loads on its own (``terraform.tfvars``, ``*.auto.tfvars``)."""
+    return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith(
+        (".auto.tfvars", ".auto.tfvars.json")
+    )
+
+
+@dataclass
+class _Module:
+    directory: str
+    files: list[ParsedFile] = field(default_factory=list)
+    tfvars: dict[str, Any] = field(default_factory=dict)
+
+
+def _blocks(parsed: ParsedFile, kind: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    for entry in parsed.data.get(kind, []):
+        if isinstance(entry, dict):
+            for name, body in entry.items():
+                yield name, body if isinstance(body, dict) else {}
+
+
+class TerraformProject:
+    """All Terraform of one scan: parse each directory once, evaluate each root module."""
+
+    def __init__(self, root: Path, read: Callable[[str], str | None], notify: Notify) -> None:
+        self.root = root
+        self.read = read
+        self.notify = notify
+        self.modules: dict[str, _Module | None] = {}
+
+    def load(self, directory: str, names: Iterable[str]) -> _Module | None:
+        """Parse the Terraform files ``names`` of ``directory`` (relative POSIX paths)."""
+        if directory in self.modules:
+            return self.modules[directory]
+        module = _Module(directory)
+        for name in sorted(names):
+            relpath = posixpath.join(directory, name) if directory else name
+            text = self.read(relpath)
+            if text is None:
+                continue
+            try:
+                if is_tfvars(name):
+                    values = (parse_tf_json if name.endswith(".json") else parse_hcl)(relpath, text)
+                    module.tfvars.update(values.data)
+                elif name.endswith(".tf.json"):
+                    module.files.append(parse_tf_json(relpath, text))
+                else:
+                    module.files.append(parse_hcl(relpath, text))
+            except HclError as exc:
+                self.notify(relpath, f"{exc}; file skipped, the scan goes on")
+        self.modules[directory] = module
+        return module
+
+    def _load_dir(self, directory: str) -> _Module | None:
+        if directory in self.modules:
+            return self.modules[directory]
+        full = self.root / directory
+        try:
+            names = [n for n in os.listdir(full) if is_terraform(n) or is_tfvars(n)]
+        except OSError:
+            self.modules[directory] = None
+            return None
+        return self.load(directory, names)
+
+    def called_dirs(self) -> set[str]:
+        """Directories used as local modules by a loaded module; they are not roots."""
+        called: set[str] = set()
+        for directory, module in list(self.modules.items()):
+            for parsed in module.files if module else ():
+                for _name, body in _blocks(parsed, "module"):
+                    target = _local_source(directory, body.get("source"))
+                    if target is not None:
+                        called.add(target)
+        return called
+
+    def evaluate(self, directory: str) -> list[Resource]:
+        """Resources of the root module in ``directory``."""
+        module = self._load_dir(directory)
+        if module is None:
+            return []
+        return _Evaluator(self, module, dict(module.tfvars), "", (), 0).run()
+
+
+def _local_source(directory: str, source: Any) -> str | None:
+    if not isinstance(source, str) or not source.startswith(("./", "../")):
+        return None
+    joined = posixpath.normpath(posixpath.join(directory or ".", source))
+    return "" if joined == "." else joined
+
+
+class _Evaluator:
+    def __init__(
+        self,
+        project: TerraformProject,
+        module: _Module,
+        inputs: dict[str, Any],
+        prefix: str,
+        calls: tuple[ModuleCall, ...],
+        depth: int,
+    ) -> None:
+        self.project = project
+        self.module = module
+        self.inputs = inputs
+        self.prefix = prefix
+        self.calls = calls
+        self.depth = depth
+        self.variables: dict[str, Any] = {}
+        self.locals_raw: dict[str, Any] = {}
+        self.locals: dict[str, Any] = {}
+        self.resources: set[str] = set()
+        for parsed in module.files:
+            for name, body in _blocks(parsed, "variable"):
+                self.variables[name] = body
+            for entry in parsed.data.get("locals", []):
+                if isinstance(entry, dict):
+                    self.locals_raw.update(entry)
+            for rtype, named in _blocks(parsed, "resource"):
+                for name in named:
+                    self.resources.add(f"{rtype}.{name}")
+
+    def _var(self, name: str) -> Any:
+        if name in self.inputs:
+            return self.inputs[name]
+        body = self.variables.get(name)
+        if body is None:
+            return Unresolved(f"var.{name} is not declared")
+        if "default" in body:
+            return body["default"]
+        return Unresolved(f"var.{name} has no default and no value in a tfvars file")
+
+    def _local(self, name: str) -> Any:
+        if name in self.locals:
+            return self.locals[name]
+        if name not in self.locals_raw:
+            return Unresolved(f"local.{name} is not defined")
+        self.locals[name] = Unresolved(f"local.{name} refers to itself")
+        self.locals[name] = resolve(self.locals_raw[name], self._scope({}))
+        return self.locals[name]
+
+    def _scope(self, iteration: dict[str, Any]) -> Scope:
+        def lookup(namespace: str, name: str, rest: list[str]) -> Any:
+            if namespace == "var":
+                return _dig(self._var(name), rest, f"var.{name}")
+            if namespace == "local":
+                return _dig(self._local(name), rest, f"local.{name}")
+            if namespace in ("count", "each"):
+                key = f"{namespace}.{name}"
+                if key not in iteration:
+                    return Unresolved(f"{key} used outside count/for_each")
+                return _dig(iteration[key], rest, key)
+            if namespace == "data":
+                return Unresolved(f"data.{name} is read from the provider at plan time")
+            if namespace == "module":
+                return Unresolved(f"module.{name} outputs are not evaluated")
+            address = f"{namespace}.{name}"
+            if address in self.resources:
+                attribute = next((p for p in rest if not p.isdigit()), "")
+                return Ref(self.prefix + address, attribute)
+            return Unresolved(f"{address} is not a known value")
+
+        return Scope(lookup)
+
+    def run(self) -> list[Resource]:
+        out: list[Resource] = []
+        for parsed in self.module.files:
+            for rtype, named in _blocks(parsed, "resource"):
+                for name, body in named.items():
+                    lines = parsed.lines.get(("resource", rtype, name), BlockLines(1, 1))
+                    out.extend(self._instances(parsed.path, rtype, name, body, lines))
+            for name, body in _blocks(parsed, "module"):
+                lines = parsed.lines.get(("module", name), BlockLines(1, 1))
+                out.extend(self._module(parsed.path, name, body, lines))
+        return out
+
+    def _iterations(self, path: str, address: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        scope = self._scope({})
+        if "count" in body:
+            count = resolve(body["count"], scope)
+            if isinstance(count, bool):
+                count = int(count)
+            if isinstance(count, int | float):
+                return [(f"[{i}]", {"count.index": i}) for i in range(int(count))]
+            reason = count.reason if isinstance(count, Unresolved) else f"count is {count!r}"
+            self.project.notify(path, f"{address}: count not evaluated ({reason}); checked as one instance")
+            return [("", {"count.index": Unresolved(f"count of {address} is unknown")})]
+        if "for_each" in body:
+            each = resolve(body["for_each"], scope)
+            if isinstance(each, dict):
+                return [(f'["{k}"]', {"each.key": k, "each.value": v}) for k, v in each.items()]
+            if isinstance(each, list) and not any(isinstance(v, Unresolved | Ref) for v in each):
+                return [(f'["{v}"]', {"each.key": v, "each.value": v}) for v in each]
+            reason = each.reason if isinstance(each, Unresolved) else "for_each is not a static map or set"
+            self.project.notify(
+                path, f"{address}: for_each not evaluated ({reason}); checked as one instance"
+            )
+            unknown = Unresolved(f"for_each of {address} is unknown")
+            return [("", {"each.key": unknown, "each.value": unknown})]
+        return [("", {})]
+
+    def _instances(
+        self, path: str, rtype: str, name: str, body: dict[str, Any], lines: BlockLines
+    ) -> list[Resource]:
+        address = f"{self.prefix}{rtype}.{name}"
+        found: list[Resource] = []
+        for suffix, iteration in self._iterations(path, address, body):
+            attrs = resolve(
+                {k: v for k, v in body.items() if k not in ("count", "for_each")}, self._scope(iteration)
+            )
+            refs: set[str] = set()
+            _collect_refs(attrs, refs)
+            ids = {address, address + suffix}
+            for key in ("bucket", "name", "id"):
+                if isinstance(attrs.get(key), str):
+                    ids.add(attrs[key])
+            found.append(
+                Resource(
+                    type=rtype,
+                    name=address + suffix,
+                    path=path,
+                    start_line=lines.start,
+                    end_line=lines.end,
+                    attrs=attrs,
+                    lines=lines.attrs,
+                    source="terraform",
+                    module_call=self.calls,
+                    refs=frozenset(refs),
+                    ids=frozenset(ids),
+                )
+            )
+        return found
+
+    def _module(self, path: str, name: str, body: dict[str, Any], lines: BlockLines) -> list[Resource]:
+        source = body.get("source")
+        target = _local_source(self.module.directory, source)
+        if target is None:
+            self.project.notify(
+                path, f"module.{name}: source {source!r} is not a local path; its resources are not checked"
+            )
+            return []
+        if self.depth >= MAX_MODULE_DEPTH:
+            self.project.notify(path, f"module.{name}: nested deeper than {MAX_MODULE_DEPTH}; not followed")
+            return []
+        if target.startswith("..") or posixpath.isabs(target):
+            self.project.notify(path, f"module.{name}: source {source!r} leaves the scan root; not followed")
+            return []
+        module = self.project._load_dir(target)
+        if module is None or not module.files:
+            self.project.notify(path, f"module.{name}: no Terraform files in {target or '.'}")
+            return []
+        call = ModuleCall(path, lines.start, lines.end, name)
+        out: list[Resource] = []
+        for suffix, iteration in self._iterations(path, f"module.{name}", body):
+            skip = ("source", "version", "count", "for_each", "providers", "depends_on")
+            inputs = {k: resolve(v, self._scope(iteration)) for k, v in body.items() if k not in skip}
+            prefix = f"{self.prefix}module.{name}{suffix}."
+            child = _Evaluator(self.project, module, inputs, prefix, (*self.calls, call), self.depth + 1)
+            out.extend(child.run())
+        return out
+
+
+def _dig(value: Any, rest: list[str], label: str) -> Any:
+    for key in rest:
+        if isinstance(value, Unresolved | Ref):
+            return value
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return Unresolved(f"{label} has no element {key!r}")
+    return value
+
+
+def _collect_refs(value: Any, out: set[str]) -> None:
+    if isinstance(value, Ref):
+        out.add(value.address)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_refs(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_refs(item, out)

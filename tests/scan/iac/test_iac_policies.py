@@ -1,0 +1,75 @@
+"""Every built-in policy: well-formed, unique, and right on its pass and fail examples."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bastion.scan.iac.policy import builtin_policies
+from bastion.scan.iac.selftest import CannotDerive, derive, examples_of, selftest
+
+POLICIES = builtin_policies()
+
+
+def test_at_least_250_policies_across_every_platform() -> None:
+    assert len(POLICIES) >= 250
+    providers = Counter(p.id.split(".")[1] for p in POLICIES)
+    for provider, minimum in {
+        "aws": 60,
+        "azure": 40,
+        "gcp": 40,
+        "k8s": 30,
+        "docker": 10,
+        "compose": 10,
+        "cfn": 25,
+        "arm": 10,
+    }.items():
+        assert providers[provider] >= minimum, (provider, providers[provider])
+
+
+def test_ids_are_unique_and_every_policy_says_how_to_fix() -> None:
+    ids = [p.id for p in POLICIES]
+    assert len(ids) == len(set(ids))
+    assert all(p.fix and p.title for p in POLICIES)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.id)
+def test_policy_passes_its_pass_examples_and_fails_its_fail_examples(policy: object) -> None:
+    assert selftest(policy) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.id)
+def test_every_policy_has_both_kinds_of_example(policy: object) -> None:
+    examples = examples_of(policy)  # type: ignore[arg-type]
+    assert examples["pass"] and examples["fail"]
+
+
+def test_derivation_refuses_what_it_cannot_build() -> None:
+    with pytest.raises(CannotDerive):
+        derive({"attr": "a", "regex": "x"}, True)
+    with pytest.raises(CannotDerive):
+        derive({"python": "iam_no_admin"}, True)
+    with pytest.raises(CannotDerive):
+        derive({"all": [{"attr": "a", "equals": 1}, {"attr": "a", "equals": 2}]}, True)
+
+
+def test_derived_examples_for_logic() -> None:
+    assert derive({"attr": "a.b", "gte": 7}, True) == {"a": {"b": 7}}
+    assert derive({"attr": "a.b", "gte": 7}, False) == {"a": {"b": 6}}
+    assert derive({"not": {"attr": "x", "equals": True}}, True) == {"x": False}
+    assert derive({"attr": "xs", "all": {"attr": "p", "lt": 3}}, False) == {"xs": [{"p": 3}]}
+    assert derive({"any": [{"attr": "a", "exists": True}, {"attr": "b", "in": ["y"]}]}, False) == {
+        "b": "zz-bastion-other"
+    }
+
+
+def test_selftest_reports_a_wrong_example() -> None:
+    from dataclasses import replace
+
+    policy = next(p for p in POLICIES if p.id == "iac.aws.rds-encrypted")
+    broken = replace(
+        policy, examples={"pass": [{"storage_encrypted": False}], "fail": [{"storage_encrypted": False}]}
+    )
+    problems = selftest(broken)
+    assert len(problems) == 1 and "pass example 0 gives fail" in problems[0]

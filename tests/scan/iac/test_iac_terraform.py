@@ -1,0 +1,143 @@
+"""Terraform: variables, tfvars, locals, count/for_each, modules, unknowns and lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from iac_helpers import FIXTURES, index, run_iac
+
+from bastion.scan.iac.hcl import HclError, parse_hcl, parse_tf_json
+from bastion.scan.iac.model import Ref, Unresolved
+from bastion.scan.iac.tfexpr import Scope, resolve
+
+TF = FIXTURES / "terraform"
+
+
+@pytest.fixture(scope="module")
+def scanned() -> tuple[set[tuple[str, str, str]], list[str], dict[str, object]]:
+    findings, notices = run_iac(TF)
+    by_key = {f"{f.rule_id} {f.metadata['resource']}": f for f in findings}
+    return index(findings), [n.message for n in notices], by_key  # type: ignore[return-value]
+
+
+def test_variable_default_and_locals_are_resolved(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, _, by_key = scanned
+    assert ("iac.aws.rds-encrypted", "main.tf", "aws_db_instance.main") in found
+    # local.public = var.env == "prod" ? false : true -> false with env from terraform.tfvars
+    assert ("iac.aws.rds-public", "main.tf", "aws_db_instance.main") not in found
+    finding = by_key["iac.aws.rds-encrypted aws_db_instance.main"]
+    assert finding.location.start_line == 23 and finding.location.end_line == 29
+    assert finding.metadata["line"] == 25 and "(line 25)" in finding.message
+
+
+def test_count_and_for_each_expand_statically(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, notices, _ = scanned
+    names = {name for _, _, name in found}
+    assert 'aws_ebs_volume.by_name["b"]' in names
+    assert ("iac.aws.ebs-volume-encrypted", "main.tf", 'aws_ebs_volume.by_name["a"]') not in found
+    assert not any("aws_ebs_volume.never" in n for n in names)  # count = 0
+    assert any("aws_ebs_volume.data[1]" in n for n in notices)
+
+
+def test_unresolved_variable_is_unknown_with_reason_not_a_failure(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, notices, _ = scanned
+    assert not any(r == "iac.aws.ebs-volume-kms" and "data[" in n for r, _, n in found)
+    assert any(
+        n.startswith("unknown: iac.aws.ebs-volume-kms on aws_ebs_volume.data[0]")
+        and "var.kms_key has no default" in n
+        for n in notices
+    )
+
+
+def test_connection_between_resources(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, _, _ = scanned
+    assert ("iac.aws.s3-bucket-encryption", "main.tf", "aws_s3_bucket.logs") not in found
+    assert ("iac.aws.s3-bucket-encryption", "main.tf", "aws_s3_bucket.suppressed") in found
+
+
+def test_local_modules_are_followed_with_inputs(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, notices, _ = scanned
+    acl = "iac.aws.s3-bucket-public-acl"
+    assert (acl, "modules/bucket/main.tf", "module.public_site.aws_s3_bucket_acl.this") in found
+    assert not any(r == acl and "module.assets" in n for r, _, n in found)
+    assert any("module.remote" in n and "not a local path" in n for n in notices)
+
+
+def test_module_directory_is_not_scanned_again_as_a_root(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, _, _ = scanned
+    assert not any(n.startswith("aws_s3_bucket.this") for _, _, n in found)
+
+
+def test_tf_json_is_read(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, _, _ = scanned
+    assert ("iac.aws.kms-rotation", "extra.tf.json", "aws_kms_key.json_key") in found
+
+
+def test_expression_evaluation() -> None:
+    def lookup(namespace: str, name: str, rest: list[str]) -> object:
+        values = {("var", "n"): 3, ("var", "s"): "x", ("local", "m"): {"k": "v"}}
+        if (namespace, name) in values:
+            value = values[(namespace, name)]
+            return value["k"] if rest == ["k"] and isinstance(value, dict) else value
+        if namespace == "aws_kms_key":
+            return Ref(f"{namespace}.{name}", rest[0] if rest else "")
+        return Unresolved(f"{namespace}.{name}")
+
+    scope = Scope(lookup)
+    assert resolve("${var.n}", scope) == 3
+    assert resolve("a-${var.s}-${var.n}", scope) == "a-x-3"
+    assert resolve("${local.m.k}", scope) == "v"
+    assert resolve('${var.s == "x" ? "yes" : "no"}', scope) == "yes"
+    assert resolve("${var.n != 3}", scope) is False
+    assert resolve(["${true}", {"a": "${null}"}, "${1.5}"], scope) == [True, {"a": None}, 1.5]
+    assert resolve("${aws_kms_key.k.arn}", scope) == Ref("aws_kms_key.k", "arn")
+    assert isinstance(resolve("${upper(var.s)}", scope), Unresolved)
+    assert isinstance(resolve("arn-${aws_kms_key.k.arn}", scope), Unresolved)
+    assert isinstance(resolve("${var.zz ? 1 : 0}", scope), Unresolved)
+    assert isinstance(resolve("${aws_kms_key.k.id == 1}", scope), Unresolved)
+    assert isinstance(resolve("x-${{a = 1}}", scope), Unresolved)
+
+
+def test_parse_errors_name_the_line() -> None:
+    with pytest.raises(HclError, match="line 2"):
+        parse_hcl("x.tf", 'resource "a" "b" {\n  x = \n}\n')
+    with pytest.raises(HclError, match="line 1"):
+        parse_tf_json("x.tf.json", "{nope")
+    with pytest.raises(HclError, match="object"):
+        parse_tf_json("x.tf.json", "[1]")
+
+
+def test_lines_of_nested_blocks() -> None:
+    parsed = parse_hcl(
+        "x.tf",
+        'resource "aws_instance" "i" {\n  ami = "x"\n'
+        '  metadata_options {\n    http_tokens = "optional"\n  }\n}\n',
+    )
+    lines = parsed.lines[("resource", "aws_instance", "i")]
+    assert (lines.start, lines.end) == (1, 6)
+    assert lines.attrs == {"ami": 2, "metadata_options": 3, "metadata_options.http_tokens": 4}
+
+
+def test_module_cycles_and_escapes_are_bounded(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "main.tf").write_text(
+        'module "self" {\n  source = "./"\n}\nmodule "up" {\n  source = "../../x"\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "a" {\n  source = "./a"\n}\nmodule "none" {\n  source = "./missing"\n}\n'
+    )
+    _, notices = run_iac(tmp_path)
+    text = " ".join(n.message for n in notices)
+    assert "nested deeper than" in text
+    assert "leaves the scan root" in text
+    assert "no Terraform files" in text
+
+
+def test_unresolvable_template_gives_unknowns_and_notices() -> None:
+    findings, notices = run_iac(FIXTURES / "bad")
+    messages = [n.message for n in notices]
+    assert any("count not evaluated" in m for m in messages)
+    assert any("unknown: iac.aws.s3-bucket-public-acl" in m and "var.b has no default" in m for m in messages)
+    assert any("data.aws_kms_key is read from the provider" in m for m in messages)
+    assert not any(f.rule_id in ("iac.aws.s3-bucket-public-acl", "iac.aws.rds-encrypted") for f in findings)
