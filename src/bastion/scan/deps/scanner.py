@@ -206,10 +206,11 @@ def _finding(package: Package, match: VulnerabilityMatch, upgrade: str | None) -
     location = _location(package)
     message, fix = describe_match(package, match, upgrade)
     record = match.records[0]
+    kev = ", known exploited" if match.kev else ""
     return Finding(
         rule_id=rule_id,
         scanner=SCANNER,
-        title=f"Vulnerable dependency: {package.name} {package.version} ({match.id})",
+        title=f"Vulnerable dependency: {package.name} {package.version} ({match.id}{kev})",
         severity=match.severity,
         location=location,
         message=message,
