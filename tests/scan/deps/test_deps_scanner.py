@@ -15,7 +15,7 @@ from deps_helpers import DEPS, make_target, scan
 from bastion.advisories import AdvisoryDatabaseError
 from bastion.errors import ConfigError, InputError
 from bastion.findings import Severity
-from bastion.scan.base import ScanContext, ScannerUnavailable
+from bastion.scan.base import ScanContext
 from bastion.scan.deps import DepsScanner, rule_families
 from bastion.scan.deps.options import parse_options
 from bastion.scan.deps.scanner import collect_packages
@@ -91,9 +91,16 @@ def test_fingerprint_stable_when_lines_move(advisory_db: Path, tmp_path: Path) -
 
 
 def test_no_database_is_a_visible_skip(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("flask==0.12.2\n")
-    with pytest.raises(ScannerUnavailable, match=r"no advisory database .* 1 packages not checked"):
-        scan(tmp_path, tmp_path / "none.sqlite3")
+    (tmp_path / "requirements.txt").write_text("flask==0.12.2\nsix>=1\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["rich>=13"]\n')
+    findings, context = scan(tmp_path, tmp_path / "none.sqlite3")
+    assert [f.rule_id for f in findings] == ["deps.unpinned-dependency"]  # needs no database
+    reasons = [s.describe() for s in context.skips]
+    assert any(
+        r.startswith("skipped deps: no advisory database at ") and "1 packages not checked" in r
+        for r in reasons
+    )
+    assert any("PyPI/six" in r for r in reasons)
 
 
 def test_no_manifests_needs_no_database(tmp_path: Path) -> None:

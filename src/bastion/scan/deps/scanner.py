@@ -22,7 +22,7 @@ from bastion.advisories import (
 )
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.findings import Finding, Location, Severity, make_fingerprint
-from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
+from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
 from bastion.scan.deps.model import ManifestError, Package, ParseResult
 from bastion.scan.deps.options import DepsOptions, parse_options
 from bastion.scan.deps.parsers import Workspace, parser_for
@@ -98,10 +98,17 @@ class DepsScanner:
             return
         database = resolve_database(options.database)
         if not database.is_file():
-            raise ScannerUnavailable(
-                f"no advisory database at {database}; run `bastion db update` "
-                f"(or `bastion db import PATH` offline); {len(packages)} packages not checked"
-            )
+            checkable = [p for p in packages if p.skip_reason is None and p.version is not None]
+            for package in packages:
+                if package.skip_reason is not None or package.version is None:
+                    yield from _unversioned(package, context)
+            if checkable:
+                context.skip(
+                    SCANNER,
+                    f"no advisory database at {database}; run `bastion db update` "
+                    f"(or `bastion db import PATH` offline); {len(checkable)} packages not checked",
+                )
+            return
         with Matcher(database) as matcher:
             _stale_notice(matcher, database, options.stale_days, context)
             for package in packages:
@@ -129,13 +136,18 @@ def _skip(context: ScanContext, package: Package, reason: str) -> None:
     context.skip(f"deps {package.ecosystem}/{package.name} ({where})", reason)
 
 
+def _unversioned(package: Package, context: ScanContext) -> Iterator[Finding]:
+    """A package without a checkable version: an info finding (pyproject.toml) or a skip record."""
+    reason = package.skip_reason or "no version"
+    if package.path.endswith("pyproject.toml") and reason.startswith("version not pinned"):
+        yield _unpinned(package, reason)
+    else:
+        _skip(context, package, reason)
+
+
 def _check(package: Package, matcher: Matcher, context: ScanContext) -> Iterator[Finding]:
     if package.skip_reason is not None or package.version is None:
-        reason = package.skip_reason or "no version"
-        if package.path.endswith("pyproject.toml") and reason.startswith("version not pinned"):
-            yield _unpinned(package, reason)
-        else:
-            _skip(context, package, reason)
+        yield from _unversioned(package, context)
         return
     if package.ecosystem not in SUPPORTED_ECOSYSTEMS:
         _skip(context, package, f"no version order known for ecosystem {package.ecosystem}")
