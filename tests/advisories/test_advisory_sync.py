@@ -92,9 +92,11 @@ def test_http_mirror(tmp_path: Path) -> None:
 
     mirror = make_mirror(tmp_path / "mirror")
 
+    statuses: list[str] = []
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
-            pass
+            statuses.append((format % args).rsplit('" ', 1)[-1].split()[0])  # '"GET /x" 304 -' -> 304
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(mirror)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -104,6 +106,9 @@ def test_http_mirror(tmp_path: Path) -> None:
         db = tmp_path / "advisories.sqlite3"
         report = update_database(db, osv_url=base, kev_url=f"{base}/kev.json", ecosystems=["npm"])
         assert report.imported["npm"].written == 2
+        statuses.clear()
+        again = update_database(db, osv_url=base, kev_url=None, ecosystems=["npm"])
+        assert again.unchanged == ["npm"] and statuses == ["304"]  # conditional GET, nothing downloaded
         with pytest.raises(InputError, match="HTTP 404"):
             fetch(f"{base}/missing.zip", tmp_path / "m.zip")
     finally:

@@ -9,11 +9,12 @@ re-read, and records not newer than the stored ones are not rewritten (increment
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -41,8 +42,13 @@ class UpdateReport:
     kev_entries: int | None = None
 
 
-def fetch(url: str, destination: Path) -> None:
-    """Copy ``url`` (``file://``, ``http://`` or ``https://``) to ``destination``; InputError on failure."""
+def fetch(url: str, destination: Path, validators: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    """Copy ``url`` (``file://``, ``http://`` or ``https://``) to ``destination``; InputError on failure.
+
+    Over HTTP, ``validators`` from an earlier fetch (``etag``, ``last_modified``) make the
+    request conditional: None is returned, and nothing downloaded, when the server answers
+    304 Not Modified. Otherwise the new validators are returned (empty for files).
+    """
     parsed = urlparse(url)
     if parsed.scheme in {"", "file"}:
         source = Path(unquote(parsed.path) if parsed.scheme else url)
@@ -50,13 +56,20 @@ def fetch(url: str, destination: Path) -> None:
             shutil.copyfile(source, destination)
         except OSError as exc:
             raise InputError(f"{url}: cannot read ({exc.strerror or exc})") from None
-        return
+        return {}
     if parsed.scheme not in {"http", "https"}:
         raise InputError(f"{url}: unsupported URL scheme {parsed.scheme!r} (use https:// or file://)")
     import httpx
 
+    headers = {}
+    if validators and validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators and validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
     try:
-        with httpx.stream("GET", url, timeout=TIMEOUT_S, follow_redirects=True) as response:
+        with httpx.stream("GET", url, timeout=TIMEOUT_S, follow_redirects=True, headers=headers) as response:
+            if response.status_code == 304 and headers:
+                return None
             if response.status_code != 200:
                 raise InputError(f"{url}: HTTP {response.status_code}")
             size = 0
@@ -66,8 +79,25 @@ def fetch(url: str, destination: Path) -> None:
                     if size > MAX_DOWNLOAD_BYTES:
                         raise InputError(f"{url}: larger than {MAX_DOWNLOAD_BYTES} bytes; refused")
                     out.write(chunk)
+            fresh = {
+                "etag": response.headers.get("etag"),
+                "last_modified": response.headers.get("last-modified"),
+            }
     except httpx.HTTPError as exc:
         raise InputError(f"{url}: download failed ({exc})") from None
+    return {key: value for key, value in fresh.items() if value}
+
+
+def _validators(conn: sqlite3.Connection, url: str) -> dict[str, str]:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"http:{url}",)).fetchone()
+    return dict(json.loads(row[0])) if row is not None else {}
+
+
+def _store_validators(conn: sqlite3.Connection, url: str, validators: Mapping[str, str]) -> None:
+    if validators:
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"http:{url}", json.dumps(dict(validators)))
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -116,14 +146,19 @@ def update_database(
                 url = f"{osv_url.rstrip('/')}/{ecosystem}/all.zip"
                 archive = work / f"{ecosystem}.zip"
                 say(f"fetching {url}")
-                fetch(url, archive)
-                digest = _sha256(archive)
-                if digest == source_digest(conn, ecosystem):
+                fresh = fetch(url, archive, _validators(conn, url))
+                if fresh is None:
                     report.unchanged.append(ecosystem)
-                    archive.unlink()
                     continue
+                digest = _sha256(archive)
                 with transaction(conn, copy):
-                    report.imported[ecosystem] = import_osv(conn, archive, ecosystem=ecosystem, digest=digest)
+                    _store_validators(conn, url, fresh)
+                    if digest == source_digest(conn, ecosystem):
+                        report.unchanged.append(ecosystem)
+                    else:
+                        report.imported[ecosystem] = import_osv(
+                            conn, archive, ecosystem=ecosystem, digest=digest
+                        )
                 archive.unlink()
             if kev_url:
                 say(f"fetching {kev_url}")
