@@ -129,3 +129,18 @@ def test_run_syslog_listener(capsys: pytest.CaptureFixture[str]) -> None:
     assert code in (0, 1) and "listening for syslog" in err and "baseline:" in err
     assert main(["watch", "run", f"syslog://127.0.0.1:{port}", "--idle-timeout", "0.2"]) == 2
     assert "no line arrived" in capsys.readouterr().err
+
+
+def test_bad_input_never_tracebacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.log"
+    lines = SSH.read_bytes().splitlines(keepends=True)[:300]
+    junk = [b"\x00\xff\xfe\x01 binary garbage\n", b"caf\xe9 latin-1 line\n", b"B" * (1 << 20) + b"\n"]
+    bad.write_bytes(b"".join(lines[:100] + junk + lines[100:]))
+    assert main(["watch", "templates", str(bad), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["lines"] == 303
+    model = tmp_path / "m.bastion"
+    assert main(["watch", "train", str(bad), "--session", "none", "--window", "600", "-o", str(model)]) == 0
+    assert main(["watch", "detect", str(bad), "-m", str(model), "--format", "jsonl"]) in (0, 1)
+    assert main(["watch", "templates", str(tmp_path / "missing.log")]) == 2
+    assert "no such file" in capsys.readouterr().err

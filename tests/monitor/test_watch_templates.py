@@ -113,3 +113,13 @@ def test_state_errors(tmp_path: Path) -> None:
         load_state(bad)
     with pytest.raises(ValueError, match="similarity"):
         TemplateMiner(similarity=0)
+
+
+def test_unknown_variant_is_unseen_in_detection() -> None:
+    miner = TemplateMiner()
+    miner.add_all(["session opened for user root", "session opened for user guest"])
+    tokens = mask_line("session opened for user admin")
+    template = miner.match_tokens(tokens)
+    assert template is not None
+    assert miner.event_id(template, tokens, new=False) == -1
+    assert miner.event_id(template, tokens) > 0

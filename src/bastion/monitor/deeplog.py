@@ -32,6 +32,7 @@ class DeepLogModel(Model):
     """LSTM next-event model over event ids."""
 
     name = "deeplog"
+    any_violation = True
 
     def __init__(
         self,

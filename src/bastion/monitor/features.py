@@ -100,8 +100,13 @@ class Sessionizer:
         max_open: int = 50_000,
         max_events: int = 5_000,
         max_evidence: int = 5,
+        new_variants: bool | None = None,
     ) -> None:
-        """``learn``: mine new templates (training) or only match known ones (detection)."""
+        """``learn``: mine new templates (training) or only match known ones (detection).
+
+        ``new_variants``: give unknown low-cardinality variants new ids (default: ``learn``);
+        otherwise they are unseen events."""
+        self.new_variants = learn if new_variants is None else new_variants
         self.miner = miner
         self.key = key
         self.learn = learn
@@ -111,7 +116,6 @@ class Sessionizer:
         self.open: OrderedDict[tuple[str, float], Session] = OrderedDict()
         self.watermark: float | None = None
         self.lines = 0
-        self.unseen_id = -1
 
     def event_of(self, record: Record) -> tuple[int, Template | None, list[str]]:
         """Event id, template and masked tokens of a record; unseen lines get id -1 and no
@@ -122,9 +126,9 @@ class Sessionizer:
         else:
             found = self.miner.match_tokens(tokens)
             if found is None:
-                return self.unseen_id, None, tokens
+                return -1, None, tokens
             template = found
-        return self.miner.event_id(template, tokens), template, tokens
+        return self.miner.event_id(template, tokens, self.new_variants), template, tokens
 
     def feed(self, records: Iterable[Record]) -> Iterator[Session]:
         """Consume records; yield sessions as they close, then the rest at the end."""
@@ -176,7 +180,12 @@ class Sessionizer:
         return starts
 
     def _append(
-        self, slot: tuple[str, float], record: Record, event: int, template: Template | None, tokens: list[str]
+        self,
+        slot: tuple[str, float],
+        record: Record,
+        event: int,
+        template: Template | None,
+        tokens: list[str],
     ) -> None:
         session = self.open.get(slot)
         if session is None:

@@ -32,6 +32,9 @@ class Model:
     """Base class: fit on normal sessions, score any session."""
 
     name: ClassVar[str] = ""
+    any_violation: ClassVar[bool] = False
+    """True for models whose published rule flags any violation (threshold 0, not the
+    highest training score): invariants mined with a support below 100 %, DeepLog's top-k."""
 
     def __init__(self, margin: float = 1.0) -> None:
         """``margin`` scales the threshold (the highest training score)."""
@@ -45,8 +48,11 @@ class Model:
             raise InputError("no training sessions: the logs held no line with a session key")
         self.vocab = Vocabulary(e for seq in sequences for e in seq)
         self._fit(sequences)
-        scores = self._score(sequences)
-        self.threshold = float(np.max(scores)) * self.margin if len(scores) else 0.0
+        if self.any_violation:
+            self.threshold = 0.0
+        else:
+            scores = self._score(sequences)
+            self.threshold = float(np.max(scores)) * self.margin if len(scores) else 0.0
 
     def score(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
         """Anomaly score of each session."""
@@ -129,10 +135,14 @@ class PCAModel(Model):
 
 
 class InvariantsModel(Model):
-    """Pairs of events whose counts keep a fixed small ratio in every training session."""
+    """Pairs of events whose counts keep a fixed small ratio in at least ``SUPPORT`` of the
+    training sessions where either occurs (loglizer's default support, 0.98); a session that
+    breaks any invariant is abnormal."""
 
     name = "invariants"
+    any_violation = True
     RATIOS = (1.0, 2.0, 3.0, 0.5, 1.0 / 3.0)
+    SUPPORT = 0.98
 
     def _fit(self, sequences: Sequence[Sequence[int]]) -> None:
         x = count_matrix(sequences, self.vocab)[:, :-1]
@@ -143,7 +153,7 @@ class InvariantsModel(Model):
             for b in columns[i + 1 :]:
                 both = (x[:, a] > 0) | (x[:, b] > 0)
                 for r in self.RATIOS:
-                    if np.all(np.abs(x[both, a] - r * x[both, b]) < 1e-9):
+                    if np.mean(np.abs(x[both, a] - r * x[both, b]) < 1e-9) >= self.SUPPORT:
                         pairs.append((a, b, r))
                         break
         self.pairs = np.array(pairs, dtype=np.float64).reshape(-1, 3)

@@ -124,7 +124,7 @@ def train(
     for record in records:
         miner.add(record.message)
         kept.append(record)
-    sessionizer = Sessionizer(miner, key, learn=False)
+    sessionizer = Sessionizer(miner, key, learn=False, new_variants=True)
     sessions = list(sessionizer.feed(kept))
     if not sessions:
         raise InputError(

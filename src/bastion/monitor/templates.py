@@ -45,7 +45,7 @@ MAX_TOKENS = 256
 """Lines with more tokens are cut; the tail of a very long line is never part of a template."""
 MAX_LINE_CHARS = 8192
 
-_SEPARATORS = str.maketrans(dict.fromkeys(",;=|\"'", " "))
+_TOKEN = re.compile(r"[^\s,;=|\"']+")
 # Masking works on whole tokens between the separators above: a token that holds a digit is a
 # variable (numbers, ids, hex, IPs, times, versions, paths with numbers). A long hex run is too.
 _DIGIT = re.compile(r"\d")
@@ -56,7 +56,7 @@ def tokenize(line: str) -> list[str]:
     """Split a log message into tokens on whitespace and structural punctuation."""
     if len(line) > MAX_LINE_CHARS:
         line = line[:MAX_LINE_CHARS]
-    tokens = line.translate(_SEPARATORS).split()
+    tokens = _TOKEN.findall(line)
     return tokens if len(tokens) <= MAX_TOKENS else tokens[:MAX_TOKENS]
 
 
@@ -81,7 +81,9 @@ def _is_variable(token: str) -> bool:
     if _DIGIT.search(core):
         return True
     if core.isalpha():
-        return (len(core) == 3 and core.lower() in _CALENDAR) or (len(core) >= 8 and bool(_HEXLIKE.match(core)))
+        return (len(core) == 3 and core.lower() in _CALENDAR) or (
+            len(core) >= 8 and bool(_HEXLIKE.match(core))
+        )
     return bool(_HEXLIKE.match(core)) or bool(_HOSTNAME.match(core))
 
 
@@ -98,7 +100,7 @@ def mask_line(line: str) -> list[str]:
     """
     if len(line) > MAX_LINE_CHARS:
         line = line[:MAX_LINE_CHARS]
-    tokens = line.translate(_SEPARATORS).split()
+    tokens = _TOKEN.findall(line)
     if len(tokens) > MAX_TOKENS:
         del tokens[MAX_TOKENS:]
     get = _VARIABLE_CACHE.get
@@ -314,15 +316,18 @@ class TemplateMiner:
             mined.append((self.add_tokens(tokens, line).id, tokens))
         return [self.event_id(self.templates[self.resolve(t)], tokens) for t, tokens in mined]
 
-    def event_id(self, template: Template, tokens: list[str]) -> int:
+    def event_id(self, template: Template, tokens: list[str], new: bool = True) -> int:
         """The event id of a line: its template's id, or a variant's when low-cardinality
-        positions tell events apart."""
+        positions tell events apart. With ``new`` False an unknown variant gets -1 (unseen)
+        instead of a new id, so detection never grows the miner."""
         values = template.refined(tokens)
         if not values:
             return template.id
         key = (template.id, values)
         vid = self._variants.get(key)
         if vid is None:
+            if not new:
+                return -1
             vid = self._variants[key] = self._next_id
             self._next_id += 1
         return vid
