@@ -119,3 +119,13 @@ def test_fifty_megabyte_lockfile_is_a_notice(
     assert any(f["metadata"]["package"] == "flask" for f in report["findings"])
     notices = [n for n in report["notices"] if n["path"] == "big/package-lock.json"]
     assert notices and notices[0]["kind"] == "too-large"
+
+
+def test_yarn_npm_alias_names_the_real_package() -> None:
+    text = '# yarn lockfile v1\n\n"string-width-cjs@npm:string-width@^4.2.0":\n  version "4.2.3"\n'
+    assert _parse("yarn.lock", text) == (["string-width@4.2.3"], [])
+    berry = (
+        '__metadata:\n  version: 8\n\n"old-lodash@npm:lodash@4.17.11":\n'
+        '  version: 4.17.11\n  resolution: "lodash@npm:4.17.11"\n'
+    )
+    assert _parse("yarn.lock", berry) == (["lodash@4.17.11"], [])

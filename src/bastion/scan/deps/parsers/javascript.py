@@ -101,7 +101,14 @@ _YARN_FIELD = re.compile(r'^\s+(?P<key>"?[A-Za-z]+"?)[:\s]\s*"?(?P<value>[^"]*)"
 
 
 def _yarn_name(spec: str) -> str:
+    """The package name of a yarn entry spec; an npm alias (``alias@npm:real@^1``) names the real one."""
     first = spec.split(",")[0].strip().strip('"')
+    if "@npm:" in first[1:]:
+        cut = first.index("@npm:", 1)
+        rest = first[cut + len("@npm:") :]
+        if "@" not in rest[1:]:
+            return first[:cut]  # name@npm:version (berry resolution)
+        first = rest  # alias@npm:real@range
     at = first.find("@", 1)
     return first[:at] if at > 0 else first
 
