@@ -38,7 +38,7 @@ def test_pages_render_for_a_maintainer(client: TestClient, world: World) -> None
     assert "bastion" in scans
     fid = re.search(r'href="/findings/(\d+)"', findings.text).group(1)  # type: ignore[union-attr]
     detail = client.get(f"/findings/{fid}").text
-    assert "History" in detail and "opened" in detail and 'name="csrf_token"' in detail
+    assert "History" in detail and "first seen" in detail and 'name="csrf_token"' in detail
     assert client.get("/projects/other").status_code == 403
     assert client.get("/findings?project=other").status_code == 403
     assert client.get("/projects/nope").status_code == 404

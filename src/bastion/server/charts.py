@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from html import escape
@@ -14,18 +15,19 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
 
 
 def _nice_max(value: float) -> float:
+    """The smallest 4 x (1, 2, 2.5 or 5 x 10^k) at or above ``value``: four even grid steps."""
     if value <= 4:
-        return 4
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return value
+        return 4.0
+    step = value / 4
+    magnitude = 10 ** math.floor(math.log10(step))
+    for factor in (1, 2, 2.5, 5, 10):
+        if step <= factor * magnitude:
+            return float(4 * factor * magnitude)
+    return float(4 * 10 * magnitude)  # pragma: no cover - the loop always returns
 
 
-def _axes(top: float, labels: Sequence[tuple[float, str]]) -> list[str]:
+def _axes(top: float, labels: Sequence[tuple[float, str]], plot_h: float) -> list[str]:
     parts = []
-    plot_h = HEIGHT - TOP - BOTTOM
     for i in range(5):
         value = top * i / 4
         y = HEIGHT - BOTTOM - plot_h * i / 4
@@ -39,43 +41,52 @@ def _axes(top: float, labels: Sequence[tuple[float, str]]) -> list[str]:
 
 
 def trend_chart(series: Sequence[tuple[date, dict[str, int]]], title: str) -> str:
-    """Open findings by severity per day, one line per severity, as an SVG element."""
+    """Open findings per day, one line per severity, as an SVG element.
+
+    Leading days before anything was known are dropped (keeping a week at least), so a
+    new installation shows its few days, not a month of zeros.
+    """
+    first = next((i for i, (_, counts) in enumerate(series) if any(counts.values())), len(series))
+    series = series[max(0, min(first - 1, len(series) - 7)) :]
     if not series:
         return '<p class="muted">No data yet.</p>'
-    top = _nice_max(max((sum(p[1].get(s, 0) for s in SEVERITIES) for p in series), default=0))
+    top = _nice_max(max((p[1].get(s, 0) for p in series for s in SEVERITIES), default=0))
     plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
+    plot_h = HEIGHT - TOP - BOTTOM - 18
     step = plot_w / max(len(series) - 1, 1)
 
-    def xy(index: int, value: float) -> str:
-        return f"{LEFT + index * step:.1f},{HEIGHT - BOTTOM - plot_h * value / top:.1f}"
+    def x(index: int) -> float:
+        return LEFT + index * step
 
-    every = max(1, len(series) // 6)
-    labels = [(LEFT + i * step, d.strftime("%b %d")) for i, (d, _) in enumerate(series) if i % every == 0]
+    def y(value: float) -> float:
+        return HEIGHT - BOTTOM - plot_h * value / top
+
+    every = max(1, -(-len(series) // 7))
+    labels = [(x(i), d.strftime("%b %d")) for i, (d, _) in enumerate(series) if i % every == 0]
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
-        *_axes(top, labels),
+        *_axes(top, labels, plot_h),
     ]
-    # Stacked areas, worst severity on top of the stack.
-    base = [0.0] * len(series)
     for severity in reversed(SEVERITIES):
-        upper = [base[i] + series[i][1].get(severity, 0) for i in range(len(series))]
-        points = [xy(i, upper[i]) for i in range(len(series))]
-        points += [xy(i, base[i]) for i in reversed(range(len(series)))]
-        parts.append(f'<polygon class="area sev-{severity}" points="{" ".join(points)}"/>')
-        line = " ".join(xy(i, upper[i]) for i in range(len(series)))
+        values = [p[1].get(severity, 0) for p in series]
+        line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
         parts.append(f'<polyline class="line sev-{severity}" points="{line}"/>')
-        base = upper
+        if len(series) <= 31:
+            parts.extend(
+                f'<circle class="dot sev-{severity}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5">'
+                f"<title>{series[i][0].isoformat()}: {v} {severity}</title></circle>"
+                for i, v in enumerate(values)
+            )
     last = series[-1][1]
-    legend_x = LEFT + 8
+    legend_x = LEFT
     for severity in SEVERITIES:
-        parts.append(
-            f'<rect class="swatch sev-{severity}" x="{legend_x}" y="{TOP + 2}" width="10" height="10"/>'
-        )
         count = last.get(severity, 0)
-        parts.append(f'<text class="legend" x="{legend_x + 14}" y="{TOP + 11}">{severity} {count}</text>')
-        legend_x += 96
+        parts.append(
+            f'<rect class="swatch sev-{severity}" x="{legend_x}" y="{TOP - 8}" width="10" height="10"/>'
+        )
+        parts.append(f'<text class="legend" x="{legend_x + 14}" y="{TOP + 1}">{severity} {count}</text>')
+        legend_x += 100
     parts.append("</svg>")
     return "".join(parts)
 
@@ -93,7 +104,7 @@ def bar_chart(bars: Sequence[tuple[str, float]], title: str, unit: str = "") -> 
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
-        *_axes(top, labels),
+        *_axes(top, labels, plot_h),
     ]
     for i, (_, value) in enumerate(bars):
         height = plot_h * value / top

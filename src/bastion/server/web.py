@@ -49,7 +49,15 @@ STATUS_LABELS = {
     "risk_accepted": "Risk accepted",
     "fixed": "Fixed",
 }
+ACTION_LABELS = {
+    "finding.opened": "first seen",
+    "finding.fixed": "marked fixed: absent from a full scan",
+    "finding.reopened": "reopened: seen again",
+    "finding.triaged": "triaged",
+    "finding.acceptance_expired": "risk acceptance expired, reopened",
+}
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+templates.env.globals["ACTION_LABELS"] = ACTION_LABELS
 templates.env.globals["SEVERITIES"] = SEVERITIES
 
 

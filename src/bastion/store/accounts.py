@@ -25,8 +25,8 @@ from bastion.errors import InputError
 from bastion.store.models import ROLES, ApiToken, AuditEvent, Membership, Project, User, WebSession, utcnow
 
 __all__ = [
-    "SCOPES",
     "ID_LEAD",
+    "SCOPES",
     "IssuedToken",
     "authenticate",
     "create_project",
