@@ -31,7 +31,7 @@ def server(tmp_path: Path) -> Iterator[Live]:
 
 
 def test_help_has_examples() -> None:
-    for command in (["serve"], ["upload"], ["user", "create"], ["user"]):
+    for command in (["serve"], ["upload"], ["user", "create"], ["user"], ["db", "migrate"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Example: bastion" in result.output
 
@@ -53,6 +53,15 @@ def test_user_create_migrates_and_hashes(tmp_path: Path, monkeypatch: pytest.Mon
         assert admin is not None and admin.is_admin
         assert authenticate(session, "bob", "another long one") is not None
     store.close()
+
+
+def test_db_migrate(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    result = runner.invoke(app, ["db", "migrate", "--database-url", url])
+    assert result.exit_code == 0 and "empty -> 0001" in result.output
+    assert "0001 -> 0001" in runner.invoke(app, ["db", "migrate", "--database-url", url]).output
+    bad = runner.invoke(app, ["db", "migrate", "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+    assert bad.exit_code == 2 and "error: database" in bad.output and "Traceback" not in bad.output
 
 
 def test_upload_file_and_errors(server: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,6 +43,13 @@ def register(app: typer.Typer) -> None:
         "Example: bastion user create alice --admin",
     )(command(user_create))
     app.add_typer(user_app, name="user")
+    from bastion.cli.db import db_app
+
+    db_app.command(
+        "migrate",
+        help="Create or upgrade the platform store's schema (the server also does this at start).\n\n"
+        "Example: bastion db migrate --database-url postgresql://bastion@db/bastion",
+    )(command(migrate))
 
 
 def serve(
@@ -88,6 +95,27 @@ def upload(
         f"{file}: scan {result['scan']} · {result['findings']} findings, {result['new']} new, "
         f"{result['reopened']} reopened, {result['fixed']} fixed"
     )
+    return EXIT_CLEAN
+
+
+def migrate(
+    database_url: str | None = typer.Option(None, "--database-url", help="Database URL (default: as serve)."),
+    revision: str = typer.Option("head", "--revision", help="Target revision (default: the newest)."),
+) -> int:
+    """Run the store's Alembic migrations up to ``revision``."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bastion.store.db import Store
+
+    store = Store.open(database_url)
+    try:
+        before = store.current_revision() or "empty"
+        after = store.migrate(revision)
+    except SQLAlchemyError as exc:
+        raise InputError(f"database {store.engine.url!r}: {str(exc).splitlines()[0]}") from None
+    finally:
+        store.close()
+    typer.echo(f"store {store.engine.url!r}: {before} -> {after}")
     return EXIT_CLEAN
 
 
