@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +60,7 @@ def test_gitlab_and_junit_formats(vuln: str, tmp_path: Path) -> None:
     assert json.loads(gitlab.read_text())["vulnerabilities"]
     junit = tmp_path / "junit.xml"
     assert run(vuln, "--insecure", "-f", "junit", "-o", str(junit), "-q") == 1
-    assert ET.parse(junit).getroot().iter("testcase")
+    assert junit.read_text().count("<testcase ") == len(SEEDED)
 
 
 def test_table_on_stdout(

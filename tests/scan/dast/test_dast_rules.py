@@ -245,7 +245,7 @@ def test_osv_lookup_degrades_gracefully() -> None:
                 }
             ]
 
-    lookup = OsvLookup(Path("/tmp/db"), importer=lambda _: Broken())
+    lookup = OsvLookup(Path("advisories.db"), importer=lambda _: Broken())
     assert not lookup.available() and "corrupt index" in lookup.reason
     assert lookup.find("x", "1") == [Advisory("GHSA-1", "s", Severity.MEDIUM, ("CVE-1",), ("2.0.0",))]
     assert OsvLookup(importer=lambda _: object()).reason.endswith("no find_vulnerabilities()")

@@ -22,6 +22,7 @@ from bastion.scan.dast.http import (
     normalize_url,
     origin_of,
 )
+from bastion.scan.dast.scanner import DastOptions, scan_async
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,27 @@ def test_url_helpers() -> None:
     assert normalize_url("mailto:a@b.c", "http://h.test/") is None
     assert normalize_url("http://h.test:bad/", None) is None
     assert normalize_url("?q=1", "http://h.test/p") == "http://h.test/p?q=1"
+
+
+def test_auth_header_and_cookies_are_sent_and_never_reported() -> None:
+    seen: list[httpx.Request] = []
+    token = "Bearer " + "tok-" + "9f8e7d6c5b4a"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"content-type": "text/html"}, text="<html><p>private</p></html>")
+
+    options = FetcherOptions(rate=0, headers={"Authorization": token}, cookies={"sid": "s3ss10n"})
+    transport = httpx.MockTransport(handler)
+    result = asyncio.run(scan_async(DastOptions("http://t.test/", options), transport=transport))
+    assert all(r.headers["authorization"] == token and "sid=s3ss10n" in r.headers["cookie"] for r in seen)
+    rules = {f.rule_id for f in result.findings}
+    assert "dast.cache-control" in rules  # authenticated responses without no-store
+    text = repr(result)
+    assert "9f8e7d6c5b4a" not in text and "s3ss10n" not in text
+
+
+def test_depth_zero_fetches_only_the_start_page_and_metafiles(plain_url: str) -> None:
+    result = scan(plain_url + "/", max_depth=0)
+    assert result.pages == 1
+    assert any("crawl stopped at depth 0" in n for n in result.notices)
