@@ -75,6 +75,7 @@ def test_fail_on_kev_passes_without_kev(tmp_path: Path, capsys: pytest.CaptureFi
         capsys, "scan", str(tmp_path / "app"), "-s", "deps", "--concurrency", "thread", "--fail-on", "kev"
     )
     assert code == 0, out
+    assert "gate passed (fail-on kev)" in out
     assert (
         _run(
             capsys, "scan", str(tmp_path / "app"), "-s", "deps", "--concurrency", "thread", "--fail-on", "low"

@@ -74,7 +74,7 @@ def _suites(result: GateResult) -> dict[str, _Suite]:
         return suites[name]
 
     blocking = {id(f) for f in result.blocking}
-    fail_on = result.threshold.value if result.threshold else "none"
+    fail_on = result.fail_on_label
     for finding in result.findings:
         suite = suites[finding.scanner]
         case = _case(finding.rule_id, finding.location.describe(), finding.location.path)

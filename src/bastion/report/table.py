@@ -103,7 +103,7 @@ def summary_line(result: GateResult) -> str:
         pieces.append(f"{result.below_confidence} below min confidence")
     scan = result.scan
     pieces.append(f"{scan.files_scanned} files in {scan.duration_s:.1f}s")
-    fail_on = result.threshold.value if result.threshold else "none"
+    fail_on = result.fail_on_label
     verdict = "gate FAILED" if result.failed else "gate passed"
     pieces.append(f"{verdict} (fail-on {fail_on})")
     return " · ".join(pieces)
