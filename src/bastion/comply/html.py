@@ -1,0 +1,211 @@
+"""The posture as one self-contained HTML page: inline CSS and SVG, no script, no network."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from bastion.comply.history import Trend
+from bastion.comply.posture import FAIL, NOT_ASSESSED, PASS
+
+__all__ = ["render_html"]
+
+_COLORS = dict(zip((PASS, FAIL, NOT_ASSESSED), ("#1a7f37", "#cf222e", "#8c959f"), strict=True))
+_LINE = {"nist-800-53-r5": "#0969da", "cis-v8": "#8250df", "iso27001-2022": "#bf8700"}
+
+_CSS = "".join(
+    "*{box-sizing:border-box}"
+    'body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;'
+    "color:#1f2328;background:#f6f8fa}"
+    "header{background:#24292f;color:#fff;padding:20px 32px}"
+    "header h1{margin:0 0 4px;font-size:22px}"
+    "header p{margin:2px 0;color:#d0d7de}"
+    "main{padding:20px 32px;max-width:1200px}"
+    "section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;"
+    "margin:0 0 20px}"
+    "h2{font-size:18px;margin:0 0 12px}"
+    "h3{font-size:15px;margin:16px 0 8px}"
+    ".cards{display:flex;gap:16px;flex-wrap:wrap}"
+    ".card{flex:1 1 300px;background:#fff;border:1px solid #d0d7de;border-radius:8px;"
+    "padding:14px;display:flex;gap:14px;align-items:center}"
+    ".card h3{margin:0 0 6px}"
+    ".muted{color:#656d76}"
+    "table{border-collapse:collapse;width:100%}"
+    "th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}"
+    "th{background:#f6f8fa;font-weight:600}"
+    ".badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;"
+    "white-space:nowrap}"
+    ".pass{background:#1a7f37}"
+    ".fail{background:#cf222e}"
+    ".na{background:#8c959f}"
+    "code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f6f8fa;padding:1px "
+    "4px;border-radius:4px}"
+    "ul{margin:4px 0;padding-left:18px}"
+    "details{margin-top:8px}"
+    "summary{cursor:pointer;color:#0969da}"
+    ".legend span{margin-right:14px}"
+    ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}"
+    ".bars{width:auto}"
+    ".bars td{border:0;padding:3px 12px 3px 0}"
+    ".regress{color:#cf222e}"
+    ".fixed{color:#1a7f37}"
+)
+
+
+def _badge(status: str) -> str:
+    css = {PASS: PASS, FAIL: FAIL}.get(status, "na")
+    return f'<span class="badge {css}">{escape(status)}</span>'
+
+
+def _donut(score: float | None) -> str:
+    radius, width = 34, 10
+    circumference = 2 * math.pi * radius
+    share = (score or 0) / 100
+    label = "n/a" if score is None else f"{score:.0f}%"
+    color = "#1a7f37" if (score or 0) >= 80 else "#bf8700" if (score or 0) >= 50 else "#cf222e"
+    return (
+        f'<svg width="90" height="90" viewBox="0 0 90 90" role="img" aria-label="score {label}">'
+        f'<circle cx="45" cy="45" r="{radius}" fill="none" stroke="#eaeef2" stroke-width="{width}"/>'
+        f'<circle cx="45" cy="45" r="{radius}" fill="none" stroke="{color}" stroke-width="{width}" '
+        f'stroke-dasharray="{circumference * share:.1f} {circumference:.1f}" transform="rotate(-90 45 45)"/>'
+        f'<text x="45" y="50" text-anchor="middle" font-size="16" font-weight="600" '
+        f'fill="#1f2328">{label}</text>'
+        "</svg>"
+    )
+
+
+def _bar(row: dict[str, Any]) -> str:
+    total = max(row["pass"] + row["fail"], 1)
+    width = 220
+    good = width * row["pass"] / total
+    return (
+        f'<svg width="{width}" height="14" role="img" aria-label="{row["pass"]} pass, {row["fail"]} fail">'
+        f'<rect width="{good:.1f}" height="14" fill="{_COLORS[PASS]}"/>'
+        f'<rect x="{good:.1f}" width="{width - good:.1f}" height="14" fill="{_COLORS[FAIL]}"/></svg>'
+    )
+
+
+def _trend_svg(history: Trend) -> str:
+    points = history.points
+    width, height, pad = 760, 200, 36
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="score trend">']
+    for level in (0, 50, 100):
+        y = height - pad - (height - 2 * pad) * level / 100
+        parts.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>')
+        parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="11" fill="#656d76">{level}%</text>')
+    for framework, color in _LINE.items():
+        coords = [
+            (pad + i * step, height - pad - (height - 2 * pad) * float(p["scores"][framework]) / 100)
+            for i, p in enumerate(points)
+            if p["scores"].get(framework) is not None
+        ]
+        if coords:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+            parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in coords)
+    for i, point in enumerate(points):
+        label = escape(str(point["generated"])[5:16].replace("T", " "))
+        parts.append(
+            f'<text x="{pad + i * step:.1f}" y="{height - 10}" font-size="10" text-anchor="middle" '
+            f'fill="#656d76">{label}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _control_rows(controls: list[dict[str, Any]]) -> str:
+    rows = []
+    for control in controls:
+        findings = "".join(
+            f"<li><code>{escape(str(f['rule_id']))}</code> {escape(str(f['location']))}</li>"
+            for f in control["findings"][:8]
+        )
+        if len(control["findings"]) > 8:
+            findings += f"<li class=muted>and {len(control['findings']) - 8} more</li>"
+        evidence = "".join(f"<li>{escape(e)}</li>" for e in control["evidence"])
+        rows.append(
+            f"<tr><td><b>{escape(control['id'])}</b></td><td>{escape(control['title'])}</td>"
+            f"<td>{_badge(control['status'])}</td><td><ul>{findings}{evidence}</ul></td></tr>"
+        )
+    return "".join(rows)
+
+
+def _framework(name: str, body: dict[str, Any]) -> str:
+    controls = body["controls"]
+    failing = [c for c in controls if c["status"] == "fail"]
+    passing = [c for c in controls if c["status"] == "pass"]
+    unassessed = [c for c in controls if c["status"] == "not assessed"]
+    families = "".join(
+        f"<tr><td><b>{escape(fam)}</b></td><td>{escape(row['title'])}</td><td>{_bar(row)}</td>"
+        f"<td>{row['pass']} / {row['pass'] + row['fail']}</td></tr>"
+        for fam, row in body["families"].items()
+    )
+    head = "<tr><th>Control</th><th>What it covers</th><th>Status</th><th>Findings and evidence</th></tr>"
+    out = [f'<section id="{escape(name)}"><h2>{escape(body["title"])}</h2>']
+    out.append(f'<h3>Families</h3><table class="bars">{families}</table>')
+    out.append(f"<h3>Failing controls ({len(failing)})</h3>")
+    out.append(f"<table>{head}{_control_rows(failing)}</table>" if failing else "<p class=muted>None.</p>")
+    out.append(f"<details><summary>Passing controls ({len(passing)})</summary><table>{head}")
+    out.append(f"{_control_rows(passing)}</table></details>")
+    out.append(f"<details><summary>Not assessed ({len(unassessed)})</summary><table>{head}")
+    out.append(f"{_control_rows(unassessed)}</table></details></section>")
+    return "".join(out)
+
+
+def render_html(posture: dict[str, Any], history: Trend | None) -> str:
+    """The whole report page."""
+    cards = []
+    for name, body in posture["frameworks"].items():
+        summary = body["summary"]
+        cards.append(
+            f'<a class="card" href="#{escape(name)}" style="color:inherit;text-decoration:none">'
+            f"{_donut(summary['score'])}<div><h3>{escape(body['title'])}</h3>"
+            f'<div><span class="badge pass">{summary["pass"]} pass</span> '
+            f'<span class="badge fail">{summary["fail"]} fail</span></div>'
+            f'<div class="muted">{summary["not_assessed"]} not assessed</div></div></a>'
+        )
+    evidence = "".join(
+        f"<tr><td>{escape(e['title'])}</td><td>{_badge(e['status'])}</td><td>{escape(e['detail'])}</td></tr>"
+        for e in posture["evidence"]
+    )
+    parts = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Bastion compliance report: {escape(posture['target'])}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<header><h1>Bastion compliance report</h1>",
+        f"<p>Target: <b>{escape(posture['target'])}</b></p><p>Generated {escape(posture['generated'])}"
+        f" by bastion {escape(posture['tool']['version'])} · scanners that ran: "
+        f"{escape(', '.join(posture['scanners']) or 'none')}</p></header><main>",
+        f'<section><h2>Scores</h2><div class="cards">{"".join(cards)}</div>',
+        '<p class="muted">Score = controls passing / controls assessed. A control fails when a finding '
+        "maps to it or its process evidence is missing; it is not assessed when no scanner that "
+        "covers it ran.</p></section>",
+        f"<section><h2>Process evidence</h2><table>{evidence}</table></section>",
+    ]
+    if history is not None and len(history.points) > 1:
+        legend = "".join(
+            f'<span><i style="background:{color}"></i>{escape(name)}</span>' for name, color in _LINE.items()
+        )
+        changes = "".join(
+            f'<li class="regress">Regressed in {escape(fw)}: {escape(", ".join(ids))}</li>'
+            for fw, ids in history.regressed.items()
+        ) + "".join(
+            f'<li class="fixed">Fixed in {escape(fw)}: {escape(", ".join(ids))}</li>'
+            for fw, ids in history.fixed.items()
+        )
+        parts.append(
+            f'<section><h2>Trend</h2><div class="legend">{legend}</div>{_trend_svg(history)}'
+            f"<h3>Since {escape(str(history.previous))}</h3>"
+            f"<ul>{changes or '<li>No control changed status.</li>'}"
+            "</ul></section>"
+        )
+    parts.extend(_framework(name, body) for name, body in posture["frameworks"].items())
+    parts.append(
+        '<p class="muted">CIS Controls and ISO/IEC 27001 are referenced by identifier only; '
+        "the short labels are Bastion's own words. NIST SP 800-53 titles are public "
+        "domain.</p></main></body></html>\n"
+    )
+    return "".join(parts)
