@@ -144,3 +144,38 @@ def test_bad_input_never_tracebacks(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["watch", "detect", str(bad), "-m", str(model), "--format", "jsonl"]) in (0, 1)
     assert main(["watch", "templates", str(tmp_path / "missing.log")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_user_formats_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    formats = tmp_path / "formats.toml"
+    formats.write_text(
+        "[formats.app]\n"
+        "regex = '^(?P<timestamp>\\S+) (?P<user>\\S+) (?P<message>.*)$'\n"
+        "time_format = '%Y-%m-%dT%H:%M:%S'\n"
+        "[formats.jsonapp]\n"
+        "json = {message = 'msg', timestamp = 'ts'}\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"2024-01-01T00:00:{i:02d} u{i % 3} opened file {i}\n" for i in range(30)))
+    model = tmp_path / "app.bastion"
+    args = ["--formats", str(formats), "--log-format", "app"]
+    assert main(["watch", "train", str(log), "--session", "user", "-o", str(model), *args]) == 0
+    odd = tmp_path / "odd.log"
+    odd.write_text("2024-01-02T00:00:00 u1 deleted everything\n")
+    assert main(["watch", "detect", str(odd), "-m", str(model), "--format", "jsonl"]) == 1
+    alert = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert alert["entity"] == "u1" and "unseen event" in alert["explanation"]
+    jlog = tmp_path / "j.log"
+    jlog.write_text('{"msg": "hello 1", "ts": "2024-01-01T00:00:00Z"}\n')
+    assert main(["watch", "templates", str(jlog), *args[:2], "--log-format", "jsonapp"]) == 0
+    assert "hello <*>" in capsys.readouterr().out
+    assert main(["watch", "templates", str(jlog), *args[:2], "--log-format", "nope"]) == 2
+    assert "choose from" in capsys.readouterr().err
+    for bad in ("[formats]\nx = 1\n", "[formats.x]\nfoo = 1\n", "[formats.x]\nregex = '('\n",
+                "[formats.x]\njson = {bad = 'y'}\n", "nothing = 1\n", "[[broken"):  # fmt: skip
+        formats.write_text(bad, encoding="utf-8")
+        assert main(["watch", "templates", str(jlog), *args]) == 2
+    assert main(["watch", "templates", str(jlog), "--formats", str(tmp_path / "none.toml")]) == 2
+    assert main(["watch", "templates", str(jlog), "--log-format", "regex"]) == 2
+    assert main(["watch", "templates", str(jlog), "--regex", "(?P<message>.*)"]) == 0

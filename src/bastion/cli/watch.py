@@ -15,7 +15,14 @@ from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
 from bastion.errors import InputError, UsageError
 from bastion.monitor.alerts import JsonLinesSink, TableSink, WebhookSink
 from bastion.monitor.features import SessionKey
-from bastion.monitor.ingest import LineFormat, get_format, read_lines, read_records
+from bastion.monitor.ingest import (
+    FormatSpec,
+    LineFormat,
+    format_from_spec,
+    read_lines,
+    read_records,
+    resolve_format,
+)
 from bastion.monitor.pipeline import AlertSink, Detector, load_detector, train
 from bastion.monitor.sources import SyslogListener, follow
 from bastion.monitor.templates import TemplateMiner, event_text, load_state, mask_line, save_state
@@ -31,6 +38,9 @@ watch_app = typer.Typer(
 LOGS = typer.Argument(..., help="Log files, .gz files, directories, or - for stdin.")
 LOG_FORMAT = typer.Option("auto", "--log-format", help="auto, syslog, combined, json, raw or regex.")
 REGEX = typer.Option(None, "--regex", help="User format: a regex with a (?P<message>...) group.")
+FORMATS = typer.Option(
+    None, "--formats", help="TOML file of user formats ([formats.NAME] regex=... or json={...})."
+)
 SESSION = typer.Option(
     "host", "--session", help="Session key: block, host, ip, user, program, none, a field, or re:PATTERN."
 )
@@ -63,8 +73,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(watch_app, name="watch")
 
 
-def _format(name: str, regex: str | None) -> LineFormat | None:
-    return None if name == "auto" and not regex else get_format(name, regex)
+def _format(spec: FormatSpec) -> LineFormat | None:
+    return format_from_spec(spec)
 
 
 def templates(
@@ -76,6 +86,7 @@ def templates(
     state: Path | None = typer.Option(None, "--state", help="Load and save the miner state (JSON) here."),
     log_format: str = LOG_FORMAT,
     regex: str | None = REGEX,
+    formats: Path | None = FORMATS,
 ) -> int:
     """Mine templates from LOGS."""
     if fmt not in ("table", "json"):
@@ -83,7 +94,7 @@ def templates(
     miner = load_state(state) if state is not None and state.exists() else TemplateMiner()
     out = sys.stdout
     lines = 0
-    for record in read_records(read_lines(logs), _format(log_format, regex)):
+    for record in read_records(read_lines(logs), _format(resolve_format(log_format, regex, formats))):
         lines += 1
         tokens = mask_line(record.message)
         template = miner.add_tokens(tokens, record.message)
@@ -123,12 +134,12 @@ def train_cmd(
     step: float = STEP,
     log_format: str = LOG_FORMAT,
     regex: str | None = REGEX,
+    formats: Path | None = FORMATS,
 ) -> int:
     """Train a model on LOGS (normal operation only)."""
     key = SessionKey(session, window, step)
-    detector, summary = train(
-        read_records(read_lines(logs), _format(log_format, regex)), model, key, log_format=log_format
-    )
+    spec = resolve_format(log_format, regex, formats)
+    detector, summary = train(read_records(read_lines(logs), _format(spec)), model, key, log_format=spec)
     detector.save(output)
     error_console().print(
         f"trained {model} on {summary.sessions} session(s) from {summary.lines} line(s), "
@@ -149,8 +160,7 @@ def _sink(fmt: str, webhook: str | None, stream: TextIO) -> list[AlertSink]:
 def _emit(
     detector: Detector,
     lines: Iterator[tuple[str, int, str]],
-    fmt_name: str,
-    regex: str | None,
+    spec: FormatSpec,
     fmt: str,
     webhook: str | None,
     output: Path | None,
@@ -159,7 +169,7 @@ def _emit(
     sinks = _sink(fmt, webhook, stream)
     count = 0
     try:
-        for alert in detector.detect(read_records(lines, _format(fmt_name, regex))):
+        for alert in detector.detect(read_records(lines, _format(spec))):
             count += 1
             for sink in sinks:
                 sink.emit(alert)
@@ -181,17 +191,20 @@ def detect(
     idle_timeout: float | None = typer.Option(None, "--idle-timeout", help="Stop after N idle seconds."),
     log_format: str | None = typer.Option(None, "--log-format", help="Default: the format used in training."),
     regex: str | None = REGEX,
+    formats: Path | None = FORMATS,
 ) -> int:
     """Judge LOGS with a trained model."""
     detector = load_detector(model)
-    fmt_name = log_format or detector.log_format
+    spec = (
+        resolve_format(log_format or "auto", regex, formats) if log_format or regex else detector.log_format
+    )
     if follow_file:
         if len(logs) != 1 or not logs[0].is_file():
             raise UsageError("--follow needs exactly one file")
         lines: Iterator[tuple[str, int, str]] = follow(logs[0], idle_timeout=idle_timeout)
     else:
         lines = read_lines(logs)
-    return _emit(detector, lines, fmt_name, regex, fmt, webhook, output)
+    return _emit(detector, lines, spec, fmt, webhook, output)
 
 
 def run(
@@ -208,10 +221,12 @@ def run(
     queue_size: int = typer.Option(10_000, "--queue-size", help="Listener queue bound."),
     log_format: str = LOG_FORMAT,
     regex: str | None = REGEX,
+    formats: Path | None = FORMATS,
 ) -> int:
     """Learn then detect on a live source."""
     if baseline_lines < 1:
         raise UsageError("--baseline-lines must be at least 1")
+    spec = resolve_format(log_format, regex, formats)
     listener: SyslogListener | None = None
     stop = threading.Event()
     if source.startswith("syslog://"):
@@ -231,14 +246,14 @@ def run(
         if not baseline:
             raise InputError(f"{source}: no line arrived to learn a baseline from")
         key = SessionKey(session, window, step)
-        detector, summary = train(read_records(iter(baseline), _format(log_format, regex)), model, key)
+        detector, summary = train(read_records(iter(baseline), _format(spec)), model, key, log_format=spec)
         error_console().print(
             f"baseline: {summary.sessions} session(s), {summary.templates} template(s) from "
             f"{summary.lines} line(s); detecting"
         )
         if save is not None:
             detector.save(save)
-        return _emit(detector, lines, log_format, regex, fmt, webhook, None)
+        return _emit(detector, lines, spec, fmt, webhook, None)
     finally:
         stop.set()
         if listener is not None:

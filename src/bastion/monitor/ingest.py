@@ -13,13 +13,14 @@ import io
 import json
 import re
 import sys
+import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from bastion.errors import InputError, UsageError
+from bastion.errors import ConfigError, InputError, UsageError
 
 __all__ = [
     "FORMATS",
@@ -28,10 +29,13 @@ __all__ = [
     "Record",
     "decode_line",
     "detect_format",
+    "format_from_spec",
     "get_format",
     "iter_files",
+    "load_format_specs",
     "read_lines",
     "read_records",
+    "resolve_format",
 ]
 
 MAX_LINE_BYTES = 65536
@@ -316,6 +320,79 @@ def get_format(name: str, regex: str | None = None) -> LineFormat:
     except KeyError:
         choices = ", ".join([*FORMATS, "regex", "auto"])
         raise UsageError(f"unknown log format {name!r} (choose from {choices})") from None
+
+
+FormatSpec = dict[str, str]
+"""A format as plain data (stored in model files): ``kind`` plus its settings."""
+
+
+def load_format_specs(path: Path) -> dict[str, FormatSpec]:
+    """User formats from a TOML file: ``[formats.NAME]`` with ``regex`` (and optional
+    ``time_format``) or ``json = {message = "...", timestamp = "...", host = "..."}``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: formats file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read formats file: {exc}") from None
+    table = data.get("formats")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: expected a [formats.NAME] table")
+    specs: dict[str, FormatSpec] = {}
+    for name, entry in table.items():
+        where = f"{path}: formats.{name}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a table")
+        if isinstance(entry.get("regex"), str):
+            spec = {"kind": "regex", "regex": entry["regex"]}
+            if isinstance(entry.get("time_format"), str):
+                spec["time_format"] = entry["time_format"]
+            try:
+                RegexFormat(spec["regex"])
+            except UsageError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        elif isinstance(entry.get("json"), dict):
+            fields = entry["json"]
+            unknown = set(fields) - {"message", "timestamp", "host"}
+            if unknown or not all(isinstance(v, str) for v in fields.values()):
+                raise ConfigError(f"{where}: json takes string keys message, timestamp, host")
+            spec = {"kind": "json", **fields}
+        else:
+            raise ConfigError(f"{where}: needs regex = '...' or json = {{message = '...'}}")
+        specs[name] = spec
+    return specs
+
+
+def resolve_format(name: str, regex: str | None = None, formats: Path | None = None) -> FormatSpec:
+    """The spec for ``--log-format NAME`` / ``--regex`` / a user format from ``formats``."""
+    if regex:
+        RegexFormat(regex)
+        return {"kind": "regex", "regex": regex}
+    user = load_format_specs(formats) if formats is not None else {}
+    if name in user:
+        return user[name]
+    if name == "auto" or name in FORMATS:
+        return {"kind": name}
+    if name == "regex":
+        raise UsageError("--log-format regex needs --regex PATTERN")
+    choices = ", ".join([*FORMATS, "auto", "regex", *user])
+    raise UsageError(f"unknown log format {name!r} (choose from {choices})")
+
+
+def format_from_spec(spec: FormatSpec) -> LineFormat | None:
+    """The format a spec describes; None for ``auto`` (detect from the first lines)."""
+    kind = spec.get("kind", "auto")
+    if kind == "auto":
+        return None
+    if kind == "regex":
+        return RegexFormat(spec["regex"], spec.get("time_format"))
+    if kind == "json":
+        return JsonFormat(
+            spec.get("message", "message"), spec.get("timestamp", "timestamp"), spec.get("host", "host")
+        )
+    if kind in FORMATS:
+        return FORMATS[kind]()
+    raise InputError(f"unknown log format kind {kind!r}")
 
 
 def detect_format(sample: list[str]) -> LineFormat:

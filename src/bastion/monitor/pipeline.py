@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -12,7 +12,7 @@ from bastion.errors import InputError
 from bastion.findings import Alert
 from bastion.monitor.alerts import EventStats, build_alert
 from bastion.monitor.features import Session, Sessionizer, SessionKey
-from bastion.monitor.ingest import Record
+from bastion.monitor.ingest import FormatSpec, Record
 from bastion.monitor.modelfile import read_model_file, write_model_file
 from bastion.monitor.models import Model, SequenceModel, make_model, model_class
 from bastion.monitor.templates import TemplateMiner
@@ -50,7 +50,7 @@ class Detector:
     miner: TemplateMiner
     key: SessionKey
     stats: EventStats
-    log_format: str = "auto"
+    log_format: FormatSpec = field(default_factory=lambda: {"kind": "auto"})
 
     def save(self, path: Path) -> None:
         """Write the detector as a model file."""
@@ -111,7 +111,7 @@ def train(
     model_name: str,
     key: SessionKey,
     miner: TemplateMiner | None = None,
-    log_format: str = "auto",
+    log_format: FormatSpec | None = None,
 ) -> tuple[Detector, TrainSummary]:
     """Mine templates and learn the model from normal records.
 
@@ -133,7 +133,7 @@ def train(
         )
     model.fit([s.events for s in sessions])
     stats = EventStats.learn(sessions)
-    detector = Detector(model, miner, key, stats, log_format)
+    detector = Detector(model, miner, key, stats, log_format or {"kind": "auto"})
     summary = TrainSummary(sessionizer.lines, len(sessions), len(miner.templates), model.threshold)
     return detector, summary
 
@@ -150,4 +150,7 @@ def load_detector(path: Path) -> Detector:
         stats = EventStats.from_dict(header["stats"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{path}: damaged model file ({exc})") from None
-    return Detector(model, miner, key, stats, str(header.get("log_format", "auto")))
+    log_format = header.get("log_format", {"kind": "auto"})
+    if not isinstance(log_format, dict):
+        raise InputError(f"{path}: damaged model file (log_format)")
+    return Detector(model, miner, key, stats, {str(k): str(v) for k, v in log_format.items()})
