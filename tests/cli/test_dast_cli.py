@@ -154,3 +154,24 @@ def test_bad_rules_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dast", "--help"]) == 0
     assert "Example: bastion dast" in capsys.readouterr().out
+
+
+def test_write_rules_round_trips(vuln: str, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.conf"
+    assert (
+        run(vuln, "--insecure", "--fail-on", "medium", "--write-rules", str(rules), "-q", "-f", "json") == 1
+    )
+    text = rules.read_text()
+    assert "dast.csp-missing\tFAIL\t(Content-Security-Policy header missing) [ZAP 10038]" in text
+    assert "dast.hsts-missing\tWARN\t" in text
+    # the generated file is a valid rules file: with it, --fail-on critical still fails on the FAIL rules
+    assert run(vuln, "--insecure", "--rules", str(rules), "--fail-on", "critical", "-q", "-f", "json") == 1
+    edited = tmp_path / "edited.conf"
+    edited.write_text(text.replace("FAIL", "WARN"))
+    assert (
+        run(vuln, "--insecure", "--rules", str(edited), "--write-rules", str(rules), "-q", "-f", "json") == 0
+    )
+    assert "FAIL" not in rules.read_text().split("\n", 2)[2]
+    assert (
+        run(vuln, "--insecure", "--write-rules", str(tmp_path / "no" / "dir.conf"), "-q", "-f", "json") == 2
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, configure_logging, error_console
-from bastion.errors import UsageError
+from bastion.errors import InputError, UsageError
 from bastion.findings import Finding, Severity
 from bastion.gate import GateResult, evaluate, load_baseline, write_baseline
 from bastion.report import ReportFormat, write, write_file
@@ -83,12 +83,15 @@ def dast(
     write_baseline_to: Path | None = typer.Option(
         None, "--write-baseline", help="Accept the current findings: write them to FILE and exit 0."
     ),
+    write_rules: Path | None = typer.Option(
+        None, "--write-rules", help="After the scan, write a rules file with every rule's level to FILE."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but the report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs on stderr."),
 ) -> int:
     """Scan a running web application and gate on the findings."""
     from bastion.scan.dast.http import FetcherOptions, check_target
-    from bastion.scan.dast.levels import DastGateResult, RuleLevels, load_levels
+    from bastion.scan.dast.levels import DastGateResult, RuleLevels, load_levels, render_levels
 
     configure_logging(verbose)
     report_format = _format(fmt)
@@ -143,6 +146,11 @@ def dast(
         threshold=threshold,
         levels=levels.levels,
     )
+    if write_rules is not None:
+        try:
+            write_rules.write_text(render_levels(levels, threshold), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{write_rules}: cannot write rules file: {exc.strerror or exc}") from None
     if write_baseline_to is not None:
         count = write_baseline(write_baseline_to, [*result_gate.findings, *result_gate.baselined])
         if not quiet:
@@ -173,8 +181,6 @@ def _run_zap(
 
 
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
-    from bastion.errors import InputError
-
     to_terminal = output is None and sys.stdout.isatty()
     if output is None:
         write(result, fmt, sys.stdout, color=to_terminal and fmt is ReportFormat.TABLE)

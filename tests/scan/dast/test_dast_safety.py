@@ -189,3 +189,25 @@ def test_depth_zero_fetches_only_the_start_page_and_metafiles(plain_url: str) ->
     result = scan(plain_url + "/", max_depth=0)
     assert result.pages == 1
     assert any("crawl stopped at depth 0" in n for n in result.notices)
+
+
+def test_a_dropped_keep_alive_connection_is_retried_once_and_counted() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) % 2 == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, text="ok")
+
+    async def go() -> None:
+        options = FetcherOptions(rate=0, max_requests=3)
+        scope = Scope.for_target("http://t.test/", None)
+        async with Fetcher(scope, options, httpx.MockTransport(handler)) as f:
+            assert (await f.request("GET", "http://t.test/a")).status == 200
+            assert f.requests == 2
+            with pytest.raises(FetchError, match="Server disconnected"):
+                await f.request("GET", "http://t.test/b")  # the third request may not retry: budget spent
+            assert f.requests == 3
+
+    asyncio.run(go())

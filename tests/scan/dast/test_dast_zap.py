@@ -77,3 +77,15 @@ def test_alert_shapes() -> None:
     )
     assert {f.rule_id for f in findings} == {"dast.zap.unknown", "dast.zap.x"}
     assert all(f.severity is Severity.INFO and f.cwe == () for f in findings)
+
+
+def test_zap_rules_file_applies_to_imported_alerts(tmp_path: Path) -> None:
+    rules = tmp_path / "zap-baseline.conf"
+    rules.write_text("10096\tIGNORE\t(Timestamp Disclosure)\n40012\tWARN\t(XSS Reflected)\n10038\tFAIL\n")
+    out = tmp_path / "zap.json"
+    with fake_zap() as zap:
+        args = ["dast", TARGET, "--zap", zap.url, "--zap-key", zap.key, "--rules", str(rules)]
+        code = main([*args, "-f", "json", "-o", str(out), "-q"])
+    report = json.loads(out.read_text())
+    assert {f["rule_id"] for f in report["findings"]} == {"dast.csp-missing", "dast.xss-reflected"}
+    assert report["summary"]["blocking"] == 1 and code == 1  # the CSP rule is FAIL, the XSS only WARN

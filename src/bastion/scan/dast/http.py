@@ -253,7 +253,11 @@ class Fetcher:
                         self._send(method, url, params, data, content, headers), self.options.timeout_s
                     )
                 except httpx.RemoteProtocolError:
-                    # A keep-alive connection the server closed as we reused it: one fresh try.
+                    # A keep-alive connection the server closed as we reused it: one fresh try,
+                    # which counts against the budget like any request.
+                    if self.requests >= self.options.max_requests:
+                        raise
+                    self.requests += 1
                     return await asyncio.wait_for(
                         self._send(method, url, params, data, content, headers), self.options.timeout_s
                     )

@@ -9,7 +9,8 @@ ZAP's baseline scan reads a tab-separated file, one rule per line::
 Bastion reads that file as it is: a numeric id is a ZAP plugin id and applies to the
 Bastion rules with that ``zap`` id (``rules.toml``); a ``dast.*`` id names a Bastion rule
 directly; ``*`` means every rule. ``OUTOFSCOPE`` takes a URL regex instead of a level and
-drops that rule's findings on matching URLs. A ``.toml`` file may say the same as
+drops that rule's findings on matching URLs. A ZAP id with no Bastion rule applies to the
+alerts imported from ZAP (``--zap``), whose rule id is ``dast.zap.<id>``. A ``.toml`` file may say the same as
 ``[rules] "dast.csp-missing" = "FAIL"`` and ``[[out_of_scope]] rule = "*" url = "regex"``.
 
 FAIL findings block the release whatever ``--fail-on`` says, WARN and INFO findings are
@@ -26,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from bastion.errors import ConfigError
-from bastion.findings import Finding
+from bastion.findings import Finding, Severity
 from bastion.gate import GateResult, Suppressed
 from bastion.scan.dast.rules import list_rules, rules_by_zap_id
 
-__all__ = ["DastGateResult", "Level", "RuleLevels", "load_levels"]
+__all__ = ["DastGateResult", "Level", "RuleLevels", "load_levels", "render_levels"]
 
+ZAP_PREFIX = "dast.zap."
+"""Rule ids of ZAP alerts with no Bastion rule: ``dast.zap.<plugin id>``."""
 ZAP_NAMES = {
     10096: "Timestamp Disclosure",
     10017: "Cross-Domain JavaScript Source File Inclusion",
@@ -94,16 +97,20 @@ class RuleLevels:
 def _targets(raw_id: str, where: str, levels: RuleLevels) -> list[str]:
     """Bastion rule ids a file's id stands for."""
     known = {rule.id for rule in list_rules()}
+    if raw_id in known or (raw_id.startswith(ZAP_PREFIX) and raw_id[len(ZAP_PREFIX) :].isdigit()):
+        return [raw_id]
     if raw_id == "*":
         return sorted(known)
-    if raw_id in known:
-        return [raw_id]
     if raw_id.isdigit():
         rules = rules_by_zap_id().get(int(raw_id), [])
         if not rules:
             name = ZAP_NAMES.get(int(raw_id), "")
             label = f"{raw_id} ({name})" if name else raw_id
-            levels.notices.append(f"{where}: ZAP rule {label} has no Bastion equivalent; line ignored")
+            levels.notices.append(
+                f"{where}: ZAP rule {label} has no Bastion equivalent; "
+                "it applies to alerts imported with --zap only"
+            )
+            return [f"{ZAP_PREFIX}{raw_id}"]
         return [rule.id for rule in rules]
     raise ConfigError(f"{where}: unknown rule id {raw_id!r} (a dast.* rule id, a ZAP plugin id, or *)")
 
@@ -179,6 +186,23 @@ def _from_toml(path: Path, text: str) -> RuleLevels:
         rx = _scope_regex(str(entry["url"]), where)
         levels.out_of_scope.extend((rule_id, rx) for rule_id in ids)
     return levels
+
+
+def render_levels(levels: RuleLevels, threshold: Severity | None) -> str:
+    """A rules file with a line per Bastion rule, like ``zap-baseline.py -g``: the level set in
+    ``levels``, else FAIL for rules at or above ``threshold`` and WARN below it."""
+    lines = [
+        "# Bastion DAST rule levels: id<TAB>IGNORE|INFO|WARN|FAIL<TAB>(title); ZAP plugin ids work too.",
+        f"# Generated with --fail-on {threshold.value if threshold else 'none'}; edit and pass with --rules.",
+    ]
+    for rule in list_rules():
+        level = levels.levels.get(rule.id)
+        if level is None:
+            level = Level.FAIL if threshold is not None and rule.severity >= threshold else Level.WARN
+        zap = f" [ZAP {rule.zap_id}]" if rule.zap_id is not None else ""
+        lines.append(f"{rule.id}\t{level.value}\t({rule.title}){zap}")
+    lines.extend(f"{rule_id}\tOUTOFSCOPE\t{rx.pattern}" for rule_id, rx in levels.out_of_scope)
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
