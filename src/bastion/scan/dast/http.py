@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 USER_AGENT = "bastion-dast (+https://github.com/bastion-security/bastion)"
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+"""What a browser asks for: servers answer it with the pages people see (debug pages included)."""
 
 
 class BudgetExhausted(Exception):
@@ -189,7 +191,7 @@ class Fetcher:
             verify=not options.insecure,
             follow_redirects=False,
             timeout=httpx.Timeout(options.timeout_s),
-            headers={"User-Agent": USER_AGENT, **dict(options.headers)},
+            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, **dict(options.headers)},
             cookies=dict(options.cookies),
             transport=transport,
         )

@@ -50,6 +50,7 @@ _DEBUG_PAGES = (
     ("ASP.NET", re.compile(r"Server Error in '[^']*' Application\.|<b>\s*Stack Trace:\s*</b>")),
     ("Laravel", re.compile(r"Whoops, looks like something went wrong|<title>Whoops! There was an error")),
     ("Rails", re.compile(r"<title>Action Controller: Exception caught</title>")),
+    ("Starlette", re.compile(r"<title>Starlette Debugger</title>")),
 )
 _DIRECTORY_LISTING = re.compile(
     r"<title>\s*(?:Index of /|Directory listing for /)|<h1>\s*(?:Index of /|Directory listing for /)"
