@@ -179,3 +179,34 @@ def test_user_formats_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["watch", "templates", str(jlog), "--formats", str(tmp_path / "none.toml")]) == 2
     assert main(["watch", "templates", str(jlog), "--log-format", "regex"]) == 2
     assert main(["watch", "templates", str(jlog), "--regex", "(?P<message>.*)"]) == 0
+
+
+def test_detect_posts_to_webhook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        first, second = split_ssh(tmp_path)
+        model = tmp_path / "ssh.bastion"
+        assert main(["watch", "train", str(first), "--session", "ip", "-o", str(model)]) == 0
+        url = f"http://127.0.0.1:{server.server_address[1]}/alerts"
+        assert main(["watch", "detect", str(second), "-m", str(model), "--webhook", url]) == 1
+        shown = capsys.readouterr().out
+        assert received and f"{len(received)} alert(s)" in shown
+        assert all(item["detector"] == "watch.ranges" for item in received)
+    finally:
+        server.shutdown()
+        server.server_close()

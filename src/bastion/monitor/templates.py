@@ -163,8 +163,8 @@ class Template:
 
     @property
     def text(self) -> str:
-        """The template as one string."""
-        return " ".join(self.tokens)
+        """The template as one string, with the punctuation of its first example line."""
+        return _render(self.tokens, self.examples[0] if self.examples else None)
 
     @property
     def constants(self) -> int:
@@ -389,7 +389,24 @@ def event_text(template: Template, tokens: list[str]) -> str:
     out = list(template.tokens)
     for i in template.slots:
         out[i] = tokens[i]
-    return " ".join(out)
+    return _render(out, template.examples[0] if template.examples else None)
+
+
+def _render(tokens: list[str], example: str | None) -> str:
+    """``tokens`` laid over ``example``'s separators (``a=<*>, b=<*>``), or joined by spaces."""
+    if example is None:
+        return " ".join(tokens)
+    spans = [m.span() for m in _TOKEN.finditer(example[:MAX_LINE_CHARS])]
+    if len(spans) != len(tokens):
+        return " ".join(tokens)
+    pieces: list[str] = []
+    last = 0
+    for (start, end), token in zip(spans, tokens, strict=True):
+        pieces.append(example[last:start])
+        pieces.append(token)
+        last = end
+    pieces.append(example[last : min(len(example), MAX_LINE_CHARS)])
+    return "".join(pieces).strip()
 
 
 def save_state(miner: TemplateMiner, path: Path) -> None:
