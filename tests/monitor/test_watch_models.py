@@ -105,15 +105,8 @@ def test_deeplog() -> None:
 
 
 def test_deeplog_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def fake_import(name: str, *args: object, **kwargs: object) -> object:
-        if name == "torch":
-            raise ImportError("no torch")
-        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
     with pytest.raises(UsageError, match=r"bastion\[deep\]"):
         make_model("deeplog")

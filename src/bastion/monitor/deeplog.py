@@ -6,6 +6,7 @@ The weights are stored as plain arrays in the model file, never as a pickle.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,8 @@ __all__ = ["DeepLogModel", "require_torch"]
 def require_torch() -> Any:
     """Import torch, or explain how to install it."""
     try:
-        import torch
+        # Imported by name so that type checking does not walk all of torch.
+        torch = importlib.import_module("torch")
     except ImportError:
         raise UsageError(
             "model 'deeplog' needs PyTorch: install the extra with `pip install 'bastion[deep]'`"
