@@ -99,6 +99,10 @@ def test_run_on_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert json.loads(captured.out.splitlines()[0])["detector"] == "watch.ranges"
     assert main(["watch", "run", str(tmp_path / "missing.log")]) == 2
     assert main(["watch", "run", str(SSH), "--baseline-lines", "0"]) == 2
+    code = main(
+        ["watch", "run", str(SSH), "--baseline-seconds", "0", "--session", "ip", "--idle-timeout", "0.2"]
+    )
+    assert code in (0, 1) and "baseline: 1 session(s)" in capsys.readouterr().err
     assert main(["watch", "run", "syslog://127.0.0.1:notaport"]) == 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -207,10 +208,26 @@ def detect(
     return _emit(detector, lines, spec, fmt, webhook, output)
 
 
+def _take_baseline(
+    lines: Iterator[tuple[str, int, str]], count: int, seconds: float | None
+) -> list[tuple[str, int, str]]:
+    """The first ``count`` lines, or fewer when ``seconds`` passed first."""
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    baseline: list[tuple[str, int, str]] = []
+    for item in lines:
+        baseline.append(item)
+        if len(baseline) >= count or (deadline is not None and time.monotonic() >= deadline):
+            break
+    return baseline
+
+
 def run(
     source: str = typer.Argument(..., help="A log file (followed), or syslog://HOST:PORT to listen."),
     model: str = typer.Option("ranges", "--model", help="Model to learn the baseline with."),
     baseline_lines: int = typer.Option(10_000, "--baseline-lines", help="Lines to learn from first."),
+    baseline_seconds: float | None = typer.Option(
+        None, "--baseline-seconds", help="Or stop learning at the first line after N seconds."
+    ),
     save: Path | None = typer.Option(None, "--save", help="Also write the learned model file."),
     session: str = SESSION,
     window: float = WINDOW,
@@ -242,7 +259,7 @@ def run(
             raise InputError(f"{source}: no such file")
         lines = follow(path, stop, idle_timeout=idle_timeout)
     try:
-        baseline = [item for _, item in zip(range(baseline_lines), lines, strict=False)]
+        baseline = _take_baseline(lines, baseline_lines, baseline_seconds)
         if not baseline:
             raise InputError(f"{source}: no line arrived to learn a baseline from")
         key = SessionKey(session, window, step)
