@@ -94,8 +94,8 @@ _CACHE_LIMIT = 100_000
 def mask_line(line: str) -> list[str]:
     """Tokens of ``line`` with variable-looking tokens replaced by the wildcard.
 
-    Tokens with a digit are variables at once; the verdicts on the others are cached (the cache
-    is cleared when it grows past its limit). A unit right after a number (``4.0 KB``,
+    Tokens with a digit are variables at once, the others go through :func:`_is_variable`; every
+    verdict is cached (the cache is cleared when it grows past its limit). A unit right after a number (``4.0 KB``,
     ``12 ms``) is part of the quantity.
     """
     if len(line) > MAX_LINE_CHARS:
@@ -111,12 +111,9 @@ def mask_line(line: str) -> list[str]:
     for token in tokens:
         variable = get(token)
         if variable is None:
-            if digit(token):
-                variable = True
-            else:
-                if len(_VARIABLE_CACHE) >= _CACHE_LIMIT:
-                    _VARIABLE_CACHE.clear()
-                variable = _VARIABLE_CACHE[token] = _is_variable(token)
+            if len(_VARIABLE_CACHE) >= _CACHE_LIMIT:
+                _VARIABLE_CACHE.clear()
+            variable = _VARIABLE_CACHE[token] = True if digit(token) else _is_variable(token)
         if variable or (previous_wild and token in _UNITS):
             append(WILDCARD)
             previous_wild = True
@@ -310,11 +307,14 @@ class TemplateMiner:
 
     def add_all(self, lines: Iterable[str]) -> list[int]:
         """Mine every line; return each line's final event id (after merges and refinement)."""
-        mined = []
-        for line in lines:
-            tokens = mask_line(line)
-            mined.append((self.add_tokens(tokens, line).id, tokens))
-        return [self.event_id(self.templates[self.resolve(t)], tokens) for t, tokens in mined]
+        add = self.add_tokens
+        mined = [(add(tokens, line).id, tokens) for line in lines for tokens in (mask_line(line),)]
+        templates, resolve = self.templates, self.resolve
+        out = []
+        for tid, tokens in mined:
+            template = templates[resolve(tid)]
+            out.append(self.event_id(template, tokens) if template.slots else template.id)
+        return out
 
     def event_id(self, template: Template, tokens: list[str], new: bool = True) -> int:
         """The event id of a line: its template's id, or a variant's when low-cardinality
