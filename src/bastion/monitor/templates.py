@@ -94,9 +94,9 @@ _CACHE_LIMIT = 100_000
 def mask_line(line: str) -> list[str]:
     """Tokens of ``line`` with variable-looking tokens replaced by the wildcard.
 
-    Tokens with a digit are variables at once, the others go through :func:`_is_variable`; every
-    verdict is cached (the cache is cleared when it grows past its limit). A unit right after a number (``4.0 KB``,
-    ``12 ms``) is part of the quantity.
+    Tokens with a digit are variables at once, the others go through :func:`_is_variable`;
+    every verdict is cached (the cache is cleared when it grows past its limit). A unit right
+    after a number (``4.0 KB``, ``12 ms``) is part of the quantity.
     """
     if len(line) > MAX_LINE_CHARS:
         line = line[:MAX_LINE_CHARS]
