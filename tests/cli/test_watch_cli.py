@@ -214,3 +214,12 @@ def test_detect_posts_to_webhook(tmp_path: Path, capsys: pytest.CaptureFixture[s
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_detect_notes_lines_without_session_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, _ = split_ssh(tmp_path)
+    model = tmp_path / "ssh.bastion"
+    assert main(["watch", "train", str(first), "--session", "ip", "-o", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["watch", "detect", str(first), "-m", str(model)]) == 0
+    assert "had no session key ('ip') and were not judged" in capsys.readouterr().err

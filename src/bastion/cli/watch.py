@@ -179,6 +179,11 @@ def _emit(
             sink.close()
         if output:
             stream.close()
+    read, keyless = detector.last_stats
+    if keyless:
+        error_console().print(
+            f"note: {keyless} of {read} line(s) had no session key ({detector.key.by!r}) and were not judged"
+        )
     return EXIT_FINDINGS if count else EXIT_CLEAN
 
 

@@ -116,6 +116,8 @@ class Sessionizer:
         self.open: OrderedDict[tuple[str, float], Session] = OrderedDict()
         self.watermark: float | None = None
         self.lines = 0
+        self.keyless = 0
+        """Lines that carried no session key (they belong to no session)."""
 
     def event_of(self, record: Record) -> tuple[int, Template | None, list[str]]:
         """Event id, template and masked tokens of a record; unseen lines get id -1 and no
@@ -145,6 +147,7 @@ class Sessionizer:
         closed: list[Session] = []
         entities = self.key.entities(record)
         if not entities:
+            self.keyless += 1
             return closed
         event, template, tokens = self.event_of(record)
         ts = record.timestamp

@@ -51,6 +51,7 @@ class Detector:
     key: SessionKey
     stats: EventStats
     log_format: FormatSpec = field(default_factory=lambda: {"kind": "auto"})
+    last_stats: tuple[int, int] = (0, 0)
 
     def save(self, path: Path) -> None:
         """Write the detector as a model file."""
@@ -95,8 +96,12 @@ class Detector:
         return []
 
     def detect(self, records: Iterable[Record], batch: int = 256) -> Iterator[Alert]:
-        """Stream records through the sessionizer (no learning) and yield alerts."""
+        """Stream records through the sessionizer (no learning) and yield alerts.
+
+        Afterwards :attr:`last_stats` holds ``(lines read, lines without a session key)``.
+        """
         sessionizer = Sessionizer(self.miner, self.key, learn=False)
+        self.last_stats = (0, 0)
         pending: list[Session] = []
         for session in sessionizer.feed(records):
             pending.append(session)
@@ -104,6 +109,7 @@ class Detector:
                 yield from self.judge(pending)
                 pending = []
         yield from self.judge(pending)
+        self.last_stats = (sessionizer.lines, sessionizer.keyless)
 
 
 def train(
