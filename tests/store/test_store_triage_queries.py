@@ -135,3 +135,38 @@ def test_sla_policy_parsing() -> None:
     for bad in ("critical", "urgent=3", "high=-1", "high=soon"):
         with pytest.raises(ConfigError, match="BASTION_SLA"):
             SlaPolicy.parse(bad)
+
+
+@pytest.mark.parametrize("sort", ["severity", "first_seen", "last_seen", "title", "status", "location"])
+def test_small_and_large_result_paths_order_alike(
+    store: Store, sort: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = new_project(store)
+    items = [finding(f"r{i}", f"dir{i % 3}/f{i}.py", str(i), list(Severity)[i % 5]) for i in range(40)]
+    for start in range(0, 40, 10):
+        ingest(
+            store,
+            project,
+            scan_of(*items[start : start + 10]),
+            "ci",
+            full=False,
+            now=T0 + timedelta(hours=start),
+        )
+    with store.read() as session:
+        for descending in (True, False):
+            filt = FindingFilter([project], sort=sort, descending=descending, per_page=7, page=3)
+            large = [f.id for f in list_findings(session, filt).items]
+            monkeypatch.setattr("bastion.store.queries.SMALL_RESULT", 1000)
+            small = [f.id for f in list_findings(session, filt).items]
+            monkeypatch.setattr("bastion.store.queries.SMALL_RESULT", 0)
+            assert large == small and len(large) == 7
+
+
+def test_upgrade_from_0001_fills_the_search_key(store: Store) -> None:
+    project = new_project(store)
+    ingest(store, project, scan_of(finding("needle", "deep/Path.py", "x"), finding("hay", "b.py", "y")), "ci")
+    store.downgrade("0001")
+    assert store.migrate() == "0002"
+    with store.read() as session:
+        found = list_findings(session, FindingFilter(query="DEEP/path"))
+        assert [f.rule_id for f in found.items] == ["sast.needle"]

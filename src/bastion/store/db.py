@@ -8,7 +8,7 @@ ship inside the package (``bastion/store/migrations``), no ``alembic.ini`` is ne
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,19 +120,30 @@ class Store:
 
     def migrate(self, revision: str = "head") -> str:
         """Bring the schema to ``revision`` (default: the newest) and return the revision now."""
-        with self.engine.begin() as connection:
-            config = _alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        self._alembic(lambda config: command.upgrade(config, revision))
         return self.current_revision() or "base"
 
     def downgrade(self, revision: str = "base") -> str:
         """Revert the schema to ``revision`` (default: empty); returns the revision now."""
-        with self.engine.begin() as connection:
-            config = _alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
+        self._alembic(lambda config: command.downgrade(config, revision))
         return self.current_revision() or "base"
+
+    def _alembic(self, run: Callable[[Config], None]) -> None:
+        """Run an Alembic command in one transaction. On SQLite, foreign keys are off while
+        it runs (outside the transaction, where the pragma applies): rebuilding a table that
+        others reference is how SQLite alters it."""
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection if self.dialect == "sqlite" else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    config = _alembic_config()
+                    config.attributes["connection"] = connection
+                    run(config)
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
     def current_revision(self) -> str | None:
         """The schema revision the database is at, or None when never migrated."""

@@ -22,6 +22,7 @@ from bastion.store.db import Store
 from bastion.store.lifecycle import expire_acceptances, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, Project, Scan, utcnow
 from bastion.store.parse import ParsedScan
+from bastion.store.queries import search_key
 
 __all__ = ["IngestResult", "ingest"]
 
@@ -72,6 +73,7 @@ def _describe(finding: Finding) -> dict[str, Any]:
         "controls": list(finding.controls),
         "extra": dict(finding.metadata),
         "published_at": _published(finding),
+        "search_key": search_key(finding.rule_id[:300], finding.location.describe(), finding.title),
     }
 
 

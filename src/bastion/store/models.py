@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -179,8 +180,16 @@ class FindingRecord(Base):
     __tablename__ = "findings"
     __table_args__ = (
         UniqueConstraint("project_id", "fingerprint"),
-        Index("ix_findings_project_status_sev", "project_id", "status", "severity_rank"),
-        Index("ix_findings_status_sev", "status", "severity_rank"),
+        Index("ix_findings_project_status_sev_seen", "project_id", "status", "severity_rank", "first_seen"),
+        Index("ix_findings_status_sev_seen", "status", "severity_rank", "first_seen"),
+        Index("ix_findings_project_rank", "project_id", "severity_rank", "id"),
+        Index("ix_findings_project_first_seen", "project_id", "first_seen", "id"),
+        Index("ix_findings_project_last_seen", "project_id", "last_seen", "id"),
+        Index("ix_findings_project_search", "project_id", "search_key"),
+        Index("ix_findings_project_rank_seen", "project_id", "severity_rank", "first_seen"),
+        Index("ix_findings_project_status", "project_id", "status", "id"),
+        Index("ix_findings_project_title", "project_id", text("substr(title, 1, 100)"), "id"),
+        Index("ix_findings_project_location", "project_id", text("substr(location, 1, 100)"), "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
@@ -188,6 +197,7 @@ class FindingRecord(Base):
     rule_id: Mapped[str] = mapped_column(String(300))
     scanner: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(Text)
+    search_key: Mapped[str] = mapped_column(String(400), default="")
     severity: Mapped[str] = mapped_column(String(10))
     severity_rank: Mapped[int] = mapped_column(Integer)
     confidence: Mapped[str] = mapped_column(String(10))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from bastion.store.models import OPEN_STATUSES, DailyCount, FindingRecord, utcnow
@@ -27,15 +27,20 @@ __all__ = [
 ]
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-SORTS = {
+SORTS: dict[str, Any] = {
     "severity": FindingRecord.severity_rank,
     "first_seen": FindingRecord.first_seen,
     "last_seen": FindingRecord.last_seen,
-    "title": FindingRecord.title,
+    # Text sorts use the first 100 characters, the expression the indexes are built on.
+    "title": literal_column("substr(findings.title, 1, 100)"),
     "status": FindingRecord.status,
-    "location": FindingRecord.location,
+    "location": literal_column("substr(findings.location, 1, 100)"),
 }
 MAX_PER_PAGE = 200
+RANKS = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+SEARCH_KEY_CHARS = 400
+SMALL_RESULT = 2000
+"""Up to this many matches, the page is sorted in Python from (id, key) pairs."""
 
 
 @dataclass
@@ -72,34 +77,39 @@ class Page:
 def overdue_clause(sla: SlaPolicy, now: datetime) -> ColumnElement[bool]:
     """SQL condition: open, with a deadline, and past it."""
     parts = [
-        and_(FindingRecord.severity == severity, FindingRecord.first_seen < now - timedelta(days=days))
+        and_(
+            FindingRecord.severity_rank == RANKS[severity],
+            FindingRecord.first_seen < now - timedelta(days=days),
+        )
         for severity, days in sla.days.items()
+        if severity in RANKS
     ]
     return and_(FindingRecord.status.in_(OPEN_STATUSES), or_(*parts) if parts else false())
 
 
-def _filtered(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> Select[Any]:
-    query = select(FindingRecord)
+def search_key(rule_id: str, location: str, title: str) -> str:
+    """What the findings search matches: lower-cased rule, location and title, bounded so
+    that an index over it stays within PostgreSQL's B-tree row limit."""
+    return f"{rule_id}\x1f{location}\x1f{title}".lower()[:SEARCH_KEY_CHARS]
+
+
+def _conditions(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if filt.project_ids is not None:
-        query = query.where(FindingRecord.project_id.in_(list(filt.project_ids)))
+        conditions.append(FindingRecord.project_id.in_(list(filt.project_ids)))
     if filt.statuses:
-        query = query.where(FindingRecord.status.in_(list(filt.statuses)))
+        conditions.append(FindingRecord.status.in_(list(filt.statuses)))
     if filt.severities:
-        query = query.where(FindingRecord.severity.in_(list(filt.severities)))
+        ranks = [RANKS[s] for s in filt.severities if s in RANKS]
+        conditions.append(FindingRecord.severity_rank.in_(ranks))
     if filt.scanner:
-        query = query.where(FindingRecord.scanner == filt.scanner)
+        conditions.append(FindingRecord.scanner == filt.scanner)
     if filt.query:
-        pattern = "%" + filt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                FindingRecord.title.ilike(pattern, escape="\\"),
-                FindingRecord.rule_id.ilike(pattern, escape="\\"),
-                FindingRecord.location.ilike(pattern, escape="\\"),
-            )
-        )
+        text = filt.query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(FindingRecord.search_key.like(f"%{text}%", escape="\\"))
     if filt.overdue:
-        query = query.where(overdue_clause(sla, now))
-    return query
+        conditions.append(overdue_clause(sla, now))
+    return conditions
 
 
 def list_findings(
@@ -110,15 +120,29 @@ def list_findings(
     now = now or utcnow()
     per_page = min(max(filt.per_page, 1), MAX_PER_PAGE)
     page = max(filt.page, 1)
-    query = _filtered(filt, sla, now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = min(page, max(1, -(-int(total) // per_page)))
+    conditions = _conditions(filt, sla, now)
+    total = int(session.scalar(select(func.count(FindingRecord.id)).where(*conditions)) or 0)
+    page = min(page, max(1, -(-total // per_page)))
+    if total == 0:
+        return Page([], 0, page, per_page)
     column = SORTS.get(filt.sort, FindingRecord.severity_rank)
+    offset = (page - 1) * per_page
+    if total <= SMALL_RESULT:
+        # A selective filter: walking a sort index would visit most rows to find a few.
+        # Read the matching ids (the filter's covering index answers that), then their sort
+        # keys by primary key, order them here, and load only the page.
+        matching = list(session.scalars(select(FindingRecord.id).where(*conditions)))
+        keyed = list(
+            session.execute(select(FindingRecord.id, column).where(FindingRecord.id.in_(matching))).all()
+        )
+        keyed.sort(key=lambda row: (row[1] is not None, row[1], row[0]), reverse=filt.descending)
+        ids = [row[0] for row in keyed[offset : offset + per_page]]
+        rows = {f.id: f for f in session.scalars(select(FindingRecord).where(FindingRecord.id.in_(ids)))}
+        return Page([rows[i] for i in ids if i in rows], total, page, per_page)
     order = column.desc() if filt.descending else column.asc()
     tiebreak = FindingRecord.id.desc() if filt.descending else FindingRecord.id.asc()
-    items = session.scalars(
-        query.order_by(order, tiebreak).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    query = select(FindingRecord).where(*conditions).order_by(order, tiebreak).limit(per_page).offset(offset)
+    items = session.scalars(query).all()
     return Page([item for item in items if isinstance(item, FindingRecord)], int(total), page, per_page)
 
 
