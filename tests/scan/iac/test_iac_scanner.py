@@ -274,3 +274,14 @@ def test_cli_lists_the_scanner() -> None:
 
     result = CliRunner().invoke(app, ["scanners"])
     assert "iac" in result.output and "Terraform" in result.output
+
+
+def test_plan_values_known_after_apply_are_unknown() -> None:
+    findings, notices = run_iac(FIXTURES / "plan")
+    assert not any(f.rule_id == "iac.aws.ebs-volume-kms" for f in findings)
+    assert any(
+        n.message.startswith("unknown: iac.aws.ebs-volume-kms on aws_ebs_volume.data")
+        and "kms_key_id is known after apply" in n.message
+        for n in notices
+    )
+    assert any(f.metadata["resource"] == "module.db.aws_db_instance.this" for f in findings)

@@ -248,7 +248,19 @@ def _arm(doc: dict[str, Any], path: str) -> Iterator[Resource]:
         )
 
 
+def _after_unknown(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Address -> the ``after_unknown`` map of its planned change (values known only after apply)."""
+    found: dict[str, dict[str, Any]] = {}
+    for change in doc.get("resource_changes") or []:
+        if isinstance(change, dict):
+            unknown = _mapping(_mapping(change.get("change")).get("after_unknown"))
+            if unknown:
+                found[str(change.get("address"))] = unknown
+    return found
+
+
 def _plan(doc: dict[str, Any], path: str) -> Iterator[Resource]:
+    unknown = _after_unknown(doc)
     stack = [_dig(doc, ("planned_values", "root_module"))]
     while stack:
         module = stack.pop(0)
@@ -258,9 +270,12 @@ def _plan(doc: dict[str, Any], path: str) -> Iterator[Resource]:
         for entry in module.get("resources") or []:
             if not isinstance(entry, dict) or entry.get("mode") == "data":
                 continue
-            values = _mapping(entry.get("values"))
+            values = dict(_mapping(entry.get("values")))
             start, end = _span(entry)
             address = str(entry.get("address"))
+            for key, flag in unknown.get(address, {}).items():
+                if flag is True:
+                    values[key] = Unresolved(f"{address}.{key} is known after apply")
             yield Resource(
                 str(entry.get("type")),
                 address,
