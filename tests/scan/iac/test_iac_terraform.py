@@ -141,3 +141,17 @@ def test_unresolvable_template_gives_unknowns_and_notices() -> None:
     assert any("unknown: iac.aws.s3-bucket-public-acl" in m and "var.b has no default" in m for m in messages)
     assert any("data.aws_kms_key is read from the provider" in m for m in messages)
     assert not any(f.rule_id in ("iac.aws.s3-bucket-public-acl", "iac.aws.rds-encrypted") for f in findings)
+
+
+def test_dynamic_blocks_are_unknown_not_missing(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "rules" {}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n'
+        '  dynamic "logging" {\n    for_each = var.rules\n'
+        '    content {\n      target_bucket = "logs"\n    }\n  }\n}\n'
+    )
+    findings, notices = run_iac(tmp_path)
+    assert not any(f.rule_id == "iac.aws.s3-bucket-logging" for f in findings)
+    assert any(
+        "iac.aws.s3-bucket-logging" in n.message and "dynamic block 'logging'" in n.message for n in notices
+    )

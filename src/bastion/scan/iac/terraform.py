@@ -232,8 +232,11 @@ class _Evaluator:
         found: list[Resource] = []
         for suffix, iteration in self._iterations(path, address, body):
             attrs = resolve(
-                {k: v for k, v in body.items() if k not in ("count", "for_each")}, self._scope(iteration)
+                {k: v for k, v in body.items() if k not in ("count", "for_each", "dynamic")},
+                self._scope(iteration),
             )
+            for block in _dynamic_blocks(body):
+                attrs.setdefault(block, Unresolved(f"dynamic block {block!r} is expanded at plan time"))
             refs: set[str] = set()
             _collect_refs(attrs, refs)
             ids = {address, address + suffix}
@@ -284,6 +287,15 @@ class _Evaluator:
             child = _Evaluator(self.project, module, inputs, prefix, (*self.calls, call), self.depth + 1)
             out.extend(child.run())
         return out
+
+
+def _dynamic_blocks(body: dict[str, Any]) -> list[str]:
+    """Names of the ``dynamic "NAME"`` blocks of a resource body."""
+    names: list[str] = []
+    for entry in body.get("dynamic") or []:
+        if isinstance(entry, dict):
+            names.extend(str(name) for name in entry)
+    return names
 
 
 def _dig(value: Any, rest: list[str], label: str) -> Any:
