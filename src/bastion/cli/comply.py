@@ -21,13 +21,12 @@ comply_app = typer.Typer(
     no_args_is_help=True,
 )
 
-REPORT_HELP = """Report the posture of PATH: a `bastion scan -f json` report, or a directory to scan now.
-
-Each control passes, fails (a finding maps to it, or its process evidence is missing) or is not
-assessed (no scanner that covers it ran). Exit 1 when a control fails, 0 otherwise, 2 on bad input.
-
-Example: bastion comply report report.json --framework cis-v8 -f html -o cis.html --history .posture
-"""
+REPORT_HELP = (
+    "Report the posture of PATH: a `bastion scan -f json` report, or a directory to scan now.\n\n"
+    "Each control passes, fails (a finding maps to it, or its process evidence is missing) or is not "
+    "assessed (no scanner that covers it ran). Exit 1 when a control fails, 0 otherwise, 2 on bad input.\n\n"
+    "Example: bastion comply report report.json --framework cis-v8 -f html -o cis.html --history .posture"
+)
 
 FORMATS = ("table", "json", "html")
 
