@@ -155,3 +155,9 @@ def test_dynamic_blocks_are_unknown_not_missing(tmp_path: Path) -> None:
     assert any(
         "iac.aws.s3-bucket-logging" in n.message and "dynamic block 'logging'" in n.message for n in notices
     )
+
+
+def test_heredoc_policy_documents_are_read(scanned: tuple) -> None:  # type: ignore[type-arg]
+    found, _, by_key = scanned
+    assert ("iac.aws.iam-policy-no-admin", "iam.tf", "aws_iam_policy.p") in found
+    assert "full admin" in by_key["iac.aws.iam-policy-no-admin aws_iam_policy.p"].message

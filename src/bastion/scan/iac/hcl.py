@@ -17,7 +17,9 @@ from lark.exceptions import LarkError
 
 __all__ = ["BlockLines", "HclError", "ParsedFile", "parse_hcl", "parse_tf_json"]
 
-_OPTIONS = SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+_OPTIONS = SerializationOptions(
+    with_comments=False, explicit_blocks=False, strip_string_quotes=True, preserve_heredocs=False
+)
 
 
 class HclError(Exception):
