@@ -285,3 +285,25 @@ def test_plan_values_known_after_apply_are_unknown() -> None:
         for n in notices
     )
     assert any(f.metadata["resource"] == "module.db.aws_db_instance.this" for f in findings)
+
+
+def test_inline_suppressions_in_manifests_and_dockerfiles(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\nspec:\n"
+        "  hostNetwork: true  # bastion: ignore[iac.k8s.host-network] node debugging pod, deleted after use\n"
+        "  containers:\n    - name: c\n      image: busybox:1.36\n"
+    )
+    (tmp_path / "Dockerfile").write_text(
+        "FROM alpine:3.20\n"
+        "# bastion: ignore[iac.docker.expose-ssh] sshd is the product being tested\n"
+        "EXPOSE 22\n"
+    )
+    out = tmp_path / "r.json"
+    main(["scan", str(tmp_path), "-s", "iac", "-f", "json", "-o", str(out), "-q", "--fail-on", "none"])
+    report = json.loads(out.read_text())
+    suppressed = {s["finding"]["rule_id"]: s["reason"] for s in report["suppressed"]}
+    assert suppressed["iac.k8s.host-network"] == "node debugging pod, deleted after use"
+    assert suppressed["iac.docker.expose-ssh"] == "sshd is the product being tested"
+    reported = {f["rule_id"] for f in report["findings"]}
+    assert "iac.k8s.host-network" not in reported and "iac.k8s.privileged" not in reported
+    assert "iac.docker.user-root" in reported
