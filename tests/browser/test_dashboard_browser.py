@@ -95,6 +95,9 @@ def test_sign_in_upload_triage_and_chart_changes(live_server: Live, browser_page
     assert _legend(page, "high") == high_before - 2
     assert page.locator(".tile.latency .muted").inner_text().startswith("2 fixed")
     page.screenshot(path=str(shots / "06-overview-after.png"), full_page=True)
+    page.goto(f"{live_server.url}/projects/demo")
+    assert page.locator("h2", has_text="Compliance").count() == 1
+    page.screenshot(path=str(shots / "07-project.png"), full_page=True)
     page.click('button:has-text("Sign out")')
     page.wait_for_url(re.compile(r".*/login$"))
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

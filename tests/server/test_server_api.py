@@ -174,6 +174,28 @@ def test_hostile_strings_stored_verbatim_and_rendered_escaped(client: TestClient
     assert "{{ 7*7 }} ${7*7}" in client.get(f"/findings/{template['id']}").text
 
 
+def test_compliance_scores_follow_open_findings(client: TestClient, world: World) -> None:
+    from bastion.server.compliance import compliance_scores
+
+    response = client.post(
+        "/api/v1/scans", content=(DATA / "examples-scan.json").read_bytes(), headers=bearer(world.demo_token)
+    )
+    assert response.status_code == 201
+    with world.store.read() as session:
+        before = {c["framework"]: c for c in compliance_scores(session, None)}
+        assert compliance_scores(session, [999]) == []
+    assert before["nist-800-53-r5"]["fail"] > 0 and before["nist-800-53-r5"]["score"] is not None
+    headers = bearer(world.demo_token)
+    for item in client.get("/api/v1/projects/demo/findings?per_page=200", headers=headers).json()["items"]:
+        fixed = client.post(
+            f"/api/v1/findings/{item['id']}/triage", json={"status": "fixed"}, headers=headers
+        )
+        assert fixed.status_code == 200
+    with world.store.read() as session:
+        after = {c["framework"]: c for c in compliance_scores(session, [1])}
+    assert after["nist-800-53-r5"]["fail"] == 0 and after["nist-800-53-r5"]["score"] == 100.0
+
+
 def test_tokens_and_members_through_the_api(client: TestClient) -> None:
     csrf = login(client, "maya")
     made = client.post(

@@ -26,6 +26,7 @@ def test_pages_render_for_a_maintainer(client: TestClient, world: World) -> None
     )
     assert "Other app" not in overview.text and "Demo app" in overview.text
     assert "Demo app" in client.get("/projects").text
+    assert "NIST SP 800-53 Rev. 5" in overview.text and "CIS Controls v8" in overview.text
     project = client.get("/projects/demo").text
     assert "Upload a scan" in project and "API tokens" in project and "bst_" in project
     findings = client.get("/findings?project=demo&severity=high&sort=first_seen&order=asc")
@@ -129,3 +130,29 @@ def test_web_upload_tokens_and_project_creation(client: TestClient) -> None:
     assert "revoked" in client.get("/projects/web-app").text
     assert client.post("/tokens/9999/revoke", data={"csrf_token": csrf}).status_code == 404
     assert client.post("/projects/web-app/tokens", data={"name": "", "csrf_token": csrf}).status_code == 422
+
+
+def test_admin_sets_member_roles_from_the_project_page(client: TestClient) -> None:
+    csrf = login(client, "root")
+    page = client.get("/projects/other").text
+    assert "Set role" in page and "No members yet" in page
+    done = client.post(
+        "/projects/other/members", data={"username": "vic", "role": "viewer", "csrf_token": csrf}
+    )
+    assert done.status_code == 303
+    assert "<td>vic</td><td>viewer</td>" in client.get("/projects/other").text
+    missing = client.post(
+        "/projects/other/members", data={"username": "ghost", "role": "viewer", "csrf_token": csrf}
+    )
+    assert missing.status_code == 404
+    bad = client.post(
+        "/projects/other/members", data={"username": "vic", "role": "owner", "csrf_token": csrf}
+    )
+    assert bad.status_code == 422
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = login(client, "maya")
+    assert "Set role" not in client.get("/projects/demo").text
+    refused = client.post(
+        "/projects/demo/members", data={"username": "vic", "role": "admin", "csrf_token": csrf}
+    )
+    assert refused.status_code == 403

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
-from bastion.server import api, web
+from bastion.server import api, login, web
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BodyLimit, principal
 from bastion.server.security import LoginLimiter, SecureHeaders
@@ -46,6 +46,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     app.add_middleware(SecureHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(login.router)
     app.include_router(web.router)
 
     @app.get("/health", tags=["meta"])

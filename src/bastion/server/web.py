@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,38 @@ from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
 from bastion.server.api import visible_project_ids
-from bastion.server.auth import COOKIE, Principal, require
+from bastion.server.auth import Principal, require
 from bastion.server.charts import bar_chart, trend_chart
+from bastion.server.compliance import compliance_scores
 from bastion.server.deps import db, get_settings, get_store, principal
 from bastion.store.accounts import (
-    authenticate,
     create_project,
     create_token,
-    end_session,
     revoke_token,
-    start_session,
+    set_role,
 )
 from bastion.store.ingest import ingest
 from bastion.store.lifecycle import triage
-from bastion.store.models import STATUSES, ApiToken, AuditEvent, FindingRecord, Project, Scan
+from bastion.store.models import (
+    ROLES,
+    STATUSES,
+    ApiToken,
+    AuditEvent,
+    FindingRecord,
+    Membership,
+    Project,
+    Scan,
+    User,
+)
 from bastion.store.parse import parse_upload
 from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency, trend
 
-__all__ = ["error_page", "router"]
+__all__ = ["error_page", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 Auth = Depends(principal)
 DB = Depends(db)
-LOGIN_CSRF = "bastion_login_csrf"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 STATUS_LABELS = {
     "open": "Open",
@@ -59,6 +66,7 @@ ACTION_LABELS = {
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 templates.env.globals["ACTION_LABELS"] = ACTION_LABELS
 templates.env.globals["SEVERITIES"] = SEVERITIES
+templates.env.globals["ROLES"] = ROLES
 
 
 def _safe_url(url: str) -> str:
@@ -69,78 +77,14 @@ def _safe_url(url: str) -> str:
 templates.env.filters["safe_url"] = _safe_url
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """Render a template of the dashboard."""
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     """An error as a small page (used by the app's HTTP error handler)."""
-    return _render(request, "error.html", {"status": status, "detail": detail, "who": None}, status)
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/", error: str = "") -> Response:
-    """The sign-in form (public)."""
-    token = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", {"who": None, "next": next, "error": error, "csrf": token})
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=_secure(request))
-    return response
-
-
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
-
-
-@router.post("/login")
-def login(
-    request: Request,
-    username: str = Form(max_length=150),
-    password: str = Form(max_length=1024),
-    csrf_token: str = Form(default=""),
-    next: str = Form(default="/"),
-) -> Response:
-    """Check the password (rate limited per client and per user) and start a session."""
-    cookie_csrf = request.cookies.get(LOGIN_CSRF, "")
-    if not cookie_csrf or not secrets.compare_digest(cookie_csrf, csrf_token):
-        raise HTTPException(403, "sign-in form expired; reload the page")
-    limiter = request.app.state.limiter
-    client = request.client.host if request.client else "unknown"
-    keys = [f"ip:{client}", f"user:{username.lower()}"]
-    wait = limiter.retry_after(keys)
-    if wait:
-        raise HTTPException(
-            429, f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)}
-        )
-    store = get_store(request)
-    with store.write() as session:
-        user = authenticate(session, username, password)
-        if user is None:
-            limiter.failed(keys)
-            query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
-            return RedirectResponse(f"/login?{query}", status_code=303)
-        cookie, _ = start_session(session, user)
-        session.add(AuditEvent(actor=user.username, action="user.signed_in", reason=client))
-    limiter.succeeded(keys)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request), max_age=12 * 3600
-    )
-    response.delete_cookie(LOGIN_CSRF)
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, _who: Principal = Auth) -> Response:
-    """End the session."""
-    with get_store(request).write() as session:
-        end_session(session, request.cookies.get(COOKIE, ""))
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
+    return render(request, "error.html", {"status": status, "detail": detail, "who": None}, status)
 
 
 def _projects(session: Session, who: Principal) -> list[Project]:
@@ -169,8 +113,9 @@ def overview(request: Request, who: Principal = Auth, session: Session = DB) -> 
             [(m, d) for m, d, _ in latency.by_month[-12:]], "Median days to fix, by month fixed", "d"
         ),
         "projects": _project_rows(session, who, sla),
+        "compliance": compliance_scores(session, visible),
     }
-    return _render(request, "overview.html", context)
+    return render(request, "overview.html", context)
 
 
 def _project_rows(session: Session, who: Principal, sla: Any) -> list[dict[str, Any]]:
@@ -194,7 +139,7 @@ def _project_rows(session: Session, who: Principal, sla: Any) -> list[dict[str, 
 def projects_page(request: Request, who: Principal = Auth, session: Session = DB) -> Response:
     """Every visible project with its open and overdue counts."""
     rows = _project_rows(session, who, get_settings(request).sla)
-    return _render(request, "projects.html", {"who": who, "projects": rows})
+    return render(request, "projects.html", {"who": who, "projects": rows})
 
 
 @router.post("/projects")
@@ -248,8 +193,40 @@ def project_page(request: Request, slug: str, who: Principal = Auth, session: Se
         if role in ("maintainer", "admin")
         else [],
         "now": datetime.now(UTC),
+        "compliance": compliance_scores(session, [project.id]),
+        "members": list(
+            session.execute(
+                select(User.username, Membership.role)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.project_id == project.id)
+                .order_by(User.username)
+            ).all()
+        )
+        if role in ("maintainer", "admin")
+        else [],
     }
-    return _render(request, "project.html", context)
+    return render(request, "project.html", context)
+
+
+@router.post("/projects/{slug}/members")
+def project_member(
+    slug: str,
+    username: str = Form(max_length=150),
+    role: str = Form(max_length=20),
+    who: Principal = Auth,
+    session: Session = DB,
+) -> Response:
+    """Give a user a role in the project (site admins)."""
+    project = _project(session, slug)
+    require(who, session, project.id, "admin")
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise HTTPException(404, f"no user {username!r}")
+    try:
+        set_role(session, user, project, role, who.name)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return RedirectResponse(f"/projects/{project.slug}", status_code=303)
 
 
 @router.post("/projects/{slug}/tokens", response_class=HTMLResponse)
@@ -267,7 +244,7 @@ def project_token(
         issued = create_token(session, project, name, who.name)
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
-    return _render(request, "token.html", {"who": who, "project": project, "issued": issued})
+    return render(request, "token.html", {"who": who, "project": project, "issued": issued})
 
 
 @router.post("/tokens/{token_id}/revoke")
@@ -360,7 +337,7 @@ def findings_page(
         "can_triage": {p.id for p in projects if who.role(session, p.id) in ("maintainer", "admin")},
     }
     name = "_findings_table.html" if request.headers.get("hx-request") == "true" else "findings.html"
-    return _render(request, name, context)
+    return render(request, name, context)
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
@@ -382,7 +359,7 @@ def finding_page(request: Request, finding_id: int, who: Principal = Auth, sessi
         "now": datetime.now(UTC),
         "can_triage": who.role(session, finding.project_id) in ("maintainer", "admin"),
     }
-    return _render(request, "finding.html", context)
+    return render(request, "finding.html", context)
 
 
 @router.post("/findings/{finding_id}/triage", response_class=HTMLResponse)
@@ -423,7 +400,7 @@ def finding_triage(
             "now": datetime.now(UTC),
             "can_triage": {finding.project_id},
         }
-        return _render(request, "_finding_row.html", context)
+        return render(request, "_finding_row.html", context)
     return RedirectResponse(f"/findings/{finding.id}", status_code=303)
 
 
@@ -451,4 +428,4 @@ def scans_page(
         "uploaded": uploaded,
         "projects": _projects(session, who),
     }
-    return _render(request, "scans.html", context)
+    return render(request, "scans.html", context)

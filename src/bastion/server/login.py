@@ -1,0 +1,86 @@
+"""Sign-in and sign-out: the login form (public, CSRF double-submit), rate limited."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bastion.server.auth import COOKIE, Principal
+from bastion.server.deps import get_store, principal
+from bastion.server.web import render
+from bastion.store.accounts import authenticate, end_session, start_session
+from bastion.store.models import AuditEvent
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Auth = Depends(principal)
+LOGIN_CSRF = "bastion_login_csrf"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str = "") -> Response:
+    """The sign-in form (public)."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", {"who": None, "next": next, "error": error, "csrf": token})
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=_secure(request))
+    return response
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form(max_length=150),
+    password: str = Form(max_length=1024),
+    csrf_token: str = Form(default=""),
+    next: str = Form(default="/"),
+) -> Response:
+    """Check the password (rate limited per client and per user) and start a session."""
+    cookie_csrf = request.cookies.get(LOGIN_CSRF, "")
+    if not cookie_csrf or not secrets.compare_digest(cookie_csrf, csrf_token):
+        raise HTTPException(403, "sign-in form expired; reload the page")
+    limiter = request.app.state.limiter
+    client = request.client.host if request.client else "unknown"
+    keys = [f"ip:{client}", f"user:{username.lower()}"]
+    wait = limiter.retry_after(keys)
+    if wait:
+        raise HTTPException(
+            429, f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)}
+        )
+    store = get_store(request)
+    with store.write() as session:
+        user = authenticate(session, username, password)
+        if user is None:
+            limiter.failed(keys)
+            query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
+            return RedirectResponse(f"/login?{query}", status_code=303)
+        cookie, _ = start_session(session, user)
+        session.add(AuditEvent(actor=user.username, action="user.signed_in", reason=client))
+    limiter.succeeded(keys)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request), max_age=12 * 3600
+    )
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, _who: Principal = Auth) -> Response:
+    """End the session."""
+    with get_store(request).write() as session:
+        end_session(session, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
