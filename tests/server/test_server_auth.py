@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from server_world import PASSWORD, World, bearer, login
@@ -107,3 +109,18 @@ def test_login_rate_limiting(client: TestClient) -> None:
         assert wrong.status_code == 303 and "error=" in wrong.headers["location"]
     blocked = client.post("/login", data={"username": "vic", "password": PASSWORD, "csrf_token": csrf})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+def test_login_limiter_forgets_quiet_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bastion.server import security
+
+    monkeypatch.setattr(security, "MAX_KEYS", 3)
+    limiter = security.LoginLimiter(attempts=2, window_s=0.05)
+    limiter.failed(["a", "b"])
+    limiter.failed(["a"])
+    assert limiter.retry_after(["a"]) > 0 and limiter.retry_after(["b"]) == 0
+    time.sleep(0.06)
+    limiter.failed(["c", "d"])
+    assert set(limiter._failures) == {"c", "d"}
+    limiter.succeeded(["c"])
+    assert set(limiter._failures) == {"d"}

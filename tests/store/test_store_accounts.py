@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from helpers_store import new_project
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bastion.errors import InputError
 from bastion.store.accounts import (
@@ -23,7 +23,7 @@ from bastion.store.accounts import (
     start_session,
 )
 from bastion.store.db import Store
-from bastion.store.models import ApiToken, Project, User
+from bastion.store.models import ApiToken, Project, User, WebSession
 
 
 def test_users_passwords_and_roles(store: Store) -> None:
@@ -90,3 +90,6 @@ def test_sessions(store: Store) -> None:
         end_session(session, cookie)
         end_session(session, "unknown")
         assert resolve_session(session, cookie) is None
+        start_session(session, user, now=datetime(2020, 1, 1, tzinfo=UTC))
+        start_session(session, user)
+        assert session.scalar(select(func.count()).select_from(WebSession)) == 1

@@ -22,6 +22,8 @@ _STATIC = (
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 )
+MAX_KEYS = 10_000
+"""Past this many tracked keys, keys without a failure in the window are dropped."""
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
@@ -80,11 +82,14 @@ class LoginLimiter:
         return max(waits, default=0)
 
     def failed(self, keys: list[str]) -> None:
-        """Record one failed sign-in under each key."""
+        """Record one failed sign-in under each key (forgetting keys gone quiet once many)."""
         now = time.monotonic()
         with self._lock:
             for key in keys:
                 self._recent(key, now).append(now)
+            if len(self._failures) > MAX_KEYS:
+                for key in [k for k, times in self._failures.items() if not self._recent(k, now)]:
+                    del self._failures[key]
 
     def succeeded(self, keys: list[str]) -> None:
         """Forget the failures of a user who signed in."""

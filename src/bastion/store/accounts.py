@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
@@ -201,8 +201,10 @@ def revoke_token(session: Session, token: ApiToken, actor: str) -> None:
 
 
 def start_session(session: Session, user: User, now: datetime | None = None) -> tuple[str, WebSession]:
-    """Open a dashboard session; returns the cookie value (only its hash is stored)."""
+    """Open a dashboard session (and drop expired ones); returns the cookie value, of which
+    only a hash is stored."""
     now = now or utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
     cookie = secrets.token_urlsafe(32)
     row = WebSession(
         id_hash=_sha256(cookie),
