@@ -115,7 +115,10 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
     calls: list[tuple[object, dict[str, object]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda application, **options: calls.append((application, options)))
-    assert main(["serve", "--port", "8123", "--database-url", f"sqlite:///{tmp_path / 's.db'}"]) == 0
+    database = ["--database-url", f"sqlite:///{tmp_path / 's.db'}"]
+    assert main(["serve", "--port", "8123", *database, "--sla", "critical=3"]) == 0
     application, options = calls[0]
+    assert application.state.settings.sla.days["critical"] == 3  # type: ignore[attr-defined]
+    assert main(["serve", *database, "--sla", "critical=soon"]) == 2
     assert options["port"] == 8123 and options["host"] == "127.0.0.1"
     assert (tmp_path / "s.db").exists() and type(application).__name__ == "FastAPI"

@@ -120,7 +120,11 @@ def test_web_upload_tokens_and_project_creation(client: TestClient) -> None:
         files={"file": ("broken.json", b"{", "application/json")},
     )
     assert broken.status_code == 422 and "broken.json: not valid JSON" in broken.text
-    token_page = client.post("/projects/web-app/tokens", data={"name": "pipeline", "csrf_token": csrf})
+    token_page = client.post(
+        "/projects/web-app/tokens",
+        data={"name": "pipeline", "csrf_token": csrf, "scopes": ["findings:read"], "expires_in_days": "0"},
+    )
+    assert "Scopes: findings:read · expires never" in token_page.text
     secret = re.search(r'id="new-token">(bst_[^<]+)<', token_page.text).group(1)  # type: ignore[union-attr]
     assert secret not in client.get("/projects/web-app").text
     assert client.get("/api/v1/projects/web-app/findings", headers=bearer(secret)).json()["total"] > 0

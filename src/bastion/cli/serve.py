@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -58,6 +59,11 @@ def serve(
     database_url: str | None = typer.Option(
         None, "--database-url", help="Database URL (default: BASTION_DATABASE_URL or the SQLite file)."
     ),
+    sla: str | None = typer.Option(
+        None,
+        "--sla",
+        help="Days to fix by severity, e.g. critical=3,high=14 (default: BASTION_SLA or 7/30/90/180).",
+    ),
     workers_proxy: bool = typer.Option(
         False, "--behind-proxy", help="Trust X-Forwarded-Proto/For from a local TLS proxy (enables HSTS)."
     ),
@@ -67,8 +73,12 @@ def serve(
 
     from bastion.server.app import create_app
     from bastion.server.settings import ServerSettings
+    from bastion.store.sla import SlaPolicy
 
-    app = create_app(ServerSettings.from_env(database_url))
+    settings = ServerSettings.from_env(database_url)
+    if sla is not None:
+        settings = dataclasses.replace(settings, sla=SlaPolicy.parse(sla, "--sla"))
+    app = create_app(settings)
     uvicorn.run(app, host=host, port=port, proxy_headers=workers_proxy, log_level="info", server_header=False)
     return EXIT_CLEAN
 

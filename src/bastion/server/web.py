@@ -21,6 +21,7 @@ from bastion.server.charts import bar_chart, trend_chart
 from bastion.server.compliance import compliance_scores
 from bastion.server.deps import db, get_settings, get_store, principal
 from bastion.store.accounts import (
+    SCOPES,
     create_project,
     create_token,
     revoke_token,
@@ -67,6 +68,7 @@ templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 templates.env.globals["ACTION_LABELS"] = ACTION_LABELS
 templates.env.globals["SEVERITIES"] = SEVERITIES
 templates.env.globals["ROLES"] = ROLES
+templates.env.globals["SCOPES"] = SCOPES
 
 
 def _safe_url(url: str) -> str:
@@ -234,14 +236,16 @@ def project_token(
     request: Request,
     slug: str,
     name: str = Form(max_length=100),
+    scopes: list[str] = Form(default=["scan:upload", "findings:read"]),
+    expires_in_days: int = Form(default=90, ge=0, le=3650),
     who: Principal = Auth,
     session: Session = DB,
 ) -> Response:
-    """Issue a project token and show it once."""
+    """Issue a project token (scopes, expiry in days, 0 for never) and show it once."""
     project = _project(session, slug)
     require(who, session, project.id, "manage")
     try:
-        issued = create_token(session, project, name, who.name)
+        issued = create_token(session, project, name, who.name, tuple(scopes), expires_in_days or None)
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     return render(request, "token.html", {"who": who, "project": project, "issued": issued})
