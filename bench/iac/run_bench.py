@@ -187,14 +187,15 @@ def main() -> None:
         "--quiet",
         "--compact",
     ]
-    bastion_s, bastion_runs = _time(bastion_cmd, args.repeat)
-    with (out / "checkov.json").open("w") as sink:
-        started = time.perf_counter()
-        subprocess.run(checkov_cmd, check=False, stdout=sink, stderr=subprocess.DEVNULL)  # nosec B603
-        first = time.perf_counter() - started
-    checkov_s, checkov_runs = _time(checkov_cmd, args.repeat - 1) if args.repeat > 1 else (first, [])
-    checkov_runs = [first, *checkov_runs]
-    checkov_s = statistics.median(checkov_runs)
+    bastion_runs: list[float] = []
+    checkov_runs: list[float] = []
+    for _ in range(args.repeat):  # interleaved, so a change in machine load hits both tools alike
+        bastion_runs.append(_time(bastion_cmd, 1)[0])
+        with (out / "checkov.json").open("w") as sink:
+            started = time.perf_counter()
+            subprocess.run(checkov_cmd, check=False, stdout=sink, stderr=subprocess.DEVNULL)  # nosec B603
+            checkov_runs.append(time.perf_counter() - started)
+    bastion_s, checkov_s = statistics.median(bastion_runs), statistics.median(checkov_runs)
     counts = _resources(args.corpus)
     print(f"resources: {sum(counts.values())} {dict(sorted(counts.items()))}")
     print(f"bastion wall s (median of {args.repeat}): {bastion_s:.2f} {[round(r, 2) for r in bastion_runs]}")
