@@ -307,3 +307,32 @@ def test_inline_suppressions_in_manifests_and_dockerfiles(tmp_path: Path) -> Non
     reported = {f["rule_id"] for f in report["findings"]}
     assert "iac.k8s.host-network" not in reported and "iac.k8s.privileged" not in reported
     assert "iac.docker.user-root" in reported
+
+
+def test_unknowns_from_one_value_are_one_notice_and_odd_documents_do_not_crash(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(
+        "AWSTemplateFormatVersion: x\nParameters:\n  Rules: {Type: String}\nResources:\n"
+        "  A: {Type: AWS::S3::Bucket, Properties: [1]}\n  B: null\n  C: {Type: 5}\n"
+        "  D: {Type: AWS::EC2::SecurityGroup, Properties: {SecurityGroupIngress: !Ref Rules}}\n"
+    )
+    (tmp_path / "k.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: null\nspec: null\n---\n- a\n---\n42\n---\n"
+        "kind: List\napiVersion: v1\nitems: [null, {kind: Pod, apiVersion: v1, spec: {containers: {}}}]\n"
+    )
+    (tmp_path / "arm.json").write_text(
+        json.dumps(
+            {
+                "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "resources": [None, {"type": "Microsoft.Web/sites", "properties": None, "resources": "x"}],
+            }
+        )
+    )
+    (tmp_path / "compose.yaml").write_text("version: '3'\nservices:\n  a: null\n  b: {cap_add: ALL}\n")
+    findings, notices = run_iac(tmp_path)
+    messages = [n.message for n in notices]
+    grouped = [
+        m for m in messages if m.startswith("unknown: 18 policies on D (line 8): !Ref Rules has no default")
+    ]
+    assert len(grouped) == 1 and "and 15 more" in grouped[0]
+    assert any(f.rule_id == "iac.arm.app-https-only" for f in findings)
+    assert not any(f.rule_id == "iac.compose.privileged" for f in findings)

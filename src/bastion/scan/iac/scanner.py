@@ -156,18 +156,26 @@ class IacScanner:
         policies = _policies(parse_options(context.options))
         resources = collect_resources(target, context)
         texts: dict[str, list[Any]] = {}
+        unknown: dict[tuple[str, str, int, str], list[str]] = {}
         for policy, resource, result in check_resources(resources, policies):
             if result.outcome is Outcome.PASS:
                 continue
             line = resource.line_of(result.path) if result.path else resource.start_line
             if result.outcome is Outcome.UNKNOWN:
-                context.notice(
-                    NoticeKind.SCANNER,
-                    f"unknown: {policy.id} on {resource.name} (line {line}): {resource.show(result.reason)}",
-                    resource.path,
-                )
+                key = (resource.path, resource.name, line, resource.show(result.reason))
+                unknown.setdefault(key, []).append(policy.id)
                 continue
             yield _finding(policy, resource, result, line, target.root, texts)
+        for (path, name, line, reason), ids in unknown.items():
+            context.notice(NoticeKind.SCANNER, _unknown_message(ids, name, line, reason), path)
+
+
+def _unknown_message(ids: list[str], name: str, line: int, reason: str) -> str:
+    """One notice for every policy left unknown by the same unresolved value."""
+    if len(ids) == 1:
+        return f"unknown: {ids[0]} on {name} (line {line}): {reason}"
+    shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+    return f"unknown: {len(ids)} policies on {name} (line {line}): {reason} ({shown})"
 
 
 def _call_location(resource: Resource, rule: str, root: Path, texts: dict[str, list[Any]]) -> Location | None:
