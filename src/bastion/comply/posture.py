@@ -222,7 +222,8 @@ def assess(
             elif ran_rules.get(ref) or any(status == PASS for status, _ in proven.get(ref, [])):
                 row.status = PASS
                 if ran_rules.get(ref):
-                    row.evidence.append(f"{ran_rules[ref]} rules mapped here ran with no finding")
+                    count = ran_rules[ref]
+                    row.evidence.append(f"{count} rules of the scanners that ran map here; none reported a finding")
             rows.append(row)
         controls[framework] = rows
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
