@@ -223,7 +223,7 @@ def assess(
                 row.status = PASS
                 if ran_rules.get(ref):
                     count = ran_rules[ref]
-                    row.evidence.append(f"{count} rules of the scanners that ran map here; none reported a finding")
+                    row.evidence.append(f"{count} rules of the scanners that ran map here; no finding")
             rows.append(row)
         controls[framework] = rows
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
