@@ -20,8 +20,13 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 ## run: install Bastion into .venv and scan the demo project (findings are expected: exit 1 is fine)
+## The advisory database comes from examples/advisories (a real OSV + KEV subset): no network.
+DEMO_DB := build/advisories.sqlite3
 run: $(STAMP)
-	@$(BIN)/bastion scan examples/demo-app; status=$$?; [ $$status -le 1 ] || exit $$status
+	@mkdir -p build
+	@$(BIN)/bastion db import examples/advisories/osv --database $(DEMO_DB) >/dev/null
+	@$(BIN)/bastion db import --kev examples/advisories/kev.json --database $(DEMO_DB) >/dev/null
+	@BASTION_ADVISORY_DB=$(DEMO_DB) $(BIN)/bastion scan examples/demo-app; status=$$?; [ $$status -le 1 ] || exit $$status
 
 ## test: lint, type-check, the whole test suite with coverage, and Bastion scanning itself
 test: lint typecheck unit selfscan

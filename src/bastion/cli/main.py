@@ -6,6 +6,7 @@ in one place, :func:`bastion.cli.output.command`, which every command is wrapped
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -48,6 +49,18 @@ def _root(
 
 
 scan_cmd.register(app)
+
+# Each command group is one module of bastion.cli with a ``register(app)`` function.
+COMMAND_GROUPS = (
+    "db",  # bastion db update|import|status (advisories) and db migrate (store)
+    "sbom",
+    "dast",
+    "watch",
+    "comply",
+    "serve",  # bastion serve, upload, user
+)
+for _group in COMMAND_GROUPS:
+    importlib.import_module(f"bastion.cli.{_group}").register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

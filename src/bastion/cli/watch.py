@@ -8,14 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
 from bastion.errors import InputError, UsageError
-from bastion.monitor.alerts import JsonLinesSink, TableSink, WebhookSink
-from bastion.monitor.features import SessionKey
 from bastion.monitor.ingest import (
     FormatSpec,
     LineFormat,
@@ -24,9 +22,14 @@ from bastion.monitor.ingest import (
     read_records,
     resolve_format,
 )
-from bastion.monitor.pipeline import AlertSink, Detector, load_detector, train
 from bastion.monitor.sources import SyslogListener, follow
 from bastion.monitor.templates import TemplateMiner, event_text, load_state, mask_line, save_state
+
+if TYPE_CHECKING:
+    from bastion.monitor.pipeline import AlertSink, Detector
+
+# numpy, scikit-learn and the models load inside the commands that need them (features,
+# alerts, pipeline): `bastion scan` and `bastion --help` never pay for them.
 
 __all__ = ["register"]
 
@@ -138,6 +141,9 @@ def train_cmd(
     formats: Path | None = FORMATS,
 ) -> int:
     """Train a model on LOGS (normal operation only)."""
+    from bastion.monitor.features import SessionKey
+    from bastion.monitor.pipeline import train
+
     key = SessionKey(session, window, step)
     spec = resolve_format(log_format, regex, formats)
     detector, summary = train(read_records(read_lines(logs), _format(spec)), model, key, log_format=spec)
@@ -150,6 +156,8 @@ def train_cmd(
 
 
 def _sink(fmt: str, webhook: str | None, stream: TextIO) -> list[AlertSink]:
+    from bastion.monitor.alerts import JsonLinesSink, TableSink, WebhookSink
+
     if fmt not in ("table", "jsonl", "json"):
         raise UsageError(f"unknown --format {fmt!r} (choose from table, jsonl)")
     sinks: list[AlertSink] = [TableSink(stream) if fmt == "table" else JsonLinesSink(stream)]
@@ -200,6 +208,8 @@ def detect(
     formats: Path | None = FORMATS,
 ) -> int:
     """Judge LOGS with a trained model."""
+    from bastion.monitor.pipeline import load_detector
+
     detector = load_detector(model)
     spec = (
         resolve_format(log_format or "auto", regex, formats) if log_format or regex else detector.log_format
@@ -246,6 +256,9 @@ def run(
     formats: Path | None = FORMATS,
 ) -> int:
     """Learn then detect on a live source."""
+    from bastion.monitor.features import SessionKey
+    from bastion.monitor.pipeline import train
+
     if baseline_lines < 1:
         raise UsageError("--baseline-lines must be at least 1")
     spec = resolve_format(log_format, regex, formats)
