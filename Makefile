@@ -10,6 +10,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip  # the venv's own pip is a package the self-scan checks too
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[semgrep]'
@@ -41,8 +42,12 @@ typecheck: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/pytest --cov=bastion --cov-report=term --cov-fail-under=85
 
+## selfscan: Bastion's code, and the packages installed in .venv against security/advisories
+SELF_DB := build/selfscan-advisories.sqlite3
 selfscan: $(DEV_STAMP)
-	$(BIN)/bastion scan . --fail-on low
+	@mkdir -p build
+	$(BIN)/bastion db import security/advisories/pypa --database $(SELF_DB)
+	BASTION_ADVISORY_DB=$(SELF_DB) $(BIN)/bastion scan . --env $(BIN)/python --fail-on low
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

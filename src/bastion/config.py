@@ -28,7 +28,7 @@ CONFIG_FILE = "bastion.toml"
 
 FailOn = Severity | Literal["none", "kev"]
 PATH_KEYS = ("output", "baseline", "write_baseline")
-SCANNER_PATH_LIST_KEYS = ("rules", "semgrep_rules")
+SCANNER_PATH_LIST_KEYS = ("rules", "semgrep_rules", "policies")
 """Keys of ``[scanners.NAME]`` tables that list paths; resolved against the config file too."""
 SCANNER_PATH_KEYS = ("database",)
 """Keys of ``[scanners.NAME]`` tables that hold one path (the deps advisory database)."""

@@ -86,6 +86,9 @@ def scan(
     rules: list[Path] | None = typer.Option(
         None, "--rules", help="Secrets: a directory of extra rule files; repeatable. [scanners.secrets] rules"
     ),
+    policies: list[Path] | None = typer.Option(
+        None, "--policies", help="IaC: a directory of extra policy files; repeatable. [scanners.iac] policies"
+    ),
     verify: bool = typer.Option(
         False,
         "--verify",
@@ -159,7 +162,9 @@ def scan(
             path,
             cfg,
             Registry.from_entry_points(),
-            scanner_options=_deps_options(_scanner_options(settings.scanners, rules, verify), sbom, env),
+            scanner_options=_deps_options(
+                _scanner_options(settings.scanners, rules, verify, policies), sbom, env
+            ),
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
     result.fail_on_kev, result.strict = cfg.fail_on_kev, cfg.strict
@@ -224,15 +229,19 @@ def scanners() -> int:
 
 
 def _scanner_options(
-    configured: dict[str, dict[str, Any]], rules: list[Path] | None, verify: bool
+    configured: dict[str, dict[str, Any]],
+    rules: list[Path] | None,
+    verify: bool,
+    policies: list[Path] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The ``[scanners.NAME]`` tables with the scanner-specific flags added on top."""
     options = {name: dict(table) for name, table in configured.items()}
     if verify:
         options.setdefault("secrets", {})["verify"] = True
-    if rules:
-        secrets = options.setdefault("secrets", {})
-        secrets["rules"] = [*secrets.get("rules", []), *(str(path.absolute()) for path in rules)]
+    for scanner, key, paths in (("secrets", "rules", rules), ("iac", "policies", policies)):
+        if paths:
+            table = options.setdefault(scanner, {})
+            table[key] = [*table.get(key, []), *(str(path.absolute()) for path in paths)]
     return options
 
 

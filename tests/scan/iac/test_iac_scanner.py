@@ -140,6 +140,28 @@ def test_team_policies_from_config(tmp_path: Path) -> None:
     assert not any(f.rule_id.startswith("iac.aws.s3-") for f in findings)
 
 
+def test_team_policies_from_the_command_line_and_config_relative_paths(tmp_path: Path) -> None:
+    """``--policies DIR`` on the CLI, and ``[scanners.iac] policies`` relative to bastion.toml."""
+    policies = tmp_path / "sec" / "policies"
+    policies.mkdir(parents=True)
+    (policies / "team.yml").write_text(
+        "policies:\n"
+        "  - id: iac.team.bucket-tags\n    title: Buckets carry an owner tag\n    severity: high\n"
+        "    resource: aws_s3_bucket\n    check: {attr: tags.owner, exists: true}\n    fix: Tag it.\n"
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n')
+    out = tmp_path / "r.json"
+    base = ["scan", str(project), "-s", "iac", "-f", "json", "-o", str(out), "-q", "--fail-on", "none"]
+    assert main([*base, "--policies", str(policies)]) == 0
+    assert "iac.team.bucket-tags" in {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
+    config = tmp_path / "sec" / "bastion.toml"
+    config.write_text('[scanners.iac]\npolicies = ["policies"]\n')
+    assert main([*base, "--config", str(config)]) == 0
+    assert "iac.team.bucket-tags" in {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
+
+
 def test_malformed_policy_file_names_file_and_field(tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text(
         "policies:\n  - id: iac.team.x\n    title: t\n    severity: low\n    resource: r\n"
