@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bastion.advisories.db import connect
+from bastion.advisories.importer import import_kev, import_osv
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ADVISORIES = FIXTURES / "advisories"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,3 +34,26 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def fixtures_dir() -> Path:
     """tests/fixtures."""
     return FIXTURES
+
+
+def build_database(path: Path) -> Path:
+    """Import the fixture OSV records and KEV subset (tests/fixtures/advisories) into ``path``."""
+    conn = connect(path, create=True)
+    import_osv(conn, ADVISORIES / "osv")
+    import_kev(conn, (ADVISORIES / "kev.json").read_bytes(), "kev.json")
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def advisory_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of an advisory database holding the fixture records (read-only for tests)."""
+    return build_database(tmp_path_factory.mktemp("advdb") / "advisories.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_advisory_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads or writes the user's advisory cache: the default database is a tmp path."""
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(tmp_path / "missing.sqlite3"))
+    yield
