@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hcl2
 import pytest
+from hcl2.version import version as hcl2_version
 from iac_helpers import FIXTURES, index, run_iac
+from lark import Tree
 
-from bastion.scan.iac.hcl import HclError, parse_hcl, parse_tf_json
+import bastion.scan.iac.hcl as hcl_module
+from bastion.scan.iac.hcl import _OPTIONS, HclError, _block_key, _text, parse_hcl, parse_tf_json
 from bastion.scan.iac.model import Ref, Unresolved
 from bastion.scan.iac.tfexpr import Scope, resolve
 
@@ -117,6 +121,97 @@ def test_lines_of_nested_blocks() -> None:
     lines = parsed.lines[("resource", "aws_instance", "i")]
     assert (lines.start, lines.end) == (1, 6)
     assert lines.attrs == {"ami": 2, "metadata_options": 3, "metadata_options.http_tokens": 4}
+
+
+EDGE_HCL = """# leading comment
+resource "aws_s3_bucket" "b" {}
+resource "aws_s3_bucket" "c" { bucket = "x" }
+
+resource aws_instance "d" {
+  user_data = <<EOT
+hello ${var.x}
+EOT
+  dynamic "ebs_block_device" {
+    for_each = var.v
+    content {
+      encrypted = true # trailing
+    }
+  }
+  tags = {
+    a = "b"
+  } // comment
+  /* block
+  comment */
+}
+"""
+
+
+def _meta_lines(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Block lines as python-hcl2's own parser (Lark with position tracking) reports them."""
+    tree = hcl2.parses_to_tree(text)
+    body = next(c for c in tree.children if isinstance(c, Tree) and c.data == "body")
+    found: dict[tuple[str, ...], tuple[int, int]] = {}
+    for child in body.children:
+        if isinstance(child, Tree) and child.data in ("block", "attribute"):
+            key = _block_key(child) if child.data == "block" else ("=", _text(child.children[0]))
+            found.setdefault(key, (child.meta.line, child.meta.end_line))
+    return found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [EDGE_HCL, 'a = 1\nm = {\n  k = "v"\n}\nl = [\n  1,\n  2,\n]\n'],
+    ids=["blocks", "tfvars"],
+)
+def test_token_lines_match_position_tracking_parse(text: str) -> None:
+    parsed = parse_hcl("x.tf", text)
+    assert {k: (v.start, v.end) for k, v in parsed.lines.items()} == _meta_lines(text)
+    expected = hcl2.transform(hcl2.parses_to_tree(text), discard_comments=True)
+    assert parsed.data == hcl2.serialize(expected, serialization_options=_OPTIONS)
+
+
+def test_edge_lines_of_one_line_blocks_heredocs_and_comments() -> None:
+    parsed = parse_hcl("x.tf", EDGE_HCL)
+    one_line = parsed.lines[("resource", "aws_s3_bucket", "b")]
+    assert (one_line.start, one_line.end) == (2, 2)
+    lines = parsed.lines[("resource", "aws_instance", "d")]
+    assert (lines.start, lines.end) == (5, 20)
+    assert lines.attrs == {
+        "user_data": 6,
+        "ebs_block_device": 9,
+        "ebs_block_device.for_each": 10,
+        "ebs_block_device.content": 11,
+        "ebs_block_device.content.encrypted": 12,
+        "tags": 15,
+    }
+
+
+def test_parser_builds_without_a_writable_cache_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setattr(hcl_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(blocked / "sub"))
+    hcl_module._parser.cache_clear()
+    try:
+        parsed = parse_hcl("x.tf", 'resource "a" "b" {\n  x = 1\n}\n')
+        assert parsed.lines[("resource", "a", "b")].attrs == {"x": 2}
+    finally:
+        hcl_module._parser.cache_clear()
+
+
+def test_parser_tables_are_cached_in_the_user_cache_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(hcl_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(tmp_path / "cache"))
+    hcl_module._parser.cache_clear()
+    try:
+        assert parse_hcl("x.tf", "a = 1\n").data == {"a": 1}
+        assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"hcl2-{hcl2_version}.lark"]
+        hcl_module._parser.cache_clear()
+        assert parse_hcl("x.tf", "a = 2\n").data == {"a": 2}  # loaded from the cache file
+    finally:
+        hcl_module._parser.cache_clear()
 
 
 def test_module_cycles_and_escapes_are_bounded(tmp_path: Path) -> None:
