@@ -40,8 +40,8 @@ def grouping_accuracy(pred: list[int], truth: list[str]) -> float:
 
 
 def run_bastion(lines: list[str], **settings: float) -> list[int]:
-    """Bastion's miner from a cold start (its token cache cleared)."""
-    bastion_templates._VARIABLE_CACHE.clear()
+    """Bastion's miner from a cold start (its token and line-shape caches cleared)."""
+    bastion_templates.clear_caches()
     return TemplateMiner(**settings).add_all(lines)  # type: ignore[arg-type]
 
 

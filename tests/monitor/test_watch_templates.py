@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+import bastion.monitor.templates as templates_module
 from bastion.errors import InputError
 from bastion.monitor.templates import (
+    _UNITS,
     WILDCARD,
     TemplateMiner,
+    _is_variable,
+    clear_caches,
     event_text,
     load_state,
+    mask_key,
     mask_line,
     save_state,
     tokenize,
@@ -123,3 +129,79 @@ def test_unknown_variant_is_unseen_in_detection() -> None:
     assert template is not None
     assert miner.event_id(template, tokens, new=False) == -1
     assert miner.event_id(template, tokens) > 0
+
+
+def _reference_mask(line: str) -> list[str]:
+    """The miner's masking rule applied token by token, with no cache (what the shape cache must equal)."""
+    out: list[str] = []
+    previous_wild = False
+    for token in tokenize(line):
+        if re.search(r"\d", token) or _is_variable(token) or (previous_wild and token in _UNITS):
+            out.append(WILDCARD)
+            previous_wild = True
+        else:
+            out.append(token)
+            previous_wild = False
+    return out
+
+
+def _fixture_lines() -> list[str]:
+    lines: list[str] = []
+    for name in ("HDFS_2k.log", "BGL_2k.log", "OpenSSH_2k.log"):
+        lines += (LOGS / name).read_text(encoding="utf-8", errors="replace").splitlines()
+    with (LOGS / "Linux_2k.log_structured.csv").open(encoding="utf-8") as f:
+        lines += [r["Content"] for r in csv.DictReader(f)]
+    return lines
+
+
+EDGE_LINES = [
+    "",
+    "   ",
+    "<*> 12 ms <*> KB",  # a literal wildcard is a constant: no unit masking after it
+    "took 12 ms then 3 KB; 4,5 MB|x=7 s 'q9' \"r0\"",
+    "Arabic-Indic digits \u0663\u0664 and fullwidth \uff11 are numbers too",
+    "host a.b.example.com and deadbeefcafe and Mon Jan and (x) ()",
+    "x" * 9000 + " 1 2",
+    " ".join(f"w{i} word" for i in range(300)),
+    "trailing digit token 123",
+    "12 leading digit token",
+    "mixed\ttabs\x1cseparators 0xff\u00a0nbsp 42",
+]
+
+
+def test_shape_cache_masks_exactly_like_the_token_rule() -> None:
+    clear_caches()
+    lines = _fixture_lines() + EDGE_LINES
+    assert [mask_line(line) for line in lines] == [_reference_mask(line) for line in lines]
+    # second pass from the warm caches
+    assert [mask_line(line) for line in lines] == [_reference_mask(line) for line in lines]
+    assert all(mask_key(line) == tuple(mask_line(line)) for line in lines)
+
+
+def test_shape_cache_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_caches()
+    long_line = "word " * 300 + "7"
+    assert mask_line(long_line) == _reference_mask(long_line)
+    assert not templates_module._SHAPE_CACHE  # too long to keep
+    monkeypatch.setattr(templates_module, "_SHAPE_LIMIT", 3)
+    for word in ("alpha", "beta", "gamma", "delta"):
+        mask_line(f"{word} 1")
+    assert len(templates_module._SHAPE_CACHE) == 1  # cleared when full, then refilled
+    assert mask_line("alpha 99") == ["alpha", WILDCARD]
+    clear_caches()
+    assert not templates_module._SHAPE_CACHE and not templates_module._VARIABLE_CACHE
+
+
+def test_add_all_equals_adding_line_by_line() -> None:
+    lines = _fixture_lines()
+    fast = TemplateMiner()
+    ids = fast.add_all(lines)
+    slow = TemplateMiner()
+    mined = [(slow.add_tokens(mask_line(line), line).id, mask_line(line)) for line in lines]
+    expected = [slow.event_id(slow.templates[slow.resolve(tid)], tokens) for tid, tokens in mined]
+    assert ids == expected
+    assert fast.to_dict() == slow.to_dict()
+    again = TemplateMiner()
+    assert [again.add(line).id for line in lines[:50]] == [
+        again.add_tokens(mask_key(line), line).id for line in lines[:50]
+    ]

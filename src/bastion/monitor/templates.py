@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,9 @@ __all__ = [
     "WILDCARD",
     "Template",
     "TemplateMiner",
+    "clear_caches",
     "event_text",
+    "mask_key",
     "mask_line",
     "tokenize",
 ]
@@ -90,21 +92,28 @@ def _is_variable(token: str) -> bool:
 _VARIABLE_CACHE: dict[str, bool] = {}
 _CACHE_LIMIT = 100_000
 
+# A line's "shape": every token holding an ASCII digit replaced by "0". Such a token is a variable
+# whatever its text, so a line masks exactly as its shape does (same tokens at the same places),
+# and the few shapes of a log stream are masked once. The lookbehind anchors the match at a
+# token's start, so the engine never re-scans a token from inside it; the possessive quantifiers
+# never give characters back (a shorter non-digit run can never end on a digit).
+_DIGIT_TOKEN = re.compile(r"(?<![^\s,;=|\"'])[^\s,;=|\"'0-9]*+[0-9][^\s,;=|\"']*+")
+_SHAPE_CACHE: dict[str, tuple[str, ...]] = {}
+_SHAPE_LIMIT = 20_000
+_SHAPE_MAX_CHARS = 1024
+"""Shapes longer than this are masked every time (they would make the cache large)."""
 
-def mask_line(line: str) -> list[str]:
-    """Tokens of ``line`` with variable-looking tokens replaced by the wildcard.
 
-    Tokens with a digit are variables at once, the others go through :func:`_is_variable`;
-    every verdict is cached (the cache is cleared when it grows past its limit). A unit right
-    after a number (``4.0 KB``, ``12 ms``) is part of the quantity.
-    """
-    if len(line) > MAX_LINE_CHARS:
-        line = line[:MAX_LINE_CHARS]
-    tokens = _TOKEN.findall(line)
-    if len(tokens) > MAX_TOKENS:
-        del tokens[MAX_TOKENS:]
+def clear_caches() -> None:
+    """Forget every cached masking verdict (benchmarks use this to start cold)."""
+    _VARIABLE_CACHE.clear()
+    _SHAPE_CACHE.clear()
+
+
+def _mask_tokens(tokens: list[str]) -> tuple[str, ...]:
     get = _VARIABLE_CACHE.get
     digit = _DIGIT.search
+    units = _UNITS
     out: list[str] = []
     append = out.append
     previous_wild = False
@@ -114,13 +123,42 @@ def mask_line(line: str) -> list[str]:
             if len(_VARIABLE_CACHE) >= _CACHE_LIMIT:
                 _VARIABLE_CACHE.clear()
             variable = _VARIABLE_CACHE[token] = True if digit(token) else _is_variable(token)
-        if variable or (previous_wild and token in _UNITS):
+        if variable or (previous_wild and token in units):
             append(WILDCARD)
             previous_wild = True
         else:
             append(token)
             previous_wild = False
-    return out
+    return tuple(out)
+
+
+def mask_key(line: str) -> tuple[str, ...]:
+    """:func:`mask_line` as a tuple (shared between calls: it is the miner's lookup key)."""
+    if len(line) > MAX_LINE_CHARS:
+        line = line[:MAX_LINE_CHARS]
+    shape = _DIGIT_TOKEN.sub("0", line)
+    masked = _SHAPE_CACHE.get(shape)
+    if masked is None:
+        tokens = _TOKEN.findall(shape)
+        if len(tokens) > MAX_TOKENS:
+            del tokens[MAX_TOKENS:]
+        masked = _mask_tokens(tokens)
+        if len(shape) <= _SHAPE_MAX_CHARS:
+            if len(_SHAPE_CACHE) >= _SHAPE_LIMIT:
+                _SHAPE_CACHE.clear()
+            _SHAPE_CACHE[shape] = masked
+    return masked
+
+
+def mask_line(line: str) -> list[str]:
+    """Tokens of ``line`` with variable-looking tokens replaced by the wildcard.
+
+    Tokens with a digit are variables at once, the others go through :func:`_is_variable`;
+    every verdict is cached, and so is the result for each line shape (numbers replaced); the
+    caches are cleared when they grow past their limits. A unit right after a number
+    (``4.0 KB``, ``12 ms``) is part of the quantity.
+    """
+    return list(mask_key(line))
 
 
 @dataclass
@@ -136,7 +174,7 @@ class Template:
     variable: set[int] = field(default_factory=set)
     """Wildcard positions that took a number or too many distinct words."""
 
-    def observe(self, tokens: list[str], max_values: int) -> None:
+    def observe(self, tokens: Sequence[str], max_values: int) -> None:
         """Record the values ``tokens`` has at this template's wildcard positions."""
         for i, (a, b) in enumerate(zip(self.tokens, tokens, strict=True)):
             if a != WILDCARD or i in self.variable:
@@ -152,7 +190,7 @@ class Template:
                     self.variable.add(i)
                     del self.slots[i]
 
-    def refined(self, tokens: list[str]) -> tuple[str, ...]:
+    def refined(self, tokens: Sequence[str]) -> tuple[str, ...]:
         """The values of ``tokens`` at the low-cardinality positions: they name a variant."""
         if not self.slots:
             return ()
@@ -169,14 +207,14 @@ class Template:
         return sum(1 for t in self.tokens if t != WILDCARD)
 
 
-def _group_key(tokens: list[str]) -> tuple[int, str]:
+def _group_key(tokens: Sequence[str]) -> tuple[int, str]:
     first = tokens[0] if tokens else ""
     if first == WILDCARD or not first[:1].isalpha():
         first = WILDCARD
     return len(tokens), first
 
 
-def _similarity(template: list[str], tokens: list[str]) -> tuple[float, int]:
+def _similarity(template: Sequence[str], tokens: Sequence[str]) -> tuple[float, int]:
     same = 0
     wild = 0
     for a, b in zip(template, tokens, strict=True):
@@ -212,16 +250,25 @@ class TemplateMiner:
     # -- mining ---------------------------------------------------------------------------
     def add(self, line: str) -> Template:
         """Mine one log message (without its header) and return the template it belongs to."""
-        return self.add_tokens(mask_line(line), line)
+        return self._add_key(mask_key(line), line)
 
-    def add_tokens(self, tokens: list[str], line: str) -> Template:
-        """Mine one line already split by :func:`mask_line`."""
-        key_tokens = tuple(tokens)
-        tid = self._exact.get(key_tokens)
-        if tid is not None:
-            hit = self.templates[self.resolve(tid)]
-            hit.count += 1
-            return hit
+    def add_tokens(self, tokens: Sequence[str], line: str) -> Template:
+        """Mine one line already split by :func:`mask_line` (or :func:`mask_key`)."""
+        return self._add_key(tokens if type(tokens) is tuple else tuple(tokens), line)
+
+    def _add_key(self, key: tuple[str, ...], line: str) -> Template:
+        tid = self._exact.get(key)
+        if tid is None:
+            return self._add_new(key, line)
+        aliases = self.aliases
+        while tid in aliases:
+            tid = aliases[tid]
+        hit = self.templates[tid]
+        hit.count += 1
+        return hit
+
+    def _add_new(self, tokens: tuple[str, ...], line: str) -> Template:
+        """Mine a line whose masked tokens were never seen: join the best template or start one."""
         template = self._best(tokens)
         if template is None:
             template = Template(self._next_id, list(tokens))
@@ -243,10 +290,10 @@ class TemplateMiner:
         if len(template.examples) < self.max_examples:
             template.examples.append(line[:500])
         if len(self._exact) < 200_000:
-            self._exact[key_tokens] = template.id
+            self._exact[tokens] = template.id
         return template
 
-    def _best(self, tokens: list[str]) -> Template | None:
+    def _best(self, tokens: Sequence[str]) -> Template | None:
         ids = self._groups.get(_group_key(tokens))
         if not ids:
             return None
@@ -291,11 +338,11 @@ class TemplateMiner:
 
     def match(self, line: str) -> Template | None:
         """The template ``line`` belongs to without learning from it, or None when unseen."""
-        return self.match_tokens(mask_line(line))
+        return self.match_tokens(mask_key(line))
 
-    def match_tokens(self, tokens: list[str]) -> Template | None:
+    def match_tokens(self, tokens: Sequence[str]) -> Template | None:
         """:meth:`match` for a line already split by :func:`mask_line`."""
-        tid = self._exact.get(tuple(tokens))
+        tid = self._exact.get(tokens if type(tokens) is tuple else tuple(tokens))
         if tid is not None:
             return self.templates[self.resolve(tid)]
         ids = self._groups.get(_group_key(tokens))
@@ -307,16 +354,43 @@ class TemplateMiner:
 
     def add_all(self, lines: Iterable[str]) -> list[int]:
         """Mine every line; return each line's final event id (after merges and refinement)."""
-        add = self.add_tokens
-        mined = [(add(tokens, line).id, tokens) for line in lines for tokens in (mask_line(line),)]
-        templates, resolve = self.templates, self.resolve
-        out = []
-        for tid, tokens in mined:
-            template = templates[resolve(tid)]
-            out.append(self.event_id(template, tokens) if template.slots else template.id)
+        exact, aliases, templates = self._exact, self.aliases, self.templates
+        add_new = self._add_new
+        mined: list[tuple[int, tuple[str, ...]]] = []
+        append = mined.append
+        for line in lines:  # :meth:`add`, inlined for the common case of a known masked line
+            key = mask_key(line)
+            tid = exact.get(key)
+            if tid is None:
+                tid = add_new(key, line).id
+            else:
+                while tid in aliases:
+                    tid = aliases[tid]
+                templates[tid].count += 1
+            append((tid, key))
+        # Second pass (the templates are final now): :meth:`event_id` for each line, with each
+        # mined id resolved, and its template's low-cardinality positions sorted, only once.
+        finals: dict[int, tuple[int, list[int]]] = {}
+        variants = self._variants
+        out: list[int] = []
+        push = out.append
+        for tid, key in mined:
+            final = finals.get(tid)
+            if final is None:
+                template = templates[self.resolve(tid)]
+                final = finals[tid] = (template.id, sorted(template.slots))
+            event, positions = final
+            if positions:
+                variant = (event, tuple([key[i] for i in positions]))
+                vid = variants.get(variant)
+                if vid is None:
+                    vid = variants[variant] = self._next_id
+                    self._next_id += 1
+                event = vid
+            push(event)
         return out
 
-    def event_id(self, template: Template, tokens: list[str], new: bool = True) -> int:
+    def event_id(self, template: Template, tokens: Sequence[str], new: bool = True) -> int:
         """The event id of a line: its template's id, or a variant's when low-cardinality
         positions tell events apart. With ``new`` False an unknown variant gets -1 (unseen)
         instead of a new id, so detection never grows the miner."""
@@ -384,7 +458,7 @@ class TemplateMiner:
         return miner
 
 
-def event_text(template: Template, tokens: list[str]) -> str:
+def event_text(template: Template, tokens: Sequence[str]) -> str:
     """The text of a line's event: its template with the low-cardinality values filled in."""
     out = list(template.tokens)
     for i in template.slots:
