@@ -17,7 +17,7 @@ import numpy as np
 
 from bastion.errors import UsageError
 from bastion.monitor.ingest import Record
-from bastion.monitor.templates import Template, TemplateMiner, event_text, mask_line
+from bastion.monitor.templates import Template, TemplateMiner, event_text, mask_key
 
 __all__ = ["Session", "SessionKey", "Sessionizer", "Vocabulary", "count_matrix"]
 
@@ -119,10 +119,10 @@ class Sessionizer:
         self.keyless = 0
         """Lines that carried no session key (they belong to no session)."""
 
-    def event_of(self, record: Record) -> tuple[int, Template | None, list[str]]:
+    def event_of(self, record: Record) -> tuple[int, Template | None, tuple[str, ...]]:
         """Event id, template and masked tokens of a record; unseen lines get id -1 and no
         template when not learning."""
-        tokens = mask_line(record.message)
+        tokens = mask_key(record.message)
         if self.learn:
             template = self.miner.add_tokens(tokens, record.message)
         else:
@@ -188,7 +188,7 @@ class Sessionizer:
         record: Record,
         event: int,
         template: Template | None,
-        tokens: list[str],
+        tokens: tuple[str, ...],
     ) -> None:
         session = self.open.get(slot)
         if session is None:

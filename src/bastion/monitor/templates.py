@@ -92,12 +92,12 @@ def _is_variable(token: str) -> bool:
 _VARIABLE_CACHE: dict[str, bool] = {}
 _CACHE_LIMIT = 100_000
 
-# A line's "shape": every token holding an ASCII digit replaced by "0". Such a token is a variable
-# whatever its text, so a line masks exactly as its shape does (same tokens at the same places),
-# and the few shapes of a log stream are masked once. The lookbehind anchors the match at a
-# token's start, so the engine never re-scans a token from inside it; the possessive quantifiers
-# never give characters back (a shorter non-digit run can never end on a digit).
-_DIGIT_TOKEN = re.compile(r"(?<![^\s,;=|\"'])[^\s,;=|\"'0-9]*+[0-9][^\s,;=|\"']*+")
+# A line's "shape": in every token holding an ASCII digit, the part from its first digit to the
+# token's end is replaced by "0". Such a token stays a token with a digit, a variable whatever
+# its text, so a line masks exactly as its shape does (same tokens at the same places), and the
+# few shapes of a log stream are masked once. The pattern starts with a digit class, so the
+# regex engine skips to the next digit in C; the possessive tail never backtracks.
+_DIGIT_TAIL = re.compile(r"[0-9][^\s,;=|\"']*+")
 _SHAPE_CACHE: dict[str, tuple[str, ...]] = {}
 _SHAPE_LIMIT = 20_000
 _SHAPE_MAX_CHARS = 1024
@@ -136,7 +136,7 @@ def mask_key(line: str) -> tuple[str, ...]:
     """:func:`mask_line` as a tuple (shared between calls: it is the miner's lookup key)."""
     if len(line) > MAX_LINE_CHARS:
         line = line[:MAX_LINE_CHARS]
-    shape = _DIGIT_TOKEN.sub("0", line)
+    shape = _DIGIT_TAIL.sub("0", line)
     masked = _SHAPE_CACHE.get(shape)
     if masked is None:
         tokens = _TOKEN.findall(shape)
