@@ -85,3 +85,16 @@ def test_get_values_walks_lists_of_blocks() -> None:
     assert list(get_values(data, "a.b.c")) == [("a.0.b.0.c", 1), ("a.0.b.1.c", 2)]
     assert list(get_values(data, "a.0.b.*.c")) == [("a.0.b.0.c", 1), ("a.0.b.1.c", 2)]
     assert list(get_values(data, "missing")) == []
+
+
+def test_get_values_edge_paths() -> None:
+    data = {"a": [{"b": 1}, {"b": None}], "": {"x": 3}, "n": [[{"k": 1}], [{"k": 2}]]}
+    assert list(get_values(data, "")) == [("", data)]
+    assert list(get_values(data, ".", "base")) == [("base", data)]
+    assert list(get_values(data, "a.1.b")) == [("a.1.b", None)]
+    assert list(get_values(data, "a.5.b")) == []
+    assert list(get_values(data, "a.*", "r")) == [("r.a.0", {"b": 1}), ("r.a.1", {"b": None})]
+    assert list(get_values(data, "a.b.")) == [("a.0.b", 1), ("a.1.b", None)]
+    assert list(get_values(data, ".x")) == [("x", 3)]  # an empty segment is the key ""
+    assert list(get_values(data, "n.k")) == [("n.0.0.k", 1), ("n.1.0.k", 2)]
+    assert list(get_values(data, "a.b.c")) == []  # a scalar on the way ends the walk

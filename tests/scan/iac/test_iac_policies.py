@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from importlib import resources as importlib_resources
 
 import pytest
 
-from bastion.scan.iac.policy import builtin_policies
+from bastion.errors import InputError
+from bastion.scan.iac.policy import builtin_policies, parse_policies
 from bastion.scan.iac.selftest import CannotDerive, derive, examples_of, selftest
 
 POLICIES = builtin_policies()
@@ -73,3 +75,20 @@ def test_selftest_reports_a_wrong_example() -> None:
     )
     problems = selftest(broken)
     assert len(problems) == 1 and "pass example 0 gives fail" in problems[0]
+
+
+def test_shipped_loader_reads_the_same_policies_as_the_guarded_loader() -> None:
+    base = importlib_resources.files("bastion.scan.iac") / "policies"
+    for entry in base.iterdir():
+        if not entry.name.endswith((".yml", ".yaml")):
+            continue
+        text = entry.read_text(encoding="utf-8")
+        fast = parse_policies(text, entry.name, shipped=True)
+        guarded = parse_policies(text, entry.name)
+        assert fast == guarded, entry.name
+        assert [p.check for p in fast] == [p.check for p in guarded]
+
+
+def test_shipped_loader_reports_bad_yaml_with_the_file() -> None:
+    with pytest.raises(InputError, match=r"broken\.yml: invalid YAML"):
+        parse_policies("policies: [\n", "broken.yml", shipped=True)

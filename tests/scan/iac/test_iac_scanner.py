@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -358,3 +359,15 @@ def test_unknowns_from_one_value_are_one_notice_and_odd_documents_do_not_crash(t
     assert len(grouped) == 1 and "and 15 more" in grouped[0]
     assert any(f.rule_id == "iac.arm.app-https-only" for f in findings)
     assert not any(f.rule_id == "iac.compose.privileged" for f in findings)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cycle_collector_is_left_as_it_was(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        findings, _ = run_iac(FIXTURES / "terraform")
+        assert findings
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -123,26 +123,38 @@ def check_condition(cond: Any, where: str, python: Mapping[str, Any]) -> None:
 
 def get_values(data: Any, path: str, base: str = "") -> Iterator[tuple[str, Any]]:
     """Every (concrete path, value) at ``path``; lists met on the way are entered element by element."""
-    if path in ("", "."):
-        yield base, data
+    found: list[tuple[str, Any]] = []
+    _values(data, _steps(path), 0, base, found)
+    return iter(found)
+
+
+@lru_cache(maxsize=4096)
+def _steps(path: str) -> tuple[str, ...]:
+    """``path`` cut into its segments once (policies ask for the same few hundred paths)."""
+    steps: list[str] = []
+    while path not in ("", "."):
+        head, _, path = path.partition(".")
+        steps.append(head)
+    return tuple(steps)
+
+
+def _values(data: Any, steps: tuple[str, ...], at: int, base: str, out: list[tuple[str, Any]]) -> None:
+    if at == len(steps) or isinstance(data, Unresolved | Ref):
+        out.append((base, data))
         return
-    head, _, rest = path.partition(".")
-    if isinstance(data, Unresolved | Ref):
-        yield base, data
-        return
-    if isinstance(data, list) and head != "*" and not head.isdigit():
-        for index, item in enumerate(data):
-            yield from get_values(item, path, f"{base}.{index}" if base else str(index))
-        return
-    here = f"{base}.{head}" if base else head
-    if head == "*" and isinstance(data, list):
-        for index, item in enumerate(data):
-            yield from get_values(item, rest, f"{base}.{index}" if base else str(index))
-    elif head.isdigit() and isinstance(data, list):
-        if int(head) < len(data):
-            yield from get_values(data[int(head)], rest, here)
+    head = steps[at]
+    if isinstance(data, list):
+        if head == "*":
+            for index, item in enumerate(data):
+                _values(item, steps, at + 1, f"{base}.{index}" if base else str(index), out)
+        elif head.isdigit():
+            if int(head) < len(data):
+                _values(data[int(head)], steps, at + 1, f"{base}.{head}" if base else head, out)
+        else:
+            for index, item in enumerate(data):
+                _values(item, steps, at, f"{base}.{index}" if base else str(index), out)
     elif isinstance(data, dict) and head in data:
-        yield from get_values(data[head], rest, here)
+        _values(data[head], steps, at + 1, f"{base}.{head}" if base else head, out)
 
 
 @lru_cache(maxsize=4096)
