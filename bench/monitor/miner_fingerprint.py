@@ -5,7 +5,8 @@ Usage: .venv/bin/python bench/monitor/miner_fingerprint.py [--write FILE | --che
 For every input stream and every setting of the sensitivity sweep it records, as one SHA-256 per
 case: the masked tokens of each line, each line's event id from ``add_all``, the full saved state
 (``to_dict``: templates, wildcards, slots, variants, aliases, counts, examples) and what
-``match``/``event_id(new=False)`` give for every line on the mined state. Streams: the ``Content``
+``match``/``event_id(new=False)`` give for every line on the mined state and for the odd lines
+on a state mined from the even ones only. Streams: the ``Content``
 column of each system under all three ground truths, the raw ``.log`` lines (headers included),
 all systems in one stream, three shuffled orders of that stream (so merges happen in other orders)
 and 20,000 replayed HDFS lines with fresh block ids.
@@ -86,6 +87,16 @@ def fingerprint(lines: list[str], settings: dict[str, float]) -> str:
             None if template is None else (template.id, miner.event_id(template, tokens, new=False))
         )
     digest.update(json.dumps(lookups).encode())
+    half = TemplateMiner(**settings)  # type: ignore[arg-type]
+    half.add_all(lines[::2])
+    held_out = []  # lines never mined: lookups by wildcard match, not by the exact-line table
+    for line in lines[1::2]:
+        template = half.match(line)
+        tokens = mask_line(line)
+        held_out.append(
+            None if template is None else (template.id, half.event_id(template, tokens, new=False))
+        )
+    digest.update(json.dumps(held_out).encode())
     reloaded = TemplateMiner.from_dict(json.loads(json.dumps(miner.to_dict())))
     digest.update(json.dumps(reloaded.add_all(lines[: len(lines) // 2])).encode())
     return digest.hexdigest()

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import eq
 from pathlib import Path
 from typing import Any
 
@@ -214,16 +215,14 @@ def _group_key(tokens: Sequence[str]) -> tuple[int, str]:
     return len(tokens), first
 
 
-def _similarity(template: Sequence[str], tokens: Sequence[str]) -> tuple[float, int]:
-    same = 0
-    wild = 0
-    for a, b in zip(template, tokens, strict=True):
-        if a == WILDCARD:
-            wild += 1
-        elif a == b:
-            same += 1
-    n = len(tokens)
-    return (same / n if n else 1.0), wild
+def _probe(template: Sequence[str]) -> tuple[list[str | None], int]:
+    """A template's tokens with None at its wildcards (None equals no token), and its wildcard count.
+
+    ``sum(map(eq, probe, tokens))`` then counts the equal constant tokens in C, which is what
+    Drain's similarity needs; the miner keeps one probe per template until its tokens change.
+    """
+    probe: list[str | None] = [None if t == WILDCARD else t for t in template]
+    return probe, probe.count(None)
 
 
 class TemplateMiner:
@@ -246,6 +245,8 @@ class TemplateMiner:
         self._exact: dict[tuple[str, ...], int] = {}
         self._variants: dict[tuple[int, tuple[str, ...]], int] = {}
         self._next_id = 1
+        self._probes: dict[int, tuple[list[str | None], int]] = {}
+        """Per template id: :func:`_probe` of its tokens (dropped when they change)."""
 
     # -- mining ---------------------------------------------------------------------------
     def add(self, line: str) -> Template:
@@ -285,6 +286,7 @@ class TemplateMiner:
                     changed = True
             template.observe(tokens, self.max_values)
             if changed:
+                self._probes.pop(template.id, None)
                 template = self._merge_duplicates(template)
         template.count += 1
         if len(template.examples) < self.max_examples:
@@ -294,17 +296,23 @@ class TemplateMiner:
         return template
 
     def _best(self, tokens: Sequence[str]) -> Template | None:
+        """The most similar template of the line's group (most equal tokens, then most wildcards)."""
         ids = self._groups.get(_group_key(tokens))
         if not ids:
             return None
-        best: Template | None = None
-        best_score = (-1.0, -1)
+        n = len(tokens)
+        templates, probes, threshold = self.templates, self._probes, self.similarity
+        best = -1
+        best_sim, best_wild = -1.0, -1
         for tid in ids:
-            template = self.templates[tid]
-            sim, wild = _similarity(template.tokens, tokens)
-            if sim >= self.similarity and (sim, wild) > best_score:
-                best, best_score = template, (sim, wild)
-        return best
+            found = probes.get(tid)
+            if found is None:
+                found = probes[tid] = _probe(templates[tid].tokens)
+            probe, wild = found
+            sim = sum(map(eq, probe, tokens)) / n if n else 1.0
+            if sim >= threshold and (sim > best_sim or (sim == best_sim and wild > best_wild)):
+                best, best_sim, best_wild = tid, sim, wild
+        return templates[best] if best >= 0 else None
 
     def _merge_duplicates(self, template: Template) -> Template:
         key = _group_key(template.tokens)
@@ -325,6 +333,7 @@ class TemplateMiner:
                 keep.examples = (keep.examples + drop.examples)[: self.max_examples]
                 ids.remove(drop.id)
                 del self.templates[drop.id]
+                self._probes.pop(drop.id, None)
                 self.aliases[drop.id] = keep.id
                 return keep
         return template
@@ -346,10 +355,14 @@ class TemplateMiner:
         if tid is not None:
             return self.templates[self.resolve(tid)]
         ids = self._groups.get(_group_key(tokens))
+        n = len(tokens)
         for tid in ids or ():
-            template = self.templates[tid]
-            if all(a in (WILDCARD, b) for a, b in zip(template.tokens, tokens, strict=True)):
-                return template
+            found = self._probes.get(tid)
+            if found is None:
+                found = self._probes[tid] = _probe(self.templates[tid].tokens)
+            probe, wild = found
+            if sum(map(eq, probe, tokens)) == n - wild:  # every constant token is equal
+                return self.templates[tid]
         return None
 
     def add_all(self, lines: Iterable[str]) -> list[int]:
