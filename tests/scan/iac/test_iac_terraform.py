@@ -170,6 +170,69 @@ def test_token_lines_match_position_tracking_parse(text: str) -> None:
     assert parsed.data == hcl2.serialize(expected, serialization_options=_OPTIONS)
 
 
+EXPRESSIONS_HCL = r"""a = "q\"uote"
+b = "$${literal}"
+c = "%{ if true }x%{ endif }"
+d = 1.5
+e = -3
+f = 1e5
+g = (1 + 2)
+h = "pre-${var.x}-post"
+in = 1
+j = ["a", { k = "v" }, [1, 2]]
+k = { "a b" = 1, c = "d", (var.k) = 2 }
+l = var.flag ? "a" : "b"
+m = ""
+n = 010
+o = "tab\there"
+p = upper("x")
+q = <<-EOT
+  indented ${var.y}
+  EOT
+block "label with space" "${var.x}" {
+  inner = 1
+}
+block "second"
+{
+  inner = null
+}
+dynamic "x" {
+  for_each = [for k, v in var.m : v if k != "a"]
+  content {}
+}
+for = true
+"""
+
+
+def _hcl2_data(text: str) -> object:
+    tree = hcl2.parses_to_tree(text)
+    return hcl2.serialize(hcl2.transform(tree, discard_comments=True), serialization_options=_OPTIONS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in FIXTURES.parent.parent.rglob("*.tf") if p.name != "broken.tf"),
+    ids=lambda p: p.name,
+)
+def test_direct_conversion_equals_python_hcl2_on_every_fixture(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert parse_hcl(str(path), text).data == _hcl2_data(text)
+
+
+def test_direct_conversion_equals_python_hcl2_on_odd_expressions() -> None:
+    data = parse_hcl("x.tf", EXPRESSIONS_HCL).data
+    assert data == _hcl2_data(EXPRESSIONS_HCL)
+    assert data["a"] == 'q"uote' and data["n"] == 10 and data["h"] == "pre-${var.x}-post"
+    assert data["block"] == [{"label with space": {"${var.x}": {"inner": 1}}}, {"second": {"inner": None}}]
+
+
+def test_attribute_and_block_of_one_name_is_an_error_as_in_python_hcl2() -> None:
+    with pytest.raises(HclError, match="Attribute x is already defined"):
+        parse_hcl("x.tf", "x = 1\nx {\n  y = 1\n}\n")
+    assert parse_hcl("x.tf", "x {\n  y = 1\n}\nx = 1\n").data == {"x": 1}
+    assert parse_hcl("x.tf", "").data == {}
+
+
 def test_edge_lines_of_one_line_blocks_heredocs_and_comments() -> None:
     parsed = parse_hcl("x.tf", EDGE_HCL)
     one_line = parsed.lines[("resource", "aws_s3_bucket", "b")]
