@@ -14,7 +14,7 @@ from bastion.findings import Severity
 from bastion.store.db import Store
 from bastion.store.ingest import ingest
 from bastion.store.models import AuditEvent, AuditLogIsAppendOnly, FindingRecord, Scan
-from bastion.store.parse import parse_upload
+from bastion.store.parse import parse_document, parse_upload
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -103,6 +103,45 @@ def test_other_tools_sarif_lands_under_its_own_scanner(store: Store) -> None:
     with store.read() as session:
         rules = session.scalars(select(FindingRecord.rule_id)).all()
     assert all(rule.startswith("semgrep-oss.") for rule in rules)
+
+
+def test_another_tools_sarif_never_brings_a_secret_into_the_store(store: Store) -> None:
+    """A foreign scanner may quote the secret it found; the stored finding shows 4 chars + length."""
+    token = "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"  # generated, grants nothing
+    sarif = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "leaky-scanner", "rules": [{"id": "github-pat"}]}},
+                "results": [
+                    {
+                        "ruleId": "github-pat",
+                        "message": {"text": f"GitHub token {token} found"},
+                        "properties": {"evidence": f"token = '{token}'"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": "app/config.py"},
+                                    "region": {"startLine": 3, "snippet": {"text": token}},
+                                }
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    project = new_project(store)
+    ingest(store, project, parse_document(sarif, "leaky.sarif"), "ci")
+    with store.read() as session:
+        stored = [
+            dict(row)
+            for table in ("findings", "scans", "audit_events")
+            for row in session.execute(text(f"SELECT * FROM {table}")).mappings().all()
+        ]
+    dumped = repr(stored)
+    assert token not in dumped
+    assert "ghp_\u2026(40 chars)" in dumped
 
 
 def test_concurrent_uploads_lose_and_duplicate_nothing(store: Store) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.scan.secrets.scrub import scrub
 
 __all__ = ["ParsedScan", "parse_document", "parse_upload"]
 
@@ -204,6 +205,10 @@ def _sarif_result(
     location, snippet = _location(result)
     message = _text(result.get("message"))
     title = _text(rule.get("shortDescription")) or message or rule_id
+    evidence = str(props.get("evidence", ""))
+    if not native:
+        # Another tool's words may quote the secret it found (Bastion's never do): scrub them.
+        message, title, evidence = scrub(message), scrub(title), scrub(evidence)
     fingerprints = result.get("partialFingerprints") or {}
     fingerprint = fingerprints.get(BASTION_FINGERPRINT_KEY) if isinstance(fingerprints, dict) else None
     if not fingerprint:
@@ -231,7 +236,7 @@ def _sarif_result(
         location=location,
         message=message,
         fingerprint=str(fingerprint),
-        evidence=str(props.get("evidence", "")),
+        evidence=evidence,
         confidence=Confidence(confidence) if confidence in ("low", "medium", "high") else Confidence.HIGH,
         cwe=cwe,
         controls=tuple(str(c) for c in controls),
