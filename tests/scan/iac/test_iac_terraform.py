@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import hcl2
+import hcl2.parser
 import pytest
 from hcl2.version import version as hcl2_version
 from iac_helpers import FIXTURES, index, run_iac
@@ -257,8 +258,10 @@ def test_parser_builds_without_a_writable_cache_directory(
     monkeypatch.setattr(hcl_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(blocked / "sub"))
     hcl_module._parser.cache_clear()
     try:
+        assert hcl_module._parser() is hcl2.parser.parser()  # python-hcl2's own, positions tracked
         parsed = parse_hcl("x.tf", 'resource "a" "b" {\n  x = 1\n}\n')
-        assert parsed.lines[("resource", "a", "b")].attrs == {"x": 2}
+        lines = parsed.lines[("resource", "a", "b")]
+        assert (lines.start, lines.end, lines.attrs) == (1, 3, {"x": 2})
     finally:
         hcl_module._parser.cache_clear()
 

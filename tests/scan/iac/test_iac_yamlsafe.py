@@ -62,3 +62,19 @@ def test_unhashable_key_and_python_tags_are_refused() -> None:
         load_all("? [a, b]\n: 1\n")
     with pytest.raises(YamlError):
         load_all("a: !!python/object/apply:os.system [echo]\n")
+
+
+def test_alias_guard_runs_only_where_an_alias_can_be(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bastion.scan.iac.yamlsafe as yamlsafe
+
+    walked: list[object] = []
+    original = yamlsafe._check_expansion
+    monkeypatch.setattr(yamlsafe, "_check_expansion", lambda node: walked.append(node) or original(node))
+    assert load_all("anchor: &a {x: 1}\nplain: 2\n") == [{"anchor": {"x": 1}, "plain": 2}]
+    assert walked == []  # an anchor without an alias expands nothing
+    assert load_all("a: &a {x: 1}\nb: *a\nc: '*'\n")[0]["b"] == {"x": 1}
+    assert len(walked) == 1
+    with pytest.raises(YamlError, match="alias bomb"):
+        load_all(_bomb(12))
+    with pytest.raises(YamlError):
+        load_all("a: &a [1, *a]\n")  # an alias inside its own anchor is refused, as before

@@ -53,9 +53,24 @@ class Context:
             for kind in resource.types():
                 self._by_type.setdefault(kind, []).append(resource)
 
+        self._values: dict[tuple[int, str], list[tuple[str, Any]]] = {}
+
     def of_type(self, kind: str) -> list[Resource]:
         """Resources of ``kind`` (type or alias)."""
         return self._by_type.get(kind, [])
+
+    def values_at(self, resource: Resource, path: str) -> list[tuple[str, Any]]:
+        """``get_values(resource.attrs, path)``, computed once per resource and path.
+
+        Connection checks ask it of every candidate resource for every resource checked; the
+        attributes do not change during a scan, and the context keeps every resource alive, so
+        the resource's id is a sound key.
+        """
+        key = (id(resource), path)
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = list(get_values(resource.attrs, path))
+        return found
 
 
 def check_condition(cond: Any, where: str, python: Mapping[str, Any]) -> None:
@@ -294,8 +309,8 @@ def _combine(results: list[Result], mode: str) -> Result:
     return Result(Outcome.FAIL, last.path, last.reason)
 
 
-def _refers(other: Resource, via: str, target: Resource) -> Result:
-    for _, value in get_values(other.attrs, via):
+def _refers(other: Resource, via: str, target: Resource, ctx: Context) -> Result:
+    for _, value in ctx.values_at(other, via):
         if isinstance(value, Ref) and value.address in target.ids:
             return Result(Outcome.PASS)
         if isinstance(value, str) and value in target.ids:
@@ -316,7 +331,7 @@ def _connected(spec: dict[str, Any], resource: Resource, ctx: Context) -> Result
         for other in ctx.of_type(kind):
             if other is resource or (other.path != resource.path and other.source != resource.source):
                 continue
-            link = _refers(other, spec["via"], resource)
+            link = _refers(other, spec["via"], resource, ctx)
             if link.outcome is Outcome.PASS and "where" in spec:
                 link = evaluate(spec["where"], other.attrs, other, ctx, "")
             if link.outcome is Outcome.PASS:

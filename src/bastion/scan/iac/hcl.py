@@ -7,12 +7,14 @@ option makes Lark compute a position for every one of the ~2.5 rule reductions p
 was two thirds of the parse time, while every token still carries its own line; the few lines
 Bastion needs (blocks and attributes) are read from the first and last token of those subtrees.
 The built parse tables are cached by Lark in Bastion's user cache directory (keyed by a hash of
-the grammar, the options and the Lark version, so an upgrade rebuilds them).
+the grammar, the options and the Lark version, so an upgrade rebuilds them); the first run builds
+them (about a second).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,19 +61,25 @@ class ParsedFile:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    """python-hcl2's grammar and post-lexer, without per-rule position tracking."""
-    cache: str | bool = False
+    """python-hcl2's grammar and post-lexer, without per-rule position tracking.
+
+    Building the parse tables takes about a second, so they are kept in Bastion's user cache
+    directory; where that directory cannot be written, python-hcl2's own parser (positions
+    tracked, tables cached by python-hcl2) is used instead: slower to parse, same trees and lines.
+    """
     try:
         directory = Path(platformdirs.user_cache_dir("bastion", appauthor=False))
         directory.mkdir(parents=True, exist_ok=True)
-        cache = str(directory / f"hcl2-{hcl2_version}.lark")
+        cache = directory / f"hcl2-{hcl2_version}.lark"
+        if not os.access(directory, os.W_OK) and not cache.is_file():
+            return hcl2.parser.parser()
     except OSError:
-        pass  # no writable cache directory: build the tables in memory (slower start, same result)
+        return hcl2.parser.parser()
     return Lark.open(
         "hcl2.lark",
         rel_to=hcl2.parser.__file__,
         parser="lalr",
-        cache=cache,
+        cache=str(cache),
         propagate_positions=False,
         postlex=PostLexer(),
     )

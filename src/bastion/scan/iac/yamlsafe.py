@@ -129,13 +129,17 @@ _Loader.add_multi_constructor("!", _construct_tag)
 def load_all(text: str) -> list[Any]:
     """Every document of ``text``; :class:`YamlError` with the line on bad or hostile YAML."""
     loader = _Loader(text)
+    # An alias is written ``*name``: a text without ``*`` has none, so nothing can expand
+    # (most Kubernetes and CloudFormation files), and the size walk is skipped.
+    may_alias = "*" in text
     try:
         documents: list[Any] = []
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            _check_expansion(node)
+            if may_alias:
+                _check_expansion(node)
             documents.append(loader.construct_document(node))
         return documents
     except yaml.MarkedYAMLError as exc:
