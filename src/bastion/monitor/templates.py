@@ -368,11 +368,12 @@ class TemplateMiner:
     def add_all(self, lines: Iterable[str]) -> list[int]:
         """Mine every line; return each line's final event id (after merges and refinement)."""
         exact, aliases, templates = self._exact, self.aliases, self.templates
-        add_new = self._add_new
-        mined: list[tuple[int, tuple[str, ...]]] = []
-        append = mined.append
+        add_new, mask = self._add_new, mask_key
+        tids: list[int] = []
+        keys: list[tuple[str, ...]] = []
+        push_tid, push_key = tids.append, keys.append
         for line in lines:  # :meth:`add`, inlined for the common case of a known masked line
-            key = mask_key(line)
+            key = mask(line)
             tid = exact.get(key)
             if tid is None:
                 tid = add_new(key, line).id
@@ -380,27 +381,29 @@ class TemplateMiner:
                 while tid in aliases:
                     tid = aliases[tid]
                 templates[tid].count += 1
-            append((tid, key))
+            push_tid(tid)
+            push_key(key)
         # Second pass (the templates are final now): :meth:`event_id` for each line, with each
         # mined id resolved, and its template's low-cardinality positions sorted, only once.
-        finals: dict[int, tuple[int, list[int]]] = {}
+        final = {tid: templates[self.resolve(tid)] for tid in set(tids)}
+        ids = {tid: template.id for tid, template in final.items()}
+        where = {tid: sorted(template.slots) for tid, template in final.items() if template.slots}
+        if not where:
+            return [ids[tid] for tid in tids]
         variants = self._variants
         out: list[int] = []
         push = out.append
-        for tid, key in mined:
-            final = finals.get(tid)
-            if final is None:
-                template = templates[self.resolve(tid)]
-                final = finals[tid] = (template.id, sorted(template.slots))
-            event, positions = final
-            if positions:
-                variant = (event, tuple([key[i] for i in positions]))
-                vid = variants.get(variant)
-                if vid is None:
-                    vid = variants[variant] = self._next_id
-                    self._next_id += 1
-                event = vid
-            push(event)
+        for tid, key in zip(tids, keys, strict=True):
+            positions = where.get(tid)
+            if positions is None:
+                push(ids[tid])
+                continue
+            variant = (ids[tid], tuple([key[i] for i in positions]))
+            vid = variants.get(variant)
+            if vid is None:
+                vid = variants[variant] = self._next_id
+                self._next_id += 1
+            push(vid)
         return out
 
     def event_id(self, template: Template, tokens: Sequence[str], new: bool = True) -> int:
