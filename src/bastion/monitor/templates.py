@@ -12,6 +12,10 @@ logs nobody tuned it for, with one configuration:
 * after a line is matched, a template that becomes identical to another one in the same
   group is merged into it (its id is kept as an alias), so early splits heal themselves.
 
+Speed: a line is masked through its "shape" (numbers cut down by one C-level substitution),
+so the per-token work runs once per shape; known masked lines are found by one dict lookup;
+similarity counts equal constants in C over a per-template probe.
+
 The state is plain data and is saved as versioned JSON (:meth:`TemplateMiner.to_dict`).
 """
 
