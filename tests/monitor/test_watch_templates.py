@@ -205,3 +205,15 @@ def test_add_all_equals_adding_line_by_line() -> None:
     assert [again.add(line).id for line in lines[:50]] == [
         again.add_tokens(mask_key(line), line).id for line in lines[:50]
     ]
+
+
+def test_wildcard_lookup_sees_templates_generalized_after_their_first_lookup() -> None:
+    miner = TemplateMiner()
+    first = miner.add("job alpha started on node")
+    assert miner.match("job delta started on node") is None  # "alpha" is still a constant
+    assert miner.add("job beta started on node").id == first.id  # "alpha" becomes a wildcard
+    again = miner.match("job delta started on node")  # not a known masked line: wildcard match
+    assert again is not None and again.id == first.id
+    assert again.tokens == ["job", WILDCARD, "started", "on", "node"]
+    assert miner.event_id(again, mask_key("job delta started on node"), new=False) == -1
+    assert miner.match("job delta stopped on node") is None
