@@ -4,12 +4,18 @@ Usage (from the repository root):
     .venv/bin/python bench/iac/make_corpus.py --scale 1
     .venv/bin/python bench/iac/run_bench.py --repeat 3
 checkov runs from bench/iac/.venv with --skip-download (no calls to its vendor's service).
+
+``--baseline-src DIR`` also times an older Bastion in the same rounds: DIR is a ``src`` folder
+(e.g. ``git archive <commit> src | tar -x -C /tmp/old``), put first on PYTHONPATH, so the old
+and the new code run with the same interpreter, dependencies and machine load. ``--jobs N`` sets
+Bastion's ``--jobs`` (default 1; 0 leaves the flag out, so the engine picks its default).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess  # nosec B404 - runs the two tools being compared, fixed argument lists
 import sys
@@ -154,6 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=HERE / "corpus")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     out = HERE / "out"
     out.mkdir(exist_ok=True)
@@ -170,8 +178,7 @@ def main() -> None:
         "-q",
         "--fail-on",
         "none",
-        "--jobs",
-        "1",
+        *(["--jobs", str(args.jobs)] if args.jobs else []),
     ]
     checkov_cmd = [
         str(CHECKOV),
@@ -189,7 +196,18 @@ def main() -> None:
     ]
     bastion_runs: list[float] = []
     checkov_runs: list[float] = []
-    for _ in range(args.repeat):  # interleaved, so a change in machine load hits both tools alike
+    baseline_runs: list[float] = []
+    baseline_env = None
+    if args.baseline_src is not None:
+        baseline_env = {**os.environ, "PYTHONPATH": str(args.baseline_src.resolve())}
+        baseline_cmd = [*bastion_cmd]
+        baseline_cmd[bastion_cmd.index("-o") + 1] = str(out / "bastion-baseline.json")
+    for _ in range(args.repeat):  # interleaved, so a change in machine load hits every tool alike
+        if baseline_env is not None:
+            started = time.perf_counter()
+            quiet = subprocess.DEVNULL
+            subprocess.run(baseline_cmd, check=False, env=baseline_env, stdout=quiet, stderr=quiet)  # nosec B603
+            baseline_runs.append(time.perf_counter() - started)
         bastion_runs.append(_time(bastion_cmd, 1)[0])
         with (out / "checkov.json").open("w") as sink:
             started = time.perf_counter()
@@ -204,6 +222,14 @@ def main() -> None:
         f"{[round(r, 2) for r in checkov_runs]}"
     )
     print(f"speed-up: {checkov_s / bastion_s:.1f}x")
+    if baseline_runs:
+        baseline_s = statistics.median(baseline_runs)
+        print(
+            f"baseline bastion ({args.baseline_src}) wall s (median of {len(baseline_runs)}): "
+            f"{baseline_s:.2f} "
+            f"{[round(r, 2) for r in baseline_runs]}; checkov / baseline {checkov_s / baseline_s:.1f}x; "
+            f"baseline / bastion {baseline_s / bastion_s:.2f}x"
+        )
     ours, theirs = _bastion_hits(out / "bastion.json"), _checkov_hits(out / "checkov.json")
     rows = []
     print("\n| concept | checkov ids | Bastion rules | both | only checkov | only Bastion |")
@@ -223,7 +249,13 @@ def main() -> None:
             f"| {concept} | {', '.join(ck_ids)} | {', '.join(our_ids)} "
             f"| {len(a & b)} | {len(a - b)} | {len(b - a)} |"
         )
-    document = {"resources": counts, "bastion_s": bastion_runs, "checkov_s": checkov_runs, "concepts": rows}
+    document = {
+        "resources": counts,
+        "bastion_s": bastion_runs,
+        "checkov_s": checkov_runs,
+        "baseline_s": baseline_runs,
+        "concepts": rows,
+    }
     (out / "compare.json").write_text(json.dumps(document, indent=1))
 
 

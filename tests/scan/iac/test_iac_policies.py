@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections import Counter
 from importlib import resources as importlib_resources
+from pathlib import Path
 
 import pytest
 
+import bastion.scan.iac.policy as policy_module
 from bastion.errors import InputError
-from bastion.scan.iac.policy import builtin_policies, parse_policies
+from bastion.scan.iac.policy import Policy, builtin_policies, parse_policies
 from bastion.scan.iac.selftest import CannotDerive, derive, examples_of, selftest
 
 POLICIES = builtin_policies()
@@ -92,3 +96,42 @@ def test_shipped_loader_reads_the_same_policies_as_the_guarded_loader() -> None:
 def test_shipped_loader_reports_bad_yaml_with_the_file() -> None:
     with pytest.raises(InputError, match=r"broken\.yml: invalid YAML"):
         parse_policies("policies: [\n", "broken.yml", shipped=True)
+
+
+def _fields(policies: tuple[Policy, ...] | list[Policy]) -> list[tuple[object, ...]]:
+    return [tuple(getattr(p, f.name) for f in dataclasses.fields(p)) for p in policies]
+
+
+def test_checked_policies_are_cached_by_file_content(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(policy_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(tmp_path))
+    builtin_policies.cache_clear()
+    try:
+        fresh = builtin_policies()
+        (cached_file,) = tmp_path.glob("iac-policies-*.json")
+        builtin_policies.cache_clear()
+
+        def refuse(*_a: object, **_k: object) -> list[Policy]:
+            raise AssertionError("the YAML was read again")
+
+        monkeypatch.setattr(policy_module, "parse_policies", refuse)
+        from_cache = builtin_policies()
+        assert _fields(from_cache) == _fields(fresh) == _fields(POLICIES)
+        monkeypatch.undo()
+        monkeypatch.setattr(policy_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(tmp_path))
+        cached_file.write_text("[{]", encoding="utf-8")  # damaged: read the YAML, write it again
+        builtin_policies.cache_clear()
+        assert _fields(builtin_policies()) == _fields(POLICIES)
+        assert json.loads(cached_file.read_text(encoding="utf-8"))[0]["id"] == POLICIES[0].id
+    finally:
+        builtin_policies.cache_clear()
+
+
+def test_policies_json_cannot_hold_exactly_are_not_cached(tmp_path: Path) -> None:
+    odd = dataclasses.replace(POLICIES[0], examples={"pass": [{80: "int key"}]})
+    target = tmp_path / "c.json"
+    policy_module._write_cache(target, [odd])
+    assert not target.exists()
+    policy_module._write_cache(target, [POLICIES[0]])
+    assert _fields(policy_module._read_cache(target) or []) == _fields([POLICIES[0]])
+    assert policy_module._read_cache(tmp_path / "missing.json") is None
+    assert policy_module._read_cache(None) is None

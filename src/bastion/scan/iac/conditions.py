@@ -40,6 +40,7 @@ LEAF_OPS = (
 )
 NEGATIVE = {"not_equals", "not_in", "not_regex", "not_contains"}
 _KEYS = {"attr", "missing", "ignore_case", "all", "any", *LEAF_OPS}
+_OPS = frozenset((*LEAF_OPS, "all", "any"))
 
 
 class Context:
@@ -248,9 +249,10 @@ def _leaf(op: str, expected: Any, value: Any, ignore_case: bool) -> bool:
 
 def _attr(cond: dict[str, Any], data: Any, resource: Resource, ctx: Context, base: str) -> Result:
     path = cond["attr"]
-    op = next(k for k in cond if k in LEAF_OPS or k in ("all", "any"))
+    op = next(k for k in cond if k in _OPS)
     expected = cond[op]
-    found = list(get_values(data, path, base))
+    found: list[tuple[str, Any]] = []
+    _values(data, _steps(path), 0, base, found)
     where = f"{base}.{path}" if base and path not in ("", ".") else (path if path not in ("", ".") else base)
     if op == "exists" and not any(isinstance(v, Unresolved) for _, v in found):
         present = any(v is not None for _, v in found)

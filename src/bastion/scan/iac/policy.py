@@ -10,13 +10,18 @@ the test suite evaluates for every built-in policy.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import yaml
 
 from bastion.errors import InputError
@@ -149,16 +154,100 @@ def load_policy_dir(directory: Path) -> list[Policy]:
     return found
 
 
+_CACHE_FORMAT = "1"
+"""Bump when the fields written by :func:`_to_json` change."""
+
+
+def _to_json(policy: Policy) -> dict[str, Any]:
+    return {
+        "id": policy.id,
+        "title": policy.title,
+        "severity": policy.severity.value,
+        "resources": list(policy.resources),
+        "check": policy.check,
+        "when": policy.when,
+        "fix": policy.fix,
+        "cwe": list(policy.cwe),
+        "examples": policy.examples,
+        "origin": policy.origin,
+    }
+
+
+def _from_json(raw: dict[str, Any]) -> Policy:
+    return Policy(
+        id=raw["id"],
+        title=raw["title"],
+        severity=Severity(raw["severity"]),
+        resources=tuple(raw["resources"]),
+        check=raw["check"],
+        when=raw["when"],
+        fix=raw["fix"],
+        cwe=tuple(raw["cwe"]),
+        examples=raw["examples"],
+        origin=raw["origin"],
+    )
+
+
+def _cache_file(files: list[tuple[str, str]]) -> Path | None:
+    """Where the checked policies of exactly these shipped files are kept, keyed by their text."""
+    digest = hashlib.sha256(_CACHE_FORMAT.encode())
+    for name, text in files:
+        digest.update(f"\0{name}\0{len(text)}\0".encode())
+        digest.update(text.encode("utf-8"))
+    try:
+        directory = Path(platformdirs.user_cache_dir("bastion", appauthor=False))
+    except (OSError, ValueError):
+        return None
+    return directory / f"iac-policies-{digest.hexdigest()[:32]}.json"
+
+
+def _read_cache(path: Path | None) -> list[Policy] | None:
+    if path is None:
+        return None
+    try:
+        return [_from_json(raw) for raw in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent, unreadable or not ours: parse the YAML
+
+
+def _write_cache(path: Path | None, policies: list[Policy]) -> None:
+    if path is None:
+        return
+    payload = [_to_json(p) for p in policies]
+    try:
+        text = json.dumps(payload, separators=(",", ":"))
+        if json.loads(text) != payload:
+            return  # something JSON cannot hold as is (a non-string key, say): do not cache
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".iac-policies-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as sink:
+            sink.write(text)
+        os.replace(temporary, path)
+    except (OSError, TypeError, ValueError):
+        return  # the cache is only a shortcut
+
+
 @lru_cache(maxsize=1)
 def builtin_policies() -> tuple[Policy, ...]:
-    """The policies shipped in ``bastion/scan/iac/policies``; ids are unique."""
+    """The policies shipped in ``bastion/scan/iac/policies``; ids are unique.
+
+    Reading and checking the YAML costs about 50 ms per run, so the checked policies are also
+    kept as JSON in Bastion's user cache directory, under a name made from the SHA-256 of every
+    shipped file's name and text: any change to a policy file reads the YAML again.
+    """
     base = importlib_resources.files("bastion.scan.iac") / "policies"
-    found: list[Policy] = []
-    for entry in sorted(base.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".yml", ".yaml")):
-            found.extend(
-                parse_policies(entry.read_text(encoding="utf-8"), f"policies/{entry.name}", shipped=True)
-            )
+    files = [
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in sorted(base.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith((".yml", ".yaml"))
+    ]
+    cache = _cache_file(files)
+    found = _read_cache(cache)
+    if found is None:
+        found = []
+        for name, text in files:
+            found.extend(parse_policies(text, f"policies/{name}", shipped=True))
+        _write_cache(cache, found)
     seen: set[str] = set()
     for policy in found:
         if policy.id in seen:
