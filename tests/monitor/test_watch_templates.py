@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import bastion.monitor.templates as templates_module
+import bastion.monitor.masking as masking_module
 from bastion.errors import InputError
+from bastion.monitor.masking import _UNITS, _is_variable
 from bastion.monitor.templates import (
-    _UNITS,
     WILDCARD,
     TemplateMiner,
-    _is_variable,
     clear_caches,
     event_text,
     load_state,
@@ -182,14 +181,14 @@ def test_shape_cache_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_caches()
     long_line = "word " * 300 + "7"
     assert mask_line(long_line) == _reference_mask(long_line)
-    assert not templates_module._SHAPE_CACHE  # too long to keep
-    monkeypatch.setattr(templates_module, "_SHAPE_LIMIT", 3)
+    assert not masking_module._SHAPE_CACHE  # too long to keep
+    monkeypatch.setattr(masking_module, "_SHAPE_LIMIT", 3)
     for word in ("alpha", "beta", "gamma", "delta"):
         mask_line(f"{word} 1")
-    assert len(templates_module._SHAPE_CACHE) == 1  # cleared when full, then refilled
+    assert len(masking_module._SHAPE_CACHE) == 1  # cleared when full, then refilled
     assert mask_line("alpha 99") == ["alpha", WILDCARD]
     clear_caches()
-    assert not templates_module._SHAPE_CACHE and not templates_module._VARIABLE_CACHE
+    assert not masking_module._SHAPE_CACHE and not masking_module._VARIABLE_CACHE
 
 
 def test_add_all_equals_adding_line_by_line() -> None:

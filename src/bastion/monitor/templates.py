@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import eq
@@ -31,6 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from bastion.errors import InputError
+from bastion.monitor.masking import (
+    MAX_LINE_CHARS,
+    TOKEN,
+    WILDCARD,
+    clear_caches,
+    mask_key,
+    mask_line,
+    tokenize,
+)
 
 __all__ = [
     "STATE_VERSION",
@@ -44,126 +52,8 @@ __all__ = [
     "tokenize",
 ]
 
-WILDCARD = "<*>"
 STATE_VERSION = 1
 """Version of the JSON state written by :meth:`TemplateMiner.to_dict`."""
-
-MAX_TOKENS = 256
-"""Lines with more tokens are cut; the tail of a very long line is never part of a template."""
-MAX_LINE_CHARS = 8192
-
-_TOKEN = re.compile(r"[^\s,;=|\"']+")
-# Masking works on whole tokens between the separators above: a token that holds a digit is a
-# variable (numbers, ids, hex, IPs, times, versions, paths with numbers). A long hex run is too.
-_DIGIT = re.compile(r"\d")
-_HEXLIKE = re.compile(r"^(?:0x)?[0-9a-fA-F]{8,}$")
-
-
-def tokenize(line: str) -> list[str]:
-    """Split a log message into tokens on whitespace and structural punctuation."""
-    if len(line) > MAX_LINE_CHARS:
-        line = line[:MAX_LINE_CHARS]
-    tokens = _TOKEN.findall(line)
-    return tokens if len(tokens) <= MAX_TOKENS else tokens[:MAX_TOKENS]
-
-
-_CALENDAR = frozenset(
-    "mon tue wed thu fri sat sun jan feb mar apr may jun jul aug sep oct nov dec".split()  # noqa: SIM905
-)
-
-
-_UNITS = frozenset(
-    u
-    for unit in "B KB MB GB TB KiB MiB GiB TiB ms us ns s sec secs seconds bytes".split()  # noqa: SIM905
-    for u in (unit, unit.lower(), unit.upper())
-)
-_HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+){2,}$")
-_BRACKETS = "()[]{}<>:."
-
-
-def _is_variable(token: str) -> bool:
-    core = token.strip(_BRACKETS)
-    if not core:
-        return token[:1] in "([{<" and len(token) > 1
-    if _DIGIT.search(core):
-        return True
-    if core.isalpha():
-        return (len(core) == 3 and core.lower() in _CALENDAR) or (
-            len(core) >= 8 and bool(_HEXLIKE.match(core))
-        )
-    return bool(_HEXLIKE.match(core)) or bool(_HOSTNAME.match(core))
-
-
-_VARIABLE_CACHE: dict[str, bool] = {}
-_CACHE_LIMIT = 100_000
-
-# A line's "shape": in every token holding an ASCII digit, the part from its first digit to the
-# token's end is replaced by "0". Such a token stays a token with a digit, a variable whatever
-# its text, so a line masks exactly as its shape does (same tokens at the same places), and the
-# few shapes of a log stream are masked once. The pattern starts with a digit class, so the
-# regex engine skips to the next digit in C; the possessive tail never backtracks.
-_DIGIT_TAIL = re.compile(r"[0-9][^\s,;=|\"']*+")
-_SHAPE_CACHE: dict[str, tuple[str, ...]] = {}
-_SHAPE_LIMIT = 20_000
-_SHAPE_MAX_CHARS = 1024
-"""Shapes longer than this are masked every time (they would make the cache large)."""
-
-
-def clear_caches() -> None:
-    """Forget every cached masking verdict (benchmarks use this to start cold)."""
-    _VARIABLE_CACHE.clear()
-    _SHAPE_CACHE.clear()
-
-
-def _mask_tokens(tokens: list[str]) -> tuple[str, ...]:
-    get = _VARIABLE_CACHE.get
-    digit = _DIGIT.search
-    units = _UNITS
-    out: list[str] = []
-    append = out.append
-    previous_wild = False
-    for token in tokens:
-        variable = get(token)
-        if variable is None:
-            if len(_VARIABLE_CACHE) >= _CACHE_LIMIT:
-                _VARIABLE_CACHE.clear()
-            variable = _VARIABLE_CACHE[token] = True if digit(token) else _is_variable(token)
-        if variable or (previous_wild and token in units):
-            append(WILDCARD)
-            previous_wild = True
-        else:
-            append(token)
-            previous_wild = False
-    return tuple(out)
-
-
-def mask_key(line: str) -> tuple[str, ...]:
-    """:func:`mask_line` as a tuple (shared between calls: it is the miner's lookup key)."""
-    if len(line) > MAX_LINE_CHARS:
-        line = line[:MAX_LINE_CHARS]
-    shape = _DIGIT_TAIL.sub("0", line)
-    masked = _SHAPE_CACHE.get(shape)
-    if masked is None:
-        tokens = _TOKEN.findall(shape)
-        if len(tokens) > MAX_TOKENS:
-            del tokens[MAX_TOKENS:]
-        masked = _mask_tokens(tokens)
-        if len(shape) <= _SHAPE_MAX_CHARS:
-            if len(_SHAPE_CACHE) >= _SHAPE_LIMIT:
-                _SHAPE_CACHE.clear()
-            _SHAPE_CACHE[shape] = masked
-    return masked
-
-
-def mask_line(line: str) -> list[str]:
-    """Tokens of ``line`` with variable-looking tokens replaced by the wildcard.
-
-    Tokens with a digit are variables at once, the others go through :func:`_is_variable`;
-    every verdict is cached, and so is the result for each line shape (numbers replaced); the
-    caches are cleared when they grow past their limits. A unit right after a number
-    (``4.0 KB``, ``12 ms``) is part of the quantity.
-    """
-    return list(mask_key(line))
 
 
 @dataclass
@@ -490,7 +380,7 @@ def _render(tokens: list[str], example: str | None) -> str:
     """``tokens`` laid over ``example``'s separators (``a=<*>, b=<*>``), or joined by spaces."""
     if example is None:
         return " ".join(tokens)
-    spans = [m.span() for m in _TOKEN.finditer(example[:MAX_LINE_CHARS])]
+    spans = [m.span() for m in TOKEN.finditer(example[:MAX_LINE_CHARS])]
     if len(spans) != len(tokens):
         return " ".join(tokens)
     pieces: list[str] = []
