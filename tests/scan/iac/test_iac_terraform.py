@@ -7,7 +7,6 @@ from pathlib import Path
 import hcl2
 import hcl2.parser
 import pytest
-from hcl2.version import version as hcl2_version
 from iac_helpers import FIXTURES, index, run_iac
 from lark import Tree
 
@@ -250,33 +249,24 @@ def test_edge_lines_of_one_line_blocks_heredocs_and_comments() -> None:
     }
 
 
-def test_parser_builds_without_a_writable_cache_directory(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    blocked = tmp_path / "file"
-    blocked.write_text("not a directory", encoding="utf-8")
-    monkeypatch.setattr(hcl_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(blocked / "sub"))
+def test_parser_is_python_hcl2s_without_position_tracking() -> None:
+    parser = hcl_module._parser()
+    assert parser is not hcl2.parser.parser()
+    assert parser.options.propagate_positions is False
+    text = EDGE_HCL + EXPRESSIONS_HCL
+    assert parser.parse(text + "\n") == hcl2.parses_to_tree(text)  # same tree (Tree equality ignores meta)
+
+
+def test_without_lark_loader_python_hcl2s_parser_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(hcl_module.Lark, "_load_from_dict")
     hcl_module._parser.cache_clear()
     try:
-        assert hcl_module._parser() is hcl2.parser.parser()  # python-hcl2's own, positions tracked
+        assert hcl_module._parser() is hcl2.parser.parser()  # positions tracked: slower, same result
         parsed = parse_hcl("x.tf", 'resource "a" "b" {\n  x = 1\n}\n')
         lines = parsed.lines[("resource", "a", "b")]
         assert (lines.start, lines.end, lines.attrs) == (1, 3, {"x": 2})
     finally:
-        hcl_module._parser.cache_clear()
-
-
-def test_parser_tables_are_cached_in_the_user_cache_directory(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(hcl_module.platformdirs, "user_cache_dir", lambda *_a, **_k: str(tmp_path / "cache"))
-    hcl_module._parser.cache_clear()
-    try:
-        assert parse_hcl("x.tf", "a = 1\n").data == {"a": 1}
-        assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"hcl2-{hcl2_version}.lark"]
-        hcl_module._parser.cache_clear()
-        assert parse_hcl("x.tf", "a = 2\n").data == {"a": 2}  # loaded from the cache file
-    finally:
+        monkeypatch.undo()
         hcl_module._parser.cache_clear()
 
 

@@ -6,29 +6,25 @@ own grammar and post-lexer, parsed by a Lark instance built without ``propagate_
 option makes Lark compute a position for every one of the ~2.5 rule reductions per token, which
 was two thirds of the parse time, while every token still carries its own line; the few lines
 Bastion needs (blocks and attributes) are read from the first and last token of those subtrees.
-The built parse tables are cached by Lark in Bastion's user cache directory (keyed by a hash of
-the grammar, the options and the Lark version, so an upgrade rebuilds them); the first run builds
-them (about a second).
+The parse tables are python-hcl2's own, loaded a second time with that option off.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import hcl2
 import hcl2.parser
-import platformdirs
 from hcl2 import SerializationOptions
 from hcl2.postlexer import PostLexer
 from hcl2.transformer import RuleTransformer
-from hcl2.version import version as hcl2_version
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 
 __all__ = ["BlockLines", "HclError", "ParsedFile", "parse_hcl", "parse_tf_json"]
 
@@ -61,28 +57,22 @@ class ParsedFile:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    """python-hcl2's grammar and post-lexer, without per-rule position tracking.
+    """python-hcl2's parser (grammar, tables, post-lexer), rebuilt without per-rule positions.
 
-    Building the parse tables takes about a second, so they are kept in Bastion's user cache
-    directory; where that directory cannot be written, python-hcl2's own parser (positions
-    tracked, tables cached by python-hcl2) is used instead: slower to parse, same trees and lines.
+    The tables come from python-hcl2's own parser (which python-hcl2 caches), serialized and
+    loaded again in memory with ``propagate_positions`` off, the way Lark's standalone parsers
+    load theirs (``Lark._load_from_dict``): no table building, no cache file of Bastion's. If a
+    Lark release lacks that loader, python-hcl2's parser itself is used: same trees, slower.
     """
+    base = hcl2.parser.parser()
     try:
-        directory = Path(platformdirs.user_cache_dir("bastion", appauthor=False))
-        directory.mkdir(parents=True, exist_ok=True)
-        cache = directory / f"hcl2-{hcl2_version}.lark"
-        if not os.access(directory, os.W_OK) and not cache.is_file():
-            return hcl2.parser.parser()
-    except OSError:
-        return hcl2.parser.parser()
-    return Lark.open(
-        "hcl2.lark",
-        rel_to=hcl2.parser.__file__,
-        parser="lalr",
-        cache=str(cache),
-        propagate_positions=False,
-        postlex=PostLexer(),
-    )
+        data, memo = base.memo_serialize([TerminalDef, Rule])
+        parser: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]  # Lark ships it untyped
+            data, memo, propagate_positions=False, postlex=PostLexer()
+        )
+    except (AttributeError, TypeError, KeyError, LarkError):
+        return base
+    return parser
 
 
 def _first_token(node: Tree | Token) -> Token | None:
