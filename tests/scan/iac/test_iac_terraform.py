@@ -8,7 +8,7 @@ import hcl2
 import hcl2.parser
 import pytest
 from iac_helpers import FIXTURES, index, run_iac
-from lark import Tree
+from lark import Token, Tree
 
 import bastion.scan.iac.hcl as hcl_module
 from bastion.scan.iac.hcl import _OPTIONS, HclError, _block_key, _text, parse_hcl, parse_tf_json
@@ -312,3 +312,14 @@ def test_heredoc_policy_documents_are_read(scanned: tuple) -> None:  # type: ign
     found, _, by_key = scanned
     assert ("iac.aws.iam-policy-no-admin", "iam.tf", "aws_iam_policy.p") in found
     assert "full admin" in by_key["iac.aws.iam-policy-no-admin aws_iam_policy.p"].message
+
+
+def test_unexpected_tree_shape_goes_through_python_hcl2(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unexpected(_body: Tree) -> dict[str, object]:
+        raise hcl_module._Unsupported("shape")
+
+    monkeypatch.setattr(hcl_module, "_body", unexpected)
+    assert parse_hcl("x.tf", EXPRESSIONS_HCL).data == _hcl2_data(EXPRESSIONS_HCL)
+    with pytest.raises(hcl_module._Unsupported):
+        hcl_module._name(Token("NAME", "bare"))  # names always come wrapped in a rule
+    assert hcl_module._first_token(Tree("empty", [])) is None and hcl_module._end(Tree("empty", [])) == 1
