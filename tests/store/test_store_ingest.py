@@ -136,8 +136,8 @@ def test_another_tools_sarif_never_brings_a_secret_into_the_store(store: Store) 
     with store.read() as session:
         stored = [
             dict(row)
-            for table in ("findings", "scans", "audit_events")
-            for row in session.execute(text(f"SELECT * FROM {table}")).mappings().all()
+            for query in ("SELECT * FROM findings", "SELECT * FROM scans", "SELECT * FROM audit_events")
+            for row in session.execute(text(query)).mappings().all()
         ]
     dumped = repr(stored)
     assert token not in dumped
