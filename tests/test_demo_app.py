@@ -67,7 +67,7 @@ def test_demo_sarif_validates_and_fails_the_gate(sarif_run: tuple[int, dict[str,
 
 def test_demo_findings_are_exactly_the_known_problems(sarif_run: tuple[int, dict[str, object]]) -> None:
     _, document = sarif_run
-    run = document["runs"][0]  # type: ignore[index]
+    run = document["runs"][0]
     found = {
         (
             r["ruleId"],

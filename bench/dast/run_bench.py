@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "dast"))
+from dast_app import SEEDED, SEEDED_ACTIVE, SEEDED_UNSAFE, SEEDED_WITH_ADVISORIES, make_app
+from dast_servers import serve
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "dast"))
-
-from dast_app import SEEDED, SEEDED_ACTIVE, SEEDED_UNSAFE, SEEDED_WITH_ADVISORIES, make_app  # noqa: E402
-from dast_servers import serve  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
 WORK = HERE / "work"
 BASTION = ROOT / ".venv" / "bin" / "bastion"

@@ -65,8 +65,8 @@ def hdfs100k() -> None:
         flagged = {a.entity for a in alerts}
         print(f"| {name} | raw lines | {prf(flagged, truth)} |")
         model = make_model(name)
-        model.fit([ev for _, ev in train_normal])  # type: ignore[misc]
-        flags = model.predict([ev for _, ev in test])  # type: ignore[misc]
+        model.fit([ev for _, ev in train_normal])
+        flags = model.predict([ev for _, ev in test])
         print(
             f"| {name} | event sequences | "
             f"{prf({b for (b, _), f in zip(test, flags, strict=True) if f}, truth)} |"

@@ -77,7 +77,7 @@ def fingerprint(lines: list[str], settings: dict[str, float]) -> str:
     digest = hashlib.sha256()
     for line in lines:
         digest.update(json.dumps(mask_line(line)).encode())
-    miner = TemplateMiner(**settings)  # type: ignore[arg-type]
+    miner = TemplateMiner(**settings)
     digest.update(json.dumps(miner.add_all(lines)).encode())
     digest.update(json.dumps(miner.to_dict(), sort_keys=True).encode())
     lookups = []
@@ -88,7 +88,7 @@ def fingerprint(lines: list[str], settings: dict[str, float]) -> str:
             None if template is None else (template.id, miner.event_id(template, tokens, new=False))
         )
     digest.update(json.dumps(lookups).encode())
-    half = TemplateMiner(**settings)  # type: ignore[arg-type]
+    half = TemplateMiner(**settings)
     half.add_all(lines[::2])
     held_out = []  # lines never mined: lookups by wildcard match, not by the exact-line table
     for line in lines[1::2]:

@@ -46,7 +46,7 @@ def run_bastion(lines: list[str], **settings: float) -> list[int]:
     # clear_caches() exists since the shape cache; older miners (the "before" runs) had one cache.
     clear = getattr(bastion_templates, "clear_caches", None) or bastion_templates._VARIABLE_CACHE.clear
     clear()
-    return TemplateMiner(**settings).add_all(lines)  # type: ignore[arg-type]
+    return TemplateMiner(**settings).add_all(lines)
 
 
 def run_drain3(lines: list[str]) -> list[int]:

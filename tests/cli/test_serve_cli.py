@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
-sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
 from server_world import DATA, Live, bearer, build_world, serve_in_thread
 from store_backends import open_store
+from typer.testing import CliRunner
 
 from bastion.cli.main import app, main
 from bastion.store.accounts import authenticate
@@ -118,7 +114,7 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     database = ["--database-url", f"sqlite:///{tmp_path / 's.db'}"]
     assert main(["serve", "--port", "8123", *database, "--sla", "critical=3"]) == 0
     application, options = calls[0]
-    assert application.state.settings.sla.days["critical"] == 3  # type: ignore[attr-defined]
+    assert application.state.settings.sla.days["critical"] == 3
     assert main(["serve", *database, "--sla", "critical=soon"]) == 2
     assert options["port"] == 8123 and options["host"] == "127.0.0.1"
     assert (tmp_path / "s.db").exists() and type(application).__name__ == "FastAPI"

@@ -19,16 +19,16 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comply"
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
-def _controls(posture: dict, framework: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def _controls(posture: dict, framework: str) -> dict[str, dict]:
     return {c["id"]: c for c in posture["frameworks"][framework]["controls"]}
 
 
 @pytest.fixture(scope="module")
-def demo() -> dict:  # type: ignore[type-arg]
+def demo() -> dict:
     return assess(read_report(FIXTURES / "report-demo.json"), now=NOW).to_dict()
 
 
-def test_findings_fail_their_controls(demo: dict) -> None:  # type: ignore[type-arg]
+def test_findings_fail_their_controls(demo: dict) -> None:
     nist = _controls(demo, "nist-800-53-r5")
     assert nist["SC-28"]["status"] == "fail"
     assert any(f["rule_id"] == "iac.aws.rds-encrypted" for f in nist["SC-28"]["findings"])
@@ -36,13 +36,13 @@ def test_findings_fail_their_controls(demo: dict) -> None:  # type: ignore[type-
     assert cis["3.11"]["status"] == "fail" and cis["3.11"]["title"] == "Encrypt stored data"
 
 
-def test_controls_of_scanners_that_did_not_run_are_not_assessed(demo: dict) -> None:  # type: ignore[type-arg]
+def test_controls_of_scanners_that_did_not_run_are_not_assessed(demo: dict) -> None:
     nist = _controls(demo, "nist-800-53-r5")
     assert nist["CA-8"]["status"] == "not assessed"  # only dast evidence maps there
     assert nist["PE-3"]["status"] == "not assessed"  # physical: nothing maps
 
 
-def test_process_evidence_passes_controls(demo: dict) -> None:  # type: ignore[type-arg]
+def test_process_evidence_passes_controls(demo: dict) -> None:
     evidence = {e["id"]: e["status"] for e in demo["evidence"]}
     assert evidence["secret-scanning-ran"] == "pass"
     assert evidence["dependency-scan-fresh-database"] == "not assessed"
@@ -52,7 +52,7 @@ def test_process_evidence_passes_controls(demo: dict) -> None:  # type: ignore[t
     assert any("Secret scanning ran" in e for e in nist["CA-7"]["evidence"])
 
 
-def test_scores_add_up(demo: dict) -> None:  # type: ignore[type-arg]
+def test_scores_add_up(demo: dict) -> None:
     for body in demo["frameworks"].values():
         summary = body["summary"]
         statuses = [c["status"] for c in body["controls"]]
@@ -92,7 +92,7 @@ def test_bad_reports_are_refused(tmp_path: Path) -> None:
     assert sbom_evidence(tmp_path / "missing.json") is None
 
 
-def test_history_shows_regressions_and_fixes(tmp_path: Path, demo: dict) -> None:  # type: ignore[type-arg]
+def test_history_shows_regressions_and_fixes(tmp_path: Path, demo: dict) -> None:
     first = json.loads(json.dumps(demo))
     for control in first["frameworks"]["cis-v8"]["controls"]:
         if control["id"] == "3.11":
@@ -119,7 +119,7 @@ def test_history_shows_regressions_and_fixes(tmp_path: Path, demo: dict) -> None
         load_history(tmp_path / "hist" / "notes.txt")
 
 
-def test_html_is_self_contained_and_escaped(demo: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+def test_html_is_self_contained_and_escaped(demo: dict, tmp_path: Path) -> None:
     hostile = json.loads(json.dumps(demo))
     hostile["target"] = "<script>alert(1)</script>"
     save_run(tmp_path, demo)
@@ -130,7 +130,7 @@ def test_html_is_self_contained_and_escaped(demo: dict, tmp_path: Path) -> None:
     assert "<style>" in page and "Trend" in page
 
 
-def test_table_and_json_renderings(demo: dict) -> None:  # type: ignore[type-arg]
+def test_table_and_json_renderings(demo: dict) -> None:
     import io
 
     buffer = io.StringIO()

@@ -54,7 +54,7 @@ def test_keys() -> None:
     assert SessionKey("ip").kind == "ip"
     for bad in ({"window": -1}, {"step": 5}, {"window": 5, "step": 10}, {"by": "re:("}):
         with pytest.raises(UsageError):
-            SessionKey(**bad)  # type: ignore[arg-type]
+            SessionKey(**bad)
 
 
 def test_fixed_and_sliding_windows_with_out_of_order_time() -> None:

@@ -95,7 +95,7 @@ def test_state_round_trip(tmp_path: Path) -> None:
     save_state(miner, path)
     again = load_state(path)
     assert again.to_dict() == miner.to_dict()
-    assert [again.event_id(again.match(line), mask_line(line)) for line in lines] == first  # type: ignore[arg-type]
+    assert [again.event_id(again.match(line), mask_line(line)) for line in lines] == first
 
 
 def test_state_errors(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def finding(
         location=location,
         message=message,
         fingerprint=make_fingerprint(rule_id, location, message),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 

@@ -66,7 +66,7 @@ def test_spdx_2_3_structure() -> None:
 def test_round_trip(tmp_path: Path, writer: object) -> None:
     inv = inventory(DEPS / "java" / "multi")
     path = tmp_path / "bom.json"
-    path.write_text(writer(inv))  # type: ignore[operator]
+    path.write_text(writer(inv))
     result = read_sbom(path)
     assert {p.purl for p in result.packages} == {p.purl for p in inv.packages}
     struts = next(p for p in result.packages if p.name == "org.apache.struts:struts2-core")

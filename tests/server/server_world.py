@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import re
-import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from starlette.exceptions import StarletteDeprecationWarning
 
 # Starlette 1.x warns that its TestClient will move from httpx to "httpx2"; httpx is what we ship.
-warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`", StarletteDeprecationWarning)
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
+from store_backends import open_store, postgres_url
 
-from bastion.server.app import create_app  # noqa: E402
-from bastion.server.settings import ServerSettings  # noqa: E402
-from bastion.store.accounts import create_project, create_token, create_user, set_role  # noqa: E402
-from bastion.store.db import Store  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
-from store_backends import open_store, postgres_url  # noqa: E402
+from bastion.server.app import create_app
+from bastion.server.settings import ServerSettings
+from bastion.store.accounts import create_project, create_token, create_user, set_role
+from bastion.store.db import Store
 
 __all__ = ["postgres_url"]
 

@@ -135,7 +135,7 @@ def test_malformed_and_oversized_uploads(tmp_path: Path) -> None:
             for _ in range(8):
                 yield b" " * 512
 
-        streamed = client.post("/api/v1/scans", content=chunks(), headers=headers)  # type: ignore[arg-type]
+        streamed = client.post("/api/v1/scans", content=chunks(), headers=headers)
         assert streamed.status_code == 413
         for payload, message in (
             (b"{oops", "not valid JSON"),

@@ -37,7 +37,7 @@ def test_pages_render_for_a_maintainer(client: TestClient, world: World) -> None
     assert "<html" not in partial.text and "page 2 of 1" not in partial.text
     scans = client.get("/scans?project=demo").text
     assert "bastion" in scans
-    fid = re.search(r'href="/findings/(\d+)"', findings.text).group(1)  # type: ignore[union-attr]
+    fid = re.search(r'href="/findings/(\d+)"', findings.text).group(1)
     detail = client.get(f"/findings/{fid}").text
     assert "History" in detail and "first seen" in detail and 'name="csrf_token"' in detail
     assert client.get("/projects/other").status_code == 403
@@ -125,10 +125,10 @@ def test_web_upload_tokens_and_project_creation(client: TestClient) -> None:
         data={"name": "pipeline", "csrf_token": csrf, "scopes": ["findings:read"], "expires_in_days": "0"},
     )
     assert "Scopes: findings:read · expires never" in token_page.text
-    secret = re.search(r'id="new-token">(bst_[^<]+)<', token_page.text).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'id="new-token">(bst_[^<]+)<', token_page.text).group(1)
     assert secret not in client.get("/projects/web-app").text
     assert client.get("/api/v1/projects/web-app/findings", headers=bearer(secret)).json()["total"] > 0
-    token_id = re.search(r'action="/tokens/(\d+)/revoke"', client.get("/projects/web-app").text).group(1)  # type: ignore[union-attr]
+    token_id = re.search(r'action="/tokens/(\d+)/revoke"', client.get("/projects/web-app").text).group(1)
     assert client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf}).status_code == 303
     assert client.get("/api/v1/projects/web-app/findings", headers=bearer(secret)).status_code == 401
     assert "revoked" in client.get("/projects/web-app").text

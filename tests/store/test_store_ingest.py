@@ -166,7 +166,7 @@ def test_audit_log_is_append_only_in_orm_and_database(store: Store) -> None:
     project = new_project(store)
     ingest(store, project, scan_of(finding("a", "app.py", "x")), "ci")
     with pytest.raises(AuditLogIsAppendOnly), store.write() as session:
-        session.scalars(select(AuditEvent)).first().reason = "rewritten"  # type: ignore[union-attr]
+        session.scalars(select(AuditEvent)).first().reason = "rewritten"
     with pytest.raises(AuditLogIsAppendOnly), store.write() as session:
         session.delete(session.scalars(select(AuditEvent)).first())
     for statement in ("UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events"):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from cvss import CVSS2, CVSS3, CVSS4  # type: ignore[import-untyped]
-from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
+from cvss import CVSS2, CVSS3, CVSS4
+from cvss.exceptions import CVSSError
 
 from bastion.findings import Severity
 

@@ -66,13 +66,15 @@ class EventStats:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> EventStats:
         """Inverse of :meth:`to_dict`."""
-        texts = data["texts"]
+        texts, ids, low, high = data["texts"], data["ids"], data["low"], data["high"]
         if not isinstance(texts, dict):
             raise ValueError("event texts must be an object")
+        if not (isinstance(ids, list) and isinstance(low, list) and isinstance(high, list)):
+            raise ValueError("event ids and ranges must be lists")
         return cls(
-            [int(i) for i in data["ids"]],  # type: ignore[attr-defined]
-            [float(v) for v in data["low"]],  # type: ignore[attr-defined]
-            [float(v) for v in data["high"]],  # type: ignore[attr-defined]
+            [int(i) for i in ids],
+            [float(v) for v in low],
+            [float(v) for v in high],
             {int(k): str(v) for k, v in texts.items()},
         )
 

@@ -74,11 +74,11 @@ class DeepLogModel(Model):
         )
 
     def _build(self) -> Any:
-        torch = self.torch
-        nn = torch.nn
+        from torch import nn  # torch is present: require_torch() ran in __init__
+
         size = self.vocab.size + 3
 
-        class Net(nn.Module):  # type: ignore[misc,name-defined]
+        class Net(nn.Module):
             def __init__(self, hidden: int) -> None:
                 super().__init__()
                 self.embed = nn.Embedding(size, 32)

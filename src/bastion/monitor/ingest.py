@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from bastion.errors import ConfigError, InputError, UsageError
 
@@ -75,9 +75,9 @@ def decode_line(data: bytes) -> str:
     return text
 
 
-def _open_binary(path: Path) -> BinaryIO:
+def _open_binary(path: Path) -> IO[bytes] | gzip.GzipFile:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.GzipFile(path, "rb")
     return path.open("rb")
 
 
@@ -96,7 +96,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise InputError(f"{path}: no such file or directory")
 
 
-def _stream_lines(stream: BinaryIO) -> Iterator[bytes]:
+def _stream_lines(stream: IO[bytes] | gzip.GzipFile) -> Iterator[bytes]:
     while True:
         chunk = stream.readline(MAX_LINE_BYTES)
         if not chunk:
@@ -113,7 +113,7 @@ def read_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
     for path in iter_files(paths):
         source = str(path)
         try:
-            stream: BinaryIO = sys.stdin.buffer if source == "-" else _open_binary(path)
+            stream: IO[bytes] | gzip.GzipFile = sys.stdin.buffer if source == "-" else _open_binary(path)
         except OSError as exc:
             raise InputError(f"{path}: cannot open ({exc.strerror})") from None
         try:
@@ -130,7 +130,12 @@ def read_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
 
 # -- formats --------------------------------------------------------------------------------
 
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 _RFC3164 = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<month>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)"
     r" (?P<host>\S+) (?P<program>[^:\[\s]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)$"

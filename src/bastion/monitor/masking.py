@@ -44,13 +44,51 @@ def tokenize(line: str) -> list[str]:
 
 
 _CALENDAR = frozenset(
-    "mon tue wed thu fri sat sun jan feb mar apr may jun jul aug sep oct nov dec".split()  # noqa: SIM905
+    (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+    )
 )
 
 
 _UNITS = frozenset(
     u
-    for unit in "B KB MB GB TB KiB MiB GiB TiB ms us ns s sec secs seconds bytes".split()  # noqa: SIM905
+    for unit in (
+        "B",
+        "KB",
+        "MB",
+        "GB",
+        "TB",
+        "KiB",
+        "MiB",
+        "GiB",
+        "TiB",
+        "ms",
+        "us",
+        "ns",
+        "s",
+        "sec",
+        "secs",
+        "seconds",
+        "bytes",
+    )
     for u in (unit, unit.lower(), unit.upper())
 )
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+){2,}$")

@@ -15,6 +15,7 @@ of normal sessions), ``iforest`` (Isolation Forest),
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,7 +29,7 @@ __all__ = ["MODELS", "Model", "make_model"]
 START, END = -2, -3
 
 
-class Model:
+class Model(ABC):
     """Base class: fit on normal sessions, score any session."""
 
     name: ClassVar[str] = ""
@@ -83,11 +84,13 @@ class Model:
         model._load(meta, arrays)
         return model
 
+    @abstractmethod
     def _fit(self, sequences: Sequence[Sequence[int]]) -> None:
-        raise NotImplementedError
+        """Learn from normal sessions (the vocabulary is already built)."""
 
+    @abstractmethod
     def _score(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
-        raise NotImplementedError
+        """Anomaly score of each session; higher is more abnormal."""
 
     def _meta(self) -> dict[str, Any]:
         return {}
@@ -95,8 +98,9 @@ class Model:
     def _arrays(self) -> dict[str, np.ndarray]:
         return {}
 
-    def _load(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
-        """Read the model's own state."""
+    def _load(self, _meta: Mapping[str, Any], _arrays: Mapping[str, np.ndarray]) -> None:
+        """Read the model's own state; a model with none keeps this default."""
+        return None
 
 
 def _idf(matrix: np.ndarray) -> np.ndarray:
@@ -130,7 +134,7 @@ class PCAModel(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"idf": self.idf, "mean": self.mean, "components": self.components}
 
-    def _load(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:  # noqa: ARG002
+    def _load(self, _meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         self.idf, self.mean, self.components = arrays["idf"], arrays["mean"], arrays["components"]
 
 
@@ -168,7 +172,7 @@ class InvariantsModel(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"pairs": self.pairs}
 
-    def _load(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:  # noqa: ARG002
+    def _load(self, _meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         self.pairs = arrays["pairs"]
 
 
@@ -183,7 +187,7 @@ class IsolationForestModel(Model):
         self._build()
 
     def _build(self) -> None:
-        from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
+        from sklearn.ensemble import IsolationForest
 
         self.forest = IsolationForest(n_estimators=100, random_state=0).fit(self.train)
 
@@ -194,7 +198,7 @@ class IsolationForestModel(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"train": self.train}
 
-    def _load(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:  # noqa: ARG002
+    def _load(self, _meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         self.train = arrays["train"]
         self._build()
 
@@ -237,7 +241,7 @@ class LogClusteringModel(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"idf": self.idf, "centroids": self.centroids}
 
-    def _load(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:  # noqa: ARG002
+    def _load(self, _meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         self.idf, self.centroids = arrays["idf"], arrays["centroids"]
 
 
@@ -260,7 +264,7 @@ class CountRangeModel(Model):
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"low": self.low, "high": self.high}
 
-    def _load(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:  # noqa: ARG002
+    def _load(self, _meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         self.low, self.high = arrays["low"], arrays["high"]
 
 

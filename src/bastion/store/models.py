@@ -65,7 +65,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+    def process_bind_param(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         """Convert to naive UTC before storing."""
         if value is None:
             return None
@@ -73,7 +73,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the store; use timezone-aware UTC")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
+    def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         """Attach UTC to what the database returns."""
         return None if value is None else value.replace(tzinfo=UTC)
 

@@ -119,8 +119,10 @@ def _sarif(document: dict[str, Any], name: str) -> ParsedScan:
 
 def _rule_for(result: dict[str, Any], rules: list[Any], by_id: dict[Any, Any]) -> dict[str, Any]:
     index = result.get("ruleIndex")
-    if isinstance(index, int) and 0 <= index < len(rules) and isinstance(rules[index], dict):
-        return rules[index]  # type: ignore[no-any-return]
+    if isinstance(index, int) and 0 <= index < len(rules):
+        rule = rules[index]
+        if isinstance(rule, dict):
+            return rule
     rule = by_id.get(result.get("ruleId"))
     return rule if isinstance(rule, dict) else {}
 

@@ -123,7 +123,7 @@ def fake_zap(key: str = "zap-test-key") -> Iterator[FakeZap]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - silence the base class
+        def log_message(self, _format: str, *_args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

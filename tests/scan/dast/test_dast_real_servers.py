@@ -25,7 +25,7 @@ def file_server(tmp_path: Path) -> Iterator[str]:
     (tmp_path / "notes.txt").write_text("hello\n")
 
     class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002 - silence the base class
+        def log_message(self, _format: str, *_args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))

@@ -232,7 +232,7 @@ def test_osv_lookup_degrades_gracefully() -> None:
     assert not lookup.available() and "advisory database absent" in lookup.reason
 
     class Broken:
-        def database_available(self, database: Path) -> bool:  # noqa: ARG002 - the contract's signature
+        def database_available(self, **_: Any) -> bool:
             raise OSError("corrupt index")
 
         def find_vulnerabilities(self, **_: Any) -> list[Any]:

@@ -8,7 +8,7 @@ from bastion.scan.iac.model import Outcome, Ref, Resource, Unresolved
 from bastion.scan.iac.pychecks import PYTHON_CHECKS
 
 
-def _run(name: str, attrs: dict, kind: str = "aws_iam_policy") -> tuple[Outcome, str]:  # type: ignore[type-arg]
+def _run(name: str, attrs: dict, kind: str = "aws_iam_policy") -> tuple[Outcome, str]:
     resource = Resource(kind, "r", "f", 1, 1, attrs)
     result = PYTHON_CHECKS[name](resource, Context([resource], PYTHON_CHECKS))
     return result.outcome, result.reason

@@ -15,20 +15,20 @@ from bastion.scan.iac import IacScanner
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("iac") / "report.json"
     code = main(
         ["scan", str(FIXTURES), "-s", "iac", "-f", "json", "-o", str(out), "--fail-on", "critical", "-q"]
     )
     assert code == 1  # critical findings exist
-    return json.loads(out.read_text())  # type: ignore[no-any-return]
+    return json.loads(out.read_text())
 
 
-def _ids(report: dict) -> set[tuple[str, str]]:  # type: ignore[type-arg]
+def _ids(report: dict) -> set[tuple[str, str]]:
     return {(f["rule_id"], f["location"]["path"]) for f in report["findings"]}
 
 
-def test_every_input_format_yields_findings(report: dict) -> None:  # type: ignore[type-arg]
+def test_every_input_format_yields_findings(report: dict) -> None:
     found = _ids(report)
     for expected in [
         ("iac.aws.rds-encrypted", "terraform/main.tf"),
@@ -53,12 +53,12 @@ def test_every_input_format_yields_findings(report: dict) -> None:  # type: igno
         assert expected in found, expected
 
 
-def test_hardened_workload_passes(report: dict) -> None:  # type: ignore[type-arg]
+def test_hardened_workload_passes(report: dict) -> None:
     web = [f for f in report["findings"] if f["metadata"].get("resource") == "shop/Deployment/web"]
     assert web == []
 
 
-def test_findings_point_at_file_and_lines(report: dict) -> None:  # type: ignore[type-arg]
+def test_findings_point_at_file_and_lines(report: dict) -> None:
     by = {(f["rule_id"], f["metadata"]["resource"]): f for f in report["findings"]}
     cron = by[("iac.k8s.privileged", "shop/CronJob/backup")]
     assert cron["location"]["start_line"] == 31 and cron["metadata"]["line"] == 46
@@ -70,12 +70,12 @@ def test_findings_point_at_file_and_lines(report: dict) -> None:  # type: ignore
     assert any(c.startswith("nist-800-53-r5:SC-7") for c in sg["controls"])
 
 
-def test_secrets_are_never_repeated(report: dict) -> None:  # type: ignore[type-arg]
+def test_secrets_are_never_repeated(report: dict) -> None:
     text = json.dumps(report)
     assert "abcd1234efgh5678" not in text and "verysecretvalue123" not in text
 
 
-def test_inline_suppression_on_resource_and_module_call(report: dict) -> None:  # type: ignore[type-arg]
+def test_inline_suppression_on_resource_and_module_call(report: dict) -> None:
     suppressed = {
         (s["finding"]["rule_id"], s["finding"]["metadata"]["resource"]): s for s in report["suppressed"]
     }
@@ -89,7 +89,7 @@ def test_inline_suppression_on_resource_and_module_call(report: dict) -> None:  
     assert ("iac.aws.s3-bucket-versioning", "terraform/modules/bucket/main.tf") in found  # the other call
 
 
-def test_bad_input_becomes_notices_and_the_scan_goes_on(report: dict) -> None:  # type: ignore[type-arg]
+def test_bad_input_becomes_notices_and_the_scan_goes_on(report: dict) -> None:
     notices = {
         n["path"]: n["message"] for n in report["notices"] if n["path"] and n["path"].startswith("bad/")
     }

@@ -22,10 +22,10 @@ TF = FIXTURES / "terraform"
 def scanned() -> tuple[set[tuple[str, str, str]], list[str], dict[str, object]]:
     findings, notices = run_iac(TF)
     by_key = {f"{f.rule_id} {f.metadata['resource']}": f for f in findings}
-    return index(findings), [n.message for n in notices], by_key  # type: ignore[return-value]
+    return index(findings), [n.message for n in notices], by_key
 
 
-def test_variable_default_and_locals_are_resolved(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_variable_default_and_locals_are_resolved(scanned: tuple) -> None:
     found, _, by_key = scanned
     assert ("iac.aws.rds-encrypted", "main.tf", "aws_db_instance.main") in found
     # local.public = var.env == "prod" ? false : true -> false with env from terraform.tfvars
@@ -35,7 +35,7 @@ def test_variable_default_and_locals_are_resolved(scanned: tuple) -> None:  # ty
     assert finding.metadata["line"] == 25 and "(line 25)" in finding.message
 
 
-def test_count_and_for_each_expand_statically(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_count_and_for_each_expand_statically(scanned: tuple) -> None:
     found, notices, _ = scanned
     names = {name for _, _, name in found}
     assert 'aws_ebs_volume.by_name["b"]' in names
@@ -44,7 +44,7 @@ def test_count_and_for_each_expand_statically(scanned: tuple) -> None:  # type: 
     assert any("aws_ebs_volume.data[1]" in n for n in notices)
 
 
-def test_unresolved_variable_is_unknown_with_reason_not_a_failure(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_unresolved_variable_is_unknown_with_reason_not_a_failure(scanned: tuple) -> None:
     found, notices, _ = scanned
     assert not any(r == "iac.aws.ebs-volume-kms" and "data[" in n for r, _, n in found)
     assert any(
@@ -54,13 +54,13 @@ def test_unresolved_variable_is_unknown_with_reason_not_a_failure(scanned: tuple
     )
 
 
-def test_connection_between_resources(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_connection_between_resources(scanned: tuple) -> None:
     found, _, _ = scanned
     assert ("iac.aws.s3-bucket-encryption", "main.tf", "aws_s3_bucket.logs") not in found
     assert ("iac.aws.s3-bucket-encryption", "main.tf", "aws_s3_bucket.suppressed") in found
 
 
-def test_local_modules_are_followed_with_inputs(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_local_modules_are_followed_with_inputs(scanned: tuple) -> None:
     found, notices, _ = scanned
     acl = "iac.aws.s3-bucket-public-acl"
     assert (acl, "modules/bucket/main.tf", "module.public_site.aws_s3_bucket_acl.this") in found
@@ -68,12 +68,12 @@ def test_local_modules_are_followed_with_inputs(scanned: tuple) -> None:  # type
     assert any("module.remote" in n and "not a local path" in n for n in notices)
 
 
-def test_module_directory_is_not_scanned_again_as_a_root(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_module_directory_is_not_scanned_again_as_a_root(scanned: tuple) -> None:
     found, _, _ = scanned
     assert not any(n.startswith("aws_s3_bucket.this") for _, _, n in found)
 
 
-def test_tf_json_is_read(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_tf_json_is_read(scanned: tuple) -> None:
     found, _, _ = scanned
     assert ("iac.aws.kms-rotation", "extra.tf.json", "aws_kms_key.json_key") in found
 
@@ -308,7 +308,7 @@ def test_dynamic_blocks_are_unknown_not_missing(tmp_path: Path) -> None:
     )
 
 
-def test_heredoc_policy_documents_are_read(scanned: tuple) -> None:  # type: ignore[type-arg]
+def test_heredoc_policy_documents_are_read(scanned: tuple) -> None:
     found, _, by_key = scanned
     assert ("iac.aws.iam-policy-no-admin", "iam.tf", "aws_iam_policy.p") in found
     assert "full admin" in by_key["iac.aws.iam-policy-no-admin aws_iam_policy.p"].message

@@ -418,7 +418,7 @@ def test_stopping_early_ends_git(tmp_path: Path) -> None:
         commit(repo, {f"f{n}.py": f'T = "{_token()}"\n' + "x = 1\n" * 20_000}, f"c{n}")
     findings = SecretsScanner().scan(ScanTarget(repo, (), ALL), ScanContext("secrets"))
     assert next(iter(findings)).location.path == "f0.py"
-    findings.close()  # type: ignore[attr-defined]
+    findings.close()
 
 
 def test_paired_aws_keys_report_file_line_numbers(tmp_path: Path) -> None:

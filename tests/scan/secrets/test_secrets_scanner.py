@@ -102,11 +102,11 @@ def test_fingerprint_is_stable_when_lines_move_and_hides_the_secret(tmp_path: Pa
 
 def test_disable_and_generic_options(tmp_path: Path) -> None:
     (tmp_path / "a.env").write_text(f'GH="{_token()}"\nDB_PASSWORD=Hq8vLz2Pw9mKt4Xr\n')
-    assert {f.rule_id for f in _scan(tmp_path)} == {"secrets.github-pat-classic", "secrets.generic-password"}  # type: ignore[attr-defined]
+    assert {f.rule_id for f in _scan(tmp_path)} == {"secrets.github-pat-classic", "secrets.generic-password"}
     assert {f.rule_id for f in _scan(tmp_path, disable=["secrets.github-pat-classic"])} == {
         "secrets.generic-password"
-    }  # type: ignore[attr-defined]
-    assert {f.rule_id for f in _scan(tmp_path, generic=False)} == {"secrets.github-pat-classic"}  # type: ignore[attr-defined]
+    }
+    assert {f.rule_id for f in _scan(tmp_path, generic=False)} == {"secrets.github-pat-classic"}
 
 
 @pytest.mark.parametrize(
@@ -143,4 +143,4 @@ def test_user_rules_directory_through_the_options(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "a.txt").write_text("key: acmek_q8w7e6r5t4y3u2i1o0p9a8s7\n")
-    assert [f.rule_id for f in _scan(repo, rules=[str(rules)])] == ["secrets.acme-key"]  # type: ignore[attr-defined]
+    assert [f.rule_id for f in _scan(repo, rules=[str(rules)])] == ["secrets.acme-key"]

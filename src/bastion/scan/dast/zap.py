@@ -56,7 +56,7 @@ class ZapResult:
 
 
 def _client(options: ZapOptions) -> Any:
-    from zapv2 import ZAPv2  # type: ignore[import-untyped]
+    from zapv2 import ZAPv2
 
     proxy = options.url.rstrip("/")
     return ZAPv2(apikey=options.key, proxies={"http": proxy, "https": proxy}, validate_status_code=True)

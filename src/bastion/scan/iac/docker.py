@@ -7,7 +7,7 @@ import io
 import re
 from typing import Any
 
-from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]
+from dockerfile_parse import DockerfileParser
 
 from bastion.scan.iac.model import Resource
 

@@ -12,6 +12,7 @@ The parse tables are python-hcl2's own, loaded a second time with that option of
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -67,9 +68,8 @@ def _parser() -> Lark:
     base = hcl2.parser.parser()
     try:
         data, memo = base.memo_serialize([TerminalDef, Rule])
-        parser: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]  # Lark ships it untyped
-            data, memo, propagate_positions=False, postlex=PostLexer()
-        )
+        load: Callable[..., Lark] = Lark._load_from_dict  # Lark ships this loader without annotations
+        parser = load(data, memo, propagate_positions=False, postlex=PostLexer())
     except (AttributeError, TypeError, KeyError, LarkError):
         return base
     return parser

@@ -5,9 +5,10 @@ CloudFormation short-form tags (``!Ref``, ``!Sub``...) turned into their long fo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 __all__ = ["MAX_EXPANDED_NODES", "LineDict", "YamlError", "load_all"]
@@ -38,10 +39,13 @@ def _end_line(node: Node) -> int:
     return mark.line if mark.column == 0 and mark.line > node.start_mark.line else mark.line + 1
 
 
-_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _BASE = yaml.SafeLoader
+else:  # libyaml's C loader when it is built in
+    _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BASE):  # type: ignore[valid-type,misc]
+class _Loader(_BASE):
     """libyaml's safe loader (Python's when libyaml is missing) with line-keeping mappings."""
 
 
@@ -111,8 +115,10 @@ def _construct_tag(loader: _Loader, suffix: str, node: Node) -> Any:
         value = loader.construct_scalar(node)
     elif isinstance(node, SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "GetAtt" and isinstance(value, str):

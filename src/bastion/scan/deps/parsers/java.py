@@ -7,8 +7,8 @@ import re
 import xml.etree.ElementTree as ET  # bastion: ignore[sast.bandit.B405] types only; parsing uses defusedxml
 from dataclasses import dataclass, field
 
-from defusedxml import ElementTree as SafeET  # type: ignore[import-untyped]
-from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult
 from bastion.scan.deps.parsers import Workspace
