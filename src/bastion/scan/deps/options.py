@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from bastion.errors import ConfigError
-from bastion.validation import first_error, is_unknown_key, reason_of
+from bastion.validation import validate_options
 
 __all__ = ["DepsOptions", "parse_options"]
 
@@ -38,14 +37,4 @@ class DepsOptions(BaseModel):
 
 def parse_options(options: Mapping[str, Any]) -> DepsOptions:
     """Validate ``[scanners.deps]``; :class:`ConfigError` with one line naming the key."""
-    try:
-        return DepsOptions.model_validate(dict(options))
-    except ValidationError as exc:
-        error = first_error(exc)
-        loc = [str(part) for part in error["loc"]]
-        key = f"{_SECTION}.{loc[0]}" if loc else _SECTION
-        if is_unknown_key(error):
-            raise ConfigError(
-                f"{key}: unknown key (choose from {', '.join(DepsOptions.model_fields)})"
-            ) from None
-        raise ConfigError(f"{key}: {reason_of(error)} (got {error.get('input')!r})") from None
+    return validate_options(DepsOptions, _SECTION, options)

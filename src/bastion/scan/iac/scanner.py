@@ -10,9 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from bastion.errors import ConfigError
 from bastion.findings import Finding, Location, make_fingerprint
 from bastion.gate import find_suppressions
 from bastion.scan.base import NoticeKind, ScanContext, ScanTarget, SourceFile
@@ -23,7 +22,7 @@ from bastion.scan.iac.model import Outcome, Resource, Result
 from bastion.scan.iac.policy import Policy, builtin_policies, load_policy_dir
 from bastion.scan.iac.pychecks import PYTHON_CHECKS
 from bastion.scan.iac.terraform import TerraformProject, is_terraform, is_tfvars
-from bastion.validation import first_error, reason_of
+from bastion.validation import validate_options
 
 __all__ = ["IacOptions", "IacScanner", "check_resources", "collect_resources"]
 
@@ -46,12 +45,7 @@ class IacOptions(BaseModel):
 
 def parse_options(options: Mapping[str, Any]) -> IacOptions:
     """Validate ``[scanners.iac]``; :class:`ConfigError` naming the key."""
-    try:
-        return IacOptions.model_validate(dict(options))
-    except ValidationError as exc:
-        error = first_error(exc)
-        key = ".".join(str(p) for p in error["loc"])
-        raise ConfigError(f"scanners.iac.{key}: {reason_of(error)}") from None
+    return validate_options(IacOptions, "scanners.iac", options)
 
 
 def _policies(options: IacOptions) -> list[Policy]:

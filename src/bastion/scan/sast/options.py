@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from bastion.errors import ConfigError
 from bastion.scan.sast.cwe import bandit_rules
-from bastion.validation import first_error, is_unknown_key, reason_of
+from bastion.validation import validate_options
 
 __all__ = ["DEFAULT_SEMGREP_TIMEOUT_S", "SastOptions", "Tool", "parse_options", "resolve_rule_paths"]
 
@@ -69,17 +69,7 @@ class SastOptions(BaseModel):
 
 def parse_options(options: Mapping[str, Any]) -> SastOptions:
     """Validate ``[scanners.sast]``; raise :class:`ConfigError` with one line naming the key."""
-    try:
-        return SastOptions.model_validate(dict(options))
-    except ValidationError as exc:
-        error = first_error(exc)
-        loc = [str(part) for part in error["loc"]]
-        key = f"{_SECTION}.{loc[0]}" if loc else _SECTION
-        index = f"[{loc[1]}]" if len(loc) > 1 else ""
-        if is_unknown_key(error):
-            choices = ", ".join(SastOptions.model_fields)
-            raise ConfigError(f"{key}: unknown key (choose from {choices})") from None
-        raise ConfigError(f"{key}{index}: {reason_of(error)} (got {error.get('input')!r})") from None
+    return validate_options(SastOptions, _SECTION, options)
 
 
 def resolve_rule_paths(rules: tuple[str, ...], root: Path) -> list[Path]:

@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, assert_never
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
@@ -24,7 +24,7 @@ from bastion.scan.secrets.generic import GENERIC_RULES
 from bastion.scan.secrets.history import ToFinding, scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
 from bastion.scan.secrets.rules import BUILTIN_RULES, VerifySpec, cached_ruleset
-from bastion.validation import first_error, reason_of
+from bastion.validation import validate_options
 
 if TYPE_CHECKING:  # verify.py pulls in httpx (0.2 s of start-up): imported only when --verify is on
     import httpx
@@ -85,12 +85,7 @@ class SecretsOptions(BaseModel):
 
 def parse_options(raw: Mapping[str, Any]) -> SecretsOptions:
     """Validate ``[scanners.secrets]``; :class:`ConfigError` naming ``scanners.secrets.<key>``."""
-    try:
-        return SecretsOptions.model_validate(dict(raw))
-    except ValidationError as exc:
-        error = first_error(exc)
-        key = ".".join(str(part) for part in error["loc"]) or "(root)"
-        raise ConfigError(f"scanners.secrets.{key}: {reason_of(error)}") from None
+    return validate_options(SecretsOptions, "scanners.secrets", raw)
 
 
 @lru_cache(maxsize=8)
