@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
+from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console, write_text
 from bastion.errors import InputError, UsageError
 
 __all__ = ["comply_app", "register"]
@@ -83,13 +83,8 @@ def report(
         saved = save_run(history, posture)
         error_console().print(f"posture kept in {saved}")
     text = _render(posture, changes, fmt, output is None and sys.stdout.isatty())
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    write_text(text, output, "report")
+    if output is not None:
         error_console().print(f"compliance report written to {output}")
     failed = any(body["summary"]["fail"] for body in posture["frameworks"].values())
     return EXIT_FINDINGS if failed else EXIT_CLEAN

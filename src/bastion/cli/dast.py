@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from pathlib import Path
 
 import typer
 
-from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, configure_logging, error_console
-from bastion.errors import InputError, UsageError
+from bastion.cli.output import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    command,
+    configure_logging,
+    error_console,
+    write_report,
+    write_text,
+)
+from bastion.errors import UsageError
 from bastion.findings import Finding, Severity
 from bastion.gate import GateResult, evaluate, load_baseline, write_baseline
-from bastion.report import ReportFormat, write, write_file
+from bastion.report import ReportFormat
 from bastion.report.table import summary_line
 from bastion.scan.base import Notice, NoticeKind
 from bastion.scan.engine import ScanResult
@@ -147,10 +154,7 @@ def dast(
         levels=levels.levels,
     )
     if write_rules is not None:
-        try:
-            write_rules.write_text(render_levels(levels, threshold), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{write_rules}: cannot write rules file: {exc.strerror or exc}") from None
+        write_text(render_levels(levels, threshold), write_rules, "rules file")
     if write_baseline_to is not None:
         count = write_baseline(write_baseline_to, [*result_gate.findings, *result_gate.baselined])
         if not quiet:
@@ -181,16 +185,9 @@ def _run_zap(
 
 
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
-    to_terminal = output is None and sys.stdout.isatty()
-    if output is None:
-        write(result, fmt, sys.stdout, color=to_terminal and fmt is ReportFormat.TABLE)
-    else:
-        try:
-            write_file(result, fmt, output)
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
-        if not quiet:
-            error_console().print(f"{summary_line(result)} · report written to {output}")
+    write_report(result, fmt, output)
+    if output is not None and not quiet:
+        error_console().print(f"{summary_line(result)} · report written to {output}")
 
 
 def _format(text: str) -> ReportFormat:

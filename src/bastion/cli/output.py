@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import ParamSpec
 
@@ -23,7 +25,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from bastion.errors import BastionError
+from bastion.errors import BastionError, InputError
+from bastion.gate import GateResult
+from bastion.report import ReportFormat, write, write_file
 
 __all__ = [
     "EXIT_CLEAN",
@@ -146,3 +150,27 @@ class ScanProgress:
         with self._lock:
             if self._progress is not None and self._scan_task is not None:
                 self._progress.update(self._scan_task, completed=done, total=total)
+
+
+def write_report(result: GateResult, fmt: ReportFormat, output: Path | None) -> None:
+    """The report on stdout (a table in colour on a terminal) or in ``output``, whole or not at
+    all; :class:`InputError` naming the file when it cannot be written."""
+    if output is None:
+        write(result, fmt, sys.stdout, color=fmt is ReportFormat.TABLE and sys.stdout.isatty())
+        return
+    try:
+        write_file(result, fmt, output)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+
+
+def write_text(text: str, output: Path | None, what: str) -> None:
+    """``text`` on stdout, or in ``output``; :class:`InputError` saying which ``what`` (report,
+    SBOM, rules file) could not be written."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write {what}: {exc.strerror or exc}") from None

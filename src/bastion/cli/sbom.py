@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
-from bastion.cli.output import EXIT_CLEAN, command, error_console
+from bastion.cli.output import EXIT_CLEAN, command, error_console, write_text
 from bastion.errors import InputError, UsageError
 
 __all__ = ["register"]
@@ -49,13 +48,7 @@ def sbom(
     inv = inventory(path, python_env=env)
     text = cyclonedx_json(inv) if choice == "cyclonedx" else spdx_json(inv)
     errors = error_console()
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write SBOM: {exc.strerror or exc}") from None
+    write_text(text, output, "SBOM")
     if not quiet:
         for note in inv.notes:
             errors.print(f"note: {note}")

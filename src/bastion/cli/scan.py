@@ -17,11 +17,12 @@ from bastion.cli.output import (
     command,
     configure_logging,
     error_console,
+    write_report,
 )
 from bastion.config import check_discovered_config, find_config_file, load_config
 from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
-from bastion.report import ReportFormat, write, write_file
+from bastion.report import ReportFormat
 from bastion.report.table import summary_line
 from bastion.runner import ProgressHooks, scan_project
 from bastion.scan.registry import Registry, RegistryError, load_scanner
@@ -195,15 +196,7 @@ def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
 
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
     errors = error_console()
-    to_terminal = output is None and sys.stdout.isatty()
-    color = to_terminal and fmt is ReportFormat.TABLE
-    if output is None:
-        write(result, fmt, sys.stdout, color=color)
-    else:
-        try:
-            write_file(result, fmt, output)
-        except OSError as exc:
-            raise InputError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    write_report(result, fmt, output)
     if quiet or fmt is ReportFormat.TABLE:
         return
     # Machine formats keep stdout clean; skips and failures still reach a person on stderr.
