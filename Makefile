@@ -6,18 +6,22 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck unit selfscan clean
+.PHONY: run test test-fast lint typecheck unit unit-fast selfscan lock deps-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip  # the venv's own pip is a package the self-scan checks too
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[semgrep]'
+# Every install is the locked set (requirements/*.txt, with hashes; `make lock` refreshes it), pip,
+# setuptools and wheel included, and Bastion itself goes in editable without build isolation, so
+# two installs on two days are the same. pyproject.toml keeps the ranges that users install from.
+$(STAMP): pyproject.toml requirements/run.txt | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/run.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[dev]'
+$(DEV_STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/dev.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@ $(STAMP)
 
 ## run: install Bastion into .venv and scan the demo project (findings are expected: exit 1 is fine)

@@ -6,7 +6,7 @@ Usage (from the repository root):
 
 Steps:
 1. import the whole PyPA advisory database (and the GHSA records and the KEV catalog) from
-   /work/shared/data into a fresh SQLite file, timed;
+   ../shared/data (or $BASTION_SHARED_DATA) into a fresh SQLite file, timed;
 2. generate a package-lock.json of 3,000 packages and a poetry.lock of 500 packages (names and
    versions drawn with a fixed seed: a fraction from packages the database knows, at versions
    below and above their fixes, the rest unknown to it), then scan each with the deps scanner
@@ -35,7 +35,7 @@ from bastion.scan.deps import DepsScanner
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
-DATA = Path(os.environ.get("BASTION_BENCH_DATA", "/work/shared/data"))
+DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 SEED = 20261127
 
 

@@ -5,6 +5,8 @@ Usage: .venv/bin/python bench/monitor/hdfs_sessions.py [--models pca,sequence,..
 
 from __future__ import annotations
 
+import os
+
 import argparse
 import csv
 import json
@@ -15,7 +17,7 @@ import numpy as np
 
 from bastion.monitor.models import MODELS, make_model
 
-DATA = Path("/work/shared/data/logs/hdfs-sequences")
+DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data") / "logs" / "hdfs-sequences"
 REAL_NORMALS = 553_366
 PUBLISHED = {"pca": 0.79, "invariants": 0.91, "logclustering": 0.80, "deeplog": 0.96}
 

@@ -7,6 +7,8 @@ Ground truths: loghub-2k (original), loghub-2k-corrected (Khan et al. 2022), log
 
 from __future__ import annotations
 
+import os
+
 import argparse
 import csv
 import logging
@@ -19,7 +21,7 @@ from drain3 import TemplateMiner as Drain3Miner
 import bastion.monitor.templates as bastion_templates
 from bastion.monitor.templates import TemplateMiner
 
-DATA = Path("/work/shared/data/logs")
+DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data") / "logs"
 SYSTEMS = ["HDFS", "BGL", "Linux", "OpenSSH", "Apache", "Hadoop", "Spark", "Zookeeper"]
 TRUTHS = {
     "loghub-2k": "loghub-2k/{s}/{s}_2k.log_structured.csv",

@@ -13,6 +13,7 @@ import binascii
 import enum
 import json
 import re
+import warnings
 import zlib
 from importlib.util import find_spec
 from typing import assert_never
@@ -205,7 +206,49 @@ def _pem_private_key(secret: str) -> Verdict:
         return Verdict.INVALID
     if label == "ENCRYPTED PRIVATE KEY" or any("ENCRYPTED" in h for h in headers):
         return Verdict.VALID  # structurally sound; the content needs a passphrase to check further
+    if label == "DSA PRIVATE KEY":
+        return _verdict(_is_dsa_private_key(der))
     return _parse_with_cryptography(text, openssh=False)
+
+
+def _der_integers(der: bytes) -> list[int] | None:
+    """The INTEGERs of one DER SEQUENCE of INTEGERs, or None when it is anything else."""
+    pos = 2 + (der[1] & 0x7F if der[1] & 0x80 else 0)
+    values: list[int] = []
+    while pos < len(der):
+        if der[pos] != 0x02 or pos + 1 >= len(der):
+            return None
+        first = der[pos + 1]
+        pos += 2
+        length = first
+        if first & 0x80:
+            width = first & 0x7F
+            if width == 0 or width > 4 or pos + width > len(der):
+                return None
+            length = int.from_bytes(der[pos : pos + width], "big")
+            pos += width
+        if length == 0 or pos + length > len(der):
+            return None
+        values.append(int.from_bytes(der[pos : pos + length], "big", signed=True))
+        pos += length
+    return values
+
+
+def _is_dsa_private_key(der: bytes) -> bool:
+    """An OpenSSL DSA private key (version, p, q, g, y, x) whose numbers belong together.
+
+    Checked with integer arithmetic instead of cryptography's DSA loader, which is deprecated
+    (cryptography 51 warns on every DSA key) while DSA keys still leak in repositories. The public
+    value must be g^x mod p and g must generate the order-q subgroup: a key with any digit
+    changed, or numbers copied from different keys, fails.
+    """
+    numbers = _der_integers(der)
+    if numbers is None or len(numbers) != 6:
+        return False
+    version, p, q, g, y, x = numbers
+    if version != 0 or min(p, q, g, y, x) <= 1 or p.bit_length() < 512 or x >= q:
+        return False
+    return (p - 1) % q == 0 and pow(g, q, p) == 1 and pow(g, x, p) == y
 
 
 def _der_length_matches(der: bytes) -> bool:
@@ -235,13 +278,18 @@ def _parse_with_cryptography(text: str, *, openssh: bool) -> Verdict:
         return Verdict.VALID  # the structural checks above passed; nothing more to check
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
+    from cryptography.utils import CryptographyDeprecationWarning
 
     data = text.encode("ascii", errors="replace")
     try:
-        if openssh:
-            serialization.load_ssh_private_key(data, password=None)
-        else:
-            serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+        with warnings.catch_warnings():
+            # DSA keys inside PKCS#8 or OpenSSH containers reach cryptography's deprecated DSA
+            # loader; Bastion loads them on purpose, to confirm a leaked legacy key is real.
+            warnings.filterwarnings("ignore", message=r".*\bDSA\b", category=CryptographyDeprecationWarning)
+            if openssh:
+                serialization.load_ssh_private_key(data, password=None)
+            else:
+                serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
     except TypeError:
         return Verdict.VALID  # encrypted with a passphrase: a real key, just locked
     except UnsupportedAlgorithm:

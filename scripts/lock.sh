@@ -1,0 +1,23 @@
+#!/usr/bin/env sh
+# Refresh the locked dependency sets from pyproject.toml's ranges: `make lock`.
+#   requirements/dev.txt  what `make test` and CI install (extras dev + the installers), with hashes
+#   requirements/run.txt  what `make run` installs (extra semgrep), held to the same versions
+# Pass --upgrade to take the newest releases the ranges allow (otherwise pinned versions are kept).
+set -eu
+cd "$(dirname "$0")/.."
+UV_VERSION=0.13.9
+TOOLS=build/lock-tools
+if [ ! -x "$TOOLS/bin/uv" ]; then
+    python3 -m venv "$TOOLS"
+    "$TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+fi
+UV="$TOOLS/bin/uv"
+COMMON="--quiet --generate-hashes --python-version 3.11 --find-links /opt/wheels --no-emit-find-links"
+# shellcheck disable=SC2086
+"$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
+    pyproject.toml requirements/dev.in --extra dev -c requirements/platform.txt -o requirements/dev.txt
+# shellcheck disable=SC2086
+"$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
+    pyproject.toml requirements/dev.in --extra semgrep -c requirements/dev.txt -o requirements/run.txt
+echo "locked: requirements/dev.txt ($(grep -c '^[a-z0-9]' requirements/dev.txt) packages)," \
+    "requirements/run.txt ($(grep -c '^[a-z0-9]' requirements/run.txt) packages)"
