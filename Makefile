@@ -33,8 +33,12 @@ run: $(STAMP)
 	@$(BIN)/bastion db import --kev examples/advisories/kev.json --database $(DEMO_DB) >/dev/null
 	@BASTION_ADVISORY_DB=$(DEMO_DB) $(BIN)/bastion scan examples/demo-app; status=$$?; [ $$status -le 1 ] || exit $$status
 
-## test: lint, type-check, the whole test suite with coverage, and Bastion scanning itself
+## test: lint, type-check, the whole test suite with coverage, and Bastion scanning itself (what CI runs)
 test: lint typecheck unit selfscan
+
+## test-fast: the edit loop: lint, type-check and the suite without the slow tests, stopping at the
+## first failure, no coverage (make test still runs everything)
+test-fast: lint typecheck unit-fast
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -46,12 +50,25 @@ typecheck: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/pytest --cov=bastion --cov-report=term --cov-fail-under=85
 
+unit-fast: $(DEV_STAMP)
+	$(BIN)/pytest -m "not slow" -x -q
+
 ## selfscan: Bastion's code, and the packages installed in .venv against security/advisories
 SELF_DB := build/selfscan-advisories.sqlite3
 selfscan: $(DEV_STAMP)
 	@mkdir -p build
 	$(BIN)/bastion db import security/advisories/pypa --database $(SELF_DB)
-	BASTION_ADVISORY_DB=$(SELF_DB) $(BIN)/bastion scan . --env $(BIN)/python --fail-on low
+	BASTION_ADVISORY_DB=$(SELF_DB) $(BIN)/bastion scan . --trust-repo-config --env $(BIN)/python --fail-on low
+
+## lock: refresh requirements/dev.txt and run.txt from pyproject.toml's ranges (hashes included);
+## `make lock UPGRADE=1` takes the newest releases, otherwise the pinned versions are kept
+lock:
+	sh scripts/lock.sh $(if $(UPGRADE),--upgrade,)
+
+## deps-upgrade: try the newest releases in a venv of their own, run the checks there, report what
+## broke (build/deps-upgrade/REPORT.md); the committed lock is not touched
+deps-upgrade:
+	sh scripts/deps-upgrade.sh
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

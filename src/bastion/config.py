@@ -22,7 +22,7 @@ from bastion.scan.base import HistoryMode, HistorySpec
 from bastion.scan.engine import Concurrency
 from bastion.validation import first_error, is_unknown_key, reason_of
 
-__all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config"]
+__all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config", "load_repo_config"]
 
 CONFIG_FILE = "bastion.toml"
 
@@ -169,6 +169,12 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
     ``overrides`` are command-line values; keys whose value is None are ignored.
     """
     raw = read_config_table(path) if path is not None else {}
+    return _validate(raw, path, overrides)
+
+
+def _validate(raw: dict[str, Any], path: Path | None, overrides: Mapping[str, Any] | None) -> BastionConfig:
+    """Resolve the paths of a raw config table against its file, apply overrides and validate."""
+    raw = dict(raw)
     scan = dict(raw.get("scan", {})) if isinstance(raw.get("scan", {}), dict) else raw.get("scan")
     if isinstance(scan, dict) and path is not None:
         # Paths in a config file are relative to the file, not to wherever bastion runs.
@@ -222,6 +228,74 @@ def _one_line(source: str, exc: ValidationError, overrides: Mapping[str, Any]) -
     shown = f" (got {value!r})" if not is_unknown_key(error) and not isinstance(value, dict) else ""
     extra = f" [{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
     return f"{source}: {key}: {reason}{shown}{extra}"
+
+
+TRUST_FLAG = "--trust-repo-config"
+
+# What a config file found in the scanned directory may set without the operator's trust
+# (--trust-repo-config or --config FILE): keys that change nothing about what is checked or
+# where Bastion writes, and keys that can only make the gate stricter. Everything else there
+# (fail_on above the default, ignore, exclude, scanners, output, baseline, write_baseline,
+# since, staged, min_confidence, a smaller max_file_size, [scanners.NAME] keys that disable
+# checks) could hide a finding or send a file where the scanned code chooses.
+_REPO_NEUTRAL_KEYS = frozenset(
+    {"format", "quiet", "verbose", "concurrency", "jobs", "gitignore", "git_history", "strict"}
+)
+_REPO_SCANNER_KEYS: Mapping[str, frozenset[str]] = {
+    "secrets": frozenset({"rules"}),
+    "iac": frozenset({"policies"}),
+    "sast": frozenset({"semgrep_rules"}),
+    "deps": frozenset({"stale_days"}),
+}
+"""``[scanners.NAME]`` keys a scanned repository may set: extra rules and policies only add checks."""
+
+
+def _tightens(key: str, config: ScanConfig, default: ScanConfig) -> bool:
+    """Whether the repository's value of ``key`` keeps the gate at least as strict as the default."""
+    if key in _REPO_NEUTRAL_KEYS:
+        return True
+    if key == "fail_on":
+        threshold, floor = config.threshold, default.threshold
+        return threshold is not None and floor is not None and threshold <= floor
+    if key == "min_confidence":
+        return config.min_confidence.rank <= default.min_confidence.rank
+    if key == "max_file_size":
+        return int(config.max_file_size) >= int(default.max_file_size)
+    return False
+
+
+def load_repo_config(
+    path: Path, overrides: Mapping[str, Any] | None = None, *, verify: bool = False
+) -> tuple[BastionConfig, list[str]]:
+    """Load a config file found in the scanned directory without trusting it.
+
+    Settings that could relax the gate or choose where Bastion writes are left out; returns the
+    configuration and the dotted keys not applied (``scan.fail_on``, ``scanners.iac.disable``),
+    so the caller can say so. :class:`ConfigError` for an invalid file, as :func:`load_config`,
+    and for the keys :func:`check_discovered_config` refuses outright.
+    """
+    full = load_config(path, overrides)
+    check_discovered_config(full, path, verify)
+    raw = read_config_table(path)
+    given = {k for k, v in (overrides or {}).items() if v is not None}
+    scan = raw.get("scan", {})
+    default = ScanConfig()
+    dropped: list[str] = []
+    kept_scan: dict[str, Any] = {}
+    for key, value in scan.items():
+        if key in given or _tightens(key, full.scan, default):
+            kept_scan[key] = value
+        else:
+            dropped.append(f"scan.{key}")
+    kept_scanners: dict[str, Any] = {}
+    for name, table in (raw.get("scanners") or {}).items():
+        allowed = _REPO_SCANNER_KEYS.get(name, frozenset())
+        kept_scanners[name] = {k: v for k, v in table.items() if k in allowed}
+        dropped.extend(f"scanners.{name}.{k}" for k in table if k not in allowed)
+    if not dropped:
+        return full, []
+    trimmed = {**raw, "scan": kept_scan, "scanners": kept_scanners}
+    return _validate(trimmed, path, overrides), dropped
 
 
 # Keys a configuration found inside the scanned directory may not set: they would let an

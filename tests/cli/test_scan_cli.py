@@ -92,7 +92,7 @@ def test_config_twins_and_output_file(tmp_path: Path, capsys: pytest.CaptureFixt
         'output = "out/report.sarif"\nexclude = ["web/"]\n'
     )
     (root / "out").mkdir()
-    code, out, err = _scan(capsys, str(root))
+    code, out, err = _scan(capsys, str(root), "--trust-repo-config")
     assert code == 0
     assert out == ""
     sarif = json.loads((root / "out" / "report.sarif").read_text())
@@ -103,10 +103,76 @@ def test_config_twins_and_output_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "report written to" in err
     # The command line wins over the file.
     code, out, _ = _scan(
-        capsys, str(root), "--fail-on", "medium", "-o", str(tmp_path / "r.json"), "-f", "json"
+        capsys,
+        str(root),
+        "--trust-repo-config",
+        "--fail-on",
+        "medium",
+        "-o",
+        str(tmp_path / "r.json"),
+        "-f",
+        "json",
     )
     assert code == 1
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["fail_on"] == "medium"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'fail_on = "none"',
+        'fail_on = "critical"',
+        'fail_on = "kev"',
+        'output = "../outside/pwned.json"',
+        'ignore = [{paths = ["*"], rules = ["*"], reason = "hide everything"}]',
+        'exclude = ["app.py"]',
+        'min_confidence = "high"',
+        'baseline = "accepted.json"',
+        'write_baseline = "../outside/baseline.json"',
+    ],
+)
+@pytest.mark.parametrize("name", ["bastion.toml", "pyproject.toml"])
+def test_scanned_repository_config_cannot_relax_the_gate_or_choose_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, name: str
+) -> None:
+    root = _project(tmp_path / "repo")
+    (tmp_path / "outside").mkdir()
+    header = "[tool.bastion.scan]" if name == "pyproject.toml" else "[scan]"
+    (root / name).write_text(f"{header}\n{table}\n")
+    code, out, err = _scan(capsys, str(root), "-s", "marker", "-f", "json")
+    key = table.split(" ", 1)[0]
+    assert code == 1, err
+    document = json.loads(out)
+    assert document["summary"]["fail_on"] == "high"
+    assert document["summary"]["blocking"] == 1
+    assert list((tmp_path / "outside").iterdir()) == []
+    notice = f"not applied: scan.{key} (pass --trust-repo-config or --config {root / name} to apply them)"
+    assert notice in err
+    assert any(notice in n["message"] for n in document["notices"])
+
+
+def test_repository_config_may_make_the_gate_stricter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _project(tmp_path / "repo")
+    (root / "bastion.toml").write_text('[scan]\nfail_on = "low"\nstrict = true\nformat = "json"\n')
+    code, out, err = _scan(capsys, str(root), "-s", "marker")
+    assert code == 1
+    assert json.loads(out)["summary"]["fail_on"] == "low"
+    assert "not applied" not in err
+
+
+@pytest.mark.parametrize("trust", [["--trust-repo-config"], ["--config", "{root}/bastion.toml"]])
+def test_trusted_repository_config_relaxes_and_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], trust: list[str]
+) -> None:
+    root = _project(tmp_path / "repo")
+    (tmp_path / "outside").mkdir()
+    (root / "bastion.toml").write_text('[scan]\nfail_on = "none"\noutput = "../outside/r.json"\n')
+    code, _, err = _scan(capsys, str(root), "-s", "marker", *[t.format(root=root) for t in trust])
+    assert code == 0, err
+    assert (tmp_path / "outside" / "r.json").is_file()
+    assert "not applied" not in err
 
 
 @pytest.mark.parametrize("fmt", ["table", "json", "sarif", "gitlab", "junit"])

@@ -19,12 +19,13 @@ from bastion.cli.output import (
     error_console,
     write_report,
 )
-from bastion.config import check_discovered_config, find_config_file, load_config
+from bastion.config import TRUST_FLAG, find_config_file, load_config, load_repo_config
 from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
 from bastion.report import ReportFormat
 from bastion.report.table import summary_line
 from bastion.runner import ProgressHooks, scan_project
+from bastion.scan.base import Notice, NoticeKind
 from bastion.scan.registry import Registry, RegistryError, load_scanner
 
 __all__ = ["register"]
@@ -35,6 +36,12 @@ SCAN_HELP = """Scan PATH (default: the current directory) with the installed sca
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
 Every flag has a twin key in the [scan] table of bastion.toml or [tool.bastion.scan] in pyproject.toml.
+A config found in PATH is the scanned code's, not yours: its settings that could relax the gate
+(fail_on above high, ignore, exclude, scanners, min_confidence, disabled rules) or choose where
+Bastion writes (output, baseline) are not applied, and a notice says which, unless you pass
+--trust-repo-config or name the file with --config.
+With --strict, anything not checked fails the run (exit 1): a skipped scanner, package, file or
+ecosystem without advisory data, a file over --max-file-size or unreadable.
 
 Example: bastion scan . --scanners sast --format sarif -o bastion.sarif --fail-on medium
 Example: bastion scan --sbom bom.json --fail-on kev --strict
@@ -67,6 +74,12 @@ def scan(
     ),
     config: Path | None = typer.Option(
         None, "--config", "-c", help="Config file (default: bastion.toml or pyproject.toml in PATH)."
+    ),
+    trust_repo_config: bool = typer.Option(
+        False,
+        TRUST_FLAG,
+        help="Apply every setting of the config found in PATH (by default the scanned code's own "
+        "config cannot relax the gate or choose output paths).",
     ),
     exclude: list[str] | None = typer.Option(
         None, "--exclude", "-x", help="gitignore-style pattern to leave out; repeatable."
@@ -150,9 +163,11 @@ def scan(
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     config_path = config or find_config_file(path)
-    settings = load_config(config_path, overrides)
-    if config is None and config_path is not None:
-        check_discovered_config(settings, config_path, verify)
+    not_applied: list[str] = []
+    if config is not None or config_path is None or trust_repo_config:
+        settings = load_config(config_path, overrides)
+    else:
+        settings, not_applied = load_repo_config(config_path, overrides, verify=verify)
     cfg = settings.scan
     configure_logging(cfg.verbose)
     log.debug("config: %s", config_path or "defaults")
@@ -169,6 +184,11 @@ def scan(
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
     result.fail_on_kev, result.strict = cfg.fail_on_kev, cfg.strict
+    if not_applied and config_path is not None:
+        notice = untrusted_notice(config_path, not_applied)
+        result.scan.notices.insert(0, notice)
+        if not cfg.quiet and cfg.format is not ReportFormat.TABLE:
+            errors.print(notice.describe())
     if cfg.write_baseline is not None:
         count = write_baseline(cfg.write_baseline, [*result.findings, *result.baselined])
         if not cfg.quiet:
@@ -180,6 +200,16 @@ def scan(
     if result.scan.failures:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+
+
+def untrusted_notice(path: Path, keys: list[str]) -> Notice:
+    """The notice that a scanned repository's config settings were left out, and how to apply them."""
+    return Notice(
+        NoticeKind.SCANNER,
+        f"settings from the scanned directory's config not applied: {', '.join(keys)} "
+        f"(pass {TRUST_FLAG} or --config {path} to apply them)",
+        path=str(path),
+    )
 
 
 def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
