@@ -28,12 +28,12 @@ def test_urls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_migrations_up_down_and_head(store: Store) -> None:
-    assert store.current_revision() == store.head_revision() == "0002"
+    assert store.current_revision() == store.head_revision() == "0003"
     assert {"findings", "audit_events", "api_tokens", "users"} <= set(inspect(store.engine).get_table_names())
     assert store.downgrade() == "base"
     assert store.current_revision() is None
     assert "findings" not in inspect(store.engine).get_table_names()
-    assert store.migrate() == "0002"
+    assert store.migrate() == "0003"
 
 
 def test_store_creates_sqlite_directory(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_each_revision_upgrades_and_downgrades_on_its_own(tmp_path: Path) -> Non
     from sqlalchemy import create_engine
 
     engine = create_engine(f"sqlite:///{tmp_path / 'direct.db'}")
-    names = ("0001_initial_schema", "0002_findings_list_indexes")
+    names = ("0001_initial_schema", "0002_findings_list_indexes", "0003_scan_coverage")
     revisions = [importlib.import_module(f"bastion.store.migrations.versions.{n}") for n in names]
     with engine.begin() as connection:
         context = MigrationContext.configure(connection, opts={"render_as_batch": True})

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Parameters, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -39,13 +39,31 @@ __all__ = [
     "revoke_token",
     "set_role",
     "start_session",
+    "use_password_cost",
 ]
 
 SCOPES = ("scan:upload", "findings:read", "findings:triage")
 ID_LEAD = "bst"
 SESSION_LIFETIME = timedelta(hours=12)
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("not a real password, used to keep timing even")
+PRODUCTION_COST = profiles.RFC_9106_LOW_MEMORY
+"""argon2id at RFC 9106's second recommended setting: 3 passes over 64 MiB, 4 lanes."""
+
+
+class _Hashing:
+    """The password hasher in use, and a dummy hash that keeps unknown-user timing even."""
+
+    hasher = PasswordHasher.from_parameters(PRODUCTION_COST)
+    dummy_hash = hasher.hash("not a real password, used to keep timing even")
+
+
+def use_password_cost(parameters: Parameters) -> None:
+    """Hash and verify passwords at ``parameters`` from now on, in this process.
+
+    Only the test suite lowers the cost (argon2's CHEAPEST profile: a server test that logs in
+    would otherwise spend most of its time hashing); production always runs PRODUCTION_COST.
+    """
+    _Hashing.hasher = PasswordHasher.from_parameters(parameters)
+    _Hashing.dummy_hash = _Hashing.hasher.hash("not a real password, used to keep timing even")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 MIN_PASSWORD = 10
@@ -63,7 +81,7 @@ def create_user(session: Session, username: str, password: str, *, admin: bool =
         raise InputError(f"password: at least {MIN_PASSWORD} characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise InputError(f"username {username!r} is taken")
-    user = User(username=username, password_hash=_HASHER.hash(password), is_admin=admin)
+    user = User(username=username, password_hash=_Hashing.hasher.hash(password), is_admin=admin)
     session.add(user)
     session.flush()
     session.add(AuditEvent(actor="system", action="user.created", reason=f"{username} admin={admin}"))
@@ -75,14 +93,14 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or user.disabled:
         with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY_HASH, password)
+            _Hashing.hasher.verify(_Hashing.dummy_hash, password)
         return None
     try:
-        _HASHER.verify(user.password_hash, password)
+        _Hashing.hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    if _HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = _HASHER.hash(password)
+    if _Hashing.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _Hashing.hasher.hash(password)
     return user
 
 

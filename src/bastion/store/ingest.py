@@ -2,7 +2,10 @@
 
 A finding is identified by (project, fingerprint). A scan marks the findings it contains
 seen (new ones opened, fixed ones reopened); a *full* scan also marks fixed every finding
-of the scanners it covered that it no longer contains. Each change is an audit event.
+of the scanners it covered that it no longer contains, but only where the scan itself says
+it checked (:mod:`bastion.store.coverage`): a skipped scanner, a crashed run or a file not
+checked fixes nothing. Each change is an audit event. Every stored text is scrubbed of
+secrets first (:mod:`bastion.store.sanitize`), whatever the upload claims to be.
 Uploads to one project are serialized (row lock on PostgreSQL, ``BEGIN IMMEDIATE`` on
 SQLite), so concurrent uploads neither lose nor duplicate findings.
 """
@@ -23,6 +26,7 @@ from bastion.store.lifecycle import expire_acceptances, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, Project, Scan, utcnow
 from bastion.store.parse import ParsedScan
 from bastion.store.queries import search_key
+from bastion.store.sanitize import scrub_tree
 
 __all__ = ["IngestResult", "ingest"]
 
@@ -40,6 +44,8 @@ class IngestResult:
     reopened: int
     fixed: int
     unchanged: int
+    gaps: tuple[dict[str, str | None], ...] = ()
+    """What the scan could not check; findings there were left as they were."""
 
 
 def _published(finding: Finding) -> datetime | None:
@@ -55,26 +61,47 @@ def _published(finding: Finding) -> datetime | None:
 
 
 def _describe(finding: Finding) -> dict[str, Any]:
-    """The columns a newer scan refreshes on a finding it sees again."""
+    """The columns a newer scan refreshes on a finding it sees again, every text scrubbed."""
+    texts = scrub_tree(
+        [
+            finding.rule_id,
+            finding.scanner,
+            finding.title,
+            finding.location.describe(),
+            finding.location.to_dict(),
+            finding.message,
+            finding.evidence,
+            finding.fix,
+            finding.help_uri,
+            list(finding.controls),
+            dict(finding.metadata),
+        ]
+    )
+    rule_id, scanner, title, location, location_data, message, evidence, fix, help_uri, controls, extra = texts
     return {
-        "rule_id": finding.rule_id[:300],
-        "scanner": finding.scanner[:100],
-        "title": finding.title,
+        "rule_id": rule_id[:300],
+        "scanner": scanner[:100],
+        "title": title,
         "severity": finding.severity.value,
         "severity_rank": finding.severity.rank,
         "confidence": finding.confidence.value,
-        "location": finding.location.describe(),
-        "location_data": finding.location.to_dict(),
-        "message": finding.message,
-        "evidence": finding.evidence,
-        "fix": finding.fix,
-        "help_uri": finding.help_uri,
+        "location": location,
+        "location_data": location_data,
+        "message": message,
+        "evidence": evidence,
+        "fix": fix,
+        "help_uri": help_uri,
         "cwe": list(finding.cwe),
-        "controls": list(finding.controls),
-        "extra": dict(finding.metadata),
+        "controls": controls,
+        "extra": extra,
         "published_at": _published(finding),
-        "search_key": search_key(finding.rule_id[:300], finding.location.describe(), finding.title),
+        "search_key": search_key(rule_id[:300], location, title),
     }
+
+
+def stored_fingerprint(finding: Finding) -> str:
+    """The fingerprint the store keys a finding by (scrubbed: an upload may put anything there)."""
+    return str(scrub_tree(finding.fingerprint))[:128]
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
@@ -100,9 +127,10 @@ def ingest(
             project_id=project_id,
             created_at=now,
             source_format=parsed.source_format,
-            tool=parsed.tool[:200],
-            scanners=parsed.scanners,
+            tool=str(scrub_tree(parsed.tool))[:200],
+            scanners=scrub_tree(parsed.scanners),
             full=full,
+            gaps=scrub_tree(parsed.coverage.describe()) if full else [],
             uploaded_by=actor[:200],
         )
         session.add(scan)
@@ -117,13 +145,15 @@ def _apply(
 ) -> IngestResult:
     incoming: dict[str, Finding] = {}
     for finding in parsed.findings:
-        incoming.setdefault(finding.fingerprint[:128], finding)
+        incoming.setdefault(stored_fingerprint(finding), finding)
     existing = session.execute(
         select(
             FindingRecord.id,
             FindingRecord.fingerprint,
             FindingRecord.status,
             FindingRecord.scanner,
+            FindingRecord.rule_id,
+            FindingRecord.location_data,
             FindingRecord.reopen_count,
         ).where(FindingRecord.project_id == scan.project_id)
     ).all()
@@ -157,9 +187,15 @@ def _apply(
         updates.append(change)
     fixed_ids: list[int] = []
     if full:
-        covered = set(parsed.scanners)
+        covered = set(scrub_tree(parsed.scanners))
+        coverage = parsed.coverage
         for row in existing:
-            if row.fingerprint not in incoming and row.status in _FIXABLE and row.scanner in covered:
+            if (
+                row.fingerprint not in incoming
+                and row.status in _FIXABLE
+                and row.scanner in covered
+                and coverage.covers(row.scanner, row.rule_id, row.location_data)
+            ):
                 fixed_ids.append(row.id)
                 events.append(_event(now, actor, scan.project_id, row.id, "fixed", row.status, "fixed", scan))
     for chunk in _chunks(new_rows):
@@ -186,11 +222,18 @@ def _apply(
             action="scan.uploaded",
             project_id=scan.project_id,
             reason=f"scan {scan.id}: {len(incoming)} findings, {len(new_rows)} new, "
-            f"{reopened} reopened, {len(fixed_ids)} fixed",
+            f"{reopened} reopened, {len(fixed_ids)} fixed"
+            + (f"; {len(scan.gaps)} scopes not checked, nothing fixed there" if scan.gaps else ""),
         )
     )
     return IngestResult(
-        scan.id, len(incoming), len(new_rows), reopened, len(fixed_ids), len(updates) - reopened
+        scan.id,
+        len(incoming),
+        len(new_rows),
+        reopened,
+        len(fixed_ids),
+        len(updates) - reopened,
+        tuple(scan.gaps or ()),
     )
 
 

@@ -171,6 +171,9 @@ class Scan(Base):
     new_count: Mapped[int] = mapped_column(Integer, default=0)
     fixed_count: Mapped[int] = mapped_column(Integer, default=0)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    gaps: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    """What the upload could not check (see :mod:`bastion.store.coverage`); findings there were
+    not marked fixed. None for scans stored before this was recorded."""
     project: Mapped[Project] = relationship()
 
 

@@ -17,8 +17,14 @@ from urllib.parse import unquote
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.scan.secrets.scrub import scrub
+from bastion.store.coverage import Coverage
+from bastion.store.evidence import bastion_coverage, sarif_run_coverage
+from bastion.store.sanitize import check_text
 
-__all__ = ["ParsedScan", "parse_document", "parse_upload"]
+__all__ = ["DEFAULT_MAX_RESULTS", "ParsedScan", "parse_document", "parse_upload"]
+
+DEFAULT_MAX_RESULTS = 200_000
+"""Results (findings) one upload may hold; more is refused with one line, never half-stored."""
 
 _SARIF_LEVEL = {
     "error": Severity.HIGH,
@@ -39,35 +45,55 @@ class ParsedScan:
     tool: str
     scanners: list[str]
     findings: list[Finding] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+    """What the scan checked: the store fixes only findings inside it."""
 
 
-def parse_upload(data: bytes, name: str = "upload") -> ParsedScan:
+def parse_upload(data: bytes, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS) -> ParsedScan:
     """Decode and parse an upload; :class:`InputError` names ``name`` and the problem."""
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{name}: not valid JSON ({exc})") from None
-    return parse_document(document, name)
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply") from None
+    return parse_document(document, name, max_results)
 
 
-def parse_document(document: Any, name: str = "upload") -> ParsedScan:
-    """Recognize a Bastion JSON report or a SARIF 2.1.0 log and read its findings."""
+def parse_document(document: Any, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS) -> ParsedScan:
+    """Recognize a Bastion JSON report or a SARIF 2.1.0 log and read its findings.
+
+    Every string that reaches a finding is checked (no lone surrogate, bounded nesting), so a
+    malformed upload is one :class:`InputError`, never a database error later."""
     if not isinstance(document, dict):
         raise InputError(f"{name}: expected a JSON object (Bastion report or SARIF log)")
     if "runs" in document or ("version" in document and "$schema" in document):
-        return _sarif(document, name)
-    if "schema_version" in document and "findings" in document:
-        return _bastion(document, name)
-    raise InputError(f"{name}: neither a Bastion JSON report nor a SARIF 2.1.0 log")
+        parsed = _sarif(document, name, max_results)
+    elif "schema_version" in document and "findings" in document:
+        parsed = _bastion(document, name, max_results)
+    else:
+        raise InputError(f"{name}: neither a Bastion JSON report nor a SARIF 2.1.0 log")
+    check_text([parsed.tool, parsed.scanners], name)
+    for position, finding in enumerate(parsed.findings):
+        check_text(finding.to_dict(), f"{name}: finding {position}")
+    return parsed
 
 
-def _bastion(document: dict[str, Any], name: str) -> ParsedScan:
+def _too_many(name: str, count: int, max_results: int) -> None:
+    if count > max_results:
+        raise InputError(
+            f"{name}: more than {max_results} results in one upload; split it or raise BASTION_MAX_RESULTS"
+        )
+
+
+def _bastion(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
     findings: list[Finding] = []
     for key in ("findings", "baselined"):
         items = document.get(key)
         items = [] if items is None else items
         if not isinstance(items, list):
             raise InputError(f"{name}: '{key}' must be a list")
+        _too_many(name, len(findings) + len(items), max_results)
         for position, item in enumerate(items):
             try:
                 findings.append(Finding.from_dict(item))
@@ -78,10 +104,11 @@ def _bastion(document: dict[str, Any], name: str) -> ParsedScan:
     scanners = document.get("scanners")
     names = [str(s) for s in scanners] if isinstance(scanners, list) else []
     names = sorted(set(names) | {f.scanner for f in findings})
-    return ParsedScan("bastion", f"bastion {version}".strip(), names, findings)
+    coverage = bastion_coverage(document, name, set(names))
+    return ParsedScan("bastion", f"bastion {version}".strip(), names, findings, coverage)
 
 
-def _sarif(document: dict[str, Any], name: str) -> ParsedScan:
+def _sarif(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
     if document.get("version") != "2.1.0":
         raise InputError(f"{name}: SARIF version {document.get('version')!r} is not supported (2.1.0 only)")
     runs = document.get("runs")
@@ -90,30 +117,48 @@ def _sarif(document: dict[str, Any], name: str) -> ParsedScan:
     parsed = ParsedScan("sarif", "", [])
     tools: list[str] = []
     scanners: set[str] = set()
+    coverages: list[Coverage] = []
+    total = 0
     for run_index, run in enumerate(runs):
         try:
             driver = run["tool"]["driver"]
             tool_name = str(driver["name"])
         except (KeyError, TypeError):
             raise InputError(f"{name}: runs[{run_index}] has no tool.driver.name") from None
+        if not isinstance(driver, dict):
+            raise InputError(f"{name}: runs[{run_index}].tool.driver must be an object")
         tools.append(f"{tool_name} {driver.get('version', '')}".strip())
         native = tool_name.lower() == "bastion"
         slug = _TOOL_SLUG.sub("-", tool_name.lower()).strip("-") or "sarif"
         if not native:
             scanners.add(slug)
         rules = driver.get("rules") if isinstance(driver.get("rules"), list) else []
-        rule_by_id = {r.get("id"): r for r in rules if isinstance(r, dict)}
-        for result_index, result in enumerate(run.get("results") or []):
+        rule_by_id = {r.get("id"): r for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
+        results = run.get("results") or []
+        if not isinstance(results, list):
+            raise InputError(f"{name}: runs[{run_index}].results must be a list")
+        total += len(results)
+        _too_many(name, total, max_results)
+        for result_index, result in enumerate(results):
             where = f"{name}: runs[{run_index}].results[{result_index}]"
             if not isinstance(result, dict):
                 raise InputError(f"{where} is not an object")
             if result.get("suppressions"):
                 continue
-            finding = _sarif_result(result, rules, rule_by_id, slug, native, where)
+            try:
+                finding = _sarif_result(result, rules, rule_by_id, slug, native, where)
+            except (TypeError, AttributeError, ValueError, KeyError) as exc:
+                raise InputError(f"{where} is malformed ({type(exc).__name__}: {exc})"[:300]) from None
             scanners.add(finding.scanner)
             parsed.findings.append(finding)
+        coverages.append(sarif_run_coverage(run, None if native else slug, f"{name}: runs[{run_index}]"))
     parsed.tool = ", ".join(tools)
     parsed.scanners = sorted(scanners)
+    parsed.coverage = Coverage(
+        all(c.complete for c in coverages),
+        tuple(gap for c in coverages for gap in c.gaps),
+        "; ".join(c.incomplete_reason for c in coverages if not c.complete),
+    )
     return parsed
 
 
@@ -196,6 +241,8 @@ def _sarif_result(
     native: bool,
     where: str,
 ) -> Finding:
+    if not isinstance(result.get("ruleId", ""), str):
+        raise InputError(f"{where}: ruleId must be a string")
     rule = _rule_for(result, rules, by_id)
     raw_rule = result.get("ruleId") or rule.get("id")
     if not raw_rule:
