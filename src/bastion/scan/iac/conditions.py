@@ -4,7 +4,9 @@ A condition is a mapping. Logic: ``all: [..]``, ``any: [..]``, ``not: {..}``. A 
 attribute path (dotted, ``*`` for every list element, lists of blocks are entered on their
 own): ``attr`` plus one of ``exists``, ``equals``, ``not_equals``, ``in``, ``not_in``,
 ``regex``, ``not_regex``, ``contains``, ``not_contains``, ``gt``, ``gte``, ``lt``, ``lte``,
-or ``all``/``any`` with a condition each list element must / some element must meet.
+``intersects`` (the value, or one element of it, is in the given list), ``covers_port`` (a port,
+``"20-30"`` range, ``"*"``, or a list of them, includes the given port), or ``all``/``any``
+with a condition each list element must / some element must meet.
 ``missing: pass|fail`` says what an absent attribute means. ``connected`` asks for another
 resource that refers to this one; ``python`` names a Python policy. Values that are not
 known before deployment make the verdict ``unknown`` with the reason, never ``fail``.
@@ -37,10 +39,14 @@ LEAF_OPS = (
     "gte",
     "lt",
     "lte",
+    "intersects",
+    "covers_port",
 )
 NEGATIVE = {"not_equals", "not_in", "not_regex", "not_contains"}
 _KEYS = {"attr", "missing", "ignore_case", "all", "any", *LEAF_OPS}
 _OPS = frozenset((*LEAF_OPS, "all", "any"))
+_EXISTENTIAL = frozenset(("contains", "not_contains", "intersects", "covers_port"))
+"""Leaf operators true (or, negated, false) as soon as one element of a list matches."""
 
 
 class Context:
@@ -127,8 +133,10 @@ def check_condition(cond: Any, where: str, python: Mapping[str, Any]) -> None:
             re.compile(value)
         except (re.error, TypeError) as exc:
             raise ValueError(f"{where}.{op}: invalid regular expression: {exc}") from None
-    elif op in ("in", "not_in") and not isinstance(value, list):
+    elif op in ("in", "not_in", "intersects") and not isinstance(value, list):
         raise ValueError(f"{where}.{op}: must be a list")
+    elif op == "covers_port" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ValueError(f"{where}.covers_port: must be a port number")
     elif op in ("gt", "gte", "lt", "lte") and not isinstance(value, int | float):
         raise ValueError(f"{where}.{op}: must be a number")
     elif op == "exists" and not isinstance(value, bool):
@@ -205,6 +213,29 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_WILDCARD_PORTS = frozenset(("*", "any", "all"))
+
+
+def _covers(spec: Any, port: int) -> bool:
+    """Whether one port spec (``22``, ``"22"``, ``"20-30"``, ``"*"``) includes ``port``."""
+    if isinstance(spec, bool):
+        return False
+    if isinstance(spec, int | float):
+        return int(spec) == port
+    if not isinstance(spec, str):
+        return False
+    text = spec.strip().lower()
+    if text in _WILDCARD_PORTS:
+        return True
+    low, dash, high = text.partition("-")
+    try:
+        if dash:
+            return int(low) <= port <= int(high)
+        return int(text) == port
+    except ValueError:
+        return False
+
+
 def _leaf(op: str, expected: Any, value: Any, ignore_case: bool) -> bool:
     if op == "exists":
         return bool(expected) == (value is not None)
@@ -227,6 +258,11 @@ def _leaf(op: str, expected: Any, value: Any, ignore_case: bool) -> bool:
         flags = re.IGNORECASE if ignore_case else 0
         hit = bool(re.search(expected, text, flags)) if flags else bool(_regex(expected).search(text))
         return hit if op == "regex" else not hit
+    if op in ("intersects", "covers_port"):
+        elements: list[Any] = value if isinstance(value, list) else [value]
+        if op == "covers_port":
+            return any(_covers(e, int(expected)) for e in elements)
+        return any(_same(e, x, ignore_case) for e in elements for x in expected)
     if op in ("contains", "not_contains"):
         items = value if isinstance(value, list | str | dict) else [value]
         if isinstance(items, str):
@@ -276,6 +312,21 @@ def _attr(cond: dict[str, Any], data: Any, resource: Resource, ctx: Context, bas
         return _combine(results, op)
     unknown: Result | None = None
     for concrete, value in values:
+        hidden = _hidden_unknown(value) if isinstance(value, list | dict) else None
+        if hidden is not None:
+            decided = _decided_by_known(op, expected, value, bool(cond.get("ignore_case")))
+            if decided is None:
+                reason = hidden.reason if isinstance(hidden, Unresolved) else f"{hidden} is known after apply"
+                unknown = unknown or Result(Outcome.UNKNOWN, concrete, reason)
+                continue
+            if not decided:
+                word = op.replace("_", " ")
+                return Result(
+                    Outcome.FAIL,
+                    concrete,
+                    f"`{concrete}` is {_show(value)} (expected {word} {_show(expected)})",
+                )
+            continue
         if isinstance(value, Unresolved):
             unknown = unknown or Result(Outcome.UNKNOWN, concrete, value.reason)
             continue
@@ -290,6 +341,33 @@ def _attr(cond: dict[str, Any], data: Any, resource: Resource, ctx: Context, bas
                 Outcome.FAIL, concrete, f"`{concrete}` is {_show(value)} (expected {word} {_show(expected)})"
             )
     return unknown or Result(Outcome.PASS, where)
+
+
+def _hidden_unknown(value: Any) -> Unresolved | Ref | None:
+    """The first unresolved value or reference inside a list or map, if any."""
+    if isinstance(value, Unresolved | Ref):
+        return value
+    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else ()
+    for item in items:
+        found = _hidden_unknown(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _decided_by_known(op: str, expected: Any, value: Any, ignore_case: bool) -> bool | None:
+    """The leaf verdict on a list holding unknown elements, where its known elements settle it.
+
+    ``[var.cidr, "10.0.0.0/8"]`` contains "0.0.0.0/0" is unknown (``var.cidr`` may be it); with a
+    known "0.0.0.0/0" element it is true whatever the unknown ones are. Operators that look at the
+    whole value (``equals``, ``regex``, ...) are never settled by part of it.
+    """
+    if op not in _EXISTENTIAL or not isinstance(value, list):
+        return None
+    known = [item for item in value if _hidden_unknown(item) is None]
+    verdict = _leaf(op, expected, known, ignore_case)
+    settled = not verdict if op in NEGATIVE else verdict
+    return verdict if settled else None
 
 
 def _combine(results: list[Result], mode: str) -> Result:

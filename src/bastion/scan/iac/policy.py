@@ -33,7 +33,20 @@ from bastion.scan.iac.yamlsafe import YamlError, load_all
 __all__ = ["Policy", "builtin_policies", "load_policy_dir", "load_policy_file", "parse_policies"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_KEYS = {"id", "title", "severity", "resource", "when", "check", "fix", "cwe", "examples", "description"}
+_KEYS = {
+    "id",
+    "title",
+    "severity",
+    "resource",
+    "when",
+    "check",
+    "fix",
+    "cwe",
+    "examples",
+    "description",
+    "checkov",
+}
+_CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class Policy:
     examples: dict[str, list[Any]] = field(default_factory=dict)
     origin: str = ""
     """File the policy came from."""
+    checkov: tuple[str, ...] = ()
+    """checkov's ids for the same check (``CKV_AWS_24``), for migration and suppressions."""
 
 
 def _policy(raw: Any, where: str) -> Policy:
@@ -79,6 +94,9 @@ def _policy(raw: Any, where: str) -> Policy:
     cwe = raw.get("cwe", [])
     if not isinstance(cwe, list) or not all(isinstance(c, int) for c in cwe):
         raise ValueError(f"{where}.cwe: must be a list of integers")
+    checkov = raw.get("checkov", [])
+    if not isinstance(checkov, list) or not all(isinstance(c, str) and _CHECKOV_ID.match(c) for c in checkov):
+        raise ValueError(f"{where}.checkov: must be a list of checkov ids such as CKV_AWS_24")
     examples = raw.get("examples", {}) or {}
     if not isinstance(examples, dict) or set(examples) - {"pass", "fail"}:
         raise ValueError(f"{where}.examples: must be a mapping with pass and fail lists")
@@ -92,6 +110,7 @@ def _policy(raw: Any, where: str) -> Policy:
         fix=str(raw.get("fix", "")),
         cwe=tuple(cwe),
         examples={k: list(v) for k, v in examples.items()},
+        checkov=tuple(checkov),
     )
 
 
@@ -154,7 +173,7 @@ def load_policy_dir(directory: Path) -> list[Policy]:
     return found
 
 
-_CACHE_FORMAT = "1"
+_CACHE_FORMAT = "2"
 """Bump when the fields written by :func:`_to_json` change."""
 
 
@@ -170,6 +189,7 @@ def _to_json(policy: Policy) -> dict[str, Any]:
         "cwe": list(policy.cwe),
         "examples": policy.examples,
         "origin": policy.origin,
+        "checkov": list(policy.checkov),
     }
 
 
@@ -184,6 +204,7 @@ def _from_json(raw: dict[str, Any]) -> Policy:
         fix=raw["fix"],
         cwe=tuple(raw["cwe"]),
         examples=raw["examples"],
+        checkov=tuple(raw.get("checkov", ())),
         origin=raw["origin"],
     )
 

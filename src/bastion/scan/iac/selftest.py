@@ -77,6 +77,11 @@ def _leaf(op: str, expected: Any, want: bool) -> Any:
         "gte": (expected if op == "gte" else 0, expected - 1 if op == "gte" else 0),
         "lt": (expected - 1 if op == "lt" else 0, expected if op == "lt" else 0),
         "lte": (expected if op == "lte" else 0, expected + 1 if op == "lte" else 0),
+        "intersects": ([expected[0]] if op == "intersects" else None, [_OTHER]),
+        "covers_port": (
+            f"{expected - 1}-{expected + 1}" if op == "covers_port" else None,
+            [str(expected + 1)] if op == "covers_port" else None,
+        ),
     }
     if op not in table:
         raise CannotDerive(f"no example can be derived for {op!r}")
