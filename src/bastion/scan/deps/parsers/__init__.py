@@ -51,7 +51,7 @@ class Parser:
 
 
 def _parsers() -> tuple[Parser, ...]:
-    from bastion.scan.deps.parsers import golang, java, javascript, others, python
+    from bastion.scan.deps.parsers import golang, java, javascript, others, pnpm, python
 
     return (
         Parser("requirements", ("*requirements*.txt", "requirements/*.txt"), python.parse_requirements),
@@ -64,7 +64,7 @@ def _parsers() -> tuple[Parser, ...]:
             "package-lock.json", ("package-lock.json", "npm-shrinkwrap.json"), javascript.parse_package_lock
         ),
         Parser("yarn.lock", ("yarn.lock",), javascript.parse_yarn_lock),
-        Parser("pnpm-lock.yaml", ("pnpm-lock.yaml",), javascript.parse_pnpm_lock),
+        Parser("pnpm-lock.yaml", ("pnpm-lock.yaml",), pnpm.parse_pnpm_lock),
         Parser("pom.xml", ("pom.xml",), java.parse_pom),
         Parser("gradle.lockfile", ("gradle.lockfile", "*.lockfile"), java.parse_gradle_lockfile),
         Parser("go.mod", ("go.mod",), golang.parse_go_mod),

@@ -11,7 +11,9 @@ __all__ = ["parse_go_mod"]
 
 ECO = "Go"
 _ENTRY = re.compile(r"^(?P<module>\S+)\s+(?P<version>v\S+)(?P<rest>.*)$")
-_REPLACE = re.compile(r"^(?P<old>\S+)(?:\s+v\S+)?\s*=>\s*(?P<new>\S+)(?:\s+(?P<version>v\S+))?")
+_REPLACE = re.compile(
+    r"^(?P<old>\S+)(?:\s+(?P<old_version>v\S+))?\s*=>\s*(?P<new>\S+)(?:\s+(?P<version>v\S+))?\s*$"
+)
 
 
 def parse_go_mod(text: str, path: str, _workspace: Workspace) -> ParseResult:
@@ -19,7 +21,7 @@ def parse_go_mod(text: str, path: str, _workspace: Workspace) -> ParseResult:
     result = ParseResult()
     block: str | None = None
     requires: list[tuple[str, str, bool, int]] = []
-    replaces: dict[str, tuple[str, str | None]] = {}
+    replaces: dict[tuple[str, str | None], tuple[str, str | None]] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("//", 1)[0].strip()
         comment = raw.split("//", 1)[1] if "//" in raw else ""
@@ -29,7 +31,7 @@ def parse_go_mod(text: str, path: str, _workspace: Workspace) -> ParseResult:
                 continue
             directive, body = block, line
         else:
-            head, _, body = line.partition(" ")
+            head, _, body = line.replace("\t", " ").partition(" ")
             if head in {"require", "replace"} and body.strip() == "(":
                 block = head
                 continue
@@ -46,13 +48,19 @@ def parse_go_mod(text: str, path: str, _workspace: Workspace) -> ParseResult:
             )
         elif directive == "replace":
             match = _REPLACE.match(body)
-            if match is not None:
-                replaces[match.group("old")] = (match.group("new"), match.group("version"))
+            if match is None:
+                result.note("not an 'old [version] => new [version]' replacement", number)
+                continue
+            old = (match.group("old"), match.group("old_version"))
+            replaces[old] = (match.group("new"), match.group("version"))
     for module, version, direct, number in requires:
         reason = None
         name = module
-        if module in replaces:
-            target, new_version = replaces[module]
+        # https://go.dev/ref/mod#go-mod-file-replace: a versioned left side replaces only that
+        # version and wins over an unversioned one for it
+        replacement = replaces.get((module, version)) or replaces.get((module, None))
+        if replacement is not None:
+            target, new_version = replacement
             if new_version is None or target.startswith((".", "/")):
                 reason = f"replaced by local path {target}"
             else:

@@ -1,4 +1,4 @@
-"""JavaScript lockfiles: package-lock.json v1/v2/v3, yarn.lock (classic and berry), pnpm-lock.yaml."""
+"""JavaScript lockfiles: package-lock.json v1/v2/v3 and yarn.lock (classic and berry); pnpm in pnpm.py."""
 
 from __future__ import annotations
 
@@ -9,29 +9,11 @@ import yaml
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
 from bastion.scan.deps.parsers import Workspace
+from bastion.scan.deps.parsers.npm_source import source_kind, source_reason, split_alias
 
-__all__ = ["parse_package_lock", "parse_pnpm_lock", "parse_yarn_lock"]
+__all__ = ["parse_package_lock", "parse_yarn_lock"]
 
 ECO = "npm"
-_REGISTRY_PREFIXES = ("https://registry.npmjs.org/", "https://registry.yarnpkg.com/")
-
-
-def _source_reason(resolved: Any, version: str) -> str | None:
-    """Why a resolved location is not a registry release, else None."""
-    text = resolved if isinstance(resolved, str) else version
-    if text.startswith(("git+", "git:", "github:", "git@")) or (
-        "#" in text and "://" in text and ".git" in text
-    ):
-        return "git dependency"
-    if text.startswith(("file:", "link:", "workspace:", "portal:")):
-        return "local path dependency"
-    if (
-        text.startswith(("http://", "https://"))
-        and not text.startswith(_REGISTRY_PREFIXES)
-        and "/-/" not in text
-    ):
-        return "tarball URL dependency"
-    return None
 
 
 def parse_package_lock(text: str, path: str, _workspace: Workspace) -> ParseResult:
@@ -70,7 +52,10 @@ def _v2(packages: dict[str, Any], path: str, lines: dict[str, int], result: Pars
         if not isinstance(version, str):
             result.packages.append(Package(ECO, name, None, path, line, None, "no version in the lock entry"))
             continue
-        reason = _source_reason(entry.get("resolved"), version)
+        alias = split_alias(version)
+        if alias is not None:
+            name, version = alias
+        reason = source_reason(entry.get("resolved"), version)
         is_direct = key.count("node_modules/") == 1 and key.startswith("node_modules/") and name in direct
         scope = "dev" if entry.get("dev") else None
         result.packages.append(
@@ -85,11 +70,12 @@ def _v1(deps: dict[str, Any], path: str, lines: dict[str, int], result: ParseRes
         version = entry.get("version")
         line = lines.get(name)
         if isinstance(version, str):
-            reason = _source_reason(entry.get("resolved"), version)
+            real, version = split_alias(version) or (name, version)
+            reason = source_reason(entry.get("resolved"), version)
             scope = "dev" if entry.get("dev") else None
             result.packages.append(
                 Package(
-                    ECO, name, None if reason else version, path, line, top if top else False, reason, scope
+                    ECO, real, None if reason else version, path, line, top if top else False, reason, scope
                 )
             )
         if isinstance(entry.get("dependencies"), dict):
@@ -113,6 +99,13 @@ def _yarn_name(spec: str) -> str:
     return first[:at] if at > 0 else first
 
 
+def _yarn_range(spec: str) -> str:
+    """What the first spec of a yarn classic header asks for (``^1.0.0``, ``github:u/r``, ``npm:x@^1``)."""
+    first = spec.split(",")[0].strip().strip('"')
+    at = first.find("@", 1)
+    return first[at + 1 :] if at > 0 else ""
+
+
 def parse_yarn_lock(text: str, path: str, _workspace: Workspace) -> ParseResult:
     """yarn.lock: classic (v1 custom format) and berry (YAML with ``__metadata``)."""
     result = ParseResult()
@@ -120,35 +113,38 @@ def parse_yarn_lock(text: str, path: str, _workspace: Workspace) -> ParseResult:
         return _berry(text, path, result)
     if "# yarn lockfile v1" not in text[:400]:
         result.note("no '# yarn lockfile v1' header; read as yarn classic")
-    name: str | None = None
+    entry: dict[str, str] = {}
     header_line = 0
-    spec = ""
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate([*text.splitlines(), "end:"], 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         if not raw.startswith(" "):
+            if entry:
+                _yarn_classic_entry(entry, path, header_line, result)
+            entry = {}
             match = _YARN_HEADER.match(raw)
             if match is None:
                 result.note("unreadable entry header", number)
-                name = None
                 continue
-            spec, name, header_line = match.group("spec"), _yarn_name(match.group("spec")), number
+            entry, header_line = {"": match.group("spec")}, number
             continue
         field = _YARN_FIELD.match(raw)
-        if (
-            name
-            and field
-            and field.group("key").strip('"') == "version"
-            and raw.startswith("  ")
-            and not raw.startswith("    ")
-        ):
-            version = field.group("value")
-            reason = _source_reason(None, spec.split("@", 2)[-1] if "@" in spec[1:] else "")
-            result.packages.append(
-                Package(ECO, name, None if reason else version, path, header_line, None, reason)
-            )
-            name = None
+        if entry and field and raw.startswith("  ") and not raw.startswith("   "):
+            entry.setdefault(field.group("key").strip('"'), field.group("value"))
     return result
+
+
+def _yarn_classic_entry(entry: dict[str, str], path: str, line: int, result: ParseResult) -> None:
+    spec = entry[""]
+    version = entry.get("version")
+    if version is None:
+        return  # not a package entry
+    wanted = _yarn_range(spec)
+    reason = source_reason(entry.get("resolved"), version)
+    if reason is None and not wanted.startswith("npm:") and (":" in wanted or "/" in wanted):
+        reason = source_kind(wanted)  # a registry range never holds ':' or '/'
+    name = _yarn_name(spec)
+    result.packages.append(Package(ECO, name, None if reason else version, path, line, None, reason))
 
 
 def _berry(text: str, path: str, result: ParseResult) -> ParseResult:
@@ -186,60 +182,6 @@ def _berry(text: str, path: str, result: ParseResult) -> ParseResult:
                 lines.get(str(spec)),
                 None,
                 reason or (None if isinstance(version, str) else "no version"),
-            )
-        )
-    return result
-
-
-_PNPM_KEY = re.compile(r"^/?(?P<name>@?[^@/]+(?:/[^@/]+)?)[@/](?P<version>[^(/]+)")
-
-
-def parse_pnpm_lock(text: str, path: str, _workspace: Workspace) -> ParseResult:
-    """pnpm-lock.yaml lockfileVersion 5.x, 6.x and 9.x (``packages`` keys hold name and version)."""
-    result = ParseResult()
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ManifestError("invalid YAML", mark.line + 1 if mark is not None else None) from None
-    if not isinstance(data, dict):
-        raise ManifestError("not a pnpm lockfile")
-    version = str(data.get("lockfileVersion", ""))
-    if version.split(".")[0] not in {"5", "6", "7", "8", "9"}:
-        result.note(f"unknown lockfileVersion {version!r}; read as 9.0")
-    direct: set[str] = set()
-    importers = data.get("importers") or {".": data}
-    for importer in importers.values() if isinstance(importers, dict) else ():
-        if isinstance(importer, dict):
-            for key in ("dependencies", "devDependencies", "optionalDependencies"):
-                direct |= set(importer.get(key) or {})
-    key_lines = {
-        m.group(1).strip("'\""): text.count("\n", 0, m.start()) + 1
-        for m in re.finditer(r"^  (['\"]?[^\s'\"][^\n]*?['\"]?):\s*$", text, re.MULTILINE)
-    }
-    for key, entry in (data.get("packages") or {}).items():
-        match = _PNPM_KEY.match(str(key))
-        if match is None:
-            result.note(f"unreadable package key {key!r}", key_lines.get(str(key)))
-            continue
-        name, pkg_version = match.group("name"), match.group("version")
-        resolution = entry.get("resolution", {}) if isinstance(entry, dict) else {}
-        reason = None
-        if (
-            isinstance(resolution, dict)
-            and ("tarball" in resolution or "repo" in resolution)
-            and "integrity" not in resolution
-        ):
-            reason = "git or tarball dependency, not a registry release"
-        result.packages.append(
-            Package(
-                ECO,
-                name,
-                None if reason else pkg_version,
-                path,
-                key_lines.get(str(key)),
-                name in direct,
-                reason,
             )
         )
     return result

@@ -9,11 +9,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
 from bastion.scan.deps.parsers import Workspace
 
 __all__ = [
+    "archive_name_version",
     "parse_pdm_lock",
     "parse_pipfile_lock",
     "parse_poetry_lock",
@@ -21,11 +29,13 @@ __all__ = [
     "parse_requirements",
     "parse_uv_lock",
     "pinned_version",
+    "requirement_part",
 ]
 
 ECO = "PyPI"
 _OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
-_HASH = re.compile(r"\s--hash[=\s]\S+")
+_COMMENT = re.compile(r"(^|\s+)#.*$")  # as pip's COMMENT_RE: '#' at the start or after a space
+_ARCHIVES = (".whl", ".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar")
 _URL_SCHEMES = ("git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:")
 
 
@@ -41,7 +51,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, joined text) with backslash continuations and comments removed."""
     buffer, start = "", 0
     for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
+        line = _COMMENT.sub("", raw)
         if not buffer:
             start = number
         if line.rstrip().endswith("\\"):
@@ -84,13 +94,12 @@ def _requirements(text: str, path: str, workspace: Workspace, result: ParseResul
                 Package(ECO, _egg_name(name), None, path, line, True, "editable install (-e)")
             )
             continue
-        if entry.startswith("-"):
+        entry = requirement_part(entry)
+        if not entry:
             continue  # --index-url, --no-binary and other pip options
-        entry = _HASH.sub("", " " + entry).strip()
-        if entry.startswith(_URL_SCHEMES) or entry.startswith((".", "/")):
-            result.packages.append(
-                Package(ECO, _egg_name(entry), None, path, line, True, "URL or path requirement")
-            )
+        first = entry.split(None, 1)[0]
+        if first.startswith(_URL_SCHEMES) or first.startswith((".", "/")) or _is_archive(first):
+            result.packages.append(_from_location(first, path, line))
             continue
         try:
             requirement = Requirement(entry)
@@ -98,6 +107,65 @@ def _requirements(text: str, path: str, workspace: Workspace, result: ParseResul
             result.note(f"not a valid requirement ({str(exc).splitlines()[0]})", line)
             continue
         result.packages.append(_from_requirement(requirement, path, line))
+
+
+def requirement_part(line: str) -> str:
+    """A requirements line without its per-requirement options (``--hash``, ``--config-settings``, ``-C``).
+
+    As pip's own ``break_args_options``: the options start at the first token that starts with a dash
+    (https://pip.pypa.io/en/stable/reference/requirements-file-format/#per-requirement-options).
+    """
+    tokens = line.split()
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:index])
+    return " ".join(tokens)
+
+
+def _is_archive(text: str) -> bool:
+    return _archive_file(text) is not None
+
+
+def _archive_file(location: str) -> str | None:
+    """The file name of a location that names a wheel or sdist archive, else None."""
+    base = location.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    filename = base.rsplit("/", 1)[-1]
+    return filename if filename.lower().endswith(_ARCHIVES) else None
+
+
+def archive_name_version(location: str) -> tuple[str, str] | None:
+    """Name and version from a wheel or sdist file name (``foo-1.0-py3-none-any.whl``), else None.
+
+    Per the binary and source distribution format specs
+    (https://packaging.python.org/en/latest/specifications/binary-distribution-format/); an older
+    sdist name that the spec's parser refuses is split at its last ``-`` before a digit.
+    """
+    filename = _archive_file(location)
+    if filename is None:
+        return None
+    try:
+        if filename.lower().endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            return str(name), str(version)
+        if filename.lower().endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            return str(name), str(version)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        pass
+    stem = re.sub(r"\.(tar\.gz|tar\.bz2|tar\.xz|tgz|zip|tar)$", "", filename, flags=re.IGNORECASE)
+    match = re.fullmatch(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)-(?P<version>\d[^-]*)", stem)
+    if match is None:
+        return None
+    return match.group("name"), match.group("version")
+
+
+def _from_location(entry: str, path: str, line: int | None) -> Package:
+    """A requirement given as a URL or a path: named by ``#egg=`` or by the archive's file name."""
+    archive = archive_name_version(entry)
+    egg = re.search(r"[#&]egg=([A-Za-z0-9_.\-]+)", entry)
+    if archive is not None and (egg is None or _norm(egg.group(1)) == _norm(archive[0])):
+        return Package(ECO, archive[0], archive[1], path, line, True)
+    return Package(ECO, _egg_name(entry), None, path, line, True, "URL or path requirement")
 
 
 def _egg_name(text: str) -> str:
@@ -109,6 +177,9 @@ def _egg_name(text: str) -> str:
 
 def _from_requirement(requirement: Requirement, path: str, line: int | None) -> Package:
     if requirement.url:
+        archive = archive_name_version(requirement.url)
+        if archive is not None and _norm(archive[0]) == _norm(requirement.name):
+            return Package(ECO, requirement.name, archive[1], path, line, True)
         return Package(
             ECO, requirement.name, None, path, line, True, f"direct URL ({requirement.url.split(':')[0]})"
         )
