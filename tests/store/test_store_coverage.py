@@ -112,6 +112,14 @@ CASES: dict[str, tuple[dict[str, Any], set[tuple[str, str]]]] = {
         {"skipped": [{"component": "deps PyPI/flask (requirements.txt:3)", "reason": "not pinned"}]},
         {(f.rule_id, "requirements.txt") for f in DEPS},
     ),
+    "a file a scanner could not parse (skip record)": (
+        {"skipped": [{"component": "sast lib.py", "reason": "syntax error; file not checked"}]},
+        {("sast.bandit.B105", "lib.py")},
+    ),
+    "an ecosystem without advisories": (
+        {"skipped": [{"component": "deps PyPI", "reason": "no advisories for PyPI"}]},
+        {(f.rule_id, f.location.path or "") for f in DEPS + LOCK},
+    ),
     "a file a scanner could not read": (
         {"notices": [{"kind": "scanner", "message": "bad HCL", "path": "lib.py", "scanner": "sast"}]},
         {("sast.bandit.B105", "lib.py")},
@@ -256,7 +264,9 @@ def test_invariant_an_upload_with_a_skip_never_fixes_in_the_skipped_scope(store:
                 skipped.append({"component": f"{scanner} PyPI/x ({path}:7)", "reason": "unpinned"})
                 scopes.append((scanner, None, path))
             elif kind == "notice":
-                notices.append({"kind": "scanner", "message": "parse error", "path": path, "scanner": scanner})
+                notices.append(
+                    {"kind": "scanner", "message": "parse error", "path": path, "scanner": scanner}
+                )
                 scopes.append((scanner, None, path))
             else:
                 notices.append({"kind": "too-large", "message": "big", "path": path, "scanner": None})

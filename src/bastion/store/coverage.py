@@ -8,7 +8,9 @@ gap stays as it is. Scopes are read from the records every report carries:
 - a scanner failure, a failed SARIF run (``executionSuccessful: false``) or an empty target:
   the upload covers nothing at all;
 - a skip ``deps`` or ``sast.semgrep``: that scanner (or that tool's rules) is not covered;
-- a skip ``deps PyPI/flask (requirements.txt:3)``: that scanner on that file is not covered;
+- a skip ``deps PyPI/flask (requirements.txt:3)`` or ``iac main.tf`` (a file the scanner could not
+  check): that scanner on that file is not covered; ``deps PyPI`` (an ecosystem) or any other
+  wording: that whole scanner;
 - a notice with a path: that file, for the notice's scanner (every scanner when none is named);
 - a scanner's notice without a path (``advisory database holds no advisories``): that scanner.
 """
@@ -20,10 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
+
 __all__ = ["Coverage", "Gap", "skip_gap"]
 
 _SKIP_PATH = re.compile(r"\((?P<path>[^()]+?)(?::\d+)?\)\s*$")
 _SCANNER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_ECOSYSTEMS = frozenset(e.lower() for e in SUPPORTED_ECOSYSTEMS)
 IGNORED_PATHLESS_KINDS = frozenset({"binary"})
 """Counted notices without paths ("12 binary files skipped"): no scanner reads binary files,
 so they cannot hide a finding that a text scanner would report."""
@@ -52,7 +57,12 @@ class Gap:
 
     def to_dict(self) -> dict[str, str | None]:
         """Plain JSON for the scan record and the API."""
-        return {"scanner": self.scanner, "rule_prefix": self.rule_prefix, "path": self.path, "reason": self.reason}
+        return {
+            "scanner": self.scanner,
+            "rule_prefix": self.rule_prefix,
+            "path": self.path,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,5 +108,16 @@ def skip_gap(component: str, reason: str, scanners: set[str] | None = None) -> G
     if not _SCANNER_NAME.match(scanner) or (scanners is not None and scanner not in scanners and scanners):
         return Gap(text)
     prefix = f"{head}." if dot else None
-    match = _SKIP_PATH.search(rest) if rest else None
-    return Gap(text, scanner, prefix, match.group("path").strip() if match else None)
+    return Gap(text, scanner, prefix, _skip_path(rest.strip()))
+
+
+def _skip_path(rest: str) -> str | None:
+    """The one file a skip is about, or None when it may be about more (then: the whole scanner)."""
+    if not rest:
+        return None
+    match = _SKIP_PATH.search(rest)
+    if match:
+        return match.group("path").strip()
+    if any(c.isspace() for c in rest) or rest.split("/")[0].lower() in _ECOSYSTEMS:
+        return None
+    return rest

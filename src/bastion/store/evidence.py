@@ -43,9 +43,7 @@ def bastion_coverage(document: dict[str, Any], name: str, scanners: set[str]) ->
         return Coverage(False, (), "the report has no 'skipped'/'failures' records")
     if failures:
         first = failures[0]
-        return Coverage(
-            False, (), f"scanner {first.get('scanner')!s} failed: {first.get('error')!s}"[:500]
-        )
+        return Coverage(False, (), f"scanner {first.get('scanner')!s} failed: {first.get('error')!s}"[:500])
     gaps = [skip_gap(str(s.get("component", "")), str(s.get("reason", "")), scanners) for s in skipped]
     for notice in notices:
         kind = str(notice.get("kind", ""))

@@ -77,7 +77,9 @@ def _describe(finding: Finding) -> dict[str, Any]:
             dict(finding.metadata),
         ]
     )
-    rule_id, scanner, title, location, location_data, message, evidence, fix, help_uri, controls, extra = texts
+    rule_id, scanner, title, location, location_data, message, evidence, fix, help_uri, controls, extra = (
+        texts
+    )
     return {
         "rule_id": rule_id[:300],
         "scanner": scanner[:100],

@@ -132,7 +132,8 @@ def _sarif(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
         slug = _TOOL_SLUG.sub("-", tool_name.lower()).strip("-") or "sarif"
         if not native:
             scanners.add(slug)
-        rules = driver.get("rules") if isinstance(driver.get("rules"), list) else []
+        raw_rules = driver.get("rules")
+        rules: list[Any] = raw_rules if isinstance(raw_rules, list) else []
         rule_by_id = {r.get("id"): r for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
         results = run.get("results") or []
         if not isinstance(results, list):

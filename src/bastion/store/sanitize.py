@@ -9,52 +9,112 @@ tool's. Uploads are not trusted to have redacted anything.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from bastion.errors import InputError
-from bastion.scan.secrets.scrub import scrub
+from bastion.scan.secrets.redact import redact
+from bastion.scan.secrets.scanner import detector_for
 
-__all__ = ["MAX_DEPTH", "check_text", "scrub_tree"]
+__all__ = ["MAX_DEPTH", "check_text", "scrub", "scrub_tree"]
 
 MAX_DEPTH = 64
 """Nesting levels allowed inside one stored value (metadata, locations)."""
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+_SEPARATORS = frozenset("-_")
+"""Characters the secrets rules refuse next to a token (``x-ghp_…`` is not a token in source
+code); in stored text a token glued to one is still a token."""
 
 
-def check_text(value: Any, where: str) -> None:
-    """Raise :class:`InputError` when ``value`` holds a string UTF-8 cannot encode or nests too deep."""
+@lru_cache(maxsize=1)
+def _keywords() -> re.Pattern[str]:
+    detector = detector_for((), frozenset(), True)
+    words = {keyword.lower() for rule in detector.rules for keyword in rule.keywords if keyword}
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Where the built-in rules find secrets in ``text``, also where a separator hides one."""
+    detector = detector_for((), frozenset(), True)
+    spans = [(hit.start, hit.end) for hit in detector.detect(text, "")]
+    found = list(_keywords().finditer(text))
+    if not found:
+        return spans
+    in_keyword = [False] * len(text)
+    left = list(text)
+    for match in found:
+        in_keyword[match.start() : match.end()] = [True] * (match.end() - match.start())
+        if match.start() > 0 and text[match.start() - 1] in _SEPARATORS:
+            left[match.start() - 1] = "\n"
+    split = ["\n" if c in _SEPARATORS and not in_keyword[i] else c for i, c in enumerate(text)]
+    for shadow in ("".join(left), "".join(split)):
+        if shadow != text:
+            spans.extend((hit.start, hit.end) for hit in detector.detect(shadow, ""))
+    return spans
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret the built-in rules find replaced by its redacted form."""
+    if len(text) < 8:
+        return text
+    spans = sorted(_spans(text))
+    if not spans:
+        return text
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + redact(text[start:end]) + text[end:]
+    return text
+
+
+def _leaves(value: Any, where: str) -> list[str]:
+    """Every string and mapping key inside ``value``; :class:`InputError` past :data:`MAX_DEPTH`."""
+    leaves: list[str] = []
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise InputError(f"{where}: nested deeper than {MAX_DEPTH} levels")
         if isinstance(item, str):
-            if not _encodable(item):
-                raise InputError(f"{where}: text holds a lone UTF-16 surrogate (not valid Unicode)")
+            leaves.append(item)
         elif isinstance(item, dict):
             for key, child in item.items():
-                if isinstance(key, str) and not _encodable(key):
-                    raise InputError(f"{where}: a key holds a lone UTF-16 surrogate (not valid Unicode)")
+                leaves.append(str(key))
                 stack.append((child, depth + 1))
         elif isinstance(item, list | tuple):
             stack.extend((child, depth + 1) for child in item)
+    return leaves
 
 
-def scrub_tree(value: Any, depth: int = 0) -> Any:
-    """``value`` (a JSON value) with every string and key scrubbed of secrets."""
+def check_text(value: Any, where: str) -> None:
+    """Raise :class:`InputError` when ``value`` holds a string UTF-8 cannot encode or nests too deep."""
+    try:
+        "\n".join(_leaves(value, where)).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{where}: text holds a lone UTF-16 surrogate (not valid Unicode)") from None
+
+
+def scrub_tree(value: Any) -> Any:
+    """``value`` (a JSON value) with every string and key scrubbed of secrets.
+
+    All its texts are searched at once, one per line; only a value with a hit is rebuilt."""
+    joined = "\n".join(_leaves(value, "value"))
+    if scrub(joined) == joined:
+        return value
+    return _rebuild(value)
+
+
+def _rebuild(value: Any) -> Any:
     if isinstance(value, str):
         return scrub(value)
-    if depth > MAX_DEPTH:
-        raise InputError(f"value nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {scrub(str(k)): scrub_tree(v, depth + 1) for k, v in value.items()}
+        return {scrub(str(k)): _rebuild(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [scrub_tree(v, depth + 1) for v in value]
+        return [_rebuild(v) for v in value]
     return value
