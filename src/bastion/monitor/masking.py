@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "CALENDAR",
     "MAX_LINE_CHARS",
     "MAX_TOKENS",
     "TOKEN",
@@ -43,7 +44,7 @@ def tokenize(line: str) -> list[str]:
     return tokens if len(tokens) <= MAX_TOKENS else tokens[:MAX_TOKENS]
 
 
-_CALENDAR = frozenset(
+CALENDAR = frozenset(  # weekday and month names: parts of a date
     (
         "mon",
         "tue",
@@ -102,7 +103,7 @@ def _is_variable(token: str) -> bool:
     if _DIGIT.search(core):
         return True
     if core.isalpha():
-        return (len(core) == 3 and core.lower() in _CALENDAR) or (
+        return (len(core) == 3 and core.lower() in CALENDAR) or (
             len(core) >= 8 and bool(_HEXLIKE.match(core))
         )
     return bool(_HEXLIKE.match(core)) or bool(_HOSTNAME.match(core))

@@ -31,14 +31,14 @@ from typing import Any
 
 from bastion.errors import InputError
 from bastion.monitor.masking import (
-    MAX_LINE_CHARS,
-    TOKEN,
     WILDCARD,
     clear_caches,
     mask_key,
     mask_line,
     tokenize,
 )
+from bastion.monitor.render import render as _render
+from bastion.monitor.render import word_like as _word_like
 
 __all__ = [
     "STATE_VERSION",
@@ -55,6 +55,9 @@ __all__ = [
 STATE_VERSION = 1
 """Version of the JSON state written by :meth:`TemplateMiner.to_dict`."""
 
+RAW_SAMPLE = 32
+"""Lines of each template whose raw tokens are observed (bounded work per template)."""
+
 
 @dataclass
 class Template:
@@ -68,6 +71,38 @@ class Template:
     """Wildcard positions that so far took only a few word values (the values seen)."""
     variable: set[int] = field(default_factory=set)
     """Wildcard positions that took a number or too many distinct words."""
+    raw: list[str | None] = field(default_factory=list)
+    """Per position, the raw token every observed line had there (None once two lines differ)."""
+    seen: int = 0
+    """How many lines :attr:`raw` observed (at most :data:`RAW_SAMPLE`)."""
+    evidence: int = 4
+    """Observed lines needed before a masked position whose raw token never changed reads as
+    constant text (``ssh2``, ``jk2_init()``): the miner's ``evidence`` setting."""
+
+    def see(self, line: str) -> None:
+        """Observe a member line's raw tokens (the first :data:`RAW_SAMPLE` lines only)."""
+        tokens = tokenize(line)
+        if len(tokens) != len(self.tokens):
+            return
+        if not self.seen:
+            self.raw = list(tokens)
+        elif tokens != self.raw:
+            self.raw = [a if a == b else None for a, b in zip(self.raw, tokens, strict=True)]
+        self.seen += 1
+
+    def constants_seen(self) -> dict[int, str]:
+        """Wildcard positions that held one raw token on at least ``evidence`` observed lines.
+
+        Only word-like tokens qualify (``ssh2``, ``jk2_init()``): a token with a run of four
+        or more digits, a long hex run, or the shape of a host, path or URL is an identifier,
+        a value even when one value filled the sample."""
+        if self.seen < self.evidence or not self.raw:
+            return {}
+        return {
+            i: value
+            for i, (token, value) in enumerate(zip(self.tokens, self.raw, strict=True))
+            if token == WILDCARD and value is not None and _word_like(value)
+        }
 
     def observe(self, tokens: Sequence[str], max_values: int) -> None:
         """Record the values ``tokens`` has at this template's wildcard positions."""
@@ -94,7 +129,7 @@ class Template:
     @property
     def text(self) -> str:
         """The template as one string, with the punctuation of its first example line."""
-        return _render(self.tokens, self.examples[0] if self.examples else None)
+        return _render(self.tokens, self.examples[0] if self.examples else None, self.constants_seen())
 
     @property
     def constants(self) -> int:
@@ -119,20 +154,30 @@ def _probe(template: Sequence[str]) -> tuple[list[str | None], int]:
     return probe, probe.count(None)
 
 
+def _both_wild(probe_token: str | None, token: str) -> bool:
+    return probe_token is None and token == WILDCARD
+
+
 class TemplateMiner:
     """Online template miner; feed lines with :meth:`add`, look up with :meth:`match`."""
 
-    def __init__(self, similarity: float = 0.5, max_examples: int = 3, max_values: int = 3) -> None:
+    def __init__(
+        self, similarity: float = 0.7, max_examples: int = 3, max_values: int = 3, evidence: int = 4
+    ) -> None:
         """``similarity``: share of equal tokens a line needs to join a template (0..1).
 
         ``max_values``: a wildcard position that only ever held this many distinct words
         (``startup``/``shutdown``, ``password``/``none``) still tells events apart.
+
+        ``evidence``: a masked position (a token with a digit) whose raw text was the same on
+        this many observed lines of a template is shown as text in the template (``ssh2``).
         """
         if not 0.0 < similarity <= 1.0:
             raise ValueError("similarity must be in (0, 1]")
         self.similarity = similarity
         self.max_examples = max_examples
         self.max_values = max_values
+        self.evidence = evidence
         self.templates: dict[int, Template] = {}
         self.aliases: dict[int, int] = {}
         self._groups: dict[tuple[int, str], list[int]] = {}
@@ -160,13 +205,15 @@ class TemplateMiner:
             tid = aliases[tid]
         hit = self.templates[tid]
         hit.count += 1
+        if hit.seen < RAW_SAMPLE:
+            hit.see(line)
         return hit
 
     def _add_new(self, tokens: tuple[str, ...], line: str) -> Template:
         """Mine a line whose masked tokens were never seen: join the best template or start one."""
         template = self._best(tokens)
         if template is None:
-            template = Template(self._next_id, list(tokens))
+            template = Template(self._next_id, list(tokens), evidence=self.evidence)
             template.variable = {i for i, t in enumerate(tokens) if t == WILDCARD}
             self._next_id += 1
             self.templates[template.id] = template
@@ -176,6 +223,8 @@ class TemplateMiner:
             for i, (a, b) in enumerate(zip(template.tokens, tokens, strict=True)):
                 if a != b and a != WILDCARD:
                     template.tokens[i] = WILDCARD
+                    if template.raw:
+                        template.raw[i] = None
                     template.slots[i] = [a]
                     changed = True
             template.observe(tokens, self.max_values)
@@ -183,6 +232,8 @@ class TemplateMiner:
                 self._probes.pop(template.id, None)
                 template = self._merge_duplicates(template)
         template.count += 1
+        if template.seen < RAW_SAMPLE:
+            template.see(line)
         if len(template.examples) < self.max_examples:
             template.examples.append(line[:500])
         if len(self._exact) < 200_000:
@@ -196,6 +247,7 @@ class TemplateMiner:
             return None
         n = len(tokens)
         templates, probes, threshold = self.templates, self._probes, self.similarity
+        line_wild = WILDCARD in tokens
         best = -1
         best_sim, best_wild = -1.0, -1
         for tid in ids:
@@ -203,7 +255,10 @@ class TemplateMiner:
             if found is None:
                 found = probes[tid] = _probe(templates[tid].tokens)
             probe, wild = found
-            sim = sum(map(eq, probe, tokens)) / n if n else 1.0
+            # Positions masked in the line and wild in the template are values on both sides:
+            # they say nothing about whether the line is this event, so they are not counted.
+            both = sum(map(_both_wild, probe, tokens)) if line_wild else 0
+            sim = sum(map(eq, probe, tokens)) / (n - both) if n > both else 1.0
             if sim >= threshold and (sim > best_sim or (sim == best_sim and wild > best_wild)):
                 best, best_sim, best_wild = tid, sim, wild
         return templates[best] if best >= 0 else None
@@ -225,6 +280,11 @@ class TemplateMiner:
                         keep.variable.add(i)
                         del keep.slots[i]
                 keep.examples = (keep.examples + drop.examples)[: self.max_examples]
+                if not keep.seen:
+                    keep.raw = drop.raw
+                elif drop.seen:
+                    keep.raw = [a if a == b else None for a, b in zip(keep.raw, drop.raw, strict=True)]
+                keep.seen = min(RAW_SAMPLE, keep.seen + drop.seen)
                 ids.remove(drop.id)
                 del self.templates[drop.id]
                 self._probes.pop(drop.id, None)
@@ -274,7 +334,10 @@ class TemplateMiner:
             else:
                 while tid in aliases:
                     tid = aliases[tid]
-                templates[tid].count += 1
+                hit = templates[tid]
+                hit.count += 1
+                if hit.seen < RAW_SAMPLE:
+                    hit.see(line)
             push_tid(tid)
             push_key(key)
         # Second pass (the templates are final now): :meth:`event_id` for each line, with each
@@ -332,11 +395,14 @@ class TemplateMiner:
                     "examples": t.examples,
                     "slots": {str(i): v for i, v in t.slots.items()},
                     "variable": sorted(t.variable),
+                    "raw": t.raw,
+                    "seen": t.seen,
                 }
                 for t in sorted(self.templates.values(), key=lambda t: t.id)
             ],
             "variants": [[tid, list(values), vid] for (tid, values), vid in self._variants.items()],
             "max_values": self.max_values,
+            "evidence": self.evidence,
             "aliases": {str(k): v for k, v in self.aliases.items()},
         }
 
@@ -352,12 +418,21 @@ class TemplateMiner:
                 f"(this Bastion reads version {STATE_VERSION}); mine the templates again"
             )
         try:
-            miner = cls(similarity=float(data["similarity"]), max_values=int(data["max_values"]))
+            miner = cls(
+                similarity=float(data["similarity"]),
+                max_values=int(data["max_values"]),
+                evidence=int(data.get("evidence", 4)),
+            )
             for item in data["templates"]:
                 tokens = [str(t) for t in item["tokens"]]
                 template = Template(int(item["id"]), tokens, int(item["count"]), list(item["examples"]))
                 template.slots = {int(i): [str(v) for v in vs] for i, vs in item["slots"].items()}
                 template.variable = {int(i) for i in item["variable"]}
+                raw = item.get("raw") or []
+                if len(raw) == len(tokens):
+                    template.raw = [None if v is None else str(v) for v in raw]
+                    template.seen = int(item.get("seen", 0))
+                template.evidence = miner.evidence
                 miner.templates[template.id] = template
                 miner._groups.setdefault(_group_key(tokens), []).append(template.id)
             miner.aliases = {int(k): int(v) for k, v in data.get("aliases", {}).items()}
@@ -373,24 +448,7 @@ def event_text(template: Template, tokens: Sequence[str]) -> str:
     out = list(template.tokens)
     for i in template.slots:
         out[i] = tokens[i]
-    return _render(out, template.examples[0] if template.examples else None)
-
-
-def _render(tokens: list[str], example: str | None) -> str:
-    """``tokens`` laid over ``example``'s separators (``a=<*>, b=<*>``), or joined by spaces."""
-    if example is None:
-        return " ".join(tokens)
-    spans = [m.span() for m in TOKEN.finditer(example[:MAX_LINE_CHARS])]
-    if len(spans) != len(tokens):
-        return " ".join(tokens)
-    pieces: list[str] = []
-    last = 0
-    for (start, end), token in zip(spans, tokens, strict=True):
-        pieces.append(example[last:start])
-        pieces.append(token)
-        last = end
-    pieces.append(example[last : min(len(example), MAX_LINE_CHARS)])
-    return "".join(pieces).strip()
+    return _render(out, template.examples[0] if template.examples else None, template.constants_seen())
 
 
 def save_state(miner: TemplateMiner, path: Path) -> None:
