@@ -16,9 +16,11 @@ from bastion.gate import (
     evaluate,
     find_suppressions,
     load_baseline,
+    summary_counts,
     write_baseline,
 )
-from bastion.scan.engine import ScanResult
+from bastion.scan.base import UNCHECKED_KINDS, Notice, NoticeKind, Skip
+from bastion.scan.engine import ScannerFailure, ScanResult
 
 
 def _finding(rule: str, line: int, severity: Severity = Severity.HIGH, path: str = "app.py") -> Finding:
@@ -166,3 +168,44 @@ def test_configured_path_ignores_suppress_with_their_reason(tmp_path: Path) -> N
         ("tests/fixtures/keys.txt", "config: test code"),
     ]
     assert [f.location.path for f in result.findings] == ["src/a.py"]
+
+
+def _every_unchecked_record() -> list[tuple[str, ScanResult]]:
+    """One scan result per kind of thing a run can leave unchecked."""
+    root = Path(".")
+    cases = [
+        ("scanner skipped", ScanResult(root, ["sast"], skips=[Skip("sast.semgrep", "not installed")])),
+        ("file skipped", ScanResult(root, ["iac"], skips=[Skip("iac main.tf", "HCL syntax error")])),
+    ]
+    cases.extend(
+        (kind.value, ScanResult(root, ["t"], notices=[Notice(kind, "not read", path="big.env")]))
+        for kind in sorted(UNCHECKED_KINDS, key=lambda k: k.value)
+    )
+    return cases
+
+
+@pytest.mark.parametrize("fail_on", [None, Severity.CRITICAL, Severity.INFO])
+def test_strict_fails_whenever_anything_was_not_checked(fail_on: Severity | None) -> None:
+    """The invariant behind ``--strict``: a run that left anything unchecked never passes it."""
+    for name, scan in _every_unchecked_record():
+        result = evaluate(scan, fail_on, read_text=lambda _: None)
+        assert result.unchecked, name
+        assert not result.failed, name  # without --strict a skip alone is shown, not fatal
+        result.strict = True
+        assert result.failed, name
+        assert summary_counts(result)["failed"] is True
+
+
+def test_notices_about_content_that_is_not_scanned_by_design_do_not_fail_strict() -> None:
+    kinds = [k for k in NoticeKind if k not in UNCHECKED_KINDS]
+    scan = ScanResult(Path("."), ["t"], notices=[Notice(k, "m", path="x") for k in kinds])
+    result = evaluate(scan, Severity.HIGH, read_text=lambda _: None)
+    result.strict = True
+    assert result.unchecked == [] and not result.failed
+
+
+def test_a_failed_scanner_never_passes_the_gate() -> None:
+    scan = ScanResult(Path("."), ["crashing"], failures=[ScannerFailure("crashing", "boom")])
+    result = evaluate(scan, None, read_text=lambda _: None)
+    assert result.blocking == [] and result.errored
+    assert result.failed and summary_counts(result)["failed"] is True

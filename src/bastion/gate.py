@@ -206,9 +206,24 @@ class GateResult:
         ]
 
     @property
+    def unchecked(self) -> list[str]:
+        """One line per thing the run could not check: every skip record (a scanner, a file, a
+        package, an ecosystem without advisory data) and every file left unscanned (too large,
+        unreadable). What ``--strict`` fails on."""
+        lines = [skip.describe() for skip in self.scan.skips]
+        lines.extend(f"skipped {notice.describe()}" for notice in self.scan.notices if notice.unchecked)
+        return lines
+
+    @property
+    def errored(self) -> bool:
+        """True when a scanner failed: the run checked less than asked and exits 2."""
+        return bool(self.scan.failures)
+
+    @property
     def failed(self) -> bool:
-        """True when the gate blocks the release (with ``strict``, also when anything was skipped)."""
-        return bool(self.blocking) or (self.strict and bool(self.scan.skips))
+        """True when the gate blocks the release: a blocking finding, a scanner that failed (the
+        run exits 2, never "passed"), or with ``strict`` anything that was not checked."""
+        return bool(self.blocking) or self.errored or (self.strict and bool(self.unchecked))
 
     @property
     def fail_on_label(self) -> str:

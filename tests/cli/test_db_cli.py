@@ -199,6 +199,11 @@ def test_config_database_path_is_relative_to_the_config(
     assert _run(capsys, "db", "import", str(ADVISORIES / "osv"))[0] == 0
     assert _run(capsys, "db", "import", "--kev", str(ADVISORIES / "kev.json"))[0] == 0
     monkeypatch.chdir(tmp_path)
-    code, out, _ = _run(capsys, "scan", str(project), "-s", "deps", "-f", "json", "--concurrency", "thread")
+    args = ["scan", str(project), "-s", "deps", "-f", "json", "--concurrency", "thread"]
+    code, out, _ = _run(capsys, *args, "--trust-repo-config")
     assert code == 1
     assert any(f["rule_id"] == "deps.CVE-2017-5638" for f in json.loads(out)["findings"])
+    # Untrusted, the scanned directory does not choose the advisory data it is checked against.
+    code, out, err = _run(capsys, *args)
+    assert "not applied: scanners.deps.database" in err
+    assert not any(f["rule_id"] == "deps.CVE-2017-5638" for f in json.loads(out)["findings"])

@@ -334,3 +334,61 @@ def test_scanned_repository_cannot_redirect_verification(
             capsys, str(root), "-s", "secrets", "--config", str(root / "bastion.toml"), *flags
         )
         assert code in (0, 1), err
+
+
+def _unchecked_case(root: Path, case: str) -> tuple[str, str]:
+    """Write one file a scanner cannot check into ``root``; returns (scanner, what the skip names)."""
+    iac_bad = Path(__file__).resolve().parents[1] / "fixtures" / "iac" / "bad"
+    if case == "hcl-syntax-error":
+        (root / "main.tf").write_text((iac_bad / "broken.tf").read_text())
+        return "iac", "main.tf"
+    if case == "alias-bomb":
+        (root / "bomb.yaml").write_text((iac_bad / "alias-bomb.yaml").read_text())
+        return "iac", "bomb.yaml"
+    if case == "deep-nesting":
+        (root / "deep.json").write_text('{"Resources": ' + "[" * 5000 + "]" * 5000 + "}")
+        return "iac", "deep.json"
+    if case == "broken-lockfile":
+        (root / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {')
+        return "deps", "package-lock.json"
+    (root / "big.env").write_text("AWS_SECRET_ACCESS_KEY=" + "x" * 2_000 + "\n")
+    return "marker", "big.env"
+
+
+@pytest.mark.parametrize(
+    "case", ["hcl-syntax-error", "alias-bomb", "deep-nesting", "broken-lockfile", "over-size-limit"]
+)
+def test_strict_exits_1_whenever_the_summary_has_a_skip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "ok.txt").write_text("nothing to see\n")
+    scanner, name = _unchecked_case(root, case)
+    base = [str(root), "-s", scanner, "--max-file-size", "1000", "-f", "json"]
+    code, out, err = _scan(capsys, *base)
+    assert code == 0, err
+    document = json.loads(out)
+    skipped = [s["component"] for s in document["skipped"]] + [
+        n["path"] for n in document["notices"] if n["kind"] in ("too-large", "unreadable")
+    ]
+    assert any(name in entry for entry in skipped), document
+    code, out, err = _scan(capsys, *base, "--strict")
+    assert code == 1, err
+    assert json.loads(out)["summary"]["failed"] is True
+    code, out, _ = _scan(capsys, *base[:-2], "--strict")
+    assert code == 1 and "gate FAILED" in out and "gate passed" not in out
+
+
+def test_a_scan_that_exits_2_never_says_the_gate_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS / "broken"))
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "ok.txt").write_text("nothing to see\n")
+    code, out, err = _scan(capsys, str(root), "-s", "crashing")
+    assert code == 2
+    assert "gate passed" not in out + err and "gate FAILED" in out
+    code, out, _ = _scan(capsys, str(root), "-s", "crashing", "-f", "json")
+    assert code == 2 and json.loads(out)["summary"]["failed"] is True

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from bastion.findings import Finding
 
 __all__ = [
+    "UNCHECKED_KINDS",
     "HistoryMode",
     "HistorySpec",
     "Notice",
@@ -42,6 +43,12 @@ class NoticeKind(enum.Enum):
     SCANNER = "scanner"
 
 
+UNCHECKED_KINDS = frozenset({NoticeKind.TOO_LARGE, NoticeKind.UNREADABLE})
+"""Notices about content that exists in the target but no scanner looked at; ``--strict`` fails
+on them as on skip records. Binary and special files, symlinks leaving the target and an empty
+target are not content the scanners would read, so they stay plain notices."""
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something the run could not do or chose not to do; shown to the user, never fatal."""
@@ -54,6 +61,11 @@ class Notice:
     def describe(self) -> str:
         """One line: ``path: message`` or just the message."""
         return f"{self.path}: {self.message}" if self.path else self.message
+
+    @property
+    def unchecked(self) -> bool:
+        """True when this notice means a file of the target was not checked (too large, unreadable)."""
+        return self.kind in UNCHECKED_KINDS
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for the JSON report."""
@@ -172,6 +184,11 @@ class ScanContext:
     def skip(self, component: str, reason: str) -> None:
         """Record that a tool inside this scanner did not run (``sast.semgrep``)."""
         self.skips.append(Skip(component, reason))
+
+    def skip_file(self, path: str, reason: str) -> None:
+        """Record that this scanner could not check the file ``path`` (a syntax error, a lockfile
+        it cannot read, a document over a safety limit): a skip record, so ``--strict`` fails."""
+        self.skips.append(Skip(f"{self.scanner} {path}", reason))
 
     def read_text(self, file: SourceFile) -> str | None:
         """Read a file as text, or record why not and return None.

@@ -80,7 +80,7 @@ def collect_resources(target: ScanTarget, context: ScanContext) -> list[Resource
                 resources.extend(parse_dockerfile(file.relpath, text))
         elif file.suffix in (".yaml", ".yml", ".json", ".template"):
             resources.extend(_documents(file, context))
-    project = TerraformProject(target.root, read, notify)
+    project = TerraformProject(target.root, read, notify, context.skip_file)
     for directory, names in tf_dirs.items():
         project.load(directory, names)
     called = project.called_dirs()
@@ -105,7 +105,7 @@ def _documents(file: SourceFile, context: ScanContext) -> list[Resource]:
         return parse_yaml_file(file.relpath, text)
     except DocumentError as exc:
         if file.suffix == ".json" or "apiVersion" in text or "Resources" in text or "services" in text:
-            context.notice(NoticeKind.SCANNER, f"{exc}; file skipped, the scan goes on", file.relpath)
+            context.skip_file(file.relpath, f"{exc}; file not checked, the scan goes on")
         return []
 
 

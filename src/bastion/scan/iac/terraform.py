@@ -50,10 +50,14 @@ def _blocks(parsed: ParsedFile, kind: str) -> Iterable[tuple[str, dict[str, Any]
 class TerraformProject:
     """All Terraform of one scan: parse each directory once, evaluate each root module."""
 
-    def __init__(self, root: Path, read: Callable[[str], str | None], notify: Notify) -> None:
+    def __init__(
+        self, root: Path, read: Callable[[str], str | None], notify: Notify, skip: Notify | None = None
+    ) -> None:
         self.root = root
         self.read = read
         self.notify = notify
+        self.skip = skip or notify
+        """(path, reason) for a file that could not be checked at all (``--strict`` fails on it)."""
         self.modules: dict[str, _Module | None] = {}
 
     def load(self, directory: str, names: Iterable[str]) -> _Module | None:
@@ -75,7 +79,7 @@ class TerraformProject:
                 else:
                     module.files.append(parse_hcl(relpath, text))
             except HclError as exc:
-                self.notify(relpath, f"{exc}; file skipped, the scan goes on")
+                self.skip(relpath, f"{exc}; file not checked, the scan goes on")
         self.modules[directory] = module
         return module
 
