@@ -16,7 +16,7 @@ from bastion.scan.sast.options import DEFAULT_SEMGREP_TIMEOUT_S, Tool, resolve_r
 def test_defaults() -> None:
     options = parse_options({})
     assert options == SastOptions()
-    assert options.tools == (Tool.BANDIT, Tool.SEMGREP)
+    assert options.tools == (Tool.BANDIT, Tool.SEMGREP, Tool.TAINT)
     assert options.semgrep_rules == ()
     assert options.bandit_skip == ()
     assert options.semgrep_timeout == DEFAULT_SEMGREP_TIMEOUT_S
@@ -37,7 +37,7 @@ def test_valid_options() -> None:
     [
         ({"tool": ["bandit"]}, "scanners.sast.tool: unknown key (choose from tools, semgrep_rules, "),
         ({"tools": "bandit"}, "scanners.sast.tools: must be a list of strings (got 'bandit')"),
-        ({"tools": ["bandit", "pmd"]}, "scanners.sast.tools[1]: Input should be 'bandit' or 'semgrep'"),
+        ({"tools": ["bandit", "pmd"]}, "scanners.sast.tools[1]: Input should be 'bandit', 'semgrep' or 'taint'"),
         ({"tools": []}, "scanners.sast.tools: "),
         ({"semgrep_rules": "rules.yml"}, "scanners.sast.semgrep_rules: must be a list of strings"),
         ({"semgrep_rules": [1]}, "scanners.sast.semgrep_rules[0]: Input should be a valid string"),

@@ -1,5 +1,10 @@
-"""The ``sast`` scanner: bandit (Python) and semgrep (Python, JavaScript/TypeScript, and
-any language of user rules) over the files of the walk.
+"""The ``sast`` scanner: bandit (Python), semgrep (Python, JavaScript/TypeScript, and
+any language of user rules) and Bastion's own taint analysis (Python, :mod:`.taint`) over
+the files of the walk.
+
+Taint findings are ``sast.taint.<sink id>`` (``sast.taint.sql``) and carry the trace from
+source to sink in ``metadata["flow"]``. Where bandit or semgrep flag the same line for the
+same CWE, the findings are merged into the taint one, which lists every tool that saw it.
 
 Rule ids are ``sast.bandit.<test id>`` (``sast.bandit.B602``) and
 ``sast.semgrep.<rule id>`` (``sast.semgrep.python-pickle-load``). Bastion's curated
@@ -8,7 +13,7 @@ semgrep rules are ``rules/semgrep.yml``; bandit's CWE ids, titles and fixes come
 (``skipped sast.semgrep: semgrep not installed (pip install 'bastion[semgrep]')``);
 with neither installed the scanner is unavailable. Options, ``[scanners.sast]``::
 
-    tools = ["bandit", "semgrep"]      # which tools run
+    tools = ["bandit", "semgrep", "taint"]  # which tools run
     semgrep_rules = ["rules/extra.yml"] # extra local rule files or directories
     bandit_skip = ["B101"]             # bandit tests to leave out
     semgrep_timeout = 300              # seconds the semgrep run may take
@@ -30,6 +35,7 @@ from bastion.findings import Finding
 from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
 from bastion.scan.sast.bandit import BANDIT_SUFFIXES, bandit_available, run_bandit
 from bastion.scan.sast.common import ToolOutcome
+from bastion.scan.sast.dataflow import TAINT_SUFFIXES, merge_duplicates, run_taint
 from bastion.scan.sast.options import SastOptions, Tool, parse_options, resolve_rule_paths
 from bastion.scan.sast.semgrep import SEMGREP_MISSING, find_semgrep, load_rule_set, run_semgrep, select_files
 
@@ -61,7 +67,9 @@ class SastScanner:
     """
 
     name = "sast"
-    description = "insecure code patterns in Python and JavaScript/TypeScript (bandit, semgrep)"
+    description = (
+        "insecure code in Python and JavaScript/TypeScript (bandit, semgrep, taint analysis of Python)"
+    )
     shardable = False
 
     def check_options(self, options: Mapping[str, Any]) -> None:
@@ -69,7 +77,7 @@ class SastScanner:
         parse_options(options)
 
     def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
-        """Yield bandit and semgrep findings for ``target``.
+        """Yield bandit, semgrep and taint findings for ``target``, duplicates merged.
 
         Raises :class:`ConfigError` for invalid options and :class:`ScannerUnavailable`
         when none of the selected tools is installed.
@@ -85,7 +93,8 @@ class SastScanner:
             missing.append(("sast.bandit", BANDIT_MISSING))
         if Tool.SEMGREP in options.tools and semgrep_exe is None:
             missing.append(("sast.semgrep", SEMGREP_MISSING))
-        if not use_bandit and semgrep_exe is None:
+        use_taint = Tool.TAINT in options.tools
+        if not use_bandit and semgrep_exe is None and not use_taint:
             raise ScannerUnavailable("; ".join(reason for _, reason in missing))
         for component, reason in missing:
             context.skip(component, reason)
@@ -102,9 +111,11 @@ class SastScanner:
                 semgrep_future = pool.submit(run_semgrep, semgrep_exe, files, rules, options.semgrep_timeout)
             if use_bandit:
                 outcomes.append(run_bandit(target.with_suffixes(BANDIT_SUFFIXES), options.bandit_skip))
+            if use_taint:
+                outcomes.append(run_taint(target.with_suffixes(TAINT_SUFFIXES), context))
             if semgrep_future is not None:
                 outcomes.append(semgrep_future.result())
         for outcome in outcomes:
             for problem in outcome.problems:
                 context.notice(NoticeKind.SCANNER, problem.message, problem.path)
-            yield from outcome.findings
+        yield from merge_duplicates(finding for outcome in outcomes for finding in outcome.findings)

@@ -27,6 +27,7 @@ class Tool(enum.StrEnum):
 
     BANDIT = "bandit"
     SEMGREP = "semgrep"
+    TAINT = "taint"
 
 
 class SastOptions(BaseModel):
@@ -34,8 +35,9 @@ class SastOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tools: tuple[Tool, ...] = Field(default=(Tool.BANDIT, Tool.SEMGREP), min_length=1)
-    """Tools to run, ``["bandit", "semgrep"]`` by default."""
+    tools: tuple[Tool, ...] = Field(default=(Tool.BANDIT, Tool.SEMGREP, Tool.TAINT), min_length=1)
+    """Tools to run, ``["bandit", "semgrep", "taint"]`` by default (``taint`` is Bastion's own
+    dataflow analysis, built in)."""
     semgrep_rules: tuple[StrictStr, ...] = ()
     """Extra semgrep rule files or directories, relative to the scanned directory."""
     bandit_skip: tuple[StrictStr, ...] = ()

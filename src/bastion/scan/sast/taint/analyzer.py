@@ -1,0 +1,324 @@
+"""Intraprocedural taint analysis of one function body over the AST, statement by statement.
+
+Branches are analysed separately and joined; a branch whose condition is a constant is
+skipped when it cannot run; guards (``if x in ALLOWED``, ``if not url_is_safe(x): abort()``)
+clear taint in the branch they protect. Expressions and calls are in
+:mod:`bastion.scan.sast.taint.expressions`.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from bastion.scan.sast.taint.expressions import ExpressionAnalysis
+from bastion.scan.sast.taint.state import State, join_states
+from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Origin, Step, Taint, add_step, clear, join
+
+if TYPE_CHECKING:
+    from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
+    from bastion.scan.sast.taint.project import Project
+
+__all__ = ["FunctionAnalysis"]
+
+_NO_RETURN = frozenset({"abort", "flask.abort", "sys.exit", "exit", "quit", "os._exit", "os.abort",
+                        "werkzeug.exceptions.abort", "fastapi.HTTPException", "django.http.Http404"})
+_SIMPLE_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "datetime.date", "date", "Decimal"})
+
+
+class FunctionAnalysis(ExpressionAnalysis):
+    """Analyse one function (or a module body); fills :attr:`summary` and reports hits."""
+
+    def __init__(self, project: Project, module: ModuleInfo, function: FunctionInfo | None) -> None:
+        super().__init__(project, module, function)
+        self._loop_exits: list[list[State]] = []
+
+    def run(self) -> None:
+        """Analyse the body once, from parameters seeded as placeholders or route sources."""
+        state = State()
+        node = self.function.node if self.function else None
+        if node is None:
+            body: list[ast.stmt] = [s for s in self.module.tree.body if not isinstance(s, ast.FunctionDef
+                                                                                       | ast.AsyncFunctionDef
+                                                                                       | ast.ClassDef)]
+        else:
+            body = node.body
+            self._seed_params(node, state)
+        end = self.block(body, state)
+        if self.function is None and end is not None:
+            self.summary.self_attrs = {k: v for k, v in end.taint.items() if v and "." not in k and "[" not in k}
+
+    def _seed_params(self, node: ast.FunctionDef | ast.AsyncFunctionDef, state: State) -> None:
+        args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        if node.args.vararg:
+            args.append(node.args.vararg)
+        if node.args.kwarg:
+            args.append(node.args.kwarg)
+        route = self.is_route
+        book = self.rules
+        for index, arg in enumerate(args):
+            line = arg.lineno
+            ann = _annotation_name(arg.annotation)
+            if arg.arg in ("self", "cls") and index == 0:
+                continue
+            if arg.arg in book.request_names or ann in book.request_annotations:
+                state.tag(arg.arg, "request")
+                state.taint[arg.arg] = CLEAN
+                continue
+            placeholder = self.flow_from(Origin(f"param:{arg.arg}", index), line, f"parameter {arg.arg}")
+            value = placeholder
+            if route and ann not in _SIMPLE_TYPES and not _is_dependency(node, arg):
+                value = join(value, self.flow_from(Origin("web route parameter"), line, f"route parameter {arg.arg}"))
+            state.taint[arg.arg] = value
+
+    # ---- statements ------------------------------------------------------------------
+
+    def block(self, body: list[ast.stmt], state: State | None) -> State | None:
+        """Analyse statements in order; None once the path cannot continue."""
+        for stmt in body:
+            if state is None:
+                return None
+            state = self.statement(stmt, state)
+        return state
+
+    def statement(self, stmt: ast.stmt, state: State) -> State | None:  # noqa: C901, PLR0911, PLR0912
+        """Transfer function of one statement."""
+        if isinstance(stmt, ast.Assign):
+            value = self.eval(stmt.value, state)
+            for target in stmt.targets:
+                self.assign(target, stmt.value, value, state, stmt.lineno)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(stmt.target, stmt.value, self.eval(stmt.value, state), state, stmt.lineno)
+        elif isinstance(stmt, ast.AugAssign):
+            value = join(self.eval(stmt.target, state), self.eval(stmt.value, state))
+            key = self.key(stmt.target)
+            if key is not None:
+                state.write(key, add_step(value, self.step(stmt.lineno)))
+        elif isinstance(stmt, ast.Expr):
+            self.eval(stmt.value, state)
+            if isinstance(stmt.value, ast.Call) and self.qualname(stmt.value.func, state) in _NO_RETURN:
+                return None
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                value = self.eval(stmt.value, state)
+                self.check_return(stmt.value, value, stmt.lineno)
+                self.summary.returns = join(self.summary.returns, add_step(value, self.step(stmt.lineno)))
+            return None
+        elif isinstance(stmt, ast.Raise):
+            if stmt.exc is not None:
+                self.eval(stmt.exc, state)
+            return None
+        elif isinstance(stmt, ast.If):
+            return self.branch(stmt.test, stmt.body, stmt.orelse, state)
+        elif isinstance(stmt, ast.For | ast.AsyncFor):
+            return self.loop_for(stmt, state)
+        elif isinstance(stmt, ast.While):
+            return self.loop_while(stmt, state)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            for item in stmt.items:
+                value = self.eval(item.context_expr, state)
+                if item.optional_vars is not None:
+                    self.assign(item.optional_vars, item.context_expr, value, state, stmt.lineno)
+            return self.block(stmt.body, state)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            return self.try_block(stmt, state)
+        elif isinstance(stmt, ast.Break | ast.Continue):
+            if self._loop_exits:
+                self._loop_exits[-1].append(state)
+            return None
+        elif isinstance(stmt, ast.Assert):
+            self.eval(stmt.test, state)
+            return self.guarded(stmt.test, state, True)
+        elif isinstance(stmt, ast.Match):
+            subject = self.eval(stmt.subject, state)
+            outs: list[State | None] = []
+            for case in stmt.cases:
+                branch = state.copy()
+                for node in ast.walk(case.pattern):
+                    if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+                        branch.write(node.name, subject)
+                outs.append(self.block(case.body, branch))
+            outs.append(state)
+            return join_states(outs)
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                key = self.key(target)
+                if key is not None:
+                    state.write(key, CLEAN)
+        return state
+
+    def assign(self, target: ast.expr, value_node: ast.expr, value: Taint, state: State, line: int) -> None:
+        """Bind ``target`` to ``value`` (unpacking tuples element by element where the value is a tuple)."""
+        if isinstance(target, ast.Tuple | ast.List):
+            elts = value_node.elts if isinstance(value_node, ast.Tuple | ast.List) else None
+            for i, sub in enumerate(target.elts):
+                if elts is not None and len(elts) == len(target.elts):
+                    self.assign(sub, elts[i], self.eval(elts[i], state), state, line)
+                else:
+                    self.assign(sub.value if isinstance(sub, ast.Starred) else sub, value_node, value, state, line)
+            return
+        if isinstance(target, ast.Subscript):
+            self.check_store(target, value, line, state)
+        key = self.key(target)
+        if key is None:
+            if isinstance(target, ast.Subscript | ast.Attribute):
+                base = self.key(target.value)
+                if base is not None:
+                    state.taint[base] = join(state.read(base) or CLEAN, add_step(value, self.step(line)))
+            return
+        state.write(key, add_step(value, self.step(line)))
+        if key.startswith("self.") and self.function is not None and self.function.class_name:
+            attr = key[len("self.") :]
+            if "." not in attr and "[" not in attr:
+                self.summary.self_attrs[attr] = join(self.summary.self_attrs.get(attr, CLEAN), value)
+        const = self.const(value_node, state)
+        if const is not self.UNKNOWN:
+            state.consts[key] = const
+        self.tag_value(key, value_node, state)
+
+    def branch(
+        self, test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt], state: State
+    ) -> State | None:
+        """An ``if``: constant tests pick one side; guards clear taint on the side they protect."""
+        known = self.const(test, state)
+        if known is not self.UNKNOWN:
+            return self.block(body if known else orelse, state)
+        self.eval(test, state)
+        then_state = self.guarded(test, state.copy(), True)
+        else_state = self.guarded(test, state.copy(), False)
+        return join_states([self.block(body, then_state), self.block(orelse, else_state)])
+
+    def guarded(self, test: ast.expr, state: State, holds: bool) -> State:
+        """``state`` with what ``test`` proves (when it evaluates to ``holds``) applied."""
+        for key, cwes in self.guard_facts(test, holds, state):
+            value = state.read(key)
+            if value:
+                state.taint[key] = clear(value, cwes)
+        return state
+
+    def guard_facts(self, test: ast.expr, holds: bool, state: State) -> list[tuple[str, frozenset[int]]]:  # noqa: C901
+        """Access paths proven safe, and for which CWEs, when ``test`` is ``holds``."""
+        every = frozenset({ALL_CWES})
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            return self.guard_facts(test.operand, not holds, state)
+        if isinstance(test, ast.BoolOp):
+            conjunctive = isinstance(test.op, ast.And) == holds
+            facts = [self.guard_facts(v, holds, state) for v in test.values]
+            if conjunctive:
+                return [f for group in facts for f in group]
+            return []
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            op, left, right = test.ops[0], test.left, test.comparators[0]
+            if isinstance(op, ast.In | ast.NotIn) and holds == isinstance(op, ast.In):
+                key = self.key(left)
+                if key is not None and self.const(right, state) is not self.UNKNOWN:
+                    return [(key, every)]
+            if isinstance(op, ast.In | ast.NotIn) and holds != isinstance(op, ast.In):
+                key = self.key(right)
+                if key is not None and self.const(left, state) in ("..", "/", "\\", "../"):
+                    return [(key, frozenset({22}))]
+            if isinstance(op, ast.Eq | ast.Is) == holds and isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot):
+                for a, b in ((left, right), (right, left)):
+                    key = self.key(a)
+                    if key is not None and self.const(b, state) not in (self.UNKNOWN, None):
+                        return [(key, every)]
+            return []
+        if isinstance(test, ast.Call) and holds:
+            name = self.qualname(test.func, state)
+            clears = self.rules.guard_calls.get(name or "")
+            if clears is None and isinstance(test.func, ast.Attribute):
+                clears = self.rules.guard_methods.get(test.func.attr)
+                if clears is not None:
+                    return [(k, clears) for k in _names_in(test.func.value, self)]
+            if clears is None and isinstance(test.func, ast.Name):
+                clears = self.rules.guard_calls.get(test.func.id)
+            if clears is not None:
+                args = test.args[1:] if name in ("re.match", "re.fullmatch") else test.args
+                return [(k, clears) for arg in args for k in _names_in(arg, self)]
+        return []
+
+    def loop_for(self, stmt: ast.For | ast.AsyncFor, state: State) -> State | None:
+        """A ``for``: the body twice (to reach loop-carried taint), zero or more iterations."""
+        iterated = self.eval(stmt.iter, state)
+        self._loop_exits.append([])
+        current: State | None = state.copy()
+        for _ in range(2):
+            if current is None:
+                break
+            self.assign(stmt.target, stmt.iter, iterated, current, stmt.lineno)
+            current = join_states([state, self.block(stmt.body, current)])
+        exits = self._loop_exits.pop()
+        after = join_states([state, current, *exits])
+        return self.block(stmt.orelse, after) if stmt.orelse and after is not None else after
+
+    def loop_while(self, stmt: ast.While, state: State) -> State | None:
+        """A ``while``: skipped when its test is constant false."""
+        known = self.const(stmt.test, state)
+        if known is not self.UNKNOWN and not known:
+            return self.block(stmt.orelse, state)
+        self._loop_exits.append([])
+        current: State | None = self.guarded(stmt.test, state.copy(), True)
+        for _ in range(2):
+            if current is None:
+                break
+            current = join_states([state, self.block(stmt.body, current)])
+        exits = self._loop_exits.pop()
+        if known is not self.UNKNOWN and known:
+            return join_states(list(exits)) if exits else None
+        return join_states([state, current, *exits])
+
+    def try_block(self, stmt: ast.stmt, state: State) -> State | None:
+        """``try``: handlers start from anything the body may have done."""
+        body = getattr(stmt, "body", [])
+        handlers = getattr(stmt, "handlers", [])
+        after_body = self.block(body, state.copy())
+        after_body = self.block(getattr(stmt, "orelse", []), after_body) if after_body else after_body
+        entry = join_states([state, after_body])
+        outs: list[State | None] = [after_body]
+        for handler in handlers:
+            outs.append(self.block(handler.body, entry.copy() if entry else None))
+        out = join_states(outs)
+        final = getattr(stmt, "finalbody", [])
+        if final:
+            return self.block(final, out if out is not None else (entry.copy() if entry else None)) if out else None
+        return out
+
+
+def _annotation_name(node: ast.expr | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_annotation_name(node.value)}.{node.attr}"
+    if isinstance(node, ast.Subscript) and _annotation_name(node.value) in ("Annotated", "typing.Annotated"):
+        first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+        return _annotation_name(first)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return ""
+
+
+def _is_dependency(node: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> bool:
+    """True for a FastAPI ``Depends(...)`` parameter (server-side, not request data)."""
+    positional = [*node.args.posonlyargs, *node.args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(node.args.defaults))
+    defaults += list(node.args.defaults)
+    pairs = list(zip(positional, defaults, strict=True)) + list(
+        zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+    )
+    for candidate, default in pairs:
+        if candidate is arg and isinstance(default, ast.Call):
+            func = default.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            return name in ("Depends", "Security")
+    return False
+
+
+def _names_in(node: ast.expr, analysis: ExpressionAnalysis) -> list[str]:
+    """Access paths a guard speaks about: the expression's own path, or every name inside it."""
+    key = analysis.key(node)
+    if key is not None:
+        return [key]
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]

@@ -1,0 +1,615 @@
+"""Taint of expressions and calls: sources, propagation, sanitizers, sinks, summaries.
+
+Evaluation recurses over the expression tree up to ``MAX_DEPTH`` levels; deeper trees (a
+generated ``a + a + ... + a`` of 100,000 terms) are evaluated by a flat walk that joins the
+taint of every name inside, so no input can exhaust the interpreter's stack.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from bastion.scan.sast.taint.module import UNKNOWN, literal
+from bastion.scan.sast.taint.spec import RuleBook, SinkRule
+from bastion.scan.sast.taint.state import State
+from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
+from bastion.scan.sast.taint.values import (
+    ALL_CWES,
+    CLEAN,
+    Flow,
+    Origin,
+    Step,
+    Taint,
+    add_step,
+    clear,
+    join,
+    join_all,
+    live_for,
+)
+
+if TYPE_CHECKING:
+    from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
+    from bastion.scan.sast.taint.project import Project
+
+__all__ = ["ExpressionAnalysis"]
+
+MAX_DEPTH = 120
+"""Expression nesting evaluated recursively; deeper parts are approximated by a flat walk."""
+_CONTAINER_WRITES = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "put"})
+_BIG = 10_000
+
+
+class ExpressionAnalysis:
+    """Expression-level half of :class:`~bastion.scan.sast.taint.analyzer.FunctionAnalysis`."""
+
+    UNKNOWN = UNKNOWN
+
+    def __init__(self, project: Project, module: ModuleInfo, function: FunctionInfo | None) -> None:
+        self.project = project
+        self.module = module
+        self.function = function
+        self.rules: RuleBook = project.rules
+        self.summary = Summary()
+        self._depth = 0
+        node = function.node if function else None
+        self.is_route, self.html_handler = _route_kind(node, module, self.rules) if node else (False, False)
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def step(self, line: int) -> Step:
+        """A trace step at ``line`` of this module, described by the source line."""
+        return Step(self.module.relpath, line, self.module.line_text(line))
+
+    def flow_from(self, origin: Origin, line: int, note: str = "") -> Taint:
+        """A new taint starting at ``origin`` on ``line``."""
+        return (Flow(origin, (Step(self.module.relpath, line, note or self.module.line_text(line)),)),)
+
+    def key(self, node: ast.expr) -> str | None:
+        """The access path of ``node`` (``a``, ``a.b``, ``a['k']``), or None."""
+        parts: list[str] = []
+        while True:
+            if isinstance(node, ast.Name):
+                parts.append(node.id)
+                return "".join(reversed(parts))
+            if isinstance(node, ast.Attribute):
+                parts.append("." + node.attr)
+                node = node.value
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                value = node.slice.value
+                if not isinstance(value, str | int) or isinstance(value, bool):
+                    return None
+                parts.append(f"[{value!r}]")
+                node = node.value
+            else:
+                return None
+
+    def qualname(self, node: ast.expr, state: State) -> str | None:
+        """Fully qualified dotted name of an imported/defined/builtin name, or None for locals."""
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        name = node.id
+        if name in state.taint or name in state.tags:
+            return None
+        if name in self.module.aliases:
+            base = self.module.aliases[name]
+        elif name in self.module.functions or name in self.module.classes:
+            base = f"{self.module.name}.{name}"
+        else:
+            base = name
+        return ".".join([base, *reversed(attrs)])
+
+    def const(self, node: ast.expr, state: State) -> Any:  # noqa: C901, PLR0911
+        """The value of ``node`` when it is known before running the program, else ``UNKNOWN``."""
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in state.consts:
+                return state.consts[node.id]
+            if node.id in state.taint:
+                return UNKNOWN
+            return self.module.constants.get(node.id, UNKNOWN)
+        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+            return literal(node) if len(node.elts if not isinstance(node, ast.Dict) else node.keys) < _BIG else UNKNOWN
+        if isinstance(node, ast.UnaryOp):
+            value = self.const(node.operand, state)
+            if value is UNKNOWN:
+                return UNKNOWN
+            if isinstance(node.op, ast.Not):
+                return not value
+            return -value if isinstance(node.op, ast.USub) and isinstance(value, int | float) else UNKNOWN
+        if isinstance(node, ast.BoolOp):
+            values = [self.const(v, state) for v in node.values]
+            if any(v is UNKNOWN for v in values):
+                return UNKNOWN
+            result = values[0]
+            for v in values[1:]:
+                result = (result and v) if isinstance(node.op, ast.And) else (result or v)
+            return result
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, right = self.const(node.left, state), self.const(node.comparators[0], state)
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+            return _compare(node.ops[0], left, right)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+            left, right = self.const(node.left, state), self.const(node.right, state)
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+            try:
+                return left + right if isinstance(node.op, ast.Add) else left - right
+            except TypeError:
+                return UNKNOWN
+        return UNKNOWN
+
+    # ---- evaluation --------------------------------------------------------------------
+
+    def eval(self, node: ast.expr, state: State) -> Taint:
+        """Taint of the value of ``node``; records sinks reached on the way."""
+        if self._depth >= MAX_DEPTH:
+            return self._flat(node, state)
+        self._depth += 1
+        try:
+            return self._eval(node, state)
+        finally:
+            self._depth -= 1
+
+    def _flat(self, node: ast.expr, state: State) -> Taint:
+        return join_all(state.read(n.id) or CLEAN for n in ast.walk(node) if isinstance(n, ast.Name))
+
+    def _eval(self, node: ast.expr, state: State) -> Taint:  # noqa: C901, PLR0911, PLR0912
+        if isinstance(node, ast.Constant):
+            return CLEAN
+        if isinstance(node, ast.Name):
+            return self._name(node.id, state)
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node, state)
+        if isinstance(node, ast.Call):
+            return self.call(node, state)
+        if isinstance(node, ast.JoinedStr):
+            return join_all(self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue))
+        if isinstance(node, ast.FormattedValue):
+            return self.eval(node.value, state)
+        if isinstance(node, ast.BinOp):
+            return join(self.eval(node.left, state), self.eval(node.right, state))
+        if isinstance(node, ast.BoolOp):
+            return join_all(self.eval(v, state) for v in node.values)
+        if isinstance(node, ast.Compare):
+            for sub in (node.left, *node.comparators):
+                self.eval(sub, state)
+            return CLEAN
+        if isinstance(node, ast.UnaryOp):
+            value = self.eval(node.operand, state)
+            return CLEAN if isinstance(node.op, ast.Not) else value
+        if isinstance(node, ast.Subscript):
+            key = self.key(node)
+            if key is not None:
+                value = state.read(key)
+                if value is not None:
+                    return value
+            base = self.eval(node.value, state)
+            self.eval(node.slice, state)
+            return base
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            return join_all(self.eval(e, state) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            return join_all(self.eval(e, state) for e in [*node.keys, *node.values] if e is not None)
+        if isinstance(node, ast.IfExp):
+            known = self.const(node.test, state)
+            if known is not UNKNOWN:
+                return self.eval(node.body if known else node.orelse, state)
+            guarded = getattr(self, "guarded")  # noqa: B009 - provided by the statement half
+            return join(
+                self.eval(node.body, guarded(node.test, state.copy(), True)),
+                self.eval(node.orelse, guarded(node.test, state.copy(), False)),
+            )
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            inner = state.copy()
+            for gen in node.generators:
+                iterated = self.eval(gen.iter, inner)
+                for target in ast.walk(gen.target):
+                    if isinstance(target, ast.Name):
+                        inner.write(target.id, iterated)
+            if isinstance(node, ast.DictComp):
+                return join(self.eval(node.key, inner), self.eval(node.value, inner))
+            return self.eval(node.elt, inner)
+        if isinstance(node, ast.Await | ast.Starred):
+            return self.eval(node.value, state)
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            value = self.eval(node.value, state) if node.value is not None else CLEAN
+            self.summary.returns = join(self.summary.returns, value)
+            return CLEAN
+        if isinstance(node, ast.NamedExpr):
+            value = self.eval(node.value, state)
+            state.write(node.target.id, add_step(value, self.step(node.lineno)))
+            return value
+        if isinstance(node, ast.Slice):
+            return CLEAN
+        return CLEAN
+
+    def _name(self, name: str, state: State) -> Taint:
+        value = state.read(name)
+        if value is None:
+            return self.project.module_global(self.module, name)
+        children = state.children(name) if name != "self" else CLEAN
+        return join(value, children) if children else value
+
+    def _attribute(self, node: ast.Attribute, state: State) -> Taint:
+        base = node.value
+        if isinstance(base, ast.Name) and state.has_tag(base.id, "request"):
+            if node.attr in self.rules.request_attrs:
+                return self.flow_from(Origin(f"request.{node.attr}"), node.lineno)
+            return CLEAN
+        key = self.key(node)
+        if key is not None:
+            value = state.read(key)
+            if value is not None and (key in state.taint or key.split(".")[0] != "self"):
+                return value
+            if key.startswith("self.") and self.function is not None and self.function.class_name:
+                attr = key.split(".")[1].split("[")[0]
+                return self.project.class_attr(self.module, self.function.class_name, attr)
+        name = self.qualname(node, state)
+        if name is not None:
+            label = self.rules.source_label(name)
+            if label is not None:
+                return self.flow_from(Origin(label), node.lineno)
+            root: ast.expr = node
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in self.module.aliases:
+                return CLEAN
+        return self.eval(base, state)
+
+    # ---- calls -------------------------------------------------------------------------
+
+    def call(self, node: ast.Call, state: State) -> Taint:  # noqa: C901, PLR0911, PLR0912
+        """Taint of a call's result; checks the call against sinks on the way."""
+        func = node.func
+        name = self.qualname(func, state)
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        receiver = CLEAN
+        if isinstance(func, ast.Attribute) and name is None:
+            if isinstance(func.value, ast.Name) and state.has_tag(func.value.id, "request"):
+                if method in self.rules.request_attrs:
+                    return self.flow_from(Origin(f"request.{method}()"), node.lineno)
+            receiver = self.eval(func.value, state)
+        elif not isinstance(func, ast.Name | ast.Attribute):
+            receiver = self.eval(func, state)
+        args = [self.eval(a, state) for a in node.args]
+        kwargs = {kw.arg: self.eval(kw.value, state) for kw in node.keywords}
+        if name is not None:
+            label = self.rules.source_label(name)
+            if label is not None:
+                return self.flow_from(Origin(label), node.lineno)
+        self.check_sinks(node, name, method, receiver, args, kwargs, state)
+        everything = join(receiver, *args, *kwargs.values())
+        if method in _CONTAINER_WRITES and isinstance(func, ast.Attribute):
+            key = self.key(func.value)
+            if key is not None and everything:
+                state.taint[key] = join(state.read(key) or CLEAN, add_step(join(*args), self.step(node.lineno)))
+            return CLEAN
+        if method == "get" and node.args and isinstance(func, ast.Attribute):
+            base_key = self.key(func.value)
+            first = node.args[0]
+            if base_key is not None and isinstance(first, ast.Constant) and isinstance(first.value, str | int):
+                value = state.read(f"{base_key}[{first.value!r}]")
+                if value is not None:
+                    return join(value, *args[1:])
+        if name is not None:
+            clears = self.rules.sanitizer_calls.get(name)
+            if clears is not None:
+                return clear(everything, clears)
+            if name in self.rules.clean_calls:
+                return CLEAN
+        if method is not None:
+            clears = self.rules.sanitizer_methods.get(method)
+            if clears is not None:
+                return clear(everything, clears)
+            if method in self.rules.clean_methods:
+                return CLEAN
+        resolved = self.resolve_callee(func, name, state)
+        if resolved is not None:
+            return self.apply_summary(resolved, node, receiver, args, kwargs)
+        return everything
+
+    def resolve_callee(
+        self, func: ast.expr, name: str | None, state: State
+    ) -> tuple[ModuleInfo, FunctionInfo, bool] | None:
+        """The analysed function a call goes to, and whether ``self`` is passed implicitly."""
+        if name is not None:
+            return self.project.lookup(name)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = func.value.id
+            if owner in ("self", "cls") and self.function is not None and self.function.class_name:
+                info = self.module.functions.get(f"{self.function.class_name}.{func.attr}")
+                return (self.module, info, True) if info is not None else None
+            for tag in state.tags.get(owner, frozenset()):
+                if tag.startswith("class:"):
+                    found = self.project.lookup(f"{tag[len('class:'):]}.{func.attr}")
+                    if found is not None:
+                        return found[0], found[1], True
+        return None
+
+    def apply_summary(
+        self,
+        resolved: tuple[ModuleInfo, FunctionInfo, bool],
+        node: ast.Call,
+        receiver: Taint,
+        args: list[Taint],
+        kwargs: dict[str | None, Taint],
+    ) -> Taint:
+        """Map a callee's summary onto this call site: its return value and the sinks it reaches."""
+        module, info, bound = resolved
+        summary = self.project.summary(module, info)
+        params = _param_names(info.node)
+        by_index: dict[int, Taint] = {}
+        offset = 1 if bound else 0
+        if bound:
+            by_index[0] = receiver
+        vararg = info.node.args.vararg
+        for i, value in enumerate(args):
+            index = i + offset
+            if index < len(params) and not (vararg and params[index] == vararg.arg):
+                by_index[index] = join(by_index.get(index, CLEAN), value)
+            elif vararg is not None:
+                slot = params.index(vararg.arg)
+                by_index[slot] = join(by_index.get(slot, CLEAN), value)
+        for kw, value in kwargs.items():
+            if kw in params:
+                by_index[params.index(kw)] = value
+            elif info.node.args.kwarg is not None:
+                slot = params.index(info.node.args.kwarg.arg)
+                by_index[slot] = join(by_index.get(slot, CLEAN), value)
+        call_step = self.step(node.lineno)
+        out: list[Flow] = []
+        for flow in summary.returns:
+            if flow.origin.param < 0:
+                out.append(flow)
+            else:
+                out.extend(_compose(by_index.get(flow.origin.param, CLEAN), call_step, flow))
+        for sink in summary.sinks:
+            composed = tuple(_compose(by_index.get(sink.flow.origin.param, CLEAN), call_step, sink.flow))
+            self.hit(sink.rule, composed, sink.sink, sink.call or sink.rule.id)
+        if info.qualname.endswith(".__init__"):
+            owner = info.qualname.rsplit(".", 1)[0]
+            attrs = self.project.constructed(module, owner, summary, by_index)
+            return attrs
+        return join_all([tuple(out)])
+
+    def hit(self, rule: SinkRule, taint: Taint, sink: Step, call: str) -> None:
+        """Report real flows reaching ``sink``; record parameter flows in this summary."""
+        for flow in live_for(taint, rule.cwe):
+            if flow.origin.param >= 0:
+                if self.function is not None:
+                    entry = ParamSink(flow, rule, sink, call)
+                    if entry not in self.summary.sinks and len(self.summary.sinks) < 64:
+                        self.summary.sinks.append(entry)
+            else:
+                self.project.report(TaintHit(rule, flow, sink, call))
+
+    def check_sinks(  # noqa: C901
+        self,
+        node: ast.Call,
+        name: str | None,
+        method: str | None,
+        receiver: Taint,
+        args: list[Taint],
+        kwargs: dict[str | None, Taint],
+        state: State,
+    ) -> None:
+        """Match the call against the sink rules and report tainted dangerous arguments."""
+        rules: list[SinkRule] = []
+        if name is not None:
+            rules.extend(self.rules.sink_calls.get(name, ()))
+        if method is not None and isinstance(node.func, ast.Attribute):
+            recv_key = self.key(node.func.value) or ""
+            for rule in self.rules.sink_methods.get(method, ()):
+                if rule in rules:
+                    continue
+                if rule.receiver_names and not _receiver_matches(recv_key, rule.receiver_names):
+                    continue
+                rules.append(rule)
+            if receiver:
+                for rule in self.rules.receiver_sinks.get(method, ()):
+                    self.hit(rule, add_step(receiver, self.step(node.lineno)), self.step(node.lineno), method)
+        for rule in rules:
+            if self._safe_call(rule, node, state):
+                continue
+            taint = self._dangerous_args(rule, node, args, kwargs, state)
+            if taint:
+                self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
+
+    def _safe_call(self, rule: SinkRule, node: ast.Call, state: State) -> bool:
+        for kw in node.keywords:
+            if kw.arg in rule.safe_keywords:
+                allowed = rule.safe_keywords[kw.arg]
+                spelled = self.key(kw.value) or ""
+                qual = self.qualname(kw.value, state) or ""
+                value = self.const(kw.value, state)
+                if spelled in allowed or qual in allowed or (isinstance(value, str) and value in allowed):
+                    return True
+            if rule.safe_parser_keyword and kw.arg == rule.safe_parser_keyword:
+                key = self.key(kw.value)
+                if key is not None and state.has_tag(key, "safe_parser"):
+                    return True
+                if isinstance(kw.value, ast.Call) and _safe_parser(kw.value):
+                    return True
+        if rule.safe_parser_keyword and len(node.args) > 1:
+            parser = node.args[1]
+            key = self.key(parser)
+            if (key is not None and state.has_tag(key, "safe_parser")) or (
+                isinstance(parser, ast.Call) and _safe_parser(parser)
+            ):
+                return True
+        return False
+
+    def _dangerous_args(
+        self, rule: SinkRule, node: ast.Call, args: list[Taint], kwargs: dict[str | None, Taint], state: State
+    ) -> Taint:
+        picked: list[Taint] = []
+        shell = any(kw.arg == "shell" and self.const(kw.value, state) is True for kw in node.keywords)
+        for pos in rule.args:
+            if pos < len(node.args):
+                arg_node = node.args[pos]
+                if isinstance(arg_node, ast.Starred):
+                    picked.append(args[pos])
+                elif rule.program_only_without_shell and not shell and pos == 0:
+                    picked.append(self._program(arg_node, args[pos], state))
+                else:
+                    picked.append(args[pos])
+        for kw in node.keywords:
+            if kw.arg in rule.keywords:
+                if rule.program_only_without_shell and not shell:
+                    picked.append(self._program(kw.value, kwargs[kw.arg], state))
+                else:
+                    picked.append(kwargs[kw.arg])
+            elif kw.arg is None:
+                picked.append(kwargs[None])
+        return join_all(picked)
+
+    def _program(self, node: ast.expr, value: Taint, state: State) -> Taint:
+        """Without a shell only the program runs: a list's first item, or the whole string."""
+        if isinstance(node, ast.List | ast.Tuple):
+            return self.eval(node.elts[0], state) if node.elts else CLEAN
+        key = self.key(node)
+        if key is not None and state.has_tag(key, "safe_head"):
+            return CLEAN
+        return value
+
+    def check_return(self, node: ast.expr, value: Taint, line: int) -> None:
+        """A Flask handler's returned string is the HTML response body."""
+        if not self.html_handler or not value:
+            return
+        if isinstance(node, ast.Dict | ast.List | ast.ListComp | ast.DictComp):
+            return
+        if isinstance(node, ast.Tuple):
+            if not node.elts or isinstance(node.elts[0], ast.Dict | ast.List):
+                return
+            node = node.elts[0]
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in self.rules.sink_methods:
+                return
+            if any(name.rsplit(".", 1)[-1] == _last(func) for name in self.rules.sink_calls):
+                return
+        for rule in self.rules.rules.sinks:
+            if rule.handler_return:
+                self.hit(rule, value, self.step(line), "return")
+
+    def check_store(self, target: ast.Subscript, value: Taint, line: int, state: State) -> None:
+        """``session[key] = value`` where ``session`` is a store sink (trust boundary)."""
+        if not value:
+            return
+        names = {self.qualname(target.value, state) or "", self.key(target.value) or ""}
+        for name in names:
+            rule = self.rules.store_sinks.get(name)
+            if rule is not None:
+                self.hit(rule, value, self.step(line), name)
+                return
+
+    def tag_value(self, key: str, node: ast.expr, state: State) -> None:
+        """Facts the assigned expression gives the variable (a safe parser, a class instance...)."""
+        if isinstance(node, ast.Call):
+            if _safe_parser(node):
+                state.tag(key, "safe_parser")
+            name = self.qualname(node.func, state)
+            if name is not None:
+                found = self.project.lookup(name)
+                if found is not None and found[1].qualname.endswith(".__init__"):
+                    state.tag(key, "class:" + name)
+                elif name.split(".")[-1] in self.module.classes or self.project.is_class(name):
+                    state.tag(key, "class:" + name)
+        elif isinstance(node, ast.List | ast.Tuple):
+            if node.elts and isinstance(node.elts[0], ast.Constant):
+                state.tag(key, "safe_head")
+        elif isinstance(node, ast.Name) and node.id in state.tags:
+            state.tags[key] = state.tags[node.id]
+
+
+def _last(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _compose(arg: Taint, call_step: Step, inner: Flow) -> Iterator[Flow]:
+    for flow in arg:
+        steps = (*flow.steps, call_step, *inner.steps[1:])
+        yield Flow(flow.origin, steps[-24:] if len(steps) > 24 else steps, flow.cleared | inner.cleared)
+
+
+def _param_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    args = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+    if node.args.vararg:
+        args.append(node.args.vararg.arg)
+    if node.args.kwarg:
+        args.append(node.args.kwarg.arg)
+    return args
+
+
+def _receiver_matches(key: str, names: tuple[str, ...]) -> bool:
+    last = key.rsplit(".", 1)[-1]
+    return key in names or last in names or any(last.endswith("_" + n) for n in names)
+
+
+def _safe_parser(node: ast.Call) -> bool:
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name != "XMLParser":
+        return False
+    return any(
+        kw.arg == "resolve_entities" and isinstance(kw.value, ast.Constant) and kw.value.value is False
+        for kw in node.keywords
+    )
+
+
+def _compare(op: ast.cmpop, left: Any, right: Any) -> Any:
+    try:
+        if isinstance(op, ast.Eq):
+            return left == right
+        if isinstance(op, ast.NotEq):
+            return left != right
+        if isinstance(op, ast.Lt):
+            return left < right
+        if isinstance(op, ast.LtE):
+            return left <= right
+        if isinstance(op, ast.Gt):
+            return left > right
+        if isinstance(op, ast.GtE):
+            return left >= right
+        if isinstance(op, ast.Is):
+            return left is right
+        if isinstance(op, ast.IsNot):
+            return left is not right
+        if isinstance(op, ast.In):
+            return left in right
+        if isinstance(op, ast.NotIn):
+            return left not in right
+    except TypeError:
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _route_kind(node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook) -> tuple[bool, bool]:
+    """(is a web handler whose parameters are request data, returns HTML)."""
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        last = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+        if last in rules.route_decorators:
+            html = "flask" in module.frameworks and "fastapi" not in module.frameworks
+            if isinstance(dec, ast.Call):
+                for kw in dec.keywords:
+                    if kw.arg == "response_class" and "HTML" in ast.dump(kw.value):
+                        html = True
+            return True, html
+    args = node.args.args
+    if args and args[0].arg in rules.request_names and "django" in module.frameworks:
+        return True, False
+    return False, False
+
+
+_ = ALL_CWES

@@ -1,0 +1,185 @@
+"""A set of modules analysed together: function lookup across modules, summaries on demand,
+class attributes, and the hits found.
+
+Summaries are computed when first needed (a call site asks for its callee's); a call back
+into a function still being analysed (recursion, cyclic imports) gets the conservative
+summary "every parameter flows to the return value, no sink".
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+from bastion.scan.sast.taint.analyzer import FunctionAnalysis
+from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
+from bastion.scan.sast.taint.spec import RuleBook
+from bastion.scan.sast.taint.summary import Summary, TaintHit
+from bastion.scan.sast.taint.values import CLEAN, Flow, Origin, Step, Taint, join, join_all
+
+__all__ = ["Project"]
+
+MAX_PASSES = 3
+"""Whole-project passes while class attributes keep gaining taint."""
+
+
+class Project:
+    """Every module of one scan, and what the analysis learnt about them."""
+
+    def __init__(self, rules: RuleBook, modules: Iterable[ModuleInfo]) -> None:
+        self.rules = rules
+        self.modules: list[ModuleInfo] = list(modules)
+        self._by_name: dict[str, ModuleInfo] = {}
+        for module in self.modules:
+            for name in _names(module):
+                self._by_name.setdefault(name, module)
+        self._summaries: dict[tuple[str, str], Summary] = {}
+        self._running: set[tuple[str, str]] = set()
+        self._globals: dict[str, dict[str, Taint]] = {}
+        self._class_attrs: dict[tuple[str, str], dict[str, Taint]] = {}
+        self._changed = False
+        self.hits: dict[tuple[str, int, int], TaintHit] = {}
+        self.failures: list[tuple[str, str]] = []
+        """(relpath, reason) of functions that could not be analysed."""
+
+    def run(self) -> list[TaintHit]:
+        """Analyse every module body and function; the hits, one per (file, line, CWE)."""
+        for _ in range(MAX_PASSES):
+            self._changed = False
+            self._summaries.clear()
+            self._globals.clear()
+            for module in self.modules:
+                self.module_globals(module)
+                for info in module.functions.values():
+                    self.summary(module, info)
+            if not self._changed:
+                break
+        return list(self.hits.values())
+
+    def lookup(self, qualified: str) -> tuple[ModuleInfo, FunctionInfo, bool] | None:
+        """The function ``qualified`` names (``app.utils.helper``, ``app.models.User``), if analysed.
+
+        A class resolves to its ``__init__``; the flag says ``self`` is passed implicitly.
+        """
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self._by_name.get(".".join(parts[:cut]))
+            if module is None:
+                continue
+            local = ".".join(parts[cut:])
+            info = module.functions.get(local)
+            if info is not None:
+                return module, info, False
+            if local in module.classes:
+                init = module.functions.get(f"{local}.__init__")
+                return (module, init, True) if init is not None else None
+            return None
+        return None
+
+    def is_class(self, qualified: str) -> bool:
+        """True when ``qualified`` names a class of an analysed module."""
+        module_name, _, local = qualified.rpartition(".")
+        module = self._by_name.get(module_name)
+        return module is not None and local in module.classes
+
+    def summary(self, module: ModuleInfo, info: FunctionInfo) -> Summary:
+        """The summary of ``info``, analysing it now if needed."""
+        key = (module.relpath, info.qualname)
+        cached = self._summaries.get(key)
+        if cached is not None:
+            return cached
+        if key in self._running:
+            return _conservative(info)
+        self._running.add(key)
+        analysis = FunctionAnalysis(self, module, info)
+        try:
+            analysis.run()
+        except RecursionError:
+            self.failures.append((module.relpath, f"{info.qualname}: nested too deeply to analyse"))
+        finally:
+            self._running.discard(key)
+        self._summaries[key] = analysis.summary
+        self.after_function(module, info, analysis.summary)
+        return analysis.summary
+
+    def module_globals(self, module: ModuleInfo) -> dict[str, Taint]:
+        """Taint of module-level names after the module body ran."""
+        cached = self._globals.get(module.relpath)
+        if cached is not None:
+            return cached
+        self._globals[module.relpath] = {}
+        analysis = FunctionAnalysis(self, module, None)
+        try:
+            analysis.run()
+        except RecursionError:
+            self.failures.append((module.relpath, "module body nested too deeply to analyse"))
+        self._globals[module.relpath] = dict(analysis.summary.self_attrs)
+        return self._globals[module.relpath]
+
+    def module_global(self, module: ModuleInfo, name: str) -> Taint:
+        """Taint of one module-level name (clean when unknown)."""
+        return self.module_globals(module).get(name, CLEAN)
+
+    def class_attr(self, module: ModuleInfo, class_name: str, attr: str) -> Taint:
+        """Taint any method (or a constructor call) stored in ``self.attr`` of the class."""
+        attrs = self._class_attrs.get((module.relpath, class_name))
+        return attrs.get(attr, CLEAN) if attrs else CLEAN
+
+    def constructed(self, module: ModuleInfo, class_name: str, summary: Summary, args: dict[int, Taint]) -> Taint:
+        """Record the attributes a constructor call stores; the taint of the new object."""
+        out: list[Taint] = []
+        for attr, flows in summary.self_attrs.items():
+            real: list[Flow] = []
+            for flow in flows:
+                if flow.origin.param < 0:
+                    real.append(flow)
+                else:
+                    real.extend(
+                        Flow(f.origin, (*f.steps, *flow.steps[1:]), f.cleared | flow.cleared)
+                        for f in args.get(flow.origin.param, CLEAN)
+                    )
+            if real:
+                self.add_class_attr(module, class_name, attr, tuple(real))
+                out.append(tuple(real))
+        return join_all(out)
+
+    def add_class_attr(self, module: ModuleInfo, class_name: str, attr: str, taint: Taint) -> None:
+        """Join real-source taint into ``self.attr`` of a class (flow-insensitive)."""
+        attrs = self._class_attrs.setdefault((module.relpath, class_name), {})
+        before = attrs.get(attr, CLEAN)
+        after = join(before, taint)
+        if after != before:
+            attrs[attr] = after
+            self._changed = True
+
+    def report(self, hit: TaintHit) -> None:
+        """Keep the first hit per sink location and CWE."""
+        key = (hit.sink.path, hit.sink.line, hit.rule.cwe)
+        self.hits.setdefault(key, hit)
+
+    def after_function(self, module: ModuleInfo, info: FunctionInfo, summary: Summary) -> None:
+        """Methods publish the real-source taint they store in ``self`` attributes."""
+        if info.class_name is None:
+            return
+        for attr, taint in summary.self_attrs.items():
+            real = tuple(f for f in taint if f.origin.param < 0)
+            if real:
+                self.add_class_attr(module, info.class_name, attr, real)
+
+
+def _names(module: ModuleInfo) -> list[str]:
+    from bastion.scan.sast.taint.module import module_names
+
+    return module_names(module.relpath)
+
+
+def _conservative(info: FunctionInfo) -> Summary:
+    node = info.node
+    params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    flows = tuple(
+        Flow(Origin(f"param:{a.arg}", i), (Step("", a.lineno, ""),)) for i, a in enumerate(params)
+    )
+    return Summary(returns=flows[:3])
+
+
+_ = ast

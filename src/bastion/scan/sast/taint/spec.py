@@ -1,0 +1,204 @@
+"""The schema of ``rules.yml`` (pydantic) and the lookup tables the analyzer reads.
+
+Rules are data: a new source, sink or sanitizer is a line in ``rules.yml``, validated
+here when the file is loaded (a malformed file is a :class:`ValueError` naming the key).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["RuleBook", "SinkRule", "TaintRules", "load_rules", "rule_book"]
+
+_DATA_FILE = "rules.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceRule(_Strict):
+    """Names whose value (attribute read or call result) is untrusted."""
+
+    id: str
+    label: str
+    names: tuple[str, ...] = Field(min_length=1)
+
+
+class RequestParams(_Strict):
+    """Function parameters that hold a request object, and its user-data attributes."""
+
+    names: tuple[str, ...]
+    annotations: tuple[str, ...] = ()
+    attributes: tuple[str, ...]
+
+
+class SinkRule(_Strict):
+    """A dangerous call (or store) and the arguments that must not be tainted."""
+
+    id: str
+    cwe: int = Field(gt=0)
+    title: str
+    calls: tuple[str, ...] = ()
+    """Qualified function names."""
+    methods: tuple[str, ...] = ()
+    """Method names matched on any receiver (``cursor.execute``)."""
+    receiver_names: tuple[str, ...] = ()
+    """When set, ``methods`` only match receivers spelled like one of these."""
+    receiver_methods: tuple[str, ...] = ()
+    """Methods dangerous when the receiver itself is tainted (``Path(p).read_text()``)."""
+    receiver_constructors: tuple[str, ...] = ()
+    """Informational: constructors whose tainted result makes ``receiver_methods`` sinks."""
+    stores: tuple[str, ...] = ()
+    """Objects whose item assignment (``session[k] = v``) is the sink."""
+    args: tuple[int, ...] = ()
+    keywords: tuple[str, ...] = ()
+    safe_keywords: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Keyword values that make the call safe (``Loader=yaml.SafeLoader``)."""
+    program_only_without_shell: bool = False
+    """subprocess: without ``shell=True`` only a string command or a list's first item counts."""
+    safe_parser_keyword: str = ""
+    """XML: a ``parser=`` built with ``resolve_entities=False`` makes the call safe."""
+    handler_return: bool = False
+    """The value a Flask/Django web handler returns (rendered as HTML) is the sink."""
+    severity: Literal["low", "medium", "high", "critical"] = "high"
+
+
+class SanitizerRule(_Strict):
+    """Calls (or guard tests) that clear taint for some weaknesses."""
+
+    calls: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    clears: Literal["all"] | tuple[int, ...]
+
+
+class TaintRules(_Strict):
+    """The whole ``rules.yml`` document."""
+
+    version: Literal[1]
+    sources: tuple[SourceRule, ...]
+    request_params: RequestParams
+    route_decorators: tuple[str, ...]
+    html_return_frameworks: tuple[str, ...] = ()
+    sinks: tuple[SinkRule, ...]
+    sanitizers: tuple[SanitizerRule, ...]
+    guards: tuple[SanitizerRule, ...] = ()
+    clean_results: tuple[str, ...] = ()
+    clean_methods: tuple[str, ...] = ()
+
+
+ALL = frozenset({-1})
+
+
+def _clears(rule: SanitizerRule) -> frozenset[int]:
+    return ALL if rule.clears == "all" else frozenset(rule.clears)
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """``rules.yml`` compiled into dictionaries keyed the way the analyzer asks."""
+
+    rules: TaintRules
+    source_names: Mapping[str, str]
+    """Qualified name -> source label."""
+    sink_calls: Mapping[str, tuple[SinkRule, ...]]
+    sink_methods: Mapping[str, tuple[SinkRule, ...]]
+    receiver_sinks: Mapping[str, tuple[SinkRule, ...]]
+    store_sinks: Mapping[str, SinkRule]
+    sanitizer_calls: Mapping[str, frozenset[int]]
+    sanitizer_methods: Mapping[str, frozenset[int]]
+    guard_calls: Mapping[str, frozenset[int]]
+    guard_methods: Mapping[str, frozenset[int]]
+    clean_calls: frozenset[str]
+    clean_methods: frozenset[str]
+    request_attrs: frozenset[str]
+    request_names: frozenset[str]
+    request_annotations: frozenset[str]
+    route_decorators: frozenset[str]
+
+    def source_label(self, name: str) -> str | None:
+        """The label of the source ``name`` falls under (itself or a parent), or None."""
+        while name:
+            label = self.source_names.get(name)
+            if label is not None:
+                return label
+            dot = name.rfind(".")
+            if dot < 0:
+                return None
+            name = name[:dot]
+        return None
+
+
+def _multi(pairs: list[tuple[str, SinkRule]]) -> dict[str, tuple[SinkRule, ...]]:
+    out: dict[str, tuple[SinkRule, ...]] = {}
+    for key, rule in pairs:
+        out[key] = (*out.get(key, ()), rule)
+    return out
+
+
+def compile_rules(rules: TaintRules) -> RuleBook:
+    """Index validated rules for lookup."""
+    sources = {name: src.label for src in rules.sources for name in src.names}
+    sanitizer_calls: dict[str, frozenset[int]] = {}
+    sanitizer_methods: dict[str, frozenset[int]] = {}
+    for san in rules.sanitizers:
+        for name in san.calls:
+            sanitizer_calls[name] = sanitizer_calls.get(name, frozenset()) | _clears(san)
+        for name in san.methods:
+            sanitizer_methods[name] = sanitizer_methods.get(name, frozenset()) | _clears(san)
+    guard_calls: dict[str, frozenset[int]] = {}
+    guard_methods: dict[str, frozenset[int]] = {}
+    for guard in rules.guards:
+        for name in guard.calls:
+            guard_calls[name] = guard_calls.get(name, frozenset()) | _clears(guard)
+        for name in guard.methods:
+            guard_methods[name] = guard_methods.get(name, frozenset()) | _clears(guard)
+    return RuleBook(
+        rules=rules,
+        source_names=sources,
+        sink_calls=_multi([(c, s) for s in rules.sinks for c in s.calls]),
+        sink_methods=_multi([(m, s) for s in rules.sinks for m in s.methods]),
+        receiver_sinks=_multi([(m, s) for s in rules.sinks for m in s.receiver_methods]),
+        store_sinks={name: s for s in rules.sinks for name in s.stores},
+        sanitizer_calls=sanitizer_calls,
+        sanitizer_methods=sanitizer_methods,
+        guard_calls=guard_calls,
+        guard_methods=guard_methods,
+        clean_calls=frozenset(rules.clean_results),
+        clean_methods=frozenset(rules.clean_methods),
+        request_attrs=frozenset(rules.request_params.attributes),
+        request_names=frozenset(rules.request_params.names),
+        request_annotations=frozenset(rules.request_params.annotations),
+        route_decorators=frozenset(rules.route_decorators),
+    )
+
+
+def load_rules(text: str, origin: str = _DATA_FILE) -> TaintRules:
+    """Parse and validate a rules document; ``ValueError`` with one line naming the key."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{origin}: not valid YAML: {exc}") from None
+    try:
+        return TaintRules.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        raise ValueError(f"{origin}: {where}: {first['msg']}") from None
+
+
+@functools.cache
+def rule_book(path: Path | None = None) -> RuleBook:
+    """The shipped rules (or those at ``path``), validated and compiled once per process."""
+    if path is None:
+        text = resources.files(__package__).joinpath(_DATA_FILE).read_text(encoding="utf-8")
+        return compile_rules(load_rules(text))
+    return compile_rules(load_rules(path.read_text(encoding="utf-8"), str(path)))
