@@ -207,3 +207,19 @@ def test_config_database_path_is_relative_to_the_config(
     code, out, err = _run(capsys, *args)
     assert "not applied: scanners.deps.database" in err
     assert not any(f["rule_id"] == "deps.CVE-2017-5638" for f in json.loads(out)["findings"])
+
+
+def test_database_damaged_past_its_schema_is_one_line(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Pages after the schema damaged: the first queries work, the counts do not."""
+    data = bytearray(db.read_bytes())
+    for offset in range(len(data) // 2, len(data), 1500):
+        data[offset] ^= 0x5A
+    db.write_bytes(bytes(data))
+    code, out, err = _run(capsys, "db", "status")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "not a usable advisory database" in err and "Traceback" not in err
+    (db.parent / "requirements.txt").write_text("flask==0.12.2\n")
+    args = ["scan", str(db.parent), "-s", "deps", "--concurrency", "thread", "-f", "json"]
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and "Traceback" not in err
+    assert json.loads(out)["summary"]["failed"] is True

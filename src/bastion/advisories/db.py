@@ -237,7 +237,15 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def read_status(conn: sqlite3.Connection, path: Path) -> DatabaseStatus:
-    """Counts per ecosystem, KEV size and load dates."""
+    """Counts per ecosystem, KEV size and load dates; :class:`AdvisoryDatabaseError` when the file
+    is damaged past its schema (a page the first queries did not touch)."""
+    try:
+        return _read_status(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise _broken(path, str(exc)) from None
+
+
+def _read_status(conn: sqlite3.Connection, path: Path) -> DatabaseStatus:
     sources = {
         row[0]: (row[1], row[2]) for row in conn.execute("SELECT ecosystem, updated, origin FROM source")
     }
