@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -9,7 +14,7 @@ import pytest
 
 from bastion.advisories import find_vulnerabilities
 from bastion.advisories.db import connect, read_status
-from bastion.advisories.sync import fetch, update_database
+from bastion.advisories.sync import OWNER_FILE, STALE_WORK_S, fetch, update_database
 from bastion.errors import InputError
 
 ADVISORIES = Path(__file__).resolve().parents[1] / "fixtures" / "advisories"
@@ -114,3 +119,49 @@ def test_http_mirror(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_work_directories_of_killed_updates_are_cleaned(tmp_path: Path) -> None:
+    mirror = make_mirror(tmp_path / "mirror")
+    db = tmp_path / "cache" / "advisories.sqlite3"
+    db.parent.mkdir()
+    killed = db.parent / ".bastion-db-killed"
+    running = db.parent / ".bastion-db-running"
+    old_unowned = db.parent / ".bastion-db-old"
+    new_unowned = db.parent / ".bastion-db-new"
+    for work in (killed, running, old_unowned, new_unowned):
+        work.mkdir()
+        (work / "advisories.sqlite3").write_bytes(b"half-written copy")
+    (killed / OWNER_FILE).write_text(f"{_dead_pid()}\n")
+    (running / OWNER_FILE).write_text(f"{os.getpid()}\n")
+    long_ago = time.time() - STALE_WORK_S - 60
+    os.utime(old_unowned, (long_ago, long_ago))
+    messages: list[str] = []
+    update_database(db, osv_url=mirror.as_uri(), kev_url=None, ecosystems=["npm"], progress=messages.append)
+    left = sorted(p.name for p in db.parent.iterdir() if p.name.startswith(".bastion-db-"))
+    assert left == [".bastion-db-new", ".bastion-db-running"]
+    assert any("removed .bastion-db-killed" in m for m in messages)
+    assert find_vulnerabilities("npm", "lodash", "4.17.11", database=db)
+
+
+def test_database_and_its_directory_are_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        mirror = make_mirror(tmp_path / "mirror")
+        db = tmp_path / "new" / "cache" / "advisories.sqlite3"
+        update_database(db, osv_url=mirror.as_uri(), kev_url=None, ecosystems=["npm"])
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+        assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+        imported = tmp_path / "imported" / "advisories.sqlite3"
+        connect(imported, create=True).close()
+        assert stat.S_IMODE(imported.stat().st_mode) == 0o600
+        assert stat.S_IMODE(imported.parent.stat().st_mode) == 0o700
+    finally:
+        os.umask(previous)

@@ -86,6 +86,29 @@ def _broken(path: Path, reason: str) -> AdvisoryDatabaseError:
     return AdvisoryDatabaseError(f"{path}: not a usable advisory database ({reason}); {REMEDY}")
 
 
+def private_directory(directory: Path) -> None:
+    """Create ``directory`` (and missing parents) readable by the owner only (0700); a directory
+    that already exists keeps its mode, it may be shared on purpose."""
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        created.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 when it does not exist yet, so the database is never
+    readable by others, even for the moment between creation and a chmod."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise AdvisoryDatabaseError(f"{path}: cannot create the advisory database ({exc.strerror})") from None
+
+
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """Open (or with ``create``, create) the database at ``path`` and check its schema."""
     if not create and not path.is_file():
@@ -94,7 +117,8 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
             "(or `bastion db import PATH` offline)"
         )
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
+        private_file(path)
     try:
         conn = sqlite3.connect(path)
         conn.row_factory = sqlite3.Row

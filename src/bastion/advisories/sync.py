@@ -14,12 +14,20 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from bastion.advisories.db import AdvisoryDatabaseError, connect, source_digest, transaction
+from bastion.advisories.db import (
+    AdvisoryDatabaseError,
+    connect,
+    private_directory,
+    private_file,
+    source_digest,
+    transaction,
+)
 from bastion.advisories.importer import ImportReport, import_kev, import_osv
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.errors import InputError
@@ -30,6 +38,12 @@ DEFAULT_OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 DEFAULT_KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 MAX_DOWNLOAD_BYTES = 2_000_000_000
 TIMEOUT_S = 120.0
+WORK_PREFIX = ".bastion-db-"
+"""Work directories of an update sit beside the database, so the final rename stays on one disk."""
+OWNER_FILE = "owner.pid"
+STALE_WORK_S = 6 * 3600
+"""A work directory without a live owner process is removed at once; one whose owner cannot be
+told (no pid file) only after this long, so a concurrent update is never pulled from under it."""
 
 
 @dataclass
@@ -108,9 +122,52 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def clean_stale_work(directory: Path, now: float | None = None) -> list[Path]:
+    """Remove the work directories that killed updates left in ``directory``; returns them.
+
+    A directory is stale when the process named in its ``owner.pid`` is gone, or, without a
+    readable pid, when it is older than :data:`STALE_WORK_S`. Directories of a running update
+    are left alone.
+    """
+    removed: list[Path] = []
+    clock = time.time() if now is None else now
+    try:
+        candidates = [p for p in directory.iterdir() if p.name.startswith(WORK_PREFIX) and p.is_dir()]
+    except OSError:
+        return removed
+    for work in candidates:
+        try:
+            pid = int((work / OWNER_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            pid = None
+        try:
+            age = clock - work.stat().st_mtime
+        except OSError:
+            continue
+        stale = not _alive(pid) if pid is not None else age > STALE_WORK_S
+        if stale and not work.is_symlink():
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+    return removed
+
+
 def _working_copy(database: Path, work: Path) -> Path:
-    """A consistent copy of the current database (or a fresh one) to update."""
+    """A consistent copy of the current database (or a fresh one) to update, readable by the
+    owner only: ``os.replace`` later gives the database this file's mode."""
     copy = work / "advisories.sqlite3"
+    private_file(copy)
     if database.is_file():
         source = connect(database)
         try:
@@ -136,9 +193,12 @@ def update_database(
     """Update ``database`` from ``osv_url``/<Ecosystem>/all.zip and ``kev_url``; atomic replace at the end."""
     say = progress or (lambda _message: None)
     report = UpdateReport()
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".bastion-db-", dir=database.parent) as tmp:
+    private_directory(database.parent)
+    for stale in clean_stale_work(database.parent):
+        say(f"removed {stale.name}, left by an interrupted update")
+    with tempfile.TemporaryDirectory(prefix=WORK_PREFIX, dir=database.parent) as tmp:
         work = Path(tmp)
+        (work / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
         copy = _working_copy(database, work)
         conn = connect(copy, create=True)
         try:
