@@ -9,6 +9,7 @@ clear taint in the branch they protect. Expressions and calls are in
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bastion.scan.sast.taint.expressions import ExpressionAnalysis
@@ -195,6 +196,7 @@ class FunctionAnalysis(ExpressionAnalysis):
             value = state.read(key)
             if value:
                 state.taint[key] = clear(value, cwes)
+                _clear_derived(state, key, value, cwes)
         return state
 
     def guard_facts(self, test: ast.expr, holds: bool, state: State) -> list[tuple[str, frozenset[int]]]:  # noqa: C901
@@ -283,6 +285,26 @@ class FunctionAnalysis(ExpressionAnalysis):
         if final:
             return self.block(final, out if out is not None else (entry.copy() if entry else None)) if out else None
         return out
+
+
+def _clear_derived(state: State, key: str, value: Taint, cwes: frozenset[int]) -> None:
+    """Values computed from ``key``'s current value are as safe as it is (``data = "x" + v``
+    before ``if v in ALLOWED``)."""
+    for other, taint in list(state.taint.items()):
+        if other == key or not taint:
+            continue
+        changed = False
+        flows = []
+        for flow in taint:
+            derived = any(
+                flow.origin == base.origin and flow.steps[: len(base.steps)] == base.steps for base in value
+            )
+            if derived:
+                flow = replace(flow, cleared=flow.cleared | cwes)
+                changed = True
+            flows.append(flow)
+        if changed:
+            state.taint[other] = tuple(flows)
 
 
 def _annotation_name(node: ast.expr | None) -> str:

@@ -171,11 +171,18 @@ class ExpressionAnalysis:
         if isinstance(node, ast.Call):
             return self.call(node, state)
         if isinstance(node, ast.JoinedStr):
-            return join_all(self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue))
+            value = join_all(self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue))
+            head = node.values[0] if node.values else None
+            if value and isinstance(head, ast.Constant) and _fixed_url_prefix(head.value):
+                return clear(value, _URL_CWES)
+            return value
         if isinstance(node, ast.FormattedValue):
             return self.eval(node.value, state)
         if isinstance(node, ast.BinOp):
-            return join(self.eval(node.left, state), self.eval(node.right, state))
+            value = join(self.eval(node.left, state), self.eval(node.right, state))
+            if value and _fixed_url_prefix(self._head(node, state)):
+                return clear(value, _URL_CWES)
+            return value
         if isinstance(node, ast.BoolOp):
             return join_all(self.eval(v, state) for v in node.values)
         if isinstance(node, ast.Compare):
@@ -230,6 +237,14 @@ class ExpressionAnalysis:
         if isinstance(node, ast.Slice):
             return CLEAN
         return CLEAN
+
+    def _head(self, node: ast.expr, state: State) -> Any:
+        """The constant a string-building expression starts with, if any."""
+        while isinstance(node, ast.BinOp):
+            node = node.left
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            node = node.func.value
+        return self.const(node, state)
 
     def _name(self, name: str, state: State) -> Taint:
         value = state.read(name)
@@ -314,6 +329,8 @@ class ExpressionAnalysis:
         resolved = self.resolve_callee(func, name, state)
         if resolved is not None:
             return self.apply_summary(resolved, node, receiver, args, kwargs)
+        if everything and method == "format" and _fixed_url_prefix(self._head(node, state)):
+            return clear(everything, _URL_CWES)
         return everything
 
     def resolve_callee(
@@ -528,6 +545,20 @@ class ExpressionAnalysis:
                 state.tag(key, "safe_head")
         elif isinstance(node, ast.Name) and node.id in state.tags:
             state.tags[key] = state.tags[node.id]
+
+
+_URL_CWES = frozenset({601})
+
+
+def _fixed_url_prefix(value: Any) -> bool:
+    """True for a string that fixes the target of a URL built from it: a local path
+    (``/home?next=``, not ``//``) or a scheme and host (``https://example.com/``)."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("/") and not value.startswith(("//", "/\\")):
+        return True
+    scheme, sep, rest = value.partition("://")
+    return bool(sep) and scheme in ("http", "https") and "/" in rest and rest.index("/") > 0
 
 
 def _last(func: ast.expr) -> str:
