@@ -115,12 +115,12 @@ def test_login_limiter_forgets_quiet_keys(monkeypatch: pytest.MonkeyPatch) -> No
     from bastion.server import security
 
     monkeypatch.setattr(security, "MAX_KEYS", 3)
-    limiter = security.LoginLimiter(attempts=2, window_s=0.05)
-    limiter.failed(["a", "b"])
-    limiter.failed(["a"])
-    assert limiter.retry_after(["a"]) > 0 and limiter.retry_after(["b"]) == 0
+    limiter = security.LoginLimiter(attempts=2, window_s=0.05, address_attempts=10)
+    assert limiter.begin("a", "1.1.1.1") == limiter.begin("a", "1.1.1.1") == 0
+    assert limiter.begin("a", "1.1.1.1") > 0 and limiter.begin("b", "1.1.1.1") == 0
     time.sleep(0.06)
-    limiter.failed(["c", "d"])
-    assert set(limiter._failures) == {"c", "d"}
-    limiter.succeeded(["c"])
-    assert set(limiter._failures) == {"d"}
+    assert limiter.begin("c", "2.2.2.2") == 0
+    assert limiter.begin("d", "3.3.3.3") == 0
+    assert set(limiter._failures) == {"user:c|ip:2.2.2.2", "ip:2.2.2.2", "user:d|ip:3.3.3.3", "ip:3.3.3.3"}
+    limiter.succeeded("c", "2.2.2.2")
+    assert "user:c|ip:2.2.2.2" not in limiter._failures and not limiter._failures["ip:2.2.2.2"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -42,6 +43,35 @@ def test_store_creates_sqlite_directory(tmp_path: Path) -> None:
     store.migrate()
     store.close()
     assert (tmp_path / "deep" / "dir" / "b.db").exists()
+
+
+def test_sqlite_store_is_private_to_its_owner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default store: 0600 file (and WAL files) in a 0700 directory, whatever the umask."""
+    import stat
+
+    monkeypatch.delenv("BASTION_DATABASE_URL", raising=False)
+    data_dir = str(tmp_path / "data" / "bastion")
+    monkeypatch.setattr("platformdirs.user_data_dir", lambda *_args, **_kwargs: data_dir)
+    old = os.umask(0o022)
+    try:
+        store = Store.open()
+        store.migrate()
+        store.close()
+        created = Store.open(f"sqlite:///{tmp_path / 'named' / 'c.db'}")
+        created.migrate()
+        created.close()
+    finally:
+        os.umask(old)
+    for directory in (tmp_path / "data" / "bastion", tmp_path / "named"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        for file in directory.iterdir():
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    loose = tmp_path / "data" / "bastion"
+    loose.chmod(0o755)
+    (loose / "bastion.db").chmod(0o644)
+    Store.open().close()
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+    assert stat.S_IMODE((loose / "bastion.db").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(

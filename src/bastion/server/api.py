@@ -21,7 +21,9 @@ from bastion.store.models import ApiToken, AuditEvent, FindingRecord, Project, S
 from bastion.store.parse import parse_upload
 from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency
 
-__all__ = ["finding_json", "router", "visible_project_ids"]
+__all__ = ["READ_SCOPE", "finding_json", "router", "visible_project_ids"]
+
+READ_SCOPE = "findings:read"
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Auth = Depends(principal)
@@ -59,9 +61,9 @@ class MemberIn(BaseModel):
 
 
 def visible_project_ids(session: Session, who: Principal) -> list[int] | None:
-    """Projects the caller may read (None: all, for admins)."""
+    """Projects the caller may read (None: all, for admins); none for a token without read scope."""
     if who.token is not None:
-        return [who.token.project_id]
+        return [who.token.project_id] if READ_SCOPE in who.token.scopes else []
     if who.is_admin or who.user is None:
         return None if who.is_admin else []
     return [m.project_id for m in session.get_one(User, who.user.id).memberships]
@@ -167,7 +169,8 @@ async def _upload(request: Request, slug: str | None, who: Principal, full: bool
                 project_id = _project(session, slug).id
             require(who, session, project_id, "upload")
         try:
-            parsed = parse_upload(body, request.headers.get("x-bastion-filename", "upload"))
+            name = request.headers.get("x-bastion-filename", "upload")[:200]
+            parsed = parse_upload(body, name, get_settings(request).max_results)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
         return ingest(store, project_id, parsed, who.name, full=full)
@@ -180,6 +183,7 @@ async def _upload(request: Request, slug: str | None, who: Principal, full: bool
         "reopened": result.reopened,
         "fixed": result.fixed,
         "unchanged": result.unchanged,
+        "not_checked": list(result.gaps),
     }
 
 
@@ -218,6 +222,7 @@ def scans(slug: str, who: Principal = Auth, session: Session = DB) -> list[dict[
             "new": s.new_count,
             "fixed": s.fixed_count,
             "reopened": s.reopened_count,
+            "not_checked": s.gaps or [],
         }
         for s in rows
     ]

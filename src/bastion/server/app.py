@@ -8,17 +8,36 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
 from bastion.server import api, login, web
 from bastion.server.auth import NotSignedIn, Principal
-from bastion.server.deps import BodyLimit, principal
+from bastion.server.deps import BodyLimit, CredentialGate, principal
 from bastion.server.security import LoginLimiter, SecureHeaders
 from bastion.server.settings import ServerSettings
 from bastion.store.db import Store
 
-__all__ = ["PUBLIC_PATHS", "create_app"]
+__all__ = ["BUSY_RETRY_AFTER_S", "PUBLIC_PATHS", "create_app", "is_busy"]
+
+BUSY_RETRY_AFTER_S = 5
+"""What a 503 asks the client to wait when the database was too busy to answer in time."""
+_BUSY = (
+    "database is locked",
+    "database table is locked",
+    "lock timeout",
+    "lock_not_available",
+    "could not obtain lock",
+    "deadlock detected",
+)
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """True when the database refused for contention (SQLite's lock, a PostgreSQL lock timeout)."""
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(marker in text for marker in _BUSY)
+
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/health", "/login", "/static")
@@ -41,7 +60,10 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     )
     app.state.store = store
     app.state.settings = settings
-    app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
+    app.state.limiter = LoginLimiter(
+        settings.login_attempts, settings.login_window_s, settings.login_address_attempts
+    )
+    app.add_middleware(CredentialGate, public_paths=PUBLIC_PATHS)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     app.add_middleware(SecureHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -58,6 +80,18 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     def openapi(_: Principal = Depends(principal)) -> dict[str, Any]:
         """The OpenAPI document (signed-in callers only)."""
         return app.openapi()
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError) -> Response:
+        if not is_busy(exc):
+            raise exc
+        detail = "the database is busy with another write; retry shortly"
+        headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+        page = web.error_page(request, 503, detail)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -17,7 +17,15 @@ from bastion.store.accounts import project_role, resolve_session, resolve_token
 from bastion.store.db import Store
 from bastion.store.models import ApiToken, User, utcnow
 
-__all__ = ["COOKIE", "Principal", "authenticate_request", "require"]
+__all__ = [
+    "COOKIE",
+    "Principal",
+    "authenticate_request",
+    "check_csrf",
+    "has_credentials",
+    "identify",
+    "require",
+]
 
 COOKIE = "bastion_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -81,8 +89,13 @@ def _bearer(request: Request) -> str | None:
     return request.headers.get("x-bastion-token") or None
 
 
-def authenticate_request(store: Store, request: Request, csrf_value: str | None) -> Principal:
-    """Resolve the caller or raise 401; enforce CSRF for cookie sessions on unsafe methods."""
+def has_credentials(request: Request) -> bool:
+    """True when the request presents a token or a session cookie (not yet checked)."""
+    return _bearer(request) is not None or bool(request.cookies.get(COOKIE))
+
+
+def identify(store: Store, request: Request) -> Principal:
+    """Resolve the caller from its token or session cookie, or raise 401 (no CSRF check)."""
     presented = _bearer(request)
     if presented is not None:
         with store.read() as session:
@@ -103,8 +116,20 @@ def authenticate_request(store: Store, request: Request, csrf_value: str | None)
             raise NotSignedIn()
         user = web.user
         session.expunge_all()
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get("x-csrf-token") or csrf_value
-        if not sent or sent != web.csrf_token:
-            raise HTTPException(403, "CSRF token missing or wrong")
     return Principal(name=user.username, user=user, csrf_token=web.csrf_token)
+
+
+def check_csrf(principal: Principal, request: Request, csrf_value: str | None) -> None:
+    """403 when a cookie session changes state without its CSRF token (header or form field)."""
+    if principal.user is None or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get("x-csrf-token") or csrf_value
+    if not sent or sent != principal.csrf_token:
+        raise HTTPException(403, "CSRF token missing or wrong")
+
+
+def authenticate_request(store: Store, request: Request, csrf_value: str | None) -> Principal:
+    """Resolve the caller or raise 401; enforce CSRF for cookie sessions on unsafe methods."""
+    principal = identify(store, request)
+    check_csrf(principal, request, csrf_value)
+    return principal

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bastion.server.auth import SAFE_METHODS, Principal, authenticate_request
+from bastion.server.auth import SAFE_METHODS, Principal, check_csrf, identify
 from bastion.server.settings import ServerSettings
 from bastion.store.db import Store
 
-__all__ = ["BodyLimit", "db", "get_settings", "get_store", "principal"]
+__all__ = ["PUBLIC_BODY_LIMIT", "BodyLimit", "CredentialGate", "db", "get_settings", "get_store", "principal"]
+
+PUBLIC_BODY_LIMIT = 64 * 1024
+"""Bytes a request to a public path (the sign-in form) may send: a user name and a password."""
+_STATE_KEY = "bastion_principal"
 
 
 def get_store(request: Request) -> Store:
@@ -29,15 +34,61 @@ def get_settings(request: Request) -> ServerSettings:
 
 
 async def principal(request: Request) -> Principal:
-    """The authenticated caller (401 when none); CSRF-checked for cookie sessions."""
+    """The authenticated caller (401 when none); CSRF-checked for cookie sessions.
+
+    A state-changing request was already identified by :class:`CredentialGate` before its body
+    was read; the form is parsed for the CSRF field only after that."""
+    known = request.scope.get("state", {}).get(_STATE_KEY)
+    who = (
+        known
+        if isinstance(known, Principal)
+        else await run_in_threadpool(identify, get_store(request), request)
+    )
     csrf: str | None = None
     content_type = request.headers.get("content-type", "")
-    if request.method not in SAFE_METHODS and content_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
+    if (
+        who.user is not None
+        and request.method not in SAFE_METHODS
+        and not request.headers.get("x-csrf-token")
+        and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
     ):
         value = (await request.form()).get("csrf_token")
         csrf = value if isinstance(value, str) else None
-    return await run_in_threadpool(authenticate_request, get_store(request), request, csrf)
+    check_csrf(who, request, csrf)
+    return who
+
+
+def _is_public(path: str, public: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in public)
+
+
+class CredentialGate:
+    """ASGI middleware: a state-changing request to a non-public path is authenticated before a
+    byte of its body is read (an anonymous 60 MB multipart upload is a 401, not parsed first); a
+    public path (the sign-in form) takes at most :data:`PUBLIC_BODY_LIMIT` bytes."""
+
+    def __init__(self, app: ASGIApp, public_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.public = public_paths
+        self.small = BodyLimit(app, PUBLIC_BODY_LIMIT)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Identify the caller of an unsafe request first; 401 without reading the body."""
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if _is_public(str(scope["path"]), self.public):
+            await self.small(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            who = await run_in_threadpool(identify, scope["app"].state.store, request)
+        except HTTPException as exc:
+            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[_STATE_KEY] = who
+        await self.app(scope, receive, send)
 
 
 def db(request: Request) -> Iterator[Session]:

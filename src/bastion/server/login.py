@@ -19,6 +19,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 Auth = Depends(principal)
 LOGIN_CSRF = "bastion_login_csrf"
+ERRORS = {"credentials": "Wrong user name or password."}
+"""The only messages the sign-in page shows: ``/login?error=CODE`` never echoes text."""
 
 
 def _secure(request: Request) -> bool:
@@ -29,7 +31,8 @@ def _secure(request: Request) -> bool:
 def login_page(request: Request, next: str = "/", error: str = "") -> Response:
     """The sign-in form (public)."""
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", {"who": None, "next": next, "error": error, "csrf": token})
+    context = {"who": None, "next": _safe_next(next), "error": ERRORS.get(error, ""), "csrf": token}
+    response = render(request, "login.html", context)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=_secure(request))
     return response
 
@@ -52,8 +55,7 @@ def login(
         raise HTTPException(403, "sign-in form expired; reload the page")
     limiter = request.app.state.limiter
     client = request.client.host if request.client else "unknown"
-    keys = [f"ip:{client}", f"user:{username.lower()}"]
-    wait = limiter.retry_after(keys)
+    wait = limiter.begin(username, client)
     if wait:
         raise HTTPException(
             429, f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)}
@@ -62,12 +64,11 @@ def login(
     with store.write() as session:
         user = authenticate(session, username, password)
         if user is None:
-            limiter.failed(keys)
-            query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
+            query = urlencode({"next": _safe_next(next), "error": "credentials"})
             return RedirectResponse(f"/login?{query}", status_code=303)
         cookie, _ = start_session(session, user)
         session.add(AuditEvent(actor=user.username, action="user.signed_in", reason=client))
-    limiter.succeeded(keys)
+    limiter.succeeded(username, client)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request), max_age=12 * 3600

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.server.api import visible_project_ids
+from bastion.server.api import READ_SCOPE, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.charts import bar_chart, trend_chart
 from bastion.server.compliance import compliance_scores
@@ -48,6 +48,16 @@ __all__ = ["error_page", "render", "router"]
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 Auth = Depends(principal)
+
+
+async def reader(who: Principal = Auth) -> Principal:
+    """The caller of a page that shows findings: a token needs the read scope, as in the API."""
+    if who.token is not None and READ_SCOPE not in who.token.scopes:
+        raise HTTPException(403, "this token lacks the scope needed to read")
+    return who
+
+
+Reader = Depends(reader)
 DB = Depends(db)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 STATUS_LABELS = {
@@ -98,7 +108,7 @@ def _projects(session: Session, who: Principal) -> list[Project]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, who: Principal = Auth, session: Session = DB) -> Response:
+def overview(request: Request, who: Principal = Reader, session: Session = DB) -> Response:
     """Open findings by severity over time, overdue counts, patch latency."""
     visible = visible_project_ids(session, who)
     sla = get_settings(request).sla
@@ -138,7 +148,7 @@ def _project_rows(session: Session, who: Principal, sla: Any) -> list[dict[str, 
 
 
 @router.get("/projects", response_class=HTMLResponse)
-def projects_page(request: Request, who: Principal = Auth, session: Session = DB) -> Response:
+def projects_page(request: Request, who: Principal = Reader, session: Session = DB) -> Response:
     """Every visible project with its open and overdue counts."""
     rows = _project_rows(session, who, get_settings(request).sla)
     return render(request, "projects.html", {"who": who, "projects": rows})
@@ -169,7 +179,7 @@ def _project(session: Session, slug: str) -> Project:
 
 
 @router.get("/projects/{slug}", response_class=HTMLResponse)
-def project_page(request: Request, slug: str, who: Principal = Auth, session: Session = DB) -> Response:
+def project_page(request: Request, slug: str, who: Principal = Reader, session: Session = DB) -> Response:
     """One project: counts, trend, scans, tokens and an upload form."""
     project = _project(session, slug)
     require(who, session, project.id, "read")
@@ -275,7 +285,7 @@ async def project_upload(
             project = _project(session, slug)
             require(who, session, project.id, "upload")
         try:
-            parsed = parse_upload(data, file.filename or "upload")
+            parsed = parse_upload(data, (file.filename or "upload")[:200], get_settings(request).max_results)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
         result = ingest(store, project.id, parsed, who.name, full=full)
@@ -295,7 +305,7 @@ def findings_page(
     sort: str = "severity",
     order: str = "desc",
     page: int = 1,
-    who: Principal = Auth,
+    who: Principal = Reader,
     session: Session = DB,
 ) -> Response:
     """Findings with filters, sort and pagination; htmx swaps only the results."""
@@ -345,7 +355,9 @@ def findings_page(
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
-def finding_page(request: Request, finding_id: int, who: Principal = Auth, session: Session = DB) -> Response:
+def finding_page(
+    request: Request, finding_id: int, who: Principal = Reader, session: Session = DB
+) -> Response:
     """One finding: what, where, SLA, triage form and full history."""
     finding = session.get(FindingRecord, finding_id)
     if finding is None:
@@ -413,7 +425,7 @@ def scans_page(
     request: Request,
     project: str = "",
     uploaded: int | None = None,
-    who: Principal = Auth,
+    who: Principal = Reader,
     session: Session = DB,
 ) -> Response:
     """Recent scans of the visible projects."""

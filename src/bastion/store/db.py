@@ -53,6 +53,30 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _private_file(path: Path, own: bool) -> None:
+    """Create the SQLite file 0600 in a 0700 directory before SQLite does (with the umask's 0644).
+
+    What this creates is private. An existing directory or file named by the caller keeps its
+    mode (a team's shared path); Bastion's own default location (``own``) is tightened too.
+    SQLite gives its -wal and -shm files the mode of the database file."""
+    directory = path.parent
+    if not directory.exists():
+        directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+        directory.chmod(0o700)  # mkdir's mode is filtered by the umask
+    elif own:
+        directory.chmod(0o700)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        if own:
+            path.chmod(0o600)
+        return
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot create the database file ({exc.strerror or exc})") from None
+    os.close(descriptor)
+    path.chmod(0o600)
+
+
 def _sqlite_setup(engine: Engine) -> None:
     """WAL, foreign keys, a busy timeout, and transactions SQLAlchemy really begins.
 
@@ -86,12 +110,13 @@ class Store:
     @classmethod
     def open(cls, url: str | None = None) -> Store:
         """Connect to ``url`` (default: :func:`default_url`); does not migrate."""
+        own = not url and not os.environ.get(ENV_URL, "").strip()
         url = normalize_url(url) if url else default_url()
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if database and database != ":memory:" and not database.startswith("file:"):
+                _private_file(Path(database), own)
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             _sqlite_setup(engine)
         else:
