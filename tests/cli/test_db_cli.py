@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -223,3 +224,21 @@ def test_database_damaged_past_its_schema_is_one_line(db: Path, capsys: pytest.C
     code, out, err = _run(capsys, *args)
     assert code == 2 and "Traceback" not in err
     assert json.loads(out)["summary"]["failed"] is True
+
+
+def test_ecosystem_without_data_is_shown_and_fails_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "pypi.sqlite3"
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(db))
+    assert _run(capsys, "db", "import", str(ADVISORIES / "osv" / "pypa"))[0] == 0
+    code, out, _ = _run(capsys, "db", "status")
+    assert code == 0 and "PyPI" in out
+    [line] = [line for line in out.splitlines() if line.startswith("no advisories for:")]
+    assert "npm" in line and "Maven" in line and "PyPI" not in line
+    project = tmp_path / "project"
+    shutil.copytree(DEPS / "npm" / "v3", project)
+    args = ["scan", str(project), "-s", "deps", "--concurrency", "thread"]
+    code, out, _ = _run(capsys, *args)
+    assert code == 0 and "skipped deps npm: advisory database" in " ".join(out.split())
+    assert _run(capsys, *args, "--strict")[0] == 1

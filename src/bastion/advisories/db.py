@@ -280,6 +280,14 @@ def _read_status(conn: sqlite3.Connection, path: Path) -> DatabaseStatus:
     ):
         updated, origin = sources.get(row[0], (None, "unknown"))
         ecosystems.append(EcosystemStatus(row[0], row[1], row[2], _parse_time(updated), origin))
+    listed = {e.ecosystem for e in ecosystems}
+    # Loaded but holding no record (an empty archive): shown, with 0, so it is not taken for data.
+    ecosystems.extend(
+        EcosystemStatus(name, 0, 0, _parse_time(updated), origin)
+        for name, (updated, origin) in sorted(sources.items())
+        if name != "KEV" and name not in listed
+    )
+    ecosystems.sort(key=lambda e: e.ecosystem)
     kev_count = conn.execute("SELECT COUNT(*) FROM kev").fetchone()[0]
     kev_updated = _parse_time(sources.get("KEV", (None, ""))[0])
     size = path.stat().st_size if path.is_file() else 0

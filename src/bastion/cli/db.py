@@ -157,6 +157,7 @@ def status(
 ) -> int:
     """Print advisory counts and age per ecosystem, and the KEV catalog size."""
     from bastion.advisories.db import connect, read_status
+    from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 
     path = _database(database, _deps_table(config))
     conn = connect(path)
@@ -169,8 +170,16 @@ def status(
     for eco in info.ecosystems:
         age = eco.age_days()
         when = f"{eco.updated:%Y-%m-%d} ({age} days ago)" if eco.updated is not None else "unknown"
+        when += "" if eco.advisories else "  (loaded, but no advisories: packages skipped)"
         stale = "  STALE: run `bastion db update`" if age is not None and age > stale_days else ""
         typer.echo(f"{eco.ecosystem:<14} {eco.advisories:>10} {eco.packages:>9}  {when}{stale}")
+    held = {eco.ecosystem for eco in info.ecosystems if eco.advisories}
+    missing = [name for name in SUPPORTED_ECOSYSTEMS if name not in held]
+    if missing:
+        typer.echo(
+            f"no advisories for: {', '.join(missing)} (the deps scanner skips their packages; "
+            "`bastion db update -e NAME` loads them)"
+        )
     kev_when = f", loaded {info.kev_updated:%Y-%m-%d}" if info.kev_updated else ""
     typer.echo(f"KEV: {info.kev_entries} known exploited vulnerabilities{kev_when}")
     return EXIT_CLEAN

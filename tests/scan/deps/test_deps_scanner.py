@@ -217,3 +217,24 @@ def test_large_lockfile_is_fast(advisory_db: Path, tmp_path: Path) -> None:
     findings, _ = scan(tmp_path, advisory_db)
     assert time.perf_counter() - start < 5.0
     assert {f.metadata["package"] for f in findings} == {"lodash"}
+
+
+def test_ecosystem_without_advisory_data_is_a_skip_not_a_pass(tmp_path: Path) -> None:
+    """A database that holds only PyPI data cannot clear npm packages: one skip per ecosystem."""
+    from bastion.advisories.db import connect
+    from bastion.advisories.importer import import_osv
+
+    db = tmp_path / "pypi-only.sqlite3"
+    pypa = Path(__file__).resolve().parents[2] / "fixtures" / "advisories" / "osv" / "pypa"
+    conn = connect(db, create=True)
+    assert set(import_osv(conn, pypa).ecosystems) == {"PyPI"}
+    conn.commit()
+    conn.close()
+    findings, context = scan(DEPS / "npm" / "v3", db)
+    assert findings == []
+    [skip] = [s for s in context.skips if s.component == "deps npm"]
+    assert "holds no npm advisories" in skip.reason and "packages not checked" in skip.reason
+    (tmp_path / "py").mkdir()
+    (tmp_path / "py" / "requirements.txt").write_text("django==1.11.0\n")
+    findings, context = scan(tmp_path / "py", db)
+    assert not any(s.component == "deps PyPI" for s in context.skips)

@@ -20,6 +20,7 @@ from bastion.advisories import (
     resolve_database,
     smallest_fix,
 )
+from bastion.advisories.records import canonical_ecosystem
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
@@ -106,25 +107,41 @@ class DepsScanner:
                 )
             return
         with Matcher(database) as matcher:
-            _stale_notice(matcher, database, options.stale_days, context)
+            covered = _stale_notice(matcher, database, options.stale_days, context)
+            uncovered: dict[str, int] = {}
             for package in packages:
+                ecosystem = canonical_ecosystem(package.ecosystem)
+                checkable = package.skip_reason is None and package.version is not None
+                if checkable and ecosystem in SUPPORTED_ECOSYSTEMS and ecosystem not in covered:
+                    uncovered[ecosystem] = uncovered.get(ecosystem, 0) + 1
+                    continue
                 yield from _check(package, matcher, context)
+            for ecosystem, count in sorted(uncovered.items()):
+                context.skip(
+                    f"deps {ecosystem}",
+                    f"advisory database {database} holds no {ecosystem} advisories; {count} "
+                    f"package{'s' if count != 1 else ''} not checked "
+                    f"(run `bastion db update -e {ecosystem}`)",
+                )
 
 
-def _stale_notice(matcher: Matcher, database: Path, stale_days: int, context: ScanContext) -> None:
+def _stale_notice(matcher: Matcher, database: Path, stale_days: int, context: ScanContext) -> frozenset[str]:
+    """Notice an empty or stale database; returns the ecosystems it holds advisories for."""
     status = matcher.status()
+    covered = frozenset(e.ecosystem for e in status.ecosystems if e.advisories > 0)
     oldest = status.oldest_update
     if oldest is None:
         context.notice(
             NoticeKind.SCANNER, f"advisory database {database} holds no advisories; run `bastion db update`"
         )
-        return
+        return covered
     age = (datetime.now(UTC) - oldest).days
     if age > stale_days:
         context.notice(
             NoticeKind.SCANNER,
             f"advisory database is {age} days old (older than {stale_days}); run `bastion db update`",
         )
+    return covered
 
 
 def _skip(context: ScanContext, package: Package, reason: str) -> None:
