@@ -111,8 +111,8 @@ class DepsScanner:
             uncovered: dict[str, int] = {}
             for package in packages:
                 ecosystem = canonical_ecosystem(package.ecosystem)
-                checkable = package.skip_reason is None and package.version is not None
-                if checkable and ecosystem in SUPPORTED_ECOSYSTEMS and ecosystem not in covered:
+                versioned = package.skip_reason is None and package.version is not None
+                if versioned and ecosystem in SUPPORTED_ECOSYSTEMS and ecosystem not in covered:
                     uncovered[ecosystem] = uncovered.get(ecosystem, 0) + 1
                     continue
                 yield from _check(package, matcher, context)
