@@ -16,6 +16,9 @@ class Unresolved:
     """A value that is only known at deploy time: a variable without default, a data source."""
 
     reason: str
+    error: bool = False
+    """True where evaluation failed (a missing key, a bad argument), which ``try()`` may skip;
+    False where the value is only known at deploy time."""
 
     def __str__(self) -> str:
         return f"<unresolved: {self.reason}>"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.scan.iac.hcl import BlockLines, HclError, ParsedFile, parse_hcl, parse_tf_json
+from bastion.scan.iac.iamdoc import COMPUTED_DATA
 from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved
 from bastion.scan.iac.tfexpr import Scope, resolve
 
@@ -140,7 +141,12 @@ class _Evaluator:
         self.locals_raw: dict[str, Any] = {}
         self.locals: dict[str, Any] = {}
         self.resources: set[str] = set()
+        self.data_raw: dict[str, dict[str, Any]] = {}
+        self.data: dict[str, Any] = {}
         for parsed in module.files:
+            for dtype, named in _blocks(parsed, "data"):
+                for name, body in named.items():
+                    self.data_raw[f"{dtype}.{name}"] = body if isinstance(body, dict) else {}
             for name, body in _blocks(parsed, "variable"):
                 self.variables[name] = body
             for entry in parsed.data.get("locals", []):
@@ -169,6 +175,19 @@ class _Evaluator:
         self.locals[name] = resolve(self.locals_raw[name], self._scope({}))
         return self.locals[name]
 
+    def _data(self, address: str) -> Any:
+        """A data source computed from the files (``aws_iam_policy_document``) or unknown."""
+        if address in self.data:
+            return self.data[address]
+        dtype = address.partition(".")[0]
+        body = self.data_raw.get(address)
+        if body is None or dtype not in COMPUTED_DATA:
+            return Unresolved(f"data.{address} is read from the provider at plan time")
+        self.data[address] = Unresolved(f"data.{address} refers to itself")
+        attrs = resolve({k: v for k, v in body.items() if k not in ("count", "for_each")}, self._scope({}))
+        self.data[address] = COMPUTED_DATA[dtype](attrs)
+        return self.data[address]
+
     def _scope(self, iteration: dict[str, Any]) -> Scope:
         def lookup(namespace: str, name: str, rest: list[str]) -> Any:
             if namespace == "var":
@@ -181,7 +200,7 @@ class _Evaluator:
                     return Unresolved(f"{key} used outside count/for_each")
                 return _dig(iteration[key], rest, key)
             if namespace == "data":
-                return Unresolved(f"data.{name} is read from the provider at plan time")
+                return _dig(self._data(name), rest, f"data.{name}")
             if namespace == "module":
                 return Unresolved(f"module.{name} outputs are not evaluated")
             address = f"{namespace}.{name}"
@@ -202,7 +221,30 @@ class _Evaluator:
             for name, body in _blocks(parsed, "module"):
                 lines = parsed.lines.get(("module", name), BlockLines(1, 1))
                 out.extend(self._module(parsed.path, name, body, lines))
+            for dtype, named in _blocks(parsed, "data"):
+                if dtype in COMPUTED_DATA:
+                    for name in named:
+                        lines = parsed.lines.get(("data", dtype, name), BlockLines(1, 1))
+                        out.append(self._data_resource(parsed.path, dtype, name, lines))
         return out
+
+    def _data_resource(self, path: str, dtype: str, name: str, lines: BlockLines) -> Resource:
+        """A data source Terraform computes from the files, checked like a resource."""
+        address = f"{self.prefix}data.{dtype}.{name}"
+        value = self._data(f"{dtype}.{name}")
+        attrs = value if isinstance(value, dict) else {"json": value}
+        return Resource(
+            type=dtype,
+            name=address,
+            path=path,
+            start_line=lines.start,
+            end_line=lines.end,
+            attrs=attrs,
+            lines=lines.attrs,
+            source="terraform",
+            module_call=self.calls,
+            ids=frozenset({address}),
+        )
 
     def _iterations(self, path: str, address: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         scope = self._scope({})
@@ -311,7 +353,7 @@ def _dig(value: Any, rest: list[str], label: str) -> Any:
         elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
             value = value[int(key)]
         else:
-            return Unresolved(f"{label} has no element {key!r}")
+            return Unresolved(f"{label} has no element {key!r}", error=True)
     return value
 
 

@@ -1,0 +1,123 @@
+"""Terraform expressions computed from the files: functions, operators, for, templates; and what
+stays unknown, with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from iac_helpers import run_iac
+
+from bastion.scan.iac.model import Ref, Unresolved
+from bastion.scan.iac.tfexpr import Scope, resolve
+
+_VARS: dict[str, Any] = {"x": "y", "m": {"a": 1}, "l": ["a", "b"], "n": 3}
+
+
+def _lookup(namespace: str, name: str, rest: list[str]) -> Any:
+    if namespace == "var" and name in _VARS:
+        value = _VARS[name]
+        for key in rest:
+            if isinstance(value, dict):
+                value = value.get(key, Unresolved(f"no {key}", error=True))
+            else:
+                value = value[int(key)]
+        return value
+    if namespace == "aws_s3_bucket":
+        return Ref(f"{namespace}.{name}", rest[0] if rest else "")
+    return Unresolved(f"{namespace}.{name} has no default")
+
+
+SCOPE = Scope(_lookup)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('${merge({x = 1}, {y = "b"}, null)}', {"x": 1, "y": "b"}),
+        ('${concat(["a"], var.l)}', ["a", "a", "b"]),
+        ('${lookup({k = "v"}, "k", "d")}', "v"),
+        ('${lookup({k = "v"}, "z", "d")}', "d"),
+        ('${format("%s-%03d/%q %t %v%%", "a", 3, "q", true, 1.0)}', 'a-003/"q" true 1%'),
+        ('${toset(["b", "a", "b"])}', ["a", "b"]),
+        ("${tolist(var.l)}", ["a", "b"]),
+        ('${var.x == "y" ? "1" : "2"}', "1"),
+        ("${var.n >= 3 && !false || false}", True),
+        ("${(var.n + 1) * 2 - 10 / 5 % 3}", 6),
+        ('${[for s in var.l : upper(s) if s != "b"]}', ["A"]),
+        ("${{for k, v in var.m : k => v + 1}}", {"a": 2}),
+        ('${{for s in ["a", "a"] : s => s...}}', {"a": ["a", "a"]}),
+        (
+            '${jsonencode({A = ["s3:*"], B = 1, C = true, D = null})}',
+            '{"A":["s3:*"],"B":1,"C":true,"D":null}',
+        ),
+        ('arn:${var.x}:${var.m.a}:${var.m["a"]}', "arn:y:1:1"),
+        ('${cidrsubnet("10.0.0.0/16", 8, 2)}', "10.0.2.0/24"),
+        ('${cidrhost("10.0.0.0/24", 5)}', "10.0.0.5"),
+        ('${try(var.m.zz, "dflt")}', "dflt"),
+        ("${can(var.m.zz)}", False),
+        ('${coalesce("", null, "x")}', "x"),
+        ('${join(",", compact(["a", "", null, "b"]))}', "a,b"),
+        ("${element(var.l, 3)}", "b"),
+        ("${length(var.m)}", 1),
+        ('${split(",", "a,b")}', ["a", "b"]),
+        ('${replace("a-b", "/-/", "_")}', "a_b"),
+        ('${contains(var.l, "b")}', True),
+        ('${zipmap(["a"], [1])}', {"a": 1}),
+        ('${flatten([["a"], ["b", ["c"]]])}', ["a", "b", "c"]),
+        ('${upper("${var.x}")}', "Y"),
+        ("$${literal}", "${literal}"),
+        ('${base64encode("hi")}', "aGk="),
+        ("${keys({b = 1, a = 2})}", ["a", "b"]),
+        ("${-var.n}", -3),
+        ('${substr("hello", 1, 3)}', "ell"),
+    ],
+)
+def test_computed(text: str, expected: Any) -> None:
+    assert resolve(text, SCOPE) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("${var.nope}", "var.nope has no default"),
+        ("${var.nope}-x", "var.nope has no default"),
+        ('${var.nope == "a" ? 1 : 2}', "var.nope has no default"),
+        ('${file("x.json")}', "function file() is not evaluated"),
+        ('${format("%s", var.nope)}', "var.nope has no default"),
+        ("arn-${aws_s3_bucket.b.arn}", "aws_s3_bucket.b.arn is known after apply"),
+        ("${timestamp()}", "only known when Terraform runs"),
+        ("${element([], 1)}", "element() failed"),
+        ("${1 +}", "is not evaluated"),
+        ('${"unterminated}', "is not evaluated"),
+        ("%{ if true }x%{ endif }", ""),
+        ("${" + "(" * 200 + "1" + ")" * 200 + "}", "is not evaluated"),
+    ],
+)
+def test_unknown_with_reason(text: str, reason: str) -> None:
+    got = resolve(text, SCOPE)
+    if not reason:
+        assert got == text  # a directive without ${ is literal text to python-hcl2's reader
+        return
+    assert isinstance(got, Unresolved) and reason in got.reason, got
+
+
+def test_structures_keep_their_known_parts() -> None:
+    got = resolve('${jsonencode({R = aws_s3_bucket.b.arn, A = "s3:*"})}', SCOPE)
+    assert got == {"R": Ref("aws_s3_bucket.b", "arn"), "A": "s3:*"}
+    assert resolve('${concat(["0.0.0.0/0"], [var.nope])}', SCOPE)[0] == "0.0.0.0/0"
+    assert isinstance(resolve("${aws_s3_bucket.b[*].id}", SCOPE), Ref)  # set, value known after apply
+
+
+def test_locals_functions_and_local_module_values_reach_policies(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  open = ["0.0.0.0/0"]\n  rules = { ssh = 22 }\n}\n'
+        'resource "aws_security_group" "g" {\n  ingress {\n'
+        '    from_port = lookup(local.rules, "ssh")\n    to_port = local.rules.ssh\n'
+        '    protocol = "tcp"\n    cidr_blocks = concat(tolist(local.open), [])\n  }\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = format("%s-%s", "logs", "x")\n}\n'
+    )
+    findings, notices = run_iac(tmp_path)
+    assert any(f.rule_id == "iac.aws.security-group-open-ssh" for f in findings)
+    assert not [n for n in notices if "aws_security_group.g" in n.message]
