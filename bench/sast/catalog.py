@@ -45,7 +45,10 @@ _LXML = "from lxml import etree"
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
-        "command-injection", 78, "ping -c 1 ", "",
+        "command-injection",
+        78,
+        "ping -c 1 ",
+        "",
         sinks=(
             S("os.system({v})", (_OS,)),
             S("subprocess.call({v}, shell=True)", (_SUB,)),
@@ -63,28 +66,44 @@ CATEGORIES: tuple[Category, ...] = (
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("{v}.strip()")),
     ),
     Category(
-        "sql-injection", 89, "SELECT * FROM users WHERE name = '", "'",
+        "sql-injection",
+        89,
+        "SELECT * FROM users WHERE name = '",
+        "'",
         sinks=(
             S('conn = sqlite3.connect("app.db")\ncur = conn.cursor()\ncur.execute({v})', (_SQL,)),
             S('conn = sqlite3.connect("app.db")\nrows = conn.execute({v}).fetchall()', (_SQL,)),
             S('db = sqlite3.connect("app.db")\ndb.executescript({v})', (_SQL,)),
             S("rows = User.objects.raw({v})", ("from app.models import User",)),
-            S("result = session.execute(text({v}))", ("from sqlalchemy import text", "from app.db import session")),
+            S(
+                "result = session.execute(text({v}))",
+                ("from sqlalchemy import text", "from app.db import session"),
+            ),
         ),
         safe_apis=(
-            S('conn = sqlite3.connect("app.db")\ncur = conn.cursor()\n'
-              'cur.execute("SELECT * FROM users WHERE name = ?", ({v},))', (_SQL,)),
-            S('conn = sqlite3.connect("app.db")\nrows = conn.execute("SELECT * FROM users WHERE name = ?", [{v}])',
-              (_SQL,)),
+            S(
+                'conn = sqlite3.connect("app.db")\ncur = conn.cursor()\n'
+                'cur.execute("SELECT * FROM users WHERE name = ?", ({v},))',
+                (_SQL,),
+            ),
+            S(
+                'conn = sqlite3.connect("app.db")\nrows = conn.execute("SELECT * FROM users WHERE name = ?", [{v}])',
+                (_SQL,),
+            ),
             S("rows = User.objects.filter(name={v})", ("from app.models import User",)),
-            S('result = session.execute(text("SELECT * FROM users WHERE name = :n"), {{"n": {v}}})',
-              ("from sqlalchemy import text", "from app.db import session")),
+            S(
+                'result = session.execute(text("SELECT * FROM users WHERE name = :n"), {{"n": {v}}})',
+                ("from sqlalchemy import text", "from app.db import session"),
+            ),
         ),
         sanitizers=(S("int({v})"),),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("os.path.basename({v})", (_OS,))),
     ),
     Category(
-        "code-injection", 95, "", "",
+        "code-injection",
+        95,
+        "",
+        "",
         sinks=(
             S("result = eval({v})"),
             S("exec({v})"),
@@ -99,56 +118,91 @@ CATEGORIES: tuple[Category, ...] = (
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("{v}.replace(';', '')")),
     ),
     Category(
-        "ldap-injection", 90, "(uid=", ")",
+        "ldap-injection",
+        90,
+        "(uid=",
+        ")",
         sinks=(
-            S('conn = ldap.initialize("ldap://localhost")\n'
-              'res = conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, {v})', ("import ldap",)),
-            S('conn = Connection(Server("localhost"))\nconn.search("dc=example,dc=com", {v})',
-              ("from ldap3 import Connection, Server",)),
-            S('ldap_conn = ldap.initialize("ldap://localhost")\n'
-              'res = ldap_conn.search_st("dc=example,dc=com", ldap.SCOPE_SUBTREE, {v}, timeout=5)', ("import ldap",)),
+            S(
+                'conn = ldap.initialize("ldap://localhost")\n'
+                'res = conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, {v})',
+                ("import ldap",),
+            ),
+            S(
+                'conn = Connection(Server("localhost"))\nconn.search("dc=example,dc=com", {v})',
+                ("from ldap3 import Connection, Server",),
+            ),
+            S(
+                'ldap_conn = ldap.initialize("ldap://localhost")\n'
+                'res = ldap_conn.search_st("dc=example,dc=com", ldap.SCOPE_SUBTREE, {v}, timeout=5)',
+                ("import ldap",),
+            ),
         ),
         safe_apis=(
-            S('conn = ldap.initialize("ldap://localhost")\n'
-              'res = conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, "(objectClass=person)", [{v}])',
-              ("import ldap",)),
+            S(
+                'conn = ldap.initialize("ldap://localhost")\n'
+                'res = conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, "(objectClass=person)", [{v}])',
+                ("import ldap",),
+            ),
         ),
         sanitizers=(S("escape_filter_chars({v})", ("from ldap.filter import escape_filter_chars",)),),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)),),
     ),
     Category(
-        "xpath-injection", 643, "//user[@name='", "']",
+        "xpath-injection",
+        643,
+        "//user[@name='",
+        "']",
         sinks=(
             S('tree = etree.parse("users.xml")\nnodes = tree.xpath({v})', (_LXML,)),
             S('root = etree.parse("users.xml").getroot()\nnodes = root.xpath({v})', (_LXML,)),
             S("find = etree.XPath({v})\nnodes = find(etree.parse('users.xml'))", (_LXML,)),
         ),
         safe_apis=(
-            S('tree = etree.parse("users.xml")\nnodes = tree.xpath("//user[@name=$name]", name={v})', (_LXML,)),
+            S(
+                'tree = etree.parse("users.xml")\nnodes = tree.xpath("//user[@name=$name]", name={v})',
+                (_LXML,),
+            ),
         ),
         sanitizers=(S("int({v})"),),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("shlex.quote({v})", ("import shlex",))),
     ),
     Category(
-        "xss", 79, "<p>Hello ", "</p>",
+        "xss",
+        79,
+        "<p>Hello ",
+        "</p>",
         sinks=(
             S("return make_response({v})", ("from flask import make_response",), ret=True),
             S("return Response({v}, mimetype='text/html')", ("from flask import Response",), ret=True),
             S("return {v}", ret=True),
             S("return Markup({v})", ("from markupsafe import Markup",), ret=True),
-            S("return render_template_string('<div>' + {v} + '</div>')", ("from flask import render_template_string",),
-              ret=True),
+            S(
+                "return render_template_string('<div>' + {v} + '</div>')",
+                ("from flask import render_template_string",),
+                ret=True,
+            ),
         ),
         safe_apis=(
             S("return jsonify(message={v})", ("from flask import jsonify",), ret=True),
-            S('return render_template("page.html", message={v})', ("from flask import render_template",), ret=True),
+            S(
+                'return render_template("page.html", message={v})',
+                ("from flask import render_template",),
+                ret=True,
+            ),
             S('return {{"message": {v}}}', ret=True),
         ),
-        sanitizers=(S("html.escape({v})", ("import html",)), S("escape({v})", ("from markupsafe import escape",))),
+        sanitizers=(
+            S("html.escape({v})", ("import html",)),
+            S("escape({v})", ("from markupsafe import escape",)),
+        ),
         wrong_sanitizers=(S("shlex.quote({v})", ("import shlex",)), S("{v}.strip()")),
     ),
     Category(
-        "path-traversal", 22, "/srv/files/", "",
+        "path-traversal",
+        22,
+        "/srv/files/",
+        "",
         sinks=(
             S("with open({v}) as fh:\n    data = fh.read()"),
             S("data = open({v}, 'rb').read()"),
@@ -158,29 +212,53 @@ CATEGORIES: tuple[Category, ...] = (
             S("shutil.rmtree({v})", ("import shutil",)),
         ),
         safe_apis=(
-            S('return send_from_directory("/srv/files", {v})', ("from flask import send_from_directory",), ret=True),
+            S(
+                'return send_from_directory("/srv/files", {v})',
+                ("from flask import send_from_directory",),
+                ret=True,
+            ),
             S('return safe_join("/srv/files", {v})', ("from werkzeug.utils import safe_join",), ret=True),
         ),
-        sanitizers=(S("os.path.basename({v})", (_OS,)), S("secure_filename({v})", ("from werkzeug.utils import secure_filename",))),
+        sanitizers=(
+            S("os.path.basename({v})", (_OS,)),
+            S("secure_filename({v})", ("from werkzeug.utils import secure_filename",)),
+        ),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("shlex.quote({v})", ("import shlex",))),
     ),
     Category(
-        "open-redirect", 601, "", "",
+        "open-redirect",
+        601,
+        "",
+        "",
         sinks=(
             S("return redirect({v})", ("from flask import redirect",), ret=True),
             S("return redirect({v}, code=302)", ("from flask import redirect",), ret=True),
-            S("return Response(status=302, headers={{'Location': {v}}})", ("from flask import Response",), ret=True),
+            S(
+                "return Response(status=302, headers={{'Location': {v}}})",
+                ("from flask import Response",),
+                ret=True,
+            ),
         ),
         safe_apis=(
-            S('return redirect(url_for("profile", name={v}))', ("from flask import redirect, url_for",), ret=True),
-            S('return redirect("/home?next=" + quote({v}))', ("from flask import redirect", "from urllib.parse import quote"),
-              ret=True),
+            S(
+                'return redirect(url_for("profile", name={v}))',
+                ("from flask import redirect, url_for",),
+                ret=True,
+            ),
+            S(
+                'return redirect("/home?next=" + quote({v}))',
+                ("from flask import redirect", "from urllib.parse import quote"),
+                ret=True,
+            ),
         ),
         sanitizers=(),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("{v}.strip()")),
     ),
     Category(
-        "deserialization", 502, "", "",
+        "deserialization",
+        502,
+        "",
+        "",
         sinks=(
             S("obj = pickle.loads({v})", ("import pickle",)),
             S("obj = yaml.load({v}, Loader=yaml.Loader)", ("import yaml",)),
@@ -197,30 +275,47 @@ CATEGORIES: tuple[Category, ...] = (
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("{v}.strip()")),
     ),
     Category(
-        "xxe", 611, "", "",
+        "xxe",
+        611,
+        "",
+        "",
         sinks=(
             S("doc = etree.fromstring({v})", (_LXML,)),
-            S("parser = etree.XMLParser(resolve_entities=True)\ndoc = etree.fromstring({v}, parser)", (_LXML,)),
+            S(
+                "parser = etree.XMLParser(resolve_entities=True)\ndoc = etree.fromstring({v}, parser)",
+                (_LXML,),
+            ),
             S("doc = xml.dom.minidom.parseString({v})", ("import xml.dom.minidom",)),
             S("doc = etree.XML({v})", (_LXML,)),
         ),
         safe_apis=(
             S("doc = defusedxml.ElementTree.fromstring({v})", ("import defusedxml.ElementTree",)),
-            S("parser = etree.XMLParser(resolve_entities=False)\ndoc = etree.fromstring({v}, parser)", (_LXML,)),
-            S("doc = etree.fromstring({v}, parser=etree.XMLParser(resolve_entities=False, no_network=True))", (_LXML,)),
+            S(
+                "parser = etree.XMLParser(resolve_entities=False)\ndoc = etree.fromstring({v}, parser)",
+                (_LXML,),
+            ),
+            S(
+                "doc = etree.fromstring({v}, parser=etree.XMLParser(resolve_entities=False, no_network=True))",
+                (_LXML,),
+            ),
         ),
         sanitizers=(),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)), S("{v}.strip()")),
     ),
     Category(
-        "trust-boundary", 501, "", "",
+        "trust-boundary",
+        501,
+        "",
+        "",
         sinks=(
             S('session["user"] = {v}', ("from flask import session",)),
             S('session["role"] = {v}', ("from flask import session",)),
         ),
         safe_apis=(
-            S('session["visits"] = session.get("visits", 0) + 1\nlog.info("visit by %s", {v})',
-              ("from flask import session", "import logging", "log = logging.getLogger(__name__)")),
+            S(
+                'session["visits"] = session.get("visits", 0) + 1\nlog.info("visit by %s", {v})',
+                ("from flask import session", "import logging", "log = logging.getLogger(__name__)"),
+            ),
         ),
         sanitizers=(),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)),),

@@ -75,17 +75,36 @@ FALSE_B = ("sanitized", "int-cast", "constant", "dead-branch", "overwritten", "s
 REAL_EXTRA = ("wrong-sanitizer",)
 
 DJANGO_RET = {
-    79: (Snippet("return HttpResponse({v})", ("from django.http import HttpResponse",), ret=True),
-         Snippet("return HttpResponse(mark_safe({v}))",
-                 ("from django.http import HttpResponse", "from django.utils.safestring import mark_safe"), ret=True)),
-    601: (Snippet("return HttpResponseRedirect({v})", ("from django.http import HttpResponseRedirect",), ret=True),
-          Snippet("return redirect({v})", ("from django.shortcuts import redirect",), ret=True)),
+    79: (
+        Snippet("return HttpResponse({v})", ("from django.http import HttpResponse",), ret=True),
+        Snippet(
+            "return HttpResponse(mark_safe({v}))",
+            ("from django.http import HttpResponse", "from django.utils.safestring import mark_safe"),
+            ret=True,
+        ),
+    ),
+    601: (
+        Snippet(
+            "return HttpResponseRedirect({v})", ("from django.http import HttpResponseRedirect",), ret=True
+        ),
+        Snippet("return redirect({v})", ("from django.shortcuts import redirect",), ret=True),
+    ),
 }
 FASTAPI_RET = {
-    79: (Snippet("return HTMLResponse({v})", ("from fastapi.responses import HTMLResponse",), ret=True),
-         Snippet("return HTMLResponse(content={v})", ("from fastapi.responses import HTMLResponse",), ret=True)),
-    601: (Snippet("return RedirectResponse({v})", ("from fastapi.responses import RedirectResponse",), ret=True),
-          Snippet("return RedirectResponse(url={v})", ("from fastapi.responses import RedirectResponse",), ret=True)),
+    79: (
+        Snippet("return HTMLResponse({v})", ("from fastapi.responses import HTMLResponse",), ret=True),
+        Snippet(
+            "return HTMLResponse(content={v})", ("from fastapi.responses import HTMLResponse",), ret=True
+        ),
+    ),
+    601: (
+        Snippet(
+            "return RedirectResponse({v})", ("from fastapi.responses import RedirectResponse",), ret=True
+        ),
+        Snippet(
+            "return RedirectResponse(url={v})", ("from fastapi.responses import RedirectResponse",), ret=True
+        ),
+    ),
 }
 
 
@@ -138,9 +157,7 @@ class Builder:
             else:
                 module_code.append(f'DEFAULT_{var.upper()} = "{rng.choice(["guest", "index", "7"])}"')
                 body.append(f"{var} = DEFAULT_{var.upper()}")
-        elif source == "<route>":
-            pass
-        elif source == "<fastapi-param>":
+        elif source == "<route>" or source == "<fastapi-param>":
             pass
         else:
             body.append(f"{var} = {source}")
@@ -186,7 +203,7 @@ class Builder:
             helpers.append(f'def make_value(part):\n    text = "{P}%s{X}" % part\n    return text')
         elif prop_name == "class-attr":
             module_code.append(
-                f'class Holder:\n    def __init__(self, raw):\n        self.raw = raw\n\n'
+                f"class Holder:\n    def __init__(self, raw):\n        self.raw = raw\n\n"
                 f'    def value(self):\n        return "{P}" + self.raw + "{X}"'
             )
         if kind == "overwritten" and self.family == "a":
@@ -196,7 +213,7 @@ class Builder:
         sink_code = sink.code.format(v="data")
         if prop_name == "sink-in-module" and not sink.ret and kind != "safe-api":
             imports.add("from helpers import process")
-            helpers.append("def process(item):\n" + _ind(sink_code, 4) + "\n    return None")
+            helpers.append("def process(item):\n" + _ind(sink.code.format(v="item"), 4) + "\n    return None")
             for imp in sink.imports:
                 helpers.insert(0, imp)
             sink_code = "process(data)"
@@ -216,19 +233,34 @@ class Builder:
         files = {"app.py": self.module(framework, source, var, imports, module_code, body)}
         if helpers:
             files["helpers.py"] = "\n".join(helpers) + "\n"
-        label = {"cwe": cat.cwe, "category": cat.name, "real": real, "kind": kind, "framework": framework,
-                 "propagation": prop_name, "source": source, "sink": sink.code.split("\n")[-1]}
+        label = {
+            "cwe": cat.cwe,
+            "category": cat.name,
+            "real": real,
+            "kind": kind,
+            "framework": framework,
+            "propagation": prop_name,
+            "source": source,
+            "sink": sink.code.split("\n")[-1],
+        }
         return files, label
 
-    def module(self, framework: str, source: str, var: str, imports: set[str], module_code: list[str],
-               body: list[str]) -> str:
+    def module(
+        self,
+        framework: str,
+        source: str,
+        var: str,
+        imports: set[str],
+        module_code: list[str],
+        body: list[str],
+    ) -> str:
         head = sorted(i for i in imports if i.startswith("import "))
         head += sorted(i for i in imports if i.startswith("from "))
         lines: list[str] = []
         text = "\n".join(body)
         if framework == "django":
             head.append("from django.views.decorators.http import require_http_methods")
-            sig = f"@require_http_methods(['GET', 'POST'])\ndef view(request):"
+            sig = "@require_http_methods(['GET', 'POST'])\ndef view(request):"
         elif framework == "fastapi":
             head.append("from fastapi import FastAPI")
             lines.append("app = FastAPI()")
@@ -292,7 +324,9 @@ def main() -> None:
     """Command line: both families, fixed seeds (a: 1, b: 2)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "cases")
-    parser.add_argument("--per-kind", type=int, default=26, help="real and false cases per category and family")
+    parser.add_argument(
+        "--per-kind", type=int, default=26, help="real and false cases per category and family"
+    )
     args = parser.parse_args()
     total = 0
     for family, seed in (("a", 1), ("b", 2)):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bastion.scan.sast.taint.expressions import ExpressionAnalysis
 from bastion.scan.sast.taint.state import State, join_states
-from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Origin, Step, Taint, add_step, clear, join
+from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Origin, Taint, add_step, clear, join
 
 if TYPE_CHECKING:
     from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
@@ -22,8 +22,20 @@ if TYPE_CHECKING:
 
 __all__ = ["FunctionAnalysis"]
 
-_NO_RETURN = frozenset({"abort", "flask.abort", "sys.exit", "exit", "quit", "os._exit", "os.abort",
-                        "werkzeug.exceptions.abort", "fastapi.HTTPException", "django.http.Http404"})
+_NO_RETURN = frozenset(
+    {
+        "abort",
+        "flask.abort",
+        "sys.exit",
+        "exit",
+        "quit",
+        "os._exit",
+        "os.abort",
+        "werkzeug.exceptions.abort",
+        "fastapi.HTTPException",
+        "django.http.Http404",
+    }
+)
 _SIMPLE_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "datetime.date", "date", "Decimal"})
 
 
@@ -39,15 +51,19 @@ class FunctionAnalysis(ExpressionAnalysis):
         state = State()
         node = self.function.node if self.function else None
         if node is None:
-            body: list[ast.stmt] = [s for s in self.module.tree.body if not isinstance(s, ast.FunctionDef
-                                                                                       | ast.AsyncFunctionDef
-                                                                                       | ast.ClassDef)]
+            body: list[ast.stmt] = [
+                s
+                for s in self.module.tree.body
+                if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            ]
         else:
             body = node.body
             self._seed_params(node, state)
         end = self.block(body, state)
         if self.function is None and end is not None:
-            self.summary.self_attrs = {k: v for k, v in end.taint.items() if v and "." not in k and "[" not in k}
+            self.summary.self_attrs = {
+                k: v for k, v in end.taint.items() if v and "." not in k and "[" not in k
+            }
 
     def _seed_params(self, node: ast.FunctionDef | ast.AsyncFunctionDef, state: State) -> None:
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
@@ -69,7 +85,9 @@ class FunctionAnalysis(ExpressionAnalysis):
             placeholder = self.flow_from(Origin(f"param:{arg.arg}", index), line, f"parameter {arg.arg}")
             value = placeholder
             if route and ann not in _SIMPLE_TYPES and not _is_dependency(node, arg):
-                value = join(value, self.flow_from(Origin("web route parameter"), line, f"route parameter {arg.arg}"))
+                value = join(
+                    value, self.flow_from(Origin("web route parameter"), line, f"route parameter {arg.arg}")
+                )
             state.taint[arg.arg] = value
 
     # ---- statements ------------------------------------------------------------------
@@ -82,7 +100,7 @@ class FunctionAnalysis(ExpressionAnalysis):
             state = self.statement(stmt, state)
         return state
 
-    def statement(self, stmt: ast.stmt, state: State) -> State | None:  # noqa: C901, PLR0911, PLR0912
+    def statement(self, stmt: ast.stmt, state: State) -> State | None:
         """Transfer function of one statement."""
         if isinstance(stmt, ast.Assign):
             value = self.eval(stmt.value, state)
@@ -103,7 +121,7 @@ class FunctionAnalysis(ExpressionAnalysis):
         elif isinstance(stmt, ast.Return):
             if stmt.value is not None:
                 value = self.eval(stmt.value, state)
-                self.check_return(stmt.value, value, stmt.lineno)
+                self.check_return(stmt.value, value, stmt.lineno, state)
                 self.summary.returns = join(self.summary.returns, add_step(value, self.step(stmt.lineno)))
             return None
         elif isinstance(stmt, ast.Raise):
@@ -157,7 +175,9 @@ class FunctionAnalysis(ExpressionAnalysis):
                 if elts is not None and len(elts) == len(target.elts):
                     self.assign(sub, elts[i], self.eval(elts[i], state), state, line)
                 else:
-                    self.assign(sub.value if isinstance(sub, ast.Starred) else sub, value_node, value, state, line)
+                    self.assign(
+                        sub.value if isinstance(sub, ast.Starred) else sub, value_node, value, state, line
+                    )
             return
         if isinstance(target, ast.Subscript):
             self.check_store(target, value, line, state)
@@ -199,7 +219,7 @@ class FunctionAnalysis(ExpressionAnalysis):
                 _clear_derived(state, key, value, cwes)
         return state
 
-    def guard_facts(self, test: ast.expr, holds: bool, state: State) -> list[tuple[str, frozenset[int]]]:  # noqa: C901
+    def guard_facts(self, test: ast.expr, holds: bool, state: State) -> list[tuple[str, frozenset[int]]]:
         """Access paths proven safe, and for which CWEs, when ``test`` is ``holds``."""
         every = frozenset({ALL_CWES})
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -220,7 +240,9 @@ class FunctionAnalysis(ExpressionAnalysis):
                 key = self.key(right)
                 if key is not None and self.const(left, state) in ("..", "/", "\\", "../"):
                     return [(key, frozenset({22}))]
-            if isinstance(op, ast.Eq | ast.Is) == holds and isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot):
+            if isinstance(op, ast.Eq | ast.Is) == holds and isinstance(
+                op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot
+            ):
                 for a, b in ((left, right), (right, left)):
                     key = self.key(a)
                     if key is not None and self.const(b, state) not in (self.UNKNOWN, None):
@@ -283,7 +305,11 @@ class FunctionAnalysis(ExpressionAnalysis):
         out = join_states(outs)
         final = getattr(stmt, "finalbody", [])
         if final:
-            return self.block(final, out if out is not None else (entry.copy() if entry else None)) if out else None
+            return (
+                self.block(final, out if out is not None else (entry.copy() if entry else None))
+                if out
+                else None
+            )
         return out
 
 
@@ -333,7 +359,13 @@ def _is_dependency(node: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -
     for candidate, default in pairs:
         if candidate is arg and isinstance(default, ast.Call):
             func = default.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
             return name in ("Depends", "Security")
     return False
 

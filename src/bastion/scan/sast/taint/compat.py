@@ -18,7 +18,9 @@ import re
 __all__ = ["downgrade"]
 
 _TYPE_ALIAS = re.compile(r"^(?P<indent>[ \t]*)type[ \t]+(?P<name>\w+)[ \t]*(?:\[[^\]\n]*\])?[ \t]*=", re.M)
-_GENERIC_DEF = re.compile(r"^(?P<head>[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+)\[[^\]\n]*(?:\[[^\]\n]*\][^\]\n]*)*\]", re.M)
+_GENERIC_DEF = re.compile(
+    r"^(?P<head>[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+)\[[^\]\n]*(?:\[[^\]\n]*\][^\]\n]*)*\]", re.M
+)
 _PREFIX = re.compile(r"(?i)(?<![\w])(rf|fr|f|rb|br|b|r|u)?(\"\"\"|'''|\"|')")
 
 
@@ -53,7 +55,9 @@ def _requote_fstrings(text: str) -> str:
                 return "".join(pieces) + text[pos:]
             if nested:
                 body = text[start_body : end - len(quote)]
-                new_quote = next((q for q in ("'''", '"""') if q not in body and not body.endswith(q[0])), None)
+                new_quote = next(
+                    (q for q in ("'''", '"""') if q not in body and not body.endswith(q[0])), None
+                )
                 if new_quote is not None:
                     pieces.append(text[pos:i])
                     pieces.append(prefix + new_quote + body + new_quote)

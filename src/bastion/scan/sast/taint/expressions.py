@@ -37,7 +37,9 @@ __all__ = ["ExpressionAnalysis"]
 
 MAX_DEPTH = 120
 """Expression nesting evaluated recursively; deeper parts are approximated by a flat walk."""
-_CONTAINER_WRITES = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "put"})
+_CONTAINER_WRITES = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "put"}
+)
 _BIG = 10_000
 
 
@@ -104,7 +106,7 @@ class ExpressionAnalysis:
             base = name
         return ".".join([base, *reversed(attrs)])
 
-    def const(self, node: ast.expr, state: State) -> Any:  # noqa: C901, PLR0911
+    def const(self, node: ast.expr, state: State) -> Any:
         """The value of ``node`` when it is known before running the program, else ``UNKNOWN``."""
         if isinstance(node, ast.Constant):
             return node.value
@@ -115,7 +117,11 @@ class ExpressionAnalysis:
                 return UNKNOWN
             return self.module.constants.get(node.id, UNKNOWN)
         if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
-            return literal(node) if len(node.elts if not isinstance(node, ast.Dict) else node.keys) < _BIG else UNKNOWN
+            return (
+                literal(node)
+                if len(node.elts if not isinstance(node, ast.Dict) else node.keys) < _BIG
+                else UNKNOWN
+            )
         if isinstance(node, ast.UnaryOp):
             value = self.const(node.operand, state)
             if value is UNKNOWN:
@@ -161,7 +167,7 @@ class ExpressionAnalysis:
     def _flat(self, node: ast.expr, state: State) -> Taint:
         return join_all(state.read(n.id) or CLEAN for n in ast.walk(node) if isinstance(n, ast.Name))
 
-    def _eval(self, node: ast.expr, state: State) -> Taint:  # noqa: C901, PLR0911, PLR0912
+    def _eval(self, node: ast.expr, state: State) -> Taint:
         if isinstance(node, ast.Constant):
             return CLEAN
         if isinstance(node, ast.Name):
@@ -171,7 +177,9 @@ class ExpressionAnalysis:
         if isinstance(node, ast.Call):
             return self.call(node, state)
         if isinstance(node, ast.JoinedStr):
-            value = join_all(self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue))
+            value = join_all(
+                self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue)
+            )
             head = node.values[0] if node.values else None
             if value and isinstance(head, ast.Constant) and _fixed_url_prefix(head.value):
                 return clear(value, _URL_CWES)
@@ -281,7 +289,7 @@ class ExpressionAnalysis:
 
     # ---- calls -------------------------------------------------------------------------
 
-    def call(self, node: ast.Call, state: State) -> Taint:  # noqa: C901, PLR0911, PLR0912
+    def call(self, node: ast.Call, state: State) -> Taint:
         """Taint of a call's result; checks the call against sinks on the way."""
         func = node.func
         name = self.qualname(func, state)
@@ -305,12 +313,18 @@ class ExpressionAnalysis:
         if method in _CONTAINER_WRITES and isinstance(func, ast.Attribute):
             key = self.key(func.value)
             if key is not None and everything:
-                state.taint[key] = join(state.read(key) or CLEAN, add_step(join(*args), self.step(node.lineno)))
+                state.taint[key] = join(
+                    state.read(key) or CLEAN, add_step(join(*args), self.step(node.lineno))
+                )
             return CLEAN
         if method == "get" and node.args and isinstance(func, ast.Attribute):
             base_key = self.key(func.value)
             first = node.args[0]
-            if base_key is not None and isinstance(first, ast.Constant) and isinstance(first.value, str | int):
+            if (
+                base_key is not None
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str | int)
+            ):
                 value = state.read(f"{base_key}[{first.value!r}]")
                 if value is not None:
                     return join(value, *args[1:])
@@ -346,7 +360,7 @@ class ExpressionAnalysis:
                 return (self.module, info, True) if info is not None else None
             for tag in state.tags.get(owner, frozenset()):
                 if tag.startswith("class:"):
-                    found = self.project.lookup(f"{tag[len('class:'):]}.{func.attr}")
+                    found = self.project.lookup(f"{tag[len('class:') :]}.{func.attr}")
                     if found is not None:
                         return found[0], found[1], True
         return None
@@ -361,6 +375,8 @@ class ExpressionAnalysis:
     ) -> Taint:
         """Map a callee's summary onto this call site: its return value and the sinks it reaches."""
         module, info, bound = resolved
+        if not (receiver or any(args) or any(kwargs.values())) and not self.project.may_read_sources(module, info):
+            return CLEAN
         summary = self.project.summary(module, info)
         params = _param_names(info.node)
         by_index: dict[int, Taint] = {}
@@ -408,7 +424,7 @@ class ExpressionAnalysis:
             else:
                 self.project.report(TaintHit(rule, flow, sink, call))
 
-    def check_sinks(  # noqa: C901
+    def check_sinks(
         self,
         node: ast.Call,
         name: str | None,
@@ -497,9 +513,11 @@ class ExpressionAnalysis:
             return CLEAN
         return value
 
-    def check_return(self, node: ast.expr, value: Taint, line: int) -> None:
-        """A Flask handler's returned string is the HTML response body."""
+    def check_return(self, node: ast.expr, value: Taint, line: int, state: State) -> None:
+        """A Flask handler's returned string is the HTML response body (not a response object)."""
         if not self.html_handler or not value:
+            return
+        if isinstance(node, ast.Name) and state.has_tag(node.id, "response"):
             return
         if isinstance(node, ast.Dict | ast.List | ast.ListComp | ast.DictComp):
             return
@@ -509,6 +527,8 @@ class ExpressionAnalysis:
             node = node.elts[0]
         if isinstance(node, ast.Call):
             func = node.func
+            if any(word in _last(func).lower() for word in ("render", "response", "template")):
+                return
             if isinstance(func, ast.Attribute) and func.attr in self.rules.sink_methods:
                 return
             if any(name.rsplit(".", 1)[-1] == _last(func) for name in self.rules.sink_calls):
@@ -533,12 +553,16 @@ class ExpressionAnalysis:
         if isinstance(node, ast.Call):
             if _safe_parser(node):
                 state.tag(key, "safe_parser")
+            if any(word in _last(node.func).lower() for word in ("render", "response", "template")):
+                state.tag(key, "response")
             name = self.qualname(node.func, state)
             if name is not None:
                 found = self.project.lookup(name)
-                if found is not None and found[1].qualname.endswith(".__init__"):
-                    state.tag(key, "class:" + name)
-                elif name.split(".")[-1] in self.module.classes or self.project.is_class(name):
+                if (
+                    (found is not None and found[1].qualname.endswith(".__init__"))
+                    or name.split(".")[-1] in self.module.classes
+                    or self.project.is_class(name)
+                ):
                     state.tag(key, "class:" + name)
         elif isinstance(node, ast.List | ast.Tuple):
             if node.elts and isinstance(node.elts[0], ast.Constant):
@@ -625,11 +649,19 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> Any:
     return UNKNOWN
 
 
-def _route_kind(node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook) -> tuple[bool, bool]:
+def _route_kind(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook
+) -> tuple[bool, bool]:
     """(is a web handler whose parameters are request data, returns HTML)."""
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
-        last = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+        last = (
+            target.attr
+            if isinstance(target, ast.Attribute)
+            else target.id
+            if isinstance(target, ast.Name)
+            else ""
+        )
         if last in rules.route_decorators:
             html = "flask" in module.frameworks and "fastapi" not in module.frameworks
             if isinstance(dec, ast.Call):

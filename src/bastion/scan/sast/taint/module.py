@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,8 +102,20 @@ def _parse(text: str) -> ast.Module:
             raise ParseError(f"cannot parse: {type(exc).__name__}: {str(exc)[:100]}") from None
 
 
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(stmt, name, None)
+            if inner:
+                stack.extend(reversed(inner))
+
+
 def _index_imports(info: ModuleInfo, package: str) -> None:
-    for node in ast.walk(info.tree):
+    for node in _statements(info.tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:

@@ -9,6 +9,7 @@ summary "every parameter flows to the return value, no sink".
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 
 from bastion.scan.sast.taint.analyzer import FunctionAnalysis
@@ -39,6 +40,13 @@ class Project:
         self._class_attrs: dict[tuple[str, str], dict[str, Taint]] = {}
         self._changed = False
         self.hits: dict[tuple[str, int, int], TaintHit] = {}
+        self._source_words = (
+            {name.split(".")[0] for name in rules.source_names}
+            | {name.split(".")[-1] for name in rules.source_names}
+            | set(rules.request_names)
+        )
+        self._entries: dict[tuple[str, str], bool] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
         self.failures: list[tuple[str, str]] = []
         """(relpath, reason) of functions that could not be analysed."""
 
@@ -48,13 +56,62 @@ class Project:
             self._changed = False
             self._summaries.clear()
             self._globals.clear()
+            self._entries.clear()
             for module in self.modules:
+                pattern = self._patterns.setdefault(module.relpath, self._entry_pattern(module))
+                if pattern.search("\n".join(module.lines)) is None and not self._class_attrs_in(module):
+                    continue
                 self.module_globals(module)
                 for info in module.functions.values():
-                    self.summary(module, info)
+                    if self._is_entry(module, info, pattern):
+                        self.summary(module, info)
             if not self._changed:
                 break
         return list(self.hits.values())
+
+    def _entry_pattern(self, module: ModuleInfo) -> re.Pattern[str]:
+        """Words whose presence lets a function read untrusted data: source roots, request
+        parameter names, and local aliases of sources (``from flask import request as rq``)."""
+        words = set(self._source_words)
+        for local, qualified in module.aliases.items():
+            if self.rules.source_label(qualified) is not None or any(
+                name.startswith(qualified + ".") for name in self.rules.source_names
+            ):
+                words.add(local)
+        return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
+
+    def _class_attrs_in(self, module: ModuleInfo) -> bool:
+        return any(path == module.relpath and attrs for (path, _), attrs in self._class_attrs.items())
+
+    def _is_entry(self, module: ModuleInfo, info: FunctionInfo, pattern: re.Pattern[str]) -> bool:
+        """Whether analysing ``info`` on its own can find anything: it may read a source, is a
+        web handler, or reads ``self`` attributes known to hold untrusted data. Other functions
+        are analysed only when a caller needs their summary."""
+        key = (module.relpath, info.qualname)
+        known = self._entries.get(key)
+        if known is not None:
+            return known
+        node = info.node
+        found = self._decides(module, info, pattern)
+        self._entries[key] = found
+        return found
+
+    def may_read_sources(self, module: ModuleInfo, info: FunctionInfo) -> bool:
+        """True when ``info`` may produce untrusted data without being given any."""
+        return self._is_entry(module, info, self._patterns.setdefault(module.relpath, self._entry_pattern(module)))
+
+    def _decides(self, module: ModuleInfo, info: FunctionInfo, pattern: re.Pattern[str]) -> bool:
+        node = info.node
+        for dec in node.decorator_list:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            last = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if last in self.rules.route_decorators:
+                return True
+        if info.class_name and self._class_attrs.get((module.relpath, info.class_name)):
+            return True
+        end = node.end_lineno or node.lineno
+        text = "\n".join(module.lines[node.lineno - 1 : end])
+        return pattern.search(text) is not None
 
     def lookup(self, qualified: str) -> tuple[ModuleInfo, FunctionInfo, bool] | None:
         """The function ``qualified`` names (``app.utils.helper``, ``app.models.User``), if analysed.
@@ -125,7 +182,9 @@ class Project:
         attrs = self._class_attrs.get((module.relpath, class_name))
         return attrs.get(attr, CLEAN) if attrs else CLEAN
 
-    def constructed(self, module: ModuleInfo, class_name: str, summary: Summary, args: dict[int, Taint]) -> Taint:
+    def constructed(
+        self, module: ModuleInfo, class_name: str, summary: Summary, args: dict[int, Taint]
+    ) -> Taint:
         """Record the attributes a constructor call stores; the taint of the new object."""
         out: list[Taint] = []
         for attr, flows in summary.self_attrs.items():
@@ -176,9 +235,7 @@ def _names(module: ModuleInfo) -> list[str]:
 def _conservative(info: FunctionInfo) -> Summary:
     node = info.node
     params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
-    flows = tuple(
-        Flow(Origin(f"param:{a.arg}", i), (Step("", a.lineno, ""),)) for i, a in enumerate(params)
-    )
+    flows = tuple(Flow(Origin(f"param:{a.arg}", i), (Step("", a.lineno, ""),)) for i, a in enumerate(params))
     return Summary(returns=flows[:3])
 
 

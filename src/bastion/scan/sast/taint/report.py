@@ -47,8 +47,7 @@ def to_finding(hit: TaintHit) -> Finding:
         else "no sanitizer or guard on this path"
     )
     message = (
-        f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} "
-        f"(CWE-{rule.cwe}); {why}"
+        f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} (CWE-{rule.cwe}); {why}"
     )
     return Finding(
         rule_id=rule_id,

@@ -35,7 +35,7 @@ class State:
         while True:
             value = self.taint.get(key)
             if value is not None:
-                return value
+                return None if "request" in self.tags.get(key, ()) else value
             cut = max(key.rfind("."), key.rfind("["))
             if cut <= 0:
                 return None
@@ -86,7 +86,5 @@ def join_states(states: list[State | None]) -> State | None:
         common = frozenset.intersection(*(s.tags.get(key, frozenset()) for s in live))
         out.tags[key] = (tags - safe) | (common & safe)
     first = live[0].consts
-    out.consts = {
-        k: v for k, v in first.items() if all(k in s.consts and s.consts[k] == v for s in live[1:])
-    }
+    out.consts = {k: v for k, v in first.items() if all(k in s.consts and s.consts[k] == v for s in live[1:])}
     return out

@@ -68,9 +68,14 @@ def join(*taints: Taint) -> Taint:
 
 def join_all(taints: Iterable[Taint]) -> Taint:
     """:func:`join` over an iterable."""
+    present = [t for t in taints if t]
+    if not present:
+        return CLEAN
+    if len(present) == 1:
+        return present[0]
     out: list[Flow] = []
     seen: set[tuple[Origin, frozenset[int]]] = set()
-    for taint in taints:
+    for taint in present:
         for flow in taint:
             key = (flow.origin, flow.cleared)
             if key in seen:
