@@ -3,6 +3,7 @@
 #   requirements/dev.txt  what `make test` and CI install (extras dev + the installers), with hashes
 #   requirements/run.txt  what `make run` installs (extra semgrep), held to the same versions
 # Pass --upgrade to take the newest releases the ranges allow (otherwise pinned versions are kept).
+# LOCK_DIR writes the two files elsewhere (scripts/deps-upgrade.sh uses it; the inputs stay here).
 set -eu
 cd "$(dirname "$0")/.."
 UV_VERSION=0.13.9
@@ -12,12 +13,14 @@ if [ ! -x "$TOOLS/bin/uv" ]; then
     "$TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 UV="$TOOLS/bin/uv"
+OUT="${LOCK_DIR:-requirements}"
+mkdir -p "$OUT"
 COMMON="--quiet --generate-hashes --python-version 3.11 --find-links /opt/wheels --no-emit-find-links"
 # shellcheck disable=SC2086
 "$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
-    pyproject.toml requirements/dev.in --extra dev -c requirements/platform.txt -o requirements/dev.txt
+    pyproject.toml requirements/dev.in --extra dev -c requirements/platform.txt -o "$OUT/dev.txt"
 # shellcheck disable=SC2086
 "$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
-    pyproject.toml requirements/dev.in --extra semgrep -c requirements/dev.txt -o requirements/run.txt
-echo "locked: requirements/dev.txt ($(grep -c '^[a-z0-9]' requirements/dev.txt) packages)," \
-    "requirements/run.txt ($(grep -c '^[a-z0-9]' requirements/run.txt) packages)"
+    pyproject.toml requirements/dev.in --extra semgrep -c "$OUT/dev.txt" -o "$OUT/run.txt"
+echo "locked: $OUT/dev.txt ($(grep -c '^[a-z0-9]' "$OUT/dev.txt") packages)," \
+    "$OUT/run.txt ($(grep -c '^[a-z0-9]' "$OUT/run.txt") packages)"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import profiles
 
 from bastion.advisories.db import connect
 from bastion.advisories.importer import import_kev, import_osv
@@ -50,6 +51,19 @@ def build_database(path: Path) -> Path:
 def advisory_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of an advisory database holding the fixture records (read-only for tests)."""
     return build_database(tmp_path_factory.mktemp("advdb") / "advisories.sqlite3")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Passwords hashed at argon2's cheapest cost in this process (production cost is tested apart).
+
+    At the production cost every login in a server test spends about 2 s on two cores.
+    """
+    from bastion.store import accounts
+
+    accounts.use_password_cost(profiles.CHEAPEST)
+    yield
+    accounts.use_password_cost(accounts.PRODUCTION_COST)
 
 
 @pytest.fixture(autouse=True)

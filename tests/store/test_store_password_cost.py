@@ -24,7 +24,16 @@ def test_bastion_user_create_stores_a_production_cost_hash(tmp_path: Path) -> No
     database = tmp_path / "store.sqlite3"
     env = {**os.environ, "BASTION_PASSWORD": "correct horse battery staple"}
     done = subprocess.run(
-        [sys.executable, "-m", "bastion", "user", "create", "alice", "--database-url", f"sqlite:///{database}"],
+        [
+            sys.executable,
+            "-m",
+            "bastion",
+            "user",
+            "create",
+            "alice",
+            "--database-url",
+            f"sqlite:///{database}",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher, Parameters, profiles
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -53,7 +53,13 @@ class _Hashing:
     """The password hasher in use, and a dummy hash that keeps unknown-user timing even."""
 
     hasher = PasswordHasher.from_parameters(PRODUCTION_COST)
-    dummy_hash = hasher.hash("not a real password, used to keep timing even")
+    dummy: str | None = None  # made at first use: every CLI process imports this module
+
+    @classmethod
+    def dummy_hash(cls) -> str:
+        if cls.dummy is None:
+            cls.dummy = cls.hasher.hash("not a real password, used to keep timing even")
+        return cls.dummy
 
 
 def use_password_cost(parameters: Parameters) -> None:
@@ -63,7 +69,9 @@ def use_password_cost(parameters: Parameters) -> None:
     would otherwise spend most of its time hashing); production always runs PRODUCTION_COST.
     """
     _Hashing.hasher = PasswordHasher.from_parameters(parameters)
-    _Hashing.dummy_hash = _Hashing.hasher.hash("not a real password, used to keep timing even")
+    _Hashing.dummy = None
+
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 MIN_PASSWORD = 10
@@ -93,7 +101,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or user.disabled:
         with contextlib.suppress(VerificationError):
-            _Hashing.hasher.verify(_Hashing.dummy_hash, password)
+            _Hashing.hasher.verify(_Hashing.dummy_hash(), password)
         return None
     try:
         _Hashing.hasher.verify(user.password_hash, password)
