@@ -14,30 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bastion import __version__
 from bastion.server import api, login, web
 from bastion.server.auth import NotSignedIn, Principal
-from bastion.server.deps import BodyLimit, CredentialGate, principal
+from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
 from bastion.server.security import LoginLimiter, SecureHeaders
 from bastion.server.settings import ServerSettings
 from bastion.store.db import Store
 
-__all__ = ["BUSY_RETRY_AFTER_S", "PUBLIC_PATHS", "create_app", "is_busy"]
-
-BUSY_RETRY_AFTER_S = 5
-"""What a 503 asks the client to wait when the database was too busy to answer in time."""
-_BUSY = (
-    "database is locked",
-    "database table is locked",
-    "lock timeout",
-    "lock_not_available",
-    "could not obtain lock",
-    "deadlock detected",
-)
-
-
-def is_busy(exc: OperationalError) -> bool:
-    """True when the database refused for contention (SQLite's lock, a PostgreSQL lock timeout)."""
-    text = str(exc.orig if exc.orig is not None else exc).lower()
-    return any(marker in text for marker in _BUSY)
-
+__all__ = ["PUBLIC_PATHS", "create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/health", "/login", "/static")
@@ -85,7 +67,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     async def busy(request: Request, exc: OperationalError) -> Response:
         if not is_busy(exc):
             raise exc
-        detail = "the database is busy with another write; retry shortly"
+        detail = BUSY_DETAIL
         headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": detail}, status_code=503, headers=headers)

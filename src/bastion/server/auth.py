@@ -7,10 +7,12 @@ session's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import HTTPException, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bastion.store.accounts import project_role, resolve_session, resolve_token
@@ -105,7 +107,8 @@ def identify(store: Store, request: Request) -> Principal:
             session.expunge(token)
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-            with store.write() as session:
+            # Best effort: a busy database must not refuse the request over a "last used" time.
+            with contextlib.suppress(OperationalError), store.write() as session:
                 live = session.get(ApiToken, token.id)
                 if live is not None:
                     live.last_used_at = now

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,11 +15,39 @@ from bastion.server.auth import SAFE_METHODS, Principal, check_csrf, identify
 from bastion.server.settings import ServerSettings
 from bastion.store.db import Store
 
-__all__ = ["PUBLIC_BODY_LIMIT", "BodyLimit", "CredentialGate", "db", "get_settings", "get_store", "principal"]
+__all__ = [
+    "BUSY_DETAIL",
+    "BUSY_RETRY_AFTER_S",
+    "PUBLIC_BODY_LIMIT",
+    "BodyLimit",
+    "CredentialGate",
+    "db",
+    "get_settings",
+    "get_store",
+    "is_busy",
+    "principal",
+]
 
 PUBLIC_BODY_LIMIT = 64 * 1024
 """Bytes a request to a public path (the sign-in form) may send: a user name and a password."""
 _STATE_KEY = "bastion_principal"
+BUSY_RETRY_AFTER_S = 5
+"""What a 503 asks the client to wait when the database was too busy to answer in time."""
+BUSY_DETAIL = "the database is busy with another write; retry shortly"
+_BUSY = (
+    "database is locked",
+    "database table is locked",
+    "lock timeout",
+    "lock_not_available",
+    "could not obtain lock",
+    "deadlock detected",
+)
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """True when the database refused for contention (SQLite's lock, a PostgreSQL lock timeout)."""
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return any(marker in text for marker in _BUSY)
 
 
 def get_store(request: Request) -> Store:
@@ -86,6 +115,14 @@ class CredentialGate:
         except HTTPException as exc:
             response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
             await response(scope, receive, send)
+            return
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+            await JSONResponse({"detail": BUSY_DETAIL}, status_code=503, headers=headers)(
+                scope, receive, send
+            )
             return
         scope.setdefault("state", {})[_STATE_KEY] = who
         await self.app(scope, receive, send)
