@@ -68,7 +68,7 @@ def test_anonymous_bodies_are_refused_before_they_are_parsed(
 ) -> None:
     parsed: list[str] = []
 
-    async def no_parse(self: Any) -> Any:
+    async def no_parse(_self: Any) -> Any:
         parsed.append("multipart")
         raise AssertionError("parsed before authentication")
 
