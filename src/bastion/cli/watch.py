@@ -17,6 +17,7 @@ from bastion.errors import InputError, UsageError
 from bastion.monitor.ingest import (
     FormatSpec,
     LineFormat,
+    ReadStats,
     format_from_spec,
     read_lines,
     read_records,
@@ -98,7 +99,8 @@ def templates(
     miner = load_state(state) if state is not None and state.exists() else TemplateMiner()
     out = sys.stdout
     lines = 0
-    for record in read_records(read_lines(logs), _format(resolve_format(log_format, regex, formats))):
+    stats = ReadStats()
+    for record in read_records(read_lines(logs, stats), _format(resolve_format(log_format, regex, formats))):
         lines += 1
         tokens = mask_line(record.message)
         template = miner.add_tokens(tokens, record.message)
@@ -124,7 +126,14 @@ def templates(
             for t in ordered:
                 out.write(f"{t.id:>6}  {t.count:>8}  {t.text}\n")
             out.write(f"{len(ordered)} template(s) from {lines} line(s)\n")
+    _notes(stats)
     return EXIT_CLEAN
+
+
+def _notes(stats: ReadStats) -> None:
+    """Print what reading had to do to the input (cut lines), one note per file."""
+    for note in stats.notes():
+        error_console().print(f"note: {note}", markup=False, highlight=False)
 
 
 def train_cmd(
@@ -146,8 +155,12 @@ def train_cmd(
 
     key = SessionKey(session, window, step)
     spec = resolve_format(log_format, regex, formats)
-    detector, summary = train(read_records(read_lines(logs), _format(spec)), model, key, log_format=spec)
+    stats = ReadStats()
+    detector, summary = train(
+        read_records(read_lines(logs, stats), _format(spec)), model, key, log_format=spec
+    )
     detector.save(output)
+    _notes(stats)
     error_console().print(
         f"trained {model} on {summary.sessions} session(s) from {summary.lines} line(s), "
         f"{summary.templates} template(s); threshold {summary.threshold:.4g}; wrote {output}"
@@ -219,7 +232,11 @@ def detect(
             raise UsageError("--follow needs exactly one file")
         lines: Iterator[tuple[str, int, str]] = follow(logs[0], idle_timeout=idle_timeout)
     else:
-        lines = read_lines(logs)
+        lines = read_lines(logs, stats := ReadStats())
+        try:
+            return _emit(detector, lines, spec, fmt, webhook, output)
+        finally:
+            _notes(stats)
     return _emit(detector, lines, spec, fmt, webhook, output)
 
 

@@ -14,18 +14,21 @@ import json
 import re
 import sys
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from bastion.errors import ConfigError, InputError, UsageError
+from bastion.monitor.headers import Header, detect_header
 
 __all__ = [
     "FORMATS",
     "MAX_LINE_BYTES",
+    "HeaderFormat",
     "LineFormat",
+    "ReadStats",
     "Record",
     "decode_line",
     "detect_format",
@@ -96,28 +99,53 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise InputError(f"{path}: no such file or directory")
 
 
-def _stream_lines(stream: IO[bytes] | gzip.GzipFile) -> Iterator[bytes]:
+@dataclass
+class ReadStats:
+    """What reading cost: lines cut at :data:`MAX_LINE_BYTES` (their tails dropped), per file."""
+
+    cut: dict[str, int] = field(default_factory=dict)
+
+    def notes(self) -> list[str]:
+        """One line per file that had cut lines."""
+        limit = f"{MAX_LINE_BYTES // 1024} KB"
+        return [f"{src}: {n} line(s) longer than {limit} were cut at {limit}" for src, n in self.cut.items()]
+
+
+def _stream_lines(
+    stream: IO[bytes] | gzip.GzipFile, on_cut: Callable[[], None] | None = None
+) -> Iterator[bytes]:
+    """Lines of at most :data:`MAX_LINE_BYTES`; a longer line's tail is skipped in bounded reads."""
     while True:
         chunk = stream.readline(MAX_LINE_BYTES)
         if not chunk:
             return
         if not chunk.endswith(b"\n") and len(chunk) == MAX_LINE_BYTES:
-            rest = stream.readline()
+            rest = stream.readline(MAX_LINE_BYTES)
+            if rest and rest != b"\n" and on_cut is not None:
+                on_cut()
             while rest and not rest.endswith(b"\n"):
-                rest = stream.readline(1 << 20)
+                rest = stream.readline(MAX_LINE_BYTES)
         yield chunk
 
 
-def read_lines(paths: Iterable[Path]) -> Iterator[tuple[str, int, str]]:
-    """Yield ``(source, line number, text)`` for every line of every file (``-`` is stdin)."""
+def read_lines(paths: Iterable[Path], stats: ReadStats | None = None) -> Iterator[tuple[str, int, str]]:
+    """Yield ``(source, line number, text)`` for every line of every file (``-`` is stdin).
+
+    Memory stays bounded whatever the input: a line is cut at :data:`MAX_LINE_BYTES` and the
+    rest of it skipped without being held; ``stats`` counts the cut lines per file."""
     for path in iter_files(paths):
         source = str(path)
+
+        def on_cut(source: str = source) -> None:
+            if stats is not None:
+                stats.cut[source] = stats.cut.get(source, 0) + 1
+
         try:
             stream: IO[bytes] | gzip.GzipFile = sys.stdin.buffer if source == "-" else _open_binary(path)
         except OSError as exc:
             raise InputError(f"{path}: cannot open ({exc.strerror})") from None
         try:
-            for n, raw in enumerate(_stream_lines(stream), 1):
+            for n, raw in enumerate(_stream_lines(stream, on_cut), 1):
                 text = decode_line(raw)
                 if text.strip():
                     yield source, n, text
@@ -149,7 +177,19 @@ _COMBINED = re.compile(
     r'(?P<status>\d{3}) (?P<size>\S+)(?: "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")?'
 )
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_USER = re.compile(r"\b(?:user(?:name)?[ =]|for (?:invalid user )?|by user |logname=)([A-Za-z_][\w.-]{0,31})")
+_NAME = r"([A-Za-z_][\w.@-]{0,31}?)"
+_SLOT = r"(\S{1,64}?)"
+"""Where the grammar alone says a user name comes, any name is one (attackers try ``0``)."""
+_USER = re.compile(
+    # the name sits in a place the grammar of the message gives it, never "any word after 'for'":
+    # key=value (user=, ruser=, logname=, username=), "for [invalid ]user NAME", "invalid user NAME
+    # from", "<method> for NAME from", "failed for NAME", "by user NAME"; "user unknown" is none
+    r"\b(?:r?user(?:name)?|logname|acct)=\"?" + _NAME + r"(?=[\s\",;)]|$)"
+    r"|\b(?:for|by) user (?!unknown\b)" + _NAME + r"(?=[\s,;(\[]|$)"
+    r"|\b(?:[Ii]nvalid|[Ii]llegal) user +" + _SLOT + r" (?:from\b|\[)"
+    r"|\bfor (?!invalid user\b|user\b)" + _SLOT + r" (?:from|port)\b"
+    r"|\b(?:failed|failures?|denied) for (?!user\b|invalid\b)" + _NAME + r"(?=\s*$|\s+\[|\s+from\b)"
+)
 
 
 class LineFormat:
@@ -158,8 +198,8 @@ class LineFormat:
     name = "raw"
 
     def parse(self, line: str) -> Record | None:
-        """Parse one line."""
-        return Record(message=line, raw=line)
+        """Parse one line: all of it is the message (with the ip and user it names)."""
+        return _with_entities(Record(message=line, raw=line))
 
 
 class SyslogFormat(LineFormat):
@@ -302,8 +342,42 @@ def _with_entities(record: Record) -> Record:
     if "user" not in record.fields:
         m = _USER.search(record.message)
         if m:
-            record.fields["user"] = m.group(1)
+            record.fields["user"] = next(g for g in m.groups() if g)
     return record
+
+
+class HeaderFormat(LineFormat):
+    """Any ``header message`` layout, its header found from the first lines (:mod:`headers`)."""
+
+    name = "header"
+
+    def __init__(self, header: Header | None = None) -> None:
+        """``header``: a detected layout (default: none yet, the whole line is the message)."""
+        self.header = header or Header()
+
+    def parse(self, line: str) -> Record | None:
+        """Split one line into header and message; time, level and component from the header."""
+        head, message = self.header.split(line)
+        if not head:
+            return None
+        fields: dict[str, str] = {}
+        level = _LEVEL.search(head)
+        if level:
+            fields["level"] = level.group(1).upper()
+        program = ""
+        component = _PROGRAM.search(head)
+        if component:
+            program = component.group(1)
+            if component.group(2):
+                fields["pid"] = component.group(2)
+        stamp = _ISO_IN.search(head)
+        ts = _iso(stamp.group(0).replace(",", ".")) if stamp else None
+        return _with_entities(Record(message, ts, "", program, fields, raw=line))
+
+
+_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)\b", re.I)
+_PROGRAM = re.compile(r"([\w.$/-]+)(?:\[(\d+)\])?:$")
+_ISO_IN = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?")
 
 
 FORMATS: dict[str, type[LineFormat]] = {
@@ -311,6 +385,7 @@ FORMATS: dict[str, type[LineFormat]] = {
     "syslog": SyslogFormat,
     "combined": CombinedFormat,
     "json": JsonFormat,
+    "header": HeaderFormat,
 }
 
 
@@ -401,15 +476,18 @@ def format_from_spec(spec: FormatSpec) -> LineFormat | None:
 
 
 def detect_format(sample: list[str]) -> LineFormat:
-    """The format that parses the most of ``sample`` (at least half of it), else ``raw``."""
+    """The format that parses the most of ``sample`` (at least half of it); else a header layout
+    found from the sample's structure (:func:`detect_header`) when half the lines have one; else ``raw``."""
     best: LineFormat = LineFormat()
     best_hits = 0
-    for cls in (JsonFormat, SyslogFormat, CombinedFormat):
-        fmt = cls()
+    for fmt in (JsonFormat(), SyslogFormat(), CombinedFormat()):
         hits = sum(1 for line in sample if fmt.parse(line) is not None)
         if hits > best_hits and hits * 2 >= len(sample):
             best, best_hits = fmt, hits
-    return best
+    if best_hits:
+        return best
+    header = detect_header(sample)
+    return HeaderFormat(header) if header.share >= 0.5 else best
 
 
 def read_records(
@@ -428,7 +506,7 @@ def read_records(
                 break
         fmt = detect_format([text for _, _, text in buffered])
     for source, n, text in _chain(buffered, iterator):
-        record = fmt.parse(text) or Record(message=text, raw=text)
+        record = fmt.parse(text) or _with_entities(Record(message=text, raw=text))
         record.source, record.line_no = source, n
         record.raw = text
         yield record

@@ -43,6 +43,7 @@ def follow(
     inode = -1
     partial = b""
     idle_since = time.monotonic()
+    skipping = False
     while not stop.is_set():
         if stream is None:
             try:
@@ -61,9 +62,13 @@ def follow(
                 chunk = stream.readline(MAX_LINE_BYTES)
                 if not chunk:
                     break
+                if skipping:  # the tail of a line already cut at MAX_LINE_BYTES
+                    skipping = not chunk.endswith(b"\n")
+                    continue
                 partial += chunk
                 if not partial.endswith(b"\n") and len(partial) < MAX_LINE_BYTES:
                     continue
+                skipping = not partial.endswith(b"\n")
                 text = decode_line(partial)
                 partial = b""
                 n += 1
@@ -77,6 +82,7 @@ def follow(
                     stream.close()
                     stream = None
                     partial = b""
+                    skipping = False
                     continue
             except FileNotFoundError:
                 pass
