@@ -12,6 +12,7 @@ from typing import Any
 
 from bastion.advisories.db import REMEDY, AdvisoryDatabaseError, DatabaseStatus, connect, read_status
 from bastion.advisories.records import canonical_ecosystem, normalize_name
+from bastion.advisories.severity import DEFAULT_UNRATED, severity_from_cwes
 from bastion.advisories.versions import (
     UnsupportedVersion,
     fixed_versions,
@@ -34,9 +35,10 @@ class VulnerabilityMatch:
     """Every other id the vulnerability is known by (records and their aliases)."""
     summary: str
     severity: Severity
-    """From the CVSS base score, else the database rating, else medium; critical when in KEV."""
+    """From the CVSS base score, else the database rating, else the CWE (cwe_severity.toml), else
+    the matcher's ``unrated`` level (high by default); critical when in KEV."""
     severity_source: str
-    """``kev``, ``cvss``, ``database`` or ``unrated`` (no rating anywhere: medium by default)."""
+    """``kev``, ``cvss``, ``database``, ``cwe`` or ``unrated`` (no rating anywhere)."""
     score: float | None
     vector: str | None
     fixed_versions: tuple[str, ...]
@@ -93,8 +95,10 @@ class _Row:
 class Matcher:
     """Answers "which vulnerabilities affect this version?" from one open database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, unrated: Severity = DEFAULT_UNRATED) -> None:
         self.path = path
+        self.unrated = unrated
+        """Severity of a vulnerability no record rates and no listed CWE names."""
         self._conn = connect(path)
         self._rows: dict[tuple[str, str], list[_Row]] = {}
         try:
@@ -179,12 +183,16 @@ class Matcher:
             key=lambda r: (r.score is not None, r.score or 0.0, Severity(r.severity).rank),
             default=None,
         )
+        cwes = tuple(sorted({c for row in group for c in row.cwes}))
+        from_cwe = severity_from_cwes(cwes)
         if kev is not None:
             severity, source = Severity.CRITICAL, "kev"
         elif best is not None and best.severity is not None:
             severity, source = Severity(best.severity), best.severity_source
+        elif from_cwe is not None:
+            severity, source = from_cwe, "cwe"
         else:
-            severity, source = Severity.MEDIUM, "unrated"
+            severity, source = self.unrated, "unrated"
         summary_row = next(
             (r for r in sorted(group, key=lambda r: not r.id.startswith("GHSA-")) if r.summary), None
         )
@@ -203,7 +211,7 @@ class Matcher:
             kev=kev is not None,
             kev_date_added=kev[0] if kev else None,
             kev_ransomware=kev[1] if kev else None,
-            cwes=tuple(sorted({c for row in group for c in row.cwes})),
+            cwes=cwes,
             records=tuple(sorted({row.id for row in group})),
         )
 

@@ -40,6 +40,8 @@ A config found in PATH is the scanned code's, not yours: its settings that could
 (fail_on above high, ignore, exclude, scanners, min_confidence, disabled rules) or choose where
 Bastion writes (output, baseline) are not applied, and a notice says which, unless you pass
 --trust-repo-config or name the file with --config.
+Deps: a vulnerability no advisory rates takes its severity from its CWE, else it is "unrated" and
+counted as high, so the default gate fails on it (the key unrated = "medium" of scanners.deps lowers it).
 With --strict, anything not checked fails the run (exit 1): a skipped scanner, package, file or
 ecosystem without advisory data, a file over --max-file-size or unreadable.
 

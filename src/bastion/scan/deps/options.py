@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
+from bastion.advisories.severity import DEFAULT_UNRATED
+from bastion.findings import Severity
 from bastion.validation import validate_options
 
 __all__ = ["DepsOptions", "parse_options"]
@@ -33,6 +35,14 @@ class DepsOptions(BaseModel):
     """URL of the CISA KEV catalog for ``bastion db update`` (``file://`` allowed)."""
     include_dev: bool = True
     """Check development/test dependencies too."""
+    unrated: Severity = DEFAULT_UNRATED
+    """Severity of a vulnerability that no advisory rates and no known CWE names (default high, so
+    the default gate fails on it); lower it only as a deliberate decision."""
+
+    @field_validator("unrated", mode="before")
+    @classmethod
+    def _parse_unrated(cls, value: Any) -> Any:
+        return Severity.parse(value) if isinstance(value, str) else value
 
 
 def parse_options(options: Mapping[str, Any]) -> DepsOptions:

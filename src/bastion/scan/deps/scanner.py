@@ -106,7 +106,7 @@ class DepsScanner:
                     f"(or `bastion db import PATH` offline); {len(checkable)} packages not checked",
                 )
             return
-        with Matcher(database) as matcher:
+        with Matcher(database, unrated=options.unrated) as matcher:
             covered = _stale_notice(matcher, database, options.stale_days, context)
             uncovered: dict[str, int] = {}
             for package in packages:
@@ -209,6 +209,13 @@ def describe_match(package: Package, match: VulnerabilityMatch, upgrade: str | N
     parts.append(
         f"fixed in {', '.join(match.fixed_versions)}" if match.fixed_versions else "no fixed version is known"
     )
+    if match.severity_source == "unrated":
+        parts.append(
+            f"no advisory rates it: counted as {match.severity.value} until reviewed "
+            "([scanners.deps] unrated sets this level)"
+        )
+    elif match.severity_source == "cwe":
+        parts.append(f"severity {match.severity.value} from its weakness ({', '.join(match.cwes)})")
     age = match.age_days()
     if age is not None and match.published is not None:
         parts.append(f"public for {age} days (published {match.published.isoformat()})")
