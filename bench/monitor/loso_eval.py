@@ -27,15 +27,15 @@ import csv
 import itertools
 import logging
 import os
-import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bastion.monitor import templates as bastion_templates
+from bastion.monitor.evaluation import canonical, exact, grouping_scores, parsing_accuracy
 from bastion.monitor.templates import TemplateMiner
 
 DATA = (
@@ -52,63 +52,6 @@ GRID: dict[str, list[Any]] = {
     "evidence": [4, 8],
 }
 """Settings the folds choose from (the miner's keyword arguments)."""
-
-
-# -- metrics ---------------------------------------------------------------------------------
-def _groups(labels: Sequence[object]) -> dict[object, frozenset[int]]:
-    out: dict[object, set[int]] = defaultdict(set)
-    for i, label in enumerate(labels):
-        out[label].add(i)
-    return {k: frozenset(v) for k, v in out.items()}
-
-
-def grouping_scores(pred: Sequence[object], truth: Sequence[object]) -> tuple[float, float]:
-    """(GA, FGA) of predicted group labels against true ones."""
-    pg, tg = _groups(pred), _groups(truth)
-    true_sets = set(tg.values())
-    correct = [g for g in pg.values() if g in true_sets]
-    ga = sum(len(g) for g in correct) / len(pred)
-    precision, recall = len(correct) / len(pg), len(correct) / len(tg)
-    fga = 2 * precision * recall / (precision + recall) if correct else 0.0
-    return ga, fga
-
-
-_SPACE = re.compile(r"\s+")
-_DELIMS = re.compile(r"([\s,!;:=|\"'\[\](){}.\-+@#$%&])")
-_GLUED = re.compile(r"^[^\s/]*<\*>[^\s/]*$")
-_PATH = re.compile(r"^(/[^/\s]+)+/?$")
-_PATH_SPLIT = re.compile(r"([\s,!;:=|\"'\[\](){}])")
-_JOINED = re.compile(r"<\*>(?:[.:/@#]?<\*>)+")
-
-
-def canonical(template: str) -> str:
-    """A template in Loghub-2.0's corrected form (applied to prediction and truth alike)."""
-    template = _SPACE.sub(" ", template.strip())
-    template = "".join("<*>" if _PATH.match(p) else p for p in _PATH_SPLIT.split(template))
-    tokens = _DELIMS.split(template)
-    out = []
-    for token in tokens:
-        if token.isdigit() or token.lower() in ("true", "false", "null") or _GLUED.match(token):
-            token = "<*>"
-        out.append(token)
-    return _JOINED.sub("<*>", "".join(out))
-
-
-def parsing_accuracy(pred: Sequence[str], truth: Sequence[str], norm: Callable[[str], str]) -> float:
-    """Share of lines whose template equals the true one after ``norm``."""
-    cache: dict[str, str] = {}
-
-    def n(t: str) -> str:
-        if t not in cache:
-            cache[t] = norm(t)
-        return cache[t]
-
-    return sum(1 for p, t in zip(pred, truth, strict=True) if n(p) == n(t)) / len(pred)
-
-
-def exact(template: str) -> str:
-    """Whitespace collapsed only."""
-    return _SPACE.sub(" ", template.strip())
 
 
 # -- data and miners -------------------------------------------------------------------------
