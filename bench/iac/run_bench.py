@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline-src", type=Path, default=None)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--checkov", type=Path, default=CHECKOV, help="checkov executable (a separate venv)")
     args = parser.parse_args()
     out = HERE / "out"
     out.mkdir(exist_ok=True)
@@ -181,7 +182,7 @@ def main() -> None:
         *(["--jobs", str(args.jobs)] if args.jobs else []),
     ]
     checkov_cmd = [
-        str(CHECKOV),
+        str(args.checkov),
         "-d",
         str(args.corpus),
         "--skip-download",

@@ -1,0 +1,159 @@
+"""Resource-level recall of Bastion against checkov, through the checkov ids each policy lists.
+
+For every (file, resource, checkov id) that checkov fails, where some Bastion policy lists that id
+as its equivalent, Bastion must fail the same resource with one of those policies. Prints recall
+per checkov id and every miss, and the reverse (Bastion findings checkov does not have), and the
+count of Bastion "unknown" notices per reason.
+
+Usage (from the repository root; checkov in a separate virtualenv, never in .venv):
+    .venv/bin/python bench/iac/recall.py --corpus bench/iac/realistic --checkov /tmp/checkov-venv/bin/checkov
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess  # nosec B404 - runs the two tools being compared, fixed argument lists
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BASTION = ROOT / ".venv" / "bin" / "bastion"
+
+
+def _name(resource: str) -> str:
+    """One spelling for both tools: no ``data.`` prefix, CloudFormation logical id only."""
+    resource = resource.removeprefix("data.")
+    if "::" in resource:
+        resource = resource.rsplit(".", 1)[-1]
+    return resource
+
+
+def _checkov(corpus: Path, checkov: Path) -> tuple[set[tuple[str, str, str]], float]:
+    started = time.perf_counter()
+    done = subprocess.run(  # nosec B603
+        [
+            str(checkov),
+            "-d",
+            str(corpus),
+            "--skip-download",
+            "--framework",
+            "terraform",
+            "cloudformation",
+            "-o",
+            "json",
+            "--quiet",
+            "--compact",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    raw = json.loads(done.stdout or "[]")
+    reports = raw if isinstance(raw, list) else [raw]
+    failed: set[tuple[str, str, str]] = set()
+    for report in reports:
+        for check in report.get("results", {}).get("failed_checks", []):
+            path = check["file_path"].lstrip("/")
+            failed.add((path, _name(check["resource"]), check["check_id"]))
+    return failed, elapsed
+
+
+def _bastion(corpus: Path, src: Path | None) -> tuple[set[tuple[str, str, str]], list[str], float]:
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run(  # nosec B603
+        [
+            str(BASTION),
+            "scan",
+            str(corpus),
+            "-s",
+            "iac",
+            "-f",
+            "json",
+            "-o",
+            str(out / "recall-bastion.json"),
+            "-q",
+            "--fail-on",
+            "none",
+        ],
+        check=False,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(src.resolve())} if src else None,
+    )
+    elapsed = time.perf_counter() - started
+    report = json.loads((out / "recall-bastion.json").read_text())
+    found = {
+        (f["location"]["path"], _name(str(f["metadata"].get("resource"))), f["rule_id"])
+        for f in report["findings"]
+    }
+    notices = [n["message"] for n in report.get("notices", []) if n["message"].startswith("unknown:")]
+    return found, notices, elapsed
+
+
+def main() -> int:
+    """Run both tools on the corpus and print recall per checkov id."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=HERE / "realistic")
+    parser.add_argument("--checkov", type=Path, default=HERE / ".venv" / "bin" / "checkov")
+    parser.add_argument(
+        "--bastion-src",
+        type=Path,
+        default=None,
+        help="run an older Bastion (a src folder put first on PYTHONPATH); ids are mapped with this tree's policies",
+    )
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    from bastion.scan.iac.policy import builtin_policies
+
+    mapping: dict[str, set[str]] = defaultdict(set)
+    for policy in builtin_policies():
+        for cid in policy.checkov:
+            mapping[cid].add(policy.id)
+    theirs, checkov_s = _checkov(args.corpus, args.checkov)
+    ours, notices, bastion_s = _bastion(args.corpus, args.bastion_src)
+    flagged = {(path, name, rule) for path, name, rule in ours}
+    per_id: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses: list[str] = []
+    for path, name, cid in sorted(theirs):
+        if cid not in mapping:
+            continue
+        hit = any((path, name, rule) in flagged for rule in mapping[cid])
+        per_id[cid][0] += hit
+        per_id[cid][1] += 1
+        if not hit:
+            misses.append(f"{cid} {path} {name}")
+    hits = sum(h for h, _ in per_id.values())
+    total = sum(t for _, t in per_id.values())
+    print(f"checkov {checkov_s:.2f} s, Bastion {bastion_s:.2f} s ({checkov_s / bastion_s:.1f}x)")
+    print(f"recall over checkov ids with a Bastion equivalent: {hits}/{total} = {hits / max(total, 1):.3f}")
+    for cid in sorted(per_id):
+        print(f"  {cid}: {per_id[cid][0]}/{per_id[cid][1]}  ({', '.join(sorted(mapping[cid]))})")
+    print("misses:" if misses else "misses: none")
+    for miss in misses:
+        print(f"  {miss}")
+    reverse = sorted(
+        f"{rule} {path} {name}"
+        for path, name, rule in ours
+        if (cids := [c for c, rules in mapping.items() if rule in rules])
+        and not any((path, name, c) in theirs for c in cids)
+    )
+    print(f"Bastion findings of mapped policies that checkov does not fail: {len(reverse)}")
+    for line in reverse:
+        print(f"  {line}")
+    reasons = Counter(re.sub(r"^unknown: .*?\(line \d+\): ", "", n).split(" (iac.")[0] for n in notices)
+    print(f"unknown notices: {len(notices)}")
+    for reason, count in reasons.most_common(10):
+        print(f"  {count} x {reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
