@@ -87,7 +87,8 @@ CATEGORIES: tuple[Category, ...] = (
                 (_SQL,),
             ),
             S(
-                'conn = sqlite3.connect("app.db")\nrows = conn.execute("SELECT * FROM users WHERE name = ?", [{v}])',
+                'conn = sqlite3.connect("app.db")\n'
+                'rows = conn.execute("SELECT * FROM users WHERE name = ?", [{v}])',
                 (_SQL,),
             ),
             S("rows = User.objects.filter(name={v})", ("from app.models import User",)),
@@ -295,7 +296,8 @@ CATEGORIES: tuple[Category, ...] = (
                 (_LXML,),
             ),
             S(
-                "doc = etree.fromstring({v}, parser=etree.XMLParser(resolve_entities=False, no_network=True))",
+                "doc = etree.fromstring({v}, "
+                "parser=etree.XMLParser(resolve_entities=False, no_network=True))",
                 (_LXML,),
             ),
         ),

@@ -126,7 +126,8 @@ def main() -> None:
         row = f"{'mean':28}"
         for t in tools:
             vals = list(tools[t].values())
-            row += f"{sum(v['tpr'] for v in vals) / len(vals):>14.2f}{sum(v['fpr'] for v in vals) / len(vals):>8.2f}"
+            row += f"{sum(v['tpr'] for v in vals) / len(vals):>14.2f}"
+            row += f"{sum(v['fpr'] for v in vals) / len(vals):>8.2f}"
             row += f"{sum(v['score'] for v in vals) / len(vals):>+12.2f}"
         print(row)
         if args.show_wrong:

@@ -160,6 +160,9 @@ def _result(finding: Finding, rule_index: int, suppression: str | None) -> dict[
         "locations": _locations(finding.location),
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
     }
+    code_flows = _code_flows(finding)
+    if code_flows:
+        result["codeFlows"] = code_flows
     if suppression is not None:
         entry: dict[str, Any] = {"kind": "inSource"}
         if suppression:
@@ -167,6 +170,29 @@ def _result(finding: Finding, rule_index: int, suppression: str | None) -> dict[
         result["suppressions"] = [entry]
     result["properties"] = properties
     return result
+
+
+def _code_flows(finding: Finding) -> list[dict[str, Any]]:
+    """``codeFlows`` from a dataflow finding's ``metadata["flow"]`` (source to sink, one step per
+    ``{"path", "line", "note"}``), so GitHub shows the trace; ``[]`` for other findings."""
+    steps = finding.metadata.get("flow")
+    if not isinstance(steps, list):
+        return []
+    locations: list[dict[str, Any]] = []
+    for step in steps:
+        if not isinstance(step, dict) or not isinstance(step.get("path"), str):
+            continue
+        line = step.get("line")
+        physical: dict[str, Any] = {"artifactLocation": _artifact(step["path"])}
+        if isinstance(line, int) and line > 0:
+            physical["region"] = {"startLine": line}
+        entry: dict[str, Any] = {"physicalLocation": physical}
+        if step.get("note"):
+            entry["message"] = {"text": str(step["note"])}
+        locations.append({"location": entry})
+    if not locations:
+        return []
+    return [{"threadFlows": [{"locations": locations}]}]
 
 
 def _locations(location: Location) -> list[dict[str, Any]]:

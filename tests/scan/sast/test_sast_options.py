@@ -37,7 +37,10 @@ def test_valid_options() -> None:
     [
         ({"tool": ["bandit"]}, "scanners.sast.tool: unknown key (choose from tools, semgrep_rules, "),
         ({"tools": "bandit"}, "scanners.sast.tools: must be a list of strings (got 'bandit')"),
-        ({"tools": ["bandit", "pmd"]}, "scanners.sast.tools[1]: Input should be 'bandit', 'semgrep' or 'taint'"),
+        (
+            {"tools": ["bandit", "pmd"]},
+            "scanners.sast.tools[1]: Input should be 'bandit', 'semgrep' or 'taint'",
+        ),
         ({"tools": []}, "scanners.sast.tools: "),
         ({"semgrep_rules": "rules.yml"}, "scanners.sast.semgrep_rules: must be a list of strings"),
         ({"semgrep_rules": [1]}, "scanners.sast.semgrep_rules[0]: Input should be a valid string"),

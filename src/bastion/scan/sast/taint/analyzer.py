@@ -300,8 +300,7 @@ class FunctionAnalysis(ExpressionAnalysis):
         after_body = self.block(getattr(stmt, "orelse", []), after_body) if after_body else after_body
         entry = join_states([state, after_body])
         outs: list[State | None] = [after_body]
-        for handler in handlers:
-            outs.append(self.block(handler.body, entry.copy() if entry else None))
+        outs.extend(self.block(handler.body, entry.copy() if entry else None) for handler in handlers)
         out = join_states(outs)
         final = getattr(stmt, "finalbody", [])
         if final:

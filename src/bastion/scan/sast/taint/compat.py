@@ -64,14 +64,14 @@ def _requote_fstrings(text: str) -> str:
                     pos = end
             i = end
         else:
-            i = _skip_string(text, start_body, quote, raw="r" in prefix.lower())
+            i = _skip_string(text, start_body, quote)
             if i < 0:
                 break
     pieces.append(text[pos:])
     return "".join(pieces)
 
 
-def _skip_string(text: str, i: int, quote: str, raw: bool) -> int:
+def _skip_string(text: str, i: int, quote: str) -> int:
     """Index after the closing ``quote`` of a plain string starting at ``i``, or -1."""
     n = len(text)
     while i < n:
@@ -130,7 +130,7 @@ def _scan_field(text: str, i: int, quote_char: str) -> tuple[int, bool]:
             if "f" in (match.group(1) or "").lower():
                 end, _ = _scan_fstring(text, match.end(), inner_quote)
             else:
-                end = _skip_string(text, match.end(), inner_quote, raw=False)
+                end = _skip_string(text, match.end(), inner_quote)
             if end < 0:
                 return -1, nested
             i = end

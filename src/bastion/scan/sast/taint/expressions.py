@@ -130,13 +130,15 @@ class ExpressionAnalysis:
                 return not value
             return -value if isinstance(node.op, ast.USub) and isinstance(value, int | float) else UNKNOWN
         if isinstance(node, ast.BoolOp):
-            values = [self.const(v, state) for v in node.values]
-            if any(v is UNKNOWN for v in values):
-                return UNKNOWN
-            result = values[0]
-            for v in values[1:]:
-                result = (result and v) if isinstance(node.op, ast.And) else (result or v)
-            return result
+            conjunction = isinstance(node.op, ast.And)
+            unknown = False
+            for sub in node.values:
+                value = self.const(sub, state)
+                if value is UNKNOWN:
+                    unknown = True
+                elif bool(value) != conjunction:
+                    return value  # short-circuit: a false operand of `and`, a true one of `or`
+            return UNKNOWN if unknown else value
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             left, right = self.const(node.left, state), self.const(node.comparators[0], state)
             if left is UNKNOWN or right is UNKNOWN:
@@ -203,9 +205,9 @@ class ExpressionAnalysis:
         if isinstance(node, ast.Subscript):
             key = self.key(node)
             if key is not None:
-                value = state.read(key)
-                if value is not None:
-                    return value
+                found = state.read(key)
+                if found is not None:
+                    return found
             base = self.eval(node.value, state)
             self.eval(node.slice, state)
             return base
@@ -296,9 +298,13 @@ class ExpressionAnalysis:
         method = func.attr if isinstance(func, ast.Attribute) else None
         receiver = CLEAN
         if isinstance(func, ast.Attribute) and name is None:
-            if isinstance(func.value, ast.Name) and state.has_tag(func.value.id, "request"):
-                if method in self.rules.request_attrs:
-                    return self.flow_from(Origin(f"request.{method}()"), node.lineno)
+            value = func.value
+            if (
+                isinstance(value, ast.Name)
+                and state.has_tag(value.id, "request")
+                and method in self.rules.request_attrs
+            ):
+                return self.flow_from(Origin(f"request.{method}()"), node.lineno)
             receiver = self.eval(func.value, state)
         elif not isinstance(func, ast.Name | ast.Attribute):
             receiver = self.eval(func, state)
@@ -325,9 +331,9 @@ class ExpressionAnalysis:
                 and isinstance(first, ast.Constant)
                 and isinstance(first.value, str | int)
             ):
-                value = state.read(f"{base_key}[{first.value!r}]")
-                if value is not None:
-                    return join(value, *args[1:])
+                stored = state.read(f"{base_key}[{first.value!r}]")
+                if stored is not None:
+                    return join(stored, *args[1:])
         if name is not None:
             clears = self.rules.sanitizer_calls.get(name)
             if clears is not None:
@@ -375,7 +381,9 @@ class ExpressionAnalysis:
     ) -> Taint:
         """Map a callee's summary onto this call site: its return value and the sinks it reaches."""
         module, info, bound = resolved
-        if not (receiver or any(args) or any(kwargs.values())) and not self.project.may_read_sources(module, info):
+        if not (receiver or any(args) or any(kwargs.values())) and not self.project.may_read_sources(
+            module, info
+        ):
             return CLEAN
         summary = self.project.summary(module, info)
         params = _param_names(info.node)
@@ -458,7 +466,7 @@ class ExpressionAnalysis:
 
     def _safe_call(self, rule: SinkRule, node: ast.Call, state: State) -> bool:
         for kw in node.keywords:
-            if kw.arg in rule.safe_keywords:
+            if kw.arg is not None and kw.arg in rule.safe_keywords:
                 allowed = rule.safe_keywords[kw.arg]
                 spelled = self.key(kw.value) or ""
                 qual = self.qualname(kw.value, state) or ""

@@ -59,9 +59,8 @@ class Project:
             self._entries.clear()
             for module in self.modules:
                 pattern = self._patterns.setdefault(module.relpath, self._entry_pattern(module))
-                if pattern.search("\n".join(module.lines)) is None and not self._class_attrs_in(module):
-                    continue
-                self.module_globals(module)
+                if pattern.search("\n".join(module.lines)) is not None:
+                    self.module_globals(module)
                 for info in module.functions.values():
                     if self._is_entry(module, info, pattern):
                         self.summary(module, info)
@@ -80,9 +79,6 @@ class Project:
                 words.add(local)
         return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
 
-    def _class_attrs_in(self, module: ModuleInfo) -> bool:
-        return any(path == module.relpath and attrs for (path, _), attrs in self._class_attrs.items())
-
     def _is_entry(self, module: ModuleInfo, info: FunctionInfo, pattern: re.Pattern[str]) -> bool:
         """Whether analysing ``info`` on its own can find anything: it may read a source, is a
         web handler, or reads ``self`` attributes known to hold untrusted data. Other functions
@@ -91,14 +87,15 @@ class Project:
         known = self._entries.get(key)
         if known is not None:
             return known
-        node = info.node
         found = self._decides(module, info, pattern)
         self._entries[key] = found
         return found
 
     def may_read_sources(self, module: ModuleInfo, info: FunctionInfo) -> bool:
         """True when ``info`` may produce untrusted data without being given any."""
-        return self._is_entry(module, info, self._patterns.setdefault(module.relpath, self._entry_pattern(module)))
+        return self._is_entry(
+            module, info, self._patterns.setdefault(module.relpath, self._entry_pattern(module))
+        )
 
     def _decides(self, module: ModuleInfo, info: FunctionInfo, pattern: re.Pattern[str]) -> bool:
         node = info.node

@@ -16,14 +16,14 @@ TOOL = "taint"
 """The tool name in ``metadata["tools"]``."""
 
 _FIX = {
-    78: "Pass an argument list without shell=True, or quote with shlex.quote; never build commands from input.",
+    78: "Pass an argument list without shell=True or quote with shlex.quote; never build commands from input",
     94: "Never build templates from input: pass the input as a template variable instead.",
     95: "Never eval/exec input; parse it (ast.literal_eval, json.loads) or dispatch on an allow-list.",
     89: "Use a parameterised query (cursor.execute(sql, params)) instead of building the SQL string.",
     90: "Escape the value with ldap.filter.escape_filter_chars before putting it in the filter.",
     643: "Use XPath variables (tree.xpath('//u[@n=$n]', n=value)) instead of building the expression.",
     79: "Render through an autoescaping template or escape with markupsafe.escape/html.escape.",
-    22: "Reduce the name with os.path.basename/secure_filename, or check the resolved path stays in the base.",
+    22: "Reduce the name with os.path.basename/secure_filename, or check the resolved path stays in the base",
     601: "Redirect only to relative paths or to hosts on an allow-list (url_has_allowed_host_and_scheme).",
     502: "Deserialise untrusted data only with a data-only format (json) or yaml.safe_load.",
     611: "Parse untrusted XML with defusedxml, or an lxml parser with resolve_entities=False.",

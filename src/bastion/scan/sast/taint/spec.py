@@ -186,13 +186,14 @@ def load_rules(text: str, origin: str = _DATA_FILE) -> TaintRules:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"{origin}: not valid YAML: {exc}") from None
+        detail = " ".join(str(exc).split())
+        raise ValueError(f"{origin}: not valid YAML: {detail}") from None
     try:
         return TaintRules.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(document)"
-        raise ValueError(f"{origin}: {where}: {first['msg']}") from None
+        raise ValueError(f"{origin}: {where}: {' '.join(str(first['msg']).split())}") from None
 
 
 @functools.cache
