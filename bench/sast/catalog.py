@@ -35,6 +35,11 @@ class Category:
     """Expressions turning ``{v}`` into a value that is safe for this weakness."""
     wrong_sanitizers: tuple[Snippet, ...]
     """Sanitizers for another weakness: the case stays vulnerable."""
+    style: str = "taint"
+    """``taint`` (input reaches a sink), ``api`` (the call is the weakness, whatever the value) or
+    ``random`` (the value under test comes from ``randoms``; safe cases use ``safe_randoms``)."""
+    randoms: tuple[Snippet, ...] = ()
+    safe_randoms: tuple[Snippet, ...] = ()
 
 
 S = Snippet
@@ -286,7 +291,11 @@ CATEGORIES: tuple[Category, ...] = (
                 "parser = etree.XMLParser(resolve_entities=True)\ndoc = etree.fromstring({v}, parser)",
                 (_LXML,),
             ),
-            S("doc = xml.dom.minidom.parseString({v})", ("import xml.dom.minidom",)),
+            S(
+                "parser = xml.sax.make_parser()\nparser.setFeature(xml.sax.handler.feature_external_ges, True)\n"
+                "parser.parse(io.StringIO({v}))",
+                ("import io", "import xml.sax", "import xml.sax.handler"),
+            ),
             S("doc = etree.XML({v})", (_LXML,)),
         ),
         safe_apis=(
@@ -321,5 +330,77 @@ CATEGORIES: tuple[Category, ...] = (
         ),
         sanitizers=(),
         wrong_sanitizers=(S("html.escape({v})", ("import html",)),),
+    ),
+    Category(
+        "weak-hash",
+        328,
+        "",
+        "",
+        sinks=(
+            S("digest = hashlib.md5({v}.encode()).hexdigest()", ("import hashlib",)),
+            S("digest = hashlib.sha1({v}.encode()).hexdigest()", ("import hashlib",)),
+            S('hasher = hashlib.new("md5")\nhasher.update({v}.encode())\ndigest = hasher.hexdigest()', ("import hashlib",)),
+            S("digest = md5({v}.encode()).hexdigest()", ("from hashlib import md5",)),
+        ),
+        safe_apis=(
+            S("digest = hashlib.sha256({v}.encode()).hexdigest()", ("import hashlib",)),
+            S('hasher = hashlib.new("sha512")\nhasher.update({v}.encode())\ndigest = hasher.hexdigest()', ("import hashlib",)),
+            S("digest = hashlib.md5({v}.encode(), usedforsecurity=False).hexdigest()", ("import hashlib",)),
+            S("digest = hashlib.blake2b({v}.encode()).hexdigest()", ("import hashlib",)),
+        ),
+        sanitizers=(),
+        wrong_sanitizers=(),
+        style="api",
+    ),
+    Category(
+        "weak-random",
+        330,
+        "",
+        "",
+        sinks=(
+            S('resp = make_response("ok")\nresp.set_cookie("rememberMe", {v}, secure=True, httponly=True)\nreturn resp',
+              ("from flask import make_response",), ret=True),
+            S('session["remember_token"] = {v}', ("from flask import session",)),
+            S("reset_token = {v}\nstore_reset(reset_token)", ("from app.accounts import store_reset",)),
+        ),
+        safe_apis=(),
+        sanitizers=(),
+        wrong_sanitizers=(),
+        style="random",
+        randoms=(
+            S("str(random.random())", ("import random",)),
+            S("str(random.randint(0, 2**31))", ("import random",)),
+            S("str(random.getrandbits(64))", ("import random",)),
+            S('"".join(random.choice("abcdef0123456789") for _ in range(16))', ("import random",)),
+        ),
+        safe_randoms=(
+            S("secrets.token_hex(16)", ("import secrets",)),
+            S("str(random.SystemRandom().getrandbits(64))", ("import random",)),
+            S("os.urandom(16).hex()", ("import os",)),
+            S("secrets.token_urlsafe(32)", ("import secrets",)),
+        ),
+    ),
+    Category(
+        "insecure-cookie",
+        614,
+        "",
+        "",
+        sinks=(
+            S('resp = make_response("ok")\nresp.set_cookie("pref", {v})\nreturn resp', ("from flask import make_response",),
+              ret=True),
+            S('resp = make_response("ok")\nresp.set_cookie("pref", {v}, secure=False, httponly=True)\nreturn resp',
+              ("from flask import make_response",), ret=True),
+            S('resp = make_response("ok")\nresp.set_cookie("pref", value={v}, httponly=True)\nreturn resp',
+              ("from flask import make_response",), ret=True),
+        ),
+        safe_apis=(
+            S('resp = make_response("ok")\nresp.set_cookie("pref", {v}, secure=True, httponly=True)\nreturn resp',
+              ("from flask import make_response",), ret=True),
+            S('resp = make_response("ok")\nresp.set_cookie("pref", value={v}, secure=True, httponly=True, samesite="Lax")\n'
+              "return resp", ("from flask import make_response",), ret=True),
+        ),
+        sanitizers=(),
+        wrong_sanitizers=(),
+        style="api",
     ),
 )

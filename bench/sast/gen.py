@@ -135,15 +135,26 @@ class Builder:
         sources = SOURCES_A if self.family == "a" else SOURCES_B
         props = PROPS_A if self.family == "a" else PROPS_B
         source, framework = rng.choice(sources)
-        if cat.cwe in (79, 601) and framework == "script":
-            source, framework = sources[0]
+        if (cat.cwe in (79, 601) or cat.style != "taint") and framework in ("script", "django") or (
+            cat.style != "taint" and framework.startswith("fastapi")
+        ):
+            source, framework = sources[0] if sources[0][1] == "flask" else ('request.json.get("q")', "flask")
+        if cat.style == "random":
+            pick = rng.choice(cat.randoms if real or kind in ("dead-branch", "overwritten") else cat.safe_randoms)
+            source = pick.code
+        elif cat.style == "api" and kind == "safe-api":
+            pass
         prop_name, prop = rng.choice(props)
         var = rng.choice(NAMES)
         imports: set[str] = set()
         module_code: list[str] = []
         helpers: list[str] = []
         sink = rng.choice(self.sinks_for(cat, framework))
-        if kind == "safe-api":
+        if cat.style == "random":
+            imports.update(pick.imports)
+        if kind == "safe-api" and cat.style == "random":
+            pass
+        elif kind == "safe-api":
             candidates = [s for s in cat.safe_apis if s.ret == sink.ret] or list(cat.safe_apis)
             if framework != "flask" and self.family == "b":
                 candidates = [s for s in candidates if not s.ret] or candidates
@@ -179,7 +190,11 @@ class Builder:
             else:
                 body.append(f"{var} = {san.code.format(v=var)}")
         if kind == "overwritten" and self.family == "b":
-            body.append(f'{var} = "guest"')
+            if cat.style == "random":
+                imports.add("import secrets")
+                body.append(f"{var} = secrets.token_hex(16)")
+            else:
+                body.append(f'{var} = "guest"')
         if kind == "guard-abort":
             module_code.append('ALLOWED = {"alpha", "beta", "gamma"}')
             if framework == "django":
@@ -207,7 +222,11 @@ class Builder:
                 f'    def value(self):\n        return "{P}" + self.raw + "{X}"'
             )
         if kind == "overwritten" and self.family == "a":
-            body.append(f'data = "{P}fixed{X}"')
+            if cat.style == "random":
+                imports.add("import secrets")
+                body.append("data = secrets.token_urlsafe(16)")
+            else:
+                body.append(f'data = "{P}fixed{X}"')
         # the sink
         imports.update(sink.imports)
         sink_code = sink.code.format(v="data")
@@ -300,8 +319,12 @@ def generate(family: str, seed: int, per_kind: int, out: Path) -> int:
     for cat in CATEGORIES:
         plan = [("real", True)] * per_kind
         plan += [(false_kinds[i % len(false_kinds)], False) for i in range(per_kind)]
-        for i in range(per_kind // 6):
-            plan[i] = (REAL_EXTRA[0], True)
+        if cat.style == "taint":
+            for i in range(per_kind // 6):
+                plan[i] = (REAL_EXTRA[0], True)
+        else:
+            kinds = ("safe-api", "dead-branch", "overwritten") if cat.style == "random" else ("safe-api", "dead-branch")
+            plan = [("real", True)] * per_kind + [(kinds[i % len(kinds)], False) for i in range(per_kind)]
         for index, (kind, real) in enumerate(plan):
             for _attempt in range(40):
                 files, label = builder.case(cat, kind, real)

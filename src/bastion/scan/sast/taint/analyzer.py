@@ -16,8 +16,10 @@ from bastion.scan.sast.taint.expressions import ExpressionAnalysis
 from bastion.scan.sast.taint.state import State, join_states
 from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Origin, Taint, add_step, clear, join
 
+from bastion.scan.sast.taint.module import FunctionInfo
+
 if TYPE_CHECKING:
-    from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
+    from bastion.scan.sast.taint.module import ModuleInfo
     from bastion.scan.sast.taint.project import Project
 
 __all__ = ["FunctionAnalysis"]
@@ -149,7 +151,13 @@ class FunctionAnalysis(ExpressionAnalysis):
         elif isinstance(stmt, ast.Assert):
             self.eval(stmt.test, state)
             return self.guarded(stmt.test, state, True)
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and self.function is not None:
+            qual = f"{self.function.qualname}.<locals>.{stmt.name}"
+            self.local_functions[stmt.name] = FunctionInfo(qual, stmt, class_name=self.function.class_name)
         elif isinstance(stmt, ast.Match):
+            decided = self._decided_case(stmt, state)
+            if decided is not None:
+                return self.block(decided.body, state)
             subject = self.eval(stmt.subject, state)
             outs: list[State | None] = []
             for case in stmt.cases:
@@ -166,6 +174,28 @@ class FunctionAnalysis(ExpressionAnalysis):
                 if key is not None:
                     state.write(key, CLEAN)
         return state
+
+    def _decided_case(self, stmt: ast.Match, state: State) -> ast.match_case | None:
+        """The one case a constant subject selects, when every pattern before it is a literal."""
+        subject = self.const(stmt.subject, state)
+        if subject is self.UNKNOWN:
+            return None
+        for case in stmt.cases:
+            if case.guard is not None:
+                return None
+            pattern = case.pattern
+            options = pattern.patterns if isinstance(pattern, ast.MatchOr) else [pattern]
+            for option in options:
+                if isinstance(option, ast.MatchAs) and option.pattern is None and option.name is None:
+                    return case
+                if not isinstance(option, ast.MatchValue | ast.MatchSingleton):
+                    return None
+                value = option.value if isinstance(option, ast.MatchSingleton) else self.const(option.value, state)
+                if value is self.UNKNOWN:
+                    return None
+                if value == subject:
+                    return case
+        return None
 
     def assign(self, target: ast.expr, value_node: ast.expr, value: Taint, state: State, line: int) -> None:
         """Bind ``target`` to ``value`` (unpacking tuples element by element where the value is a tuple)."""
@@ -189,6 +219,8 @@ class FunctionAnalysis(ExpressionAnalysis):
                     state.taint[base] = join(state.read(base) or CLEAN, add_step(value, self.step(line)))
             return
         state.write(key, add_step(value, self.step(line)))
+        if value:
+            self.check_secret_name(key, value, line)
         if key.startswith("self.") and self.function is not None and self.function.class_name:
             attr = key[len("self.") :]
             if "." not in attr and "[" not in attr:
@@ -196,6 +228,14 @@ class FunctionAnalysis(ExpressionAnalysis):
         const = self.const(value_node, state)
         if const is not self.UNKNOWN:
             state.consts[key] = const
+        if (
+            isinstance(value_node, ast.List | ast.Tuple)
+            and len(value_node.elts) < 64
+            and not any(isinstance(e, ast.Starred) for e in value_node.elts)
+        ):
+            state.tag(key, "elements")
+            for index, elt in enumerate(value_node.elts):
+                state.taint[f"{key}[{index}]"] = add_step(self.eval(elt, state), self.step(line))
         self.tag_value(key, value_node, state)
 
     def branch(

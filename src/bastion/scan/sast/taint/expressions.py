@@ -8,6 +8,8 @@ taint of every name inside, so no input can exhaust the interpreter's stack.
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
 from bastion.scan.sast.taint.values import (
     ALL_CWES,
     CLEAN,
+    WEAK_RANDOM,
     Flow,
     Origin,
     Step,
@@ -54,6 +57,8 @@ class ExpressionAnalysis:
         self.function = function
         self.rules: RuleBook = project.rules
         self.summary = Summary()
+        self.local_functions: dict[str, FunctionInfo] = {}
+        """Functions defined inside the one being analysed."""
         self._depth = 0
         node = function.node if function else None
         self.is_route, self.html_handler = _route_kind(node, module, self.rules) if node else (False, False)
@@ -144,14 +149,28 @@ class ExpressionAnalysis:
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
             return _compare(node.ops[0], left, right)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        if isinstance(node, ast.BinOp):
             left, right = self.const(node.left, state), self.const(node.right, state)
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
-            try:
-                return left + right if isinstance(node.op, ast.Add) else left - right
-            except TypeError:
-                return UNKNOWN
+            return _arith(node.op, left, right)
+        if isinstance(node, ast.Subscript):
+            value, index = self.const(node.value, state), self.const(node.slice, state)
+            if isinstance(value, str | tuple | list | dict) and isinstance(index, int | str) and len(value) < _BIG:
+                try:
+                    return value[index]  # type: ignore[index]
+                except (IndexError, KeyError, TypeError):
+                    return UNKNOWN
+            return UNKNOWN
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("len", "str", "int"):
+            if len(node.args) == 1 and not node.keywords:
+                value = self.const(node.args[0], state)
+                if value is UNKNOWN:
+                    return UNKNOWN
+                try:
+                    return {"len": len, "str": str, "int": int}[node.func.id](value)
+                except (TypeError, ValueError):
+                    return UNKNOWN
         return UNKNOWN
 
     # ---- evaluation --------------------------------------------------------------------
@@ -314,8 +333,15 @@ class ExpressionAnalysis:
             label = self.rules.source_label(name)
             if label is not None:
                 return self.flow_from(Origin(label), node.lineno)
+            if name in self.rules.rules.api_checks.weak_random:
+                return self.flow_from(Origin(f"{name}()", kind=WEAK_RANDOM), node.lineno)
+        self.check_api(node, name, method, state)
         self.check_sinks(node, name, method, receiver, args, kwargs, state)
         everything = join(receiver, *args, *kwargs.values())
+        if isinstance(func, ast.Attribute) and method is not None:
+            handled = self._container_method(node, func, method, args, state)
+            if handled is not None:
+                return handled
         if method in _CONTAINER_WRITES and isinstance(func, ast.Attribute):
             key = self.key(func.value)
             if key is not None and everything:
@@ -353,10 +379,51 @@ class ExpressionAnalysis:
             return clear(everything, _URL_CWES)
         return everything
 
+    def _container_method(
+        self, node: ast.Call, func: ast.Attribute, method: str, args: list[Taint], state: State
+    ) -> Taint | None:
+        """Element-precise list and two-level map operations (``pop``, ``append``, ``insert``,
+        ``conf.set(section, key, value)`` / ``conf.get(section, key)``); None when not applicable."""
+        key = self.key(func.value)
+        if key is None:
+            return None
+        consts = [self.const(a, state) for a in node.args]
+        if method in ("set", "get") and len(node.args) >= 2 and all(
+            isinstance(c, str) for c in consts[:2]
+        ):
+            slot = f"{key}[{consts[0]!r}][{consts[1]!r}]"
+            if method == "set" and len(node.args) == 3:
+                state.write(slot, add_step(args[2], self.step(node.lineno)))
+                return CLEAN
+            if method == "get":
+                found = state.taint.get(slot)
+                return found if found is not None else None
+        items = _elements(state, key)
+        if items is None:
+            return None
+        if method == "pop" and len(node.args) <= 1:
+            index = consts[0] if node.args else -1
+            if not isinstance(index, int) or not -len(items) <= index < len(items):
+                return None
+            popped = items.pop(index)
+            _store_elements(state, key, items)
+            return popped
+        if method == "append" and len(node.args) == 1:
+            items.append(add_step(args[0], self.step(node.lineno)))
+            _store_elements(state, key, items)
+            return CLEAN
+        if method == "insert" and len(node.args) == 2 and isinstance(consts[0], int):
+            items.insert(consts[0], add_step(args[1], self.step(node.lineno)))
+            _store_elements(state, key, items)
+            return CLEAN
+        return None
+
     def resolve_callee(
         self, func: ast.expr, name: str | None, state: State
     ) -> tuple[ModuleInfo, FunctionInfo, bool] | None:
         """The analysed function a call goes to, and whether ``self`` is passed implicitly."""
+        if isinstance(func, ast.Name) and func.id in self.local_functions:
+            return self.module, self.local_functions[func.id], False
         if name is not None:
             return self.project.lookup(name)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
@@ -454,6 +521,14 @@ class ExpressionAnalysis:
                 if rule.receiver_names and not _receiver_matches(recv_key, rule.receiver_names):
                     continue
                 rules.append(rule)
+            if recv_key and state.has_tag(recv_key, "unsafe_xml"):
+                rules.extend(r for r in self.rules.rules.sinks if method in r.unsafe_parser_methods)
+            if method == "setFeature" and recv_key and len(node.args) == 2:
+                feature = self.qualname(node.args[0], state) or self.key(node.args[0]) or ""
+                if feature.endswith(("feature_external_ges", "feature_external_pes")) and (
+                    self.const(node.args[1], state) is True
+                ):
+                    state.tag(recv_key, "unsafe_xml")
             if receiver:
                 for rule in self.rules.receiver_sinks.get(method, ()):
                     self.hit(rule, add_step(receiver, self.step(node.lineno)), self.step(node.lineno), method)
@@ -551,10 +626,52 @@ class ExpressionAnalysis:
             return
         names = {self.qualname(target.value, state) or "", self.key(target.value) or ""}
         for name in names:
-            rule = self.rules.store_sinks.get(name)
-            if rule is not None:
+            rules = self.rules.store_sinks.get(name, ())
+            for rule in rules:
                 self.hit(rule, value, self.step(line), name)
+            if rules:
                 return
+
+    def check_secret_name(self, key: str, value: Taint, line: int) -> None:
+        """A predictable random number stored under a secret-sounding name (``token = ...``)."""
+        pattern = self.rules.rules.api_checks.secret_names
+        if not pattern or not value or not _regex(pattern).search(key.rsplit(".", 1)[-1]):
+            return
+        for rule in self.rules.rules.sinks:
+            if rule.id == "weak-random-secret":
+                self.hit(rule, value, self.step(line), key)
+
+    def check_api(self, node: ast.Call, name: str | None, method: str | None, state: State) -> None:
+        """Weak hash constructors (CWE-328) and cookies without ``secure=True`` (CWE-614)."""
+        checks = self.rules.rules.api_checks
+        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        if name is not None:
+            weak = name in checks.weak_hashes
+            if not weak and name in checks.hash_factories and node.args:
+                algorithm = self.const(node.args[0], state)
+                weak = isinstance(algorithm, str) and algorithm.lower() in checks.weak_hash_names
+            if not weak and name in checks.hash_factories and "digestmod" in keywords:
+                algorithm = self.const(keywords["digestmod"], state)
+                spelled = self.qualname(keywords["digestmod"], state) or ""
+                weak = (isinstance(algorithm, str) and algorithm.lower() in checks.weak_hash_names) or (
+                    spelled in checks.weak_hashes
+                )
+            if weak and "usedforsecurity" in keywords and self.const(keywords["usedforsecurity"], state) is False:
+                weak = False
+            if weak:
+                self._api_hit(328, node, name)
+        if method in checks.cookie_methods:
+            secure = self.const(keywords["secure"], state) if "secure" in keywords else False
+            httponly = self.const(keywords["httponly"], state) if "httponly" in keywords else True
+            if secure is not True or httponly is False:
+                self._api_hit(614, node, method or "set_cookie")
+
+    def _api_hit(self, cwe: int, node: ast.Call, call: str) -> None:
+        rule = self.rules.api_rules.get(cwe)
+        if rule is None:
+            return
+        step = self.step(node.lineno)
+        self.project.report(TaintHit(rule, Flow(Origin(call, kind="api"), (step,)), step, call))
 
     def tag_value(self, key: str, node: ast.expr, state: State) -> None:
         """Facts the assigned expression gives the variable (a safe parser, a class instance...)."""
@@ -580,6 +697,11 @@ class ExpressionAnalysis:
 
 
 _URL_CWES = frozenset({601})
+
+
+@functools.lru_cache(maxsize=8)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _fixed_url_prefix(value: Any) -> bool:
@@ -628,6 +750,49 @@ def _safe_parser(node: ast.Call) -> bool:
         kw.arg == "resolve_entities" and isinstance(kw.value, ast.Constant) and kw.value.value is False
         for kw in node.keywords
     )
+
+
+def _elements(state: State, key: str) -> list[Taint] | None:
+    """The tracked items of list ``key`` (``key[0]``, ``key[1]``...), or None when not tracked."""
+    if not state.has_tag(key, "elements"):
+        return None
+    items = []
+    while f"{key}[{len(items)}]" in state.taint:
+        items.append(state.taint[f"{key}[{len(items)}]"])
+    return items
+
+
+def _store_elements(state: State, key: str, items: list[Taint]) -> None:
+    index = 0
+    while f"{key}[{index}]" in state.taint:
+        del state.taint[f"{key}[{index}]"]
+        index += 1
+    state.taint[key] = join_all(items)
+    for index, item in enumerate(items):
+        state.taint[f"{key}[{index}]"] = item
+
+
+def _arith(op: ast.operator, left: Any, right: Any) -> Any:
+    """Constant folding of small arithmetic and string concatenation; ``UNKNOWN`` otherwise."""
+    numbers = isinstance(left, int | float) and isinstance(right, int | float)
+    try:
+        if isinstance(op, ast.Add) and (numbers or (isinstance(left, str) and isinstance(right, str))):
+            return left + right
+        if not numbers:
+            return UNKNOWN
+        if isinstance(op, ast.Sub):
+            return left - right
+        if isinstance(op, ast.Mult) and abs(left) < 1e12 and abs(right) < 1e12:
+            return left * right
+        if isinstance(op, ast.Div):
+            return left / right
+        if isinstance(op, ast.FloorDiv):
+            return left // right
+        if isinstance(op, ast.Mod):
+            return left % right
+    except (ZeroDivisionError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
 
 
 def _compare(op: ast.cmpop, left: Any, right: Any) -> Any:

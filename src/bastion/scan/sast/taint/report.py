@@ -28,6 +28,9 @@ _FIX = {
     502: "Deserialise untrusted data only with a data-only format (json) or yaml.safe_load.",
     611: "Parse untrusted XML with defusedxml, or an lxml parser with resolve_entities=False.",
     501: "Validate the value before storing it in the session; store server-side identifiers only.",
+    328: "Use SHA-256 or stronger (a password hash such as argon2 for passwords); MD5/SHA-1 are broken.",
+    330: "Use the secrets module (secrets.token_urlsafe) or random.SystemRandom for security values.",
+    614: "Set cookies with secure=True and httponly=True (and samesite).",
 }
 
 
@@ -46,9 +49,12 @@ def to_finding(hit: TaintHit) -> Finding:
         if cleared
         else "no sanitizer or guard on this path"
     )
-    message = (
-        f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} (CWE-{rule.cwe}); {why}"
-    )
+    if hit.flow.origin.kind == "api":
+        message = f"{rule.title}: {hit.call} (CWE-{rule.cwe})"
+    else:
+        message = (
+            f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} (CWE-{rule.cwe}); {why}"
+        )
     return Finding(
         rule_id=rule_id,
         scanner="sast",

@@ -67,6 +67,10 @@ class SinkRule(_Strict):
     """subprocess: without ``shell=True`` only a string command or a list's first item counts."""
     safe_parser_keyword: str = ""
     """XML: a ``parser=`` built with ``resolve_entities=False`` makes the call safe."""
+    unsafe_parser_methods: tuple[str, ...] = ()
+    """XML: methods of a SAX parser with external entities switched on (``setFeature``)."""
+    api_check: bool = False
+    """Not a dataflow rule: the call itself is the weakness (weak hash, insecure cookie)."""
     handler_return: bool = False
     """The value a Flask/Django web handler returns (rendered as HTML) is the sink."""
     severity: Literal["low", "medium", "high", "critical"] = "high"
@@ -78,6 +82,23 @@ class SanitizerRule(_Strict):
     calls: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
     clears: Literal["all"] | tuple[int, ...]
+
+
+class ApiChecks(_Strict):
+    """Checks on API use rather than dataflow: weak hashes, weak random numbers, cookie flags."""
+
+    weak_random: tuple[str, ...] = ()
+    """Calls returning predictable numbers (a CWE-330 source)."""
+    weak_hashes: tuple[str, ...] = ()
+    """Hash constructors broken for security use (CWE-328)."""
+    weak_hash_names: tuple[str, ...] = ()
+    """Algorithm names that make ``hashlib.new(name)`` weak."""
+    hash_factories: tuple[str, ...] = ()
+    """Calls taking the algorithm name as first argument (``hashlib.new``)."""
+    secret_names: str = ""
+    """Regular expression: a weak random number stored in a variable so named is a finding."""
+    cookie_methods: tuple[str, ...] = ()
+    """Methods setting a cookie; ``secure=True`` is required (CWE-614)."""
 
 
 class TaintRules(_Strict):
@@ -93,6 +114,7 @@ class TaintRules(_Strict):
     guards: tuple[SanitizerRule, ...] = ()
     clean_results: tuple[str, ...] = ()
     clean_methods: tuple[str, ...] = ()
+    api_checks: ApiChecks = ApiChecks()
 
 
 ALL = frozenset({-1})
@@ -112,7 +134,7 @@ class RuleBook:
     sink_calls: Mapping[str, tuple[SinkRule, ...]]
     sink_methods: Mapping[str, tuple[SinkRule, ...]]
     receiver_sinks: Mapping[str, tuple[SinkRule, ...]]
-    store_sinks: Mapping[str, SinkRule]
+    store_sinks: Mapping[str, tuple[SinkRule, ...]]
     sanitizer_calls: Mapping[str, frozenset[int]]
     sanitizer_methods: Mapping[str, frozenset[int]]
     guard_calls: Mapping[str, frozenset[int]]
@@ -123,6 +145,8 @@ class RuleBook:
     request_names: frozenset[str]
     request_annotations: frozenset[str]
     route_decorators: frozenset[str]
+    api_rules: Mapping[int, SinkRule]
+    """API-use rules (``api_check``) by CWE."""
 
     def source_label(self, name: str) -> str | None:
         """The label of the source ``name`` falls under (itself or a parent), or None."""
@@ -146,6 +170,7 @@ def _multi(pairs: list[tuple[str, SinkRule]]) -> dict[str, tuple[SinkRule, ...]]
 
 def compile_rules(rules: TaintRules) -> RuleBook:
     """Index validated rules for lookup."""
+    flow_rules = [s for s in rules.sinks if not s.api_check]
     sources = {name: src.label for src in rules.sources for name in src.names}
     sanitizer_calls: dict[str, frozenset[int]] = {}
     sanitizer_methods: dict[str, frozenset[int]] = {}
@@ -164,10 +189,11 @@ def compile_rules(rules: TaintRules) -> RuleBook:
     return RuleBook(
         rules=rules,
         source_names=sources,
-        sink_calls=_multi([(c, s) for s in rules.sinks for c in s.calls]),
-        sink_methods=_multi([(m, s) for s in rules.sinks for m in s.methods]),
-        receiver_sinks=_multi([(m, s) for s in rules.sinks for m in s.receiver_methods]),
-        store_sinks={name: s for s in rules.sinks for name in s.stores},
+        sink_calls=_multi([(c, s) for s in flow_rules for c in s.calls]),
+        sink_methods=_multi([(m, s) for s in flow_rules for m in s.methods]),
+        receiver_sinks=_multi([(m, s) for s in flow_rules for m in s.receiver_methods]),
+        store_sinks=_multi([(name, s) for s in flow_rules for name in s.stores]),
+        api_rules={s.cwe: s for s in rules.sinks if s.api_check},
         sanitizer_calls=sanitizer_calls,
         sanitizer_methods=sanitizer_methods,
         guard_calls=guard_calls,

@@ -10,7 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-__all__ = ["ALL_CWES", "CLEAN", "Flow", "Origin", "Step", "Taint", "add_step", "clear", "join", "live_for"]
+__all__ = [
+    "ALL_CWES",
+    "CLEAN",
+    "WEAK_RANDOM",
+    "Flow",
+    "Origin",
+    "Step",
+    "Taint",
+    "add_step",
+    "clear",
+    "join",
+    "live_for",
+]
 
 MAX_FLOWS = 3
 """Flows kept per value: enough for a trace, bounded so joins stay cheap."""
@@ -40,6 +52,8 @@ class Origin:
     """``flask.request.args``, ``input()``, or ``param:name``."""
     param: int = -1
     """Parameter index for a summary placeholder; -1 for a real source."""
+    kind: str = "input"
+    """``input`` (untrusted data) or ``weak-random`` (a predictable number, CWE-330 only)."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +70,27 @@ Taint = tuple[Flow, ...]
 CLEAN: Taint = ()
 
 
+WEAK_RANDOM = "weak-random"
+WEAK_RANDOM_CWE = 330
+
+
 def live_for(taint: Taint, cwe: int) -> Taint:
-    """The flows of ``taint`` that are still dangerous for ``cwe``."""
-    return tuple(f for f in taint if ALL_CWES not in f.cleared and cwe not in f.cleared)
+    """The flows of ``taint`` that are still dangerous for ``cwe``.
+
+    Untrusted input matters to every weakness but CWE-330; a predictable random number only
+    to CWE-330, and no cast or hash makes it less predictable.
+    """
+    out = []
+    for f in taint:
+        if f.origin.param >= 0:
+            live = ALL_CWES not in f.cleared and cwe not in f.cleared
+        elif f.origin.kind == WEAK_RANDOM:
+            live = cwe == WEAK_RANDOM_CWE and cwe not in f.cleared
+        else:
+            live = cwe != WEAK_RANDOM_CWE and ALL_CWES not in f.cleared and cwe not in f.cleared
+        if live:
+            out.append(f)
+    return tuple(out)
 
 
 def join(*taints: Taint) -> Taint:
