@@ -99,6 +99,7 @@ def dast(
     """Scan a running web application and gate on the findings."""
     from bastion.scan.dast.http import FetcherOptions, check_target
     from bastion.scan.dast.levels import DastGateResult, RuleLevels, load_levels, render_levels
+    from bastion.scan.dast.redact import redact_finding, redact_text_urls
 
     configure_logging(verbose)
     report_format = _format(fmt)
@@ -133,7 +134,9 @@ def dast(
                 f"dast: {result.pages} responses, {result.requests} requests in {result.duration_s:.1f}s "
                 f"({result.requests_per_second:.0f} req/s)"
             )
-    notices = [*levels.notices, *notices]
+    # Whatever produced them (Bastion's crawler, ZAP), no URL leaves with a credential in it.
+    findings = [redact_finding(finding) for finding in findings]
+    notices = [redact_text_urls(text) for text in [*levels.notices, *notices]]
     kept, dropped = levels.apply(findings)
     scan = ScanResult(
         root=Path.cwd(),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.scan.dast.redact import redact_finding
 from bastion.scan.dast.rules import get_rule
 
 __all__ = ["Collector", "Issue"]
@@ -98,4 +99,5 @@ class Collector:
                     metadata=metadata,
                 )
             )
-        return findings
+        # Crawled URLs carry whatever the site put in its links, credentials included.
+        return [redact_finding(finding) for finding in findings]

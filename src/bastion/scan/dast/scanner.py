@@ -21,6 +21,7 @@ from bastion.scan.dast.crawl import crawl
 from bastion.scan.dast.http import Fetcher, FetcherOptions, FetchError, Scope, check_target
 from bastion.scan.dast.issues import Collector, Issue
 from bastion.scan.dast.jslibs import AdvisoryLookup, Detection, OsvLookup
+from bastion.scan.dast.redact import redact_text_urls
 
 __all__ = ["DastOptions", "DastResult", "run_dast", "scan_async"]
 
@@ -86,6 +87,7 @@ async def scan_async(
     lookup = advisories if advisories is not None else OsvLookup(options.advisory_db)
     result.notices.extend(_match_libraries(result.libraries, lookup, collector))
     result.findings = collector.findings()
+    result.notices = [redact_text_urls(text) for text in result.notices]
     result.duration_s = time.perf_counter() - started
     return result
 

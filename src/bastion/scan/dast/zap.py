@@ -18,6 +18,7 @@ from typing import Any
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.scan.dast.http import origin_of
+from bastion.scan.dast.redact import redact_finding
 from bastion.scan.dast.rules import rules_by_zap_id
 
 __all__ = ["ZapOptions", "ZapResult", "run_zap"]
@@ -168,4 +169,4 @@ def alerts_to_findings(alerts: list[dict[str, Any]]) -> list[Finding]:
                 },
             )
         )
-    return findings
+    return [redact_finding(finding) for finding in findings]
