@@ -137,15 +137,16 @@ def test_update_from_file_mirror(
         f'kev_url = "{(ADVISORIES / "kev.json").as_uri()}"\n'
     )
     monkeypatch.chdir(tmp_path / "proj")
-    code, out, err = _run(capsys, "db", "update", "--ecosystem", "npm")
+    trust = "--trust-repo-config"
+    code, out, err = _run(capsys, "db", "update", "--ecosystem", "npm", trust)
     assert code == 0, err
     assert "npm: 1 records written" in out and "KEV: " in out
     assert (tmp_path / "proj" / "db" / "adv.sqlite3").is_file()
-    code, out, _ = _run(capsys, "db", "update", "-e", "npm", "--no-kev")
+    code, out, _ = _run(capsys, "db", "update", "-e", "npm", "--no-kev", trust)
     assert "npm: archive unchanged since the last update" in out
-    code, _, err = _run(capsys, "db", "update", "-e", "PyPI", "--no-kev")
+    code, _, err = _run(capsys, "db", "update", "-e", "PyPI", "--no-kev", trust)
     assert code == 2 and "PyPI/all.zip: cannot read" in err
-    code, out, _ = _run(capsys, "db", "status", "--stale-days", "0")
+    code, out, _ = _run(capsys, "db", "status", "--stale-days", "0", trust)
     assert "npm" in out
 
 
@@ -197,8 +198,8 @@ def test_config_database_path_is_relative_to_the_config(
         (DEPS.parent.parent.parent / "examples" / "demo-app" / "pom.xml").read_text()
     )
     monkeypatch.chdir(project)
-    assert _run(capsys, "db", "import", str(ADVISORIES / "osv"))[0] == 0
-    assert _run(capsys, "db", "import", "--kev", str(ADVISORIES / "kev.json"))[0] == 0
+    assert _run(capsys, "db", "import", str(ADVISORIES / "osv"), "--trust-repo-config")[0] == 0
+    assert _run(capsys, "db", "import", "--kev", str(ADVISORIES / "kev.json"), "-c", "bastion.toml")[0] == 0
     monkeypatch.chdir(tmp_path)
     args = ["scan", str(project), "-s", "deps", "-f", "json", "--concurrency", "thread"]
     code, out, _ = _run(capsys, *args, "--trust-repo-config")
@@ -242,3 +243,25 @@ def test_ecosystem_without_data_is_shown_and_fails_strict(
     code, out, _ = _run(capsys, *args)
     assert code == 0 and "skipped deps npm: advisory database" in " ".join(out.split())
     assert _run(capsys, *args, "--strict")[0] == 1
+
+
+def test_current_directory_config_cannot_choose_where_db_writes_or_downloads_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checked-out repository's config names the database path and the mirror: not applied."""
+    default = tmp_path / "cache" / "advisories.sqlite3"
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(default))
+    (tmp_path / "outside").mkdir()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "bastion.toml").write_text(
+        '[scanners.deps]\ndatabase = "../outside/pwned.sqlite3"\n'
+        'osv_url = "file:///nowhere"\nstale_days = 3\n'
+    )
+    monkeypatch.chdir(repo)
+    code, out, err = _run(capsys, "db", "import", str(ADVISORIES / "osv"))
+    assert code == 0 and f"database: {default}" in out
+    assert "not applied: scanners.deps.database, scanners.deps.osv_url" in err
+    assert list((tmp_path / "outside").iterdir()) == []
+    code, out, _ = _run(capsys, "db", "status")
+    assert code == 0 and f"database: {default}" in out

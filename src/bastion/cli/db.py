@@ -35,6 +35,14 @@ _DATABASE = typer.Option(
 _CONFIG = typer.Option(
     None, "--config", "-c", help="Config file (default: bastion.toml or pyproject.toml here)."
 )
+_TRUST = typer.Option(
+    False,
+    "--trust-repo-config",
+    help="Use the database, osv_url and kev_url of the config found in the current directory "
+    "(without it, a checked-out repository cannot choose where Bastion writes or what it downloads).",
+)
+_REPO_KEYS = frozenset({"stale_days"})
+"""``[scanners.deps]`` keys a config found in the current directory may set without the flag."""
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +50,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def _deps_table(config: Path | None) -> dict[str, Any]:
+def _deps_table(config: Path | None, trust: bool = False) -> dict[str, Any]:
+    """The ``[scanners.deps]`` table of ``config``, else of the config in the current directory;
+    from the latter, without ``trust``, only the keys that choose no path and no URL."""
     from bastion.config import find_config_file, read_config_table
 
     path = config or find_config_file(Path.cwd())
@@ -51,6 +61,14 @@ def _deps_table(config: Path | None) -> dict[str, Any]:
     table = read_config_table(path).get("scanners", {}).get("deps", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [scanners.deps] must be a table")
+    if config is None and not trust:
+        dropped = sorted(key for key in table if key not in _REPO_KEYS)
+        if dropped:
+            names = ", ".join(f"scanners.deps.{key}" for key in dropped)
+            error_console().print(
+                f"{path}: not applied: {names} (pass --trust-repo-config or --config {path} to apply them)"
+            )
+        table = {key: value for key, value in table.items() if key in _REPO_KEYS}
     from bastion.scan.deps.options import parse_options
 
     options = parse_options(table).model_dump()
@@ -78,13 +96,14 @@ def update(
     no_kev: bool = typer.Option(False, "--no-kev", help="Leave the KEV catalog as it is."),
     database: Path | None = _DATABASE,
     config: Path | None = _CONFIG,
+    trust_repo_config: bool = _TRUST,
 ) -> int:
     """Download the OSV ecosystem archives and the KEV catalog; the swap is atomic."""
     from bastion.advisories.records import canonical_ecosystem
     from bastion.advisories.sync import DEFAULT_KEV_URL, DEFAULT_OSV_URL, update_database
     from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 
-    table = _deps_table(config)
+    table = _deps_table(config, trust_repo_config)
     path = _database(database, table)
     ecosystems = [canonical_ecosystem(e) for e in ecosystem] if ecosystem else list(SUPPORTED_ECOSYSTEMS)
     errors = error_console()
@@ -116,13 +135,14 @@ def import_(
     kev: bool = typer.Option(False, "--kev", help="PATH is a CISA KEV catalog (JSON)."),
     database: Path | None = _DATABASE,
     config: Path | None = _CONFIG,
+    trust_repo_config: bool = _TRUST,
 ) -> int:
     """Import OSV records or the KEV catalog from local files (air-gapped sites)."""
     from bastion.advisories.db import connect, transaction
     from bastion.advisories.importer import import_kev, import_osv
     from bastion.errors import InputError
 
-    target = _database(database, _deps_table(config))
+    target = _database(database, _deps_table(config, trust_repo_config))
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     conn = connect(target, create=True)
@@ -153,13 +173,14 @@ def import_(
 def status(
     database: Path | None = _DATABASE,
     config: Path | None = _CONFIG,
+    trust_repo_config: bool = _TRUST,
     stale_days: int = typer.Option(7, "--stale-days", help="Call an ecosystem stale after this many days."),
 ) -> int:
     """Print advisory counts and age per ecosystem, and the KEV catalog size."""
     from bastion.advisories.db import connect, read_status
     from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 
-    path = _database(database, _deps_table(config))
+    path = _database(database, _deps_table(config, trust_repo_config))
     conn = connect(path)
     try:
         info = read_status(conn, path)
