@@ -621,7 +621,9 @@ class ExpressionAnalysis:
                 self.hit(rule, value, self.step(line), "return")
 
     def check_store(self, target: ast.Subscript, value: Taint, line: int, state: State) -> None:
-        """``session[key] = value`` where ``session`` is a store sink (trust boundary)."""
+        """``session[key] = value`` where ``session`` is a store sink (trust boundary); an untrusted
+        key crosses the boundary as much as an untrusted value."""
+        value = join(value, self.eval(target.slice, state))
         if not value:
             return
         names = {self.qualname(target.value, state) or "", self.key(target.value) or ""}

@@ -102,12 +102,14 @@ def _parse(text: str) -> ast.Module:
             raise ParseError(f"cannot parse: {type(exc).__name__}: {str(exc)[:100]}") from None
 
 
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def _statements(body: list[ast.stmt], into_definitions: bool = True) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without visiting expressions."""
     stack = list(reversed(body))
     while stack:
         stmt = stack.pop()
         yield stmt
+        if not into_definitions and isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
         for name in ("body", "orelse", "finalbody", "handlers", "cases"):
             inner = getattr(stmt, name, None)
             if inner:
@@ -161,6 +163,19 @@ def _index_definitions(info: ModuleInfo) -> None:
     for name, count in assigned.items():
         if count > 1:
             info.constants.pop(name, None)
+    for outer in list(info.functions.values()):
+        _index_nested(info, outer)
+
+
+def _index_nested(info: ModuleInfo, outer: FunctionInfo) -> None:
+    """Functions defined inside functions (``def init(app): @app.route(...) def view(): ...``)."""
+    for stmt in _statements(outer.node.body, into_definitions=False):
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            qual = f"{outer.qualname}.<locals>.{stmt.name}"
+            if qual not in info.functions:
+                nested = FunctionInfo(qual, stmt, class_name=outer.class_name)
+                info.functions[qual] = nested
+                _index_nested(info, nested)
 
 
 _UNKNOWN = object()
