@@ -16,14 +16,18 @@ Metrics (Loghub-2.0, Jiang et al., ISSTA 2024):
   numbers and word-glued variables become ``<*>``, ``<*>`` joined by ``. : / @ #`` or nothing
   collapse to one), ``PA-exact`` only collapses whitespace.
 
-``--input raw`` feeds the raw ``.log`` lines through Bastion's header detection (no per-system
-regex) instead of the ground truth's ``Content`` column.
+``--input raw`` feeds the raw ``.log`` lines through ``bastion watch``'s own format detection
+(no per-system regex) instead of the ground truth's ``Content`` column.
+
+Baseline (an older miner): ``PYTHONPATH=<its src> python bench/monitor/loso_eval.py``; settings it
+does not take are dropped, and ``bastion/monitor/evaluation.py`` must be copied next to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import itertools
 import logging
 import os
@@ -68,19 +72,30 @@ def load(system: str, source: str) -> tuple[list[str], list[str], list[str]]:
 
 
 def messages(lines: list[str], source: str) -> list[str]:
-    """The text the miner sees: ``Content`` as is, raw lines through header detection."""
+    """The text the miner sees: ``Content`` as is; raw lines as ``bastion watch`` reads them
+    (its format detection on the first 50 lines, then each line's message)."""
     if source != "raw":
         return lines
-    from bastion.monitor.headers import detect_header  # the generic header detector
+    from bastion.monitor.ingest import detect_format
 
-    header = detect_header(lines[:200])
-    return [header.message(line) for line in lines]
+    fmt = detect_format(lines[:50])
+    out = []
+    for line in lines:
+        record = fmt.parse(line)
+        out.append(record.message if record is not None else line)
+    return out
+
+
+def supported(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings this miner accepts (an older miner, run for the baseline, has fewer)."""
+    accepted = inspect.signature(TemplateMiner).parameters
+    return {k: v for k, v in settings.items() if k in accepted}
 
 
 def run_bastion(lines: list[str], settings: dict[str, Any]) -> tuple[list[int], list[str]]:
     """Event ids and per-line template texts of Bastion's miner, from a cold start."""
     bastion_templates.clear_caches()
-    miner = TemplateMiner(**settings)
+    miner = TemplateMiner(**supported(settings))
     ids = miner.add_all(lines)
     return ids, miner.line_templates(lines) if hasattr(miner, "line_templates") else _texts(miner, lines)
 

@@ -75,20 +75,38 @@ class Template:
     """Per position, the raw token every observed line had there (None once two lines differ)."""
     seen: int = 0
     """How many lines :attr:`raw` observed (at most :data:`RAW_SAMPLE`)."""
+    pending: list[str] = field(default_factory=list)
+    """Sampled member lines not yet folded into :attr:`raw` (folding waits until text is needed:
+    the hot path only keeps a reference to at most :data:`RAW_SAMPLE` lines per template)."""
     evidence: int = 4
     """Observed lines needed before a masked position whose raw token never changed reads as
     constant text (``ssh2``, ``jk2_init()``): the miner's ``evidence`` setting."""
 
     def see(self, line: str) -> None:
-        """Observe a member line's raw tokens (the first :data:`RAW_SAMPLE` lines only)."""
-        tokens = tokenize(line)
-        if len(tokens) != len(self.tokens):
-            return
-        if not self.seen:
-            self.raw = list(tokens)
-        elif tokens != self.raw:
-            self.raw = [a if a == b else None for a, b in zip(self.raw, tokens, strict=True)]
+        """Sample a member line (the miner samples the first :data:`RAW_SAMPLE` lines only)."""
+        self.pending.append(line)
         self.seen += 1
+
+    def fold(self) -> list[str | None]:
+        """Fold the sampled lines' raw tokens into :attr:`raw`; return it."""
+        if self.pending:
+            raw: list[str | None] | None = self.raw or None
+            for line in self.pending:
+                tokens = tokenize(line)
+                if len(tokens) != len(self.tokens):
+                    continue
+                if raw is None:
+                    raw = list(tokens)
+                elif tokens != raw:
+                    raw = [a if a == b else None for a, b in zip(raw, tokens, strict=True)]
+            self.pending.clear()
+            self.raw = raw or []
+        return self.raw
+
+    def forget(self, position: int) -> None:
+        """A position became a wildcard by disagreement: it holds values, whatever was sampled."""
+        if self.fold():
+            self.raw[position] = None
 
     def constants_seen(self) -> dict[int, str]:
         """Wildcard positions that held one raw token on at least ``evidence`` observed lines.
@@ -96,7 +114,7 @@ class Template:
         Only word-like tokens qualify (``ssh2``, ``jk2_init()``): a token with a run of four
         or more digits, a long hex run, or the shape of a host, path or URL is an identifier,
         a value even when one value filled the sample."""
-        if self.seen < self.evidence or not self.raw:
+        if self.seen < self.evidence or not self.fold():
             return {}
         return {
             i: value
@@ -206,7 +224,8 @@ class TemplateMiner:
         hit = self.templates[tid]
         hit.count += 1
         if hit.seen < RAW_SAMPLE:
-            hit.see(line)
+            hit.pending.append(line)
+            hit.seen += 1
         return hit
 
     def _add_new(self, tokens: tuple[str, ...], line: str) -> Template:
@@ -223,8 +242,7 @@ class TemplateMiner:
             for i, (a, b) in enumerate(zip(template.tokens, tokens, strict=True)):
                 if a != b and a != WILDCARD:
                     template.tokens[i] = WILDCARD
-                    if template.raw:
-                        template.raw[i] = None
+                    template.forget(i)
                     template.slots[i] = [a]
                     changed = True
             template.observe(tokens, self.max_values)
@@ -280,10 +298,11 @@ class TemplateMiner:
                         keep.variable.add(i)
                         del keep.slots[i]
                 keep.examples = (keep.examples + drop.examples)[: self.max_examples]
-                if not keep.seen:
-                    keep.raw = drop.raw
-                elif drop.seen:
-                    keep.raw = [a if a == b else None for a, b in zip(keep.raw, drop.raw, strict=True)]
+                keep_raw, drop_raw = keep.fold(), drop.fold()
+                if not keep_raw:
+                    keep.raw = drop_raw
+                elif drop_raw:
+                    keep.raw = [a if a == b else None for a, b in zip(keep_raw, drop_raw, strict=True)]
                 keep.seen = min(RAW_SAMPLE, keep.seen + drop.seen)
                 ids.remove(drop.id)
                 del self.templates[drop.id]
@@ -336,8 +355,9 @@ class TemplateMiner:
                     tid = aliases[tid]
                 hit = templates[tid]
                 hit.count += 1
-                if hit.seen < RAW_SAMPLE:
-                    hit.see(line)
+                if hit.seen < RAW_SAMPLE:  # Template.see, inlined
+                    hit.pending.append(line)
+                    hit.seen += 1
             push_tid(tid)
             push_key(key)
         # Second pass (the templates are final now): :meth:`event_id` for each line, with each
@@ -395,7 +415,7 @@ class TemplateMiner:
                     "examples": t.examples,
                     "slots": {str(i): v for i, v in t.slots.items()},
                     "variable": sorted(t.variable),
-                    "raw": t.raw,
+                    "raw": t.fold(),
                     "seen": t.seen,
                 }
                 for t in sorted(self.templates.values(), key=lambda t: t.id)
