@@ -392,3 +392,12 @@ def test_a_scan_that_exits_2_never_says_the_gate_passed(
     assert "gate passed" not in out + err and "gate FAILED" in out
     code, out, _ = _scan(capsys, str(root), "-s", "crashing", "-f", "json")
     assert code == 2 and json.loads(out)["summary"]["failed"] is True
+
+
+def test_help_documents_trust_strict_and_unrated(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--trust-repo-config" in text and "belongs to the scanned code" in text
+    assert "With --strict, anything not checked fails the run" in text
+    assert '"unrated" and counted as high' in text and "[scanners.deps]" in text
+    assert "[tool.bastion.scan] in pyproject.toml" in text  # brackets are text, not markup

@@ -32,22 +32,25 @@ __all__ = ["register"]
 
 log = logging.getLogger(__name__)
 
-SCAN_HELP = """Scan PATH (default: the current directory) with the installed scanners.
-
-Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
-Every flag has a twin key in the [scan] table of bastion.toml or [tool.bastion.scan] in pyproject.toml.
-A config found in PATH is the scanned code's, not yours: its settings that could relax the gate
-(fail_on above high, ignore, exclude, scanners, min_confidence, disabled rules) or choose where
-Bastion writes (output, baseline) are not applied, and a notice says which, unless you pass
---trust-repo-config or name the file with --config.
-Deps: a vulnerability no advisory rates takes its severity from its CWE, else it is "unrated" and
-counted as high, so the default gate fails on it (the key unrated = "medium" of scanners.deps lowers it).
-With --strict, anything not checked fails the run (exit 1): a skipped scanner, package, file or
-ecosystem without advisory data, a file over --max-file-size or unreadable.
-
-Example: bastion scan . --scanners sast --format sarif -o bastion.sarif --fail-on medium
-Example: bastion scan --sbom bom.json --fail-on kev --strict
-"""
+SCAN_HELP = "\n\n".join(
+    (
+        "Scan PATH (default: the current directory) with the installed scanners.",
+        "Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input "
+        "error. Every flag has a twin key in the \\[scan] table of bastion.toml or "
+        "\\[tool.bastion.scan] in pyproject.toml.",
+        "A config found in PATH belongs to the scanned code: its settings that could relax the gate "
+        "(fail_on above high, ignore, exclude, scanners, min_confidence, disabled rules) or choose where "
+        "Bastion writes (output, baseline) are not applied, and a notice says which, unless you pass "
+        "--trust-repo-config or name the file with --config.",
+        "With --strict, anything not checked fails the run (exit 1): a skipped scanner, package, file or "
+        "ecosystem without advisory data, a file over --max-file-size or unreadable.",
+        'Deps: a vulnerability no advisory rates takes its severity from its CWE, else it is "unrated" '
+        'and counted as high, so the default gate fails on it (unrated = "medium" in \\[scanners.deps] '
+        "of your own config lowers it).",
+        "Example: bastion scan . --scanners sast --format sarif -o bastion.sarif --fail-on medium\n"
+        "Example: bastion scan --sbom bom.json --fail-on kev --strict",
+    )
+)
 
 
 def register(app: typer.Typer) -> None:
