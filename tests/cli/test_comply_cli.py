@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bastion.cli.main import app, main
@@ -73,3 +74,18 @@ def test_bad_input_exits_two(tmp_path: Path) -> None:
     assert main(["comply", "report", str(DEMO_REPORT), "-o", str(tmp_path / "no" / "dir" / "x.txt")]) == 2
     (tmp_path / "file").write_text("x")
     assert main(["comply", "report", str(DEMO_REPORT), "--history", str(tmp_path / "file")]) == 2
+
+
+def test_scanned_directory_config_cannot_hide_failing_controls_or_send_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "creds.py").write_text('token = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"\n')
+    (tmp_path / "bastion.toml").write_text("[scanners.secrets]\nverify = true\n")
+    code = main(["comply", "report", str(tmp_path), "--scanners", "secrets", "-f", "json"])
+    assert code == 2
+    assert "not accepted from the scanned directory's config" in capsys.readouterr().err
+    (tmp_path / "bastion.toml").write_text('[scan]\nexclude = ["creds.py"]\n')
+    code = main(["comply", "report", str(tmp_path), "--scanners", "secrets", "-f", "json"])
+    out, err = capsys.readouterr()
+    assert "not applied: scan.exclude" in err
+    assert "creds.py" in out  # the excluded file was scanned after all: its finding counts

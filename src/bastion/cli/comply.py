@@ -113,13 +113,25 @@ def _found_sboms(directory: Path) -> list[Path]:
 
 
 def _scan(path: Path, scanners: str | None) -> dict[str, object]:
-    from bastion.config import find_config_file, load_config
+    from bastion.cli.output import error_console
+    from bastion.config import TRUST_FLAG, find_config_file, load_config, load_repo_config
     from bastion.report.json_report import to_document
     from bastion.runner import scan_project
     from bastion.scan.registry import Registry
 
     names = [s.strip() for s in scanners.split(",") if s.strip()] if scanners else None
-    settings = load_config(find_config_file(path), {"scanners": names, "fail_on": "none"})
+    overrides = {"scanners": names, "fail_on": "none"}
+    found = find_config_file(path)
+    if found is None:
+        settings = load_config(None, overrides)
+    else:
+        # The scanned directory's config is the code's own: it may not disable checks (a better
+        # posture than deserved) nor turn on verification that sends found secrets elsewhere.
+        settings, not_applied = load_repo_config(found, overrides)
+        if not_applied:
+            error_console().print(
+                f"{found}: not applied: {', '.join(not_applied)} (scan with {TRUST_FLAG} to use them)"
+            )
     result = scan_project(
         path, settings.scan, Registry.from_entry_points(), scanner_options=settings.scanners
     )
