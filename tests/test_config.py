@@ -133,3 +133,67 @@ def test_scanner_rule_paths_are_relative_to_the_config_file(tmp_path: Path) -> N
     config = load_config(path)
     assert config.scanners["secrets"]["rules"] == [str(tmp_path / "ci" / "rules"), "/abs/rules"]
     assert config.scanners["sast"]["semgrep_rules"] == [str(tmp_path / "ci" / "x.yml")]
+
+
+@pytest.mark.parametrize(
+    ("line", "applied"),
+    [
+        ('fail_on = "medium"', True),
+        ('fail_on = "high"', True),
+        ('fail_on = "critical"', False),
+        ('fail_on = "none"', False),
+        ('fail_on = "kev"', False),
+        ("strict = true", True),
+        ('format = "sarif"', True),
+        ('max_file_size = "50MB"', True),
+        ('max_file_size = "1KB"', False),
+        ('min_confidence = "low"', True),
+        ('min_confidence = "high"', False),
+        ('exclude = ["src/"]', False),
+        ('scanners = ["secrets"]', False),
+        ('output = "../out.json"', False),
+        ('baseline = "b.json"', False),
+        ('write_baseline = "b.json"', False),
+        ('since = "HEAD~1"', False),
+        ("staged = true", False),
+        ('ignore = [{paths = ["*"], rules = ["*"], reason = "all of it"}]', False),
+    ],
+)
+def test_repository_config_applies_only_what_cannot_relax_the_gate(
+    tmp_path: Path, line: str, applied: bool
+) -> None:
+    from bastion.config import load_repo_config
+
+    path = tmp_path / "bastion.toml"
+    path.write_text(f"[scan]\n{line}\n")
+    key = line.split(" ", 1)[0]
+    trusted = load_config(path).scan
+    untrusted, dropped = load_repo_config(path)
+    assert dropped == ([] if applied else [f"scan.{key}"])
+    default = getattr(load_config(None).scan, key)
+    expected = getattr(trusted, key) if applied else default
+    assert getattr(untrusted.scan, key) == expected
+    # A command-line value is the operator's and always wins, whatever the file says.
+    if key == "fail_on":
+        assert load_repo_config(path, {"fail_on": "low"})[0].scan.fail_on is Severity.LOW
+
+
+def test_repository_scanner_tables_keep_only_added_rules(tmp_path: Path) -> None:
+    from bastion.config import load_repo_config
+
+    path = tmp_path / "bastion.toml"
+    path.write_text(
+        '[scanners.iac]\npolicies = ["policies"]\ndisable = ["iac.aws.*"]\n'
+        '[scanners.sast]\nbandit_skip = ["B101"]\nsemgrep_rules = ["rules"]\n'
+        '[scanners.deps]\ndatabase = "empty.sqlite3"\nunrated = "info"\n'
+    )
+    config, dropped = load_repo_config(path)
+    assert sorted(dropped) == [
+        "scanners.deps.database",
+        "scanners.deps.unrated",
+        "scanners.iac.disable",
+        "scanners.sast.bandit_skip",
+    ]
+    assert config.scanners["iac"] == {"policies": [str(tmp_path / "policies")]}
+    assert config.scanners["sast"] == {"semgrep_rules": [str(tmp_path / "rules")]}
+    assert config.scanners["deps"] == {}
