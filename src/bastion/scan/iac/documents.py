@@ -155,11 +155,57 @@ def _cfn_value(value: Any, params: dict[str, Any], logical: set[str]) -> Any:
                 target = arg[0] if isinstance(arg, list) and arg else str(arg)
                 return Ref(str(target), str(arg[1]) if isinstance(arg, list) and len(arg) > 1 else "")
             if isinstance(key, str) and key.startswith("Fn::"):
-                return Unresolved(f"{key} is not evaluated")
+                return _cfn_function(key, _cfn_value(arg, params, logical), params)
         return {k: _cfn_value(v, params, logical) for k, v in value.items()}
     if isinstance(value, list):
         return [_cfn_value(v, params, logical) for v in value]
     return value
+
+
+_SUB = re.compile(r"\$\{([^}!]+)\}")
+
+
+def _cfn_function(key: str, arg: Any, params: dict[str, Any]) -> Any:
+    """The value of an intrinsic function whose arguments are known; else unknown with the reason.
+
+    ``Fn::Base64`` gives the text before encoding (what the policies and the secrets detector
+    read); ``Fn::Sub`` substitutes parameters with defaults and fails on anything else.
+    """
+    stop = _unknown_part(arg)
+    if key == "Fn::Base64":
+        return arg
+    if stop is not None:
+        return stop
+    joinable = isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list)
+    if key == "Fn::Join" and joinable and all(isinstance(p, str | int | float) for p in arg[1]):
+        return str(arg[0]).join(str(p) for p in arg[1])
+    if key == "Fn::Select" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+        index = int(arg[0]) if str(arg[0]).isdigit() else -1
+        if 0 <= index < len(arg[1]):
+            return arg[1][index]
+    if key == "Fn::Sub" and isinstance(arg, str):
+        missing = [n for n in _SUB.findall(arg) if not _default(params, n)]
+        if missing:
+            return Unresolved(f"Fn::Sub refers to ${{{missing[0]}}}, known at deploy time")
+        return _SUB.sub(lambda m: str(params[m[1]]["Default"]), arg)
+    return Unresolved(f"{key} is not evaluated")
+
+
+def _default(params: dict[str, Any], name: str) -> bool:
+    return isinstance(params.get(name), dict) and "Default" in params[name]
+
+
+def _unknown_part(value: Any) -> Unresolved | None:
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, Ref):
+        return Unresolved(f"{value} is known at deploy time")
+    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else ()
+    for item in items:
+        found = _unknown_part(item)
+        if found is not None:
+            return found
+    return None
 
 
 def _cloudformation(doc: dict[str, Any], path: str) -> Iterator[Resource]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bastion.scan.iac.iamdoc import IAM_CHECKS
 from bastion.scan.iac.model import Outcome, Resource, Result
+from bastion.scan.iac.secretcheck import SECRET_CHECKS
 
 if TYPE_CHECKING:
     from bastion.scan.iac.conditions import Context
@@ -45,4 +46,5 @@ PYTHON_CHECKS: Mapping[str, Callable[[Resource, Context], Result]] = {
     "k8s_network_policy": _network_policy,
     "docker_non_root": _docker_non_root,
     **IAM_CHECKS,
+    **SECRET_CHECKS,
 }

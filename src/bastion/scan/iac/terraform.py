@@ -221,12 +221,33 @@ class _Evaluator:
             for name, body in _blocks(parsed, "module"):
                 lines = parsed.lines.get(("module", name), BlockLines(1, 1))
                 out.extend(self._module(parsed.path, name, body, lines))
+            for name, body in _blocks(parsed, "provider"):
+                lines = parsed.lines.get(("provider", name), BlockLines(1, 1))
+                out.append(self._provider(parsed.path, name, body, lines))
             for dtype, named in _blocks(parsed, "data"):
                 if dtype in COMPUTED_DATA:
                     for name in named:
                         lines = parsed.lines.get(("data", dtype, name), BlockLines(1, 1))
                         out.append(self._data_resource(parsed.path, dtype, name, lines))
         return out
+
+    def _provider(self, path: str, name: str, body: dict[str, Any], lines: BlockLines) -> Resource:
+        """A provider block, checked for hard-coded credentials (type ``provider.NAME``)."""
+        attrs = resolve(body, self._scope({}))
+        alias = attrs.get("alias") if isinstance(attrs.get("alias"), str) else ""
+        address = f"{self.prefix}provider.{name}" + (f".{alias}" if alias else "")
+        return Resource(
+            type=f"provider.{name}",
+            name=address,
+            path=path,
+            start_line=lines.start,
+            end_line=lines.end,
+            attrs=attrs,
+            lines=lines.attrs,
+            source="terraform",
+            module_call=self.calls,
+            ids=frozenset({address}),
+        )
 
     def _data_resource(self, path: str, dtype: str, name: str, lines: BlockLines) -> Resource:
         """A data source Terraform computes from the files, checked like a resource."""
