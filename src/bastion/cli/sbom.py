@@ -34,7 +34,11 @@ def sbom(
         None, "--env", help="Also list what this Python interpreter has installed."
     ),
     quiet: bool = typer.Option(
-        False, "--quiet", "-q", help="Do not list packages that have no exact version."
+        False,
+        "--quiet",
+        "-q",
+        help="Do not list the packages that have no exact version, nor the summary line; "
+        "files that could not be read are still reported.",
     ),
 ) -> int:
     """Write a CycloneDX or SPDX SBOM of PATH."""
@@ -49,8 +53,10 @@ def sbom(
     text = cyclonedx_json(inv) if choice == "cyclonedx" else spdx_json(inv)
     errors = error_console()
     write_text(text, output, "SBOM")
+    for note in inv.notes:
+        errors.print(f"note: {note}")
     if not quiet:
-        for note in inv.notes:
+        for note in inv.package_notes:
             errors.print(f"note: {note}")
         if output is not None:
             errors.print(f"wrote {choice} SBOM with {len(inv.packages)} packages to {output}")

@@ -1,4 +1,4 @@
-"""Writing an SBOM: CycloneDX 1.6 JSON (cyclonedx-python-lib) and SPDX 2.3 JSON from a tree's manifests.
+"""Writing an SBOM: CycloneDX 1.6 JSON (cyclonedx.py) and SPDX 2.3 JSON from a tree's manifests.
 
 The inventory is the deps scanner's: every package a manifest declares, with its purl,
 the file and line that declares it, and whether it is direct. Packages without an exact
@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bastion import __version__
-from bastion.scan.base import ScanContext, ScanTarget
+from bastion.sbom.cyclonedx import cyclonedx_text, where
+from bastion.scan.base import Notice, ScanContext, ScanTarget, Skip
 from bastion.scan.deps.model import Package
 from bastion.scan.deps.options import DepsOptions
 from bastion.scan.deps.scanner import collect_packages
@@ -34,6 +35,9 @@ class Inventory:
     name: str
     packages: list[Package] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    """Problems with files: unreadable, invalid or skipped manifests (the SBOM may miss packages)."""
+    package_notes: list[str] = field(default_factory=list)
+    """Packages listed without an exact version (unpinned, git or path sources), one line each."""
 
 
 def inventory(path: Path, *, python_env: str | None = None, max_file_size: int = 50_000_000) -> Inventory:
@@ -51,58 +55,36 @@ def inventory(path: Path, *, python_env: str | None = None, max_file_size: int =
         if key not in seen:
             seen.add(key)
             result.packages.append(package)
-    result.notes = [n.describe() for n in (*walked.notices, *context.notices)]
-    result.notes += [
+    result.notes = [_notice_line(n) for n in (*walked.notices, *context.notices)]
+    result.notes += [_skip_line(s, context.scanner) for s in context.skips]
+    result.package_notes = [
         f"{p.path}:{p.line or '?'} {p.name}: {p.skip_reason}" for p in result.packages if p.skip_reason
     ]
     return result
 
 
-def _where(package: Package) -> str:
-    return f"{package.path}:{package.line}" if package.line else package.path
+def _without_file_name(path: str | None, message: str) -> str:
+    """``message`` without a leading ``<file name>: `` that would repeat ``path`` (pom.xml: pom.xml: ...)."""
+    if path:
+        name = PurePosixPath(path).name
+        if message.lower().startswith(f"{name.lower()}: "):
+            return message[len(name) + 2 :]
+    return message
 
 
-def cyclonedx_json(inv: Inventory) -> str:
+def _notice_line(notice: Notice) -> str:
+    message = _without_file_name(notice.path, notice.message)
+    return f"{notice.path}: {message}" if notice.path else message
+
+
+def _skip_line(skip: Skip, scanner: str) -> str:
+    subject = skip.component.removeprefix(f"{scanner} ")
+    return f"{subject}: {_without_file_name(subject, skip.reason)}"
+
+
+def cyclonedx_json(inv: Inventory, now: datetime | None = None) -> str:
     """CycloneDX 1.6 JSON for ``inv``; one component per purl, manifests as properties."""
-    from cyclonedx.model import Property
-    from cyclonedx.model.bom import Bom
-    from cyclonedx.model.component import Component, ComponentScope, ComponentType
-    from cyclonedx.model.contact import OrganizationalEntity
-    from cyclonedx.model.tool import Tool
-    from cyclonedx.output.json import JsonV1Dot6
-    from packageurl import PackageURL
-
-    bom = Bom()
-    bom.metadata.tools.tools.add(Tool(vendor="Bastion", name="bastion", version=__version__))
-    root = Component(name=inv.name, type=ComponentType.APPLICATION, bom_ref=f"bastion-root:{inv.name}")
-    root.supplier = OrganizationalEntity(name=inv.name)
-    bom.metadata.component = root
-    by_purl: dict[str, tuple[Component, list[Package]]] = {}
-    for package in inv.packages:
-        if package.purl in by_purl:
-            by_purl[package.purl][1].append(package)
-            continue
-        purl = PackageURL.from_string(package.purl)
-        component = Component(
-            name=purl.name,
-            group=purl.namespace,
-            version=package.version,
-            type=ComponentType.LIBRARY,
-            purl=purl,
-            bom_ref=package.purl,
-            scope=ComponentScope.OPTIONAL if package.scope else None,
-        )
-        by_purl[package.purl] = (component, [package])
-    direct = []
-    for component, declared in by_purl.values():
-        component.properties.update(Property(name="bastion:manifest", value=_where(p)) for p in declared)
-        for reason in {p.skip_reason for p in declared if p.skip_reason}:
-            component.properties.add(Property(name="bastion:not-checked", value=reason))
-        bom.components.add(component)
-        if any(p.direct is not False for p in declared):
-            direct.append(component)
-    bom.register_dependency(root, direct)
-    return str(JsonV1Dot6(bom).output_as_string(indent=2)) + "\n"
+    return cyclonedx_text(inv.name, inv.packages, now)
 
 
 _SPDX_ID = re.compile(r"[^A-Za-z0-9.-]+")
@@ -136,7 +118,7 @@ def spdx_json(inv: Inventory, now: datetime | None = None) -> str:
             "downloadLocation": "NOASSERTION",
             "filesAnalyzed": False,
             "primaryPackagePurpose": "LIBRARY",
-            "sourceInfo": f"declared in {_where(package)}",
+            "sourceInfo": f"declared in {where(package)}",
             "externalRefs": [
                 {
                     "referenceCategory": "PACKAGE-MANAGER",

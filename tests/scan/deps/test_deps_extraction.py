@@ -91,7 +91,7 @@ def test_npm_v1_aliases_and_git_shorthands() -> None:
         ("from-git", None, "git dependency"),
         ("tarball", None, "tarball URL dependency"),
         ("local", None, "local path dependency"),
-        ("qs", "6.7.0", None),
+        ("qs", "6.5.2", None),
     }
     assert by_name(packages)["lodash"].purl == "pkg:npm/lodash@4.17.11"
 
@@ -112,7 +112,7 @@ def test_yarn_classic_non_registry_specs() -> None:
         ("from-gitlab", None, "git dependency"),
         ("from-github", None, "git dependency"),
         ("local", None, "local path dependency"),
-        ("qs", "6.7.0", None),
+        ("qs", "6.5.2", None),
     }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +34,7 @@ class ManifestError(ValueError):
         self.line = line
 
 
+@functools.lru_cache(maxsize=65536)
 def make_purl(ecosystem: str, name: str, version: str | None) -> str:
     """The package URL of a package (``pkg:maven/org.apache.struts/struts2-core@2.3.31``)."""
     kind = PURL_TYPES.get(ecosystem, ecosystem.lower())
@@ -41,7 +44,49 @@ def make_purl(ecosystem: str, name: str, version: str | None) -> str:
         namespace, short = name.split(":", 1)
     elif ecosystem in {"npm", "Go", "Packagist"} and "/" in name:
         namespace, short = name.rsplit("/", 1)
+    fast = _plain_purl(kind, namespace, short, version)
+    if fast is not None:
+        return fast
     return PackageURL(type=kind, namespace=namespace, name=short, version=version).to_string()
+
+
+# packageurl-python's normalisation for the types above, for parts without surrounding blanks or
+# empty path segments (anything else goes through PackageURL): the same lower-casing sets, the
+# same quoting; tests/scan/deps/test_deps_purl.py checks both agree. About 10x faster, which
+# matters for SBOMs of tens of thousands of packages.
+_LOWER_NAMESPACE = frozenset({"pypi", "composer"})
+_LOWER_NAME = frozenset({"pypi", "composer", "npm"})
+_PLAIN_TYPES = frozenset(PURL_TYPES.values())
+_BLANK = re.compile(r"(^|/)\s|\s($|/)|//|^/|/$|^$")
+
+
+def _quote(text: str) -> str:
+    return urllib.parse.quote(text.encode("utf-8")).replace("%3A", ":")
+
+
+def _plain_purl(kind: str, namespace: str | None, name: str, version: str | None) -> str | None:
+    if kind not in _PLAIN_TYPES or _BLANK.search(name) or "/" in name:
+        return None
+    if (namespace is not None and _BLANK.search(namespace)) or (
+        version is not None and version != version.strip()
+    ):
+        return None
+    if kind in _LOWER_NAME:
+        name = name.lower()
+    if kind == "pypi":
+        name = name.replace("_", "-")
+    quoted = _quote(name)
+    if kind in _LOWER_NAME:
+        quoted = quoted.lower()
+    text = f"pkg:{kind}/"
+    if namespace:
+        if kind in _LOWER_NAMESPACE:
+            namespace = namespace.lower()
+        text += "/".join(_quote(segment) for segment in namespace.split("/")) + "/"
+    text += quoted
+    if version:
+        text += "@" + _quote(version)
+    return text
 
 
 @dataclass(frozen=True)
