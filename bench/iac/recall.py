@@ -94,7 +94,9 @@ def _bastion(corpus: Path, src: Path | None) -> tuple[set[tuple[str, str, str]],
         (f["location"]["path"], _name(str(f["metadata"].get("resource"))), f["rule_id"])
         for f in report["findings"]
     }
-    notices = [n["message"] for n in report.get("notices", []) if n["message"].startswith("unknown:")]
+    notices = [
+        n["message"] for n in report.get("notices", []) if n["message"].startswith(("unknown:", "iac: "))
+    ]
     return found, notices, elapsed
 
 
@@ -107,7 +109,7 @@ def main() -> int:
         "--bastion-src",
         type=Path,
         default=None,
-        help="run an older Bastion (a src folder put first on PYTHONPATH); ids are mapped with this tree's policies",
+        help="an older Bastion's src folder (put first on PYTHONPATH); ids mapped with this tree's policies",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
@@ -148,6 +150,9 @@ def main() -> int:
     print(f"Bastion findings of mapped policies that checkov does not fail: {len(reverse)}")
     for line in reverse:
         print(f"  {line}")
+    summary = [n for n in notices if n.startswith("iac: ")]
+    notices = [n for n in notices if n.startswith("unknown:")]
+    print(summary[0] if summary else "iac: no policy evaluation ended unknown")
     reasons = Counter(re.sub(r"^unknown: .*?\(line \d+\): ", "", n).split(" (iac.")[0] for n in notices)
     print(f"unknown notices: {len(notices)}")
     for reason, count in reasons.most_common(10):

@@ -3,6 +3,7 @@ stays unknown, with the reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,32 @@ def test_locals_functions_and_local_module_values_reach_policies(tmp_path: Path)
     findings, notices = run_iac(tmp_path)
     assert any(f.rule_id == "iac.aws.security-group-open-ssh" for f in findings)
     assert not [n for n in notices if "aws_security_group.g" in n.message]
+
+
+def test_unknowns_are_counted_with_their_causes(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "cidr" {}\ndata "aws_vpc" "v" {}\n'
+        'resource "aws_security_group_rule" "r" {\n  type = "ingress"\n  from_port = 22\n  to_port = 22\n'
+        '  protocol = "tcp"\n  cidr_blocks = [var.cidr]\n  security_group_id = "sg-1"\n'
+        '  description = "d"\n}\n'
+        'resource "aws_security_group_rule" "s" {\n  type = "ingress"\n  from_port = 3389\n  to_port = 3389\n'
+        '  protocol = "tcp"\n  cidr_blocks = [data.aws_vpc.v.cidr_block]\n  security_group_id = "sg-1"\n'
+        '  description = "d"\n}\n'
+    )
+    _, notices = run_iac(tmp_path)
+    summary = [n.message for n in notices if n.message.startswith("iac: ")]
+    assert len(summary) == 1
+    match = re.match(r"iac: (\d+) of (\d+) policy evaluations \(([\d.]+) %\) ended unknown: (.*)", summary[0])
+    assert match is not None
+    unknown, total = int(match[1]), int(match[2])
+    assert 0 < unknown < total
+    per_rule = sum(
+        int(m[1]) if (m := re.match(r"unknown: (\d+) policies", n.message)) else 1
+        for n in notices
+        if n.message.startswith("unknown:")
+    )
+    assert per_rule == unknown
+    assert (
+        "a variable or parameter without a value" in match[4]
+        and "a data source read from the cloud" in match[4]
+    )

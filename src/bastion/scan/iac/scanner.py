@@ -159,7 +159,9 @@ class IacScanner:
         texts: dict[str, list[Any]] = {}
         unknown: dict[tuple[str, str, int, str], list[str]] = {}
         findings: list[Finding] = []
+        evaluations = 0
         for policy, resource, result in check_resources(resources, policies):
+            evaluations += 1
             if result.outcome is Outcome.PASS:
                 continue
             line = resource.line_of(result.path) if result.path else resource.start_line
@@ -170,6 +172,8 @@ class IacScanner:
             findings.append(_finding(policy, resource, result, line, target.root, texts))
         for (path, name, line, reason), ids in unknown.items():
             context.notice(NoticeKind.SCANNER, _unknown_message(ids, name, line, reason), path)
+        if unknown:
+            context.notice(NoticeKind.SCANNER, unknown_summary(unknown, evaluations))
         return findings
 
 
@@ -190,6 +194,30 @@ def _cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_CAUSES = (
+    ("has no default", "a variable or parameter without a value"),
+    ("is not declared", "a variable that is not declared"),
+    ("read from the provider", "a data source read from the cloud"),
+    ("known after apply", "another resource's attribute, known after apply"),
+    ("known at deploy time", "another resource's attribute, known at deploy time"),
+    ("is expanded at plan time", "a dynamic block"),
+    ("is unknown", "count/for_each not computable"),
+    ("not evaluated", "an expression or function not evaluated"),
+)
+
+
+def unknown_summary(unknown: Mapping[tuple[str, str, int, str], list[str]], evaluations: int) -> str:
+    """One line: how many policy evaluations ended unknown, of how many, and why (by cause)."""
+    causes: dict[str, int] = {}
+    for (_path, _name, _line, reason), ids in unknown.items():
+        cause = next((label for needle, label in _CAUSES if needle in reason), "other")
+        causes[cause] = causes.get(cause, 0) + len(ids)
+    total = sum(causes.values())
+    share = 100 * total / max(evaluations, 1)
+    why = ", ".join(f"{count} {cause}" for cause, count in sorted(causes.items(), key=lambda c: -c[1]))
+    return f"iac: {total} of {evaluations} policy evaluations ({share:.1f} %) ended unknown: {why}"
 
 
 def _unknown_message(ids: list[str], name: str, line: int, reason: str) -> str:
