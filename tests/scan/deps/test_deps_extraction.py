@@ -211,3 +211,33 @@ def test_project_lock_reads_every_pin() -> None:
     assert result.notices == []
     assert all(p.version is not None and p.skip_reason is None for p in packages)
     assert {p.name.lower() for p in packages} == pins and len(packages) == len(pins) >= 100
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Django==2.2.0",
+        "a.b-c_d==1.0.post1",
+        "x == 1.0rc1",
+        "X_Y==2!1.0+local.7",
+        "x==1.0.*",
+        "x[y]==1",
+        'x==1 ; python_version > "3"',
+        "x===1.0",
+        "x==1.0.dev3",
+        "x==01.02",
+        "x==1.0-1",
+    ],
+)
+def test_simple_pin_agrees_with_pep_508(line: str) -> None:
+    """The fast path for ``name==version`` gives what the full parser gives, or leaves the line to it."""
+    from packaging.requirements import Requirement
+
+    from bastion.scan.deps.parsers.python import pinned_version, simple_pin
+
+    requirement = Requirement(line)
+    fast = simple_pin(line)
+    if fast is not None:
+        assert fast == (requirement.name, pinned_version(requirement))
+    else:
+        assert requirement.extras or requirement.marker or pinned_version(requirement) != line.split("==")[-1]

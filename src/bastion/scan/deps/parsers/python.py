@@ -15,7 +15,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion
+from packaging.version import VERSION_PATTERN, InvalidVersion
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
 from bastion.scan.deps.parsers import Workspace
@@ -30,10 +30,17 @@ __all__ = [
     "parse_uv_lock",
     "pinned_version",
     "requirement_part",
+    "simple_pin",
 ]
 
 ECO = "PyPI"
 _OPTION = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_SIMPLE_PIN = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*==\s*(?P<version>(?=[0-9])"
+    + VERSION_PATTERN
+    + r")\s*$",
+    re.VERBOSE | re.IGNORECASE,
+)
 _COMMENT = re.compile(r"(^|\s+)#.*$")  # as pip's COMMENT_RE: '#' at the start or after a space
 _ARCHIVES = (".whl", ".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar")
 _URL_SCHEMES = ("git+", "hg+", "svn+", "bzr+", "http://", "https://", "file:")
@@ -101,12 +108,28 @@ def _requirements(text: str, path: str, workspace: Workspace, result: ParseResul
         if first.startswith(_URL_SCHEMES) or first.startswith((".", "/")) or _is_archive(first):
             result.packages.append(_from_location(first, path, line))
             continue
+        pin = simple_pin(entry)
+        if pin is not None:
+            result.packages.append(Package(ECO, pin[0], pin[1], path, line, True))
+            continue
         try:
             requirement = Requirement(entry)
         except InvalidRequirement as exc:
             result.note(f"not a valid requirement ({str(exc).splitlines()[0]})", line)
             continue
         result.packages.append(_from_requirement(requirement, path, line))
+
+
+def simple_pin(entry: str) -> tuple[str, str] | None:
+    """Name and version of a plain ``name==version`` line (no extras, markers or wildcards), else None.
+
+    The bulk of a lock file; reading it without the full PEP 508 parser makes a 20,000-line
+    requirements file several times faster. Anything else goes through ``Requirement``.
+    """
+    match = _SIMPLE_PIN.match(entry)
+    if match is None:
+        return None
+    return match.group("name"), match.group("version")
 
 
 def requirement_part(line: str) -> str:
