@@ -47,11 +47,13 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
+# pytest-xdist: one worker per core (WORKERS=0 runs in this process, e.g. to use a debugger).
+WORKERS ?= auto
 unit: $(DEV_STAMP)
-	$(BIN)/pytest --cov=bastion --cov-report=term --cov-fail-under=85
+	$(BIN)/pytest -n $(WORKERS) --cov=bastion --cov-report=term --cov-fail-under=85
 
 unit-fast: $(DEV_STAMP)
-	$(BIN)/pytest -m "not slow" -x -q
+	$(BIN)/pytest -n $(WORKERS) -m "not slow" -x -q
 
 ## selfscan: Bastion's code, and the packages installed in .venv against security/advisories
 SELF_DB := build/selfscan-advisories.sqlite3

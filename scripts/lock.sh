@@ -18,7 +18,7 @@ mkdir -p "$OUT"
 COMMON="--quiet --generate-hashes --python-version 3.11 --find-links /opt/wheels --no-emit-find-links"
 # shellcheck disable=SC2086
 "$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
-    pyproject.toml requirements/dev.in --extra dev -c requirements/constraints.txt -o "$OUT/dev.txt"
+    pyproject.toml requirements/dev.in --extra dev -c requirements/constraints.in -o "$OUT/dev.txt"
 # shellcheck disable=SC2086
 "$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
     pyproject.toml requirements/dev.in --extra semgrep -c "$OUT/dev.txt" -o "$OUT/run.txt"
