@@ -17,7 +17,12 @@ from pathlib import Path
 from bastion.advisories.records import decode, parse_record
 from bastion.advisories.versions import UnsupportedVersion, is_affected
 
-DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data") / "advisories" / "pypa" / "vulns"
+DATA = (
+    Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+    / "advisories"
+    / "pypa"
+    / "vulns"
+)
 
 
 def main() -> int:

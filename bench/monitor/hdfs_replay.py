@@ -9,15 +9,17 @@ Sessions are interleaved in groups, as concurrent blocks are in a real log.
 
 from __future__ import annotations
 
-import os
-
 import csv
+import os
 import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data") / "logs"
+DATA = (
+    Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+    / "logs"
+)
 _BLOCK = re.compile(r"blk_-?\d+")
 
 

@@ -5,11 +5,10 @@ Usage: .venv/bin/python bench/monitor/hdfs_sessions.py [--models pca,sequence,..
 
 from __future__ import annotations
 
-import os
-
 import argparse
 import csv
 import json
+import os
 import time
 from pathlib import Path
 
@@ -17,7 +16,11 @@ import numpy as np
 
 from bastion.monitor.models import MODELS, make_model
 
-DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data") / "logs" / "hdfs-sequences"
+DATA = (
+    Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+    / "logs"
+    / "hdfs-sequences"
+)
 REAL_NORMALS = 553_366
 PUBLISHED = {"pca": 0.79, "invariants": 0.91, "logclustering": 0.80, "deeplog": 0.96}
 

@@ -14,12 +14,11 @@ and 20,000 replayed HDFS lines with fresh block ids.
 
 from __future__ import annotations
 
-import os
-
 import argparse
 import csv
 import hashlib
 import json
+import os
 import random
 import sys
 from collections.abc import Iterator
@@ -32,7 +31,10 @@ import hdfs_replay
 import bastion.monitor.templates as bastion_templates
 from bastion.monitor.templates import TemplateMiner, mask_line
 
-DATA = Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data") / "logs"
+DATA = (
+    Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+    / "logs"
+)
 SYSTEMS = ["HDFS", "BGL", "Linux", "OpenSSH", "Apache", "Hadoop", "Spark", "Zookeeper"]
 CSVS = {
     "loghub-2k": "loghub-2k/{s}/{s}_2k.log_structured.csv",
