@@ -47,7 +47,10 @@ FORMATS = typer.Option(
     None, "--formats", help="TOML file of user formats ([formats.NAME] regex=... or json={...})."
 )
 SESSION = typer.Option(
-    "host", "--session", help="Session key: block, host, ip, user, program, none, a field, or re:PATTERN."
+    "auto",
+    "--session",
+    help="Session key: auto (chosen from the parsed lines, and reported), block, host, ip, user, program, "
+    "pid, none, a field, or re:PATTERN.",
 )
 WINDOW = typer.Option(0.0, "--window", help="Time window in seconds (0: sessions per key only).")
 STEP = typer.Option(0.0, "--step", help="Sliding step in seconds (0: fixed windows).")
@@ -161,6 +164,8 @@ def train_cmd(
     )
     detector.save(output)
     _notes(stats)
+    if summary.session_note:
+        error_console().print(summary.session_note, markup=False, highlight=False)
     error_console().print(
         f"trained {model} on {summary.sessions} session(s) from {summary.lines} line(s), "
         f"{summary.templates} template(s); threshold {summary.threshold:.4g}; wrote {output}"
@@ -303,6 +308,8 @@ def run(
             f"baseline: {summary.sessions} session(s), {summary.templates} template(s) from "
             f"{summary.lines} line(s); detecting"
         )
+        if summary.session_note:
+            error_console().print(summary.session_note, markup=False, highlight=False)
         if save is not None:
             detector.save(save)
         return _emit(detector, lines, spec, fmt, webhook, None)

@@ -15,6 +15,7 @@ from bastion.monitor.features import Session, Sessionizer, SessionKey
 from bastion.monitor.ingest import FormatSpec, Record
 from bastion.monitor.modelfile import read_model_file, write_model_file
 from bastion.monitor.models import Model, SequenceModel, make_model, model_class
+from bastion.monitor.sessionkeys import choose_key
 from bastion.monitor.templates import TemplateMiner
 
 __all__ = ["AlertSink", "Detector", "TrainSummary", "load_detector", "train"]
@@ -40,6 +41,8 @@ class TrainSummary:
     sessions: int
     templates: int
     threshold: float
+    session_note: str = ""
+    """How the session key was chosen, when ``--session auto`` chose it."""
 
 
 @dataclass
@@ -130,6 +133,10 @@ def train(
     for record in records:
         miner.add(record.message)
         kept.append(record)
+    note = ""
+    if key.by == "auto":
+        choice = choose_key(kept)
+        key, note = SessionKey(choice.by, key.window, key.step), choice.describe()
     sessionizer = Sessionizer(miner, key, learn=False, new_variants=True)
     sessions = list(sessionizer.feed(kept))
     if not sessions:
@@ -140,7 +147,7 @@ def train(
     model.fit([s.events for s in sessions])
     stats = EventStats.learn(sessions)
     detector = Detector(model, miner, key, stats, log_format or {"kind": "auto"})
-    summary = TrainSummary(sessionizer.lines, len(sessions), len(miner.templates), model.threshold)
+    summary = TrainSummary(sessionizer.lines, len(sessions), len(miner.templates), model.threshold, note)
     return detector, summary
 
 
