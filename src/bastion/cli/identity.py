@@ -1,0 +1,121 @@
+"""``bastion identity``: compromised identities from sign-in logs, explained."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
+from bastion.errors import InputError, UsageError
+from bastion.findings import Severity
+from bastion.identity.baseline import load_state, save_state
+from bastion.identity.engine import Engine
+from bastion.identity.events import Skips
+from bastion.identity.geo import GeoDB
+from bastion.identity.read import read_events
+from bastion.identity.render import AlertWriter, OutputFormat, describe_profile
+from bastion.identity.rules import load_rules
+
+__all__ = ["register"]
+
+identity_app = typer.Typer(
+    help="Detect compromised identities in sign-in logs (Entra ID, CloudTrail, Okta, auth.log).\n\n"
+    "Example: bastion identity detect signins.json cloudtrail/ /var/log/auth.log --geo geo.csv",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``identity`` command group to ``app``."""
+    identity_app.command(
+        "detect",
+        help="Read sign-ins in time order, learn each identity's normal, raise explained alerts; "
+        "exit 1 when there are alerts.\n\n"
+        "Example: bastion identity detect signins.jsonl --geo geo.csv --state identity.json --format jsonl",
+    )(command(detect))
+    identity_app.command(
+        "explain",
+        help="Show the learned baseline of one identity, in words.\n\n"
+        "Example: bastion identity explain alice@example.com --state identity.json",
+    )(command(explain))
+    app.add_typer(identity_app, name="identity")
+
+
+def detect(
+    logs: list[Path] = typer.Argument(..., help="Sign-in log files (.gz too) or directories."),
+    geo: list[Path] = typer.Option(
+        [], "--geo", help="Geo CSV (network,country,city,lat,lon,asn,...); repeatable."
+    ),
+    state: Path | None = typer.Option(
+        None, "--state", help="Baselines (JSON): read if present, written after."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table, json or jsonl."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write alerts here instead of stdout."),
+    min_severity: str = typer.Option("low", "--min-severity", help="Report alerts at or above this level."),
+    year: int | None = typer.Option(
+        None, "--year", help="Year of year-less syslog stamps (default: file time)."
+    ),
+    rules: Path | None = typer.Option(None, "--rules", help="Detection settings YAML (default: built-in)."),
+) -> int:
+    """Detect compromised identities in sign-in logs."""
+    try:
+        floor = Severity.parse(min_severity)
+    except ValueError as exc:
+        raise UsageError(f"--min-severity: {exc}") from None
+    db = GeoDB()
+    for path in geo:
+        db.load_csv(path)
+    engine = Engine(db, load_state(state) if state else None, load_rules(rules))
+    skips = Skips()
+    try:
+        stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write ({exc.strerror})") from None
+    writer = AlertWriter(stream, fmt)
+    try:
+        for alert in engine.run(read_events(logs, skips, year)):
+            if alert.severity >= floor:
+                writer.emit(alert)
+        summary = {
+            "events": engine.events,
+            "duplicates": engine.duplicates,
+            "out_of_order": engine.out_of_order,
+            "skipped": skips.counts,
+            "identities": len(engine.state.profiles),
+        }
+        writer.close(summary)
+    finally:
+        if output:
+            stream.close()
+    if state:
+        save_state(engine.state, state)
+    console = error_console()
+    for note in skips.notes():
+        console.print(note)
+    if engine.duplicates:
+        console.print(f"dropped {engine.duplicates} duplicate event(s)")
+    if engine.out_of_order:
+        console.print(f"{engine.out_of_order} event(s) arrived out of time order")
+    if not engine.events and skips.total:
+        raise InputError(f"{', '.join(str(p) for p in logs)}: no sign-in events read ({skips.total} skipped)")
+    return EXIT_FINDINGS if writer.count else EXIT_CLEAN
+
+
+def explain(
+    user: str = typer.Argument(..., help="The identity as the log names it."),
+    state: Path = typer.Option(..., "--state", help="Baselines written by identity detect --state."),
+) -> int:
+    """Print the learned baseline of one identity."""
+    if not state.exists():
+        raise InputError(f"{state}: no such state file")
+    learned = load_state(state)
+    profile = learned.profiles.get(user) or learned.profiles.get(user.lower())
+    if profile is None:
+        raise InputError(f"{state}: no baseline for {user!r} ({len(learned.profiles)} identities known)")
+    min_history = int(load_rules().detections["unfamiliar-sign-in"].param("min_history"))
+    for line in describe_profile(user, profile, min_history):
+        typer.echo(line)
+    return EXIT_CLEAN

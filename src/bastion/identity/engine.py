@@ -1,0 +1,258 @@
+"""The streaming identity engine: events in time order in, explained Alerts out.
+
+Window detections live in :mod:`bastion.identity.windows`; this module adds the baseline ones
+(impossible travel, new country, anonymous IP, dormant account, unfamiliar properties), learns
+each identity's normal as it goes, and turns verdicts into :class:`~bastion.findings.Alert` s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from bastion.findings import Alert, Severity
+from bastion.identity.baseline import Profile, State
+from bastion.identity.events import SignIn
+from bastion.identity.geo import GeoDB, IpInfo, distance_km
+from bastion.identity.rules import RuleSet, load_rules
+from bastion.identity.windows import Hit, Windows
+
+__all__ = ["Engine"]
+
+_DEDUP = 20_000
+"""Recent event keys remembered to drop exact duplicates (a log shipped twice)."""
+_SWEEP = 50_000
+
+
+def _evidence(e: SignIn) -> str:
+    if e.raw:
+        return e.raw
+    state = "success" if e.success else f"failure ({e.reason})"
+    return f"{e.time.isoformat()} {e.user} {e.ip or '-'} {e.app} {state}"
+
+
+class Engine:
+    """Consume :class:`SignIn` events in time order; learn baselines; yield alerts as they arise."""
+
+    def __init__(
+        self, geo: GeoDB | None = None, state: State | None = None, rules: RuleSet | None = None
+    ) -> None:
+        """Start from ``state`` (a previous run's baselines) or from nothing."""
+        self.rules = rules or load_rules()
+        self.geo = geo or GeoDB()
+        self.state = state or State()
+        self.windows = Windows(self.rules)
+        d = self.rules.detections
+        u = d["unfamiliar-sign-in"]
+        self.weights = {p: u.param(f"w_{p}") for p in ("asn", "device", "country", "app", "hour")}
+        self.half_life = u.param("half_life_days")
+        self.seen: dict[tuple[object, ...], None] = {}
+        self.duplicates = 0
+        self.out_of_order = 0
+        self.events = 0
+        self._now = 0.0
+
+    def run(self, events: Iterable[SignIn]) -> Iterator[Alert]:
+        """Alerts for ``events``, raised as each event is consumed."""
+        for e in events:
+            yield from self.consume(e)
+
+    def consume(self, e: SignIn) -> list[Alert]:
+        """Judge and learn one event."""
+        key = (e.time, e.user, e.ip, e.success, e.reason, e.action, e.app)
+        if key in self.seen:
+            self.duplicates += 1
+            return []
+        self.seen[key] = None
+        if len(self.seen) > _DEDUP:
+            del self.seen[next(iter(self.seen))]
+        now = e.time.timestamp()
+        if now < self._now:
+            self.out_of_order += 1
+        else:
+            self._now = now
+        self.events += 1
+        if self.events % _SWEEP == 0:
+            self.windows.sweep(self._now)
+        self.state.last_time = (
+            e.time
+            if self.state.last_time is None or e.time > self.state.last_time
+            else (self.state.last_time)
+        )
+        info = self.geo.lookup(e.ip) if e.ip else IpInfo()
+        profile = self.state.profiles.get(e.user)
+        if not e.success:
+            foreign = profile is None or (
+                e.ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
+            )
+            return [self._alert(h, e) for h in self.windows.failure(e, now, foreign)]
+        hits = self.windows.success(e, now)
+        if e.action == "signin":
+            if profile is None:
+                profile = self.state.profiles[e.user] = Profile()
+            hits += self._baseline(e, now, info, profile)
+        return [self._alert(h, e) for h in hits]
+
+    def _values(self, e: SignIn, info: IpInfo) -> dict[str, str]:
+        return {
+            "asn": info.asn or (e.ip.rsplit(".", 2)[0] if "." in e.ip else e.ip[:9]),
+            "country": info.country or e.country.upper(),
+            "device": e.device,
+            "app": e.app,
+            "hour": str(e.time.hour),
+        }
+
+    def _baseline(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
+        d = self.rules.detections
+        p.decay(now, self.half_life)
+        values = self._values(e, info)
+        novel = [k for k, v in values.items() if not p.familiar(k, v)]
+        unfamiliar = sum(self.weights[k] for k in novel)
+        hits: list[Hit] = []
+        mature = p.n >= d["unfamiliar-sign-in"].param("min_history")
+        hits += self._travel(e, now, info, p)
+        country = values["country"]
+        day = int(now // 86400)
+        anonymous = info.anonymizer
+        if anonymous:
+            habit = len([x for x in p.anon_days if x != day]) >= d["anonymous-ip"].param("habit_days")
+            if not habit:
+                hits.append(
+                    Hit(
+                        "anonymous-ip",
+                        e.user,
+                        1.0,
+                        [e.user],
+                        [e.ip],
+                        now,
+                        f"{e.user} signed in from {e.ip}, an anonymizing network "
+                        f"({info.as_org or 'listed as anonymizer'}), which this account does not use "
+                        "habitually",
+                        [e],
+                    )
+                )
+            if day not in p.anon_days:
+                p.anon_days = [*p.anon_days, day][-8:]
+        dormant_s = d["dormant-account"].param("dormant_days") * 86400
+        if p.n and now - p.last > dormant_s and unfamiliar >= d["dormant-account"].param("min_unfamiliar"):
+            hits.append(
+                Hit(
+                    "dormant-account",
+                    e.user,
+                    (now - p.last) / 86400,
+                    [e.user],
+                    [e.ip],
+                    p.last,
+                    f"{e.user} signed in after {(now - p.last) / 86400:.0f} days without a sign-in, "
+                    f"with unfamiliar {', '.join(novel)}",
+                    [e],
+                )
+            )
+        elif mature and not anonymous and country and "country" in novel:
+            org = self.state.org_countries.get(country, 0)
+            if org < d["new-country"].param("org_rare_fraction") * max(self.state.org_total, 1):
+                # a trip abroad with one's own device is worth a note, not an alarm
+                low = None if "device" in novel else Severity.LOW
+                others = ", ".join(k for k in novel if k != "country")
+                hits.append(
+                    Hit(
+                        "new-country",
+                        e.user,
+                        unfamiliar,
+                        [e.user],
+                        [e.ip],
+                        now,
+                        f"{e.user} signed in from {country} ({info.city or e.city or 'city unknown'}), a "
+                        f"country this account never used and {org} other sign-ins of the organisation "
+                        f"came from; also unfamiliar: {others or 'none'}",
+                        [e],
+                        low,
+                    )
+                )
+        elif mature and not anonymous and unfamiliar >= d["unfamiliar-sign-in"].param("threshold"):
+            hits.append(
+                Hit(
+                    "unfamiliar-sign-in",
+                    e.user,
+                    unfamiliar,
+                    [e.user],
+                    [e.ip],
+                    now,
+                    f"{e.user} signed in with unfamiliar {', '.join(novel)} (score {unfamiliar:.2f}, "
+                    f"learned from {p.n} sign-ins)",
+                    [e],
+                )
+            )
+        p.learn(now, values)
+        if e.ip:
+            p.remember_ip(e.ip)
+        if country:
+            self.state.org_countries[country] = self.state.org_countries.get(country, 0) + 1
+        return hits
+
+    def _travel(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
+        lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
+        if lat is None or lon is None or info.internal:
+            return []
+        masked = info.anonymizer or info.hosting
+        prev, prev_ip = p.place, p.place_ip
+        p.place, p.place_ip = [now, lat, lon, 1.0 if masked else 0.0], e.ip
+        if len(prev) != 4 or masked or prev[3]:
+            return []  # VPN or cloud egress: its location says nothing about the person
+        t = self.rules.detections["impossible-travel"]
+        km = distance_km(prev[1], prev[2], lat, lon)
+        if km < t.param("min_distance_km"):
+            return []
+        hours = max(now - prev[0], t.param("min_gap_s")) / 3600
+        speed = km / hours
+        if speed <= t.param("max_speed_kmh"):
+            return []
+        country = info.country or e.country.upper()
+        if (
+            country
+            and p.familiar("country", country)
+            and p.counts["country"].get(country, 0) >= 3
+            and (prev_ip in p.ips)
+        ):
+            return []  # flipping between two places this account uses (split VPN, roaming): normal
+        return [
+            Hit(
+                "impossible-travel",
+                e.user,
+                speed,
+                [e.user],
+                [prev_ip, e.ip],
+                prev[0],
+                f"{e.user} signed in from {prev_ip} and then {e.ip} ({country or '?'}), {km:.0f} km apart "
+                f"in {hours * 60:.0f} minutes: {speed:.0f} km/h, faster than an airliner "
+                f"({t.param('max_speed_kmh'):g} km/h)",
+                [e],
+            )
+        ]
+
+    def _alert(self, hit: Hit, e: SignIn) -> Alert:
+        rule = self.rules.detections[hit.kind]
+        severity = hit.severity or rule.level
+        if hit.kind == "unfamiliar-sign-in" and hit.score < rule.param("medium_at"):
+            severity = Severity.LOW
+        start = datetime.fromtimestamp(hit.start, UTC)
+        entity_kind = "ip" if hit.kind == "password-spray" else "user"
+        return Alert(
+            detector=f"identity.{hit.kind}",
+            severity=severity,
+            score=round(hit.score, 3),
+            entity=hit.key if hit.kind != "credential-stuffing" else ",".join(hit.ips[:3]),
+            entity_kind=entity_kind if hit.kind != "credential-stuffing" else "ip",
+            window_start=min(start, e.time),
+            window_end=e.time,
+            explanation=f"{rule.title}: {hit.explanation}.",
+            evidence=tuple(_evidence(x) for x in hit.evidence),
+            techniques=tuple(rule.attack),
+            metadata={
+                "kind": hit.kind,
+                "users": hit.users,
+                "ips": hit.ips,
+                "time": e.time.isoformat(),
+                "file": e.source,
+            },
+        )

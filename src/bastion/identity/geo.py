@@ -1,0 +1,131 @@
+"""Offline IP context: a CSV of CIDR rows, longest-prefix match, no network call ever.
+
+Header (extra columns ignored): ``network,country,city,lat,lon,asn,as_org,is_anonymizer,is_hosting``.
+Only loopback and RFC 1918 / RFC 4193 addresses are internal; any address a geo source knows is
+located, whatever its range.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from bastion.errors import InputError
+
+__all__ = ["GeoDB", "IpInfo", "distance_km", "is_internal"]
+
+_REQUIRED = ("network", "country")
+_TRUE = {"1", "true", "yes", "y", "t"}
+_PRIVATE = [
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")
+] + [ipaddress.ip_network(n) for n in ("fc00::/7", "::1/128")]
+
+
+@dataclass(frozen=True, slots=True)
+class IpInfo:
+    """What the geo sources say about one address."""
+
+    country: str = ""
+    city: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    asn: str = ""
+    as_org: str = ""
+    anonymizer: bool = False
+    hosting: bool = False
+    internal: bool = False
+    """Loopback or RFC 1918 / RFC 4193 (and not located by a source)."""
+
+    @property
+    def located(self) -> bool:
+        """True when a coordinate is known."""
+        return self.lat is not None and self.lon is not None
+
+
+def is_internal(ip: str) -> bool:
+    """Loopback or RFC 1918 / RFC 4193 only (never 'anything not public')."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr.version == n.version and addr in n for n in _PRIVATE)
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+class GeoDB:
+    """Networks from CSV files; the most specific matching network wins."""
+
+    def __init__(self) -> None:
+        """An empty database (every address unknown)."""
+        self._tables: dict[int, dict[int, dict[int, IpInfo]]] = {4: {}, 6: {}}
+        self._cache: dict[str, IpInfo] = {}
+        self.networks = 0
+
+    def load_csv(self, path: Path) -> None:
+        """Add the rows of one CSV file; a bad header or row is an InputError naming file and line."""
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle)
+                missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+                if missing:
+                    raise InputError(f"{path}: geo CSV lacks column(s) {', '.join(missing)}")
+                for row in reader:
+                    self._add(path, reader.line_num, row)
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"{path}: cannot read geo CSV ({exc})") from None
+        self._cache.clear()
+
+    def _add(self, path: Path, line: int, row: dict[str, str]) -> None:
+        try:
+            net = ipaddress.ip_network((row.get("network") or "").strip(), strict=False)
+            lat = float(row["lat"]) if (row.get("lat") or "").strip() else None
+            lon = float(row["lon"]) if (row.get("lon") or "").strip() else None
+        except ValueError as exc:
+            raise InputError(f"{path}:{line}: bad geo row ({exc})") from None
+        info = IpInfo(
+            country=(row.get("country") or "").strip().upper(),
+            city=(row.get("city") or "").strip(),
+            lat=lat,
+            lon=lon,
+            asn=(row.get("asn") or "").strip(),
+            as_org=(row.get("as_org") or "").strip(),
+            anonymizer=(row.get("is_anonymizer") or "").strip().lower() in _TRUE,
+            hosting=(row.get("is_hosting") or "").strip().lower() in _TRUE,
+        )
+        table = self._tables[net.version].setdefault(net.prefixlen, {})
+        table[int(net.network_address)] = info
+        self.networks += 1
+
+    def lookup(self, ip: str) -> IpInfo:
+        """What is known of ``ip``; an unknown or unparsable address gives an empty IpInfo."""
+        hit = self._cache.get(ip)
+        if hit is not None:
+            return hit
+        info = self._lookup(ip)
+        if len(self._cache) > 200_000:
+            self._cache.clear()
+        self._cache[ip] = info
+        return info
+
+    def _lookup(self, ip: str) -> IpInfo:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return IpInfo()
+        value, bits = int(addr), addr.max_prefixlen
+        for plen in sorted(self._tables[addr.version], reverse=True):
+            mask = ((1 << plen) - 1) << (bits - plen) if plen else 0
+            found = self._tables[addr.version][plen].get(value & mask)
+            if found is not None:
+                return found
+        return IpInfo(internal=is_internal(ip))
