@@ -58,6 +58,7 @@ COMMAND_GROUPS = (
     "watch",
     "comply",
     "serve",  # bastion serve, upload, user
+    "identity",  # bastion identity detect|explain
 )
 for _group in COMMAND_GROUPS:
     importlib.import_module(f"bastion.cli.{_group}").register(app)
