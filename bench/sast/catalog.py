@@ -5,6 +5,8 @@ Every snippet uses ``{v}`` for the value under test. ``imports`` are the lines a
 A sink with ``ret=True`` is a ``return`` statement (the response of a web handler).
 """
 
+# ruff: noqa: E501 - tables of code snippets read better unwrapped
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -339,12 +341,18 @@ CATEGORIES: tuple[Category, ...] = (
         sinks=(
             S("digest = hashlib.md5({v}.encode()).hexdigest()", ("import hashlib",)),
             S("digest = hashlib.sha1({v}.encode()).hexdigest()", ("import hashlib",)),
-            S('hasher = hashlib.new("md5")\nhasher.update({v}.encode())\ndigest = hasher.hexdigest()', ("import hashlib",)),
+            S(
+                'hasher = hashlib.new("md5")\nhasher.update({v}.encode())\ndigest = hasher.hexdigest()',
+                ("import hashlib",),
+            ),
             S("digest = md5({v}.encode()).hexdigest()", ("from hashlib import md5",)),
         ),
         safe_apis=(
             S("digest = hashlib.sha256({v}.encode()).hexdigest()", ("import hashlib",)),
-            S('hasher = hashlib.new("sha512")\nhasher.update({v}.encode())\ndigest = hasher.hexdigest()', ("import hashlib",)),
+            S(
+                'hasher = hashlib.new("sha512")\nhasher.update({v}.encode())\ndigest = hasher.hexdigest()',
+                ("import hashlib",),
+            ),
             S("digest = hashlib.md5({v}.encode(), usedforsecurity=False).hexdigest()", ("import hashlib",)),
             S("digest = hashlib.blake2b({v}.encode()).hexdigest()", ("import hashlib",)),
         ),
@@ -358,8 +366,11 @@ CATEGORIES: tuple[Category, ...] = (
         "",
         "",
         sinks=(
-            S('resp = make_response("ok")\nresp.set_cookie("rememberMe", {v}, secure=True, httponly=True)\nreturn resp',
-              ("from flask import make_response",), ret=True),
+            S(
+                'resp = make_response("ok")\nresp.set_cookie("rememberMe", {v}, secure=True, httponly=True)\nreturn resp',
+                ("from flask import make_response",),
+                ret=True,
+            ),
             S('session["remember_token"] = {v}', ("from flask import session",)),
             S("reset_token = {v}\nstore_reset(reset_token)", ("from app.accounts import store_reset",)),
         ),
@@ -386,18 +397,34 @@ CATEGORIES: tuple[Category, ...] = (
         "",
         "",
         sinks=(
-            S('resp = make_response("ok")\nresp.set_cookie("pref", {v})\nreturn resp', ("from flask import make_response",),
-              ret=True),
-            S('resp = make_response("ok")\nresp.set_cookie("pref", {v}, secure=False, httponly=True)\nreturn resp',
-              ("from flask import make_response",), ret=True),
-            S('resp = make_response("ok")\nresp.set_cookie("pref", value={v}, httponly=True)\nreturn resp',
-              ("from flask import make_response",), ret=True),
+            S(
+                'resp = make_response("ok")\nresp.set_cookie("pref", {v})\nreturn resp',
+                ("from flask import make_response",),
+                ret=True,
+            ),
+            S(
+                'resp = make_response("ok")\nresp.set_cookie("pref", {v}, secure=False, httponly=True)\nreturn resp',
+                ("from flask import make_response",),
+                ret=True,
+            ),
+            S(
+                'resp = make_response("ok")\nresp.set_cookie("pref", value={v}, httponly=True)\nreturn resp',
+                ("from flask import make_response",),
+                ret=True,
+            ),
         ),
         safe_apis=(
-            S('resp = make_response("ok")\nresp.set_cookie("pref", {v}, secure=True, httponly=True)\nreturn resp',
-              ("from flask import make_response",), ret=True),
-            S('resp = make_response("ok")\nresp.set_cookie("pref", value={v}, secure=True, httponly=True, samesite="Lax")\n'
-              "return resp", ("from flask import make_response",), ret=True),
+            S(
+                'resp = make_response("ok")\nresp.set_cookie("pref", {v}, secure=True, httponly=True)\nreturn resp',
+                ("from flask import make_response",),
+                ret=True,
+            ),
+            S(
+                'resp = make_response("ok")\nresp.set_cookie("pref", value={v}, secure=True, httponly=True, samesite="Lax")\n'
+                "return resp",
+                ("from flask import make_response",),
+                ret=True,
+            ),
         ),
         sanitizers=(),
         wrong_sanitizers=(),

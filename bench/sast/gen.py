@@ -135,12 +135,14 @@ class Builder:
         sources = SOURCES_A if self.family == "a" else SOURCES_B
         props = PROPS_A if self.family == "a" else PROPS_B
         source, framework = rng.choice(sources)
-        if (cat.cwe in (79, 601) or cat.style != "taint") and framework in ("script", "django") or (
+        if ((cat.cwe in (79, 601) or cat.style != "taint") and framework in ("script", "django")) or (
             cat.style != "taint" and framework.startswith("fastapi")
         ):
             source, framework = sources[0] if sources[0][1] == "flask" else ('request.json.get("q")', "flask")
         if cat.style == "random":
-            pick = rng.choice(cat.randoms if real or kind in ("dead-branch", "overwritten") else cat.safe_randoms)
+            pick = rng.choice(
+                cat.randoms if real or kind in ("dead-branch", "overwritten") else cat.safe_randoms
+            )
             source = pick.code
         elif cat.style == "api" and kind == "safe-api":
             pass
@@ -323,7 +325,11 @@ def generate(family: str, seed: int, per_kind: int, out: Path) -> int:
             for i in range(per_kind // 6):
                 plan[i] = (REAL_EXTRA[0], True)
         else:
-            kinds = ("safe-api", "dead-branch", "overwritten") if cat.style == "random" else ("safe-api", "dead-branch")
+            kinds = (
+                ("safe-api", "dead-branch", "overwritten")
+                if cat.style == "random"
+                else ("safe-api", "dead-branch")
+            )
             plan = [("real", True)] * per_kind + [(kinds[i % len(kinds)], False) for i in range(per_kind)]
         for index, (kind, real) in enumerate(plan):
             for _attempt in range(40):

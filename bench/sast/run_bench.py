@@ -67,6 +67,25 @@ def bandit_flags(root: Path) -> dict[str, set[int]]:
     return flagged
 
 
+def scanner_flags(cases: dict[str, dict[str, object]], root: Path) -> dict[str, set[int]]:
+    """CWEs of what ``bastion scan --scanners sast`` (bandit + taint, merged) reports per case."""
+    from bastion.scan.base import ScanContext, ScanTarget, SourceFile
+    from bastion.scan.sast import SastScanner
+
+    flagged: dict[str, set[int]] = {}
+    scanner = SastScanner()
+    for case_id in cases:
+        case_root = root / case_id
+        files = tuple(
+            SourceFile(str(p), p.relative_to(case_root).as_posix(), p.stat().st_size)
+            for p in sorted(case_root.glob("*.py"))
+        )
+        context = ScanContext(scanner="sast", options={"tools": ["bandit", "taint"]})
+        findings = list(scanner.scan(ScanTarget(case_root, files), context))
+        flagged[case_id] = {fold(c) for f in findings for c in f.cwe}
+    return flagged
+
+
 def score(cases: dict[str, dict[str, object]], flagged: dict[str, set[int]]) -> dict[str, dict[str, float]]:
     """Per category: TPR, FPR, TPR - FPR, and counts."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp, real, fp, false
@@ -104,6 +123,9 @@ def main() -> None:
     parser.add_argument("--cases", type=Path, default=HERE / "cases")
     parser.add_argument("--no-bandit", action="store_true")
     parser.add_argument("--show-wrong", action="store_true")
+    parser.add_argument(
+        "--scanner", action="store_true", help="also score the whole sast scanner (bandit + taint)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     report = {}
@@ -114,6 +136,8 @@ def main() -> None:
         tools = {"bastion-taint": score(cases, flagged)}
         if not args.no_bandit:
             tools["bandit"] = score(cases, bandit_flags(root))
+        if args.scanner:
+            tools["sast scanner"] = score(cases, scanner_flags(cases, root))
         print(f"family {family}: {len(cases)} cases, {lines} lines, taint {lines / spent:,.0f} lines/s")
         header = f"{'category':28}" + "".join(f"{t + ' TPR/FPR/score':>34}" for t in tools)
         print(header)

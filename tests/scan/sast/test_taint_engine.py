@@ -274,6 +274,111 @@ CASES = [
     ),
     ("environment", "import os", 'os.system(os.environ["TOOL"] + " --version")', {"os-command"}),
     ("input", "import os", 'os.system("ls " + input())', {"os-command"}),
+    (
+        "weak-hash",
+        "import hashlib",
+        'return {"h": hashlib.md5(request.args["p"].encode()).hexdigest()}',
+        {"weak-hash"},
+    ),
+    ("weak-hash-new", "import hashlib", 'return {"h": hashlib.new("SHA1").hexdigest()}', {"weak-hash"}),
+    (
+        "strong-hash",
+        "import hashlib",
+        'return {"h": hashlib.sha256(b"x").hexdigest(), "n": hashlib.new("sha512").name}',
+        set(),
+    ),
+    (
+        "md5-not-for-security",
+        "import hashlib",
+        'return {"h": hashlib.md5(b"x", usedforsecurity=False).hexdigest()}',
+        set(),
+    ),
+    (
+        "weak-random-cookie",
+        "import random\nfrom flask import make_response",
+        'resp = make_response("ok")\n'
+        'resp.set_cookie("remember", str(random.getrandbits(64)), secure=True, httponly=True)\nreturn resp',
+        {"weak-random-cookie"},
+    ),
+    (
+        "weak-random-secret",
+        "import random",
+        'reset_token = "%06d" % random.randint(0, 999999)\nsave(reset_token)',
+        {"weak-random-secret"},
+    ),
+    ("weak-random-not-secret", "import random", 'delay = random.random()\nwait(delay)\nreturn "ok"', set()),
+    (
+        "secrets-cookie",
+        "import secrets\nfrom flask import make_response",
+        'resp = make_response("ok")\n'
+        'resp.set_cookie("remember", secrets.token_hex(16), secure=True, httponly=True)\nreturn resp',
+        set(),
+    ),
+    (
+        "insecure-cookie",
+        "from flask import make_response",
+        'resp = make_response("ok")\nresp.set_cookie("pref", "dark")\nreturn resp',
+        {"insecure-cookie"},
+    ),
+    (
+        "httponly-off",
+        "from flask import make_response",
+        'resp = make_response("ok")\n'
+        'resp.set_cookie("pref", "dark", secure=True, httponly=False)\nreturn resp',
+        {"insecure-cookie"},
+    ),
+    (
+        "constant-arithmetic",
+        "import os",
+        'x = request.args["c"]\nnum = 86\nbar = "safe" if (7 * 42) - num > 200 else x\nos.system(bar)',
+        set(),
+    ),
+    (
+        "list-pop",
+        "import os",
+        'vals = ["safe", request.args["c"], "more"]\nvals.pop(0)\nos.system(vals[1])\nos.system(vals[0])',
+        {"os-command"},
+    ),
+    (
+        "config-get",
+        "import os, configparser",
+        'conf = configparser.ConfigParser()\nconf.set("s", "a", "ls")\n'
+        'conf.set("s", "b", request.args["c"])\nos.system(conf.get("s", "a"))',
+        set(),
+    ),
+    (
+        "match-constant",
+        "import os",
+        'x = request.args["c"]\nmatch "ABC"[1]:\n    case "A":\n        y = x\n'
+        '    case "B":\n        y = "ls"\n    case _:\n        y = x\nos.system(y)',
+        set(),
+    ),
+    (
+        "nested-function",
+        "import os",
+        'def build(v):\n    return "ls " + v\nos.system(build(request.args["c"]))',
+        {"os-command"},
+    ),
+    (
+        "sax-external-entities",
+        "import io, xml.sax, xml.sax.handler",
+        "p = xml.sax.make_parser()\n"
+        "p.setFeature(xml.sax.handler.feature_external_ges, True)\np.parse(io.StringIO(request.data.decode()))\n"
+        'return "ok"',
+        {"xxe"},
+    ),
+    (
+        "stdlib-xml-safe",
+        "import xml.etree.ElementTree as ET",
+        'root = ET.fromstring(request.data)\nreturn {"t": root.tag}',
+        set(),
+    ),
+    (
+        "session-key",
+        "from flask import session",
+        'session[request.args["k"]] = 1\nreturn "ok"',
+        {"trust-boundary"},
+    ),
 ]
 
 

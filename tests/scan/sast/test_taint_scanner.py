@@ -155,10 +155,39 @@ def test_taint_and_bandit_findings_are_merged(tmp_path: Path) -> None:
 
 def test_merge_keeps_findings_of_other_lines_and_weaknesses(tmp_path: Path) -> None:
     findings, _ = run_sast(
-        _write(tmp_path, {"app.py": VULNERABLE + "import pickle\n"}), {"tools": ["bandit", "taint"]}
+        _write(tmp_path, {"app.py": VULNERABLE + "import pickle\nassert pickle\n"}),
+        {"tools": ["bandit", "taint"]},
     )
     assert merge_duplicates(findings) == findings
-    assert {f.rule_id for f in findings} >= {"sast.taint.os-command", "sast.bandit.B403"}
+    # the assert (CWE-703) stays; the pickle import warning goes: the file has no pickle call
+    assert {f.rule_id for f in findings} == {"sast.taint.os-command", "sast.bandit.B101"}
+
+
+def test_pattern_findings_the_analysis_disproves_are_dropped(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import subprocess
+        import sqlite3
+        from flask import request
+
+
+        def handler():
+            subprocess.run("uptime", shell=True)
+            n = int(request.args["n"])
+            query = "SELECT * FROM t WHERE id = %d" % n
+            sqlite3.connect("a.db").execute(query)
+            subprocess.run(request.args["c"], shell=True)
+
+
+        def library(cmd):
+            subprocess.run(cmd, shell=True)
+        """
+    )
+    findings, _ = run_sast(_write(tmp_path, {"app.py": code}), {"tools": ["bandit", "taint"]})
+    got = {(f.rule_id, f.location.start_line) for f in findings}
+    # kept: the tainted call (merged into the taint finding) and the library function whose
+    # argument the analysis cannot bound; dropped: the import, the constant command, the int query
+    assert got == {("sast.taint.subprocess", 12), ("sast.bandit.B602", 16)}
 
 
 def test_cli_scan_reports_taint_with_sarif_code_flows(

@@ -35,7 +35,7 @@ from bastion.findings import Finding
 from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
 from bastion.scan.sast.bandit import BANDIT_SUFFIXES, bandit_available, run_bandit
 from bastion.scan.sast.common import ToolOutcome
-from bastion.scan.sast.dataflow import TAINT_SUFFIXES, merge_duplicates, run_taint
+from bastion.scan.sast.dataflow import TAINT_SUFFIXES, TaintRun, focus_lines, merge_duplicates, run_taint
 from bastion.scan.sast.options import SastOptions, Tool, parse_options, resolve_rule_paths
 from bastion.scan.sast.semgrep import SEMGREP_MISSING, find_semgrep, load_rule_set, run_semgrep, select_files
 
@@ -111,11 +111,14 @@ class SastScanner:
                 semgrep_future = pool.submit(run_semgrep, semgrep_exe, files, rules, options.semgrep_timeout)
             if use_bandit:
                 outcomes.append(run_bandit(target.with_suffixes(BANDIT_SUFFIXES), options.bandit_skip))
+            taint_run: TaintRun | None = None
             if use_taint:
-                outcomes.append(run_taint(target.with_suffixes(TAINT_SUFFIXES), context))
+                flagged = focus_lines(f for outcome in outcomes for f in outcome.findings)
+                taint_run = run_taint(target.with_suffixes(TAINT_SUFFIXES), context, flagged)
+                outcomes.append(taint_run.outcome)
             if semgrep_future is not None:
                 outcomes.append(semgrep_future.result())
         for outcome in outcomes:
             for problem in outcome.problems:
                 context.notice(NoticeKind.SCANNER, problem.message, problem.path)
-        yield from merge_duplicates(finding for outcome in outcomes for finding in outcome.findings)
+        yield from merge_duplicates((f for outcome in outcomes for f in outcome.findings), taint_run)

@@ -5,28 +5,49 @@ still analysed), analyses them together so calls across modules resolve, and tur
 hit into a finding. :func:`merge_duplicates` keeps one finding per location and weakness:
 where the taint analysis and a pattern tool (bandit, semgrep) flag the same line for the
 same CWE, the taint finding stays (it carries the trace) and lists every tool that saw it.
+
+Pattern findings the analysis disproves are dropped: an import flagged for what the module
+could do (``import subprocess``, bandit B404) once the file's uses were analysed, and a call
+whose dangerous arguments every analysis found constant, sanitised or server-controlled. A
+call the analysis did not reach, or reached with values it cannot bound (parameters of a
+library function), keeps its pattern finding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from bastion.findings import Finding
 from bastion.scan.base import ScanContext, SourceFile
 from bastion.scan.sast.common import Problem, ToolOutcome
-from bastion.scan.sast.taint import analyze
+from bastion.scan.sast.taint import TaintResult, analyze
 from bastion.scan.sast.taint.report import TOOL, to_finding
 
-__all__ = ["TAINT_SUFFIXES", "merge_duplicates", "run_taint"]
+__all__ = ["TAINT_CWES", "TAINT_SUFFIXES", "TaintRun", "focus_lines", "merge_duplicates", "run_taint"]
 
 TAINT_SUFFIXES = frozenset({".py", ".pyw"})
 """Files the taint analysis reads."""
 
 _SAME_WEAKNESS = {95: 94, 77: 78, 917: 94, 1336: 94}
 """CWE ids folded together when findings are compared (eval is 94 or 95 depending on the tool)."""
+_SAME_CWE = {94: 95}
+"""The taint rules' own id for a folded weakness (``proven_safe`` is asked with the rule's CWE)."""
+TAINT_CWES = frozenset({78, 89, 90, 94, 79, 22, 601, 502, 611, 501, 643})
+"""Weaknesses (folded) the taint analysis decides by dataflow."""
 
 
-def run_taint(files: Sequence[SourceFile], context: ScanContext) -> ToolOutcome:
+@dataclass
+class TaintRun:
+    """The taint tool's findings and what its analysis can prove about other tools' findings."""
+
+    outcome: ToolOutcome
+    result: TaintResult
+
+
+def run_taint(
+    files: Sequence[SourceFile], context: ScanContext, focus: Iterable[tuple[str, int]] = ()
+) -> TaintRun:
     """Analyse ``files`` together; unparsable files become problems naming the file."""
     outcome = ToolOutcome()
     texts: list[tuple[str, str]] = []
@@ -34,20 +55,54 @@ def run_taint(files: Sequence[SourceFile], context: ScanContext) -> ToolOutcome:
         text = context.read_text(file)
         if text is not None:
             texts.append((file.relpath, text))
-    result = analyze(texts)
+    result = analyze(texts, focus=focus)
     for path, reason in result.problems:
         outcome.problems.append(Problem(f"taint: {reason}; file not analysed for dataflow", path))
     outcome.findings.extend(to_finding(hit) for hit in result.hits)
-    return outcome
+    return TaintRun(outcome, result)
+
+
+def focus_lines(findings: Iterable[Finding]) -> set[tuple[str, int]]:
+    """Where pattern tools flagged a weakness the taint analysis models: lines worth analysing."""
+    return {
+        (f.location.path, f.location.start_line)
+        for f in findings
+        if f.location.path and f.location.start_line and any(_weakness(c) in TAINT_CWES for c in f.cwe)
+    }
 
 
 def _weakness(cwe: int) -> int:
     return _SAME_WEAKNESS.get(cwe, cwe)
 
 
-def merge_duplicates(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (file, line, CWE) where the taint analysis reported it; order kept."""
+def _disproved(finding: Finding, result: TaintResult) -> bool:
+    """A pattern finding the taint analysis shows to be harmless: an import of a module whose
+    uses it checks, or a call whose dangerous arguments it proved constant or sanitised."""
+    path, line = finding.location.path or "", finding.location.start_line or 0
+    if path not in result.analysed or not line:
+        return False
+    modelled = {_weakness(c) for c in finding.cwe} & TAINT_CWES
+    if not modelled:
+        return False
+    test = str(finding.metadata.get("test_id", finding.rule_id.rsplit(".", 1)[-1]))
+    if (
+        finding.rule_id.startswith("sast.bandit.B4")
+        or test.startswith("B4")
+        or finding.evidence.startswith(("import ", "from "))
+    ):
+        return True
+    return all(
+        result.proven_safe(path, line, c) or result.proven_safe(path, line, _SAME_CWE.get(c, c))
+        for c in modelled
+    )
+
+
+def merge_duplicates(findings: Iterable[Finding], run: TaintRun | None = None) -> list[Finding]:
+    """One finding per (file, line, CWE) where the taint analysis reported it, and no pattern
+    finding the analysis disproved (see :func:`_disproved`); order kept."""
     items = list(findings)
+    if run is not None:
+        items = [f for f in items if f.metadata.get("tool") == TOOL or not _disproved(f, run.result)]
     taint_at: dict[tuple[str, int, int], int] = {}
     for index, finding in enumerate(items):
         if finding.metadata.get("tool") == TOOL:

@@ -25,10 +25,26 @@ class TaintResult:
 
     hits: list[TaintHit] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    analysed: set[str] = field(default_factory=set)
+    """Relative paths of the files that were parsed and analysed."""
+    project: Project | None = None
+    """The analysis itself, for :meth:`Project.proven_safe` questions."""
+
+    def proven_safe(self, path: str, line: int, cwe: int) -> bool:
+        """True when the analysis showed nothing dangerous reaches ``path:line`` for ``cwe``."""
+        return self.project is not None and self.project.proven_safe(path, line, cwe)
 
 
-def analyze(sources: Iterable[tuple[str, str]], rules: RuleBook | None = None) -> TaintResult:
-    """Analyse ``(relpath, text)`` pairs of Python files together (calls across them resolve)."""
+def analyze(
+    sources: Iterable[tuple[str, str]],
+    rules: RuleBook | None = None,
+    focus: Iterable[tuple[str, int]] = (),
+) -> TaintResult:
+    """Analyse ``(relpath, text)`` pairs of Python files together (calls across them resolve).
+
+    ``focus`` lines (flagged by another tool) get their enclosing functions analysed even when
+    no source is in sight, so :meth:`TaintResult.proven_safe` can answer for them.
+    """
     book = rules or rule_book()
     result = TaintResult()
     modules: list[ModuleInfo] = []
@@ -38,6 +54,9 @@ def analyze(sources: Iterable[tuple[str, str]], rules: RuleBook | None = None) -
         except ParseError as exc:
             result.problems.append((relpath, str(exc)))
     project = Project(book, modules)
+    project.focus = set(focus)
+    result.project = project
+    result.analysed = {m.relpath for m in modules}
     result.hits = sorted(project.run(), key=lambda h: (h.sink.path, h.sink.line, h.rule.cwe))
     result.problems.extend(project.failures)
     return result

@@ -13,10 +13,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bastion.scan.sast.taint.expressions import ExpressionAnalysis
+from bastion.scan.sast.taint.module import FunctionInfo
 from bastion.scan.sast.taint.state import State, join_states
 from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Origin, Taint, add_step, clear, join
-
-from bastion.scan.sast.taint.module import FunctionInfo
 
 if TYPE_CHECKING:
     from bastion.scan.sast.taint.module import ModuleInfo
@@ -106,6 +105,7 @@ class FunctionAnalysis(ExpressionAnalysis):
         """Transfer function of one statement."""
         if isinstance(stmt, ast.Assign):
             value = self.eval(stmt.value, state)
+            self.project.note_line(self.module.relpath, stmt.lineno, value)
             for target in stmt.targets:
                 self.assign(target, stmt.value, value, state, stmt.lineno)
         elif isinstance(stmt, ast.AnnAssign):
@@ -113,16 +113,18 @@ class FunctionAnalysis(ExpressionAnalysis):
                 self.assign(stmt.target, stmt.value, self.eval(stmt.value, state), state, stmt.lineno)
         elif isinstance(stmt, ast.AugAssign):
             value = join(self.eval(stmt.target, state), self.eval(stmt.value, state))
+            self.project.note_line(self.module.relpath, stmt.lineno, value)
             key = self.key(stmt.target)
             if key is not None:
                 state.write(key, add_step(value, self.step(stmt.lineno)))
         elif isinstance(stmt, ast.Expr):
-            self.eval(stmt.value, state)
+            self.project.note_line(self.module.relpath, stmt.lineno, self.eval(stmt.value, state))
             if isinstance(stmt.value, ast.Call) and self.qualname(stmt.value.func, state) in _NO_RETURN:
                 return None
         elif isinstance(stmt, ast.Return):
             if stmt.value is not None:
                 value = self.eval(stmt.value, state)
+                self.project.note_line(self.module.relpath, stmt.lineno, value)
                 self.check_return(stmt.value, value, stmt.lineno, state)
                 self.summary.returns = join(self.summary.returns, add_step(value, self.step(stmt.lineno)))
             return None
@@ -190,7 +192,11 @@ class FunctionAnalysis(ExpressionAnalysis):
                     return case
                 if not isinstance(option, ast.MatchValue | ast.MatchSingleton):
                     return None
-                value = option.value if isinstance(option, ast.MatchSingleton) else self.const(option.value, state)
+                value = (
+                    option.value
+                    if isinstance(option, ast.MatchSingleton)
+                    else self.const(option.value, state)
+                )
                 if value is self.UNKNOWN:
                     return None
                 if value == subject:

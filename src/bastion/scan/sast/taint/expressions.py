@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from bastion.scan.sast.taint.module import UNKNOWN, literal
@@ -156,19 +156,28 @@ class ExpressionAnalysis:
             return _arith(node.op, left, right)
         if isinstance(node, ast.Subscript):
             value, index = self.const(node.value, state), self.const(node.slice, state)
-            if isinstance(value, str | tuple | list | dict) and isinstance(index, int | str) and len(value) < _BIG:
+            if (
+                isinstance(value, str | tuple | list | dict)
+                and isinstance(index, int | str)
+                and len(value) < _BIG
+            ):
                 try:
                     return value[index]  # type: ignore[index]
                 except (IndexError, KeyError, TypeError):
                     return UNKNOWN
             return UNKNOWN
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("len", "str", "int"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("len", "str", "int")
+        ):
             if len(node.args) == 1 and not node.keywords:
                 value = self.const(node.args[0], state)
                 if value is UNKNOWN:
                     return UNKNOWN
                 try:
-                    return {"len": len, "str": str, "int": int}[node.func.id](value)
+                    fold: Callable[[Any], Any] = {"len": len, "str": str, "int": int}[node.func.id]
+                    return fold(value)
                 except (TypeError, ValueError):
                     return UNKNOWN
         return UNKNOWN
@@ -388,9 +397,7 @@ class ExpressionAnalysis:
         if key is None:
             return None
         consts = [self.const(a, state) for a in node.args]
-        if method in ("set", "get") and len(node.args) >= 2 and all(
-            isinstance(c, str) for c in consts[:2]
-        ):
+        if method in ("set", "get") and len(node.args) >= 2 and all(isinstance(c, str) for c in consts[:2]):
             slot = f"{key}[{consts[0]!r}][{consts[1]!r}]"
             if method == "set" and len(node.args) == 3:
                 state.write(slot, add_step(args[2], self.step(node.lineno)))
@@ -532,10 +539,16 @@ class ExpressionAnalysis:
             if receiver:
                 for rule in self.rules.receiver_sinks.get(method, ()):
                     self.hit(rule, add_step(receiver, self.step(node.lineno)), self.step(node.lineno), method)
+        if name is not None and name in self.rules.safe_calls:
+            for cwe in self.rules.safe_calls[name]:
+                self.project.note_sink(self.module.relpath, node.lineno, cwe, safe=True)
         for rule in rules:
             if self._safe_call(rule, node, state):
+                self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=True)
                 continue
             taint = self._dangerous_args(rule, node, args, kwargs, state)
+            live = live_for(taint, rule.cwe)
+            self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=not live)
             if taint:
                 self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
 
@@ -658,7 +671,11 @@ class ExpressionAnalysis:
                 weak = (isinstance(algorithm, str) and algorithm.lower() in checks.weak_hash_names) or (
                     spelled in checks.weak_hashes
                 )
-            if weak and "usedforsecurity" in keywords and self.const(keywords["usedforsecurity"], state) is False:
+            if (
+                weak
+                and "usedforsecurity" in keywords
+                and self.const(keywords["usedforsecurity"], state) is False
+            ):
                 weak = False
             if weak:
                 self._api_hit(328, node, name)
@@ -758,7 +775,7 @@ def _elements(state: State, key: str) -> list[Taint] | None:
     """The tracked items of list ``key`` (``key[0]``, ``key[1]``...), or None when not tracked."""
     if not state.has_tag(key, "elements"):
         return None
-    items = []
+    items: list[Taint] = []
     while f"{key}[{len(items)}]" in state.taint:
         items.append(state.taint[f"{key}[{len(items)}]"])
     return items

@@ -16,7 +16,7 @@ from bastion.scan.sast.taint.analyzer import FunctionAnalysis
 from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
 from bastion.scan.sast.taint.spec import RuleBook
 from bastion.scan.sast.taint.summary import Summary, TaintHit
-from bastion.scan.sast.taint.values import CLEAN, Flow, Origin, Step, Taint, join, join_all
+from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Flow, Origin, Step, Taint, join, join_all
 
 __all__ = ["Project"]
 
@@ -40,10 +40,18 @@ class Project:
         self._class_attrs: dict[tuple[str, str], dict[str, Taint]] = {}
         self._changed = False
         self.hits: dict[tuple[str, int, int], TaintHit] = {}
+        self.safe_sinks: set[tuple[str, int, int]] = set()
+        self.unsafe_sinks: set[tuple[str, int, int]] = set()
+        self.clean_lines: set[tuple[str, int]] = set()
+        self.tainted_lines: set[tuple[str, int]] = set()
+        self.focus: set[tuple[str, int]] = set()
+        """Lines another tool flagged: their functions are analysed even if no source is in sight."""
+        checks = rules.rules.api_checks
         self._source_words = (
-            {name.split(".")[0] for name in rules.source_names}
-            | {name.split(".")[-1] for name in rules.source_names}
+            {(name.split(".")[1] if "." in name else name) for name in rules.source_names}
             | set(rules.request_names)
+            | set(checks.cookie_methods)
+            | {name.split(".")[-1] for name in (*checks.weak_hashes, *checks.weak_random) if "." in name}
         )
         self._entries: dict[tuple[str, str], bool] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}
@@ -106,6 +114,10 @@ class Project:
                 return True
         if info.class_name and self._class_attrs.get((module.relpath, info.class_name)):
             return True
+        if self.focus:
+            end_line = node.end_lineno or node.lineno
+            if any(path == module.relpath and node.lineno <= line <= end_line for path, line in self.focus):
+                return True
         end = node.end_lineno or node.lineno
         text = "\n".join(module.lines[node.lineno - 1 : end])
         return pattern.search(text) is not None
@@ -207,6 +219,27 @@ class Project:
         if after != before:
             attrs[attr] = after
             self._changed = True
+
+    def note_sink(self, path: str, line: int, cwe: int, safe: bool) -> None:
+        """Record that a sink call was analysed, and whether anything dangerous reached it."""
+        (self.safe_sinks if safe else self.unsafe_sinks).add((path, line, cwe))
+
+    def note_line(self, path: str, line: int, value: Taint) -> None:
+        """Record the taint of a statement's value (a string built for a query, say); a value
+        sanitised for every weakness (an int cast) counts as clean."""
+        tainted = any(ALL_CWES not in flow.cleared for flow in value)
+        (self.tainted_lines if tainted else self.clean_lines).add((path, line))
+
+    def proven_safe(self, path: str, line: int, cwe: int) -> bool:
+        """True when every analysis of the call at ``path:line`` for ``cwe`` found nothing dangerous
+        (constants, sanitised or server-side values), or, on a line with no such call, every
+        analysis computed a clean value (a query string built from constants)."""
+        key = (path, line, cwe)
+        if key in self.unsafe_sinks:
+            return False
+        if key in self.safe_sinks:
+            return True
+        return (path, line) in self.clean_lines and (path, line) not in self.tainted_lines
 
     def report(self, hit: TaintHit) -> None:
         """Keep the first hit per sink location and CWE."""

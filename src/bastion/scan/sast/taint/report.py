@@ -52,9 +52,7 @@ def to_finding(hit: TaintHit) -> Finding:
     if hit.flow.origin.kind == "api":
         message = f"{rule.title}: {hit.call} (CWE-{rule.cwe})"
     else:
-        message = (
-            f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} (CWE-{rule.cwe}); {why}"
-        )
+        message = f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} (CWE-{rule.cwe}); {why}"
     return Finding(
         rule_id=rule_id,
         scanner="sast",

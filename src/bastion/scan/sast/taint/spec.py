@@ -104,6 +104,10 @@ class ApiChecks(_Strict):
 class TaintRules(_Strict):
     """The whole ``rules.yml`` document."""
 
+    safe_calls: Mapping[int, tuple[str, ...]] = Field(default_factory=dict)
+    """Calls known to be safe for a CWE whatever their arguments (the standard library's XML
+    parsers for 611): pattern findings on them are dropped once the line is analysed."""
+
     version: Literal[1]
     sources: tuple[SourceRule, ...]
     request_params: RequestParams
@@ -147,6 +151,8 @@ class RuleBook:
     route_decorators: frozenset[str]
     api_rules: Mapping[int, SinkRule]
     """API-use rules (``api_check``) by CWE."""
+    safe_calls: Mapping[str, tuple[int, ...]]
+    """Qualified name -> CWEs the call cannot cause."""
 
     def source_label(self, name: str) -> str | None:
         """The label of the source ``name`` falls under (itself or a parent), or None."""
@@ -165,6 +171,14 @@ def _multi(pairs: list[tuple[str, SinkRule]]) -> dict[str, tuple[SinkRule, ...]]
     out: dict[str, tuple[SinkRule, ...]] = {}
     for key, rule in pairs:
         out[key] = (*out.get(key, ()), rule)
+    return out
+
+
+def _by_call(safe: Mapping[int, tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for cwe, calls in safe.items():
+        for call in calls:
+            out[call] = (*out.get(call, ()), cwe)
     return out
 
 
@@ -194,6 +208,7 @@ def compile_rules(rules: TaintRules) -> RuleBook:
         receiver_sinks=_multi([(m, s) for s in flow_rules for m in s.receiver_methods]),
         store_sinks=_multi([(name, s) for s in flow_rules for name in s.stores]),
         api_rules={s.cwe: s for s in rules.sinks if s.api_check},
+        safe_calls=_by_call(rules.safe_calls),
         sanitizer_calls=sanitizer_calls,
         sanitizer_methods=sanitizer_methods,
         guard_calls=guard_calls,
