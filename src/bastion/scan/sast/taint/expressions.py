@@ -166,20 +166,15 @@ class ExpressionAnalysis:
                 except (IndexError, KeyError, TypeError):
                     return UNKNOWN
             return UNKNOWN
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in ("len", "str", "int")
-        ):
-            if len(node.args) == 1 and not node.keywords:
-                value = self.const(node.args[0], state)
-                if value is UNKNOWN:
-                    return UNKNOWN
-                try:
-                    fold: Callable[[Any], Any] = {"len": len, "str": str, "int": int}[node.func.id]
-                    return fold(value)
-                except (TypeError, ValueError):
-                    return UNKNOWN
+        if _is_fold(node):
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # noqa: S101 - narrowing
+            value = self.const(node.args[0], state)
+            if value is UNKNOWN:
+                return UNKNOWN
+            try:
+                return _FOLDS[node.func.id](value)
+            except (TypeError, ValueError):
+                return UNKNOWN
         return UNKNOWN
 
     # ---- evaluation --------------------------------------------------------------------
@@ -716,6 +711,18 @@ class ExpressionAnalysis:
 
 
 _URL_CWES = frozenset({601})
+_FOLDS: dict[str, Callable[[Any], Any]] = {"len": len, "str": str, "int": int}
+
+
+def _is_fold(node: ast.expr) -> bool:
+    """``len(x)``, ``str(x)`` or ``int(x)`` of one positional argument."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FOLDS
+        and len(node.args) == 1
+        and not node.keywords
+    )
 
 
 @functools.lru_cache(maxsize=8)

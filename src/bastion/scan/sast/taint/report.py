@@ -52,7 +52,8 @@ def to_finding(hit: TaintHit) -> Finding:
     if hit.flow.origin.kind == "api":
         message = f"{rule.title}: {hit.call} (CWE-{rule.cwe})"
     else:
-        message = f"{hit.flow.origin.label} ({source.path}:{source.line}) reaches {hit.call} (CWE-{rule.cwe}); {why}"
+        origin = f"{hit.flow.origin.label} ({source.path}:{source.line})"
+        message = f"{origin} reaches {hit.call} (CWE-{rule.cwe}); {why}"
     return Finding(
         rule_id=rule_id,
         scanner="sast",
