@@ -44,6 +44,9 @@ _SUPPRESSION = re.compile(
     r"(?:^|\s|;)(?P<opener>#|//|--|<!--|/\*).*?\bbastion:\s*ignore\[(?P<rules>[^\]]*)\]"
     r"(?P<reason>.*?)\s*(?:-->|\*/)?\s*$"
 )
+# checkov's own skip comment (``#checkov:skip=CKV_AWS_20:reason``), honoured on findings whose
+# policy lists that checkov id in ``metadata["equivalent_ids"]``, so a team can switch tools.
+_PEER_SKIP = re.compile(r"(?:#|//)\s*checkov:skip=(?P<rules>[A-Za-z0-9_,]+)(?::(?P<reason>.*?))?\s*$")
 _REASON_LEAD = re.compile("^[\\s:\\-\u2013\u2014]+")  # spaces, colons, hyphens, en and em dashes
 
 
@@ -68,8 +71,14 @@ class Suppression:
         end = loc.end_line or loc.start_line
         on_line = loc.start_line <= self.line <= end
         above = self.standalone and loc.start_line == self.line + 1
+        equivalent = finding.metadata.get("equivalent_ids")
+        ids = (
+            [finding.rule_id, *(str(i) for i in equivalent)]
+            if isinstance(equivalent, list)
+            else [finding.rule_id]
+        )
         return (on_line or above) and any(
-            fnmatch.fnmatchcase(finding.rule_id, pattern) for pattern in self.rules
+            fnmatch.fnmatchcase(rule, pattern) for pattern in self.rules for rule in ids
         )
 
 
@@ -77,6 +86,11 @@ def find_suppressions(text: str) -> list[Suppression]:
     """Every suppression comment in ``text``."""
     found: list[Suppression] = []
     for number, line in enumerate(text.splitlines(), 1):
+        if "checkov:skip=" in line and (peer := _PEER_SKIP.search(line)):
+            peer_rules = tuple(r for r in peer["rules"].split(",") if r)
+            peer_reason = (peer["reason"] or "").strip()
+            found.append(Suppression(peer_rules, peer_reason, number, not line[: peer.start()].strip()))
+            continue
         if "bastion:" not in line:
             continue
         match = _SUPPRESSION.search(line)
@@ -314,7 +328,9 @@ def _apply_suppressions(
             continue
         if path not in by_path:
             text = read_text(path)
-            by_path[path] = find_suppressions(text) if text and "bastion:" in text else []
+            by_path[path] = (
+                find_suppressions(text) if text and ("bastion:" in text or "checkov:skip=" in text) else []
+            )
         match = next((s for s in by_path[path] if s.covers(finding)), None)
         if match is None:
             kept.append(finding)

@@ -178,3 +178,28 @@ def test_ports_file_is_what_the_generator_writes() -> None:
         assert f"iac.gcp.firewall-open-{port.name}" in ids and f"iac.arm.nsg-open-{port.name}" in ids
     ssh = next(p for p in builtin_policies() if p.id == "iac.aws.security-group-open-ssh")
     assert ssh.checkov == ("CKV_AWS_24",) and ssh.title.endswith("opens port 22 (ssh) to the internet")
+
+
+def test_checkov_skip_comments_are_honoured_with_their_reason(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_security_group" "bastion_host" {\n'
+        "  #checkov:skip=CKV_AWS_24:jump host, reachable by design\n"
+        '  ingress {\n    from_port = 22\n    to_port = 22\n    protocol = "tcp"\n'
+        '    cidr_blocks = ["0.0.0.0/0"]\n  }\n}\n'
+        'resource "aws_security_group" "other" {\n'
+        "  #checkov:skip=CKV_AWS_25:not this check\n"
+        '  ingress {\n    from_port = 22\n    to_port = 22\n    protocol = "tcp"\n'
+        '    cidr_blocks = ["0.0.0.0/0"]\n  }\n}\n'
+    )
+    out = tmp_path / "r.json"
+    main(["scan", str(tmp_path), "-s", "iac", "-f", "json", "-o", str(out), "-q", "--fail-on", "none"])
+    report = json.loads(out.read_text())
+    suppressed = {
+        (s["finding"]["rule_id"], s["finding"]["metadata"]["resource"]): s["reason"]
+        for s in report["suppressed"]
+    }
+    key = ("iac.aws.security-group-open-ssh", "aws_security_group.bastion_host")
+    assert suppressed[key] == "jump host, reachable by design"
+    reported = {(f["rule_id"], f["metadata"]["resource"]) for f in report["findings"]}
+    assert ("iac.aws.security-group-open-ssh", "aws_security_group.other") in reported
+    assert key not in reported
