@@ -10,6 +10,7 @@ The database path is ``database``, else ``$BASTION_ADVISORY_DB``, else the user 
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from bastion.advisories.db import (
@@ -20,6 +21,7 @@ from bastion.advisories.db import (
     resolve_database,
 )
 from bastion.advisories.match import Matcher, VulnerabilityMatch, canonical_id, smallest_fix
+from bastion.advisories.records import canonical_ecosystem
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS, UnsupportedVersion
 
 __all__ = [
@@ -51,13 +53,24 @@ def find_vulnerabilities(
         return matcher.find(ecosystem, name, version)
 
 
-def database_available(database: Path | None = None) -> bool:
-    """Whether a usable advisory database exists at the resolved path."""
+def database_available(database: Path | None = None, ecosystem: str | None = None) -> bool:
+    """Whether a usable advisory database exists at the resolved path and, with ``ecosystem``,
+    holds advisories for it: a database without npm data cannot clear an npm package."""
     path = resolve_database(database)
     if not path.is_file():
         return False
     try:
-        connect(path).close()
+        conn = connect(path)
     except AdvisoryDatabaseError:
         return False
-    return True
+    try:
+        if ecosystem is None:
+            return True
+        row = conn.execute(
+            "SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1", (canonical_ecosystem(ecosystem),)
+        ).fetchone()
+        return row is not None
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()

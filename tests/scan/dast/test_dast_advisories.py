@@ -47,3 +47,27 @@ def test_cli_advisory_db(vulnerable_url: str, advisory_db: Path, tmp_path: Path)
     args = ["dast", vulnerable_url, "--insecure", "--rate", "0", "--advisory-db", str(advisory_db)]
     assert main([*args, "-f", "json", "-o", str(out), "-q"]) == 1
     assert "dast.vulnerable-js-library" in out.read_text()
+
+
+def test_database_without_npm_data_leaves_libraries_visibly_unchecked(
+    vulnerable_url: str, tmp_path: Path
+) -> None:
+    """A database holding only PyPI advisories cannot clear lodash 4.17.11: a notice, no pass."""
+    from bastion.advisories import database_available
+    from bastion.advisories.db import connect
+    from bastion.advisories.importer import import_osv
+
+    db = tmp_path / "pypi-only.sqlite3"
+    conn = connect(db, create=True)
+    import_osv(conn, Path(__file__).resolve().parents[2] / "fixtures" / "advisories" / "osv" / "pypa")
+    conn.commit()
+    conn.close()
+    assert database_available(db) and database_available(db, ecosystem="PyPI")
+    assert not database_available(db, ecosystem="npm")
+    lookup = OsvLookup(db)
+    assert not lookup.available() and "holds no npm advisories" in lookup.reason
+    result = scan(vulnerable_url + "/", advisory_db=db)
+    assert "dast.vulnerable-js-library" not in rule_counts(result)
+    assert any(
+        "not checked for vulnerabilities" in n and "holds no npm advisories" in n for n in result.notices
+    )

@@ -222,7 +222,7 @@ def test_osv_lookup_degrades_gracefully() -> None:
     )
 
     class NoDb:
-        def database_available(self) -> bool:
+        def database_available(self, **_: Any) -> bool:
             return False
 
         def find_vulnerabilities(self, **_: Any) -> list[Any]:

@@ -137,12 +137,16 @@ class OsvLookup:
         check = getattr(self._module, "database_available", None)
         try:
             ready = bool(check(**self._kwargs())) if check is not None else True
+            # A database without npm advisories would clear every library: not checked, visibly.
+            has_npm = bool(check(ecosystem="npm", **self._kwargs())) if ready and check is not None else ready
         except Exception as exc:  # an unreadable database is "absent", with the reason kept
             self.reason = f"advisory database unusable: {exc}"
             return False
         if not ready:
             self.reason = "advisory database absent (run `bastion db update` or `bastion db import PATH`)"
-        return ready
+        elif not has_npm:
+            self.reason = "advisory database holds no npm advisories (run `bastion db update -e npm`)"
+        return ready and has_npm
 
     def find(self, name: str, version: str) -> list[Advisory]:
         """Advisories for npm ``name`` at ``version``."""
