@@ -60,7 +60,7 @@ def command(func: Callable[P, int]) -> Callable[P, None]:
         try:
             code = func(*args, **kwargs)
         except BastionError as exc:
-            error_console().print(f"error: {exc}")
+            error_console().print(f"error: {_without_secrets(str(exc))}")
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             error_console().print("interrupted")
@@ -68,6 +68,16 @@ def command(func: Callable[P, int]) -> Callable[P, None]:
         raise typer.Exit(code)
 
     return wrapper
+
+
+def _without_secrets(message: str) -> str:
+    """An error message may quote a URL or value the user gave (``--upload https://u:pw@host``,
+    a DAST target with a token): redact credentials before it reaches the terminal or a CI log."""
+    if "://" not in message and len(message) < 16:
+        return message
+    from bastion.scan.dast.redact import redact_text_urls  # the secrets rules load only on errors
+
+    return redact_text_urls(message)
 
 
 def error_console() -> Console:

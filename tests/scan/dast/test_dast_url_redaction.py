@@ -180,3 +180,16 @@ def test_no_full_secret_in_any_output_format(
         assert secret not in text, (fmt, secret)
     # Redacted, not dropped: the reader still sees which URL it was (JSON escapes the ellipsis).
     assert "\u2026(" in text or "\\u2026(" in text
+
+
+def test_error_messages_quote_the_target_without_its_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    token, password = _token("github"), _token("password")
+    target = f"http://deploy:{password}@127.0.0.1:9/?api_key={token}"  # port 9 (discard): refused
+    assert main(["dast", target, "--rate", "0", "--timeout", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "127.0.0.1:9" in err
+    assert token not in err and password not in err
+    # A sentence around a URL keeps its punctuation out of the redacted value.
+    assert redact_text_urls(f"at http://127.0.0.1/p?token={token}: refused") == (
+        f"at http://127.0.0.1/p?token={token[:4]}\u2026({len(token)} chars): refused"
+    )

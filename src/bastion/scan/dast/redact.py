@@ -103,7 +103,14 @@ def redact_urls(urls: Iterable[str]) -> list[str]:
 
 def redact_text_urls(text: str) -> str:
     """``text`` (a message, a notice) with each URL in it redacted and any other secret scrubbed."""
-    return scrub(_URL.sub(lambda m: redact_url(m.group(0)), text))
+    return scrub(_URL.sub(_redact_match, text))
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    """A URL found in prose, without the punctuation that ends the sentence around it."""
+    url = match.group(0)
+    core = url.rstrip(".,:;!?)]}")
+    return redact_url(core) + url[len(core) :]
 
 
 def _clean(value: Any) -> Any:
