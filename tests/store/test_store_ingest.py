@@ -174,3 +174,45 @@ def test_audit_log_is_append_only_in_orm_and_database(store: Store) -> None:
             connection.execute(text(statement))
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) >= 3
+
+
+def test_a_large_upload_lets_other_writers_in_between_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 8: the upload is written a chunk per transaction, so a triage elsewhere
+    waits for one chunk, not for the whole upload (the write lock is free between chunks)."""
+    from sqlalchemy import event
+    from store_backends import open_store
+
+    from bastion.store import ingest as ingest_module
+    from bastion.store.lifecycle import triage
+
+    store = open_store("sqlite", tmp_path, None)
+
+    @event.listens_for(store.engine, "connect")
+    def _short_wait(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=200")  # type: ignore[attr-defined]
+
+    store.engine.dispose()
+    project, other = new_project(store), new_project(store, "other")
+    ingest(store, other, scan_of(finding("elsewhere", "x.py", "x")), "ci")
+    real = ingest_module._describe
+    described: list[str] = []
+
+    def describe_then_triage(item: object) -> dict[str, object]:
+        described.append("x")
+        if len(described) == 5:  # in the middle of the upload, another user triages
+            with store.write() as session:
+                record = session.scalars(select(FindingRecord).where(FindingRecord.project_id == other)).one()
+                triage(session, record, "confirmed", "maya")
+        return real(item)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "_describe", describe_then_triage)
+    findings = [finding(f"r{i}", f"f{i}.py", str(i)) for i in range(10)]
+    result = ingest(store, project, scan_of(*findings), "ci", chunk=3)
+    assert (result.new, len(described)) == (10, 10)
+    statuses = _statuses(store, other)
+    assert statuses == {"sast.elsewhere": "confirmed"}
+    second = ingest(store, project, scan_of(*findings[:4]), "ci", chunk=3)
+    assert (second.fixed, second.unchanged) == (6, 4)
+    store.close()

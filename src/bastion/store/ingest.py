@@ -6,13 +6,14 @@ of the scanners it covered that it no longer contains, but only where the scan i
 it checked (:mod:`bastion.store.coverage`): a skipped scanner, a crashed run or a file not
 checked fixes nothing. Each change is an audit event. Every stored text is scrubbed of
 secrets first (:mod:`bastion.store.sanitize`), whatever the upload claims to be.
-Uploads to one project are serialized (row lock on PostgreSQL, ``BEGIN IMMEDIATE`` on
-SQLite), so concurrent uploads neither lose nor duplicate findings.
+An upload is written in short transactions of :data:`CHUNK` findings; each locks the project
+(row lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and decides new/seen/reopened from the
+state it reads under that lock, so concurrent uploads neither lose nor duplicate findings, and a
+large upload never holds the write lock for long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,10 +29,11 @@ from bastion.store.parse import ParsedScan
 from bastion.store.queries import search_key
 from bastion.store.sanitize import scrub_tree
 
-__all__ = ["IngestResult", "ingest"]
+__all__ = ["CHUNK", "IngestResult", "ingest", "stored_fingerprint"]
 
 _FIXABLE = ("open", "confirmed", "risk_accepted")
-_CHUNK = 2000
+CHUNK = 2000
+"""Findings written per transaction: small enough that other writers wait milliseconds."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def _describe(finding: Finding) -> dict[str, Any]:
             finding.scanner,
             finding.title,
             finding.location.describe(),
-            finding.location.to_dict(),
+            list(finding.location.to_dict().values()),
             finding.message,
             finding.evidence,
             finding.fix,
@@ -106,9 +108,16 @@ def stored_fingerprint(finding: Finding) -> str:
     return str(scrub_tree(finding.fingerprint))[:128]
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK]
+def _lock(session: Session, project_id: int) -> None:
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update()).one()
+
+
+@dataclass
+class _Tally:
+    new: int = 0
+    reopened: int = 0
+    updated: int = 0
+    fixed: int = 0
 
 
 def ingest(
@@ -119,11 +128,21 @@ def ingest(
     *,
     full: bool = True,
     now: datetime | None = None,
+    chunk: int = CHUNK,
 ) -> IngestResult:
-    """Record ``parsed`` as a new scan of the project and update every affected finding."""
+    """Record ``parsed`` as a new scan of the project and update every affected finding.
+
+    The work is done in short transactions of at most ``chunk`` findings each (the project row
+    locked in each), so a large upload never holds the database's write lock for long: a triage
+    elsewhere waits for one chunk, not for the whole upload. Findings are scrubbed before a
+    transaction begins. Fixes come last, so an upload cut short fixes nothing."""
     now = now or utcnow()
+    actor = actor[:200]
+    incoming: dict[str, Finding] = {}
+    for finding in parsed.findings:
+        incoming.setdefault(stored_fingerprint(finding), finding)
     with store.write() as session:
-        session.execute(select(Project.id).where(Project.id == project_id).with_for_update()).one()
+        _lock(session, project_id)
         expire_acceptances(session, now, project_id)
         scan = Scan(
             project_id=project_id,
@@ -133,110 +152,164 @@ def ingest(
             scanners=scrub_tree(parsed.scanners),
             full=full,
             gaps=scrub_tree(parsed.coverage.describe()) if full else [],
-            uploaded_by=actor[:200],
+            uploaded_by=actor,
         )
         session.add(scan)
         session.flush()
-        result = _apply(session, scan, parsed, actor, full, now)
+        scan_id = scan.id
+    tally = _Tally()
+    items = list(incoming.items())
+    for start in range(0, len(items), chunk):
+        described = [
+            (fingerprint, _describe(finding)) for fingerprint, finding in items[start : start + chunk]
+        ]
+        with store.write() as session:
+            _lock(session, project_id)
+            _see(session, project_id, scan_id, described, actor, now, tally)
+    if full:
+        _fix(store, project_id, scan_id, parsed, set(incoming), actor, now, chunk, tally)
+    with store.write() as session:
+        _lock(session, project_id)
+        scan = session.get_one(Scan, scan_id)
+        scan.finding_count = len(incoming)
+        scan.new_count = tally.new
+        scan.fixed_count = tally.fixed
+        scan.reopened_count = tally.reopened
+        gaps = list(scan.gaps or ())
+        session.add(
+            AuditEvent(
+                at=now,
+                actor=actor,
+                action="scan.uploaded",
+                project_id=project_id,
+                reason=f"scan {scan_id}: {len(incoming)} findings, {tally.new} new, "
+                f"{tally.reopened} reopened, {tally.fixed} fixed"
+                + (f"; {len(gaps)} scopes not checked, nothing fixed there" if gaps else ""),
+            )
+        )
         record_snapshot(session, project_id, now)
-    return result
+    return IngestResult(
+        scan_id,
+        len(incoming),
+        tally.new,
+        tally.reopened,
+        tally.fixed,
+        tally.updated - tally.reopened,
+        tuple(gaps),
+    )
 
 
-def _apply(
-    session: Session, scan: Scan, parsed: ParsedScan, actor: str, full: bool, now: datetime
-) -> IngestResult:
-    incoming: dict[str, Finding] = {}
-    for finding in parsed.findings:
-        incoming.setdefault(stored_fingerprint(finding), finding)
-    existing = session.execute(
-        select(
-            FindingRecord.id,
-            FindingRecord.fingerprint,
-            FindingRecord.status,
-            FindingRecord.scanner,
-            FindingRecord.rule_id,
-            FindingRecord.location_data,
-            FindingRecord.reopen_count,
-        ).where(FindingRecord.project_id == scan.project_id)
-    ).all()
-    known = {row.fingerprint: row for row in existing}
+def _see(
+    session: Session,
+    project_id: int,
+    scan_id: int,
+    described: list[tuple[str, dict[str, Any]]],
+    actor: str,
+    now: datetime,
+    tally: _Tally,
+) -> None:
+    """Open, refresh or reopen one chunk of the upload's findings (inside its transaction)."""
+    known = {
+        row.fingerprint: row
+        for row in session.execute(
+            select(
+                FindingRecord.id, FindingRecord.fingerprint, FindingRecord.status, FindingRecord.reopen_count
+            ).where(
+                FindingRecord.project_id == project_id,
+                FindingRecord.fingerprint.in_([fingerprint for fingerprint, _ in described]),
+            )
+        )
+    }
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    reopened = 0
-    for fingerprint, finding in incoming.items():
+    for fingerprint, columns in described:
         row = known.get(fingerprint)
-        columns = _describe(finding)
         if row is None:
             new_rows.append(
                 {
                     **columns,
-                    "project_id": scan.project_id,
+                    "project_id": project_id,
                     "fingerprint": fingerprint,
                     "status": "open",
                     "first_seen": now,
                     "last_seen": now,
                     "reopen_count": 0,
-                    "last_scan_id": scan.id,
+                    "last_scan_id": scan_id,
                 }
             )
             continue
-        change = {**columns, "id": row.id, "last_seen": now, "last_scan_id": scan.id}
+        change = {**columns, "id": row.id, "last_seen": now, "last_scan_id": scan_id}
         if row.status == "fixed":
             change.update(status="open", fixed_at=None, reopen_count=row.reopen_count + 1)
-            reopened += 1
-            events.append(_event(now, actor, scan.project_id, row.id, "reopened", "fixed", "open", scan))
+            tally.reopened += 1
+            events.append(_event(now, actor, project_id, row.id, "reopened", "fixed", "open", scan_id))
         updates.append(change)
-    fixed_ids: list[int] = []
-    if full:
-        covered = set(scrub_tree(parsed.scanners))
-        coverage = parsed.coverage
-        for row in existing:
-            if (
-                row.fingerprint not in incoming
-                and row.status in _FIXABLE
-                and row.scanner in covered
-                and coverage.covers(row.scanner, row.rule_id, row.location_data)
-            ):
-                fixed_ids.append(row.id)
-                events.append(_event(now, actor, scan.project_id, row.id, "fixed", row.status, "fixed", scan))
-    for chunk in _chunks(new_rows):
-        created = session.execute(insert(FindingRecord).returning(FindingRecord.id), chunk).scalars().all()
-        events.extend(
-            _event(now, actor, scan.project_id, fid, "opened", None, "open", scan) for fid in created
-        )
-    for chunk in _chunks(updates):
-        session.execute(update(FindingRecord), chunk)
-    if fixed_ids:
-        session.execute(
-            update(FindingRecord), [{"id": i, "status": "fixed", "fixed_at": now} for i in fixed_ids]
-        )
-    for chunk in _chunks(events):
-        session.execute(insert(AuditEvent), chunk)
-    scan.finding_count = len(incoming)
-    scan.new_count = len(new_rows)
-    scan.fixed_count = len(fixed_ids)
-    scan.reopened_count = reopened
-    session.add(
-        AuditEvent(
-            at=now,
-            actor=actor[:200],
-            action="scan.uploaded",
-            project_id=scan.project_id,
-            reason=f"scan {scan.id}: {len(incoming)} findings, {len(new_rows)} new, "
-            f"{reopened} reopened, {len(fixed_ids)} fixed"
-            + (f"; {len(scan.gaps)} scopes not checked, nothing fixed there" if scan.gaps else ""),
-        )
-    )
-    return IngestResult(
-        scan.id,
-        len(incoming),
-        len(new_rows),
-        reopened,
-        len(fixed_ids),
-        len(updates) - reopened,
-        tuple(scan.gaps or ()),
-    )
+    if new_rows:
+        created = session.execute(insert(FindingRecord).returning(FindingRecord.id), new_rows).scalars().all()
+        events.extend(_event(now, actor, project_id, fid, "opened", None, "open", scan_id) for fid in created)
+    if updates:
+        session.execute(update(FindingRecord), updates)
+    if events:
+        session.execute(insert(AuditEvent), events)
+    tally.new += len(new_rows)
+    tally.updated += len(updates)
+
+
+def _fix(
+    store: Store,
+    project_id: int,
+    scan_id: int,
+    parsed: ParsedScan,
+    seen: set[str],
+    actor: str,
+    now: datetime,
+    chunk: int,
+    tally: _Tally,
+) -> None:
+    """Mark fixed what the upload checked and no longer holds, a chunk per transaction."""
+    covered = set(scrub_tree(parsed.scanners))
+    coverage = parsed.coverage
+    if not covered or not coverage.complete:
+        return
+    with store.read() as session:
+        candidates = session.execute(
+            select(
+                FindingRecord.id,
+                FindingRecord.fingerprint,
+                FindingRecord.scanner,
+                FindingRecord.rule_id,
+                FindingRecord.location_data,
+            ).where(
+                FindingRecord.project_id == project_id,
+                FindingRecord.status.in_(_FIXABLE),
+                FindingRecord.scanner.in_(covered),
+            )
+        ).all()
+    ids = [
+        row.id
+        for row in candidates
+        if row.fingerprint not in seen and coverage.covers(row.scanner, row.rule_id, row.location_data)
+    ]
+    del candidates
+    for start in range(0, len(ids), chunk):
+        with store.write() as session:
+            _lock(session, project_id)
+            rows = session.execute(
+                select(FindingRecord.id, FindingRecord.status).where(
+                    FindingRecord.id.in_(ids[start : start + chunk]), FindingRecord.status.in_(_FIXABLE)
+                )
+            ).all()
+            if not rows:
+                continue
+            session.execute(
+                update(FindingRecord), [{"id": r.id, "status": "fixed", "fixed_at": now} for r in rows]
+            )
+            session.execute(
+                insert(AuditEvent),
+                [_event(now, actor, project_id, r.id, "fixed", r.status, "fixed", scan_id) for r in rows],
+            )
+            tally.fixed += len(rows)
 
 
 def _event(
@@ -247,7 +320,7 @@ def _event(
     action: str,
     before: str | None,
     after: str,
-    scan: Scan,
+    scan_id: int,
 ) -> dict[str, Any]:
     return {
         "at": now,
@@ -257,5 +330,5 @@ def _event(
         "finding_id": finding_id,
         "from_status": before,
         "to_status": after,
-        "reason": f"scan {scan.id}",
+        "reason": f"scan {scan_id}",
     }

@@ -35,6 +35,8 @@ _SARIF_LEVEL = {
 _TOOL_SLUG = re.compile(r"[^a-z0-9]+")
 _CWE = re.compile(r"cwe[-/](\d+)", re.IGNORECASE)
 BASTION_FINGERPRINT_KEY = "bastionFingerprint/v1"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""The only way a lone surrogate gets into parsed JSON (UTF-8 input cannot encode one)."""
 
 
 @dataclass
@@ -57,14 +59,17 @@ def parse_upload(data: bytes, name: str = "upload", max_results: int = DEFAULT_M
         raise InputError(f"{name}: not valid JSON ({exc})") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply") from None
-    return parse_document(document, name, max_results)
+    return parse_document(document, name, max_results, surrogates=_SURROGATE_ESCAPE.search(data) is not None)
 
 
-def parse_document(document: Any, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS) -> ParsedScan:
+def parse_document(
+    document: Any, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS, *, surrogates: bool = True
+) -> ParsedScan:
     """Recognize a Bastion JSON report or a SARIF 2.1.0 log and read its findings.
 
     Every string that reaches a finding is checked (no lone surrogate, bounded nesting), so a
-    malformed upload is one :class:`InputError`, never a database error later."""
+    malformed upload is one :class:`InputError`, never a database error later. ``surrogates``
+    False (the raw upload holds no ``\\uD800``-``\\uDFFF`` escape) checks only the nesting."""
     if not isinstance(document, dict):
         raise InputError(f"{name}: expected a JSON object (Bastion report or SARIF log)")
     if "runs" in document or ("version" in document and "$schema" in document):
@@ -75,7 +80,10 @@ def parse_document(document: Any, name: str = "upload", max_results: int = DEFAU
         raise InputError(f"{name}: neither a Bastion JSON report nor a SARIF 2.1.0 log")
     check_text([parsed.tool, parsed.scanners], name)
     for position, finding in enumerate(parsed.findings):
-        check_text(finding.to_dict(), f"{name}: finding {position}")
+        if surrogates:
+            check_text(finding.to_dict(), f"{name}: finding {position}")
+        elif finding.metadata:
+            check_text(finding.metadata, f"{name}: finding {position}")
     return parsed
 
 

@@ -9,11 +9,11 @@ tool's. Uploads are not trusted to have redacted anything.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
 from bastion.errors import InputError
+from bastion.scan.secrets.prefilter import Prefilter, ascii_lower
 from bastion.scan.secrets.redact import redact
 from bastion.scan.secrets.scanner import detector_for
 
@@ -28,30 +28,41 @@ _SEPARATORS = frozenset("-_")
 code); in stored text a token glued to one is still a token."""
 
 
+_TOKEN_REACH = 256
+"""How far after its keyword a token may end (the longest built-in token is shorter)."""
+
+
 @lru_cache(maxsize=1)
-def _keywords() -> re.Pattern[str]:
+def _keywords() -> Prefilter:
+    """The rules' own keywords (``ghp_``, ``akia``...) in one Aho-Corasick automaton."""
     detector = detector_for((), frozenset(), True)
-    words = {keyword.lower() for rule in detector.rules for keyword in rule.keywords if keyword}
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+    return Prefilter({keyword: (0,) for rule in detector.rules for keyword in rule.keywords if keyword})
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
     """Where the built-in rules find secrets in ``text``, also where a separator hides one."""
     detector = detector_for((), frozenset(), True)
     spans = [(hit.start, hit.end) for hit in detector.detect(text, "")]
-    found = list(_keywords().finditer(text))
-    if not found:
+    found = [(end - length + 1, end + 1) for end, (length, _) in _keywords().raw(ascii_lower(text))]
+    glued_left = [start for start, _ in found if start > 0 and text[start - 1] in _SEPARATORS]
+    glued_right = any(c in _SEPARATORS for _, end in found for c in text[end : end + _TOKEN_REACH])
+    if not glued_left and not glued_right:
         return spans
     in_keyword = [False] * len(text)
-    left = list(text)
-    for match in found:
-        in_keyword[match.start() : match.end()] = [True] * (match.end() - match.start())
-        if match.start() > 0 and text[match.start() - 1] in _SEPARATORS:
-            left[match.start() - 1] = "\n"
-    split = ["\n" if c in _SEPARATORS and not in_keyword[i] else c for i, c in enumerate(text)]
-    for shadow in ("".join(left), "".join(split)):
-        if shadow != text:
-            spans.extend((hit.start, hit.end) for hit in detector.detect(shadow, ""))
+    for start, end in found:
+        in_keyword[start:end] = [True] * (end - start)
+    shadows = []
+    if glued_left:
+        left = list(text)
+        for start in glued_left:
+            left[start - 1] = "\n"
+        shadows.append("".join(left))
+    if glued_right:
+        shadows.append(
+            "".join("\n" if c in _SEPARATORS and not in_keyword[i] else c for i, c in enumerate(text))
+        )
+    for shadow in shadows:
+        spans.extend((hit.start, hit.end) for hit in detector.detect(shadow, ""))
     return spans
 
 
