@@ -32,7 +32,7 @@ from bastion.store.sanitize import scrub_tree
 __all__ = ["CHUNK", "IngestResult", "ingest", "stored_fingerprint"]
 
 _FIXABLE = ("open", "confirmed", "risk_accepted")
-CHUNK = 2000
+CHUNK = 500
 """Findings written per transaction: small enough that other writers wait milliseconds."""
 
 
