@@ -166,13 +166,13 @@ class ExpressionAnalysis:
                 except (IndexError, KeyError, TypeError):
                     return UNKNOWN
             return UNKNOWN
-        if _is_fold(node):
-            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # noqa: S101 - narrowing
-            value = self.const(node.args[0], state)
+        fold = _fold(node)
+        if fold is not None:
+            value = self.const(fold[1], state)
             if value is UNKNOWN:
                 return UNKNOWN
             try:
-                return _FOLDS[node.func.id](value)
+                return _FOLDS[fold[0]](value)
             except (TypeError, ValueError):
                 return UNKNOWN
         return UNKNOWN
@@ -714,15 +714,13 @@ _URL_CWES = frozenset({601})
 _FOLDS: dict[str, Callable[[Any], Any]] = {"len": len, "str": str, "int": int}
 
 
-def _is_fold(node: ast.expr) -> bool:
-    """``len(x)``, ``str(x)`` or ``int(x)`` of one positional argument."""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in _FOLDS
-        and len(node.args) == 1
-        and not node.keywords
-    )
+def _fold(node: ast.expr) -> tuple[str, ast.expr] | None:
+    """``(function, argument)`` of ``len(x)``, ``str(x)`` or ``int(x)``, else None."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.func.id not in _FOLDS:
+        return None
+    if len(node.args) != 1 or node.keywords:
+        return None
+    return node.func.id, node.args[0]
 
 
 @functools.lru_cache(maxsize=8)
