@@ -7,7 +7,8 @@ year); a month later than the file's own month belongs to the year before (a log
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from bastion.identity.events import BAD_PASSWORD, UNKNOWN_USER, SignIn
 
@@ -78,7 +79,10 @@ class AuthLogParser:
         if isinstance(event, str):
             return event
         event.raw = line[:300]
-        return [event] * times if times > 1 else [event]
+        if times == 1:
+            return [event]
+        # the copies are distinct attempts: a microsecond apart, so no one takes them for duplicates
+        return [replace(event, time=event.time + timedelta(microseconds=i)) for i in range(times)]
 
     def _event(self, program: str, msg: str, time: datetime) -> SignIn | str:
         if program == "sshd":

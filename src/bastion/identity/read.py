@@ -109,11 +109,13 @@ def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Ite
         except ValueError:
             skips.add("line that is not valid JSON (truncated?)")
             continue
-        parsed = _from_record(record, skips)
-        if parsed is not None:
-            parsed.source, parsed.line = str(path), n
-            parsed.raw = text[:300]
-            yield parsed
+        batch = record.get("Records") if isinstance(record, Mapping) else None
+        for item in batch if isinstance(batch, list) else [record]:
+            parsed = _from_record(item, skips)
+            if parsed is not None:
+                parsed.source, parsed.line = str(path), n
+                parsed.raw = text[:300] if batch is None else json.dumps(item)[:300]
+                yield parsed
 
 
 def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[SignIn]:
