@@ -27,6 +27,7 @@ from bastion.monitor.sources import SyslogListener, follow
 from bastion.monitor.templates import TemplateMiner, event_text, load_state, mask_line, save_state
 
 if TYPE_CHECKING:
+    from bastion.findings import Alert
     from bastion.monitor.pipeline import AlertSink, Detector
 
 # numpy, scikit-learn and the models load inside the commands that need them (features,
@@ -191,15 +192,22 @@ def _emit(
     fmt: str,
     webhook: str | None,
     output: Path | None,
+    ordered: bool = False,
 ) -> int:
+    """Judge ``lines`` and write the alerts; ``ordered`` (finite input) writes them by severity and
+    score, highest first, once all are known; then a summary on stderr."""
     stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     sinks = _sink(fmt, webhook, stream)
-    count = 0
+    alerts: list[Alert] = []
     try:
         for alert in detector.detect(read_records(lines, _format(spec))):
-            count += 1
-            for sink in sinks:
-                sink.emit(alert)
+            if not ordered:
+                _send(sinks, alert)
+            alerts.append(alert)
+        if ordered:
+            alerts.sort(key=lambda a: (a.severity.rank, a.score), reverse=True)
+            for alert in alerts:
+                _send(sinks, alert)
     finally:
         for sink in sinks:
             sink.close()
@@ -210,7 +218,35 @@ def _emit(
         error_console().print(
             f"note: {keyless} of {read} line(s) had no session key ({detector.key.by!r}) and were not judged"
         )
-    return EXIT_FINDINGS if count else EXIT_CLEAN
+    error_console().print(_summary(detector, alerts), markup=False, highlight=False)
+    return EXIT_FINDINGS if alerts else EXIT_CLEAN
+
+
+def _send(sinks: list[AlertSink], alert: Alert) -> None:
+    for sink in sinks:
+        sink.emit(alert)
+
+
+def _summary(detector: Detector, alerts: list[Alert]) -> str:
+    """Windows scored, alerts by severity and by ATT&CK technique, the top entities."""
+    from collections import Counter
+
+    read, _ = detector.last_stats
+    by_severity = Counter(a.severity.value for a in alerts)
+    grades = ", ".join(
+        f"{by_severity[s]} {s}" for s in ("critical", "high", "medium", "low") if by_severity[s]
+    )
+    techniques = Counter(t for a in alerts for t in a.techniques)
+    entities = Counter(f"{a.entity_kind} {a.entity}" for a in alerts).most_common(5)
+    parts = [
+        f"summary: {detector.last_sessions} session(s)/window(s) scored from {read} line(s) "
+        f"(session key {detector.key.by!r}); {len(alerts)} alert(s){': ' + grades if grades else ''}"
+    ]
+    if techniques:
+        parts.append("ATT&CK " + ", ".join(f"{t} x{n}" for t, n in techniques.most_common()))
+    if entities:
+        parts.append("top entities: " + ", ".join(f"{e} ({n})" for e, n in entities))
+    return "; ".join(parts)
 
 
 def detect(
@@ -239,7 +275,7 @@ def detect(
     else:
         lines = read_lines(logs, stats := ReadStats())
         try:
-            return _emit(detector, lines, spec, fmt, webhook, output)
+            return _emit(detector, lines, spec, fmt, webhook, output, ordered=True)
         finally:
             _notes(stats)
     return _emit(detector, lines, spec, fmt, webhook, output)

@@ -15,8 +15,9 @@ import httpx
 import numpy as np
 
 from bastion.errors import InputError
-from bastion.findings import Alert, Severity
+from bastion.findings import Alert
 from bastion.monitor.features import Session
+from bastion.monitor.grading import grade, techniques_in
 
 __all__ = ["EventStats", "JsonLinesSink", "TableSink", "WebhookSink", "build_alert", "redact_line"]
 
@@ -114,8 +115,12 @@ def build_alert(
     reasons, evidence = stats.explain(session)
     reasons = extra + reasons
     unseen = any(r.startswith("unseen") for r in reasons)
-    ratio = score / threshold if threshold > 0 else (float("inf") if score > 0 else 0.0)
-    severity = Severity.HIGH if unseen or ratio >= 3 else Severity.MEDIUM
+    # how far past the threshold; a model whose threshold is 0 (any violation counts) grades by 1 + score
+    ratio = score / threshold if threshold > 0 else 1.0 + max(score, 0.0)
+    techniques = techniques_in(
+        [r for r in reasons if not r.startswith("under-represented")] + evidence + session.evidence
+    )
+    severity = grade(ratio, unseen, techniques)
     now = datetime.now(UTC)
     explanation = (
         f"{session.kind} {session.key}: {len(session.events)} events scored {score:.3g} by {model} "
@@ -132,6 +137,7 @@ def build_alert(
         window_end=session.end or now,
         explanation=explanation,
         evidence=tuple(redact_line(line) for line in lines),
+        techniques=techniques,
         metadata={"events": len(session.events), "threshold": threshold, "truncated": session.truncated},
     )
 
@@ -149,7 +155,8 @@ class TableSink:
         self.count += 1
         self.stream.write(
             f"[{alert.severity.value.upper()}] {alert.detector} {alert.entity_kind}={alert.entity} "
-            f"score={alert.score:.3g} {alert.window_start.isoformat()}..{alert.window_end.isoformat()}\n"
+            f"score={alert.score:.3g} {alert.window_start.isoformat()}..{alert.window_end.isoformat()}"
+            f"{' ATT&CK ' + ','.join(alert.techniques) if alert.techniques else ''}\n"
             f"  {alert.explanation}\n"
         )
         for line in alert.evidence:

@@ -55,6 +55,8 @@ class Detector:
     stats: EventStats
     log_format: FormatSpec = field(default_factory=lambda: {"kind": "auto"})
     last_stats: tuple[int, int] = (0, 0)
+    last_sessions: int = 0
+    """Sessions (windows) the last :meth:`detect` scored."""
 
     def save(self, path: Path) -> None:
         """Write the detector as a model file."""
@@ -74,6 +76,7 @@ class Detector:
         if not sessions:
             return
         sequences = [s.events for s in sessions]
+        self.last_sessions += len(sessions)
         scores = self.model.score(sequences)
         flags = self.model.predict(sequences)
         for session, score, flag in zip(sessions, scores, flags, strict=True):
@@ -105,6 +108,7 @@ class Detector:
         """
         sessionizer = Sessionizer(self.miner, self.key, learn=False)
         self.last_stats = (0, 0)
+        self.last_sessions = 0
         pending: list[Session] = []
         for session in sessionizer.feed(records):
             pending.append(session)
