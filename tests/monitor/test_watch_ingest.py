@@ -126,3 +126,20 @@ def test_read_records_auto_and_fallback() -> None:
     records = list(read_records(lines_from_text(text)))
     assert records[0].program == "sshd" and records[0].line_no == 1
     assert records[1].message == "unparsable line" and records[1].host == ""
+
+
+def test_year_less_stamps_never_land_in_the_future() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bastion.monitor.ingest import SyslogFormat
+
+    ahead = datetime.now(UTC) + timedelta(days=40)
+    line = (
+        f"{ahead:%b} {ahead.day:2d} 06:55:46 LabSZ sshd[1]: Accepted password for a from 1.2.3.4 port 22 ssh2"
+    )
+    record = SyslogFormat().parse(line)
+    assert record is not None and record.timestamp is not None
+    assert record.timestamp <= datetime.now(UTC) + timedelta(days=1)
+    assert record.timestamp.year in (ahead.year - 1, datetime.now(UTC).year - 1)
+    fixed = SyslogFormat(year=2030).parse(line)  # an explicit year is kept as given
+    assert fixed is not None and fixed.timestamp is not None and fixed.timestamp.year == 2030

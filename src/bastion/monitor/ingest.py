@@ -16,7 +16,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -208,8 +208,12 @@ class SyslogFormat(LineFormat):
     name = "syslog"
 
     def __init__(self, year: int | None = None) -> None:
-        """``year`` for RFC 3164 stamps, which carry none (default: this year)."""
-        self.year = year or datetime.now(UTC).year
+        """``year`` for RFC 3164 stamps, which carry none (default: this year, or last year for a
+        stamp that would otherwise lie more than a day in the future)."""
+        now = datetime.now(UTC)
+        self.now = now + timedelta(days=1)
+        self.guessed = year is None
+        self.year = year or now.year
 
     def parse(self, line: str) -> Record | None:
         """Parse one syslog line."""
@@ -225,6 +229,8 @@ class SyslogFormat(LineFormat):
         try:
             hh, mm, ss = (int(x) for x in m["time"].split(":"))
             ts = datetime(self.year, _MONTHS[m["month"]], int(m["day"]), hh, mm, ss, tzinfo=UTC)
+            if self.guessed and ts > self.now:  # a log is never from the future: last year's December
+                ts = ts.replace(year=self.year - 1)
         except (KeyError, ValueError):
             return None
         fields = {"pid": m["pid"]} if m["pid"] else {}
