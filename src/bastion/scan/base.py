@@ -217,7 +217,9 @@ class Scanner(Protocol):
     """The plug-in seam. Register an implementation under the ``bastion.scanners`` entry point.
 
     ``scan`` yields findings for the target; it raises :class:`ScannerUnavailable` when
-    the tool it wraps is not installed, and records notices and skips on ``context``.
+    the tool it wraps is not installed, and records notices and skips on ``context``. A file it
+    cannot check at all (a syntax error, a limit hit) is ``context.skip_file(path, reason)``, never
+    a plain notice: ``--strict`` fails on skips, and a server never marks findings in it fixed.
 
     Optional hooks the engine looks for: a class attribute ``shardable = True`` when each
     file's findings depend on that file alone (the engine then splits the file list across
