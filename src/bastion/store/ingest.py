@@ -79,9 +79,9 @@ def _describe(finding: Finding) -> dict[str, Any]:
             dict(finding.metadata),
         ]
     )
-    rule_id, scanner, title, location, location_data, message, evidence, fix, help_uri, controls, extra = (
-        texts
-    )
+    rule_id, scanner, title, location, place, message, evidence, fix, help_uri, controls, extra = texts
+    # Location's keys are its own field names (an upload cannot add one): only values need scrubbing.
+    location_data = dict(zip(finding.location.to_dict(), place, strict=True))
     return {
         "rule_id": rule_id[:300],
         "scanner": scanner[:100],
