@@ -165,3 +165,16 @@ def test_duplicates_out_of_order_and_bounded_windows(engine: Engine) -> None:
         engine.consume(ev(10 + i, f"u{i}", f"192.0.2.{i % 250}", False))
     engine.windows.sweep((T0 + timedelta(days=2)).timestamp())
     assert not engine.windows.by_ip and not engine.windows.by_pair and not engine.windows.by_user
+
+
+def test_one_network_in_two_places_is_not_travel(tmp_path: Path) -> None:
+    geo_csv = tmp_path / "geo.csv"
+    geo_csv.write_text(
+        "network,country,city,lat,lon,asn,as_org,is_anonymizer,is_hosting\n"
+        "203.0.113.0/25,US,New York,40.71,-74.01,AS65000,Corp VPN,0,0\n"
+        "203.0.113.128/25,US,Los Angeles,34.05,-118.24,AS65000,Corp VPN,0,0\n"
+    )
+    geo = GeoDB()
+    geo.load_csv(geo_csv)
+    failover = [ev(0, "tom", "203.0.113.5"), ev(5, "tom", "203.0.113.200")]
+    assert kinds(run(Engine(geo), failover)) == []

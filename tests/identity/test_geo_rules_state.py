@@ -100,10 +100,13 @@ def test_state_round_trip_and_bad_files(tmp_path: Path) -> None:
         load_state(path)
 
 
-def test_profile_decay_forgets_old_habits() -> None:
+def test_profile_decay_forgets_old_habits_not_idle_time() -> None:
     p = Profile()
-    p.learn(0.0, {"asn": "AS1", "country": "US", "device": "", "app": "", "hour": "9"})
-    p.decay(86400.0, 30)
-    assert p.familiar("asn", "AS1")
+    for _ in range(5):
+        p.learn(0.0, {"asn": "AS1", "country": "US", "device": "", "app": "", "hour": "9"})
     p.decay(86400.0 * 200, 30)
-    assert not p.familiar("asn", "AS1") and p.familiar("device", "")
+    assert p.familiar("asn", "AS1") and p.familiar("device", "")  # a long leave forgets nothing
+    for day in range(201, 320):
+        p.decay(86400.0 * day, 30)
+        p.learn(86400.0 * day, {"asn": "AS2", "country": "US", "device": "", "app": "", "hour": "9"})
+    assert p.familiar("asn", "AS2") and not p.familiar("asn", "AS1") and not p.familiar("asn", "AS9")

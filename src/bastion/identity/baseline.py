@@ -25,7 +25,10 @@ PROPS = ("asn", "country", "device", "app", "hour")
 MAX_VALUES = 48
 """Values kept per property; the weakest is dropped beyond this."""
 FORGOTTEN = 0.5
-"""A value whose decayed count fell below this is no longer familiar."""
+"""A value whose decayed count is below this (and below :data:`SHARE` of all) is no longer familiar."""
+SHARE = 0.02
+"""Share of all (decayed) sign-ins under which a weak value is forgotten: time passing alone forgets
+nothing (a return from long leave is still familiar), newer habits push old ones out."""
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Profile:
     """POSIX time of the last successful sign-in."""
     day: int = 0
     """Day number of the last decay."""
+    total: float = 0.0
+    """Decayed count of all learned sign-ins."""
     counts: dict[str, dict[str, float]] = field(default_factory=lambda: {p: {} for p in PROPS})
     """Decayed counts per property value."""
     ips: list[str] = field(default_factory=list)
@@ -50,12 +55,15 @@ class Profile:
     """Last located success: [time, lat, lon, anonymizer-or-hosting (0/1)]."""
     place_ip: str = ""
     """Address of that last located success."""
+    place_asn: str = ""
+    """Network (ASN) of that last located success."""
 
     def decay(self, now: float, half_life_days: float) -> None:
         """Age every count to ``now`` (at most once a day)."""
         day = int(now // 86400)
         if self.day and day > self.day:
             factor = 0.5 ** ((day - self.day) / half_life_days)
+            self.total *= factor
             for values in self.counts.values():
                 for key in list(values):
                     values[key] *= factor
@@ -63,13 +71,17 @@ class Profile:
 
     def familiar(self, prop: str, value: str) -> bool:
         """Whether ``value`` is part of this identity's normal (an empty value always is)."""
-        return not value or self.counts[prop].get(value, 0.0) >= FORGOTTEN
+        if not value:
+            return True
+        count = self.counts[prop].get(value, 0.0)
+        return count > 0.0 and (count >= FORGOTTEN or count >= SHARE * self.total)
 
     def learn(self, now: float, values: dict[str, str]) -> None:
         """Count one successful sign-in."""
         if not self.n:
             self.first = now
         self.n += 1
+        self.total += 1.0
         self.last = now
         for prop, value in values.items():
             if not value:
@@ -97,11 +109,13 @@ class Profile:
             "first": self.first,
             "last": self.last,
             "day": self.day,
+            "total": self.total,
             "counts": self.counts,
             "ips": self.ips,
             "anon_days": self.anon_days,
             "place": self.place,
             "place_ip": self.place_ip,
+            "place_asn": self.place_asn,
         }
 
     @classmethod
@@ -113,11 +127,13 @@ class Profile:
             first=float(data["first"]),
             last=float(data["last"]),
             day=int(data["day"]),
+            total=float(data.get("total", 0.0)),
             counts=counts,
             ips=[str(i) for i in data.get("ips", [])],
             anon_days=[int(d) for d in data.get("anon_days", [])],
             place=[float(x) for x in data.get("place", [])],
             place_ip=str(data.get("place_ip", "")),
+            place_asn=str(data.get("place_asn", "")),
         )
 
 

@@ -32,10 +32,10 @@ _CT_SIGNIN = {
 
 def parse_time(text: object) -> datetime | None:
     """ISO 8601 (with ``Z`` or offset, up to 7 fractional digits) as an aware UTC datetime."""
-    if not isinstance(text, str) or len(text) < 10:
+    if type(text) is not str or len(text) < 10:
         return None
     s = text.strip().replace("Z", "+00:00")
-    dot = s.find(".")
+    dot = s.find(".", 19)
     if dot != -1:  # Entra writes 7 fractional digits; Python reads at most 6
         end = dot + 1
         while end < len(s) and s[end].isdigit():
@@ -51,14 +51,14 @@ def parse_time(text: object) -> datetime | None:
 def _get(data: Any, *keys: str) -> Any:
     cur: Any = data
     for key in keys:
-        if not isinstance(cur, Mapping):
+        if type(cur) is not dict:  # JSON objects are dicts; an exact check is ~5x faster than Mapping
             return None
         cur = cur.get(key)
     return cur
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
+    return value if type(value) is str else ("" if value is None else str(value))
 
 
 def _float(value: Any) -> float | None:
@@ -72,7 +72,7 @@ def classify(record: Mapping[str, Any]) -> str:
     if "eventType" in record and "actor" in record:
         return "okta"
     props = record.get("properties")
-    body = props if isinstance(props, Mapping) else record
+    body = props if type(props) is dict else record
     if "userPrincipalName" in body or "createdDateTime" in body:
         return "entra"
     return ""
@@ -81,7 +81,7 @@ def classify(record: Mapping[str, Any]) -> str:
 def from_entra(record: Mapping[str, Any]) -> SignIn | str:
     """A Graph ``signIn`` object, or an Azure Monitor record with it under ``properties``."""
     props = record.get("properties")
-    body: Mapping[str, Any] = props if isinstance(props, Mapping) else record
+    body: Mapping[str, Any] = props if type(props) is dict else record
     time = parse_time(body.get("createdDateTime") or record.get("time"))
     user = _str(body.get("userPrincipalName") or body.get("userId"))
     if time is None:
@@ -89,7 +89,7 @@ def from_entra(record: Mapping[str, Any]) -> SignIn | str:
     if not user:
         return "entra record without userPrincipalName"
     status = body.get("status")
-    code_raw = _get(status, "errorCode") if isinstance(status, Mapping) else record.get("resultType")
+    code_raw = _get(status, "errorCode") if type(status) is dict else record.get("resultType")
     try:
         code = int(code_raw or 0)
     except (TypeError, ValueError):
@@ -107,8 +107,8 @@ def from_entra(record: Mapping[str, Any]) -> SignIn | str:
             reason, action = MFA_DENIED, "mfa"
         else:
             reason = OTHER
-    device = body.get("deviceDetail") if isinstance(body.get("deviceDetail"), Mapping) else {}
-    loc = body.get("location") if isinstance(body.get("location"), Mapping) else {}
+    device = body.get("deviceDetail")
+    loc = body.get("location")
     dev_id = _str(_get(device, "deviceId"))
     family = f"{_str(_get(device, 'operatingSystem'))}/{_str(_get(device, 'browser'))}".strip("/")
     return SignIn(
@@ -136,7 +136,7 @@ def from_cloudtrail(record: Mapping[str, Any]) -> SignIn | str:
     time = parse_time(record.get("eventTime"))
     if time is None:
         return "cloudtrail record without a readable eventTime"
-    ident = record.get("userIdentity") if isinstance(record.get("userIdentity"), Mapping) else {}
+    ident = record.get("userIdentity")
     user = _str(_get(ident, "userName") or _get(ident, "arn") or _get(ident, "principalId"))
     if name == "ConsoleLogin":
         outcome = _str(_get(record, "responseElements", "ConsoleLogin"))

@@ -7,6 +7,7 @@ each identity's normal as it goes, and turns verdicts into :class:`~bastion.find
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -46,7 +47,7 @@ class Engine:
         u = d["unfamiliar-sign-in"]
         self.weights = {p: u.param(f"w_{p}") for p in ("asn", "device", "country", "app", "hour")}
         self.half_life = u.param("half_life_days")
-        self.seen: dict[tuple[object, ...], None] = {}
+        self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
         self.out_of_order = 0
         self.events = 0
@@ -65,7 +66,7 @@ class Engine:
             return []
         self.seen[key] = None
         if len(self.seen) > _DEDUP:
-            del self.seen[next(iter(self.seen))]
+            self.seen.popitem(last=False)
         now = e.time.timestamp()
         if now < self._now:
             self.out_of_order += 1
@@ -195,10 +196,12 @@ class Engine:
         if lat is None or lon is None or info.internal:
             return []
         masked = info.anonymizer or info.hosting
-        prev, prev_ip = p.place, p.place_ip
-        p.place, p.place_ip = [now, lat, lon, 1.0 if masked else 0.0], e.ip
+        prev, prev_ip, prev_asn = p.place, p.place_ip, p.place_asn
+        p.place, p.place_ip, p.place_asn = [now, lat, lon, 1.0 if masked else 0.0], e.ip, info.asn
         if len(prev) != 4 or masked or prev[3]:
             return []  # VPN or cloud egress: its location says nothing about the person
+        if info.asn and info.asn == prev_asn:
+            return []  # one network seen in two places: a carrier or a VPN gateway failing over
         t = self.rules.detections["impossible-travel"]
         km = distance_km(prev[1], prev[2], lat, lon)
         if km < t.param("min_distance_km"):

@@ -69,6 +69,7 @@ class GeoDB:
         """An empty database (every address unknown)."""
         self._tables: dict[int, dict[int, dict[int, IpInfo]]] = {4: {}, 6: {}}
         self._cache: dict[str, IpInfo] = {}
+        self._lengths: dict[int, list[int]] = {}
         self.networks = 0
 
     def load_csv(self, path: Path) -> None:
@@ -84,6 +85,7 @@ class GeoDB:
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise InputError(f"{path}: cannot read geo CSV ({exc})") from None
         self._cache.clear()
+        self._lengths = {v: sorted(t, reverse=True) for v, t in self._tables.items()}
 
     def _add(self, path: Path, line: int, row: dict[str, str]) -> None:
         try:
@@ -118,14 +120,34 @@ class GeoDB:
         return info
 
     def _lookup(self, ip: str) -> IpInfo:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return IpInfo()
-        value, bits = int(addr), addr.max_prefixlen
-        for plen in sorted(self._tables[addr.version], reverse=True):
+        value, version = _v4(ip), 4
+        if value is None:
+            try:
+                addr = ipaddress.ip_address(ip)
+            except ValueError:
+                return IpInfo()
+            value, version = int(addr), addr.version
+        bits = 32 if version == 4 else 128
+        tables = self._tables[version]
+        for plen in self._lengths.get(version) or sorted(tables, reverse=True):
             mask = ((1 << plen) - 1) << (bits - plen) if plen else 0
-            found = self._tables[addr.version][plen].get(value & mask)
+            found = tables[plen].get(value & mask)
             if found is not None:
                 return found
         return IpInfo(internal=is_internal(ip))
+
+
+def _v4(ip: str) -> int | None:
+    """A dotted-quad IPv4 address as an int, quickly; None for anything else."""
+    parts = ip.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3:
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value

@@ -54,7 +54,7 @@ def detect_format(head: str) -> str:
 
 
 def _from_record(record: object, skips: Skips) -> SignIn | None:
-    if not isinstance(record, Mapping):
+    if type(record) is not dict:
         skips.add("JSON value that is not an object")
         return None
     kind = classify(record)
@@ -109,7 +109,7 @@ def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Ite
         except ValueError:
             skips.add("line that is not valid JSON (truncated?)")
             continue
-        batch = record.get("Records") if isinstance(record, Mapping) else None
+        batch = record.get("Records") if type(record) is dict else None
         for item in batch if isinstance(batch, list) else [record]:
             parsed = _from_record(item, skips)
             if parsed is not None:
