@@ -241,3 +241,13 @@ def test_simple_pin_agrees_with_pep_508(line: str) -> None:
         assert fast == (requirement.name, pinned_version(requirement))
     else:
         assert requirement.extras or requirement.marker or pinned_version(requirement) != line.split("==")[-1]
+
+
+def test_yarn_berry_builtin_patches_are_the_release() -> None:
+    """``typescript@patch:typescript@npm%3A4.9.4#optional!builtin<compat/typescript>`` is typescript 4.9.4."""
+    packages = _fixture("npm/yarn-berry-patch/yarn.lock")
+    assert sorted((p.name, p.version, p.skip_reason) for p in packages) == [
+        ("fsevents", "2.3.3", None),
+        ("my-lib", None, "patch dependency, not a registry release"),
+        ("typescript", "4.9.4", None),
+    ]

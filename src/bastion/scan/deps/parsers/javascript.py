@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
 from bastion.scan.deps.parsers import Workspace
-from bastion.scan.deps.parsers.npm_source import source_kind, source_reason, split_alias
+from bastion.scan.deps.parsers.npm_source import is_semver, source_kind, source_reason, split_alias
 
 __all__ = ["parse_package_lock", "parse_yarn_lock"]
 
@@ -147,6 +148,18 @@ def _yarn_classic_entry(entry: dict[str, str], path: str, line: int, result: Par
     result.packages.append(Package(ECO, name, None if reason else version, path, line, None, reason))
 
 
+def _unpatched(resolution: str) -> str:
+    """``ts@patch:ts@npm%3A4.9.4#...`` (yarn's built-in compat patches) as ``ts@npm:4.9.4``; else unchanged.
+
+    The patched package is that registry release: its version and advisories are the release's.
+    """
+    name = _yarn_name(resolution)
+    if not resolution.startswith(f"{name}@patch:"):
+        return resolution
+    inner = unquote(resolution[len(name) + len("@patch:") :].split("#", 1)[0])
+    return inner if inner.startswith(f"{name}@npm:") and is_semver(inner[len(name) + 5 :]) else resolution
+
+
 def _berry(text: str, path: str, result: ParseResult) -> ParseResult:
     try:
         data = yaml.safe_load(text)
@@ -159,10 +172,13 @@ def _berry(text: str, path: str, result: ParseResult) -> ParseResult:
         m.group(1): text.count("\n", 0, m.start()) + 1
         for m in re.finditer(r'^"?([^\s#"][^\n]*?)"?:\s*$', text, re.MULTILINE)
     }
+    resolutions = {str(e.get("resolution")) for e in data.values() if isinstance(e, dict)}
     for spec, entry in data.items():
         if spec == "__metadata" or not isinstance(entry, dict):
             continue
-        resolution = str(entry.get("resolution", ""))
+        resolution = _unpatched(str(entry.get("resolution", "")))
+        if resolution != entry.get("resolution") and resolution in resolutions:
+            continue  # a registry release with a yarn patch: the release has its own entry
         name = _yarn_name(resolution or str(spec))
         version = entry.get("version")
         if "@workspace:" in resolution or (
