@@ -21,6 +21,7 @@ from bastion.findings import Confidence, Finding, Location, Severity, make_finge
 from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
 from bastion.scan.secrets.detect import Detector, Hit
 from bastion.scan.secrets.generic import GENERIC_RULES
+from bastion.scan.secrets.gitleaks import CONFIG, load_allowlist
 from bastion.scan.secrets.history import ToFinding, scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
 from bastion.scan.secrets.rules import BUILTIN_RULES, VerifySpec, cached_ruleset
@@ -115,6 +116,13 @@ def _check_providers(detector: Detector, options: SecretsOptions) -> None:
             f"scanners.secrets.verify_base_urls: unknown provider {unknown[0]!r} "
             f"(known: {', '.join(sorted(known))})"
         )
+
+
+def _line_of(text: str, position: int) -> str:
+    """The whole line of ``text`` that holds ``position``."""
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _describe(title: str, evidence: str, confidence: Confidence, note: str = "") -> str:
@@ -219,12 +227,21 @@ class SecretsScanner:
             if target.shard == 0:
                 yield from scan_history(target.history, target.root, detector, context, build)
             return
+        allow = load_allowlist(target.root)
         for file in target.files:
             text = context.read_text(file)
             if not text:
                 continue
             for hit in detector.detect(text, file.relpath):
+                line = _line_of(text, hit.start)
+                if allow.allows(file.relpath, hit.secret, text[hit.start : hit.end], line):
+                    continue
                 yield build(hit, file.relpath)
+        if target.shard:
+            allow.ignored.clear()  # said once, by shard 0
+        summary = allow.summary()
+        if summary:
+            context.notice(NoticeKind.SCANNER, summary, CONFIG)
 
     def _verified(
         self, target: ScanTarget, context: ScanContext, detector: Detector, options: SecretsOptions
