@@ -47,6 +47,7 @@ class Engine:
         u = d["unfamiliar-sign-in"]
         self.weights = {p: u.param(f"w_{p}") for p in ("asn", "device", "country", "app", "hour")}
         self.half_life = u.param("half_life_days")
+        self.hosting_weight = u.param("w_hosting")
         self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
         self.out_of_order = 0
@@ -109,6 +110,10 @@ class Engine:
         values = self._values(e, info)
         novel = [k for k, v in values.items() if not p.familiar(k, v)]
         unfamiliar = sum(self.weights[k] for k in novel)
+        if info.hosting and "asn" in novel:
+            novel.append("hosting network")
+            unfamiliar += self.hosting_weight
+        unfamiliar = round(unfamiliar, 3)
         hits: list[Hit] = []
         mature = p.n >= d["unfamiliar-sign-in"].param("min_history")
         hits += self._travel(e, now, info, p)
@@ -135,7 +140,8 @@ class Engine:
             if day not in p.anon_days:
                 p.anon_days = [*p.anon_days, day][-8:]
         dormant_s = d["dormant-account"].param("dormant_days") * 86400
-        if p.n and now - p.last > dormant_s and unfamiliar >= d["dormant-account"].param("min_unfamiliar"):
+        away = p.n and now - p.last > dormant_s
+        if away and "asn" in novel and unfamiliar >= d["dormant-account"].param("min_unfamiliar"):
             hits.append(
                 Hit(
                     "dormant-account",
