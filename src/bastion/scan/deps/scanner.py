@@ -24,6 +24,7 @@ from bastion.advisories.records import canonical_ecosystem
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
+from bastion.scan.deps.locked import drop_locked_ranges
 from bastion.scan.deps.model import ManifestError, Package, ParseResult
 from bastion.scan.deps.options import DepsOptions, parse_options
 from bastion.scan.deps.parsers import Workspace, parser_for
@@ -74,7 +75,7 @@ def collect_packages(target: ScanTarget, context: ScanContext, options: DepsOpti
             if key not in seen and (options.include_dev or package.scope is None):
                 seen.add(key)
                 packages.append(package)
-    return packages
+    return drop_locked_ranges(packages)
 
 
 class DepsScanner:
