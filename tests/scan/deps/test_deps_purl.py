@@ -8,7 +8,7 @@ import pytest
 from deps_helpers import DEPS, parse
 from packageurl import PackageURL
 
-from bastion.scan.deps.model import PURL_TYPES, make_purl
+from bastion.scan.deps.model import PURL_TYPES, Package, make_purl
 from bastion.scan.deps.parsers import parser_for
 
 ALPHABET = "aZ09._-+~!@:%/ é中\t#?&=*"
@@ -66,7 +66,7 @@ def test_fast_purl_matches_packageurl_on_every_fixture_package() -> None:
     )
 
 
-def _parsed(relpath: str) -> list[object]:
+def _parsed(relpath: str) -> list[Package]:
     try:
         return list(parse(relpath)[0])
     except ValueError:
