@@ -262,28 +262,28 @@ def attacks(rng: random.Random, world: World, users: list[User], events: list[Ev
         t, ip = when(), attacker()
         fails = [Ev(t + timedelta(minutes=2 * k), v.name, ip, False, "bad_password", "password", "", v.system)
                  for k in range(rng.randint(12, 20))]
-        label("success-after-failures", [*fails, Ev(fails[-1].t + timedelta(minutes=1), v.name, ip, True, "", "kali",
+        label("success-after-failures", [*fails, Ev(fails[-1].t + timedelta(minutes=1), v.name, ip, True, "", f"kali-{rng.randrange(10**6)}",
                                                     "Azure Portal", v.system)])
-        v = rng.choice([u for u in victims if u.system == "entra" and u.name not in gone])
+        v = rng.choice([u for u in plain if u.system == "entra" and u not in victims])  # each victim attacked once
         t, ip = when(), attacker()
-        pushes = [Ev(t + timedelta(minutes=3 * k), v.name, ip, False, "mfa_denied", "kali", "Outlook", "entra")
+        pushes = [Ev(t + timedelta(minutes=3 * k), v.name, ip, False, "mfa_denied", f"kali-{rng.randrange(10**6)}", "Outlook", "entra")
                   for k in range(rng.randint(4, 9))]
-        label("mfa-fatigue", [*pushes, Ev(pushes[-1].t + timedelta(minutes=2), v.name, ip, True, "", "kali", "Outlook",
+        label("mfa-fatigue", [*pushes, Ev(pushes[-1].t + timedelta(minutes=2), v.name, ip, True, "", f"kali-{rng.randrange(10**6)}", "Outlook",
                                           "entra")])
         v = next(pick)
         base = rng.choice([e for e in last_normal.get(v.name, []) if e.t > day0 + timedelta(days=21)] or
                           last_normal[v.name])
         label("impossible-travel", [Ev(base.t + timedelta(minutes=rng.randint(20, 90)), v.name, attacker(), True, "",
-                                       "kali", base.app, v.system)])
+                                       f"kali-{rng.randrange(10**6)}", base.app, v.system)])
         v = next(pick)
-        label("new-country", [Ev(when(), v.name, attacker(), True, "", "kali", v.apps[0] if v.system == "entra" else
+        label("new-country", [Ev(when(), v.name, attacker(), True, "", f"kali-{rng.randrange(10**6)}", v.apps[0] if v.system == "entra" else
                                  ("ConsoleLogin" if v.system == "cloudtrail" else "sshd"), v.system)])
         v = next(pick)
         label("anonymous-ip", [Ev(when(), v.name, world.ip(rng.choice(["Amsterdam", "Berlin"]), "tor"), True, "",
                                   "tor-browser", "Outlook", v.system)])
         v = dormant.pop()
         label("dormant-account", [Ev(day0 + timedelta(days=days - 2, minutes=rng.randrange(1440)), v.name,
-                                     attacker(), True, "", "kali", "Azure Portal", v.system)])
+                                     attacker(), True, "", f"kali-{rng.randrange(10**6)}", "Azure Portal", v.system)])
         v = next(pick)
         label("unfamiliar-sign-in", [Ev(_local(day0, rng.randrange(21, days - 1), 3.0, v.office), v.name,
                                         world.ip(v.office, "hosting"), True, "", "python-requests",
