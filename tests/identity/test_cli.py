@@ -147,3 +147,12 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["identity", "detect", "--help"]) == 0
     assert "Example: bastion identity detect" in capsys.readouterr().out
+
+
+def test_table_output_shows_alerts_with_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _spray_log(tmp_path / "signins.jsonl")
+    code = main(["identity", "detect", str(log), "--geo", str(FIX / "geo.csv"), "--min-severity", "high"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "[HIGH] password-spray" in out and "T1110.003" in out and "    | " in out
+    assert "[MEDIUM]" not in out and "alert(s) from 25 sign-in event(s)" in out
