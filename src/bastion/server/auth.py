@@ -22,9 +22,7 @@ from bastion.store.models import ApiToken, User, utcnow
 __all__ = [
     "COOKIE",
     "Principal",
-    "authenticate_request",
     "check_csrf",
-    "has_credentials",
     "identify",
     "require",
 ]
@@ -91,11 +89,6 @@ def _bearer(request: Request) -> str | None:
     return request.headers.get("x-bastion-token") or None
 
 
-def has_credentials(request: Request) -> bool:
-    """True when the request presents a token or a session cookie (not yet checked)."""
-    return _bearer(request) is not None or bool(request.cookies.get(COOKIE))
-
-
 def identify(store: Store, request: Request) -> Principal:
     """Resolve the caller from its token or session cookie, or raise 401 (no CSRF check)."""
     presented = _bearer(request)
@@ -129,10 +122,3 @@ def check_csrf(principal: Principal, request: Request, csrf_value: str | None) -
     sent = request.headers.get("x-csrf-token") or csrf_value
     if not sent or sent != principal.csrf_token:
         raise HTTPException(403, "CSRF token missing or wrong")
-
-
-def authenticate_request(store: Store, request: Request, csrf_value: str | None) -> Principal:
-    """Resolve the caller or raise 401; enforce CSRF for cookie sessions on unsafe methods."""
-    principal = identify(store, request)
-    check_csrf(principal, request, csrf_value)
-    return principal
