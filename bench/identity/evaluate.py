@@ -39,12 +39,29 @@ def main() -> None:
     out = c / "alerts.jsonl"
     logs = [str(c / "entra.jsonl"), str(c / "cloudtrail.jsonl.gz"), str(c / "auth.log")]
     began, cpu = time.perf_counter(), time.process_time()
-    bastion(["identity", "detect", *logs, "--geo", str(c / "geo.csv"), "--year", "2026", "--format", "jsonl",
-             "-o", str(out), "--min-severity", "low"])
+    bastion(
+        [
+            "identity",
+            "detect",
+            *logs,
+            "--geo",
+            str(c / "geo.csv"),
+            "--year",
+            "2026",
+            "--format",
+            "jsonl",
+            "-o",
+            str(out),
+            "--min-severity",
+            "low",
+        ]
+    )
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     alerts = [json.loads(x) for x in out.read_text().splitlines()]
     floor = ["info", "low", "medium", "high", "critical"].index(args.min_severity)
-    counted = [a for a in alerts if ["info", "low", "medium", "high", "critical"].index(a["severity"]) >= floor]
+    counted = [
+        a for a in alerts if ["info", "low", "medium", "high", "critical"].index(a["severity"]) >= floor
+    ]
     warm = datetime.fromisoformat(meta["day0"]) + timedelta(days=meta["warmup_days"])
     per_kind: dict[str, list[int]] = {}
     delays: list[float] = []
@@ -55,27 +72,47 @@ def main() -> None:
         if hits:
             detected += 1
             first = min(hits, key=lambda a: a["time"])
-            delays.append((datetime.fromisoformat(first["time"]) - datetime.fromisoformat(attack["start"])).total_seconds())
+            delays.append(
+                (
+                    datetime.fromisoformat(first["time"]) - datetime.fromisoformat(attack["start"])
+                ).total_seconds()
+            )
             right_kind += any(a["kind"] == attack["kind"] for a in hits)
-    false = [a for a in counted if datetime.fromisoformat(a["time"]) >= warm
-             and not any(_matches(a, attack) for attack in labels)]
-    low_false = [a for a in alerts if a["severity"] == "low" and datetime.fromisoformat(a["time"]) >= warm
-                 and not any(_matches(a, attack) for attack in labels)]
+    false = [
+        a
+        for a in counted
+        if datetime.fromisoformat(a["time"]) >= warm and not any(_matches(a, attack) for attack in labels)
+    ]
+    low_false = [
+        a
+        for a in alerts
+        if a["severity"] == "low"
+        and datetime.fromisoformat(a["time"]) >= warm
+        and not any(_matches(a, attack) for attack in labels)
+    ]
     normal = meta["normal_after_warmup"]
     report = {
-        "corpus": str(c), "seed": meta["seed"], "org": meta["org"], "events": meta["events"],
+        "corpus": str(c),
+        "seed": meta["seed"],
+        "org": meta["org"],
+        "events": meta["events"],
         "normal_signins_after_warmup": normal,
         "recall": {k: round(sum(v) / len(v), 3) for k, v in sorted(per_kind.items())},
         "attacks": {k: len(v) for k, v in sorted(per_kind.items())},
-        "false_alerts": len(false), "false_per_10k": round(10_000 * len(false) / normal, 2),
+        "false_alerts": len(false),
+        "false_per_10k": round(10_000 * len(false) / normal, 2),
         "false_by_kind": dict(Counter(a["kind"] for a in false)),
         "low_notes_not_attacks_per_10k": round(10_000 * len(low_false) / normal, 2),
         "low_by_kind": dict(Counter(a["kind"] for a in low_false)),
         "kind_accuracy": round(right_kind / max(detected, 1), 3),
-        "time_to_detect_s": {"median": statistics.median(delays) if delays else None,
-                             "p90": sorted(delays)[int(0.9 * (len(delays) - 1))] if delays else None},
-        "wall_s": round(wall, 2), "events_per_s": round(meta["events"] / wall),
-        "cpu_s": round(cpu, 2), "events_per_cpu_s": round(meta["events"] / cpu),
+        "time_to_detect_s": {
+            "median": statistics.median(delays) if delays else None,
+            "p90": sorted(delays)[int(0.9 * (len(delays) - 1))] if delays else None,
+        },
+        "wall_s": round(wall, 2),
+        "events_per_s": round(meta["events"] / wall),
+        "cpu_s": round(cpu, 2),
+        "events_per_cpu_s": round(meta["events"] / cpu),
     }
     print(json.dumps(report, indent=2))
 

@@ -18,15 +18,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 CITIES = {  # name: (country, lat, lon, utc offset hours)
-    "New York": ("US", 40.71, -74.01, -5), "Chicago": ("US", 41.88, -87.63, -6),
-    "London": ("GB", 51.51, -0.13, 0), "Singapore": ("SG", 1.35, 103.82, 8),
-    "Berlin": ("DE", 52.52, 13.40, 1), "Tokyo": ("JP", 35.68, 139.69, 9),
-    "Sao Paulo": ("BR", -23.55, -46.63, -3), "Toronto": ("CA", 43.65, -79.38, -5),
-    "Paris": ("FR", 48.86, 2.35, 1), "Sydney": ("AU", -33.87, 151.21, 10),
-    "Madrid": ("ES", 40.42, -3.70, 1), "Rome": ("IT", 41.90, 12.50, 1), "Bangkok": ("TH", 13.76, 100.50, 7),
-    "Cancun": ("MX", 21.16, -86.85, -5), "Lisbon": ("PT", 38.72, -9.14, 0),
-    "Moscow": ("RU", 55.76, 37.62, 3), "Lagos": ("NG", 6.52, 3.38, 1), "Hanoi": ("VN", 21.03, 105.85, 7),
-    "Bucharest": ("RO", 44.43, 26.10, 2), "Shenzhen": ("CN", 22.54, 114.06, 8), "Amsterdam": ("NL", 52.37, 4.90, 1),
+    "New York": ("US", 40.71, -74.01, -5),
+    "Chicago": ("US", 41.88, -87.63, -6),
+    "London": ("GB", 51.51, -0.13, 0),
+    "Singapore": ("SG", 1.35, 103.82, 8),
+    "Berlin": ("DE", 52.52, 13.40, 1),
+    "Tokyo": ("JP", 35.68, 139.69, 9),
+    "Sao Paulo": ("BR", -23.55, -46.63, -3),
+    "Toronto": ("CA", 43.65, -79.38, -5),
+    "Paris": ("FR", 48.86, 2.35, 1),
+    "Sydney": ("AU", -33.87, 151.21, 10),
+    "Madrid": ("ES", 40.42, -3.70, 1),
+    "Rome": ("IT", 41.90, 12.50, 1),
+    "Bangkok": ("TH", 13.76, 100.50, 7),
+    "Cancun": ("MX", 21.16, -86.85, -5),
+    "Lisbon": ("PT", 38.72, -9.14, 0),
+    "Moscow": ("RU", 55.76, 37.62, 3),
+    "Lagos": ("NG", 6.52, 3.38, 1),
+    "Hanoi": ("VN", 21.03, 105.85, 7),
+    "Bucharest": ("RO", 44.43, 26.10, 2),
+    "Shenzhen": ("CN", 22.54, 114.06, 8),
+    "Amsterdam": ("NL", 52.37, 4.90, 1),
 }
 ORGS = {
     "a": {"offices": ["New York", "London", "Singapore"], "users": 300, "days": 60, "rate": 3.0},
@@ -103,7 +115,9 @@ class World:
         self._add("New York", "corpvpn", "Corp VPN", asn="AS60010")
         self._add("Chicago", "corpvpn", "Corp VPN", asn="AS60010")
 
-    def _add(self, city: str, kind: str, org: str, anon: bool = False, hosting: bool = False, asn: str = "") -> None:
+    def _add(
+        self, city: str, kind: str, org: str, anon: bool = False, hosting: bool = False, asn: str = ""
+    ) -> None:
         k = len(self.nets)
         net = Net(f"{11 + k // 256}.{k % 256}.0.0/16", city, asn or f"AS{64512 + k}", org, anon, hosting)
         self.nets.append(net)
@@ -124,7 +138,9 @@ def _local(day0: datetime, day: int, hour: float, city: str) -> datetime:
     return day0 + timedelta(days=day, hours=hour - CITIES[city][3])
 
 
-def normal_life(rng: random.Random, world: World, org: dict[str, object], day0: datetime) -> tuple[list[User], list[Ev]]:
+def normal_life(
+    rng: random.Random, world: World, org: dict[str, object], day0: datetime
+) -> tuple[list[User], list[Ev]]:
     offices: list[str] = org["offices"]  # type: ignore[assignment]
     n_users: int = org["users"]  # type: ignore[assignment]
     days: int = org["days"]  # type: ignore[assignment]
@@ -133,8 +149,15 @@ def normal_life(rng: random.Random, world: World, org: dict[str, object], day0: 
     for i in range(n_users):
         office = rng.choice(offices)
         system = rng.choices(["entra", "cloudtrail", "ssh"], [0.7, 0.2, 0.1])[0]
-        u = User(i, office, system, world.ip(office, "isp"), f"laptop-{i}-{rng.randrange(10**6)}",
-                 f"phone-{i}-{rng.randrange(10**6)}", rng.sample(APPS, 3))
+        u = User(
+            i,
+            office,
+            system,
+            world.ip(office, "isp"),
+            f"laptop-{i}-{rng.randrange(10**6)}",
+            f"phone-{i}-{rng.randrange(10**6)}",
+            rng.sample(APPS, 3),
+        )
         roll = rng.random()
         if roll < 0.03:
             u.traits.add("vpn-daily")
@@ -142,7 +165,11 @@ def normal_life(rng: random.Random, world: World, org: dict[str, object], day0: 
             u.traits.add("corp-vpn")
         if rng.random() < 0.08:
             start = rng.randrange(WARMUP_DAYS, days - 6)
-            u.trip = (start, start + rng.randrange(3, 6), rng.choice([c for c in offices + ["Paris", "Chicago"] if c != office]))
+            u.trip = (
+                start,
+                start + rng.randrange(3, 6),
+                rng.choice([c for c in [*offices, "Paris", "Chicago"] if c != office]),
+            )
             u.traits.add("business-travel")
         elif rng.random() < 0.05:
             start = rng.randrange(WARMUP_DAYS, days - 9)
@@ -163,8 +190,19 @@ def normal_life(rng: random.Random, world: World, org: dict[str, object], day0: 
     for s in range(3):  # service accounts with stale passwords: a failure every 10 minutes for two days
         start = rng.randrange(WARMUP_DAYS, days - 3)
         ip = f"10.0.{s}.{rng.randrange(1, 255)}"
-        events += [Ev(day0 + timedelta(days=start, minutes=10 * k), f"svc-backup{s}", ip, False, "bad_password",
-                      "password", "sshd", "ssh") for k in range(288)]
+        events += [
+            Ev(
+                day0 + timedelta(days=start, minutes=10 * k),
+                f"svc-backup{s}",
+                ip,
+                False,
+                "bad_password",
+                "password",
+                "sshd",
+                "ssh",
+            )
+            for k in range(288)
+        ]
     return users, events
 
 
@@ -199,20 +237,42 @@ def _user_day(rng: random.Random, world: World, u: User, day: int, day0: datetim
             ip = u.home
         else:
             ip, device = world.ip(city, "mobile"), u.phone
-        app = rng.choice(u.apps) if u.system == "entra" else ("ConsoleLogin" if u.system == "cloudtrail" else "sshd")
+        app = (
+            rng.choice(u.apps)
+            if u.system == "entra"
+            else ("ConsoleLogin" if u.system == "cloudtrail" else "sshd")
+        )
         if u.system == "ssh":
             device = "publickey"
         if rng.random() < 0.03:  # forgotten password
-            for k in range(rng.randint(1, 4)):
-                out.append(Ev(t - timedelta(seconds=30 * (k + 1)), u.name, ip, False, "bad_password", device, app, u.system))
+            out.extend(
+                Ev(
+                    t - timedelta(seconds=30 * (k + 1)),
+                    u.name,
+                    ip,
+                    False,
+                    "bad_password",
+                    device,
+                    app,
+                    u.system,
+                )
+                for k in range(rng.randint(1, 4))
+            )
         if u.system == "entra" and rng.random() < 0.005:  # one push denied by mistake
             out.append(Ev(t - timedelta(seconds=20), u.name, ip, False, "mfa_denied", device, app, u.system))
         out.append(Ev(t, u.name, ip, True, "", device, app, u.system))
     return out
 
 
-def attacks(rng: random.Random, world: World, users: list[User], events: list[Ev], org: dict[str, object],
-            day0: datetime, per_kind: int) -> tuple[list[Ev], list[dict[str, object]]]:
+def attacks(
+    rng: random.Random,
+    world: World,
+    users: list[User],
+    events: list[Ev],
+    org: dict[str, object],
+    day0: datetime,
+    per_kind: int,
+) -> tuple[list[Ev], list[dict[str, object]]]:
     days: int = org["days"]  # type: ignore[assignment]
     plain = [u for u in users if not u.traits and u.leave is None]
     out: list[Ev] = []
@@ -232,8 +292,15 @@ def attacks(rng: random.Random, world: World, users: list[User], events: list[Ev
         for e in evs:
             e.normal = False
         out.extend(evs)
-        labels.append({"kind": kind, "users": sorted({e.user for e in evs}), "ips": sorted({e.ip for e in evs}),
-                       "start": min(e.t for e in evs).isoformat(), "end": max(e.t for e in evs).isoformat()})
+        labels.append(
+            {
+                "kind": kind,
+                "users": sorted({e.user for e in evs}),
+                "ips": sorted({e.ip for e in evs}),
+                "start": min(e.t for e in evs).isoformat(),
+                "end": max(e.t for e in evs).isoformat(),
+            }
+        )
 
     victims = rng.sample(plain, min(len(plain), per_kind * 7))
     pick = iter(victims)
@@ -245,50 +312,186 @@ def attacks(rng: random.Random, world: World, users: list[User], events: list[Ev
         system = rng.choice(["entra", "cloudtrail", "ssh"])
         pool = [u for u in users if u.system == system]
         targets = rng.sample(pool, min(len(pool), rng.randint(15, 30)))
-        label("password-spray", [Ev(t + timedelta(minutes=2 * k), u.name, ip, False, "bad_password", "x", "", system)
-                                 for k, u in enumerate(targets)])
+        label(
+            "password-spray",
+            [
+                Ev(t + timedelta(minutes=2 * k), u.name, ip, False, "bad_password", "x", "", system)
+                for k, u in enumerate(targets)
+            ],
+        )
         v = next(pick)
         t, ip = when(), attacker()
-        label("brute-force", [Ev(t + timedelta(seconds=15 * k), v.name, ip, False, "bad_password", "password", "", v.system)
-                              for k in range(rng.randint(15, 40))])
+        label(
+            "brute-force",
+            [
+                Ev(t + timedelta(seconds=15 * k), v.name, ip, False, "bad_password", "password", "", v.system)
+                for k in range(rng.randint(15, 40))
+            ],
+        )
         t = when()
         real = rng.sample([u for u in users if u.system == "entra"], rng.randint(15, 30))
-        names = [u.name for u in real] + [f"ghost{rng.randrange(10**6)}@corp.example" for _ in range(len(real))]
+        names = [u.name for u in real] + [
+            f"ghost{rng.randrange(10**6)}@corp.example" for _ in range(len(real))
+        ]
         ips = [world.ip(rng.choice(list(CITIES)), "isp") for _ in range(rng.randint(20, 40))]
-        label("credential-stuffing", [Ev(t + timedelta(seconds=20 * k), n, rng.choice(ips), False,
-                                         "unknown_user" if n.startswith("ghost") else "bad_password", "", "", "entra")
-                                      for k, n in enumerate(rng.sample(names, len(names)))])
+        label(
+            "credential-stuffing",
+            [
+                Ev(
+                    t + timedelta(seconds=20 * k),
+                    n,
+                    rng.choice(ips),
+                    False,
+                    "unknown_user" if n.startswith("ghost") else "bad_password",
+                    "",
+                    "",
+                    "entra",
+                )
+                for k, n in enumerate(rng.sample(names, len(names)))
+            ],
+        )
         v = next(pick)
         t, ip = when(), attacker()
-        fails = [Ev(t + timedelta(minutes=2 * k), v.name, ip, False, "bad_password", "password", "", v.system)
-                 for k in range(rng.randint(12, 20))]
-        label("success-after-failures", [*fails, Ev(fails[-1].t + timedelta(minutes=1), v.name, ip, True, "", f"kali-{rng.randrange(10**6)}",
-                                                    "Azure Portal", v.system)])
-        v = rng.choice([u for u in plain if u.system == "entra" and u not in victims])  # each victim attacked once
+        fails = [
+            Ev(t + timedelta(minutes=2 * k), v.name, ip, False, "bad_password", "password", "", v.system)
+            for k in range(rng.randint(12, 20))
+        ]
+        label(
+            "success-after-failures",
+            [
+                *fails,
+                Ev(
+                    fails[-1].t + timedelta(minutes=1),
+                    v.name,
+                    ip,
+                    True,
+                    "",
+                    f"kali-{rng.randrange(10**6)}",
+                    "Azure Portal",
+                    v.system,
+                ),
+            ],
+        )
+        v = rng.choice(
+            [u for u in plain if u.system == "entra" and u not in victims]
+        )  # each victim attacked once
         t, ip = when(), attacker()
-        pushes = [Ev(t + timedelta(minutes=3 * k), v.name, ip, False, "mfa_denied", f"kali-{rng.randrange(10**6)}", "Outlook", "entra")
-                  for k in range(rng.randint(4, 9))]
-        label("mfa-fatigue", [*pushes, Ev(pushes[-1].t + timedelta(minutes=2), v.name, ip, True, "", f"kali-{rng.randrange(10**6)}", "Outlook",
-                                          "entra")])
+        pushes = [
+            Ev(
+                t + timedelta(minutes=3 * k),
+                v.name,
+                ip,
+                False,
+                "mfa_denied",
+                f"kali-{rng.randrange(10**6)}",
+                "Outlook",
+                "entra",
+            )
+            for k in range(rng.randint(4, 9))
+        ]
+        label(
+            "mfa-fatigue",
+            [
+                *pushes,
+                Ev(
+                    pushes[-1].t + timedelta(minutes=2),
+                    v.name,
+                    ip,
+                    True,
+                    "",
+                    f"kali-{rng.randrange(10**6)}",
+                    "Outlook",
+                    "entra",
+                ),
+            ],
+        )
         v = next(pick)
-        base = rng.choice([e for e in last_normal.get(v.name, []) if e.t > day0 + timedelta(days=21)] or
-                          last_normal[v.name])
-        label("impossible-travel", [Ev(base.t + timedelta(minutes=rng.randint(20, 90)), v.name, attacker(), True, "",
-                                       f"kali-{rng.randrange(10**6)}", base.app, v.system)])
+        base = rng.choice(
+            [e for e in last_normal.get(v.name, []) if e.t > day0 + timedelta(days=21)] or last_normal[v.name]
+        )
+        label(
+            "impossible-travel",
+            [
+                Ev(
+                    base.t + timedelta(minutes=rng.randint(20, 90)),
+                    v.name,
+                    attacker(),
+                    True,
+                    "",
+                    f"kali-{rng.randrange(10**6)}",
+                    base.app,
+                    v.system,
+                )
+            ],
+        )
         v = next(pick)
-        label("new-country", [Ev(when(), v.name, attacker(), True, "", f"kali-{rng.randrange(10**6)}", v.apps[0] if v.system == "entra" else
-                                 ("ConsoleLogin" if v.system == "cloudtrail" else "sshd"), v.system)])
+        label(
+            "new-country",
+            [
+                Ev(
+                    when(),
+                    v.name,
+                    attacker(),
+                    True,
+                    "",
+                    f"kali-{rng.randrange(10**6)}",
+                    v.apps[0]
+                    if v.system == "entra"
+                    else ("ConsoleLogin" if v.system == "cloudtrail" else "sshd"),
+                    v.system,
+                )
+            ],
+        )
         v = next(pick)
-        label("anonymous-ip", [Ev(when(), v.name, world.ip(rng.choice(["Amsterdam", "Berlin"]), "tor"), True, "",
-                                  "tor-browser", "Outlook", v.system)])
+        label(
+            "anonymous-ip",
+            [
+                Ev(
+                    when(),
+                    v.name,
+                    world.ip(rng.choice(["Amsterdam", "Berlin"]), "tor"),
+                    True,
+                    "",
+                    "tor-browser",
+                    "Outlook",
+                    v.system,
+                )
+            ],
+        )
         v = dormant.pop()
-        label("dormant-account", [Ev(day0 + timedelta(days=days - 2, minutes=rng.randrange(1440)), v.name,
-                                     attacker(), True, "", f"kali-{rng.randrange(10**6)}", "Azure Portal", v.system)])
+        label(
+            "dormant-account",
+            [
+                Ev(
+                    day0 + timedelta(days=days - 2, minutes=rng.randrange(1440)),
+                    v.name,
+                    attacker(),
+                    True,
+                    "",
+                    f"kali-{rng.randrange(10**6)}",
+                    "Azure Portal",
+                    v.system,
+                )
+            ],
+        )
         v = next(pick)
-        label("unfamiliar-sign-in", [Ev(_local(day0, rng.randrange(21, days - 1), 3.0, v.office), v.name,
-                                        world.ip(v.office, "hosting"), True, "", "python-requests",
-                                        "Azure CLI" if v.system == "entra" else
-                                        ("ConsoleLogin" if v.system == "cloudtrail" else "sshd"), v.system)])
+        label(
+            "unfamiliar-sign-in",
+            [
+                Ev(
+                    _local(day0, rng.randrange(21, days - 1), 3.0, v.office),
+                    v.name,
+                    world.ip(v.office, "hosting"),
+                    True,
+                    "",
+                    "python-requests",
+                    "Azure CLI"
+                    if v.system == "entra"
+                    else ("ConsoleLogin" if v.system == "cloudtrail" else "sshd"),
+                    v.system,
+                )
+            ],
+        )
     return out, labels
 
 
@@ -296,20 +499,38 @@ def write(out: Path, events: list[Ev]) -> dict[str, int]:
     events.sort(key=lambda e: e.t)
     counts = {"entra": 0, "cloudtrail": 0, "ssh": 0}
     codes = {"": 0, "bad_password": 50126, "unknown_user": 50034, "mfa_denied": 500121}
-    with (out / "entra.jsonl").open("w") as entra, gzip.open(out / "cloudtrail.jsonl.gz", "wt") as trail, \
-            (out / "auth.log").open("w") as auth:
+    with (
+        (out / "entra.jsonl").open("w") as entra,
+        gzip.open(out / "cloudtrail.jsonl.gz", "wt") as trail,
+        (out / "auth.log").open("w") as auth,
+    ):
         for e in events:
             counts[e.system] += 1
             if e.system == "entra":
-                entra.write(json.dumps({"createdDateTime": e.t.isoformat().replace("+00:00", "Z"),
-                                        "userPrincipalName": e.user, "ipAddress": e.ip, "appDisplayName": e.app,
-                                        "status": {"errorCode": codes[e.reason]},
-                                        "deviceDetail": {"deviceId": e.device}}) + "\n")
+                entra.write(
+                    json.dumps(
+                        {
+                            "createdDateTime": e.t.isoformat().replace("+00:00", "Z"),
+                            "userPrincipalName": e.user,
+                            "ipAddress": e.ip,
+                            "appDisplayName": e.app,
+                            "status": {"errorCode": codes[e.reason]},
+                            "deviceDetail": {"deviceId": e.device},
+                        }
+                    )
+                    + "\n"
+                )
             elif e.system == "cloudtrail":
-                rec = {"eventVersion": "1.08", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
-                       "eventTime": e.t.strftime("%Y-%m-%dT%H:%M:%SZ"), "sourceIPAddress": e.ip, "userAgent": e.device,
-                       "userIdentity": {"type": "IAMUser", "userName": e.user},
-                       "responseElements": {"ConsoleLogin": "Success" if e.ok else "Failure"}}
+                rec = {
+                    "eventVersion": "1.08",
+                    "eventSource": "signin.amazonaws.com",
+                    "eventName": "ConsoleLogin",
+                    "eventTime": e.t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "sourceIPAddress": e.ip,
+                    "userAgent": e.device,
+                    "userIdentity": {"type": "IAMUser", "userName": e.user},
+                    "responseElements": {"ConsoleLogin": "Success" if e.ok else "Failure"},
+                }
                 if not e.ok:
                     rec["errorMessage"] = "Failed authentication"
                 trail.write(json.dumps(rec) + "\n")
@@ -344,11 +565,20 @@ def main() -> None:
     bad, labels = attacks(rng, world, users, events, org, day0, args.per_kind)
     normal = [e for e in events if e.t >= day0 + timedelta(days=WARMUP_DAYS)]
     counts = write(args.out, events + bad)
-    meta = {"seed": args.seed, "org": args.org, "day0": day0.isoformat(), "warmup_days": WARMUP_DAYS,
-            "users": len(users), "events": len(events) + len(bad), "normal_after_warmup": len(normal),
-            "per_system": counts, "traits": {t: sum(t in u.traits for u in users) for t in
-                                             ("vpn-daily", "corp-vpn", "business-travel", "holiday", "new-laptop",
-                                              "long-leave")}}
+    meta = {
+        "seed": args.seed,
+        "org": args.org,
+        "day0": day0.isoformat(),
+        "warmup_days": WARMUP_DAYS,
+        "users": len(users),
+        "events": len(events) + len(bad),
+        "normal_after_warmup": len(normal),
+        "per_system": counts,
+        "traits": {
+            t: sum(t in u.traits for u in users)
+            for t in ("vpn-daily", "corp-vpn", "business-travel", "holiday", "new-laptop", "long-leave")
+        },
+    }
     (args.out / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labels))
     (args.out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta))
