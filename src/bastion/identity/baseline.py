@@ -93,6 +93,8 @@ class Profile:
 
     def remember_ip(self, ip: str) -> None:
         """Keep ``ip`` among the recent successful addresses."""
+        if self.ips and self.ips[-1] == ip:
+            return
         if ip in self.ips:
             if self.ips[-1] != ip:
                 self.ips.remove(ip)

@@ -23,6 +23,7 @@ __all__ = ["Engine"]
 _DEDUP = 20_000
 """Recent event keys remembered to drop exact duplicates (a log shipped twice)."""
 _SWEEP = 50_000
+_NOWHERE = IpInfo()
 
 
 def _evidence(e: SignIn) -> str:
@@ -48,6 +49,7 @@ class Engine:
         self.weights = {p: u.param(f"w_{p}") for p in ("asn", "device", "country", "app", "hour")}
         self.half_life = u.param("half_life_days")
         self.hosting_weight = u.param("w_hosting")
+        self.min_history = u.param("min_history")
         self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
         self.out_of_order = 0
@@ -56,8 +58,19 @@ class Engine:
 
     def run(self, events: Iterable[SignIn]) -> Iterator[Alert]:
         """Alerts for ``events``, raised as each event is consumed."""
+        consume = self.consume
         for e in events:
-            yield from self.consume(e)
+            alerts = consume(e)
+            if alerts:
+                yield from alerts
+        self.finish()
+
+    def finish(self) -> None:
+        """Record the time of the last event consumed in the state (what ``--state`` saves)."""
+        if self._now:
+            last = datetime.fromtimestamp(self._now, UTC)
+            if self.state.last_time is None or last > self.state.last_time:
+                self.state.last_time = last
 
     def consume(self, e: SignIn) -> list[Alert]:
         """Judge and learn one event."""
@@ -76,12 +89,7 @@ class Engine:
         self.events += 1
         if self.events % _SWEEP == 0:
             self.windows.sweep(self._now)
-        self.state.last_time = (
-            e.time
-            if self.state.last_time is None or e.time > self.state.last_time
-            else (self.state.last_time)
-        )
-        info = self.geo.lookup(e.ip) if e.ip else IpInfo()
+        info = self.geo.lookup(e.ip) if e.ip else _NOWHERE
         profile = self.state.profiles.get(e.user)
         if not e.success:
             foreign = profile is None or (
@@ -106,16 +114,18 @@ class Engine:
 
     def _baseline(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
         d = self.rules.detections
-        p.decay(now, self.half_life)
+        if int(now // 86400) != p.day:
+            p.decay(now, self.half_life)
         values = self._values(e, info)
-        novel = [k for k, v in values.items() if not p.familiar(k, v)]
+        familiar = p.familiar
+        novel = [k for k, v in values.items() if v and not familiar(k, v)]
         unfamiliar = sum(self.weights[k] for k in novel)
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
             unfamiliar += self.hosting_weight
         unfamiliar = round(unfamiliar, 3)
         hits: list[Hit] = []
-        mature = p.n >= d["unfamiliar-sign-in"].param("min_history")
+        mature = p.n >= self.min_history
         hits += self._travel(e, now, info, p)
         country = values["country"]
         day = int(now // 86400)
