@@ -178,3 +178,8 @@ def test_one_network_in_two_places_is_not_travel(tmp_path: Path) -> None:
     geo.load_csv(geo_csv)
     failover = [ev(0, "tom", "203.0.113.5"), ev(5, "tom", "203.0.113.200")]
     assert kinds(run(Engine(geo), failover)) == []
+
+
+def test_policy_denials_are_not_password_guesses(engine: Engine) -> None:
+    denied = [ev(i / 2, "deploy-bot", SYDNEY, False, "other", action="privileged") for i in range(30)]
+    assert kinds(run(engine, denied)) == [] and engine.events == 30

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bastion.findings import Alert, Severity
 from bastion.identity.baseline import Profile, State
-from bastion.identity.events import SignIn
+from bastion.identity.events import OTHER, SignIn
 from bastion.identity.geo import GeoDB, IpInfo, distance_km
 from bastion.identity.rules import RuleSet, load_rules
 from bastion.identity.windows import Hit, Windows
@@ -92,6 +92,8 @@ class Engine:
         info = self.geo.lookup(e.ip) if e.ip else _NOWHERE
         profile = self.state.profiles.get(e.user)
         if not e.success:
+            if e.reason == OTHER:
+                return []  # denied by policy (AccessDenied, conditional access): not a guess at a secret
             foreign = profile is None or (
                 e.ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
             )
