@@ -108,6 +108,8 @@ class Sessionizer:
         otherwise they are unseen events."""
         self.new_variants = learn if new_variants is None else new_variants
         self.miner = miner
+        self._texts: dict[int, str] = {}
+        """Event id -> event text, reused across sessions (only while not learning)."""
         self.key = key
         self.learn = learn
         self.max_open = max_open
@@ -202,7 +204,12 @@ class Sessionizer:
         else:
             session.truncated += 1
         if event not in session.lines:
-            session.texts[event] = event_text(template, tokens) if template else " ".join(tokens)
+            text = self._texts.get(event) if event >= 0 else None
+            if text is None:
+                text = event_text(template, tokens) if template else " ".join(tokens)
+                if not self.learn and event >= 0:  # a known event's text is fixed while not learning
+                    self._texts[event] = text
+            session.texts[event] = text
             session.lines[event] = record.raw[:1000]
         if len(session.evidence) < self.max_evidence:
             session.evidence.append(record.raw[:1000])

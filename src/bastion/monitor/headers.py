@@ -20,12 +20,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CONSISTENT", "Header", "classify", "detect_header"]
+__all__ = ["CONSISTENT", "CONTINUATION", "Header", "classify", "detect_header"]
 
 CONSISTENT = 0.9
 """Share of sample lines that must agree before a trailing field counts as header."""
 MAX_HEADER_TOKENS = 14
 
+CONTINUATION = re.compile(
+    r"^(?:[ \t]+\S|at [\w$.<>]+\(|Caused by: |\.\.\. \d+ (?:more|common frames omitted)"
+    r"|Traceback \(most recent|During handling of the above exception)"
+)
+"""A line that continues the record before it (stack-trace frames): not a sample line for headers."""
 _SPLIT = re.compile(r"\S+")
 _LEVELS = frozenset(
     [
@@ -237,7 +242,7 @@ class Header:
 
 def detect_header(sample: Sequence[str]) -> Header:
     """The header layout of a log, from its first lines (an empty header when none is found)."""
-    lines = [line for line in sample if line.strip()]
+    lines = [line for line in sample if line.strip() and not CONTINUATION.match(line)]
     if not lines:
         return Header(found=False)
     rows = []

@@ -345,11 +345,24 @@ def _with_entities(record: Record) -> Record:
         m = _IP.search(record.message)
         if m:
             record.fields["ip"] = m.group(0)
-    if "user" not in record.fields:
+    if "user" not in record.fields and _may_name_user(record.message):
         m = _USER.search(record.message)
         if m:
             record.fields["user"] = next(g for g in m.groups() if g)
     return record
+
+
+def _may_name_user(message: str) -> bool:
+    """Cheap substring test: could :data:`_USER` match at all? (most lines name no user)."""
+    return (
+        "user" in message
+        or "logname=" in message
+        or "acct=" in message
+        or (
+            "for " in message
+            and (" from" in message or " port" in message or "ed for " in message or "es for " in message)
+        )
+    )
 
 
 class HeaderFormat(LineFormat):
@@ -501,7 +514,8 @@ def read_records(
 ) -> Iterator[Record]:
     """Parse ``(source, line number, text)`` triples; ``fmt`` None means detect from the start.
 
-    A line the format cannot parse is kept whole as the message, so nothing is lost.
+    A line the format cannot parse is kept whole as the message, so nothing is lost; with a
+    structured format, stack-trace lines are joined to their record (:mod:`multiline`).
     """
     iterator = iter(lines)
     buffered: list[tuple[str, int, str]] = []
@@ -511,7 +525,17 @@ def read_records(
             if len(buffered) >= sample_size:
                 break
         fmt = detect_format([text for _, _, text in buffered])
-    for source, n, text in _chain(buffered, iterator):
+    records = _parse(fmt, _chain(buffered, iterator))
+    if fmt.name == "raw":  # no header to tell a record's first line from its continuation
+        yield from records
+    else:
+        from bastion.monitor.multiline import join_continuations
+
+        yield from join_continuations(records)
+
+
+def _parse(fmt: LineFormat, lines: Iterable[tuple[str, int, str]]) -> Iterator[Record]:
+    for source, n, text in lines:
         record = fmt.parse(text) or _with_entities(Record(message=text, raw=text))
         record.source, record.line_no = source, n
         record.raw = text
