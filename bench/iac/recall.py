@@ -26,11 +26,14 @@ ROOT = HERE.parent.parent
 BASTION = ROOT / ".venv" / "bin" / "bastion"
 
 
-def _name(resource: str) -> str:
+def _name(resource: str, checkov: bool = False) -> str:
     """One spelling for both tools: no ``data.`` prefix, CloudFormation logical id only."""
     resource = resource.removeprefix("data.")
     if "::" in resource:
-        resource = resource.rsplit(".", 1)[-1]
+        return resource.rsplit(".", 1)[-1]
+    head, _, alias = resource.partition(".")
+    if checkov and alias and "_" not in head:  # checkov names provider blocks aws.default, aws.<alias>
+        return f"provider.{head}" + ("" if alias in ("", "default") else f".{alias}")
     return resource
 
 
@@ -61,7 +64,7 @@ def _checkov(corpus: Path, checkov: Path) -> tuple[set[tuple[str, str, str]], fl
     for report in reports:
         for check in report.get("results", {}).get("failed_checks", []):
             path = check["file_path"].lstrip("/")
-            failed.add((path, _name(check["resource"]), check["check_id"]))
+            failed.add((path, _name(check["resource"], checkov=True), check["check_id"]))
     return failed, elapsed
 
 

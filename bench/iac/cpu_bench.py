@@ -1,0 +1,74 @@
+"""CPU seconds (user + system, child processes included) of Bastion's iac scan, an older Bastion and
+checkov on one corpus, interleaved. On a shared, overloaded machine wall time swings 3x from run to
+run; CPU time is what the tools cost and moves far less.
+
+Usage (from the repository root):
+    .venv/bin/python bench/iac/cpu_bench.py --corpus bench/iac/corpus --rounds 3 \
+        --baseline-src /tmp/iacw/base/src --checkov /tmp/checkov-venv/bin/checkov
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess  # nosec B404 - runs the tools being compared, fixed argument lists
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BASTION = HERE.parent.parent / ".venv" / "bin" / "bastion"
+
+
+def main() -> int:
+    """Print the median CPU seconds per tool and the ratios."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=HERE / "corpus")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--checkov", type=Path, default=HERE / ".venv" / "bin" / "checkov")
+    args = parser.parse_args()
+    scan = ["scan", str(args.corpus), "-s", "iac", "-f", "json", "-q", "--fail-on", "none", "--jobs", "1"]
+    tools: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "bastion": ([str(BASTION), *scan, "-o", os.devnull], None),
+        "checkov": (
+            [
+                str(args.checkov),
+                "-d",
+                str(args.corpus),
+                "--skip-download",
+                "--framework",
+                "terraform",
+                "cloudformation",
+                "kubernetes",
+                "-o",
+                "json",
+                "--quiet",
+                "--compact",
+            ],
+            None,
+        ),
+    }
+    if args.baseline_src is not None:
+        env = {**os.environ, "PYTHONPATH": str(args.baseline_src.resolve())}
+        tools["baseline"] = ([str(BASTION), *scan, "-o", os.devnull], env)
+    spent: dict[str, list[float]] = {name: [] for name in tools}
+    for _ in range(args.rounds):
+        for name, (command, env) in tools.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+            )  # nosec B603
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            spent[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    median = {name: statistics.median(values) for name, values in spent.items()}
+    for name, values in spent.items():
+        print(f"{name}: CPU s median {median[name]:.2f} {[round(v, 2) for v in values]}")
+    print(f"checkov / bastion: {median['checkov'] / median['bastion']:.1f}x")
+    if "baseline" in median:
+        print(f"checkov / baseline: {median['checkov'] / median['baseline']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
