@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from helpers_store import new_project
-from sqlalchemy import text
+from sqlalchemy import select
 
 from bastion.errors import InputError
 from bastion.store.db import Store
@@ -130,7 +130,7 @@ def _all_stored(store: Store) -> str:
         rows = [
             dict(row)
             for table in Base.metadata.sorted_tables
-            for row in session.execute(text(f"SELECT * FROM {table.name}")).mappings().all()
+            for row in session.execute(select(table)).mappings().all()
         ]
     return repr(rows) + json.dumps(rows, default=str, ensure_ascii=False)
 
