@@ -183,3 +183,31 @@ def test_one_network_in_two_places_is_not_travel(tmp_path: Path) -> None:
 def test_policy_denials_are_not_password_guesses(engine: Engine) -> None:
     denied = [ev(i / 2, "deploy-bot", SYDNEY, False, "other", action="privileged") for i in range(30)]
     assert kinds(run(engine, denied)) == [] and engine.events == 30
+
+
+def test_privileged_operation_after_a_new_device_on_a_new_network(engine: Engine) -> None:
+    def sudo(minutes: float, user: str) -> SignIn:
+        return ev(minutes, user, "", action="privileged", app="sudo", client="/bin/bash")
+
+    admin = [*habit("root-admin", device="publickey"), sudo(13 * 1440 + 70, "root-admin")]
+    assert kinds(run(engine, admin)) == []  # sudo after a usual sign-in
+    laptop = [
+        *habit("ops", device="publickey"),
+        ev(14 * 1440, "ops", NY, device="password"),
+        sudo(14 * 1440 + 5, "ops"),
+    ]
+    assert kinds(run(engine, laptop)) == []  # a new key on the usual network
+    taken = [
+        *habit("dev", device="publickey"),
+        ev(14 * 1440, "dev", BOSTON, device="password"),
+        sudo(14 * 1440 + 9, "dev"),
+    ]
+    alerts = run(engine, taken)
+    assert kinds(alerts, Severity.HIGH) == ["new-device-privileged"]
+    assert alerts[-1].techniques == ("T1078", "T1548") and "9 minutes later" in alerts[-1].explanation
+    late = [
+        *habit("eve", device="publickey"),
+        ev(14 * 1440, "eve", BOSTON, device="password"),
+        sudo(14 * 1440 + 90, "eve"),
+    ]
+    assert "new-device-privileged" not in kinds(run(engine, late))

@@ -50,6 +50,9 @@ class Engine:
         self.half_life = u.param("half_life_days")
         self.hosting_weight = u.param("w_hosting")
         self.min_history = u.param("min_history")
+        self.risky: dict[str, tuple[float, str]] = {}
+        """Identities that just signed in from a new device on a new network: when, from where."""
+        self.risky_window = d["new-device-privileged"].param("window_s")
         self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
         self.out_of_order = 0
@@ -103,7 +106,29 @@ class Engine:
             if profile is None:
                 profile = self.state.profiles[e.user] = Profile()
             hits += self._baseline(e, now, info, profile)
+        elif e.action == "privileged":
+            hits += self._privileged(e, now)
         return [self._alert(h, e) for h in hits]
+
+    def _privileged(self, e: SignIn, now: float) -> list[Hit]:
+        risky = self.risky.get(e.user)
+        if risky is None or now - risky[0] > self.risky_window:
+            return []
+        del self.risky[e.user]
+        return [
+            Hit(
+                "new-device-privileged",
+                e.user,
+                round((now - risky[0]) / 60, 1),
+                [e.user],
+                [risky[1]],
+                risky[0],
+                f"{e.user} signed in from a device and network it never used ({risky[1]}) and "
+                f"{(now - risky[0]) / 60:.0f} minutes later ran a privileged operation ({e.app}"
+                f"{': ' + e.client if e.client else ''})",
+                [e],
+            )
+        ]
 
     def _values(self, e: SignIn, info: IpInfo) -> dict[str, str]:
         return {
@@ -202,6 +227,10 @@ class Engine:
                     [e],
                 )
             )
+        if mature and "device" in novel and "asn" in novel:
+            self.risky[e.user] = (now, e.ip)
+            if len(self.risky) > 10_000:
+                self.risky.pop(next(iter(self.risky)))
         p.learn(now, values)
         if e.ip:
             p.remember_ip(e.ip)

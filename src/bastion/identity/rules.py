@@ -25,6 +25,7 @@ KINDS = (
     "anonymous-ip",
     "dormant-account",
     "unfamiliar-sign-in",
+    "new-device-privileged",
 )
 """Every detection kind, in the order the rules file lists them."""
 
