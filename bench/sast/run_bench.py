@@ -67,6 +67,38 @@ def bandit_flags(root: Path) -> dict[str, set[int]]:
     return flagged
 
 
+def semgrep_flags(root: Path) -> dict[str, set[int]]:
+    """CWEs semgrep reports per case with Bastion's curated rules (offline, local rule file)."""
+    from bastion.scan.sast import builtin_rules
+    from bastion.scan.sast.cwe import parse_cwe_ids
+
+    semgrep = Path(sys.executable).with_name("semgrep")
+    proc = subprocess.run(
+        [
+            str(semgrep),
+            "scan",
+            "--config",
+            str(builtin_rules()),
+            "--metrics=off",
+            "--json",
+            "--quiet",
+            "--disable-version-check",
+            "--no-git-ignore",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(proc.stdout)
+    flagged: dict[str, set[int]] = defaultdict(set)
+    for result in report.get("results", []):
+        case_id = Path(result["path"]).resolve().relative_to(root).parts[0]
+        cwes = parse_cwe_ids(result.get("extra", {}).get("metadata", {}).get("cwe", []))
+        flagged[case_id].update(fold(c) for c in cwes)
+    return flagged
+
+
 def scanner_flags(cases: dict[str, dict[str, object]], root: Path) -> dict[str, set[int]]:
     """CWEs of what ``bastion scan --scanners sast`` (bandit + taint, merged) reports per case."""
     from bastion.scan.base import ScanContext, ScanTarget, SourceFile
@@ -124,6 +156,9 @@ def main() -> None:
     parser.add_argument("--no-bandit", action="store_true")
     parser.add_argument("--show-wrong", action="store_true")
     parser.add_argument(
+        "--semgrep", action="store_true", help="also score semgrep with Bastion's curated rules"
+    )
+    parser.add_argument(
         "--scanner", action="store_true", help="also score the whole sast scanner (bandit + taint)"
     )
     parser.add_argument("--json", type=Path)
@@ -136,6 +171,8 @@ def main() -> None:
         tools = {"bastion-taint": score(cases, flagged)}
         if not args.no_bandit:
             tools["bandit"] = score(cases, bandit_flags(root))
+        if args.semgrep:
+            tools["semgrep (Bastion rules)"] = score(cases, semgrep_flags(root))
         if args.scanner:
             tools["sast scanner"] = score(cases, scanner_flags(cases, root))
         print(f"family {family}: {len(cases)} cases, {lines} lines, taint {lines / spent:,.0f} lines/s")

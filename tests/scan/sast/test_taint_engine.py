@@ -380,6 +380,20 @@ CASES = [
         'session[request.args["k"]] = 1\nreturn "ok"',
         {"trust-boundary"},
     ),
+    ("typed-get", "import os", 'os.system("kill " + str(request.args.get("pid", type=int)))', set()),
+    (
+        "re-sub-word-characters",
+        "import os, re",
+        'os.system("echo " + re.sub(r"[^A-Za-z0-9_]", "", request.args["n"]))',
+        set(),
+    ),
+    (
+        "re-sub-keeps-dots",
+        "import os, re",
+        'os.system("cat " + re.sub(r"[^A-Za-z0-9_./]", "", request.args["n"]))',
+        {"os-command"},
+    ),
+    ("request-path", "import os", 'os.system("echo " + request.path)', {"os-command"}),
 ]
 
 
@@ -449,3 +463,45 @@ def test_recursion_and_mutual_calls_terminate() -> None:
         """
     )
     assert ("os-command", 78) in _hits(code)
+
+
+def test_tornado_handler_arguments_are_sources() -> None:
+    code = textwrap.dedent(
+        """
+        import subprocess
+        import tornado.web
+
+        class Ping(tornado.web.RequestHandler):
+            def get(self):
+                host = self.get_argument("host")
+                subprocess.call("ping -c 1 " + host, shell=True)
+                subprocess.call("ping -c 1 localhost", shell=True)
+        """
+    )
+    assert {(h.sink.line, h.rule.cwe) for h in analyze([("t.py", code)]).hits} == {(8, 78)}
+
+
+def test_trace_and_summary_across_a_method_call() -> None:
+    code = textwrap.dedent(
+        """
+        import sqlite3
+        from flask import request
+
+        class Users:
+            def __init__(self):
+                self.db = sqlite3.connect("u.db")
+
+            def find(self, name):
+                return self.db.execute(self.query(name)).fetchall()
+
+            def query(self, name):
+                return f"SELECT * FROM users WHERE name = '{name}'"
+
+        def view():
+            return {"rows": Users().find(request.args["name"])}
+        """
+    )
+    hits = analyze([("u.py", code)]).hits
+    assert [(h.sink.line, h.rule.cwe) for h in hits] == [(10, 89)]
+    lines = [s.line for s in hits[0].flow.steps]
+    assert lines[0] == 16 and 13 in lines

@@ -224,3 +224,46 @@ def test_cli_json_lists_the_trace(tmp_path: Path, capsys: pytest.CaptureFixture[
     taint = [f for f in document["findings"] if f["rule_id"] == "sast.taint.os-command"]
     assert len(taint) == 1 and taint[0]["cwe"] == [78]
     assert taint[0]["metadata"]["source"]["label"] == "Flask request data"
+
+
+def test_dead_code_and_harmless_random_numbers_disprove_pattern_findings(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import random, pickle
+        from flask import request, session
+        DEBUG = False
+
+        def handler():
+            if DEBUG:
+                pickle.loads(request.data)
+            delay = random.random()
+            session["token"] = str(random.getrandbits(64))
+            wait(delay)
+            return "ok"
+        """
+    )
+    findings, _ = run_sast(_write(tmp_path, {"app.py": code}), {"tools": ["bandit", "taint"]})
+    assert {(f.rule_id, f.location.start_line) for f in findings} == {("sast.taint.weak-random-cookie", 10)}
+    assert findings[0].metadata["also_reported_as"] == ["sast.bandit.B311"]
+
+
+def test_helper_sinks_are_judged_by_the_callers_seen(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import os
+        from flask import request
+
+        def run(cmd):
+            os.system(cmd)
+
+        def handler():
+            run("uptime")
+            return request.args.get("x", "")
+
+        def library(cmd):
+            os.system(cmd)
+        """
+    )
+    findings, _ = run_sast(_write(tmp_path, {"app.py": code}), {"tools": ["bandit", "taint"]})
+    # run() is only ever called with a constant; library() has no caller here, so bandit's word stands
+    assert {(f.rule_id, f.location.start_line) for f in findings} == {("sast.bandit.B605", 13)}

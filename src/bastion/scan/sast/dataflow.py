@@ -33,8 +33,9 @@ _SAME_WEAKNESS = {95: 94, 77: 78, 917: 94, 1336: 94}
 """CWE ids folded together when findings are compared (eval is 94 or 95 depending on the tool)."""
 _SAME_CWE = {94: 95}
 """The taint rules' own id for a folded weakness (``proven_safe`` is asked with the rule's CWE)."""
-TAINT_CWES = frozenset({78, 89, 90, 94, 79, 22, 601, 502, 611, 501, 643})
-"""Weaknesses (folded) the taint analysis decides by dataflow."""
+TAINT_CWES = frozenset({78, 89, 90, 94, 79, 22, 601, 502, 611, 501, 643, 328, 330})
+"""Weaknesses (folded) the taint analysis decides: by dataflow, or by the API call and the use
+of its result (weak hashes, predictable random numbers)."""
 
 
 @dataclass
@@ -81,6 +82,8 @@ def _disproved(finding: Finding, result: TaintResult) -> bool:
     path, line = finding.location.path or "", finding.location.start_line or 0
     if path not in result.analysed or not line:
         return False
+    if result.dead(path, line):
+        return True
     modelled = {_weakness(c) for c in finding.cwe} & TAINT_CWES
     if not modelled:
         return False

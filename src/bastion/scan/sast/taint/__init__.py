@@ -30,6 +30,10 @@ class TaintResult:
     project: Project | None = None
     """The analysis itself, for :meth:`Project.proven_safe` questions."""
 
+    def dead(self, path: str, line: int) -> bool:
+        """True when ``path:line`` sits in a branch whose condition is a constant that skips it."""
+        return self.project is not None and line in self.project.dead_lines.get(path, ())
+
     def proven_safe(self, path: str, line: int, cwe: int) -> bool:
         """True when the analysis showed nothing dangerous reaches ``path:line`` for ``cwe``."""
         return self.project is not None and self.project.proven_safe(path, line, cwe)

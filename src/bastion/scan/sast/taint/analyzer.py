@@ -250,11 +250,18 @@ class FunctionAnalysis(ExpressionAnalysis):
         """An ``if``: constant tests pick one side; guards clear taint on the side they protect."""
         known = self.const(test, state)
         if known is not self.UNKNOWN:
+            self._dead(orelse if known else body)
             return self.block(body if known else orelse, state)
         self.eval(test, state)
         then_state = self.guarded(test, state.copy(), True)
         else_state = self.guarded(test, state.copy(), False)
         return join_states([self.block(body, then_state), self.block(orelse, else_state)])
+
+    def _dead(self, body: list[ast.stmt]) -> None:
+        """Record statements that can never run (pattern findings there are disproved)."""
+        if body:
+            end = body[-1].end_lineno or body[-1].lineno
+            self.project.note_dead(self.module.relpath, body[0].lineno, end)
 
     def guarded(self, test: ast.expr, state: State, holds: bool) -> State:
         """``state`` with what ``test`` proves (when it evaluates to ``holds``) applied."""
@@ -326,6 +333,7 @@ class FunctionAnalysis(ExpressionAnalysis):
         """A ``while``: skipped when its test is constant false."""
         known = self.const(stmt.test, state)
         if known is not self.UNKNOWN and not known:
+            self._dead(stmt.body)
             return self.block(stmt.orelse, state)
         self._loop_exits.append([])
         current: State | None = self.guarded(stmt.test, state.copy(), True)

@@ -336,8 +336,13 @@ class ExpressionAnalysis:
         if name is not None:
             label = self.rules.source_label(name)
             if label is not None:
+                if _typed_get(node):
+                    return CLEAN
                 return self.flow_from(Origin(label), node.lineno)
+            if name == "re.sub" and _strips_to_word_characters(node):
+                return CLEAN
             if name in self.rules.rules.api_checks.weak_random:
+                self.project.note_random(self.module.relpath, node.lineno)
                 return self.flow_from(Origin(f"{name}()", kind=WEAK_RANDOM), node.lineno)
         self.check_api(node, name, method, state)
         self.check_sinks(node, name, method, receiver, args, kwargs, state)
@@ -364,6 +369,9 @@ class ExpressionAnalysis:
                 stored = state.read(f"{base_key}[{first.value!r}]")
                 if stored is not None:
                     return join(stored, *args[1:])
+        resolved = self.resolve_callee(func, name, state)
+        if resolved is not None:
+            return self.apply_summary(resolved, node, receiver, args, kwargs)
         if name is not None:
             clears = self.rules.sanitizer_calls.get(name)
             if clears is not None:
@@ -376,9 +384,6 @@ class ExpressionAnalysis:
                 return clear(everything, clears)
             if method in self.rules.clean_methods:
                 return CLEAN
-        resolved = self.resolve_callee(func, name, state)
-        if resolved is not None:
-            return self.apply_summary(resolved, node, receiver, args, kwargs)
         if everything and method == "format" and _fixed_url_prefix(self._head(node, state)):
             return clear(everything, _URL_CWES)
         return everything
@@ -427,7 +432,15 @@ class ExpressionAnalysis:
         if isinstance(func, ast.Name) and func.id in self.local_functions:
             return self.module, self.local_functions[func.id], False
         if name is not None:
-            return self.project.lookup(name)
+            found = self.project.lookup(name)
+            if found is not None:
+                return found
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            made = self.qualname(func.value.func, state)
+            if made is not None and self.project.is_class(made):
+                found = self.project.lookup(f"{made}.{func.attr}")
+                if found is not None:
+                    return found[0], found[1], True
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner = func.value.id
             if owner in ("self", "cls") and self.function is not None and self.function.class_name:
@@ -450,6 +463,7 @@ class ExpressionAnalysis:
     ) -> Taint:
         """Map a callee's summary onto this call site: its return value and the sinks it reaches."""
         module, info, bound = resolved
+        self.project.note_call(module, info)
         if not (receiver or any(args) or any(kwargs.values())) and not self.project.may_read_sources(
             module, info
         ):
@@ -543,7 +557,12 @@ class ExpressionAnalysis:
                 continue
             taint = self._dangerous_args(rule, node, args, kwargs, state)
             live = live_for(taint, rule.cwe)
-            self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=not live)
+            if live and all(f.origin.param >= 0 for f in live) and self.function is not None:
+                self.project.note_param_sink(
+                    self.module.relpath, node.lineno, rule.cwe, self.function.qualname
+                )
+            else:
+                self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=not live)
             if taint:
                 self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
 
@@ -674,16 +693,20 @@ class ExpressionAnalysis:
                 weak = False
             if weak:
                 self._api_hit(328, node, name)
+            elif name in checks.weak_hashes or name in checks.hash_factories or name.startswith("hashlib."):
+                self.project.note_sink(self.module.relpath, node.lineno, 328, safe=True)
         if method in checks.cookie_methods:
+            # a flag computed at run time (secure=is_https(request)) is given the benefit of the doubt
             secure = self.const(keywords["secure"], state) if "secure" in keywords else False
             httponly = self.const(keywords["httponly"], state) if "httponly" in keywords else True
-            if secure is not True or httponly is False:
+            if secure is False or secure is None or secure == 0 or httponly is False:
                 self._api_hit(614, node, method or "set_cookie")
 
     def _api_hit(self, cwe: int, node: ast.Call, call: str) -> None:
         rule = self.rules.api_rules.get(cwe)
         if rule is None:
             return
+        self.project.note_sink(self.module.relpath, node.lineno, cwe, safe=False)
         step = self.step(node.lineno)
         self.project.report(TaintHit(rule, Flow(Origin(call, kind="api"), (step,)), step, call))
 
@@ -712,6 +735,31 @@ class ExpressionAnalysis:
 
 _URL_CWES = frozenset({601})
 _FOLDS: dict[str, Callable[[Any], Any]] = {"len": len, "str": str, "int": int}
+
+
+def _typed_get(node: ast.Call) -> bool:
+    """``request.args.get("n", type=int)``: werkzeug converts the value (or drops it)."""
+    return any(
+        kw.arg == "type" and isinstance(kw.value, ast.Name) and kw.value.id in ("int", "float", "bool")
+        for kw in node.keywords
+    )
+
+
+_WORD_CLASS = re.compile(r"\[\^(?:[A-Za-z0-9_]|[A-Za-z0-9]-[A-Za-z0-9]|\\w|\\d)+\][+*]?")
+
+
+def _strips_to_word_characters(node: ast.Call) -> bool:
+    """``re.sub(r"[^A-Za-z0-9_]", "", value)``: only letters, digits and underscores survive."""
+    if len(node.args) < 3:
+        return False
+    pattern, replacement = node.args[0], node.args[1]
+    return (
+        isinstance(pattern, ast.Constant)
+        and isinstance(pattern.value, str)
+        and _WORD_CLASS.fullmatch(pattern.value) is not None
+        and isinstance(replacement, ast.Constant)
+        and replacement.value == ""
+    )
 
 
 def _fold(node: ast.expr) -> tuple[str, ast.expr] | None:

@@ -16,7 +16,17 @@ from bastion.scan.sast.taint.analyzer import FunctionAnalysis
 from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
 from bastion.scan.sast.taint.spec import RuleBook
 from bastion.scan.sast.taint.summary import Summary, TaintHit
-from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Flow, Origin, Step, Taint, join, join_all
+from bastion.scan.sast.taint.values import (
+    ALL_CWES,
+    CLEAN,
+    WEAK_RANDOM_CWE,
+    Flow,
+    Origin,
+    Step,
+    Taint,
+    join,
+    join_all,
+)
 
 __all__ = ["Project"]
 
@@ -44,6 +54,10 @@ class Project:
         self.unsafe_sinks: set[tuple[str, int, int]] = set()
         self.clean_lines: set[tuple[str, int]] = set()
         self.tainted_lines: set[tuple[str, int]] = set()
+        self.dead_lines: dict[str, set[int]] = {}
+        self.param_sinks: dict[tuple[str, int, int], str] = {}
+        self.called: set[tuple[str, str]] = set()
+        self.random_sites: set[tuple[str, int]] = set()
         self.focus: set[tuple[str, int]] = set()
         """Lines another tool flagged: their functions are analysed even if no source is in sight."""
         checks = rules.rules.api_checks
@@ -224,6 +238,22 @@ class Project:
         """Record that a sink call was analysed, and whether anything dangerous reached it."""
         (self.safe_sinks if safe else self.unsafe_sinks).add((path, line, cwe))
 
+    def note_param_sink(self, path: str, line: int, cwe: int, function: str) -> None:
+        """A sink only the function's own parameters reach: safe if every caller seen passes safe values."""
+        self.param_sinks[(path, line, cwe)] = function
+
+    def note_call(self, module: ModuleInfo, info: FunctionInfo) -> None:
+        """Record that a call to ``info`` was seen in the analysed code."""
+        self.called.add((module.relpath, info.qualname))
+
+    def note_dead(self, path: str, start: int, end: int) -> None:
+        """Record lines that can never run (a branch whose condition is a constant)."""
+        self.dead_lines.setdefault(path, set()).update(range(start, end + 1))
+
+    def note_random(self, path: str, line: int) -> None:
+        """Record a predictable random number produced at ``path:line``."""
+        self.random_sites.add((path, line))
+
     def note_line(self, path: str, line: int, value: Taint) -> None:
         """Record the taint of a statement's value (a string built for a query, say); a value
         sanitised for every weakness (an int cast) counts as clean."""
@@ -235,11 +265,35 @@ class Project:
         (constants, sanitised or server-side values), or, on a line with no such call, every
         analysis computed a clean value (a query string built from constants)."""
         key = (path, line, cwe)
+        if line in self.dead_lines.get(path, ()):
+            return True
+        if cwe == WEAK_RANDOM_CWE and (path, line) in self.random_sites:
+            return (path, line) not in self._random_used()
         if key in self.unsafe_sinks:
             return False
+        if key in self.param_sinks:
+            # reached only through parameters: safe when callers exist and none passed untrusted data
+            return (path, self.param_sinks[key]) in self.called and key not in self.hits
         if key in self.safe_sinks:
             return True
-        return (path, line) in self.clean_lines and (path, line) not in self.tainted_lines
+        if (path, line) in self.clean_lines and (path, line) not in self.tainted_lines:
+            return True
+        # a query string built from input on a line that is not itself a sink: harmless when every
+        # sink of that weakness in the file was analysed and proven safe
+        analysed = (path, line) in self.clean_lines or (path, line) in self.tainted_lines
+        sinks = [k for k in self.safe_sinks if k[0] == path and k[2] == cwe]
+        unsafe = any(k[0] == path and k[2] == cwe for k in self.unsafe_sinks) or any(
+            k[0] == path and k[2] == cwe and not self.proven_safe(*k) for k in self.param_sinks
+        )
+        return analysed and not unsafe and (bool(sinks) or bool(self.dead_lines.get(path)))
+
+    def _random_used(self) -> set[tuple[str, int]]:
+        """Where the random numbers that reached a CWE-330 sink were produced."""
+        return {
+            (hit.flow.steps[0].path, hit.flow.steps[0].line)
+            for hit in self.hits.values()
+            if hit.rule.cwe == WEAK_RANDOM_CWE and hit.flow.steps
+        }
 
     def report(self, hit: TaintHit) -> None:
         """Keep the first hit per sink location and CWE."""

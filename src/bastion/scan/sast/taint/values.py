@@ -14,6 +14,7 @@ __all__ = [
     "ALL_CWES",
     "CLEAN",
     "WEAK_RANDOM",
+    "WEAK_RANDOM_CWE",
     "Flow",
     "Origin",
     "Step",
