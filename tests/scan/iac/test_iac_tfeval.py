@@ -151,3 +151,32 @@ def test_unknowns_are_counted_with_their_causes(tmp_path: Path) -> None:
         "a variable or parameter without a value" in match[4]
         and "a data source read from the cloud" in match[4]
     )
+
+
+def test_file_templatefile_and_path_module_read_local_files(tmp_path: Path) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "admin.json").write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    )
+    (tmp_path / "modules" / "web").mkdir(parents=True)
+    (tmp_path / "modules" / "web" / "boot.sh.tpl").write_text(
+        "#!/bin/bash\nexport DB_PASSWORD=${db_password}\n"
+    )
+    (tmp_path / "modules" / "web" / "main.tf").write_text(
+        'variable "pw" {}\nresource "aws_instance" "w" {\n  ami = "a"\n'
+        '  user_data = templatefile("${path.module}/boot.sh.tpl", { db_password = var.pw })\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_policy" "p" {\n  policy = file("${path.module}/policies/admin.json")\n}\n'
+        'resource "aws_iam_policy" "q" {\n  policy = file("../outside.json")\n}\n'
+        'resource "aws_iam_policy" "r" {\n  policy = fileexists("nope.json") ? file("nope.json") : "{}"\n}\n'
+        'module "web" {\n  source = "./modules/web"\n  pw = "Tq8vLm2pR8wZx9Kd"\n}\n'
+    )
+    findings, notices = run_iac(tmp_path)
+    found = {(f.rule_id, str(f.metadata["resource"])) for f in findings}
+    assert ("iac.aws.iam-policy-no-admin", "aws_iam_policy.p") in found
+    assert ("iac.aws.ec2-user-data-secrets", "module.web.aws_instance.w") in found
+    assert any(
+        "aws_iam_policy.q" in n.message and "outside the scanned directory" in n.message for n in notices
+    )
+    assert not [n for n in notices if "aws_iam_policy.r" in n.message]

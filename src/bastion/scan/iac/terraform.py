@@ -13,6 +13,7 @@ from typing import Any
 from bastion.scan.iac.hcl import BlockLines, HclError, ParsedFile, parse_hcl, parse_tf_json
 from bastion.scan.iac.iamdoc import COMPUTED_DATA
 from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved
+from bastion.scan.iac.tfeval import evaluate_template
 from bastion.scan.iac.tfexpr import Scope, resolve
 
 __all__ = ["TerraformProject", "is_terraform", "is_tfvars"]
@@ -130,6 +131,7 @@ class _Evaluator:
         prefix: str,
         calls: tuple[ModuleCall, ...],
         depth: int,
+        root_dir: str | None = None,
     ) -> None:
         self.project = project
         self.module = module
@@ -141,6 +143,13 @@ class _Evaluator:
         self.locals_raw: dict[str, Any] = {}
         self.locals: dict[str, Any] = {}
         self.resources: set[str] = set()
+        self.root_dir = module.directory if root_dir is None else root_dir
+        """The root module's directory: Terraform's working directory, where file() paths start."""
+        self.functions = {
+            "file": self._file,
+            "fileexists": self._fileexists,
+            "templatefile": self._templatefile,
+        }
         self.data_raw: dict[str, dict[str, Any]] = {}
         self.data: dict[str, Any] = {}
         for parsed in module.files:
@@ -175,6 +184,33 @@ class _Evaluator:
         self.locals[name] = resolve(self.locals_raw[name], self._scope({}))
         return self.locals[name]
 
+    def _path(self, relpath: Any) -> str | Unresolved:
+        """A path given to file() (relative to the root module, as Terraform's working directory)."""
+        if not isinstance(relpath, str):
+            return Unresolved(f"file path {relpath!r} is not a string", error=True)
+        joined = posixpath.normpath(posixpath.join(self.root_dir or ".", relpath))
+        if posixpath.isabs(relpath) or joined.startswith(".."):
+            return Unresolved(f"file({relpath!r}) is outside the scanned directory")
+        return "" if joined == "." else joined
+
+    def _file(self, relpath: Any) -> Any:
+        path = self._path(relpath)
+        if isinstance(path, Unresolved):
+            return path
+        text = self.project.read(path)
+        return text if text is not None else Unresolved(f"file({relpath!r}) not found", error=True)
+
+    def _fileexists(self, relpath: Any) -> Any:
+        path = self._path(relpath)
+        return path if isinstance(path, Unresolved) else self.project.read(path) is not None
+
+    def _templatefile(self, relpath: Any, variables: Any = None) -> Any:
+        text = self._file(relpath)
+        if isinstance(text, Unresolved) or "${" not in text:
+            return text
+        bound = variables if isinstance(variables, dict) else {}
+        return evaluate_template(text, self._scope({}).lookup, self.functions, bound)
+
     def _data(self, address: str) -> Any:
         """A data source computed from the files (``aws_iam_policy_document``) or unknown."""
         if address in self.data:
@@ -199,6 +235,12 @@ class _Evaluator:
                 if key not in iteration:
                     return Unresolved(f"{key} used outside count/for_each")
                 return _dig(iteration[key], rest, key)
+            if namespace == "path":
+                if name == "module":
+                    return posixpath.relpath(self.module.directory or ".", self.root_dir or ".")
+                if name == "root":
+                    return "."
+                return Unresolved(f"path.{name} depends on where Terraform runs")
             if namespace == "data":
                 return _dig(self._data(name), rest, f"data.{name}")
             if namespace == "module":
@@ -209,7 +251,7 @@ class _Evaluator:
                 return Ref(self.prefix + address, attribute)
             return Unresolved(f"{address} is not a known value")
 
-        return Scope(lookup)
+        return Scope(lookup, self.functions)
 
     def run(self) -> list[Resource]:
         out: list[Resource] = []
@@ -351,7 +393,9 @@ class _Evaluator:
             skip = ("source", "version", "count", "for_each", "providers", "depends_on")
             inputs = {k: resolve(v, self._scope(iteration)) for k, v in body.items() if k not in skip}
             prefix = f"{self.prefix}module.{name}{suffix}."
-            child = _Evaluator(self.project, module, inputs, prefix, (*self.calls, call), self.depth + 1)
+            child = _Evaluator(
+                self.project, module, inputs, prefix, (*self.calls, call), self.depth + 1, self.root_dir
+            )
             out.extend(child.run())
         return out
 

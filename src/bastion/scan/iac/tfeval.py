@@ -22,6 +22,8 @@ __all__ = ["Lookup", "ParseError", "evaluate_expression", "evaluate_template"]
 
 Lookup = Callable[[str, str, list[str]], Any]
 """(namespace, name, rest of the path) -> value."""
+Functions = dict[str, Callable[..., Any]]
+"""Functions bound to where the expression is (``file()`` reads relative to its module)."""
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -298,9 +300,10 @@ _ROOTS = {"var", "local", "count", "each", "data", "module", "path", "terraform"
 
 
 class _Evaluator:
-    def __init__(self, lookup: Lookup, bound: dict[str, Any]) -> None:
+    def __init__(self, lookup: Lookup, bound: dict[str, Any], functions: Functions | None = None) -> None:
         self.lookup = lookup
         self.bound = bound
+        self.functions = functions or {}
 
     def run(self, node: Node) -> Any:
         handler = getattr(self, f"_{node.kind}")
@@ -355,7 +358,7 @@ class _Evaluator:
         if value.root == "data" and rest:
             return self.lookup("data", f"{head}.{rest[0]}", rest[1:])
         if value.root == "path":
-            return Unresolved(f"path.{head} depends on where Terraform runs")
+            return self.lookup("path", head, rest)
         if value.root == "terraform":
             return Unresolved(f"terraform.{head} depends on the workspace")
         if value.root == "self":
@@ -425,7 +428,8 @@ class _Evaluator:
         return int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result
 
     def _call(self, name: str, args: tuple[Node, ...], expand: bool) -> Any:
-        function = FUNCTIONS.get(name.split("::")[-1])
+        short = name.split("::")[-1]
+        function = self.functions.get(short) or FUNCTIONS.get(short)
         if function is None:
             return Unresolved(f"function {name}() is not evaluated")
         values = [self._settle(self.run(arg)) for arg in args]
@@ -468,7 +472,7 @@ class _Evaluator:
                 bound[names[0]], bound[names[1]] = key, item
             else:
                 bound[names[0]] = item
-            inner = _Evaluator(self.lookup, bound)
+            inner = _Evaluator(self.lookup, bound, self.functions)
             if condition is not None:
                 keep = inner._settle(inner.run(condition))
                 if not isinstance(keep, bool):
@@ -549,26 +553,30 @@ def _index(target: Any, key: Any) -> Any:
     return Unresolved(f"cannot index {type(target).__name__}", error=True)
 
 
-def evaluate_expression(text: str, lookup: Lookup, bound: dict[str, Any] | None = None) -> Any:
+def evaluate_expression(
+    text: str, lookup: Lookup, bound: dict[str, Any] | None = None, functions: Functions | None = None
+) -> Any:
     """The value of one expression (the inside of ``${...}``)."""
     try:
         node = parse(text)
     except (ParseError, RecursionError, ValueError) as exc:
         return Unresolved(f"expression `{text[:60]}` is not evaluated ({exc})")
-    evaluator = _Evaluator(lookup, bound or {})
+    evaluator = _Evaluator(lookup, bound or {}, functions)
     try:
         return evaluator._settle(evaluator.run(node))
     except (ParseError, RecursionError) as exc:
         return Unresolved(f"expression `{text[:60]}` is not evaluated ({exc})")
 
 
-def evaluate_template(text: str, lookup: Lookup) -> Any:
+def evaluate_template(
+    text: str, lookup: Lookup, functions: Functions | None = None, bound: dict[str, Any] | None = None
+) -> Any:
     """The value of a string as python-hcl2 writes it: literal text with ``${...}`` parts."""
     try:
         parts, _ = _scan_raw_template(text)
     except ParseError as exc:
         return Unresolved(f"expression `{text[:60]}` is not evaluated ({exc})")
-    evaluator = _Evaluator(lookup, {})
+    evaluator = _Evaluator(lookup, bound or {}, functions)
     try:
         return evaluator._settle(evaluator._tmpl(tuple(parts)))
     except (ParseError, RecursionError) as exc:

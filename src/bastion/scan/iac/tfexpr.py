@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bastion.scan.iac.tfeval import evaluate_template
+from bastion.scan.iac.tfeval import Functions, evaluate_template
 
 __all__ = ["Scope", "resolve"]
 
@@ -19,8 +19,9 @@ or a resource type."""
 class Scope:
     """Where names resolve: a module's variables, locals and resources, and count/each."""
 
-    def __init__(self, lookup: Lookup) -> None:
+    def __init__(self, lookup: Lookup, functions: Functions | None = None) -> None:
         self.lookup = lookup
+        self.functions = functions
 
 
 def resolve(value: Any, scope: Scope) -> Any:
@@ -28,7 +29,7 @@ def resolve(value: Any, scope: Scope) -> Any:
     if isinstance(value, str):
         if "${" not in value:
             return value
-        return evaluate_template(value, scope.lookup)
+        return evaluate_template(value, scope.lookup, scope.functions)
     if isinstance(value, list):
         return [resolve(item, scope) for item in value]
     if isinstance(value, dict):
