@@ -216,6 +216,26 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
         json.dumps(_sarif("tool", "x")).replace('"found x"', '"found \\udfff"').encode(),
         "lone UTF-16 surrogate",
     ),
+    "number as a path": (
+        json.dumps(
+            {
+                **_bastion_report("x"),
+                "findings": [{**_bastion_report("x")["findings"][0], "location": {"path": 5, "commit": 1.5}}],
+            }
+        ).encode(),
+        "wrong type for location.path, location.commit",
+    ),
+    "list as a path, text as a line": (
+        json.dumps(
+            {
+                **_bastion_report("x"),
+                "findings": [
+                    {**_bastion_report("x")["findings"][0], "location": {"path": ["a"], "start_line": "3"}}
+                ],
+            }
+        ).encode(),
+        "wrong type for location.path, location.start_line",
+    ),
     "notices not a list": (
         json.dumps({**_bastion_report("x"), "notices": "none"}).encode(),
         "'notices' must be a list",

@@ -87,6 +87,33 @@ def parse_document(
     return parsed
 
 
+_TEXT_FIELDS = ("rule_id", "scanner", "title", "message", "fingerprint", "evidence", "fix", "help_uri")
+_PLACE_FIELDS = ("path", "commit", "url", "purl")
+_LINE_FIELDS = ("start_line", "end_line", "start_column", "end_column")
+
+
+def _check_types(finding: Finding, where: str) -> None:
+    """:class:`InputError` unless every field of a finding read from JSON has its declared type
+    (``Finding.from_dict`` trusts the document; the store must not)."""
+    location = finding.location
+    wrong = [f for f in _TEXT_FIELDS if not isinstance(getattr(finding, f), str)]
+    wrong += [f"location.{f}" for f in _PLACE_FIELDS if not isinstance(getattr(location, f), str | None)]
+    wrong += [
+        f"location.{f}"
+        for f in _LINE_FIELDS
+        if getattr(location, f) is not None
+        and (isinstance(getattr(location, f), bool) or not isinstance(getattr(location, f), int))
+    ]
+    if not all(isinstance(c, str) for c in finding.controls):
+        wrong.append("controls")
+    if not all(isinstance(c, int) and not isinstance(c, bool) for c in finding.cwe):
+        wrong.append("cwe")
+    if not isinstance(finding.metadata, dict):
+        wrong.append("metadata")
+    if wrong:
+        raise InputError(f"{where}: wrong type for {', '.join(wrong)}")
+
+
 def _too_many(name: str, count: int, max_results: int) -> None:
     if count > max_results:
         raise InputError(
@@ -104,9 +131,11 @@ def _bastion(document: dict[str, Any], name: str, max_results: int) -> ParsedSca
         _too_many(name, len(findings) + len(items), max_results)
         for position, item in enumerate(items):
             try:
-                findings.append(Finding.from_dict(item))
+                finding = Finding.from_dict(item)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise InputError(f"{name}: {key}[{position}] is not a valid finding ({exc})") from None
+            _check_types(finding, f"{name}: {key}[{position}]")
+            findings.append(finding)
     tool = document.get("tool")
     version = tool.get("version", "") if isinstance(tool, dict) else ""
     scanners = document.get("scanners")
