@@ -180,3 +180,31 @@ def test_file_templatefile_and_path_module_read_local_files(tmp_path: Path) -> N
         "aws_iam_policy.q" in n.message and "outside the scanned directory" in n.message for n in notices
     )
     assert not [n for n in notices if "aws_iam_policy.r" in n.message]
+
+
+def test_local_module_outputs_are_computed(tmp_path: Path) -> None:
+    (tmp_path / "modules" / "net").mkdir(parents=True)
+    (tmp_path / "modules" / "net" / "main.tf").write_text(
+        'variable "open" { default = false }\n'
+        'output "cidrs" { value = var.open ? ["0.0.0.0/0"] : ["10.0.0.0/8"] }\n'
+        'output "port" { value = 22 }\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "net" {\n  source = "./modules/net"\n  open = true\n}\n'
+        'module "remote" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n'
+        'resource "aws_security_group_rule" "r" {\n  type = "ingress"\n'
+        "  from_port = module.net.port\n  to_port = module.net.port\n"
+        '  protocol = "tcp"\n  cidr_blocks = module.net.cidrs\n  security_group_id = "sg-1"\n}\n'
+        'resource "aws_security_group_rule" "s" {\n  type = "ingress"\n  from_port = 22\n  to_port = 22\n'
+        '  protocol = "tcp"\n  cidr_blocks = module.remote.cidrs\n  security_group_id = "sg-1"\n}\n'
+    )
+    findings, notices = run_iac(tmp_path)
+    assert any(
+        f.rule_id == "iac.aws.security-group-rule-open-ssh"
+        and f.metadata["resource"] == "aws_security_group_rule.r"
+        for f in findings
+    )
+    assert any(
+        "aws_security_group_rule.s" in n.message and "not a local module inside the scan" in n.message
+        for n in notices
+    )

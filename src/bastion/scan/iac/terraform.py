@@ -151,6 +151,7 @@ class _Evaluator:
             "templatefile": self._templatefile,
         }
         self.data_raw: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, Any] = {}
         self.data: dict[str, Any] = {}
         for parsed in module.files:
             for dtype, named in _blocks(parsed, "data"):
@@ -244,7 +245,7 @@ class _Evaluator:
             if namespace == "data":
                 return _dig(self._data(name), rest, f"data.{name}")
             if namespace == "module":
-                return Unresolved(f"module.{name} outputs are not evaluated")
+                return _dig(self._module_outputs(name), rest, f"module.{name}")
             address = f"{namespace}.{name}"
             if address in self.resources:
                 attribute = next((p for p in rest if not p.isdigit()), "")
@@ -367,6 +368,45 @@ class _Evaluator:
                     ids=frozenset(ids),
                 )
             )
+        return found
+
+    def _module_outputs(self, name: str) -> Any:
+        """The outputs of a local module called once (no count/for_each), as a map; else unknown."""
+        if name in self.outputs:
+            return self.outputs[name]
+        self.outputs[name] = Unresolved(f"module.{name} outputs refer to themselves")
+        body = next(
+            (b for parsed in self.module.files for n, b in _blocks(parsed, "module") if n == name), None
+        )
+        target = _local_source(self.module.directory, body.get("source")) if body is not None else None
+        if body is None:
+            found: Any = Unresolved(f"module.{name} is not declared")
+        elif target is None or target.startswith("..") or posixpath.isabs(target):
+            found = Unresolved(f"module.{name} is not a local module inside the scan: outputs unknown")
+        elif "count" in body or "for_each" in body or self.depth >= MAX_MODULE_DEPTH:
+            found = Unresolved(f"module.{name} outputs of a counted or deep module are not evaluated")
+        else:
+            module = self.project._load_dir(target)
+            if module is None or not module.files:
+                found = Unresolved(f"module.{name}: no Terraform files in {target or '.'}")
+            else:
+                skip = ("source", "version", "providers", "depends_on")
+                inputs = {k: resolve(v, self._scope({})) for k, v in body.items() if k not in skip}
+                child = _Evaluator(
+                    self.project,
+                    module,
+                    inputs,
+                    f"{self.prefix}module.{name}.",
+                    self.calls,
+                    self.depth + 1,
+                    self.root_dir,
+                )
+                found = {
+                    out_name: resolve(out_body.get("value"), child._scope({}))
+                    for parsed in module.files
+                    for out_name, out_body in _blocks(parsed, "output")
+                }
+        self.outputs[name] = found
         return found
 
     def _module(self, path: str, name: str, body: dict[str, Any], lines: BlockLines) -> list[Resource]:
