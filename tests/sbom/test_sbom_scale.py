@@ -163,3 +163,17 @@ def test_notes_do_not_repeat_the_file_name(mixed_tree: Path) -> None:
 def test_sbom_of_fixtures_is_valid() -> None:
     text = cyclonedx_json(inventory(DEPS))
     assert cyclonedx_problems(text) == []
+
+
+def test_sbom_of_one_file_in_a_requirements_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It listed 0 packages and said nothing: the file matched no parser once its folder was the root."""
+    (tmp_path / "requirements").mkdir()
+    lock = tmp_path / "requirements" / "dev.txt"
+    lock.write_text("flask==0.12.2 \\\n    --hash=sha256:00ff\nsix==1.16.0\n")
+    out = tmp_path / "bom.json"
+    assert main(["sbom", str(lock), "-o", str(out)]) == 0
+    assert "with 2 packages" in capsys.readouterr().err
+    purls = {c["purl"] for c in json.loads(out.read_text())["components"]}
+    assert purls == {"pkg:pypi/flask@0.12.2", "pkg:pypi/six@1.16.0"}

@@ -251,3 +251,14 @@ def test_yarn_berry_builtin_patches_are_the_release() -> None:
         ("my-lib", None, "patch dependency, not a registry release"),
         ("typescript", "4.9.4", None),
     ]
+
+
+def test_a_file_named_alone_is_read_by_its_folder_pattern(tmp_path: Path) -> None:
+    """``bastion scan requirements/dev.txt`` hands the scanner ``dev.txt``: its folder still counts."""
+    folder = tmp_path / "requirements"
+    folder.mkdir()
+    (folder / "prod.txt").write_text("flask==0.12.2\n")
+    assert parser_for("prod.txt") is None
+    parser = parser_for("prod.txt", str(folder / "prod.txt"))
+    assert parser is not None and parser.name == "requirements"
+    assert parser_for("notes.txt", str(tmp_path / "docs" / "notes.txt")) is None

@@ -47,7 +47,7 @@ def collect_packages(target: ScanTarget, context: ScanContext, options: DepsOpti
     else:
         workspace = Workspace(target.root, {f.relpath for f in target.files})
         for file in target.files:
-            parser = parser_for(file.relpath)
+            parser = parser_for(file.relpath, file.abspath)
             if parser is None:
                 continue
             text = context.read_text(file)

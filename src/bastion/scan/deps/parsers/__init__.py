@@ -43,10 +43,16 @@ class Parser:
     patterns: tuple[str, ...]
     parse: ParseFn
 
-    def matches(self, relpath: str) -> bool:
-        """Whether this parser reads the file at ``relpath``."""
+    def matches(self, relpath: str, abspath: str | None = None) -> bool:
+        """Whether this parser reads the file at ``relpath``.
+
+        A pattern with a folder (``requirements/*.txt``) looks at the file's own folder: from
+        ``abspath`` when the target is that one file and ``relpath`` holds no folder.
+        """
         name = PurePosixPath(relpath).name.lower()
         parent = PurePosixPath(relpath).parent.name.lower()
+        if not parent and abspath:
+            parent = Path(abspath).parent.name.lower()
         return any(fnmatch.fnmatchcase(f"{parent}/{name}" if "/" in p else name, p) for p in self.patterns)
 
 
@@ -85,6 +91,6 @@ def PARSERS() -> tuple[Parser, ...]:
     return _CACHE[0]
 
 
-def parser_for(relpath: str) -> Parser | None:
+def parser_for(relpath: str, abspath: str | None = None) -> Parser | None:
     """The parser for a file, or None when it is not a manifest Bastion reads."""
-    return next((p for p in PARSERS() if p.matches(relpath)), None)
+    return next((p for p in PARSERS() if p.matches(relpath, abspath)), None)
