@@ -69,3 +69,18 @@ def test_follow_cuts_a_long_line_and_drops_its_tail(tmp_path: Path) -> None:
     path.write_bytes(b"a\n" + b"z" * (3 * MAX_LINE_BYTES + 5) + b"\n" + b"w" * MAX_LINE_BYTES + b"\nb\n")
     got = [text for _, _, text in follow(path, poll=0.01, idle_timeout=0.05)]
     assert got == ["a", "z" * MAX_LINE_BYTES, "w" * MAX_LINE_BYTES, "b"]
+
+
+def test_header_split_cost_is_bounded_on_long_lines() -> None:
+    import time
+
+    from bastion.monitor.headers import detect_header
+
+    header = detect_header([f"2024-03-01 10:00:{i:02} INFO app.db: query {i} done" for i in range(50)])
+    long_line = "2024-03-01 10:00:00 INFO app.db: " + "v " * 30_000
+    start = time.process_time()
+    for _ in range(200):
+        head, message = header.split(long_line)
+    per_line = (time.process_time() - start) / 200
+    assert head == "2024-03-01 10:00:00 INFO app.db:" and message.startswith("v v")
+    assert per_line < 0.002, per_line  # the first tokens only, not 30,000 of them
