@@ -13,6 +13,7 @@ import argparse
 import gzip
 import json
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -261,6 +262,10 @@ def _user_day(rng: random.Random, world: World, u: User, day: int, day0: datetim
         if u.system == "entra" and rng.random() < 0.005:  # one push denied by mistake
             out.append(Ev(t - timedelta(seconds=20), u.name, ip, False, "mfa_denied", device, app, u.system))
         out.append(Ev(t, u.name, ip, True, "", device, app, u.system))
+        if u.system == "ssh" and rng.random() < 0.3:  # admins use sudo after logging in
+            out.append(
+                Ev(t + timedelta(minutes=rng.uniform(1, 30)), u.name, "", True, "", "", "sudo", u.system)
+            )
     return out
 
 
@@ -302,6 +307,9 @@ def attacks(
             }
         )
 
+    ssh = [u for u in plain if u.system == "ssh"]
+    admins = rng.sample(ssh, min(len(ssh), per_kind))  # each attacked once: sshd logs name the method only
+    plain = [u for u in plain if u not in admins]
     victims = rng.sample(plain, min(len(plain), per_kind * 7))
     pick = iter(victims)
     dormant = [next(pick) for _ in range(per_kind)]
@@ -492,6 +500,15 @@ def attacks(
                 )
             ],
         )
+        if not admins:
+            continue
+        v = admins.pop()
+        t, ip = when(), attacker()
+        login = Ev(t, v.name, ip, True, "", f"password-{rng.randrange(10**6)}", "sshd", "ssh")
+        label(
+            "new-device-privileged",
+            [login, Ev(t + timedelta(minutes=rng.randint(2, 20)), v.name, "", True, "", "", "sudo", "ssh")],
+        )
     return out, labels
 
 
@@ -536,8 +553,15 @@ def write(out: Path, events: list[Ev]) -> dict[str, int]:
                 trail.write(json.dumps(rec) + "\n")
             else:
                 stamp = e.t.strftime("%b %e %H:%M:%S")
-                port = 1024 + hash((e.user, e.t)) % 60000
-                method = "publickey" if e.device == "publickey" else "password"
+                port = 1024 + zlib.crc32(f"{e.user}{e.t}".encode()) % 60000
+                method = "publickey" if e.device == "publickey" else "password"  # attackers guess passwords
+                if e.app == "sudo":
+                    user = e.user
+                    auth.write(
+                        f"{stamp} bastion-host sudo: {user} : TTY=pts/0 ; PWD=/home/{user} ; USER=root ; "
+                        "COMMAND=/bin/bash\n"
+                    )
+                    continue
                 if e.ok:
                     msg = f"Accepted {method} for {e.user} from {e.ip} port {port} ssh2"
                 elif e.reason == "unknown_user":
