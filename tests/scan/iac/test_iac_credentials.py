@@ -114,3 +114,23 @@ def test_unresolved_script_is_unknown_not_a_pass(tmp_path: Path) -> None:
     )
     _, notices = run_iac(tmp_path)
     assert any("iac.aws.ec2-user-data-secrets" in n.message and "var.script" in n.message for n in notices)
+
+
+def test_documented_example_keys_hard_coded_in_infrastructure_still_fail(tmp_path: Path) -> None:
+    """The secrets scanner skips AWS's documentation keys; hard-coding them in user data or a
+    function's environment is still the anti-pattern the IaC policy is about."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_instance" "web" {\n  ami = "a"\n  user_data = <<EOF\n#! /bin/bash\n'
+        "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nEOF\n}\n"
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n  environment {\n    variables = {\n'
+        '      secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n    }\n  }\n}\n'
+        'resource "aws_lambda_function" "ok" {\n  function_name = "ok"\n  environment {\n    variables = {\n'
+        '      SECRET_NAME = "prod/db-credentials-2024"\n      DB_PASSWORD = "${var.pw}"\n'
+        '      TOKEN_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"\n    }\n  }\n}\n'
+        'variable "pw" { default = "" }\n'
+    )
+    findings, _ = run_iac(tmp_path)
+    found = {(rule, resource) for rule, _, resource in index(findings)}
+    assert ("iac.aws.ec2-user-data-secrets", "aws_instance.web") in found
+    assert ("iac.aws.lambda-env-secrets", "aws_lambda_function.f") in found
+    assert ("iac.aws.lambda-env-secrets", "aws_lambda_function.ok") not in found

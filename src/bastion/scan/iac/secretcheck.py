@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +127,48 @@ def _texts(kind: str, value: Any) -> Iterator[tuple[str, str]]:
         yield "\n".join(lines) + "\n", "settings.env"
 
 
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b")
+_CREDENTIAL_NAME = re.compile(
+    r"(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)"
+)
+_NOT_LITERAL = re.compile(
+    r"^(?:\$\{|\$\(|@Microsoft\.KeyVault\(|arn:aws:(?:secretsmanager|ssm):|\{\{resolve:)"
+)
+_NAME_ASSIGNMENT = re.compile(
+    r"(?im)^[ \t]*(?:export[ \t]+|set[ \t]+)?([A-Za-z_][\w.-]*)[ \t]*[=:][ \t]*['\"]?([^\s'\"#]{8,})"
+)
+
+
+_NAMES_A_THING = re.compile(r"(?i)[_.-](?:name|id|arn|path|file|ref|version|length|type|url|uri|key_?id)$")
+_PLAIN_WORDS = re.compile(r"^[A-Za-z][A-Za-z._/-]*$")
+
+
+def _by_name(name: str, value: str) -> bool:
+    """A credential-named setting with a literal value (checkov's sense of hard-coded, placeholders too).
+
+    Names that name something (``SECRET_NAME``, ``TOKEN_ARN``) and values made of plain words
+    (``my-app-secret``) are not credentials.
+    """
+    return (
+        bool(_CREDENTIAL_NAME.search(name))
+        and not _NAMES_A_THING.search(name)
+        and len(value) >= 8
+        and not _NOT_LITERAL.match(value)
+        and not _PLAIN_WORDS.match(value)
+    )
+
+
+def _fallback(text: str) -> str | None:
+    """What the detector leaves out on purpose but is still a credential written into infrastructure
+    code: an AWS access key id (documentation examples too), ``NAME_PASSWORD=literal`` lines."""
+    if _ACCESS_KEY_ID.search(text):
+        return "an AWS access key id"
+    for match in _NAME_ASSIGNMENT.finditer(text):
+        if _by_name(match[1], match[2]):
+            return f"a literal value for {match[1]}"
+    return None
+
+
 def _hardcoded(resource: Resource, _ctx: Context) -> Result:
     """No hard-coded credential in the places ``PLACES`` lists for the resource's type."""
     unknown: Result | None = None
@@ -153,6 +196,9 @@ def _hardcoded(resource: Resource, _ctx: Context) -> Result:
                         concrete,
                         f"`{concrete}` holds a secret: {hit.title} ({hit.rule_id}){where}",
                     )
+                why = _fallback(text)
+                if why is not None:
+                    return Result(Outcome.FAIL, concrete, f"`{concrete}` hard-codes {why}")
     return unknown or Result(Outcome.PASS)
 
 
