@@ -262,3 +262,21 @@ def test_a_file_named_alone_is_read_by_its_folder_pattern(tmp_path: Path) -> Non
     parser = parser_for("prod.txt", str(folder / "prod.txt"))
     assert parser is not None and parser.name == "requirements"
     assert parser_for("notes.txt", str(tmp_path / "docs" / "notes.txt")) is None
+
+
+def test_skip_reasons_do_not_repeat_the_file_name(tmp_path: Path) -> None:
+    """``skipped deps svc/pom.xml: pom.xml: invalid XML`` said the file name twice."""
+    from deps_helpers import make_target
+
+    from bastion.scan.base import ScanContext
+    from bastion.scan.deps.options import DepsOptions
+    from bastion.scan.deps.scanner import collect_packages
+
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "pom.xml").write_text("<project><dependencies>\n</project>")
+    (tmp_path / "npm-shrinkwrap.json").write_text("{")
+    context = ScanContext("deps")
+    collect_packages(make_target(tmp_path), context, DepsOptions())
+    reasons = {skip.component: skip.reason for skip in context.skips}
+    assert reasons["deps svc/pom.xml"].startswith("invalid XML: ")
+    assert reasons["deps npm-shrinkwrap.json"].startswith("package-lock.json: invalid JSON")

@@ -57,9 +57,13 @@ def collect_packages(target: ScanTarget, context: ScanContext, options: DepsOpti
                 results.append((file.relpath, parser.parse(text, file.relpath, workspace)))
             except ManifestError as exc:
                 where = f" (line {exc.line})" if exc.line else ""
-                context.skip_file(file.relpath, f"{parser.name}: {exc}{where}; file not checked")
+                context.skip_file(
+                    file.relpath, f"{parser.prefix(file.relpath)}{exc}{where}; file not checked"
+                )
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-                context.skip_file(file.relpath, f"{parser.name}: unreadable ({exc}); file not checked")
+                context.skip_file(
+                    file.relpath, f"{parser.prefix(file.relpath)}unreadable ({exc}); file not checked"
+                )
     if options.python_env is not None:
         from bastion.scan.deps.env import environment_packages
 

@@ -43,6 +43,11 @@ class Parser:
     patterns: tuple[str, ...]
     parse: ParseFn
 
+    def prefix(self, relpath: str) -> str:
+        """``"<format>: "`` to start a message about ``relpath``, or "" when the file name already says
+        it (``pom.xml: pom.xml: invalid XML`` read twice the same thing)."""
+        return "" if PurePosixPath(relpath).name.lower() == self.name.lower() else f"{self.name}: "
+
     def matches(self, relpath: str, abspath: str | None = None) -> bool:
         """Whether this parser reads the file at ``relpath``.
 
