@@ -605,14 +605,28 @@ class ExpressionAnalysis:
                 else:
                     picked.append(args[pos])
         for kw in node.keywords:
-            if kw.arg in rule.keywords:
+            if kw.arg in rule.keywords and rule.header_name:
+                picked.append(self._header(kw.value, rule.header_name, state))
+            elif kw.arg in rule.keywords:
                 if rule.program_only_without_shell and not shell:
                     picked.append(self._program(kw.value, kwargs[kw.arg], state))
                 else:
                     picked.append(kwargs[kw.arg])
-            elif kw.arg is None:
+            elif kw.arg is None and not rule.header_name:
                 picked.append(kwargs[None])
         return join_all(picked)
+
+    def _header(self, node: ast.expr, name: str, state: State) -> Taint:
+        """Taint of one header (``Location``) in a dict literal; other shapes are not judged."""
+        if not isinstance(node, ast.Dict):
+            return CLEAN
+        return join_all(
+            self.eval(value, state)
+            for key, value in zip(node.keys, node.values, strict=True)
+            if isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and key.value.lower() == name.lower()
+        )
 
     def _program(self, node: ast.expr, value: Taint, state: State) -> Taint:
         """Without a shell only the program runs: a list's first item, or the whole string."""

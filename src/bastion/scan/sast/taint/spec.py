@@ -67,6 +67,8 @@ class SinkRule(_Strict):
     """subprocess: without ``shell=True`` only a string command or a list's first item counts."""
     safe_parser_keyword: str = ""
     """XML: a ``parser=`` built with ``resolve_entities=False`` makes the call safe."""
+    header_name: str = ""
+    """Headers: only this entry of a dict literal passed as ``keywords`` is dangerous (``Location``)."""
     unsafe_parser_methods: tuple[str, ...] = ()
     """XML: methods of a SAX parser with external entities switched on (``setFeature``)."""
     api_check: bool = False
