@@ -156,3 +156,20 @@ def test_table_output_shows_alerts_with_evidence(tmp_path: Path, capsys: pytest.
     assert code == 1
     assert "[HIGH] password-spray" in out and "T1110.003" in out and "    | " in out
     assert "[MEDIUM]" not in out and "alert(s) from 25 sign-in event(s)" in out
+
+
+def test_state_carries_baselines_to_the_next_run(tmp_path: Path) -> None:
+    lines = _spray_log(tmp_path / "all.jsonl").read_text().splitlines()
+    monday, tuesday = tmp_path / "monday.jsonl", tmp_path / "tuesday.jsonl"
+    monday.write_text("\n".join(lines[:12]) + "\n")  # alice's habit
+    tuesday.write_text("\n".join(lines[12:]) + "\n")  # the spray and the sign-in from Sydney
+    state, out = tmp_path / "state.json", tmp_path / "alerts.jsonl"
+    geo = ["--geo", str(FIX / "geo.csv")]
+    assert main(["identity", "detect", str(monday), *geo, "--state", str(state)]) == 0
+    main(["identity", "detect", str(tuesday), *geo, "--format", "jsonl", "-o", str(out)])
+    assert "new-country" not in out.read_text()  # without the state alice is a stranger
+    main(
+        ["identity", "detect", str(tuesday), *geo, "--state", str(state), "--format", "jsonl", "-o", str(out)]
+    )
+    assert "new-country" in out.read_text()
+    assert json.loads(state.read_text())["last_time"].startswith("2026-03-15")
