@@ -80,3 +80,24 @@ def test_detect_sorts_by_severity_and_score_and_summarises(
     assert main(["watch", "detect", str(test), "-m", str(model)]) == 1
     table = capsys.readouterr().out
     assert table.index("pid=901") < table.index("pid=900") and "ATT&CK T1110" in table
+
+
+def test_year_option_dates_year_less_stamps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ssh = Path(__file__).resolve().parent.parent / "fixtures" / "logs" / "OpenSSH_2k.log"
+    lines = ssh.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "a.log", tmp_path / "b.log"
+    first.write_text("".join(lines[:1000]), encoding="utf-8")
+    second.write_text("".join(lines[1000:]), encoding="utf-8")
+    model = tmp_path / "m.bastion"
+    assert main(["watch", "train", str(first), "--year", "2005", "-o", str(model)]) == 0
+    assert main(["watch", "detect", str(second), "-m", str(model), "--format", "jsonl"]) == 1
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert alerts and all(a["window_start"].startswith("2005-12-10") for a in alerts)  # the model keeps it
+    assert (
+        main(["watch", "detect", str(second), "-m", str(model), "--format", "jsonl", "--year", "2004"]) == 1
+    )
+    assert all(
+        json.loads(x)["window_start"].startswith("2004-") for x in capsys.readouterr().out.splitlines()
+    )
+    assert main(["watch", "templates", str(first), "--year", "99"]) == 2
+    assert "--year 99 is out of range" in capsys.readouterr().err

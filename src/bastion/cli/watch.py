@@ -6,7 +6,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,8 +16,8 @@ from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
 from bastion.errors import InputError, UsageError
 from bastion.monitor.ingest import (
     FormatSpec,
-    LineFormat,
     ReadStats,
+    Record,
     format_from_spec,
     read_lines,
     read_records,
@@ -82,8 +82,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(watch_app, name="watch")
 
 
-def _format(spec: FormatSpec) -> LineFormat | None:
-    return format_from_spec(spec)
+YEAR = typer.Option(
+    None, "--year", help="Year of time stamps that carry none (default: this year, never in the future)."
+)
+
+
+def _records(lines: Iterable[tuple[str, int, str]], spec: FormatSpec) -> Iterator[Record]:
+    """Records of ``lines`` in the format ``spec`` names (``auto``: detected from the first lines)."""
+    year = spec.get("year")
+    return read_records(lines, format_from_spec(spec), year=int(year) if year else None)
+
+
+def _with_year(spec: FormatSpec, year: int | None) -> FormatSpec:
+    if year is not None:
+        if not 1970 <= year <= 9999:
+            raise UsageError(f"--year {year} is out of range (1970..9999)")
+        spec = {**spec, "year": str(year)}
+    return spec
 
 
 def templates(
@@ -96,6 +111,7 @@ def templates(
     log_format: str = LOG_FORMAT,
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
+    year: int | None = YEAR,
 ) -> int:
     """Mine templates from LOGS."""
     if fmt not in ("table", "json"):
@@ -104,7 +120,9 @@ def templates(
     out = sys.stdout
     lines = 0
     stats = ReadStats()
-    for record in read_records(read_lines(logs, stats), _format(resolve_format(log_format, regex, formats))):
+    for record in _records(
+        read_lines(logs, stats), _with_year(resolve_format(log_format, regex, formats), year)
+    ):
         lines += 1
         tokens = mask_line(record.message)
         template = miner.add_tokens(tokens, record.message)
@@ -152,17 +170,16 @@ def train_cmd(
     log_format: str = LOG_FORMAT,
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
+    year: int | None = YEAR,
 ) -> int:
     """Train a model on LOGS (normal operation only)."""
     from bastion.monitor.features import SessionKey
     from bastion.monitor.pipeline import train
 
     key = SessionKey(session, window, step)
-    spec = resolve_format(log_format, regex, formats)
+    spec = _with_year(resolve_format(log_format, regex, formats), year)
     stats = ReadStats()
-    detector, summary = train(
-        read_records(read_lines(logs, stats), _format(spec)), model, key, log_format=spec
-    )
+    detector, summary = train(_records(read_lines(logs, stats), spec), model, key, log_format=spec)
     detector.save(output)
     _notes(stats)
     if summary.session_note:
@@ -200,7 +217,7 @@ def _emit(
     sinks = _sink(fmt, webhook, stream)
     alerts: list[Alert] = []
     try:
-        for alert in detector.detect(read_records(lines, _format(spec))):
+        for alert in detector.detect(_records(lines, spec)):
             if not ordered:
                 _send(sinks, alert)
             alerts.append(alert)
@@ -260,13 +277,15 @@ def detect(
     log_format: str | None = typer.Option(None, "--log-format", help="Default: the format used in training."),
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
+    year: int | None = YEAR,
 ) -> int:
     """Judge LOGS with a trained model."""
     from bastion.monitor.pipeline import load_detector
 
     detector = load_detector(model)
-    spec = (
-        resolve_format(log_format or "auto", regex, formats) if log_format or regex else detector.log_format
+    spec = _with_year(
+        resolve_format(log_format or "auto", regex, formats) if log_format or regex else detector.log_format,
+        year,
     )
     if follow_file:
         if len(logs) != 1 or not logs[0].is_file():
@@ -312,6 +331,7 @@ def run(
     log_format: str = LOG_FORMAT,
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
+    year: int | None = YEAR,
 ) -> int:
     """Learn then detect on a live source."""
     from bastion.monitor.features import SessionKey
@@ -319,7 +339,7 @@ def run(
 
     if baseline_lines < 1:
         raise UsageError("--baseline-lines must be at least 1")
-    spec = resolve_format(log_format, regex, formats)
+    spec = _with_year(resolve_format(log_format, regex, formats), year)
     listener: SyslogListener | None = None
     stop = threading.Event()
     if source.startswith("syslog://"):
@@ -339,7 +359,7 @@ def run(
         if not baseline:
             raise InputError(f"{source}: no line arrived to learn a baseline from")
         key = SessionKey(session, window, step)
-        detector, summary = train(read_records(iter(baseline), _format(spec)), model, key, log_format=spec)
+        detector, summary = train(_records(iter(baseline), spec), model, key, log_format=spec)
         error_console().print(
             f"baseline: {summary.sessions} session(s), {summary.templates} template(s) from "
             f"{summary.lines} line(s); detecting"

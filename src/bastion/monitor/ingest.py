@@ -489,17 +489,20 @@ def format_from_spec(spec: FormatSpec) -> LineFormat | None:
         return JsonFormat(
             spec.get("message", "message"), spec.get("timestamp", "timestamp"), spec.get("host", "host")
         )
+    if kind == "syslog":
+        year = spec.get("year")
+        return SyslogFormat(int(year) if year else None)
     if kind in FORMATS:
         return FORMATS[kind]()
     raise InputError(f"unknown log format kind {kind!r}")
 
 
-def detect_format(sample: list[str]) -> LineFormat:
+def detect_format(sample: list[str], year: int | None = None) -> LineFormat:
     """The format that parses the most of ``sample`` (at least half of it); else a header layout
     found from the sample's structure (:func:`detect_header`) when half the lines have one; else ``raw``."""
     best: LineFormat = LineFormat()
     best_hits = 0
-    for fmt in (JsonFormat(), SyslogFormat(), CombinedFormat()):
+    for fmt in (JsonFormat(), SyslogFormat(year), CombinedFormat()):
         hits = sum(1 for line in sample if fmt.parse(line) is not None)
         if hits > best_hits and hits * 2 >= len(sample):
             best, best_hits = fmt, hits
@@ -510,9 +513,13 @@ def detect_format(sample: list[str]) -> LineFormat:
 
 
 def read_records(
-    lines: Iterable[tuple[str, int, str]], fmt: LineFormat | None = None, sample_size: int = 50
+    lines: Iterable[tuple[str, int, str]],
+    fmt: LineFormat | None = None,
+    sample_size: int = 50,
+    year: int | None = None,
 ) -> Iterator[Record]:
-    """Parse ``(source, line number, text)`` triples; ``fmt`` None means detect from the start.
+    """Parse ``(source, line number, text)`` triples; ``fmt`` None means detect from the start
+    (``year``: for syslog stamps that carry none).
 
     A line the format cannot parse is kept whole as the message, so nothing is lost; with a
     structured format, stack-trace lines are joined to their record (:mod:`multiline`).
@@ -524,7 +531,7 @@ def read_records(
             buffered.append(item)
             if len(buffered) >= sample_size:
                 break
-        fmt = detect_format([text for _, _, text in buffered])
+        fmt = detect_format([text for _, _, text in buffered], year)
     records = _parse(fmt, _chain(buffered, iterator))
     if fmt.name == "raw":  # no header to tell a record's first line from its continuation
         yield from records
