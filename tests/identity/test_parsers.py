@@ -152,3 +152,51 @@ def test_unknown_json_records_are_counted(tmp_path: Path) -> None:
     skips = Skips()
     assert list(read_file(path, skips)) == []
     assert skips.total == 2 and "skipped 2 record(s)" in skips.notes()[0]
+
+
+def _entra_records(n: int) -> list[str]:
+    return [
+        json.dumps(
+            {
+                "createdDateTime": f"2026-03-02T09:{i // 60:02d}:{i % 60:02d}Z",
+                "userPrincipalName": f"u{i}@ex.com",
+                "ipAddress": "203.0.113.5",
+                "status": {"errorCode": 0},
+            }
+        )
+        for i in range(n)
+    ]
+
+
+def test_json_array_streams_in_bounded_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bastion.identity.read._CHUNK", 64)  # records span many reads
+    path = tmp_path / "big.json"
+    path.write_text("\ufeff[\n" + ",\n".join(_entra_records(300)) + "\n]\n", encoding="utf-8")
+    skips = Skips()
+    events = list(read_file(path, skips))
+    assert len(events) == 300 and events[-1].user == "u299@ex.com" and events[-1].line == 300
+    assert skips.total == 0
+
+
+def test_truncated_json_array_keeps_complete_records_and_counts_the_rest(tmp_path: Path) -> None:
+    records = _entra_records(5)
+    path = tmp_path / "cut.json"
+    path.write_text("[" + ",".join(records) + "," + records[0][:40])
+    skips = Skips()
+    assert len(list(read_file(path, skips))) == 5
+    assert skips.counts == {"truncated JSON array (last record incomplete)": 1}
+    path.write_text("[" + ",".join(records) + ",   ")
+    skips = Skips()
+    assert len(list(read_file(path, skips))) == 5
+    assert skips.counts == {"truncated JSON array (no closing ])": 1}
+
+
+def test_garbage_inside_a_json_array_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bastion.identity.read.MAX_RECORD", 300)
+    monkeypatch.setattr("bastion.identity.read._CHUNK", 64)
+    path = tmp_path / "junk.json"
+    path.write_text("[" + _entra_records(1)[0] + ", {oops" + " " * 400 + "}]")
+    with pytest.raises(InputError, match=r"junk\.json: not valid JSON after record 1"):
+        list(read_file(path, Skips()))

@@ -1,7 +1,8 @@
 """Read sign-in logs of any supported format, detected from content, as :class:`SignIn` events.
 
-JSON lines and syslog lines stream; a JSON document (an array, a CloudTrail ``{"Records": [...]}``
-file) is read whole, which is how those files are written (CloudTrail caps them at a few MB).
+JSON lines, syslog lines and JSON arrays (an Entra export) stream in bounded reads; a JSON object
+document (a CloudTrail ``{"Records": [...]}`` file) is read whole, as CloudTrail writes files of a
+few MB at most.
 Events from several files are merged in time order, holding one event per file.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import heapq
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -68,6 +70,55 @@ def _from_record(record: object, skips: Skips) -> SignIn | None:
     return result
 
 
+_CHUNK = 1 << 20
+MAX_RECORD = 16 << 20
+"""A JSON array element larger than this is an error: a 2 GB file streams, a 2 GB record does not."""
+
+
+def _array(path: Path, reader: io.TextIOWrapper, skips: Skips) -> Iterator[object]:
+    """The elements of a top-level JSON array, decoded one at a time from bounded reads."""
+    decoder = json.JSONDecoder()
+    buf, pos, n = reader.read(_CHUNK).lstrip(), 1, 0  # past the "["
+    while True:
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n,":
+                pos += 1
+            if pos < len(buf):
+                break
+            more = reader.read(_CHUNK)
+            if not more:
+                skips.add("truncated JSON array (no closing ])")
+                return
+            buf, pos = more, 0
+        if buf[pos] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(buf, pos)
+        except ValueError as exc:
+            more = reader.read(_CHUNK)
+            if not more and n:
+                skips.add("truncated JSON array (last record incomplete)")
+                return
+            if not more or len(buf) - pos > MAX_RECORD:
+                raise InputError(f"{path}: not valid JSON after record {n} ({exc})") from None
+            buf, pos = buf[pos:] + more, 0
+            continue
+        n += 1
+        yield value
+        pos = end
+        if pos > _CHUNK:
+            buf, pos = buf[pos:], 0
+
+
+def _array_file(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
+    with io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace") as reader:
+        for n, record in enumerate(_array(path, reader, skips), 1):
+            event = _from_record(record, skips)
+            if event is not None:
+                event.source, event.line = str(path), n
+                yield event
+
+
 def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
     try:
         data = json.load(stream)
@@ -123,9 +174,12 @@ def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[Sig
     try:
         stream = _open(path)
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
-        fmt = detect_format(head.decode("utf-8", "replace"))
+        text = head.decode("utf-8", "replace")
+        fmt = detect_format(text)
         with stream:
-            if fmt == "json-document":
+            if fmt == "json-document" and text.lstrip("\ufeff \t\r\n").startswith("["):
+                yield from _array_file(path, stream, skips)
+            elif fmt == "json-document":
                 yield from _document(path, stream, skips)
             else:
                 yield from _lines(path, stream, skips, year)
