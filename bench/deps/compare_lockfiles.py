@@ -18,7 +18,7 @@ itself reports for that lockfile:
   alias by the alias); yarn 4: ``yarn info --all --recursive --json``;
 - uv.lock: ``uv export --format requirements-txt``; a hash-locked requirements file from
   ``uv pip compile --generate-hashes``: pip's own requirements-file parser; poetry.lock (Poetry 2,
-  run with ``uv tool run``): ``poetry show``.
+  run with ``uv tool run``): ``poetry show``; Pipfile.lock (pipenv ``lock``): ``pipenv requirements --dev``.
 
 ``compare`` parses each lockfile with Bastion's parser and prints, per case, the packages each
 side has that the other does not. Exit status 1 when Bastion misses a package the manager lists
@@ -219,7 +219,20 @@ def _poetry_expected(case: Path) -> set[str]:
     return found
 
 
+def _pipenv_expected(case: Path) -> set[str]:
+    pipenv = [str(_uv()), "tool", "run", "pipenv"]
+    env = {"PIPENV_VENV_IN_PROJECT": "1", "PIPENV_YES": "1"}
+    _run([*pipenv, "lock"], case, env)
+    text = _run([*pipenv, "requirements", "--dev"], case, env)
+    return {
+        f"{m.group(1)}@{m.group(2)}"
+        for m in re.finditer(r"^([A-Za-z0-9._-]+)==([^;\s]+)", text, re.MULTILINE)
+    }
+
+
 def _python_case(case: Path, manager: str) -> set[str]:
+    if manager == "pipenv":
+        return _pipenv_expected(case)
     if manager == "poetry":
         return _poetry_expected(case)
     if manager == "uv":
@@ -258,6 +271,7 @@ for _project in ("service", "data", "mini"):
     CASES[f"{_project}-uv"] = (f"py-{_project}", "uv.lock", _python_case)
     CASES[f"{_project}-pip-hashes"] = (f"py-{_project}", "requirements.txt", _python_case)
     CASES[f"{_project}-poetry"] = (f"py-{_project}", "poetry.lock", _python_case)
+CASES["mini-pipenv"] = ("pipenv-mini", "Pipfile.lock", _python_case)
 
 
 def generate(names: list[str]) -> None:
@@ -310,7 +324,7 @@ def compare(folder: Path) -> int:
     for case in sorted(p for p in folder.iterdir() if (p / "expected.json").is_file()):
         expected_doc = json.loads((case / "expected.json").read_text())
         lockfile = expected_doc["lockfile"]
-        pypi = lockfile in {"uv.lock", "requirements.txt", "poetry.lock"}
+        pypi = lockfile in {"uv.lock", "requirements.txt", "poetry.lock", "Pipfile.lock"}
         expected = {_normal(e, pypi) for e in expected_doc["packages"]}
         found, skipped = _bastion(case, lockfile)
         found = {_normal(e, pypi) for e in found}

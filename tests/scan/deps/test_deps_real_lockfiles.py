@@ -42,7 +42,7 @@ def test_every_lockfile_kind_is_covered() -> None:
 def test_bastion_reads_what_the_package_manager_lists(case: str) -> None:
     expected_doc = json.loads((REAL / case / "expected.json").read_text())
     lockfile = expected_doc["lockfile"]
-    pypi = lockfile in {"uv.lock", "requirements.txt", "poetry.lock"}
+    pypi = lockfile in {"uv.lock", "requirements.txt", "poetry.lock", "Pipfile.lock"}
     parser = parser_for(lockfile)
     assert parser is not None
     text = (REAL / case / lockfile).read_text(encoding="utf-8")
