@@ -147,7 +147,8 @@ def main() -> int:
     reverse = sorted(
         f"{rule} {path} {name}"
         for path, name, rule in ours
-        if (cids := [c for c, rules in mapping.items() if rule in rules])
+        if not rule.startswith(("iac.k8s.", "iac.docker.", "iac.compose."))  # checkov runs TF + CFN only
+        and (cids := [c for c, rules in mapping.items() if rule in rules])
         and not any((path, name, c) in theirs for c in cids)
     )
     print(f"Bastion findings of mapped policies that checkov does not fail: {len(reverse)}")
