@@ -47,6 +47,9 @@ _SUPPRESSION = re.compile(
 # checkov's own skip comment (``#checkov:skip=CKV_AWS_20:reason``), honoured on findings whose
 # policy lists that checkov id in ``metadata["equivalent_ids"]``, so a team can switch tools.
 _PEER_SKIP = re.compile(r"(?:#|//)\s*checkov:skip=(?P<rules>[A-Za-z0-9_,]+)(?::(?P<reason>.*?))?\s*$")
+# tfsec's and trivy's (``#tfsec:ignore:aws-ec2-no-public-ingress-sgr``, optional ``:exp:DATE``); they carry
+# no reason, so the tool's name is recorded as one.
+_PEER_IGNORE = re.compile(r"(?:#|//)\s*(?P<tool>tfsec|trivy):ignore:(?P<rules>[a-z0-9-]+)")
 _REASON_LEAD = re.compile("^[\\s:\\-\u2013\u2014]+")  # spaces, colons, hyphens, en and em dashes
 
 
@@ -90,6 +93,10 @@ def find_suppressions(text: str) -> list[Suppression]:
             peer_rules = tuple(r for r in peer["rules"].split(",") if r)
             peer_reason = (peer["reason"] or "").strip()
             found.append(Suppression(peer_rules, peer_reason, number, not line[: peer.start()].strip()))
+            continue
+        if ":ignore:" in line and (ignore := _PEER_IGNORE.search(line)):
+            standalone = not line[: ignore.start()].strip()
+            found.append(Suppression((ignore["rules"],), f"{ignore['tool']}:ignore", number, standalone))
             continue
         if "bastion:" not in line:
             continue
@@ -329,7 +336,9 @@ def _apply_suppressions(
         if path not in by_path:
             text = read_text(path)
             by_path[path] = (
-                find_suppressions(text) if text and ("bastion:" in text or "checkov:skip=" in text) else []
+                find_suppressions(text)
+                if text and ("bastion:" in text or "checkov:skip=" in text or ":ignore:" in text)
+                else []
             )
         match = next((s for s in by_path[path] if s.covers(finding)), None)
         if match is None:

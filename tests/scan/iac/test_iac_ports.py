@@ -203,3 +203,22 @@ def test_checkov_skip_comments_are_honoured_with_their_reason(tmp_path: Path) ->
     reported = {(f["rule_id"], f["metadata"]["resource"]) for f in report["findings"]}
     assert ("iac.aws.security-group-open-ssh", "aws_security_group.other") in reported
     assert key not in reported
+
+
+def test_tfsec_and_trivy_ignore_comments_are_honoured(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_security_group_rule" "ssh" {\n'
+        '  type = "ingress"\n  from_port = 22\n  to_port = 22\n  protocol = "tcp"\n'
+        '  cidr_blocks = ["0.0.0.0/0"] #tfsec:ignore:aws-ec2-no-public-ingress-sgr\n'
+        '  security_group_id = "sg-1"\n}\n'
+        "#trivy:ignore:google-compute-no-public-ingress\n"
+        'resource "google_compute_firewall" "f" {\n  name = "f"\n  network = "n"\n'
+        '  source_ranges = ["0.0.0.0/0"]\n  allow {\n    protocol = "tcp"\n    ports = ["22"]\n  }\n}\n'
+    )
+    out = tmp_path / "r.json"
+    main(["scan", str(tmp_path), "-s", "iac", "-f", "json", "-o", str(out), "-q", "--fail-on", "none"])
+    report = json.loads(out.read_text())
+    suppressed = {s["finding"]["rule_id"]: s["reason"] for s in report["suppressed"]}
+    assert suppressed["iac.aws.security-group-rule-open-ssh"] == "tfsec:ignore"
+    assert suppressed["iac.gcp.firewall-open-ssh"] == "trivy:ignore"
+    assert not [f for f in report["findings"] if f["rule_id"].endswith("-open-ssh")]

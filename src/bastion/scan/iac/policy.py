@@ -45,7 +45,9 @@ _KEYS = {
     "examples",
     "description",
     "checkov",
+    "tfsec",
 }
+_TFSEC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 _CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 
 
@@ -66,6 +68,8 @@ class Policy:
     """File the policy came from."""
     checkov: tuple[str, ...] = ()
     """checkov's ids for the same check (``CKV_AWS_24``), for migration and suppressions."""
+    tfsec: tuple[str, ...] = ()
+    """tfsec/trivy ids for the same check (``aws-ec2-no-public-ingress-sgr``)."""
 
 
 def _policy(raw: Any, where: str) -> Policy:
@@ -97,6 +101,9 @@ def _policy(raw: Any, where: str) -> Policy:
     checkov = raw.get("checkov", [])
     if not isinstance(checkov, list) or not all(isinstance(c, str) and _CHECKOV_ID.match(c) for c in checkov):
         raise ValueError(f"{where}.checkov: must be a list of checkov ids such as CKV_AWS_24")
+    tfsec = raw.get("tfsec", [])
+    if not isinstance(tfsec, list) or not all(isinstance(t, str) and _TFSEC_ID.match(t) for t in tfsec):
+        raise ValueError(f"{where}.tfsec: must be a list of tfsec ids such as aws-ec2-no-public-ingress-sgr")
     examples = raw.get("examples", {}) or {}
     if not isinstance(examples, dict) or set(examples) - {"pass", "fail"}:
         raise ValueError(f"{where}.examples: must be a mapping with pass and fail lists")
@@ -111,6 +118,7 @@ def _policy(raw: Any, where: str) -> Policy:
         cwe=tuple(cwe),
         examples={k: list(v) for k, v in examples.items()},
         checkov=tuple(checkov),
+        tfsec=tuple(tfsec),
     )
 
 
@@ -173,7 +181,7 @@ def load_policy_dir(directory: Path) -> list[Policy]:
     return found
 
 
-_CACHE_FORMAT = "2"
+_CACHE_FORMAT = "3"
 """Bump when the fields written by :func:`_to_json` change."""
 
 
@@ -190,6 +198,7 @@ def _to_json(policy: Policy) -> dict[str, Any]:
         "examples": policy.examples,
         "origin": policy.origin,
         "checkov": list(policy.checkov),
+        "tfsec": list(policy.tfsec),
     }
 
 
@@ -205,6 +214,7 @@ def _from_json(raw: dict[str, Any]) -> Policy:
         cwe=tuple(raw["cwe"]),
         examples=raw["examples"],
         checkov=tuple(raw.get("checkov", ())),
+        tfsec=tuple(raw.get("tfsec", ())),
         origin=raw["origin"],
     )
 

@@ -59,6 +59,12 @@ INTERNET = ["0.0.0.0/0", "::/0"]
 AZURE_ANY = ["*", "0.0.0.0/0", "0.0.0.0", "Internet", "Any", "::/0"]
 """Azure source prefixes that mean every address (service tag ``Internet`` included)."""
 ALL_PROTOCOLS = ["-1", "all", "*"]
+TFSEC = {
+    "aws": "aws-ec2-no-public-ingress-sgr",
+    "azure": "azure-network-no-public-ingress",
+    "gcp": "google-compute-no-public-ingress",
+}
+"""tfsec/trivy's id for "ingress from the internet" per form (one check for every port there)."""
 
 
 def _aws(port: int, from_: str, to: str, proto: str, cidrs: list[tuple[str, list[str]]]) -> dict[str, Any]:
@@ -172,6 +178,8 @@ def _policy(
     }
     if form in port.checkov:
         policy["checkov"] = [port.checkov[form]]
+    if form in TFSEC:
+        policy["tfsec"] = [TFSEC[form]]
     return policy
 
 

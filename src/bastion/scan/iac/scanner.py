@@ -254,8 +254,8 @@ def _finding(
         location = Location(path=resource.path, start_line=line, end_line=line)
     call = _call_location(resource, policy.id, root, texts) if resource.module_call else None
     metadata: dict[str, Any] = {"resource": resource.name, "resource_type": resource.type, "line": line}
-    if policy.checkov:
-        metadata["equivalent_ids"] = list(policy.checkov)
+    if policy.checkov or policy.tfsec:
+        metadata["equivalent_ids"] = [*policy.checkov, *policy.tfsec]
     if resource.module_call:
         metadata["module_call"] = [f"{c.path}:{c.start_line}" for c in resource.module_call]
     if call is not None:
