@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from server_world import PASSWORD, Live, World, bearer, build_world, login
-from sqlalchemy import event, select
+from sqlalchemy import select
 from store_backends import open_store
 
 from bastion.server.settings import ServerSettings
@@ -124,35 +124,38 @@ def test_concurrent_wrong_passwords_are_counted_before_they_are_checked(
     assert attempt("maya", PASSWORD) == 303
 
 
-@pytest.fixture
-def busy_world(tmp_path: Path) -> Any:
-    """A world whose SQLite connections wait 0.2 s (not 30 s) for the write lock."""
-    store = open_store("sqlite", tmp_path, None)
-    store.engine.dispose()
-
-    @event.listens_for(store.engine, "connect")
-    def _short_wait(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA busy_timeout=200")
-
-    world = build_world(store)
-    yield world, tmp_path / "bastion.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def busy_world(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Any:
+    """A world whose statements wait 0.2 s (not 30 s) for another writer's lock."""
+    store = open_store(request.param, tmp_path, postgres_url, lock_wait_s=0.2)
+    yield build_world(store), request.param, tmp_path / "bastion.db", postgres_url
     store.close()
 
 
+def _hold_the_lock(backend: str, path: Path, url: str | None) -> Any:
+    """Another writer holding the lock, as a long upload did: SQLite's write lock, or the row
+    lock uploads and triage take on the project in PostgreSQL."""
+    if backend == "sqlite":
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        return holder
+    import psycopg
+
+    assert url is not None
+    holder = psycopg.connect(url)
+    holder.execute("SELECT id FROM projects WHERE slug = 'demo' FOR UPDATE")
+    return holder
+
+
 def test_a_write_blocked_by_a_long_upload_gets_503_with_retry_after(busy_world: Any) -> None:
-    world, path = busy_world
+    world, backend, path, url = busy_world
     with TestClient(world.app, follow_redirects=False) as client:
-        assert (
-            client.post(
-                "/api/v1/scans", content=REPORT.read_bytes(), headers=bearer(world.demo_token)
-            ).status_code
-            == 201
-        )
+        uploaded = client.post("/api/v1/scans", content=REPORT.read_bytes(), headers=bearer(world.demo_token))
+        assert uploaded.status_code == 201
         finding = client.get("/api/v1/projects/demo/findings", headers=bearer(world.demo_token)).json()[
             "items"
         ][0]
-        holder = sqlite3.connect(path, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock, as a long upload did
+        holder = _hold_the_lock(backend, path, url)
         try:
             response = client.post(
                 f"/api/v1/findings/{finding['id']}/triage",
@@ -163,11 +166,18 @@ def test_a_write_blocked_by_a_long_upload_gets_503_with_retry_after(busy_world: 
                 "/api/v1/scans", content=REPORT.read_bytes(), headers=bearer(world.demo_token)
             )
         finally:
-            holder.execute("ROLLBACK")
+            holder.rollback()
             holder.close()
-    assert response.status_code == 503 and response.headers["retry-after"] == "5"
-    assert "busy" in response.json()["detail"]
-    assert upload.status_code == 503
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert "busy" in response.json()["detail"]
+        assert upload.status_code == 503
+        # once the other writer is done, the same request goes through
+        again = client.post(
+            f"/api/v1/findings/{finding['id']}/triage",
+            json={"status": "confirmed"},
+            headers=bearer(world.demo_token),
+        )
+        assert again.status_code == 200
 
 
 def test_results_per_upload_are_capped(tmp_path: Path) -> None:

@@ -41,15 +41,15 @@ def postgres_url() -> Iterator[str | None]:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def open_store(backend: str, tmp_path: Path, postgres_url: str | None) -> Store:
+def open_store(backend: str, tmp_path: Path, postgres_url: str | None, lock_wait_s: float = 30.0) -> Store:
     """A migrated, empty store on ``backend``."""
     if backend == "sqlite":
-        store = Store.open(f"sqlite:///{tmp_path / 'bastion.db'}")
+        store = Store.open(f"sqlite:///{tmp_path / 'bastion.db'}", lock_wait_s=lock_wait_s)
         store.migrate()
         return store
     if postgres_url is None or postgres_url.startswith("unreachable"):
         pytest.skip(f"PostgreSQL at {ADMIN_URL} not reachable ({postgres_url})")
-    store = Store.open(postgres_url)
+    store = Store.open(postgres_url, lock_wait_s=lock_wait_s)
     store.migrate()
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with store.engine.begin() as connection:

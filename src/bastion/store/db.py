@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bastion.errors import ConfigError
 
-__all__ = ["ENV_URL", "Store", "default_url", "normalize_url"]
+__all__ = ["ENV_URL", "LOCK_WAIT_S", "Store", "default_url", "normalize_url"]
 
 ENV_URL = "BASTION_DATABASE_URL"
+LOCK_WAIT_S = 30.0
+"""How long a statement waits for another writer's lock before it fails (then: 503, retry)."""
 
 
 def default_url() -> str:
@@ -77,7 +79,7 @@ def _private_file(path: Path, own: bool) -> None:
     path.chmod(0o600)
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, wait_ms: int) -> None:
     """WAL, foreign keys, a busy timeout, and transactions SQLAlchemy really begins.
 
     pysqlite's own transaction handling defers BEGIN; emitting it ourselves lets writers
@@ -89,7 +91,7 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -108,8 +110,12 @@ class Store:
     sessions: sessionmaker[Session]
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
-        """Connect to ``url`` (default: :func:`default_url`); does not migrate."""
+    def open(cls, url: str | None = None, *, lock_wait_s: float = LOCK_WAIT_S) -> Store:
+        """Connect to ``url`` (default: :func:`default_url`); does not migrate.
+
+        A statement waits at most ``lock_wait_s`` for a lock another writer holds (SQLite's
+        busy timeout, PostgreSQL's ``lock_timeout``), then fails; the server answers 503."""
+        wait_ms = max(1, int(lock_wait_s * 1000))
         own = not url and not os.environ.get(ENV_URL, "").strip()
         url = normalize_url(url) if url else default_url()
         parsed = make_url(url)
@@ -117,10 +123,16 @@ class Store:
             database = parsed.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
                 _private_file(Path(database), own)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-            _sqlite_setup(engine)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": lock_wait_s})
+            _sqlite_setup(engine, wait_ms)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                connect_args={"options": f"-c lock_timeout={wait_ms}"},
+            )
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
     @property
