@@ -73,7 +73,8 @@ def test_every_ecosystem_fixture(advisory_db: Path) -> None:
     # runc v1.1.11 is replaced by v1.1.12 in go.mod: the fixed version is what builds
     assert not any(f.metadata["package"] == "github.com/opencontainers/runc" for f in findings)
     unpinned = [f for f in findings if f.rule_id == "deps.unpinned-dependency"]
-    assert {f.metadata["package"] for f in unpinned} == {"markupsafe", "sphinx"}
+    # markupsafe's range is pinned by the poetry.lock beside it, so it is checked there
+    assert {f.metadata["package"] for f in unpinned} == {"sphinx"}
     assert all(f.severity is Severity.INFO for f in unpinned)
     assert len({f.fingerprint for f in findings}) == len(findings)
     reasons = " | ".join(s.describe() for s in context.skips)
