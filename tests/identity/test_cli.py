@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,3 +174,12 @@ def test_state_carries_baselines_to_the_next_run(tmp_path: Path) -> None:
     )
     assert "new-country" in out.read_text()
     assert json.loads(state.read_text())["last_time"].startswith("2026-03-15")
+
+
+def test_detect_reads_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = (FIX / "logs" / "okta.jsonl").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))  # type: ignore[arg-type]
+    assert main(["identity", "detect", "-", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["events"] == 3

@@ -8,10 +8,12 @@ Events from several files are merged in time order, holding one event per file.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import heapq
 import io
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,7 +146,8 @@ def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Ite
         if not fmt:
             fmt = "jsonl" if text.lstrip().startswith("{") else "authlog"
             if fmt == "authlog":
-                mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                stdin = str(path) == "-"
+                mtime = datetime.now(UTC) if stdin else datetime.fromtimestamp(path.stat().st_mtime, UTC)
                 parser = AuthLogParser(year or mtime.year, 12 if year else mtime.month)
         if parser is not None:
             result = parser.parse(text)
@@ -172,11 +175,11 @@ def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Ite
 def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[SignIn]:
     """Every sign-in event of one file (gzip or plain), in file order; skips counted."""
     try:
-        stream = _open(path)
+        stream = sys.stdin.buffer if str(path) == "-" else _open(path)
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
         text = head.decode("utf-8", "replace")
         fmt = detect_format(text)
-        with stream:
+        with contextlib.nullcontext(stream) if str(path) == "-" else stream:
             if fmt == "json-document" and text.lstrip("\ufeff \t\r\n").startswith("["):
                 yield from _array_file(path, stream, skips)
             elif fmt == "json-document":
