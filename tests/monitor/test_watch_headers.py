@@ -137,3 +137,11 @@ def test_templates_cli_on_generated_layout(tmp_path: Path, capsys: pytest.Captur
     assert "Accepted password for" in out and "com.example.Service" not in out
     # one template per message kind, whatever the time stamps, levels and threads
     assert f"{len(MESSAGES)} template(s) from 400 line(s)" in out
+
+
+def test_lower_case_level_and_month_words_stay_in_the_message() -> None:
+    lines = [f"2024-03-01 10:00:{i:02} INFO worker {i} ok" for i in range(30)]
+    header = detect_header(lines)
+    assert header.message("2024-03-01 10:00:00 INFO may retry later") == "may retry later"
+    assert header.message("2024-03-01 10:00:00 error handling request 7") == "error handling request 7"
+    assert header.message("2024-03-01 10:00:00 WARN error: disk full") == "error: disk full"

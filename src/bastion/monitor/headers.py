@@ -97,7 +97,6 @@ _ID = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[\w:.-]+$")
 _UPPER = re.compile(r"^[A-Z][A-Z_]{1,15}$")
 _COMPONENT = re.compile(r"^[\w.$/@#()<>\[\]-]+:$|^[\w.-]+:\d+\]$")
 """``program[pid]:``, ``dfs.DataNode$PacketResponder:``, ``1234#1234:``, klog's ``file.go:123]``."""
-_HOST = re.compile(r"^[\w.-]+$")
 
 # token classes
 TIME, LEVEL, NUM, DASH, ID, UPPER, BRACKET, COMP, WORD = "TLNDIUBCW"
@@ -155,13 +154,15 @@ def classify(token: str) -> str:
         return BRACKET
     bare = token.rstrip(":,")
     lower = bare.lower()
-    if lower in _LEVELS and (bare.isupper() or bare.istitle() or bare.islower()):
+    # a bare level or month is capitalised (INFO, Info, Jun): "error"/"may" in lower case are words
+    cased = bare.isupper() or bare.istitle()
+    if lower in _LEVELS and cased:
         return LEVEL
     if len(bare) == 1 and bare in _LETTER_LEVELS:
         return LEVEL
     if _IPV4.match(token):
         return ID
-    if _DATE_TIME.match(token) or lower in _CALENDAR_WORDS:
+    if _DATE_TIME.match(token) or (lower in _CALENDAR_WORDS and cased):
         return TIME
     if _NUMBER.match(bare):
         return NUM
