@@ -183,3 +183,20 @@ def test_detect_reads_standard_input(
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))  # type: ignore[arg-type]
     assert main(["identity", "detect", "-", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["summary"]["events"] == 3
+
+
+def test_threat_list_option(tmp_path: Path) -> None:
+    listed = tmp_path / "bad-ips.txt"
+    listed.write_text("192.0.2.60\n")
+    out = tmp_path / "alerts.jsonl"
+    okta = str(FIX / "logs" / "okta.jsonl")
+    assert (
+        main(["identity", "detect", okta, "--threat-list", str(listed), "--format", "jsonl", "-o", str(out)])
+        == 1
+    )
+    alert = json.loads(out.read_text().splitlines()[0])
+    assert (
+        alert["kind"] == "malicious-ip"
+        and alert["ips"] == ["192.0.2.60"]
+        and alert["users"] == ["erin@example.com"]
+    )

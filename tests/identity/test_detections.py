@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bastion.errors import InputError
 from bastion.findings import Alert, Severity
 from bastion.identity.engine import Engine
 from bastion.identity.events import BAD_PASSWORD, MFA_DENIED, UNKNOWN_USER, SignIn
@@ -211,3 +212,23 @@ def test_privileged_operation_after_a_new_device_on_a_new_network(engine: Engine
         sudo(14 * 1440 + 90, "eve"),
     ]
     assert "new-device-privileged" not in kinds(run(engine, late))
+
+
+def test_threat_listed_addresses(tmp_path: Path) -> None:
+    listed = tmp_path / "tor-exits.txt"
+    listed.write_text("# exits\n192.0.2.0/28\n2001:db8::5\n\n")
+    geo = GeoDB()
+    geo.load_csv(FIX / "geo.csv")
+    geo.load_threat_list(listed)
+    assert geo.threats == 2 and geo.lookup("192.0.2.3").listed == "tor-exits.txt"
+    assert geo.lookup("192.0.2.30").listed == "" and geo.lookup("2001:db8::5").listed == "tor-exits.txt"
+    assert geo.lookup("192.0.2.3").city == "Sydney"  # geo facts kept
+    tries = [ev(i, "vic", "192.0.2.3", False) for i in range(3)] + [ev(70, "vic", "192.0.2.3", False)]
+    alerts = run(Engine(geo), [*tries, ev(71, "vic", "192.0.2.4")])
+    assert kinds(alerts) == ["malicious-ip"] * 3  # one for the failures of the hour, again later, the success
+    assert alerts[-1].severity is Severity.HIGH and "listed in tor-exits.txt" in alerts[-1].explanation
+    listed.write_text("not-an-ip\n")
+    with pytest.raises(InputError, match=r"tor-exits\.txt:1: not an address"):
+        GeoDB().load_threat_list(listed)
+    with pytest.raises(InputError, match="cannot read threat list"):
+        GeoDB().load_threat_list(tmp_path / "absent.txt")

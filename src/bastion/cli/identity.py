@@ -55,6 +55,9 @@ def detect(
     fmt: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="table, json or jsonl."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write alerts here instead of stdout."),
     min_severity: str = typer.Option("low", "--min-severity", help="Report alerts at or above this level."),
+    threat_list: list[Path] = typer.Option(
+        [], "--threat-list", help="Addresses or CIDRs (one a line) to flag as malicious; repeatable."
+    ),
     year: int | None = typer.Option(
         None, "--year", help="Year of year-less syslog stamps (default: file time)."
     ),
@@ -68,6 +71,8 @@ def detect(
     db = GeoDB()
     for path in geo:
         db.load_csv(path)
+    for path in threat_list:
+        db.load_threat_list(path)
     engine = Engine(db, load_state(state) if state else None, load_rules(rules))
     skips = Skips()
     try:

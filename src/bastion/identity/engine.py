@@ -53,6 +53,7 @@ class Engine:
         self.risky: dict[str, tuple[float, str]] = {}
         """Identities that just signed in from a new device on a new network: when, from where."""
         self.risky_window = d["new-device-privileged"].param("window_s")
+        self.listed_seen: dict[str, float] = {}
         self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
         self.out_of_order = 0
@@ -94,14 +95,15 @@ class Engine:
             self.windows.sweep(self._now)
         info = self.geo.lookup(e.ip) if e.ip else _NOWHERE
         profile = self.state.profiles.get(e.user)
+        listed = self._listed(e, now, info) if info.listed else []
         if not e.success:
             if e.reason == OTHER:
                 return []  # denied by policy (AccessDenied, conditional access): not a guess at a secret
             foreign = profile is None or (
                 e.ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
             )
-            return [self._alert(h, e) for h in self.windows.failure(e, now, foreign)]
-        hits = self.windows.success(e, now)
+            return [self._alert(h, e) for h in listed + self.windows.failure(e, now, foreign)]
+        hits = listed + self.windows.success(e, now)
         if e.action == "signin":
             if profile is None:
                 profile = self.state.profiles[e.user] = Profile()
@@ -109,6 +111,26 @@ class Engine:
         elif e.action == "privileged":
             hits += self._privileged(e, now)
         return [self._alert(h, e) for h in hits]
+
+    def _listed(self, e: SignIn, now: float, info: IpInfo) -> list[Hit]:
+        if not e.success and now - self.listed_seen.get(e.ip, -1e18) < 3600:
+            return []  # one alert an hour for the failures of one listed address
+        self.listed_seen[e.ip] = now
+        if len(self.listed_seen) > 10_000:
+            self.listed_seen.pop(next(iter(self.listed_seen)))
+        outcome = "successful sign-in" if e.success else f"failed sign-in ({e.reason or 'failure'})"
+        hit = Hit(
+            "malicious-ip",
+            f"{e.ip}|{e.user}",
+            1.0 if e.success else 0.5,
+            [e.user],
+            [e.ip],
+            e.time.timestamp(),
+            f"{outcome} for {e.user} from {e.ip}, listed in {info.listed}",
+            [e],
+            Severity.HIGH if e.success else None,
+        )
+        return [hit]
 
     def _privileged(self, e: SignIn, now: float) -> list[Hit]:
         risky = self.risky.get(e.user)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bastion.errors import InputError
@@ -38,6 +38,8 @@ class IpInfo:
     hosting: bool = False
     internal: bool = False
     """Loopback or RFC 1918 / RFC 4193 (and not located by a source)."""
+    listed: str = ""
+    """Name of the threat list that holds the address ('' when none)."""
 
     @property
     def located(self) -> bool:
@@ -70,6 +72,8 @@ class GeoDB:
         self._tables: dict[int, dict[int, dict[int, IpInfo]]] = {4: {}, 6: {}}
         self._cache: dict[str, IpInfo] = {}
         self._lengths: dict[int, list[int]] = {}
+        self._threats: dict[int, dict[int, dict[int, str]]] = {}
+        self.threats = 0
         self.networks = 0
 
     def load_csv(self, path: Path) -> None:
@@ -108,12 +112,34 @@ class GeoDB:
         table[int(net.network_address)] = info
         self.networks += 1
 
+    def load_threat_list(self, path: Path) -> None:
+        """Add a threat list: one address or CIDR a line, ``#`` comments; marks what it covers."""
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read threat list ({exc})") from None
+        for n, line in enumerate(lines, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise InputError(f"{path}:{n}: not an address or network: {text!r}") from None
+            table = self._threats.setdefault(net.version, {}).setdefault(net.prefixlen, {})
+            table[int(net.network_address)] = path.name
+            self.threats += 1
+        self._cache.clear()
+
     def lookup(self, ip: str) -> IpInfo:
         """What is known of ``ip``; an unknown or unparsable address gives an empty IpInfo."""
         hit = self._cache.get(ip)
         if hit is not None:
             return hit
         info = self._lookup(ip)
+        listed = self._listed(ip) if self.threats else ""
+        if listed:
+            info = replace(info, listed=listed)
         if len(self._cache) > 200_000:
             self._cache.clear()
         self._cache[ip] = info
@@ -135,6 +161,19 @@ class GeoDB:
             if found is not None:
                 return found
         return IpInfo(internal=is_internal(ip))
+
+    def _listed(self, ip: str) -> str:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return ""
+        bits, value = addr.max_prefixlen, int(addr)
+        for plen, nets in self._threats.get(addr.version, {}).items():
+            mask = ((1 << plen) - 1) << (bits - plen) if plen else 0
+            name = nets.get(value & mask)
+            if name:
+                return name
+        return ""
 
 
 def _v4(ip: str) -> int | None:

@@ -26,6 +26,7 @@ KINDS = (
     "dormant-account",
     "unfamiliar-sign-in",
     "new-device-privileged",
+    "malicious-ip",
 )
 """Every detection kind, in the order the rules file lists them."""
 
