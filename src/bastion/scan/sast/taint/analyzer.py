@@ -207,6 +207,8 @@ class FunctionAnalysis(ExpressionAnalysis):
         """Bind ``target`` to ``value`` (unpacking tuples element by element where the value is a tuple)."""
         if isinstance(target, ast.Tuple | ast.List):
             elts = value_node.elts if isinstance(value_node, ast.Tuple | ast.List) else None
+            if any(isinstance(sub, ast.Starred) for sub in target.elts):
+                elts = None  # a starred target takes a slice: every name gets the whole value
             for i, sub in enumerate(target.elts):
                 if elts is not None and len(elts) == len(target.elts):
                     self.assign(sub, elts[i], self.eval(elts[i], state), state, line)

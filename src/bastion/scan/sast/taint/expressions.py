@@ -475,9 +475,10 @@ class ExpressionAnalysis:
         if bound:
             by_index[0] = receiver
         vararg = info.node.args.vararg
+        positional = len(info.node.args.posonlyargs) + len(info.node.args.args)
         for i, value in enumerate(args):
             index = i + offset
-            if index < len(params) and not (vararg and params[index] == vararg.arg):
+            if index < positional:
                 by_index[index] = join(by_index.get(index, CLEAN), value)
             elif vararg is not None:
                 slot = params.index(vararg.arg)

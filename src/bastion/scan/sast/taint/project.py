@@ -107,11 +107,20 @@ class Project:
         are analysed only when a caller needs their summary."""
         key = (module.relpath, info.qualname)
         known = self._entries.get(key)
-        if known is not None:
-            return known
-        found = self._decides(module, info, pattern)
-        self._entries[key] = found
-        return found
+        if known is None:
+            known = self._decides(module, info, pattern)
+            self._entries[key] = known
+        return known or self._reads_tainted_globals(module, info)
+
+    def _reads_tainted_globals(self, module: ModuleInfo, info: FunctionInfo) -> bool:
+        """True when the function's text names a module-level variable holding untrusted data
+        (not cached: the module body may still be under analysis when first asked)."""
+        tainted = [name for name, taint in self._globals.get(module.relpath, {}).items() if taint]
+        if not tainted:
+            return False
+        node = info.node
+        text = "\n".join(module.lines[node.lineno - 1 : node.end_lineno or node.lineno])
+        return re.search(r"\b(?:" + "|".join(map(re.escape, tainted)) + r")\b", text) is not None
 
     def may_read_sources(self, module: ModuleInfo, info: FunctionInfo) -> bool:
         """True when ``info`` may produce untrusted data without being given any."""
@@ -188,12 +197,17 @@ class Project:
         if cached is not None:
             return cached
         self._globals[module.relpath] = {}
+        before = set(self._summaries)
         analysis = FunctionAnalysis(self, module, None)
         try:
             analysis.run()
         except RecursionError:
             self.failures.append((module.relpath, "module body nested too deeply to analyse"))
         self._globals[module.relpath] = dict(analysis.summary.self_attrs)
+        # summaries made while the module body ran saw its globals half-built: make them again
+        for key in set(self._summaries) - before:
+            if key[0] == module.relpath:
+                del self._summaries[key]
         return self._globals[module.relpath]
 
     def module_global(self, module: ModuleInfo, name: str) -> Taint:
