@@ -222,3 +222,23 @@ def test_tfsec_and_trivy_ignore_comments_are_honoured(tmp_path: Path) -> None:
     assert suppressed["iac.aws.security-group-rule-open-ssh"] == "tfsec:ignore"
     assert suppressed["iac.gcp.firewall-open-ssh"] == "trivy:ignore"
     assert not [f for f in report["findings"] if f["rule_id"].endswith("-open-ssh")]
+
+
+def test_all_ports_policies_see_ranges_wildcards_and_protocols(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        _aws("0-65535")
+        + _azure('"*"', '"Internet"')
+        + _gcp('    protocol = "all"')
+        + 'resource "aws_security_group" "web" {\n  ingress {\n    from_port = 443\n    to_port = 443\n'
+        '    protocol = "tcp"\n    cidr_blocks = ["0.0.0.0/0"]\n  }\n}\n'
+    )
+    findings, _ = run_iac(tmp_path)
+    found = {(rule, resource) for rule, _, resource in index(findings) if "all-ports" in rule}
+    assert found == {
+        ("iac.aws.security-group-all-ports-open", "aws_security_group.g"),
+        ("iac.aws.security-group-rule-open-all-ports", "aws_security_group_rule.r"),
+        ("iac.aws.vpc-ingress-rule-open-all-ports", "aws_vpc_security_group_ingress_rule.v"),
+        ("iac.azure.nsg-open-all-ports", "azurerm_network_security_group.n"),
+        ("iac.azure.nsg-rule-open-all-ports", "azurerm_network_security_rule.r"),  # ["443", "*"]
+        ("iac.gcp.firewall-open-all-ports", "google_compute_firewall.f"),
+    }

@@ -52,7 +52,15 @@ PORTS: tuple[Port, ...] = (
     Port("elasticsearch", 9200, "high", {}),
     Port("memcached", 11211, "high", {}),
     Port("http", 80, "low", {"aws": "CKV_AWS_260", "azure": "CKV_AZURE_160", "gcp": "CKV_GCP_106"}),
+    Port("all-ports", -1, "critical", {"aws": "CKV_AWS_277"}),
 )
+ALL_PORTS = -1
+"""The port number standing for every port (0-65535, ``*``, protocol -1/all)."""
+KEPT_IDS = {
+    "iac.aws.security-group-open-all-ports": "iac.aws.security-group-all-ports-open",
+    "iac.cfn.security-group-open-all-ports": "iac.cfn.security-group-all-open",
+}
+"""Ids the all-ports policies had before they were generated (kept for baselines and suppressions)."""
 
 INTERNET = ["0.0.0.0/0", "::/0"]
 """CIDRs that mean every address."""
@@ -67,13 +75,26 @@ TFSEC = {
 """tfsec/trivy's id for "ingress from the internet" per form (one check for every port there)."""
 
 
+def _span(port: int) -> tuple[int, int]:
+    """The ports a rule must reach: one port, or every port (``ALL_PORTS``)."""
+    return (1, 65535) if port == ALL_PORTS else (port, port)
+
+
+def _covers(attr: str, port: int) -> dict[str, Any]:
+    low, high = _span(port)
+    if low == high:
+        return {"attr": attr, "covers_port": low}
+    return {"all": [{"attr": attr, "covers_port": low}, {"attr": attr, "covers_port": high}]}
+
+
 def _aws(port: int, from_: str, to: str, proto: str, cidrs: list[tuple[str, list[str]]]) -> dict[str, Any]:
     """An AWS-style rule (from/to port, protocol -1 for every port) open to the internet."""
+    low, high = _span(port)
     return {
         "all": [
             {
                 "any": [
-                    {"all": [{"attr": from_, "lte": port}, {"attr": to, "gte": port}]},
+                    {"all": [{"attr": from_, "lte": low}, {"attr": to, "gte": high}]},
                     {"attr": proto, "in": [*ALL_PROTOCOLS, -1], "ignore_case": True},
                 ]
             },
@@ -108,8 +129,8 @@ def _azure(port: int, prefix: str = "") -> dict[str, Any]:
             },
             {
                 "any": [
-                    {"attr": name("destination_port_range", "destinationPortRange"), "covers_port": port},
-                    {"attr": name("destination_port_ranges", "destinationPortRanges"), "covers_port": port},
+                    _covers(name("destination_port_range", "destinationPortRange"), port),
+                    _covers(name("destination_port_ranges", "destinationPortRanges"), port),
                 ]
             },
         ]
@@ -126,7 +147,7 @@ def _gcp(port: int) -> dict[str, Any]:
                 "any": {
                     "any": [
                         {"attr": "protocol", "in": ["all"], "ignore_case": True},
-                        {"attr": "ports", "covers_port": port},
+                        _covers("ports", port),
                         {
                             "all": [
                                 {
@@ -147,6 +168,18 @@ def _gcp(port: int) -> dict[str, Any]:
 def _gcp_examples(port: int) -> dict[str, list[Any]]:
     """Written examples for the GCP form (its ``any`` over allow blocks cannot be derived)."""
     world = ["0.0.0.0/0"]
+    if port == ALL_PORTS:
+        return {
+            "pass": [
+                {"source_ranges": world, "allow": [{"protocol": "tcp", "ports": ["22", "443"]}]},
+                {"source_ranges": ["10.0.0.0/8"], "allow": [{"protocol": "all"}]},
+            ],
+            "fail": [
+                {"source_ranges": world, "allow": [{"protocol": "tcp", "ports": ["0-65535"]}]},
+                {"source_ranges": world, "allow": [{"protocol": "all"}]},
+                {"source_ranges": ["::/0"], "allow": [{"protocol": "udp"}]},
+            ],
+        }
     return {
         "pass": [
             {"source_ranges": world, "allow": [{"protocol": "tcp", "ports": [str(port + 1)]}]},
@@ -164,12 +197,38 @@ def _gcp_examples(port: int) -> dict[str, list[Any]]:
     }
 
 
+def _azure_examples(pid: str) -> dict[str, list[Any]]:
+    """Written examples for the all-ports Azure forms (two port tests on one attribute)."""
+
+    def rule(ports: dict[str, Any]) -> dict[str, Any]:
+        body = {"direction": "Inbound", "access": "Allow", "source_address_prefix": "*", **ports}
+        if ".arm." in pid:
+            camel = {
+                "source_address_prefix": "sourceAddressPrefix",
+                "destination_port_range": "destinationPortRange",
+                "destination_port_ranges": "destinationPortRanges",
+            }
+            return {"properties": {camel.get(k, k): v for k, v in body.items()}}
+        return body
+
+    def wrap(ports: dict[str, Any]) -> dict[str, Any]:
+        if ".arm." in pid:
+            return {"properties": {"securityRules": [rule(ports)]}}
+        return {"security_rule": [rule(ports)]} if "nsg-open" in pid else rule(ports)
+
+    return {
+        "pass": [wrap({"destination_port_range": "443"}), wrap({"destination_port_ranges": ["22", "443"]})],
+        "fail": [wrap({"destination_port_range": "*"}), wrap({"destination_port_ranges": ["0-65535"]})],
+    }
+
+
 def _policy(
     pid: str, title: str, port: Port, resource: str, check: dict[str, Any], fix: str, form: str
 ) -> dict[str, Any]:
+    what = "all ports" if port.number == ALL_PORTS else f"port {port.number} ({port.name})"
     policy: dict[str, Any] = {
-        "id": pid,
-        "title": f"{title} opens port {port.number} ({port.name}) to the internet",
+        "id": KEPT_IDS.get(pid, pid),
+        "title": f"{title} opens {what} to the internet",
         "severity": port.severity,
         "resource": resource,
         "check": check,
@@ -190,10 +249,11 @@ def policies() -> list[dict[str, Any]]:
     cfn_cidrs = [("CidrIp", INTERNET), ("CidrIpv6", INTERNET)]
     for port in PORTS:
         n, name = port.number, port.name
+        ports = "only the ports the service needs" if n == ALL_PORTS else f"port {n}"
         fix = (
-            f"Allow port {n} only from the networks that need it (VPN, bastion, peered VPC), never 0.0.0.0/0."
+            f"Allow {ports} only from the networks that need it (VPN, bastion, peered VPC), never 0.0.0.0/0."
         )
-        azure_fix = f"Allow port {n} only from named networks or a bastion service, never from Internet or *."
+        azure_fix = f"Allow {ports} only from named networks or a bastion service, never from Internet or *."
         inline = _aws(n, "from_port", "to_port", "protocol", aws_cidrs)
         cfn = _aws(n, "FromPort", "ToPort", "IpProtocol", cfn_cidrs)
         vpc_rule = _aws(
@@ -281,13 +341,16 @@ def policies() -> list[dict[str, Any]]:
                     port,
                     "google_compute_firewall",
                     {"not": _gcp(n)},
-                    f"Allow port {n} only from named source_ranges or use IAP TCP forwarding.",
+                    f"Allow {ports} only from named source_ranges or use IAP TCP forwarding.",
                     "gcp",
                 ),
                 "when": {"attr": "direction", "not_equals": "EGRESS", "ignore_case": True},
                 "examples": _gcp_examples(n),
             },
         ]
+        if n == ALL_PORTS:
+            for policy in out[-4:-1]:  # the Azure, Azure rule and ARM forms: two ports on one attribute
+                policy["examples"] = _azure_examples(policy["id"])
     return out
 
 
