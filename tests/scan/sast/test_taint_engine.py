@@ -394,6 +394,18 @@ CASES = [
         {"os-command"},
     ),
     ("request-path", "import os", 'os.system("echo " + request.path)', {"os-command"}),
+    (
+        "yaml-positional-safe-loader",
+        "import yaml",
+        'return {"o": yaml.load(request.data, yaml.SafeLoader)}',
+        set(),
+    ),
+    (
+        "yaml-positional-loader",
+        "import yaml",
+        'return {"o": yaml.load(request.data, yaml.FullLoader)}',
+        {"yaml-load"},
+    ),
 ]
 
 

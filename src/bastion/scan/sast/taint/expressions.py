@@ -568,14 +568,15 @@ class ExpressionAnalysis:
                 self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
 
     def _safe_call(self, rule: SinkRule, node: ast.Call, state: State) -> bool:
+        for position, keyword in rule.safe_positions.items():
+            if position < len(node.args) and self._allowed(
+                node.args[position], rule.safe_keywords[keyword], state
+            ):
+                return True
         for kw in node.keywords:
-            if kw.arg is not None and kw.arg in rule.safe_keywords:
-                allowed = rule.safe_keywords[kw.arg]
-                spelled = self.key(kw.value) or ""
-                qual = self.qualname(kw.value, state) or ""
-                value = self.const(kw.value, state)
-                if spelled in allowed or qual in allowed or (isinstance(value, str) and value in allowed):
-                    return True
+            allowed = rule.safe_keywords.get(kw.arg or "")
+            if allowed is not None and self._allowed(kw.value, allowed, state):
+                return True
             if rule.safe_parser_keyword and kw.arg == rule.safe_parser_keyword:
                 key = self.key(kw.value)
                 if key is not None and state.has_tag(key, "safe_parser"):
@@ -590,6 +591,13 @@ class ExpressionAnalysis:
             ):
                 return True
         return False
+
+    def _allowed(self, node: ast.expr, allowed: tuple[str, ...], state: State) -> bool:
+        """True when ``node`` is spelled, resolves to, or evaluates to one of ``allowed``."""
+        spelled = self.key(node) or ""
+        qual = self.qualname(node, state) or ""
+        value = self.const(node, state)
+        return spelled in allowed or qual in allowed or (isinstance(value, str) and value in allowed)
 
     def _dangerous_args(
         self, rule: SinkRule, node: ast.Call, args: list[Taint], kwargs: dict[str | None, Taint], state: State

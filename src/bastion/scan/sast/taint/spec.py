@@ -63,6 +63,8 @@ class SinkRule(_Strict):
     keywords: tuple[str, ...] = ()
     safe_keywords: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
     """Keyword values that make the call safe (``Loader=yaml.SafeLoader``)."""
+    safe_positions: Mapping[int, str] = Field(default_factory=dict)
+    """Positional arguments that stand for a keyword of ``safe_keywords`` (``yaml.load(s, SafeLoader)``)."""
     program_only_without_shell: bool = False
     """subprocess: without ``shell=True`` only a string command or a list's first item counts."""
     safe_parser_keyword: str = ""
