@@ -23,7 +23,7 @@ def attacks(
     labels: list[dict[str, object]] = []
     last_normal: dict[str, list[Ev]] = {}
     for e in events:
-        if e.ok:
+        if e.ok and e.app != "sudo":  # a sign-in, not a privileged command (which has no address)
             last_normal.setdefault(e.user, []).append(e)
 
     def when() -> datetime:
