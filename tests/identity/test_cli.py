@@ -200,3 +200,11 @@ def test_threat_list_option(tmp_path: Path) -> None:
         and alert["ips"] == ["192.0.2.60"]
         and alert["users"] == ["erin@example.com"]
     )
+
+
+def test_truncated_gzip_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes((FIX / "logs" / "cloudtrail.json.gz").read_bytes()[:300])
+    assert main(["identity", "detect", str(cut)]) == 2
+    err = capsys.readouterr().err
+    assert "cut.json.gz: cannot read" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
