@@ -29,6 +29,8 @@ def _sast() -> list[str]:
         if entry.name.endswith((".yml", ".yaml")):
             document = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
             ids.extend(f"sast.semgrep.{rule['id']}" for rule in document.get("rules", []))
+    taint = yaml.safe_load((base / "taint" / "rules.yml").read_text(encoding="utf-8")) or {}
+    ids.extend(f"sast.taint.{sink['id']}" for sink in taint.get("sinks", []))
     return ids
 
 
