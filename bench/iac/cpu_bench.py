@@ -50,8 +50,8 @@ def main() -> int:
         ),
     }
     if args.baseline_src is not None:
-        env = {**os.environ, "PYTHONPATH": str(args.baseline_src.resolve())}
-        tools["baseline"] = ([str(BASTION), *scan, "-o", os.devnull], env)
+        baseline_env = {**os.environ, "PYTHONPATH": str(args.baseline_src.resolve())}
+        tools["baseline"] = ([str(BASTION), *scan, "-o", os.devnull], baseline_env)
     spent: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(args.rounds):
         for name, (command, env) in tools.items():
