@@ -53,6 +53,10 @@ class Engine:
         self.risky: dict[str, tuple[float, str]] = {}
         """Identities that just signed in from a new device on a new network: when, from where."""
         self.risky_window = d["new-device-privileged"].param("window_s")
+        self.unfamiliar_at = u.param("threshold")
+        self.dormant_s = d["dormant-account"].param("dormant_days") * 86400
+        t = d["impossible-travel"]
+        self.travel = (t.param("min_distance_km"), t.param("min_gap_s"), t.param("max_speed_kmh"))
         self.listed_seen: dict[str, float] = {}
         self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
@@ -198,8 +202,7 @@ class Engine:
                 )
             if day not in p.anon_days:
                 p.anon_days = [*p.anon_days, day][-8:]
-        dormant_s = d["dormant-account"].param("dormant_days") * 86400
-        away = p.n and now - p.last > dormant_s
+        away = p.n and now - p.last > self.dormant_s
         if away and "asn" in novel and unfamiliar >= d["dormant-account"].param("min_unfamiliar"):
             hits.append(
                 Hit(
@@ -235,7 +238,7 @@ class Engine:
                         low,
                     )
                 )
-        elif mature and not anonymous and unfamiliar >= d["unfamiliar-sign-in"].param("threshold"):
+        elif mature and not anonymous and unfamiliar >= self.unfamiliar_at:
             hits.append(
                 Hit(
                     "unfamiliar-sign-in",
@@ -271,13 +274,13 @@ class Engine:
             return []  # VPN or cloud egress: its location says nothing about the person
         if info.asn and info.asn == prev_asn:
             return []  # one network seen in two places: a carrier or a VPN gateway failing over
-        t = self.rules.detections["impossible-travel"]
         km = distance_km(prev[1], prev[2], lat, lon)
-        if km < t.param("min_distance_km"):
+        min_km, min_gap, max_speed = self.travel
+        if km < min_km:
             return []
-        hours = max(now - prev[0], t.param("min_gap_s")) / 3600
+        hours = max(now - prev[0], min_gap) / 3600
         speed = km / hours
-        if speed <= t.param("max_speed_kmh"):
+        if speed <= max_speed:
             return []
         country = info.country or e.country.upper()
         if (
@@ -297,7 +300,7 @@ class Engine:
                 prev[0],
                 f"{e.user} signed in from {prev_ip} and then {e.ip} ({country or '?'}), {km:.0f} km apart "
                 f"in {hours * 60:.0f} minutes: {speed:.0f} km/h, faster than an airliner "
-                f"({t.param('max_speed_kmh'):g} km/h)",
+                f"({max_speed:g} km/h)",
                 [e],
             )
         ]
