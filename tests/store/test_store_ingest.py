@@ -196,21 +196,21 @@ def test_a_large_upload_lets_other_writers_in_between_chunks(
     store.engine.dispose()
     project, other = new_project(store), new_project(store, "other")
     ingest(store, other, scan_of(finding("elsewhere", "x.py", "x")), "ci")
-    real = ingest_module._describe
-    described: list[str] = []
+    real = ingest_module._describe_all
+    described: list[int] = []
 
-    def describe_then_triage(item: object) -> dict[str, object]:
-        described.append("x")
-        if len(described) == 5:  # in the middle of the upload, another user triages
+    def describe_then_triage(items: list[object]) -> list[dict[str, object]]:
+        described.append(len(items))
+        if len(described) == 2:  # in the middle of the upload, another user triages
             with store.write() as session:
                 record = session.scalars(select(FindingRecord).where(FindingRecord.project_id == other)).one()
                 triage(session, record, "confirmed", "maya")
-        return real(item)  # type: ignore[arg-type]
+        return real(items)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest_module, "_describe", describe_then_triage)
+    monkeypatch.setattr(ingest_module, "_describe_all", describe_then_triage)
     findings = [finding(f"r{i}", f"f{i}.py", str(i)) for i in range(10)]
     result = ingest(store, project, scan_of(*findings), "ci", chunk=3)
-    assert (result.new, len(described)) == (10, 10)
+    assert (result.new, described) == (10, [3, 3, 3, 1])
     statuses = _statuses(store, other)
     assert statuses == {"sast.elsewhere": "confirmed"}
     second = ingest(store, project, scan_of(*findings[:4]), "ci", chunk=3)

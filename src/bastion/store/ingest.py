@@ -27,7 +27,7 @@ from bastion.store.lifecycle import expire_acceptances, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, Project, Scan, utcnow
 from bastion.store.parse import ParsedScan
 from bastion.store.queries import search_key
-from bastion.store.sanitize import scrub_tree
+from bastion.store.sanitize import scrub_all, scrub_tree
 
 __all__ = ["CHUNK", "IngestResult", "ingest", "stored_fingerprint"]
 
@@ -62,23 +62,33 @@ def _published(finding: Finding) -> datetime | None:
     return None
 
 
-def _describe(finding: Finding) -> dict[str, Any]:
-    """The columns a newer scan refreshes on a finding it sees again, every text scrubbed."""
-    texts = scrub_tree(
-        [
-            finding.rule_id,
-            finding.scanner,
-            finding.title,
-            finding.location.describe(),
-            list(finding.location.to_dict().values()),
-            finding.message,
-            finding.evidence,
-            finding.fix,
-            finding.help_uri,
-            list(finding.controls),
-            dict(finding.metadata),
-        ]
-    )
+def _texts(finding: Finding) -> list[Any]:
+    """Every text of a finding that the store keeps, in :func:`_describe`'s order."""
+    return [
+        finding.rule_id,
+        finding.scanner,
+        finding.title,
+        finding.location.describe(),
+        list(finding.location.to_dict().values()),
+        finding.message,
+        finding.evidence,
+        finding.fix,
+        finding.help_uri,
+        list(finding.controls),
+        dict(finding.metadata),
+    ]
+
+
+def _describe_all(findings: list[Finding]) -> list[dict[str, Any]]:
+    """The columns of each finding, every text scrubbed (one search for the whole chunk)."""
+    return [
+        _describe(f, texts)
+        for f, texts in zip(findings, scrub_all([_texts(f) for f in findings]), strict=True)
+    ]
+
+
+def _describe(finding: Finding, texts: list[Any]) -> dict[str, Any]:
+    """The columns a newer scan refreshes on a finding it sees again, from its scrubbed texts."""
     rule_id, scanner, title, location, place, message, evidence, fix, help_uri, controls, extra = texts
     # Location's keys are its own field names (an upload cannot add one): only values need scrubbing.
     location_data = dict(zip(finding.location.to_dict(), place, strict=True))
@@ -106,6 +116,14 @@ def _describe(finding: Finding) -> dict[str, Any]:
 def stored_fingerprint(finding: Finding) -> str:
     """The fingerprint the store keys a finding by (scrubbed: an upload may put anything there)."""
     return str(scrub_tree(finding.fingerprint))[:128]
+
+
+def _stored_fingerprints(findings: list[Finding], chunk: int) -> list[str]:
+    out: list[str] = []
+    for start in range(0, len(findings), chunk):
+        part = [f.fingerprint for f in findings[start : start + chunk]]
+        out.extend(str(value)[:128] for value in scrub_all(part))
+    return out
 
 
 def _lock(session: Session, project_id: int) -> None:
@@ -139,8 +157,10 @@ def ingest(
     now = now or utcnow()
     actor = actor[:200]
     incoming: dict[str, Finding] = {}
-    for finding in parsed.findings:
-        incoming.setdefault(stored_fingerprint(finding), finding)
+    for fingerprint, finding in zip(
+        _stored_fingerprints(parsed.findings, chunk), parsed.findings, strict=True
+    ):
+        incoming.setdefault(fingerprint, finding)
     with store.write() as session:
         _lock(session, project_id)
         expire_acceptances(session, now, project_id)
@@ -160,9 +180,8 @@ def ingest(
     tally = _Tally()
     items = list(incoming.items())
     for start in range(0, len(items), chunk):
-        described = [
-            (fingerprint, _describe(finding)) for fingerprint, finding in items[start : start + chunk]
-        ]
+        part = items[start : start + chunk]
+        described = list(zip([fp for fp, _ in part], _describe_all([f for _, f in part]), strict=True))
         with store.write() as session:
             _lock(session, project_id)
             _see(session, project_id, scan_id, described, actor, now, tally)

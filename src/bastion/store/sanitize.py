@@ -17,7 +17,7 @@ from bastion.scan.secrets.prefilter import Prefilter, ascii_lower
 from bastion.scan.secrets.redact import redact
 from bastion.scan.secrets.scanner import detector_for
 
-__all__ = ["MAX_DEPTH", "check_text", "scrub", "scrub_tree"]
+__all__ = ["MAX_DEPTH", "check_text", "scrub", "scrub_all", "scrub_tree"]
 
 MAX_DEPTH = 64
 """Nesting levels allowed inside one stored value (metadata, locations)."""
@@ -119,6 +119,15 @@ def scrub_tree(value: Any) -> Any:
     if scrub(joined) == joined:
         return value
     return _rebuild(value)
+
+
+def scrub_all(values: list[Any]) -> list[Any]:
+    """Each of ``values`` scrubbed as by :func:`scrub_tree`; one search covers them all when none
+    holds a secret (the common case: a chunk of an upload costs one pass, not one per finding)."""
+    joined = "\n".join(leaf for value in values for leaf in _leaves(value, "value"))
+    if scrub(joined) == joined:
+        return values
+    return [scrub_tree(value) for value in values]
 
 
 def _rebuild(value: Any) -> Any:
