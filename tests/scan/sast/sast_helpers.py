@@ -51,6 +51,15 @@ SEMGREP_EXPECTED = {
     ("sast.semgrep.js-math-random-for-secret", "web/vulnerable.js", 14),
     ("sast.semgrep.js-weak-cipher-des-ecb", "web/vulnerable.js", 19),
 }
+# Both tools together: one finding per line and CWE, so semgrep's findings on lines where bandit
+# reports the same weakness are merged into bandit's (listed in its metadata["tools"]).
+SEMGREP_MERGED_INTO_BANDIT = {
+    ("sast.semgrep.python-subprocess-shell-dynamic", "app/vulnerable.py", 14),
+    ("sast.semgrep.python-pickle-load", "app/vulnerable.py", 18),
+    ("sast.semgrep.python-yaml-unsafe-load", "app/vulnerable.py", 22),
+    ("sast.semgrep.python-tls-verify-disabled", "app/vulnerable.py", 30),
+    ("sast.semgrep.python-sql-string-built-query", "app/vulnerable.py", 34),
+}
 
 
 def make_target(root: Path) -> ScanTarget:

@@ -13,6 +13,7 @@ from sast_helpers import (
     BANDIT_EXPECTED,
     PROJECT,
     SEMGREP_EXPECTED,
+    SEMGREP_MERGED_INTO_BANDIT,
     keys,
     needs_semgrep,
     run_sast,
@@ -248,7 +249,10 @@ def test_engine_runs_sast_from_its_entry_point(concurrency: Concurrency) -> None
     result = run_scan(PROJECT, registrations, EngineOptions(concurrency=concurrency, jobs=2))
     assert result.failures == [] and result.skips == [] and result.notices == []
     got = {(f.rule_id, f.location.path, f.location.start_line) for f in result.findings}
-    assert got == BANDIT_DEFAULT | SEMGREP_EXPECTED
+    assert got == BANDIT_DEFAULT | (SEMGREP_EXPECTED - SEMGREP_MERGED_INTO_BANDIT)
+    b602 = next(f for f in result.findings if f.rule_id == "sast.bandit.B602")
+    assert b602.metadata["tools"] == ["bandit", "semgrep"]
+    assert b602.metadata["also_reported_as"] == ["sast.semgrep.python-subprocess-shell-dynamic"]
     assert len({f.fingerprint for f in result.findings}) == len(result.findings)
 
 

@@ -3,8 +3,8 @@
 :func:`run_taint` reads every Python file once (invalid UTF-8 is a notice, the file is
 still analysed), analyses them together so calls across modules resolve, and turns each
 hit into a finding. :func:`merge_duplicates` keeps one finding per location and weakness:
-where the taint analysis and a pattern tool (bandit, semgrep) flag the same line for the
-same CWE, the taint finding stays (it carries the trace) and lists every tool that saw it.
+where several tools flag the same line for the same CWE, one finding stays (the taint one,
+which carries the trace, else bandit's, else semgrep's) and lists every tool that saw it.
 
 Pattern findings the analysis disproves are dropped: an import flagged for what the module
 could do (``import subprocess``, bandit B404) once the file's uses were analysed, and a call
@@ -100,41 +100,47 @@ def _disproved(finding: Finding, result: TaintResult) -> bool:
     )
 
 
+_PRIORITY = {TOOL: 0, "bandit": 1, "semgrep": 2}
+"""Which tool's finding stays when several report one location and weakness: the taint finding
+(it carries the trace), then bandit's, then semgrep's."""
+
+
+def _keys(finding: Finding) -> set[tuple[str, int, int]]:
+    path, line = finding.location.path, finding.location.start_line
+    if not path or not line:
+        return set()
+    return {(path, line, _weakness(c)) for c in finding.cwe}
+
+
 def merge_duplicates(findings: Iterable[Finding], run: TaintRun | None = None) -> list[Finding]:
-    """One finding per (file, line, CWE) where the taint analysis reported it, and no pattern
+    """One finding per (file, line, CWE), listing every tool that reported it, and no pattern
     finding the analysis disproved (see :func:`_disproved`); order kept."""
     items = list(findings)
     if run is not None:
         items = [f for f in items if f.metadata.get("tool") == TOOL or not _disproved(f, run.result)]
-    taint_at: dict[tuple[str, int, int], int] = {}
-    for index, finding in enumerate(items):
-        if finding.metadata.get("tool") == TOOL:
-            for cwe in finding.cwe:
-                key = (finding.location.path or "", finding.location.start_line or 0, _weakness(cwe))
-                taint_at.setdefault(key, index)
-    if not taint_at:
-        return items
+    ranked = sorted(range(len(items)), key=lambda i: _PRIORITY.get(str(items[i].metadata.get("tool")), 3))
+    owner_of: dict[tuple[str, int, int], int] = {}
     merged: dict[int, list[Finding]] = {}
-    dropped: set[int] = set()
-    for index, finding in enumerate(items):
-        if finding.metadata.get("tool") == TOOL:
-            continue
-        for cwe in finding.cwe:
-            key = (finding.location.path or "", finding.location.start_line or 0, _weakness(cwe))
-            owner = taint_at.get(key)
-            if owner is not None:
-                merged.setdefault(owner, []).append(finding)
-                dropped.add(index)
-                break
+    for index in ranked:
+        keys = _keys(items[index])
+        owner = next((owner_of[k] for k in keys if k in owner_of), None)
+        if owner is None:
+            for key in keys:
+                owner_of[key] = index
+        else:
+            merged.setdefault(owner, []).append(items[index])
+    dropped = {id(f) for others in merged.values() for f in others}
     out: list[Finding] = []
     for index, finding in enumerate(items):
-        if index in dropped:
+        if id(finding) in dropped:
             continue
         others = merged.get(index)
         if others:
-            tools = [TOOL, *dict.fromkeys(str(o.metadata.get("tool", o.rule_id)) for o in others)]
+            own = str(finding.metadata.get("tool", finding.rule_id))
             metadata = dict(finding.metadata)
-            metadata["tools"] = tools
+            metadata["tools"] = list(
+                dict.fromkeys([own, *(str(o.metadata.get("tool", o.rule_id)) for o in others)])
+            )
             metadata["also_reported_as"] = sorted({o.rule_id for o in others})
             finding = finding.with_changes(metadata=metadata)
         out.append(finding)
