@@ -242,3 +242,32 @@ def test_all_ports_policies_see_ranges_wildcards_and_protocols(tmp_path: Path) -
         ("iac.azure.nsg-rule-open-all-ports", "azurerm_network_security_rule.r"),  # ["443", "*"]
         ("iac.gcp.firewall-open-all-ports", "google_compute_firewall.f"),
     }
+
+
+def test_strict_fails_when_a_check_ended_unknown(tmp_path: Path) -> None:
+    """Issue 13 item 5: the unchecked file is a skip record, so --strict exits 1 and an upload does
+    not mark that file's findings fixed."""
+    (tmp_path / "main.tf").write_text(_SG % "var.cidr")
+    out = tmp_path / "r.json"
+    code = main(
+        [
+            "scan",
+            str(tmp_path),
+            "-s",
+            "iac",
+            "-f",
+            "json",
+            "-o",
+            str(out),
+            "-q",
+            "--fail-on",
+            "none",
+            "--strict",
+        ]
+    )
+    assert code == 1
+    assert "skipped iac main.tf" in out.read_text() or "iac main.tf" in out.read_text()
+    (tmp_path / "main.tf").write_text(_SG % '"10.0.0.0/8"')
+    assert (
+        main(["scan", str(tmp_path), "-s", "iac", "-q", "--fail-on", "none", "--strict", "-o", str(out)]) == 0
+    )
