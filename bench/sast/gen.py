@@ -135,6 +135,9 @@ class Builder:
         sources = SOURCES_A if self.family == "a" else SOURCES_B
         props = PROPS_A if self.family == "a" else PROPS_B
         source, framework = rng.choice(sources)
+        if cat.cwe == 22 and "os.environ" in source:
+            # a path from the environment is configuration, not an attack (rules.yml)
+            source, framework = ('input("query: ")', "script")
         if ((cat.cwe in (79, 601) or cat.style != "taint") and framework in ("script", "django")) or (
             cat.style != "taint" and framework.startswith("fastapi")
         ):

@@ -70,8 +70,10 @@ class ExpressionAnalysis:
         return Step(self.module.relpath, line, self.module.line_text(line))
 
     def flow_from(self, origin: Origin, line: int, note: str = "") -> Taint:
-        """A new taint starting at ``origin`` on ``line``."""
-        return (Flow(origin, (Step(self.module.relpath, line, note or self.module.line_text(line)),)),)
+        """A new taint starting at ``origin`` on ``line`` (already cleared for the weaknesses
+        its source does not count for)."""
+        step = Step(self.module.relpath, line, note or self.module.line_text(line))
+        return (Flow(origin, (step,), self.rules.source_excludes.get(origin.label, frozenset())),)
 
     def key(self, node: ast.expr) -> str | None:
         """The access path of ``node`` (``a``, ``a.b``, ``a['k']``), or None."""

@@ -31,6 +31,8 @@ class SourceRule(_Strict):
     id: str
     label: str
     names: tuple[str, ...] = Field(min_length=1)
+    excludes: tuple[int, ...] = ()
+    """Weaknesses this source does not count for (a path from the environment is configuration)."""
 
 
 class RequestParams(_Strict):
@@ -139,6 +141,8 @@ class RuleBook:
     rules: TaintRules
     source_names: Mapping[str, str]
     """Qualified name -> source label."""
+    source_excludes: Mapping[str, frozenset[int]]
+    """Source label -> CWEs it does not count for."""
     sink_calls: Mapping[str, tuple[SinkRule, ...]]
     sink_methods: Mapping[str, tuple[SinkRule, ...]]
     receiver_sinks: Mapping[str, tuple[SinkRule, ...]]
@@ -207,6 +211,7 @@ def compile_rules(rules: TaintRules) -> RuleBook:
     return RuleBook(
         rules=rules,
         source_names=sources,
+        source_excludes={src.label: frozenset(src.excludes) for src in rules.sources if src.excludes},
         sink_calls=_multi([(c, s) for s in flow_rules for c in s.calls]),
         sink_methods=_multi([(m, s) for s in flow_rules for m in s.methods]),
         receiver_sinks=_multi([(m, s) for s in flow_rules for m in s.receiver_methods]),
