@@ -395,6 +395,19 @@ CASES = [
     ),
     ("request-path", "import os", 'os.system("echo " + request.path)', {"os-command"}),
     (
+        "environment-path-is-config",
+        "import os",
+        'open(os.environ["DATA_DIR"] + "/a.txt")\nreturn "ok"',
+        set(),
+    ),
+    ("input-path", "", 'open("/srv/" + input())\nreturn "ok"', {"path-traversal"}),
+    (
+        "sqlalchemy-expression-language",
+        "from sqlalchemy import select",
+        'rows = session.execute(select(User).where(User.name == request.args["n"]))\nreturn {"n": len(rows)}',
+        set(),
+    ),
+    (
         "yaml-positional-safe-loader",
         "import yaml",
         'return {"o": yaml.load(request.data, yaml.SafeLoader)}',
