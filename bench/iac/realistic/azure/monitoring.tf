@@ -50,3 +50,19 @@ resource "azurerm_network_watcher_flow_log" "long" {
     days    = 90
   }
 }
+resource "azurerm_subnet" "app" {
+  name                 = "app"
+  resource_group_name  = "rg"
+  virtual_network_name = "vnet"
+  address_prefixes     = ["10.1.1.0/24"]
+}
+resource "azurerm_subnet" "db" {
+  name                 = "db"
+  resource_group_name  = "rg"
+  virtual_network_name = "vnet"
+  address_prefixes     = ["10.1.2.0/24"]
+}
+resource "azurerm_subnet_network_security_group_association" "app" {
+  subnet_id                 = azurerm_subnet.app.id
+  network_security_group_id = azurerm_network_security_group.vnet_only.id
+}
