@@ -13,6 +13,8 @@ import pytest
 
 from bastion.cli.main import main
 
+pytestmark = pytest.mark.slow  # a whole scan of the demo app, semgrep included
+
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo-app"
 SARIF_SCHEMA = json.loads(
     (Path(__file__).parent / "fixtures" / "schemas" / "sarif-schema-2.1.0.json").read_text()

@@ -88,6 +88,7 @@ def test_upload_file_and_errors(server: Live, tmp_path: Path, monkeypatch: pytes
     assert "no API token" in runner.invoke(app, ["upload", str(report), "--url", server.url]).output
 
 
+@pytest.mark.slow
 def test_scan_upload(server: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     target = tmp_path / "src"
     target.mkdir()

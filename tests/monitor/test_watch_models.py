@@ -91,6 +91,7 @@ def test_model_file_errors(tmp_path: Path) -> None:
         write_model_file(tmp_path / "no" / "dir" / "m", {}, {})
 
 
+@pytest.mark.slow
 def test_deeplog() -> None:
     torch = pytest.importorskip("torch", reason="torch not installed: deeplog needs the bastion[deep] extra")
     assert torch is not None

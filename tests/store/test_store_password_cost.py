@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from argon2 import PasswordHasher, Type, profiles
 
 from bastion.store import accounts
@@ -20,6 +21,7 @@ def test_production_cost_is_rfc9106_low_memory_argon2id() -> None:
     assert (cost.time_cost, cost.memory_cost, cost.parallelism) == (3, 64 * 1024, 4)
 
 
+@pytest.mark.slow
 def test_bastion_user_create_stores_a_production_cost_hash(tmp_path: Path) -> None:
     database = tmp_path / "store.sqlite3"
     env = {**os.environ, "BASTION_PASSWORD": "correct horse battery staple"}

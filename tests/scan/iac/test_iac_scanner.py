@@ -104,6 +104,7 @@ def test_bad_input_becomes_skips_and_the_scan_goes_on(report: dict) -> None:
     assert report["failures"] == []
 
 
+@pytest.mark.slow
 def test_large_files_are_scanned(tmp_path: Path) -> None:
     docs = [
         f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n"

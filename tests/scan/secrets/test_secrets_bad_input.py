@@ -6,6 +6,8 @@ import random
 import time
 from pathlib import Path
 
+import pytest
+
 from bastion.scan.engine import EngineOptions, run_scan
 from bastion.scan.registry import Registration
 from bastion.scan.secrets.detect import Detector
@@ -44,6 +46,7 @@ def _minified(size: int) -> str:
     return "".join(chunks)
 
 
+@pytest.mark.slow
 def test_ten_megabyte_single_line_finishes_in_bounded_time(detector: Detector) -> None:
     text = _minified(10_000_000)
     token = "ghp_" + "Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gfe" + "000000"
@@ -63,6 +66,7 @@ def test_one_million_short_lines(detector: Detector) -> None:
     assert [(h.rule_id, h.line) for h in hits] == [("secrets.generic-password", 777_778)]
 
 
+@pytest.mark.slow
 def test_adversarial_repetitions_stay_fast(detector: Detector) -> None:
     for text in ("password=" * 200_000, "-----BEGIN RSA PRIVATE KEY-----" + "A" * 2_000_000, "eyJ" * 300_000):
         started = time.perf_counter()
