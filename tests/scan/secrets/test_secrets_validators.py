@@ -111,3 +111,39 @@ def test_a_private_key_escaped_inside_json_is_found_and_parsed(detector: Detecto
     hits = [h for h in hits_for(detector, line, "sa.json") if h.rule_id == "secrets.private-key-pkcs8"]
     assert len(hits) == 1
     assert hits[0].confidence is Confidence.HIGH
+
+
+def _pem(label: str, der: bytes) -> str:
+    body = base64.b64encode(der).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
+
+def test_a_dsa_key_is_checked_by_its_arithmetic_not_by_the_deprecated_loader() -> None:
+    key = _example("secrets.private-key-dsa")
+    assert validate(ValidatorName.PEM_PRIVATE_KEY, key) is Verdict.VALID
+    body = "".join(line for line in key.strip().splitlines()[1:-1])
+    der = bytearray(base64.b64decode(body))
+    der[-3] ^= 0x01  # one bit of the private value x: the public value no longer matches
+    assert validate(ValidatorName.PEM_PRIVATE_KEY, _pem("DSA PRIVATE KEY", bytes(der))) is Verdict.INVALID
+
+
+def test_dsa_keys_in_pkcs8_and_openssh_containers_validate_without_a_warning() -> None:
+    import warnings
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # generating one here is the deprecated call, not Bastion's
+        private = dsa.generate_private_key(key_size=1024)
+        pkcs8 = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        openssh = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        ).decode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert validate(ValidatorName.PEM_PRIVATE_KEY, pkcs8) is Verdict.VALID
+        assert validate(ValidatorName.PEM_PRIVATE_KEY, openssh) is Verdict.VALID
