@@ -301,7 +301,8 @@ def _bastion(case: Path, lockfile: str) -> tuple[set[str], list[str]]:
     from bastion.scan.deps.parsers import Workspace, parser_for
 
     parser = parser_for(lockfile)
-    assert parser is not None
+    if parser is None:
+        raise SystemExit(f"{case / lockfile}: no Bastion parser reads this file")
     result = parser.parse(
         (case / lockfile).read_text(encoding="utf-8"), lockfile, Workspace(case, {lockfile})
     )

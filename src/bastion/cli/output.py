@@ -71,8 +71,9 @@ def command(func: Callable[P, int]) -> Callable[P, None]:
 
 
 def _without_secrets(message: str) -> str:
-    """An error message may quote a URL or value the user gave (``--upload https://u:pw@host``,
-    a DAST target with a token): redact credentials before it reaches the terminal or a CI log."""
+    """An error message may quote a URL or value the user gave (an ``--upload`` URL with a user
+    and password in it, a DAST target with a token): redact credentials before it reaches the
+    terminal or a CI log."""
     if "://" not in message and len(message) < 16:
         return message
     from bastion.scan.dast.redact import redact_text_urls  # the secrets rules load only on errors

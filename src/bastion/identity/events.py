@@ -7,7 +7,7 @@ from datetime import datetime
 
 __all__ = ["BAD_PASSWORD", "MFA_DENIED", "OTHER", "UNKNOWN_USER", "SignIn", "Skips"]
 
-BAD_PASSWORD = "bad_password"
+BAD_PASSWORD = "bad_password"  # bastion: ignore[sast.bandit.B105] a failure reason, not a password
 """Failure reason: the account exists, the secret was wrong."""
 UNKNOWN_USER = "unknown_user"
 """Failure reason: no such account (typical of credential stuffing)."""
