@@ -530,3 +530,28 @@ def test_trace_and_summary_across_a_method_call() -> None:
     assert [(h.sink.line, h.rule.cwe) for h in hits] == [(10, 89)]
     lines = [s.line for s in hits[0].flow.steps]
     assert lines[0] == 16 and 13 in lines
+
+
+def test_http_verb_decorators_need_a_web_app() -> None:
+    routes = textwrap.dedent(
+        """
+        import os
+        from .api import router
+
+        @router.get("/run")
+        def run(cmd: str):
+            os.system(cmd)
+        """
+    )
+    cached = textwrap.dedent(
+        """
+        import os
+        from .store import cache
+
+        @cache.get("key")
+        def load(cmd):
+            os.system(cmd)
+        """
+    )
+    result = analyze([("routes.py", routes), ("cached.py", cached)])
+    assert [(h.sink.path, h.sink.line) for h in result.hits] == [("routes.py", 7)]

@@ -919,6 +919,20 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> Any:
     return UNKNOWN
 
 
+_HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
+_APP_WORDS = ("app", "router", "bp", "blueprint", "api", "route", "web", "server")
+
+
+def _web_decorator(target: ast.expr, last: str, module: ModuleInfo) -> bool:
+    """``@app.route``, ``@router.get``: an HTTP-verb decorator counts when the module imports a
+    web framework or the object is named like an app or router (``@cache.get`` does not)."""
+    if last not in _HTTP_VERBS or module.frameworks:
+        return True
+    owner = target.value if isinstance(target, ast.Attribute) else None
+    name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+    return any(word in name.lower() for word in _APP_WORDS)
+
+
 def _route_kind(
     node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook
 ) -> tuple[bool, bool]:
@@ -932,7 +946,7 @@ def _route_kind(
             if isinstance(target, ast.Name)
             else ""
         )
-        if last in rules.route_decorators:
+        if last in rules.route_decorators and _web_decorator(target, last, module):
             html = "flask" in module.frameworks and "fastapi" not in module.frameworks
             if isinstance(dec, ast.Call):
                 for kw in dec.keywords:
