@@ -8,11 +8,9 @@ taint of every name inside, so no input can exhaust the interpreter's stack.
 from __future__ import annotations
 
 import ast
-import functools
-import re
-from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from bastion.scan.sast.taint import shapes
 from bastion.scan.sast.taint.module import UNKNOWN, literal
 from bastion.scan.sast.taint.spec import RuleBook, SinkRule
 from bastion.scan.sast.taint.state import State
@@ -61,7 +59,9 @@ class ExpressionAnalysis:
         """Functions defined inside the one being analysed."""
         self._depth = 0
         node = function.node if function else None
-        self.is_route, self.html_handler = _route_kind(node, module, self.rules) if node else (False, False)
+        self.is_route, self.html_handler = (
+            shapes.route_kind(node, module, self.rules) if node else (False, False)
+        )
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -150,12 +150,12 @@ class ExpressionAnalysis:
             left, right = self.const(node.left, state), self.const(node.comparators[0], state)
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
-            return _compare(node.ops[0], left, right)
+            return shapes.compare(node.ops[0], left, right)
         if isinstance(node, ast.BinOp):
             left, right = self.const(node.left, state), self.const(node.right, state)
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
-            return _arith(node.op, left, right)
+            return shapes.arith(node.op, left, right)
         if isinstance(node, ast.Subscript):
             value, index = self.const(node.value, state), self.const(node.slice, state)
             if (
@@ -168,13 +168,13 @@ class ExpressionAnalysis:
                 except (IndexError, KeyError, TypeError):
                     return UNKNOWN
             return UNKNOWN
-        fold = _fold(node)
+        fold = shapes.fold(node)
         if fold is not None:
             value = self.const(fold[1], state)
             if value is UNKNOWN:
                 return UNKNOWN
             try:
-                return _FOLDS[fold[0]](value)
+                return shapes.FOLDS[fold[0]](value)
             except (TypeError, ValueError):
                 return UNKNOWN
         return UNKNOWN
@@ -208,15 +208,15 @@ class ExpressionAnalysis:
                 self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue)
             )
             head = node.values[0] if node.values else None
-            if value and isinstance(head, ast.Constant) and _fixed_url_prefix(head.value):
-                return clear(value, _URL_CWES)
+            if value and isinstance(head, ast.Constant) and shapes.fixed_url_prefix(head.value):
+                return clear(value, shapes.URL_CWES)
             return value
         if isinstance(node, ast.FormattedValue):
             return self.eval(node.value, state)
         if isinstance(node, ast.BinOp):
             value = join(self.eval(node.left, state), self.eval(node.right, state))
-            if value and _fixed_url_prefix(self._head(node, state)):
-                return clear(value, _URL_CWES)
+            if value and shapes.fixed_url_prefix(self._head(node, state)):
+                return clear(value, shapes.URL_CWES)
             return value
         if isinstance(node, ast.BoolOp):
             return join_all(self.eval(v, state) for v in node.values)
@@ -338,10 +338,10 @@ class ExpressionAnalysis:
         if name is not None:
             label = self.rules.source_label(name)
             if label is not None:
-                if _typed_get(node):
+                if shapes.typed_get(node):
                     return CLEAN
                 return self.flow_from(Origin(label), node.lineno)
-            if name == "re.sub" and _strips_to_word_characters(node):
+            if name == "re.sub" and shapes.strips_to_word_characters(node):
                 return CLEAN
             if name in self.rules.rules.api_checks.weak_random:
                 self.project.note_random(self.module.relpath, node.lineno)
@@ -386,8 +386,8 @@ class ExpressionAnalysis:
                 return clear(everything, clears)
             if method in self.rules.clean_methods:
                 return CLEAN
-        if everything and method == "format" and _fixed_url_prefix(self._head(node, state)):
-            return clear(everything, _URL_CWES)
+        if everything and method == "format" and shapes.fixed_url_prefix(self._head(node, state)):
+            return clear(everything, shapes.URL_CWES)
         return everything
 
     def _container_method(
@@ -407,7 +407,7 @@ class ExpressionAnalysis:
             if method == "get":
                 found = state.taint.get(slot)
                 return found if found is not None else None
-        items = _elements(state, key)
+        items = shapes.elements(state, key)
         if items is None:
             return None
         if method == "pop" and len(node.args) <= 1:
@@ -415,15 +415,15 @@ class ExpressionAnalysis:
             if not isinstance(index, int) or not -len(items) <= index < len(items):
                 return None
             popped = items.pop(index)
-            _store_elements(state, key, items)
+            shapes.store_elements(state, key, items)
             return popped
         if method == "append" and len(node.args) == 1:
             items.append(add_step(args[0], self.step(node.lineno)))
-            _store_elements(state, key, items)
+            shapes.store_elements(state, key, items)
             return CLEAN
         if method == "insert" and len(node.args) == 2 and isinstance(consts[0], int):
             items.insert(consts[0], add_step(args[1], self.step(node.lineno)))
-            _store_elements(state, key, items)
+            shapes.store_elements(state, key, items)
             return CLEAN
         return None
 
@@ -471,7 +471,7 @@ class ExpressionAnalysis:
         ):
             return CLEAN
         summary = self.project.summary(module, info)
-        params = _param_names(info.node)
+        params = shapes.param_names(info.node)
         by_index: dict[int, Taint] = {}
         offset = 1 if bound else 0
         if bound:
@@ -497,9 +497,11 @@ class ExpressionAnalysis:
             if flow.origin.param < 0:
                 out.append(flow)
             else:
-                out.extend(_compose(by_index.get(flow.origin.param, CLEAN), call_step, flow))
+                out.extend(shapes.compose(by_index.get(flow.origin.param, CLEAN), call_step, flow))
         for sink in summary.sinks:
-            composed = tuple(_compose(by_index.get(sink.flow.origin.param, CLEAN), call_step, sink.flow))
+            composed = tuple(
+                shapes.compose(by_index.get(sink.flow.origin.param, CLEAN), call_step, sink.flow)
+            )
             self.hit(sink.rule, composed, sink.sink, sink.call or sink.rule.id)
         if info.qualname.endswith(".__init__"):
             owner = info.qualname.rsplit(".", 1)[0]
@@ -537,7 +539,7 @@ class ExpressionAnalysis:
             for rule in self.rules.sink_methods.get(method, ()):
                 if rule in rules:
                     continue
-                if rule.receiver_names and not _receiver_matches(recv_key, rule.receiver_names):
+                if rule.receiver_names and not shapes.receiver_matches(recv_key, rule.receiver_names):
                     continue
                 rules.append(rule)
             if recv_key and state.has_tag(recv_key, "unsafe_xml"):
@@ -583,13 +585,13 @@ class ExpressionAnalysis:
                 key = self.key(kw.value)
                 if key is not None and state.has_tag(key, "safe_parser"):
                     return True
-                if isinstance(kw.value, ast.Call) and _safe_parser(kw.value):
+                if isinstance(kw.value, ast.Call) and shapes.safe_parser(kw.value):
                     return True
         if rule.safe_parser_keyword and len(node.args) > 1:
             parser = node.args[1]
             key = self.key(parser)
             if (key is not None and state.has_tag(key, "safe_parser")) or (
-                isinstance(parser, ast.Call) and _safe_parser(parser)
+                isinstance(parser, ast.Call) and shapes.safe_parser(parser)
             ):
                 return True
         return False
@@ -662,11 +664,11 @@ class ExpressionAnalysis:
             node = node.elts[0]
         if isinstance(node, ast.Call):
             func = node.func
-            if any(word in _last(func).lower() for word in ("render", "response", "template")):
+            if any(word in shapes.last(func).lower() for word in ("render", "response", "template")):
                 return
             if isinstance(func, ast.Attribute) and func.attr in self.rules.sink_methods:
                 return
-            if any(name.rsplit(".", 1)[-1] == _last(func) for name in self.rules.sink_calls):
+            if any(name.rsplit(".", 1)[-1] == shapes.last(func) for name in self.rules.sink_calls):
                 return
         for rule in self.rules.rules.sinks:
             if rule.handler_return:
@@ -689,7 +691,7 @@ class ExpressionAnalysis:
     def check_secret_name(self, key: str, value: Taint, line: int) -> None:
         """A predictable random number stored under a secret-sounding name (``token = ...``)."""
         pattern = self.rules.rules.api_checks.secret_names
-        if not pattern or not value or not _regex(pattern).search(key.rsplit(".", 1)[-1]):
+        if not pattern or not value or not shapes.regex(pattern).search(key.rsplit(".", 1)[-1]):
             return
         for rule in self.rules.rules.sinks:
             if rule.id == "weak-random-secret":
@@ -738,9 +740,9 @@ class ExpressionAnalysis:
     def tag_value(self, key: str, node: ast.expr, state: State) -> None:
         """Facts the assigned expression gives the variable (a safe parser, a class instance...)."""
         if isinstance(node, ast.Call):
-            if _safe_parser(node):
+            if shapes.safe_parser(node):
                 state.tag(key, "safe_parser")
-            if any(word in _last(node.func).lower() for word in ("render", "response", "template")):
+            if any(word in shapes.last(node.func).lower() for word in ("render", "response", "template")):
                 state.tag(key, "response")
             name = self.qualname(node.func, state)
             if name is not None:
@@ -756,207 +758,6 @@ class ExpressionAnalysis:
                 state.tag(key, "safe_head")
         elif isinstance(node, ast.Name) and node.id in state.tags:
             state.tags[key] = state.tags[node.id]
-
-
-_URL_CWES = frozenset({601})
-_FOLDS: dict[str, Callable[[Any], Any]] = {"len": len, "str": str, "int": int}
-
-
-def _typed_get(node: ast.Call) -> bool:
-    """``request.args.get("n", type=int)``: werkzeug converts the value (or drops it)."""
-    return any(
-        kw.arg == "type" and isinstance(kw.value, ast.Name) and kw.value.id in ("int", "float", "bool")
-        for kw in node.keywords
-    )
-
-
-_WORD_CLASS = re.compile(r"\[\^(?:[A-Za-z0-9_]|[A-Za-z0-9]-[A-Za-z0-9]|\\w|\\d)+\][+*]?")
-
-
-def _strips_to_word_characters(node: ast.Call) -> bool:
-    """``re.sub(r"[^A-Za-z0-9_]", "", value)``: only letters, digits and underscores survive."""
-    if len(node.args) < 3:
-        return False
-    pattern, replacement = node.args[0], node.args[1]
-    return (
-        isinstance(pattern, ast.Constant)
-        and isinstance(pattern.value, str)
-        and _WORD_CLASS.fullmatch(pattern.value) is not None
-        and isinstance(replacement, ast.Constant)
-        and replacement.value == ""
-    )
-
-
-def _fold(node: ast.expr) -> tuple[str, ast.expr] | None:
-    """``(function, argument)`` of ``len(x)``, ``str(x)`` or ``int(x)``, else None."""
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.func.id not in _FOLDS:
-        return None
-    if len(node.args) != 1 or node.keywords:
-        return None
-    return node.func.id, node.args[0]
-
-
-@functools.lru_cache(maxsize=8)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _fixed_url_prefix(value: Any) -> bool:
-    """True for a string that fixes the target of a URL built from it: a local path
-    (``/home?next=``, not ``//``) or a scheme and host (``https://example.com/``)."""
-    if not isinstance(value, str):
-        return False
-    if value.startswith("/") and not value.startswith(("//", "/\\")):
-        return True
-    scheme, sep, rest = value.partition("://")
-    return bool(sep) and scheme in ("http", "https") and "/" in rest and rest.index("/") > 0
-
-
-def _last(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _compose(arg: Taint, call_step: Step, inner: Flow) -> Iterator[Flow]:
-    for flow in arg:
-        steps = (*flow.steps, call_step, *inner.steps[1:])
-        yield Flow(flow.origin, steps[-24:] if len(steps) > 24 else steps, flow.cleared | inner.cleared)
-
-
-def _param_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    args = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
-    if node.args.vararg:
-        args.append(node.args.vararg.arg)
-    if node.args.kwarg:
-        args.append(node.args.kwarg.arg)
-    return args
-
-
-def _receiver_matches(key: str, names: tuple[str, ...]) -> bool:
-    last = key.rsplit(".", 1)[-1]
-    return key in names or last in names or any(last.endswith("_" + n) for n in names)
-
-
-def _safe_parser(node: ast.Call) -> bool:
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    if name != "XMLParser":
-        return False
-    return any(
-        kw.arg == "resolve_entities" and isinstance(kw.value, ast.Constant) and kw.value.value is False
-        for kw in node.keywords
-    )
-
-
-def _elements(state: State, key: str) -> list[Taint] | None:
-    """The tracked items of list ``key`` (``key[0]``, ``key[1]``...), or None when not tracked."""
-    if not state.has_tag(key, "elements"):
-        return None
-    items: list[Taint] = []
-    while f"{key}[{len(items)}]" in state.taint:
-        items.append(state.taint[f"{key}[{len(items)}]"])
-    return items
-
-
-def _store_elements(state: State, key: str, items: list[Taint]) -> None:
-    index = 0
-    while f"{key}[{index}]" in state.taint:
-        del state.taint[f"{key}[{index}]"]
-        index += 1
-    state.taint[key] = join_all(items)
-    for index, item in enumerate(items):
-        state.taint[f"{key}[{index}]"] = item
-
-
-def _arith(op: ast.operator, left: Any, right: Any) -> Any:
-    """Constant folding of small arithmetic and string concatenation; ``UNKNOWN`` otherwise."""
-    numbers = isinstance(left, int | float) and isinstance(right, int | float)
-    try:
-        if isinstance(op, ast.Add) and (numbers or (isinstance(left, str) and isinstance(right, str))):
-            return left + right
-        if not numbers:
-            return UNKNOWN
-        if isinstance(op, ast.Sub):
-            return left - right
-        if isinstance(op, ast.Mult) and abs(left) < 1e12 and abs(right) < 1e12:
-            return left * right
-        if isinstance(op, ast.Div):
-            return left / right
-        if isinstance(op, ast.FloorDiv):
-            return left // right
-        if isinstance(op, ast.Mod):
-            return left % right
-    except (ZeroDivisionError, OverflowError):
-        return UNKNOWN
-    return UNKNOWN
-
-
-def _compare(op: ast.cmpop, left: Any, right: Any) -> Any:
-    try:
-        if isinstance(op, ast.Eq):
-            return left == right
-        if isinstance(op, ast.NotEq):
-            return left != right
-        if isinstance(op, ast.Lt):
-            return left < right
-        if isinstance(op, ast.LtE):
-            return left <= right
-        if isinstance(op, ast.Gt):
-            return left > right
-        if isinstance(op, ast.GtE):
-            return left >= right
-        if isinstance(op, ast.Is):
-            return left is right
-        if isinstance(op, ast.IsNot):
-            return left is not right
-        if isinstance(op, ast.In):
-            return left in right
-        if isinstance(op, ast.NotIn):
-            return left not in right
-    except TypeError:
-        return UNKNOWN
-    return UNKNOWN
-
-
-_HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
-_APP_WORDS = ("app", "router", "bp", "blueprint", "api", "route", "web", "server")
-
-
-def _web_decorator(target: ast.expr, last: str, module: ModuleInfo) -> bool:
-    """``@app.route``, ``@router.get``: an HTTP-verb decorator counts when the module imports a
-    web framework or the object is named like an app or router (``@cache.get`` does not)."""
-    if last not in _HTTP_VERBS or module.frameworks:
-        return True
-    owner = target.value if isinstance(target, ast.Attribute) else None
-    name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
-    return any(word in name.lower() for word in _APP_WORDS)
-
-
-def _route_kind(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook
-) -> tuple[bool, bool]:
-    """(is a web handler whose parameters are request data, returns HTML)."""
-    for dec in node.decorator_list:
-        target = dec.func if isinstance(dec, ast.Call) else dec
-        last = (
-            target.attr
-            if isinstance(target, ast.Attribute)
-            else target.id
-            if isinstance(target, ast.Name)
-            else ""
-        )
-        if last in rules.route_decorators and _web_decorator(target, last, module):
-            html = "flask" in module.frameworks and "fastapi" not in module.frameworks
-            if isinstance(dec, ast.Call):
-                for kw in dec.keywords:
-                    if kw.arg == "response_class" and "HTML" in ast.dump(kw.value):
-                        html = True
-            return True, html
-    args = node.args.args
-    if args and args[0].arg in rules.request_names and "django" in module.frameworks:
-        return True, False
-    return False, False
 
 
 _ = ALL_CWES

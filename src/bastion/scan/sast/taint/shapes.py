@@ -1,0 +1,226 @@
+"""Shape tests and small pure helpers the expression analysis uses: constant folding,
+URL prefixes, call-site composition, parser settings, list elements, web-handler decorators."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from bastion.scan.sast.taint.module import UNKNOWN
+from bastion.scan.sast.taint.spec import RuleBook
+from bastion.scan.sast.taint.state import State
+from bastion.scan.sast.taint.values import Flow, Step, Taint, join_all
+
+if TYPE_CHECKING:
+    from bastion.scan.sast.taint.module import ModuleInfo
+
+URL_CWES = frozenset({601})
+FOLDS: dict[str, Callable[[Any], Any]] = {"len": len, "str": str, "int": int}
+
+
+def typed_get(node: ast.Call) -> bool:
+    """``request.args.get("n", type=int)``: werkzeug converts the value (or drops it)."""
+    return any(
+        kw.arg == "type" and isinstance(kw.value, ast.Name) and kw.value.id in ("int", "float", "bool")
+        for kw in node.keywords
+    )
+
+
+WORD_CLASS = re.compile(r"\[\^(?:[A-Za-z0-9_]|[A-Za-z0-9]-[A-Za-z0-9]|\\w|\\d)+\][+*]?")
+
+
+def strips_to_word_characters(node: ast.Call) -> bool:
+    """``re.sub(r"[^A-Za-z0-9_]", "", value)``: only letters, digits and underscores survive."""
+    if len(node.args) < 3:
+        return False
+    pattern, replacement = node.args[0], node.args[1]
+    return (
+        isinstance(pattern, ast.Constant)
+        and isinstance(pattern.value, str)
+        and WORD_CLASS.fullmatch(pattern.value) is not None
+        and isinstance(replacement, ast.Constant)
+        and replacement.value == ""
+    )
+
+
+def fold(node: ast.expr) -> tuple[str, ast.expr] | None:
+    """``(function, argument)`` of ``len(x)``, ``str(x)`` or ``int(x)``, else None."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.func.id not in FOLDS:
+        return None
+    if len(node.args) != 1 or node.keywords:
+        return None
+    return node.func.id, node.args[0]
+
+
+@functools.lru_cache(maxsize=8)
+def regex(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled once."""
+    return re.compile(pattern)
+
+
+def fixed_url_prefix(value: Any) -> bool:
+    """True for a string that fixes the target of a URL built from it: a local path
+    (``/home?next=``, not ``//``) or a scheme and host (``https://example.com/``)."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("/") and not value.startswith(("//", "/\\")):
+        return True
+    scheme, sep, rest = value.partition("://")
+    return bool(sep) and scheme in ("http", "https") and "/" in rest and rest.index("/") > 0
+
+
+def last(func: ast.expr) -> str:
+    """The last name of a callee: ``escape`` for ``markupsafe.escape``, ``execute`` for ``cur.execute``."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def compose(arg: Taint, call_step: Step, inner: Flow) -> Iterator[Flow]:
+    """Flows of an argument continued through a callee's flow from its parameter (call site step between)."""
+    for flow in arg:
+        steps = (*flow.steps, call_step, *inner.steps[1:])
+        yield Flow(flow.origin, steps[-24:] if len(steps) > 24 else steps, flow.cleared | inner.cleared)
+
+
+def param_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Parameter names in call order: positional, keyword-only, ``*args``, ``**kwargs``."""
+    args = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+    if node.args.vararg:
+        args.append(node.args.vararg.arg)
+    if node.args.kwarg:
+        args.append(node.args.kwarg.arg)
+    return args
+
+
+def receiver_matches(key: str, names: tuple[str, ...]) -> bool:
+    """True when a receiver spelled ``key`` is named like one of ``names`` (``conn``, ``ldap_conn``)."""
+    last = key.rsplit(".", 1)[-1]
+    return key in names or last in names or any(last.endswith("_" + n) for n in names)
+
+
+def safe_parser(node: ast.Call) -> bool:
+    """True for ``XMLParser(resolve_entities=False, ...)``."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name != "XMLParser":
+        return False
+    return any(
+        kw.arg == "resolve_entities" and isinstance(kw.value, ast.Constant) and kw.value.value is False
+        for kw in node.keywords
+    )
+
+
+def elements(state: State, key: str) -> list[Taint] | None:
+    """The tracked items of list ``key`` (``key[0]``, ``key[1]``...), or None when not tracked."""
+    if not state.has_tag(key, "elements"):
+        return None
+    items: list[Taint] = []
+    while f"{key}[{len(items)}]" in state.taint:
+        items.append(state.taint[f"{key}[{len(items)}]"])
+    return items
+
+
+def store_elements(state: State, key: str, items: list[Taint]) -> None:
+    """Replace the tracked items of list ``key`` (and its whole-list taint) with ``items``."""
+    index = 0
+    while f"{key}[{index}]" in state.taint:
+        del state.taint[f"{key}[{index}]"]
+        index += 1
+    state.taint[key] = join_all(items)
+    for index, item in enumerate(items):
+        state.taint[f"{key}[{index}]"] = item
+
+
+def arith(op: ast.operator, left: Any, right: Any) -> Any:
+    """Constant folding of small arithmetic and string concatenation; ``UNKNOWN`` otherwise."""
+    numbers = isinstance(left, int | float) and isinstance(right, int | float)
+    try:
+        if isinstance(op, ast.Add) and (numbers or (isinstance(left, str) and isinstance(right, str))):
+            return left + right
+        if not numbers:
+            return UNKNOWN
+        if isinstance(op, ast.Sub):
+            return left - right
+        if isinstance(op, ast.Mult) and abs(left) < 1e12 and abs(right) < 1e12:
+            return left * right
+        if isinstance(op, ast.Div):
+            return left / right
+        if isinstance(op, ast.FloorDiv):
+            return left // right
+        if isinstance(op, ast.Mod):
+            return left % right
+    except (ZeroDivisionError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def compare(op: ast.cmpop, left: Any, right: Any) -> Any:
+    """Evaluate a comparison of two known values; ``UNKNOWN`` when Python would raise."""
+    try:
+        if isinstance(op, ast.Eq):
+            return left == right
+        if isinstance(op, ast.NotEq):
+            return left != right
+        if isinstance(op, ast.Lt):
+            return left < right
+        if isinstance(op, ast.LtE):
+            return left <= right
+        if isinstance(op, ast.Gt):
+            return left > right
+        if isinstance(op, ast.GtE):
+            return left >= right
+        if isinstance(op, ast.Is):
+            return left is right
+        if isinstance(op, ast.IsNot):
+            return left is not right
+        if isinstance(op, ast.In):
+            return left in right
+        if isinstance(op, ast.NotIn):
+            return left not in right
+    except TypeError:
+        return UNKNOWN
+    return UNKNOWN
+
+
+HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
+APP_WORDS = ("app", "router", "bp", "blueprint", "api", "route", "web", "server")
+
+
+def web_decorator(target: ast.expr, last: str, module: ModuleInfo) -> bool:
+    """``@app.route``, ``@router.get``: an HTTP-verb decorator counts when the module imports a
+    web framework or the object is named like an app or router (``@cache.get`` does not)."""
+    if last not in HTTP_VERBS or module.frameworks:
+        return True
+    owner = target.value if isinstance(target, ast.Attribute) else None
+    name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+    return any(word in name.lower() for word in APP_WORDS)
+
+
+def route_kind(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook
+) -> tuple[bool, bool]:
+    """(is a web handler whose parameters are request data, returns HTML)."""
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        last = (
+            target.attr
+            if isinstance(target, ast.Attribute)
+            else target.id
+            if isinstance(target, ast.Name)
+            else ""
+        )
+        if last in rules.route_decorators and web_decorator(target, last, module):
+            html = "flask" in module.frameworks and "fastapi" not in module.frameworks
+            if isinstance(dec, ast.Call):
+                for kw in dec.keywords:
+                    if kw.arg == "response_class" and "HTML" in ast.dump(kw.value):
+                        html = True
+            return True, html
+    args = node.args.args
+    if args and args[0].arg in rules.request_names and "django" in module.frameworks:
+        return True, False
+    return False, False
