@@ -470,7 +470,7 @@ def test_flows_cross_functions_modules_and_classes() -> None:
     found = {(h.sink.path, h.sink.line, h.rule.cwe): h for h in result.hits}
     assert set(found) == {("helpers.py", 8, 78), ("store.py", 12, 89)}
     trace = [(s.path, s.line) for s in found[("helpers.py", 8, 78)].flow.steps]
-    assert trace[0] == ("views.py", 14) and ("views.py", 15) in trace and ("helpers.py", 7) in trace
+    assert trace[0] == ("views.py", 15) and ("views.py", 16) in trace and ("helpers.py", 7) in trace
     assert found[("store.py", 12, 89)].flow.origin.label == "Flask request data"
 
 

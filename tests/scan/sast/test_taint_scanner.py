@@ -211,7 +211,7 @@ def test_cli_scan_reports_taint_with_sarif_code_flows(
         )
         for loc in flow
     ]
-    assert steps[0] == ("views.py", 14) and steps[-1] == ("helpers.py", 8)
+    assert steps[0] == ("views.py", 15) and steps[-1] == ("helpers.py", 8)
     assert all("codeFlows" not in r for r in results if not r["ruleId"].startswith("sast.taint."))
 
 
@@ -267,3 +267,16 @@ def test_helper_sinks_are_judged_by_the_callers_seen(tmp_path: Path) -> None:
     findings, _ = run_sast(_write(tmp_path, {"app.py": code}), {"tools": ["bandit", "taint"]})
     # run() is only ever called with a constant; library() has no caller here, so bandit's word stands
     assert {(f.rule_id, f.location.start_line) for f in findings} == {("sast.bandit.B605", 13)}
+
+
+def test_flask_debug_true_is_kept_although_its_arguments_are_constant(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import subprocess\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+        '@app.route("/ping")\ndef ping():\n'
+        '    return str(subprocess.call(["ping", "-c", "1", request.args["host"]]))\n\n\n'
+        'if __name__ == "__main__":\n    app.run(debug=True)\n'
+    )
+    findings, _ = run_sast(tmp_path, {"tools": ["bandit", "taint"]})
+    rules = {(f.rule_id, f.location.start_line) for f in findings}
+    assert ("sast.bandit.B201", 13) in rules
+    assert not any(rule == "sast.taint.xss-return" for rule, _ in rules)  # an exit status is an int

@@ -34,6 +34,10 @@ _SAME_WEAKNESS = {95: 94, 77: 78, 917: 94, 1336: 94}
 _SAME_CWE = {94: 95}
 """The taint rules' own id for a folded weakness (``proven_safe`` is asked with the rule's CWE)."""
 TAINT_CWES = frozenset({78, 89, 90, 94, 79, 22, 601, 502, 611, 501, 643, 328, 330})
+_DANGEROUS_AS_WRITTEN = frozenset({"B201", "B202"})
+"""bandit checks whose danger is the call itself, not data reaching it: ``app.run(debug=True)``
+(the Werkzeug debugger runs code) and ``tarfile.extractall`` (the archive's member names),
+so constant arguments do not make them safe."""
 """Weaknesses (folded) the taint analysis decides: by dataflow, or by the API call and the use
 of its result (weak hashes, predictable random numbers)."""
 
@@ -88,6 +92,8 @@ def _disproved(finding: Finding, result: TaintResult) -> bool:
     if not modelled:
         return False
     test = str(finding.metadata.get("test_id", finding.rule_id.rsplit(".", 1)[-1]))
+    if test in _DANGEROUS_AS_WRITTEN:
+        return False
     if (
         finding.rule_id.startswith("sast.bandit.B4")
         or test.startswith("B4")
