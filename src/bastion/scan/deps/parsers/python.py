@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
 import tomllib
@@ -166,15 +167,14 @@ def archive_name_version(location: str) -> tuple[str, str] | None:
     filename = _archive_file(location)
     if filename is None:
         return None
-    try:
+    # A name the spec's parsers reject falls through to the looser reading below.
+    with contextlib.suppress(InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         if filename.lower().endswith(".whl"):
             name, version, _build, _tags = parse_wheel_filename(filename)
             return str(name), str(version)
         if filename.lower().endswith((".tar.gz", ".zip")):
             name, version = parse_sdist_filename(filename)
             return str(name), str(version)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        pass
     stem = re.sub(r"\.(tar\.gz|tar\.bz2|tar\.xz|tgz|zip|tar)$", "", filename, flags=re.IGNORECASE)
     match = re.fullmatch(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)-(?P<version>\d[^-]*)", stem)
     if match is None:

@@ -9,6 +9,7 @@ equivalents with the same lines, and becomes a :class:`ParseError` only if that 
 from __future__ import annotations
 
 import ast
+import contextlib
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,10 +94,9 @@ def _parse(text: str) -> ast.Module:
         except SyntaxError as first:
             rewritten = downgrade(text)
             if rewritten is not None:
-                try:
+                # the rewrite failing too reports the original error, which names the user's line
+                with contextlib.suppress(SyntaxError, ValueError, RecursionError, MemoryError):
                     return ast.parse(rewritten)
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    pass
             raise ParseError(f"syntax error at line {first.lineno}: {first.msg}") from None
         except (ValueError, RecursionError, MemoryError) as exc:
             raise ParseError(f"cannot parse: {type(exc).__name__}: {str(exc)[:100]}") from None
