@@ -15,7 +15,10 @@ fi
 UV="$TOOLS/bin/uv"
 OUT="${LOCK_DIR:-requirements}"
 mkdir -p "$OUT"
-COMMON="--quiet --generate-hashes --python-version 3.11 --find-links /opt/wheels --no-emit-find-links"
+# uv reads no pip configuration: hand it the wheel directory pip is configured with (torch's CPU
+# build lies there on this machine kind), if any.
+WHEELS="$(python3 -m pip config get global.find-links 2>/dev/null || true)"
+COMMON="--quiet --generate-hashes --python-version 3.11 --no-emit-find-links ${WHEELS:+--find-links $WHEELS}"
 # shellcheck disable=SC2086
 "$UV" pip compile $COMMON "$@" --custom-compile-command "make lock" \
     pyproject.toml requirements/dev.in --extra dev -c requirements/constraints.in -o "$OUT/dev.txt"

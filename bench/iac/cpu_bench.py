@@ -4,7 +4,7 @@ run; CPU time is what the tools cost and moves far less.
 
 Usage (from the repository root):
     .venv/bin/python bench/iac/cpu_bench.py --corpus bench/iac/corpus --rounds 3 \
-        --baseline-src /tmp/iacw/base/src --checkov /tmp/checkov-venv/bin/checkov
+        --baseline-src build/baseline/src --checkov build/peers/checkov-venv/bin/checkov
 """
 
 from __future__ import annotations

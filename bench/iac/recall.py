@@ -6,7 +6,8 @@ per checkov id and every miss, and the reverse (Bastion findings checkov does no
 count of Bastion "unknown" notices per reason.
 
 Usage (from the repository root; checkov in a separate virtualenv, never in .venv):
-    .venv/bin/python bench/iac/recall.py --corpus bench/iac/realistic --checkov /tmp/checkov-venv/bin/checkov
+    .venv/bin/python bench/iac/recall.py --corpus bench/iac/realistic \
+        --checkov build/peers/checkov-venv/bin/checkov
 """
 
 from __future__ import annotations

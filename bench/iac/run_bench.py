@@ -6,7 +6,7 @@ Usage (from the repository root):
 checkov runs from bench/iac/.venv with --skip-download (no calls to its vendor's service).
 
 ``--baseline-src DIR`` also times an older Bastion in the same rounds: DIR is a ``src`` folder
-(e.g. ``git archive <commit> src | tar -x -C /tmp/old``), put first on PYTHONPATH, so the old
+(e.g. ``git archive <commit> src | tar -x -C build/baseline``), put first on PYTHONPATH, so the old
 and the new code run with the same interpreter, dependencies and machine load. ``--jobs N`` sets
 Bastion's ``--jobs`` (default 1; 0 leaves the flag out, so the engine picks its default).
 """

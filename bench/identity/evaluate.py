@@ -1,7 +1,7 @@
 """Score ``bastion identity detect`` on a generated corpus: recall per kind, false alerts per 10,000
 normal sign-ins, time to detect, kind accuracy and throughput (one process, so one core).
 
-    python bench/identity/evaluate.py /tmp/idA [--min-severity medium]
+    python bench/identity/evaluate.py build/identity/idA [--min-severity medium]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Normal life (offices in several time zones, homes, phones on carriers, business 
 abroad, daily privacy-VPN users, new laptops, forgotten passwords, stale service-account passwords,
 long leave, a corporate VPN failing over) plus one batch of each attack, every attack labelled.
 
-    python bench/identity/generate.py --seed 1 --org a --out /tmp/idA
+    python bench/identity/generate.py --seed 1 --org a --out build/identity/idA
 """
 
 from __future__ import annotations

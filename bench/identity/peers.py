@@ -4,7 +4,7 @@
   900 km/h, with no guard for VPN egress, shared networks or geo accuracy.
 - A naive new-country rule: the first sign-in of a user from any country after warm-up.
 
-    python bench/identity/peers.py /tmp/idA
+    python bench/identity/peers.py build/identity/idA
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where the time goes: CPU seconds to read and parse a corpus, and to run the detections on it.
 
-python bench/identity/throughput.py /tmp/idB3
+python bench/identity/throughput.py build/identity/idB3
 """
 
 from __future__ import annotations

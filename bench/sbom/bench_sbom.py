@@ -4,7 +4,7 @@ Usage (from the repository root):
 
     .venv/bin/python bench/sbom/bench_sbom.py                      # 2,000, 5,000, 20,000 packages
     .venv/bin/python bench/sbom/bench_sbom.py --sizes 20000 --cli   # plus `bastion sbom` end to end
-    .venv/bin/python bench/sbom/bench_sbom.py --src /tmp/old/src --sizes 2000  # an older Bastion
+    .venv/bin/python bench/sbom/bench_sbom.py --src build/baseline/src --sizes 2000  # an older Bastion
 
 Each size is an inventory of generated packages (npm, PyPI, Maven and Go; every tenth one
 declared in two manifests, every seventh one transitive, every thirteenth one unpinned). The
