@@ -12,7 +12,15 @@ from typing import Any
 
 from packageurl import PackageURL
 
-__all__ = ["ManifestError", "Package", "ParseResult", "json_key_lines", "load_json", "make_purl"]
+__all__ = [
+    "ManifestError",
+    "Package",
+    "ParseResult",
+    "json_key_lines",
+    "load_json",
+    "load_yaml_mapping",
+    "make_purl",
+]
 
 PURL_TYPES = {
     "PyPI": "pypi",
@@ -139,6 +147,20 @@ def json_key_lines(text: str) -> dict[str, int]:
         last = match.start()
         lines.setdefault(match.group(1), line)
     return lines
+
+
+def load_yaml_mapping(text: str, kind: str) -> dict[str, Any]:
+    """A YAML lockfile's top-level mapping; ManifestError (with the line) if invalid or not a mapping."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ManifestError("invalid YAML", mark.line + 1 if mark is not None else None) from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"not a {kind}")
+    return data
 
 
 def load_json(text: str, result: ParseResult) -> Any:

@@ -279,26 +279,21 @@ class _Evaluator:
         attrs = resolve(body, self._scope({}))
         alias = attrs.get("alias") if isinstance(attrs.get("alias"), str) else ""
         address = f"{self.prefix}provider.{name}" + (f".{alias}" if alias else "")
-        return Resource(
-            type=f"provider.{name}",
-            name=address,
-            path=path,
-            start_line=lines.start,
-            end_line=lines.end,
-            attrs=attrs,
-            lines=lines.attrs,
-            source="terraform",
-            module_call=self.calls,
-            ids=frozenset({address}),
-        )
+        return self._block(f"provider.{name}", address, path, attrs, lines)
 
     def _data_resource(self, path: str, dtype: str, name: str, lines: BlockLines) -> Resource:
         """A data source Terraform computes from the files, checked like a resource."""
         address = f"{self.prefix}data.{dtype}.{name}"
         value = self._data(f"{dtype}.{name}")
         attrs = value if isinstance(value, dict) else {"json": value}
+        return self._block(dtype, address, path, attrs, lines)
+
+    def _block(
+        self, rtype: str, address: str, path: str, attrs: dict[str, Any], lines: BlockLines
+    ) -> Resource:
+        """A non-resource block (provider, data source) checked as a resource known by its address."""
         return Resource(
-            type=dtype,
+            type=rtype,
             name=address,
             path=path,
             start_line=lines.start,

@@ -6,9 +6,14 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
-from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
+from bastion.scan.deps.model import (
+    ManifestError,
+    Package,
+    ParseResult,
+    json_key_lines,
+    load_json,
+    load_yaml_mapping,
+)
 from bastion.scan.deps.parsers import Workspace
 from bastion.scan.deps.parsers.npm_source import is_semver, source_kind, source_reason, split_alias
 
@@ -161,13 +166,7 @@ def _unpatched(resolution: str) -> str:
 
 
 def _berry(text: str, path: str, result: ParseResult) -> ParseResult:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ManifestError("invalid YAML", mark.line + 1 if mark is not None else None) from None
-    if not isinstance(data, dict):
-        raise ManifestError("not a yarn lockfile")
+    data = load_yaml_mapping(text, "yarn lockfile")
     lines = {
         m.group(1): text.count("\n", 0, m.start()) + 1
         for m in re.finditer(r'^"?([^\s#"][^\n]*?)"?:\s*$', text, re.MULTILINE)

@@ -18,9 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from bastion.scan.deps.model import ManifestError, Package, ParseResult
+from bastion.scan.deps.model import ManifestError, Package, ParseResult, load_yaml_mapping
 from bastion.scan.deps.parsers import Workspace
 from bastion.scan.deps.parsers.npm_source import is_semver, source_kind
 
@@ -84,14 +82,7 @@ def _slash_form(key: str) -> DepPath:
 
 
 def _load(text: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ManifestError("invalid YAML", mark.line + 1 if mark is not None else None) from None
-    if not isinstance(data, dict):
-        raise ManifestError("not a pnpm lockfile")
-    return data
+    return load_yaml_mapping(text, "pnpm lockfile")
 
 
 def _package_lines(text: str) -> dict[str, int]:
