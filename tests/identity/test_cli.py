@@ -208,3 +208,13 @@ def test_truncated_gzip_is_one_line_error(tmp_path: Path, capsys: pytest.Capture
     assert main(["identity", "detect", str(cut)]) == 2
     err = capsys.readouterr().err
     assert "cut.json.gz: cannot read" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_sign_ins_no_source_can_locate_are_reported_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    log = str(FIX / "logs" / "auth.log")
+    main(["identity", "detect", log, "--year", "2026", "--format", "json"])
+    captured = capsys.readouterr()
+    assert "unknown: 1 successful sign-in(s) from outside addresses could not be located" in captured.err
+    assert json.loads(captured.out)["summary"]["unlocated"] == 1
+    main(["identity", "detect", log, "--year", "2026", "--geo", str(FIX / "geo.csv")])
+    assert "could not be located" not in capsys.readouterr().err

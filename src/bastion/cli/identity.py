@@ -88,6 +88,7 @@ def detect(
             "events": engine.events,
             "duplicates": engine.duplicates,
             "out_of_order": engine.out_of_order,
+            "unlocated": engine.unlocated,
             "skipped": skips.counts,
             "identities": len(engine.state.profiles),
         }
@@ -104,6 +105,12 @@ def detect(
         console.print(f"dropped {engine.duplicates} duplicate event(s)")
     if engine.out_of_order:
         console.print(f"{engine.out_of_order} event(s) arrived out of time order")
+    if engine.unlocated:
+        console.print(
+            f"unknown: {engine.unlocated} successful sign-in(s) from outside addresses could not be "
+            "located, so impossible travel, new country and anonymous IP were not checked for them "
+            "(pass --geo FILE)"
+        )
     if not engine.events and skips.total:
         raise InputError(f"{', '.join(str(p) for p in logs)}: no sign-in events read ({skips.total} skipped)")
     return EXIT_FINDINGS if writer.count else EXIT_CLEAN

@@ -61,6 +61,9 @@ class Engine:
         self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self.duplicates = 0
         self.out_of_order = 0
+        self.unlocated = 0
+        """Successful sign-ins from outside addresses no geo source or log field located: travel,
+        new-country and anonymous-IP checks could not run on them."""
         self.events = 0
         self._now = 0.0
 
@@ -108,6 +111,8 @@ class Engine:
             )
             return [self._alert(h, e) for h in listed + self.windows.failure(e, now, foreign)]
         hits = listed + self.windows.success(e, now)
+        if e.action == "signin" and e.ip and not info.internal and not info.located and e.lat is None:
+            self.unlocated += 1
         if e.action == "signin":
             if profile is None:
                 profile = self.state.profiles[e.user] = Profile()
