@@ -9,20 +9,14 @@ as unpinned; a range no lockfile pins stays an "unpinned" info finding.
 from __future__ import annotations
 
 import posixpath
-import re
 
+from bastion.advisories.records import normalize_name
 from bastion.scan.deps.model import Package
 
 __all__ = ["drop_locked_ranges"]
 
-_SEPARATORS = re.compile(r"[-_.]+")
-
-
 def _key(package: Package) -> tuple[str, str]:
-    name = package.name.lower()
-    if package.ecosystem == "PyPI":
-        name = _SEPARATORS.sub("-", name)  # PEP 503 normalisation
-    return package.ecosystem, name
+    return package.ecosystem, normalize_name(package.ecosystem, package.name)
 
 
 def _within(path: str, directory: str) -> bool:
