@@ -211,26 +211,35 @@ def _pem_private_key(secret: str) -> Verdict:
     return _parse_with_cryptography(text, openssh=False)
 
 
+def _der_header(der: bytes, pos: int) -> tuple[int, int, int] | None:
+    """(tag, content length, content start) of the DER element at ``pos``; None if malformed."""
+    if pos + 1 >= len(der):
+        return None
+    first = der[pos + 1]
+    if first < 0x80:
+        return der[pos], first, pos + 2
+    width = first & 0x7F
+    if width == 0 or width > 4 or pos + 2 + width > len(der):
+        return None
+    return der[pos], int.from_bytes(der[pos + 2 : pos + 2 + width], "big"), pos + 2 + width
+
+
 def _der_integers(der: bytes) -> list[int] | None:
     """The INTEGERs of one DER SEQUENCE of INTEGERs, or None when it is anything else."""
-    pos = 2 + (der[1] & 0x7F if der[1] & 0x80 else 0)
+    outer = _der_header(der, 0)
+    if outer is None:
+        return None
+    pos = outer[2]
     values: list[int] = []
     while pos < len(der):
-        if der[pos] != 0x02 or pos + 1 >= len(der):
+        element = _der_header(der, pos)
+        if element is None:
             return None
-        first = der[pos + 1]
-        pos += 2
-        length = first
-        if first & 0x80:
-            width = first & 0x7F
-            if width == 0 or width > 4 or pos + width > len(der):
-                return None
-            length = int.from_bytes(der[pos : pos + width], "big")
-            pos += width
-        if length == 0 or pos + length > len(der):
+        tag, length, start = element
+        if tag != 0x02 or length == 0 or start + length > len(der):
             return None
-        values.append(int.from_bytes(der[pos : pos + length], "big", signed=True))
-        pos += length
+        values.append(int.from_bytes(der[start : start + length], "big", signed=True))
+        pos = start + length
     return values
 
 
@@ -253,16 +262,8 @@ def _is_dsa_private_key(der: bytes) -> bool:
 
 def _der_length_matches(der: bytes) -> bool:
     """A DER SEQUENCE whose declared length covers exactly the decoded bytes."""
-    if der[0] != 0x30:
-        return False
-    first = der[1]
-    if first < 0x80:
-        return first + 2 == len(der)
-    width = first & 0x7F
-    if width == 0 or width > 4 or len(der) < 2 + width:
-        return False
-    length = int.from_bytes(der[2 : 2 + width], "big")
-    return length + 2 + width == len(der)
+    header = _der_header(der, 0)
+    return header is not None and header[0] == 0x30 and header[1] + header[2] == len(der)
 
 
 def _is_pgp_secret_key_packet(data: bytes) -> bool:
