@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bastion.scan.iac.model import Ref, Resource, Unresolved
+from bastion.scan.iac.model import Ref, Resource, Unresolved, first_unknown
 from bastion.scan.iac.yamlsafe import LineDict, YamlError, load_all
 
 __all__ = ["DocumentError", "from_documents", "parse_json_file", "parse_yaml_file"]
@@ -171,7 +171,7 @@ def _cfn_function(key: str, arg: Any, params: dict[str, Any]) -> Any:
     ``Fn::Base64`` gives the text before encoding (what the policies and the secrets detector
     read); ``Fn::Sub`` substitutes parameters with defaults and fails on anything else.
     """
-    stop = _unknown_part(arg)
+    stop = first_unknown(arg, "known at deploy time")
     if key == "Fn::Base64":
         return arg
     if stop is not None:
@@ -193,19 +193,6 @@ def _cfn_function(key: str, arg: Any, params: dict[str, Any]) -> Any:
 
 def _default(params: dict[str, Any], name: str) -> bool:
     return isinstance(params.get(name), dict) and "Default" in params[name]
-
-
-def _unknown_part(value: Any) -> Unresolved | None:
-    if isinstance(value, Unresolved):
-        return value
-    if isinstance(value, Ref):
-        return Unresolved(f"{value} is known at deploy time")
-    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else ()
-    for item in items:
-        found = _unknown_part(item)
-        if found is not None:
-            return found
-    return None
 
 
 def _cloudformation(doc: dict[str, Any], path: str) -> Iterator[Resource]:

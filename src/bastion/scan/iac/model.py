@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ModuleCall", "Outcome", "Ref", "Resource", "Result", "Unresolved"]
+__all__ = ["ModuleCall", "Outcome", "Ref", "Resource", "Result", "Unresolved", "first_unknown"]
 
 
 @dataclass(frozen=True)
@@ -117,3 +117,18 @@ class Result:
     def passed(self) -> bool:
         """True for PASS."""
         return self.outcome is Outcome.PASS
+
+
+def first_unknown(value: Any, ref_known: str) -> Unresolved | None:
+    """The first unknown part of ``value`` as an :class:`Unresolved`, or None when fully known;
+    a reference to another resource is unknown with the reason ``"<ref> is <ref_known>"``."""
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, Ref):
+        return Unresolved(f"{value} is {ref_known}")
+    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else ()
+    for item in items:
+        found = first_unknown(item, ref_known)
+        if found is not None:
+            return found
+    return None

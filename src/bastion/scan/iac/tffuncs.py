@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from bastion.scan.iac.model import Ref, Unresolved
+from bastion.scan.iac.model import Ref, Unresolved, first_unknown
 
 __all__ = ["FUNCTIONS", "blocker", "to_text"]
 
@@ -26,16 +26,7 @@ MAX_RANGE = 10_000
 
 def blocker(value: Any) -> Unresolved | None:
     """The first unknown part of ``value`` (as an :class:`Unresolved`), or None when fully known."""
-    if isinstance(value, Unresolved):
-        return value
-    if isinstance(value, Ref):
-        return Unresolved(f"{value} is known after apply")
-    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else ()
-    for item in items:
-        found = blocker(item)
-        if found is not None:
-            return found
-    return None
+    return first_unknown(value, "known after apply")
 
 
 def to_text(value: Any) -> str | Unresolved:
