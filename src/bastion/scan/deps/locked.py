@@ -15,6 +15,7 @@ from bastion.scan.deps.model import Package
 
 __all__ = ["drop_locked_ranges"]
 
+
 def _key(package: Package) -> tuple[str, str]:
     return package.ecosystem, normalize_name(package.ecosystem, package.name)
 
