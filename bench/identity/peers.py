@@ -14,9 +14,9 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bastion.identity.events import Skips
-from bastion.identity.geo import GeoDB, distance_km
-from bastion.identity.read import read_events
+from bastion.detect.identity.events import Skips
+from bastion.detect.identity.geo import GeoDB, distance_km
+from bastion.detect.identity.read import read_events
 
 sys.path.insert(0, str(Path(__file__).parent))
 from evaluate import _matches

@@ -11,10 +11,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bastion.identity.engine import Engine
-from bastion.identity.events import Skips
-from bastion.identity.geo import GeoDB
-from bastion.identity.read import read_events
+from bastion.detect.identity.engine import Engine
+from bastion.detect.identity.events import Skips
+from bastion.detect.identity.geo import GeoDB
+from bastion.detect.identity.read import read_events
 
 
 def main() -> None:

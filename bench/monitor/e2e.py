@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from hdfs_replay import DATA, event_examples, read_sessions, render
 
-from bastion.monitor.features import SessionKey
-from bastion.monitor.ingest import RegexFormat, get_format, read_records
-from bastion.monitor.models import MODELS, make_model
-from bastion.monitor.pipeline import train
+from bastion.detect.ingest.records import RegexFormat, get_format, read_records
+from bastion.detect.logs.features import SessionKey
+from bastion.detect.logs.pipeline import train
+from bastion.detect.logs.registry import MODELS, make_model
 
 BGL_FORMAT = (
     r"^(?P<label>\S+) \d+ \S+ (?P<node>\S+) "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bastion.monitor.models import MODELS, make_model
+from bastion.detect.logs.registry import MODELS, make_model
 
 DATA = (
     Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")

@@ -20,7 +20,7 @@ Metrics (Loghub-2.0, Jiang et al., ISSTA 2024):
 (no per-system regex) instead of the ground truth's ``Content`` column.
 
 Baseline (an older miner): ``PYTHONPATH=<its src> python bench/monitor/loso_eval.py``; settings it
-does not take are dropped, and ``bastion/monitor/evaluation.py`` must be copied next to it.
+does not take are dropped, and ``bastion/detect/logs/evaluation.py`` must be copied next to it.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bastion.monitor import templates as bastion_templates
-from bastion.monitor.evaluation import canonical, exact, grouping_scores, parsing_accuracy
-from bastion.monitor.templates import TemplateMiner
+from bastion.detect.logs import templates as bastion_templates
+from bastion.detect.logs.evaluation import canonical, exact, grouping_scores, parsing_accuracy
+from bastion.detect.logs.templates import TemplateMiner
 
 DATA = (
     Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -76,7 +76,7 @@ def messages(lines: list[str], source: str) -> list[str]:
     (its format detection on the first 50 lines, then each line's message)."""
     if source != "raw":
         return lines
-    from bastion.monitor.ingest import detect_format
+    from bastion.detect.ingest.records import detect_format
 
     fmt = detect_format(lines[:50])
     out = []

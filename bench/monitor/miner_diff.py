@@ -2,7 +2,7 @@
 
 Usage (the miner before the speed work, commit e9b123a):
     mkdir -p /tmp/before && git archive e9b123a src | tar -x -C /tmp/before
-    .venv/bin/python bench/monitor/miner_diff.py /tmp/before/src/bastion/monitor/templates.py
+    .venv/bin/python bench/monitor/miner_diff.py /tmp/before/src/bastion/detect/logs/templates.py
 
 Masking: random strings over digits (ASCII and not), separators, brackets, units, calendar words,
 literal wildcards. Mining: random short lines over small vocabularies (so templates generalize,
@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import bastion.monitor.templates as ours
+import bastion.detect.logs.templates as ours
 
 CHARS = [
     *"aAbxfF09 5,;=|\"'\t\n.:-_()[]<>*/\u0663\uff11\u00a0\x1c",

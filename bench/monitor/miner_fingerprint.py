@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import hdfs_replay
 
-import bastion.monitor.templates as bastion_templates
-from bastion.monitor.templates import TemplateMiner, mask_line
+import bastion.detect.logs.templates as bastion_templates
+from bastion.detect.logs.templates import TemplateMiner, mask_line
 
 DATA = (
     Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from drain3 import TemplateMiner as Drain3Miner
 
-import bastion.monitor.templates as bastion_templates
-from bastion.monitor.templates import TemplateMiner
+import bastion.detect.logs.templates as bastion_templates
+from bastion.detect.logs.templates import TemplateMiner
 
 DATA = (
     Path(os.environ.get("BASTION_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from hdfs_replay import event_examples, read_sessions, render
 
-from bastion.monitor.features import SessionKey
-from bastion.monitor.ingest import get_format, read_records
-from bastion.monitor.pipeline import train
+from bastion.detect.ingest.records import get_format, read_records
+from bastion.detect.logs.features import SessionKey
+from bastion.detect.logs.pipeline import train
 
 
 def rss_mb() -> float:

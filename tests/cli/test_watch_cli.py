@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bastion.cli.main import main
-from bastion.monitor.sources import tcp_send
+from bastion.detect.ingest.sources import tcp_send
 
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 SSH = LOGS / "OpenSSH_2k.log"

@@ -9,15 +9,15 @@ from typing import TextIO
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
+from bastion.detect.identity.baseline import load_state, save_state
+from bastion.detect.identity.engine import Engine
+from bastion.detect.identity.events import Skips
+from bastion.detect.identity.geo import GeoDB
+from bastion.detect.identity.read import read_events
+from bastion.detect.identity.render import AlertWriter, OutputFormat, describe_profile
+from bastion.detect.identity.rules import load_rules
 from bastion.errors import InputError, UsageError
 from bastion.findings import Severity
-from bastion.identity.baseline import load_state, save_state
-from bastion.identity.engine import Engine
-from bastion.identity.events import Skips
-from bastion.identity.geo import GeoDB
-from bastion.identity.read import read_events
-from bastion.identity.render import AlertWriter, OutputFormat, describe_profile
-from bastion.identity.rules import load_rules
 
 __all__ = ["register"]
 

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
-from bastion.errors import InputError, UsageError
-from bastion.monitor.ingest import (
+from bastion.detect.ingest.records import (
     FormatSpec,
     ReadStats,
     Record,
@@ -23,12 +22,14 @@ from bastion.monitor.ingest import (
     read_records,
     resolve_format,
 )
-from bastion.monitor.sources import SyslogListener, follow
-from bastion.monitor.templates import TemplateMiner, event_text, load_state, mask_line, save_state
+from bastion.detect.ingest.sources import SyslogListener, follow
+from bastion.detect.logs.templates import TemplateMiner, event_text, load_state, mask_line, save_state
+from bastion.errors import InputError, UsageError
 
 if TYPE_CHECKING:
+    from bastion.detect.logs.pipeline import Detector
+    from bastion.detect.sinks import AlertSink
     from bastion.findings import Alert
-    from bastion.monitor.pipeline import AlertSink, Detector
 
 # numpy, scikit-learn and the models load inside the commands that need them (features,
 # alerts, pipeline): `bastion scan` and `bastion --help` never pay for them.
@@ -173,8 +174,8 @@ def train_cmd(
     year: int | None = YEAR,
 ) -> int:
     """Train a model on LOGS (normal operation only)."""
-    from bastion.monitor.features import SessionKey
-    from bastion.monitor.pipeline import train
+    from bastion.detect.logs.features import SessionKey
+    from bastion.detect.logs.pipeline import train
 
     key = SessionKey(session, window, step)
     spec = _with_year(resolve_format(log_format, regex, formats), year)
@@ -192,7 +193,7 @@ def train_cmd(
 
 
 def _sink(fmt: str, webhook: str | None, stream: TextIO) -> list[AlertSink]:
-    from bastion.monitor.alerts import JsonLinesSink, TableSink, WebhookSink
+    from bastion.detect.sinks import JsonLinesSink, TableSink, WebhookSink
 
     if fmt not in ("table", "jsonl", "json"):
         raise UsageError(f"unknown --format {fmt!r} (choose from table, jsonl)")
@@ -280,7 +281,7 @@ def detect(
     year: int | None = YEAR,
 ) -> int:
     """Judge LOGS with a trained model."""
-    from bastion.monitor.pipeline import load_detector
+    from bastion.detect.logs.pipeline import load_detector
 
     detector = load_detector(model)
     spec = _with_year(
@@ -334,8 +335,8 @@ def run(
     year: int | None = YEAR,
 ) -> int:
     """Learn then detect on a live source."""
-    from bastion.monitor.features import SessionKey
-    from bastion.monitor.pipeline import train
+    from bastion.detect.logs.features import SessionKey
+    from bastion.detect.logs.pipeline import train
 
     if baseline_lines < 1:
         raise UsageError("--baseline-lines must be at least 1")

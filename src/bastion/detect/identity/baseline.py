@@ -1,0 +1,196 @@
+"""Per-identity baselines (the learned normal of each account) and their versioned JSON state.
+
+Each property (network ASN, country, device, app, hour of day) keeps decayed counts: once a day
+every count is multiplied by ``0.5 ** (days / half_life)``, so old habits fade and memory stays
+bounded by the number of identities and the values each one uses, never by the number of events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bastion.errors import InputError
+
+__all__ = ["PROPS", "Profile", "State", "load_state", "save_state"]
+
+STATE_VERSION = 1
+PROPS = ("asn", "country", "device", "app", "hour")
+"""The properties a baseline learns."""
+MAX_VALUES = 48
+"""Values kept per property; the weakest is dropped beyond this."""
+FORGOTTEN = 0.5
+"""A value whose decayed count is below this (and below :data:`SHARE` of all) is no longer familiar."""
+SHARE = 0.02
+"""Share of all (decayed) sign-ins under which a weak value is forgotten: time passing alone forgets
+nothing (a return from long leave is still familiar), newer habits push old ones out."""
+
+
+@dataclass
+class Profile:
+    """What one identity normally does."""
+
+    n: int = 0
+    """Successful sign-ins learned."""
+    first: float = 0.0
+    """POSIX time of the first learned sign-in."""
+    last: float = 0.0
+    """POSIX time of the last successful sign-in."""
+    day: int = 0
+    """Day number of the last decay."""
+    total: float = 0.0
+    """Decayed count of all learned sign-ins."""
+    counts: dict[str, dict[str, float]] = field(default_factory=lambda: {p: {} for p in PROPS})
+    """Decayed counts per property value."""
+    ips: list[str] = field(default_factory=list)
+    """Recent addresses that signed in successfully (most recent last, at most 32)."""
+    anon_days: list[int] = field(default_factory=list)
+    """Day numbers with a successful sign-in through an anonymizer (at most 8)."""
+    place: list[float] = field(default_factory=list)
+    """Last located success: [time, lat, lon, anonymizer-or-hosting (0/1)]."""
+    place_ip: str = ""
+    """Address of that last located success."""
+    place_asn: str = ""
+    """Network (ASN) of that last located success."""
+
+    def decay(self, now: float, half_life_days: float) -> None:
+        """Age every count to ``now`` (at most once a day)."""
+        day = int(now // 86400)
+        if self.day and day > self.day:
+            factor = 0.5 ** ((day - self.day) / half_life_days)
+            self.total *= factor
+            for values in self.counts.values():
+                for key in list(values):
+                    values[key] *= factor
+        self.day = day
+
+    def familiar(self, prop: str, value: str) -> bool:
+        """Whether ``value`` is part of this identity's normal (an empty value always is)."""
+        if not value:
+            return True
+        count = self.counts[prop].get(value, 0.0)
+        return count > 0.0 and (count >= FORGOTTEN or count >= SHARE * self.total)
+
+    def learn(self, now: float, values: dict[str, str]) -> None:
+        """Count one successful sign-in."""
+        if not self.n:
+            self.first = now
+        self.n += 1
+        self.total += 1.0
+        self.last = now
+        for prop, value in values.items():
+            if not value:
+                continue
+            table = self.counts[prop]
+            table[value] = table.get(value, 0.0) + 1.0
+            if len(table) > MAX_VALUES:
+                del table[min(table, key=table.__getitem__)]
+
+    def remember_ip(self, ip: str) -> None:
+        """Keep ``ip`` among the recent successful addresses."""
+        if self.ips and self.ips[-1] == ip:
+            return
+        if ip in self.ips:
+            if self.ips[-1] != ip:
+                self.ips.remove(ip)
+                self.ips.append(ip)
+            return
+        self.ips.append(ip)
+        if len(self.ips) > 32:
+            del self.ips[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return {
+            "n": self.n,
+            "first": self.first,
+            "last": self.last,
+            "day": self.day,
+            "total": self.total,
+            "counts": self.counts,
+            "ips": self.ips,
+            "anon_days": self.anon_days,
+            "place": self.place,
+            "place_ip": self.place_ip,
+            "place_asn": self.place_asn,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        """Inverse of :meth:`to_dict`; raises ``KeyError``/``TypeError``/``ValueError`` on bad data."""
+        counts = {p: {str(k): float(v) for k, v in dict(data["counts"].get(p, {})).items()} for p in PROPS}
+        return cls(
+            n=int(data["n"]),
+            first=float(data["first"]),
+            last=float(data["last"]),
+            day=int(data["day"]),
+            total=float(data.get("total", 0.0)),
+            counts=counts,
+            ips=[str(i) for i in data.get("ips", [])],
+            anon_days=[int(d) for d in data.get("anon_days", [])],
+            place=[float(x) for x in data.get("place", [])],
+            place_ip=str(data.get("place_ip", "")),
+            place_asn=str(data.get("place_asn", "")),
+        )
+
+
+@dataclass
+class State:
+    """Everything learned: one profile per identity and the organisation's country counts."""
+
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    org_countries: dict[str, int] = field(default_factory=dict)
+    last_time: datetime | None = None
+    """Time of the last event consumed."""
+
+    @property
+    def org_total(self) -> int:
+        """Located successful sign-ins counted in :attr:`org_countries`."""
+        return sum(self.org_countries.values())
+
+
+def save_state(state: State, path: Path) -> None:
+    """Write the state as versioned JSON, atomically (a crash leaves the old file)."""
+    data = {
+        "version": STATE_VERSION,
+        "kind": "bastion.detect.identity.state",
+        "last_time": state.last_time.isoformat() if state.last_time else None,
+        "org_countries": state.org_countries,
+        "profiles": {user: p.to_dict() for user, p in state.profiles.items()},
+    }
+    fd, tmp = tempfile.mkstemp(prefix=".identity-state-", dir=str(path.parent or Path(".")))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write state ({exc.strerror})") from None
+
+
+def load_state(path: Path) -> State:
+    """Read a state file; a missing file is an empty state, a bad one an InputError naming it."""
+    if not path.exists():
+        return State()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable identity state ({exc})") from None
+    if not isinstance(data, dict) or data.get("kind") != "bastion.detect.identity.state":
+        raise InputError(f"{path}: not a bastion identity state file")
+    if data.get("version") != STATE_VERSION:
+        raise InputError(f"{path}: state version {data.get('version')!r}, this Bastion reads {STATE_VERSION}")
+    try:
+        last = data.get("last_time")
+        return State(
+            profiles={str(u): Profile.from_dict(p) for u, p in data["profiles"].items()},
+            org_countries={str(k): int(v) for k, v in data["org_countries"].items()},
+            last_time=datetime.fromisoformat(last) if last else None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{path}: corrupt identity state ({exc!r})") from None

@@ -1,0 +1,210 @@
+"""Record-level parsers for JSON sign-in logs: Entra ID (Graph and Azure Monitor), CloudTrail, Okta.
+
+Each ``from_*`` takes one decoded JSON object and returns a :class:`SignIn`, or a skip reason
+string when the record is not a sign-in or lacks what a sign-in needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bastion.detect.identity.events import BAD_PASSWORD, MFA_DENIED, OTHER, UNKNOWN_USER, SignIn
+
+__all__ = ["classify", "from_cloudtrail", "from_entra", "from_okta", "parse_time"]
+
+# Entra ID error codes (https://login.microsoftonline.com/error)
+_ENTRA_BAD_PASSWORD = {50126, 50053, 50055, 50056}
+_ENTRA_UNKNOWN = {50034, 50057}
+_ENTRA_MFA = {500121, 50074, 50076, 50079, 50158}
+_ENTRA_INTERRUPT = {50140, 50125, 50097, 81010, 81012}
+"""Interrupts that are neither success nor failure (keep-me-signed-in prompt, device auth)."""
+
+_CT_SIGNIN = {
+    "ConsoleLogin",
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "GetSessionToken",
+}
+
+
+def parse_time(text: object) -> datetime | None:
+    """ISO 8601 (with ``Z`` or offset, up to 7 fractional digits) as an aware UTC datetime."""
+    if type(text) is not str or len(text) < 10:
+        return None
+    s = text.strip().replace("Z", "+00:00")
+    dot = s.find(".", 19)
+    if dot != -1:  # Entra writes 7 fractional digits; Python reads at most 6
+        end = dot + 1
+        while end < len(s) and s[end].isdigit():
+            end += 1
+        s = s[: dot + 1] + s[dot + 1 : end][:6] + s[end:]
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _get(data: Any, *keys: str) -> Any:
+    cur: Any = data
+    for key in keys:
+        if type(cur) is not dict:  # JSON objects are dicts; an exact check is ~5x faster than Mapping
+            return None
+        cur = cur.get(key)
+    return cur
+
+
+def _str(value: Any) -> str:
+    return value if type(value) is str else ("" if value is None else str(value))
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def classify(record: Mapping[str, Any]) -> str:
+    """Which log a JSON record is from: ``entra``, ``cloudtrail``, ``okta`` or ``''``."""
+    if "eventVersion" in record or "eventSource" in record:
+        return "cloudtrail"
+    if "eventType" in record and "actor" in record:
+        return "okta"
+    props = record.get("properties")
+    body = props if type(props) is dict else record
+    if "userPrincipalName" in body or "createdDateTime" in body:
+        return "entra"
+    return ""
+
+
+def from_entra(record: Mapping[str, Any]) -> SignIn | str:
+    """A Graph ``signIn`` object, or an Azure Monitor record with it under ``properties``."""
+    props = record.get("properties")
+    body: Mapping[str, Any] = props if type(props) is dict else record
+    time = parse_time(body.get("createdDateTime") or record.get("time"))
+    user = _str(body.get("userPrincipalName") or body.get("userId"))
+    if time is None:
+        return "entra record without a readable createdDateTime"
+    if not user:
+        return "entra record without userPrincipalName"
+    status = body.get("status")
+    code_raw = _get(status, "errorCode") if type(status) is dict else record.get("resultType")
+    try:
+        code = int(code_raw or 0)
+    except (TypeError, ValueError):
+        code = -1
+    if code in _ENTRA_INTERRUPT:
+        return "entra interrupt (not a completed sign-in)"
+    reason = ""
+    action = "signin"
+    if code != 0:
+        if code in _ENTRA_UNKNOWN:
+            reason = UNKNOWN_USER
+        elif code in _ENTRA_BAD_PASSWORD:
+            reason = BAD_PASSWORD
+        elif code in _ENTRA_MFA:
+            reason, action = MFA_DENIED, "mfa"
+        else:
+            reason = OTHER
+    device = body.get("deviceDetail")
+    loc = body.get("location")
+    dev_id = _str(_get(device, "deviceId"))
+    family = f"{_str(_get(device, 'operatingSystem'))}/{_str(_get(device, 'browser'))}".strip("/")
+    return SignIn(
+        time=time,
+        user=user.lower(),
+        ip=_str(body.get("ipAddress")),
+        success=code == 0,
+        reason=reason,
+        action=action,
+        app=_str(body.get("appDisplayName")),
+        client=_str(body.get("userAgent") or body.get("clientAppUsed")),
+        device=dev_id or family,
+        country=_str(_get(loc, "countryOrRegion")),
+        city=_str(_get(loc, "city")),
+        lat=_float(_get(loc, "geoCoordinates", "latitude")),
+        lon=_float(_get(loc, "geoCoordinates", "longitude")),
+    )
+
+
+def from_cloudtrail(record: Mapping[str, Any]) -> SignIn | str:
+    """A CloudTrail ``ConsoleLogin``, ``AssumeRole*`` or ``GetSessionToken`` record."""
+    name = _str(record.get("eventName"))
+    if name not in _CT_SIGNIN:
+        return "cloudtrail event that is not a sign-in"
+    time = parse_time(record.get("eventTime"))
+    if time is None:
+        return "cloudtrail record without a readable eventTime"
+    ident = record.get("userIdentity")
+    user = _str(_get(ident, "userName") or _get(ident, "arn") or _get(ident, "principalId"))
+    if name == "ConsoleLogin":
+        outcome = _str(_get(record, "responseElements", "ConsoleLogin"))
+        success = outcome == "Success"
+        message = _str(record.get("errorMessage"))
+        reason = "" if success else BAD_PASSWORD
+        if not success and (user in ("", "HIDDEN_DUE_TO_SECURITY_REASONS") or "No username" in message):
+            reason = UNKNOWN_USER
+        if not success and "MFA" in message:
+            reason = MFA_DENIED
+    else:
+        success = not record.get("errorCode")
+        reason = "" if success else OTHER
+    if not user:
+        return "cloudtrail record without a user identity"
+    agent = _str(record.get("userAgent"))
+    return SignIn(
+        time=time,
+        user=user,
+        ip=_str(record.get("sourceIPAddress")),
+        success=success,
+        reason=reason,
+        action="signin" if name == "ConsoleLogin" else "privileged",
+        app=name,
+        client=agent,
+        device=agent,
+    )
+
+
+def from_okta(record: Mapping[str, Any]) -> SignIn | str:
+    """An Okta System Log event: ``user.session.start``, ``user.authentication.*``, MFA pushes."""
+    kind = _str(record.get("eventType"))
+    mfa = "mfa" in kind or "push" in kind or "factor" in kind
+    if not (kind.startswith(("user.session.start", "user.authentication")) or mfa):
+        return "okta event that is not a sign-in"
+    time = parse_time(record.get("published"))
+    if time is None:
+        return "okta record without a readable published time"
+    user = _str(_get(record, "actor", "alternateId"))
+    if not user:
+        return "okta record without actor.alternateId"
+    result = _str(_get(record, "outcome", "result")).upper()
+    why = _str(_get(record, "outcome", "reason")).upper()
+    success = result in ("SUCCESS", "ALLOW")
+    reason = ""
+    if not success:
+        if mfa or "PUSH" in why or "VERIFY" in why:
+            reason = MFA_DENIED
+        elif "UNKNOWN" in why or "NOT FOUND" in why:
+            reason = UNKNOWN_USER
+        elif "CREDENTIAL" in why or "PASSWORD" in why:
+            reason = BAD_PASSWORD
+        else:
+            reason = OTHER
+    geo = _get(record, "client", "geographicalContext")
+    agent = _str(_get(record, "client", "userAgent", "rawUserAgent"))
+    return SignIn(
+        time=time,
+        user=user.lower(),
+        ip=_str(_get(record, "client", "ipAddress")),
+        success=success,
+        reason=reason,
+        action="mfa" if mfa else "signin",
+        app="okta",
+        client=agent,
+        device=_str(_get(record, "device", "id")) or agent,
+        country=_str(_get(geo, "country")),
+        city=_str(_get(geo, "city")),
+        lat=_float(_get(geo, "geolocation", "lat")),
+        lon=_float(_get(geo, "geolocation", "lon")),
+    )

@@ -1,0 +1,338 @@
+"""The streaming identity engine: events in time order in, explained Alerts out.
+
+Window detections live in :mod:`bastion.detect.identity.windows`; this module adds the baseline ones
+(impossible travel, new country, anonymous IP, dormant account, unfamiliar properties), learns
+each identity's normal as it goes, and turns verdicts into :class:`~bastion.findings.Alert` s.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from bastion.detect.identity.baseline import Profile, State
+from bastion.detect.identity.events import OTHER, SignIn
+from bastion.detect.identity.geo import GeoDB, IpInfo, distance_km
+from bastion.detect.identity.rules import RuleSet, load_rules
+from bastion.detect.identity.windows import Hit, Windows
+from bastion.findings import Alert, Severity
+
+__all__ = ["Engine"]
+
+_DEDUP = 20_000
+"""Recent event keys remembered to drop exact duplicates (a log shipped twice)."""
+_SWEEP = 50_000
+_NOWHERE = IpInfo()
+
+
+def _evidence(e: SignIn) -> str:
+    if e.raw:
+        return e.raw
+    state = "success" if e.success else f"failure ({e.reason})"
+    return f"{e.time.isoformat()} {e.user} {e.ip or '-'} {e.app} {state}"
+
+
+class Engine:
+    """Consume :class:`SignIn` events in time order; learn baselines; yield alerts as they arise."""
+
+    def __init__(
+        self, geo: GeoDB | None = None, state: State | None = None, rules: RuleSet | None = None
+    ) -> None:
+        """Start from ``state`` (a previous run's baselines) or from nothing."""
+        self.rules = rules or load_rules()
+        self.geo = geo or GeoDB()
+        self.state = state or State()
+        self.windows = Windows(self.rules)
+        d = self.rules.detections
+        u = d["unfamiliar-sign-in"]
+        self.weights = {p: u.param(f"w_{p}") for p in ("asn", "device", "country", "app", "hour")}
+        self.half_life = u.param("half_life_days")
+        self.hosting_weight = u.param("w_hosting")
+        self.min_history = u.param("min_history")
+        self.risky: dict[str, tuple[float, str]] = {}
+        """Identities that just signed in from a new device on a new network: when, from where."""
+        self.risky_window = d["new-device-privileged"].param("window_s")
+        self.unfamiliar_at = u.param("threshold")
+        self.dormant_s = d["dormant-account"].param("dormant_days") * 86400
+        t = d["impossible-travel"]
+        self.travel = (t.param("min_distance_km"), t.param("min_gap_s"), t.param("max_speed_kmh"))
+        self.listed_seen: dict[str, float] = {}
+        self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self.duplicates = 0
+        self.out_of_order = 0
+        self.unlocated = 0
+        """Successful sign-ins from outside addresses no geo source or log field located: travel,
+        new-country and anonymous-IP checks could not run on them."""
+        self.events = 0
+        self._now = 0.0
+
+    def run(self, events: Iterable[SignIn]) -> Iterator[Alert]:
+        """Alerts for ``events``, raised as each event is consumed."""
+        consume = self.consume
+        for e in events:
+            alerts = consume(e)
+            if alerts:
+                yield from alerts
+        self.finish()
+
+    def finish(self) -> None:
+        """Record the time of the last event consumed in the state (what ``--state`` saves)."""
+        if self._now:
+            last = datetime.fromtimestamp(self._now, UTC)
+            if self.state.last_time is None or last > self.state.last_time:
+                self.state.last_time = last
+
+    def consume(self, e: SignIn) -> list[Alert]:
+        """Judge and learn one event."""
+        key = (e.time, e.user, e.ip, e.success, e.reason, e.action, e.app)
+        if key in self.seen:
+            self.duplicates += 1
+            return []
+        self.seen[key] = None
+        if len(self.seen) > _DEDUP:
+            self.seen.popitem(last=False)
+        now = e.time.timestamp()
+        if now < self._now:
+            self.out_of_order += 1
+        else:
+            self._now = now
+        self.events += 1
+        if self.events % _SWEEP == 0:
+            self.windows.sweep(self._now)
+        info = self.geo.lookup(e.ip) if e.ip else _NOWHERE
+        profile = self.state.profiles.get(e.user)
+        listed = self._listed(e, now, info) if info.listed else []
+        if not e.success:
+            if e.reason == OTHER:
+                return []  # denied by policy (AccessDenied, conditional access): not a guess at a secret
+            foreign = profile is None or (
+                e.ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
+            )
+            return [self._alert(h, e) for h in listed + self.windows.failure(e, now, foreign)]
+        hits = listed + self.windows.success(e, now)
+        if e.action == "signin" and e.ip and not info.internal and not info.located and e.lat is None:
+            self.unlocated += 1
+        if e.action == "signin":
+            if profile is None:
+                profile = self.state.profiles[e.user] = Profile()
+            hits += self._baseline(e, now, info, profile)
+        elif e.action == "privileged":
+            hits += self._privileged(e, now)
+        return [self._alert(h, e) for h in hits]
+
+    def _listed(self, e: SignIn, now: float, info: IpInfo) -> list[Hit]:
+        if not e.success and now - self.listed_seen.get(e.ip, -1e18) < 3600:
+            return []  # one alert an hour for the failures of one listed address
+        self.listed_seen[e.ip] = now
+        if len(self.listed_seen) > 10_000:
+            self.listed_seen.pop(next(iter(self.listed_seen)))
+        outcome = "successful sign-in" if e.success else f"failed sign-in ({e.reason or 'failure'})"
+        hit = Hit(
+            "malicious-ip",
+            f"{e.ip}|{e.user}",
+            1.0 if e.success else 0.5,
+            [e.user],
+            [e.ip],
+            e.time.timestamp(),
+            f"{outcome} for {e.user} from {e.ip}, listed in {info.listed}",
+            [e],
+            Severity.HIGH if e.success else None,
+        )
+        return [hit]
+
+    def _privileged(self, e: SignIn, now: float) -> list[Hit]:
+        risky = self.risky.get(e.user)
+        if risky is None or now - risky[0] > self.risky_window:
+            return []
+        del self.risky[e.user]
+        return [
+            Hit(
+                "new-device-privileged",
+                e.user,
+                round((now - risky[0]) / 60, 1),
+                [e.user],
+                [risky[1]],
+                risky[0],
+                f"{e.user} signed in from a device and network it never used ({risky[1]}) and "
+                f"{(now - risky[0]) / 60:.0f} minutes later ran a privileged operation ({e.app}"
+                f"{': ' + e.client if e.client else ''})",
+                [e],
+            )
+        ]
+
+    def _values(self, e: SignIn, info: IpInfo) -> dict[str, str]:
+        return {
+            "asn": info.asn or (e.ip.rsplit(".", 2)[0] if "." in e.ip else e.ip[:9]),
+            "country": info.country or e.country.upper(),
+            "device": e.device,
+            "app": e.app,
+            "hour": str(e.time.hour),
+        }
+
+    def _baseline(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
+        d = self.rules.detections
+        if int(now // 86400) != p.day:
+            p.decay(now, self.half_life)
+        values = self._values(e, info)
+        familiar = p.familiar
+        novel = [k for k, v in values.items() if v and not familiar(k, v)]
+        unfamiliar = sum(self.weights[k] for k in novel)
+        if info.hosting and "asn" in novel:
+            novel.append("hosting network")
+            unfamiliar += self.hosting_weight
+        unfamiliar = round(unfamiliar, 3)
+        hits: list[Hit] = []
+        mature = p.n >= self.min_history
+        hits += self._travel(e, now, info, p)
+        country = values["country"]
+        day = int(now // 86400)
+        anonymous = info.anonymizer
+        if anonymous:
+            habit = len([x for x in p.anon_days if x != day]) >= d["anonymous-ip"].param("habit_days")
+            if not habit:
+                hits.append(
+                    Hit(
+                        "anonymous-ip",
+                        e.user,
+                        1.0,
+                        [e.user],
+                        [e.ip],
+                        now,
+                        f"{e.user} signed in from {e.ip}, an anonymizing network "
+                        f"({info.as_org or 'listed as anonymizer'}), which this account does not use "
+                        "habitually",
+                        [e],
+                    )
+                )
+            if day not in p.anon_days:
+                p.anon_days = [*p.anon_days, day][-8:]
+        away = p.n and now - p.last > self.dormant_s
+        if away and "asn" in novel and unfamiliar >= d["dormant-account"].param("min_unfamiliar"):
+            hits.append(
+                Hit(
+                    "dormant-account",
+                    e.user,
+                    (now - p.last) / 86400,
+                    [e.user],
+                    [e.ip],
+                    p.last,
+                    f"{e.user} signed in after {(now - p.last) / 86400:.0f} days without a sign-in, "
+                    f"with unfamiliar {', '.join(novel)}",
+                    [e],
+                )
+            )
+        elif mature and not anonymous and country and "country" in novel:
+            org = self.state.org_countries.get(country, 0)
+            if org < d["new-country"].param("org_rare_fraction") * max(self.state.org_total, 1):
+                # a trip abroad with one's own device is worth a note, not an alarm
+                low = None if "device" in novel else Severity.LOW
+                others = ", ".join(k for k in novel if k != "country")
+                hits.append(
+                    Hit(
+                        "new-country",
+                        e.user,
+                        unfamiliar,
+                        [e.user],
+                        [e.ip],
+                        now,
+                        f"{e.user} signed in from {country} ({info.city or e.city or 'city unknown'}), a "
+                        f"country this account never used and {org} other sign-ins of the organisation "
+                        f"came from; also unfamiliar: {others or 'none'}",
+                        [e],
+                        low,
+                    )
+                )
+        elif mature and not anonymous and unfamiliar >= self.unfamiliar_at:
+            hits.append(
+                Hit(
+                    "unfamiliar-sign-in",
+                    e.user,
+                    unfamiliar,
+                    [e.user],
+                    [e.ip],
+                    now,
+                    f"{e.user} signed in with unfamiliar {', '.join(novel)} (score {unfamiliar:.2f}, "
+                    f"learned from {p.n} sign-ins)",
+                    [e],
+                )
+            )
+        if mature and "device" in novel and "asn" in novel:
+            self.risky[e.user] = (now, e.ip)
+            if len(self.risky) > 10_000:
+                self.risky.pop(next(iter(self.risky)))
+        p.learn(now, values)
+        if e.ip:
+            p.remember_ip(e.ip)
+        if country:
+            self.state.org_countries[country] = self.state.org_countries.get(country, 0) + 1
+        return hits
+
+    def _travel(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
+        lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
+        if lat is None or lon is None or info.internal:
+            return []
+        masked = info.anonymizer or info.hosting
+        prev, prev_ip, prev_asn = p.place, p.place_ip, p.place_asn
+        p.place, p.place_ip, p.place_asn = [now, lat, lon, 1.0 if masked else 0.0], e.ip, info.asn
+        if len(prev) != 4 or masked or prev[3]:
+            return []  # VPN or cloud egress: its location says nothing about the person
+        if info.asn and info.asn == prev_asn:
+            return []  # one network seen in two places: a carrier or a VPN gateway failing over
+        km = distance_km(prev[1], prev[2], lat, lon)
+        min_km, min_gap, max_speed = self.travel
+        if km < min_km:
+            return []
+        hours = max(now - prev[0], min_gap) / 3600
+        speed = km / hours
+        if speed <= max_speed:
+            return []
+        country = info.country or e.country.upper()
+        if (
+            country
+            and p.familiar("country", country)
+            and p.counts["country"].get(country, 0) >= 3
+            and (prev_ip in p.ips)
+        ):
+            return []  # flipping between two places this account uses (split VPN, roaming): normal
+        return [
+            Hit(
+                "impossible-travel",
+                e.user,
+                speed,
+                [e.user],
+                [prev_ip, e.ip],
+                prev[0],
+                f"{e.user} signed in from {prev_ip} and then {e.ip} ({country or '?'}), {km:.0f} km apart "
+                f"in {hours * 60:.0f} minutes: {speed:.0f} km/h, faster than an airliner "
+                f"({max_speed:g} km/h)",
+                [e],
+            )
+        ]
+
+    def _alert(self, hit: Hit, e: SignIn) -> Alert:
+        rule = self.rules.detections[hit.kind]
+        severity = hit.severity or rule.level
+        if hit.kind == "unfamiliar-sign-in" and hit.score < rule.param("medium_at"):
+            severity = Severity.LOW
+        start = datetime.fromtimestamp(hit.start, UTC)
+        entity_kind = "ip" if hit.kind == "password-spray" else "user"
+        return Alert(
+            detector=f"identity.{hit.kind}",
+            severity=severity,
+            score=round(hit.score, 3),
+            entity=hit.key if hit.kind != "credential-stuffing" else ",".join(hit.ips[:3]),
+            entity_kind=entity_kind if hit.kind != "credential-stuffing" else "ip",
+            window_start=min(start, e.time),
+            window_end=e.time,
+            explanation=f"{rule.title}: {hit.explanation}.",
+            evidence=tuple(_evidence(x) for x in hit.evidence),
+            techniques=tuple(rule.attack),
+            metadata={
+                "kind": hit.kind,
+                "users": hit.users,
+                "ips": hit.ips,
+                "time": e.time.isoformat(),
+                "file": e.source,
+            },
+        )

@@ -1,0 +1,201 @@
+"""Read sign-in logs of any supported format, detected from content, as :class:`SignIn` events.
+
+JSON lines, syslog lines and JSON arrays (an Entra export) stream in bounded reads; a JSON object
+document (a CloudTrail ``{"Records": [...]}`` file) is read whole, as CloudTrail writes files of a
+few MB at most.
+Events from several files are merged in time order, holding one event per file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import heapq
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from bastion.detect.identity.authlog import AuthLogParser
+from bastion.detect.identity.cloud import classify, from_cloudtrail, from_entra, from_okta
+from bastion.detect.identity.events import SignIn, Skips
+from bastion.detect.ingest.records import decode_line, iter_files
+from bastion.errors import InputError
+
+__all__ = ["detect_format", "merge", "read_events", "read_file"]
+
+_PARSERS: dict[str, Callable[[Mapping[str, Any]], SignIn | str]] = {
+    "entra": from_entra,
+    "cloudtrail": from_cloudtrail,
+    "okta": from_okta,
+}
+
+
+def _open(path: Path) -> IO[bytes]:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def detect_format(head: str) -> str:
+    """``json-document``, ``jsonl`` or ``authlog`` from the first bytes of a file."""
+    text = head.lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        return "json-document"
+    if text.startswith("{"):
+        first = text.split("\n", 1)[0]
+        try:
+            json.loads(first)
+        except ValueError:
+            return "json-document"
+        return "jsonl"
+    return "authlog"
+
+
+def _from_record(record: object, skips: Skips) -> SignIn | None:
+    if type(record) is not dict:
+        skips.add("JSON value that is not an object")
+        return None
+    kind = classify(record)
+    if not kind:
+        skips.add("JSON record of no known sign-in log (Entra, CloudTrail, Okta)")
+        return None
+    result = _PARSERS[kind](record)
+    if isinstance(result, str):
+        skips.add(result)
+        return None
+    return result
+
+
+_CHUNK = 1 << 20
+MAX_RECORD = 16 << 20
+"""A JSON array element larger than this is an error: a 2 GB file streams, a 2 GB record does not."""
+
+
+def _array(path: Path, reader: io.TextIOWrapper, skips: Skips) -> Iterator[object]:
+    """The elements of a top-level JSON array, decoded one at a time from bounded reads."""
+    decoder = json.JSONDecoder()
+    buf, pos, n = reader.read(_CHUNK).lstrip(), 1, 0  # past the "["
+    while True:
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n,":
+                pos += 1
+            if pos < len(buf):
+                break
+            more = reader.read(_CHUNK)
+            if not more:
+                skips.add("truncated JSON array (no closing ])")
+                return
+            buf, pos = more, 0
+        if buf[pos] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(buf, pos)
+        except ValueError as exc:
+            more = reader.read(_CHUNK)
+            if not more and n:
+                skips.add("truncated JSON array (last record incomplete)")
+                return
+            if not more or len(buf) - pos > MAX_RECORD:
+                raise InputError(f"{path}: not valid JSON after record {n} ({exc})") from None
+            buf, pos = buf[pos:] + more, 0
+            continue
+        n += 1
+        yield value
+        pos = end
+        if pos > _CHUNK:
+            buf, pos = buf[pos:], 0
+
+
+def _array_file(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
+    with io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace") as reader:
+        for n, record in enumerate(_array(path, reader, skips), 1):
+            event = _from_record(record, skips)
+            if event is not None:
+                event.source, event.line = str(path), n
+                yield event
+
+
+def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
+    try:
+        data = json.load(stream)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    records = data.get("Records", data.get("value")) if isinstance(data, Mapping) else data
+    if not isinstance(records, list):
+        raise InputError(f'{path}: JSON document is neither an array nor {{"Records": [...]}}')
+    for n, record in enumerate(records, 1):
+        event = _from_record(record, skips)
+        if event is not None:
+            event.source, event.line = str(path), n
+            yield event
+
+
+def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Iterator[SignIn]:
+    fmt = ""
+    parser: AuthLogParser | None = None
+    for n, raw in enumerate(stream, 1):
+        text = decode_line(raw)
+        if not text.strip():
+            continue
+        if not fmt:
+            fmt = "jsonl" if text.lstrip().startswith("{") else "authlog"
+            if fmt == "authlog":
+                stdin = str(path) == "-"
+                mtime = datetime.now(UTC) if stdin else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                parser = AuthLogParser(year or mtime.year, 12 if year else mtime.month)
+        if parser is not None:
+            result = parser.parse(text)
+            if isinstance(result, str):
+                skips.add(result)
+                continue
+            for event in result:
+                event.source, event.line = str(path), n
+                yield event
+            continue
+        try:
+            record = json.loads(text)
+        except ValueError:
+            skips.add("line that is not valid JSON (truncated?)")
+            continue
+        batch = record.get("Records") if type(record) is dict else None
+        for item in batch if isinstance(batch, list) else [record]:
+            parsed = _from_record(item, skips)
+            if parsed is not None:
+                parsed.source, parsed.line = str(path), n
+                parsed.raw = text[:300] if batch is None else json.dumps(item)[:300]
+                yield parsed
+
+
+def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[SignIn]:
+    """Every sign-in event of one file (gzip or plain), in file order; skips counted."""
+    try:
+        stream = sys.stdin.buffer if str(path) == "-" else _open(path)
+        head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
+        text = head.decode("utf-8", "replace")
+        fmt = detect_format(text)
+        with contextlib.nullcontext(stream) if str(path) == "-" else stream:
+            if fmt == "json-document" and text.lstrip("\ufeff \t\r\n").startswith("["):
+                yield from _array_file(path, stream, skips)
+            elif fmt == "json-document":
+                yield from _document(path, stream, skips)
+            else:
+                yield from _lines(path, stream, skips, year)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+
+
+def merge(streams: Iterable[Iterator[SignIn]]) -> Iterator[SignIn]:
+    """Merge per-file streams (each in time order) into one, holding one event per stream."""
+    return heapq.merge(*streams, key=lambda e: e.time)
+
+
+def read_events(paths: Iterable[Path], skips: Skips, year: int | None = None) -> Iterator[SignIn]:
+    """Events of every file (directories expanded) in time order across files."""
+    files = list(iter_files(paths))
+    return merge(read_file(p, skips, year) for p in files)

@@ -1,0 +1,1 @@
+"""Ingest: files, .gz, directories, stdin, followed files and syslog, split into records."""

@@ -1,0 +1,1 @@
+"""Log anomaly detection (bastion watch): template mining, features, anomaly models and explained alerts."""

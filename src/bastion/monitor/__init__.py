@@ -1,1 +1,0 @@
-"""Log monitoring: ingest, template mining, features, anomaly models and explained alerts."""
