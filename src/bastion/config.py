@@ -8,18 +8,18 @@ names the file, the key and the reason.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
 
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, InputError
 from bastion.findings import Confidence, Severity
 from bastion.report.formats import ReportFormat
 from bastion.scan.base import HistoryMode, HistorySpec
 from bastion.scan.engine import Concurrency
+from bastion.structured import read_toml
 from bastion.validation import first_error, is_unknown_key, reason_of
 
 __all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config", "load_repo_config"]
@@ -135,8 +135,8 @@ def find_config_file(target: Path) -> Path | None:
     pyproject = base / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = read_toml(pyproject)
+        except InputError:
             return None  # not ours to judge; a broken pyproject without our table is no config
         if isinstance(data.get("tool"), dict) and "bastion" in data["tool"]:
             return pyproject
@@ -145,16 +145,7 @@ def find_config_file(target: Path) -> Path | None:
 
 def read_config_table(path: Path) -> dict[str, Any]:
     """The raw Bastion table of a config file; :class:`ConfigError` if unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = read_toml(path, what="config file", error=ConfigError)
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("bastion", {})
         if not isinstance(table, dict):

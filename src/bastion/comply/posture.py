@@ -4,7 +4,6 @@ with the findings and the process evidence behind it, and a score per framework 
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from bastion.comply.catalog import FRAMEWORKS, NIST, TITLES, catalogs, family_of
 from bastion.comply.mapping import Evidence, controls_for, evidence_rules
 from bastion.comply.rules import known_rules
 from bastion.errors import InputError
+from bastion.structured import read_json
 
 __all__ = ["POSTURE_VERSION", "ControlStatus", "Posture", "assess", "read_report", "sbom_evidence"]
 
@@ -108,14 +108,7 @@ class Posture:
 
 def read_report(path: Path) -> dict[str, Any]:
     """A ``bastion scan -f json`` report; :class:`InputError` when it is not one."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    data = read_json(path, what="scan report")
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list) or "scanners" not in data:
         raise InputError(f"{path}: not a Bastion scan report (run bastion scan -f json)")
     return data
@@ -124,8 +117,8 @@ def read_report(path: Path) -> dict[str, Any]:
 def sbom_evidence(path: Path) -> str | None:
     """A description of a CycloneDX SBOM at ``path``, or None when it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = read_json(path, what="SBOM")
+    except InputError:
         return None
     if not isinstance(data, dict) or data.get("bomFormat") != "CycloneDX":
         return None
