@@ -113,7 +113,7 @@ def test_history_shows_regressions_and_fixes(tmp_path: Path, demo: dict) -> None
     ]
     assert load_history(tmp_path / "none") == []
     (tmp_path / "hist" / "posture-20260101T000000Z.json").write_text("{")
-    with pytest.raises(InputError, match="not a readable posture file"):
+    with pytest.raises(InputError, match=r"posture-20260101T000000Z\.json: posture file is not valid JSON"):
         load_history(tmp_path / "hist")
     with pytest.raises(InputError, match="must be a directory"):
         load_history(tmp_path / "hist" / "notes.txt")

@@ -25,6 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from bastion import atomic
 from bastion.errors import BastionError, InputError
 from bastion.gate import GateResult
 from bastion.report import ReportFormat, write, write_file
@@ -181,7 +182,4 @@ def write_text(text: str, output: Path | None, what: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{output}: cannot write {what}: {exc.strerror or exc}") from None
+    atomic.write_text(output, text, what=what)

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion.atomic import write_text
 from bastion.errors import InputError
+from bastion.structured import read_json
 
 __all__ = ["Trend", "load_history", "save_run", "trend"]
 
@@ -48,10 +50,7 @@ def load_history(directory: Path) -> list[dict[str, Any]]:
     for path in sorted(directory.iterdir()):
         if not _NAME.match(path.name):
             continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: not a readable posture file: {exc}") from None
+        data = read_json(path, what="posture file")
         if isinstance(data, dict) and isinstance(data.get("frameworks"), dict):
             runs.append(data)
     runs.sort(key=lambda run: str(run.get("generated", "")))
@@ -70,10 +69,7 @@ def save_run(directory: Path, posture: dict[str, Any]) -> Path:
     while path.exists():
         path = directory / f"posture-{stamp}Z-{counter}.json"
         counter += 1
-    try:
-        path.write_text(json.dumps(posture, indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    write_text(path, json.dumps(posture, indent=1) + "\n", what="posture file")
     return path
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
@@ -24,6 +22,7 @@ from typing import Any
 import platformdirs
 import yaml
 
+from bastion.atomic import atomic_open
 from bastion.errors import InputError
 from bastion.findings import Severity
 from bastion.scan.iac.conditions import check_condition
@@ -250,10 +249,8 @@ def _write_cache(path: Path | None, policies: list[Policy]) -> None:
         if json.loads(text) != payload:
             return  # something JSON cannot hold as is (a non-string key, say): do not cache
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".iac-policies-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as sink:
+        with atomic_open(path) as sink:
             sink.write(text)
-        os.replace(temporary, path)
     except (OSError, TypeError, ValueError):
         return  # the cache is only a shortcut
 
