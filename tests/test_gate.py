@@ -14,13 +14,12 @@ from bastion.gate import (
     Baseline,
     PathIgnore,
     evaluate,
-    find_suppressions,
     load_baseline,
     summary_counts,
     write_baseline,
 )
-from bastion.scan.base import UNCHECKED_KINDS, Notice, NoticeKind, Skip
-from bastion.scan.engine import ScannerFailure, ScanResult
+from bastion.results import UNCHECKED_KINDS, Notice, NoticeKind, ScannerFailure, ScanResult, Skip
+from bastion.suppressions import find_suppressions
 
 
 def _finding(rule: str, line: int, severity: Severity = Severity.HIGH, path: str = "app.py") -> Finding:

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
-from bastion.gate import GateResult, Suppressed
+from bastion.gate import GateResult
 from bastion.report import gitlab, json_report, sarif
-from bastion.scan.base import Notice, NoticeKind, Skip
-from bastion.scan.engine import ScannerFailure, ScanResult
+from bastion.results import Notice, NoticeKind, ScannerFailure, ScanResult, Skip, Suppressed
 
 ROOT = Path("/src/project")
 VERSION = "1.2.3"

@@ -16,7 +16,7 @@ import pytest
 from bastion.findings import Confidence, Finding, Location, Severity
 from bastion.gate import GateResult
 from bastion.report import ReportFormat, render
-from bastion.scan.engine import ScanResult
+from bastion.results import ScanResult
 
 FINDING_FIELDS = {f.name for f in dataclasses.fields(Finding)}
 LOCATION_FIELDS = {f.name for f in dataclasses.fields(Location)}

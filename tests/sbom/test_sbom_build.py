@@ -13,7 +13,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from bastion.errors import InputError
 from bastion.sbom.build import cyclonedx_json, inventory, spdx_json
-from bastion.sbom.read import read_sbom
+from bastion.scan.deps.sbom import read_sbom
 
 TESTS = Path(__file__).resolve().parents[1]
 DEPS = TESTS / "fixtures" / "deps"

@@ -22,8 +22,7 @@ from bastion.findings import Finding, Severity
 from bastion.gate import GateResult, evaluate, load_baseline, write_baseline
 from bastion.report import ReportFormat
 from bastion.report.table import summary_line
-from bastion.scan.base import Notice, NoticeKind
-from bastion.scan.engine import ScanResult
+from bastion.results import Notice, NoticeKind, ScanResult
 
 __all__ = ["register"]
 

@@ -24,8 +24,8 @@ from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
 from bastion.report import ReportFormat
 from bastion.report.table import summary_line
+from bastion.results import Notice, NoticeKind
 from bastion.runner import ProgressHooks, scan_project
-from bastion.scan.base import Notice, NoticeKind
 from bastion.scan.registry import Registry, RegistryError, load_scanner
 
 __all__ = ["register"]

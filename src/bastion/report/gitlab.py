@@ -22,7 +22,7 @@ from bastion.findings import Finding, Severity
 from bastion.gate import GateResult
 from bastion.report.sarif import INFORMATION_URI
 from bastion.report.table import COUNTED_KINDS
-from bastion.scan.base import NoticeKind
+from bastion.results import NoticeKind
 
 __all__ = ["SCHEMA_VERSION", "render", "to_document", "vulnerability_id"]
 

@@ -23,7 +23,7 @@ from bastion import __version__
 from bastion.findings import Confidence, Finding, Location, Severity
 from bastion.gate import GateResult
 from bastion.report.table import COUNTED_KINDS
-from bastion.scan.base import NoticeKind
+from bastion.results import NoticeKind
 
 __all__ = ["FINGERPRINT_KEY", "INFORMATION_URI", "SCHEMA_URI", "render", "to_document"]
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from bastion.findings import Finding, Severity
 from bastion.gate import GateResult
-from bastion.scan.base import NoticeKind
+from bastion.results import NoticeKind
 
 __all__ = ["render", "summary_line"]
 

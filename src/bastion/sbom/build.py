@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from bastion import __version__
+from bastion.results import Notice, Skip
 from bastion.sbom.cyclonedx import cyclonedx_text, where
-from bastion.scan.base import Notice, ScanContext, ScanTarget, Skip
+from bastion.scan.base import ScanContext, ScanTarget
 from bastion.scan.deps.model import Package
 from bastion.scan.deps.options import DepsOptions
 from bastion.scan.deps.scanner import collect_packages

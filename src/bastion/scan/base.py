@@ -3,6 +3,10 @@
 A scanner is any object with a ``name`` and a ``scan(target, context)`` method that
 yields :class:`~bastion.findings.Finding`s. The engine walks the target once and hands
 every scanner the same :class:`ScanTarget`; scanners never walk the tree themselves.
+
+``Notice``, ``NoticeKind`` and ``Skip`` live on the ground floor (:mod:`bastion.results`) and are
+re-exported here because :class:`ScanContext`'s methods take them: a third-party scanner imports
+everything it needs from this one module.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from bastion.findings import Finding
+from bastion.results import Notice, NoticeKind, Skip
 
 __all__ = [
-    "UNCHECKED_KINDS",
     "HistoryMode",
     "HistorySpec",
     "Notice",
@@ -28,66 +32,6 @@ __all__ = [
     "Skip",
     "SourceFile",
 ]
-
-
-class NoticeKind(enum.Enum):
-    """Why a notice was raised; lets reports group and count them."""
-
-    BINARY = "binary"
-    TOO_LARGE = "too-large"
-    UNREADABLE = "unreadable"
-    ENCODING = "encoding"
-    SYMLINK_OUTSIDE = "symlink-outside"
-    SPECIAL_FILE = "special-file"
-    EMPTY_TARGET = "empty-target"
-    SCANNER = "scanner"
-
-
-UNCHECKED_KINDS = frozenset({NoticeKind.TOO_LARGE, NoticeKind.UNREADABLE})
-"""Notices about content that exists in the target but no scanner looked at; ``--strict`` fails
-on them as on skip records. Binary and special files, symlinks leaving the target and an empty
-target are not content the scanners would read, so they stay plain notices."""
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the run could not do or chose not to do; shown to the user, never fatal."""
-
-    kind: NoticeKind
-    message: str
-    path: str | None = None
-    scanner: str | None = None
-
-    def describe(self) -> str:
-        """One line: ``path: message`` or just the message."""
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-    @property
-    def unchecked(self) -> bool:
-        """True when this notice means a file of the target was not checked (too large, unreadable)."""
-        return self.kind in UNCHECKED_KINDS
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialize for the JSON report."""
-        return {
-            "kind": self.kind.value,
-            "message": self.message,
-            "path": self.path,
-            "scanner": self.scanner,
-        }
-
-
-@dataclass(frozen=True)
-class Skip:
-    """A scanner, or one tool inside it, that did not run, and why."""
-
-    component: str
-    """``sast.semgrep``, ``deps``, ..."""
-    reason: str
-
-    def describe(self) -> str:
-        """The one line the CLI prints: ``skipped sast.semgrep: semgrep not installed``."""
-        return f"skipped {self.component}: {self.reason}"
 
 
 class ScannerUnavailable(Exception):

@@ -22,11 +22,12 @@ from typing import Any
 
 from bastion.errors import BastionError
 from bastion.findings import Finding
-from bastion.scan.base import HistorySpec, Notice, ScanContext, ScannerUnavailable, ScanTarget, Skip
+from bastion.results import Notice, ScannerFailure, ScanResult, Skip
+from bastion.scan.base import HistorySpec, ScanContext, ScannerUnavailable, ScanTarget
 from bastion.scan.registry import Registration, RegistryError, load_scanner
 from bastion.scan.walk import WalkOptions, walk
 
-__all__ = ["Concurrency", "EngineOptions", "ScanResult", "ScannerFailure", "run_scan"]
+__all__ = ["Concurrency", "EngineOptions", "run_scan"]
 
 log = logging.getLogger(__name__)
 
@@ -53,33 +54,6 @@ class EngineOptions:
     """Per-scanner options from the ``[scanners.NAME]`` config sections."""
     history: HistorySpec | None = None
     """Git history to scan, for scanners that read history."""
-
-
-@dataclass(frozen=True)
-class ScannerFailure:
-    """A scanner that raised an unexpected error; the run reports it and exits 2."""
-
-    scanner: str
-    error: str
-
-    def describe(self) -> str:
-        """One line for the terminal."""
-        return f"scanner {self.scanner} failed: {self.error}"
-
-
-@dataclass
-class ScanResult:
-    """Everything one run of the engine produced, before gating."""
-
-    root: Path
-    scanners: list[str]
-    findings: list[Finding] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    skips: list[Skip] = field(default_factory=list)
-    failures: list[ScannerFailure] = field(default_factory=list)
-    files_scanned: int = 0
-    bytes_scanned: int = 0
-    duration_s: float = 0.0
 
 
 @dataclass(frozen=True)

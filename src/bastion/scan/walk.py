@@ -16,7 +16,8 @@ from pathlib import Path
 import pathspec
 
 from bastion.errors import InputError
-from bastion.scan.base import Notice, NoticeKind, SourceFile
+from bastion.results import Notice, NoticeKind
+from bastion.scan.base import SourceFile
 
 __all__ = ["WalkOptions", "WalkResult", "walk"]
 

@@ -13,13 +13,13 @@ from dast_helpers import scan
 from bastion.errors import ConfigError
 from bastion.findings import Finding, Location, Severity
 from bastion.gate import GateResult
+from bastion.results import ScanResult
 from bastion.scan.dast.active import sensitive_paths
 from bastion.scan.dast.http import FetcherOptions
 from bastion.scan.dast.jslibs import Advisory, OsvLookup, _advisory, detect_libraries, library_patterns
 from bastion.scan.dast.levels import DastGateResult, Level, load_levels
 from bastion.scan.dast.rules import get_rule, list_rules, rules_by_zap_id
 from bastion.scan.dast.scanner import DastOptions, scan_async
-from bastion.scan.engine import ScanResult
 
 
 def test_rules_are_complete_and_stable() -> None:

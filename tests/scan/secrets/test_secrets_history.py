@@ -18,8 +18,9 @@ import yaml
 from bastion.cli.main import main
 from bastion.errors import InputError
 from bastion.findings import Finding
+from bastion.results import ScanResult
 from bastion.scan.base import HistoryMode, HistorySpec, NoticeKind, ScanContext, ScanTarget
-from bastion.scan.engine import Concurrency, EngineOptions, ScanResult, run_scan
+from bastion.scan.engine import Concurrency, EngineOptions, run_scan
 from bastion.scan.registry import Registration
 from bastion.scan.secrets import SecretsScanner
 from bastion.scan.secrets.history import _path, _unquote

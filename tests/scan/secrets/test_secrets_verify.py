@@ -18,8 +18,9 @@ import pytest
 from secrets_verify_server import ProviderServer, Reply, Seen, serve
 
 from bastion.findings import Confidence, Finding, Severity
+from bastion.results import ScanResult
 from bastion.scan.base import HistoryMode, HistorySpec
-from bastion.scan.engine import EngineOptions, ScanResult, run_scan
+from bastion.scan.engine import EngineOptions, run_scan
 from bastion.scan.registry import Registration
 from bastion.scan.secrets.detect import Detector
 from bastion.scan.secrets.rules import BUILTIN_RULES, Rule, VerifySpec, load_ruleset

@@ -28,7 +28,8 @@ from typing import Any
 
 from bastion.errors import ConfigError
 from bastion.findings import Finding, Severity
-from bastion.gate import GateResult, Suppressed
+from bastion.gate import GateResult
+from bastion.results import Suppressed
 from bastion.scan.dast.rules import list_rules, rules_by_zap_id
 
 __all__ = ["DastGateResult", "Level", "RuleLevels", "load_levels", "render_levels"]

@@ -23,12 +23,14 @@ from bastion.advisories import (
 from bastion.advisories.records import canonical_ecosystem
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.findings import Finding, Location, Severity, make_fingerprint
-from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
+from bastion.results import NoticeKind
+from bastion.scan.base import ScanContext, ScanTarget
 from bastion.scan.deps.locked import drop_locked_ranges
 from bastion.scan.deps.model import ManifestError, Package, ParseResult
 from bastion.scan.deps.options import DepsOptions, parse_options
 from bastion.scan.deps.parsers import Workspace, parser_for
 from bastion.scan.deps.rules import UNPINNED_RULE, vulnerability_rule_id
+from bastion.scan.deps.sbom import read_sbom
 
 __all__ = ["DepsScanner", "collect_packages"]
 
@@ -40,8 +42,6 @@ def collect_packages(target: ScanTarget, context: ScanContext, options: DepsOpti
     """Every package declared by the target's manifests (or the SBOM / environment options)."""
     results: list[tuple[str, ParseResult]] = []
     if options.sbom is not None:
-        from bastion.sbom.read import read_sbom
-
         sbom = Path(options.sbom)
         results.append((sbom.name, read_sbom(sbom)))
     else:

@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bastion.findings import Finding, Location, make_fingerprint
-from bastion.gate import find_suppressions
 from bastion.scan.base import NoticeKind, ScanContext, ScanTarget, SourceFile
 from bastion.scan.iac.conditions import Context, evaluate
 from bastion.scan.iac.docker import is_dockerfile, parse_dockerfile
@@ -22,6 +21,7 @@ from bastion.scan.iac.model import Outcome, Resource, Result
 from bastion.scan.iac.policy import Policy, builtin_policies, load_policy_dir
 from bastion.scan.iac.pychecks import PYTHON_CHECKS
 from bastion.scan.iac.terraform import TerraformProject, is_terraform, is_tfvars
+from bastion.suppressions import find_suppressions
 from bastion.validation import validate_options
 
 __all__ = ["IacOptions", "IacScanner", "check_resources", "collect_resources"]

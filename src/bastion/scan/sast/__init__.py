@@ -32,7 +32,8 @@ from typing import Any
 
 from bastion.errors import ConfigError
 from bastion.findings import Finding
-from bastion.scan.base import NoticeKind, ScanContext, ScannerUnavailable, ScanTarget
+from bastion.results import NoticeKind
+from bastion.scan.base import ScanContext, ScannerUnavailable, ScanTarget
 from bastion.scan.sast.bandit import BANDIT_SUFFIXES, bandit_available, run_bandit
 from bastion.scan.sast.common import ToolOutcome
 from bastion.scan.sast.dataflow import TAINT_SUFFIXES, TaintRun, focus_lines, merge_duplicates, run_taint

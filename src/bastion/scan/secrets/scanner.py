@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
-from bastion.scan.base import NoticeKind, ScanContext, ScanTarget
+from bastion.results import NoticeKind
+from bastion.scan.base import ScanContext, ScanTarget
 from bastion.scan.secrets.detect import Detector, Hit
 from bastion.scan.secrets.generic import GENERIC_RULES
 from bastion.scan.secrets.gitleaks import CONFIG, load_allowlist

@@ -1,4 +1,8 @@
-"""Reading an SBOM (CycloneDX JSON or SPDX 2.x JSON) back into packages for ``bastion scan --sbom``."""
+"""Reading an SBOM (CycloneDX JSON or SPDX 2.x JSON) back into packages for ``bastion scan --sbom``.
+
+A source of packages like the manifest parsers beside it (``parsers/``), so it lives in the deps
+scanner: the scanner reads SBOMs without reaching up into :mod:`bastion.sbom`, which writes them.
+"""
 
 from __future__ import annotations
 
