@@ -15,9 +15,10 @@ from bastion import __version__
 from bastion.server import api, login, web
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
-from bastion.server.security import LoginLimiter, SecureHeaders
+from bastion.server.security import SecureHeaders
 from bastion.server.settings import ServerSettings
 from bastion.store.db import Store
+from bastion.store.throttle import AttemptCounter
 
 __all__ = ["PUBLIC_PATHS", "create_app"]
 
@@ -42,8 +43,8 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     )
     app.state.store = store
     app.state.settings = settings
-    app.state.limiter = LoginLimiter(
-        settings.login_attempts, settings.login_window_s, settings.login_address_attempts
+    app.state.limiter = AttemptCounter(
+        store, settings.login_attempts, settings.login_window_s, settings.login_address_attempts
     )
     app.add_middleware(CredentialGate, public_paths=PUBLIC_PATHS)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)

@@ -37,6 +37,7 @@ __all__ = [
     "Base",
     "DailyCount",
     "FindingRecord",
+    "LoginAttempts",
     "Membership",
     "Project",
     "Scan",
@@ -222,6 +223,9 @@ class FindingRecord(Base):
     accepted_reason: Mapped[str | None] = mapped_column(Text)
     accepted_until: Mapped[datetime | None] = mapped_column()
     last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    scope_root: Mapped[str | None] = mapped_column(String(1000), nullable=True, default=None)
+    """The scanned root (relative to the repository) of the last scan that reported the finding,
+    which its ``location`` path is relative to; None when that upload did not say."""
     project: Mapped[Project] = relationship()
 
 
@@ -251,6 +255,19 @@ class DailyCount(Base):
     day: Mapped[date] = mapped_column(Date)
     severity: Mapped[str] = mapped_column(String(10))
     open_count: Mapped[int] = mapped_column(Integer)
+
+
+class LoginAttempts(Base):
+    """Sign-in attempts counted for one key in the current window (:mod:`bastion.store.throttle`).
+
+    Keys: ``pair:<account>|<address>``, ``site:<address>`` and ``known:<account>|<address>`` (an
+    account that signed in from that address; ``window_start`` is when)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_window", "window_start"),)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
