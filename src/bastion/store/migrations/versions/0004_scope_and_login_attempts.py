@@ -19,8 +19,9 @@ depends_on = None
 
 def upgrade() -> None:
     """Add ``findings.scope_root`` (NULL for findings stored before) and ``login_attempts``."""
-    with op.batch_alter_table("findings") as batch:
-        batch.add_column(sa.Column("scope_root", sa.String(1000), nullable=True))
+    # A plain ADD COLUMN on both back ends: SQLite's batch mode would rebuild the table and
+    # lose its expression indexes.
+    op.add_column("findings", sa.Column("scope_root", sa.String(1000), nullable=True))
     op.create_table(
         "login_attempts",
         sa.Column("key", sa.String(300), primary_key=True),
@@ -34,5 +35,4 @@ def downgrade() -> None:
     """Drop ``login_attempts`` and ``findings.scope_root``."""
     op.drop_index("ix_login_attempts_window", "login_attempts")
     op.drop_table("login_attempts")
-    with op.batch_alter_table("findings") as batch:
-        batch.drop_column("scope_root")
+    op.execute("ALTER TABLE findings DROP COLUMN scope_root")  # SQLite >= 3.35 and PostgreSQL
