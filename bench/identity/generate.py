@@ -88,9 +88,12 @@ def main() -> None:
     parser.add_argument("--org", choices=sorted(ORGS), default="a")
     parser.add_argument("--per-kind", type=int, default=20, help="Attacks of each kind.")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--days", type=int, help="Override the organisation's length (throughput, memory).")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    org = ORGS[args.org]
+    org = dict(ORGS[args.org])
+    if args.days:
+        org["days"] = args.days
     day0 = datetime(2026, 1, 5, tzinfo=UTC)
     world = World(rng)
     args.out.mkdir(parents=True, exist_ok=True)

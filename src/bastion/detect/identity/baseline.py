@@ -29,11 +29,18 @@ FORGOTTEN = 0.5
 SHARE = 0.02
 """Share of all (decayed) sign-ins under which a weak value is forgotten: time passing alone forgets
 nothing (a return from long leave is still familiar), newer habits push old ones out."""
+_REBASE = 2.0**64
+"""Weight past which the stored counts are divided back to today's units (about every 5 years)."""
 
 
 @dataclass
 class Profile:
-    """What one identity normally does."""
+    """What one identity normally does.
+
+    Counts are kept in units of :attr:`weight`, which grows by ``2 ** (days / half_life)`` as days
+    pass: decaying every count is then one multiplication, not one per value (the counts a detection
+    sees are ``stored / weight``; the state file holds those, so its format does not depend on it).
+    """
 
     n: int = 0
     """Successful sign-ins learned."""
@@ -44,10 +51,10 @@ class Profile:
     day: int = 0
     """Day number of the last decay."""
     total: float = 0.0
-    """Decayed count of all learned sign-ins."""
+    """Decayed count of all learned sign-ins (in units of :attr:`weight`)."""
     counts: dict[str, dict[str, float]] = field(default_factory=lambda: {p: {} for p in PROPS})
-    """Decayed counts per property value."""
-    ips: list[str] = field(default_factory=list)
+    """Decayed counts per property value (in units of :attr:`weight`)."""
+    ips: dict[str, None] = field(default_factory=dict)
     """Recent addresses that signed in successfully (most recent last, at most 32)."""
     anon_days: list[int] = field(default_factory=list)
     """Day numbers with a successful sign-in through an anonymizer (at most 8)."""
@@ -57,63 +64,78 @@ class Profile:
     """Address of that last located success."""
     place_asn: str = ""
     """Network (ASN) of that last located success."""
+    weight: float = 1.0
+    """What one sign-in counts today: 1.0 on the day of the last rebase, doubling every half-life."""
 
     def decay(self, now: float, half_life_days: float) -> None:
-        """Age every count to ``now`` (at most once a day)."""
+        """Age every count to ``now`` (at most once a day): today's sign-ins weigh more instead."""
         day = int(now // 86400)
         if self.day and day > self.day:
-            factor = 0.5 ** ((day - self.day) / half_life_days)
-            self.total *= factor
-            for values in self.counts.values():
-                for key in list(values):
-                    values[key] *= factor
+            self.weight *= 2.0 ** ((day - self.day) / half_life_days)
+            if self.weight > _REBASE:
+                self._rebase()
         self.day = day
+
+    def _rebase(self) -> None:
+        w = self.weight
+        self.total /= w
+        for values in self.counts.values():
+            for key in values:
+                values[key] /= w
+        self.weight = 1.0
 
     def familiar(self, prop: str, value: str) -> bool:
         """Whether ``value`` is part of this identity's normal (an empty value always is)."""
         if not value:
             return True
         count = self.counts[prop].get(value, 0.0)
-        return count > 0.0 and (count >= FORGOTTEN or count >= SHARE * self.total)
+        return count > 0.0 and (count >= FORGOTTEN * self.weight or count >= SHARE * self.total)
+
+    def count(self, prop: str, value: str) -> float:
+        """The decayed count of one value (0.0 when never seen or forgotten)."""
+        return self.counts[prop].get(value, 0.0) / self.weight
+
+    def normal(self, prop: str) -> dict[str, float]:
+        """Decayed counts of every value of one property."""
+        w = self.weight
+        return {k: v / w for k, v in self.counts[prop].items()}
 
     def learn(self, now: float, values: dict[str, str]) -> None:
         """Count one successful sign-in."""
         if not self.n:
             self.first = now
         self.n += 1
-        self.total += 1.0
+        w = self.weight
+        self.total += w
         self.last = now
+        counts = self.counts
         for prop, value in values.items():
             if not value:
                 continue
-            table = self.counts[prop]
-            table[value] = table.get(value, 0.0) + 1.0
+            table = counts[prop]
+            table[value] = table.get(value, 0.0) + w
             if len(table) > MAX_VALUES:
                 del table[min(table, key=table.__getitem__)]
 
     def remember_ip(self, ip: str) -> None:
         """Keep ``ip`` among the recent successful addresses."""
-        if self.ips and self.ips[-1] == ip:
-            return
-        if ip in self.ips:
-            if self.ips[-1] != ip:
-                self.ips.remove(ip)
-                self.ips.append(ip)
-            return
-        self.ips.append(ip)
-        if len(self.ips) > 32:
-            del self.ips[0]
+        ips = self.ips
+        if ip in ips:
+            del ips[ip]  # and back in at the end: most recent last
+        elif len(ips) >= 32:
+            del ips[next(iter(ips))]
+        ips[ip] = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON form."""
+        """Plain JSON form (counts as they are today, whatever the internal weight)."""
         return {
             "n": self.n,
             "first": self.first,
             "last": self.last,
             "day": self.day,
-            "total": self.total,
-            "counts": self.counts,
-            "ips": self.ips,
+            "total": self.total / self.weight,
+            "counts": {p: self.normal(p) for p in PROPS},
+            "ips": list(self.ips),
             "anon_days": self.anon_days,
             "place": self.place,
             "place_ip": self.place_ip,
@@ -131,7 +153,7 @@ class Profile:
             day=int(data["day"]),
             total=float(data.get("total", 0.0)),
             counts=counts,
-            ips=[str(i) for i in data.get("ips", [])],
+            ips=dict.fromkeys(str(i) for i in data.get("ips", [])),
             anon_days=[int(d) for d in data.get("anon_days", [])],
             place=[float(x) for x in data.get("place", [])],
             place_ip=str(data.get("place_ip", "")),

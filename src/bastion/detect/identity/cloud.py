@@ -31,21 +31,20 @@ _CT_SIGNIN = {
 
 
 def parse_time(text: object) -> datetime | None:
-    """ISO 8601 (with ``Z`` or offset, up to 7 fractional digits) as an aware UTC datetime."""
+    """ISO 8601 (with ``Z`` or offset, any number of fractional digits) as an aware UTC datetime."""
     if type(text) is not str or len(text) < 10:
         return None
-    s = text.strip().replace("Z", "+00:00")
-    dot = s.find(".", 19)
-    if dot != -1:  # Entra writes 7 fractional digits; Python reads at most 6
-        end = dot + 1
-        while end < len(s) and s[end].isdigit():
-            end += 1
-        s = s[: dot + 1] + s[dot + 1 : end][:6] + s[end:]
     try:
-        t = datetime.fromisoformat(s)
+        t = datetime.fromisoformat(text)  # Python 3.11 reads "Z" and truncates 7-digit fractions
     except ValueError:
-        return None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+        try:
+            t = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return None
+    tz = t.tzinfo
+    if tz is UTC:
+        return t
+    return t.replace(tzinfo=UTC) if tz is None else t.astimezone(UTC)
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -78,27 +77,33 @@ def classify(record: Mapping[str, Any]) -> str:
     return ""
 
 
+def _entra_code(body: Mapping[str, Any], record: Mapping[str, Any]) -> int:
+    status = body.get("status")
+    raw = status.get("errorCode") if type(status) is dict else record.get("resultType")
+    if raw is None or raw == 0:
+        return 0
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return -1
+
+
 def from_entra(record: Mapping[str, Any]) -> SignIn | str:
     """A Graph ``signIn`` object, or an Azure Monitor record with it under ``properties``."""
     props = record.get("properties")
     body: Mapping[str, Any] = props if type(props) is dict else record
     time = parse_time(body.get("createdDateTime") or record.get("time"))
-    user = _str(body.get("userPrincipalName") or body.get("userId"))
+    user = body.get("userPrincipalName") or body.get("userId")
     if time is None:
         return "entra record without a readable createdDateTime"
     if not user:
         return "entra record without userPrincipalName"
-    status = body.get("status")
-    code_raw = _get(status, "errorCode") if type(status) is dict else record.get("resultType")
-    try:
-        code = int(code_raw or 0)
-    except (TypeError, ValueError):
-        code = -1
-    if code in _ENTRA_INTERRUPT:
-        return "entra interrupt (not a completed sign-in)"
+    code = _entra_code(body, record)
     reason = ""
     action = "signin"
-    if code != 0:
+    if code:
+        if code in _ENTRA_INTERRUPT:
+            return "entra interrupt (not a completed sign-in)"
         if code in _ENTRA_UNKNOWN:
             reason = UNKNOWN_USER
         elif code in _ENTRA_BAD_PASSWORD:
@@ -108,23 +113,33 @@ def from_entra(record: Mapping[str, Any]) -> SignIn | str:
         else:
             reason = OTHER
     device = body.get("deviceDetail")
+    dev_id = ""
+    if type(device) is dict:
+        dev_id = _str(device.get("deviceId")) or (
+            f"{_str(device.get('operatingSystem'))}/{_str(device.get('browser'))}".strip("/")
+        )
+    country = city = ""
+    lat = lon = None
     loc = body.get("location")
-    dev_id = _str(_get(device, "deviceId"))
-    family = f"{_str(_get(device, 'operatingSystem'))}/{_str(_get(device, 'browser'))}".strip("/")
+    if type(loc) is dict:
+        country, city = _str(loc.get("countryOrRegion")), _str(loc.get("city"))
+        coords = loc.get("geoCoordinates")
+        if type(coords) is dict:
+            lat, lon = _float(coords.get("latitude")), _float(coords.get("longitude"))
     return SignIn(
-        time=time,
-        user=user.lower(),
-        ip=_str(body.get("ipAddress")),
-        success=code == 0,
-        reason=reason,
-        action=action,
-        app=_str(body.get("appDisplayName")),
-        client=_str(body.get("userAgent") or body.get("clientAppUsed")),
-        device=dev_id or family,
-        country=_str(_get(loc, "countryOrRegion")),
-        city=_str(_get(loc, "city")),
-        lat=_float(_get(loc, "geoCoordinates", "latitude")),
-        lon=_float(_get(loc, "geoCoordinates", "longitude")),
+        time,
+        _str(user).lower(),
+        _str(body.get("ipAddress")),
+        code == 0,
+        reason,
+        action,
+        _str(body.get("appDisplayName")),
+        _str(body.get("userAgent") or body.get("clientAppUsed")),
+        dev_id,
+        country,
+        city,
+        lat,
+        lon,
     )
 
 

@@ -7,11 +7,10 @@ each identity's normal as it goes, and turns verdicts into :class:`~bastion.find
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from bastion.detect.identity.baseline import Profile, State
+from bastion.detect.identity.baseline import FORGOTTEN, SHARE, Profile, State
 from bastion.detect.identity.events import OTHER, SignIn
 from bastion.detect.identity.geo import GeoDB, IpInfo, distance_km
 from bastion.detect.identity.rules import RuleSet, load_rules
@@ -24,6 +23,7 @@ _DEDUP = 20_000
 """Recent event keys remembered to drop exact duplicates (a log shipped twice)."""
 _SWEEP = 50_000
 _NOWHERE = IpInfo()
+_HOURS = tuple(str(h) for h in range(24))
 
 
 def _evidence(e: SignIn) -> str:
@@ -54,11 +54,15 @@ class Engine:
         """Identities that just signed in from a new device on a new network: when, from where."""
         self.risky_window = d["new-device-privileged"].param("window_s")
         self.unfamiliar_at = u.param("threshold")
+        self.anon_habit = d["anonymous-ip"].param("habit_days")
+        self.dormant_min = d["dormant-account"].param("min_unfamiliar")
+        self.org_rare = d["new-country"].param("org_rare_fraction")
         self.dormant_s = d["dormant-account"].param("dormant_days") * 86400
         t = d["impossible-travel"]
         self.travel = (t.param("min_distance_km"), t.param("min_gap_s"), t.param("max_speed_kmh"))
         self.listed_seen: dict[str, float] = {}
-        self.seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self.seen: set[tuple[object, ...]] = set()
+        self.seen_before: set[tuple[object, ...]] = set()
         self.duplicates = 0
         self.out_of_order = 0
         self.unlocated = 0
@@ -85,14 +89,15 @@ class Engine:
 
     def consume(self, e: SignIn) -> list[Alert]:
         """Judge and learn one event."""
-        key = (e.time, e.user, e.ip, e.success, e.reason, e.action, e.app)
-        if key in self.seen:
+        now = e.time.timestamp()
+        key = (now, e.user, e.ip, e.success, e.reason, e.action, e.app)
+        seen = self.seen
+        if key in seen or key in self.seen_before:
             self.duplicates += 1
             return []
-        self.seen[key] = None
-        if len(self.seen) > _DEDUP:
-            self.seen.popitem(last=False)
-        now = e.time.timestamp()
+        seen.add(key)
+        if len(seen) >= _DEDUP:  # two generations: the last _DEDUP to 2 * _DEDUP keys, O(1) each
+            self.seen_before, self.seen = seen, set()
         if now < self._now:
             self.out_of_order += 1
         else:
@@ -162,34 +167,47 @@ class Engine:
         ]
 
     def _values(self, e: SignIn, info: IpInfo) -> dict[str, str]:
+        ip = e.ip
         return {
-            "asn": info.asn or (e.ip.rsplit(".", 2)[0] if "." in e.ip else e.ip[:9]),
+            "asn": info.asn or (ip.rsplit(".", 2)[0] if "." in ip else ip[:9]),
             "country": info.country or e.country.upper(),
             "device": e.device,
             "app": e.app,
-            "hour": str(e.time.hour),
+            "hour": _HOURS[e.time.hour],
         }
 
+    def _novel(self, p: Profile, values: dict[str, str]) -> tuple[list[str], float]:
+        """The properties whose value is not (or no longer) familiar, and their summed weight."""
+        counts, weights = p.counts, self.weights
+        forgotten, share = FORGOTTEN * p.weight, SHARE * p.total
+        novel: list[str] = []
+        score = 0.0
+        for k, v in values.items():
+            if v:
+                c = counts[k].get(v)
+                if not c or (c < forgotten and c < share):
+                    novel.append(k)
+                    score += weights[k]
+        return novel, score
+
     def _baseline(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
-        d = self.rules.detections
-        if int(now // 86400) != p.day:
+        day = int(now // 86400)
+        if day != p.day:
             p.decay(now, self.half_life)
         values = self._values(e, info)
-        familiar = p.familiar
-        novel = [k for k, v in values.items() if v and not familiar(k, v)]
-        unfamiliar = sum(self.weights[k] for k in novel)
+        novel, unfamiliar = self._novel(p, values)
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
             unfamiliar += self.hosting_weight
         unfamiliar = round(unfamiliar, 3)
         hits: list[Hit] = []
         mature = p.n >= self.min_history
-        hits += self._travel(e, now, info, p)
+        if not info.internal and (info.lat is not None or e.lat is not None):
+            hits += self._travel(e, now, info, p)
         country = values["country"]
-        day = int(now // 86400)
         anonymous = info.anonymizer
         if anonymous:
-            habit = len([x for x in p.anon_days if x != day]) >= d["anonymous-ip"].param("habit_days")
+            habit = len([x for x in p.anon_days if x != day]) >= self.anon_habit
             if not habit:
                 hits.append(
                     Hit(
@@ -207,8 +225,7 @@ class Engine:
                 )
             if day not in p.anon_days:
                 p.anon_days = [*p.anon_days, day][-8:]
-        away = p.n and now - p.last > self.dormant_s
-        if away and "asn" in novel and unfamiliar >= d["dormant-account"].param("min_unfamiliar"):
+        if p.n and now - p.last > self.dormant_s and "asn" in novel and unfamiliar >= self.dormant_min:
             hits.append(
                 Hit(
                     "dormant-account",
@@ -223,26 +240,7 @@ class Engine:
                 )
             )
         elif mature and not anonymous and country and "country" in novel:
-            org = self.state.org_countries.get(country, 0)
-            if org < d["new-country"].param("org_rare_fraction") * max(self.state.org_total, 1):
-                # a trip abroad with one's own device is worth a note, not an alarm
-                low = None if "device" in novel else Severity.LOW
-                others = ", ".join(k for k in novel if k != "country")
-                hits.append(
-                    Hit(
-                        "new-country",
-                        e.user,
-                        unfamiliar,
-                        [e.user],
-                        [e.ip],
-                        now,
-                        f"{e.user} signed in from {country} ({info.city or e.city or 'city unknown'}), a "
-                        f"country this account never used and {org} other sign-ins of the organisation "
-                        f"came from; also unfamiliar: {others or 'none'}",
-                        [e],
-                        low,
-                    )
-                )
+            hits += self._new_country(e, info, country, novel, unfamiliar, now)
         elif mature and not anonymous and unfamiliar >= self.unfamiliar_at:
             hits.append(
                 Hit(
@@ -265,8 +263,34 @@ class Engine:
         if e.ip:
             p.remember_ip(e.ip)
         if country:
-            self.state.org_countries[country] = self.state.org_countries.get(country, 0) + 1
+            org = self.state.org_countries
+            org[country] = org.get(country, 0) + 1
         return hits
+
+    def _new_country(
+        self, e: SignIn, info: IpInfo, country: str, novel: list[str], unfamiliar: float, now: float
+    ) -> list[Hit]:
+        org = self.state.org_countries.get(country, 0)
+        if org >= self.org_rare * max(self.state.org_total, 1):
+            return []
+        # a trip abroad with one's own device is worth a note, not an alarm
+        low = None if "device" in novel else Severity.LOW
+        others = ", ".join(k for k in novel if k != "country")
+        return [
+            Hit(
+                "new-country",
+                e.user,
+                unfamiliar,
+                [e.user],
+                [e.ip],
+                now,
+                f"{e.user} signed in from {country} ({info.city or e.city or 'city unknown'}), a "
+                f"country this account never used and {org} other sign-ins of the organisation "
+                f"came from; also unfamiliar: {others or 'none'}",
+                [e],
+                low,
+            )
+        ]
 
     def _travel(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
         lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
@@ -291,7 +315,7 @@ class Engine:
         if (
             country
             and p.familiar("country", country)
-            and p.counts["country"].get(country, 0) >= 3
+            and p.count("country", country) >= 3
             and (prev_ip in p.ips)
         ):
             return []  # flipping between two places this account uses (split VPN, roaming): normal

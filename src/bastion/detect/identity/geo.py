@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import ipaddress
 import math
+import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -177,16 +178,8 @@ class GeoDB:
 
 
 def _v4(ip: str) -> int | None:
-    """A dotted-quad IPv4 address as an int, quickly; None for anything else."""
-    parts = ip.split(".")
-    if len(parts) != 4:
+    """A dotted-quad IPv4 address as an int, quickly (in C); None for anything else."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, ip), "big")
+    except OSError:
         return None
-    value = 0
-    for part in parts:
-        if not part.isdigit() or len(part) > 3:
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return value

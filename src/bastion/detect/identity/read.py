@@ -12,12 +12,15 @@ import contextlib
 import gzip
 import heapq
 import io
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from bastion.detect.identity.authlog import AuthLogParser
 from bastion.detect.identity.cloud import classify, from_cloudtrail, from_entra, from_okta
@@ -26,6 +29,8 @@ from bastion.detect.ingest.records import decode_line, iter_files
 from bastion.errors import InputError
 
 __all__ = ["detect_format", "merge", "read_events", "read_file"]
+
+_loads = orjson.loads
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], SignIn | str]] = {
     "entra": from_entra,
@@ -137,38 +142,65 @@ def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
 
 
 def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Iterator[SignIn]:
-    fmt = ""
-    parser: AuthLogParser | None = None
-    for n, raw in enumerate(stream, 1):
+    numbered = enumerate(stream, 1)
+    for n, raw in numbered:
         text = decode_line(raw)
         if not text.strip():
             continue
-        if not fmt:
-            fmt = "jsonl" if text.lstrip().startswith("{") else "authlog"
-            if fmt == "authlog":
-                stdin = str(path) == "-"
-                mtime = datetime.now(UTC) if stdin else datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                parser = AuthLogParser(year or mtime.year, 12 if year else mtime.month)
-        if parser is not None:
-            result = parser.parse(text)
-            if isinstance(result, str):
-                skips.add(result)
-                continue
-            for event in result:
-                event.source, event.line = str(path), n
-                yield event
+        rest = itertools.chain([(n, raw)], numbered)
+        if text.lstrip().startswith("{"):
+            yield from _json_lines(str(path), rest, skips)
+            return
+        stdin = str(path) == "-"
+        mtime = datetime.now(UTC) if stdin else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        parser = AuthLogParser(year or mtime.year, 12 if year else mtime.month)
+        yield from _auth_lines(str(path), rest, parser, skips)
+        return
+
+
+def _auth_lines(
+    source: str, numbered: Iterator[tuple[int, bytes]], parser: AuthLogParser, skips: Skips
+) -> Iterator[SignIn]:
+    parse = parser.parse
+    for n, raw in numbered:
+        text = decode_line(raw)
+        if not text or text.isspace():
             continue
+        result = parse(text)
+        if isinstance(result, str):
+            skips.add(result)
+            continue
+        for event in result:
+            event.source, event.line = source, n
+            yield event
+
+
+def _json_lines(source: str, numbered: Iterator[tuple[int, bytes]], skips: Skips) -> Iterator[SignIn]:
+    for n, raw in numbered:
         try:
-            record = json.loads(text)
+            record = _loads(raw)  # bytes straight in: no decode, no copy
         except ValueError:
-            skips.add("line that is not valid JSON (truncated?)")
-            continue
+            text = decode_line(raw)  # not UTF-8 (Latin-1 then), controls inside, or not JSON at all
+            if not text or text.isspace():
+                continue
+            try:
+                record = json.loads(text)
+            except ValueError:
+                skips.add("line that is not valid JSON (truncated?)")
+                continue
         batch = record.get("Records") if type(record) is dict else None
-        for item in batch if isinstance(batch, list) else [record]:
+        if batch is None:
+            parsed = _from_record(record, skips)
+            if parsed is not None:
+                parsed.source, parsed.line = source, n
+                parsed.raw = raw[:300].decode("utf-8", "replace").rstrip()
+                yield parsed
+            continue
+        for item in batch if type(batch) is list else [record]:
             parsed = _from_record(item, skips)
             if parsed is not None:
-                parsed.source, parsed.line = str(path), n
-                parsed.raw = text[:300] if batch is None else json.dumps(item)[:300]
+                parsed.source, parsed.line = source, n
+                parsed.raw = json.dumps(item)[:300]
                 yield parsed
 
 

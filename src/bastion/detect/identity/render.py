@@ -93,11 +93,11 @@ def describe_profile(user: str, p: Profile, min_history: int) -> Iterable[str]:
     yield f"{user}: {p.n} successful sign-in(s) learned, first {first}, last {last}."
     if p.n < min_history:
         yield f"Still learning: unfamiliar-property alerts start after {min_history} sign-ins."
-    hours = sorted(int(h) for h, v in p.counts["hour"].items() if v >= 0.5)
-    yield f"Usual countries: {_top(p.counts['country'])}."
-    yield f"Usual networks (ASN): {_top(p.counts['asn'])}."
-    yield f"Usual devices: {_top(p.counts['device'])}."
-    yield f"Usual apps: {_top(p.counts['app'])}."
+    hours = sorted(int(h) for h, v in p.normal("hour").items() if v >= 0.5)
+    yield f"Usual countries: {_top(p.normal('country'))}."
+    yield f"Usual networks (ASN): {_top(p.normal('asn'))}."
+    yield f"Usual devices: {_top(p.normal('device'))}."
+    yield f"Usual apps: {_top(p.normal('app'))}."
     yield f"Usual hours (UTC): {', '.join(str(h) for h in hours) or 'none yet'}."
     if p.anon_days:
         yield f"Signed in through an anonymizer on {len(p.anon_days)} recent day(s)."
