@@ -128,6 +128,8 @@ def test_html_is_self_contained_and_escaped(demo: dict, tmp_path: Path) -> None:
     assert "<script" not in page and "&lt;script&gt;" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "<style>" in page and "Trend" in page
+    # The trend is the shared chart, coloured by the page's own style block.
+    assert '<polyline class="line fw-cis-v8"' in page and "svg.chart .fw-cis-v8{stroke:" in page
 
 
 def test_table_and_json_renderings(demo: dict) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bastion.comply.history import Trend
 from bastion.comply.posture import FAIL, NOT_ASSESSED, PASS
+from bastion.report.charts import CHART_CSS, Series, line_chart
 
 __all__ = ["render_html"]
 
@@ -44,12 +45,12 @@ _CSS = "".join(
     "ul{margin:4px 0;padding-left:18px}"
     "details{margin-top:8px}"
     "summary{cursor:pointer;color:#0969da}"
-    ".legend span{margin-right:14px}"
-    ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}"
     ".bars{width:auto}"
     ".bars td{border:0;padding:3px 12px 3px 0}"
     ".regress{color:#cf222e}"
     ".fixed{color:#1a7f37}"
+    + CHART_CSS
+    + "".join(f"svg.chart .fw-{name}{{stroke:{color};fill:{color}}}" for name, color in _LINE.items())
 )
 
 
@@ -87,32 +88,23 @@ def _bar(row: dict[str, Any]) -> str:
 
 
 def _trend_svg(history: Trend) -> str:
+    """Each framework's score per run, drawn by the shared chart module."""
     points = history.points
-    width, height, pad = 760, 200, 36
-    step = (width - 2 * pad) / max(len(points) - 1, 1)
-    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="score trend">']
-    for level in (0, 50, 100):
-        y = height - pad - (height - 2 * pad) * level / 100
-        parts.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>')
-        parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="11" fill="#656d76">{level}%</text>')
-    for framework, color in _LINE.items():
-        coords = [
-            (pad + i * step, height - pad - (height - 2 * pad) * float(p["scores"][framework]) / 100)
-            for i, p in enumerate(points)
-            if p["scores"].get(framework) is not None
-        ]
-        if coords:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-            parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in coords)
-    for i, point in enumerate(points):
-        label = escape(str(point["generated"])[5:16].replace("T", " "))
-        parts.append(
-            f'<text x="{pad + i * step:.1f}" y="{height - 10}" font-size="10" text-anchor="middle" '
-            f'fill="#656d76">{label}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    lines = [Series(name, [_score_of(p, name) for p in points], f"fw-{name}") for name in _LINE]
+    return line_chart(
+        [str(p["generated"])[5:16].replace("T", " ") for p in points],
+        lines,
+        "score trend",
+        point_labels=[str(p["generated"]) for p in points],
+        top=100,
+        unit="%",
+        legend_step=180,
+    )
+
+
+def _score_of(point: dict[str, Any], framework: str) -> float | None:
+    score = point["scores"].get(framework)
+    return None if score is None else float(score)
 
 
 def _control_rows(controls: list[dict[str, Any]]) -> str:
@@ -186,9 +178,6 @@ def render_html(posture: dict[str, Any], history: Trend | None) -> str:
         f"<section><h2>Process evidence</h2><table>{evidence}</table></section>",
     ]
     if history is not None and len(history.points) > 1:
-        legend = "".join(
-            f'<span><i style="background:{color}"></i>{escape(name)}</span>' for name, color in _LINE.items()
-        )
         changes = "".join(
             f'<li class="regress">Regressed in {escape(fw)}: {escape(", ".join(ids))}</li>'
             for fw, ids in history.regressed.items()
@@ -197,7 +186,7 @@ def render_html(posture: dict[str, Any], history: Trend | None) -> str:
             for fw, ids in history.fixed.items()
         )
         parts.append(
-            f'<section><h2>Trend</h2><div class="legend">{legend}</div>{_trend_svg(history)}'
+            f"<section><h2>Trend</h2>{_trend_svg(history)}"
             f"<h3>Since {escape(str(history.previous))}</h3>"
             f"<ul>{changes or '<li>No control changed status.</li>'}"
             "</ul></section>"
