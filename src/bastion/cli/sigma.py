@@ -1,0 +1,211 @@
+"""``bastion sigma``: check Sigma rules and run them on logs."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import typer
+
+from bastion import __version__
+from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
+from bastion.errors import InputError, UsageError
+from bastion.findings import Alert
+
+if TYPE_CHECKING:
+    from bastion.detect.sigma.event import Event
+    from bastion.detect.sinks import AlertSink
+
+__all__ = ["register"]
+
+sigma_app = typer.Typer(
+    help="Run the community's Sigma detection rules on logs.\n\n"
+    "Example: bastion sigma run Security.evtx sysmon.jsonl --rules ./sigma/rules --format jsonl",
+    no_args_is_help=True,
+)
+
+
+class RunFormat(enum.StrEnum):
+    """Output formats of ``sigma run``."""
+
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    SARIF = "sarif"
+
+
+class CheckFormat(enum.StrEnum):
+    """Output formats of ``sigma check``."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sigma`` command group to ``app``."""
+    sigma_app.command(
+        "check",
+        help="Load Sigma rules; print every rule that cannot be evaluated with a one-line reason. "
+        "Exit 1 when some rule is refused.\n\nExample: bastion sigma check ./sigma/rules",
+    )(command(check))
+    sigma_app.command(
+        "run",
+        help="Match logs (EVTX, JSON lines, CloudTrail, syslog/auth.log, auditd, access logs) against Sigma "
+        "rules; exit 1 when there are alerts.\n\n"
+        "Example: bastion sigma run logs/ --rules ./sigma/rules --min-level high --format sarif -o s.sarif",
+    )(command(run))
+    app.add_typer(sigma_app, name="sigma")
+
+
+def _placeholders(path: Path | None) -> dict[str, list[str]] | None:
+    from bastion.detect.sigma.loader import load_placeholders
+
+    return load_placeholders(path) if path else None
+
+
+def check(
+    rules: list[Path] = typer.Argument(..., help="Rule files or directories."),
+    fmt: CheckFormat = typer.Option(CheckFormat.TABLE, "--format", help="table or json."),
+    placeholders: Path | None = typer.Option(
+        None, "--placeholders", help="YAML: placeholder name -> values, for the expand modifier."
+    ),
+) -> int:
+    """Load rules and report each one that cannot be evaluated."""
+    from bastion.detect.sigma.loader import load_rules
+
+    ruleset = load_rules(rules, _placeholders(placeholders))
+    if fmt == CheckFormat.JSON:
+        doc = {
+            "files": ruleset.files,
+            "loaded": len(ruleset.rules) + len(ruleset.correlations),
+            "refused": [{"path": r.path, "rule_id": r.rule_id, "reason": r.reason} for r in ruleset.refused],
+            "unmapped": [
+                {"path": r.path, "rule_id": r.id, "logsource": list(r.logsource)} for r in ruleset.unmapped
+            ],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        for refusal in ruleset.refused:
+            typer.echo(f"refused  {refusal.line()}")
+        for rule in ruleset.unmapped:
+            ls = "/".join(x or "*" for x in rule.logsource)
+            typer.echo(f"unmapped {rule.path} [{rule.id}]: no pipeline produces log source {ls}")
+        reasons = Counter(r.reason.split(" (")[0][:60] for r in ruleset.refused)
+        typer.echo(
+            f"{ruleset.files} file(s): {len(ruleset.rules)} rule(s) and {len(ruleset.correlations)} "
+            f"correlation(s) loaded, {len(ruleset.refused)} refused, "
+            f"{len(ruleset.unmapped)} loaded without a log-source mapping"
+        )
+        for reason, n in reasons.most_common(10):
+            typer.echo(f"  {n} refused: {reason}")
+    return EXIT_FINDINGS if ruleset.refused else EXIT_CLEAN
+
+
+def run(
+    logs: list[Path] = typer.Argument(..., help="Log files or directories (- for stdin)."),
+    rules: list[Path] = typer.Option(..., "--rules", help="Rule files or directories; repeatable."),
+    fmt: RunFormat = typer.Option(RunFormat.TABLE, "--format", help="table, json, jsonl or sarif."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write alerts here instead of stdout."),
+    min_level: str = typer.Option(
+        "informational", "--min-level", help="Alert on rules at or above this level."
+    ),
+    follow: bool = typer.Option(False, "--follow", help="Keep reading lines appended to the files."),
+    idle_timeout: float | None = typer.Option(
+        None, "--idle-timeout", help="With --follow: stop after this many seconds without a new line."
+    ),
+    placeholders: Path | None = typer.Option(
+        None, "--placeholders", help="YAML: placeholder name -> values, for the expand modifier."
+    ),
+) -> int:
+    """Match logs against Sigma rules."""
+    from bastion.detect.sigma.alerts import correlation_alert, hit_alert
+    from bastion.detect.sigma.correlate import CorrelationHit
+    from bastion.detect.sigma.engine import LEVELS, SigmaEngine
+    from bastion.detect.sigma.events import ReadSkips, follow_events, read_events
+    from bastion.detect.sigma.loader import load_rules
+
+    if min_level.lower() not in LEVELS:
+        raise UsageError(f"--min-level: unknown level {min_level!r} (choose from {', '.join(LEVELS)})")
+    ruleset = load_rules(rules, _placeholders(placeholders))
+    console = error_console()
+    if ruleset.refused:
+        console.print(f"{len(ruleset.refused)} rule(s) refused (bastion sigma check lists them with reasons)")
+    if not ruleset.rules:
+        raise InputError(f"{', '.join(str(r) for r in rules)}: no rule could be loaded")
+    engine = SigmaEngine(ruleset, LEVELS[min_level.lower()])
+    skips = ReadSkips()
+    stop = threading.Event()
+    events: Iterator[Event] = (
+        follow_events(logs, stop, skips, idle_timeout) if follow else read_events(logs, skips)
+    )
+    try:
+        stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write ({exc.strerror})") from None
+    start = time.perf_counter()
+    count = 0
+    try:
+        sink, collected = _sink(fmt, stream)
+        try:
+            for hit in engine.run(events):
+                alert = correlation_alert(hit) if isinstance(hit, CorrelationHit) else hit_alert(hit)
+                count += 1
+                if sink is not None:
+                    sink.emit(alert)
+                else:
+                    collected.append(alert)
+        finally:
+            stop.set()
+        if fmt == RunFormat.SARIF:
+            from bastion.detect.sigma.alerts import write_sarif
+
+            write_sarif(collected, stream, __version__)
+        elif fmt == RunFormat.JSON:
+            json.dump(
+                {"alerts": [_json(a) for a in collected], "events": engine.events, "skipped": skips.total},
+                stream,
+                indent=2,
+            )
+            stream.write("\n")
+        elif sink is not None:
+            sink.close()
+    finally:
+        if output:
+            stream.close()
+    elapsed = time.perf_counter() - start
+    console.print(
+        f"{engine.events} event(s) in {elapsed:.1f}s against {len(engine.index.rules)} rule(s) "
+        f"and {len(engine.states)} correlation(s): {count} alert(s)"
+    )
+    for line in skips.lines():
+        console.print(line)
+    if skips.unmapped:
+        console.print(
+            f"{skips.unmapped} event(s) matched no pipeline: only rules without a log source ran on them"
+        )
+    if not engine.events and skips.total:
+        raise InputError(f"{', '.join(str(p) for p in logs)}: no event could be read ({skips.total} skipped)")
+    return EXIT_FINDINGS if count else EXIT_CLEAN
+
+
+def _json(alert: Alert) -> dict[str, object]:
+    meta = alert.metadata
+    return {"rule_id": meta.get("rule_id"), "rule_title": meta.get("rule_title"), **alert.to_dict()}
+
+
+def _sink(fmt: RunFormat, stream: TextIO) -> tuple[AlertSink | None, list[Alert]]:
+    from bastion.detect.sigma.alerts import SigmaJsonLinesSink
+    from bastion.detect.sinks import TableSink
+
+    if fmt == RunFormat.TABLE:
+        return TableSink(stream), []
+    if fmt == RunFormat.JSONL:
+        return SigmaJsonLinesSink(stream), []
+    return None, []
