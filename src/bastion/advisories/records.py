@@ -16,6 +16,7 @@ import yaml
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from bastion.advisories.severity import severity_from_score
 from bastion.findings import Severity
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "canonical_ecosystem",
     "normalize_name",
     "parse_record",
-    "severity_from_score",
 ]
 
 _PEP503 = re.compile(r"[-_.]+")
@@ -64,19 +64,6 @@ def normalize_name(ecosystem: str, name: str) -> str:
     if ecosystem == "PyPI":
         return _PEP503.sub("-", name).lower()
     return name.strip().lower()
-
-
-def severity_from_score(score: float) -> Severity:
-    """CVSS qualitative rating: 9.0+ critical, 7.0+ high, 4.0+ medium, 0.1+ low, else info."""
-    if score >= 9.0:
-        return Severity.CRITICAL
-    if score >= 7.0:
-        return Severity.HIGH
-    if score >= 4.0:
-        return Severity.MEDIUM
-    if score > 0.0:
-        return Severity.LOW
-    return Severity.INFO
 
 
 _DB_RATING = {

@@ -1,4 +1,7 @@
-"""Severity of an advisory that publishes none: from its CWE ids, else "unrated".
+"""Severity from a CVSS score, and for an advisory that publishes none: from its CWE ids, else "unrated".
+
+:func:`severity_from_score` is the one CVSS-to-severity mapping (OSV records, SARIF
+``security-severity`` on import).
 
 OSV records often carry no severity (most PYSEC records, for one). Calling those "medium" let the
 default gate (fail-on high) pass packages with SQL injection advisories. Instead:
@@ -20,7 +23,7 @@ from importlib import resources
 
 from bastion.findings import Severity
 
-__all__ = ["DEFAULT_UNRATED", "cwe_severities", "severity_from_cwes"]
+__all__ = ["DEFAULT_UNRATED", "cwe_severities", "severity_from_cwes", "severity_from_score"]
 
 DEFAULT_UNRATED = Severity.HIGH
 """What an advisory without any rating counts as, unless ``[scanners.deps] unrated`` says otherwise."""
@@ -42,3 +45,17 @@ def severity_from_cwes(cwes: Iterable[str]) -> Severity | None:
     table = cwe_severities()
     found = [table[c.upper()] for c in cwes if c.upper() in table]
     return max(found) if found else None
+
+
+def severity_from_score(score: float) -> Severity:
+    """CVSS qualitative rating (v3.1 and v4.0 specification tables): 9.0+ critical,
+    7.0+ high, 4.0+ medium, 0.1+ low, else info."""
+    if score >= 9.0:
+        return Severity.CRITICAL
+    if score >= 7.0:
+        return Severity.HIGH
+    if score >= 4.0:
+        return Severity.MEDIUM
+    if score > 0.0:
+        return Severity.LOW
+    return Severity.INFO
