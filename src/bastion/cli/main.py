@@ -59,6 +59,7 @@ COMMAND_GROUPS = (
     "comply",
     "serve",  # bastion serve, upload, user
     "identity",  # bastion identity detect|explain
+    "sigma",  # bastion sigma check|run
     "coverage",  # bastion coverage REPORT: the coverage gate
 )
 for _group in COMMAND_GROUPS:
