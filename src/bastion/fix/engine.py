@@ -1,0 +1,144 @@
+"""Turn an upgrade plan into edited manifest texts, a diff and lockfile refreshes.
+
+Nothing is written unless :func:`write_changes` is called (``bastion fix --write``); the plan,
+the diff and the pull-request text are computed from in-memory copies of the manifests.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from bastion.errors import InputError
+from bastion.fix.lockfiles import RefreshOutcome, lock_commands, refresh
+from bastion.fix.manifests import Bump, edit_manifest, manifest_for
+from bastion.fix.plan import Upgrade
+from bastion.structured import read_text
+
+__all__ = ["Applied", "FixResult", "build_fix", "refresh_lockfiles", "write_changes"]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the fix did for one upgrade."""
+
+    upgrade: Upgrade
+    manifest: str | None
+    """The manifest edited, or None when none was."""
+    note: str = ""
+    """Why the manifest was not edited (or what else to know)."""
+
+
+@dataclass
+class FixResult:
+    """The whole fix: per-upgrade outcomes, the new manifest texts, and lockfile refreshes."""
+
+    root: Path
+    applied: list[Applied] = field(default_factory=list)
+    before: dict[str, str] = field(default_factory=dict)
+    """Manifest path -> text as found."""
+    after: dict[str, str] = field(default_factory=dict)
+    """Manifest path -> text with the upgrades applied (only manifests that changed)."""
+    lockfiles: list[RefreshOutcome] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> list[Applied]:
+        """Upgrades applied to a manifest, or left to a lockfile refresh that raises them."""
+        return [a for a in self.applied if a.manifest is not None or self._lock_handles(a)]
+
+    @property
+    def unfixed(self) -> list[Applied]:
+        """Upgrades this fix does not make: no fixed version, or no manifest or lockfile to change."""
+        fixed = {id(a) for a in self.fixed}
+        return [a for a in self.applied if id(a) not in fixed]
+
+    def _lock_handles(self, applied: Applied) -> bool:
+        spec = lock_commands().get(PurePosixPath(applied.upgrade.path).name.lower())
+        return applied.upgrade.target is not None and spec is not None and spec.per_package
+
+    def diff(self) -> str:
+        """A unified diff of every changed manifest, paths relative to the root (``git apply`` ready)."""
+        chunks: list[str] = []
+        for path in sorted(self.after):
+            chunks.extend(
+                difflib.unified_diff(
+                    self.before[path].splitlines(keepends=True),
+                    self.after[path].splitlines(keepends=True),
+                    fromfile=f"a/{path}",
+                    tofile=f"b/{path}",
+                )
+            )
+        return "".join(
+            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in chunks
+        )
+
+
+def build_fix(root: Path, upgrades: Sequence[Upgrade]) -> FixResult:
+    """Apply ``upgrades`` to in-memory copies of the manifests under ``root``."""
+    result = FixResult(root)
+    for upgrade in upgrades:
+        if upgrade.target is None:
+            result.applied.append(Applied(upgrade, None, _no_target(upgrade)))
+            continue
+        manifest = manifest_for(upgrade.path)
+        if manifest not in result.before:
+            file = root / manifest
+            if not file.is_file():
+                note = f"{manifest} not found next to {upgrade.path}"
+                result.applied.append(Applied(upgrade, None, note))
+                continue
+            result.before[manifest] = read_text(file, what="manifest")
+        current = result.after.get(manifest, result.before[manifest])
+        outcome = edit_manifest(
+            manifest, current, Bump(upgrade.ecosystem, upgrade.package, upgrade.current, upgrade.target)
+        )
+        if outcome.text is None:
+            result.applied.append(Applied(upgrade, None, f"{manifest}: {outcome.note}"))
+            continue
+        if outcome.text != result.before[manifest]:
+            result.after[manifest] = outcome.text
+        result.applied.append(Applied(upgrade, manifest, outcome.note))
+    return result
+
+
+def _no_target(upgrade: Upgrade) -> str:
+    if any(a.fixed_versions for a in upgrade.advisories):
+        return "no single version fixes every known advisory of it: upgrade by hand or mitigate"
+    return "no fixed version is known: remove it or mitigate"
+
+
+def refresh_lockfiles(result: FixResult, *, run: bool) -> None:
+    """Refresh (``run``) or describe refreshing every lockfile an upgrade came from."""
+    by_lockfile: dict[str, list[tuple[str, str]]] = {}
+    for applied in result.applied:
+        upgrade = applied.upgrade
+        if upgrade.target is None:
+            continue
+        if PurePosixPath(upgrade.path).name.lower() in lock_commands():
+            by_lockfile.setdefault(upgrade.path, []).append((upgrade.package, upgrade.target))
+    for lockfile, packages in sorted(by_lockfile.items()):
+        outcome = refresh(result.root, lockfile, sorted(set(packages)), run=run)
+        if outcome is not None:
+            result.lockfiles.append(outcome)
+
+
+def write_changes(result: FixResult) -> list[str]:
+    """Write every changed manifest in place (each replaced whole or not at all); the paths
+    written. :class:`InputError` naming the file when one cannot be written."""
+    written = []
+    for path, text in sorted(result.after.items()):
+        target = result.root / path
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            os.replace(partial, target)
+        except OSError as exc:
+            raise InputError(f"{target}: cannot write manifest: {exc.strerror or exc}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+        written.append(path)
+    return written
