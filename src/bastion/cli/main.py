@@ -61,6 +61,7 @@ COMMAND_GROUPS = (
     "identity",  # bastion identity detect|explain
     "sigma",  # bastion sigma check|run
     "coverage",  # bastion coverage REPORT: the coverage gate
+    "fix",  # bastion fix [PATH]: upgrades as a patch and a pull-request text
 )
 for _group in COMMAND_GROUPS:
     importlib.import_module(f"bastion.cli.{_group}").register(app)
