@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bastion.scan.iac.model import Ref, Resource, Unresolved, first_unknown
+from bastion.scan.iac.model import Ref, Resource, Unresolved, first_unknown, refs_in
 from bastion.scan.iac.yamlsafe import LineDict, YamlError, load_all
 
 __all__ = ["DocumentError", "from_documents", "parse_json_file", "parse_yaml_file"]
@@ -208,8 +208,6 @@ def _cloudformation(doc: dict[str, Any], path: str) -> Iterator[Resource]:
         lines: dict[str, int] = {}
         _flat_lines(props, "", lines)
         attrs = _cfn_value(dict(props), params, logical)
-        refs: set[str] = set()
-        _refs(attrs, refs)
         start, end = _span(body)
         yield Resource(
             body["Type"],
@@ -220,20 +218,9 @@ def _cloudformation(doc: dict[str, Any], path: str) -> Iterator[Resource]:
             attrs,
             lines,
             "cloudformation",
-            refs=frozenset(refs),
+            refs=refs_in(attrs),
             ids=frozenset({str(name)}),
         )
-
-
-def _refs(value: Any, out: set[str]) -> None:
-    if isinstance(value, Ref):
-        out.add(value.address)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _refs(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _refs(item, out)
 
 
 _ARM_PARAM = re.compile(r"^\[parameters\('([^']+)'\)\]$")

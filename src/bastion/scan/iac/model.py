@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ModuleCall", "Outcome", "Ref", "Resource", "Result", "Unresolved", "first_unknown"]
+__all__ = ["ModuleCall", "Outcome", "Ref", "Resource", "Result", "Unresolved", "first_unknown", "refs_in"]
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,18 @@ def first_unknown(value: Any, ref_known: str) -> Unresolved | None:
         if found is not None:
             return found
     return None
+
+
+def refs_in(value: Any) -> frozenset[str]:
+    """The addresses of every :class:`Ref` anywhere in ``value`` (nested dicts and lists)."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Ref):
+            found.add(item.address)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return frozenset(found)

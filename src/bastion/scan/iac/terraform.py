@@ -12,7 +12,7 @@ from typing import Any
 
 from bastion.scan.iac.hcl import BlockLines, HclError, ParsedFile, parse_hcl, parse_tf_json
 from bastion.scan.iac.iamdoc import COMPUTED_DATA
-from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved
+from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved, refs_in
 from bastion.scan.iac.tfeval import evaluate_template
 from bastion.scan.iac.tfexpr import Scope, resolve
 
@@ -342,8 +342,6 @@ class _Evaluator:
             )
             for block in _dynamic_blocks(body):
                 attrs.setdefault(block, Unresolved(f"dynamic block {block!r} is expanded at plan time"))
-            refs: set[str] = set()
-            _collect_refs(attrs, refs)
             ids = {address, address + suffix}
             for key in ("bucket", "name", "id"):
                 if isinstance(attrs.get(key), str):
@@ -359,7 +357,7 @@ class _Evaluator:
                     lines=lines.attrs,
                     source="terraform",
                     module_call=self.calls,
-                    refs=frozenset(refs),
+                    refs=refs_in(attrs),
                     ids=frozenset(ids),
                 )
             )
@@ -455,14 +453,3 @@ def _dig(value: Any, rest: list[str], label: str) -> Any:
         else:
             return Unresolved(f"{label} has no element {key!r}", error=True)
     return value
-
-
-def _collect_refs(value: Any, out: set[str]) -> None:
-    if isinstance(value, Ref):
-        out.add(value.address)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect_refs(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _collect_refs(item, out)
