@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from coverage_helpers import PROJECT, REPORTS, git
 
 from bastion.cli.main import main
 from bastion.coverage import Thresholds, changed_lines, check, read_report
@@ -15,7 +16,6 @@ from bastion.coverage.diff import parse_unified_diff
 from bastion.coverage.rules import coverage_rules
 from bastion.errors import InputError
 from bastion.findings import Severity
-from conftest import PROJECT, REPORTS, git
 
 FRAMEWORKS = Path(__file__).resolve().parents[2] / "src" / "bastion" / "comply" / "data" / "frameworks.json"
 

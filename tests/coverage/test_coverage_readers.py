@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from coverage_helpers import PROJECT, REPORTS
 
 from bastion.coverage import CoverageFormat, detect_format, read_report
 from bastion.errors import InputError
-from conftest import PROJECT, REPORTS
 
 # (report, format, {path: (covered, total)}) -- the totals each tool printed itself.
 CASES = [
