@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
@@ -25,29 +24,11 @@ import yaml
 from bastion.atomic import atomic_open
 from bastion.errors import InputError
 from bastion.findings import Severity
-from bastion.scan.iac.conditions import check_condition
-from bastion.scan.iac.pychecks import PYTHON_CHECKS
+from bastion.rules import RuleInfo
+from bastion.scan.iac.schema import validate_policy
 from bastion.scan.iac.yamlsafe import YamlError, load_all
 
 __all__ = ["Policy", "builtin_policies", "load_policy_dir", "load_policy_file", "parse_policies"]
-
-_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_KEYS = {
-    "id",
-    "title",
-    "severity",
-    "resource",
-    "when",
-    "check",
-    "fix",
-    "cwe",
-    "examples",
-    "description",
-    "checkov",
-    "tfsec",
-}
-_TFSEC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
-_CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 
 
 @dataclass(frozen=True)
@@ -69,55 +50,41 @@ class Policy:
     """checkov's ids for the same check (``CKV_AWS_24``), for migration and suppressions."""
     tfsec: tuple[str, ...] = ()
     """tfsec/trivy ids for the same check (``aws-ec2-no-public-ingress-sgr``)."""
+    description: str = ""
+    """Longer explanation, when the policy file gives one."""
+
+    def rule_info(self) -> RuleInfo:
+        """The policy as the one rule contract every part of Bastion reads."""
+        equivalent = {"checkov": ",".join(self.checkov), "tfsec": ",".join(self.tfsec)}
+        return RuleInfo(
+            id=self.id,
+            title=self.title,
+            severity=self.severity,
+            scanner="iac",
+            cwe=self.cwe,
+            fix=self.fix,
+            equivalent_ids={tool: ids for tool, ids in equivalent.items() if ids},
+            description=self.description,
+        )
 
 
 def _policy(raw: Any, where: str) -> Policy:
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where}: a policy must be a mapping")
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-    for key in ("id", "title", "severity", "resource", "check"):
-        if key not in raw:
-            raise ValueError(f"{where}: missing required key {key!r}")
-    pid = raw["id"]
-    if not isinstance(pid, str) or not _ID.match(pid) or not pid.startswith("iac."):
-        raise ValueError(f"{where}.id: {pid!r} must look like iac.<provider>.<name> (lower case)")
-    where = f"{where} ({pid})"
-    try:
-        severity = Severity.parse(str(raw["severity"]))
-    except ValueError as exc:
-        raise ValueError(f"{where}.severity: {exc}") from None
-    kinds = raw["resource"] if isinstance(raw["resource"], list) else [raw["resource"]]
-    if not kinds or not all(isinstance(k, str) and k for k in kinds):
-        raise ValueError(f"{where}.resource: must be a type name or a list of them")
-    check_condition(raw["check"], f"{where}.check", PYTHON_CHECKS)
-    if raw.get("when") is not None:
-        check_condition(raw["when"], f"{where}.when", PYTHON_CHECKS)
-    cwe = raw.get("cwe", [])
-    if not isinstance(cwe, list) or not all(isinstance(c, int) for c in cwe):
-        raise ValueError(f"{where}.cwe: must be a list of integers")
-    checkov = raw.get("checkov", [])
-    if not isinstance(checkov, list) or not all(isinstance(c, str) and _CHECKOV_ID.match(c) for c in checkov):
-        raise ValueError(f"{where}.checkov: must be a list of checkov ids such as CKV_AWS_24")
-    tfsec = raw.get("tfsec", [])
-    if not isinstance(tfsec, list) or not all(isinstance(t, str) and _TFSEC_ID.match(t) for t in tfsec):
-        raise ValueError(f"{where}.tfsec: must be a list of tfsec ids such as aws-ec2-no-public-ingress-sgr")
-    examples = raw.get("examples", {}) or {}
-    if not isinstance(examples, dict) or set(examples) - {"pass", "fail"}:
-        raise ValueError(f"{where}.examples: must be a mapping with pass and fail lists")
+    """The policy ``raw`` validated by :class:`~bastion.scan.iac.schema.PolicySpec`;
+    ``ValueError`` with the one-line reason."""
+    spec = validate_policy(raw, where)
     return Policy(
-        id=pid,
-        title=str(raw["title"]),
-        severity=severity,
-        resources=tuple(kinds),
-        check=raw["check"],
-        when=raw.get("when"),
-        fix=str(raw.get("fix", "")),
-        cwe=tuple(cwe),
-        examples={k: list(v) for k, v in examples.items()},
-        checkov=tuple(checkov),
-        tfsec=tuple(tfsec),
+        id=spec.id,
+        title=spec.title,
+        severity=spec.severity,
+        resources=spec.resource,
+        check=spec.check,
+        when=spec.when,
+        fix=spec.fix,
+        cwe=spec.cwe,
+        examples=spec.examples,
+        checkov=spec.checkov,
+        tfsec=spec.tfsec,
+        description=spec.description,
     )
 
 
@@ -180,7 +147,7 @@ def load_policy_dir(directory: Path) -> list[Policy]:
     return found
 
 
-_CACHE_FORMAT = "3"
+_CACHE_FORMAT = "4"
 """Bump when the fields written by :func:`_to_json` change."""
 
 
@@ -198,6 +165,7 @@ def _to_json(policy: Policy) -> dict[str, Any]:
         "origin": policy.origin,
         "checkov": list(policy.checkov),
         "tfsec": list(policy.tfsec),
+        "description": policy.description,
     }
 
 
@@ -214,6 +182,7 @@ def _from_json(raw: dict[str, Any]) -> Policy:
         examples=raw["examples"],
         checkov=tuple(raw.get("checkov", ())),
         tfsec=tuple(raw.get("tfsec", ())),
+        description=raw["description"],
         origin=raw["origin"],
     )
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bastion.atomic import write_text
+
 __all__ = ["PORTS", "Port", "policies", "render"]
 
 TARGET = Path(__file__).with_name("policies") / "ports.yml"
@@ -371,7 +373,7 @@ def main() -> int:
     text = render()
     if "--check" in sys.argv[1:]:
         return 0 if TARGET.read_text(encoding="utf-8") == text else 1
-    TARGET.write_text(text, encoding="utf-8")
+    write_text(TARGET, text, what="policy file")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import gc
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bastion.findings import Finding, Location, make_fingerprint
+from bastion.rules import RuleInfo
 from bastion.scan.base import NoticeKind, ScanContext, ScanTarget, SourceFile
 from bastion.scan.iac.conditions import Context, evaluate
 from bastion.scan.iac.docker import is_dockerfile, parse_dockerfile
@@ -142,6 +143,15 @@ class IacScanner:
     description = (
         "infrastructure-as-code policies: Terraform, CloudFormation, ARM, Kubernetes, Dockerfile, compose"
     )
+    shardable = False
+    """Not shardable: a Terraform module and its callers, or a resource and what it connects to,
+    sit in different files."""
+    reads_history = False
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """Every built-in policy as :class:`~bastion.rules.RuleInfo`, with its checkov and tfsec ids
+        (the policy directories named in ``[scanners.iac]`` are the team's own)."""
+        return tuple(policy.rule_info() for policy in builtin_policies())
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Fail before scanning on a bad ``[scanners.iac]`` table or policy directory."""
