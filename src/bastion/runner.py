@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +10,9 @@ from bastion.comply.mapping import attach_controls
 from bastion.config import ScanConfig
 from bastion.errors import ConfigError, UsageError
 from bastion.gate import GateResult, PathIgnore, evaluate, load_baseline
+from bastion.scan.base import Scanner
 from bastion.scan.engine import EngineOptions, run_scan
-from bastion.scan.registry import Registration, Registry, load_scanner
+from bastion.scan.registry import Registry, load_scanner
 from bastion.scan.walk import WalkOptions
 
 __all__ = ["ProgressHooks", "scan_project"]
@@ -39,9 +40,10 @@ def scan_project(
     before any scanning starts.
     """
     registrations = registry.select(config.scanners)
+    scanners = {reg.name: load_scanner(reg.reference) for reg in registrations}  # once per run
     scanner_options = scanner_options or {}
-    _check_scanner_options(registry, registrations, scanner_options)
-    _check_history(registrations, config)
+    _check_scanner_options(registry, scanners, scanner_options)
+    _check_history(scanners, config)
     baseline = load_baseline(config.baseline) if config.baseline else None
     hooks = hooks or ProgressHooks()
     options = EngineOptions(
@@ -55,7 +57,9 @@ def scan_project(
         scanner_options=scanner_options,
         history=config.history,
     )
-    scan = run_scan(target, registrations, options, on_walk=hooks.walked, on_unit_done=hooks.unit_done)
+    scan = run_scan(
+        target, registrations, options, on_walk=hooks.walked, on_unit_done=hooks.unit_done, scanners=scanners
+    )
     scan.findings = [attach_controls(finding) for finding in scan.findings]  # framework controls (comply)
     ignores = [PathIgnore(tuple(i.paths), tuple(i.rules), i.reason) for i in config.ignore]
     return evaluate(
@@ -64,24 +68,21 @@ def scan_project(
 
 
 def _check_scanner_options(
-    registry: Registry, registrations: list[Registration], options: dict[str, dict[str, object]]
+    registry: Registry, scanners: Mapping[str, Scanner], options: dict[str, dict[str, object]]
 ) -> None:
     """Fail before scanning on a ``[scanners.NAME]`` table that no scanner would accept."""
     for name in options:
         if name not in registry.names:
             known = ", ".join(registry.names)
             raise ConfigError(f"scanners.{name}: no such scanner is installed (available: {known})")
-    for registration in registrations:
-        check = getattr(load_scanner(registration.reference), "check_options", None)
-        if callable(check):
-            check(options.get(registration.name, {}))
+    for name, scanner in scanners.items():
+        scanner.check_options(options.get(name, {}))
 
 
-def _check_history(registrations: list[Registration], config: ScanConfig) -> None:
+def _check_history(scanners: Mapping[str, Scanner], config: ScanConfig) -> None:
     """--git-history, --since and --staged need a scanner that reads history."""
     if config.history is None:
         return
-    readers = [r.name for r in registrations if getattr(load_scanner(r.reference), "reads_history", False)]
-    if not readers:
+    if not any(scanner.reads_history for scanner in scanners.values()):
         flag = {"staged": "--staged", "since": "--since"}.get(config.history.mode.value, "--git-history")
         raise UsageError(f"{flag} needs a scanner that reads git history (secrets); none is selected")

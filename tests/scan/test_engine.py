@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bastion.scan import engine
+from bastion.scan.base import Scanner
 from bastion.scan.engine import Concurrency, EngineOptions, disambiguate, run_scan
 from bastion.scan.registry import Registration
 
@@ -46,7 +48,7 @@ def test_a_crashing_scanner_is_reported_and_others_finish(tmp_path: Path) -> Non
     assert failures["crashing"] == "RuntimeError: boom"
     assert "does not load" in failures["missing"]
     assert result.failures[0].describe().startswith("scanner ")
-    assert sorted(done) == [(1, 3), (2, 3), (3, 3)]
+    assert sorted(done) == [(1, 2), (2, 2)]  # a scanner that does not load is no unit of work
 
 
 def test_findings_are_ordered_by_location(tmp_path: Path) -> None:
@@ -78,3 +80,27 @@ def test_invalid_utf8_is_scanned_with_a_notice(tmp_path: Path) -> None:
     assert [n.describe() for n in result.notices] == [
         "latin1.py: not valid UTF-8 (byte 3); scanned with replacement characters"
     ]
+
+
+def test_each_scanner_is_loaded_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _repo(tmp_path, 450)  # enough files for two shards
+    loads: list[str] = []
+    real = engine.load_scanner
+
+    def counting(reference: str) -> Scanner:
+        loads.append(reference)
+        return real(reference)
+
+    monkeypatch.setattr(engine, "load_scanner", counting)
+    result = run_scan(tmp_path, [MARKER, MISSING], EngineOptions(concurrency=Concurrency.THREAD, jobs=2))
+    assert len(result.findings) == 450
+    assert loads == [MARKER.reference, MISSING.reference]  # once each, shards share the instance
+    assert [f.scanner for f in result.failures] == ["missing"]
+    preloaded = run_scan(
+        tmp_path,
+        [MARKER],
+        EngineOptions(concurrency=Concurrency.THREAD, jobs=2),
+        scanners={"marker": real(MARKER.reference)},
+    )
+    assert preloaded.findings == result.findings
+    assert len(loads) == 2  # the caller's instance was used

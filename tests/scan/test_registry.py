@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bastion.errors import UsageError
-from bastion.scan.registry import Registration, Registry, RegistryError, load_scanner
+from bastion.scan.base import Scanner
+from bastion.scan.registry import PluginScanner, Registration, Registry, RegistryError, load_scanner
 
 
 def test_own_and_third_party_scanners_register_through_entry_points() -> None:
@@ -41,3 +42,20 @@ def test_bad_names_and_references_are_errors() -> None:
         load_scanner("no_such_module_anywhere:Thing")
     with pytest.raises(RegistryError, match="is not a scanner"):
         load_scanner("bastion.findings:Location")
+
+
+def test_a_minimal_plugin_is_adapted_to_the_typed_seam() -> None:
+    marker = load_scanner("marker_scanner:MarkerScanner")
+    assert isinstance(marker, PluginScanner) and isinstance(marker, Scanner)
+    assert marker.shardable is True  # declared by the plug-in
+    assert marker.reads_history is False and marker.rules() == ()  # the defaults
+    marker.check_options({"anything": 1})  # no check_options of its own: every table is accepted
+
+
+def test_own_scanners_declare_every_capability_as_typed_members() -> None:
+    for name in ("secrets", "deps", "sast"):
+        scanner = load_scanner(Registry.from_entry_points().get(name).reference)
+        assert not isinstance(scanner, PluginScanner), name
+        rules = scanner.rules()
+        assert rules and all(rule.id.startswith(f"{name}.") and rule.scanner == name for rule in rules)
+        assert len({rule.id for rule in rules}) == len(rules), f"{name}: duplicate rule ids"

@@ -12,15 +12,17 @@ everything it needs from this one module.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from bastion.findings import Finding
 from bastion.results import Notice, NoticeKind, Skip
+from bastion.rules import RuleInfo
 
 __all__ = [
+    "BasicScanner",
     "HistoryMode",
     "HistorySpec",
     "Notice",
@@ -28,6 +30,7 @@ __all__ = [
     "ScanContext",
     "ScanTarget",
     "Scanner",
+    "ScannerDefaults",
     "ScannerUnavailable",
     "Skip",
     "SourceFile",
@@ -157,20 +160,12 @@ class ScanContext:
 
 
 @runtime_checkable
-class Scanner(Protocol):
-    """The plug-in seam. Register an implementation under the ``bastion.scanners`` entry point.
+class BasicScanner(Protocol):
+    """The least a third-party plug-in must define: a name, a description and ``scan``.
 
-    ``scan`` yields findings for the target; it raises :class:`ScannerUnavailable` when
-    the tool it wraps is not installed, and records notices and skips on ``context``. A file it
-    cannot check at all (a syntax error, a limit hit) is ``context.skip_file(path, reason)``, never
-    a plain notice: ``--strict`` fails on skips, and a server never marks findings in it fixed.
-
-    Optional hooks the engine looks for: a class attribute ``shardable = True`` when each
-    file's findings depend on that file alone (the engine then splits the file list across
-    workers), ``reads_history = True`` when the scanner honours ``target.history``, and
-    ``check_options(options)`` raising
-    :class:`~bastion.errors.ConfigError` so a bad ``[scanners.NAME]`` table fails before
-    any scanning starts.
+    The registry adapts such a plug-in to the full :class:`Scanner` seam (capabilities it does
+    not declare take the defaults of :class:`ScannerDefaults`), so the engine, the runner and
+    ``bastion rules`` only ever see a :class:`Scanner`.
     """
 
     name: str
@@ -179,3 +174,49 @@ class Scanner(Protocol):
     def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
         """Yield the findings for ``target``."""
         ...
+
+
+@runtime_checkable
+class Scanner(BasicScanner, Protocol):
+    """The plug-in seam. Register an implementation under the ``bastion.scanners`` entry point.
+
+    ``scan`` yields findings for the target; it raises :class:`ScannerUnavailable` when
+    the tool it wraps is not installed, and records notices and skips on ``context``. A file it
+    cannot check at all (a syntax error, a limit hit) is ``context.skip_file(path, reason)``, never
+    a plain notice: ``--strict`` fails on skips, and a server never marks findings in it fixed.
+
+    The capabilities are typed members (inherit :class:`ScannerDefaults` to declare only those
+    that differ from the defaults): ``shardable`` when each file's findings depend on that file
+    alone (the engine then splits the file list across workers), ``reads_history`` when the
+    scanner honours ``target.history``, ``rules()`` listing every rule it can report (``bastion
+    rules list``, the compliance mapping), and ``check_options(options)`` raising
+    :class:`~bastion.errors.ConfigError` so a bad ``[scanners.NAME]`` table fails before any
+    scanning starts.
+    """
+
+    shardable: bool
+    reads_history: bool
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """Every rule this scanner can report, as :class:`~bastion.rules.RuleInfo`."""
+        ...
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~bastion.errors.ConfigError` when ``options`` are not valid for this scanner."""
+        ...
+
+
+class ScannerDefaults:
+    """The default capabilities of a :class:`Scanner`: not shardable, no history, no listed rules,
+    any options accepted. A scanner inherits this and overrides what it offers."""
+
+    shardable: bool = False
+    reads_history: bool = False
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """No rules listed."""
+        return ()
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Every ``[scanners.NAME]`` table is accepted; the scanner reads what it knows."""
+        del options  # nothing is checked by default

@@ -1,7 +1,7 @@
 """Run the selected scanners over one walk of the target, concurrently.
 
 Work is split into units: one per scanner, or one per shard of the file list for a
-scanner that declares ``shardable = True`` (its findings depend on one file at a time).
+scanner whose ``shardable`` capability is true (its findings depend on one file at a time).
 Units run on a thread pool or a process pool (``concurrency``); bench/core/RESULTS.md
 holds the measurement behind the default. A scanner that crashes becomes an error
 record and the other scanners' results still arrive.
@@ -10,6 +10,7 @@ record and the other scanners' results still arrive.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import logging
 import os
@@ -23,11 +24,11 @@ from typing import Any
 from bastion.errors import BastionError
 from bastion.findings import Finding
 from bastion.results import Notice, ScannerFailure, ScanResult, Skip
-from bastion.scan.base import HistorySpec, ScanContext, ScannerUnavailable, ScanTarget
+from bastion.scan.base import HistorySpec, ScanContext, Scanner, ScannerUnavailable, ScanTarget
 from bastion.scan.registry import Registration, RegistryError, load_scanner
 from bastion.scan.walk import WalkOptions, walk
 
-__all__ = ["Concurrency", "EngineOptions", "run_scan"]
+__all__ = ["Concurrency", "EngineOptions", "load_scanners", "run_scan"]
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,23 @@ class _UnitOutcome:
     failure: str | None = None
 
 
-def _run_unit(unit: _Unit, target: ScanTarget, options: Mapping[str, Any]) -> _UnitOutcome:
-    """Run one unit; module-level so a process pool can pickle it."""
+@functools.cache
+def _worker_scanner(reference: str) -> Scanner:
+    """A scanner loaded inside a worker process, once per process, not once per unit."""
+    return load_scanner(reference)
+
+
+def _run_unit(
+    unit: _Unit, target: ScanTarget, options: Mapping[str, Any], scanner: Scanner | None = None
+) -> _UnitOutcome:
+    """Run one unit; module-level so a process pool can pickle it. ``scanner`` is the instance the
+    run loaded; None in a worker process, which loads it by reference once."""
     name = unit.registration.name
     context = ScanContext(scanner=name, options=options)
     outcome = _UnitOutcome(scanner=name)
     try:
-        scanner = load_scanner(unit.registration.reference)
+        if scanner is None:
+            scanner = _worker_scanner(unit.registration.reference)
         outcome.findings = list(scanner.scan(target, context))
     except ScannerUnavailable as exc:
         context.skip(name, str(exc))
@@ -101,14 +112,27 @@ def _unit_target(unit: _Unit, target: ScanTarget) -> ScanTarget:
     return ScanTarget(target.root, files, target.history, shard=unit.shard, shards=unit.shards)
 
 
-def _plan(registrations: Sequence[Registration], files: int, workers: int) -> list[_Unit]:
-    units: list[_Unit] = []
+def load_scanners(registrations: Sequence[Registration]) -> tuple[dict[str, Scanner], dict[str, str]]:
+    """Load each registration once: the scanners by name, and the load error of those that failed."""
+    loaded: dict[str, Scanner] = {}
+    errors: dict[str, str] = {}
     for reg in registrations:
         try:
-            shardable = bool(getattr(load_scanner(reg.reference), "shardable", False))
-        except RegistryError:
-            shardable = False  # the unit itself will fail and be reported with the reason
-        shards = min(workers, files // MIN_FILES_PER_SHARD) if shardable else 1
+            loaded[reg.name] = load_scanner(reg.reference)
+        except RegistryError as exc:
+            errors[reg.name] = str(exc)
+    return loaded, errors
+
+
+def _plan(
+    registrations: Sequence[Registration], scanners: Mapping[str, Scanner], files: int, workers: int
+) -> list[_Unit]:
+    units: list[_Unit] = []
+    for reg in registrations:
+        scanner = scanners.get(reg.name)
+        if scanner is None:
+            continue  # did not load: reported as a failure with the reason
+        shards = min(workers, files // MIN_FILES_PER_SHARD) if scanner.shardable else 1
         shards = max(shards, 1)
         units.extend(_Unit(reg, i, shards) for i in range(shards))
     return units
@@ -126,11 +150,14 @@ def run_scan(
     options: EngineOptions,
     on_walk: Callable[[int], None] | None = None,
     on_unit_done: Callable[[int, int], None] | None = None,
+    scanners: Mapping[str, Scanner] | None = None,
 ) -> ScanResult:
     """Walk ``root`` once and run ``registrations`` over it; never raises for a scanner bug.
 
     Raises :class:`~bastion.errors.InputError` when ``root`` cannot be scanned at all.
-    ``on_walk(files_so_far)`` and ``on_unit_done(done, total)`` report progress.
+    ``on_walk(files_so_far)`` and ``on_unit_done(done, total)`` report progress. ``scanners``
+    are the instances the caller already loaded (by registration name); the others are loaded
+    here, each once. A process pool's workers load a scanner at most once per process.
     """
     started = time.perf_counter()
     walked = walk(root, options.walk, on_file=on_walk)
@@ -150,25 +177,37 @@ def run_scan(
         len(walked.notices),
         time.perf_counter() - started,
     )
+    loaded = dict(scanners or {})
+    missing, load_errors = load_scanners([r for r in registrations if r.name not in loaded])
+    loaded.update(missing)
     workers = options.jobs or os.cpu_count() or 1
-    units = _plan(registrations, len(target.files), workers)
+    units = _plan(registrations, loaded, len(target.files), workers)
     log.debug("running %d units on %d %s workers", len(units), workers, options.concurrency.value)
     outcomes: list[_UnitOutcome] = []
     if len(units) == 1 or workers == 1:
         for done, unit in enumerate(units, 1):
-            outcomes.append(_run_unit(unit, _unit_target(unit, target), _opts(options, unit)))
+            scanner = loaded[unit.registration.name]
+            outcomes.append(_run_unit(unit, _unit_target(unit, target), _opts(options, unit), scanner))
             if on_unit_done:
                 on_unit_done(done, len(units))
     elif units:
         with _executor(options.concurrency, min(workers, len(units))) as pool:
+            in_process = options.concurrency is not Concurrency.PROCESS
             futures: list[Future[_UnitOutcome]] = [
-                pool.submit(_run_unit, unit, _unit_target(unit, target), _opts(options, unit))
+                pool.submit(
+                    _run_unit,
+                    unit,
+                    _unit_target(unit, target),
+                    _opts(options, unit),
+                    loaded[unit.registration.name] if in_process else None,
+                )
                 for unit in units
             ]
             for done, future in enumerate(as_completed(futures), 1):
                 outcomes.append(future.result())
                 if on_unit_done:
                     on_unit_done(done, len(units))
+    outcomes.extend(_UnitOutcome(scanner=name, failure=error) for name, error in load_errors.items())
     _merge(result, outcomes)
     result.duration_s = time.perf_counter() - started
     return result
@@ -188,7 +227,9 @@ def _merge(result: ScanResult, outcomes: list[_UnitOutcome]) -> None:
                 result.skips.append(skip)
         if outcome.failure and outcome.scanner not in failed:
             failed[outcome.scanner] = outcome.failure
-    result.failures = [ScannerFailure(name, error) for name, error in failed.items()]
+    order = {name: index for index, name in enumerate(result.scanners)}
+    ranked = sorted(failed.items(), key=lambda item: order.get(item[0], len(order)))
+    result.failures = [ScannerFailure(name, error) for name, error in ranked]  # registration order
     result.findings = disambiguate(sorted(result.findings, key=_order))
 
 

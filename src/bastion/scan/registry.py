@@ -7,14 +7,17 @@ A name registered twice is an error, not a silent override.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from bastion.errors import BastionError, UsageError
-from bastion.scan.base import Scanner
+from bastion.findings import Finding
+from bastion.rules import RuleInfo
+from bastion.scan.base import BasicScanner, ScanContext, Scanner, ScannerDefaults, ScanTarget
 
-__all__ = ["ENTRY_POINT_GROUP", "Registry", "RegistryError", "load_scanner"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginScanner", "Registration", "Registry", "RegistryError", "load_scanner"]
 
 ENTRY_POINT_GROUP = "bastion.scanners"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -33,16 +36,52 @@ class Registration:
 
 
 def load_scanner(reference: str) -> Scanner:
-    """Import ``module:attr`` and return a scanner instance (classes are instantiated)."""
+    """Import ``module:attr`` and return a scanner instance (classes are instantiated).
+
+    A plug-in that defines only ``name``, ``description`` and ``scan`` is wrapped in a
+    :class:`PluginScanner` that gives it every capability of the :class:`Scanner` seam.
+    """
     entry = EntryPoint(name="scanner", value=reference, group=ENTRY_POINT_GROUP)
     try:
         obj = entry.load()
     except (ImportError, AttributeError) as exc:
         raise RegistryError(f"scanner {reference!r} does not load: {exc}") from exc
     scanner = obj() if isinstance(obj, type) else obj
-    if not isinstance(scanner, Scanner):
-        raise RegistryError(f"{reference!r} is not a scanner (needs name, description, scan)")
-    return scanner
+    if isinstance(scanner, Scanner):
+        return scanner
+    if isinstance(scanner, BasicScanner):
+        return PluginScanner(scanner)
+    raise RegistryError(f"{reference!r} is not a scanner (needs name, description, scan)")
+
+
+class PluginScanner(ScannerDefaults):
+    """A third-party scanner that declares only some capabilities, adapted to :class:`Scanner`.
+
+    This is the one place that asks a plug-in which optional members it has; everything past
+    the registry calls typed members.
+    """
+
+    def __init__(self, plugin: BasicScanner) -> None:
+        self.plugin = plugin
+        self.name = plugin.name
+        self.description = plugin.description
+        self.shardable = getattr(plugin, "shardable", False) is True
+        self.reads_history = getattr(plugin, "reads_history", False) is True
+
+    def scan(self, target: ScanTarget, context: ScanContext) -> Iterator[Finding]:
+        """The plug-in's own scan."""
+        return self.plugin.scan(target, context)
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """The plug-in's ``rules()`` when it has one, else none."""
+        listed = getattr(self.plugin, "rules", None)
+        return tuple(listed()) if callable(listed) else ()
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """The plug-in's ``check_options`` when it has one, else every table is accepted."""
+        check = getattr(self.plugin, "check_options", None)
+        if callable(check):
+            check(options)
 
 
 class Registry:

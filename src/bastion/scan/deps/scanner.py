@@ -7,7 +7,7 @@ visible skip record, never silently passed; ``bastion scan --strict`` fails on t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,16 @@ from bastion.advisories.records import canonical_ecosystem
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.results import NoticeKind
-from bastion.scan.base import ScanContext, ScanTarget
+from bastion.rules import RuleInfo
+from bastion.scan.base import ScanContext, ScannerDefaults, ScanTarget
 from bastion.scan.deps.locked import drop_locked_ranges
 from bastion.scan.deps.model import ManifestError, Package, ParseResult
 from bastion.scan.deps.options import DepsOptions, parse_options
 from bastion.scan.deps.parsers import Workspace, parser_for
-from bastion.scan.deps.rules import UNPINNED_RULE, vulnerability_rule_id
+from bastion.scan.deps.rules import UNPINNED_RULE, rule_families, vulnerability_rule_id
 from bastion.scan.deps.sbom import read_sbom
 
-__all__ = ["DepsScanner", "collect_packages"]
+__all__ = ["DepsScanner", "collect_packages", "family_rules"]
 
 SCANNER = "deps"
 _CWE = re.compile(r"CWE-(\d+)")
@@ -82,11 +83,36 @@ def collect_packages(target: ScanTarget, context: ScanContext, options: DepsOpti
     return drop_locked_ranges(packages)
 
 
-class DepsScanner:
+def family_rules() -> tuple[RuleInfo, ...]:
+    """The deps rule families as :class:`RuleInfo`; a family id is a glob (``deps.CVE-*``) over the
+    advisory ids it stands for, and a vulnerability's severity comes from its advisory."""
+    return tuple(
+        RuleInfo(
+            id=family.pattern,
+            title=family.title,
+            severity=Severity.INFO if family.pattern == UNPINNED_RULE else None,
+            scanner=SCANNER,
+            cwe=family.cwe,
+            fix=(
+                "Pin the dependency in a lockfile"
+                if family.pattern == UNPINNED_RULE
+                else "Upgrade to a fixed version named by the advisory"
+            ),
+            description=family.description,
+        )
+        for family in rule_families()
+    )
+
+
+class DepsScanner(ScannerDefaults):
     """Known-vulnerable dependencies from lockfiles and manifests, matched against the OSV database."""
 
     name = SCANNER
     description = "vulnerable dependencies (OSV advisory database + CISA KEV)"
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """The rule families (advisory ids are data: one rule per family, not per advisory)."""
+        return family_rules()
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Validate ``[scanners.deps]`` before any scanning; :class:`ConfigError` if invalid."""

@@ -24,21 +24,31 @@ semgrep runs in a worker thread while bandit runs in this one, so the semgrep st
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bastion.errors import ConfigError
-from bastion.findings import Finding
+from bastion.findings import Finding, Severity
 from bastion.results import NoticeKind
-from bastion.scan.base import ScanContext, ScannerUnavailable, ScanTarget
-from bastion.scan.sast.bandit import BANDIT_SUFFIXES, bandit_available, run_bandit
+from bastion.rules import RuleInfo
+from bastion.scan.base import ScanContext, ScannerDefaults, ScannerUnavailable, ScanTarget
+from bastion.scan.sast.bandit import BANDIT_SUFFIXES, bandit_available, bandit_rule_infos, run_bandit
 from bastion.scan.sast.common import ToolOutcome
 from bastion.scan.sast.dataflow import TAINT_SUFFIXES, TaintRun, focus_lines, merge_duplicates, run_taint
 from bastion.scan.sast.options import SastOptions, Tool, parse_options, resolve_rule_paths
-from bastion.scan.sast.semgrep import SEMGREP_MISSING, find_semgrep, load_rule_set, run_semgrep, select_files
+from bastion.scan.sast.semgrep import (
+    SEMGREP_MISSING,
+    find_semgrep,
+    load_rule_set,
+    run_semgrep,
+    select_files,
+    semgrep_rule_infos,
+)
+from bastion.scan.sast.taint.spec import load_rules as load_taint_rules
 
 __all__ = [
     "BANDIT_MISSING",
@@ -47,6 +57,7 @@ __all__ = [
     "SastScanner",
     "builtin_rules",
     "parse_options",
+    "sast_rules",
 ]
 
 BANDIT_MISSING = "bandit not installed (pip install bandit)"
@@ -60,7 +71,24 @@ def builtin_rules() -> Path:
     return Path(str(resource))
 
 
-class SastScanner:
+@functools.cache
+def sast_rules() -> tuple[RuleInfo, ...]:
+    """Every built-in sast rule: bandit's tests, Bastion's curated semgrep rules, the taint sinks."""
+    text = resources.files(__package__).joinpath("taint", "rules.yml").read_text(encoding="utf-8")
+    taint = tuple(
+        RuleInfo(
+            id=f"sast.taint.{sink.id}",
+            title=sink.title,
+            severity=Severity.parse(sink.severity),
+            scanner="sast",
+            cwe=(sink.cwe,),
+        )
+        for sink in load_taint_rules(text).sinks
+    )
+    return (*bandit_rule_infos(), *semgrep_rule_infos(builtin_rules()), *taint)
+
+
+class SastScanner(ScannerDefaults):
     """Static analysis of source code with bandit and semgrep.
 
     Not shardable: semgrep costs seconds to start, so the whole file list goes
@@ -72,6 +100,10 @@ class SastScanner:
         "insecure code in Python and JavaScript/TypeScript (bandit, semgrep, taint analysis of Python)"
     )
     shardable = False
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """The built-in rules (semgrep rule files named in ``[scanners.sast]`` are the user's own)."""
+        return sast_rules()
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Validate ``[scanners.sast]`` before any scanning; :class:`ConfigError` if invalid."""

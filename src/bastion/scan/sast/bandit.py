@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.rules import RuleInfo
 from bastion.scan.base import SourceFile
 from bastion.scan.sast.common import (
     Problem,
@@ -29,7 +30,7 @@ from bastion.scan.sast.common import (
 )
 from bastion.scan.sast.cwe import BanditRule, bandit_rules
 
-__all__ = ["BANDIT_SUFFIXES", "bandit_available", "bandit_test_ids", "run_bandit"]
+__all__ = ["BANDIT_SUFFIXES", "bandit_available", "bandit_rule_infos", "bandit_test_ids", "run_bandit"]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,38 @@ def bandit_test_ids() -> list[str]:
         _, _, extension_loader, _ = _bandit_modules()
         manager = extension_loader.MANAGER
         return sorted(set(manager.plugins_by_id) | set(manager.blacklist_by_id))
+
+
+def bandit_rule_infos() -> tuple[RuleInfo, ...]:
+    """Every bandit test as :class:`RuleInfo`: the ids and documentation links from the installed
+    bandit's own plug-in and blacklist lists, titles, CWEs and fixes from ``bandit_cwe.toml``.
+    Without bandit installed, the shipped table alone (no links). A bandit finding's severity is
+    set per issue by the plug-in, so none is listed."""
+    table = bandit_rules()
+    names: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    if bandit_available():
+        with _contained():
+            _, docs_utils, extension_loader, _ = _bandit_modules()
+            manager = extension_loader.MANAGER
+            names.update({test_id: str(plugin.name) for test_id, plugin in manager.plugins_by_id.items()})
+            names.update({test_id: str(entry["name"]) for test_id, entry in manager.blacklist_by_id.items()})
+            urls = {test_id: str(docs_utils.get_url(test_id)) for test_id in names}
+    infos = []
+    for test_id in sorted(names or table):
+        rule = table.get(test_id)
+        infos.append(
+            RuleInfo(
+                id=f"sast.bandit.{test_id}",
+                title=rule.title if rule else names[test_id].replace("_", " "),
+                scanner="sast",
+                cwe=rule.cwe if rule else (),
+                fix=rule.fix if rule else "",
+                help_uri=urls.get(test_id, ""),
+                equivalent_ids={"bandit": test_id},
+            )
+        )
+    return tuple(infos)
 
 
 def run_bandit(files: Sequence[SourceFile], skip: Sequence[str] = ()) -> ToolOutcome:

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.rules import RuleInfo
 from bastion.scan.base import SourceFile
 from bastion.scan.sast.common import Problem, SourceLines, ToolOutcome, evidence_text
 from bastion.scan.sast.cwe import parse_cwe_ids
@@ -38,6 +39,7 @@ __all__ = [
     "load_rule_set",
     "run_semgrep",
     "select_files",
+    "semgrep_rule_infos",
 ]
 
 log = logging.getLogger(__name__)
@@ -426,6 +428,47 @@ def _finding(
         help_uri=help_uri,
         metadata={"tool": "semgrep", "check_id": check_id},
     )
+
+
+def semgrep_rule_infos(path: Path) -> tuple[RuleInfo, ...]:
+    """The rules of one semgrep rule file as :class:`RuleInfo`, read the way findings are built
+    (title, severity, CWE, remediation and first reference link from each rule's metadata).
+    Raises ``ValueError`` naming the file when it is not a semgrep rule file."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read semgrep rule file {path}: {exc}") from exc
+    rules = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(rules, list):
+        raise ValueError(f"{path}: not a semgrep rule file (no 'rules' list)")
+    infos = []
+    for rule in rules:
+        if not isinstance(rule, dict) or "id" not in rule:
+            continue
+        check_id = str(rule["id"])
+        found = rule.get("metadata")
+        metadata: dict[str, Any] = found if isinstance(found, dict) else {}
+        message = " ".join(str(rule.get("message", "")).split())
+        references = metadata.get("references")
+        if isinstance(references, str):
+            references = [references]
+        help_uri = next(
+            (r for r in references or [] if isinstance(r, str) and r.startswith(("https://", "http://"))), ""
+        )
+        infos.append(
+            RuleInfo(
+                id=f"sast.semgrep.{check_id}",
+                title=str(metadata.get("title") or _first_sentence(message) or check_id),
+                severity=_SEVERITY.get(str(rule.get("severity", "")).upper(), Severity.MEDIUM),
+                scanner="sast",
+                cwe=parse_cwe_ids(metadata.get("cwe")),
+                fix=str(metadata.get("remediation") or ""),
+                help_uri=help_uri,
+                equivalent_ids={"semgrep": check_id},
+                description=message,
+            )
+        )
+    return tuple(infos)
 
 
 def _first_sentence(message: str) -> str:

@@ -9,7 +9,7 @@ pattern is still a finding) with low confidence; an unknown one is left as it wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, assert_never
@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.results import NoticeKind
-from bastion.scan.base import ScanContext, ScanTarget
+from bastion.rules import RuleInfo
+from bastion.scan.base import ScanContext, ScannerDefaults, ScanTarget
 from bastion.scan.secrets.detect import Detector, Hit
 from bastion.scan.secrets.generic import GENERIC_RULES
 from bastion.scan.secrets.gitleaks import CONFIG, load_allowlist
@@ -37,6 +38,7 @@ __all__ = [
     "CONTROLS",
     "SecretsOptions",
     "SecretsScanner",
+    "builtin_rules",
     "detector_for",
     "parse_options",
     "to_finding",
@@ -186,7 +188,26 @@ def with_verification(finding: Finding, provider: str, outcome: Outcome) -> Find
     )
 
 
-class SecretsScanner:
+@lru_cache(maxsize=1)
+def builtin_rules() -> tuple[RuleInfo, ...]:
+    """The built-in provider rules and the generic detector's rules as :class:`RuleInfo`; a
+    generic finding is low or medium depending on the value, so those list no severity."""
+    common: dict[str, Any] = {
+        "scanner": "secrets",
+        "cwe": (CWE_HARD_CODED_CREDENTIALS,),
+        "attack": ("T1552.001",),  # Unsecured Credentials: Credentials In Files
+        "fix": FIX,
+        "controls": CONTROLS,
+    }
+    provider = [
+        RuleInfo(id=rule.id, title=rule.description, severity=rule.severity, **common)
+        for rule in cached_ruleset((BUILTIN_RULES,)).rules
+    ]
+    generic = [RuleInfo(id=rule_id, title=title, **common) for rule_id, title in GENERIC_RULES.items()]
+    return (*provider, *generic)
+
+
+class SecretsScanner(ScannerDefaults):
     """Finds credentials in the working tree or git history with provider rules and a generic detector."""
 
     name = "secrets"
@@ -197,6 +218,10 @@ class SecretsScanner:
     def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
         """``transport`` carries verification requests (default: the network); tests inject one."""
         self._transport = transport
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """The built-in rules (rule files named in ``[scanners.secrets]`` are the user's own)."""
+        return builtin_rules()
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Validate ``[scanners.secrets]`` and its rule files before any scanning starts."""
