@@ -53,7 +53,9 @@ def test_train_and_detect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "trained ranges" in capsys.readouterr().err
     assert main(["watch", "detect", str(second), "-m", str(model), "--format", "jsonl"]) == 1
     alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert alerts and all(a["detector"] == "watch.ranges" and a["entity_kind"] == "ip" for a in alerts)
+    sessions = [a for a in alerts if a["entity_kind"] != "window"]
+    assert sessions and all(a["detector"] == "watch.ranges" and a["entity_kind"] == "ip" for a in sessions)
+    assert all(a["detector"] == "watch.window" for a in alerts if a["entity_kind"] == "window")
     out_file = tmp_path / "alerts.txt"
     assert main(["watch", "detect", str(first), "-m", str(model), "-o", str(out_file)]) == 0
     assert out_file.read_text().strip() == "0 alert(s)"
@@ -96,7 +98,8 @@ def test_run_on_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     )  # fmt: skip
     captured = capsys.readouterr()
     assert code == 1 and "baseline:" in captured.err and saved.exists()
-    assert json.loads(captured.out.splitlines()[0])["detector"] == "watch.ranges"
+    detectors = {json.loads(line)["detector"] for line in captured.out.splitlines()}
+    assert "watch.ranges" in detectors and detectors <= {"watch.ranges", "watch.window"}
     assert main(["watch", "run", str(tmp_path / "missing.log")]) == 2
     assert main(["watch", "run", str(SSH), "--baseline-lines", "0"]) == 2
     code = main(
@@ -210,7 +213,8 @@ def test_detect_posts_to_webhook(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert main(["watch", "detect", str(second), "-m", str(model), "--webhook", url]) == 1
         shown = capsys.readouterr().out
         assert received and f"{len(received)} alert(s)" in shown
-        assert all(item["detector"] == "watch.ranges" for item in received)
+        assert {item["detector"] for item in received} <= {"watch.ranges", "watch.window"}
+        assert any(item["detector"] == "watch.ranges" for item in received)
     finally:
         server.shutdown()
         server.server_close()
@@ -223,3 +227,84 @@ def test_detect_notes_lines_without_session_key(tmp_path: Path, capsys: pytest.C
     capsys.readouterr()
     assert main(["watch", "detect", str(first), "-m", str(model)]) == 0
     assert "had no session key ('ip') and were not judged" in capsys.readouterr().err
+
+
+def test_detect_plot_svg_html_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = split_ssh(tmp_path)
+    model = tmp_path / "ssh.bastion"
+    assert main(["watch", "train", str(first), "-o", str(model)]) == 0
+    assert "time windows of" in capsys.readouterr().err
+    svg, page = tmp_path / "score.svg", tmp_path / "score.html"
+    assert (
+        main(
+            ["watch", "detect", str(second), "-m", str(model), "--plot", str(svg), "-o", str(tmp_path / "a")]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "time window(s) scored" in err and "by kind:" in err and f"plot: wrote {svg}" in err
+    drawing = svg.read_text(encoding="utf-8")
+    assert drawing.startswith("<svg") and "alert border" in drawing and "<polyline" in drawing
+    assert "#d62728" in drawing  # alerting windows are marked
+    assert (
+        main(
+            ["watch", "detect", str(second), "-m", str(model), "--plot", str(page), "-o", str(tmp_path / "b")]
+        )
+        == 1
+    )
+    html = page.read_text(encoding="utf-8")
+    assert (
+        html.startswith("<!doctype html>")
+        and "<svg" in html
+        and "<table>" in html
+        and "watch.window" not in html
+    )
+    assert "window all@" in html
+
+
+def test_plot_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = split_ssh(tmp_path)
+    model = tmp_path / "ssh.bastion"
+    assert main(["watch", "train", str(first), "--rate-window", "-5", "-o", str(model)]) == 2
+    assert main(["watch", "train", str(first), "--rate-window", "600", "-o", str(model)]) == 0
+    assert "time windows of 600 s" in capsys.readouterr().err
+    assert main(["watch", "detect", str(second), "-m", str(model), "--plot", str(tmp_path / "x.txt")]) == 2
+    assert "use a .png, .svg or .html" in capsys.readouterr().err
+    png = tmp_path / "x.png"
+    code = main(
+        ["watch", "detect", str(second), "-m", str(model), "--plot", str(png), "-o", str(tmp_path / "a")]
+    )
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert code == 2 and "PNG needs matplotlib" in capsys.readouterr().err
+    else:
+        assert code == 1 and png.read_bytes()[:4] == b"\x89PNG"
+    missing = tmp_path / "no" / "such" / "dir.svg"
+    assert (
+        main(
+            [
+                "watch",
+                "detect",
+                str(second),
+                "-m",
+                str(model),
+                "--plot",
+                str(missing),
+                "-o",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_plot_without_time_windows_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "plain.log"
+    plain.write_text("".join(f"worker {i % 3} handled request\n" for i in range(60)), encoding="utf-8")
+    model = tmp_path / "plain.bastion"
+    assert main(["watch", "train", str(plain), "--session", "none", "-o", str(model)]) == 0
+    assert "no time-window layer" in capsys.readouterr().err
+    svg = tmp_path / "p.svg"
+    main(["watch", "detect", str(plain), "-m", str(model), "--plot", str(svg)])
+    assert "no time windows" in capsys.readouterr().err and svg.read_text(encoding="utf-8").startswith("<svg")

@@ -56,6 +56,12 @@ SESSION = typer.Option(
 )
 WINDOW = typer.Option(0.0, "--window", help="Time window in seconds (0: sessions per key only).")
 STEP = typer.Option(0.0, "--step", help="Sliding step in seconds (0: fixed windows).")
+RATE_WINDOW = typer.Option(
+    0.0,
+    "--rate-window",
+    help="Length in seconds of the time windows judged for new errors, bursts, silences, quiet components "
+    "and reordering (0: chosen from the training data).",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -172,22 +178,33 @@ def train_cmd(
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
     year: int | None = YEAR,
+    rate_window: float = RATE_WINDOW,
 ) -> int:
     """Train a model on LOGS (normal operation only)."""
     from bastion.detect.logs.features import SessionKey
     from bastion.detect.logs.pipeline import train
 
+    if rate_window < 0:
+        raise UsageError("--rate-window must be 0 (automatic) or positive")
     key = SessionKey(session, window, step)
     spec = _with_year(resolve_format(log_format, regex, formats), year)
     stats = ReadStats()
-    detector, summary = train(_records(read_lines(logs, stats), spec), model, key, log_format=spec)
+    detector, summary = train(
+        _records(read_lines(logs, stats), spec), model, key, log_format=spec, rate_window=rate_window
+    )
     detector.save(output)
     _notes(stats)
     if summary.session_note:
         error_console().print(summary.session_note, markup=False, highlight=False)
     error_console().print(
         f"trained {model} on {summary.sessions} session(s) from {summary.lines} line(s), "
-        f"{summary.templates} template(s); threshold {summary.threshold:.4g}; wrote {output}"
+        f"{summary.templates} template(s); threshold {summary.threshold:.4g}; "
+        + (
+            f"time windows of {summary.rate_window:g} s; "
+            if summary.rate_window
+            else "no time-window layer (no time stamps, or under 6 windows); "
+        )
+        + f"wrote {output}"
     )
     return EXIT_CLEAN
 
@@ -211,6 +228,7 @@ def _emit(
     webhook: str | None,
     output: Path | None,
     ordered: bool = False,
+    plot: Path | None = None,
 ) -> int:
     """Judge ``lines`` and write the alerts; ``ordered`` (finite input) writes them by severity and
     score, highest first, once all are known; then a summary on stderr."""
@@ -237,7 +255,21 @@ def _emit(
             f"note: {keyless} of {read} line(s) had no session key ({detector.key.by!r}) and were not judged"
         )
     error_console().print(_summary(detector, alerts), markup=False, highlight=False)
+    if plot is not None:
+        _plot(detector, alerts, plot)
     return EXIT_FINDINGS if alerts else EXIT_CLEAN
+
+
+def _plot(detector: Detector, alerts: list[Alert], plot: Path) -> None:
+    from bastion.detect.logs.plot import write_plot
+
+    windows = detector.last_scorer.history if detector.last_scorer is not None else []
+    try:
+        write_plot(plot, windows, alerts, f"bastion watch: {len(windows)} window(s), {len(alerts)} alert(s)")
+    except OSError as exc:
+        raise InputError(f"{plot}: cannot write the plot ({exc.strerror or exc})") from None
+    note = "" if windows else " (no time windows: the model has no time-window layer)"
+    error_console().print(f"plot: wrote {plot}{note}", markup=False, highlight=False)
 
 
 def _send(sinks: list[AlertSink], alert: Alert) -> None:
@@ -255,11 +287,16 @@ def _summary(detector: Detector, alerts: list[Alert]) -> str:
         f"{by_severity[s]} {s}" for s in ("critical", "high", "medium", "low") if by_severity[s]
     )
     techniques = Counter(t for a in alerts for t in a.techniques)
+    kinds = Counter(str(a.metadata.get("kind", "session")) for a in alerts)
     entities = Counter(f"{a.entity_kind} {a.entity}" for a in alerts).most_common(5)
     parts = [
-        f"summary: {detector.last_sessions} session(s)/window(s) scored from {read} line(s) "
+        f"summary: {detector.last_sessions} session(s)"
+        + (f" and {detector.last_scorer.scored} time window(s)" if detector.last_scorer is not None else "")
+        + f" scored from {read} line(s) "
         f"(session key {detector.key.by!r}); {len(alerts)} alert(s){': ' + grades if grades else ''}"
     ]
+    if alerts:
+        parts.append("by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
     if techniques:
         parts.append("ATT&CK " + ", ".join(f"{t} x{n}" for t, n in techniques.most_common()))
     if entities:
@@ -279,10 +316,19 @@ def detect(
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
     year: int | None = YEAR,
+    plot: Path | None = typer.Option(
+        None,
+        "--plot",
+        help="Also draw the window score over time with alerts marked: FILE.png, .svg or .html.",
+    ),
 ) -> int:
     """Judge LOGS with a trained model."""
     from bastion.detect.logs.pipeline import load_detector
 
+    if plot is not None:
+        from bastion.detect.logs.plot import check_plot_path
+
+        check_plot_path(plot)
     detector = load_detector(model)
     spec = _with_year(
         resolve_format(log_format or "auto", regex, formats) if log_format or regex else detector.log_format,
@@ -295,10 +341,10 @@ def detect(
     else:
         lines = read_lines(logs, stats := ReadStats())
         try:
-            return _emit(detector, lines, spec, fmt, webhook, output, ordered=True)
+            return _emit(detector, lines, spec, fmt, webhook, output, ordered=True, plot=plot)
         finally:
             _notes(stats)
-    return _emit(detector, lines, spec, fmt, webhook, output)
+    return _emit(detector, lines, spec, fmt, webhook, output, plot=plot)
 
 
 def _take_baseline(

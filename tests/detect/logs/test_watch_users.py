@@ -93,4 +93,6 @@ def test_session_user_alerts_name_users(tmp_path: Path, capsys: pytest.CaptureFi
     main(["watch", "detect", str(second), "-m", str(model), "--format", "jsonl"])
     alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     names = {u for u in truth_users() if u}
-    assert alerts and {a["entity"] for a in alerts} <= names
+    users = {a["entity"] for a in alerts if a["entity_kind"] == "user"}
+    assert users and users <= names
+    assert all(a["entity_kind"] in ("user", "window") for a in alerts)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from bastion.detect.ingest.headers import Header, detect_header
+from bastion.detect.ingest.stamps import parse_stamp
 from bastion.errors import ConfigError, InputError, UsageError
 
 __all__ = [
@@ -370,9 +371,11 @@ class HeaderFormat(LineFormat):
 
     name = "header"
 
-    def __init__(self, header: Header | None = None) -> None:
-        """``header``: a detected layout (default: none yet, the whole line is the message)."""
+    def __init__(self, header: Header | None = None, year: int | None = None) -> None:
+        """``header``: a detected layout (default: none yet, the whole line is the message);
+        ``year``: for stamps that carry none."""
         self.header = header or Header()
+        self.year = year
 
     def parse(self, line: str) -> Record | None:
         """Split one line into header and message; time, level and component from the header."""
@@ -383,20 +386,22 @@ class HeaderFormat(LineFormat):
         level = _LEVEL.search(head)
         if level:
             fields["level"] = level.group(1).upper()
+            before = _WORD_BEFORE_LEVEL.search(head, 0, level.start())
+            if before:  # ``RAS KERNEL INFO``: the word before the level names the component
+                fields["component"] = before.group(1)
         program = ""
         component = _PROGRAM.search(head)
         if component:
             program = component.group(1)
             if component.group(2):
                 fields["pid"] = component.group(2)
-        stamp = _ISO_IN.search(head)
-        ts = _iso(stamp.group(0).replace(",", ".")) if stamp else None
+        ts = parse_stamp(head, self.year)
         return _with_entities(Record(message, ts, "", program, fields, raw=line))
 
 
 _LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)\b", re.I)
 _PROGRAM = re.compile(r"([\w.$/-]+)(?:\[(\d+)\])?:$")
-_ISO_IN = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?")
+_WORD_BEFORE_LEVEL = re.compile(r"(?:^|\s)([A-Za-z][\w.$-]*) +$")
 
 
 FORMATS: dict[str, type[LineFormat]] = {
@@ -509,7 +514,7 @@ def detect_format(sample: list[str], year: int | None = None) -> LineFormat:
     if best_hits:
         return best
     header = detect_header(sample)
-    return HeaderFormat(header) if header.share >= 0.5 else best
+    return HeaderFormat(header, year) if header.share >= 0.5 else best
 
 
 def read_records(

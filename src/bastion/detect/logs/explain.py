@@ -14,9 +14,10 @@ import numpy as np
 
 from bastion.detect.logs.features import Session
 from bastion.detect.logs.grading import grade, techniques_in
+from bastion.detect.logs.rates import WindowScore
 from bastion.findings import Alert
 
-__all__ = ["EventStats", "build_alert", "redact_line"]
+__all__ = ["EventStats", "build_alert", "build_window_alert", "redact_line"]
 
 _SECRETISH = re.compile(
     r"(?i)\b((?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|authorization)\s*[=:]\s*(?:bearer\s+)?)(\S+)"
@@ -136,4 +137,29 @@ def build_alert(
         evidence=tuple(redact_line(line) for line in lines),
         techniques=techniques,
         metadata={"events": len(session.events), "threshold": threshold, "truncated": session.truncated},
+    )
+
+
+def build_window_alert(scored: WindowScore) -> Alert:
+    """An Alert for a time window whose features passed their thresholds (:mod:`rates`)."""
+    kind = scored.kinds[0]
+    unseen = "new-error" in scored.kinds or "new-template" in scored.kinds
+    techniques = techniques_in(scored.reasons + scored.evidence)
+    start, end = datetime.fromtimestamp(scored.start, UTC), datetime.fromtimestamp(scored.end, UTC)
+    explanation = (
+        f"window {start.isoformat()} ({scored.lines} line(s)): {', '.join(scored.kinds)} "
+        f"(score {scored.score:.3g}, 1 is the border). " + "; ".join(scored.reasons)
+    )
+    return Alert(
+        detector="watch.window",
+        severity=grade(scored.score, unseen, techniques),
+        score=float(scored.score),
+        entity=f"all@{start.isoformat()}",
+        entity_kind="window",
+        window_start=start,
+        window_end=end,
+        explanation=explanation,
+        evidence=tuple(redact_line(line) for line in scored.evidence[:8]),
+        techniques=techniques,
+        metadata={"kind": kind, "kinds": list(scored.kinds), "lines": scored.lines},
     )

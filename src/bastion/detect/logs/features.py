@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -120,6 +120,9 @@ class Sessionizer:
         self.lines = 0
         self.keyless = 0
         """Lines that carried no session key (they belong to no session)."""
+        self.tap: Callable[[Record, int, tuple[str, ...]], None] | None = None
+        """Called with every line's record, event id and masked tokens, keyed or not (the
+        time-window layer watches the whole stream)."""
 
     def event_of(self, record: Record) -> tuple[int, Template | None, tuple[str, ...]]:
         """Event id, template and masked tokens of a record; unseen lines get id -1 and no
@@ -148,10 +151,17 @@ class Sessionizer:
         self.lines += 1
         closed: list[Session] = []
         entities = self.key.entities(record)
-        if not entities:
+        if self.tap is not None:
+            event, template, tokens = self.event_of(record)
+            self.tap(record, event, tokens)
+            if not entities:
+                self.keyless += 1
+                return closed
+        elif not entities:
             self.keyless += 1
             return closed
-        event, template, tokens = self.event_of(record)
+        else:
+            event, template, tokens = self.event_of(record)
         ts = record.timestamp
         starts: Sequence[float] = (0.0,)
         if self.key.window and ts is not None:

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from bastion.detect.ingest.records import FormatSpec, Record
-from bastion.detect.logs.explain import EventStats, build_alert
+from bastion.detect.logs.explain import EventStats, build_alert, build_window_alert
 from bastion.detect.logs.features import Session, Sessionizer, SessionKey
 from bastion.detect.logs.modelfile import read_model_file, write_model_file
 from bastion.detect.logs.models import Model, SequenceModel
+from bastion.detect.logs.rates import Observation, WindowModel, WindowScorer, observe
 from bastion.detect.logs.registry import make_model, model_class
 from bastion.detect.logs.sessionkeys import choose_key
 from bastion.detect.logs.templates import TemplateMiner
@@ -35,6 +36,8 @@ class TrainSummary:
     threshold: float
     session_note: str = ""
     """How the session key was chosen, when ``--session auto`` chose it."""
+    rate_window: float = 0.0
+    """Length of the time windows the window layer learned (0: no time stamps, no layer)."""
 
 
 @dataclass
@@ -49,6 +52,10 @@ class Detector:
     last_stats: tuple[int, int] = (0, 0)
     last_sessions: int = 0
     """Sessions (windows) the last :meth:`detect` scored."""
+    windows: WindowModel | None = None
+    """The time-window layer (:mod:`rates`); None when training lines had no time stamps."""
+    last_scorer: WindowScorer | None = None
+    """The window scorer of the last :meth:`detect` (its history feeds ``--plot``)."""
 
     def save(self, path: Path) -> None:
         """Write the detector as a model file."""
@@ -61,6 +68,8 @@ class Detector:
             "log_format": self.log_format,
             "stats": self.stats.to_dict(),
         }
+        if self.windows is not None:
+            header["windows"] = self.windows.to_dict()
         write_model_file(path, header, arrays)
 
     def judge(self, sessions: list[Session]) -> Iterator[Alert]:
@@ -101,13 +110,32 @@ class Detector:
         sessionizer = Sessionizer(self.miner, self.key, learn=False)
         self.last_stats = (0, 0)
         self.last_sessions = 0
+        scorer = self.last_scorer = WindowScorer(self.windows) if self.windows is not None else None
+        closed_windows: list[Alert] = []
+        if scorer is not None:
+
+            def tap(record: Record, event: int, tokens: tuple[str, ...]) -> None:
+                o = observe(record, event, tokens, full=False)
+                if o is not None:
+                    closed_windows.extend(build_window_alert(w) for w in scorer.add(o) if w.kinds)
+
+            sessionizer.tap = tap
         pending: list[Session] = []
-        for session in sessionizer.feed(records):
-            pending.append(session)
-            if len(pending) >= batch:
-                yield from self.judge(pending)
-                pending = []
+        add = sessionizer.add
+        for record in records:
+            closed = add(record)
+            if closed:
+                pending.extend(closed)
+                if len(pending) >= batch:
+                    yield from self.judge(pending)
+                    pending = []
+            if closed_windows:
+                yield from closed_windows
+                closed_windows.clear()
+        pending.extend(sessionizer.flush())
         yield from self.judge(pending)
+        if scorer is not None:
+            yield from (build_window_alert(w) for w in scorer.flush() if w.kinds)
         self.last_stats = (sessionizer.lines, sessionizer.keyless)
 
 
@@ -117,11 +145,18 @@ def train(
     key: SessionKey,
     miner: TemplateMiner | None = None,
     log_format: FormatSpec | None = None,
+    rate_window: float = 0.0,
+    rate_margin: float = 1.0,
+    rate_target: float = 20.0,
+    rate_quantile: float = 1.0,
 ) -> tuple[Detector, TrainSummary]:
     """Mine templates and learn the model from normal records.
 
     Two passes over the training records: the first mines the templates, the second maps each
-    line to its final event with the finished miner, exactly as detection will.
+    line to its final event with the finished miner, exactly as detection will. The second pass
+    also feeds the time-window layer (``rate_window`` seconds, 0: chosen from the data so that a
+    median window holds ``rate_target`` lines; thresholds times ``rate_margin``) when lines have
+    time stamps.
     """
     model = make_model(model_name)
     miner = miner or TemplateMiner()
@@ -134,7 +169,16 @@ def train(
         choice = choose_key(kept)
         key, note = SessionKey(choice.by, key.window, key.step), choice.describe()
     sessionizer = Sessionizer(miner, key, learn=False, new_variants=True)
+    observations: list[Observation] = []
+
+    def tap(record: Record, event: int, tokens: tuple[str, ...]) -> None:
+        o = observe(record, event, tokens)
+        if o is not None:
+            observations.append(o)
+
+    sessionizer.tap = tap
     sessions = list(sessionizer.feed(kept))
+    windows = WindowModel.learn(observations, rate_window, rate_margin, rate_target, rate_quantile)
     if not sessions:
         raise InputError(
             f"no training sessions: {sessionizer.lines} line(s) read, none had a session key "
@@ -142,8 +186,15 @@ def train(
         )
     model.fit([s.events for s in sessions])
     stats = EventStats.learn(sessions)
-    detector = Detector(model, miner, key, stats, log_format or {"kind": "auto"})
-    summary = TrainSummary(sessionizer.lines, len(sessions), len(miner.templates), model.threshold, note)
+    detector = Detector(model, miner, key, stats, log_format or {"kind": "auto"}, windows=windows)
+    summary = TrainSummary(
+        sessionizer.lines,
+        len(sessions),
+        len(miner.templates),
+        model.threshold,
+        note,
+        windows.window if windows is not None else 0.0,
+    )
     return detector, summary
 
 
@@ -157,9 +208,12 @@ def load_detector(path: Path) -> Detector:
         session = header["session"]
         key = SessionKey(str(session["by"]), float(session["window"]), float(session["step"]))
         stats = EventStats.from_dict(header["stats"])
-    except (KeyError, TypeError, ValueError) as exc:
+        windows = WindowModel.from_dict(header["windows"]) if "windows" in header else None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path}: damaged model file ({exc})") from None
     log_format = header.get("log_format", {"kind": "auto"})
     if not isinstance(log_format, dict):
         raise InputError(f"{path}: damaged model file (log_format)")
-    return Detector(model, miner, key, stats, {str(k): str(v) for k, v in log_format.items()})
+    return Detector(
+        model, miner, key, stats, {str(k): str(v) for k, v in log_format.items()}, windows=windows
+    )

@@ -1,0 +1,408 @@
+"""Time-window detectors: what a stream of log lines does per window of time, judged against normal.
+
+The session models (:mod:`models`) judge one entity's events; on a system whose lines name few
+recurring entities (BGL's 899 nodes in 1,000 lines) almost every session holds one line and only
+"unseen event" can fire. This layer looks at the whole stream cut into time windows and scores
+six features per window:
+
+``new-error``   distinct templates never seen in training whose line is error-like (a level of
+                WARN or worse in the header, or an error word in the message)
+``new-template``  distinct templates never seen in training, any level
+``burst``       the window's line count, or one event's count (+1 each side), above the most seen
+                in a training window (ratio)
+``silence``     a steady stream (lines in >= 90 % of training windows) with far fewer lines
+                than its median window (median / (count + 1))
+``quiet``       components (program, header component) present in >= 90 % of training windows
+                that are missing from an otherwise busy window
+``order``       share of the window's transitions between consecutive events that training never
+                showed, among events seen at least :data:`MIN_EVENT_LINES` times (reordering)
+
+Thresholds are learned without labels, on time: the profile is fitted on the first two thirds of
+the training windows and the last third is scored; the profile is then refitted on all of
+training, which is scored too; each feature's threshold is the ``quantile`` of the values seen in
+both (1.0: the highest, so no training window alerts) times ``margin``, never below its floor.
+A window alerts when a feature exceeds its threshold; its score is the largest
+``(value + 1) / (threshold + 1)``, so 1.0 is the border for every feature.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from statistics import median
+from typing import Any
+
+from bastion.detect.ingest.records import Record
+
+__all__ = ["FEATURES", "Observation", "WindowModel", "WindowScore", "WindowScorer", "observe"]
+
+FEATURES = ("new-error", "new-template", "burst", "silence", "quiet", "order")
+FLOORS = {"new-error": 0.0, "new-template": 0.0, "burst": 1.0, "silence": 2.0, "quiet": 0.0, "order": 0.0}
+"""The least threshold of each feature (a burst must pass the training maximum at least)."""
+LADDER = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 10800.0, 21600.0, 86400.0)
+"""Window lengths (seconds) the automatic choice picks from."""
+MIN_EVENT_LINES = 5
+STEADY = 0.9
+MAX_GAP_WINDOWS = 10_000
+"""Empty windows scored across one gap at most (a clock jump must not cost unbounded time)."""
+
+_BAD_LEVELS = frozenset(["WARN", "WARNING", "ERROR", "FATAL", "CRIT", "CRITICAL", "SEVERE", "ALERT", "EMERG"])
+_ERROR_WORDS = re.compile(
+    r"(?i)\b(?:errors?|fail(?:ed|ure|ures|s)?|fatal|exception|denied|refused|timed? ?out|abort(?:ed)?|"
+    r"panic|corrupt(?:ed|ion)?|unable|cannot|could not|unreachable|crash(?:ed)?|killed|segfault)\b"
+)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One line as the window layer sees it."""
+
+    time: float
+    """Seconds since the epoch."""
+    event: int
+    """Event id; -1 when the line matched no trained template."""
+    shape: str
+    """The line's masked text (tells unseen templates apart)."""
+    error: bool
+    """Error-like: a bad level in the header or an error word in the message."""
+    component: str
+    line: str
+
+
+def observe(record: Record, event: int, tokens: Sequence[str], full: bool = True) -> Observation | None:
+    """The observation of a parsed record (None without a time stamp: it has no window).
+
+    ``full`` False (detection) works out the shape and error-likeness of unseen lines only
+    (event -1): every known event's line needs neither."""
+    if record.timestamp is None:
+        return None
+    shape, error = "", False
+    if full or event < 0:
+        shape = " ".join(tokens)
+        error = record.fields.get("level", "") in _BAD_LEVELS or bool(_ERROR_WORDS.search(record.message))
+    component = record.program or record.fields.get("component", "")
+    return Observation(record.timestamp.timestamp(), event, shape, error, component, record.raw)
+
+
+@dataclass
+class _Window:
+    start: float
+    lines: int = 0
+    events: Counter[int] = field(default_factory=Counter)
+    components: Counter[str] = field(default_factory=Counter)
+    new: dict[str, bool] = field(default_factory=dict)
+    """Unseen shape -> error-like."""
+    novel_pairs: int = 0
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WindowScore:
+    """One scored window."""
+
+    start: float
+    end: float
+    lines: int
+    values: dict[str, float]
+    score: float
+    kinds: list[str]
+    """The features past their thresholds (empty: a normal window)."""
+    reasons: list[str]
+    evidence: list[str]
+
+
+@dataclass
+class WindowModel:
+    """The normal profile of a stream per time window, with one threshold per feature."""
+
+    window: float
+    event_high: dict[int, int] = field(default_factory=dict)
+    """Event id -> most lines of that event in one training window."""
+    event_lines: dict[int, int] = field(default_factory=dict)
+    lines_high: int = 0
+    lines_median: float = 0.0
+    steady: bool = False
+    components: list[str] = field(default_factory=list)
+    """Components present in >= 90 % of the training windows."""
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    windows: int = 0
+
+    @classmethod
+    def learn(
+        cls,
+        observations: Sequence[Observation],
+        window: float = 0.0,
+        margin: float = 1.0,
+        target: float = 20.0,
+        quantile: float = 1.0,
+    ) -> WindowModel | None:
+        """Fit on normal observations (time order); None when fewer than 6 windows have lines.
+
+        ``window`` 0 picks the shortest length of :data:`LADDER` whose median busy window holds
+        ``target`` lines while training still spans at least 6 windows."""
+        obs = sorted(observations, key=lambda o: o.time)
+        if len(obs) < 2:
+            return None
+        window = window or choose_window(obs, target)
+        cut = _cut(obs, window)
+        if cut is None:
+            return None
+        early = cls._fit(obs[:cut], window)
+        seen: dict[str, list[float]] = {f: [] for f in FEATURES}
+        for scored in WindowScorer(early, record=False).score_all(obs[cut:]):
+            for name, value in scored.values.items():
+                seen[name].append(value)
+        model = cls._fit(obs, window)
+        for scored in WindowScorer(model, record=False).score_all(obs):
+            for name, value in scored.values.items():
+                seen[name].append(value)
+        model.thresholds = {f: max(FLOORS[f], _quantile(seen[f], quantile) * margin) for f in FEATURES}
+        return model
+
+    @classmethod
+    def _fit(cls, obs: Sequence[Observation], window: float) -> WindowModel:
+        windows = list(_windows(obs, window))
+        model = cls(window, windows=len(windows))
+        prev: int | None = None
+        for o in obs:
+            model.event_lines[o.event] = model.event_lines.get(o.event, 0) + 1
+            if prev is not None:
+                model.pairs.add((prev, o.event))
+            prev = o.event
+        present: Counter[str] = Counter()
+        counts = []
+        for w in windows:
+            counts.append(w.lines)
+            for event, n in w.events.items():
+                model.event_high[event] = max(model.event_high.get(event, 0), n)
+            present.update(w.components.keys())
+        busy = [c for c in counts if c]
+        model.lines_high = max(counts, default=0)
+        model.lines_median = float(median(busy)) if busy else 0.0
+        model.steady = len(busy) >= STEADY * len(counts)
+        model.components = sorted(c for c, n in present.items() if c and n >= STEADY * len(windows))
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for the model file."""
+        return {
+            "window": self.window,
+            "event_high": {str(k): v for k, v in self.event_high.items()},
+            "event_lines": {str(k): v for k, v in self.event_lines.items()},
+            "lines_high": self.lines_high,
+            "lines_median": self.lines_median,
+            "steady": self.steady,
+            "components": self.components,
+            "pairs": sorted([a, b] for a, b in self.pairs),
+            "thresholds": self.thresholds,
+            "windows": self.windows,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WindowModel:
+        """Inverse of :meth:`to_dict` (KeyError/TypeError/ValueError on a damaged form)."""
+        return cls(
+            float(data["window"]),
+            {int(k): int(v) for k, v in data["event_high"].items()},
+            {int(k): int(v) for k, v in data["event_lines"].items()},
+            int(data["lines_high"]),
+            float(data["lines_median"]),
+            bool(data["steady"]),
+            [str(c) for c in data["components"]],
+            {(int(a), int(b)) for a, b in data["pairs"]},
+            {str(k): float(v) for k, v in data["thresholds"].items()},
+            int(data["windows"]),
+        )
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank; 1.0 is the maximum, 0 for none)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def choose_window(obs: Sequence[Observation], target: float) -> float:
+    """The shortest ladder length whose median busy window holds ``target`` lines (6+ windows)."""
+    span = obs[-1].time - obs[0].time
+    best = LADDER[0]
+    for length in LADDER:
+        if span / length < 6:
+            break
+        best = length
+        counts = Counter(int(o.time // length) for o in obs)
+        if median(counts.values()) >= target:
+            return length
+    return best
+
+
+def _cut(obs: Sequence[Observation], window: float) -> int | None:
+    """Index of the first observation of the last third of the windows (None: too few windows)."""
+    first, last = obs[0].time // window, obs[-1].time // window
+    if last - first < 5:
+        return None
+    border = (first + (last - first + 1) * 2 // 3) * window
+    return next(i for i, o in enumerate(obs) if o.time >= border)
+
+
+def _windows(obs: Iterable[Observation], window: float) -> Iterator[_Window]:
+    """Every window from the first observation's to the last one's, empty ones included."""
+    current: _Window | None = None
+    for o in obs:
+        start = o.time // window * window
+        if current is not None and start != current.start:
+            yield current
+            gap = current.start + window
+            while gap < start:
+                yield _Window(gap)
+                gap += window
+        if current is None or start != current.start:
+            current = _Window(start)
+        current.lines += 1
+        current.events[o.event] += 1
+        current.components[o.component] += 1
+    if current is not None:
+        yield current
+
+
+class WindowScorer:
+    """Streams observations into windows and scores each window once time has moved past it.
+
+    Lines up to one window late still count in their window; later ones count in the current one."""
+
+    def __init__(self, model: WindowModel, record: bool = True, history: int = 100_000) -> None:
+        """``record`` keeps the last ``history`` window scores (for ``--plot``)."""
+        self.model = model
+        self.current: _Window | None = None
+        self.previous: _Window | None = None
+        self.prev_event: int | None = None
+        self.record = record
+        self.history: list[WindowScore] = []
+        self.history_limit = history
+        self.scored = 0
+        self.gaps_skipped = 0
+
+    def score_all(self, observations: Iterable[Observation]) -> Iterator[WindowScore]:
+        """Every window of ``observations``, then the open ones."""
+        for o in observations:
+            yield from self.add(o)
+        yield from self.flush()
+
+    def add(self, o: Observation) -> list[WindowScore]:
+        """Add one observation; return the windows it closed."""
+        length = self.model.window
+        start = o.time // length * length
+        closed: list[WindowScore] = []
+        target = self.current
+        if target is None:
+            target = self.current = _Window(start)
+        elif start > target.start:
+            if self.previous is not None:
+                closed.append(self._score(self.previous))
+            self.previous = target
+            gap = target.start + length
+            if gap < start:  # empty windows between: the last busy one can take no late line
+                closed.append(self._score(target))
+                self.previous = None
+                skipped = 0
+                while gap < start:
+                    if skipped < MAX_GAP_WINDOWS:
+                        closed.append(self._score(_Window(gap)))
+                    else:
+                        self.gaps_skipped += 1
+                    skipped += 1
+                    gap += length
+            target = self.current = _Window(start)
+        elif start < target.start and self.previous is not None and start >= self.previous.start:
+            target = self.previous
+        self._count(target, o)
+        return closed
+
+    def _count(self, w: _Window, o: Observation) -> None:
+        model = self.model
+        w.lines += 1
+        w.events[o.event] += 1
+        w.components[o.component] += 1
+        if (o.event < 0 or o.event not in model.event_lines) and o.shape not in w.new and len(w.new) < 1000:
+            w.new[o.shape] = o.error
+            if len(w.evidence) < 5:
+                w.evidence.append(o.line[:1000])
+        prev, self.prev_event = self.prev_event, o.event
+        if (
+            prev is not None
+            and model.event_lines.get(prev, 0) >= MIN_EVENT_LINES
+            and model.event_lines.get(o.event, 0) >= MIN_EVENT_LINES
+            and (prev, o.event) not in model.pairs
+        ):
+            w.novel_pairs += 1
+            if len(w.evidence) < 5:
+                w.evidence.append(o.line[:1000])
+
+    def flush(self) -> Iterator[WindowScore]:
+        """Score the open windows."""
+        for w in (self.previous, self.current):
+            if w is not None:
+                yield self._score(w)
+        self.previous = self.current = None
+
+    def values(self, w: _Window) -> tuple[dict[str, float], list[str]]:
+        """The feature values of a window and why, in words."""
+        m = self.model
+        values = dict.fromkeys(FEATURES, 0.0)
+        reasons: list[str] = []
+        errors = [s for s, bad in w.new.items() if bad]
+        values["new-error"] = float(len(errors))
+        values["new-template"] = float(len(w.new))
+        if w.new:
+            sample = errors[0] if errors else next(iter(w.new))
+            reasons.append(
+                f"{len(w.new)} unseen template(s), {len(errors)} error-like, e.g. {sample[:120]!r}"
+            )
+        burst = w.lines / m.lines_high if m.lines_high else 0.0
+        worst = ""
+        for event, n in w.events.items():
+            high = m.event_high.get(event)
+            if high and (n + 1) / (high + 1) > burst:  # +1: one more of a rare event is no burst
+                burst, worst = (n + 1) / (high + 1), f"event {event} {n}x (normal at most {high} per window)"
+        values["burst"] = burst
+        if burst > 1:
+            reasons.append(worst or f"{w.lines} lines (normal at most {m.lines_high} per window)")
+        if m.steady and m.lines_median:
+            values["silence"] = m.lines_median / (w.lines + 1)
+            if w.lines < m.lines_median / 2:
+                reasons.append(f"{w.lines} line(s) (normal median {m.lines_median:g})")
+        if m.components and w.lines >= m.lines_median / 2:
+            missing = [c for c in m.components if c not in w.components]
+            values["quiet"] = float(len(missing))
+            if missing:
+                reasons.append("quiet: " + ", ".join(missing[:5]))
+        values["order"] = w.novel_pairs / w.lines if w.lines else 0.0
+        if w.novel_pairs:
+            reasons.append(f"{w.novel_pairs} of {w.lines} event transition(s) never seen in training")
+        return values, reasons
+
+    def _score(self, w: _Window) -> WindowScore:
+        values, reasons = self.values(w)
+        thresholds = self.model.thresholds
+        kinds = [f for f in FEATURES if thresholds and values[f] > thresholds[f] + 1e-9]
+        score = max(((values[f] + 1) / (thresholds.get(f, 0.0) + 1) for f in FEATURES), default=0.0)
+        result = WindowScore(
+            w.start, w.start + self.model.window, w.lines, values, score, kinds, reasons, w.evidence
+        )
+        self.scored += 1
+        if self.record:
+            self.history.append(result)
+            if len(self.history) > self.history_limit:
+                del self.history[: len(self.history) - self.history_limit]
+        return result
+
+
+def window_time(seconds: float) -> datetime:
+    """A window boundary as a datetime (UTC)."""
+    return datetime.fromtimestamp(seconds, UTC)
