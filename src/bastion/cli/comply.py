@@ -28,8 +28,6 @@ REPORT_HELP = (
     "Example: bastion comply report report.json --framework cis-v8 -f html -o cis.html --history .posture"
 )
 
-FORMATS = ("table", "json", "html")
-
 
 def register(app: typer.Typer) -> None:
     """Add ``bastion comply`` to ``app``."""
@@ -56,13 +54,13 @@ def report(
     from bastion.comply.catalog import FRAMEWORKS
     from bastion.comply.history import load_history, save_run, trend
     from bastion.comply.posture import assess, read_report, sbom_evidence
+    from bastion.comply.render import PostureFormat, render
 
     chosen = tuple(framework or FRAMEWORKS)
     unknown = [f for f in chosen if f not in FRAMEWORKS]
     if unknown:
         raise UsageError(f"unknown framework {unknown[0]!r} (choose from {', '.join(FRAMEWORKS)})")
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    posture_format = PostureFormat.parse(fmt)
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     document = _scan(path, scanners) if path.is_dir() else read_report(path)
@@ -82,29 +80,12 @@ def report(
         changes = trend(runs, posture)
         saved = save_run(history, posture)
         error_console().print(f"posture kept in {saved}")
-    text = _render(posture, changes, fmt, output is None and sys.stdout.isatty())
+    text = render(posture, changes, posture_format, color=output is None and sys.stdout.isatty())
     write_text(text, output, "report")
     if output is not None:
         error_console().print(f"compliance report written to {output}")
     failed = any(body["summary"]["fail"] for body in posture["frameworks"].values())
     return EXIT_FINDINGS if failed else EXIT_CLEAN
-
-
-def _render(posture: dict[str, object], changes: object, fmt: str, color: bool) -> str:
-    import io
-
-    from bastion.comply.history import Trend
-    from bastion.comply.html import render_html
-    from bastion.comply.render import render_json, render_table
-
-    trend = changes if isinstance(changes, Trend) else None
-    if fmt == "json":
-        return render_json(posture, trend)
-    if fmt == "html":
-        return render_html(posture, trend)
-    buffer = io.StringIO()
-    render_table(posture, trend, buffer, color=color)
-    return buffer.getvalue()
 
 
 def _found_sboms(directory: Path) -> list[Path]:

@@ -1,19 +1,55 @@
-"""The posture as a terminal table or JSON (``bastion comply report --format table|json``)."""
+"""The posture as a terminal table, JSON or a self-contained HTML page (``bastion comply report
+--format table|json|html``): :class:`PostureFormat` names them and :func:`render` dispatches."""
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any, TextIO
+from enum import StrEnum
+from typing import Any, TextIO, assert_never
 
 from rich.console import Console
 from rich.table import Table
 
 from bastion.comply.history import Trend
+from bastion.comply.html import render_html
 from bastion.comply.posture import FAIL, NOT_ASSESSED, PASS
+from bastion.errors import UsageError
 
-__all__ = ["render_json", "render_table"]
+__all__ = ["PostureFormat", "render", "render_json", "render_table"]
 
 _STYLE = {PASS: "green", FAIL: "red", NOT_ASSESSED: "dim"}
+
+
+class PostureFormat(StrEnum):
+    """How ``bastion comply report`` writes the posture."""
+
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+
+    @classmethod
+    def parse(cls, text: str) -> PostureFormat:
+        """The format called ``text``; :class:`UsageError` naming the choices otherwise."""
+        try:
+            return cls(text)
+        except ValueError:
+            raise UsageError(f"unknown format {text!r} (choose from {', '.join(cls)})") from None
+
+
+def render(posture: dict[str, Any], history: Trend | None, fmt: PostureFormat, *, color: bool = False) -> str:
+    """The posture (and its trend, when a history was kept) in ``fmt``; ``color`` is for the table."""
+    match fmt:
+        case PostureFormat.TABLE:
+            buffer = io.StringIO()
+            render_table(posture, history, buffer, color=color)
+            return buffer.getvalue()
+        case PostureFormat.JSON:
+            return render_json(posture, history)
+        case PostureFormat.HTML:
+            return render_html(posture, history)
+        case _:
+            assert_never(fmt)
 
 
 def render_json(posture: dict[str, Any], history: Trend | None) -> str:
