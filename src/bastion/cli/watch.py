@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -23,6 +23,7 @@ from bastion.detect.ingest.records import (
     resolve_format,
 )
 from bastion.detect.ingest.sources import SyslogListener, follow
+from bastion.detect.logs.registry import CHOICES as MODEL_CHOICES
 from bastion.detect.logs.templates import TemplateMiner, event_text, load_state, mask_line, save_state
 from bastion.errors import InputError, UsageError
 
@@ -167,9 +168,7 @@ def _notes(stats: ReadStats) -> None:
 
 def train_cmd(
     logs: list[Path] = LOGS,
-    model: str = typer.Option(
-        "ranges", "--model", help="ranges, pca, invariants, iforest, logclustering, sequence, deeplog."
-    ),
+    model: str = typer.Option("ranges", "--model", help=f"{MODEL_CHOICES}."),
     output: Path = typer.Option(..., "--output", "-o", help="Model file to write."),
     session: str = SESSION,
     window: float = WINDOW,
@@ -209,17 +208,6 @@ def train_cmd(
     return EXIT_CLEAN
 
 
-def _sink(fmt: str, webhook: str | None, stream: TextIO) -> list[AlertSink]:
-    from bastion.detect.sinks import JsonLinesSink, TableSink, WebhookSink
-
-    if fmt not in ("table", "jsonl", "json"):
-        raise UsageError(f"unknown --format {fmt!r} (choose from table, jsonl)")
-    sinks: list[AlertSink] = [TableSink(stream) if fmt == "table" else JsonLinesSink(stream)]
-    if webhook:
-        sinks.append(WebhookSink(webhook))
-    return sinks
-
-
 def _emit(
     detector: Detector,
     lines: Iterator[tuple[str, int, str]],
@@ -231,24 +219,26 @@ def _emit(
     plot: Path | None = None,
 ) -> int:
     """Judge ``lines`` and write the alerts; ``ordered`` (finite input) writes them by severity and
-    score, highest first, once all are known; then a summary on stderr."""
-    stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
-    sinks = _sink(fmt, webhook, stream)
+    score, highest first, once all are known, and the ``-o`` file whole or not at all; then a
+    summary on stderr."""
+    from bastion.detect.sinks import AlertFormat, alert_output, open_sinks
+
+    alert_format = AlertFormat.parse(fmt)
     alerts: list[Alert] = []
-    try:
-        for alert in detector.detect(_records(lines, spec)):
-            if not ordered:
-                _send(sinks, alert)
-            alerts.append(alert)
-        if ordered:
-            alerts.sort(key=lambda a: (a.severity.rank, a.score), reverse=True)
-            for alert in alerts:
-                _send(sinks, alert)
-    finally:
-        for sink in sinks:
-            sink.close()
-        if output:
-            stream.close()
+    with alert_output(output, streaming=not ordered) as stream:
+        sinks = open_sinks(alert_format, stream, webhook)
+        try:
+            for alert in detector.detect(_records(lines, spec)):
+                if not ordered:
+                    _send(sinks, alert)
+                alerts.append(alert)
+            if ordered:
+                alerts.sort(key=lambda a: (a.severity.rank, a.score), reverse=True)
+                for alert in alerts:
+                    _send(sinks, alert)
+        finally:
+            for sink in sinks:
+                sink.close()
     read, keyless = detector.last_stats
     if keyless:
         error_console().print(
