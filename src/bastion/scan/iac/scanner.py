@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bastion.findings import Finding, Location, make_fingerprint
 from bastion.rules import RuleInfo
-from bastion.scan.base import NoticeKind, ScanContext, ScanTarget, SourceFile
+from bastion.scan.base import NoticeKind, ScanContext, ScannerDefaults, ScanTarget, SourceFile
 from bastion.scan.iac.conditions import Context, evaluate
 from bastion.scan.iac.docker import is_dockerfile, parse_dockerfile
 from bastion.scan.iac.documents import DocumentError, parse_json_file, parse_yaml_file
@@ -136,7 +136,7 @@ def check_resources(
                 yield policy, resource, evaluate(policy.check, resource.attrs, resource, ctx)
 
 
-class IacScanner:
+class IacScanner(ScannerDefaults):
     """Policy engine over infrastructure-as-code."""
 
     name = "iac"
