@@ -33,6 +33,11 @@ _REBASE = 2.0**64
 """Weight past which the stored counts are divided back to today's units (about every 5 years)."""
 
 
+Judgement = tuple[list[str], float, list[tuple[dict[str, float], str, float]]]
+"""Unfamiliar properties, their summed weight, and the (table, value, count) looked up for each."""
+_NO_WEIGHTS = dict.fromkeys(PROPS, 0.0)
+
+
 @dataclass
 class Profile:
     """What one identity normally does.
@@ -100,22 +105,38 @@ class Profile:
         w = self.weight
         return {k: v / w for k, v in self.counts[prop].items()}
 
-    def learn(self, now: float, values: dict[str, str]) -> None:
-        """Count one successful sign-in."""
+    def judge(self, values: dict[str, str], weights: dict[str, float]) -> Judgement:
+        """Which of ``values`` are unfamiliar and their summed ``weights``; :meth:`commit` learns them."""
+        counts, forgotten, share = self.counts, FORGOTTEN * self.weight, SHARE * self.total
+        novel: list[str] = []
+        score = 0.0
+        seen: list[tuple[dict[str, float], str, float]] = []
+        for prop, value in values.items():
+            if value:
+                table = counts[prop]
+                c = table.get(value, 0.0)
+                if not c or (c < forgotten and c < share):
+                    novel.append(prop)
+                    score += weights[prop]
+                seen.append((table, value, c))
+        return novel, score, seen
+
+    def commit(self, now: float, seen: list[tuple[dict[str, float], str, float]]) -> None:
+        """Count one successful sign-in whose values :meth:`judge` looked up (nothing changed since)."""
         if not self.n:
             self.first = now
         self.n += 1
         w = self.weight
         self.total += w
         self.last = now
-        counts = self.counts
-        for prop, value in values.items():
-            if not value:
-                continue
-            table = counts[prop]
-            table[value] = table.get(value, 0.0) + w
-            if len(table) > MAX_VALUES:
+        for table, value, c in seen:
+            table[value] = c + w
+            if not c and len(table) > MAX_VALUES:
                 del table[min(table, key=table.__getitem__)]
+
+    def learn(self, now: float, values: dict[str, str]) -> None:
+        """Count one successful sign-in."""
+        self.commit(now, self.judge(values, _NO_WEIGHTS)[2])
 
     def remember_ip(self, ip: str) -> None:
         """Keep ``ip`` among the recent successful addresses."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from bastion.detect.identity.baseline import FORGOTTEN, SHARE, Profile, State
+from bastion.detect.identity.baseline import Profile, State
 from bastion.detect.identity.events import OTHER, SignIn
 from bastion.detect.identity.geo import GeoDB, IpInfo, distance_km
 from bastion.detect.identity.rules import RuleSet, load_rules
@@ -105,26 +105,29 @@ class Engine:
         self.events += 1
         if self.events % _SWEEP == 0:
             self.windows.sweep(self._now)
-        info = self.geo.lookup(e.ip) if e.ip else _NOWHERE
+        ip = e.ip
+        info = self.geo.lookup(ip) if ip else _NOWHERE
         profile = self.state.profiles.get(e.user)
-        listed = self._listed(e, now, info) if info.listed else []
+        hits = self._listed(e, now, info) if info.listed else []
         if not e.success:
             if e.reason == OTHER:
                 return []  # denied by policy (AccessDenied, conditional access): not a guess at a secret
             foreign = profile is None or (
-                e.ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
+                ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
             )
-            return [self._alert(h, e) for h in listed + self.windows.failure(e, now, foreign)]
-        hits = listed + self.windows.success(e, now)
-        if e.action == "signin" and e.ip and not info.internal and not info.located and e.lat is None:
-            self.unlocated += 1
-        if e.action == "signin":
+            hits += self.windows.failure(e, now, foreign)
+            return [self._alert(h, e) for h in hits] if hits else []
+        hits += self.windows.success(e, now)
+        action = e.action
+        if action == "signin":
+            if ip and info.lat is None and e.lat is None and not info.internal:
+                self.unlocated += 1
             if profile is None:
                 profile = self.state.profiles[e.user] = Profile()
             hits += self._baseline(e, now, info, profile)
-        elif e.action == "privileged":
+        elif action == "privileged":
             hits += self._privileged(e, now)
-        return [self._alert(h, e) for h in hits]
+        return [self._alert(h, e) for h in hits] if hits else []
 
     def _listed(self, e: SignIn, now: float, info: IpInfo) -> list[Hit]:
         if not e.success and now - self.listed_seen.get(e.ip, -1e18) < 3600:
@@ -176,26 +179,12 @@ class Engine:
             "hour": _HOURS[e.time.hour],
         }
 
-    def _novel(self, p: Profile, values: dict[str, str]) -> tuple[list[str], float]:
-        """The properties whose value is not (or no longer) familiar, and their summed weight."""
-        counts, weights = p.counts, self.weights
-        forgotten, share = FORGOTTEN * p.weight, SHARE * p.total
-        novel: list[str] = []
-        score = 0.0
-        for k, v in values.items():
-            if v:
-                c = counts[k].get(v)
-                if not c or (c < forgotten and c < share):
-                    novel.append(k)
-                    score += weights[k]
-        return novel, score
-
     def _baseline(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
         day = int(now // 86400)
         if day != p.day:
             p.decay(now, self.half_life)
         values = self._values(e, info)
-        novel, unfamiliar = self._novel(p, values)
+        novel, unfamiliar, seen = p.judge(values, self.weights)
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
             unfamiliar += self.hosting_weight
@@ -259,7 +248,7 @@ class Engine:
             self.risky[e.user] = (now, e.ip)
             if len(self.risky) > 10_000:
                 self.risky.pop(next(iter(self.risky)))
-        p.learn(now, values)
+        p.commit(now, seen)
         if e.ip:
             p.remember_ip(e.ip)
         if country:

@@ -14,6 +14,7 @@ import heapq
 import io
 import itertools
 import json
+import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from bastion.errors import InputError
 __all__ = ["detect_format", "merge", "read_events", "read_file"]
 
 _loads = orjson.loads
+_BY_TIME = operator.attrgetter("time")
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], SignIn | str]] = {
     "entra": from_entra,
@@ -224,7 +226,10 @@ def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[Sig
 
 def merge(streams: Iterable[Iterator[SignIn]]) -> Iterator[SignIn]:
     """Merge per-file streams (each in time order) into one, holding one event per stream."""
-    return heapq.merge(*streams, key=lambda e: e.time)
+    todo = list(streams)
+    if len(todo) == 1:
+        return todo[0]
+    return heapq.merge(*todo, key=_BY_TIME)
 
 
 def read_events(paths: Iterable[Path], skips: Skips, year: int | None = None) -> Iterator[SignIn]:
