@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.store.accounts import create_project
+from bastion.store.coverage import Coverage, Scope
 from bastion.store.db import Store
 from bastion.store.parse import ParsedScan
 
@@ -25,8 +26,9 @@ def finding(
 
 
 def scan_of(*findings: Finding, scanners: tuple[str, ...] = ("sast",)) -> ParsedScan:
-    """A parsed Bastion scan holding ``findings``."""
-    return ParsedScan("bastion", "bastion test", list(scanners), list(findings))
+    """A parsed Bastion scan of the whole repository holding ``findings`` (every scanner ran)."""
+    scope = Scope(".", (), frozenset(scanners), frozenset(scanners))
+    return ParsedScan("bastion", "bastion test", list(scanners), list(findings), Coverage(scopes=(scope,)))
 
 
 def new_project(store: Store, slug: str = "demo") -> int:

@@ -44,9 +44,13 @@ def _report(
     skipped: list[dict[str, str]] | None = None,
     failures: list[dict[str, str]] | None = None,
     notices: list[dict[str, Any]] | None = None,
+    scope: dict[str, Any] | bool | None = True,
 ) -> dict[str, Any]:
-    """A Bastion JSON report as ``bastion scan --format json`` writes it."""
-    return {
+    """A Bastion JSON report as ``bastion scan --format json`` writes it (``scope`` True: of the
+    whole repository, every scanner complete; False: an older report without a scope)."""
+    if scope is True:
+        scope = full_scope(scanners)
+    document = {
         "schema_version": 1,
         "tool": {"name": "bastion", "version": "0.1.0"},
         "target": ".",
@@ -59,6 +63,22 @@ def _report(
         "skipped": skipped or [],
         "failures": failures or [],
         "notices": notices or [],
+    }
+    if scope:
+        document["scope"] = scope
+    return document
+
+
+def full_scope(scanners: list[str], root: str = ".", excludes: list[str] | None = None) -> dict[str, Any]:
+    """The ``scope`` of a scan of ``root`` with every scanner complete."""
+    return {
+        "root": root,
+        "repository": True,
+        "excludes": excludes or [],
+        "gitignore": True,
+        "history": None,
+        "files": 10,
+        "scanners": {s: {"status": "complete", "skips": 0, "notices": 0} for s in scanners},
     }
 
 
@@ -166,12 +186,11 @@ def test_a_report_without_skip_and_failure_records_fixes_nothing(store: Store) -
     assert ingest(store, project, parse_document(bare, "bare.json"), "ci").fixed == 0
 
 
-def _sarif(tool: str, invocation: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": tool}}, "invocations": [invocation], "results": []}],
-    }
+def _sarif(tool: str, invocation: dict[str, Any], scope: dict[str, Any] | None = None) -> dict[str, Any]:
+    run: dict[str, Any] = {"tool": {"driver": {"name": tool}}, "invocations": [invocation], "results": []}
+    if scope is not None:
+        run["properties"] = {"bastionScope": scope}
+    return {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [run]}
 
 
 def test_sarif_runs_say_what_they_could_not_check(store: Store) -> None:
@@ -196,15 +215,14 @@ def test_sarif_runs_say_what_they_could_not_check(store: Store) -> None:
                 },
             ],
         },
+        full_scope(["sast"]),
     )
     parsed = parse_document(native, "bastion.sarif")
-    parsed.scanners = ["sast"]  # a SARIF with no result names no scanner; say which one ran
+    assert parsed.scanners == ["sast"], "the scope names the scanners that ran"
     assert ingest(store, project, parsed, "ci").fixed == 1
     assert _statuses(store, project)[("sast.bandit.B602", "app.py")] == "fixed"
-    failed = _sarif("bastion", {"executionSuccessful": False})
-    parsed = parse_document(failed, "failed.sarif")
-    parsed.scanners = ["sast"]
-    assert ingest(store, project, parsed, "ci").fixed == 0
+    failed = _sarif("bastion", {"executionSuccessful": False}, full_scope(["sast"]))
+    assert ingest(store, project, parse_document(failed, "failed.sarif"), "ci").fixed == 0
 
 
 def test_another_tools_failed_run_fixes_none_of_its_findings(store: Store) -> None:
@@ -221,6 +239,11 @@ def test_another_tools_failed_run_fixes_none_of_its_findings(store: Store) -> No
     ]
     assert ingest(store, project, parse_document(document, "semgrep.sarif"), "ci").fixed == 0
     document["runs"][0]["invocations"] = [{"executionSuccessful": True}]
+    assert ingest(store, project, parse_document(document, "semgrep.sarif"), "ci").fixed == 0, (
+        "another tool's SARIF says nothing of where it looked: an empty run proves no file read"
+    )
+    paths = sorted({f.location.path for f in semgrep.findings if f.location.path})
+    document["runs"][0]["artifacts"] = [{"location": {"uri": p}, "roles": ["analysisTarget"]} for p in paths]
     assert ingest(store, project, parse_document(document, "semgrep.sarif"), "ci").fixed == semgrep_count(
         semgrep.findings
     )

@@ -199,13 +199,13 @@ def test_a_large_upload_lets_other_writers_in_between_chunks(
     real = ingest_module._describe_all
     described: list[int] = []
 
-    def describe_then_triage(items: list[object]) -> list[dict[str, object]]:
+    def describe_then_triage(items: list[object], coverage: object) -> list[dict[str, object]]:
         described.append(len(items))
         if len(described) == 2:  # in the middle of the upload, another user triages
             with store.write() as session:
                 record = session.scalars(select(FindingRecord).where(FindingRecord.project_id == other)).one()
                 triage(session, record, "confirmed", "maya")
-        return real(items)  # type: ignore[arg-type]
+        return real(items, coverage)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ingest_module, "_describe_all", describe_then_triage)
     findings = [finding(f"r{i}", f"f{i}.py", str(i)) for i in range(10)]

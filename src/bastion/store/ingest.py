@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.findings import Finding
+from bastion.store.coverage import Coverage
 from bastion.store.db import Store
 from bastion.store.lifecycle import expire_acceptances, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, Project, Scan, utcnow
@@ -79,12 +80,17 @@ def _texts(finding: Finding) -> list[Any]:
     ]
 
 
-def _describe_all(findings: list[Finding]) -> list[dict[str, Any]]:
-    """The columns of each finding, every text scrubbed (one search for the whole chunk)."""
-    return [
-        _describe(f, texts)
-        for f, texts in zip(findings, scrub_all([_texts(f) for f in findings]), strict=True)
-    ]
+def _describe_all(findings: list[Finding], coverage: Coverage) -> list[dict[str, Any]]:
+    """The columns of each finding, every text scrubbed (one search for the whole chunk), with
+    the root its path is relative to when the upload said (else that column is left out)."""
+    described = []
+    for finding, texts in zip(findings, scrub_all([_texts(f) for f in findings]), strict=True):
+        columns = _describe(finding, texts)
+        scope = coverage.scope_for(finding.scanner)
+        if scope is not None:
+            columns["scope_root"] = scope.root
+        described.append(columns)
+    return described
 
 
 def _describe(finding: Finding, texts: list[Any]) -> dict[str, Any]:
@@ -181,7 +187,8 @@ def ingest(
     items = list(incoming.items())
     for start in range(0, len(items), chunk):
         part = items[start : start + chunk]
-        described = list(zip([fp for fp, _ in part], _describe_all([f for _, f in part]), strict=True))
+        columns = _describe_all([f for _, f in part], parsed.coverage)
+        described = list(zip([fp for fp, _ in part], columns, strict=True))
         with store.write() as session:
             _lock(session, project_id)
             _see(session, project_id, scan_id, described, actor, now, tally)
@@ -255,6 +262,7 @@ def _see(
                     "last_seen": now,
                     "reopen_count": 0,
                     "last_scan_id": scan_id,
+                    "scope_root": columns.get("scope_root"),
                 }
             )
             continue
@@ -267,8 +275,11 @@ def _see(
     if new_rows:
         created = session.execute(insert(FindingRecord).returning(FindingRecord.id), new_rows).scalars().all()
         events.extend(_event(now, actor, project_id, fid, "opened", None, "open", scan_id) for fid in created)
-    if updates:
-        session.execute(update(FindingRecord), updates)
+    # One statement per set of columns: a finding whose upload named no root keeps the one it had.
+    for rooted in (True, False):
+        same = [change for change in updates if ("scope_root" in change) is rooted]
+        if same:
+            session.execute(update(FindingRecord), same)
     if events:
         session.execute(insert(AuditEvent), events)
     tally.new += len(new_rows)
@@ -299,6 +310,7 @@ def _fix(
                 FindingRecord.scanner,
                 FindingRecord.rule_id,
                 FindingRecord.location_data,
+                FindingRecord.scope_root,
             ).where(
                 FindingRecord.project_id == project_id,
                 FindingRecord.status.in_(_FIXABLE),
@@ -308,7 +320,8 @@ def _fix(
     ids = [
         row.id
         for row in candidates
-        if row.fingerprint not in seen and coverage.covers(row.scanner, row.rule_id, row.location_data)
+        if row.fingerprint not in seen
+        and coverage.covers(row.scanner, row.rule_id, row.location_data, row.scope_root)
     ]
     del candidates
     for start in range(0, len(ids), chunk):

@@ -141,7 +141,9 @@ def _bastion(document: dict[str, Any], name: str, max_results: int) -> ParsedSca
     scanners = document.get("scanners")
     names = [str(s) for s in scanners] if isinstance(scanners, list) else []
     names = sorted(set(names) | {f.scanner for f in findings})
-    coverage = bastion_coverage(document, name, set(names))
+    places = [(f.scanner, f.location.to_dict()) for f in findings]
+    coverage = bastion_coverage(document, name, set(names), places)
+    names = sorted(set(names).union(*(scope.listed for scope in coverage.scopes)))
     return ParsedScan("bastion", f"bastion {version}".strip(), names, findings, coverage)
 
 
@@ -154,7 +156,7 @@ def _sarif(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
     parsed = ParsedScan("sarif", "", [])
     tools: list[str] = []
     scanners: set[str] = set()
-    coverages: list[Coverage] = []
+    coverage = Coverage()
     total = 0
     for run_index, run in enumerate(runs):
         try:
@@ -177,6 +179,7 @@ def _sarif(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
             raise InputError(f"{name}: runs[{run_index}].results must be a list")
         total += len(results)
         _too_many(name, total, max_results)
+        first = len(parsed.findings)
         for result_index, result in enumerate(results):
             where = f"{name}: runs[{run_index}].results[{result_index}]"
             if not isinstance(result, dict):
@@ -189,14 +192,12 @@ def _sarif(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
                 raise InputError(f"{where} is malformed ({type(exc).__name__}: {exc})"[:300]) from None
             scanners.add(finding.scanner)
             parsed.findings.append(finding)
-        coverages.append(sarif_run_coverage(run, None if native else slug, f"{name}: runs[{run_index}]"))
+        places = [(f.scanner, f.location.to_dict()) for f in parsed.findings[first:]]
+        where = f"{name}: runs[{run_index}]"
+        coverage = coverage.merged(sarif_run_coverage(run, None if native else slug, where, places))
     parsed.tool = ", ".join(tools)
-    parsed.scanners = sorted(scanners)
-    parsed.coverage = Coverage(
-        all(c.complete for c in coverages),
-        tuple(gap for c in coverages for gap in c.gaps),
-        "; ".join(c.incomplete_reason for c in coverages if not c.complete),
-    )
+    parsed.scanners = sorted(scanners | {s for scope in coverage.scopes for s in scope.listed})
+    parsed.coverage = coverage
     return parsed
 
 
