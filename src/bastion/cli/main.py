@@ -62,6 +62,8 @@ COMMAND_GROUPS = (
     "sigma",  # bastion sigma check|run
     "coverage",  # bastion coverage REPORT: the coverage gate
     "fix",  # bastion fix [PATH]: upgrades as a patch and a pull-request text
+    "ci",  # bastion ci render|stages: one scan in every pipeline format
+    "imports",  # bastion import FILE [--tool NAME]: another tool's report as Bastion's
 )
 for _group in COMMAND_GROUPS:
     importlib.import_module(f"bastion.cli.{_group}").register(app)

@@ -21,7 +21,10 @@ PostgreSQL database (postgresql://user@host/db). Migrations run at start.
 Example: bastion serve --host 127.0.0.1 --port 8000
 """
 
-UPLOAD_HELP = """Upload a Bastion JSON report or a SARIF 2.1.0 log to a Bastion server.
+UPLOAD_HELP = """Upload a Bastion JSON report, a SARIF 2.1.0 log or another tool's report to a Bastion server.
+
+Another tool's report (Trivy, gitleaks, Grype, ZAP...: see bastion import --help) is converted
+to Bastion's JSON report first; --tool names the tool when it cannot be detected.
 
 The token (a project token from the dashboard) comes from --token or BASTION_TOKEN.
 
@@ -91,14 +94,21 @@ def upload(
         None, "--project", help="Project slug (default: the token's project)."
     ),
     partial: bool = typer.Option(False, "--partial", help="Do not mark absent findings fixed."),
+    tool: str | None = typer.Option(
+        None,
+        "--tool",
+        help="Another tool wrote it (trivy, gitleaks...): convert it first (default: detected).",
+    ),
 ) -> int:
     """Post one report file to the server and print what it changed."""
+    from bastion.cli.imports import prepare_upload
     from bastion.server.client import CREDENTIAL_ENV, upload_document
 
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    data = prepare_upload(data, str(file), tool)
     secret = token or os.environ.get(CREDENTIAL_ENV, "")
     result = upload_document(url, secret, data, str(file), project=project, full=not partial)
     typer.echo(
