@@ -208,19 +208,22 @@ def _cloudformation(doc: dict[str, Any], path: str) -> Iterator[Resource]:
         lines: dict[str, int] = {}
         _flat_lines(props, "", lines)
         attrs = _cfn_value(dict(props), params, logical)
-        start, end = _span(body)
-        yield Resource(
-            body["Type"],
-            str(name),
-            path,
-            start,
-            end,
-            attrs,
-            lines,
-            "cloudformation",
-            refs=refs_in(attrs),
-            ids=frozenset({str(name)}),
-        )
+        yield _resource(body, body["Type"], str(name), path, attrs, lines, "cloudformation")
+
+
+def _resource(
+    body: dict[str, Any],
+    rtype: str,
+    name: str,
+    path: str,
+    attrs: dict[str, Any],
+    lines: dict[str, int],
+    source: str,
+) -> Resource:
+    """A CloudFormation or ARM resource, spanning ``body``'s lines and known by its name."""
+    start, end = _span(body)
+    refs = refs_in(attrs)
+    return Resource(rtype, name, path, start, end, attrs, lines, source, refs=refs, ids=frozenset({name}))
 
 
 _ARM_PARAM = re.compile(r"^\[parameters\('([^']+)'\)\]$")
@@ -252,20 +255,8 @@ def _arm(doc: dict[str, Any], path: str) -> Iterator[Resource]:
         stack.extend(r for r in body.get("resources", []) if isinstance(r, dict))
         lines: dict[str, int] = {}
         _flat_lines(body, "", lines)
-        start, end = _span(body)
         attrs = _arm_value({k: v for k, v in body.items() if k != "resources"}, params)
-        name = body.get("name")
-        yield Resource(
-            str(body.get("type")),
-            str(name),
-            path,
-            start,
-            end,
-            attrs,
-            lines,
-            "arm",
-            ids=frozenset({str(name)}),
-        )
+        yield _resource(body, str(body.get("type")), str(body.get("name")), path, attrs, lines, "arm")
 
 
 def _after_unknown(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -289,9 +289,17 @@ class _Evaluator:
         return self._block(dtype, address, path, attrs, lines)
 
     def _block(
-        self, rtype: str, address: str, path: str, attrs: dict[str, Any], lines: BlockLines
+        self,
+        rtype: str,
+        address: str,
+        path: str,
+        attrs: dict[str, Any],
+        lines: BlockLines,
+        ids: frozenset[str] | None = None,
+        refs: frozenset[str] = frozenset(),
     ) -> Resource:
-        """A non-resource block (provider, data source) checked as a resource known by its address."""
+        """A block checked as a resource: a resource instance, or a provider or data source
+        known by its address alone (``ids`` None)."""
         return Resource(
             type=rtype,
             name=address,
@@ -302,7 +310,8 @@ class _Evaluator:
             lines=lines.attrs,
             source="terraform",
             module_call=self.calls,
-            ids=frozenset({address}),
+            refs=refs,
+            ids=ids if ids is not None else frozenset({address}),
         )
 
     def _iterations(self, path: str, address: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -347,19 +356,7 @@ class _Evaluator:
                 if isinstance(attrs.get(key), str):
                     ids.add(attrs[key])
             found.append(
-                Resource(
-                    type=rtype,
-                    name=address + suffix,
-                    path=path,
-                    start_line=lines.start,
-                    end_line=lines.end,
-                    attrs=attrs,
-                    lines=lines.attrs,
-                    source="terraform",
-                    module_call=self.calls,
-                    refs=refs_in(attrs),
-                    ids=frozenset(ids),
-                )
+                self._block(rtype, address + suffix, path, attrs, lines, frozenset(ids), refs_in(attrs))
             )
         return found
 

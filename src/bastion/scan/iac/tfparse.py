@@ -54,23 +54,32 @@ def _scan_string(text: str, at: int) -> tuple[list[Any], int]:
             if buf:
                 parts.append("".join(buf))
             return parts, i + 1
-        if text.startswith("$${", i) or text.startswith("%%{", i):
-            buf.append(text[i + 1 : i + 3])
-            i += 3
-            continue
-        if text.startswith("${", i) or text.startswith("%{", i):
-            end = _matching(text, i + 2)
-            if text[i] == "%":
-                raise ParseError("template directives are not evaluated")
-            if buf:
-                parts.append("".join(buf))
-                buf = []
-            parts.append(Node("expr_text", (text[i + 2 : end],)))
-            i = end + 1
+        after = _template_part(text, i, buf, parts)
+        if after is not None:
+            i = after
             continue
         buf.append(ch)
         i += 1
     raise ParseError("unterminated string")
+
+
+def _template_part(text: str, i: int, buf: list[str], parts: list[Any]) -> int | None:
+    """At ``text[i]``: an escaped ``$${``/``%%{`` (its two characters go to ``buf``) or a
+    ``${...}`` interpolation (``buf`` is flushed to ``parts``, then the expression text);
+    the index after it, or None when neither starts there. Directives (``%{``) are refused."""
+    if text.startswith("$${", i) or text.startswith("%%{", i):
+        buf.append(text[i + 1 : i + 3])
+        return i + 3
+    if text.startswith("${", i) or text.startswith("%{", i):
+        if text[i] == "%":
+            raise ParseError("template directives are not evaluated")
+        end = _matching(text, i + 2)
+        if buf:
+            parts.append("".join(buf))
+            buf.clear()
+        parts.append(Node("expr_text", (text[i + 2 : end],)))
+        return end + 1
+    return None
 
 
 def _matching(text: str, at: int) -> int:
@@ -286,19 +295,9 @@ def scan_raw_template(text: str) -> tuple[list[Any], int]:
     buf: list[str] = []
     i = 0
     while i < len(text):
-        if text.startswith("$${", i) or text.startswith("%%{", i):
-            buf.append(text[i + 1 : i + 3])
-            i += 3
-            continue
-        if text.startswith("${", i) or text.startswith("%{", i):
-            if text[i] == "%":
-                raise ParseError("template directives are not evaluated")
-            end = _matching(text, i + 2)
-            if buf:
-                parts.append("".join(buf))
-                buf = []
-            parts.append(Node("expr_text", (text[i + 2 : end],)))
-            i = end + 1
+        after = _template_part(text, i, buf, parts)
+        if after is not None:
+            i = after
             continue
         buf.append(text[i])
         i += 1
