@@ -27,6 +27,7 @@ from bastion.findings import Severity
 from bastion.rules import RuleInfo
 from bastion.scan.iac.schema import validate_policy
 from bastion.scan.iac.yamlsafe import YamlError, load_all
+from bastion.structured import read_text
 
 __all__ = ["Policy", "builtin_policies", "load_policy_dir", "load_policy_file", "parse_policies"]
 
@@ -130,11 +131,7 @@ def parse_policies(text: str, origin: str, *, shipped: bool = False) -> list[Pol
 
 def load_policy_file(path: Path) -> list[Policy]:
     """Read one policy file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read policy file: {exc}") from None
-    return parse_policies(text, str(path))
+    return parse_policies(read_text(path, what="policy file"), str(path))
 
 
 def load_policy_dir(directory: Path) -> list[Policy]:
