@@ -8,12 +8,13 @@ are left out, as are Bastion's own inline suppressions.
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from bastion.advisories.severity import severity_from_score
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.scan.secrets.scrub import scrub
@@ -52,14 +53,12 @@ class ParsedScan:
 
 
 def parse_upload(data: bytes, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS) -> ParsedScan:
-    """Decode and parse an upload; :class:`InputError` names ``name`` and the problem."""
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{name}: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(f"{name}: JSON nested too deeply") from None
-    return parse_document(document, name, max_results, surrogates=_SURROGATE_ESCAPE.search(data) is not None)
+    """Parse an upload incrementally (:func:`bastion.store.stream.read_upload`); :class:`InputError`
+    names ``name`` and the problem."""
+    from bastion.store.stream import SURROGATE_ESCAPE, read_upload  # it builds on this module
+
+    exact = SURROGATE_ESCAPE.search(data) is not None
+    return read_upload(io.BytesIO(data), name, max_results, exact=exact)
 
 
 def parse_document(
@@ -228,13 +227,7 @@ def _severity(result: dict[str, Any], rule: dict[str, Any], props: dict[str, Any
     except (TypeError, ValueError):
         value = None
     if value is not None:
-        if value >= 9.0:
-            return Severity.CRITICAL
-        if value >= 7.0:
-            return Severity.HIGH
-        if value >= 4.0:
-            return Severity.MEDIUM
-        return Severity.LOW if value > 0 else Severity.INFO
+        return severity_from_score(value)
     level = result.get("level") or (rule.get("defaultConfiguration") or {}).get("level") or "warning"
     return _SARIF_LEVEL.get(str(level), Severity.MEDIUM)
 
