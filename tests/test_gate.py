@@ -12,13 +12,15 @@ from bastion.findings import Confidence, Finding, Location, Severity, make_finge
 from bastion.gate import (
     MISSING_REASON_RULE,
     Baseline,
+    GatePolicy,
     PathIgnore,
     evaluate,
     load_baseline,
     summary_counts,
     write_baseline,
 )
-from bastion.results import UNCHECKED_KINDS, Notice, NoticeKind, ScannerFailure, ScanResult, Skip
+from bastion.results import UNCHECKED_KINDS, Notice, NoticeKind, ScannerFailure, ScanResult, Skip, Suppressed
+from bastion.rules import RuleLevel
 from bastion.suppressions import find_suppressions
 
 
@@ -190,7 +192,7 @@ def test_strict_fails_whenever_anything_was_not_checked(fail_on: Severity | None
         result = evaluate(scan, fail_on, read_text=lambda _: None)
         assert result.unchecked, name
         assert not result.failed, name  # without --strict a skip alone is shown, not fatal
-        result.strict = True
+        result.policy = GatePolicy(threshold=fail_on, strict=True)
         assert result.failed, name
         assert summary_counts(result)["failed"] is True
 
@@ -198,8 +200,7 @@ def test_strict_fails_whenever_anything_was_not_checked(fail_on: Severity | None
 def test_notices_about_content_that_is_not_scanned_by_design_do_not_fail_strict() -> None:
     kinds = [k for k in NoticeKind if k not in UNCHECKED_KINDS]
     scan = ScanResult(Path("."), ["t"], notices=[Notice(k, "m", path="x") for k in kinds])
-    result = evaluate(scan, Severity.HIGH, read_text=lambda _: None)
-    result.strict = True
+    result = evaluate(scan, GatePolicy(Severity.HIGH, strict=True), read_text=lambda _: None)
     assert result.unchecked == [] and not result.failed
 
 
@@ -208,3 +209,34 @@ def test_a_failed_scanner_never_passes_the_gate() -> None:
     result = evaluate(scan, None, read_text=lambda _: None)
     assert result.blocking == [] and result.errored
     assert result.failed and summary_counts(result)["failed"] is True
+
+
+def test_one_policy_decides_for_every_command() -> None:
+    """Rule levels win over the threshold, KEV blocks with fail_on_kev, and the label says so."""
+    kev = Finding(
+        rule_id="deps.CVE-1",
+        scanner="deps",
+        title="t",
+        severity=Severity.LOW,
+        location=Location(purl="pkg:pypi/a@1"),
+        message="m",
+        fingerprint="f1",
+        metadata={"kev": True},
+    )
+    level = _finding("dast.csp-missing", 1, Severity.LOW)
+    warned = _finding("dast.xss-reflected", 2, Severity.CRITICAL)
+    levels = {level.rule_id: RuleLevel.FAIL, warned.rule_id: RuleLevel.WARN}
+    policy = GatePolicy(threshold=None, fail_on_kev=True, levels=levels)
+    assert [policy.blocks(f) for f in (kev, level, warned)] == [True, True, False]
+    assert policy.fail_on_label == "kev" and GatePolicy(None).fail_on_label == "none"
+    scan = ScanResult(Path("."), ["t"], findings=[kev, level, warned])
+    result = evaluate(scan, policy, read_text=lambda _: None)
+    assert result.failed and result.fail_on_kev and result.threshold is None
+    assert [f.rule_id for f in result.blocking] == ["deps.CVE-1", "dast.csp-missing"]
+
+
+def test_findings_the_run_set_aside_are_counted_as_suppressed() -> None:
+    dropped = Suppressed(_finding("dast.csp-missing", 1), "rules file: IGNORE")
+    scan = ScanResult(Path("."), ["dast"], suppressed=[dropped])
+    result = evaluate(scan, Severity.HIGH, read_text=lambda _: None)
+    assert result.suppressed == [dropped] and summary_counts(result)["suppressed"] == 1

@@ -1,4 +1,4 @@
-"""Decisions after scanning: inline suppressions, the baseline, and the fail-on threshold.
+"""Decisions after scanning: inline suppressions, the baseline, and one gate policy for every command.
 
 Order: suppressions first (a reasoned ``bastion: ignore[rule] reason`` comment in the
 code wins), then the baseline (findings accepted earlier), then the threshold on what
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +21,14 @@ from bastion import __version__
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.results import ScanResult, Suppressed
+from bastion.rules import RuleLevel
+from bastion.structured import read_json
 from bastion.suppressions import Suppression, find_suppressions
 
 __all__ = [
     "BASELINE_VERSION",
     "Baseline",
+    "GatePolicy",
     "GateResult",
     "PathIgnore",
     "evaluate",
@@ -71,14 +74,9 @@ class Baseline:
 
 def load_baseline(path: Path) -> Baseline:
     """Read a baseline written by :func:`write_baseline`; :class:`InputError` if unusable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: baseline file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read baseline: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: baseline is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not path.exists():
+        raise InputError(f"{path}: baseline file not found")
+    data = read_json(path, what="baseline")
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise InputError(f"{path}: not a Bastion baseline (no 'findings' list)")
     version = data.get("version")
@@ -118,9 +116,45 @@ def write_baseline(path: Path, findings: Iterable[Finding], now: datetime | None
     return len(entries)
 
 
+@dataclass(frozen=True)
+class GatePolicy:
+    """What fails a run, the same for every command (``bastion scan``, ``bastion dast``, the server).
+
+    A finding blocks when its rule's level is FAIL; a rule with a level of its own (WARN, INFO)
+    never blocks; any other finding blocks at or above ``threshold``, or when known exploited with
+    ``fail_on_kev``. With ``strict`` anything the run could not check fails it too.
+    """
+
+    threshold: Severity | None = Severity.HIGH
+    """``--fail-on``; None means never fail on severity."""
+    fail_on_kev: bool = False
+    """``--fail-on kev``: known-exploited findings (metadata ``kev``) block, whatever the threshold."""
+    strict: bool = False
+    """``--strict``: anything that could not be checked (a skip record) fails the run too."""
+    levels: Mapping[str, RuleLevel] = field(default_factory=dict)
+    """Per-rule levels from a rules file (``bastion dast --rules``); IGNORE findings never reach
+    the gate (the run sets them aside as suppressed)."""
+
+    def blocks(self, finding: Finding) -> bool:
+        """Whether ``finding`` blocks the release under this policy."""
+        level = self.levels.get(finding.rule_id)
+        if level is not None:
+            return level is RuleLevel.FAIL
+        return (self.threshold is not None and finding.severity >= self.threshold) or (
+            self.fail_on_kev and finding.metadata.get("kev") is True
+        )
+
+    @property
+    def fail_on_label(self) -> str:
+        """What ``--fail-on`` was: a severity name, ``kev`` or ``none``."""
+        if self.fail_on_kev and self.threshold is None:
+            return "kev"
+        return self.threshold.value if self.threshold else "none"
+
+
 @dataclass
 class GateResult:
-    """The scan after suppressions, baseline and threshold: what reports render."""
+    """The scan after suppressions, baseline and the gate policy: what reports render."""
 
     scan: ScanResult
     findings: list[Finding]
@@ -128,22 +162,28 @@ class GateResult:
     suppressed: list[Suppressed] = field(default_factory=list)
     baselined: list[Finding] = field(default_factory=list)
     below_confidence: int = 0
-    threshold: Severity | None = Severity.HIGH
-    """``--fail-on``; None means never fail on findings (unless ``fail_on_kev``)."""
-    fail_on_kev: bool = False
-    """``--fail-on kev``: known-exploited findings (metadata ``kev``) block, whatever the threshold."""
-    strict: bool = False
-    """``--strict``: anything that could not be checked (a skip record) fails the run too."""
+    policy: GatePolicy = field(default_factory=GatePolicy)
+    """What decides :attr:`failed`."""
+
+    @property
+    def threshold(self) -> Severity | None:
+        """``--fail-on`` as a severity; None when only known-exploited findings or none fail."""
+        return self.policy.threshold
+
+    @property
+    def fail_on_kev(self) -> bool:
+        """``--fail-on kev``."""
+        return self.policy.fail_on_kev
+
+    @property
+    def strict(self) -> bool:
+        """``--strict``."""
+        return self.policy.strict
 
     @property
     def blocking(self) -> list[Finding]:
-        """Reported findings at or above the threshold (or known exploited, with ``fail_on_kev``)."""
-        return [
-            f
-            for f in self.findings
-            if (self.threshold is not None and f.severity >= self.threshold)
-            or (self.fail_on_kev and f.metadata.get("kev") is True)
-        ]
+        """Reported findings the policy blocks on."""
+        return [f for f in self.findings if self.policy.blocks(f)]
 
     @property
     def unchecked(self) -> list[str]:
@@ -168,9 +208,7 @@ class GateResult:
     @property
     def fail_on_label(self) -> str:
         """What ``--fail-on`` was: a severity name, ``kev`` or ``none``."""
-        if self.fail_on_kev and self.threshold is None:
-            return "kev"
-        return self.threshold.value if self.threshold else "none"
+        return self.policy.fail_on_label
 
     def counts(self) -> dict[Severity, int]:
         """Reported findings per severity, every severity present."""
@@ -185,17 +223,22 @@ TextReader = Callable[[str], "str | None"]
 
 def evaluate(
     scan: ScanResult,
-    threshold: Severity | None,
+    policy: GatePolicy | Severity | None,
     baseline: Baseline | None = None,
     min_confidence: Confidence = Confidence.LOW,
     read_text: TextReader | None = None,
     ignores: Sequence[PathIgnore] = (),
 ) -> GateResult:
-    """Apply configured ignores, inline suppressions, the baseline and the threshold."""
+    """Apply configured ignores, inline suppressions, the baseline and the gate ``policy`` (a bare
+    severity or None is shorthand for a policy with only that threshold). Findings the run itself
+    set aside (``scan.suppressed``) are carried over as suppressed."""
+    if not isinstance(policy, GatePolicy):
+        policy = GatePolicy(threshold=policy)
     reader = read_text or _file_reader(scan.root)
     remaining, suppressed = _apply_path_ignores(scan.findings, ignores)
     kept, inline, extra = _apply_suppressions(remaining, reader)
     suppressed.extend(inline)
+    suppressed.extend(scan.suppressed)
     kept.extend(extra)
     confident = [f for f in kept if f.confidence.rank >= min_confidence.rank]
     result = GateResult(
@@ -203,7 +246,7 @@ def evaluate(
         findings=[],
         suppressed=suppressed,
         below_confidence=len(kept) - len(confident),
-        threshold=threshold,
+        policy=policy,
     )
     for finding in confident:
         if baseline is not None and finding.fingerprint in baseline.fingerprints:

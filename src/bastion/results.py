@@ -96,6 +96,14 @@ class ScannerFailure:
         return f"scanner {self.scanner} failed: {self.error}"
 
 
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding silenced by an inline comment or a configured ignore, kept for the summary and reports."""
+
+    finding: Finding
+    reason: str
+
+
 @dataclass
 class ScanResult:
     """Everything one run produced, before gating: the engine's scan of a tree or a DAST run of a URL."""
@@ -109,11 +117,6 @@ class ScanResult:
     files_scanned: int = 0
     bytes_scanned: int = 0
     duration_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """A finding silenced by an inline comment or a configured ignore, kept for the summary and reports."""
-
-    finding: Finding
-    reason: str
+    suppressed: list[Suppressed] = field(default_factory=list)
+    """Findings the run itself set aside before the gate (a DAST rules file's IGNORE and
+    OUTOFSCOPE entries); the gate counts them with the other suppressed findings."""

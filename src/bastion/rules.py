@@ -9,14 +9,40 @@ Ground floor: imports only :mod:`bastion.findings`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import enum
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bastion.findings import Severity
 
-__all__ = ["RuleInfo", "sort_rules"]
+__all__ = ["RuleInfo", "RuleLevel", "RuleSource", "sort_rules"]
+
+
+class RuleLevel(enum.Enum):
+    """What a rule's findings do to the run, whatever their severity (a rules file sets it per rule)."""
+
+    IGNORE = "IGNORE"
+    """Set aside: counted as suppressed, never reported."""
+    INFO = "INFO"
+    """Reported, never blocks."""
+    WARN = "WARN"
+    """Reported, never blocks."""
+    FAIL = "FAIL"
+    """Blocks the release whatever ``--fail-on`` says."""
+
+
+@runtime_checkable
+class RuleSource(Protocol):
+    """Anything that lists rules: every scanner, and rule-bearing parts that are no tree scanner
+    (DAST of a URL; next, Sigma rules and identity detections)."""
+
+    name: str
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """Every rule it can report."""
+        ...
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:

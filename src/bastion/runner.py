@@ -9,7 +9,7 @@ from pathlib import Path
 from bastion.comply.mapping import attach_controls
 from bastion.config import ScanConfig
 from bastion.errors import ConfigError, UsageError
-from bastion.gate import GateResult, PathIgnore, evaluate, load_baseline
+from bastion.gate import GatePolicy, GateResult, PathIgnore, evaluate, load_baseline
 from bastion.scan.base import Scanner
 from bastion.scan.engine import EngineOptions, run_scan
 from bastion.scan.registry import Registry, load_scanner
@@ -33,7 +33,8 @@ def scan_project(
     scanner_options: dict[str, dict[str, object]] | None = None,
     hooks: ProgressHooks | None = None,
 ) -> GateResult:
-    """Scan ``target`` with the configured scanners and apply suppressions, baseline and threshold.
+    """Scan ``target`` with the configured scanners and apply suppressions, baseline and the gate
+    policy of ``config`` (threshold, fail on KEV, strict).
 
     Raises :class:`~bastion.errors.UsageError` for an unknown scanner and
     :class:`~bastion.errors.InputError` for a missing target or unusable baseline,
@@ -62,9 +63,8 @@ def scan_project(
     )
     scan.findings = [attach_controls(finding) for finding in scan.findings]  # framework controls (comply)
     ignores = [PathIgnore(tuple(i.paths), tuple(i.rules), i.reason) for i in config.ignore]
-    return evaluate(
-        scan, config.threshold, baseline=baseline, min_confidence=config.min_confidence, ignores=ignores
-    )
+    policy = GatePolicy(threshold=config.threshold, fail_on_kev=config.fail_on_kev, strict=config.strict)
+    return evaluate(scan, policy, baseline=baseline, min_confidence=config.min_confidence, ignores=ignores)
 
 
 def _check_scanner_options(

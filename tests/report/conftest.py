@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
-from bastion.gate import GateResult
+from bastion.gate import GatePolicy, GateResult
 from bastion.report import gitlab, json_report, sarif
 from bastion.results import Notice, NoticeKind, ScannerFailure, ScanResult, Skip, Suppressed
 
@@ -169,14 +169,14 @@ def full_result() -> GateResult:
         suppressed=[Suppressed(suppressed, "test fixture, not a real password")],
         baselined=[baselined],
         below_confidence=1,
-        threshold=Severity.HIGH,
+        policy=GatePolicy(threshold=Severity.HIGH),
     )
 
 
 def clean_result() -> GateResult:
     """Nothing found."""
     scan = ScanResult(root=ROOT, scanners=["secrets"], files_scanned=3, bytes_scanned=300, duration_s=0.05)
-    return GateResult(scan=scan, findings=[], threshold=Severity.HIGH)
+    return GateResult(scan=scan, findings=[], policy=GatePolicy(threshold=Severity.HIGH))
 
 
 def failure_result() -> GateResult:
@@ -198,7 +198,7 @@ def failure_result() -> GateResult:
         bytes_scanned=500,
         duration_s=0.5,
     )
-    return GateResult(scan=scan, findings=[found], threshold=Severity.HIGH)
+    return GateResult(scan=scan, findings=[found], policy=GatePolicy(threshold=Severity.HIGH))
 
 
 BUILDERS: dict[str, Callable[[], GateResult]] = {

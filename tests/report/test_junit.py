@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from bastion.findings import Severity
-from bastion.gate import GateResult
+from bastion.gate import GatePolicy, GateResult
 from bastion.report import junit
 
 
@@ -73,7 +73,7 @@ def test_non_blocking_finding_is_skipped_with_a_message(full: GateResult) -> Non
 
 @pytest.mark.parametrize(("threshold", "failures"), [(None, 0), (Severity.INFO, 8), (Severity.CRITICAL, 1)])
 def test_threshold_moves_the_line(full: GateResult, threshold: Severity | None, failures: int) -> None:
-    full.threshold = threshold
+    full.policy = GatePolicy(threshold=threshold)
     root = parse(full)
     assert int(root.get("failures", "-1")) == failures == len(full.blocking)
 

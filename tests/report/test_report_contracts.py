@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bastion.findings import Confidence, Finding, Location, Severity
-from bastion.gate import GateResult
+from bastion.gate import GatePolicy, GateResult
 from bastion.report import ReportFormat, render
 from bastion.results import ScanResult
 
@@ -79,7 +79,7 @@ LEFT_OUT: dict[ReportFormat, set[str]] = {
 def sentinel_result() -> GateResult:
     """Just the sentinel finding, nothing else that could contain its values."""
     scan = ScanResult(root=Path("/p"), scanners=["sentinelscanner"])
-    return GateResult(scan=scan, findings=[SENTINEL], threshold=Severity.HIGH)
+    return GateResult(scan=scan, findings=[SENTINEL], policy=GatePolicy(threshold=Severity.HIGH))
 
 
 def test_shown_covers_every_finding_field() -> None:

@@ -66,7 +66,7 @@ def coverage(
     from bastion.config import find_config_file
     from bastion.coverage import CoverageFormat, Thresholds, changed_lines, check, read_report
     from bastion.coverage.settings import load_settings
-    from bastion.gate import evaluate
+    from bastion.gate import GatePolicy, evaluate
     from bastion.report import ReportFormat
     from bastion.results import ScanResult
 
@@ -96,8 +96,7 @@ def coverage(
     scan = ScanResult(root=root, scanners=["coverage"], findings=outcome.findings)
     scan.skips.extend(outcome.skips)
     scan.files_scanned = len(data.files)
-    result = evaluate(scan, threshold, read_text=lambda _path: None)
-    result.strict = strict
+    result = evaluate(scan, GatePolicy(threshold=threshold, strict=strict), read_text=lambda _path: None)
     write_report(result, output_format, output)
     if not quiet:
         errors = error_console()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,11 +18,13 @@ from bastion.cli.output import (
     write_text,
 )
 from bastion.errors import UsageError
-from bastion.findings import Finding, Severity
-from bastion.gate import GateResult, evaluate, load_baseline, write_baseline
+from bastion.findings import Severity
+from bastion.gate import GatePolicy, GateResult, evaluate, load_baseline, write_baseline
 from bastion.report import ReportFormat
 from bastion.report.table import summary_line
-from bastion.results import Notice, NoticeKind, ScanResult
+
+if TYPE_CHECKING:
+    from bastion.scan.dast.zap import ZapOptions
 
 __all__ = ["register"]
 
@@ -38,8 +40,6 @@ Exit codes: 0 no finding at or above --fail-on (or no FAIL rule hit), 1 findings
 
 Example: bastion dast https://staging.example.com --active --format sarif -o dast.sarif --fail-on medium
 """
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
 
 
 def register(app: typer.Typer) -> None:
@@ -97,11 +97,12 @@ def dast(
 ) -> int:
     """Scan a running web application and gate on the findings."""
     from bastion.scan.dast.http import FetcherOptions, check_target
-    from bastion.scan.dast.levels import DastGateResult, RuleLevels, load_levels, render_levels
-    from bastion.scan.dast.redact import redact_finding, redact_text_urls
+    from bastion.scan.dast.levels import RuleLevels, load_levels, render_levels
+    from bastion.scan.dast.options import parse_cookies, parse_headers, parse_rate, parse_size
+    from bastion.scan.dast.scanner import DastOptions, DastScanner
 
     configure_logging(verbose)
-    report_format = _format(fmt)
+    report_format = ReportFormat.parse(fmt)
     threshold = _threshold(fail_on)
     levels = load_levels(rules) if rules else RuleLevels()
     known_baseline = load_baseline(baseline) if baseline else None
@@ -109,95 +110,57 @@ def dast(
     if allow_unsafe and not active:
         raise UsageError("--allow-unsafe only makes sense with --active")
     errors = error_console()
+    scanner = DastScanner()
     if zap:
-        findings, notices, pages, duration = _run_zap(target, zap, zap_key, active, time_limit)
+        scan = scanner.run_zap(target, _zap_options(zap, zap_key, active, time_limit), levels)
     else:
-        from bastion.scan.dast.scanner import DastOptions, run_dast
-
         fetcher = FetcherOptions(
             max_requests=max_requests,
-            rate=_rate(rate),
+            rate=parse_rate(rate),
             concurrency=concurrency,
             timeout_s=timeout,
-            max_response_bytes=_size(max_response_size),
+            max_response_bytes=parse_size(max_response_size),
             time_limit_s=time_limit,
             insecure=insecure,
-            headers=_headers(auth_header or []),
-            cookies=_cookies(cookie or []),
+            headers=parse_headers(auth_header or []),
+            cookies=parse_cookies(cookie or []),
         )
         options = DastOptions(target, fetcher, scope, depth, active, allow_unsafe, advisory_db)
-        result = run_dast(options)
-        findings, notices, pages, duration = result.findings, result.notices, result.pages, result.duration_s
+        scan, stats = scanner.run(options, levels)
         if not quiet:
             errors.print(
-                f"dast: {result.pages} responses, {result.requests} requests in {result.duration_s:.1f}s "
-                f"({result.requests_per_second:.0f} req/s)"
+                f"dast: {stats.pages} responses, {stats.requests} requests in {stats.duration_s:.1f}s "
+                f"({stats.requests_per_second:.0f} req/s)"
             )
-    # Whatever produced them (Bastion's crawler, ZAP), no URL leaves with a credential in it.
-    findings = [redact_finding(finding) for finding in findings]
-    notices = [redact_text_urls(text) for text in [*levels.notices, *notices]]
-    kept, dropped = levels.apply(findings)
-    scan = ScanResult(
-        root=Path.cwd(),
-        scanners=["dast"],
-        findings=kept,
-        notices=[Notice(NoticeKind.SCANNER, text, scanner="dast") for text in notices],
-        files_scanned=pages,
-        duration_s=duration,
-    )
-    gated = evaluate(scan, threshold, known_baseline, read_text=lambda _: None)
-    result_gate = DastGateResult(
-        scan=gated.scan,
-        findings=gated.findings,
-        suppressed=[*gated.suppressed, *dropped],
-        baselined=gated.baselined,
-        below_confidence=gated.below_confidence,
-        threshold=threshold,
-        levels=levels.levels,
-    )
+    policy = GatePolicy(threshold=threshold, levels=levels.levels)
+    result = evaluate(scan, policy, known_baseline, read_text=lambda _: None)
     if write_rules is not None:
         write_text(render_levels(levels, threshold), write_rules, "rules file")
     if write_baseline_to is not None:
-        count = write_baseline(write_baseline_to, [*result_gate.findings, *result_gate.baselined])
+        count = write_baseline(write_baseline_to, [*result.findings, *result.baselined])
         if not quiet:
             errors.print(f"wrote baseline with {count} findings to {write_baseline_to}")
         return EXIT_CLEAN
     if not quiet and report_format is not ReportFormat.TABLE:  # the table lists notices itself
-        for text in notices:
-            errors.print(f"note: {text}")
-    _emit(result_gate, report_format, output, quiet)
-    return EXIT_FINDINGS if result_gate.failed else EXIT_CLEAN
+        for notice in scan.notices:
+            errors.print(f"note: {notice.message}")
+    _emit(result, report_format, output, quiet)
+    return EXIT_FINDINGS if result.failed else EXIT_CLEAN
 
 
-def _run_zap(
-    target: str, zap: str, key: str | None, active: bool, time_limit: float
-) -> tuple[list[Finding], list[str], int, float]:
+def _zap_options(zap: str, key: str | None, active: bool, time_limit: float) -> ZapOptions:
     from bastion.scan.dast.http import check_target
-    from bastion.scan.dast.zap import ZapOptions, run_zap
+    from bastion.scan.dast.zap import ZapOptions
 
     if not key:
         raise UsageError("--zap needs --zap-key KEY (or BASTION_ZAP_KEY): ZAP's API refuses calls without it")
-    zap_url = check_target(zap)
-    import time
-
-    started = time.perf_counter()
-    result = run_zap(target, ZapOptions(zap_url, key, active, time_limit))
-    notices = [f"ZAP {result.version}: {result.alerts} alerts imported", *result.notices]
-    return result.findings, notices, 0, time.perf_counter() - started
+    return ZapOptions(check_target(zap), key, active, time_limit)
 
 
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
     write_report(result, fmt, output)
     if output is not None and not quiet:
         error_console().print(f"{summary_line(result)} · report written to {output}")
-
-
-def _format(text: str) -> ReportFormat:
-    try:
-        return ReportFormat(text.strip().lower())
-    except ValueError:
-        choices = ", ".join(f.value for f in ReportFormat)
-        raise UsageError(f"--format: unknown format {text!r} (choose from {choices})") from None
 
 
 def _threshold(text: str) -> Severity | None:
@@ -207,48 +170,3 @@ def _threshold(text: str) -> Severity | None:
         return Severity.parse(text)
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
-
-
-def _rate(text: str) -> float:
-    value = text.strip().lower().removesuffix("/s")
-    try:
-        rate = float(value)
-    except ValueError:
-        raise UsageError(
-            f"--rate: {text!r} is not a number of requests per second (e.g. 20 or 20/s)"
-        ) from None
-    if rate < 0:
-        raise UsageError("--rate: must be 0 (no limit) or more")
-    return rate
-
-
-def _size(text: str) -> int:
-    match = _SIZE.match(text)
-    if not match:
-        raise UsageError(f"--max-response-size: {text!r} is not a size (e.g. 2MB, 500KB)")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
-    size = int(float(match.group(1)) * factor)
-    if size < 1024:
-        raise UsageError("--max-response-size: at least 1KB")
-    return size
-
-
-def _headers(values: list[str]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for value in values:
-        name, sep, content = value.partition(":")
-        if not sep or not name.strip() or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
-            raise UsageError("--auth-header: expected 'Name: value' (the value given is not shown)")
-        headers[name.strip()] = content.strip()
-    return headers
-
-
-def _cookies(values: list[str]) -> dict[str, str]:
-    cookies: dict[str, str] = {}
-    for value in values:
-        for part in value.split(";"):
-            name, sep, content = part.strip().partition("=")
-            if not sep or not name:
-                raise UsageError("--cookie: expected 'name=value' (the value given is not shown)")
-            cookies[name] = content
-    return cookies

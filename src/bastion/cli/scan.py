@@ -188,7 +188,6 @@ def scan(
             ),
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
-    result.fail_on_kev, result.strict = cfg.fail_on_kev, cfg.strict
     if not_applied and config_path is not None:
         notice = untrusted_notice(config_path, not_applied)
         result.scan.notices.insert(0, notice)

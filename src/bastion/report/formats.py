@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from bastion.errors import UsageError
+
 __all__ = ["ReportFormat"]
 
 
@@ -15,3 +17,12 @@ class ReportFormat(enum.Enum):
     SARIF = "sarif"
     GITLAB = "gitlab"
     JUNIT = "junit"
+
+    @classmethod
+    def parse(cls, text: str) -> ReportFormat:
+        """The format named ``text`` (any case); :class:`UsageError` naming the choices otherwise."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(f.value for f in cls)
+            raise UsageError(f"--format: unknown format {text!r} (choose from {choices})") from None

@@ -12,12 +12,12 @@ from dast_helpers import scan
 
 from bastion.errors import ConfigError
 from bastion.findings import Finding, Location, Severity
-from bastion.gate import GateResult
+from bastion.gate import GatePolicy, GateResult
 from bastion.results import ScanResult
 from bastion.scan.dast.active import sensitive_paths
 from bastion.scan.dast.http import FetcherOptions
 from bastion.scan.dast.jslibs import Advisory, OsvLookup, _advisory, detect_libraries, library_patterns
-from bastion.scan.dast.levels import DastGateResult, Level, load_levels
+from bastion.scan.dast.levels import Level, load_levels
 from bastion.scan.dast.rules import get_rule, list_rules, rules_by_zap_id
 from bastion.scan.dast.scanner import DastOptions, scan_async
 
@@ -126,11 +126,12 @@ def test_gate_levels() -> None:
         finding("dast.sql-injection", Severity.HIGH),
     ]
     levels = {"dast.csp-missing": Level.FAIL, "dast.xss-reflected": Level.WARN}
-    gate = DastGateResult(ScanResult(Path("."), ["dast"]), findings, threshold=Severity.HIGH, levels=levels)
+    gate = GateResult(
+        ScanResult(Path("."), ["dast"]), findings, policy=GatePolicy(Severity.HIGH, levels=levels)
+    )
     assert [f.rule_id for f in gate.blocking] == ["dast.csp-missing", "dast.sql-injection"]
-    gate.threshold = None
+    gate.policy = GatePolicy(None, levels=levels)
     assert [f.rule_id for f in gate.blocking] == ["dast.csp-missing"]
-    assert isinstance(gate, GateResult)
 
 
 @pytest.mark.parametrize(

@@ -19,20 +19,19 @@ reported but never block, IGNORE findings are set aside (counted as suppressed).
 
 from __future__ import annotations
 
-import enum
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bastion.errors import ConfigError
 from bastion.findings import Finding, Severity
-from bastion.gate import GateResult
 from bastion.results import Suppressed
+from bastion.rules import RuleLevel
 from bastion.scan.dast.rules import list_rules, rules_by_zap_id
+from bastion.structured import read_text, read_toml
 
-__all__ = ["DastGateResult", "Level", "RuleLevels", "load_levels", "render_levels"]
+__all__ = ["Level", "RuleLevels", "load_levels", "render_levels"]
 
 ZAP_PREFIX = "dast.zap."
 """Rule ids of ZAP alerts with no Bastion rule: ``dast.zap.<plugin id>``."""
@@ -49,13 +48,8 @@ ZAP_NAMES = {
 """ZAP passive rules with no Bastion equivalent, named in the notice about them."""
 
 
-class Level(enum.Enum):
-    """What a rule's findings do to the run."""
-
-    IGNORE = "IGNORE"
-    INFO = "INFO"
-    WARN = "WARN"
-    FAIL = "FAIL"
+Level = RuleLevel
+"""What a rule's findings do to the run; the gate's own :class:`~bastion.rules.RuleLevel`."""
 
 
 @dataclass
@@ -134,14 +128,9 @@ def _scope_regex(text: str, where: str) -> re.Pattern[str]:
 
 def load_levels(path: Path) -> RuleLevels:
     """Read a rules file; :class:`ConfigError` naming the file and line for anything wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: rules file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read rules file: {exc}") from None
     if path.suffix == ".toml":
-        return _from_toml(path, text)
+        return _from_toml(path, read_toml(path, what="rules file", error=ConfigError))
+    text = read_text(path, what="rules file", error=ConfigError)
     levels = RuleLevels()
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -163,11 +152,7 @@ def load_levels(path: Path) -> RuleLevels:
     return levels
 
 
-def _from_toml(path: Path, text: str) -> RuleLevels:
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+def _from_toml(path: Path, data: dict[str, Any]) -> RuleLevels:
     levels = RuleLevels()
     unknown = sorted(set(data) - {"rules", "out_of_scope"})
     if unknown:
@@ -204,22 +189,3 @@ def render_levels(levels: RuleLevels, threshold: Severity | None) -> str:
         lines.append(f"{rule.id}\t{level.value}\t({rule.title}){zap}")
     lines.extend(f"{rule_id}\tOUTOFSCOPE\t{rx.pattern}" for rule_id, rx in levels.out_of_scope)
     return "\n".join(lines) + "\n"
-
-
-@dataclass
-class DastGateResult(GateResult):
-    """A gate result where FAIL rules always block and WARN/INFO rules never do."""
-
-    levels: dict[str, Level] = field(default_factory=dict)
-
-    @property
-    def blocking(self) -> list[Finding]:
-        """Findings of FAIL rules, plus findings at or above ``--fail-on`` of rules without a level."""
-        blocking = []
-        for finding in self.findings:
-            level = self.levels.get(finding.rule_id)
-            if level is Level.FAIL or (
-                level is None and self.threshold is not None and finding.severity >= self.threshold
-            ):
-                blocking.append(finding)
-        return blocking

@@ -1,14 +1,19 @@
 """One DAST run: fetch the target, crawl with passive rules, optionally run active checks.
 
-:func:`run_dast` is the library entry point the CLI calls; it returns findings in the core
-model plus the run's statistics and notices, and raises :class:`~bastion.errors.InputError`
-when the target cannot be scanned at all (bad URL, TLS failure, redirect loop, no answer).
+:class:`DastScanner` is what ``bastion dast`` calls: it runs Bastion's own crawler
+(:func:`run_dast`) or drives a ZAP daemon, and hands back the same
+:class:`~bastion.results.ScanResult` as every other scanner (findings with every URL redacted,
+notices, the rules file's IGNORE and OUTOFSCOPE findings set aside as suppressed), which the one
+gate policy then decides on. It raises :class:`~bastion.errors.InputError` when the target cannot
+be scanned at all (bad URL, TLS failure, redirect loop, no answer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,14 +21,19 @@ import httpx
 
 from bastion.errors import InputError
 from bastion.findings import Finding
+from bastion.results import Notice, NoticeKind, ScanResult
+from bastion.rules import RuleInfo
 from bastion.scan.dast.active import run_active
 from bastion.scan.dast.crawl import crawl
 from bastion.scan.dast.http import Fetcher, FetcherOptions, FetchError, Scope, check_target
 from bastion.scan.dast.issues import Collector, Issue
 from bastion.scan.dast.jslibs import AdvisoryLookup, Detection, OsvLookup
-from bastion.scan.dast.redact import redact_text_urls
+from bastion.scan.dast.levels import RuleLevels
+from bastion.scan.dast.redact import redact_finding, redact_text_urls
+from bastion.scan.dast.rules import list_rules
+from bastion.scan.dast.zap import ZapOptions, run_zap
 
-__all__ = ["DastOptions", "DastResult", "run_dast", "scan_async"]
+__all__ = ["DastOptions", "DastResult", "DastScanner", "dast_rules", "run_dast", "scan_async", "scan_result"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,72 @@ class DastResult:
     def requests_per_second(self) -> float:
         """Request rate achieved."""
         return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+    def to_scan_result(self, levels: RuleLevels) -> ScanResult:
+        """This run as every scanner reports it (see :func:`scan_result`)."""
+        return scan_result(self.findings, self.notices, levels, self.pages, self.duration_s)
+
+
+def scan_result(
+    findings: Sequence[Finding], notices: Sequence[str], levels: RuleLevels, pages: int, duration_s: float
+) -> ScanResult:
+    """A DAST run (Bastion's crawler or ZAP) as a :class:`ScanResult`: no URL leaves with a
+    credential in it, the rules file's own notices come first, and its IGNORE and OUTOFSCOPE
+    findings are set aside as suppressed."""
+    redacted = [redact_finding(finding) for finding in findings]
+    texts = [redact_text_urls(text) for text in [*levels.notices, *notices]]
+    kept, dropped = levels.apply(redacted)
+    return ScanResult(
+        root=Path.cwd(),
+        scanners=[DastScanner.name],
+        findings=kept,
+        notices=[Notice(NoticeKind.SCANNER, text, scanner=DastScanner.name) for text in texts],
+        files_scanned=pages,
+        duration_s=duration_s,
+        suppressed=dropped,
+    )
+
+
+@functools.cache
+def dast_rules() -> tuple[RuleInfo, ...]:
+    """The DAST rules (``rules.toml``) as :class:`RuleInfo`, with the ZAP plugin id as equivalent."""
+    return tuple(
+        RuleInfo(
+            id=rule.id,
+            title=rule.title,
+            severity=rule.severity,
+            scanner=DastScanner.name,
+            cwe=(rule.cwe,),
+            fix=rule.fix,
+            equivalent_ids={"zap": str(rule.zap_id)} if rule.zap_id is not None else {},
+            description=rule.description,
+        )
+        for rule in list_rules()
+    )
+
+
+class DastScanner:
+    """Dynamic testing of a running web application at a URL (``bastion dast``), not of a tree:
+    no entry point for ``bastion scan``, a rule source for ``bastion rules`` like every scanner."""
+
+    name = "dast"
+    description = "running web application: passive rules on every response, safe active probes, ZAP import"
+
+    def rules(self) -> Sequence[RuleInfo]:
+        """Every DAST rule."""
+        return dast_rules()
+
+    def run(self, options: DastOptions, levels: RuleLevels) -> tuple[ScanResult, DastResult]:
+        """Scan with Bastion's crawler: the result, and the run's statistics (requests, pages)."""
+        result = run_dast(options)
+        return result.to_scan_result(levels), result
+
+    def run_zap(self, target: str, zap: ZapOptions, levels: RuleLevels) -> ScanResult:
+        """Drive the ZAP daemon at ``zap.url`` over ``target`` and import its alerts."""
+        started = time.perf_counter()
+        result = run_zap(target, zap)
+        notices = [f"ZAP {result.version}: {result.alerts} alerts imported", *result.notices]
+        return scan_result(result.findings, notices, levels, 0, time.perf_counter() - started)
 
 
 async def scan_async(
