@@ -102,7 +102,7 @@ def test_detect_table_and_json_on_all_fixture_formats(
 ) -> None:
     code = main(["identity", "detect", str(FIX / "logs"), "--geo", str(FIX / "geo.csv"), "--year", "2026"])
     captured = capsys.readouterr()
-    assert code in (0, 1) and "alert(s) from 24 sign-in event(s)" in captured.out
+    assert code in (0, 1) and "alert(s) from 29 sign-in event(s)" in captured.out  # 24 + 5 Google
     assert "skipped 1 record(s): cloudtrail event that is not a sign-in" in captured.err
     out = tmp_path / "a.json"
     main(

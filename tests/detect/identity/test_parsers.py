@@ -132,7 +132,7 @@ def test_merge_across_files_is_in_time_order() -> None:
     skips = Skips()
     events = list(read_events([FIX / "logs"], skips, year=2026))
     times = [e.time for e in events]
-    assert times == sorted(times) and len(events) == 4 + 2 + 4 + 3 + 11
+    assert times == sorted(times) and len(events) == 4 + 2 + 4 + 3 + 11 + 5  # ... + Google
 
 
 def test_corrupt_json_document_is_an_input_error(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bastion.detect.identity.events import BAD_PASSWORD, MFA_DENIED, OTHER, UNKNOWN_USER, SignIn
 
-__all__ = ["classify", "from_cloudtrail", "from_entra", "from_okta", "parse_time"]
+__all__ = ["classify", "from_cloudtrail", "from_entra", "from_google", "from_okta", "parse_time"]
 
 # Entra ID error codes (https://login.microsoftonline.com/error)
 _ENTRA_BAD_PASSWORD = {50126, 50053, 50055, 50056}
@@ -65,15 +65,17 @@ def _float(value: Any) -> float | None:
 
 
 def classify(record: Mapping[str, Any]) -> str:
-    """Which log a JSON record is from: ``entra``, ``cloudtrail``, ``okta`` or ``''``."""
+    """Which cloud log a JSON record is from: ``entra``, ``cloudtrail``, ``okta``, ``google`` or ``''``."""
     if "eventVersion" in record or "eventSource" in record:
         return "cloudtrail"
-    if "eventType" in record and "actor" in record:
-        return "okta"
     props = record.get("properties")
     body = props if type(props) is dict else record
     if "userPrincipalName" in body or "createdDateTime" in body:
         return "entra"
+    if "eventType" in record and "actor" in record:
+        return "okta"
+    if record.get("kind") == "admin#reports#activity" or _get(record, "id", "applicationName") == "login":
+        return "google"
     return ""
 
 
@@ -223,3 +225,66 @@ def from_okta(record: Mapping[str, Any]) -> SignIn | str:
         lat=_float(_get(geo, "geolocation", "lat")),
         lon=_float(_get(geo, "geolocation", "lon")),
     )
+
+
+_GOOGLE_FAILURES = {
+    "login_failure_invalid_password": BAD_PASSWORD,
+    "login_failure_invalid_second_factor": MFA_DENIED,
+    "login_failure_missing_second_factor": MFA_DENIED,
+}
+"""Google's ``login_failure_type`` values; any other (disabled account, access code) is OTHER."""
+_GOOGLE_PASSWORD_CHALLENGES = {"password", "google_password"}
+
+
+def _google_params(event: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in event.get("parameters") or ():
+        if type(item) is dict and "name" in item:
+            for key in ("value", "multiValue", "boolValue", "intValue"):
+                if key in item:
+                    params[str(item["name"])] = item[key]
+                    break
+    return params
+
+
+def from_google(record: Mapping[str, Any]) -> SignIn | str:
+    """A Google Workspace login audit activity (Admin SDK Reports API, ``applicationName=login``)."""
+    time = parse_time(_get(record, "id", "time"))
+    if time is None:
+        return "google workspace activity without a readable id.time"
+    user = _str(_get(record, "actor", "email"))
+    for event in record.get("events") or ():
+        if type(event) is not dict:
+            continue
+        name, params = _str(event.get("name")), _google_params(event)
+        if name == "login_success":
+            ok, reason, action = True, "", "signin"
+        elif name == "login_failure":
+            reason = _GOOGLE_FAILURES.get(_str(params.get("login_failure_type")), OTHER)
+            ok, action = False, "mfa" if reason == MFA_DENIED else "signin"
+        elif name == "login_challenge" and "fail" in _str(params.get("login_challenge_status")).lower():
+            methods = params.get("login_challenge_method")
+            method_list = methods if type(methods) is list else [methods]
+            password = any(_str(m) in _GOOGLE_PASSWORD_CHALLENGES for m in method_list)
+            ok, reason, action = (
+                False,
+                BAD_PASSWORD if password else MFA_DENIED,
+                "signin" if password else "mfa",
+            )
+        else:
+            continue
+        if not user:
+            user = _str(params.get("affected_email_address"))
+        if not user:
+            return "google workspace login without actor.email"
+        return SignIn(
+            time,
+            user.lower(),
+            _str(record.get("ipAddress")),
+            ok,
+            reason,
+            action,
+            "google workspace",
+            _str(params.get("login_type")),
+        )
+    return "google workspace event that is not a sign-in (logout, settings, passed challenge)"

@@ -1,8 +1,9 @@
 """Read sign-in logs of any supported format, detected from content, as :class:`SignIn` events.
 
 JSON lines, syslog lines and JSON arrays (an Entra export) stream in bounded reads; a JSON object
-document (a CloudTrail ``{"Records": [...]}`` file) is read whole, as CloudTrail writes files of a
-few MB at most.
+document (a CloudTrail ``{"Records": [...]}`` file, a Google Reports ``{"items": [...]}`` page, EVTX
+records pretty-printed one after another) is read whole, as such files are a few MB at most; a
+Windows ``.evtx`` file is decoded record by record by the ``evtx`` crate.
 Events from several files are merged in time order, holding one event per file.
 """
 
@@ -22,22 +23,29 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+from evtx import PyEvtxParser
 
 from bastion.detect.identity.authlog import AuthLogParser
-from bastion.detect.identity.cloud import classify, from_cloudtrail, from_entra, from_okta
+from bastion.detect.identity.cloud import classify, from_cloudtrail, from_entra, from_google, from_okta
 from bastion.detect.identity.events import SignIn, Skips
+from bastion.detect.identity.winlog import from_windows, is_windows
 from bastion.detect.ingest.records import decode_line, iter_files
 from bastion.errors import InputError
 
 __all__ = ["detect_format", "merge", "read_events", "read_file"]
 
 _loads = orjson.loads
+EVTX_MAGIC = b"ElfFile\x00"
+"""First bytes of a Windows event log file."""
+_EVTX_GIVE_UP = 100
 _BY_TIME = operator.attrgetter("time")
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], SignIn | str]] = {
     "entra": from_entra,
     "cloudtrail": from_cloudtrail,
     "okta": from_okta,
+    "google": from_google,
+    "windows": from_windows,
 }
 
 
@@ -68,9 +76,9 @@ def _from_record(record: object, skips: Skips) -> SignIn | None:
     if type(record) is not dict:
         skips.add("JSON value that is not an object")
         return None
-    kind = classify(record)
+    kind = classify(record) or ("windows" if is_windows(record) else "")
     if not kind:
-        skips.add("JSON record of no known sign-in log (Entra, CloudTrail, Okta)")
+        skips.add("JSON record of no known sign-in log (Entra, CloudTrail, Okta, Google, Windows)")
         return None
     result = _PARSERS[kind](record)
     if isinstance(result, str):
@@ -128,18 +136,86 @@ def _array_file(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]
                 yield event
 
 
-def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
+def _json_values(path: Path, stream: IO[bytes]) -> list[object]:
+    """One JSON document, or several written one after another (pretty-printed EVTX records)."""
     try:
-        data = json.load(stream)
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = stream.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
-    records = data.get("Records", data.get("value")) if isinstance(data, Mapping) else data
+    try:
+        return [json.loads(text)]
+    except ValueError as exc:
+        if not str(exc).startswith("Extra data"):
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+    decoder, pos = json.JSONDecoder(), 0
+    values: list[object] = []
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        if pos == len(text):
+            return values
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid JSON after record {len(values)} ({exc})") from None
+        values.append(value)
+
+
+def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
+    values = _json_values(path, stream)
+    data = values[0] if len(values) == 1 else values
+    records = data
+    if isinstance(data, Mapping) and not is_windows(data):
+        records = next((data[k] for k in ("Records", "value", "items") if k in data), None)
+    if isinstance(records, Mapping):
+        records = [records]  # one record alone in its file
     if not isinstance(records, list):
-        raise InputError(f'{path}: JSON document is neither an array nor {{"Records": [...]}}')
+        raise InputError(
+            f'{path}: JSON document is neither an array nor {{"Records"|"value"|"items": [...]}}'
+        )
     for n, record in enumerate(records, 1):
         event = _from_record(record, skips)
         if event is not None:
             event.source, event.line = str(path), n
+            yield event
+
+
+def _evtx(path: Path, skips: Skips) -> Iterator[SignIn]:
+    """Records of a Windows ``.evtx`` file, decoded by the ``evtx`` crate (no Windows needed)."""
+    try:
+        records = PyEvtxParser(str(path), number_of_threads=1).records_json()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .evtx file ({exc})") from None
+    source, n, failed = str(path), 0, 0
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError, ValueError) as exc:
+            if not n and not failed:
+                raise InputError(f"{path}: not a readable .evtx file ({exc})") from None
+            failed += 1
+            skips.add("EVTX record the evtx decoder could not read")
+            if failed >= _EVTX_GIVE_UP:
+                skips.add(f"rest of an EVTX file after {_EVTX_GIVE_UP} unreadable records in a row")
+                return
+            continue
+        failed = 0
+        n += 1
+        data: object = None
+        if isinstance(record, dict):
+            n = int(record.get("event_record_id") or n)
+            try:
+                data = _loads(record.get("data") or "")
+            except (TypeError, ValueError):
+                data = None
+        if data is None:
+            skips.add("EVTX record whose JSON form is not valid")
+            continue
+        event = _from_record(data, skips)
+        if event is not None:
+            event.source, event.line = source, n
             yield event
 
 
@@ -211,6 +287,10 @@ def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[Sig
     try:
         stream = sys.stdin.buffer if str(path) == "-" else _open(path)
         head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
+        if head.startswith(EVTX_MAGIC):
+            stream.close()
+            yield from _evtx(path, skips)
+            return
         text = head.decode("utf-8", "replace")
         fmt = detect_format(text)
         with contextlib.nullcontext(stream) if str(path) == "-" else stream:
