@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["arr", "get", "num", "obj", "path_of", "pos_int", "text", "texts"]
+__all__ = ["arr", "entries", "get", "items", "num", "obj", "path_of", "pos_int", "text", "texts"]
 
 
 def get(value: Any, *keys: str) -> Any:
@@ -30,6 +30,25 @@ def obj(value: Any) -> dict[str, Any]:
 def arr(value: Any) -> list[Any]:
     """``value`` when it is a list, else ``[]``."""
     return value if isinstance(value, list) else []
+
+
+def items(value: Any, field: str) -> list[Any]:
+    """A list of results: ``[]`` when absent, ``TypeError`` naming ``field`` when it is not a list
+    (reading a damaged list as empty would report a clean scan)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"{field!r} is {type(value).__name__}, not a list")
+    return value
+
+
+def entries(value: Any, field: str) -> dict[str, Any]:
+    """A mapping of results: ``{}`` when absent, ``TypeError`` naming ``field`` when it is not one."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{field!r} is {type(value).__name__}, not an object")
+    return value
 
 
 def text(value: Any) -> str:

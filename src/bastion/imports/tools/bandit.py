@@ -11,7 +11,7 @@ from typing import Any
 
 from bastion.findings import Confidence, Location
 from bastion.imports.build import Builder, cwe_ids
-from bastion.imports.fields import arr, get, obj, path_of, pos_int, text
+from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.scan.sast.common import evidence_text, redact_literals
 
@@ -47,7 +47,7 @@ def _code(result: dict[str, Any]) -> list[str]:
 
 
 def _parse(doc: Document, build: Builder) -> None:
-    for result in arr(doc.data["results"]):
+    for result in items(doc.data["results"], "results"):
         _result(build, obj(result))
     for error in arr(doc.data.get("errors")):
         error = obj(error)

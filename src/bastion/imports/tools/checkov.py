@@ -14,7 +14,7 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.equivalents import iac_equivalent
-from bastion.imports.fields import arr, get, num, obj, path_of, pos_int, text
+from bastion.imports.fields import arr, entries, get, items, num, obj, path_of, pos_int, text
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.scan.sast.common import evidence_text, redact_literals
 
@@ -34,10 +34,10 @@ def _parse(doc: Document, build: Builder) -> None:
     for report in _reports(doc):
         framework = text(report.get("check_type"))
         build.version = build.version or text(get(report, "summary", "checkov_version"))
-        results = obj(report["results"])
-        for check in arr(results.get("failed_checks")):
+        results = entries(report["results"], "results")
+        for check in items(results.get("failed_checks"), "failed_checks"):
             _check(build, obj(check), framework, None)
-        for check in arr(results.get("skipped_checks")):
+        for check in items(results.get("skipped_checks"), "skipped_checks"):
             check = obj(check)
             reason = (
                 text(get(check, "check_result", "suppress_comment")) or "skipped by a checkov:skip comment"

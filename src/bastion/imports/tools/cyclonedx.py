@@ -13,7 +13,7 @@ from typing import Any
 
 from bastion.findings import Location, Severity
 from bastion.imports.build import Builder, cwe_ids
-from bastion.imports.fields import arr, get, num, obj, text, texts
+from bastion.imports.fields import arr, get, items, num, obj, text, texts
 from bastion.imports.model import Component, DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_metadata
 
@@ -51,8 +51,8 @@ def _components(build: Builder, items: list[Any], refs: dict[str, dict[str, Any]
 
 def _parse(doc: Document, build: Builder) -> None:
     refs: dict[str, dict[str, Any]] = {}
-    _components(build, arr(doc.data.get("components")), refs)
-    for vulnerability in arr(doc.data.get("vulnerabilities")):
+    _components(build, items(doc.data.get("components"), "components"), refs)
+    for vulnerability in items(doc.data.get("vulnerabilities"), "vulnerabilities"):
         _vulnerability(build, obj(vulnerability), refs)
 
 

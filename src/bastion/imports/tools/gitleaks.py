@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bastion.findings import Location
 from bastion.imports.build import Builder
-from bastion.imports.fields import arr, path_of, pos_int, text, texts
+from bastion.imports.fields import items, path_of, pos_int, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 
 __all__ = ["PARSER"]
@@ -25,7 +25,7 @@ def _detect(doc: Document) -> bool:
 
 
 def _parse(doc: Document, build: Builder) -> None:
-    for leak in arr(doc.data):
+    for leak in items(doc.data, "leaks"):
         rule = text(leak["RuleID"])
         digest = build.secret(leak.get("Secret"))
         commit = text(leak.get("Commit")) or None

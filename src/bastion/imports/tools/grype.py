@@ -10,7 +10,7 @@ from typing import Any
 
 from bastion.findings import Location
 from bastion.imports.build import Builder
-from bastion.imports.fields import arr, get, num, obj, path_of, text, texts
+from bastion.imports.fields import arr, get, items, num, obj, path_of, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
 
@@ -29,7 +29,7 @@ def _detect(doc: Document) -> bool:
 
 def _parse(doc: Document, build: Builder) -> None:
     build.version = text(get(doc.data, "descriptor", "version"))
-    for match in arr(doc.data["matches"]):
+    for match in items(doc.data["matches"], "matches"):
         _match(build, obj(match), None)
     for ignored in arr(doc.data.get("ignoredMatches")):
         _match(build, obj(ignored), "ignored by a Grype ignore rule")

@@ -9,7 +9,7 @@ from typing import Any
 
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
-from bastion.imports.fields import arr, get, obj, path_of, pos_int, text
+from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text
 from bastion.imports.model import DocKind, Document, ToolParser
 
 __all__ = ["PARSER"]
@@ -22,9 +22,9 @@ def _detect(doc: Document) -> bool:
 
 def _parse(doc: Document, build: Builder) -> None:
     build.version = text(doc.data.get("kics_version"))
-    for query in arr(doc.data["queries"]):
+    for query in items(doc.data["queries"], "queries"):
         query = obj(query)
-        for place in arr(query.get("files")):
+        for place in items(query.get("files"), "files"):
             _file(build, query, obj(place))
 
 

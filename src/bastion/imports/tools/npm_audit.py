@@ -13,7 +13,7 @@ from typing import Any
 
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
-from bastion.imports.fields import arr, get, num, obj, text, texts
+from bastion.imports.fields import arr, entries, get, num, obj, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_message, package_metadata
 
@@ -33,10 +33,10 @@ def _detect(doc: Document) -> bool:
 
 def _parse(doc: Document, build: Builder) -> None:
     if doc.data.get("auditReportVersion") == 2:
-        for name, entry in obj(doc.data["vulnerabilities"]).items():
+        for name, entry in entries(doc.data["vulnerabilities"], "vulnerabilities").items():
             _v2(build, str(name), obj(entry))
     else:
-        for advisory in obj(doc.data["advisories"]).values():
+        for advisory in entries(doc.data["advisories"], "advisories").values():
             _v1(build, obj(advisory))
 
 

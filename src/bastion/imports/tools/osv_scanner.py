@@ -12,7 +12,7 @@ from typing import Any
 from bastion.advisories.severity import severity_from_cwes
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
-from bastion.imports.fields import arr, get, num, obj, path_of, text, texts
+from bastion.imports.fields import arr, get, items, num, obj, path_of, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
 
@@ -40,9 +40,9 @@ def _detect(doc: Document) -> bool:
 
 
 def _parse(doc: Document, build: Builder) -> None:
-    for result in arr(doc.data["results"]):
+    for result in items(doc.data["results"], "results"):
         source = path_of(get(result, "source", "path"))
-        for entry in arr(get(result, "packages")):
+        for entry in items(get(result, "packages"), "packages"):
             _package(build, obj(entry), source)
 
 

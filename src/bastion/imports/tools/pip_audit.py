@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bastion.findings import Location
 from bastion.imports.build import Builder
-from bastion.imports.fields import arr, obj, text, texts
+from bastion.imports.fields import arr, items, obj, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
 
@@ -22,14 +22,14 @@ def _detect(doc: Document) -> bool:
 
 
 def _parse(doc: Document, build: Builder) -> None:
-    for dependency in arr(doc.data["dependencies"]):
+    for dependency in items(doc.data["dependencies"], "dependencies"):
         dependency = obj(dependency)
         name, version = text(dependency.get("name")), text(dependency.get("version"))
         if "skip_reason" in dependency:
             build.skip(f"pip-audit:{name}", text(dependency.get("skip_reason")) or "not audited")
             continue
         purl = f"pkg:pypi/{name.lower()}@{version}" if name and version else ""
-        for vulnerability in arr(dependency.get("vulns")):
+        for vulnerability in items(dependency.get("vulns"), "vulns"):
             vulnerability = obj(vulnerability)
             advisory = text(vulnerability["id"])
             aliases = [advisory, *texts(vulnerability.get("aliases"))]

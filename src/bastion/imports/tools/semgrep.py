@@ -11,7 +11,7 @@ from typing import Any
 
 from bastion.findings import Confidence, Location
 from bastion.imports.build import Builder, cwe_ids
-from bastion.imports.fields import arr, get, obj, path_of, pos_int, text, texts
+from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.scan.sast.common import redact_literals
 
@@ -37,7 +37,7 @@ def _detect(doc: Document) -> bool:
 
 def _parse(doc: Document, build: Builder) -> None:
     build.version = text(doc.data.get("version"))
-    for result in arr(doc.data["results"]):
+    for result in items(doc.data["results"], "results"):
         _result(build, obj(result))
     for error in arr(doc.data.get("errors")):
         error = obj(error)

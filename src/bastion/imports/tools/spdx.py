@@ -13,7 +13,7 @@ from typing import Any
 
 from bastion.findings import Location
 from bastion.imports.build import Builder
-from bastion.imports.fields import arr, obj, text
+from bastion.imports.fields import arr, items, obj, text
 from bastion.imports.model import Component, DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_metadata
 
@@ -41,7 +41,7 @@ def _refs(package: dict[str, Any], category: str, kind: str) -> list[str]:
 def _parse(doc: Document, build: Builder) -> None:
     build.version = text(doc.data.get("spdxVersion"))
     advisories = 0
-    for package in (obj(p) for p in arr(doc.data.get("packages"))):
+    for package in (obj(p) for p in items(doc.data.get("packages"), "packages")):
         name, version = text(package.get("name")), text(package.get("versionInfo"))
         purl = next(iter(_refs(package, "PACKAGE-MANAGER", "purl")), "")
         licence = text(package.get("licenseConcluded")) or text(package.get("licenseDeclared"))

@@ -10,7 +10,7 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.equivalents import iac_equivalent
-from bastion.imports.fields import arr, get, obj, path_of, pos_int, text, texts
+from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 
 __all__ = ["PARSER"]
@@ -22,7 +22,7 @@ def _detect(doc: Document) -> bool:
 
 
 def _parse(doc: Document, build: Builder) -> None:
-    for result in arr(doc.data["results"]):
+    for result in items(doc.data["results"], "results"):
         _result(build, obj(result))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.equivalents import iac_equivalent
-from bastion.imports.fields import arr, get, num, obj, path_of, pos_int, text, texts
+from bastion.imports.fields import arr, get, items, num, obj, path_of, pos_int, text, texts
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
 
@@ -37,9 +37,9 @@ def _detect(doc: Document) -> bool:
 def _results(data: Any) -> Iterator[tuple[dict[str, Any], str]]:
     """Every result with the Kubernetes resource it belongs to ("" outside k8s reports)."""
     if isinstance(data, list):
-        yield from ((obj(r), "") for r in data)
+        yield from ((obj(r), "") for r in items(data, "results"))
         return
-    yield from ((obj(r), "") for r in arr(data.get("Results")))
+    yield from ((obj(r), "") for r in items(data.get("Results"), "Results"))
     for resource in arr(data.get("Resources")):
         name = "/".join(
             t
@@ -59,11 +59,11 @@ def _parse(doc: Document, build: Builder) -> None:
         build.version = text(get(data, "Trivy", "Version"))
     for result, resource in _results(data):
         target = text(result.get("Target"))
-        for vulnerability in arr(result.get("Vulnerabilities")):
+        for vulnerability in items(result.get("Vulnerabilities"), "Vulnerabilities"):
             _vulnerability(build, obj(vulnerability), result, target, resource)
-        for misconfiguration in arr(result.get("Misconfigurations")):
+        for misconfiguration in items(result.get("Misconfigurations"), "Misconfigurations"):
             _misconfiguration(build, obj(misconfiguration), target, resource)
-        for secret in arr(result.get("Secrets")):
+        for secret in items(result.get("Secrets"), "Secrets"):
             _secret(build, obj(secret), target)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from bastion.findings import Confidence, Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.equivalents import dast_equivalent
-from bastion.imports.fields import arr, obj, text
+from bastion.imports.fields import items, obj, text
 from bastion.imports.model import DocKind, Document, ToolParser
 from bastion.scan.dast.redact import redact_url
 
@@ -88,7 +88,7 @@ def _parse(doc: Document, build: Builder) -> None:
         raw = doc.data["site"]
         sites = [obj(s) for s in (raw if isinstance(raw, list) else [raw])]
     for site in sites:
-        for alert in arr(site.get("alerts")):
+        for alert in items(site.get("alerts"), "alerts"):
             _alert(build, obj(alert), text(site.get("@name")))
 
 
@@ -98,7 +98,7 @@ def _alert(build: Builder, alert: dict[str, Any], site: str) -> None:
     name = text(alert.get("name")) or text(alert.get("alert")) or native
     equivalent = dast_equivalent(plugin)
     confidence = text(alert.get("confidence"))
-    instances = [obj(i) for i in arr(alert.get("instances"))] or [{"uri": site}]
+    instances = [obj(i) for i in items(alert.get("instances"), "instances")] or [{"uri": site}]
     seen: set[tuple[str, str, str]] = set()
     for instance in instances:
         key = (text(instance.get("uri")), text(instance.get("method")), text(instance.get("param")))
