@@ -47,7 +47,13 @@ def register(app: typer.Typer) -> None:
 def detect(
     logs: list[Path] = typer.Argument(..., help="Sign-in log files (.gz too) or directories."),
     geo: list[Path] = typer.Option(
-        [], "--geo", help="Geo CSV (network,country,city,lat,lon,asn,...); repeatable."
+        [],
+        "--geo",
+        help="Geo CSV (network,country,city,lat,lon,asn,...) or MaxMind DB (.mmdb: city, ASN, anonymous IP); "
+        "repeatable.",
+    ),
+    origin: bool = typer.Option(
+        True, "--origin/--no-origin", help="Mark cloud, CDN, VPN-service and Tor ranges (iporigin, offline)."
     ),
     state: Path | None = typer.Option(
         None, "--state", help="Baselines (JSON): read if present, written after."
@@ -68,9 +74,9 @@ def detect(
         floor = Severity.parse(min_severity)
     except ValueError as exc:
         raise UsageError(f"--min-severity: {exc}") from None
-    db = GeoDB()
+    db = GeoDB(origin=origin)
     for path in geo:
-        db.load_csv(path)
+        db.load(path)
     for path in threat_list:
         db.load_threat_list(path)
     engine = Engine(db, load_state(state) if state else None, load_rules(rules))
@@ -99,6 +105,8 @@ def detect(
     if state:
         save_state(engine.state, state)
     console = error_console()
+    for credit in db.credits:
+        console.print(credit)
     for note in skips.notes():
         console.print(note)
     if engine.duplicates:

@@ -1,6 +1,9 @@
-"""Offline IP context: a CSV of CIDR rows, longest-prefix match, no network call ever.
+"""Offline IP context, no network call ever: CSV rows, MaxMind DB files and iporigin's ranges.
 
-Header (extra columns ignored): ``network,country,city,lat,lon,asn,as_org,is_anonymizer,is_hosting``.
+CSV header (extra columns ignored): ``network,country,city,lat,lon,asn,as_org,is_anonymizer,is_hosting``;
+its rows are the user's own word and win (longest prefix). Where no row matches, the ``.mmdb`` files
+(:mod:`bastion.detect.identity.sources`) add what each knows, first file first. iporigin's provider
+ranges add the hosting and anonymizer marks to whatever the others say.
 Only loopback and RFC 1918 / RFC 4193 addresses are internal; any address a geo source knows is
 located, whatever its range.
 """
@@ -11,9 +14,11 @@ import csv
 import ipaddress
 import math
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bastion.detect.identity.sources import OriginRanges, Partial, is_mmdb, open_mmdb
 from bastion.errors import InputError
 
 __all__ = ["GeoDB", "IpInfo", "distance_km", "is_internal"]
@@ -68,14 +73,37 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class GeoDB:
     """Networks from CSV files; the most specific matching network wins."""
 
-    def __init__(self) -> None:
-        """An empty database (every address unknown)."""
+    def __init__(self, origin: bool = False) -> None:
+        """An empty database (every address unknown); ``origin``: mark iporigin's hosting and
+        anonymizer ranges."""
+        self._origin = OriginRanges() if origin else None
+        self._mmdb: list[Callable[[str], Partial | None]] = []
+        self.sources: list[str] = ["iporigin"] if origin else []
+        """What answers lookups, in order (file names, ``iporigin``)."""
+        self.credits: list[str] = []
+        """Attributions the loaded data's licences ask for (DB-IP Lite: CC BY 4.0)."""
         self._tables: dict[int, dict[int, dict[int, IpInfo]]] = {4: {}, 6: {}}
         self._cache: dict[str, IpInfo] = {}
         self._lengths: dict[int, list[int]] = {}
         self._threats: dict[int, dict[int, dict[int, str]]] = {}
         self.threats = 0
         self.networks = 0
+
+    def load(self, path: Path) -> None:
+        """Add one source: a MaxMind DB (recognised by content, whatever its name) or a CSV."""
+        if is_mmdb(path):
+            self.load_mmdb(path)
+        else:
+            self.load_csv(path)
+
+    def load_mmdb(self, path: Path) -> None:
+        """Add a MaxMind-format database (city, ASN or anonymous-IP); a corrupt one is an InputError."""
+        lookup, credit = open_mmdb(path)
+        self._mmdb.append(lookup)
+        self.sources.append(path.name)
+        if credit and credit not in self.credits:
+            self.credits.append(credit)
+        self._cache.clear()
 
     def load_csv(self, path: Path) -> None:
         """Add the rows of one CSV file; a bad header or row is an InputError naming file and line."""
@@ -91,6 +119,7 @@ class GeoDB:
             raise InputError(f"{path}: cannot read geo CSV ({exc})") from None
         self._cache.clear()
         self._lengths = {v: sorted(t, reverse=True) for v, t in self._tables.items()}
+        self.sources.append(path.name)
 
     def _add(self, path: Path, line: int, row: dict[str, str]) -> None:
         try:
@@ -154,6 +183,22 @@ class GeoDB:
             except ValueError:
                 return IpInfo()
             value, version = int(addr), addr.version
+        info = self._from_csv(value, version) or (self._from_mmdb(ip) if self._mmdb else None)
+        if self._origin is not None:
+            origin = self._origin.lookup(value, version)
+            # providers' feeds hold documentation and private prefixes too (Vultr's has 203.0.113.0/24):
+            # iporigin's own classify() answers "reserved" for those, and so does this
+            if origin is not None and ipaddress.ip_address(ip).is_global:
+                base = info or IpInfo(as_org=origin.provider)
+                return replace(
+                    base,
+                    anonymizer=base.anonymizer or origin.anonymizer,
+                    hosting=base.hosting or origin.hosting,
+                    as_org=base.as_org or origin.provider,
+                )
+        return info or IpInfo(internal=is_internal(ip))
+
+    def _from_csv(self, value: int, version: int) -> IpInfo | None:
         bits = 32 if version == 4 else 128
         tables = self._tables[version]
         for plen in self._lengths.get(version) or sorted(tables, reverse=True):
@@ -161,7 +206,23 @@ class GeoDB:
             found = tables[plen].get(value & mask)
             if found is not None:
                 return found
-        return IpInfo(internal=is_internal(ip))
+        return None
+
+    def _from_mmdb(self, ip: str) -> IpInfo | None:
+        parts = [p for p in (lookup(ip) for lookup in self._mmdb) if p is not None]
+        if not parts:
+            return None
+        located = next((p for p in parts if p.lat is not None), None)
+        return IpInfo(
+            country=next((p.country for p in parts if p.country), ""),
+            city=located.city if located and located.city else next((p.city for p in parts if p.city), ""),
+            lat=located.lat if located else None,
+            lon=located.lon if located else None,
+            asn=next((p.asn for p in parts if p.asn), ""),
+            as_org=next((p.as_org for p in parts if p.as_org), ""),
+            anonymizer=any(p.anonymizer for p in parts),
+            hosting=any(p.hosting for p in parts),
+        )
 
     def _listed(self, ip: str) -> str:
         try:
