@@ -140,7 +140,7 @@ class Origin:
 
 
 class OriginRanges:
-    """iporigin's bundled ranges: clouds, CDNs and crawlers as hosting; VPN services and Tor as anonymizers."""
+    """iporigin's bundled ranges: clouds, CDNs, crawlers as hosting; VPN services and Tor as anonymizers."""
 
     def __init__(self) -> None:
         """Load iporigin's table (about 39,000 ranges, 0.3 s once); a damaged one is an InputError."""
