@@ -21,12 +21,13 @@ from bastion import __version__
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.results import ScanResult, Suppressed
-from bastion.rules import RuleLevel
+from bastion.rules import RuleInfo, RuleLevel
 from bastion.structured import read_json
 from bastion.suppressions import Suppression, find_suppressions
 
 __all__ = [
     "BASELINE_VERSION",
+    "GATE_RULES",
     "Baseline",
     "GatePolicy",
     "GateResult",
@@ -38,6 +39,18 @@ __all__ = [
 
 BASELINE_VERSION = 1
 MISSING_REASON_RULE = "bastion.suppression-without-reason"
+_MISSING_REASON_FIX = "Add the reason after the bracket: bastion: ignore[rule-id] reason it is safe"
+GATE_RULES = (
+    RuleInfo(
+        id=MISSING_REASON_RULE,
+        title="Suppression without a reason",
+        severity=Severity.LOW,
+        scanner="gate",
+        fix=_MISSING_REASON_FIX,
+        description="A bastion: ignore[...] comment that does not say why the finding is accepted.",
+    ),
+)
+"""The rules the gate itself reports."""
 
 
 @dataclass(frozen=True)
@@ -324,7 +337,7 @@ def _missing_reason(path: str, suppression: Suppression) -> Finding:
         location=location,
         message=f"bastion: ignore[{rules}] gives no reason; say why the finding is accepted",
         fingerprint=make_fingerprint(MISSING_REASON_RULE, location, rules),
-        fix="Add the reason after the bracket: bastion: ignore[rule-id] reason it is safe",
+        fix=_MISSING_REASON_FIX,
     )
 
 

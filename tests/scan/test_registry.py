@@ -6,7 +6,14 @@ import pytest
 
 from bastion.errors import UsageError
 from bastion.scan.base import Scanner
-from bastion.scan.registry import PluginScanner, Registration, Registry, RegistryError, load_scanner
+from bastion.scan.registry import (
+    PluginScanner,
+    Registration,
+    Registry,
+    RegistryError,
+    load_scanner,
+    rule_catalog,
+)
 
 
 def test_own_and_third_party_scanners_register_through_entry_points() -> None:
@@ -59,3 +66,22 @@ def test_own_scanners_declare_every_capability_as_typed_members() -> None:
         rules = scanner.rules()
         assert rules and all(rule.id.startswith(f"{name}.") and rule.scanner == name for rule in rules)
         assert len({rule.id for rule in rules}) == len(rules), f"{name}: duplicate rule ids"
+
+
+def test_rule_catalog_reads_every_source_once_and_finds_families() -> None:
+    registry = Registry([*(Registry.from_entry_points().get(n) for n in ("deps", "marker"))])
+    catalog = rule_catalog(registry)
+    assert set(catalog.by_source) == {"deps", "marker", "dast"}  # dast: the URL scanner
+    assert catalog.by_source["marker"] == () and catalog.skipped == {}
+    found = catalog.find("deps.CVE-2024-1")
+    assert found is not None and found.id == "deps.CVE-*"  # the most specific family, not deps.*
+    other = catalog.find("deps.PYSEC-2024-1")
+    assert other is not None and other.id == "deps.*"
+    assert catalog.find("dast.csp-missing") is not None and catalog.find("nothing.here") is None
+
+
+def test_a_source_that_does_not_load_is_skipped_with_the_reason() -> None:
+    catalog = rule_catalog(Registry([Registration("gone", "no_such_module_anywhere:Thing")]), ["gone"])
+    assert catalog.by_source == {} and "does not load" in catalog.skipped["gone"]
+    with pytest.raises(UsageError, match=r"unknown scanner 'nope' \(available: dast, gone\)"):
+        rule_catalog(Registry([Registration("gone", "x:Y")]), ["nope"])

@@ -64,6 +64,7 @@ COMMAND_GROUPS = (
     "fix",  # bastion fix [PATH]: upgrades as a patch and a pull-request text
     "ci",  # bastion ci render|stages: one scan in every pipeline format
     "imports",  # bastion import FILE [--tool NAME]: another tool's report as Bastion's
+    "rules",  # bastion rules list|show: every scanner's rules (RuleInfo)
 )
 for _group in COMMAND_GROUPS:
     importlib.import_module(f"bastion.cli.{_group}").register(app)

@@ -13,7 +13,7 @@ from bastion.findings import Finding, Severity
 from bastion.gate import GateResult
 from bastion.results import NoticeKind
 
-__all__ = ["render", "summary_line"]
+__all__ = ["clean_text", "render", "summary_line"]
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -27,7 +27,8 @@ SEVERITY_STYLE = {
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """``text`` with control characters replaced, safe to print on a terminal."""
     return _CONTROL.sub("\ufffd", text)
 
 
@@ -51,15 +52,15 @@ def render(result: GateResult, *, color: bool = False, width: int | None = None)
         if group:
             console.print(_group_table(severity, group))
     for skip in result.scan.skips:
-        console.print(Text(_clean(skip.describe()), style="yellow"))
+        console.print(Text(clean_text(skip.describe()), style="yellow"))
     for failure in result.scan.failures:
-        console.print(Text(_clean(failure.describe()), style="bold red"))
+        console.print(Text(clean_text(failure.describe()), style="bold red"))
     counted: dict[NoticeKind, int] = {}
     for notice in result.scan.notices:
         if notice.kind in COUNTED_KINDS:
             counted[notice.kind] = counted.get(notice.kind, 0) + 1
         else:
-            console.print(Text(_clean(f"notice: {notice.describe()}"), style="dim"))
+            console.print(Text(clean_text(f"notice: {notice.describe()}"), style="dim"))
     for kind, count in counted.items():
         console.print(Text(f"notice: {count} {COUNTED_KINDS[kind]}", style="dim"))
     console.print(Text(summary_line(result), style="bold red" if result.failed else "bold green"))
@@ -77,12 +78,12 @@ def _group_table(severity: Severity, findings: list[Finding]) -> Table:
     table.add_column("Location", no_wrap=True)
     table.add_column("Finding", overflow="fold")
     for finding in findings:
-        detail = Text(_clean(finding.title), style="bold")
+        detail = Text(clean_text(finding.title), style="bold")
         if finding.message and finding.message != finding.title:
-            detail.append(f"\n{_clean(finding.message)}")
+            detail.append(f"\n{clean_text(finding.message)}")
         if finding.fix:
-            detail.append(f"\nfix: {_clean(finding.fix)}", style="green")
-        table.add_row(_clean(finding.rule_id), _clean(finding.location.describe()), detail)
+            detail.append(f"\nfix: {clean_text(finding.fix)}", style="green")
+        table.add_row(clean_text(finding.rule_id), clean_text(finding.location.describe()), detail)
     return table
 
 

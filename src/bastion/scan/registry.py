@@ -6,6 +6,7 @@ A name registered twice is an error, not a silent override.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,10 +15,20 @@ from typing import Any
 
 from bastion.errors import BastionError, UsageError
 from bastion.findings import Finding
-from bastion.rules import RuleInfo
+from bastion.rules import RuleInfo, RuleSource, sort_rules
 from bastion.scan.base import BasicScanner, ScanContext, Scanner, ScannerDefaults, ScanTarget
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginScanner", "Registration", "Registry", "RegistryError", "load_scanner"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "URL_SCANNERS",
+    "PluginScanner",
+    "Registration",
+    "Registry",
+    "RegistryError",
+    "RuleCatalog",
+    "load_scanner",
+    "rule_catalog",
+]
 
 ENTRY_POINT_GROUP = "bastion.scanners"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -41,17 +52,22 @@ def load_scanner(reference: str) -> Scanner:
     A plug-in that defines only ``name``, ``description`` and ``scan`` is wrapped in a
     :class:`PluginScanner` that gives it every capability of the :class:`Scanner` seam.
     """
-    entry = EntryPoint(name="scanner", value=reference, group=ENTRY_POINT_GROUP)
-    try:
-        obj = entry.load()
-    except (ImportError, AttributeError) as exc:
-        raise RegistryError(f"scanner {reference!r} does not load: {exc}") from exc
-    scanner = obj() if isinstance(obj, type) else obj
+    scanner = _instance(reference)
     if isinstance(scanner, Scanner):
         return scanner
     if isinstance(scanner, BasicScanner):
         return PluginScanner(scanner)
     raise RegistryError(f"{reference!r} is not a scanner (needs name, description, scan)")
+
+
+def _instance(reference: str) -> object:
+    """Import ``module:attr``; a class is instantiated."""
+    entry = EntryPoint(name="scanner", value=reference, group=ENTRY_POINT_GROUP)
+    try:
+        obj = entry.load()
+    except (ImportError, AttributeError) as exc:
+        raise RegistryError(f"scanner {reference!r} does not load: {exc}") from exc
+    return obj() if isinstance(obj, type) else obj
 
 
 class PluginScanner(ScannerDefaults):
@@ -128,3 +144,58 @@ class Registry:
             if reg not in chosen:
                 chosen.append(reg)
         return chosen
+
+
+URL_SCANNERS = (Registration("dast", "bastion.scan.dast.scanner:DastScanner"),)
+"""Built-in scanners of a running application (``bastion dast URL``): ``bastion scan`` does not run
+them, but their rules are listed with every other scanner's."""
+
+
+@dataclass(frozen=True)
+class RuleCatalog:
+    """Every rule of every rule source, by source name, and the sources that could not be read."""
+
+    by_source: Mapping[str, tuple[RuleInfo, ...]]
+    skipped: Mapping[str, str]
+    """Source name -> why its rules could not be listed (a plug-in that does not load)."""
+
+    @property
+    def rules(self) -> list[RuleInfo]:
+        """Every rule, ordered by id."""
+        return sort_rules(rule for rules in self.by_source.values() for rule in rules)
+
+    def find(self, rule_id: str) -> RuleInfo | None:
+        """The rule ``rule_id``, else the rule family whose glob id covers it (``deps.CVE-*``)."""
+        rules = self.rules
+        exact = next((rule for rule in rules if rule.id == rule_id), None)
+        if exact is not None:
+            return exact
+        families = [rule for rule in rules if "*" in rule.id and fnmatch.fnmatchcase(rule_id, rule.id)]
+        return max(families, key=lambda rule: len(rule.id), default=None)  # most specific first
+
+
+def rule_catalog(registry: Registry, names: Iterable[str] | None = None) -> RuleCatalog:
+    """The rules of the registered scanners and of the URL scanners, each source loaded once;
+    ``names`` limits it to those sources (:class:`UsageError` naming the choices if unknown)."""
+    sources = {reg.name: reg for reg in [*(registry.get(n) for n in registry.names), *URL_SCANNERS]}
+    wanted = list(sources) if names is None else list(dict.fromkeys(names))
+    unknown = [name for name in wanted if name not in sources]
+    if unknown:
+        raise UsageError(f"unknown scanner {unknown[0]!r} (available: {', '.join(sorted(sources))})")
+    by_source: dict[str, tuple[RuleInfo, ...]] = {}
+    skipped: dict[str, str] = {}
+    for name in wanted:
+        try:
+            by_source[name] = tuple(_load_rule_source(sources[name].reference).rules())
+        except RegistryError as exc:
+            skipped[name] = str(exc)
+    return RuleCatalog(by_source, skipped)
+
+
+def _load_rule_source(reference: str) -> RuleSource:
+    source = _instance(reference)
+    if isinstance(source, Scanner | RuleSource):
+        return source
+    if isinstance(source, BasicScanner):
+        return PluginScanner(source)
+    raise RegistryError(f"{reference!r} lists no rules (needs name and rules())")
