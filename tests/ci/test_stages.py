@@ -13,7 +13,7 @@ from bastion.ci.deploy import display_path, scan_stage_inputs
 from bastion.config import ScanConfig
 from bastion.errors import ConfigError, UsageError
 from bastion.findings import Severity
-from bastion.gate import GateResult
+from bastion.gate import GatePolicy, GateResult
 from bastion.results import ScanResult
 from bastion.scan.registry import Registry
 
@@ -114,7 +114,7 @@ def test_deploy_inputs_are_scanned_by_iac_and_merged(tmp_path: Path, monkeypatch
     table = {"stages": {"deploy": {"terraform_plan": ["build/tfplan.json"], "manifests": ["rendered"]}}}
     stage = resolve_stage("deploy", table, work / "bastion.toml", trusted=True, target=work)
     base = GateResult(
-        scan=ScanResult(root=Path("."), scanners=["secrets"]), findings=[], threshold=Severity.MEDIUM
+        scan=ScanResult(root=Path("."), scanners=["secrets"]), findings=[], policy=GatePolicy(Severity.MEDIUM)
     )
     config = ScanConfig(scanners=["iac"])
     result = scan_stage_inputs(base, stage, config, Registry.from_entry_points(), {})

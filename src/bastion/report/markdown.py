@@ -29,7 +29,7 @@ SEVERITY_MARK = {
 }
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def escape(text: str, limit: int = 300) -> str:
@@ -40,7 +40,8 @@ def escape(text: str, limit: int = 300) -> str:
         flat = flat[: limit - 1] + "…"
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _SPECIAL.sub(r"\\\1", flat)
-    return flat.replace("@", "@\u200b")
+    # A zero-width space defuses @-mentions and the bare-URL autolinks GitHub would make.
+    return flat.replace("@", "@\u200b").replace("://", ":\u200b//")
 
 
 def _code(text: str) -> str:
