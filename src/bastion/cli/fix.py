@@ -11,8 +11,10 @@ from bastion.errors import InputError, UsageError
 
 __all__ = ["register"]
 
-HELP = """Raise each vulnerable dependency of PATH to the smallest version that fixes every
-known advisory, in the manifest that declares it (requirements*.txt, pyproject.toml, Pipfile,
+HELP = """Upgrade vulnerable dependencies: a patch and a pull-request text.
+
+Raises each vulnerable dependency of PATH to the smallest version that fixes every known
+advisory, in the manifest that declares it (requirements*.txt, pyproject.toml, Pipfile,
 package.json, pom.xml versions and properties, go.mod, Cargo.toml, Gemfile).
 
 Prints a unified diff (or writes it with -o PATCH) and, with --pr-body FILE, a pull-request
