@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bastion.scan.deps.model import ParseResult
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = ["PARSERS", "Parser", "Workspace", "parser_for"]
-
-
-@dataclass
-class Workspace:
-    """What a parser may look at besides its own file: other files of the target."""
-
-    root: Path
-    files: set[str] = field(default_factory=set)
-    """Relative paths of every walked file."""
-
-    def read(self, relpath: str) -> str | None:
-        """Text of another file under the root, or None when absent or outside the root."""
-        target = (self.root / relpath).resolve()
-        root = self.root.resolve()
-        if root != target and root not in target.parents:
-            return None
-        try:
-            return target.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
 
 
 ParseFn = Callable[[str, str, Workspace], ParseResult]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bastion.scan.deps.model import Package, ParseResult
-from bastion.scan.deps.parsers import Workspace
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = ["parse_go_mod"]
 

@@ -11,7 +11,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult
-from bastion.scan.deps.parsers import Workspace
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = ["parse_gradle_lockfile", "parse_pom"]
 

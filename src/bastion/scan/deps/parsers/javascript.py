@@ -14,8 +14,8 @@ from bastion.scan.deps.model import (
     load_json,
     load_yaml_mapping,
 )
-from bastion.scan.deps.parsers import Workspace
 from bastion.scan.deps.parsers.npm_source import is_semver, source_kind, source_reason, split_alias
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = ["parse_package_lock", "parse_yarn_lock"]
 

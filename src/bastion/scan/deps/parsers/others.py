@@ -6,7 +6,7 @@ import re
 import tomllib
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
-from bastion.scan.deps.parsers import Workspace
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = ["parse_cargo_lock", "parse_composer_lock", "parse_gemfile_lock", "parse_nuget_lock"]
 

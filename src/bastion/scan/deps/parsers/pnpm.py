@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, load_yaml_mapping
-from bastion.scan.deps.parsers import Workspace
 from bastion.scan.deps.parsers.npm_source import is_semver, source_kind
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = ["DepPath", "parse_dep_path", "parse_pnpm_lock"]
 

@@ -19,7 +19,7 @@ from packaging.utils import (
 from packaging.version import VERSION_PATTERN, InvalidVersion
 
 from bastion.scan.deps.model import ManifestError, Package, ParseResult, json_key_lines, load_json
-from bastion.scan.deps.parsers import Workspace
+from bastion.scan.deps.workspace import Workspace
 
 __all__ = [
     "archive_name_version",
