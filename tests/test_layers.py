@@ -67,7 +67,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bastion.jobs",
         ),
     ),
-    ("entry points", ("bastion.server", "bastion.cli", "bastion.__main__")),
+    # bastion.ci.hook is the bastion-hook console script (the scan command alone, for pre-commit).
+    ("entry points", ("bastion.server", "bastion.cli", "bastion.__main__", "bastion.ci.hook")),
 )
 
 
