@@ -15,11 +15,12 @@ from bastion.errors import InputError
 from bastion.server.auth import Principal, require
 from bastion.server.deps import db, get_settings, get_store, principal
 from bastion.store.accounts import create_project, create_token, revoke_token, set_role
+from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
 from bastion.store.lifecycle import triage
 from bastion.store.models import ApiToken, AuditEvent, FindingRecord, Project, Scan, User
-from bastion.store.parse import parse_upload
 from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency
+from bastion.store.stream import UploadSpool
 
 __all__ = ["READ_SCOPE", "finding_json", "router", "visible_project_ids"]
 
@@ -157,7 +158,18 @@ def project_detail(
 
 async def _upload(request: Request, slug: str | None, who: Principal, full: bool) -> dict[str, Any]:
     store = get_store(request)
-    body = await request.body()
+    spool = UploadSpool()  # the body never sits whole in memory; it is parsed a finding at a time
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        return await _ingest_spool(request, store, spool, slug, who, full)
+    finally:
+        spool.close()
+
+
+async def _ingest_spool(
+    request: Request, store: Store, spool: UploadSpool, slug: str | None, who: Principal, full: bool
+) -> dict[str, Any]:
 
     def work() -> IngestResult:
         with store.read() as session:
@@ -170,7 +182,7 @@ async def _upload(request: Request, slug: str | None, who: Principal, full: bool
             require(who, session, project_id, "upload")
         try:
             name = request.headers.get("x-bastion-filename", "upload")[:200]
-            parsed = parse_upload(body, name, get_settings(request).max_results)
+            parsed = spool.parse(name, get_settings(request).max_results)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
         return ingest(store, project_id, parsed, who.name, full=full)

@@ -40,8 +40,8 @@ from bastion.store.models import (
     Scan,
     User,
 )
-from bastion.store.parse import parse_upload
 from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency, trend
+from bastion.store.stream import UploadSpool
 
 __all__ = ["error_page", "render", "router"]
 
@@ -278,16 +278,19 @@ async def project_upload(
 ) -> Response:
     """Upload a Bastion JSON report or SARIF log from the browser."""
     store = get_store(request)
-    data = await file.read()
 
     def work() -> str:
         with store.read() as session:
             project = _project(session, slug)
             require(who, session, project.id, "upload")
+        spool = UploadSpool()
         try:
-            parsed = parse_upload(data, (file.filename or "upload")[:200], get_settings(request).max_results)
+            spool.copy_from(file.file)  # already spooled by the form parser; read a chunk at a time
+            parsed = spool.parse((file.filename or "upload")[:200], get_settings(request).max_results)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
+        finally:
+            spool.close()
         result = ingest(store, project.id, parsed, who.name, full=full)
         return f"/scans?project={project.slug}&uploaded={result.scan_id}"
 

@@ -8,7 +8,7 @@ are left out, as are Bastion's own inline suppressions.
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,14 +53,12 @@ class ParsedScan:
 
 
 def parse_upload(data: bytes, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS) -> ParsedScan:
-    """Decode and parse an upload; :class:`InputError` names ``name`` and the problem."""
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{name}: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(f"{name}: JSON nested too deeply") from None
-    return parse_document(document, name, max_results, surrogates=_SURROGATE_ESCAPE.search(data) is not None)
+    """Parse an upload incrementally (:func:`bastion.store.stream.read_upload`); :class:`InputError`
+    names ``name`` and the problem."""
+    from bastion.store.stream import SURROGATE_ESCAPE, read_upload  # it builds on this module
+
+    exact = SURROGATE_ESCAPE.search(data) is not None
+    return read_upload(io.BytesIO(data), name, max_results, exact=exact)
 
 
 def parse_document(
