@@ -81,8 +81,10 @@ def test_bad_sboms(tmp_path: Path) -> None:
     path.write_text('{"hello": 1}')
     with pytest.raises(InputError, match="not a CycloneDX or SPDX"):
         read_sbom(path)
-    with pytest.raises(InputError, match="cannot read SBOM"):
+    with pytest.raises(InputError, match=r"missing\.json: SBOM not found"):
         read_sbom(tmp_path / "missing.json")
+    with pytest.raises(InputError, match="cannot read SBOM: "):
+        read_sbom(tmp_path)  # a directory
     path.write_text(
         json.dumps(
             {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TextIO, assert_never
 
+from bastion.atomic import atomic_open
 from bastion.gate import GateResult
 from bastion.report import gitlab, json_report, junit, sarif, table
 from bastion.report.formats import ReportFormat
@@ -41,17 +41,8 @@ def write(result: GateResult, fmt: ReportFormat, stream: TextIO, *, color: bool 
 
 
 def write_file(result: GateResult, fmt: ReportFormat, path: Path) -> None:
-    """Write the report to ``path`` whole or not at all: a regular file is written beside
-    itself and renamed into place, so a failure half-way never leaves a truncated report.
-    A device or pipe (``-o /dev/stdout``) is written directly. Raises :class:`OSError`."""
-    if path.exists() and not path.is_file():
-        with path.open("w", encoding="utf-8") as stream:
-            write(result, fmt, stream)
-        return
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("w", encoding="utf-8") as stream:
-            write(result, fmt, stream)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    """Write the report to ``path`` whole or not at all, through the one atomic writer
+    (:func:`bastion.atomic.atomic_open`): a failure half-way never leaves a truncated report; a
+    device or pipe (``-o /dev/stdout``) is written directly. Raises :class:`OSError`."""
+    with atomic_open(path) as stream:
+        write(result, fmt, stream)

@@ -14,6 +14,7 @@ from packageurl import PackageURL
 
 from bastion.errors import InputError
 from bastion.scan.deps.model import Package, ParseResult
+from bastion.structured import read_text
 
 __all__ = ["read_sbom"]
 
@@ -90,10 +91,7 @@ def _line_of(text: str, needle: str) -> int | None:
 
 def read_sbom(path: Path) -> ParseResult:
     """Packages of a CycloneDX or SPDX JSON SBOM; :class:`InputError` when it is neither."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read SBOM ({exc})") from None
+    text = read_text(path, what="SBOM")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
