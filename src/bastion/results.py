@@ -117,6 +117,12 @@ class ScanResult:
     files_scanned: int = 0
     bytes_scanned: int = 0
     duration_s: float = 0.0
+    excludes: tuple[str, ...] = ()
+    """The walk's exclude patterns; reports carry them as part of their scope."""
+    gitignore: bool = True
+    """Whether the walk left out what .gitignore files name."""
+    history: str | None = None
+    """Git history read (``all``, ``since``, ``staged``), or None for the working tree only."""
     suppressed: list[Suppressed] = field(default_factory=list)
     """Findings the run itself set aside before the gate (a DAST rules file's IGNORE and
     OUTOFSCOPE entries); the gate counts them with the other suppressed findings."""

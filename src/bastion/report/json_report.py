@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from bastion import __version__
 from bastion.gate import GateResult, summary_counts
+from bastion.report.scope import scan_scope
 
 __all__ = ["SCHEMA_VERSION", "chunks", "render", "to_document"]
 
@@ -46,6 +47,7 @@ def _fields(result: GateResult) -> dict[str, Any]:
         "skipped": [{"component": s.component, "reason": s.reason} for s in scan.skips],
         "failures": [{"scanner": f.scanner, "error": f.error} for f in scan.failures],
         "notices": _Lazy(scan.notices, lambda n: n.to_dict()),
+        "scope": scan_scope(scan),
     }
 
 

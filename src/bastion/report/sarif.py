@@ -22,6 +22,7 @@ from urllib.parse import quote
 from bastion import __version__
 from bastion.findings import Confidence, Finding, Location, Severity
 from bastion.gate import GateResult
+from bastion.report.scope import scan_scope
 from bastion.report.table import COUNTED_KINDS
 from bastion.results import NoticeKind
 
@@ -74,6 +75,7 @@ def to_document(result: GateResult) -> dict[str, Any]:
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.scan.root)}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.rule_id], reason) for f, reason in entries],
+        "properties": {"bastionScope": scan_scope(result.scan)},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
@@ -251,7 +253,9 @@ def _invocation(result: GateResult) -> dict[str, Any]:
             counted[notice.kind] = counted.get(notice.kind, 0) + 1
         else:
             notes.append(
-                _notification(f"bastion.notice.{notice.kind.value}", "note", notice.message, notice.path)
+                _notification(
+                    f"bastion.notice.{notice.kind.value}", "note", notice.message, notice.path, notice.scanner
+                )
             )
     notes.extend(
         _notification(f"bastion.notice.{kind.value}", "note", f"{count} {COUNTED_KINDS[kind]}")
@@ -263,8 +267,12 @@ def _invocation(result: GateResult) -> dict[str, Any]:
     return invocation
 
 
-def _notification(kind: str, level: str, text: str, path: str | None = None) -> dict[str, Any]:
+def _notification(
+    kind: str, level: str, text: str, path: str | None = None, scanner: str | None = None
+) -> dict[str, Any]:
     note: dict[str, Any] = {"descriptor": {"id": kind}, "level": level, "message": {"text": text}}
     if path:
         note["locations"] = [{"physicalLocation": {"artifactLocation": _artifact(path)}}]
+    if scanner:
+        note["properties"] = {"scanner": scanner}  # the server blocks fixes for that scanner only
     return note

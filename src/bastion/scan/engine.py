@@ -168,6 +168,9 @@ def run_scan(
         notices=list(walked.notices),
         files_scanned=len(walked.files),
         bytes_scanned=walked.bytes_total,
+        excludes=tuple(options.walk.exclude),
+        gitignore=options.walk.respect_gitignore,
+        history=options.history.mode.value if options.history is not None else None,
     )
     log.debug(
         "walked %s: %d files, %d bytes, %d notices in %.2fs",

@@ -1,0 +1,74 @@
+"""What a run scanned, written into the JSON and SARIF reports as their ``scope``.
+
+A server that marks findings fixed must know where the upload looked: the scanned root
+relative to the repository (a scan of ``services/api`` says nothing about ``web/``), the
+exclude patterns, whether history was read only in part, and per scanner whether it ran
+fully, in part (skip records, unchecked files) or not at all. The document::
+
+    {"root": "services/api", "repository": true, "excludes": ["vendor/**"], "gitignore": true,
+     "history": null, "files": 120,
+     "scanners": {"deps": {"status": "partial", "skips": 1, "notices": 0}, ...}}
+
+``root`` is POSIX and relative to the nearest enclosing git work tree (``.`` for its top);
+without one (``repository`` false) it is ``.``: the scanned directory is the project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bastion.results import ScanResult
+
+__all__ = ["SCANNER_STATUSES", "repository_root", "scan_scope"]
+
+SCANNER_STATUSES = ("complete", "partial", "skipped", "failed")
+"""``complete``: ran with no skip or unchecked file; ``partial``: ran, with skip records or
+unchecked files of its own; ``skipped``: did not run; ``failed``: crashed."""
+
+
+def repository_root(path: Path) -> Path | None:
+    """The nearest directory at or above ``path`` holding ``.git`` (a work tree), or None."""
+    current = path if path.is_dir() else path.parent
+    for candidate in (current, *current.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _relative_root(root: Path) -> tuple[str, bool]:
+    resolved = root.resolve()
+    top = repository_root(resolved)
+    if top is None:
+        return ".", False
+    relative = resolved.relative_to(top).as_posix()
+    return relative or ".", True
+
+
+def _scanner_status(name: str, result: ScanResult) -> dict[str, Any]:
+    own = [s for s in result.skips if s.component.split(" ", 1)[0].split(".", 1)[0] == name]
+    whole = any(s.component.strip() == name for s in own)
+    unchecked = sum(1 for n in result.notices if n.scanner == name and n.unchecked)
+    if any(f.scanner == name for f in result.failures):
+        status = "failed"
+    elif whole:
+        status = "skipped"
+    elif own or unchecked:
+        status = "partial"
+    else:
+        status = "complete"
+    return {"status": status, "skips": len(own), "notices": unchecked}
+
+
+def scan_scope(result: ScanResult) -> dict[str, Any]:
+    """The ``scope`` object of a report of ``result`` (see the module docstring)."""
+    root, in_repository = _relative_root(result.root)
+    return {
+        "root": root,
+        "repository": in_repository,
+        "excludes": list(result.excludes),
+        "gitignore": result.gitignore,
+        "history": result.history,
+        "files": result.files_scanned,
+        "scanners": {name: _scanner_status(name, result) for name in result.scanners},
+    }
