@@ -6,12 +6,15 @@ Events per CPU second count the CPU time of that call (the interpreter's start a
 0.5 s, are reported apart); the best of ``--repeat`` runs is kept (the machine is shared).
 
     python bench/identity/throughput.py build/identity/big [--repeat 3]
+    git archive 15bf3d7^ src | tar -x -C /tmp/before    # the code before this round, side by side:
+    python bench/identity/throughput.py build/identity/big --compare /tmp/before/src
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess  # bastion: ignore[sast.bandit.B404] runs this same interpreter on a fixed script
 import sys
 from pathlib import Path
@@ -45,23 +48,45 @@ FORMATS = {
 }
 
 
-def measure(corpus: Path, files: list[str], repeat: int) -> dict[str, float]:
-    """Best (least CPU) of ``repeat`` fresh-process runs over ``files`` of ``corpus``."""
+def _run(corpus: Path, files: list[str], src: Path | None) -> dict[str, float]:
+    env = dict(os.environ)
+    if src is not None:  # another Bastion source tree (an older commit, for a side-by-side run)
+        env["PYTHONPATH"] = str(src)
     out = corpus / "throughput-alerts.txt"
-    best: dict[str, float] = {}
-    for _ in range(repeat):
-        done = subprocess.run(  # bastion: ignore[sast.bandit.B603] fixed argv, no shell
-            [sys.executable, "-c", _CHILD, str(corpus), ",".join(files), str(out)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        run = json.loads(done.stdout.strip().splitlines()[-1])
-        if not best or run["cpu_s"] < best["cpu_s"]:
-            best = run
+    done = subprocess.run(  # bastion: ignore[sast.bandit.B603] fixed argv, no shell
+        [sys.executable, "-c", _CHILD, str(corpus), ",".join(files), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    run: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return run
+
+
+def _best(runs: list[dict[str, float]]) -> dict[str, float]:
+    best = dict(min(runs, key=lambda r: r["cpu_s"]))
     best["events_per_cpu_s"] = round(best["events"] / best["cpu_s"])
     best["events_per_wall_s"] = round(best["events"] / best["wall_s"])
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in best.items()}
+
+
+def measure(corpus: Path, files: list[str], repeat: int, compare: Path | None = None) -> dict[str, object]:
+    """Best (least CPU) of ``repeat`` fresh-process runs over ``files`` of ``corpus``; with ``compare``
+    (a ``src`` folder of another commit) its runs alternate with these, so both see the same load."""
+    ours: list[dict[str, float]] = []
+    theirs: list[dict[str, float]] = []
+    for _ in range(repeat):
+        ours.append(_run(corpus, files, None))
+        if compare is not None:
+            theirs.append(_run(corpus, files, compare))
+    result: dict[str, object] = dict(_best(ours))
+    if theirs:
+        before = _best(theirs)
+        result["before_events_per_cpu_s"] = before["events_per_cpu_s"]
+        result["before_peak_rss_mb"] = before["peak_rss_mb"]
+        result["speedup_cpu"] = round(before["cpu_s"] / float(result["cpu_s"]), 2)  # type: ignore[arg-type]
+    return result
 
 
 def main() -> None:
@@ -70,9 +95,11 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", default=",".join(FORMATS), help="Comma-separated subset.")
+    parser.add_argument("--compare", type=Path, help="src/ of another commit, run alternately (git archive).")
     args = parser.parse_args()
     for name in args.formats.split(","):
-        print(json.dumps({"format": name, **measure(args.corpus, FORMATS[name], args.repeat)}), flush=True)
+        result = measure(args.corpus, FORMATS[name], args.repeat, args.compare)
+        print(json.dumps({"format": name, **result}), flush=True)
 
 
 if __name__ == "__main__":

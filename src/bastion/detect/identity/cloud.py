@@ -117,9 +117,11 @@ def from_entra(record: Mapping[str, Any]) -> SignIn | str:
     device = body.get("deviceDetail")
     dev_id = ""
     if type(device) is dict:
-        dev_id = _str(device.get("deviceId")) or (
-            f"{_str(device.get('operatingSystem'))}/{_str(device.get('browser'))}".strip("/")
-        )
+        dev_id = device.get("deviceId") or ""
+        if type(dev_id) is not str:
+            dev_id = _str(dev_id)
+        if not dev_id:
+            dev_id = f"{_str(device.get('operatingSystem'))}/{_str(device.get('browser'))}".strip("/")
     country = city = ""
     lat = lon = None
     loc = body.get("location")
@@ -128,15 +130,17 @@ def from_entra(record: Mapping[str, Any]) -> SignIn | str:
         coords = loc.get("geoCoordinates")
         if type(coords) is dict:
             lat, lon = _float(coords.get("latitude")), _float(coords.get("longitude"))
+    ip, app = body.get("ipAddress") or "", body.get("appDisplayName") or ""
+    client = body.get("userAgent") or body.get("clientAppUsed") or ""
     return SignIn(
         time,
-        _str(user).lower(),
-        _str(body.get("ipAddress")),
+        (user if type(user) is str else _str(user)).lower(),
+        ip if type(ip) is str else _str(ip),
         code == 0,
         reason,
         action,
-        _str(body.get("appDisplayName")),
-        _str(body.get("userAgent") or body.get("clientAppUsed")),
+        app if type(app) is str else _str(app),
+        client if type(client) is str else _str(client),
         dev_id,
         country,
         city,

@@ -24,6 +24,8 @@ _DEDUP = 20_000
 _SWEEP = 50_000
 _NOWHERE = IpInfo()
 _HOURS = tuple(str(h) for h in range(24))
+_HALF_EARTH_KM = 20_038.0
+"""The farthest two places on Earth are (half the equator, great-circle)."""
 
 
 def _evidence(e: SignIn) -> str:
@@ -106,7 +108,7 @@ class Engine:
         if self.events % _SWEEP == 0:
             self.windows.sweep(self._now)
         ip = e.ip
-        info = self.geo.lookup(ip) if ip else _NOWHERE
+        info = (self.geo.cache.get(ip) or self.geo.lookup(ip)) if ip else _NOWHERE
         profile = self.state.profiles.get(e.user)
         hits = self._listed(e, now, info) if info.listed else []
         if not e.success:
@@ -292,8 +294,10 @@ class Engine:
             return []  # VPN or cloud egress: its location says nothing about the person
         if info.asn and info.asn == prev_asn:
             return []  # one network seen in two places: a carrier or a VPN gateway failing over
-        km = distance_km(prev[1], prev[2], lat, lon)
         min_km, min_gap, max_speed = self.travel
+        if (now - prev[0]) * max_speed > _HALF_EARTH_KM * 3600:
+            return []  # time enough to fly anywhere on Earth: no distance can be too far
+        km = distance_km(prev[1], prev[2], lat, lon)
         if km < min_km:
             return []
         hours = max(now - prev[0], min_gap) / 3600

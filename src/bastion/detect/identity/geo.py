@@ -83,7 +83,8 @@ class GeoDB:
         self.credits: list[str] = []
         """Attributions the loaded data's licences ask for (DB-IP Lite: CC BY 4.0)."""
         self._tables: dict[int, dict[int, dict[int, IpInfo]]] = {4: {}, 6: {}}
-        self._cache: dict[str, IpInfo] = {}
+        self.cache: dict[str, IpInfo] = {}
+        """Addresses already looked up (read it before calling :meth:`lookup`: one call less)."""
         self._lengths: dict[int, list[int]] = {}
         self._threats: dict[int, dict[int, dict[int, str]]] = {}
         self.threats = 0
@@ -103,7 +104,7 @@ class GeoDB:
         self.sources.append(path.name)
         if credit and credit not in self.credits:
             self.credits.append(credit)
-        self._cache.clear()
+        self.cache.clear()
 
     def load_csv(self, path: Path) -> None:
         """Add the rows of one CSV file; a bad header or row is an InputError naming file and line."""
@@ -117,7 +118,7 @@ class GeoDB:
                     self._add(path, reader.line_num, row)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise InputError(f"{path}: cannot read geo CSV ({exc})") from None
-        self._cache.clear()
+        self.cache.clear()
         self._lengths = {v: sorted(t, reverse=True) for v, t in self._tables.items()}
         self.sources.append(path.name)
 
@@ -159,20 +160,20 @@ class GeoDB:
             table = self._threats.setdefault(net.version, {}).setdefault(net.prefixlen, {})
             table[int(net.network_address)] = path.name
             self.threats += 1
-        self._cache.clear()
+        self.cache.clear()
 
     def lookup(self, ip: str) -> IpInfo:
         """What is known of ``ip``; an unknown or unparsable address gives an empty IpInfo."""
-        hit = self._cache.get(ip)
+        hit = self.cache.get(ip)
         if hit is not None:
             return hit
         info = self._lookup(ip)
         listed = self._listed(ip) if self.threats else ""
         if listed:
             info = replace(info, listed=listed)
-        if len(self._cache) > 200_000:
-            self._cache.clear()
-        self._cache[ip] = info
+        if len(self.cache) > 200_000:
+            self.cache.clear()
+        self.cache[ip] = info
         return info
 
     def _lookup(self, ip: str) -> IpInfo:
