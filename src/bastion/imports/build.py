@@ -201,19 +201,50 @@ class Builder:
         )
 
     def _scrub(self, findings: list[Finding]) -> list[Finding]:
+        """``findings`` with every text scrubbed as :func:`~bastion.store.sanitize.scrub_all` does,
+        each distinct text once: a report repeats its advisories' texts across packages and
+        targets, and the store's scrubber costs time in proportion to the text it is given."""
         if not findings:
             return findings
         documents = [f.to_dict() for f in findings]
         if self._secrets:
             pattern = re.compile("|".join(re.escape(s) for s in sorted(self._secrets, key=len, reverse=True)))
             documents = [{**_hide(d, pattern), "fingerprint": d["fingerprint"]} for d in documents]
-        cleaned = scrub_all(documents)
-        return [
-            finding
-            if after is before and not self._secrets
-            else Finding.from_dict({**after, "fingerprint": finding.fingerprint})
-            for finding, before, after in zip(findings, documents, cleaned, strict=True)
-        ]
+        distinct = list(dict.fromkeys(leaf for d in documents for leaf in _texts(d)))
+        cleaned = scrub_all(distinct)
+        changed = {before: after for before, after in zip(distinct, cleaned, strict=True) if after != before}
+        if changed:
+            documents = [{**_swap(d, changed), "fingerprint": d["fingerprint"]} for d in documents]
+        elif not self._secrets:
+            return findings
+        return [Finding.from_dict(d) for d in documents]
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string and mapping key inside a finding's JSON form."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(str(k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+def _swap(value: Any, changed: Mapping[str, str]) -> Any:
+    """``value`` with each string (and key) in ``changed`` replaced by its scrubbed form."""
+    if isinstance(value, str):
+        return changed.get(value, value)
+    if isinstance(value, dict):
+        return {changed.get(str(k), str(k)): _swap(v, changed) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_swap(v, changed) for v in value]
+    return value
 
 
 def _hide(value: Any, pattern: re.Pattern[str]) -> Any:
