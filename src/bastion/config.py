@@ -123,6 +123,10 @@ class BastionConfig(_Strict):
     scan: ScanConfig = Field(default_factory=ScanConfig)
     scanners: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Options for individual scanners, ``[scanners.sast] semgrep_rules = [...]``."""
+    stages: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Pipeline stages, ``[stages.deploy] fail_on = "medium"``; validated by :mod:`bastion.ci.stages`."""
+    coverage: dict[str, Any] = Field(default_factory=dict)
+    """Coverage gate defaults, ``[coverage] min = 80``; validated by :mod:`bastion.coverage.settings`."""
 
 
 def find_config_file(target: Path) -> Path | None:

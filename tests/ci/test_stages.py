@@ -129,3 +129,15 @@ def test_deploy_inputs_are_scanned_by_iac_and_merged(tmp_path: Path, monkeypatch
 def test_display_path(tmp_path: Path) -> None:
     assert display_path(tmp_path / "a" / "b.json", tmp_path) == "a/b.json"
     assert display_path(Path("/elsewhere/plan.json"), tmp_path) == "plan.json"
+
+
+def test_config_file_with_stages_and_coverage_tables_loads(tmp_path: Path) -> None:
+    from bastion.config import load_config
+
+    config = tmp_path / "bastion.toml"
+    config.write_text(
+        '[scan]\nfail_on = "high"\n[stages.deploy]\nfail_on = "low"\n[coverage]\nmin = 80\n', encoding="utf-8"
+    )
+    loaded = load_config(config)
+    assert loaded.stages == {"deploy": {"fail_on": "low"}}
+    assert loaded.coverage == {"min": 80}
