@@ -4,7 +4,7 @@ Every load of a ``bastion.scanners`` entry point goes through ``EntryPoint.load`
 counts those calls during one in-process ``bastion scan`` (thread concurrency, so every load is
 in this process) and prints the total and the per-scanner count.
 
-    .venv/bin/python bench/core/registry_loads.py [PATH] [--scanners secrets,deps,sast,iac]
+    .venv/bin/python bench/core/registry_loads.py [PATH] [--scanners secrets,deps,sast,iac] [--staged]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from bastion.cli.main import main as bastion_main
 
 
-def count_loads(path: str, scanners: str) -> collections.Counter[str]:
+def count_loads(path: str, scanners: str, extra: list[str]) -> collections.Counter[str]:
     """Run one scan of ``path`` and count scanner entry-point loads per scanner reference."""
     counts: collections.Counter[str] = collections.Counter()
     original = EntryPoint.load
@@ -46,6 +46,7 @@ def count_loads(path: str, scanners: str) -> collections.Counter[str]:
                     "json",
                     "--fail-on",
                     "none",
+                    *extra,
                 ]
             )
     finally:
@@ -58,8 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", nargs="?", default="examples/demo-app")
     parser.add_argument("--scanners", default="secrets,deps,sast,iac")
+    parser.add_argument("--staged", action="store_true", help="scan what is staged (history mode)")
     args = parser.parse_args()
-    counts = count_loads(args.path, args.scanners)
+    counts = count_loads(args.path, args.scanners, ["--staged"] if args.staged else [])
     selected = len(args.scanners.split(","))
     total = sum(counts.values())
     print(f"scanners selected: {selected}; entry-point loads: {total} ({total / selected:.1f} per scanner)")
