@@ -7,12 +7,11 @@ the diff and the pull-request text are computed from in-memory copies of the man
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bastion.errors import InputError
+from bastion.atomic import write_text
 from bastion.fix.lockfiles import RefreshOutcome, lock_commands, refresh
 from bastion.fix.manifests import Bump, edit_manifest, manifest_for
 from bastion.fix.plan import Upgrade
@@ -126,19 +125,10 @@ def refresh_lockfiles(result: FixResult, *, run: bool) -> None:
 
 
 def write_changes(result: FixResult) -> list[str]:
-    """Write every changed manifest in place (each replaced whole or not at all); the paths
-    written. :class:`InputError` naming the file when one cannot be written."""
+    """Write every changed manifest in place, each replaced whole or not at all (the one atomic
+    writer); the paths written. :class:`InputError` naming the file when one cannot be written."""
     written = []
     for path, text in sorted(result.after.items()):
-        target = result.root / path
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
-            os.replace(partial, target)
-        except OSError as exc:
-            raise InputError(f"{target}: cannot write manifest: {exc.strerror or exc}") from None
-        finally:
-            partial.unlink(missing_ok=True)
+        write_text(result.root / path, text, what="manifest")
         written.append(path)
     return written
