@@ -141,3 +141,14 @@ def test_config_file_with_stages_and_coverage_tables_loads(tmp_path: Path) -> No
     loaded = load_config(config)
     assert loaded.stages == {"deploy": {"fail_on": "low"}}
     assert loaded.coverage == {"min": 80}
+
+
+def test_stage_settings_sit_under_the_flags_and_read_the_config_file(tmp_path: Path) -> None:
+    from bastion.ci import stage_for_scan
+
+    config = tmp_path / "bastion.toml"
+    config.write_text('[stages.build]\nfail_on = "critical"\nscanners = ["deps"]\n', encoding="utf-8")
+    stage = stage_for_scan("build", config, trusted=True, target=tmp_path)
+    merged = stage.under({"fail_on": "low", "scanners": None, "quiet": None})
+    assert merged == {"fail_on": "low", "scanners": ["deps"], "quiet": None}
+    assert stage_for_scan("commit", None, trusted=True, target=tmp_path).settings["staged"] is True

@@ -25,7 +25,7 @@ from bastion.errors import ConfigError, UsageError
 from bastion.findings import Confidence, Severity
 from bastion.validation import validate_options
 
-__all__ = ["Stage", "StageSpec", "builtin_stages", "resolve_stage"]
+__all__ = ["Stage", "StageSpec", "builtin_stages", "resolve_stage", "stage_for_scan"]
 
 _SCAN_KEYS = ("scanners", "fail_on", "strict", "min_confidence", "exclude", "staged")
 """Stage keys that are also ``[scan]`` keys, handed to the scan as its settings."""
@@ -78,6 +78,12 @@ class Stage:
     """Deploy-time files or directories to scan besides the target (plans, manifests)."""
     not_applied: tuple[str, ...] = field(default_factory=tuple)
     """``stages.NAME.KEY`` settings of an untrusted config that were left out."""
+
+    def under(self, flags: Mapping[str, Any]) -> dict[str, Any]:
+        """``bastion scan``'s command-line overrides with this stage's settings beneath them:
+        a flag the user gave wins, the stage fills the rest (``[scan]`` comes after both)."""
+        given = {key: value for key, value in flags.items() if value is not None}
+        return {**flags, **{k: v for k, v in self.settings.items() if k not in given}}
 
 
 @cache
@@ -188,3 +194,14 @@ def _may_set(key: str, value: Any, floor: Severity, folder: Path, root: Path) ->
 def _inside(path: Path, root: Path) -> bool:
     resolved = path.resolve()
     return resolved == root or root in resolved.parents
+
+
+def stage_for_scan(name: str, config_file: Path | None, *, trusted: bool, target: Path) -> Stage:
+    """The stage ``bastion scan --stage NAME`` applies: built-ins plus ``[stages]`` of
+    ``config_file`` (None: built-ins only); see :func:`resolve_stage`."""
+    table: Mapping[str, Any] = {}
+    if config_file is not None:
+        from bastion.config import read_config_table  # config imports the scan engine; only when used
+
+        table = read_config_table(config_file)
+    return resolve_stage(name, table, config_file, trusted=trusted, target=target)
