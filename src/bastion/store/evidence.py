@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from bastion.errors import InputError
 from bastion.store.coverage import IGNORED_PATHLESS_KINDS, Coverage, Gap, Scope, proven_places, skip_gap
+from bastion.store.sanitize import scrub_tree
 
 __all__ = ["SARIF_SCOPE_KEY", "bastion_coverage", "read_scope", "sarif_run_coverage"]
 
@@ -41,7 +42,7 @@ def read_scope(value: Any, where: str, named: Iterable[str] = ()) -> tuple[Scope
     root = value.get("root")
     if not isinstance(root, str) or not root or len(root) > 1000 or "\\" in root:
         raise InputError(f"{where}: scope.root must be a relative POSIX path")
-    root = posixpath.normpath(root)
+    root = str(scrub_tree(posixpath.normpath(root)))  # stored with each finding: never a secret
     if posixpath.isabs(root) or root == ".." or root.startswith("../"):
         raise InputError(f"{where}: scope.root must lie inside the repository")
     excludes = value.get("excludes", [])

@@ -261,7 +261,8 @@ class LoginAttempts(Base):
     """Sign-in attempts counted for one key in the current window (:mod:`bastion.store.throttle`).
 
     Keys: ``pair:<account>|<address>``, ``site:<address>`` and ``known:<account>|<address>`` (an
-    account that signed in from that address; ``window_start`` is when)."""
+    account that signed in from that address; ``window_start`` is when); ``<account>`` is a
+    SHA-256 prefix of the name as typed, never the text."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_window", "window_start"),)

@@ -6,7 +6,8 @@ key order), so N concurrent wrong passwords against a limit of 5 verify at most 
 processes serve them. Counters are fixed windows: the first counted attempt opens the window,
 and when it has passed the count starts again.
 
-- ``pair:<account>|<address>``: guesses at one account from one address; past the limit only
+- ``pair:<account>|<address>`` (the account name as a SHA-256 prefix, never as typed):
+  guesses at one account from one address; past the limit only
   that pair is refused (the right password included): the same account from elsewhere and
   every other account from that address still sign in.
 - ``site:<address>``: all attempts from one address (spraying many accounts); past its larger
@@ -16,6 +17,7 @@ and when it has passed the count starts again.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,7 +36,9 @@ KNOWN_DAYS = 90
 
 
 def _keys(account: str, address: str) -> tuple[str, str, str]:
-    who = f"{account.strip().lower()}|{address}"[:280]
+    # The account as typed is hashed: people type passwords into the user name field.
+    typed = hashlib.sha256(account.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    who = f"{typed}|{address}"[:280]
     return f"pair:{who}", f"site:{address}"[:300], f"known:{who}"
 
 
