@@ -80,9 +80,8 @@ def test_no_full_secret_in_any_printed_or_stored_field(
     outputs: dict[str, str] = {}
     for fmt in ReportFormat:
         written = tmp_path / f"report.{fmt.value}"
-        result = runner.invoke(
-            app, ["scan", str(repo), "-s", "secrets", "--fail-on", "none", "-f", fmt.value, "-o", str(written)]
-        )
+        arguments = ["scan", str(repo), "-s", "secrets", "--fail-on", "none", "-f", fmt.value]
+        result = runner.invoke(app, [*arguments, "-o", str(written)])
         assert result.exit_code == 0, result.output
         outputs[fmt.value] = written.read_text("utf-8")
         assert not _leaks(result.output, secrets), (fmt, result.output)
