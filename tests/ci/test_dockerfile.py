@@ -30,7 +30,7 @@ def test_final_stage_runs_as_a_non_root_user() -> None:
     last_from = max(n for n, i in enumerate(instructions) if i["instruction"] == "FROM")
     users = [i["value"] for i in instructions[last_from:] if i["instruction"] == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
-    assert instructions[-1]["instruction"] in {"CMD", "ENTRYPOINT"}
+    assert instructions[-1]["instruction"] in {"CMD", "ENTRYPOINT", "HEALTHCHECK"}
     entry = next(i["value"] for i in instructions if i["instruction"] == "ENTRYPOINT")
     assert entry == '["bastion"]'  # exec form: signals reach bastion
 
@@ -41,7 +41,7 @@ def test_no_remote_add_no_secrets_no_pip_cache() -> None:
     text = (REPO / "Dockerfile").read_text(encoding="utf-8")
     assert not re.search(r"(?i)(password|token|secret)\s*=", text)
     runs = " ".join(i["value"] for i in instructions if i["instruction"] == "RUN")
-    assert "pip install --no-cache-dir" in runs
+    assert "pip install --no-cache-dir --require-hashes -r requirements/run.txt" in runs
     assert "rm -rf /var/lib/apt/lists/*" in runs and "--no-install-recommends" in runs
 
 
@@ -54,8 +54,8 @@ def test_build_context_keeps_what_the_build_copies_and_drops_the_rest() -> None:
         for i in _instructions()
         if i["instruction"] == "COPY" and "--from" not in i["value"]
     ]
-    assert copied == ["pyproject.toml", "src"]
-    for needed in ("pyproject.toml", "README.md", "src/bastion/__init__.py"):
+    assert copied == ["requirements/run.txt", "pyproject.toml", "src"]
+    for needed in ("requirements/run.txt", "pyproject.toml", "README.md", "src/bastion/__init__.py"):
         assert not ignore.match_file(needed), needed
     for dropped in (
         ".git/config",
