@@ -61,8 +61,9 @@ def test_dry_run_prints_a_diff_and_writes_nothing(
     assert (project / "requirements.txt").read_text(encoding="utf-8") == before
     assert "dry run: nothing written" in err
     assert "run `npm install --package-lock-only" in err
-    assert code == 1  # qs is transitive and log4j comes from the parent pom: not fixed here
-    assert "not fixed: qs" in err
+    assert '+  "overrides": {\n+    "qs": "6.7.3"\n' in out  # qs is transitive: pinned the npm way
+    assert "+    <log4j2.version>2.16.0</log4j2.version>" in out  # managed in the parent pom
+    assert code == 0  # every vulnerable dependency is fixed by the change
 
 
 def test_patch_applies_with_git_and_pr_text_puts_kev_first(
@@ -76,9 +77,12 @@ def test_patch_applies_with_git_and_pr_text_puts_kev_first(
     assert text.startswith("# Security: upgrade")
     assert "merge first" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and "Package" not in line]
-    assert "struts2-core" in rows[0] and "KEV" in rows[0]
+    kev_rows = [i for i, row in enumerate(rows) if "KEV" in row]
+    assert kev_rows == list(range(len(kev_rows))) and kev_rows  # known exploited first
+    assert any("struts2-core" in rows[i] for i in kev_rows)
     assert "[CVE-2017-5638](https://osv.dev/vulnerability/" in text
-    assert "## Not fixed by this change" in text and "qs 6.7.0" in text
+    assert "## Not fixed by this change" not in text
+    assert "java/web/pom.xml → java/pom.xml" in text
     assert "## Lockfiles" in text and "npm install --package-lock-only" in text
 
 

@@ -82,25 +82,39 @@ def build_fix(root: Path, upgrades: Sequence[Upgrade]) -> FixResult:
         if upgrade.target is None:
             result.applied.append(Applied(upgrade, None, _no_target(upgrade)))
             continue
-        manifest = manifest_for(upgrade.path)
-        if manifest not in result.before:
-            file = root / manifest
-            if not file.is_file():
-                note = f"{manifest} not found next to {upgrade.path}"
-                result.applied.append(Applied(upgrade, None, note))
+        bump = Bump(upgrade.ecosystem, upgrade.package, upgrade.current, upgrade.target, upgrade.path)
+        notes: list[str] = []
+        for manifest in _candidates(root, manifest_for(upgrade.path)):
+            if manifest not in result.before:
+                result.before[manifest] = read_text(root / manifest, what="manifest")
+            outcome = edit_manifest(manifest, result.after.get(manifest, result.before[manifest]), bump)
+            if outcome.text is None:
+                notes.append(f"{manifest}: {outcome.note}")
                 continue
-            result.before[manifest] = read_text(file, what="manifest")
-        current = result.after.get(manifest, result.before[manifest])
-        outcome = edit_manifest(
-            manifest, current, Bump(upgrade.ecosystem, upgrade.package, upgrade.current, upgrade.target)
-        )
-        if outcome.text is None:
-            result.applied.append(Applied(upgrade, None, f"{manifest}: {outcome.note}"))
-            continue
-        if outcome.text != result.before[manifest]:
-            result.after[manifest] = outcome.text
-        result.applied.append(Applied(upgrade, manifest, outcome.note))
+            if outcome.text != result.before[manifest]:
+                result.after[manifest] = outcome.text
+            result.applied.append(Applied(upgrade, manifest, outcome.note))
+            break
+        else:
+            note = "; ".join(notes) or f"{manifest_for(upgrade.path)} not found next to {upgrade.path}"
+            result.applied.append(Applied(upgrade, None, note))
     return result
+
+
+def _candidates(root: Path, manifest: str) -> list[str]:
+    """The manifest, then for a Maven module its parent poms (a version managed in a parent's
+    dependencyManagement or properties is raised there), each only if it exists."""
+    found = [manifest] if (root / manifest).is_file() else []
+    if PurePosixPath(manifest).name == "pom.xml":
+        folder = PurePosixPath(manifest).parent
+        for _ in range(3):  # module -> parent -> grandparent is as deep as real builds go
+            if folder == PurePosixPath("."):
+                break
+            folder = folder.parent
+            parent = str(folder / "pom.xml") if str(folder) != "." else "pom.xml"
+            if (root / parent).is_file():
+                found.append(parent)
+    return found
 
 
 def _no_target(upgrade: Upgrade) -> str:

@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from bastion.advisories.records import normalize_name
+from bastion.fix.overrides import override_key, pin_transitive
 
 __all__ = ["MANIFEST_FOR_LOCKFILE", "Bump", "EditOutcome", "edit_manifest", "manifest_for"]
 
@@ -55,6 +56,8 @@ class Bump:
     package: str
     current: str
     target: str
+    source: str = ""
+    """The file the scanner found the package in (a lockfile for transitive packages)."""
 
 
 Editor = Callable[[str, Bump], EditOutcome]
@@ -251,7 +254,15 @@ def _package_json(text: str, bump: Bump) -> EditOutcome:
         end = len(line.rstrip("\r\n"))
         lines[index] = match["head"] + new_range + match["tail"] + line[end:]
         return EditOutcome("".join(lines))
-    return EditOutcome(None, "; ".join(notes) or f"{package} is not a direct dependency in package.json")
+    if notes:
+        return EditOutcome(None, "; ".join(notes))
+    key = override_key(bump.source)
+    if key is None:
+        return EditOutcome(None, f"{package} is not a direct dependency in package.json")
+    pinned = pin_transitive(text, package, target, key)
+    if pinned is None:
+        return EditOutcome(None, f"{package} is transitive and package.json could not take a {key!r} entry")
+    return EditOutcome(pinned, f"{package} is transitive: pinned to {target} under {key!r} in package.json")
 
 
 # --- Go -----------------------------------------------------------------------------------
