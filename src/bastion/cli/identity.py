@@ -16,6 +16,7 @@ from bastion.detect.identity.geo import GeoDB
 from bastion.detect.identity.read import read_events
 from bastion.detect.identity.render import AlertWriter, OutputFormat, describe_profile
 from bastion.detect.identity.rules import load_rules
+from bastion.detect.sinks import WebhookSink
 from bastion.errors import InputError, UsageError
 from bastion.findings import Severity
 
@@ -68,6 +69,9 @@ def detect(
         None, "--year", help="Year of year-less syslog stamps (default: file time)."
     ),
     rules: Path | None = typer.Option(None, "--rules", help="Detection settings YAML (default: built-in)."),
+    webhook: str | None = typer.Option(
+        None, "--webhook", help="Also POST each reported alert as JSON to this http(s) URL."
+    ),
 ) -> int:
     """Detect compromised identities in sign-in logs."""
     try:
@@ -81,15 +85,20 @@ def detect(
         db.load_threat_list(path)
     engine = Engine(db, load_state(state) if state else None, load_rules(rules))
     skips = Skips()
+    hook = WebhookSink(webhook) if webhook else None  # a bad URL fails before any file is opened
     try:
         stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     except OSError as exc:
+        if hook is not None:
+            hook.close()
         raise InputError(f"{output}: cannot write ({exc.strerror})") from None
     writer = AlertWriter(stream, fmt)
     try:
         for alert in engine.run(read_events(logs, skips, year)):
             if alert.severity >= floor:
                 writer.emit(alert)
+                if hook is not None:
+                    hook.emit(alert)
         summary = {
             "events": engine.events,
             "duplicates": engine.duplicates,
@@ -102,6 +111,8 @@ def detect(
     finally:
         if output:
             stream.close()
+        if hook is not None:
+            hook.close()
     if state:
         save_state(engine.state, state)
     console = error_console()

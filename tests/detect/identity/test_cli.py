@@ -218,3 +218,34 @@ def test_sign_ins_no_source_can_locate_are_reported_unknown(capsys: pytest.Captu
     assert json.loads(captured.out)["summary"]["unlocated"] == 1
     main(["identity", "detect", log, "--year", "2026", "--geo", str(FIX / "geo.csv")])
     assert "could not be located" not in capsys.readouterr().err
+
+
+def test_detect_posts_reported_alerts_to_a_webhook(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        out = tmp_path / "alerts.jsonl"
+        args = ["identity", "detect", str(_spray_log(tmp_path / "spray.jsonl")), "--format", "jsonl"]
+        assert main([*args, "-o", str(out), "--webhook", url, "--min-severity", "high"]) == 1
+        written = [json.loads(x) for x in out.read_text().splitlines()]
+        assert received and len(received) == len(written)
+        assert {r["detector"] for r in received} == {f"identity.{w['kind']}" for w in written}
+        assert main([*args, "-o", str(out), "--webhook", "ftp://127.0.0.1/x"]) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
