@@ -2,10 +2,11 @@
 
 pySigma parses the rule and applies every modifier; its condition tree (``and``/``or``/``not``,
 ``1 of``/``all of`` patterns and ``them`` already expanded into field/value expressions) is
-compiled here into nested closures. Each rule also gets ``need``: a set of lowercase literals one
-of which the event's text must contain whenever the rule matches (an ``and`` keeps its most
-selective child's set, an ``or`` the union of its children's, a ``not`` gives none). The index
-(:mod:`bastion.detect.sigma.index`) tests a rule only on events where its key was found.
+compiled here into nested closures. Each rule also gets ``clauses``: sets of lowercase literals
+such that, whenever the rule matches, the event's text contains a literal of every set (an
+``and`` keeps its children's clauses, an ``or`` one clause of the union of each child's best, a
+``not`` none). The index (:mod:`bastion.detect.sigma.index`) tests a rule only on events where
+one literal of its first clause was found, and runs its predicate only when every clause holds.
 """
 
 from __future__ import annotations
@@ -25,11 +26,27 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from bastion.detect.sigma.event import Event, LogSource
-from bastion.detect.sigma.values import Predicate, UnsupportedRule, compile_value
+from bastion.detect.sigma.values import Predicate, UnsupportedRule, compile_value, merged_test
 
 __all__ = ["CompiledRule", "compile_rule"]
 
-Need = frozenset[str] | None
+Clauses = tuple[frozenset[str], ...]
+"""Every set must have a literal in the event's text for the rule to match; () requires nothing."""
+MAX_CLAUSES = 4
+
+# Text found in most Windows events: a literal inside it says little about an event.
+_COMMON = " ".join(
+    (
+        r"c:\windows\system32\svchost.exe -k netsvcs -p -s",
+        r"c:\windows\explorer.exe c:\windows\syswow64\ c:\windows\temp\ ",
+        r"c:\program files (x86)\microsoft\ c:\program files\ ",
+        r"c:\users\administrator\appdata\local\temp\ \appdata\roaming\ \programdata\ ",
+        r"nt authority\system cmd.exe /c powershell.exe -noprofile rundll32.exe conhost.exe",
+        r"microsoft-windows-sysmon/operational security system application .exe .dll .tmp",
+        r"hkey_local_machine\software\ hklm\software\microsoft\windows\currentversion\ ",
+        r"hku\s-1-5-21-\software\classes\ 0xffffffff",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +58,10 @@ class CompiledRule:
     level: str
     logsource: LogSource
     match: Predicate
-    need: Need
-    """Literals one of which a matching event contains (None: test on every event of its log source)."""
+    clauses: Clauses
+    """Literal sets that must each be found in a matching event's text (empty: test every event)."""
+    literal_fields: frozenset[str] | None
+    """Fields (lowercase) the literals come from; None when a keyword literal may be in any field."""
     leaves: tuple[tuple[str, Predicate], ...]
     """Positive field tests, to tell which fields matched."""
     tags: tuple[str, ...] = ()
@@ -65,17 +84,16 @@ class CompiledRule:
         return seen
 
 
-def _best(a: Need, b: Need) -> Need:
-    """Of two requirements for an AND, the more selective one (longest shortest literal, fewer literals)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
+def selectivity(clause: frozenset[str]) -> tuple[int, int]:
+    """How rarely a clause holds, roughly: its weakest literal's length (0 for text common in
+    ordinary events), then fewer literals first."""
+    weakest = min((0 if lit in _COMMON else len(lit)) for lit in clause) if clause else 0
+    return (weakest, -len(clause))
 
-    def score(n: frozenset[str]) -> tuple[int, int]:
-        return (min(len(x) for x in n) if n else 0, -len(n))
 
-    return a if score(a) >= score(b) else b
+def _keep(clauses: list[frozenset[str]]) -> Clauses:
+    unique = sorted(set(clauses), key=selectivity, reverse=True)
+    return tuple(unique[:MAX_CLAUSES])
 
 
 def _and(preds: list[Predicate]) -> Predicate:
@@ -106,38 +124,77 @@ def _or(preds: list[Predicate]) -> Predicate:
     return any_of
 
 
+def _any_clause(parts: list[Clauses]) -> Clauses:
+    """The one clause an OR implies: the union of each branch's most selective clause."""
+    if not parts or any(not c for c in parts):
+        return ()
+    union: frozenset[str] = frozenset()
+    for clauses in parts:
+        union = union | clauses[0]
+    return (union,)
+
+
 class _Compiler:
     def __init__(self, placeholders: Mapping[str, list[str]]) -> None:
         self.placeholders = placeholders
         self.leaves: list[tuple[str, Predicate]] = []
+        self.fields: set[str | None] = set()
 
-    def node(self, item: Any, positive: bool = True) -> tuple[Predicate, Need]:
+    def merged_or(self, item: ConditionOR, positive: bool) -> tuple[Predicate, Clauses] | None:
+        """An ``or`` of plain string tests on one field as one check; None when it is not one."""
+        args = [a for a in item.args if isinstance(a, ConditionFieldEqualsValueExpression)]
+        if len(args) < 3 or len(args) != len(item.args):
+            return None
+        names = {a.field for a in args}
+        if len(names) != 1:
+            return None
+        field = args[0].field
+        tests = [compile_value(field.lower(), a.value, self.placeholders) for a in args]
+        simples = [t.simple for t in tests]
+        if any(s is None for s in simples) or len({s[2] for s in simples if s}) != 1:
+            return None
+        pred = merged_test(field.lower(), [s for s in simples if s])
+        if positive:
+            self.leaves.append((field, pred))
+        if any(t.need is None for t in tests):
+            return pred, ()
+        if positive:
+            self.fields.add(field.lower())
+        return pred, (frozenset(lit for t in tests for lit in (t.need or ())),)
+
+    def node(self, item: Any, positive: bool = True) -> tuple[Predicate, Clauses]:
+        if isinstance(item, ConditionOR):
+            merged = self.merged_or(item, positive)
+            if merged is not None:
+                return merged
         if isinstance(item, ConditionAND | ConditionOR):
             parts = [self.node(a, positive) for a in item.args]
             preds = [p for p, _ in parts]
             if len(preds) == 1:
                 return parts[0]
             if isinstance(item, ConditionAND):
-                need: Need = None
-                for _, n in parts:
-                    need = _best(need, n)
-                return _and(preds), need
-            union: Need = frozenset()
-            for _, n in parts:
-                union = None if union is None or n is None else union | n
-            return _or(preds), union
+                return _and(preds), _keep([c for _, cs in parts for c in cs])
+            return _or(preds), _any_clause([cs for _, cs in parts])
         if isinstance(item, ConditionNOT):
             inner, _ = self.node(item.args[0], not positive)
-            return (lambda e: not inner(e)), None
+            return (lambda e: not inner(e)), ()
         if isinstance(item, ConditionFieldEqualsValueExpression):
             name = item.field.lower()
             test = compile_value(name, item.value, self.placeholders)
             if positive:
                 self.leaves.append((item.field, test.test))
-            return test.test, test.need
+            if test.need is None:
+                return test.test, ()
+            if positive:
+                self.fields.add(name)
+            return test.test, (test.need,)
         if isinstance(item, ConditionValueExpression):
             test = compile_value(None, item.value, self.placeholders)
-            return test.test, test.need
+            if test.need is None:
+                return test.test, ()
+            if positive:
+                self.fields.add(None)
+            return test.test, (test.need,)
         raise UnsupportedRule(f"condition element {type(item).__name__} is not supported")
 
 
@@ -147,15 +204,15 @@ def compile_rule(
     """Compile ``rule``; :class:`UnsupportedRule` with a one-line reason when it cannot be evaluated."""
     compiler = _Compiler(placeholders or {})
     preds: list[Predicate] = []
-    need: Need = frozenset()
+    branches: list[Clauses] = []
     try:
         conditions = [c.parsed for c in rule.detection.parsed_condition]
     except SigmaError as exc:
         raise UnsupportedRule(f"condition: {exc}") from None
     for cond in conditions:
-        pred, n = compiler.node(cond)
+        pred, clauses = compiler.node(cond)
         preds.append(pred)
-        need = None if need is None or n is None else need | n
+        branches.append(clauses)
     if not preds:
         raise UnsupportedRule("no condition")
     ls = rule.logsource
@@ -165,7 +222,8 @@ def compile_rule(
         level=rule.level.name.lower() if rule.level else "medium",
         logsource=(ls.product, ls.category, ls.service),
         match=preds[0] if len(preds) == 1 else _or(preds),
-        need=need if need else None,
+        clauses=branches[0] if len(branches) == 1 else _any_clause(branches),
+        literal_fields=None if None in compiler.fields else frozenset(f for f in compiler.fields if f),
         leaves=tuple(compiler.leaves),
         tags=tuple(str(t) for t in rule.tags),
         author=rule.author or "",

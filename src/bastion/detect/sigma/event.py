@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Event", "LogSource", "make_event"]
+__all__ = ["Event", "LogSource", "event_from_raw", "make_event"]
 
 LogSource = tuple[str | None, str | None, str | None]
 """``(product, category, service)`` as in a Sigma rule's ``logsource``; None where unset."""
@@ -39,8 +39,6 @@ class Event:
     """File and record number (``auth.log:12``)."""
     original: Mapping[str, Any] | str = field(default_factory=dict)
     """The event as read, for evidence."""
-    haystack: str = ""
-    """Every lowercased value joined by newlines: what the literal prefilter scans."""
 
 
 def _text(value: Any) -> TextValue:
@@ -63,27 +61,28 @@ def make_event(
     source: str = "",
     original: Mapping[str, Any] | str | None = None,
 ) -> Event:
-    """Build an :class:`Event` from flat ``fields`` (names are lowercased here)."""
+    """Build an :class:`Event` from flat ``fields`` (names are lowercased here; the first of two
+    names that differ only in case wins)."""
     raw: dict[str, Any] = {}
-    text: dict[str, TextValue] = {}
-    low: dict[str, TextValue] = {}
     for name, value in fields.items():
-        key = name.lower()
-        if key in raw:
-            continue
-        raw[key] = value
-        t = _text(value)
-        text[key] = t
-        low[key] = t.lower() if t.__class__ is str else tuple(x.lower() for x in t)
-    haystack = "\n".join(v if v.__class__ is str else "\n".join(v) for v in low.values())
-    return Event(
-        raw,
-        text,
-        low,
-        tags,
-        timestamp,
-        host,
-        source,
-        original if original is not None else dict(fields),
-        haystack,
+        raw.setdefault(name.lower(), value)
+    return event_from_raw(
+        raw, tags, timestamp, host, source, original if original is not None else dict(fields)
     )
+
+
+def event_from_raw(
+    raw: dict[str, Any],
+    tags: tuple[LogSource, ...],
+    timestamp: datetime | None,
+    host: str,
+    source: str,
+    original: Mapping[str, Any] | str,
+) -> Event:
+    """Build an :class:`Event` from fields already under lowercase names."""
+    text: dict[str, Any] = dict(raw)
+    for key, value in raw.items():
+        if value.__class__ is not str:
+            text[key] = _text(value)
+    low = {k: v.lower() if v.__class__ is str else tuple(x.lower() for x in v) for k, v in text.items()}
+    return Event(raw, text, low, tags, timestamp, host, source, original)

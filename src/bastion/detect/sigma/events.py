@@ -26,6 +26,11 @@ from bastion.errors import InputError
 
 __all__ = ["ReadSkips", "events_from_objects", "follow_events", "read_events"]
 
+try:  # orjson reads a JSON line about three times as fast as the standard library
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson is optional
+    _loads = json.loads  # type: ignore[assignment]
+
 MAX_JSON_BUFFER = 16 * 1024 * 1024
 """A pretty-printed JSON object longer than this is skipped, so memory stays bounded."""
 
@@ -66,6 +71,7 @@ class _Router:
         self.json = [p for p in pipelines if p.spec.kind == "json"]
         self.lines = {fmt: p for p in pipelines if p.spec.kind == "line" for fmt in p.spec.detect}
         self.skips = skips
+        self.last: Pipeline | None = None
 
     def obj(self, obj: Any, source: str) -> Iterator[Event]:
         if isinstance(obj, list):
@@ -79,8 +85,13 @@ class _Router:
         if isinstance(records, list) and len(obj) <= 2:  # a CloudTrail delivery file
             yield from self.obj(records, source)
             return
+        last = self.last
+        if last is not None and last.claims(obj):  # logs come in runs of one kind
+            yield last.event(obj, source)
+            return
         for pipeline in self.json:
             if pipeline.claims(obj):
+                self.last = pipeline
                 yield pipeline.event(obj, source)
                 return
         self.skips.unmapped += 1
@@ -117,6 +128,12 @@ def _json_objects(lines: Iterable[tuple[str, int, str]], skips: ReadSkips) -> It
     for source, n, text in lines:
         if not buffer:
             start = f"{source}:{n}"
+            if text[:1] == "{" and text[-1:] == "}":  # JSON lines: one object a line
+                try:
+                    yield start, _loads(text)
+                    continue
+                except ValueError:
+                    pass
         buffer = f"{buffer}\n{text}" if buffer else text
         while buffer:
             stripped = buffer.lstrip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sigma.collection import SigmaCollection
@@ -27,6 +28,9 @@ from bastion.errors import InputError
 __all__ = ["Refusal", "RuleSet", "covered", "load_placeholders", "load_rules", "rule_files"]
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
+# libyaml's safe loader when PyYAML was built with it: the same documents, parsed in C (the
+# pure-Python parser is three quarters of the time to load SigmaHQ)
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,8 @@ def load_rules(
             result.refused.append(Refusal(where, f"cannot read ({_first_line(exc)})"))
             continue
         try:
-            collection = SigmaCollection.from_yaml(text, collect_errors=True)
+            documents = list(yaml.load_all(text, Loader=_YamlLoader))
+            collection = SigmaCollection.from_dicts(documents, collect_errors=True)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
             result.refused.append(Refusal(where, f"invalid rule file ({_first_line(exc)})"))
             continue

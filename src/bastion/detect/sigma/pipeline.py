@@ -8,7 +8,7 @@ aliases for fields a rule names differently from the log, where the time and hos
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bastion.detect.sigma.event import Event, LogSource, make_event
+from bastion.detect.sigma.event import Event, LogSource, event_from_raw
 from bastion.errors import InputError
 
 __all__ = [
@@ -67,44 +67,11 @@ class PipelineSpec(BaseModel):
     """Use the log sources of the pipeline with this name (a flat form of the same logs)."""
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, sub in value.items():
-            if key in ("#attributes", "#text"):
-                yield from _walk(sub, path)
-                continue
-            yield from _walk(sub, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        for item in value:
-            attrs = item.get("#attributes")
-            if isinstance(attrs, Mapping) and "Name" in attrs and len(item) <= 2:
-                name = str(attrs["Name"])
-                yield (f"{path}.{name}" if path else name), item.get("#text")
-            else:
-                yield from _walk(item, path)
-    else:
-        yield path, value
-
-
-def flatten(value: Any) -> dict[str, Any]:
+def flatten(value: Mapping[str, Any]) -> dict[str, Any]:
     """Dotted paths of every leaf (``#attributes``/``#text`` skipped; EVTX ``Data Name=`` lists named)."""
     out: dict[str, Any] = {}
-    for path, leaf in _walk(value, ""):
-        if path in out:
-            prev = out[path]
-            out[path] = (prev if isinstance(prev, list) else [prev]) + (
-                leaf if isinstance(leaf, list) else [leaf]
-            )
-        else:
-            out[path] = leaf
+    _flat_into(value, "", out, {})
     return out
-
-
-def _get(flat: Mapping[str, Any], paths: Sequence[str]) -> Any:
-    for p in paths:
-        if p in flat and flat[p] not in (None, ""):
-            return flat[p]
-    return None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -148,45 +115,49 @@ class Pipeline:
         ]
         self._tag_cache: dict[tuple[str, ...], tuple[LogSource, ...]] = {}
         self._keys = sorted({k for _, conds in self._when for k, _ in conds})
+        self._detect = [tuple(p.split(".")) for p in spec.detect] if spec.kind == "json" else []
+        self._roots = [tuple(r.split(".")) if r else () for r in spec.flatten]
+        self._aliases = [(alias.lower(), tuple(path.split("."))) for alias, path in spec.aliases.items()]
+        self._fallbacks = [(alias.lower(), path.lower()) for alias, path in spec.fallbacks.items()]
+        self._time = [tuple(p.split(".")) for p in spec.timestamp]
+        self._host = [tuple(p.split(".")) for p in spec.host]
 
     def claims(self, obj: Mapping[str, Any]) -> bool:
         """True when every ``detect`` path exists in the JSON object."""
-        for path in self.spec.detect:
-            cur: Any = obj
-            for part in path.split("."):
-                if not isinstance(cur, Mapping) or part not in cur:
-                    return False
-                cur = cur[part]
-        return True
+        return all(_at(obj, parts) is not _MISSING for parts in self._detect)
 
-    def fields(self, obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Sigma fields of ``obj`` (subtree paths, then leaf names, then aliases) and its full flat form."""
-        flat = flatten(obj)
+    def fields(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Sigma fields of ``obj`` under lowercase names: paths below each ``flatten`` subtree
+        (the first subtree to name a field wins), then leaf names, then aliases and fallbacks."""
         out: dict[str, Any] = {}
-        for root in self.spec.flatten:
-            prefix = f"{root}." if root else ""
-            for path, value in flat.items():
-                if root and not path.startswith(prefix):
-                    continue
-                rel = path[len(prefix) :]
-                out.setdefault(rel, value)
-        for path, value in flat.items():
-            out.setdefault(path.rsplit(".", 1)[-1], value)
+        leaves: dict[str, Any] = {}
+        for parts in self._roots:
+            sub = _at(obj, parts) if parts else obj
+            if sub.__class__ is dict or isinstance(sub, Mapping):
+                if out:
+                    part: dict[str, Any] = {}
+                    _flat_into(sub, "", part, leaves)
+                    for name, value in part.items():
+                        out.setdefault(name, value)
+                else:
+                    _flat_into(sub, "", out, leaves)
+        for name, value in leaves.items():
+            out.setdefault(name, value)
         if self.spec.despace:
             for name in [n for n in out if " " in n]:
                 out.setdefault(name.replace(" ", ""), out[name])
-        for alias, path in self.spec.aliases.items():
-            if path in flat:
-                out[alias] = flat[path]
-        for alias, path in self.spec.fallbacks.items():
+        for alias, parts in self._aliases:
+            value = _at(obj, parts)
+            if value is not _MISSING:
+                out[alias] = value
+        for alias, path in self._fallbacks:
             if alias not in out and path in out:
                 out[alias] = out[path]
-        return out, flat
+        return out
 
     def tags(self, fields: Mapping[str, Any]) -> tuple[LogSource, ...]:
-        """The log sources an event with these fields belongs to."""
-        lowered = {k.lower(): v for k, v in fields.items() if k.lower() in self._keys}
-        key = tuple(str(lowered.get(k, "")).lower() for k in self._keys)
+        """The log sources an event with these (lowercase-named) fields belongs to."""
+        key = tuple(str(fields.get(k, "")).lower() for k in self._keys)
         cached = self._tag_cache.get(key)
         if cached is not None:
             return cached
@@ -202,35 +173,111 @@ class Pipeline:
         self, obj: Mapping[str, Any], source: str = "", original: Mapping[str, Any] | str | None = None
     ) -> Event:
         """The :class:`Event` for one JSON object."""
-        fields, flat = self.fields(obj)
-        return self.event_from_fields(fields, flat, source, obj if original is None else original)
+        return self.event_from_fields(self.fields(obj), obj, source, obj if original is None else original)
 
     def event_from_fields(
         self,
         fields: dict[str, Any],
-        flat: Mapping[str, Any],
+        record: Mapping[str, Any],
         source: str,
         original: Mapping[str, Any] | str,
         timestamp: datetime | None = None,
     ) -> Event:
-        """The :class:`Event` for Sigma fields and the flat record they came from."""
-        if timestamp is None and self.spec.timestamp:
-            timestamp = parse_time(_get(flat, self.spec.timestamp))
-        host = _get(flat, self.spec.host) if self.spec.host else None
-        return make_event(fields, self.tags(fields), timestamp, str(host or ""), source, original)
+        """The :class:`Event` for lowercase-named Sigma fields and the record they came from."""
+        if timestamp is None and self._time:
+            timestamp = parse_time(_first(record, self._time))
+        host = _first(record, self._host) if self._host else None
+        return event_from_raw(fields, self.tags(fields), timestamp, str(host or ""), source, original)
 
     def line_event(
         self, flat: dict[str, Any], source: str, original: str, timestamp: datetime | None = None
     ) -> Event:
         """The :class:`Event` for one parsed text line (its named values in ``flat``)."""
-        fields = dict(flat)
+        fields: dict[str, Any] = {}
+        for name, value in flat.items():
+            fields.setdefault(name.lower(), value)
         for alias, path in self.spec.aliases.items():
             if path in flat:
-                fields[alias] = flat[path]
-        for alias, path in self.spec.fallbacks.items():
+                fields[alias.lower()] = flat[path]
+        for alias, path in self._fallbacks:
             if alias not in fields and path in fields:
                 fields[alias] = fields[path]
         return self.event_from_fields(fields, flat, source, original, timestamp)
+
+
+_MISSING: Any = object()
+
+
+def _at(obj: Any, parts: tuple[str, ...]) -> Any:
+    """The value at a dotted path, looking through ``#attributes`` levels; ``_MISSING`` when absent."""
+    cur = obj
+    for part in parts:
+        if cur.__class__ is not dict and not isinstance(cur, Mapping):
+            return _MISSING
+        if part in cur:
+            cur = cur[part]
+            continue
+        attrs = cur.get("#attributes")
+        if isinstance(attrs, Mapping) and part in attrs:
+            cur = attrs[part]
+            continue
+        return _MISSING
+    return cur
+
+
+def _first(record: Mapping[str, Any], paths: Sequence[tuple[str, ...]]) -> Any:
+    for parts in paths:
+        value = _at(record, parts)
+        if value is not _MISSING and value not in (None, ""):
+            return value
+    return None
+
+
+def _flat_into(node: Mapping[str, Any], prefix: str, out: dict[str, Any], leaves: dict[str, Any]) -> None:
+    """Flatten ``node`` into ``out`` by lowercase dotted path below it (``#attributes``/``#text``
+    levels skipped, EVTX ``Data Name=`` lists named, repeated paths gathered in a list); leaf
+    names of nested values go to ``leaves``."""
+    for key, value in node.items():
+        cls = value.__class__
+        if cls is not dict and cls is not list and key[:1] != "#":  # the common case: a plain value
+            name = prefix + key.lower()
+            if name in out:
+                _put(out, name, value)
+            else:
+                out[name] = value
+            if prefix:
+                leaves.setdefault(key.lower(), value)
+            continue
+        if key == "#attributes" or key == "#text":
+            if cls is dict:
+                _flat_into(value, prefix, out, leaves)
+            elif prefix:
+                _put(out, prefix[:-1], value)
+            continue
+        key = key.lower()
+        if cls is dict:
+            _flat_into(value, f"{prefix}{key}.", out, leaves)
+        elif cls is list and value and all(v.__class__ is dict for v in value):
+            for item in value:
+                attrs = item.get("#attributes")
+                if attrs.__class__ is dict and "Name" in attrs and len(item) <= 2:
+                    _put(out, f"{prefix}{str(attrs['Name']).lower()}", item.get("#text"))
+                else:
+                    _flat_into(item, f"{prefix}{key}.", out, leaves)
+        else:
+            _put(out, f"{prefix}{key}", value)
+            if prefix:
+                leaves.setdefault(key, value)
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    prev = out.get(key, _MISSING)
+    if prev is _MISSING:
+        out[key] = value
+    else:
+        out[key] = (prev if isinstance(prev, list) else [prev]) + (
+            value if isinstance(value, list) else [value]
+        )
 
 
 def load_pipeline(path: Path) -> Pipeline:

@@ -84,7 +84,8 @@ class SqliteReference:
         rows = []
         for i, event in enumerate(events):
             values = [_cell(event.raw.get(c, _MISSING)) for c in names]
-            rows.append([i, event.haystack, *values])
+            raw_text = "\n".join(v if isinstance(v, str) else "\n".join(v) for v in event.low.values())
+            rows.append([i, raw_text, *values])
         db.executemany(
             f"INSERT INTO logs (_idx, _raw{', ' + quoted if quoted else ''}) VALUES ({marks})", rows
         )

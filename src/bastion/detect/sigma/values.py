@@ -11,6 +11,7 @@ a pattern re2 cannot compile falls back to Python ``re`` only when it has no nes
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
@@ -56,7 +57,10 @@ class ValueTest:
 
     test: Predicate
     need: frozenset[str] | None
-    """A match implies the event's lowercased text holds one of these; None: no such key."""
+    """A match implies the field's lowercased text holds one of these literals; None: no such key."""
+    simple: tuple[str, str, bool] | None = None
+    """``(eq|startswith|endswith|contains, text, cased)`` for plain string tests, which an ``or``
+    over one field merges into one check (a set lookup, ``endswith(tuple)``, one regex)."""
 
 
 _NESTED = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]")
@@ -67,11 +71,30 @@ def has_nested_quantifier(pattern: str) -> bool:
     return bool(_NESTED.search(pattern))
 
 
-def compile_regex(pattern: str, flags: str = "") -> Callable[[str], Any]:
-    """A ``search`` function for ``pattern``: re2 when it compiles, else guarded Python ``re``."""
+def _re2_search(pattern: str, anchor: Any) -> Callable[[str], bool]:
+    """re2's compiled program called directly: the pure-Python wrapper's offset bookkeeping costs
+    ten times the match itself, and a yes/no answer needs none of it."""
+    program = re2.compile(pattern, _QUIET)._regexp
+
+    def search(value: str) -> bool:
+        data = value.encode("utf-8", "surrogatepass")
+        return bool(program.Match(anchor, data, 0, len(data))[0][0] != -1)
+
+    return search
+
+
+_QUIET = re2.Options()
+_QUIET.log_errors = False  # a pattern re2 refuses is reported once, as a refusal or a fallback
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
+_ANCHOR_BOTH = re2._re2.RE2.Anchor.ANCHOR_BOTH
+
+
+def compile_regex(pattern: str, flags: str = "") -> Callable[[str], bool]:
+    """A yes/no search for ``pattern``: re2 (linear time) when it compiles; a pattern only Python's
+    backtracking ``re`` reads (lookaround, backreferences) is used there unless it nests quantifiers."""
     text = f"(?{flags}){pattern}" if flags else pattern
     try:
-        return re2.compile(text).search  # type: ignore[no-any-return]
+        return _re2_search(text, _UNANCHORED)
     except re2.error:
         pass
     if has_nested_quantifier(pattern):
@@ -79,9 +102,59 @@ def compile_regex(pattern: str, flags: str = "") -> Callable[[str], Any]:
             f"regex {pattern[:60]!r} needs backtracking and nests quantifiers (catastrophic)"
         )
     try:
-        return re.compile(text).search
+        rx = re.compile(text)
     except re.error as exc:
         raise UnsupportedRule(f"invalid regex {pattern[:60]!r}: {exc}") from None
+    return lambda v: rx.search(v) is not None
+
+
+# the standard library's own regex parser (``re._parser``), to find the literal a regex requires
+_SRE_PARSE: Any = importlib.import_module("re._parser")
+_SRE_CONSTANTS: Any = importlib.import_module("re._constants")
+
+
+def regex_literal(pattern: str, shortest: int = 3) -> str | None:
+    """The longest run of plain characters every match of ``pattern`` must contain (lowercased),
+    from its top-level sequence only; None when there is none of at least ``shortest`` characters."""
+    try:
+        parsed = _SRE_PARSE.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    best, run = "", []
+    literal = _SRE_CONSTANTS.LITERAL
+    for op, arg in list(parsed):
+        if op is literal:
+            run.append(chr(arg))
+            continue
+        if len("".join(run)) > len(best):
+            best = "".join(run)
+        run = []
+    if len("".join(run)) > len(best):
+        best = "".join(run)
+    return best.lower() if len(best) >= shortest else None
+
+
+def _glob(parts: list[str | SpecialChars]) -> Callable[[str], bool]:
+    """A ``*``-only wildcard pattern checked with ``startswith``/``find``/``endswith`` (leftmost
+    matching is exact for ``*``), in linear time without a regex."""
+    star = SpecialChars.WILDCARD_MULTI
+    head = parts[0] if isinstance(parts[0], str) else ""
+    tail = parts[-1] if isinstance(parts[-1], str) and len(parts) > 1 else ""
+    middle = [p for p in parts[1 if head else 0 : len(parts) - 1 if tail else len(parts)] if p != star]
+    fixed = len(head) + len(tail)
+
+    def glob(value: str) -> bool:
+        if len(value) < fixed or not value.startswith(head) or not value.endswith(tail):
+            return False
+        pos, end = len(head), len(value) - len(tail)
+        for seg in middle:
+            i = value.find(seg, pos, end)  # type: ignore[arg-type]
+            if i < 0:
+                return False
+            pos = i + len(seg)  # type: ignore[arg-type]
+        return True
+
+    return glob
 
 
 def _plain_parts(value: SigmaString, placeholders: Mapping[str, list[str]]) -> list[list[str | SpecialChars]]:
@@ -122,28 +195,61 @@ def _string_test(field: str | None, parts: list[str | SpecialChars], cased: bool
     need = frozenset({max(literals, key=len).lower()}) if literals else None
     star = SpecialChars.WILDCARD_MULTI
     check: Callable[[str], bool]
+    simple: tuple[str, str, bool] | None = None
     if not parts:
         check = "".__eq__
+        simple = ("eq", "", cased)
     elif len(parts) == 1 and isinstance(parts[0], str):
         check = parts[0].__eq__
+        simple = ("eq", parts[0], cased)
     elif len(parts) == 1 and parts[0] == star:
         check = _always
     elif len(parts) == 2 and parts[0] == star and isinstance(parts[1], str):
         s = parts[1]
         check = lambda v: v.endswith(s)  # noqa: E731
+        simple = ("endswith", s, cased)
     elif len(parts) == 2 and parts[1] == star and isinstance(parts[0], str):
         s = parts[0]
         check = lambda v: v.startswith(s)  # noqa: E731
+        simple = ("startswith", s, cased)
     elif len(parts) == 3 and parts[0] == star and parts[2] == star and isinstance(parts[1], str):
         s = parts[1]
         check = lambda v: s in v  # noqa: E731
+        simple = ("contains", s, cased)
+    elif SpecialChars.WILDCARD_SINGLE not in parts:
+        check = _glob(parts)
     else:
         pattern = "".join(
             re2.escape(p) if isinstance(p, str) else (".*" if p == star else ".") for p in parts
         )
-        rx = re2.compile("(?s)" + pattern)
-        check = lambda v: rx.fullmatch(v) is not None  # noqa: E731
-    return ValueTest(_field_test(field, check, cased), need)
+        check = _re2_search("(?s)" + pattern, _ANCHOR_BOTH)
+    return ValueTest(_field_test(field, check, cased), need, simple)
+
+
+def merged_test(field: str, simples: list[tuple[str, str, bool]]) -> Predicate:
+    """One predicate for an ``or`` of plain string tests on one field (all cased or all not)."""
+    cased = simples[0][2]
+    equal = frozenset(s for kind, s, _ in simples if kind == "eq")
+    starts = tuple(s for kind, s, _ in simples if kind == "startswith")
+    ends = tuple(s for kind, s, _ in simples if kind == "endswith")
+    subs = [s for kind, s, _ in simples if kind == "contains"]
+    alternation = "|".join(re.escape(s) for s in sorted(subs, key=len, reverse=True))
+    compiled: list[Callable[[str], Any]] = []  # compiled on first use: most rules never get that far
+
+    def inner(value: str) -> bool:
+        if not compiled:
+            compiled.append(re.compile(alternation).search)
+        return compiled[0](value) is not None
+
+    def check(value: str) -> bool:
+        return (
+            value in equal
+            or (bool(starts) and value.startswith(starts))
+            or (bool(ends) and value.endswith(ends))
+            or (bool(subs) and inner(value))
+        )
+
+    return _field_test(field, check, cased)
 
 
 def _always(_value: str) -> bool:
@@ -216,8 +322,10 @@ def compile_value(field: str | None, value: SigmaType, placeholders: Mapping[str
             )
             if f in value.flags
         )
-        search = compile_regex(value.regexp.to_plain(), flags)
-        return ValueTest(_field_test(field, lambda v: search(v) is not None, True), None)
+        pattern = value.regexp.to_plain()
+        literal = regex_literal(pattern)
+        need = frozenset({literal}) if literal else None
+        return ValueTest(_field_test(field, compile_regex(pattern, flags), True), need)
     if field is None:
         raise UnsupportedRule(f"keyword value of type {type(value).__name__} needs a field")
     if isinstance(value, SigmaNull):
