@@ -19,6 +19,7 @@ EXPECTED = {
     "cyclonedx/vex.json": ("cyclonedx", 0, 1, 0),
     "gitleaks/gitleaks8_many.json": ("gitleaks", 4, 0, 0),
     "grype/TestJsonDirsPresenter.json": ("grype", 2, 0, 0),
+    "kics/E2E_CLI_032_RESULT-excerpt.json": ("kics", 6, 0, 0),
     "kics/findings_with_null_fields.json": ("kics", 3, 0, 0),
     "npm-audit/v1_one_vuln.json": ("npm-audit", 1, 0, 0),
     "npm-audit/v2_one_vuln.json": ("npm-audit", 2, 0, 0),
@@ -28,6 +29,7 @@ EXPECTED = {
     "semgrep/demo-app.json": ("semgrep", 10, 0, 0),
     "spdx/SPDXJSONExample-v2.3-packages.spdx.json": ("spdx", 0, 0, 0),
     "tfsec/many_findings_current.json": ("tfsec", 7, 0, 0),
+    "trivy/kubernetes-excerpt.json": ("trivy", 3, 0, 0),
     "trivy/misconfigurations_and_secrets.json": ("trivy", 5, 0, 0),
     "trufflehog/v3_git.jsonl": ("trufflehog", 2, 0, 0),
     "zap/5_zap_sample_one.xml": ("zap", 3, 0, 0),
@@ -129,6 +131,34 @@ def test_trivy_fs_vulnerabilities_misconfigurations_secrets() -> None:
     secrets = by_rule(result, "trivy.github-pat")
     assert [s.location.describe() for s in secrets] == ["Dockerfile:24", "secret.txt:1"]
     assert all(s.severity is Severity.CRITICAL for s in secrets)
+
+
+def test_trivy_kubernetes_cluster_report() -> None:
+    result = load("trivy/kubernetes-excerpt.json")
+    apt = by_rule(result, "trivy.CVE-2020-27350")
+    assert [f.metadata["resource"] for f in apt] == [
+        "default/Deployment/redis-follower",
+        "default/Deployment/redis-leader",
+    ]
+    assert apt[0].location == Location(purl="pkg:deb/debian/apt@1.8.2.1")  # built from Type: Trivy gave none
+    assert apt[0].fingerprint != apt[1].fingerprint and apt[0].metadata["aliases"] == ["DSA-4808-1"]
+    assert "monitoring-test-cluster" in result.notices[0].message
+
+
+def test_kics_real_output() -> None:
+    result = load("kics/E2E_CLI_032_RESULT-excerpt.json")
+    ingress = by_rule(result, "kics.e415f8d3-fc2b-4f52-88ab-1129e8c8d3f5")
+    assert [f.location.describe() for f in ingress] == [
+        "e2e/fixtures/samples/positive.yaml:32",
+        "e2e/fixtures/samples/positive.yaml:24",
+    ]
+    assert ingress[0].cwe == (668,) and ingress[0].metadata["resource"] == "EcsSecurityGroupSSHinbound"
+    assert "nist-800-53-r5:SC-7" in ingress[0].controls  # iac.*-open-* through the title
+    http = by_rule(result, "kics.275a3217-ca37-40c1-a6cf-bb57d245ab32")[0]
+    assert (
+        http.severity is Severity.MEDIUM
+        and "actual: 'Resources.ALBListener.Protocol' equals to 'HTTP'" in http.message
+    )
 
 
 def test_trivy_image_and_legacy_shapes() -> None:

@@ -84,6 +84,9 @@ class ToolSpec(BaseModel):
     """Severity of a result whose word is not listed and that has no CVSS score."""
     unrated_source: str = "unrated"
     """How such a severity is labelled in ``metadata["severity_source"]``."""
+    purl_types: dict[str, str] = {}
+    """The tool's ecosystem or package-type words to package-URL types, for results that carry
+    no purl of their own (``pip: pypi``, ``debian: deb``)."""
 
 
 class _Document(BaseModel):

@@ -50,6 +50,8 @@ def _file(build: Builder, query: dict[str, Any], place: dict[str, Any]) -> None:
             "platform": text(query.get("platform")) or None,
             "kics_category": text(query.get("category")) or None,
             "issue_type": text(place.get("issue_type")) or None,
+            "resource": text(place.get("resource_name")) or None,
+            "resource_type": text(place.get("resource_type")) or None,
         },
     )
 

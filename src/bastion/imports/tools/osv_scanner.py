@@ -18,20 +18,6 @@ from bastion.imports.tools.vulns import package_fix, package_message, package_me
 
 __all__ = ["PARSER"]
 
-# PURL types of OSV ecosystems (https://ossf.github.io/osv-schema/#affectedpackage-field)
-_PURL_TYPE = {
-    "npm": "npm",
-    "PyPI": "pypi",
-    "Go": "golang",
-    "Maven": "maven",
-    "crates.io": "cargo",
-    "RubyGems": "gem",
-    "NuGet": "nuget",
-    "Packagist": "composer",
-    "Pub": "pub",
-    "Hex": "hex",
-}
-
 
 def _detect(doc: Document) -> bool:
     data = doc.data
@@ -70,7 +56,7 @@ def _package(build: Builder, entry: dict[str, Any], source: str | None) -> None:
         text(package.get("version")),
         text(package.get("ecosystem")),
     )
-    kind = _PURL_TYPE.get(ecosystem, ecosystem.lower())
+    kind = build.spec.purl_types.get(ecosystem, ecosystem.lower())
     purl = f"pkg:{kind}/{name}@{version}" if kind and name and version else ""
     by_id = {text(v.get("id")): obj(v) for v in arr(entry.get("vulnerabilities")) if isinstance(v, dict)}
     groups = arr(entry.get("groups")) or [{"ids": [i]} for i in by_id]

@@ -2,7 +2,10 @@
 and secrets per target.
 
 Schema 2 (``SchemaVersion`` with ``Results``), the legacy list of results, and the Kubernetes
-report (``Resources[].Results``) are read alike. Only failed misconfigurations are findings;
+reports (``ClusterName`` with ``Resources[].Results``, or before Trivy 0.38 with
+``Vulnerabilities[].Results`` and ``Misconfigurations[].Results``) are read alike; a finding in a
+cluster names its resource (``default/Deployment/redis``) in ``metadata["resource"]`` and its
+fingerprint. Only failed misconfigurations are findings;
 a vulnerability Trivy marks ``not_affected`` is kept as suppressed with that reason. Trivy
 masks the secrets it reports (``*****``); the builder scrubs the rest.
 """
@@ -21,6 +24,8 @@ from bastion.imports.tools.vulns import package_fix, package_message, package_me
 
 __all__ = ["PARSER"]
 
+_CLUSTER_KEYS = ("Resources", "Vulnerabilities", "Misconfigurations")
+"""Lists of Kubernetes resources, each with its own ``Results``, in ``trivy k8s`` reports."""
 _SET_ASIDE = {"not_affected": "Trivy: the vendor states the package is not affected"}
 
 
@@ -29,6 +34,8 @@ def _detect(doc: Document) -> bool:
         return False
     data = doc.data
     if isinstance(data, dict):
+        if "ClusterName" in data:  # trivy k8s: Resources, or (before 0.38) Vulnerabilities/Misconfigurations
+            return any(key in data for key in _CLUSTER_KEYS)
         return "SchemaVersion" in data and ("Results" in data or "Resources" in data)
     first = data[0] if isinstance(data, list) and data else None
     return isinstance(first, dict) and "Target" in first and "Vulnerabilities" in first
@@ -40,23 +47,23 @@ def _results(data: Any) -> Iterator[tuple[dict[str, Any], str]]:
         yield from ((obj(r), "") for r in items(data, "results"))
         return
     yield from ((obj(r), "") for r in items(data.get("Results"), "Results"))
-    for resource in arr(data.get("Resources")):
-        name = "/".join(
-            t
-            for t in (
+    for key in _CLUSTER_KEYS:
+        for resource in items(data.get(key), key):
+            parts = (
                 text(get(resource, "Namespace")),
                 text(get(resource, "Kind")),
                 text(get(resource, "Name")),
             )
-            if t
-        )
-        yield from ((obj(r), name) for r in arr(get(resource, "Results")))
+            name = "/".join(part for part in parts if part)
+            yield from ((obj(r), name) for r in items(get(resource, "Results"), f"{key}[].Results"))
 
 
 def _parse(doc: Document, build: Builder) -> None:
     data = doc.data
     if isinstance(data, dict):
         build.version = text(get(data, "Trivy", "Version"))
+        if text(data.get("ClusterName")):
+            build.notice(f"Kubernetes cluster {text(data.get('ClusterName'))}")
     for result, resource in _results(data):
         target = text(result.get("Target"))
         for vulnerability in items(result.get("Vulnerabilities"), "Vulnerabilities"):
@@ -77,13 +84,23 @@ def _score(vulnerability: dict[str, Any]) -> float | None:
     return max(scores) if scores else None
 
 
+def _purl(build: Builder, kind: str, name: str, version: str, lang: bool) -> str:
+    """A package URL for a result Trivy gave none (``pkg:deb/debian/apt@1.8.2.1``)."""
+    purl_type = build.spec.purl_types.get(kind)
+    if not purl_type or not name or not version:
+        return ""
+    return f"pkg:{purl_type}/{name}@{version}" if lang else f"pkg:{purl_type}/{kind}/{name}@{version}"
+
+
 def _vulnerability(
     build: Builder, v: dict[str, Any], result: dict[str, Any], target: str, resource: str
 ) -> None:
     advisory = text(v["VulnerabilityID"])
     name, version = text(v.get("PkgName")), text(v.get("InstalledVersion"))
-    purl = text(get(v, "PkgIdentifier", "PURL"))
     lang = text(result.get("Class")) == "lang-pkgs"
+    purl = text(get(v, "PkgIdentifier", "PURL")) or _purl(
+        build, text(result.get("Type")), name, version, lang
+    )
     location = Location(
         path=path_of(v.get("PkgPath")) or (path_of(target) if lang else None), purl=purl or None
     )
