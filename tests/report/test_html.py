@@ -32,7 +32,8 @@ def test_full_page_lists_findings_worst_first(full: GateResult) -> None:
     assert text.startswith("<!DOCTYPE html>")
     assert "Bastion: gate failed" in text
     tags = _parse(text)
-    assert "script" not in tags.tags and tags.sources == []
+    assert "script" not in tags.tags
+    assert tags.sources and all(src.startswith("https://") for src in tags.sources)  # rule docs only
     assert "default-src 'none'" in text
     assert text.index("secrets.aws-access-key") < text.index("iac.aws.s3-bucket-encryption")
     assert str(full.scan.root) not in text
@@ -64,3 +65,18 @@ def test_scanned_text_is_escaped(clean: GateResult) -> None:
 def test_failures_and_unchecked(crashed: GateResult) -> None:
     text = html.render(crashed)
     assert "Scanner failures" in text
+
+
+def test_only_https_rule_links(clean: GateResult) -> None:
+    location = Location(path="a.py", start_line=1)
+    finding = Finding(
+        rule_id="sast.x",
+        scanner="sast",
+        title="t",
+        severity=Severity.LOW,
+        location=location,
+        message="m",
+        fingerprint="f",
+        help_uri="javascript:alert(1)",
+    )
+    assert "javascript:" not in " ".join(_parse(html.render(replace(clean, findings=[finding]))).sources)

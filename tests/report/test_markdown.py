@@ -16,7 +16,9 @@ def test_verdict_counts_then_findings_worst_first(full: GateResult) -> None:
     assert lines[0] == "## Bastion: ❌ gate failed"
     assert "gate FAILED" in lines[2]
     rows = [line for line in lines if line.count("`") >= 4 and line.startswith("| ")]
-    assert rows[0].startswith("| 🟥 critical | `secrets.aws-access-key` | `src/config.py:3`")
+    rule_link = "[`secrets.aws-access-key`](https://docs.example.org/rules/secrets.aws-access-key)"
+    assert rows[0].startswith(f"| 🟥 critical | {rule_link} | `src/config.py:3`")
+    assert "CWE-798" in rows[0]
     order = ["⬜ info", "🟦 low", "🟨 medium", "🟧 high", "🟥 critical"]
     ranks = [order.index(row.split(" | ")[0].removeprefix("| ")) for row in rows]
     assert ranks == sorted(ranks, reverse=True)
@@ -73,3 +75,14 @@ def test_size_stays_under_the_comment_limit_and_the_rest_is_counted(clean: GateR
 
 def test_escape_cuts_long_text() -> None:
     assert markdown.escape("x" * 500, 10) == "x" * 9 + "…"
+
+
+def test_only_plain_https_rule_links(clean: GateResult) -> None:
+    unsafe = [
+        replace(_hostile(i), help_uri=uri)
+        for i, uri in enumerate(["javascript:alert(1)", "https://x.example/a b", "https://x.example/(x)"])
+    ]
+    safe = replace(_hostile(9), help_uri="https://docs.example.org/rules/x")
+    text = markdown.render(replace(clean, findings=[*unsafe, safe]))
+    assert "javascript:" not in text and "x.example" not in text
+    assert "](https://docs.example.org/rules/x)" in text

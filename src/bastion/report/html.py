@@ -54,11 +54,14 @@ th { background: #f5f5f5; } code { font-size: 12px; word-break: break-all; }
 <table><tr><th>Severity</th><th>Rule</th><th>Location</th><th>Finding</th></tr>
 {% for f in findings %}<tr>
 <td><span class="sev" style="background:{{ colors[f.severity] }}">{{ f.severity.value }}</span></td>
-<td><code>{{ f.rule_id }}</code></td>
+<td>{% if f.help_uri.startswith("https://") %}<a href="{{ f.help_uri }}" rel="noopener noreferrer">\
+<code>{{ f.rule_id }}</code></a>{% else %}<code>{{ f.rule_id }}</code>{% endif %}
+<br><span class="muted">{{ f.scanner }} · confidence {{ f.confidence.value }}</span></td>
 <td><code>{{ f.location.describe() }}</code></td>
 <td><strong>{{ f.title }}</strong>{% if f.message and f.message != f.title %}<br>{{ f.message }}{% endif %}
 {% if f.evidence %}<br><code>{{ f.evidence }}</code>{% endif %}
 {% if f.fix %}<br><span class="fix">Fix: {{ f.fix }}</span>{% endif %}
+{% if f.cwe %}<br><span class="muted">{% for n in f.cwe %}CWE-{{ n }} {% endfor %}</span>{% endif %}
 {% if f.controls %}<br><span class="muted">{{ f.controls | join(", ") }}</span>{% endif %}</td>
 </tr>
 {% endfor %}</table>{% else %}<p>No findings.</p>{% endif %}

@@ -29,6 +29,8 @@ SEVERITY_MARK = {
 }
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SAFE_URL = re.compile(r"https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~%/?=&#+-]*)?")
+"""A rule's documentation link, used as a link target only when it is a plain https URL."""
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
@@ -98,12 +100,12 @@ def _row(finding: Finding) -> str:
         text += f"<br>{escape(finding.message)}"
     if finding.fix:
         text += f"<br>Fix: {escape(finding.fix, 200)}"
-    cells = (
-        SEVERITY_MARK[finding.severity],
-        _code(finding.rule_id),
-        _code(finding.location.describe()),
-        text,
-    )
+    if finding.cwe:
+        text += "<br>" + ", ".join(f"CWE-{number}" for number in finding.cwe)
+    rule = _code(finding.rule_id)
+    if _SAFE_URL.fullmatch(finding.help_uri):
+        rule = f"[{rule}]({finding.help_uri})"
+    cells = (SEVERITY_MARK[finding.severity], rule, _code(finding.location.describe()), text)
     return "| " + " | ".join(cells) + " |"
 
 
