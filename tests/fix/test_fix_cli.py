@@ -207,3 +207,18 @@ def test_plan_groups_by_package_and_orders_kev_first() -> None:
     plan = plan_upgrades(findings)
     assert [(u.package, u.target, len(u.advisories)) for u in plan] == [("b", None, 1), ("a", "1.2", 2)]
     assert plan[0].kev and not plan[1].kev
+
+
+def test_a_manifest_linked_outside_the_tree_is_left_alone(
+    tmp_path: Path, advisory_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "package.json").write_text(PACKAGE_JSON, encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(DEPS / "npm" / "v3" / "package-lock.json", project / "package-lock.json")
+    (project / "package.json").symlink_to(outside / "package.json")
+    assert main(["fix", str(project), "--db", str(advisory_db), "--write"]) == 1
+    assert (outside / "package.json").read_text(encoding="utf-8") == PACKAGE_JSON
+    assert "package.json not found next to package-lock.json" in capsys.readouterr().err

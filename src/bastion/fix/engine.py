@@ -104,7 +104,7 @@ def build_fix(root: Path, upgrades: Sequence[Upgrade]) -> FixResult:
 def _candidates(root: Path, manifest: str) -> list[str]:
     """The manifest, then for a Maven module its parent poms (a version managed in a parent's
     dependencyManagement or properties is raised there), each only if it exists."""
-    found = [manifest] if (root / manifest).is_file() else []
+    found = [manifest] if _inside(root, manifest) else []
     if PurePosixPath(manifest).name == "pom.xml":
         folder = PurePosixPath(manifest).parent
         for _ in range(3):  # module -> parent -> grandparent is as deep as real builds go
@@ -112,9 +112,17 @@ def _candidates(root: Path, manifest: str) -> list[str]:
                 break
             folder = folder.parent
             parent = str(folder / "pom.xml") if str(folder) != "." else "pom.xml"
-            if (root / parent).is_file():
+            if _inside(root, parent):
                 found.append(parent)
     return found
+
+
+def _inside(root: Path, relpath: str) -> bool:
+    """A regular file under ``root`` once links are followed: a manifest that is a symlink to
+    somewhere else is neither read nor rewritten."""
+    path = root / relpath
+    base = root.resolve()
+    return path.is_file() and base in path.resolve().parents
 
 
 def _no_target(upgrade: Upgrade) -> str:
