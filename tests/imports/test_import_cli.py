@@ -139,3 +139,18 @@ def test_upload_with_tool_stores_findings_without_secrets(server: Live) -> None:
     assert {r.rule_id.split(".")[0] for r in rows} == {"trivy", "gitleaks"}
     for leak in json.loads(GITLEAKS.read_text()):
         assert leak["Secret"] not in stored
+
+
+def test_help_constants_follow_the_package() -> None:
+    from bastion.cli import imports as cli_imports
+    from bastion.imports import decode, tool_names
+
+    assert ", ".join(tool_names()) == cli_imports.TOOLS
+    assert cli_imports.MAX_BYTES == decode.MAX_BYTES
+
+
+def test_unknown_package_attribute() -> None:
+    import bastion.imports
+
+    with pytest.raises(AttributeError, match="no attribute 'parse'"):
+        bastion.imports.parse  # noqa: B018

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,16 +13,27 @@ from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
 from bastion.errors import InputError, UsageError
 from bastion.findings import Severity
 from bastion.gate import GateResult, evaluate
-from bastion.imports import ImportResult, import_document, is_native, tool_names
-from bastion.imports.decode import MAX_BYTES, decode
 from bastion.report import ReportFormat
 from bastion.results import Notice, NoticeKind, ScanResult
+
+if TYPE_CHECKING:
+    from bastion.imports import ImportResult
+
+# The parsers load the IaC policies, the advisory tables and the store's scrubber: they are
+# imported when a command runs, not when `bastion --help` starts (tests/cli/test_startup.py).
+TOOLS = (
+    "gitleaks, trufflehog, trivy, grype, osv-scanner, pip-audit, npm-audit, checkov, tfsec, kics, "
+    "semgrep, bandit, zap, nuclei, cyclonedx, spdx"
+)
+"""The ``--tool`` names, for the help text (a test checks them against the parsers)."""
+MAX_BYTES = 512 * 1024 * 1024
+"""The largest report read; :data:`bastion.imports.decode.MAX_BYTES` (a test keeps them equal)."""
 
 __all__ = ["prepare_upload", "read_import", "register", "to_gate"]
 
 IMPORT_HELP = f"""Convert another tool's report into Bastion's report (JSON unless --format says otherwise).
 
-Tools: {", ".join(tool_names())}. The tool is detected from the content unless --tool names it
+Tools: {TOOLS}. The tool is detected from the content unless --tool names it
 (an ambiguous or unknown file is refused, listing the candidates). Findings get rule ids
 namespaced by the tool (trivy.CVE-2023-1234), Bastion severities, controls and stable
 fingerprints; every secret in the report is redacted. Exit 0, or 1 with --fail-on when a
@@ -38,6 +50,9 @@ def register(app: typer.Typer) -> None:
 
 def read_import(file: Path, tool: str | None, max_bytes: int = MAX_BYTES) -> ImportResult:
     """Read and import ``file``; :class:`InputError` (one line) when it cannot be."""
+    from bastion.imports import import_document
+    from bastion.imports.decode import decode
+
     return import_document(decode(_read(file, max_bytes), str(file), max_bytes), tool)
 
 
@@ -92,6 +107,8 @@ def to_gate(result: ImportResult, source: str, threshold: Severity | None = None
 def prepare_upload(data: bytes, name: str, tool: str | None) -> bytes:
     """What ``bastion upload`` sends: a Bastion report or SARIF log as it is (unless ``tool`` is
     given), another tool's report converted to Bastion's JSON report."""
+    from bastion.imports import import_document, is_native
+    from bastion.imports.decode import decode
     from bastion.report import json_report
 
     document = decode(data, name)
