@@ -17,6 +17,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 
 from bastion.detect.sigma.compiler import CompiledRule, compile_rule
 from bastion.detect.sigma.correlate import CompiledCorrelation, compile_correlation
@@ -26,6 +27,9 @@ from bastion.detect.sigma.values import UnsupportedRule
 from bastion.errors import InputError
 
 __all__ = ["Refusal", "RuleSet", "covered", "load_placeholders", "load_rules", "rule_files"]
+
+# The Sigma specification names UTF-16LE ``utf16le`` (an alias of ``wide``); pySigma 2.0.1 knows only ``wide``.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
 # libyaml's safe loader when PyYAML was built with it: the same documents, parsed in C (the
@@ -134,7 +138,8 @@ def load_rules(
             continue
         try:
             documents = list(yaml.load_all(text, Loader=_YamlLoader))
-            collection = SigmaCollection.from_dicts(documents, collect_errors=True)
+            # references are resolved below, across files: a correlation may sit apart from its rules
+            collection = SigmaCollection.from_dicts(documents, collect_errors=True, resolve_references=False)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
             result.refused.append(Refusal(where, f"invalid rule file ({_first_line(exc)})"))
             continue

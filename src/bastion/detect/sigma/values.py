@@ -166,7 +166,12 @@ def _plain_parts(value: SigmaString, placeholders: Mapping[str, list[str]]) -> l
                 raise UnsupportedRule(
                     f"placeholder %{part.name}% has no values (give them in a placeholders file)"
                 )
-            variants = [[*v, p] for v in variants for p in placeholders[part.name]]
+            # placeholder values may hold wildcards; a placeholder inside a value is not expanded again
+            values = [
+                [p for p in SigmaString(text).s if not isinstance(p, Placeholder)]
+                for text in placeholders[part.name]
+            ]
+            variants = [[*v, *p] for v in variants for p in values]
             if len(variants) > 1000:
                 raise UnsupportedRule(f"placeholder %{part.name}% expands to more than 1000 values")
         else:
@@ -305,7 +310,14 @@ def compile_value(field: str | None, value: SigmaType, placeholders: Mapping[str
         raise UnsupportedRule("timestamp-part modifiers (minute, hour, day, ...) are not supported")
     if isinstance(value, SigmaString):
         cased = isinstance(value, SigmaCasedString)
-        tests = [_string_test(field, parts, cased) for parts in _plain_parts(value, placeholders)]
+        variants = _plain_parts(value, placeholders)
+        if field is None:  # a keyword is full-text: found anywhere in a value, as SQL backends search it
+            star = SpecialChars.WILDCARD_MULTI
+            variants = [
+                ([] if p[:1] == [star] else [star]) + p + ([] if p[-1:] == [star] else [star])
+                for p in variants
+            ]
+        tests = [_string_test(field, parts, cased) for parts in variants]
         return tests[0] if len(tests) == 1 else _any_of(tests)
     if isinstance(value, SigmaExpansion):
         return _any_of([compile_value(field, v, placeholders) for v in value.values])
