@@ -192,3 +192,19 @@ def test_cli_bad_config_names_the_file(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "bastion.toml").write_text("coverage = 3\n", encoding="utf-8")
     assert main(["coverage", str(report), "--root", str(tmp_path)]) == 2
     assert "[coverage] must be a table" in capsys.readouterr().err
+
+
+def test_untracked_files_count_when_the_report_measures_them(
+    branch_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bastion.coverage.diff import untracked_lines
+
+    (branch_repo / "src/calc/new.py").write_text("x = 1\ny = 2\n", encoding="utf-8")
+    assert untracked_lines(branch_repo)["src/calc/new.py"] == frozenset({1, 2})
+    report = branch_repo / "untracked.lcov"
+    report.write_text("SF:src/calc/new.py\nDA:1,1\nDA:2,0\nend_of_record\n", encoding="utf-8")
+    monkeypatch.chdir(branch_repo)
+    assert main(["coverage", "untracked.lcov", "--min-new", "60", "--base", "main", "--strict"]) == 1
+    out = capsys.readouterr()
+    assert "new code since main 50.0% (1/2 lines" in out.err
+    assert "untracked.lcov: changed since" not in out.out  # the untracked report is no code: no skip

@@ -65,6 +65,7 @@ def coverage(
     """Read a coverage report and gate on it."""
     from bastion.config import find_config_file
     from bastion.coverage import CoverageFormat, Thresholds, changed_lines, check, read_report
+    from bastion.coverage.diff import untracked_lines
     from bastion.coverage.settings import load_settings
     from bastion.gate import GatePolicy, evaluate
     from bastion.report import ReportFormat
@@ -81,7 +82,11 @@ def coverage(
     if min_new is not None and base_ref is None:
         raise UsageError("--min-new needs --base REF (or base in [coverage] of bastion.toml)")
     data = read_report(report, root, source_format)
-    changed = changed_lines(root, base_ref) if base_ref is not None else None
+    changed = None
+    if base_ref is not None:
+        # Untracked files count when the report measures them; build outputs it does not are no code.
+        untracked = {k: v for k, v in untracked_lines(root).items() if k in data.files}
+        changed = {**untracked, **changed_lines(root, base_ref)}
     outcome = check(
         data,
         Thresholds(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bastion.errors import InputError
 
-__all__ = ["changed_lines", "parse_unified_diff"]
+__all__ = ["changed_lines", "parse_unified_diff", "untracked_lines"]
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
 GIT_TIMEOUT_S = 60
@@ -23,8 +23,8 @@ GIT_TIMEOUT_S = 60
 
 def changed_lines(root: Path, base: str) -> dict[str, frozenset[int]]:
     """Repository-relative path -> lines added or changed since ``base`` (a branch, tag or
-    commit); :class:`InputError` when git is missing, ``root`` is no repository or ``base``
-    is unknown."""
+    commit); :class:`InputError` when git is missing, ``root`` is no repository or ``base`` is
+    unknown. Untracked files are :func:`untracked_lines`."""
     if base.startswith("-"):
         raise InputError(f"--base {base!r}: a ref cannot start with '-'")
     top = _git(root, "rev-parse", "--show-toplevel").strip()
@@ -41,6 +41,22 @@ def changed_lines(root: Path, base: str) -> dict[str, frozenset[int]]:
         "--",
     )
     return dict(parse_unified_diff(diff))
+
+
+def untracked_lines(root: Path) -> dict[str, frozenset[int]]:
+    """Files not yet added to git (a local run before ``git add``), every line of each: new
+    code too, when the coverage report measures them."""
+    top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
+    names = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
+    return {name: frozenset(range(1, _line_count(top / name) + 1)) for name in names.split("\0") if name}
+
+
+def _line_count(path: Path) -> int:
+    try:
+        with path.open("rb") as stream:
+            return sum(1 for _ in stream)
+    except OSError:
+        return 0
 
 
 def parse_unified_diff(text: str) -> Mapping[str, frozenset[int]]:
