@@ -10,7 +10,8 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, assert_never
 
 import yaml
 from cvss import CVSS2, CVSS3, CVSS4
@@ -106,28 +107,42 @@ class Advisory:
     affected: tuple[Affected, ...]
 
 
-def _score(entry: Mapping[str, Any]) -> tuple[float, str] | None:
-    kind, vector = entry.get("type"), entry.get("score")
+class CvssKind(StrEnum):
+    """The CVSS versions an OSV ``severity[].type`` names, most preferred first."""
+
+    V4 = "CVSS_V4"
+    V3 = "CVSS_V3"
+    V2 = "CVSS_V2"
+
+    def base_score(self, vector: str) -> float:
+        """The base score of ``vector``; the ``cvss`` library's errors when it is malformed."""
+        match self:
+            case CvssKind.V4:
+                return float(CVSS4(vector).base_score)
+            case CvssKind.V3:
+                return float(CVSS3(vector).scores()[0])
+            case CvssKind.V2:
+                return float(CVSS2(vector).scores()[0])
+            case _:
+                assert_never(self)
+
+
+def _score(kind: CvssKind, entry: Mapping[str, Any]) -> tuple[float, str] | None:
+    vector = entry.get("score")
     if not isinstance(vector, str):
         return None
     try:
-        if kind == "CVSS_V4":
-            return float(CVSS4(vector).base_score), vector
-        if kind == "CVSS_V3":
-            return float(CVSS3(vector).scores()[0]), vector
-        if kind == "CVSS_V2":
-            return float(CVSS2(vector).scores()[0]), vector
+        return kind.base_score(vector), vector
     except (CVSSError, ValueError, KeyError, IndexError):
         return None
-    return None
 
 
 def _severity(record: Mapping[str, Any]) -> tuple[Severity | None, float | None, str | None, str]:
     entries = [e for e in record.get("severity") or () if isinstance(e, Mapping)]
     by_kind = {e.get("type"): e for e in entries}
-    for kind in ("CVSS_V4", "CVSS_V3", "CVSS_V2"):
-        if kind in by_kind:
-            scored = _score(by_kind[kind])
+    for kind in CvssKind:
+        if kind.value in by_kind:
+            scored = _score(kind, by_kind[kind.value])
             if scored is not None:
                 return severity_from_score(scored[0]), scored[0], scored[1], "cvss"
     ratings = [(record.get("database_specific") or {}).get("severity")]
