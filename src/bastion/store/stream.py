@@ -69,10 +69,11 @@ class _Reader:
         self.stack: list[tuple[Any, _Path]] = []
         self.keys: list[str] = []
 
-    def read(self, events: Iterator[tuple[str, str, Any]]) -> Any:
-        """Consume the events; returns the document without its findings and results."""
+    def read(self, events: Iterator[tuple[str, Any]]) -> Any:
+        """Consume ijson's basic events (no prefixes: building them is quadratic in the nesting,
+        and the path is tracked here); returns the document without its findings and results."""
         root: Any = None
-        for _prefix, event, value in events:
+        for event, value in events:
             if event == "map_key":
                 self.keys[-1] = value
                 continue
@@ -204,7 +205,7 @@ def read_upload(
     reader = _Reader(name, max_results, exact)
     backend = ijson.get_backend("python") if exact else ijson
     try:
-        document = reader.read(backend.parse(source, use_float=True))
+        document = reader.read(backend.basic_parse(source, use_float=True))
     except ijson.JSONError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "truncated"
         raise InputError(f"{name}: not valid JSON ({first})"[:300]) from None
