@@ -198,6 +198,15 @@ def test_trivy_image_and_legacy_shapes() -> None:
     assert old.findings[0].severity is Severity.HIGH
 
 
+def test_cve_ids_are_kept_across_tools() -> None:
+    trivy = by_rule(load("trivy/misconfigurations_and_secrets.json"), "trivy.CVE-2021-33503")[0]
+    npm = load("npm-audit/v1_one_vuln.json").findings[0]
+    grype = by_rule(load("grype/TestJsonDirsPresenter.json"), "grype.CVE-1999-0002")[0]
+    osv = load("osv-scanner/some_findings.json").findings[0]
+    assert trivy.metadata["cve"] == ["CVE-2021-33503"] and npm.metadata["cve"] == ["CVE-2017-16042"]
+    assert grype.metadata["cve"] == ["CVE-1999-0002"] and "cve" not in osv.metadata  # a MAL- id has none
+
+
 def test_grype_kev_and_fix() -> None:
     result = load("grype/TestJsonDirsPresenter.json")
     low = by_rule(result, "grype.CVE-1999-0001")[0]

@@ -6,6 +6,8 @@
   the scanner named after the tool;
 * the severity from the tool's own word through ``tools.yml``, else from a CVSS score, else the
   tool's ``unrated`` level, and ``metadata["severity_source"]`` saying which;
+* CVE ids kept: the tool's own id and its aliases stay in ``metadata["aliases"]``, and every CVE
+  among them in ``metadata["cve"]``, the key findings of one vulnerability share across tools;
 * the controls from the same mapping as Bastion's own rules (:func:`bastion.comply.mapping.controls_for`),
   asked for the id the weakness has in Bastion (``deps.CVE-...``, ``sast.bandit.B602``) or for the
   Bastion rule the tool's check is equivalent to;
@@ -40,6 +42,7 @@ MIN_SECRET = 8
 built-in rules still scrub what they recognise)."""
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
 _CWE = re.compile(r"(?:cwe[-_ ]?)?(\d+)", re.IGNORECASE)
 
 
@@ -47,6 +50,12 @@ def slug(*parts: str) -> str:
     """``parts`` in lower-case-hyphen form: ``slug("DS002", "Image user is root")`` ->
     ``ds002-image-user-is-root``."""
     return _SLUG.sub("-", " ".join(parts).lower()).strip("-")
+
+
+def _cves(ids: Iterable[object]) -> list[str]:
+    """The CVE ids among a result's id and aliases, upper case, in order: what another tool's
+    finding of the same vulnerability shares with this one (``metadata["cve"]``)."""
+    return list(dict.fromkeys(str(i).upper() for i in ids if isinstance(i, str) and _CVE.match(i.strip())))
 
 
 def cwe_ids(values: Iterable[object]) -> tuple[int, ...]:
@@ -135,6 +144,10 @@ class Builder:
         }
         if equivalent:
             extra["equivalent_ids"] = [equivalent]
+        aliases = (metadata or {}).get("aliases")
+        cves = _cves([native, *(aliases if isinstance(aliases, list) else [])])
+        if cves:
+            extra["cve"] = cves
         finding = Finding(
             rule_id=rule_id,
             scanner=self.tool,
