@@ -352,7 +352,7 @@ def _take_baseline(
 
 def run(
     source: str = typer.Argument(..., help="A log file (followed), or syslog://HOST:PORT to listen."),
-    model: str = typer.Option("ranges", "--model", help="Model to learn the baseline with."),
+    model: str = typer.Option("ranges", "--model", help=f"Baseline model: {MODEL_CHOICES}."),
     baseline_lines: int = typer.Option(10_000, "--baseline-lines", help="Lines to learn from first."),
     baseline_seconds: float | None = typer.Option(
         None, "--baseline-seconds", help="Or stop learning at the first line after N seconds."
