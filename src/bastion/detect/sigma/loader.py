@@ -143,8 +143,10 @@ def load_rules(
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
             result.refused.append(Refusal(where, f"invalid rule file ({_first_line(exc)})"))
             continue
+        per_rule = {_first_line(e) for rule in collection.rules for e in rule.errors}
         for error in getattr(collection, "errors", []):
-            result.refused.append(Refusal(where, _first_line(error)))
+            if _first_line(error) not in per_rule:  # errors of one rule are reported with its id below
+                result.refused.append(Refusal(where, _first_line(error)))
         for rule in collection.rules:
             rid = str(rule.id) if rule.id else ""
             if rule.errors:
