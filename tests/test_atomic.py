@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,65 @@ def test_unwritable_is_one_line_naming_file_and_what(tmp_path: Path) -> None:
         write_text(tmp_path / "nowhere" / "r.json", "x", what="report")
     with pytest.raises(InputError, match=r"nowhere/m\.npz: cannot write file: "):
         write_bytes(tmp_path / "nowhere" / "m.npz", b"x")
+
+
+# Every place in src/ that writes a file itself instead of through bastion.atomic, with why.
+# A new writer fails the test below: route it through bastion.atomic, or add it here with a reason.
+_BY_DESIGN = {
+    ("bastion/atomic.py", "*"): "the one writer",
+    ("bastion/advisories/sync.py", "open('wb')"): "downloads into the update's private work directory",
+    ("bastion/advisories/sync.py", "write_text"): "the owner-pid file of the update's work directory",
+    ("bastion/advisories/sync.py", "os.replace"): "swaps the finished database in, atomically",
+    ("bastion/detect/sinks.py", "open('w')"): "--follow writes each alert as it is raised",
+    ("bastion/scan/sast/semgrep.py", "write_text"): ".semgrepignore inside a private temporary tree",
+}
+_PENDING = {
+    ("bastion/gate.py", "write_text"): "baseline file: atomic.write_text (engineer A)",
+    ("bastion/cli/identity.py", "open('w')"): "alerts file: detect.sinks.alert_output",
+    ("bastion/cli/sigma.py", "open('w')"): "alerts file: detect.sinks.alert_output",
+    ("bastion/detect/identity/baseline.py", "fdopen('w')"): "state file: atomic.atomic_open(private=True)",
+    ("bastion/detect/identity/baseline.py", "os.replace"): "state file: atomic.atomic_open(private=True)",
+    ("bastion/detect/logs/modelfile.py", "write_bytes"): "model file: atomic.write_bytes",
+    ("bastion/detect/logs/modelfile.py", "os.replace"): "model file: atomic.write_bytes",
+    ("bastion/detect/logs/templates.py", "write_text"): "template state: atomic.write_text",
+    ("bastion/detect/logs/templates.py", "os.replace"): "template state: atomic.write_text",
+    ("bastion/detect/logs/plot.py", "write_text"): "plot file: atomic.write_text",
+}
+"""Writers written before bastion.atomic, to move onto it (their owners' files)."""
+
+
+def _writers(tree: ast.AST) -> Iterator[str]:
+    """Each call in ``tree`` that writes a file: ``write_text``, ``write_bytes``, ``os.replace``,
+    ``os.rename``, or ``open``/``fdopen`` with a mode that writes (``open('w')``)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("write_text", "write_bytes") and isinstance(func, ast.Attribute) and owner != "atomic":
+            yield name
+        elif name in ("replace", "rename") and owner == "os":
+            yield f"os.{name}"
+        elif name in ("open", "fdopen"):
+            position = 0 if isinstance(func, ast.Attribute) and owner != "os" and name == "open" else 1
+            keywords = [k.value for k in node.keywords if k.arg == "mode"]
+            for mode in [*node.args[position : position + 1], *keywords]:
+                text = mode.value if isinstance(mode, ast.Constant) else None
+                if isinstance(text, str) and set(text) & set("wax"):
+                    yield f"{name}({text!r})"
+
+
+def test_every_file_writer_goes_through_atomic_or_is_listed() -> None:
+    calls = ["p.write_text('x')", "open(p, 'a')", "p.open(mode='wb')", "os.replace(a, b)"]
+    sample = "\n".join([*calls, "atomic.write_text(p, 'x')", "open(p)", "p.open('r')"])
+    assert list(_writers(ast.parse(sample))) == ["write_text", "open('a')", "open('wb')", "os.replace"]
+    src = Path(__file__).resolve().parents[1] / "src"
+    unlisted: list[str] = []
+    for path in sorted((src / "bastion").rglob("*.py")):
+        module = path.relative_to(src).as_posix()
+        if "/migrations/" in module or (module, "*") in _BY_DESIGN:
+            continue
+        kinds = _writers(ast.parse(path.read_text(encoding="utf-8")))
+        unlisted.extend(f"{module}: {kind}" for kind in kinds if (module, kind) not in _BY_DESIGN | _PENDING)
+    assert unlisted == [], "write these through bastion.atomic (or list them with a reason)"
