@@ -24,6 +24,9 @@ from bastion.errors import InputError
 __all__ = ["GeoDB", "IpInfo", "distance_km", "is_internal"]
 
 _REQUIRED = ("network", "country")
+_CACHE_MAX = 1 << 16
+"""Addresses whose answers are remembered (then all forgotten at once): a fixed cost of a few MB, so
+memory follows the identities, not the stream of (mostly one-off) addresses."""
 _TRUE = {"1", "true", "yes", "y", "t"}
 _PRIVATE = [
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8")
@@ -171,7 +174,7 @@ class GeoDB:
         listed = self._listed(ip) if self.threats else ""
         if listed:
             info = replace(info, listed=listed)
-        if len(self.cache) > 200_000:
+        if len(self.cache) >= _CACHE_MAX:
             self.cache.clear()
         self.cache[ip] = info
         return info
