@@ -81,11 +81,12 @@ def test_stale_database_fails_its_evidence_and_skipped_scanners_do_not_count() -
 
 
 def test_bad_reports_are_refused(tmp_path: Path) -> None:
-    for text, message in [("{", "r.json: scan report is not valid JSON"), ('{"a": 1}', "not a Bastion scan report")]:
+    cases = [("{", r"r\.json: scan report is not valid JSON"), ('{"a": 1}', "not a Bastion scan report")]
+    for text, message in cases:
         (tmp_path / "r.json").write_text(text)
         with pytest.raises(InputError, match=message):
             read_report(tmp_path / "r.json")
-    with pytest.raises(InputError, match="missing.json: scan report not found"):
+    with pytest.raises(InputError, match=r"missing\.json: scan report not found"):
         read_report(tmp_path / "missing.json")
     (tmp_path / "x.json").write_text('{"bomFormat": "SPDX"}')
     assert sbom_evidence(tmp_path / "x.json") is None
