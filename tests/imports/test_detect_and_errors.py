@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from import_samples import FIXTURES, sample_files
 
 from bastion.errors import InputError, UsageError
 from bastion.imports import detect_tool, import_report, tool_names
 from bastion.imports.decode import decode
 from bastion.imports.importer import PARSERS
 from bastion.imports.model import tool_specs
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
 
 def error_of(data: bytes, name: str = "report.json", tool: str | None = None, **kwargs: int) -> str:
@@ -31,12 +29,11 @@ def test_every_parser_has_a_spec_and_every_spec_a_parser() -> None:
 
 
 def test_each_fixture_is_claimed_by_exactly_one_parser() -> None:
-    for path in FIXTURES.rglob("*"):
-        if path.is_file() and path.name != "SOURCE.md":
-            document = decode(path.read_bytes(), path.name)
-            claims = [p.name for p in PARSERS if p.detect(document)]
-            assert len(claims) == 1, (path, claims)
-            assert detect_tool(document) == claims[0]
+    for path in sample_files():
+        document = decode(path.read_bytes(), path.name)
+        claims = [p.name for p in PARSERS if p.detect(document)]
+        assert len(claims) == 1, (path, claims)
+        assert detect_tool(document) == claims[0]
 
 
 def test_ambiguous_document_lists_the_candidates() -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import pytest
+from import_samples import FIXTURES, sample_files
 
 from bastion.findings import Confidence, Finding, Location, Severity
 from bastion.imports import ImportResult, import_report
 from bastion.imports.model import tool_specs
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
 # file -> (tool, findings, suppressed, skips)
 EXPECTED = {
@@ -52,8 +51,7 @@ def by_rule(result: ImportResult, rule_id: str) -> list[Finding]:
 
 
 def test_every_fixture_file_is_expected() -> None:
-    files = {str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*") if p.is_file()}
-    files.discard("SOURCE.md")
+    files = {str(p.relative_to(FIXTURES)) for p in sample_files()}
     assert files == set(EXPECTED)
 
 
@@ -185,8 +183,6 @@ def test_trivy_image_and_legacy_shapes() -> None:
             }
         ],
     }
-    import json
-
     result = import_report(json.dumps(image).encode(), "image.json")
     assert not result.findings and len(result.suppressed) == 1
     finding = result.suppressed[0].finding
@@ -262,8 +258,6 @@ def test_checkov_equivalent_policy_gives_severity_and_controls() -> None:
 
 
 def test_checkov_skip_is_suppressed_with_reason() -> None:
-    import json
-
     report = {
         "check_type": "terraform",
         "results": {
@@ -346,8 +340,6 @@ def test_cyclonedx_vex_not_affected_is_set_aside() -> None:
 
 
 def test_cyclonedx_exploitable_is_a_finding_and_components_are_inventory() -> None:
-    import json
-
     bom = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
@@ -373,8 +365,6 @@ def test_spdx_is_an_inventory_and_advisory_refs_are_findings() -> None:
     assert [c.name for c in result.inventory] == ["glibc", "Apache Commons Lang", "Jena", "Saxon"]
     assert result.inventory[2].purl == "pkg:maven/org.apache.jena/apache-jena@3.12.0"
     assert "4 packages read as an inventory" in result.notices[0].message
-    import json
-
     document = json.loads((FIXTURES / "spdx/SPDXJSONExample-v2.3-packages.spdx.json").read_text())
     document["packages"][2]["externalRefs"].append(
         {
@@ -386,3 +376,44 @@ def test_spdx_is_an_inventory_and_advisory_refs_are_findings() -> None:
     flagged = import_report(json.dumps(document).encode(), "with-advisory.spdx.json")
     assert [f.rule_id for f in flagged.findings] == ["spdx.CVE-2021-44228"]
     assert flagged.findings[0].location.purl == "pkg:maven/org.apache.jena/apache-jena@3.12.0"
+
+
+def test_tool_errors_are_notices_on_the_file() -> None:
+    semgrep = {
+        "version": "1.187.0",
+        "results": [],
+        "errors": [{"type": "Syntax error", "message": "Syntax error at line 3:\n def (", "path": "./b.py"}],
+        "paths": {"scanned": ["bad.py"]},
+    }
+    notice = import_report(json.dumps(semgrep).encode(), "semgrep.json").notices[0]
+    assert notice.path == "b.py" and notice.message == "semgrep: Syntax error at line 3:"
+    bandit = {
+        "errors": [{"filename": "./broken.py", "reason": "syntax error while parsing AST from file"}],
+        "generated_at": "2026-12-07T00:00:00Z",
+        "metrics": {},
+        "results": [],
+    }
+    notice = import_report(json.dumps(bandit).encode(), "bandit.json").notices[0]
+    assert notice.path == "broken.py" and "syntax error" in notice.message
+
+
+def test_zap_single_site_object_and_false_positive() -> None:
+    report = {
+        "@version": "2.15.0",
+        "site": {
+            "@name": "https://shop.example",
+            "alerts": [
+                {
+                    "pluginid": "10038",
+                    "name": "Content Security Policy (CSP) Header Not Set",
+                    "riskcode": "2",
+                    "confidence": "0",
+                    "instances": [{"uri": "https://shop.example/?token=abc", "method": "GET"}],
+                }
+            ],
+        },
+    }
+    result = import_report(json.dumps(report).encode(), "zap.json")
+    assert not result.findings and result.suppressed[0].reason == "ZAP marked it a false positive"
+    finding = result.suppressed[0].finding
+    assert finding.severity is Severity.MEDIUM and finding.location.url is not None

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from import_samples import FIXTURES, sample_files
 
 from bastion.cli.main import main
 from bastion.imports import ImportResult, import_report
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
 # Secrets the fixtures show in code rather than in a field named so.
 CODE_SECRETS = ("Sup3rS3cret!2024", "Winter2024!orders")
@@ -44,7 +43,7 @@ def everything(result: ImportResult) -> str:
 
 
 def fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.name != "SOURCE.md")
+    return sample_files()
 
 
 def test_the_fixtures_do_hold_the_secrets() -> None:
