@@ -29,6 +29,7 @@ from bastion.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from bastion.detect.logs.pipeline import Detector
+    from bastion.detect.sigma.tap import SigmaTap
     from bastion.detect.sinks import AlertSink
     from bastion.findings import Alert
 
@@ -217,6 +218,7 @@ def _emit(
     output: Path | None,
     ordered: bool = False,
     plot: Path | None = None,
+    sigma: SigmaTap | None = None,
 ) -> int:
     """Judge ``lines`` and write the alerts; ``ordered`` (finite input) writes them by severity and
     score, highest first, once all are known, and the ``-o`` file whole or not at all; then a
@@ -227,6 +229,8 @@ def _emit(
     alerts: list[Alert] = []
     with alert_output(output, streaming=not ordered) as stream:
         sinks = open_sinks(alert_format, stream, webhook)
+        if sigma is not None:  # Sigma rules on the same lines: their alerts join the models'
+            sigma.deliver_to(lambda a: _keep(alerts, sinks, a, ordered))
         try:
             for alert in detector.detect(_records(lines, spec)):
                 if not ordered:
@@ -245,6 +249,8 @@ def _emit(
             f"note: {keyless} of {read} line(s) had no session key ({detector.key.by!r}) and were not judged"
         )
     error_console().print(_summary(detector, alerts), markup=False, highlight=False)
+    if sigma is not None:
+        error_console().print(sigma.summary(), markup=False, highlight=False)
     if plot is not None:
         _plot(detector, alerts, plot)
     return EXIT_FINDINGS if alerts else EXIT_CLEAN
@@ -265,6 +271,27 @@ def _plot(detector: Detector, alerts: list[Alert], plot: Path) -> None:
 def _send(sinks: list[AlertSink], alert: Alert) -> None:
     for sink in sinks:
         sink.emit(alert)
+
+
+SIGMA_RULES = typer.Option(
+    [], "--sigma-rules", help="Also run these Sigma rule files or folders on the same lines; repeatable."
+)
+
+
+def _keep(alerts: list[Alert], sinks: list[AlertSink], alert: Alert, ordered: bool) -> None:
+    alerts.append(alert)
+    if not ordered:
+        _send(sinks, alert)
+
+
+def _sigma_tap(rules: list[Path]) -> SigmaTap | None:
+    from bastion.detect.sigma.tap import SigmaTap
+
+    return SigmaTap(rules) if rules else None
+
+
+def _tapped(lines: Iterator[tuple[str, int, str]], sigma: SigmaTap | None) -> Iterator[tuple[str, int, str]]:
+    return sigma.lines(lines) if sigma is not None else lines
 
 
 def _summary(detector: Detector, alerts: list[Alert]) -> str:
@@ -311,6 +338,7 @@ def detect(
         "--plot",
         help="Also draw the window score over time with alerts marked: FILE.png, .svg or .html.",
     ),
+    sigma_rules: list[Path] = SIGMA_RULES,
 ) -> int:
     """Judge LOGS with a trained model."""
     from bastion.detect.logs.pipeline import load_detector
@@ -324,6 +352,7 @@ def detect(
         resolve_format(log_format or "auto", regex, formats) if log_format or regex else detector.log_format,
         year,
     )
+    sigma = _sigma_tap(sigma_rules)
     if follow_file:
         if len(logs) != 1 or not logs[0].is_file():
             raise UsageError("--follow needs exactly one file")
@@ -331,10 +360,10 @@ def detect(
     else:
         lines = read_lines(logs, stats := ReadStats())
         try:
-            return _emit(detector, lines, spec, fmt, webhook, output, ordered=True, plot=plot)
+            return _emit(detector, _tapped(lines, sigma), spec, fmt, webhook, output, True, plot, sigma)
         finally:
             _notes(stats)
-    return _emit(detector, lines, spec, fmt, webhook, output, plot=plot)
+    return _emit(detector, _tapped(lines, sigma), spec, fmt, webhook, output, plot=plot, sigma=sigma)
 
 
 def _take_baseline(
@@ -369,6 +398,7 @@ def run(
     regex: str | None = REGEX,
     formats: Path | None = FORMATS,
     year: int | None = YEAR,
+    sigma_rules: list[Path] = SIGMA_RULES,
 ) -> int:
     """Learn then detect on a live source."""
     from bastion.detect.logs.features import SessionKey
@@ -391,6 +421,8 @@ def run(
         if not path.is_file():
             raise InputError(f"{source}: no such file")
         lines = follow(path, stop, idle_timeout=idle_timeout)
+    sigma = _sigma_tap(sigma_rules)
+    lines = _tapped(lines, sigma)  # Sigma sees the baseline lines too
     try:
         baseline = _take_baseline(lines, baseline_lines, baseline_seconds)
         if not baseline:
@@ -405,7 +437,7 @@ def run(
             error_console().print(summary.session_note, markup=False, highlight=False)
         if save is not None:
             detector.save(save)
-        return _emit(detector, lines, spec, fmt, webhook, None)
+        return _emit(detector, lines, spec, fmt, webhook, None, sigma=sigma)
     finally:
         stop.set()
         if listener is not None:

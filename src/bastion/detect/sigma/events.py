@@ -24,7 +24,7 @@ from bastion.detect.sigma.event import Event, make_event
 from bastion.detect.sigma.pipeline import Pipeline, default_pipelines
 from bastion.errors import InputError
 
-__all__ = ["ReadSkips", "events_from_objects", "follow_events", "read_events"]
+__all__ = ["LineReader", "ReadSkips", "events_from_objects", "follow_events", "read_events"]
 
 try:  # orjson reads a JSON line about three times as fast as the standard library
     from orjson import loads as _loads
@@ -252,6 +252,32 @@ def events_from_text(text: str, source: str = "<text>", skips: ReadSkips | None 
         yield router.record(record, fmt)
 
 
+class LineReader:
+    """Events from single lines as they arrive (a followed file, a syslog stream, ``bastion watch``):
+    a JSON object a line, or text in the format detected from each source's first line."""
+
+    def __init__(self, skips: ReadSkips | None = None) -> None:
+        """Start with no source seen."""
+        self.skips = skips if skips is not None else ReadSkips()
+        self.router = _Router(default_pipelines(), self.skips)
+        self.formats: dict[str, Any] = {}
+
+    def events(self, source: str, n: int, text: str) -> Iterator[Event]:
+        """The events in one line of ``source`` (none for a line that is not one)."""
+        from bastion.detect.ingest.records import detect_format
+
+        if text.lstrip().startswith("{"):
+            for where, obj in _json_objects([(source, n, text)], self.skips):
+                yield from self.router.obj(obj, where)
+            return
+        fmt = self.formats.get(source)
+        if fmt is None:
+            fmt = self.formats[source] = detect_format([text])
+        record = fmt.parse(text) or Record(message=text, raw=text)
+        record.source, record.line_no, record.raw = source, n, text
+        yield self.router.record(record, fmt.name)
+
+
 def follow_events(
     paths: Sequence[Path],
     stop: threading.Event,
@@ -259,35 +285,23 @@ def follow_events(
     idle_timeout: float | None = None,
 ) -> Iterator[Event]:
     """Events appended to ``paths`` (JSON lines or text lines), one reader thread a file, until ``stop``."""
-    skips = skips if skips is not None else ReadSkips()
-    router = _Router(default_pipelines(), skips)
-    inbox: queue.Queue[tuple[Path, tuple[str, int, str]] | None] = queue.Queue(maxsize=10_000)
+    reader = LineReader(skips)
+    inbox: queue.Queue[tuple[str, int, str] | None] = queue.Queue(maxsize=10_000)
 
-    def reader(path: Path) -> None:
+    def read(path: Path) -> None:
         try:
             for item in follow_file(path, stop=stop, idle_timeout=idle_timeout):
-                inbox.put((path, item))
+                inbox.put(item)
         finally:
             inbox.put(None)
 
-    threads = [threading.Thread(target=reader, args=(p,), daemon=True) for p in paths]
+    threads = [threading.Thread(target=read, args=(p,), daemon=True) for p in paths]
     for t in threads:
         t.start()
     running = len(threads)
-    from bastion.detect.ingest.records import detect_format
-
-    formats: dict[Path, Any] = {}
     while running:
         got = inbox.get()
         if got is None:
             running -= 1
             continue
-        path, (source, n, text) = got
-        if text.lstrip().startswith("{"):
-            for where, obj in _json_objects([(source, n, text)], skips):
-                yield from router.obj(obj, where)
-            continue
-        fmt = formats.setdefault(path, detect_format([text]))
-        record = fmt.parse(text) or Record(message=text, raw=text)
-        record.source, record.line_no, record.raw = source, n, text
-        yield router.record(record, fmt.name)
+        yield from reader.events(*got)

@@ -28,7 +28,8 @@ from bastion.errors import InputError
 
 __all__ = ["Refusal", "RuleSet", "covered", "load_placeholders", "load_rules", "rule_files"]
 
-# The Sigma specification names UTF-16LE ``utf16le`` (an alias of ``wide``); pySigma 2.0.1 knows only ``wide``.
+# The Sigma specification names UTF-16LE ``utf16le`` (an alias of ``wide``); pySigma 2.0.1 knows
+# only ``wide``.
 modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
