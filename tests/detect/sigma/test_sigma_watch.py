@@ -22,8 +22,19 @@ def test_watch_detect_runs_sigma_rules_on_the_same_lines(
     assert main(["watch", "train", str(FIXTURES / "auth.log"), "-o", str(model)]) == 0
     out = tmp_path / "alerts.jsonl"
     code = main(
-        ["watch", "detect", str(FIXTURES / "auth.log"), "-m", str(model), "--sigma-rules", str(RULES)]
-        + ["--format", "jsonl", "-o", str(out)]
+        [
+            "watch",
+            "detect",
+            str(FIXTURES / "auth.log"),
+            "-m",
+            str(model),
+            "--sigma-rules",
+            str(RULES),
+            "--format",
+            "jsonl",
+            "-o",
+            str(out),
+        ]  # fmt: skip
     )
     assert code == 1
     sigma = [a for a in map(json.loads, out.read_text().splitlines()) if a["detector"] == "sigma"]
@@ -35,10 +46,21 @@ def test_watch_detect_runs_sigma_rules_on_the_same_lines(
     assert "sigma: 10 rule(s) over 4 event(s): 3 alert(s)" in capsys.readouterr().err
 
 
-def test_watch_run_sees_baseline_lines_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_watch_run_sees_baseline_lines_too(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["watch", "run", str(FIXTURES / "auth.log"), "--baseline-lines", "2", "--idle-timeout", "0.5"]
-        + ["--sigma-rules", str(RULES), "--format", "jsonl"]
+        [
+            "watch",
+            "run",
+            str(FIXTURES / "auth.log"),
+            "--baseline-lines",
+            "2",
+            "--idle-timeout",
+            "0.5",
+            "--sigma-rules",
+            str(RULES),
+            "--format",
+            "jsonl",
+        ]  # fmt: skip
     )
     assert code == 1
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
