@@ -34,7 +34,7 @@ def test_watch_detect_runs_sigma_rules_on_the_same_lines(
             "jsonl",
             "-o",
             str(out),
-        ]  # fmt: skip
+        ]
     )
     assert code == 1
     sigma = [a for a in map(json.loads, out.read_text().splitlines()) if a["detector"] == "sigma"]
@@ -60,7 +60,7 @@ def test_watch_run_sees_baseline_lines_too(capsys: pytest.CaptureFixture[str]) -
             str(RULES),
             "--format",
             "jsonl",
-        ]  # fmt: skip
+        ]
     )
     assert code == 1
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
