@@ -13,6 +13,7 @@ from sqlalchemy import select
 from store_backends import open_store
 from typer.testing import CliRunner
 
+from bastion.cli import imports as cli_imports
 from bastion.cli.imports import prepare_upload
 from bastion.cli.main import app, main
 from bastion.store.models import FindingRecord
@@ -108,6 +109,8 @@ def test_broken_file_is_one_line(tmp_path: Path) -> None:
 def test_prepare_upload_passes_native_reports_through_and_converts_others() -> None:
     native = json.dumps({"version": "2.1.0", "runs": []}).encode()
     assert prepare_upload(native, "x.sarif", None) is native
+    huge = b" " * (cli_imports.MAX_BYTES + 1)
+    assert prepare_upload(huge, "huge.sarif", None) is huge  # the server judges it
     converted = prepare_upload(TRIVY.read_bytes(), "trivy.json", None)
     parsed = parse_upload(converted, "trivy.json")  # what the server does with the upload
     assert parsed.source_format == "bastion" and parsed.scanners == ["trivy"]

@@ -19,8 +19,10 @@ from bastion.imports.model import DocKind, Document
 
 __all__ = ["MAX_BYTES", "decode"]
 
-MAX_BYTES = 512 * 1024 * 1024
-"""The largest report read (512 MiB); a larger one is refused with one line, never half-read."""
+MAX_BYTES = 256 * 1024 * 1024
+"""The largest report read (256 MiB); a larger one is refused with one line, never half-read.
+Importing takes about 8 times the report's size in memory (705 MB for a 90 MB Trivy report,
+bench/imports/RESULTS.md), so this keeps an import under about 2 GB."""
 
 
 def decode(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> Document:
