@@ -14,10 +14,11 @@ from bastion.errors import ConfigError
 from bastion.findings import Finding, Location, Severity
 from bastion.gate import GatePolicy, GateResult
 from bastion.results import ScanResult
+from bastion.rules import RuleLevel
 from bastion.scan.dast.active import sensitive_paths
 from bastion.scan.dast.http import FetcherOptions
 from bastion.scan.dast.jslibs import Advisory, OsvLookup, _advisory, detect_libraries, library_patterns
-from bastion.scan.dast.levels import Level, load_levels
+from bastion.scan.dast.levels import load_levels
 from bastion.scan.dast.rules import get_rule, list_rules, rules_by_zap_id
 from bastion.scan.dast.scanner import DastOptions, scan_async
 
@@ -51,13 +52,16 @@ def test_zap_baseline_file(tmp_path: Path) -> None:
     )
     levels = load_levels(conf)
     assert {k: v for k, v in levels.levels.items() if not k.startswith("dast.zap.")} == {
-        "dast.clickjacking": Level.FAIL,
-        "dast.cookie-no-httponly": Level.INFO,
-        "dast.csp-missing": Level.IGNORE,
+        "dast.clickjacking": RuleLevel.FAIL,
+        "dast.cookie-no-httponly": RuleLevel.INFO,
+        "dast.csp-missing": RuleLevel.IGNORE,
     }
     assert any("10096 (Timestamp Disclosure)" in n for n in levels.notices)
     assert any("99999 has no Bastion equivalent" in n for n in levels.notices)
-    assert levels.levels["dast.zap.10096"] is Level.IGNORE and levels.levels["dast.zap.99999"] is Level.WARN
+    assert (
+        levels.levels["dast.zap.10096"] is RuleLevel.IGNORE
+        and levels.levels["dast.zap.99999"] is RuleLevel.WARN
+    )
 
     def finding(rule: str, url: str) -> Finding:
         return Finding(rule, "dast", "t", Severity.LOW, Location(url=url), "m", rule + url)
@@ -82,7 +86,7 @@ def test_toml_rules_file(tmp_path: Path) -> None:
     conf = tmp_path / "dast-rules.toml"
     conf.write_text('[rules]\n"dast.csp-missing" = "fail"\n"*" = "warn"\n[[out_of_scope]]\nurl = "/admin"\n')
     levels = load_levels(conf)
-    assert levels.levels["dast.csp-missing"] is Level.WARN  # later keys win, like later lines
+    assert levels.levels["dast.csp-missing"] is RuleLevel.WARN  # later keys win, like later lines
     assert levels.out_of_scope[0][0] == "*"
 
 
@@ -125,7 +129,7 @@ def test_gate_levels() -> None:
         finding("dast.xss-reflected", Severity.HIGH),
         finding("dast.sql-injection", Severity.HIGH),
     ]
-    levels = {"dast.csp-missing": Level.FAIL, "dast.xss-reflected": Level.WARN}
+    levels = {"dast.csp-missing": RuleLevel.FAIL, "dast.xss-reflected": RuleLevel.WARN}
     gate = GateResult(
         ScanResult(Path("."), ["dast"]), findings, policy=GatePolicy(Severity.HIGH, levels=levels)
     )

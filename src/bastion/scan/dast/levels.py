@@ -31,7 +31,7 @@ from bastion.rules import RuleLevel
 from bastion.scan.dast.rules import list_rules, rules_by_zap_id
 from bastion.structured import read_text, read_toml
 
-__all__ = ["Level", "RuleLevels", "load_levels", "render_levels"]
+__all__ = ["RuleLevels", "load_levels", "render_levels"]
 
 ZAP_PREFIX = "dast.zap."
 """Rule ids of ZAP alerts with no Bastion rule: ``dast.zap.<plugin id>``."""
@@ -48,20 +48,16 @@ ZAP_NAMES = {
 """ZAP passive rules with no Bastion equivalent, named in the notice about them."""
 
 
-Level = RuleLevel
-"""What a rule's findings do to the run; the gate's own :class:`~bastion.rules.RuleLevel`."""
-
-
 @dataclass
 class RuleLevels:
     """Levels per Bastion rule id, out-of-scope URL patterns, and notices about the file."""
 
-    levels: dict[str, Level] = field(default_factory=dict)
+    levels: dict[str, RuleLevel] = field(default_factory=dict)
     out_of_scope: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
     """(rule id or ``*``, URL regex)."""
     notices: list[str] = field(default_factory=list)
 
-    def set(self, rule_ids: list[str], level: Level) -> None:
+    def set(self, rule_ids: list[str], level: RuleLevel) -> None:
         """Set ``level`` for each rule id."""
         for rule_id in rule_ids:
             self.levels[rule_id] = level
@@ -82,7 +78,7 @@ class RuleLevels:
             )
             if scope is not None:
                 dropped.append(Suppressed(finding, f"rules file: OUTOFSCOPE {scope}"))
-            elif self.levels.get(finding.rule_id) is Level.IGNORE:
+            elif self.levels.get(finding.rule_id) is RuleLevel.IGNORE:
                 dropped.append(Suppressed(finding, "rules file: IGNORE"))
             else:
                 kept.append(finding)
@@ -110,9 +106,9 @@ def _targets(raw_id: str, where: str, levels: RuleLevels) -> list[str]:
     raise ConfigError(f"{where}: unknown rule id {raw_id!r} (a dast.* rule id, a ZAP plugin id, or *)")
 
 
-def _level(text: str, where: str) -> Level:
+def _level(text: str, where: str) -> RuleLevel:
     try:
-        return Level(text.strip().upper())
+        return RuleLevel(text.strip().upper())
     except ValueError:
         raise ConfigError(
             f"{where}: unknown level {text!r} (IGNORE, INFO, WARN, FAIL or OUTOFSCOPE)"
@@ -184,7 +180,7 @@ def render_levels(levels: RuleLevels, threshold: Severity | None) -> str:
     for rule in list_rules():
         level = levels.levels.get(rule.id)
         if level is None:
-            level = Level.FAIL if threshold is not None and rule.severity >= threshold else Level.WARN
+            level = RuleLevel.FAIL if threshold is not None and rule.severity >= threshold else RuleLevel.WARN
         zap = f" [ZAP {rule.zap_id}]" if rule.zap_id is not None else ""
         lines.append(f"{rule.id}\t{level.value}\t({rule.title}){zap}")
     lines.extend(f"{rule_id}\tOUTOFSCOPE\t{rx.pattern}" for rule_id, rx in levels.out_of_scope)
