@@ -106,11 +106,15 @@ def test_broken_file_is_one_line(tmp_path: Path) -> None:
     )
 
 
-def test_prepare_upload_passes_native_reports_through_and_converts_others() -> None:
+def test_prepare_upload_passes_native_reports_through_and_converts_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     native = json.dumps({"version": "2.1.0", "runs": []}).encode()
     assert prepare_upload(native, "x.sarif", None) is native
-    huge = b" " * (cli_imports.MAX_BYTES + 1)
-    assert prepare_upload(huge, "huge.sarif", None) is huge  # the server judges it
+    monkeypatch.setattr(cli_imports, "MAX_BYTES", 10)
+    huge = b'{"runs": [], "version": "2.1.0"}'
+    assert prepare_upload(huge, "huge.sarif", None) is huge  # too large to convert: the server judges it
+    monkeypatch.undo()
     converted = prepare_upload(TRIVY.read_bytes(), "trivy.json", None)
     parsed = parse_upload(converted, "trivy.json")  # what the server does with the upload
     assert parsed.source_format == "bastion" and parsed.scanners == ["trivy"]
