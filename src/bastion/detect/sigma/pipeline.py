@@ -133,6 +133,12 @@ class Pipeline:
         leaves: dict[str, Any] = {}
         for parts in self._roots:
             sub = _at(obj, parts) if parts else obj
+            if sub.__class__ is dict and not out and not _NESTED.intersection(map(type, sub.values())):
+                out = {k.lower(): v for k, v in sub.items()}  # a flat subtree (EventData): one pass
+                if "#attributes" in out or "#text" in out:
+                    out = {}
+                    _flat_into(sub, "", out, leaves)
+                continue
             if sub.__class__ is dict or isinstance(sub, Mapping):
                 if out:
                     part: dict[str, Any] = {}
@@ -206,6 +212,7 @@ class Pipeline:
 
 
 _MISSING: Any = object()
+_NESTED = frozenset({dict, list})
 
 
 def _at(obj: Any, parts: tuple[str, ...]) -> Any:
