@@ -1,6 +1,8 @@
-"""Structural checks of GitLab security reports (schema 15.0.x), written from GitLab's
-documentation because the schema files (security-report-schemas, MIT) could not be fetched
-offline: the required keys, enums and patterns each report type must have."""
+"""Structural checks of GitLab security reports, mirroring the 15.0.7 schemas GitLab validates
+with (read in GitLab's repository, MIT: lib/gitlab/ci/parsers/security/validators/schemas/15.0.7/
+{secret-detection,dependency-scanning,sast}-report-format.json). The schema files themselves could
+not be copied into this repository from here, so their required keys, enums, patterns and length
+limits are written out below instead of validated with jsonschema."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from typing import Any
 
 SEVERITIES = {"Info", "Unknown", "Low", "Medium", "High", "Critical"}
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
-VERSION = re.compile(r"^15\.0\.\d+$")
+VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+URL = re.compile(r"^(https?|ftp)://.+")
 
 
 def _require(mapping: Any, keys: tuple[str, ...], where: str) -> None:
@@ -49,14 +52,18 @@ def check_report(report: dict[str, Any], kind: str) -> None:
         for identifier in vuln["identifiers"]:
             _require(identifier, ("type", "name", "value"), f"{where}.identifiers")
             assert all(identifier[k] for k in ("type", "name", "value"))
+            assert "url" not in identifier or URL.match(identifier["url"]), identifier["url"]
         assert len(vuln.get("name", "")) <= 255
+        assert len(vuln.get("solution", "")) <= 7000
+        assert len(vuln.get("description", "")) <= 1_048_576
         location = vuln["location"]
         if kind == "dependency_scanning":
             _require(location, ("file", "dependency"), f"{where}.location")
+            assert location["file"], f"{where}.location.file is empty"
             _require(location["dependency"], ("package", "version"), f"{where}.location.dependency")
             assert location["dependency"]["package"]["name"]
         elif kind == "secret_detection":
-            _require(location, ("file", "commit"), f"{where}.location")
+            _require(location, ("commit",), f"{where}.location")
             assert location["commit"]["sha"]
         else:
             _require(location, ("file",), f"{where}.location")
@@ -66,5 +73,6 @@ def check_report(report: dict[str, Any], kind: str) -> None:
         _require(report, ("dependency_files",), "report")
         for entry in report["dependency_files"]:
             _require(entry, ("path", "package_manager", "dependencies"), "dependency_files[]")
+            assert entry["path"] and entry["package_manager"]
             for dependency in entry["dependencies"]:
                 _require(dependency, ("package", "version"), "dependency_files[].dependencies[]")

@@ -105,7 +105,7 @@ def render_report(result: GateResult, kind: GitLabReport, *, now: datetime | Non
 def _dependency(vulnerability: dict[str, Any], finding: Finding) -> None:
     meta = finding.metadata
     vulnerability["location"] = {
-        "file": finding.location.path or finding.location.purl or "",
+        "file": finding.location.path or finding.location.purl or "(unknown manifest)",
         "dependency": {
             "package": {"name": str(meta["package"])},
             "version": str(meta.get("installed_version") or ""),
