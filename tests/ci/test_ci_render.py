@@ -4,6 +4,7 @@ types split correctly, and the reload of a report keeping the gate's decision.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,8 @@ def test_each_gitlab_report_has_its_shape() -> None:
             "dependencies": [{"package": {"name": "Django"}, "version": "2.2.0"}],
         }
     ]
+    odd = replace(result, findings=[result.findings[0].with_changes(help_uri="docs/rules.md")])
+    check_report(to_report(odd, GitLabReport.SECRET_DETECTION), "secret_detection")
     secrets = to_report(result, GitLabReport.SECRET_DETECTION)
     assert secrets["vulnerabilities"][0]["location"]["commit"] == {"sha": "0000000"}
 

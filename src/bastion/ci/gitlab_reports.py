@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -22,6 +23,7 @@ from bastion.report import gitlab
 
 __all__ = ["GitLabReport", "render_report", "split_findings", "to_report"]
 
+_URL = re.compile(r"^(https?|ftp)://.+")
 HARD_CODED_CREDENTIALS = 798
 """CWE-798: an IaC finding with it is a secret in the template, reported as secret detection."""
 NO_COMMIT = "0000000"
@@ -88,6 +90,10 @@ def to_report(result: GateResult, kind: GitLabReport, *, now: datetime | None = 
     document = gitlab.to_document(part, now=now)
     document["scan"]["type"] = kind.value
     for vulnerability, finding in zip(document["vulnerabilities"], part.findings, strict=True):
+        for identifier in vulnerability["identifiers"]:
+            # GitLab's schema takes only http(s)/ftp URLs; a rule's own doc link may be anything.
+            if "url" in identifier and not _URL.match(identifier["url"]):
+                del identifier["url"]
         if kind is GitLabReport.SECRET_DETECTION:
             vulnerability["location"]["commit"] = {"sha": finding.location.commit or NO_COMMIT}
         elif kind is GitLabReport.DEPENDENCY_SCANNING:
