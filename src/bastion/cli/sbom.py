@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, command, error_console, write_text
-from bastion.errors import InputError, UsageError
+from bastion.errors import InputError
 
 __all__ = ["register"]
 
@@ -42,15 +42,13 @@ def sbom(
     ),
 ) -> int:
     """Write a CycloneDX or SPDX SBOM of PATH."""
-    from bastion.sbom.build import cyclonedx_json, formats, inventory, spdx_json
+    from bastion.sbom.build import SbomFormat, inventory, render
 
-    choice = fmt.strip().lower()
-    if choice not in formats():
-        raise UsageError(f"--format: choose from {', '.join(formats())} (got {fmt!r})")
+    choice = SbomFormat.parse(fmt)
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     inv = inventory(path, python_env=env)
-    text = cyclonedx_json(inv) if choice == "cyclonedx" else spdx_json(inv)
+    text = render(inv, choice)
     errors = error_console()
     write_text(text, output, "SBOM")
     for note in inv.notes:
@@ -59,5 +57,5 @@ def sbom(
         for note in inv.package_notes:
             errors.print(f"note: {note}")
         if output is not None:
-            errors.print(f"wrote {choice} SBOM with {len(inv.packages)} packages to {output}")
+            errors.print(f"wrote {choice.value} SBOM with {len(inv.packages)} packages to {output}")
     return EXIT_CLEAN

@@ -7,15 +7,17 @@ version (unpinned, git or path sources) are listed without one and reported as n
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import assert_never
 
 from bastion import __version__
+from bastion.errors import UsageError
 from bastion.results import Notice, Skip
 from bastion.sbom.cyclonedx import cyclonedx_text, where
 from bastion.scan.base import ScanContext, ScanTarget
@@ -24,7 +26,7 @@ from bastion.scan.deps.options import DepsOptions
 from bastion.scan.deps.scanner import collect_packages
 from bastion.scan.walk import WalkOptions, walk
 
-__all__ = ["Inventory", "cyclonedx_json", "inventory", "spdx_json"]
+__all__ = ["Inventory", "SbomFormat", "cyclonedx_json", "inventory", "render", "spdx_json"]
 
 TOOL = f"bastion-{__version__}"
 
@@ -154,6 +156,30 @@ def spdx_json(inv: Inventory, now: datetime | None = None) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def formats() -> Sequence[str]:
-    """The formats ``bastion sbom --format`` accepts."""
-    return ("cyclonedx", "spdx")
+class SbomFormat(enum.Enum):
+    """An output format of ``bastion sbom``."""
+
+    CYCLONEDX = "cyclonedx"
+    """CycloneDX 1.6 JSON."""
+    SPDX = "spdx"
+    """SPDX 2.3 JSON."""
+
+    @classmethod
+    def parse(cls, text: str) -> SbomFormat:
+        """The format named ``text`` (any case); :class:`UsageError` naming the choices otherwise."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(f.value for f in cls)
+            raise UsageError(f"--format: choose from {choices} (got {text!r})") from None
+
+
+def render(inv: Inventory, fmt: SbomFormat, now: datetime | None = None) -> str:
+    """``inv`` as an SBOM document in ``fmt``."""
+    match fmt:
+        case SbomFormat.CYCLONEDX:
+            return cyclonedx_json(inv, now)
+        case SbomFormat.SPDX:
+            return spdx_json(inv, now)
+        case _:
+            assert_never(fmt)
