@@ -417,3 +417,44 @@ def test_zap_single_site_object_and_false_positive() -> None:
     assert not result.findings and result.suppressed[0].reason == "ZAP marked it a false positive"
     finding = result.suppressed[0].finding
     assert finding.severity is Severity.MEDIUM and finding.location.url is not None
+
+
+def test_grype_ignored_matches_are_suppressed() -> None:
+    document = json.loads((FIXTURES / "grype/TestJsonDirsPresenter.json").read_text())
+    document["ignoredMatches"] = [document["matches"].pop()]
+    result = import_report(json.dumps(document).encode(), "grype.json")
+    assert [f.rule_id for f in result.findings] == ["grype.CVE-1999-0001"]
+    assert result.suppressed[0].reason == "ignored by a Grype ignore rule"
+
+
+def test_trufflehog_raw_that_is_not_base64_is_still_hidden() -> None:
+    secret = "plain-text-secret-value-1234"  # generated, grants nothing
+    record = {
+        "SourceMetadata": {"Data": {"Github": {"link": "https://github.com/o/r/blob/x/a.txt#L1"}}},
+        "DetectorName": "Generic",
+        "Verified": False,
+        "Raw": secret,
+        "Redacted": f"token={secret}",
+    }
+    finding = import_report(json.dumps(record).encode(), "hog.json").findings[0]
+    assert secret not in json.dumps(finding.to_dict()) and finding.severity is Severity.HIGH
+    assert finding.location.url == "https://github.com/o/r/blob/x/a.txt#L1"
+
+
+def test_trivy_passed_misconfigurations_and_legacy_tfsec_words() -> None:
+    trivy = json.loads((FIXTURES / "trivy/misconfigurations_and_secrets.json").read_text())
+    trivy["Results"][1]["Misconfigurations"][0]["Status"] = "PASS"
+    assert not by_rule(import_report(json.dumps(trivy).encode(), "t.json"), "trivy.DS002")
+    legacy = {
+        "results": [
+            {
+                "rule_id": "AWS002",
+                "link": "https://tfsec.dev/docs/aws/AWS002/",
+                "location": {"filename": "s3.tf", "start_line": 1, "end_line": 3},
+                "description": "Resource 'aws_s3_bucket.b' does not have logging enabled.",
+                "severity": "ERROR",
+            }
+        ]
+    }
+    finding = import_report(json.dumps(legacy).encode(), "tfsec.json").findings[0]
+    assert finding.severity is Severity.HIGH and finding.help_uri == "https://tfsec.dev/docs/aws/AWS002/"
