@@ -60,7 +60,7 @@ def test_a_minimal_plugin_is_adapted_to_the_typed_seam() -> None:
 
 
 def test_own_scanners_declare_every_capability_as_typed_members() -> None:
-    for name in ("secrets", "deps", "sast"):
+    for name in ("secrets", "deps", "sast", "iac"):
         scanner = load_scanner(Registry.from_entry_points().get(name).reference)
         assert not isinstance(scanner, PluginScanner), name
         rules = scanner.rules()
