@@ -142,6 +142,8 @@ class Profile:
         """Keep ``ip`` among the recent successful addresses."""
         ips = self.ips
         if ip in ips:
+            if next(reversed(ips)) == ip:
+                return  # already the most recent
             del ips[ip]  # and back in at the end: most recent last
         elif len(ips) >= 32:
             del ips[next(iter(ips))]

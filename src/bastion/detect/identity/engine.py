@@ -295,8 +295,8 @@ class Engine:
         if info.asn and info.asn == prev_asn:
             return []  # one network seen in two places: a carrier or a VPN gateway failing over
         min_km, min_gap, max_speed = self.travel
-        if (now - prev[0]) * max_speed > _HALF_EARTH_KM * 3600:
-            return []  # time enough to fly anywhere on Earth: no distance can be too far
+        if (lat == prev[1] and lon == prev[2]) or (now - prev[0]) * max_speed > _HALF_EARTH_KM * 3600:
+            return []  # the same place, or time enough to fly anywhere on Earth
         km = distance_km(prev[1], prev[2], lat, lon)
         if km < min_km:
             return []

@@ -56,6 +56,10 @@ class IpInfo:
         return self.lat is not None and self.lon is not None
 
 
+_UNKNOWN = IpInfo()
+_INTERNAL = IpInfo(internal=True)
+
+
 def is_internal(ip: str) -> bool:
     """Loopback or RFC 1918 / RFC 4193 only (never 'anything not public')."""
     try:
@@ -88,7 +92,8 @@ class GeoDB:
         self._tables: dict[int, dict[int, dict[int, IpInfo]]] = {4: {}, 6: {}}
         self.cache: dict[str, IpInfo] = {}
         """Addresses already looked up (read it before calling :meth:`lookup`: one call less)."""
-        self._lengths: dict[int, list[int]] = {}
+        self._probes: dict[int, list[tuple[int, dict[int, IpInfo]]]] = {}
+        """Per IP version, (netmask, networks) from the longest prefix to the shortest."""
         self._threats: dict[int, dict[int, dict[int, str]]] = {}
         self.threats = 0
         self.networks = 0
@@ -122,7 +127,10 @@ class GeoDB:
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise InputError(f"{path}: cannot read geo CSV ({exc})") from None
         self.cache.clear()
-        self._lengths = {v: sorted(t, reverse=True) for v, t in self._tables.items()}
+        self._probes = {
+            v: [(((1 << n) - 1) << ((32 if v == 4 else 128) - n), t[n]) for n in sorted(t, reverse=True)]
+            for v, t in self._tables.items()
+        }
         self.sources.append(path.name)
 
     def _add(self, path: Path, line: int, row: dict[str, str]) -> None:
@@ -200,14 +208,14 @@ class GeoDB:
                     hosting=base.hosting or origin.hosting,
                     as_org=base.as_org or origin.provider,
                 )
-        return info or IpInfo(internal=is_internal(ip))
+        if info is not None:
+            return info
+        internal = _internal_v4(value) if version == 4 else is_internal(ip)
+        return _INTERNAL if internal else _UNKNOWN
 
     def _from_csv(self, value: int, version: int) -> IpInfo | None:
-        bits = 32 if version == 4 else 128
-        tables = self._tables[version]
-        for plen in self._lengths.get(version) or sorted(tables, reverse=True):
-            mask = ((1 << plen) - 1) << (bits - plen) if plen else 0
-            found = tables[plen].get(value & mask)
+        for mask, table in self._probes.get(version, ()):
+            found = table.get(value & mask)
             if found is not None:
                 return found
         return None
@@ -240,6 +248,12 @@ class GeoDB:
             if name:
                 return name
         return ""
+
+
+def _internal_v4(value: int) -> bool:
+    """10/8, 172.16/12, 192.168/16 or 127/8, on the address as an int."""
+    top = value >> 24
+    return top == 10 or top == 127 or value >> 20 == 0xAC1 or value >> 16 == 0xC0A8
 
 
 def _v4(ip: str) -> int | None:
