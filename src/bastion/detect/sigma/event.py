@@ -82,7 +82,8 @@ def event_from_raw(
     """Build an :class:`Event` from fields already under lowercase names."""
     text: dict[str, Any] = dict(raw)
     for key, value in raw.items():
-        if value.__class__ is not str:
-            text[key] = _text(value)
+        cls = value.__class__
+        if cls is not str:
+            text[key] = str(value) if cls is int else _text(value)
     low = {k: v.lower() if v.__class__ is str else tuple(x.lower() for x in v) for k, v in text.items()}
     return Event(raw, text, low, tags, timestamp, host, source, original)
