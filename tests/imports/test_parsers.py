@@ -99,6 +99,7 @@ def test_gitleaks() -> None:
         commit="74d53286c550630f80847d37f68aa3065554ac813544072ccd1278da71fafe31",
     )
     assert aws[0].severity is Severity.HIGH and aws[0].metadata["severity_source"] == "default"
+    assert aws[0].cwe == (798,)  # as Bastion's own secrets findings
     assert "nist-800-53-r5:IA-5" in aws[0].controls
     key = by_rule(result, "gitleaks.RSA-PK")[0]
     assert key.location.commit is None and "nist-800-53-r5:SC-12" in key.controls  # secrets.*private-key*

@@ -158,7 +158,7 @@ class Builder:
             fingerprint=self._fingerprint(rule_id, location, content),
             evidence=evidence,
             confidence=confidence,
-            cwe=cwe,
+            cwe=cwe or spec.cwe,
             controls=controls_for(controls_id),
             fix=fix,
             help_uri=help_uri,

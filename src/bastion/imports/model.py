@@ -67,6 +67,9 @@ class KindSpec(BaseModel):
     """The Bastion analyzer the result corresponds to."""
     controls_as: str
     """Template of the rule id whose controls the result takes: ``deps.{id}``."""
+    cwe: tuple[int, ...] = ()
+    """CWE ids of a result that names none, as Bastion's own rule of the kind has them (798,
+    hard-coded credentials, for every secret): findings of one weakness share them across tools."""
 
 
 class ToolSpec(BaseModel):
