@@ -23,7 +23,8 @@ from bastion.findings import Severity
 __all__ = ["register"]
 
 identity_app = typer.Typer(
-    help="Detect compromised identities in sign-in logs (Entra ID, CloudTrail, Okta, auth.log).\n\n"
+    help="Detect compromised identities in sign-in logs (Entra ID, CloudTrail, Okta, Google Workspace, "
+    "Windows Security JSON or .evtx, auth.log).\n\n"
     "Example: bastion identity detect signins.json cloudtrail/ /var/log/auth.log --geo geo.csv",
     no_args_is_help=True,
 )
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
 
 def detect(
-    logs: list[Path] = typer.Argument(..., help="Sign-in log files (.gz too) or directories."),
+    logs: list[Path] = typer.Argument(..., help="Sign-in log files (.gz and .evtx too) or directories."),
     geo: list[Path] = typer.Option(
         [],
         "--geo",
