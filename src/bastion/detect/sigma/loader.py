@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
+from sigma.policy import default_policy
+from sigma.policy.regex_engine import RE2RegexEngine, RegexPattern
 
 from bastion.detect.sigma.compiler import CompiledRule, compile_rule
 from bastion.detect.sigma.correlate import CompiledCorrelation, compile_correlation
@@ -31,6 +33,26 @@ __all__ = ["Refusal", "RuleSet", "covered", "load_placeholders", "load_rules", "
 # The Sigma specification names UTF-16LE ``utf16le`` (an alias of ``wide``); pySigma 2.0.1 knows
 # only ``wide``.
 modifier_mapping.setdefault("utf16le", SigmaWideModifier)
+
+
+class _QuietRE2(RE2RegexEngine):
+    """pySigma's safe (re2) regex check without re2's own log line on stderr for every refused
+    pattern: the refusal is reported once, with its reason, by ``sigma check``."""
+
+    def compile(self, pattern: str, flags: int = 0) -> RegexPattern:
+        """Compile as pySigma's engine does, with re2's error logging off."""
+        import re
+
+        import re2
+
+        prefix = "".join(c for f, c in ((re.I, "i"), (re.M, "m"), (re.S, "s")) if int(flags) & int(f))
+        options = re2.Options()
+        options.log_errors = False
+        return cast(RegexPattern, re2.compile(f"(?{prefix}){pattern}" if prefix else pattern, options))
+
+
+if isinstance(default_policy.regex_engine, RE2RegexEngine):
+    default_policy.regex_engine = _QuietRE2()
 
 MAX_RULE_FILE_BYTES = 1024 * 1024
 # libyaml's safe loader when PyYAML was built with it: the same documents, parsed in C (the
