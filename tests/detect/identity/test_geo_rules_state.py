@@ -110,3 +110,14 @@ def test_profile_decay_forgets_old_habits_not_idle_time() -> None:
         p.decay(86400.0 * day, 30)
         p.learn(86400.0 * day, {"asn": "AS2", "country": "US", "device": "", "app": "", "hour": "9"})
     assert p.familiar("asn", "AS2") and not p.familiar("asn", "AS1") and not p.familiar("asn", "AS9")
+
+
+def test_profile_weight_rebases_without_changing_what_is_familiar() -> None:
+    p = Profile()
+    p.learn(0.0, {"asn": "AS1", "country": "US", "device": "", "app": "", "hour": "9"})
+    for day in range(1, 2200, 30):  # six years of monthly sign-ins: the weight passes 2**64 and rebases
+        p.decay(86400.0 * day, 30)
+        p.learn(86400.0 * day, {"asn": "AS2", "country": "US", "device": "", "app": "", "hour": "9"})
+    assert p.weight < 2.0**64 and p.familiar("asn", "AS2") and not p.familiar("asn", "AS1")
+    assert p.count("country", "US") == pytest.approx(p.to_dict()["counts"]["country"]["US"])
+    assert 1.0 < p.count("country", "US") < 3.0  # monthly sign-ins at a 30-day half-life: about 2

@@ -234,3 +234,14 @@ def test_cli_detects_mfa_fatigue_in_google_and_spray_in_windows(tmp_path: Path) 
     assert kinds["password-spray"]["ips"] == ["198.51.100.66"] and kinds["password-spray"]["file"].endswith(
         "security.jsonl"
     )
+
+
+def test_records_written_one_after_another_and_a_broken_tail(tmp_path: Path) -> None:
+    one = (FIX / "windows" / "sigma-4648-explicit-credentials.json").read_text()
+    both = tmp_path / "two.json"
+    both.write_text(one + "\n" + one.replace("xodih", "other"))
+    assert [e.user for e in read_file(both, Skips())] == ["xodih", "other"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(one + "\n" + one[:200])
+    with pytest.raises(InputError, match=r"broken\.json: not valid JSON after record 1"):
+        list(read_file(broken, Skips()))
