@@ -30,6 +30,7 @@ from typing import Any
 from bastion.advisories.severity import severity_from_score
 from bastion.comply.mapping import controls_for
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
+from bastion.imports.equivalents import Equivalent
 from bastion.imports.model import Component, ImportResult, ToolSpec
 from bastion.results import Notice, NoticeKind, Skip, Suppressed
 from bastion.scan.secrets.redact import redact, secret_digest
@@ -122,19 +123,22 @@ class Builder:
         fix: str = "",
         help_uri: str = "",
         metadata: Mapping[str, Any] | None = None,
-        equivalent: str | None = None,
+        equivalent: Equivalent | None = None,
         suppressed: str | None = None,
     ) -> None:
         """One result of kind ``kind`` (a key of the tool's ``kinds``) under the tool's own rule id.
 
         ``content`` is what the result is about, for the fingerprint; ``equivalent`` the Bastion
-        rule id the tool's check matches (its controls apply); ``suppressed`` the reason when the
+        rule the tool's check matches (its controls apply, and its CWE where the tool names
+        none); ``suppressed`` the reason when the
         report itself set the result aside (it goes to the suppressed list, not the findings)."""
         spec = self.spec.kinds[kind]
         native = str(native_id).strip() or "unknown"
         rule_id = f"{self.tool}.{native}"
-        controls_id = equivalent or spec.controls_as.format(
-            tool=self.tool, id=native, slug=slug(native, title)
+        controls_id = (
+            equivalent.rule_id
+            if equivalent
+            else spec.controls_as.format(tool=self.tool, id=native, slug=slug(native, title))
         )
         extra: dict[str, Any] = {
             "tool": self.tool,
@@ -143,7 +147,7 @@ class Builder:
             "severity_source": severity[1],
         }
         if equivalent:
-            extra["equivalent_ids"] = [equivalent]
+            extra["equivalent_ids"] = [equivalent.rule_id]
         aliases = (metadata or {}).get("aliases")
         cves = _cves([native, *(aliases if isinstance(aliases, list) else [])])
         if cves:
@@ -158,7 +162,7 @@ class Builder:
             fingerprint=self._fingerprint(rule_id, location, content),
             evidence=evidence,
             confidence=confidence,
-            cwe=cwe or spec.cwe,
+            cwe=cwe or (equivalent.cwe if equivalent else ()) or spec.cwe,
             controls=controls_for(controls_id),
             fix=fix,
             help_uri=help_uri,

@@ -20,10 +20,11 @@ __all__ = ["Equivalent", "dast_equivalent", "iac_equivalent"]
 
 @dataclass(frozen=True)
 class Equivalent:
-    """A Bastion rule and its severity."""
+    """A Bastion rule: its id, severity and CWE ids."""
 
     rule_id: str
     severity: Severity
+    cwe: tuple[int, ...] = ()
 
 
 @cache
@@ -31,7 +32,7 @@ def _iac() -> dict[str, Equivalent]:
     table: dict[str, Equivalent] = {}
     for policy in builtin_policies():
         for peer in (*policy.checkov, *policy.tfsec):
-            table.setdefault(peer.lower(), Equivalent(policy.id, policy.severity))
+            table.setdefault(peer.lower(), Equivalent(policy.id, policy.severity, policy.cwe))
     return table
 
 
@@ -46,4 +47,4 @@ def dast_equivalent(plugin_id: str) -> Equivalent | None:
     if not plugin_id.isdigit():
         return None
     rules = rules_by_zap_id().get(int(plugin_id))
-    return Equivalent(rules[0].id, rules[0].severity) if rules else None
+    return Equivalent(rules[0].id, rules[0].severity, (rules[0].cwe,)) if rules else None

@@ -82,7 +82,7 @@ def _check(build: Builder, check: dict[str, Any], framework: str, suppressed: st
         fix=text(check.get("guideline")),
         help_uri=text(check.get("guideline")),
         metadata={"framework": framework, "resource": resource or None},
-        equivalent=equivalent.rule_id if equivalent else None,
+        equivalent=equivalent,
         suppressed=suppressed,
     )
 

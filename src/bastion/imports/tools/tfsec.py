@@ -50,7 +50,7 @@ def _result(build: Builder, result: dict[str, Any]) -> None:
         fix=text(result.get("resolution")),
         help_uri=next(iter(texts(result.get("links"))), "") or text(result.get("link")),
         metadata={"impact": text(result.get("impact")) or None, "legacy_rule_id": legacy or None},
-        equivalent=equivalent.rule_id if equivalent else None,
+        equivalent=equivalent,
     )
 
 

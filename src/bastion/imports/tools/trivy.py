@@ -162,7 +162,7 @@ def _misconfiguration(build: Builder, m: dict[str, Any], target: str, resource: 
         fix=text(m.get("Resolution")),
         help_uri=text(m.get("PrimaryURL")),
         metadata={"resource": text(cause.get("Resource")) or resource or None, "type": text(m.get("Type"))},
-        equivalent=equivalent.rule_id if equivalent else None,
+        equivalent=equivalent,
     )
 
 

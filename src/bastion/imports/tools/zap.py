@@ -126,7 +126,7 @@ def _alert(build: Builder, alert: dict[str, Any], site: str) -> None:
                 "param": key[2] or None,
                 "wasc": text(alert.get("wascid")) or None,
             },
-            equivalent=equivalent.rule_id if equivalent else None,
+            equivalent=equivalent,
             suppressed="ZAP marked it a false positive" if confidence == "0" else None,
         )
 
