@@ -22,12 +22,14 @@ from bastion.findings import Finding
 from bastion.scan.base import ScanContext, SourceFile
 from bastion.scan.sast.common import Problem, ToolOutcome
 from bastion.scan.sast.taint import TaintResult, analyze
+from bastion.scan.sast.taint.js import JS_SUFFIXES, analyze_js
 from bastion.scan.sast.taint.report import TOOL, to_finding
 
 __all__ = ["TAINT_CWES", "TAINT_SUFFIXES", "TaintRun", "focus_lines", "merge_duplicates", "run_taint"]
 
-TAINT_SUFFIXES = frozenset({".py", ".pyw"})
-"""Files the taint analysis reads."""
+PY_SUFFIXES = frozenset({".py", ".pyw"})
+TAINT_SUFFIXES = PY_SUFFIXES | JS_SUFFIXES
+"""Files the taint analysis reads (Python, and JavaScript/TypeScript)."""
 
 _SAME_WEAKNESS = {95: 94, 77: 78, 917: 94, 1336: 94}
 """CWE ids folded together when findings are compared (eval is 94 or 95 depending on the tool)."""
@@ -56,14 +58,17 @@ def run_taint(
     """Analyse ``files`` together; unparsable files become problems naming the file."""
     outcome = ToolOutcome()
     texts: list[tuple[str, str]] = []
+    scripts: list[tuple[str, str]] = []
     for file in files:
         text = context.read_text(file)
         if text is not None:
-            texts.append((file.relpath, text))
+            is_python = any(file.relpath.lower().endswith(s) for s in PY_SUFFIXES)
+            (texts if is_python else scripts).append((file.relpath, text))
     result = analyze(texts, focus=focus)
-    for path, reason in result.problems:
+    js = analyze_js(scripts)
+    for path, reason in (*result.problems, *js.problems):
         outcome.problems.append(Problem(f"taint: {reason}; file not analysed for dataflow", path))
-    outcome.findings.extend(to_finding(hit) for hit in result.hits)
+    outcome.findings.extend(to_finding(hit) for hit in (*result.hits, *js.hits))
     return TaintRun(outcome, result)
 
 

@@ -1,0 +1,356 @@
+"""Statements and functions of one JavaScript/TypeScript file, and the entry point.
+
+Each function is analysed flow-sensitively: branches are joined, a branch that returns or
+throws does not reach what follows, conditions that are constants are evaluated, and guards
+(``ALLOWED.includes(x)``, ``x === "a"``, ``/^\\w+$/.test(x)``) clear taint in the branch they
+protect. Functions of the file get summaries (return taint and sinks in terms of parameters)
+on demand; Express handlers (functions passed to ``app.get(...)`` and the like, or whose
+parameter is named ``req``) are analysed with their request as the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from bastion.scan.sast.taint import TaintResult
+from bastion.scan.sast.taint.js.constants import UNKNOWN, const_value, literal
+from bastion.scan.sast.taint.js.expressions import Expressions, access_path
+from bastion.scan.sast.taint.js.parse import JsParseError, children, module_aliases, parse, text_of, walk
+from bastion.scan.sast.taint.js.spec import JsRuleBook, js_rule_book
+from bastion.scan.sast.taint.js.state import Frame, join_envs
+from bastion.scan.sast.taint.summary import Summary
+from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Flow, Origin, Taint, clear, join_all
+
+__all__ = ["analyze_js"]
+
+_FUNCTIONS = frozenset(
+    {
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function",
+        "function_declaration",
+        "generator_function_declaration",
+        "method_definition",
+    }
+)
+_LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
+_EXITS = frozenset({"return_statement", "throw_statement"})
+
+Guards = dict[str, frozenset[int]]
+
+
+@dataclass
+class FileAnalysis:
+    """The analysis of one file: its functions, their summaries, and the hits found."""
+
+    expr: Expressions
+    functions: dict[str, Node] = field(default_factory=dict)
+    summaries: dict[int, Summary | None] = field(default_factory=dict)
+    handled: set[int] = field(default_factory=set)
+
+    # -- the Functions protocol ----------------------------------------------------------
+    def summary_of(self, name: str) -> Summary | None:
+        """The summary of the file's function ``name``, computed once (None while recursing)."""
+        node = self.functions.get(name)
+        if node is None:
+            return None
+        key = node.start_byte
+        if key not in self.summaries:
+            self.summaries[key] = None
+            self.summaries[key] = self._summarise(node)
+        return self.summaries[key]
+
+    def analyse_callback(self, node: Node, frame: Frame, route: bool) -> None:
+        """A function written as an argument: a handler (``route``) or another callback."""
+        if node.start_byte in self.handled:
+            return
+        self.handled.add(node.start_byte)
+        params = _params(node)
+        request = {text_of(params[0])} if route and params and params[0].type == "identifier" else set()
+        inner = Frame(dict(frame.env), frame.request_vars | request | self._named_requests(params))
+        for param in params:
+            for key in [k for k in inner.env if k == text_of(param) or k.startswith(text_of(param) + ".")]:
+                del inner.env[key]
+        self.body(node, inner)
+
+    def handler_by_name(self, name: str) -> None:
+        """``app.get("/", handler)``: analyse ``handler`` with its first parameter the request."""
+        node = self.functions.get(name)
+        if node is None or node.start_byte in self.handled:
+            return
+        self.handled.add(node.start_byte)
+        params = _params(node)
+        request = {text_of(params[0])} if params and params[0].type == "identifier" else set()
+        self.body(node, Frame({}, frozenset(request) | self._named_requests(params)))
+
+    # -- functions -------------------------------------------------------------------------
+    def _named_requests(self, params: list[Node]) -> frozenset[str]:
+        return frozenset(text_of(p) for p in params if text_of(p) in self.expr.book.request_names)
+
+    def _summarise(self, node: Node) -> Summary:
+        params = _params(node)
+        env: dict[str, Taint] = {}
+        for index, param in enumerate(params):
+            name = access_path(param) or text_of(param)
+            step = self.expr.step(param, f"parameter {name}")
+            placeholder = (Flow(Origin(f"param:{name}", param=index), (step,)),)
+            if param.type == "identifier":
+                env[name] = placeholder
+            else:
+                scratch = Frame(env, frozenset())
+                self.expr.bind(param, placeholder, None, scratch, param)
+        frame = Frame(env, self._named_requests(params))
+        self.body(node, frame)
+        return Summary(returns=join_all(frame.returns), sinks=list(frame.param_sinks))
+
+    def body(self, node: Node, frame: Frame) -> None:
+        """Run a function's body (an expression body is its return value)."""
+        body = node.child_by_field_name("body")
+        if body is None:
+            return
+        if body.type == "statement_block":
+            self.block(children(body), frame)
+        else:
+            frame.returns.append(self.expr.eval(body, frame))
+
+    # -- statements ------------------------------------------------------------------------
+    def block(self, statements: Iterable[Node], frame: Frame) -> None:
+        """Statements in order; nothing after a ``return``/``throw`` is reached."""
+        for statement in statements:
+            if not frame.alive:
+                return
+            self.statement(statement, frame)
+
+    def statement(self, node: Node, frame: Frame) -> None:
+        """One statement."""
+        kind = node.type
+        ev = self.expr
+        if kind in ("lexical_declaration", "variable_declaration"):
+            for decl in children(node):
+                if decl.type == "variable_declarator":
+                    value_node = decl.child_by_field_name("value")
+                    ev.bind(
+                        decl.child_by_field_name("name"), ev.eval(value_node, frame), value_node, frame, decl
+                    )
+        elif kind == "expression_statement":
+            for part in children(node):
+                ev.eval(part, frame)
+        elif kind in _EXITS:
+            value = children(node)
+            taint = ev.eval(value[0], frame) if value else CLEAN
+            if kind == "return_statement":
+                frame.returns.append(taint)
+            frame.alive = False
+        elif kind == "statement_block":
+            self.block(children(node), frame)
+        elif kind == "if_statement":
+            self._if(node, frame)
+        elif kind in _LOOPS:
+            self._loop(node, frame)
+        elif kind == "try_statement":
+            self._try(node, frame)
+        elif kind == "switch_statement":
+            self._switch(node, frame)
+        elif kind in ("export_statement", "labeled_statement"):
+            self.block((c for c in children(node) if c.type not in ("string", "statement_identifier")), frame)
+
+    def _if(self, node: Node, frame: Frame) -> None:
+        cond = node.child_by_field_name("condition")
+        yes = node.child_by_field_name("consequence")
+        alt = node.child_by_field_name("alternative")
+        no = children(alt)[0] if alt is not None and children(alt) else None
+        value = const_value(cond, self.expr.consts)
+        if value is not UNKNOWN:
+            chosen = yes if value else no
+            if chosen is not None:
+                self.statement(chosen, frame)
+            return
+        self.expr.eval(cond, frame)
+        when_true, when_false = self.guards(cond, frame)
+        branches = []
+        for branch, guards in ((yes, when_true), (no, when_false)):
+            forked = frame.fork()
+            for key, cwes in guards.items():
+                forked.env[key] = clear(self.expr.read(key, node, forked), cwes)
+            if branch is not None:
+                self.statement(branch, forked)
+            branches.append(forked)
+        frame.env, frame.alive = join_envs(branches)
+
+    def guards(self, cond: Node | None, frame: Frame) -> tuple[Guards, Guards]:
+        """Access paths cleared when ``cond`` is true, and when it is false."""
+        if cond is None:
+            return {}, {}
+        kind = cond.type
+        if kind == "parenthesized_expression":
+            inner = children(cond)
+            return self.guards(inner[-1], frame) if inner else ({}, {})
+        if kind == "unary_expression" and text_of(cond.child_by_field_name("operator")) == "!":
+            yes, no = self.guards(cond.child_by_field_name("argument"), frame)
+            return no, yes
+        if kind == "binary_expression":
+            return self._binary_guard(cond, frame)
+        if kind == "call_expression":
+            return self._call_guard(cond, frame), {}
+        return {}, {}
+
+    def _binary_guard(self, cond: Node, frame: Frame) -> tuple[Guards, Guards]:
+        op = text_of(cond.child_by_field_name("operator"))
+        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+        if op in ("&&", "||"):
+            (lt, lf), (rt, rf) = self.guards(left, frame), self.guards(right, frame)
+            return ({**lt, **rt}, {}) if op == "&&" else ({}, {**lf, **rf})
+        if op not in ("===", "==", "!==", "!=") or left is None or right is None:
+            return {}, {}
+        for var, other in ((left, right), (right, left)):
+            path = access_path(var)
+            if path is not None and (
+                literal(other) not in (UNKNOWN, None) or text_of(other) in self.expr.consts
+            ):
+                cleared = {path: frozenset({ALL_CWES})}
+                return (cleared, {}) if op in ("===", "==") else ({}, cleared)
+        return {}, {}
+
+    def _call_guard(self, cond: Node, frame: Frame) -> Guards:
+        func = cond.child_by_field_name("function")
+        args_node = cond.child_by_field_name("arguments")
+        args = children(args_node) if args_node is not None else []
+        if func is None or not args:
+            return {}
+        path = access_path(args[0])
+        if path is None:
+            return {}
+        cwes = self.expr.book.guard_calls.get(self.expr.qualified(func))
+        if cwes is None and func.type == "member_expression":
+            method = text_of(func.child_by_field_name("property"))
+            receiver = func.child_by_field_name("object")
+            if method in self.expr.book.guard_methods and not self.expr.eval(receiver, frame):
+                cwes = self.expr.book.guard_methods[method]
+        return {path: cwes} if cwes is not None else {}
+
+    def _loop(self, node: Node, frame: Frame) -> None:
+        body = node.child_by_field_name("body")
+        cond = node.child_by_field_name("condition")
+        if node.type == "while_statement" and const_value(cond, self.expr.consts) is False:
+            return
+        if node.type == "for_in_statement":
+            right = node.child_by_field_name("right")
+            self.expr.bind(node.child_by_field_name("left"), self.expr.eval(right, frame), right, frame, node)
+        elif node.type == "for_statement":
+            init = node.child_by_field_name("initializer")
+            if init is not None:
+                self.statement(init, frame)
+        for _ in range(2):
+            forked = frame.fork()
+            if body is not None:
+                self.statement(body, forked)
+            forked.alive = True
+            frame.env, _alive = join_envs([frame, forked])
+
+    def _try(self, node: Node, frame: Frame) -> None:
+        before = frame.fork()
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.statement(body, frame)
+        handler = node.child_by_field_name("handler")
+        if handler is not None:
+            caught = before.fork()
+            caught.env, _alive = join_envs([before, Frame(dict(frame.env), frame.request_vars)])
+            handler_body = handler.child_by_field_name("body")
+            if handler_body is not None:
+                self.statement(handler_body, caught)
+            frame.env, frame.alive = join_envs([frame, caught])
+        final = node.child_by_field_name("finalizer")
+        if final is not None:
+            alive = frame.alive
+            frame.alive = True
+            self.block(children(final), frame)
+            frame.alive = frame.alive and alive
+
+    def _switch(self, node: Node, frame: Frame) -> None:
+        self.expr.eval(node.child_by_field_name("value"), frame)
+        body = node.child_by_field_name("body")
+        branches = [frame.fork()]
+        for case in children(body) if body is not None else []:
+            forked = frame.fork()
+            self.block((c for c in children(case) if c != case.child_by_field_name("value")), forked)
+            forked.alive = True
+            branches.append(forked)
+        frame.env, frame.alive = join_envs(branches)
+
+
+def _params(node: Node) -> list[Node]:
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        single = node.child_by_field_name("parameter")
+        return [single] if single is not None else []
+    out = []
+    for param in children(params):
+        inner = (
+            param.child_by_field_name("pattern")
+            if param.type in ("required_parameter", "optional_parameter")
+            else param
+        )
+        out.append(inner or param)
+    return out
+
+
+def _collect(root: Node, analysis: FileAnalysis) -> None:
+    """Named functions and module constants (``const DEBUG = false``) of the file."""
+    for node in walk(root):
+        if node.type in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                analysis.functions.setdefault(text_of(name), node)
+        elif node.type == "variable_declarator":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if name is None or value is None or name.type != "identifier":
+                continue
+            if value.type in _FUNCTIONS:
+                analysis.functions.setdefault(text_of(name), value)
+            elif node.parent is not None and text_of(node.parent).startswith("const"):
+                constant = literal(value)
+                if constant is not UNKNOWN:
+                    analysis.expr.consts[text_of(name)] = constant
+
+
+def analyse_file(relpath: str, text: str, book: JsRuleBook) -> list[tuple[int, int, str, object]]:
+    """Hits of one file, keyed for ordering."""
+    root = parse(relpath, text.encode("utf-8", "surrogateescape"))
+    expr = Expressions(relpath, book, module_aliases(root))
+    analysis = FileAnalysis(expr)
+    expr.functions = analysis
+    _collect(root, analysis)
+    analysis.block(children(root), Frame({}, frozenset()))
+    for name, node in analysis.functions.items():
+        if node.start_byte not in analysis.handled:
+            analysis.summary_of(name)
+    for node in walk(root):
+        if (
+            node.type in ("arrow_function", "function_expression", "method_definition")
+            and node.start_byte not in analysis.handled
+        ):
+            analysis.analyse_callback(node, Frame({}, frozenset()), False)
+    return [(*key, hit) for key, hit in expr.hits.items()]
+
+
+def analyze_js(sources: Iterable[tuple[str, str]], book: JsRuleBook | None = None) -> TaintResult:
+    """Analyse ``(relpath, text)`` pairs of JavaScript/TypeScript files, one file at a time."""
+    rules = book or js_rule_book()
+    result = TaintResult()
+    for relpath, text in sources:
+        try:
+            keyed = analyse_file(relpath, text, rules)
+        except JsParseError as exc:
+            result.problems.append((relpath, str(exc)))
+            continue
+        except RecursionError:
+            result.problems.append((relpath, "expressions nested too deeply to analyse"))
+            continue
+        result.analysed.add(relpath)
+        result.hits.extend(hit for *_key, hit in sorted(keyed, key=lambda k: (k[0], k[1], k[2])))  # type: ignore[misc]
+    return result

@@ -1,0 +1,471 @@
+"""Taint of JavaScript expressions: sources, propagation, sanitizers, and sinks at calls.
+
+:class:`Expressions` evaluates one expression in a :class:`~.state.Frame`. Calls are where the
+work is: a sink's dangerous arguments are checked (findings, or parameter sinks for a
+function's summary), sanitizers clear taint, known functions apply their summaries, and any
+other call passes the taint of its receiver and arguments on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from tree_sitter import Node
+
+from bastion.scan.sast.taint.js.constants import UNKNOWN, const_value
+from bastion.scan.sast.taint.js.parse import children, required_module, text_of
+from bastion.scan.sast.taint.js.spec import JsRuleBook, JsSinkRule
+from bastion.scan.sast.taint.js.state import Frame
+from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
+from bastion.scan.sast.taint.values import (
+    CLEAN,
+    Flow,
+    Origin,
+    Step,
+    Taint,
+    add_step,
+    clear,
+    join,
+    join_all,
+    live_for,
+)
+
+__all__ = ["Expressions", "Functions", "access_path"]
+
+
+class Functions(Protocol):
+    """What expressions need from the statement analysis: the file's functions."""
+
+    def summary_of(self, name: str) -> Summary | None:
+        """The summary of the file's function ``name`` (None when unknown)."""
+        ...
+
+    def analyse_callback(self, node: Node, frame: Frame, route: bool) -> None:
+        """Analyse a function passed as an argument (an Express handler when ``route``)."""
+        ...
+
+    def handler_by_name(self, name: str) -> None:
+        """Analyse the named function as an Express handler."""
+        ...
+
+
+_FUNCTIONS = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_TRANSPARENT = frozenset(
+    {
+        "parenthesized_expression",
+        "await_expression",
+        "as_expression",
+        "non_null_expression",
+        "satisfies_expression",
+        "type_assertion",
+        "spread_element",
+        "yield_expression",
+    }
+)
+_CLEAN_OPS = frozenset(
+    {
+        "===",
+        "!==",
+        "==",
+        "!=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "instanceof",
+        "in",
+        "-",
+        "*",
+        "/",
+        "%",
+        "**",
+        "|",
+        "&",
+        "^",
+        "<<",
+        ">>",
+        ">>>",
+    }
+)
+
+
+def access_path(node: Node | None) -> str | None:
+    """``a.b.c`` for identifiers, member reads and constant subscripts; None otherwise."""
+    parts: list[str] = []
+    while node is not None:
+        kind = node.type
+        if kind in ("identifier", "this", "shorthand_property_identifier"):
+            parts.append(text_of(node))
+            return ".".join(reversed(parts))
+        if kind == "member_expression":
+            parts.append(text_of(node.child_by_field_name("property")))
+            node = node.child_by_field_name("object")
+        elif kind == "subscript_expression":
+            index = node.child_by_field_name("index")
+            if index is None or index.type not in ("string", "number"):
+                return None
+            raw = text_of(index)
+            parts.append(raw[1:-1] if index.type == "string" else raw)
+            node = node.child_by_field_name("object")
+        elif kind in ("parenthesized_expression", "non_null_expression", "as_expression"):
+            inner = children(node)
+            node = inner[0] if inner else None
+        else:
+            return None
+    return None
+
+
+@dataclass
+class Expressions:
+    """Expression evaluation for one file; the statement analysis extends it."""
+
+    path: str
+    book: JsRuleBook
+    aliases: Mapping[str, str]
+    consts: dict[str, object] = field(default_factory=dict)
+    hits: dict[tuple[int, int, str], TaintHit] = field(default_factory=dict)
+
+    functions: Functions | None = None
+    """The file's functions (summaries, handlers); set by the statement analysis."""
+
+    # -- values --------------------------------------------------------------------------
+    def step(self, node: Node, note: str = "") -> Step:
+        """A trace step at ``node``'s line."""
+        return Step(self.path, node.start_point[0] + 1, (note or text_of(node)).splitlines()[0][:120])
+
+    def qualified(self, node: Node | None) -> str:
+        """The callee's name with ``require``/``import`` aliases resolved (``child_process.exec``)."""
+        if node is None:
+            return ""
+        module = required_module(node)
+        if module is not None:
+            return module
+        if node.type == "identifier":
+            name = text_of(node)
+            return self.aliases.get(name, name)
+        if node.type == "member_expression":
+            base = self.qualified(node.child_by_field_name("object"))
+            return f"{base}.{text_of(node.child_by_field_name('property'))}" if base else ""
+        return ""
+
+    def read(self, path: str, node: Node, frame: Frame) -> Taint:
+        """Taint of an access path: the longest known prefix, else a source, else clean."""
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            key = ".".join(parts[:end])
+            if key in frame.env:
+                return frame.env[key]
+            source = self.source_of(parts[:end], frame)
+            if source is not None:
+                return add_step(source, self.step(node, f"source {text_of(node)}"))
+        return CLEAN
+
+    def source_of(self, parts: list[str], frame: Frame) -> Taint | None:
+        """A fresh flow when ``parts`` names a source (``req.query``, ``process.argv``)."""
+        root = parts[0]
+        if root in frame.request_vars and len(parts) > 1:
+            key = f"req.{parts[1]}"
+        elif root == "process" and len(parts) > 1:
+            key = f"process.{parts[1]}"
+        else:
+            return None
+        rule = self.book.sources.get(key)
+        if rule is None:
+            return None
+        return (Flow(Origin(f"{key} ({rule.label})"), ()),)
+
+    def eval(self, node: Node | None, frame: Frame) -> Taint:
+        """The taint of ``node``'s value."""
+        if node is None:
+            return CLEAN
+        kind = node.type
+        if kind in _TRANSPARENT:
+            parts = children(node)
+            return self.eval(parts[0], frame) if parts else CLEAN
+        if kind in ("identifier", "member_expression", "subscript_expression"):
+            return self._access(node, frame)
+        if kind == "call_expression":
+            return self.call(node, frame)
+        if kind == "new_expression":
+            return self.call(node, frame)
+        if kind == "template_string":
+            return join_all(self.eval(c, frame) for c in children(node) if c.type == "template_substitution")
+        if kind == "template_substitution":
+            return join_all(self.eval(c, frame) for c in children(node))
+        if kind == "binary_expression":
+            return self._binary(node, frame)
+        if kind == "ternary_expression":
+            return self._ternary(node, frame)
+        if kind in ("object", "array", "sequence_expression"):
+            return join_all(self.eval(c, frame) for c in children(node))
+        if kind == "pair":
+            return self.eval(node.child_by_field_name("value"), frame)
+        if kind in ("assignment_expression", "augmented_assignment_expression"):
+            return self.assign_expression(node, frame)
+        if kind == "unary_expression":
+            op = text_of(node.child_by_field_name("operator"))
+            value = self.eval(node.child_by_field_name("argument"), frame)
+            return value if op not in ("!", "typeof", "+", "-", "~", "void", "delete") else CLEAN
+        if kind in _FUNCTIONS:
+            return CLEAN
+        return CLEAN
+
+    def _access(self, node: Node, frame: Frame) -> Taint:
+        path = access_path(node)
+        if path is not None:
+            return self.read(path, node, frame)
+        if node.type == "member_expression":
+            if text_of(node.child_by_field_name("property")) in self.book.clean_results:
+                return CLEAN
+            return self.eval(node.child_by_field_name("object"), frame)
+        obj = self.eval(node.child_by_field_name("object"), frame)
+        self.eval(node.child_by_field_name("index"), frame)
+        return obj
+
+    def _binary(self, node: Node, frame: Frame) -> Taint:
+        op = text_of(node.child_by_field_name("operator"))
+        left = self.eval(node.child_by_field_name("left"), frame)
+        right = self.eval(node.child_by_field_name("right"), frame)
+        return CLEAN if op in _CLEAN_OPS else join(left, right)
+
+    def _ternary(self, node: Node, frame: Frame) -> Taint:
+        cond = const_value(node.child_by_field_name("condition"), self.consts)
+        yes, no = node.child_by_field_name("consequence"), node.child_by_field_name("alternative")
+        if cond is not UNKNOWN:
+            return self.eval(yes if cond else no, frame)
+        return join(self.eval(yes, frame), self.eval(no, frame))
+
+    def assign_expression(self, node: Node, frame: Frame) -> Taint:
+        """``x = v`` / ``x += v``: bind the target, return the new value's taint."""
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        value = self.eval(right, frame)
+        if node.type == "augmented_assignment_expression":
+            value = join(self.eval(left, frame), value)
+        self.bind(left, value, right, frame, node)
+        return value
+
+    def bind(
+        self, target: Node | None, value: Taint, value_node: Node | None, frame: Frame, at: Node
+    ) -> None:
+        """Give ``target`` (a name, member, or destructuring pattern) the value's taint."""
+        if target is None:
+            return
+        kind = target.type
+        if kind in ("object_pattern", "array_pattern"):
+            self._destructure(target, value, value_node, frame, at)
+            return
+        if kind == "assignment_pattern":
+            default = self.eval(target.child_by_field_name("right"), frame)
+            self.bind(target.child_by_field_name("left"), join(value, default), value_node, frame, at)
+            return
+        if kind in ("rest_pattern", "required_parameter", "optional_parameter"):
+            inner = target.child_by_field_name("pattern") or (
+                children(target)[0] if children(target) else None
+            )
+            self.bind(inner, value, value_node, frame, at)
+            return
+        path = access_path(target)
+        if path is None:
+            return
+        tainted = (
+            add_step(value, self.step(at, f"{path} = {text_of(value_node)}"))
+            if value_node is not None
+            else value
+        )
+        prefix = path + "."
+        for key in [k for k in frame.env if k.startswith(prefix)]:
+            del frame.env[key]
+        if "." in path and path.split(".", 1)[0] in frame.env:
+            # A field write: the object now also carries the field's taint.
+            root = path.split(".", 1)[0]
+            frame.env[root] = join(frame.env[root], tainted)
+        frame.env[path] = tainted
+        self._fields(path, value_node, frame, at)
+
+    def _fields(self, path: str, value_node: Node | None, frame: Frame, at: Node) -> None:
+        while value_node is not None and value_node.type in _TRANSPARENT:
+            inner = children(value_node)
+            value_node = inner[0] if inner else None
+        if value_node is None or value_node.type not in ("object", "array"):
+            return
+        for index, item in enumerate(children(value_node)):
+            if value_node.type == "array":
+                self.bind_key(f"{path}.{index}", item, frame, at)
+            elif item.type == "pair":
+                key = text_of(item.child_by_field_name("key")).strip("'\"")
+                self.bind_key(f"{path}.{key}", item.child_by_field_name("value"), frame, at)
+            elif item.type == "shorthand_property_identifier":
+                self.bind_key(f"{path}.{text_of(item)}", item, frame, at)
+
+    def bind_key(self, key: str, node: Node | None, frame: Frame, at: Node) -> None:
+        """One field of an object or array literal."""
+        value = self.eval(node, frame)
+        frame.env[key] = add_step(value, self.step(at)) if value else CLEAN
+        self._fields(key, node, frame, at)
+
+    def _destructure(
+        self, pattern: Node, value: Taint, value_node: Node | None, frame: Frame, at: Node
+    ) -> None:
+        base = access_path(value_node) if value_node is not None else None
+        temp = None
+        if base is None and value_node is not None and value_node.type in ("object", "array"):
+            temp = base = f"<tmp{at.start_byte}>"
+            frame.env[base] = value
+            self._fields(base, value_node, frame, at)
+        for index, part in enumerate(children(pattern)):
+            kind = part.type
+            key: str | None = str(index) if pattern.type == "array_pattern" else None
+            target: Node | None = part
+            if kind == "shorthand_property_identifier_pattern":
+                key = text_of(part)
+            elif kind == "pair_pattern":
+                key = text_of(part.child_by_field_name("key")).strip("'\"")
+                target = part.child_by_field_name("value")
+            elif kind == "object_assignment_pattern":
+                key = text_of(part.child_by_field_name("left"))
+            elif kind == "rest_pattern":
+                key = None
+            field_taint = self.read(f"{base}.{key}", part, frame) if base and key is not None else value
+            if kind == "shorthand_property_identifier_pattern":
+                self._bind_name(text_of(part), field_taint, frame, at)
+            elif kind == "object_assignment_pattern":
+                default = self.eval(part.child_by_field_name("right"), frame)
+                self._bind_name(key or "", join(field_taint, default), frame, at)
+            else:
+                self.bind(target, field_taint, None, frame, at)
+        if temp is not None:
+            for k in [k for k in frame.env if k == temp or k.startswith(temp + ".")]:
+                del frame.env[k]
+
+    def _bind_name(self, name: str, value: Taint, frame: Frame, at: Node) -> None:
+        for key in [k for k in frame.env if k.startswith(name + ".")]:
+            del frame.env[key]
+        frame.env[name] = add_step(value, self.step(at))
+
+    # -- calls ---------------------------------------------------------------------------
+    def call(self, node: Node, frame: Frame) -> Taint:
+        """Evaluate a call: check sinks, apply sanitizers and summaries, else propagate."""
+        func = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+        args_node = node.child_by_field_name("arguments")
+        args = children(args_node) if args_node is not None and args_node.type == "arguments" else []
+        if args_node is not None and args_node.type == "template_string":
+            args = [args_node]
+        name = self.qualified(func)
+        method = (
+            text_of(func.child_by_field_name("property"))
+            if func is not None and func.type == "member_expression"
+            else ""
+        )
+        receiver = func.child_by_field_name("object") if method and func is not None else None
+        route = method in self.book.route_methods and len(args) >= 2 and receiver is not None
+        for arg in args:
+            if self.functions is None:
+                break
+            if arg.type in _FUNCTIONS:
+                self.functions.analyse_callback(arg, frame, route)
+            elif route and arg.type == "identifier":
+                self.functions.handler_by_name(text_of(arg))
+        values = [self.eval(arg, frame) for arg in args]
+        recv_taint = self.eval(receiver, frame) if receiver is not None else CLEAN
+        self._sinks(node, name, method, receiver, args, values, frame)
+        cleared = self.book.sanitizer_calls.get(name)
+        if cleared is None and method:
+            cleared = self.book.sanitizer_methods.get(method)
+        if cleared is not None:
+            return clear(join_all(values), cleared)
+        if name in self.book.clean_results or method in self.book.clean_results:
+            return CLEAN
+        if func is not None and func.type == "identifier" and self.functions is not None:
+            summary = self.functions.summary_of(text_of(func))
+            if summary is not None:
+                return self.apply(summary, values, node, frame)
+        return join(recv_taint, join_all(values))
+
+    def apply(self, summary: Summary, values: list[Taint], node: Node, frame: Frame) -> Taint:
+        """A call to an analysed function: parameter flows replaced by the arguments' taint."""
+        at = self.step(node, f"call {text_of(node)}")
+        for sink in summary.sinks:
+            for flow in self._substitute((sink.flow,), values, at):
+                self.report(sink.rule, flow, sink.sink, sink.call, frame)
+        return self._substitute(summary.returns, values, at)
+
+    def _substitute(self, taint: Taint, values: list[Taint], at: Step) -> Taint:
+        out: list[Flow] = []
+        for flow in taint:
+            if flow.origin.param < 0:
+                out.append(flow)
+                continue
+            arg = values[flow.origin.param] if flow.origin.param < len(values) else CLEAN
+            for outer in arg:
+                steps = (*outer.steps, at, *flow.steps)
+                out.append(replace(outer, steps=steps, cleared=outer.cleared | flow.cleared))
+        return join(tuple(out))
+
+    def _sinks(
+        self,
+        node: Node,
+        name: str,
+        method: str,
+        receiver: Node | None,
+        args: list[Node],
+        values: list[Taint],
+        frame: Frame,
+    ) -> None:
+        rules = self.book.sink_calls.get(name, ())
+        if method and not rules:
+            root = access_path(receiver) or text_of(receiver)
+            root_name = root.split(".", 1)[0].split("(", 1)[0]
+            rules = tuple(
+                r
+                for r in self.book.sink_methods.get(method, ())
+                if not r.receiver_names or root_name in r.receiver_names
+            )
+        for rule in rules:
+            if not self._options_match(rule, args):
+                continue
+            for index in rule.args:
+                pos = index if index >= 0 else len(args) + index
+                if not 0 <= pos < len(args) or (rule.string_only and args[pos].type in _FUNCTIONS):
+                    continue
+                sink = self.step(node)
+                for flow in live_for(values[pos], rule.cwe):
+                    self.report(
+                        rule,
+                        add_step((flow,), sink)[0],
+                        sink,
+                        text_of(node.child_by_field_name("function") or node)[:60],
+                        frame,
+                    )
+
+    def _options_match(self, rule: JsSinkRule, args: list[Node]) -> bool:
+        options: dict[str, str] = {}
+        for arg in args:
+            if arg.type == "object":
+                for pair in children(arg):
+                    if pair.type == "pair":
+                        value = text_of(pair.child_by_field_name("value"))
+                        options[text_of(pair.child_by_field_name("key")).strip("'\"")] = value.rsplit(".", 1)[
+                            -1
+                        ]
+        if rule.when_option and not any(options.get(k) in v for k, v in rule.when_option.items()):
+            return False
+        return not any(k in options and ("*" in v or options[k] in v) for k, v in rule.safe_option.items())
+
+    def report(self, rule: JsSinkRule | object, flow: Flow, sink: Step, call: str, frame: Frame) -> None:
+        """A flow reaching a sink: a finding for a real source, a parameter sink otherwise."""
+        if not isinstance(rule, JsSinkRule):
+            return
+        if not live_for((flow,), rule.cwe):
+            return
+        if flow.origin.param >= 0:
+            frame.param_sinks.append(ParamSink(flow, rule, sink, call))
+            return
+        label = flow.origin.label.split(" ", 1)[0]
+        source = self.book.sources.get(label)
+        if source is not None and rule.cwe in source.excludes:
+            return
+        key = (sink.line, rule.cwe, rule.id)
+        if key not in self.hits:
+            self.hits[key] = TaintHit(rule, flow, sink, call)
