@@ -1,0 +1,183 @@
+"""Every action type, its parameter schema, and how it is built: one explicit table."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from bastion.respond.actions.base import Action, Runner, SubprocessRunner
+
+if TYPE_CHECKING:
+    from bastion.findings import Alert
+    from bastion.store.db import Store
+
+__all__ = ["ActionContext", "ActionType", "build_action", "params_model"]
+
+
+class ActionType(enum.StrEnum):
+    """The action names a playbook may use."""
+
+    BLOCK_IP = "block-ip"
+    LOCK_LINUX_ACCOUNT = "lock-linux-account"
+    DISABLE_BASTION_USER = "disable-bastion-user"
+    REVOKE_BASTION_TOKEN = "revoke-bastion-token"
+    ENTRA_DISABLE_USER = "entra-disable-user"
+    ENTRA_REVOKE_SESSIONS = "entra-revoke-sessions"
+    AWS_DEACTIVATE_KEY = "aws-deactivate-key"
+    NOTIFY_WEBHOOK = "notify-webhook"
+    NOTIFY_EMAIL = "notify-email"
+    OPEN_TICKET = "open-ticket"
+    IAC_REVERT = "iac-revert"
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BlockIpParams(_Params):
+    """``block-ip``."""
+
+    timeout_s: int = Field(default=3600, gt=0, le=30 * 86400)
+    nft: str = "nft"
+
+
+class LockAccountParams(_Params):
+    """``lock-linux-account``."""
+
+    kill_sessions: bool = True
+
+
+class NoParams(_Params):
+    """Actions without parameters."""
+
+
+class GraphParams(_Params):
+    """Entra ID actions (Microsoft Graph REST)."""
+
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    token_env: str = "BASTION_GRAPH_TOKEN"
+
+
+class AwsParams(_Params):
+    """``aws-deactivate-key``."""
+
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+
+
+class WebhookFormat(enum.StrEnum):
+    """Payload shapes of ``notify-webhook``."""
+
+    GENERIC = "generic"
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class WebhookParams(_Params):
+    """``notify-webhook`` (also the breaker's page)."""
+
+    url: str
+    format: WebhookFormat = WebhookFormat.GENERIC
+    secret_env: str | None = None
+    """Environment variable holding the HMAC key; the body is signed with HMAC-SHA256."""
+
+
+class EmailParams(_Params):
+    """``notify-email``."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, gt=0, lt=65536)
+    sender: str
+    to: tuple[str, ...] = Field(min_length=1)
+    subject: str = "[bastion] {severity} alert on {entity}"
+
+
+class TicketParams(_Params):
+    """``open-ticket``: a templated webhook."""
+
+    url: str
+    template: str
+    """A Jinja2 template (sandboxed) rendered with ``alert`` to the JSON body."""
+    secret_env: str | None = None
+
+
+class IacRevertParams(_Params):
+    """``iac-revert``: write a patch and a pull-request description, never apply them."""
+
+    out_dir: str = "bastion-changes"
+
+
+_PARAMS: dict[ActionType, type[_Params]] = {
+    ActionType.BLOCK_IP: BlockIpParams,
+    ActionType.LOCK_LINUX_ACCOUNT: LockAccountParams,
+    ActionType.DISABLE_BASTION_USER: NoParams,
+    ActionType.REVOKE_BASTION_TOKEN: NoParams,
+    ActionType.ENTRA_DISABLE_USER: GraphParams,
+    ActionType.ENTRA_REVOKE_SESSIONS: GraphParams,
+    ActionType.AWS_DEACTIVATE_KEY: AwsParams,
+    ActionType.NOTIFY_WEBHOOK: WebhookParams,
+    ActionType.NOTIFY_EMAIL: EmailParams,
+    ActionType.OPEN_TICKET: TicketParams,
+    ActionType.IAC_REVERT: IacRevertParams,
+}
+
+
+def params_model(action: ActionType) -> type[BaseModel]:
+    """The parameter schema of ``action``."""
+    return _PARAMS[action]
+
+
+@dataclass
+class ActionContext:
+    """The outside world actions use, injected (tests pass recorders and loopback stand-ins)."""
+
+    runner: Runner = field(default_factory=SubprocessRunner)
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
+    store: Callable[[], Store] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path.cwd)
+
+
+def build_action(action: ActionType, params: Mapping[str, Any], alert: Alert, ctx: ActionContext) -> Action:
+    """A ready action for one alert."""
+    p = _PARAMS[action].model_validate(dict(params))
+    match action:
+        case ActionType.BLOCK_IP:
+            from bastion.respond.actions.nft import NftBlockIp
+
+            b = cast(BlockIpParams, p)
+            return NftBlockIp(ctx.runner, b.timeout_s, b.nft)
+        case ActionType.LOCK_LINUX_ACCOUNT:
+            from bastion.respond.actions.linux import LockLinuxAccount
+
+            return LockLinuxAccount(ctx.runner, cast(LockAccountParams, p).kill_sessions)
+        case ActionType.DISABLE_BASTION_USER | ActionType.REVOKE_BASTION_TOKEN:
+            from bastion.respond.actions.accounts import DisableBastionUser, RevokeBastionToken
+
+            cls = DisableBastionUser if action is ActionType.DISABLE_BASTION_USER else RevokeBastionToken
+            return cls(ctx.store)
+        case ActionType.ENTRA_DISABLE_USER | ActionType.ENTRA_REVOKE_SESSIONS:
+            from bastion.respond.actions.cloud import EntraDisableUser, EntraRevokeSessions
+
+            graph = EntraDisableUser if action is ActionType.ENTRA_DISABLE_USER else EntraRevokeSessions
+            g = cast(GraphParams, p)
+            return graph(ctx.http, g.graph_url, ctx.env.get(g.token_env, ""))
+        case ActionType.AWS_DEACTIVATE_KEY:
+            from bastion.respond.actions.cloud import AwsDeactivateKey
+
+            a = cast(AwsParams, p)
+            return AwsDeactivateKey(a.endpoint_url, a.region)
+        case ActionType.NOTIFY_WEBHOOK | ActionType.NOTIFY_EMAIL | ActionType.OPEN_TICKET:
+            from bastion.respond.actions.notify import build_notifier
+
+            return build_notifier(p, alert, ctx)
+        case ActionType.IAC_REVERT:
+            from bastion.respond.actions.iac import IacRevert
+
+            return IacRevert(ctx.base_dir / cast(IacRevertParams, p).out_dir, alert)
