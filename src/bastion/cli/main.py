@@ -65,6 +65,7 @@ COMMAND_GROUPS = (
     "ci",  # bastion ci render|stages: one scan in every pipeline format
     "imports",  # bastion import FILE [--tool NAME]: another tool's report as Bastion's
     "rules",  # bastion rules list|show: every scanner's rules (RuleInfo)
+    "respond",  # bastion respond run|plan|approve|undo|status|kill-switch: actions behind safeguards
 )
 for _group in COMMAND_GROUPS:
     importlib.import_module(f"bastion.cli.{_group}").register(app)
