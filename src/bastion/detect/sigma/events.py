@@ -120,6 +120,17 @@ class _Router:
         return pipeline.line_event(flat, source, text, record.timestamp)
 
 
+_NOT_JSON = object()
+
+
+def _one_line(text: str) -> Any:
+    """The JSON value of a whole line, or ``_NOT_JSON`` (then the line is read as part of a longer value)."""
+    try:
+        return _loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
 def _json_objects(lines: Iterable[tuple[str, int, str]], skips: ReadSkips) -> Iterator[tuple[str, Any]]:
     """JSON values from lines: one a line, or spread over lines (pretty-printed), or several on one line."""
     decoder = json.JSONDecoder()
@@ -128,12 +139,10 @@ def _json_objects(lines: Iterable[tuple[str, int, str]], skips: ReadSkips) -> It
     for source, n, text in lines:
         if not buffer:
             start = f"{source}:{n}"
-            if text[:1] == "{" and text[-1:] == "}":  # JSON lines: one object a line
-                try:
-                    yield start, _loads(text)
-                    continue
-                except ValueError:
-                    pass
+            value = _one_line(text) if text[:1] == "{" and text[-1:] == "}" else _NOT_JSON
+            if value is not _NOT_JSON:  # JSON lines: one object a line
+                yield start, value
+                continue
         buffer = f"{buffer}\n{text}" if buffer else text
         while buffer:
             stripped = buffer.lstrip()

@@ -95,11 +95,11 @@ def compile_regex(pattern: str, flags: str = "") -> Callable[[str], bool]:
     text = f"(?{flags}){pattern}" if flags else pattern
     try:
         return _re2_search(text, _UNANCHORED)
-    except re2.error:
-        pass
+    except re2.error as exc:
+        why = str(exc)  # re2 cannot run it; Python's re may, when it cannot backtrack without end
     if has_nested_quantifier(pattern):
         raise UnsupportedRule(
-            f"regex {pattern[:60]!r} needs backtracking and nests quantifiers (catastrophic)"
+            f"regex {pattern[:60]!r} needs backtracking ({why}) and nests quantifiers (catastrophic)"
         )
     try:
         rx = re.compile(text)
