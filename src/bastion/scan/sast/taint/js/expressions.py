@@ -369,6 +369,8 @@ class Expressions:
                 self.functions.handler_by_name(text_of(arg))
         values = [self.eval(arg, frame) for arg in args]
         recv_taint = self.eval(receiver, frame) if receiver is not None else CLEAN
+        if func is not None and func.type not in ("identifier", "member_expression"):
+            recv_taint = self.eval(func, frame)  # new Function(s)(), (await load())()
         self._sinks(node, name, method, receiver, args, values, frame)
         cleared = self.book.sanitizer_calls.get(name)
         if cleared is None and method:

@@ -1,0 +1,195 @@
+"""Generate the labelled Express suite: small handlers, one potential vulnerability each.
+
+Two template families share only the sink catalog (``catalog_js.py``):
+
+* ``a`` (tuning): CommonJS ``require``, arrow-function handlers registered inline on ``app``;
+  values built inline (template literals, concatenation, objects, arrays, destructuring) or
+  through a helper in the same file; false cases sanitise, use a constant, a dead
+  ``if (false)``/``DEBUG`` branch, overwrite, call the safe API, or guard with ``includes``.
+* ``b`` (held out, written after the rules): TypeScript with ES ``import``, named handler
+  functions on an ``express.Router()`` registered after their definition, ``request`` as the
+  parameter name; values through ``??`` defaults, spreads, ``for...of`` loops, ``switch``,
+  ``try``/``catch``, string methods, ``await``; false cases guard with a regex or equality
+  early return, map a key to a constant, use a constant ternary, sanitise inside a helper.
+
+Usage: ``python bench/sast/gen_js.py [--out bench/sast/cases_js] [--per-kind 20]``. Writes
+``<out>/<family>/<case>/app.js`` (``app.ts`` for ``b``) and ``<out>/<family>/labels.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from catalog_js import JS_CATEGORIES, JsCategory
+
+HERE = Path(__file__).resolve().parent
+NAMES = ("value", "term", "target", "input", "name", "item", "entry", "ref", "token", "key", "arg", "data")
+PATHS = ("/run", "/check", "/view", "/go", "/load", "/fetch", "/find", "/item", "/show", "/api/x", "/do", "/q")
+SOURCES_A = ("req.query.q", "req.params.id", "req.body.name", "req.cookies.session", 'req.headers["x-user"]',
+             'req.query["file"]', "req.body.payload", "req.query.next")
+SOURCES_B = ("request.query.search", "request.body.content", "request.params.slug", 'request.get("X-Target")',
+             "request.cookies.pref", 'request.body["doc"]', "request.query.url", "request.headers.referer")
+
+Case = tuple[str, str, str, bool]  # body, propagation/kind, helper code, real
+
+
+def _local(module: str) -> str:
+    return module.replace("-", "_")
+
+
+def _prelude_a(cat: JsCategory) -> str:
+    lines = ['const express = require("express");', "const app = express();"]
+    lines += [f'const {_local(m)} = require("{m}");' for m in cat.imports]
+    if cat.cwe == 89:
+        lines += ['const db = mysql.createConnection({ host: "localhost" });',
+                  'const pool = mysql.createPool({ host: "localhost" });',
+                  'const knex = require("knex")({ client: "mysql" });']
+    if cat.cwe == 22:
+        lines.append('const fs2 = require("fs");')
+    return "\n".join(lines)
+
+
+def _prelude_b(cat: JsCategory) -> str:
+    lines = ['import express, { Request, Response } from "express";', "const router = express.Router();"]
+    for m in cat.imports:
+        if m in ("child_process", "fs", "path", "vm"):
+            lines.append(f'import * as {_local(m)} from "{m}";')
+        else:
+            lines.append(f'import {_local(m)} from "{m}";')
+    if cat.cwe == 89:
+        lines += ['const db = mysql.createConnection({ host: "db" });', 'const pool = mysql.createPool({ host: "db" });',
+                  'import Knex from "knex";', 'const knex = Knex({ client: "pg" });']
+    return "\n".join(lines)
+
+
+def family_a(cat: JsCategory, rng: random.Random, index: int) -> Case:
+    """One case of family a: (handler body, kind, helper functions, real)."""
+    v = rng.choice(NAMES)
+    src = rng.choice(SOURCES_A)
+    sink = rng.choice(cat.sinks).format(v=v)
+    real = index % 2 == 0
+    if real:
+        kinds: list[Callable[[], tuple[str, str, str]]] = [
+            lambda: (f"const {v} = {src};\n{sink};", "direct", ""),
+            lambda: (f"const {v} = `${{{src}}}`.trim();\n{sink};", "template", ""),
+            lambda: (f'const opts = {{ {v}: {src}, mode: "fast" }};\nconst {v}2 = opts.{v};\n'
+                     + rng.choice(cat.sinks).format(v=f"{v}2") + ";", "object-field", ""),
+            lambda: (f"const {{ {v} }} = {{ {v}: {src} }};\n{sink};", "destructure-literal", ""),
+            lambda: (f"const parts = [{src}];\nconst {v} = parts.join(\"\");\n{sink};", "array-join", ""),
+            lambda: (f"const {v} = build({src});\n{sink};", "helper-return",
+                     'function build(x) {\n  return "" + x;\n}'),
+            lambda: (f"sinkHelper({src});", "helper-sink",
+                     f"function sinkHelper({v}) {{\n  {sink};\n}}"),
+            lambda: (f"let {v} = {src};\n{v} = {v} + \"\";\n{sink};", "reassign-concat", ""),
+        ]
+    else:
+        san = rng.choice(cat.sanitise).format(v="raw")
+        safe = rng.choice(cat.safe_api).format(v=v)
+        kinds = [
+            lambda: (f"const raw = {src};\nconst {v} = {san};\n{sink};", "sanitised", ""),
+            lambda: (f'const ignored = {src};\nconst {v} = "static-{index}";\n{sink};', "constant", ""),
+            lambda: (f"const {v} = {src};\nif (false) {{\n  {sink};\n}}\nres.end();", "dead-branch", ""),
+            lambda: (f"const {v} = {src};\nif (DEBUG) {{\n  {sink};\n}}\nres.end();", "debug-const",
+                     "const DEBUG = false;"),
+            lambda: (f'let {v} = {src};\n{v} = "fixed-{index}";\n{sink};', "overwritten", ""),
+            lambda: (f"const {v} = {src};\n{safe};", "safe-api", ""),
+            lambda: (f'const {v} = {src};\nif (["a", "b", "c"].includes({v})) {{\n  {sink};\n}}', "allow-list", ""),
+            lambda: (f'const opts = {{ other: {src}, {v}: "fixed" }};\nconst {v}2 = opts.{v};\n'
+                     + rng.choice(cat.sinks).format(v=f"{v}2") + ";", "other-field", ""),
+        ]
+    body, kind, helper = kinds[(index // 2) % len(kinds)]()
+    method = rng.choice(("get", "post", "put", "all"))
+    path = f"{rng.choice(PATHS)}/{index}"
+    indented = "\n".join("  " + line for line in body.splitlines())
+    code = f'{_prelude_a(cat)}\n{helper}\n\napp.{method}("{path}", (req, res) => {{\n{indented}\n}});\n'
+    return code, kind, "express", real
+
+
+def family_b(cat: JsCategory, rng: random.Random, index: int) -> Case:
+    """One case of family b (TypeScript, router, named handlers)."""
+    v = rng.choice(NAMES)
+    src = rng.choice(SOURCES_B)
+    sink = rng.choice(cat.sinks).format(v=v)
+    real = index % 2 == 0
+    helper = ""
+    if real:
+        choices = [
+            (f'const {v}: string = ({src} as string) ?? "none";\n{sink};', "nullish-default"),
+            (f"const copy = {{ ...request.query }};\nconst {v} = String(copy.search);\n{sink};", "spread"),
+            (f'let acc = "";\nfor (const part of [{src}, "-x"]) {{\n  acc += part;\n}}\nconst {v} = acc;\n{sink};',
+             "loop-accumulate"),
+            (f'let {v} = "";\nswitch (request.method) {{\n  case "POST":\n    {v} = {src};\n    break;\n'
+             f'  default:\n    {v} = "get";\n}}\n{sink};', "switch"),
+            (f"let {v}: string;\ntry {{\n  {v} = decodeURIComponent({src});\n}} catch (e) {{\n  {v} = {src};\n}}\n{sink};",
+             "try-catch"),
+            (f"const {v} = ({src} as string).toLowerCase().trim();\n{sink};", "string-methods"),
+            (f"const {v} = await Promise.resolve({src});\n{sink};", "await"),
+            (f"const {v} = compose({src}, \"suffix\");\n{sink};", "helper-after"),
+        ]
+        helper = 'function compose(a: string, b: string): string {\n  return `${a}${b}`;\n}'
+    else:
+        safe = rng.choice(cat.safe_api).format(v=v)
+        san = rng.choice(cat.sanitise).format(v="input")
+        choices = [
+            (f'const {v} = {src} as string;\nif (!/^[a-z0-9]+$/.test({v})) {{\n  return res.status(400).end();\n}}\n{sink};',
+             "regex-early-return"),
+            (f'const {v} = {src};\nif ({v} !== "report") {{\n  throw new Error("bad");\n}}\n{sink};', "equality-throw"),
+            (f'const TABLE: Record<string, string> = {{ a: "alpha", b: "beta" }};\nconst {v} = TABLE[{src} as string];\n{sink};',
+             "map-lookup"),
+            (f'const {v} = false ? {src} : "default-{index}";\n{sink};', "const-ternary"),
+            (f"const {v} = clean({src});\n{sink};", "helper-sanitises"),
+            (f"const {v} = {src};\n{safe};", "safe-api"),
+            (f'const {v} = "{index}";\nconst unused = {src};\n{sink};', "constant"),
+            (f'let {v} = {src};\nif (process.env.FEATURE === "on" && false) {{\n  {sink};\n}}\n{v} = "";\nres.end();',
+             "dead-and"),
+        ]
+        helper = f"function clean(input: unknown): string | number {{\n  return {san};\n}}"
+    body, kind = choices[(index // 2) % len(choices)]
+    name = f"handle{rng.choice(('Query', 'Submit', 'View', 'Fetch', 'Entry'))}{index}"
+    verb = rng.choice(("get", "post", "patch", "delete"))
+    indented = "\n".join("  " + line for line in body.splitlines())
+    code = (f"{_prelude_b(cat)}\n\nasync function {name}(request: Request, res: Response) {{\n{indented}\n}}\n\n"
+            f"{helper}\n\nrouter.{verb}(\"{rng.choice(PATHS)}/{index}\", {name});\nexport default router;\n")
+    return code, kind, "express-ts", real
+
+
+def generate(out: Path, per_kind: int, seed: int = 15) -> None:
+    """Write both families under ``out``."""
+    for family, make, suffix in (("a", family_a, "js"), ("b", family_b, "ts")):
+        root = out / family
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        rng = random.Random(f"{seed}-{family}")
+        labels: dict[str, dict[str, object]] = {}
+        seen: set[str] = set()
+        for cat in JS_CATEGORIES:
+            for index in range(per_kind * 2):
+                code, kind, framework, real = make(cat, rng, index)
+                if code in seen:
+                    code = code.replace("\n\n", f"\n// variant {index}\n", 1)
+                seen.add(code)
+                case_id = f"{family}-{cat.cwe}-{index:03d}"
+                (root / case_id).mkdir()
+                (root / case_id / f"app.{suffix}").write_text(code, encoding="utf-8")
+                labels[case_id] = {"cwe": cat.cwe, "category": cat.name, "real": real, "kind": kind,
+                                   "propagation": kind, "framework": framework}
+        (root / "labels.json").write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
+        print(f"family {family}: {len(labels)} cases in {root}")
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=HERE / "cases_js")
+    parser.add_argument("--per-kind", type=int, default=20)
+    args = parser.parse_args()
+    generate(args.out, args.per_kind)
+
+
+if __name__ == "__main__":
+    main()
