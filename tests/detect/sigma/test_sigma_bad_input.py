@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sigma_helpers import fired, flat_event, write_rules
 
 from bastion.detect.sigma.events import ReadSkips, read_events
 from bastion.detect.sigma.loader import load_rules
 from bastion.detect.sigma.values import compile_regex, has_nested_quantifier, regex_literal
 from bastion.errors import InputError
-from conftest import fired, flat_event, write_rules
 
 GOOD = """
 title: good

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sigma_helpers import events
+
 from bastion.detect.sigma.engine import SigmaEngine
-from conftest import events
 
 BASE = """
 title: Failed logon

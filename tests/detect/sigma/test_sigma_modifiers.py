@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-
-from conftest import fired, flat_event
+from sigma_helpers import fired, flat_event
 
 RULE = """
 title: {title}
@@ -200,8 +199,9 @@ def test_security_4688_fields_fall_back_to_sysmon_names(rules_from) -> None:
 
 
 def test_matched_fields_name_the_positive_tests(rules_from) -> None:
+    from sigma_helpers import events
+
     from bastion.detect.sigma.engine import SigmaEngine
-    from conftest import events
 
     ruleset = rules_from(
         rule("sel:\n  Image|endswith: '\\a.exe'\n  CommandLine|contains: 'go'\ncondition: sel")

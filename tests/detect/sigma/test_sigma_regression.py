@@ -9,11 +9,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sigma_helpers import REGRESSION
 
 from bastion.detect.sigma.engine import SigmaEngine
 from bastion.detect.sigma.events import ReadSkips, read_events
 from bastion.detect.sigma.loader import RuleSet, load_rules
-from conftest import REGRESSION
 
 pytestmark = pytest.mark.skipif(not REGRESSION.is_dir(), reason=f"{REGRESSION} not present (shared data)")
 RULE_DIRS = [REGRESSION / d for d in ("rules", "rules-emerging-threats", "rules-threat-hunting")]
