@@ -76,7 +76,6 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
     ("bastion.detect.ingest.multiline", "bastion.detect.ingest.records"): (
         "records.py imports multiline.join_continuations inside a function; multiline needs Record"
     ),
-    ("bastion.imports.build", "bastion.imports.model"): "closed by a function-local import",
     (
         "bastion.scan.sast.taint.analyzer",
         "bastion.scan.sast.taint.expressions",

@@ -12,9 +12,7 @@ import typer
 from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console, write_report
 from bastion.errors import InputError, UsageError
 from bastion.findings import Severity
-from bastion.gate import GateResult, evaluate
 from bastion.report import ReportFormat
-from bastion.results import Notice, NoticeKind, ScanResult
 
 if TYPE_CHECKING:
     from bastion.imports import ImportResult
@@ -29,7 +27,7 @@ TOOLS = (
 MAX_BYTES = 256 * 1024 * 1024
 """The largest report read; :data:`bastion.imports.decode.MAX_BYTES` (a test keeps them equal)."""
 
-__all__ = ["prepare_upload", "read_import", "register", "to_gate"]
+__all__ = ["prepare_upload", "read_import", "register"]
 
 IMPORT_HELP = f"""Convert another tool's report into Bastion's report (JSON unless --format says otherwise).
 
@@ -70,54 +68,11 @@ def _read(file: Path, max_bytes: int) -> bytes:
         raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
 
 
-def to_gate(result: ImportResult, source: str, threshold: Severity | None = None) -> GateResult:
-    """The import as a gated scan of ``source`` by the tool, ready for any report format."""
-    notices = list(result.notices)
-    if result.duplicates:
-        notices.append(
-            Notice(
-                NoticeKind.SCANNER,
-                f"{result.duplicates} duplicate result(s) of the report left out",
-                None,
-                result.tool,
-            )
-        )
-    if result.inventory and result.tool != "spdx":
-        notices.append(
-            Notice(
-                NoticeKind.SCANNER,
-                f"{len(result.inventory)} components read as an inventory",
-                None,
-                result.tool,
-            )
-        )
-    scan = ScanResult(
-        root=Path(source),
-        scanners=[result.tool],
-        findings=list(result.findings),
-        notices=notices,
-        skips=result.skips,
-    )
-    # No inline suppressions: the files the report names are not here to read.
-    gate = evaluate(scan, threshold, read_text=lambda _: None)
-    gate.suppressed.extend(result.suppressed)
-    return gate
-
-
 def prepare_upload(data: bytes, name: str, tool: str | None) -> bytes:
-    """What ``bastion upload`` sends: a Bastion report or SARIF log as it is (unless ``tool`` is
-    given), another tool's report converted to Bastion's JSON report."""
-    from bastion.imports import import_document, is_native
-    from bastion.imports.decode import decode
-    from bastion.report import json_report
+    """What ``bastion upload`` sends: :func:`bastion.imports.convert.prepare_upload`."""
+    from bastion.imports.convert import prepare_upload as convert
 
-    if tool is None and len(data) > MAX_BYTES:
-        return data  # too large to convert: sent as it is, the server reads Bastion reports and SARIF
-    document = decode(data, name)
-    if tool is None and is_native(document):
-        return data
-    result = import_document(document, tool)
-    return json_report.render(to_gate(result, name)).encode("utf-8")
+    return convert(data, name, tool, MAX_BYTES)
 
 
 def import_(
@@ -139,6 +94,8 @@ def import_(
         threshold = Severity.parse(fail_on) if fail_on else None
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
+    from bastion.imports.convert import to_gate
+
     result = read_import(file, tool)
     gate = to_gate(result, str(file), threshold)
     write_report(gate, fmt, output)

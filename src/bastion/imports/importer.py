@@ -10,7 +10,8 @@ from __future__ import annotations
 from bastion.errors import InputError, UsageError
 from bastion.imports.build import Builder
 from bastion.imports.decode import MAX_BYTES, decode
-from bastion.imports.model import DocKind, Document, ImportResult, ToolParser, tool_specs
+from bastion.imports.model import DocKind, Document, ImportResult, tool_specs
+from bastion.imports.parser import ToolParser
 from bastion.imports.tools import (
     bandit,
     checkov,

@@ -1,20 +1,14 @@
-"""The data of an import: the per-tool mapping (``tools.yml``), the decoded document, the parser
-seam and what an import produced.
-
-A parser is a :class:`ToolParser`: a name (its key in ``tools.yml``), a ``detect`` predicate over
-the decoded document (for auto-detection) and a ``parse`` function that hands each result to a
-:class:`~bastion.imports.build.Builder`. Everything a parser does not decide (severity words,
-rule-id namespacing, controls, scrubbing, fingerprints) is data or lives in the builder.
-"""
+"""The data of an import: the per-tool mapping (``tools.yml``), the decoded document and what an
+import produced. The parser seam is :class:`bastion.imports.parser.ToolParser`."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -24,9 +18,6 @@ from bastion.findings import Finding, Severity
 from bastion.results import Notice, Skip, Suppressed
 from bastion.validation import first_error, reason_of
 
-if TYPE_CHECKING:
-    from bastion.imports.build import Builder
-
 __all__ = [
     "Category",
     "Component",
@@ -34,7 +25,6 @@ __all__ = [
     "Document",
     "ImportResult",
     "KindSpec",
-    "ToolParser",
     "ToolSpec",
     "tool_specs",
 ]
@@ -130,18 +120,6 @@ class Document:
         if self.kind is DocKind.JSONL or (self.kind is DocKind.JSON and isinstance(self.data, list)):
             return list(self.data)
         return [self.data]
-
-
-@dataclass(frozen=True)
-class ToolParser:
-    """One foreign tool's reader."""
-
-    name: str
-    """Key in ``tools.yml`` and the namespace of its rule ids."""
-    detect: Callable[[Document], bool]
-    """Whether the document is unmistakably this tool's output."""
-    parse: Callable[[Document, Builder], None]
-    """Hand every result of the document to the builder."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any
 from bastion.findings import Confidence, Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.scan.sast.common import evidence_text, redact_literals
 
 __all__ = ["PARSER"]

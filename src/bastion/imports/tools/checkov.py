@@ -15,7 +15,8 @@ from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.equivalents import iac_equivalent
 from bastion.imports.fields import arr, entries, get, items, num, obj, path_of, pos_int, text
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.scan.sast.common import evidence_text, redact_literals
 
 __all__ = ["PARSER"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.fields import items, path_of, pos_int, text, texts
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 
 __all__ = ["PARSER"]
 

@@ -11,7 +11,8 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.fields import arr, get, items, num, obj, path_of, text, texts
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
 
 __all__ = ["PARSER"]

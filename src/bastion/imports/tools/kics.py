@@ -10,7 +10,8 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 
 __all__ = ["PARSER"]
 

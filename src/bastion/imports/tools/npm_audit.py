@@ -14,7 +14,8 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.fields import arr, entries, get, num, obj, text, texts
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.imports.tools.vulns import package_message, package_metadata
 
 __all__ = ["PARSER"]

@@ -12,7 +12,8 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.fields import get, num, obj, text, texts
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.scan.dast.redact import redact_url
 
 __all__ = ["PARSER"]

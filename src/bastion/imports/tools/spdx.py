@@ -14,7 +14,8 @@ from typing import Any
 from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.fields import arr, items, obj, text
-from bastion.imports.model import Component, DocKind, Document, ToolParser
+from bastion.imports.model import Component, DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.imports.tools.vulns import package_metadata
 
 __all__ = ["PARSER"]

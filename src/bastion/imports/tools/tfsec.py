@@ -11,7 +11,8 @@ from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.equivalents import iac_equivalent
 from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text, texts
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 
 __all__ = ["PARSER"]
 

@@ -19,7 +19,8 @@ from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.equivalents import iac_equivalent
 from bastion.imports.fields import arr, get, items, num, obj, path_of, pos_int, text, texts
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
 
 __all__ = ["PARSER"]

@@ -14,7 +14,8 @@ import binascii
 from bastion.findings import Location
 from bastion.imports.build import Builder
 from bastion.imports.fields import get, obj, path_of, pos_int, text
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 
 __all__ = ["PARSER"]
 

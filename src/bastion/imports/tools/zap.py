@@ -16,7 +16,8 @@ from bastion.findings import Confidence, Location
 from bastion.imports.build import Builder, cwe_ids
 from bastion.imports.equivalents import dast_equivalent
 from bastion.imports.fields import items, obj, text
-from bastion.imports.model import DocKind, Document, ToolParser
+from bastion.imports.model import DocKind, Document
+from bastion.imports.parser import ToolParser
 from bastion.scan.dast.redact import redact_url
 
 __all__ = ["PARSER"]
