@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bastion.atomic import write_text
-from bastion.fix.lockfiles import RefreshOutcome, lock_commands, refresh
+from bastion.fix.compiled import compile_command
+from bastion.fix.lockfiles import LockCommand, RefreshOutcome, lock_commands, refresh
 from bastion.fix.manifests import Bump, edit_manifest, manifest_for
 from bastion.fix.plan import Upgrade
 from bastion.structured import read_text
@@ -134,14 +135,18 @@ def _no_target(upgrade: Upgrade) -> str:
 def refresh_lockfiles(result: FixResult, *, run: bool) -> None:
     """Refresh (``run``) or describe refreshing every lockfile an upgrade came from."""
     by_lockfile: dict[str, list[tuple[str, str]]] = {}
+    compiled: dict[str, LockCommand] = {}
     for applied in result.applied:
         upgrade = applied.upgrade
         if upgrade.target is None:
             continue
-        if PurePosixPath(upgrade.path).name.lower() in lock_commands():
+        command = compile_command(result.root, upgrade.path) if applied.manifest == upgrade.path else None
+        if command is not None:
+            compiled[upgrade.path] = command
+        if command is not None or PurePosixPath(upgrade.path).name.lower() in lock_commands():
             by_lockfile.setdefault(upgrade.path, []).append((upgrade.package, upgrade.target))
     for lockfile, packages in sorted(by_lockfile.items()):
-        outcome = refresh(result.root, lockfile, sorted(set(packages)), run=run)
+        outcome = refresh(result.root, lockfile, sorted(set(packages)), run=run, spec=compiled.get(lockfile))
         if outcome is not None:
             result.lockfiles.append(outcome)
 

@@ -97,11 +97,17 @@ class RefreshOutcome:
 
 
 def refresh(
-    root: Path, lockfile: str, packages: Sequence[tuple[str, str]], *, run: bool
+    root: Path,
+    lockfile: str,
+    packages: Sequence[tuple[str, str]],
+    *,
+    run: bool,
+    spec: LockCommand | None = None,
 ) -> RefreshOutcome | None:
     """Refresh ``lockfile`` (relative to ``root``) for ``packages`` ((name, target) pairs) when
-    ``run`` and its tool is installed; None when no tool is known for it."""
-    spec = lock_commands().get(PurePosixPath(lockfile).name.lower())
+    ``run`` and its tool is installed; ``spec`` overrides the command ``lockfiles.yml`` gives for
+    the file's name. None when no tool is known for it."""
+    spec = spec or lock_commands().get(PurePosixPath(lockfile).name.lower())
     if spec is None:
         return None
     argvs = [spec.argv(name, target) for name, target in packages] if spec.per_package else [spec.argv()]
