@@ -121,21 +121,19 @@ class Responder:
             return self._close(record, Status.REFUSED, f"alert has no {spec.target}", event="refused")
         try:
             action = build_action(spec.type, spec.params, alert, self.ctx)
+            refusal = self._protected(action, target, alert)  # before anything else looks at it
+            if refusal:
+                return self._close(record, Status.REFUSED, refusal, event="refused")
             plan = action.plan(target)
         except ActionError as exc:
             return self._close(record, Status.FAILED, str(exc), event="plan-failed")
         if dry_run:
-            refusal = self._protected(action, target, alert)
-            status = Status.REFUSED if refusal else Status.PLANNED
-            return self._close(record, status, refusal or "dry-run", plan=plan, event="plan")
+            return self._close(record, Status.PLANNED, "dry-run", plan=plan, event="plan")
         if self.ledger.in_force(book.id, spec.type.value, target) is not None:
             return Outcome(
                 record.id, book.id, spec.type.value, target, Status.REFUSED, "already in force", plan
             )
         if book.approval.required(alert, spec.type):
-            refusal = self._protected(action, target, alert)
-            if refusal:
-                return self._close(record, Status.REFUSED, refusal, plan=plan, event="refused")
             expires = now + timedelta(seconds=book.approval.expires_s)
             pending = ActionRecord(
                 **{**record.__dict__, "status": Status.PENDING, "approval_expires_at": expires}

@@ -39,7 +39,9 @@ def user_skeleton(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
-    text = "".join(_CONFUSABLES.get(ch, ch) for ch in text)
+    text = "".join(
+        "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212" else _CONFUSABLES.get(ch, ch) for ch in text
+    )
     if "\\" in text:  # DOMAIN\user
         text = text.rsplit("\\", 1)[1]
     return text.strip()

@@ -2,8 +2,8 @@
 
 Everything goes through nft's JSON API (``nft -j``): the table ``inet bastion`` holds two sets
 (``blocked4``, ``blocked6``, flag ``timeout``) and one input chain that drops their members. The
-table is created on first use and removed again by the undo that empties it, so a plan/apply/undo
-round trip leaves ``nft list ruleset`` exactly as it was.
+table is Bastion's own: created on first use and removed by the undo that empties it, so a
+plan/apply/undo round trip leaves ``nft list ruleset`` exactly as it was.
 """
 
 from __future__ import annotations
@@ -142,10 +142,9 @@ class NftBlockIp:
         return sum(len(item.get("set", {}).get("elem", [])) for item in items)
 
     def undo(self, target: str, saved: Mapping[str, Any]) -> None:
-        """Remove the element (unless it was there before); drop the table if apply created it and
-        no other block is left in it."""
+        """Remove the element (unless it was there before); drop Bastion's table once no block is
+        left in it, whichever action created it."""
         if not saved.get("already_blocked") and self.check(target) == "blocked":
             self._send([{"delete": self._element(target, timeout=False)}])
-        created = saved.get("created_table") and self._table_exists()
-        if created and self._members("blocked4") + self._members("blocked6") == 0:
+        if self._table_exists() and self._members("blocked4") + self._members("blocked6") == 0:
             self._send([{"delete": {"table": {"family": FAMILY, "name": TABLE}}}])
