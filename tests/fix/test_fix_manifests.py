@@ -159,3 +159,48 @@ def test_unknown_manifest_kind_and_manifest_for() -> None:
     assert manifest_for("web/package-lock.json") == "web/package.json"
     assert manifest_for("poetry.lock") == "pyproject.toml"
     assert manifest_for("requirements/base.in") == "requirements/base.in"
+
+
+GRADLE = """dependencies {
+    implementation 'org.apache.logging.log4j:log4j-core:2.14.1'
+    implementation("org.apache.commons:commons-text:1.9")
+    implementation group: 'org.springframework', name: 'spring-beans', version: '5.3.17'
+    implementation "com.example:lib:$libVersion"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("package", "current", "target", "old", "new"),
+    [
+        (
+            "org.apache.logging.log4j:log4j-core",
+            "2.14.1",
+            "2.16.0",
+            "log4j-core:2.14.1'",
+            "log4j-core:2.16.0'",
+        ),
+        ("org.apache.commons:commons-text", "1.9", "1.10.0", 'commons-text:1.9"', 'commons-text:1.10.0"'),
+        ("org.springframework:spring-beans", "5.3.17", "5.3.18", "version: '5.3.17'", "version: '5.3.18'"),
+    ],
+)
+def test_gradle_coordinates_and_maps(package: str, current: str, target: str, old: str, new: str) -> None:
+    for name in ("build.gradle", "build.gradle.kts"):
+        text, _ = _edit(name, GRADLE, package, current, target, "Maven")
+        assert text == GRADLE.replace(old, new)
+
+
+def test_gradle_version_from_a_variable_or_absent() -> None:
+    text, note = _edit("build.gradle", GRADLE, "com.example:lib", "1.0", "1.1", "Maven")
+    assert text is None and "comes from a variable" in note
+    text, note = _edit("build.gradle", GRADLE, "org.example:gone", "1.0", "1.1", "Maven")
+    assert text is None and "not declared" in note
+
+
+def test_composer_json() -> None:
+    text = '{\n  "require": {\n    "guzzlehttp/guzzle": "^7.4.1"\n  },\n'
+    text += '  "require-dev": {\n    "x/y": "1.0"\n  }\n}\n'
+    new, _ = _edit("composer.json", text, "guzzlehttp/guzzle", "7.4.1", "7.4.5", "Packagist")
+    assert new == text.replace("^7.4.1", "^7.4.5")
+    new, note = _edit("composer.json", text, "a/b", "1", "2", "Packagist")
+    assert new is None and "not required in composer.json" in note

@@ -106,6 +106,8 @@ def _candidates(root: Path, manifest: str) -> list[str]:
     """The manifest, then for a Maven module its parent poms (a version managed in a parent's
     dependencyManagement or properties is raised there), each only if it exists."""
     found = [manifest] if _inside(root, manifest) else []
+    if PurePosixPath(manifest).name == "build.gradle" and _inside(root, f"{manifest}.kts"):
+        found.append(f"{manifest}.kts")  # the Kotlin DSL
     if PurePosixPath(manifest).name == "pom.xml":
         folder = PurePosixPath(manifest).parent
         for _ in range(3):  # module -> parent -> grandparent is as deep as real builds go

@@ -92,6 +92,9 @@ def _editor(name: str) -> Editor | None:
         "go.mod": _go_mod,
         "pom.xml": _pom,
         "gemfile": _gemfile,
+        "composer.json": _composer_json,
+        "build.gradle": _gradle,
+        "build.gradle.kts": _gradle,
     }.get(lower)
 
 
@@ -230,30 +233,38 @@ _NPM_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies", "pee
 _NPM_RANGE = re.compile(r"^(?P<prefix>\^|~|>=|=)?v?(?P<version>\d+(?:\.\d+){0,2}(?:[-+][0-9A-Za-z.-]+)?)$")
 
 
-def _package_json(text: str, bump: Bump) -> EditOutcome:
-    package, target = bump.package, bump.target
+def _json_entry(
+    text: str, package: str, target: str, sections: tuple[str, ...]
+) -> tuple[str | None, list[str]]:
+    """``text`` (package.json, composer.json) with ``package``'s version range raised to ``target``
+    in one of ``sections``, keeping its operator; (None, notes) when there is none to raise."""
     entry = re.compile(r'^(?P<head>\s*"' + re.escape(package) + r'"\s*:\s*")(?P<range>[^"]*)(?P<tail>".*)$')
     lines = text.splitlines(keepends=True)
     section: str | None = None
     notes: list[str] = []
     for index, line in enumerate(lines):
-        opened = re.match(r'^\s*"(?P<key>[A-Za-z]+)"\s*:\s*\{', line)
+        opened = re.match(r'^\s*"(?P<key>[A-Za-z-]+)"\s*:\s*\{', line)
         if opened:
             section = opened["key"]
             continue
-        if section not in _NPM_SECTIONS:
-            continue
-        match = entry.match(line.rstrip("\r\n"))
+        match = entry.match(line.rstrip("\r\n")) if section in sections else None
         if match is None:
             continue
-        npm_range = _NPM_RANGE.match(match["range"].strip())
-        if npm_range is None:
+        plain = _NPM_RANGE.match(match["range"].strip())
+        if plain is None:
             notes.append(f'"{package}": "{match["range"]}" is not a plain version or ^/~ range: edit by hand')
             continue
-        new_range = f"{npm_range['prefix'] or ''}{target}"
         end = len(line.rstrip("\r\n"))
-        lines[index] = match["head"] + new_range + match["tail"] + line[end:]
-        return EditOutcome("".join(lines))
+        lines[index] = match["head"] + f"{plain['prefix'] or ''}{target}" + match["tail"] + line[end:]
+        return "".join(lines), notes
+    return None, notes
+
+
+def _package_json(text: str, bump: Bump) -> EditOutcome:
+    package, target = bump.package, bump.target
+    edited, notes = _json_entry(text, package, target, _NPM_SECTIONS)
+    if edited is not None:
+        return EditOutcome(edited)
     if notes:
         return EditOutcome(None, "; ".join(notes))
     key = override_key(bump.source)
@@ -263,6 +274,13 @@ def _package_json(text: str, bump: Bump) -> EditOutcome:
     if pinned is None:
         return EditOutcome(None, f"{package} is transitive and package.json could not take a {key!r} entry")
     return EditOutcome(pinned, f"{package} is transitive: pinned to {target} under {key!r} in package.json")
+
+
+def _composer_json(text: str, bump: Bump) -> EditOutcome:
+    edited, notes = _json_entry(text, bump.package, bump.target, ("require", "require-dev"))
+    if edited is not None:
+        return EditOutcome(edited)
+    return EditOutcome(None, "; ".join(notes) or f"{bump.package} is not required in composer.json")
 
 
 # --- Go -----------------------------------------------------------------------------------
@@ -313,6 +331,36 @@ def _pom_property(text: str, name: str, current: str, target: str, package: str)
     if prop["value"] != current:
         return EditOutcome(None, f"{package}: property ${{{name}}} is {prop['value']!r}, not {current!r}")
     return EditOutcome(text[: prop.start("value")] + target + text[prop.end("value") :])
+
+
+# --- Gradle -------------------------------------------------------------------------------
+
+
+def _gradle(text: str, bump: Bump) -> EditOutcome:
+    """``group:artifact:version`` strings and ``group: ..., name: ..., version: ...`` maps in
+    build.gradle or build.gradle.kts; a version from a variable is left to a person."""
+    group, _, artifact = bump.package.partition(":")
+    coordinate = re.compile(
+        r"(?P<q>[\"'])"
+        + re.escape(f"{group}:{artifact}:")
+        + r"(?P<version>[^\"'$@:]+)(?P<tail>(?:@\w+)?)(?P=q)"
+    )
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        found = coordinate.search(line)
+        if found is not None and found["version"] == bump.current:
+            lines[index] = line[: found.start("version")] + bump.target + line[found.end("version") :]
+            return EditOutcome("".join(lines))
+        if re.search(r"group\s*[:=]\s*[\"']" + re.escape(group) + r"[\"']", line) and re.search(
+            r"name\s*[:=]\s*[\"']" + re.escape(artifact) + r"[\"']", line
+        ):
+            version = re.search(r"(version\s*[:=]\s*[\"'])" + re.escape(bump.current) + r"([\"'])", line)
+            if version is not None:
+                lines[index] = line[: version.end(1)] + bump.target + line[version.start(2) :]
+                return EditOutcome("".join(lines))
+    if re.search(re.escape(f"{group}:{artifact}:") + r"\$", text):
+        return EditOutcome(None, f"{bump.package}'s version comes from a variable: raise it where it is set")
+    return EditOutcome(None, f"{bump.package} {bump.current} is not declared in this build file")
 
 
 # --- Ruby ---------------------------------------------------------------------------------
