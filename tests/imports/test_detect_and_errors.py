@@ -127,3 +127,24 @@ def test_too_large_empty_binary_and_deep() -> None:
     assert "nested too deeply" in error_of(b"[" * 100_000 + b"]" * 100_000)
     lines = b'{"template-id": "a", "info": {}}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n"
     assert "nested too deeply" in error_of(lines, "deep.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"version": 2, "tools": {}}, "version 2 is not supported"),
+        (
+            {"version": 1, "tools": {"x": {"title": "X", "kinds": {}, "severities": {"bad": "severe"}}}},
+            "tools.x",
+        ),
+        ({"version": 1, "tools": {"x": {"title": "X", "kinds": {"k": {"category": "dast"}}}}}, "controls_as"),
+        ({"version": 1, "tools": {"x": {"title": "X", "kinds": {}, "colour": "red"}}}, "unknown key"),
+    ],
+)
+def test_tools_yml_is_validated_in_one_line(raw: object, message: str) -> None:
+    from bastion.errors import ConfigError
+    from bastion.imports.model import parse_specs
+
+    with pytest.raises(ConfigError) as caught:
+        parse_specs(raw)
+    assert message in str(caught.value) and "\n" not in str(caught.value)

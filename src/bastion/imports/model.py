@@ -26,6 +26,7 @@ __all__ = [
     "ImportResult",
     "KindSpec",
     "ToolSpec",
+    "parse_specs",
     "tool_specs",
 ]
 
@@ -93,7 +94,11 @@ class _Document(BaseModel):
 def tool_specs() -> Mapping[str, ToolSpec]:
     """Every tool's mapping from ``tools.yml``; :class:`ConfigError` naming the key when invalid."""
     text = (resources.files("bastion.imports") / "tools.yml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    return parse_specs(yaml.safe_load(text))
+
+
+def parse_specs(raw: Any) -> dict[str, ToolSpec]:
+    """Validate a ``tools.yml`` document; :class:`ConfigError` with one line naming the key."""
     try:
         document = _Document.model_validate(raw)
     except ValidationError as exc:
