@@ -222,3 +222,17 @@ def test_a_manifest_linked_outside_the_tree_is_left_alone(
     assert main(["fix", str(project), "--db", str(advisory_db), "--write"]) == 1
     assert (outside / "package.json").read_text(encoding="utf-8") == PACKAGE_JSON
     assert "package.json not found next to package-lock.json" in capsys.readouterr().err
+
+
+def test_nuget_lockfile_fixes_the_project_file_beside_it(
+    tmp_path: Path, advisory_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "svc"
+    project.mkdir()
+    shutil.copy(DEPS / "dotnet" / "packages.lock.json", project / "packages.lock.json")
+    csproj = '<Project>\n  <ItemGroup>\n    <PackageReference Include="Newtonsoft.Json" Version="12.0.3" />\n'
+    (project / "Svc.csproj").write_text(csproj + "  </ItemGroup>\n</Project>\n", encoding="utf-8")
+    assert main(["fix", str(project), "--db", str(advisory_db), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert '-    <PackageReference Include="Newtonsoft.Json" Version="12.0.3" />' in out
+    assert '+    <PackageReference Include="Newtonsoft.Json" Version="13.0.1" />' in out

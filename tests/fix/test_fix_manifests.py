@@ -204,3 +204,28 @@ def test_composer_json() -> None:
     assert new == text.replace("^7.4.1", "^7.4.5")
     new, note = _edit("composer.json", text, "a/b", "1", "2", "Packagist")
     assert new is None and "not required in composer.json" in note
+
+
+CSPROJ = """<Project Sdk="Microsoft.NET.Sdk">
+  <ItemGroup>
+    <PackageReference Include="Newtonsoft.Json" Version="12.0.3" />
+    <PackageReference Include="Serilog">
+      <Version>2.10.0</Version>
+    </PackageReference>
+    <PackageReference Include="Dapper" />
+  </ItemGroup>
+</Project>
+"""
+
+
+def test_msbuild_package_references() -> None:
+    new, _ = _edit("api/Api.csproj", CSPROJ, "Newtonsoft.Json", "12.0.3", "13.0.1", "NuGet")
+    assert new == CSPROJ.replace('Version="12.0.3"', 'Version="13.0.1"')
+    new, _ = _edit("Api.fsproj", CSPROJ, "serilog", "2.10.0", "2.12.0", "NuGet")
+    assert new == CSPROJ.replace("<Version>2.10.0</Version>", "<Version>2.12.0</Version>")
+    new, note = _edit("Api.csproj", CSPROJ, "Dapper", "1", "2", "NuGet")
+    assert new is None and "no PackageReference version" in note
+    props = '<Project>\n  <ItemGroup>\n    <PackageVersion Include="Newtonsoft.Json" Version="12.0.3" />\n'
+    props += "  </ItemGroup>\n</Project>\n"
+    new, _ = _edit("Directory.Packages.props", props, "Newtonsoft.Json", "12.0.3", "13.0.1", "NuGet")
+    assert new == props.replace("12.0.3", "13.0.1")

@@ -16,7 +16,7 @@ HELP = """Upgrade vulnerable dependencies: a patch and a pull-request text.
 Raises each vulnerable dependency of PATH to the smallest version that fixes every known
 advisory, in the manifest that declares it (requirements*.txt, pyproject.toml, Pipfile,
 package.json, composer.json, pom.xml versions and properties (parent poms too), build.gradle(.kts),
-go.mod, Cargo.toml, Gemfile).
+go.mod, Cargo.toml, Gemfile, .csproj and Directory.Packages.props).
 
 Prints a unified diff (or writes it with -o PATCH) and, with --pr-body FILE, a pull-request
 description (what, why, each advisory, known-exploited first). Nothing is changed without

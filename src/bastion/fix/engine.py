@@ -108,6 +108,13 @@ def _candidates(root: Path, manifest: str) -> list[str]:
     found = [manifest] if _inside(root, manifest) else []
     if PurePosixPath(manifest).name == "build.gradle" and _inside(root, f"{manifest}.kts"):
         found.append(f"{manifest}.kts")  # the Kotlin DSL
+    if PurePosixPath(manifest).name.lower() == "packages.lock.json":
+        folder = PurePosixPath(manifest).parent
+        projects = sorted((root / folder).glob("*.*proj")) + sorted(
+            (root / folder).glob("Directory.Packages.props")
+        )
+        found = [str(folder / p.name) if str(folder) != "." else p.name for p in projects]
+        found = [path for path in found if _inside(root, path)]
     if PurePosixPath(manifest).name == "pom.xml":
         folder = PurePosixPath(manifest).parent
         for _ in range(3):  # module -> parent -> grandparent is as deep as real builds go

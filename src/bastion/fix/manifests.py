@@ -84,6 +84,8 @@ def _editor(name: str) -> Editor | None:
     lower = name.lower()
     if (lower.endswith(".txt") and "requirements" in lower) or lower.endswith(".in"):
         return _requirements
+    if lower.endswith((".csproj", ".fsproj", ".vbproj")):
+        return _msbuild
     return {
         "pyproject.toml": _pyproject,
         "pipfile": _toml_table_entry,
@@ -95,6 +97,7 @@ def _editor(name: str) -> Editor | None:
         "composer.json": _composer_json,
         "build.gradle": _gradle,
         "build.gradle.kts": _gradle,
+        "directory.packages.props": _msbuild,
     }.get(lower)
 
 
@@ -361,6 +364,31 @@ def _gradle(text: str, bump: Bump) -> EditOutcome:
     if re.search(re.escape(f"{group}:{artifact}:") + r"\$", text):
         return EditOutcome(None, f"{bump.package}'s version comes from a variable: raise it where it is set")
     return EditOutcome(None, f"{bump.package} {bump.current} is not declared in this build file")
+
+
+# --- NuGet --------------------------------------------------------------------------------
+
+
+def _msbuild(text: str, bump: Bump) -> EditOutcome:
+    """``<PackageReference Include="Name" Version="x" />`` (attribute or child element) in a
+    .csproj/.fsproj/.vbproj or Directory.Packages.props (``PackageVersion``)."""
+    name = re.escape(bump.package)
+    element = re.compile(
+        r"<Package(?:Reference|Version)\b[^>]*\b(?:Include|Update)\s*=\s*\"" + name + r"\"[^>]*>",
+        re.IGNORECASE,
+    )
+    for found in element.finditer(text):
+        tag = found.group(0)
+        version = re.search(r"\bVersion\s*=\s*\"(?P<v>[^\"]*)\"", tag)
+        if version is not None:
+            start = found.start() + version.start("v")
+            return EditOutcome(text[:start] + bump.target + text[found.start() + version.end("v") :])
+        if tag.endswith("/>"):
+            continue
+        child = re.compile(r"<Version>\s*(?P<v>[^<]*?)\s*</Version>").search(text, found.end())
+        if child is not None and "</Package" not in text[found.end() : child.start()]:
+            return EditOutcome(text[: child.start("v")] + bump.target + text[child.end("v") :])
+    return EditOutcome(None, f"{bump.package} has no PackageReference version here")
 
 
 # --- Ruby ---------------------------------------------------------------------------------
