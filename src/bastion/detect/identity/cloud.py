@@ -151,39 +151,47 @@ def from_entra(record: Mapping[str, Any]) -> SignIn | str:
 
 def from_cloudtrail(record: Mapping[str, Any]) -> SignIn | str:
     """A CloudTrail ``ConsoleLogin``, ``AssumeRole*`` or ``GetSessionToken`` record."""
-    name = _str(record.get("eventName"))
-    if name not in _CT_SIGNIN:
+    name = record.get("eventName")
+    if type(name) is not str or name not in _CT_SIGNIN:
         return "cloudtrail event that is not a sign-in"
     time = parse_time(record.get("eventTime"))
     if time is None:
         return "cloudtrail record without a readable eventTime"
     ident = record.get("userIdentity")
-    user = _str(_get(ident, "userName") or _get(ident, "arn") or _get(ident, "principalId"))
+    user: Any = ""
+    if type(ident) is dict:
+        user = ident.get("userName") or ident.get("arn") or ident.get("principalId") or ""
+        if type(user) is not str:
+            user = _str(user)
     if name == "ConsoleLogin":
-        outcome = _str(_get(record, "responseElements", "ConsoleLogin"))
-        success = outcome == "Success"
-        message = _str(record.get("errorMessage"))
-        reason = "" if success else BAD_PASSWORD
-        if not success and (user in ("", "HIDDEN_DUE_TO_SECURITY_REASONS") or "No username" in message):
-            reason = UNKNOWN_USER
-        if not success and "MFA" in message:
-            reason = MFA_DENIED
+        response = record.get("responseElements")
+        success = type(response) is dict and response.get("ConsoleLogin") == "Success"
+        reason = ""
+        if not success:
+            message = _str(record.get("errorMessage"))
+            reason = BAD_PASSWORD
+            if user in ("", "HIDDEN_DUE_TO_SECURITY_REASONS") or "No username" in message:
+                reason = UNKNOWN_USER
+            if "MFA" in message:
+                reason = MFA_DENIED
     else:
         success = not record.get("errorCode")
         reason = "" if success else OTHER
     if not user:
         return "cloudtrail record without a user identity"
-    agent = _str(record.get("userAgent"))
+    agent, ip = record.get("userAgent") or "", record.get("sourceIPAddress") or ""
+    if type(agent) is not str:
+        agent = _str(agent)
     return SignIn(
-        time=time,
-        user=user,
-        ip=_str(record.get("sourceIPAddress")),
-        success=success,
-        reason=reason,
-        action="signin" if name == "ConsoleLogin" else "privileged",
-        app=name,
-        client=agent,
-        device=agent,
+        time,
+        user,
+        ip if type(ip) is str else _str(ip),
+        success,
+        reason,
+        "signin" if name == "ConsoleLogin" else "privileged",
+        name,
+        agent,
+        agent,
     )
 
 
