@@ -1,6 +1,6 @@
 """Golden files: what every fixture imports to, rule id by rule id and place by place.
 
-``pytest tests/imports/test_golden.py --update-golden`` rewrites them from the current output;
+``pytest tests/imports/test_import_golden.py --update-golden`` rewrites them from the current output;
 a change in a mapping (a severity word, a location field, a fingerprint's content) then shows
 as a diff of tests/fixtures/imports/golden/ to review.
 """
