@@ -200,3 +200,21 @@ def test_garbage_inside_a_json_array_is_an_input_error(
     path.write_text("[" + _entra_records(1)[0] + ", {oops" + " " * 400 + "}]")
     with pytest.raises(InputError, match=r"junk\.json: not valid JSON after record 1"):
         list(read_file(path, Skips()))
+
+
+def test_cloudtrail_fields_of_the_wrong_type_are_skips_or_text() -> None:
+    from bastion.detect.identity.cloud import from_cloudtrail
+
+    assert from_cloudtrail({"eventName": ["ConsoleLogin"]}) == "cloudtrail event that is not a sign-in"
+    event = from_cloudtrail(
+        {
+            "eventName": "ConsoleLogin",
+            "eventTime": "2026-01-01T00:00:00Z",
+            "userIdentity": {"userName": 5},
+            "responseElements": None,
+            "errorMessage": "Failed authentication",
+            "sourceIPAddress": 7,
+        }
+    )
+    assert not isinstance(event, str)
+    assert (event.user, event.ip, event.success, event.reason) == ("5", "7", False, BAD_PASSWORD)
