@@ -16,6 +16,7 @@ EXPECTED = {
     "bandit/demo-app.json": ("bandit", 11, 0, 0),
     "checkov/demo-app-infra.json": ("checkov", 54, 0, 0),
     "cyclonedx/vex.json": ("cyclonedx", 0, 1, 0),
+    "gitleaks/data_one_v7.json": ("gitleaks", 1, 0, 0),
     "gitleaks/gitleaks8_many.json": ("gitleaks", 4, 0, 0),
     "grype/TestJsonDirsPresenter.json": ("grype", 2, 0, 0),
     "kics/E2E_CLI_032_RESULT-excerpt.json": ("kics", 6, 0, 0),
@@ -105,6 +106,15 @@ def test_gitleaks() -> None:
     assert key.location.commit is None and "nist-800-53-r5:SC-12" in key.controls  # secrets.*private-key*
     generic = by_rule(result, "gitleaks.generic-api-key")[0]
     assert generic.evidence == 'apikey = "dfjk\u2026(24 chars)"'
+
+
+def test_gitleaks_7_rule_names_become_ids() -> None:
+    finding = load("gitleaks/data_one_v7.json").findings[0]
+    assert finding.rule_id == "gitleaks.asymmetric-private-key" and finding.title == "Asymmetric Private Key"
+    assert finding.location == Location(
+        path="cert-key.pem", commit="9afb561b348d59eceb6dc82c0061fb07bee09f7b"
+    )
+    assert "nist-800-53-r5:SC-12" in finding.controls and finding.evidence == "----\u2026(27 chars)"
 
 
 def test_trufflehog_severity_from_verification_and_no_raw() -> None:

@@ -28,6 +28,7 @@ def fixture_secrets() -> list[str]:
     """Every secret the fixtures hold: gitleaks' Secret fields, TruffleHog's Raw (and decoded)."""
     found = list(CODE_SECRETS)
     found += [leak["Secret"] for leak in json.loads((FIXTURES / "gitleaks/gitleaks8_many.json").read_text())]
+    found += [leak["offender"] for leak in json.loads((FIXTURES / "gitleaks/data_one_v7.json").read_text())]
     for line in (FIXTURES / "trufflehog/v3_git.jsonl").read_text().splitlines():
         raw = json.loads(line)["Raw"]
         found += [raw, base64.b64decode(raw).decode()]

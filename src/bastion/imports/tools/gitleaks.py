@@ -1,4 +1,6 @@
-"""Gitleaks 8 JSON (``gitleaks detect --report-format json``): a list of leaks.
+"""Gitleaks JSON (``gitleaks detect --report-format json``): a list of leaks, in the form of
+Gitleaks 8 (``RuleID``, ``Secret``, ``File``...) or of Gitleaks 7 (``rule``, ``offender``, ``file``;
+its rule names become ids: ``Asymmetric Private Key`` -> ``asymmetric-private-key``).
 
 Each leak carries the secret in full (``Secret``, and inside ``Match``): it is registered with the
 builder, which redacts it everywhere, and only its hash enters the fingerprint. Gitleaks rates
@@ -7,26 +9,47 @@ nothing: every leak takes the ``unrated`` level of ``tools.yml`` (high).
 
 from __future__ import annotations
 
+from typing import Any
+
 from bastion.findings import Location
-from bastion.imports.build import Builder
-from bastion.imports.fields import items, path_of, pos_int, text, texts
+from bastion.imports.build import Builder, slug
+from bastion.imports.fields import items, obj, path_of, pos_int, text, texts
 from bastion.imports.model import DocKind, Document
 from bastion.imports.parser import ToolParser
 
 __all__ = ["PARSER"]
 
 
+_V8 = frozenset({"RuleID", "File", "StartLine"})
+_V7 = frozenset({"rule", "offender", "file"})
+
+
 def _detect(doc: Document) -> bool:
     records = doc.records() if doc.kind is DocKind.JSON and isinstance(doc.data, list) else []
-    return (
-        bool(records)
-        and isinstance(records[0], dict)
-        and {"RuleID", "File", "StartLine"} <= records[0].keys()
-    )
+    first = records[0] if records else None
+    return isinstance(first, dict) and (first.keys() >= _V8 or first.keys() >= _V7)
+
+
+def _v8(leak: dict[str, Any]) -> dict[str, Any]:
+    """A Gitleaks 7 leak in Gitleaks 8's field names."""
+    if "RuleID" in leak or "rule" not in leak:
+        return leak
+    return {
+        "RuleID": slug(text(leak["rule"])),
+        "Description": leak.get("rule"),
+        "Secret": leak.get("offender"),
+        "Match": leak.get("line"),
+        "File": leak.get("file"),
+        "StartLine": leak.get("lineNumber"),
+        "EndLine": leak.get("lineNumber"),
+        "Commit": leak.get("commit"),
+        "Tags": [t.strip() for t in text(leak.get("tags")).split(",") if t.strip()],
+    }
 
 
 def _parse(doc: Document, build: Builder) -> None:
-    for leak in items(doc.data, "leaks"):
+    for raw in items(doc.data, "leaks"):
+        leak = _v8(obj(raw))
         rule = text(leak["RuleID"])
         digest = build.secret(leak.get("Secret"))
         commit = text(leak.get("Commit")) or None
