@@ -46,6 +46,17 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+_UPDATES = {
+    "status": "UPDATE actions SET status = ? WHERE id = ?",
+    "applied_at": "UPDATE actions SET applied_at = ? WHERE id = ?",
+    "undo_at": "UPDATE actions SET undo_at = ? WHERE id = ?",
+    "confirmed": "UPDATE actions SET confirmed = ? WHERE id = ?",
+    "saved": "UPDATE actions SET saved = ? WHERE id = ?",
+    "before": "UPDATE actions SET before = ? WHERE id = ?",
+}
+"""The only changes an action row accepts: one fixed statement per column."""
+
+
 class Status(enum.StrEnum):
     """Where an action stands."""
 
@@ -157,11 +168,10 @@ class Ledger:
 
     def entries(self, action_id: str | None = None) -> list[AuditEntry]:
         """The audit rows, oldest first (of one action when given)."""
-        sql = "SELECT seq, at, event, action_id, actor, detail, hash FROM audit"
-        rows = (
-            self.db.execute(sql + " WHERE action_id = ? ORDER BY seq", (action_id,))
-            if action_id
-            else self.db.execute(sql + " ORDER BY seq")
+        rows = self.db.execute(
+            "SELECT seq, at, event, action_id, actor, detail, hash FROM audit"
+            " WHERE ? IS NULL OR action_id = ? ORDER BY seq",
+            (action_id, action_id),
         )
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
@@ -206,10 +216,9 @@ class Ledger:
 
     def update(self, action_id: str, **fields: Any) -> None:
         """Change some fields of an action row; call inside :meth:`transaction`."""
-        allowed = {"status", "applied_at", "undo_at", "confirmed", "saved", "before"}
-        values = []
         for name, value in fields.items():
-            if name not in allowed:
+            statement = _UPDATES.get(name)
+            if statement is None:
                 raise ValueError(f"ledger field {name!r} cannot be changed")
             if isinstance(value, datetime):
                 value = value.isoformat()
@@ -217,9 +226,7 @@ class Ledger:
                 value = value.value
             elif isinstance(value, dict):
                 value = json.dumps(value)
-            values.append(value)
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        self.db.execute(f"UPDATE actions SET {assignments} WHERE id = ?", (*values, action_id))
+            self.db.execute(statement, (value, action_id))
 
     def get(self, action_id: str) -> ActionRecord | None:
         """The action with this id (a unique prefix of at least 6 characters also works)."""
@@ -232,10 +239,9 @@ class Ledger:
 
     def with_status(self, *statuses: Status) -> list[ActionRecord]:
         """Every action in one of ``statuses``, oldest first."""
-        marks = ",".join("?" * len(statuses))
         rows = self.db.execute(
-            f"SELECT * FROM actions WHERE status IN ({marks}) ORDER BY created_at, id",
-            [s.value for s in statuses],
+            "SELECT * FROM actions WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, id",
+            (json.dumps([s.value for s in statuses]),),
         )
         return [self._record(r) for r in rows]
 
