@@ -142,6 +142,23 @@ def test_trivy_fs_vulnerabilities_misconfigurations_secrets() -> None:
     assert all(s.severity is Severity.CRITICAL for s in secrets)
 
 
+def test_trivy_misconfiguration_code_is_evidence_with_literals_masked() -> None:
+    report = json.loads((FIXTURES / "trivy/misconfigurations_and_secrets.json").read_text())
+    misconfiguration = report["Results"][1]["Misconfigurations"][0]
+    misconfiguration["CauseMetadata"].update(
+        StartLine=3,
+        EndLine=3,
+        Code={
+            "Lines": [
+                {"Number": 2, "Content": "FROM python:3.11", "IsCause": False},
+                {"Number": 3, "Content": 'ENV DB_PASSWORD="hunter2hunter2"', "IsCause": True},
+            ]
+        },
+    )
+    finding = by_rule(import_report(json.dumps(report).encode(), "t.json"), "trivy.DS002")[0]
+    assert finding.evidence == 'ENV DB_PASSWORD="***"' and finding.location.start_line == 3
+
+
 def test_trivy_kubernetes_cluster_report() -> None:
     result = load("trivy/kubernetes-excerpt.json")
     apt = by_rule(result, "trivy.CVE-2020-27350")

@@ -22,6 +22,7 @@ from bastion.imports.fields import arr, get, items, num, obj, path_of, pos_int, 
 from bastion.imports.model import DocKind, Document
 from bastion.imports.parser import ToolParser
 from bastion.imports.tools.vulns import package_fix, package_message, package_metadata
+from bastion.scan.sast.common import evidence_text, redact_literals
 
 __all__ = ["PARSER"]
 
@@ -152,6 +153,8 @@ def _misconfiguration(build: Builder, m: dict[str, Any], target: str, resource: 
         end_line=pos_int(cause.get("EndLine")),
     )
     title = text(m.get("Title")) or check
+    lines = [obj(line) for line in arr(get(cause, "Code", "Lines"))]
+    code = [text(line.get("Content")) for line in lines if line.get("IsCause") is True]
     build.add(
         "misconfiguration",
         check,
@@ -160,6 +163,7 @@ def _misconfiguration(build: Builder, m: dict[str, Any], target: str, resource: 
         location=location,
         message=text(m.get("Message")) or text(m.get("Description")),
         content=f"{resource}\x1f{text(cause.get('Resource'))}\x1f{text(m.get('Message'))}",
+        evidence=redact_literals(evidence_text(code)),
         fix=text(m.get("Resolution")),
         help_uri=text(m.get("PrimaryURL")),
         metadata={"resource": text(cause.get("Resource")) or resource or None, "type": text(m.get("Type"))},
