@@ -6,10 +6,13 @@ half: training, second half: test) and injects into chosen test windows one anom
 new-error  one line carrying an error message taken from ANOTHER system's real error lines,
            under this log's own header (its level word, when it has one, set to ERROR)
 burst      one real line of the window repeated (max(10, 2 x the window's lines) copies)
-silence    every line of the window removed
+silence    every line of the window removed (only in a stream busy in >= 90 % of the training
+           windows, and where the two windows either side hold at least half the training's median
+           window: elsewhere an empty window is normal)
 reorder    the messages of the window's lines reversed (headers and time stamps stay in place)
 quiet      every line of the window's most common component removed (only where the log names
-           components and that component appears in most windows; otherwise counted as skipped)
+           components, that component appears in >= 90 % of training windows, the window holds at
+           least half the training's median window and another component; otherwise skipped)
 
 Windows are the detector's own time windows (their length chosen from the training data); an
 injected window is abnormal, every other test window normal. Usage: imported by anomaly_eval.py.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import random
 import re
+import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +111,8 @@ def inject(system: str, length: float, seed: int, every: int = 3, errors: list[s
     first, last = min(by_window), max(by_window)
     train_windows = Counter(int(x.time // length) for x in train)
     train_windows_all = range(int(train[0].time // length), int(train[-1].time // length) + 1)
+    busy_level = statistics.median(train_windows.values()) / 2
+    """Lines a window needs to count as busy: half the training's median busy window."""
     comp_presence: Counter[str] = Counter()
     for w in {int(x.time // length) for x in train}:
         comp_presence.update({x.component for x in train if int(x.time // length) == w and x.component})
@@ -139,8 +145,11 @@ def inject(system: str, length: float, seed: int, every: int = 3, errors: list[s
             window[at + 1 : at + 1] = [host] * copies
             start = host.time
         elif kind == "silence":
-            if len({int(x.time // length) for x in train}) < 0.9 * len(train_windows_all):
-                case.skipped[kind] += 1  # a log often silent for a window has no silence anomaly
+            around = (w - 2, w - 1, w + 1, w + 2)
+            if len({int(x.time // length) for x in train}) < 0.9 * len(train_windows_all) or not all(
+                len(by_window.get(v, ())) >= busy_level for v in around
+            ):
+                case.skipped[kind] += 1  # a silence is a gap in a busy stream, not in a sparse one
                 continue
             window.clear()
             start = w * length
@@ -159,7 +168,7 @@ def inject(system: str, length: float, seed: int, every: int = 3, errors: list[s
             ]
         else:  # quiet
             present = Counter(x.component for x in window if x.component in steady)
-            if not present:
+            if not present or len(window) < busy_level or len({x.component for x in window}) < 2:
                 case.skipped[kind] += 1
                 continue
             gone = present.most_common(1)[0][0]

@@ -3,7 +3,7 @@
 The stream: every hdfs-100k block session rendered to real HDFS lines (see hdfs_replay.py),
 replayed in rounds with new block ids each round, --lines lines in all. The model is trained
 first on the rendered normal blocks of the train split. Memory is reported at checkpoints.
-Usage: .venv/bin/python bench/monitor/throughput.py [--lines 1000000] [--model ranges]
+Usage: .venv/bin/python bench/monitor/throughput.py [--lines 1000000] [--model ranges] [--format raw|auto]
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--model", default="ranges")
+    parser.add_argument(
+        "--format", default="raw", help="raw (the whole line is the message) or auto (headers, time stamps)"
+    )
     args = parser.parse_args()
     examples = event_examples()
     sessions = read_sessions()
-    fmt = get_format("raw")
+    fmt = get_format("raw") if args.format == "raw" else None
     normal = [(b, ev) for b, bad, split, ev in sessions if split == "train" and not bad]
     lines = (("train", n, text) for n, text in enumerate(render(normal, examples), 1))
     detector, summary = train(read_records(lines, fmt), args.model, SessionKey("block"))
@@ -60,14 +63,16 @@ def main() -> None:
                     print(f"  at {n:>9,} lines: peak RSS {rss_mb():.0f} MB")
                 yield "replay", n, text
 
-    alerts = 0
+    alerts = windows = 0
     start, cpu_start = time.perf_counter(), time.process_time()
-    for _ in detector.detect(read_records(stream(), fmt)):
+    for alert in detector.detect(read_records(stream(), fmt)):
         alerts += 1
+        windows += alert.entity_kind == "window"
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     seen = args.lines
     print(f"{seen:,} lines: {seen / cpu:,.0f} lines/s of CPU time ({cpu:.1f} s CPU, {elapsed:.1f} s wall, "
-          f"{seen / elapsed:,.0f} lines/s wall; one process, one core); {alerts:,} alerts; "
+          f"{seen / elapsed:,.0f} lines/s wall; one process, one core); {alerts:,} alerts "
+          f"({windows:,} of them time windows); "
           f"peak RSS {rss_mb():.0f} MB")  # fmt: skip
 
 

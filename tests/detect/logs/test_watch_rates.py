@@ -41,7 +41,8 @@ def text(items: list[tuple[datetime, str]]) -> str:
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    det, summary = train(read_records(lines_from_text(text(steady(T0, 120)))), "ranges", SessionKey("none"))
+    records = read_records(lines_from_text(text(steady(T0, 120))))
+    det, summary = train(records, "ranges", SessionKey("none"), rate_window=300.0)
     assert det.windows is not None and summary.rate_window == 300.0
     return det
 
@@ -103,7 +104,12 @@ def test_model_file_keeps_the_window_layer(detector: Detector, tmp_path: object)
 
 
 def obs(t: float, event: int = 1, component: str = "c") -> Observation:
-    return Observation(t, event, "e", False, component, "line")
+    return Observation(t, event, ("e",), False, component, "line")
+
+
+def test_window_length_is_chosen_from_the_training_rate() -> None:
+    _, summary = train(read_records(lines_from_text(text(steady(T0, 120)))), "ranges", SessionKey("none"))
+    assert summary.rate_window == 60.0  # 12 lines a minute: the shortest length holding 10
 
 
 def test_too_few_windows_means_no_layer_and_window_choice() -> None:

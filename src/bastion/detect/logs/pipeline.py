@@ -13,7 +13,7 @@ from bastion.detect.logs.explain import EventStats, build_alert, build_window_al
 from bastion.detect.logs.features import Session, Sessionizer, SessionKey
 from bastion.detect.logs.modelfile import read_model_file, write_model_file
 from bastion.detect.logs.models import Model, SequenceModel
-from bastion.detect.logs.rates import Observation, WindowModel, WindowScorer, observe
+from bastion.detect.logs.rates import RATE_DEFAULTS, Observation, WindowModel, WindowScorer, observe
 from bastion.detect.logs.registry import make_model, model_class
 from bastion.detect.logs.sessionkeys import choose_key
 from bastion.detect.logs.templates import TemplateMiner
@@ -146,9 +146,9 @@ def train(
     miner: TemplateMiner | None = None,
     log_format: FormatSpec | None = None,
     rate_window: float = 0.0,
-    rate_margin: float = 1.0,
-    rate_target: float = 20.0,
-    rate_quantile: float = 1.0,
+    rate_margin: float = RATE_DEFAULTS[0],
+    rate_target: float = RATE_DEFAULTS[1],
+    rate_quantile: float = RATE_DEFAULTS[2],
 ) -> tuple[Detector, TrainSummary]:
     """Mine templates and learn the model from normal records.
 

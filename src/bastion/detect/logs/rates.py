@@ -5,31 +5,35 @@ recurring entities (BGL's 899 nodes in 1,000 lines) almost every session holds o
 "unseen event" can fire. This layer looks at the whole stream cut into time windows and scores
 six features per window:
 
-``new-error``   distinct templates never seen in training whose line is error-like (a level of
+``new-error``   distinct templates never seen in training (nor earlier while detecting: each is
+                new in one window) whose line is error-like (a level of
                 WARN or worse in the header, or an error word in the message)
 ``new-template``  distinct templates never seen in training, any level
 ``burst``       the window's line count, or one event's count (+1 each side), above the most seen
                 in a training window (ratio)
 ``silence``     a steady stream (lines in >= 90 % of training windows) with far fewer lines
-                than its median window (median / (count + 1))
+                than its median window, or than the last :data:`RECENT` windows' median if lower
+                (expected / (count + 1))
 ``quiet``       components (program, header component) present in >= 90 % of training windows
                 that are missing from an otherwise busy window
-``order``       share of the window's transitions between consecutive events that training never
-                showed, among events seen at least :data:`MIN_EVENT_LINES` times (reordering)
+``order``       share of the window's transitions between consecutive events of one component
+                (the whole stream when lines name none) that training never showed, among events
+                seen at least :data:`MIN_EVENT_LINES` times, each counted once (reordering)
 
 Thresholds are learned without labels, on time: the profile is fitted on the first two thirds of
 the training windows and the last third is scored; the profile is then refitted on all of
 training, which is scored too; each feature's threshold is the ``quantile`` of the values seen in
 both (1.0: the highest, so no training window alerts) times ``margin``, never below its floor.
 A window alerts when a feature exceeds its threshold; its score is the largest
-``(value + 1) / (threshold + 1)``, so 1.0 is the border for every feature.
+``(value + 1) / (threshold + 1)`` over its non-zero features (0 when all are zero), so 1.0 is the
+border for every feature.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,14 +42,30 @@ from typing import Any
 
 from bastion.detect.ingest.records import Record
 
-__all__ = ["FEATURES", "Observation", "WindowModel", "WindowScore", "WindowScorer", "observe"]
+__all__ = [
+    "FEATURES",
+    "RATE_DEFAULTS",
+    "Observation",
+    "WindowModel",
+    "WindowScore",
+    "WindowScorer",
+    "observe",
+]
 
 FEATURES = ("new-error", "new-template", "burst", "silence", "quiet", "order")
-FLOORS = {"new-error": 0.0, "new-template": 0.0, "burst": 1.0, "silence": 2.0, "quiet": 0.0, "order": 0.0}
+FLOORS = {"new-error": 0.0, "new-template": 1.0, "burst": 1.0, "silence": 2.0, "quiet": 0.0, "order": 0.0}
 """The least threshold of each feature (a burst must pass the training maximum at least)."""
 LADDER = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 10800.0, 21600.0, 86400.0)
 """Window lengths (seconds) the automatic choice picks from."""
+RATE_DEFAULTS = (1.5, 10.0, 0.9)
+"""(margin, target lines per window, threshold quantile): the setting three of the four
+leave-systems-out folds chose in bench/monitor/anomaly_eval.py (the fourth chose quantile 0.95)."""
 MIN_EVENT_LINES = 5
+MEMORY = 100_000
+"""Unseen templates and transitions remembered while detecting (each alerts in one window)."""
+RECENT = 12
+"""Windows whose median line count a silence is also judged against (a stream that slowed for
+good stops looking silent after a while)."""
 STEADY = 0.9
 MAX_GAP_WINDOWS = 10_000
 """Empty windows scored across one gap at most (a clock jump must not cost unbounded time)."""
@@ -57,7 +77,7 @@ _ERROR_WORDS = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """One line as the window layer sees it."""
 
@@ -65,8 +85,8 @@ class Observation:
     """Seconds since the epoch."""
     event: int
     """Event id; -1 when the line matched no trained template."""
-    shape: str
-    """The line's masked text (tells unseen templates apart)."""
+    shape: tuple[str, ...]
+    """The line's masked tokens (tell unseen templates apart)."""
     error: bool
     """Error-like: a bad level in the header or an error word in the message."""
     component: str
@@ -80,9 +100,10 @@ def observe(record: Record, event: int, tokens: Sequence[str], full: bool = True
     (event -1): every known event's line needs neither."""
     if record.timestamp is None:
         return None
-    shape, error = "", False
+    shape: tuple[str, ...] = ()
+    error = False
     if full or event < 0:
-        shape = " ".join(tokens)
+        shape = tuple(tokens)  # the miner's masked key: shared by every line of that shape
         error = record.fields.get("level", "") in _BAD_LEVELS or bool(_ERROR_WORDS.search(record.message))
     component = record.program or record.fields.get("component", "")
     return Observation(record.timestamp.timestamp(), event, shape, error, component, record.raw)
@@ -94,7 +115,7 @@ class _Window:
     lines: int = 0
     events: Counter[int] = field(default_factory=Counter)
     components: Counter[str] = field(default_factory=Counter)
-    new: dict[str, bool] = field(default_factory=dict)
+    new: dict[tuple[str, ...], bool] = field(default_factory=dict)
     """Unseen shape -> error-like."""
     novel_pairs: int = 0
     evidence: list[str] = field(default_factory=list)
@@ -137,9 +158,9 @@ class WindowModel:
         cls,
         observations: Sequence[Observation],
         window: float = 0.0,
-        margin: float = 1.0,
-        target: float = 20.0,
-        quantile: float = 1.0,
+        margin: float = RATE_DEFAULTS[0],
+        target: float = RATE_DEFAULTS[1],
+        quantile: float = RATE_DEFAULTS[2],
     ) -> WindowModel | None:
         """Fit on normal observations (time order); None when fewer than 6 windows have lines.
 
@@ -166,17 +187,17 @@ class WindowModel:
 
     @classmethod
     def _fit(cls, obs: Sequence[Observation], window: float) -> WindowModel:
-        windows = list(_windows(obs, window))
-        model = cls(window, windows=len(windows))
-        prev: int | None = None
+        model = cls(window)
+        prev: dict[str, int] = {}
         for o in obs:
             model.event_lines[o.event] = model.event_lines.get(o.event, 0) + 1
-            if prev is not None:
-                model.pairs.add((prev, o.event))
-            prev = o.event
+            before = prev.get(o.component)
+            if before is not None:
+                model.pairs.add((before, o.event))
+            prev[o.component] = o.event
         present: Counter[str] = Counter()
         counts = []
-        for w in windows:
+        for w in _windows(obs, window):  # one window at a time: a long quiet span costs no memory
             counts.append(w.lines)
             for event, n in w.events.items():
                 model.event_high[event] = max(model.event_high.get(event, 0), n)
@@ -185,7 +206,8 @@ class WindowModel:
         model.lines_high = max(counts, default=0)
         model.lines_median = float(median(busy)) if busy else 0.0
         model.steady = len(busy) >= STEADY * len(counts)
-        model.components = sorted(c for c, n in present.items() if c and n >= STEADY * len(windows))
+        model.windows = len(counts)
+        model.components = sorted(c for c, n in present.items() if c and n >= STEADY * len(counts))
         return model
 
     def to_dict(self) -> dict[str, Any]:
@@ -276,17 +298,23 @@ class WindowScorer:
 
     Lines up to one window late still count in their window; later ones count in the current one."""
 
-    def __init__(self, model: WindowModel, record: bool = True, history: int = 100_000) -> None:
+    def __init__(self, model: WindowModel, record: bool = True, history: int = 20_000) -> None:
         """``record`` keeps the last ``history`` window scores (for ``--plot``)."""
         self.model = model
         self.current: _Window | None = None
         self.previous: _Window | None = None
-        self.prev_event: int | None = None
+        self.prev_event: dict[str, int] = {}
+        """Component -> its last event (transitions are followed per component)."""
         self.record = record
         self.history: list[WindowScore] = []
         self.history_limit = history
         self.scored = 0
         self.gaps_skipped = 0
+        self.known: set[tuple[str, ...]] = set()
+        """Unseen templates already counted once (each is new in one window only)."""
+        self.known_pairs: set[tuple[int, int]] = set()
+        self.recent: deque[int] = deque(maxlen=RECENT)
+        """Line counts of the last windows (silence is judged against them too)."""
 
     def score_all(self, observations: Iterable[Observation]) -> Iterator[WindowScore]:
         """Every window of ``observations``, then the open ones."""
@@ -329,18 +357,31 @@ class WindowScorer:
         w.lines += 1
         w.events[o.event] += 1
         w.components[o.component] += 1
-        if (o.event < 0 or o.event not in model.event_lines) and o.shape not in w.new and len(w.new) < 1000:
+        if (
+            (o.event < 0 or o.event not in model.event_lines)
+            and o.shape not in w.new
+            and o.shape not in self.known
+            and len(w.new) < 1000
+        ):
             w.new[o.shape] = o.error
+            if len(self.known) < MEMORY:  # new once: a template that came back is no longer new
+                self.known.add(o.shape)
             if len(w.evidence) < 5:
                 w.evidence.append(o.line[:1000])
-        prev, self.prev_event = self.prev_event, o.event
+        prev = self.prev_event.get(o.component)
+        if len(self.prev_event) >= MEMORY:
+            self.prev_event.clear()
+        self.prev_event[o.component] = o.event
         if (
             prev is not None
             and model.event_lines.get(prev, 0) >= MIN_EVENT_LINES
             and model.event_lines.get(o.event, 0) >= MIN_EVENT_LINES
             and (prev, o.event) not in model.pairs
+            and (prev, o.event) not in self.known_pairs
         ):
             w.novel_pairs += 1
+            if len(self.known_pairs) < MEMORY:
+                self.known_pairs.add((prev, o.event))
             if len(w.evidence) < 5:
                 w.evidence.append(o.line[:1000])
 
@@ -360,10 +401,8 @@ class WindowScorer:
         values["new-error"] = float(len(errors))
         values["new-template"] = float(len(w.new))
         if w.new:
-            sample = errors[0] if errors else next(iter(w.new))
-            reasons.append(
-                f"{len(w.new)} unseen template(s), {len(errors)} error-like, e.g. {sample[:120]!r}"
-            )
+            sample = " ".join(errors[0] if errors else next(iter(w.new)))[:120]
+            reasons.append(f"{len(w.new)} unseen template(s), {len(errors)} error-like, e.g. {sample!r}")
         burst = w.lines / m.lines_high if m.lines_high else 0.0
         worst = ""
         for event, n in w.events.items():
@@ -374,9 +413,10 @@ class WindowScorer:
         if burst > 1:
             reasons.append(worst or f"{w.lines} lines (normal at most {m.lines_high} per window)")
         if m.steady and m.lines_median:
-            values["silence"] = m.lines_median / (w.lines + 1)
-            if w.lines < m.lines_median / 2:
-                reasons.append(f"{w.lines} line(s) (normal median {m.lines_median:g})")
+            expected = min(m.lines_median, median(self.recent)) if self.recent else m.lines_median
+            values["silence"] = expected / (w.lines + 1)
+            if w.lines < expected / 2:
+                reasons.append(f"{w.lines} line(s) (normal median {m.lines_median:g}, recently {expected:g})")
         if m.components and w.lines >= m.lines_median / 2:
             missing = [c for c in m.components if c not in w.components]
             values["quiet"] = float(len(missing))
@@ -389,12 +429,16 @@ class WindowScorer:
 
     def _score(self, w: _Window) -> WindowScore:
         values, reasons = self.values(w)
+        self.recent.append(w.lines)
         thresholds = self.model.thresholds
         kinds = [f for f in FEATURES if thresholds and values[f] > thresholds[f] + 1e-9]
-        score = max(((values[f] + 1) / (thresholds.get(f, 0.0) + 1) for f in FEATURES), default=0.0)
-        result = WindowScore(
-            w.start, w.start + self.model.window, w.lines, values, score, kinds, reasons, w.evidence
+        score = max(
+            ((values[f] + 1) / (thresholds.get(f, 0.0) + 1) for f in FEATURES if values[f] > 0), default=0.0
         )
+        result = WindowScore(
+            w.start, w.start + self.model.window, w.lines, values, score, kinds, reasons if kinds else [],
+            w.evidence if kinds else [],
+        )  # fmt: skip
         self.scored += 1
         if self.record:
             self.history.append(result)
