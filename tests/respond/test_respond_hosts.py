@@ -7,8 +7,9 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from respond_helpers import FakeNft
@@ -133,25 +134,37 @@ def test_nft_ipv6_and_already_blocked() -> None:
     assert nft.tables == {}
 
 
-@pytest.mark.skipif(
-    shutil.which("nft") is None, reason="nft is not installed on this machine: real round trip not run"
-)
+NFT = os.environ.get("BASTION_TEST_NFT") or shutil.which("nft")
+"""The nft binary for the real round trip (BASTION_TEST_NFT may name an unpacked one)."""
+
+
+@pytest.mark.skipif(NFT is None, reason="nft is not installed on this machine: real round trip not run")
 @pytest.mark.skipif(
     not ROOT or shutil.which("unshare") is None, reason="needs root and unshare for a network namespace"
 )
 def test_nft_real_round_trip_in_a_network_namespace() -> None:
+    assert NFT is not None
+    ns = subprocess.Popen(["unshare", "--net", "sleep", "60"])
+
     class NamespacedRunner(SubprocessRunner):
-        def run(self, argv, stdin=None):  # type: ignore[no-untyped-def]
+        def run(self, argv: Sequence[str], stdin: str | None = None) -> CommandResult:
             return super().run(["nsenter", f"--net=/proc/{ns.pid}/ns/net", *argv], stdin)
 
-    ns = subprocess.Popen(["unshare", "--net", "sleep", "60"])
     try:
+        time.sleep(0.2)  # let unshare enter the new namespace
         runner = NamespacedRunner()
-        before = runner.run(["nft", "list", "ruleset"]).stdout
-        action = NftBlockIp(runner, timeout_s=120)
-        saved = action.apply("198.51.100.4")
+        before = runner.run([NFT, "list", "ruleset"]).stdout
+        action = NftBlockIp(runner, timeout_s=120, nft=NFT)
+        saved = action.apply("::ffff:198.51.100.4")
+        saved6 = action.apply("2001:db8::4")
         assert action.check("198.51.100.4") == "blocked"
+        assert action.check("2001:db8::4") == "blocked"
+        ruleset = runner.run([NFT, "list", "ruleset"]).stdout
+        assert "ip saddr @blocked4 drop" in ruleset and "198.51.100.4 timeout" in ruleset
         action.undo("198.51.100.4", saved)
-        assert runner.run(["nft", "list", "ruleset"]).stdout == before
+        assert action.check("198.51.100.4") == "absent"
+        action.undo("2001:db8::4", saved6)
+        assert runner.run([NFT, "list", "ruleset"]).stdout == before
     finally:
         ns.kill()
+        ns.wait()
