@@ -47,16 +47,18 @@ class AuthLogParser:
         self._invalid: tuple[str, str, str] | None = None
 
     def _time(self, m: re.Match[str]) -> datetime | None:
-        if m.groupdict().get("ts"):
+        if m.re is _ISO_LINE:
             t = datetime.fromisoformat(m["ts"].replace("Z", "+00:00"))
             return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
         month = _MONTHS.get(m["month"])
         if month is None:
             return None
         year = self.year - 1 if month > self.last_month else self.year
-        hh, mm, ss = (int(x) for x in m["time"].split(":"))
+        hms = m["time"]
         try:
-            return datetime(year, month, int(m["day"]), hh, mm, ss, tzinfo=UTC)
+            return datetime(
+                year, month, int(m["day"]), int(hms[:2]), int(hms[3:5]), int(hms[6:8]), tzinfo=UTC
+            )
         except ValueError:
             return None
 
@@ -72,7 +74,7 @@ class AuthLogParser:
         if time is None:
             return "syslog line with an unreadable time"
         program, msg, times = m["program"], m["msg"], 1
-        rep = _REPEAT.match(msg)
+        rep = _REPEAT.match(msg) if msg.startswith("message repeated") else None
         if rep:
             times, msg = int(rep[1]), rep[2]
         event = self._event(program, msg, time)
@@ -106,6 +108,8 @@ class AuthLogParser:
         return "not an authentication program (sshd, sudo, su)"
 
     def _sshd(self, msg: str, time: datetime) -> SignIn | str:
+        if not msg.startswith(("Accepted ", "Invalid ", "Failed ")):
+            return "sshd line that is not an authentication"
         ok = _ACCEPTED.match(msg)
         if ok:
             self._invalid = None
