@@ -37,6 +37,12 @@ BANDIT_EXPECTED = {
 BANDIT_DEFAULT = {
     k for k in BANDIT_EXPECTED if k[0] not in {"sast.bandit.B403", "sast.bandit.B404", "sast.bandit.B324"}
 } | {("sast.taint.weak-hash", "app/vulnerable.py", 26)}
+# The JavaScript taint analysis: req.query.dir reaches child_process.exec in web/vulnerable.js.
+TAINT_ONLY_EXPECTED = {
+    ("sast.taint.weak-hash", "app/vulnerable.py", 26),
+    ("sast.taint.js-command", "web/vulnerable.js", 6),
+}
+BANDIT_DEFAULT |= TAINT_ONLY_EXPECTED
 SEMGREP_EXPECTED = {
     ("sast.semgrep.python-subprocess-shell-dynamic", "app/vulnerable.py", 14),
     ("sast.semgrep.python-pickle-load", "app/vulnerable.py", 18),
@@ -59,6 +65,8 @@ SEMGREP_MERGED_INTO_BANDIT = {
     ("sast.semgrep.python-yaml-unsafe-load", "app/vulnerable.py", 22),
     ("sast.semgrep.python-tls-verify-disabled", "app/vulnerable.py", 30),
     ("sast.semgrep.python-sql-string-built-query", "app/vulnerable.py", 34),
+    # and into the JavaScript taint finding on the same line and CWE
+    ("sast.semgrep.js-child-process-exec-dynamic", "web/vulnerable.js", 6),
 }
 
 

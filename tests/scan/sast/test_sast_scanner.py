@@ -14,6 +14,7 @@ from sast_helpers import (
     PROJECT,
     SEMGREP_EXPECTED,
     SEMGREP_MERGED_INTO_BANDIT,
+    TAINT_ONLY_EXPECTED,
     keys,
     needs_semgrep,
     run_sast,
@@ -76,7 +77,7 @@ def test_both_external_tools_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     # the built-in taint analysis still runs by default: both tools are visible skips, not a failure
     result = run_scan(PROJECT, Registry.from_entry_points().select(["sast"]), EngineOptions(jobs=1))
     assert result.failures == []
-    assert keys(result.findings) == {("sast.taint.weak-hash", "app/vulnerable.py", 26)}
+    assert keys(result.findings) == TAINT_ONLY_EXPECTED
     assert Skip("sast.bandit", "bandit not installed (pip install bandit)") in result.skips
     assert Skip("sast.semgrep", "semgrep not installed (pip install 'bastion[semgrep]')") in result.skips
 
@@ -86,7 +87,7 @@ def test_missing_bandit_is_a_skip(monkeypatch: pytest.MonkeyPatch, fake_semgrep:
     fake_semgrep(f"echo '{EMPTY_JSON}'")
     findings, context = run_sast(PROJECT)
     assert context.skips == [Skip("sast.bandit", "bandit not installed (pip install bandit)")]
-    assert keys(findings) == {("sast.taint.weak-hash", "app/vulnerable.py", 26)}
+    assert keys(findings) == TAINT_ONLY_EXPECTED
 
 
 def test_semgrep_next_to_the_interpreter_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

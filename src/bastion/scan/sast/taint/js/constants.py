@@ -82,6 +82,10 @@ def _binary(node: Node, consts: Mapping[str, object], depth: int) -> object:
     if op == "||" and left is not UNKNOWN and left:
         return left
     right = const_value(node.child_by_field_name("right"), consts, depth + 1)
+    if op == "&&" and right is not UNKNOWN and not right:
+        return False  # `anything && false` never holds (as a condition)
+    if op == "||" and right is not UNKNOWN and right:
+        return True
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     if op in ("&&", "||"):

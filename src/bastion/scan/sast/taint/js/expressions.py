@@ -372,6 +372,10 @@ class Expressions:
         if func is not None and func.type not in ("identifier", "member_expression"):
             recv_taint = self.eval(func, frame)  # new Function(s)(), (await load())()
         self._sinks(node, name, method, receiver, args, values, frame)
+        path = access_path(func) if method else None
+        source = self.source_of(path.split("."), frame) if path else None
+        if source is not None:  # req.get("X-Header"), req.header(...)
+            return add_step(source, self.step(node, f"source {text_of(node)}"))
         cleared = self.book.sanitizer_calls.get(name)
         if cleared is None and method:
             cleared = self.book.sanitizer_methods.get(method)

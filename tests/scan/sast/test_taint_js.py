@@ -1,0 +1,217 @@
+"""The JavaScript/TypeScript taint analysis: propagation, sanitizers, guards, sinks, bad input."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from sast_helpers import run_sast
+
+from bastion.cli.main import main
+from bastion.scan.sast.taint.js import analyze_js
+from bastion.scan.sast.taint.js.parse import module_aliases, parse
+from bastion.scan.sast.taint.js.spec import js_rule_book, load_js_rules
+from bastion.scan.sast.taint.report import to_finding
+
+HEAD = 'const cp = require("child_process");\nconst fs = require("fs");\nconst app = require("express")();\n'
+
+
+def _hits(code: str, name: str = "app.js") -> set[tuple[int, int]]:
+    result = analyze_js([(name, HEAD + textwrap.dedent(code))])
+    assert result.problems == []
+    return {(h.sink.line - 3, h.rule.cwe) for h in result.hits}
+
+
+def _route(body: str) -> str:
+    inner = textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
+    return f'app.get("/x", (req, res) => {{\n{inner}\n}});\n'
+
+
+REAL = [
+    ("direct", "cp.exec(req.query.q);", 2, 78),
+    ("template", "const c = `ls ${req.params.id}`;\ncp.execSync(c);", 3, 78),
+    ("concat-assign", 'let c = "ls ";\nc += req.body.dir;\ncp.exec(c);', 4, 78),
+    ("destructure", "const { q } = req.query;\neval(q);", 3, 94),
+    ("destructure-rename", "const { q: term = 'x' } = req.query;\nres.send(term);", 3, 79),
+    ("array-destructure", "const [first] = [req.query.a, 'b'];\nres.redirect(first);", 3, 601),
+    ("object-field", "const o = { path: req.query.p, mode: 'r' };\nfs.readFileSync(o.path);", 3, 22),
+    ("sql", 'db.query("SELECT * FROM t WHERE a = \'" + req.query.a + "\'");', 2, 89),
+    ("header-call", 'res.redirect(req.get("Referer"));', 2, 601),
+    ("new-function", 'new Function("return " + req.body.f)();', 2, 94),
+    ("spawn-shell", 'cp.spawn("sh", ["-c", req.query.c], { shell: true });', 2, 78),
+    ("yaml", 'const yaml = require("js-yaml");\nyaml.load(req.body.doc);', 3, 502),
+    ("xxe", 'const lx = require("libxmljs");\nlx.parseXml(req.body.x, { noent: true });', 3, 611),
+    ("chained-send", 'res.status(200).send("<p>" + req.cookies.n + "</p>");', 2, 79),
+]
+
+SAFE = [
+    ("parseInt", "cp.exec('kill ' + parseInt(req.query.pid, 10));"),
+    ("constant", "const c = 'ls';\ncp.exec(c);"),
+    ("overwritten", "let c = req.query.c;\nc = 'date';\ncp.exec(c);"),
+    ("dead-branch", "if (false) { cp.exec(req.query.c); }"),
+    ("and-false", "if (process.env.X === '1' && false) { eval(req.query.c); }"),
+    ("allow-list", "const c = req.query.c;\nif (['ls', 'df'].includes(c)) { cp.exec(c); }"),
+    ("early-return", "const c = req.query.c;\nif (!/^[a-z]+$/.test(c)) { return res.end(); }\ncp.exec(c);"),
+    ("equality-throw", "const c = req.query.c;\nif (c !== 'ls') { throw new Error('no'); }\ncp.exec(c);"),
+    ("other-field", "const o = { bad: req.query.c, ok: 'ls' };\ncp.exec(o.ok);"),
+    ("parameterised", "db.query('SELECT * FROM t WHERE a = ?', [req.query.a]);"),
+    ("escape-html", "const esc = require('escape-html');\nres.send('<p>' + esc(req.query.n) + '</p>');"),
+    ("basename", "const path = require('path');\nfs.readFileSync('/srv/' + path.basename(req.query.f));"),
+    ("json-response", "res.json({ v: req.query.v });"),
+    ("spawn-no-shell", "cp.spawn('ls', [req.query.dir]);"),
+    ("send-file-root", "res.sendFile(req.query.f, { root: '/srv' });"),
+    ("yaml-json-schema", "const y = require('js-yaml');\ny.load(req.body.d, { schema: y.JSON_SCHEMA });"),
+    ("xml-default", "const lx = require('libxmljs');\nlx.parseXml(req.body.x);"),
+    ("timer-function", "setTimeout(() => console.log(req.query.x), 5);"),
+    ("argv-path", "fs.readFileSync(process.argv[2]);"),
+    ("const-ternary", "const c = false ? req.query.c : 'ls';\ncp.exec(c);"),
+    ("map-lookup", "const M = { a: 'ls' };\ncp.exec(M[req.query.k]);"),
+]
+
+
+@pytest.mark.parametrize(("code", "line", "cwe"), [r[1:] for r in REAL], ids=[r[0] for r in REAL])
+def test_real_flows_are_found(code: str, line: int, cwe: int) -> None:
+    assert (line, cwe) in _hits(_route(code))
+
+
+@pytest.mark.parametrize("code", [s[1] for s in SAFE], ids=[s[0] for s in SAFE])
+def test_safe_code_is_not_a_finding(code: str) -> None:
+    assert _hits(_route(code)) == set()
+
+
+def test_helpers_within_the_file_carry_taint_both_ways() -> None:
+    code = """
+    function build(x) { return "ls " + x; }
+    function run(cmd) { cp.exec(cmd); }
+    const quiet = (v) => parseInt(v, 10);
+    app.post("/a", (req, res) => {
+      run(build(req.body.dir));
+      run(quiet(req.body.n));
+      run("date");
+    });
+    """
+    assert _hits(code) == {(3, 78)}
+
+
+def test_named_handler_registered_later_and_es_imports() -> None:
+    code = """
+    import { exec as run } from "child_process";
+    import * as vm from "vm";
+    async function handler(request: any, response: any) {
+      const v = (request.query.v as string) ?? "";
+      run(v);
+      vm.runInNewContext(String(v));
+    }
+    router.get("/h", handler);
+    """
+    assert _hits(code, "app.ts") == {(6, 78), (7, 94)}
+
+
+def test_loops_switch_and_try_join_branches() -> None:
+    code = """
+    app.get("/l", (req, res) => {
+      let acc = "";
+      for (const p of [req.query.a, "x"]) { acc += p; }
+      cp.exec(acc);
+      let s = "";
+      switch (req.method) { case "POST": s = req.body.s; break; default: s = "ok"; }
+      eval(s);
+      let t;
+      try { t = JSON.parse(req.body.t); } catch (e) { t = "{}"; }
+      res.send(t);
+    });
+    """
+    assert _hits(code) == {(5, 78), (8, 94), (11, 79)}
+
+
+def test_trace_steps_and_finding() -> None:
+    result = analyze_js(
+        [("a.js", HEAD + _route("const q = req.query.q;\nconst c = `ls ${q}`;\ncp.exec(c);"))]
+    )
+    (hit,) = result.hits
+    finding = to_finding(hit)
+    assert finding.rule_id == "sast.taint.js-command" and finding.cwe == (78,)
+    lines = [step["line"] for step in finding.metadata["flow"]]
+    assert lines[0] == 5 and lines[-1] == 7 and 6 in lines
+    assert "req.query" in finding.message
+
+
+def test_module_aliases() -> None:
+    root = parse(
+        "m.js",
+        b'const { exec, spawn: sp } = require("child_process");\nconst w = require("fs").promises;\n'
+        b'import y, { load as l } from "js-yaml";\nimport * as v from "vm";\n',
+    )
+    assert module_aliases(root) == {
+        "exec": "child_process.exec",
+        "sp": "child_process.spawn",
+        "w": "fs.promises",
+        "y": "js-yaml",
+        "l": "js-yaml.load",
+        "v": "vm",
+    }
+
+
+def test_bad_input_is_a_problem_and_the_rest_is_analysed() -> None:
+    deep = "const x = " + "(" * 3000 + "req.query.a" + ")" * 3000 + ";\n"
+    result = analyze_js(
+        [
+            ("broken.js", "function (\n"),
+            ("deep.js", _route(deep + "cp.exec(x);")),
+            ("ok.js", HEAD + _route("cp.exec(req.query.q);")),
+        ]
+    )
+    problems = dict(result.problems)
+    assert problems["broken.js"].startswith("syntax error near line")
+    assert problems["deep.js"] == "expressions nested too deeply to analyse"
+    assert "ok.js" in result.analysed
+    assert [h.sink.path for h in result.hits if h.sink.path == "ok.js"] == ["ok.js"]
+
+
+def test_rules_file_errors_name_the_key() -> None:
+    with pytest.raises(ValueError, match=r"rules.yml: sinks.0.cwe"):
+        load_js_rules(
+            "version: 1\nsources: []\nrequest_names: []\nroute_methods: []\n"
+            "sinks:\n- {id: x, cwe: 0, title: t}\nsanitizers: []\n"
+        )
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_js_rules("version: [1\n")
+    book = js_rule_book()
+    assert {s.cwe for s in book.rules.sinks} == {22, 78, 79, 89, 94, 502, 601, 611}
+
+
+def test_scanner_and_cli_report_js_taint_with_code_flows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "server.js").write_text(
+        HEAD + _route("const q = req.query.q;\ncp.exec('ls ' + q);"), encoding="utf-8"
+    )
+    (tmp_path / "broken.ts").write_text("let = ;\n", encoding="utf-8")
+    findings, context = run_sast(tmp_path, {"tools": ["taint"]})
+    assert [(f.rule_id, f.location.path, f.location.start_line) for f in findings] == [
+        ("sast.taint.js-command", "server.js", 6)
+    ]
+    assert [(n.path, n.message.split(":")[0]) for n in context.notices] == [("broken.ts", "taint")]
+    out = tmp_path / "r.sarif"
+    code = main(
+        [
+            "scan",
+            str(tmp_path),
+            "--scanners",
+            "sast",
+            "--format",
+            "sarif",
+            "-o",
+            str(out),
+            "--fail-on",
+            "none",
+        ]
+    )
+    capsys.readouterr()
+    assert code == 0
+    results = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]
+    taint = [r for r in results if r["ruleId"] == "sast.taint.js-command"]
+    locations = taint[0]["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert [loc["location"]["physicalLocation"]["region"]["startLine"] for loc in locations][-1] == 6
