@@ -43,6 +43,8 @@ REAL = [
     ("spawn-shell", 'cp.spawn("sh", ["-c", req.query.c], { shell: true });', 2, 78),
     ("yaml", 'const yaml = require("js-yaml");\nyaml.load(req.body.doc);', 3, 502),
     ("xxe", 'const lx = require("libxmljs");\nlx.parseXml(req.body.x, { noent: true });', 3, 611),
+    ("strip-keeps-shell-chars", "cp.exec(req.query.d.replace(/[^a-z;|]/g, ''));", 2, 78),
+    ("strip-not-global", "cp.exec(req.query.d.replace(/[^a-z]/, ''));", 2, 78),
     ("chained-send", 'res.status(200).send("<p>" + req.cookies.n + "</p>");', 2, 79),
 ]
 
@@ -68,6 +70,12 @@ SAFE = [
     ("argv-path", "fs.readFileSync(process.argv[2]);"),
     ("const-ternary", "const c = false ? req.query.c : 'ls';\ncp.exec(c);"),
     ("map-lookup", "const M = { a: 'ls' };\ncp.exec(M[req.query.k]);"),
+    ("regex-strip", "cp.exec('ls ' + String(req.query.d).replace(/[^a-z0-9]/gi, ''));"),
+    (
+        "validator-through-string",
+        "const v = require('validator');\nconst d = req.query.d;\n"
+        "if (!v.isAlphanumeric(String(d))) { return next(); }\ncp.exec(d);",
+    ),
 ]
 
 

@@ -41,6 +41,8 @@ _LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_
 _EXITS = frozenset({"return_statement", "throw_statement"})
 
 Guards = dict[str, frozenset[int]]
+_WRAPPERS = frozenset({"String", "decodeURIComponent"})
+"""Conversions a guard may test through: ``isAlphanumeric(String(v))`` checks ``v``."""
 
 
 @dataclass
@@ -221,7 +223,7 @@ class FileAnalysis:
         args = children(args_node) if args_node is not None else []
         if func is None or not args:
             return {}
-        path = access_path(args[0])
+        path = access_path(_unwrap(args[0]))
         if path is None:
             return {}
         cwes = self.expr.book.guard_calls.get(self.expr.qualified(func))
@@ -281,6 +283,19 @@ class FileAnalysis:
             forked.alive = True
             branches.append(forked)
         frame.env, frame.alive = join_envs(branches)
+
+
+def _unwrap(node: Node) -> Node:
+    """``String(v)`` -> ``v`` (a guard on a conversion checks the value itself)."""
+    for _ in range(8):
+        if node.type != "call_expression" or text_of(node.child_by_field_name("function")) not in _WRAPPERS:
+            break
+        inner = node.child_by_field_name("arguments")
+        args = children(inner) if inner is not None else []
+        if not args:
+            break
+        node = args[0]
+    return node
 
 
 def _params(node: Node) -> list[Node]:

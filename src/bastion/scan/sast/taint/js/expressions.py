@@ -8,6 +8,7 @@ other call passes the taint of its receiver and arguments on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -20,6 +21,7 @@ from bastion.scan.sast.taint.js.spec import JsRuleBook, JsSinkRule
 from bastion.scan.sast.taint.js.state import Frame
 from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
 from bastion.scan.sast.taint.values import (
+    ALL_CWES,
     CLEAN,
     Flow,
     Origin,
@@ -89,6 +91,16 @@ _CLEAN_OPS = frozenset(
         ">>>",
     }
 )
+
+
+_ALLOW_CLASS = re.compile(r"^/\[\^[A-Za-z0-9_.\\ -]*\]\+?/[a-z]*g[a-z]*$")
+
+
+def _strips_to_allow_list(args: list[Node]) -> bool:
+    """``.replace(/[^a-z0-9]/g, "")``: everything outside a harmless character class removed."""
+    if len(args) != 2 or args[0].type != "regex" or text_of(args[1]) not in ('""', "''", "``"):
+        return False
+    return bool(_ALLOW_CLASS.match(text_of(args[0])))
 
 
 def access_path(node: Node | None) -> str | None:
@@ -379,6 +391,8 @@ class Expressions:
         cleared = self.book.sanitizer_calls.get(name)
         if cleared is None and method:
             cleared = self.book.sanitizer_methods.get(method)
+        if method in self.book.strip_methods and _strips_to_allow_list(args):
+            return clear(recv_taint, (ALL_CWES,))
         if cleared is not None:
             return clear(join_all(values), cleared)
         if name in self.book.clean_results or method in self.book.clean_results:

@@ -50,6 +50,9 @@ class JsRules(_Strict):
     guards: tuple[SanitizerRule, ...] = ()
     clean_results: tuple[str, ...] = ()
     """Calls and methods whose result carries no taint (``Number.isInteger``, ``.length``)."""
+    strip_methods: tuple[str, ...] = ()
+    """``s.replace(/[^a-z0-9]/g, "")``: these methods with a global regex whose negated class
+    keeps only letters, digits, ``-``, ``_`` and ``.``, and an empty replacement, clear taint."""
 
 
 def _clears(rule: SanitizerRule) -> frozenset[int]:
@@ -72,6 +75,7 @@ class JsRuleBook:
     guard_calls: Mapping[str, frozenset[int]]
     guard_methods: Mapping[str, frozenset[int]]
     clean_results: frozenset[str]
+    strip_methods: frozenset[str]
 
 
 def _index(rules: tuple[SanitizerRule, ...], calls: bool) -> dict[str, frozenset[int]]:
@@ -103,6 +107,7 @@ def compile_js_rules(rules: JsRules) -> JsRuleBook:
         guard_calls=_index(rules.guards, True),
         guard_methods=_index(rules.guards, False),
         clean_results=frozenset(rules.clean_results),
+        strip_methods=frozenset(rules.strip_methods),
     )
 
 
