@@ -49,9 +49,23 @@ def semgrep_flags(root: Path, config: Path) -> tuple[dict[str, set[int]], float]
     semgrep = Path(sys.executable).with_name("semgrep")
     start = time.perf_counter()
     proc = subprocess.run(
-        [str(semgrep), "scan", "--config", str(config), "--metrics=off", "--json", "--quiet",
-         "--disable-version-check", "--no-git-ignore", "-j", "1", str(root)],
-        capture_output=True, text=True, check=False,
+        [
+            str(semgrep),
+            "scan",
+            "--config",
+            str(config),
+            "--metrics=off",
+            "--json",
+            "--quiet",
+            "--disable-version-check",
+            "--no-git-ignore",
+            "-j",
+            "1",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     took = time.perf_counter() - start
     report = json.loads(proc.stdout)
