@@ -73,11 +73,17 @@ def _value(expr: str, context: dict[str, Any]) -> str:
     if expr.startswith("'") and expr.endswith("'"):
         return expr[1:-1]
     parts = expr.split(".")
+    if parts[0] not in context:
+        raise ValueError(f"unsupported expression {expr!r}")
     node: Any = context
     for part in parts:
+        if node is None:
+            return ""  # like GitHub: a step that did not run has no outputs, which read as ''
         if not isinstance(node, dict):
             raise ValueError(f"unsupported expression {expr!r}")
-        node = node.get(part, "")
+        node = node.get(part)
+    if node is None:
+        return ""
     if isinstance(node, dict):
         raise ValueError(f"unsupported expression {expr!r}")
     return str(node)
@@ -111,7 +117,7 @@ def run_action(action: dict[str, Any], workspace: Path, inputs: dict[str, str], 
         raise ValueError(f"inputs not declared by the action: {sorted(unknown)}")
     values = {name: inputs.get(name, str(spec.get("default", ""))) for name, spec in declared.items()}
     runner_temp = tmp / "runner-temp"
-    runner_temp.mkdir(exist_ok=True)
+    runner_temp.mkdir(parents=True, exist_ok=True)
     summary = tmp / "step-summary.md"
     summary.touch()
     context: dict[str, Any] = {

@@ -105,3 +105,22 @@ def test_condition_interpreter_refuses_what_it_does_not_know() -> None:
     assert not evaluate("always() && inputs.a != 'true'", context)
     with pytest.raises(ValueError, match="unsupported"):
         evaluate("contains(inputs.a, 'x')", context)
+
+
+@pytest.mark.slow  # runs bastion as the CI system would: several processes
+def test_coverage_gate_in_the_action(action: dict[str, Any], tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path / "ws", secret=False, vulnerable=False)
+    (workspace / "cov.lcov").write_text("SF:app.py\nDA:1,1\nDA:2,0\nend_of_record\n", encoding="utf-8")
+    inputs = {"install": "false", "scanners": "secrets", "coverage-report": "cov.lcov", "coverage-min": "80"}
+    run = run_action(action, workspace, inputs, tmp_path)
+    assert run.ran == ["Scan", "Coverage gate", "Gate"], run.logs
+    assert run.exit_code == 1, run.logs
+    assert run.outputs["coverage"]["exit-code"] == "1"
+    categories = sorted(with_["category"] for _, with_ in run.uses)
+    assert categories == ["bastion", "bastion-coverage"]
+    assert "coverage.overall-below-min" in (workspace / "bastion-coverage.sarif").read_text(encoding="utf-8")
+    summary = run.logs.split("--- step summary ---", 1)[1]
+    assert "### Coverage" in summary and "coverage.overall-below-min" in summary
+    assert "coverage below the minimum" in run.logs
+    passing = run_action(action, workspace, {**inputs, "coverage-min": "50"}, tmp_path / "again")
+    assert passing.exit_code == 0, passing.logs
