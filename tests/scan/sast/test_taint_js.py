@@ -223,3 +223,28 @@ def test_scanner_and_cli_report_js_taint_with_code_flows(
     taint = [r for r in results if r["ruleId"] == "sast.taint.js-command"]
     locations = taint[0]["codeFlows"][0]["threadFlows"][0]["locations"]
     assert [loc["location"]["physicalLocation"]["region"]["startLine"] for loc in locations][-1] == 6
+
+
+def test_flows_across_required_and_imported_modules() -> None:
+    helpers = (
+        'const cp = require("child_process");\n'
+        "exports.run = function (cmd) {\n  cp.exec(cmd);\n};\n"
+        "function wrap(x) {\n  return `ls ${x}`;\n}\n"
+        "function quiet(x) {\n  return Number(x);\n}\n"
+        "module.exports.wrap = wrap;\nmodule.exports.quiet = quiet;\n"
+    )
+    server = (
+        'const h = require("./lib/helpers");\nconst { wrap } = require("./lib/helpers.js");\n'
+        'app.get("/", (req, res) => {\n  h.run(wrap(req.query.q));\n  h.run(h.quiet(req.query.n));\n});\n'
+    )
+    module = 'import { run } from "./lib/helpers";\nexport function go(req: any) {\n  run(req.body.c);\n}\n'
+    cyclic_a = 'const b = require("./b");\nexports.f = function (x) { return b.g(x); };\n'
+    cyclic_b = 'const a = require("./a");\nexports.g = function (x) { return a.f(x); };\n'
+    files = [("server.js", server), ("lib/helpers.js", helpers), ("a.js", cyclic_a), ("b.js", cyclic_b)]
+    result = analyze_js(files)
+    assert result.problems == []
+    (hit,) = result.hits  # the Number() path is clean; one finding per sink location
+    assert (hit.sink.path, hit.sink.line, hit.flow.steps[0].path) == ("lib/helpers.js", 3, "server.js")
+    assert hit.flow.origin.label.startswith("req.query")
+    (imported,) = analyze_js([("mod.ts", module), ("lib/helpers.js", helpers)]).hits
+    assert imported.flow.origin.label.startswith("req.body") and imported.flow.steps[0].path == "mod.ts"

@@ -10,6 +10,7 @@ parameter is named ``req``) are analysed with their request as the source.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from bastion.scan.sast.taint.js.expressions import Expressions, access_path
 from bastion.scan.sast.taint.js.parse import JsParseError, children, module_aliases, parse, text_of, walk
 from bastion.scan.sast.taint.js.spec import JsRuleBook, js_rule_book
 from bastion.scan.sast.taint.js.state import Frame, join_envs
-from bastion.scan.sast.taint.summary import Summary
+from bastion.scan.sast.taint.summary import Summary, TaintHit
 from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Flow, Origin, Taint, clear, join_all
 
 __all__ = ["analyze_js"]
@@ -41,6 +42,7 @@ _LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_
 _EXITS = frozenset({"return_statement", "throw_statement"})
 
 Guards = dict[str, frozenset[int]]
+_SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", ".mts", ".cts")
 _WRAPPERS = frozenset({"String", "decodeURIComponent"})
 """Conversions a guard may test through: ``isAlphanumeric(String(v))`` checks ``v``."""
 
@@ -50,9 +52,28 @@ class FileAnalysis:
     """The analysis of one file: its functions, their summaries, and the hits found."""
 
     expr: Expressions
+    root: Node
     functions: dict[str, Node] = field(default_factory=dict)
     summaries: dict[int, Summary | None] = field(default_factory=dict)
     handled: set[int] = field(default_factory=set)
+    modules: dict[str, FileAnalysis] = field(default_factory=dict)
+    """Every file of the project by relative path (for ``require``/``import`` of own modules)."""
+
+    def imported_summary(self, name: str) -> Summary | None:
+        """``./helpers.build``: resolve the module next to this file, then its function."""
+        spec, _, member = name.rpartition(".")
+        target = self._resolve(spec)
+        return target.summary_of(member) if target is not None and member else None
+
+    def _resolve(self, spec: str) -> FileAnalysis | None:
+        if not spec.startswith("."):
+            return None
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(self.expr.path), spec))
+        for candidate in (base, *(base + s for s in _SUFFIXES), *(f"{base}/index{s}" for s in _SUFFIXES)):
+            found = self.modules.get(candidate)
+            if found is not None:
+                return found
+        return None
 
     # -- the Functions protocol ----------------------------------------------------------
     def summary_of(self, name: str) -> Summary | None:
@@ -321,6 +342,15 @@ def _collect(root: Node, analysis: FileAnalysis) -> None:
             name = node.child_by_field_name("name")
             if name is not None:
                 analysis.functions.setdefault(text_of(name), node)
+        elif node.type == "assignment_expression":
+            target, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+            path = access_path(target) or ""
+            if (
+                value is not None
+                and value.type in _FUNCTIONS
+                and path.startswith(("exports.", "module.exports."))
+            ):
+                analysis.functions.setdefault(path.rsplit(".", 1)[-1], value)
         elif node.type == "variable_declarator":
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
             if name is None or value is None or name.type != "identifier":
@@ -333,15 +363,21 @@ def _collect(root: Node, analysis: FileAnalysis) -> None:
                     analysis.expr.consts[text_of(name)] = constant
 
 
-def analyse_file(relpath: str, text: str, book: JsRuleBook) -> list[tuple[int, int, str, object]]:
-    """Hits of one file, keyed for ordering."""
+def prepare(relpath: str, text: str, book: JsRuleBook) -> FileAnalysis:
+    """Parse one file and index its functions and constants."""
     root = parse(relpath, text.encode("utf-8", "surrogateescape"))
     expr = Expressions(relpath, book, module_aliases(root))
-    analysis = FileAnalysis(expr)
+    analysis = FileAnalysis(expr, root)
     expr.functions = analysis
     _collect(root, analysis)
+    return analysis
+
+
+def run_file(analysis: FileAnalysis) -> None:
+    """Analyse the top level, every named function, and every function literal left."""
+    root = analysis.root
     analysis.block(children(root), Frame({}, frozenset()))
-    for name, node in analysis.functions.items():
+    for name, node in list(analysis.functions.items()):
         if node.start_byte not in analysis.handled:
             analysis.summary_of(name)
     for node in walk(root):
@@ -350,22 +386,30 @@ def analyse_file(relpath: str, text: str, book: JsRuleBook) -> list[tuple[int, i
             and node.start_byte not in analysis.handled
         ):
             analysis.analyse_callback(node, Frame({}, frozenset()), False)
-    return [(*key, hit) for key, hit in expr.hits.items()]
 
 
 def analyze_js(sources: Iterable[tuple[str, str]], book: JsRuleBook | None = None) -> TaintResult:
-    """Analyse ``(relpath, text)`` pairs of JavaScript/TypeScript files, one file at a time."""
+    """Analyse ``(relpath, text)`` pairs of JavaScript/TypeScript files together: calls to
+    functions of the project's own modules (``require('./x')``, ``import ... from './x'``) use
+    their summaries; cyclic imports are cut where a summary is still being computed."""
     rules = book or js_rule_book()
     result = TaintResult()
+    modules: dict[str, FileAnalysis] = {}
     for relpath, text in sources:
         try:
-            keyed = analyse_file(relpath, text, rules)
+            modules[relpath] = prepare(relpath, text, rules)
         except JsParseError as exc:
             result.problems.append((relpath, str(exc)))
-            continue
+    hits: dict[tuple[str, int, int, str], TaintHit] = {}
+    for relpath, analysis in modules.items():
+        analysis.modules = modules
+        try:
+            run_file(analysis)
         except RecursionError:
             result.problems.append((relpath, "expressions nested too deeply to analyse"))
             continue
         result.analysed.add(relpath)
-        result.hits.extend(hit for *_key, hit in sorted(keyed, key=lambda k: (k[0], k[1], k[2])))  # type: ignore[misc]
+        for key, hit in analysis.expr.hits.items():
+            hits.setdefault(key, hit)
+    result.hits = [hits[k] for k in sorted(hits)]
     return result

@@ -52,6 +52,10 @@ class Functions(Protocol):
         """Analyse the named function as an Express handler."""
         ...
 
+    def imported_summary(self, name: str) -> Summary | None:
+        """``./helpers.build``: the summary of ``build`` in the project's module ``./helpers``."""
+        ...
+
 
 _FUNCTIONS = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _TRANSPARENT = frozenset(
@@ -137,7 +141,7 @@ class Expressions:
     book: JsRuleBook
     aliases: Mapping[str, str]
     consts: dict[str, object] = field(default_factory=dict)
-    hits: dict[tuple[int, int, str], TaintHit] = field(default_factory=dict)
+    hits: dict[tuple[str, int, int, str], TaintHit] = field(default_factory=dict)
 
     functions: Functions | None = None
     """The file's functions (summaries, handlers); set by the statement analysis."""
@@ -397,10 +401,13 @@ class Expressions:
             return clear(join_all(values), cleared)
         if name in self.book.clean_results or method in self.book.clean_results:
             return CLEAN
+        summary = None
         if func is not None and func.type == "identifier" and self.functions is not None:
             summary = self.functions.summary_of(text_of(func))
-            if summary is not None:
-                return self.apply(summary, values, node, frame)
+        if summary is None and name.startswith(".") and self.functions is not None:
+            summary = self.functions.imported_summary(name)
+        if summary is not None:
+            return self.apply(summary, values, node, frame)
         return join(recv_taint, join_all(values))
 
     def apply(self, summary: Summary, values: list[Taint], node: Node, frame: Frame) -> Taint:
@@ -486,6 +493,6 @@ class Expressions:
         source = self.book.sources.get(label)
         if source is not None and rule.cwe in source.excludes:
             return
-        key = (sink.line, rule.cwe, rule.id)
+        key = (sink.path, sink.line, rule.cwe, rule.id)
         if key not in self.hits:
             self.hits[key] = TaintHit(rule, flow, sink, call)
