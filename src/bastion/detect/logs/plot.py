@@ -135,7 +135,7 @@ def _png(path: Path, windows: Sequence[WindowScore], alerts: Sequence[Alert], ti
         zorder=3,
         label="window alert",
     )
-    for w in marked[:40]:  # beyond 40 the labels only overlap; the table/tooltip has them all
+    for w in sorted(marked, key=lambda w: -w.score)[:15]:  # the highest only: more labels overlap
         ax.annotate(w.kinds[0], (datetime.fromtimestamp(w.start, UTC), w.score), fontsize=7, color="#d62728")
     sessions = [a.window_start for a in alerts if a.entity_kind != "window"]
     if sessions:
