@@ -4,7 +4,8 @@ Each sample: one JSON line -> Alert -> trigger match -> safeguards (kill switch,
 allow-list of 50 ranges, per-playbook and total limits from the ledger) -> nft check -> intent
 record (SQLite commit) -> apply -> applied record (SQLite commit). ``--mode active`` builds and
 sends the real nft JSON batch to a recording runner (the command-building path: ``nft`` is not
-installed here, so the kernel's own time is not in the number); ``--mode dry-run`` plans only.
+installed here, so the kernel's own time is not in the number); ``--mode dry-run`` plans only;
+``--nft PATH`` runs that real nft binary for every command, in a throwaway network namespace.
 
     .venv/bin/python bench/respond/latency.py --alerts 2000 --mode active
 """
@@ -14,17 +15,36 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bastion.respond.actions.base import RecordingRunner
+from bastion.respond.actions.base import CommandResult, RecordingRunner, SubprocessRunner
 from bastion.respond.actions.registry import ActionContext
 from bastion.respond.alerts import parse_alert
 from bastion.respond.engine import Responder
 from bastion.respond.ledger import Ledger, Status
 from bastion.respond.playbook import Playbook, Safeguards
+
+NOT_BLOCKED = {"nft get element": CommandResult(1, "", "Error: No such file or directory")}
+"""The recording runner's answer to the check, so that every apply sends its batch."""
+
+
+@dataclass
+class NamespacedRunner(SubprocessRunner):
+    """Runs every command inside the network namespace of ``pid`` (a throwaway one)."""
+
+    pid: int = 0
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def run(self, argv: Sequence[str], stdin: str | None = None) -> CommandResult:
+        """nsenter into the namespace, then run."""
+        self.calls.append(tuple(argv))
+        return super().run(["nsenter", f"--net=/proc/{self.pid}/ns/net", *argv], stdin)
 
 
 def main() -> None:
@@ -32,6 +52,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--mode", choices=["active", "dry-run"], default="active")
+    parser.add_argument(
+        "--nft", help="run this real nft binary inside a fresh network namespace (needs root)"
+    )
     args = parser.parse_args()
     book = Playbook.model_validate(
         {
@@ -65,8 +88,15 @@ def main() -> None:
         )
         for n in range(args.alerts)
     ]
+    namespace = subprocess.Popen(["unshare", "--net", "sleep", "3600"]) if args.nft else None
+    if args.nft:
+        spec = book.actions[0].model_copy(update={"params": {"nft": args.nft}})
+        book = book.model_copy(update={"actions": (spec,)})
+        time.sleep(0.2)
     with tempfile.TemporaryDirectory() as tmp:
-        runner = RecordingRunner()
+        runner: RecordingRunner | NamespacedRunner = (
+            NamespacedRunner(pid=namespace.pid) if namespace is not None else RecordingRunner(NOT_BLOCKED)
+        )
         responder = Responder(
             [book], guards, Ledger(Path(tmp) / "ledger.sqlite"), ActionContext(runner=runner)
         )
@@ -81,8 +111,12 @@ def main() -> None:
         samples.sort()
         p50 = statistics.median(samples)
         p99 = samples[int(len(samples) * 0.99) - 1]
+        if namespace is not None:
+            namespace.kill()
+            namespace.wait()
         print(
-            f"mode={args.mode} alerts={len(samples)} p50={p50:.2f} ms p99={p99:.2f} ms "
+            f"mode={args.mode}{' real-nft' if args.nft else ''} alerts={len(samples)} "
+            f"p50={p50:.2f} ms p99={p99:.2f} ms "
             f"max={samples[-1]:.2f} ms nft-calls={len(runner.calls)} "
             f"audit-rows={len(responder.ledger.entries())}"
         )

@@ -88,7 +88,7 @@ class FakeNft:
     def run(self, argv: Sequence[str], stdin: str | None = None) -> CommandResult:
         """Answer like nft would."""
         self.calls.append((tuple(argv), stdin))
-        args = list(argv[2:])
+        args = list(argv[2:]) if argv[1] == "-j" else list(argv[1:])
         if args[:2] == ["list", "table"]:
             key = f"{args[2]} {args[3]}"
             return (
@@ -104,6 +104,12 @@ class FakeNft:
             return CommandResult(
                 0, json.dumps({"nftables": [{"metainfo": {}}, {"set": {"name": args[4], "elem": elems}}]})
             )
+        if args[:2] == ["get", "element"]:
+            table = self.tables.get(f"{args[2]} {args[3]}")
+            value = args[5].strip("{} ")
+            if table is None or value not in table["sets"].get(args[4], {}):
+                return CommandResult(1, "", "Error: Could not process rule: No such file or directory")
+            return CommandResult(0, f"elements = {{ {value} }}")
         if args[:2] == ["-f", "-"] and stdin is not None:
             if self.fail_apply:
                 return CommandResult(1, "", "Error: Could not process rule: Operation not permitted")
@@ -125,6 +131,8 @@ class FakeNft:
         table = self.tables[f"{spec['family']} {spec['table']}"]
         if what == "set":
             table["sets"].setdefault(spec["name"], {})
+        elif what == "chain" and verb == "flush":
+            table["rules"] = []
         elif what == "chain":
             table["chains"][spec["name"]] = {k: spec[k] for k in ("type", "hook", "prio", "policy")}
         elif what == "rule":

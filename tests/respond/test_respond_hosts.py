@@ -105,15 +105,18 @@ def test_nft_command_sequence() -> None:
     action = NftBlockIp(nft, timeout_s=900)
     saved = action.apply("::ffff:198.51.100.4")
     argvs = [c[0] for c in nft.calls]
-    assert argvs[0] == ("nft", "-j", "list", "table", "inet", "bastion")
-    assert argvs[1] == ("nft", "-j", "-f", "-")
+    assert argvs == [
+        ("nft", "get", "element", "inet", "bastion", "blocked4", "{ 198.51.100.4 }"),
+        ("nft", "-j", "-f", "-"),
+    ]
     batch = json.loads(nft.calls[1][1] or "")["nftables"]
     assert batch[0] == {"add": {"table": {"family": "inet", "name": "bastion"}}}
     assert batch[-1] == {
         "add": {"element": {"family": "inet", "table": "bastion", "name": "blocked4",
                             "elem": [{"elem": {"val": "198.51.100.4", "timeout": 900}}]}}
     }  # fmt: skip
-    assert saved == {"created_table": True, "already_blocked": False}
+    assert {"flush": {"chain": {"family": "inet", "table": "bastion", "name": "input"}}} in batch
+    assert saved == {"already_blocked": False}
     assert action.check("198.51.100.4") == "blocked"
     action.undo("198.51.100.4", saved)
     assert nft.tables == {}
@@ -127,7 +130,7 @@ def test_nft_ipv6_and_already_blocked() -> None:
     first = action.apply("2001:db8::7")
     assert "2001:db8::7" in nft.tables["inet bastion"]["sets"]["blocked6"]
     again = action.apply("2001:db8::7")
-    assert again == {"created_table": False, "already_blocked": True}
+    assert again == {"already_blocked": True}
     action.undo("2001:db8::7", again)
     assert action.check("2001:db8::7") == "blocked"  # it was there before the second apply
     action.undo("2001:db8::7", first)

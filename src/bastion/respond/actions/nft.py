@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.respond.actions.base import ActionError, Plan, Runner, TargetKind
@@ -28,45 +28,38 @@ def _set_name(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
 
 
 def table_commands() -> list[dict[str, Any]]:
-    """The JSON commands that create the table, both sets and the dropping chain."""
+    """The JSON commands that (re)create the table, both sets and the dropping chain, idempotently:
+    ``add`` of an existing table, set or chain is a no-op, and the chain is flushed before its two
+    rules are added again, all in the one atomic batch of the apply."""
     base = {"family": FAMILY, "table": TABLE}
     commands: list[dict[str, Any]] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}}]
     for name, kind in (("blocked4", "ipv4_addr"), ("blocked6", "ipv6_addr")):
         commands.append({"add": {"set": {**base, "name": name, "type": kind, "flags": ["timeout"]}}})
+    chain = {**base, "name": "input"}
     commands.append(
-        {
-            "add": {
-                "chain": {
-                    **base,
-                    "name": "input",
-                    "type": "filter",
-                    "hook": "input",
-                    "prio": -10,
-                    "policy": "accept",
-                }
-            }
-        }
+        {"add": {"chain": {**chain, "type": "filter", "hook": "input", "prio": -10, "policy": "accept"}}}
     )
+    commands.append({"flush": {"chain": chain}})
     for proto, name in (("ip", "blocked4"), ("ip6", "blocked6")):
-        match = {
-            "match": {
-                "op": "==",
-                "left": {"payload": {"protocol": proto, "field": "saddr"}},
-                "right": f"@{name}",
-            }
-        }
+        left = {"payload": {"protocol": proto, "field": "saddr"}}
+        match = {"match": {"op": "==", "left": left, "right": f"@{name}"}}
         commands.append({"add": {"rule": {**base, "chain": "input", "expr": [match, {"drop": None}]}}})
     return commands
 
 
 @dataclass
 class NftBlockIp:
-    """``block-ip``: add the address to the bastion set with a timeout (seconds)."""
+    """``block-ip``: add the address to the bastion set with a timeout (seconds).
+
+    An apply is two ``nft`` calls: ``get element`` (is it blocked already?) and one atomic ``-j -f -``
+    batch; the check made just before by the responder is reused for the first.
+    """
 
     runner: Runner
     timeout_s: int = 3600
     nft: str = "nft"
     kind: TargetKind = TargetKind.IP
+    _checked: tuple[str, str] | None = field(default=None, repr=False)
 
     def _address(self, target: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         address = parse_ip(target)
@@ -79,57 +72,46 @@ class NftBlockIp:
         value: Any = {"elem": {"val": str(address), "timeout": self.timeout_s}} if timeout else str(address)
         return {"element": {"family": FAMILY, "table": TABLE, "name": _set_name(address), "elem": [value]}}
 
-    def _table_exists(self) -> bool:
-        done = self.runner.run([self.nft, "-j", "list", "table", FAMILY, TABLE])
-        return done.returncode == 0
-
     def _send(self, commands: list[dict[str, Any]]) -> None:
         done = self.runner.run([self.nft, "-j", "-f", "-"], stdin=json.dumps({"nftables": commands}))
         if done.returncode != 0:
-            raise ActionError(
-                f"nft: {done.stderr.strip().splitlines()[0] if done.stderr.strip() else 'failed'}"
-            )
+            lines = done.stderr.strip().splitlines()
+            raise ActionError(f"nft: {lines[0] if lines else 'failed'}")
 
     def plan(self, target: str) -> Plan:
         """The nft JSON batch that would run."""
-        add = {"add": self._element(target, timeout=True)}
+        address = self._address(target)
+        batch = json.dumps({"nftables": [*table_commands(), {"add": self._element(target, timeout=True)}]})
         return Plan(
             "block-ip",
-            str(self._address(target)),
-            f"drop traffic from {self._address(target)} for {self.timeout_s}s (nft set {FAMILY} {TABLE})",
+            str(address),
+            f"drop traffic from {address} for {self.timeout_s}s (nft set {FAMILY} {TABLE})",
             (
-                f"{self.nft} -j list table {FAMILY} {TABLE}  (create table, sets and chain if absent)",
-                f"{self.nft} -j -f - <<< {json.dumps({'nftables': [add]})}",
+                f"{self.nft} get element {FAMILY} {TABLE} {_set_name(address)} {{ {address} }}",
+                f"{self.nft} -j -f - <<< {batch}",
             ),
         )
 
     def check(self, target: str) -> str:
-        """``blocked`` when the address is in its set, else ``absent``."""
+        """``blocked`` when the address is in its set, else ``absent`` (also when there is no table)."""
         address = self._address(target)
-        done = self.runner.run([self.nft, "-j", "list", "set", FAMILY, TABLE, _set_name(address)])
-        if done.returncode != 0:
-            return "absent"
-        try:
-            items = json.loads(done.stdout or "{}").get("nftables", [])
-        except json.JSONDecodeError:
-            raise ActionError("nft: unreadable JSON from 'list set'") from None
-        for item in items:
-            for elem in item.get("set", {}).get("elem", []):
-                value = elem.get("elem", {}).get("val") if isinstance(elem, dict) else elem
-                if value == str(address):
-                    return "blocked"
-        return "absent"
+        done = self.runner.run(
+            [self.nft, "get", "element", FAMILY, TABLE, _set_name(address), f"{{ {address} }}"]
+        )
+        state = "blocked" if done.returncode == 0 else "absent"
+        self._checked = (str(address), state)
+        return state
 
     def apply(self, target: str) -> dict[str, Any]:
-        """Create the table if needed, then add the element; remember what existed before."""
-        created = not self._table_exists()
-        already = False if created else self.check(target) == "blocked"
-        commands = (table_commands() if created else []) + (
-            [] if already else [{"add": self._element(target, timeout=True)}]
-        )
-        if commands:
-            self._send(commands)
-        return {"created_table": created, "already_blocked": already}
+        """Add the element in one atomic batch that also makes sure the table, sets and chain exist."""
+        address = str(self._address(target))
+        checked = self._checked
+        state = checked[1] if checked is not None and checked[0] == address else self.check(target)
+        self._checked = None  # the check is reused once, right after it was made
+        already = state == "blocked"
+        if not already:
+            self._send([*table_commands(), {"add": self._element(target, timeout=True)}])
+        return {"already_blocked": already}
 
     def _members(self, name: str) -> int:
         done = self.runner.run([self.nft, "-j", "list", "set", FAMILY, TABLE, name])
@@ -146,5 +128,7 @@ class NftBlockIp:
         left in it, whichever action created it."""
         if not saved.get("already_blocked") and self.check(target) == "blocked":
             self._send([{"delete": self._element(target, timeout=False)}])
-        if self._table_exists() and self._members("blocked4") + self._members("blocked6") == 0:
+        self._checked = None
+        exists = self.runner.run([self.nft, "-j", "list", "table", FAMILY, TABLE]).returncode == 0
+        if exists and self._members("blocked4") + self._members("blocked6") == 0:
             self._send([{"delete": {"table": {"family": FAMILY, "name": TABLE}}}])
