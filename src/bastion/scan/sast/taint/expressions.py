@@ -11,12 +11,13 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from bastion.scan.sast.taint import shapes
-from bastion.scan.sast.taint.module import UNKNOWN, literal
-from bastion.scan.sast.taint.spec import RuleBook, SinkRule
+from bastion.scan.sast.taint.constants import ConstantValues
+from bastion.scan.sast.taint.module import UNKNOWN
+from bastion.scan.sast.taint.sinks import SinkChecks
+from bastion.scan.sast.taint.spec import RuleBook
 from bastion.scan.sast.taint.state import State
-from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
+from bastion.scan.sast.taint.summary import Summary
 from bastion.scan.sast.taint.values import (
-    ALL_CWES,
     CLEAN,
     WEAK_RANDOM,
     Flow,
@@ -27,7 +28,6 @@ from bastion.scan.sast.taint.values import (
     clear,
     join,
     join_all,
-    live_for,
 )
 
 if TYPE_CHECKING:
@@ -41,10 +41,9 @@ MAX_DEPTH = 120
 _CONTAINER_WRITES = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "put"}
 )
-_BIG = 10_000
 
 
-class ExpressionAnalysis:
+class ExpressionAnalysis(ConstantValues, SinkChecks):
     """Expression-level half of :class:`~bastion.scan.sast.taint.analyzer.FunctionAnalysis`."""
 
     UNKNOWN = UNKNOWN
@@ -112,72 +111,6 @@ class ExpressionAnalysis:
         else:
             base = name
         return ".".join([base, *reversed(attrs)])
-
-    def const(self, node: ast.expr, state: State) -> Any:
-        """The value of ``node`` when it is known before running the program, else ``UNKNOWN``."""
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id in state.consts:
-                return state.consts[node.id]
-            if node.id in state.taint:
-                return UNKNOWN
-            return self.module.constants.get(node.id, UNKNOWN)
-        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
-            return (
-                literal(node)
-                if len(node.elts if not isinstance(node, ast.Dict) else node.keys) < _BIG
-                else UNKNOWN
-            )
-        if isinstance(node, ast.UnaryOp):
-            value = self.const(node.operand, state)
-            if value is UNKNOWN:
-                return UNKNOWN
-            if isinstance(node.op, ast.Not):
-                return not value
-            return -value if isinstance(node.op, ast.USub) and isinstance(value, int | float) else UNKNOWN
-        if isinstance(node, ast.BoolOp):
-            conjunction = isinstance(node.op, ast.And)
-            unknown = False
-            for sub in node.values:
-                value = self.const(sub, state)
-                if value is UNKNOWN:
-                    unknown = True
-                elif bool(value) != conjunction:
-                    return value  # short-circuit: a false operand of `and`, a true one of `or`
-            return UNKNOWN if unknown else value
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            left, right = self.const(node.left, state), self.const(node.comparators[0], state)
-            if left is UNKNOWN or right is UNKNOWN:
-                return UNKNOWN
-            return shapes.compare(node.ops[0], left, right)
-        if isinstance(node, ast.BinOp):
-            left, right = self.const(node.left, state), self.const(node.right, state)
-            if left is UNKNOWN or right is UNKNOWN:
-                return UNKNOWN
-            return shapes.arith(node.op, left, right)
-        if isinstance(node, ast.Subscript):
-            value, index = self.const(node.value, state), self.const(node.slice, state)
-            if (
-                isinstance(value, str | tuple | list | dict)
-                and isinstance(index, int | str)
-                and len(value) < _BIG
-            ):
-                try:
-                    return value[index]  # type: ignore[index]
-                except (IndexError, KeyError, TypeError):
-                    return UNKNOWN
-            return UNKNOWN
-        fold = shapes.fold(node)
-        if fold is not None:
-            value = self.const(fold[1], state)
-            if value is UNKNOWN:
-                return UNKNOWN
-            try:
-                return shapes.FOLDS[fold[0]](value)
-            except (TypeError, ValueError):
-                return UNKNOWN
-        return UNKNOWN
 
     # ---- evaluation --------------------------------------------------------------------
 
@@ -508,256 +441,3 @@ class ExpressionAnalysis:
             attrs = self.project.constructed(module, owner, summary, by_index)
             return attrs
         return join_all([tuple(out)])
-
-    def hit(self, rule: SinkRule, taint: Taint, sink: Step, call: str) -> None:
-        """Report real flows reaching ``sink``; record parameter flows in this summary."""
-        for flow in live_for(taint, rule.cwe):
-            if flow.origin.param >= 0:
-                if self.function is not None:
-                    entry = ParamSink(flow, rule, sink, call)
-                    if entry not in self.summary.sinks and len(self.summary.sinks) < 64:
-                        self.summary.sinks.append(entry)
-            else:
-                self.project.report(TaintHit(rule, flow, sink, call))
-
-    def check_sinks(
-        self,
-        node: ast.Call,
-        name: str | None,
-        method: str | None,
-        receiver: Taint,
-        args: list[Taint],
-        kwargs: dict[str | None, Taint],
-        state: State,
-    ) -> None:
-        """Match the call against the sink rules and report tainted dangerous arguments."""
-        rules: list[SinkRule] = []
-        if name is not None:
-            rules.extend(self.rules.sink_calls.get(name, ()))
-        if method is not None and isinstance(node.func, ast.Attribute):
-            recv_key = self.key(node.func.value) or ""
-            for rule in self.rules.sink_methods.get(method, ()):
-                if rule in rules:
-                    continue
-                if rule.receiver_names and not shapes.receiver_matches(recv_key, rule.receiver_names):
-                    continue
-                rules.append(rule)
-            if recv_key and state.has_tag(recv_key, "unsafe_xml"):
-                rules.extend(r for r in self.rules.rules.sinks if method in r.unsafe_parser_methods)
-            if method == "setFeature" and recv_key and len(node.args) == 2:
-                feature = self.qualname(node.args[0], state) or self.key(node.args[0]) or ""
-                if feature.endswith(("feature_external_ges", "feature_external_pes")) and (
-                    self.const(node.args[1], state) is True
-                ):
-                    state.tag(recv_key, "unsafe_xml")
-            if receiver:
-                for rule in self.rules.receiver_sinks.get(method, ()):
-                    self.hit(rule, add_step(receiver, self.step(node.lineno)), self.step(node.lineno), method)
-        if name is not None and name in self.rules.safe_calls:
-            for cwe in self.rules.safe_calls[name]:
-                self.project.note_sink(self.module.relpath, node.lineno, cwe, safe=True)
-        for rule in rules:
-            if self._safe_call(rule, node, state):
-                self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=True)
-                continue
-            taint = self._dangerous_args(rule, node, args, kwargs, state)
-            live = live_for(taint, rule.cwe)
-            if live and all(f.origin.param >= 0 for f in live) and self.function is not None:
-                self.project.note_param_sink(
-                    self.module.relpath, node.lineno, rule.cwe, self.function.qualname
-                )
-            else:
-                self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=not live)
-            if taint:
-                self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
-
-    def _safe_call(self, rule: SinkRule, node: ast.Call, state: State) -> bool:
-        for position, keyword in rule.safe_positions.items():
-            if position < len(node.args) and self._allowed(
-                node.args[position], rule.safe_keywords[keyword], state
-            ):
-                return True
-        for kw in node.keywords:
-            allowed = rule.safe_keywords.get(kw.arg or "")
-            if allowed is not None and self._allowed(kw.value, allowed, state):
-                return True
-            if rule.safe_parser_keyword and kw.arg == rule.safe_parser_keyword:
-                key = self.key(kw.value)
-                if key is not None and state.has_tag(key, "safe_parser"):
-                    return True
-                if isinstance(kw.value, ast.Call) and shapes.safe_parser(kw.value):
-                    return True
-        if rule.safe_parser_keyword and len(node.args) > 1:
-            parser = node.args[1]
-            key = self.key(parser)
-            if (key is not None and state.has_tag(key, "safe_parser")) or (
-                isinstance(parser, ast.Call) and shapes.safe_parser(parser)
-            ):
-                return True
-        return False
-
-    def _allowed(self, node: ast.expr, allowed: tuple[str, ...], state: State) -> bool:
-        """True when ``node`` is spelled, resolves to, or evaluates to one of ``allowed``."""
-        spelled = self.key(node) or ""
-        qual = self.qualname(node, state) or ""
-        value = self.const(node, state)
-        return spelled in allowed or qual in allowed or (isinstance(value, str) and value in allowed)
-
-    def _dangerous_args(
-        self, rule: SinkRule, node: ast.Call, args: list[Taint], kwargs: dict[str | None, Taint], state: State
-    ) -> Taint:
-        picked: list[Taint] = []
-        shell = any(kw.arg == "shell" and self.const(kw.value, state) is True for kw in node.keywords)
-        for pos in rule.args:
-            if pos < len(node.args):
-                arg_node = node.args[pos]
-                if isinstance(arg_node, ast.Starred):
-                    picked.append(args[pos])
-                elif rule.program_only_without_shell and not shell and pos == 0:
-                    picked.append(self._program(arg_node, args[pos], state))
-                else:
-                    picked.append(args[pos])
-        for kw in node.keywords:
-            if kw.arg in rule.keywords and rule.header_name:
-                picked.append(self._header(kw.value, rule.header_name, state))
-            elif kw.arg in rule.keywords:
-                if rule.program_only_without_shell and not shell:
-                    picked.append(self._program(kw.value, kwargs[kw.arg], state))
-                else:
-                    picked.append(kwargs[kw.arg])
-            elif kw.arg is None and not rule.header_name:
-                picked.append(kwargs[None])
-        return join_all(picked)
-
-    def _header(self, node: ast.expr, name: str, state: State) -> Taint:
-        """Taint of one header (``Location``) in a dict literal; other shapes are not judged."""
-        if not isinstance(node, ast.Dict):
-            return CLEAN
-        return join_all(
-            self.eval(value, state)
-            for key, value in zip(node.keys, node.values, strict=True)
-            if isinstance(key, ast.Constant)
-            and isinstance(key.value, str)
-            and key.value.lower() == name.lower()
-        )
-
-    def _program(self, node: ast.expr, value: Taint, state: State) -> Taint:
-        """Without a shell only the program runs: a list's first item, or the whole string."""
-        if isinstance(node, ast.List | ast.Tuple):
-            return self.eval(node.elts[0], state) if node.elts else CLEAN
-        key = self.key(node)
-        if key is not None and state.has_tag(key, "safe_head"):
-            return CLEAN
-        return value
-
-    def check_return(self, node: ast.expr, value: Taint, line: int, state: State) -> None:
-        """A Flask handler's returned string is the HTML response body (not a response object)."""
-        if not self.html_handler or not value:
-            return
-        if isinstance(node, ast.Name) and state.has_tag(node.id, "response"):
-            return
-        if isinstance(node, ast.Dict | ast.List | ast.ListComp | ast.DictComp):
-            return
-        if isinstance(node, ast.Tuple):
-            if not node.elts or isinstance(node.elts[0], ast.Dict | ast.List):
-                return
-            node = node.elts[0]
-        if isinstance(node, ast.Call):
-            func = node.func
-            if any(word in shapes.last(func).lower() for word in ("render", "response", "template")):
-                return
-            if isinstance(func, ast.Attribute) and func.attr in self.rules.sink_methods:
-                return
-            if any(name.rsplit(".", 1)[-1] == shapes.last(func) for name in self.rules.sink_calls):
-                return
-        for rule in self.rules.rules.sinks:
-            if rule.handler_return:
-                self.hit(rule, value, self.step(line), "return")
-
-    def check_store(self, target: ast.Subscript, value: Taint, line: int, state: State) -> None:
-        """``session[key] = value`` where ``session`` is a store sink (trust boundary); an untrusted
-        key crosses the boundary as much as an untrusted value."""
-        value = join(value, self.eval(target.slice, state))
-        if not value:
-            return
-        names = {self.qualname(target.value, state) or "", self.key(target.value) or ""}
-        for name in names:
-            rules = self.rules.store_sinks.get(name, ())
-            for rule in rules:
-                self.hit(rule, value, self.step(line), name)
-            if rules:
-                return
-
-    def check_secret_name(self, key: str, value: Taint, line: int) -> None:
-        """A predictable random number stored under a secret-sounding name (``token = ...``)."""
-        pattern = self.rules.rules.api_checks.secret_names
-        if not pattern or not value or not shapes.regex(pattern).search(key.rsplit(".", 1)[-1]):
-            return
-        for rule in self.rules.rules.sinks:
-            if rule.id == "weak-random-secret":
-                self.hit(rule, value, self.step(line), key)
-
-    def check_api(self, node: ast.Call, name: str | None, method: str | None, state: State) -> None:
-        """Weak hash constructors (CWE-328) and cookies without ``secure=True`` (CWE-614)."""
-        checks = self.rules.rules.api_checks
-        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
-        if name is not None:
-            weak = name in checks.weak_hashes
-            if not weak and name in checks.hash_factories and node.args:
-                algorithm = self.const(node.args[0], state)
-                weak = isinstance(algorithm, str) and algorithm.lower() in checks.weak_hash_names
-            if not weak and name in checks.hash_factories and "digestmod" in keywords:
-                algorithm = self.const(keywords["digestmod"], state)
-                spelled = self.qualname(keywords["digestmod"], state) or ""
-                weak = (isinstance(algorithm, str) and algorithm.lower() in checks.weak_hash_names) or (
-                    spelled in checks.weak_hashes
-                )
-            if (
-                weak
-                and "usedforsecurity" in keywords
-                and self.const(keywords["usedforsecurity"], state) is False
-            ):
-                weak = False
-            if weak:
-                self._api_hit(328, node, name)
-            elif name in checks.weak_hashes or name in checks.hash_factories or name.startswith("hashlib."):
-                self.project.note_sink(self.module.relpath, node.lineno, 328, safe=True)
-        if method in checks.cookie_methods:
-            # a flag computed at run time (secure=is_https(request)) is given the benefit of the doubt
-            secure = self.const(keywords["secure"], state) if "secure" in keywords else False
-            httponly = self.const(keywords["httponly"], state) if "httponly" in keywords else True
-            if secure is False or secure is None or secure == 0 or httponly is False:
-                self._api_hit(614, node, method or "set_cookie")
-
-    def _api_hit(self, cwe: int, node: ast.Call, call: str) -> None:
-        rule = self.rules.api_rules.get(cwe)
-        if rule is None:
-            return
-        self.project.note_sink(self.module.relpath, node.lineno, cwe, safe=False)
-        step = self.step(node.lineno)
-        self.project.report(TaintHit(rule, Flow(Origin(call, kind="api"), (step,)), step, call))
-
-    def tag_value(self, key: str, node: ast.expr, state: State) -> None:
-        """Facts the assigned expression gives the variable (a safe parser, a class instance...)."""
-        if isinstance(node, ast.Call):
-            if shapes.safe_parser(node):
-                state.tag(key, "safe_parser")
-            if any(word in shapes.last(node.func).lower() for word in ("render", "response", "template")):
-                state.tag(key, "response")
-            name = self.qualname(node.func, state)
-            if name is not None:
-                found = self.project.lookup(name)
-                if (
-                    (found is not None and found[1].qualname.endswith(".__init__"))
-                    or name.split(".")[-1] in self.module.classes
-                    or self.project.is_class(name)
-                ):
-                    state.tag(key, "class:" + name)
-        elif isinstance(node, ast.List | ast.Tuple):
-            if node.elts and isinstance(node.elts[0], ast.Constant):
-                state.tag(key, "safe_head")
-        elif isinstance(node, ast.Name) and node.id in state.tags:
-            state.tags[key] = state.tags[node.id]
-
-
-_ = ALL_CWES
