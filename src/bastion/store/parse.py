@@ -9,6 +9,7 @@ are left out, as are Bastion's own inline suppressions.
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,6 @@ from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.scan.secrets.scrub import scrub
 from bastion.store.coverage import Coverage
-from bastion.store.evidence import bastion_coverage, sarif_run_coverage
-from bastion.store.sanitize import check_text
 
 __all__ = ["DEFAULT_MAX_RESULTS", "ParsedScan", "parse_document", "parse_upload"]
 
@@ -36,8 +35,6 @@ _SARIF_LEVEL = {
 _TOOL_SLUG = re.compile(r"[^a-z0-9]+")
 _CWE = re.compile(r"cwe[-/](\d+)", re.IGNORECASE)
 BASTION_FINGERPRINT_KEY = "bastionFingerprint/v1"
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-"""The only way a lone surrogate gets into parsed JSON (UTF-8 input cannot encode one)."""
 
 
 @dataclass
@@ -61,29 +58,14 @@ def parse_upload(data: bytes, name: str = "upload", max_results: int = DEFAULT_M
     return read_upload(io.BytesIO(data), name, max_results, exact=exact)
 
 
-def parse_document(
-    document: Any, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS, *, surrogates: bool = True
-) -> ParsedScan:
-    """Recognize a Bastion JSON report or a SARIF 2.1.0 log and read its findings.
-
-    Every string that reaches a finding is checked (no lone surrogate, bounded nesting), so a
-    malformed upload is one :class:`InputError`, never a database error later. ``surrogates``
-    False (the raw upload holds no ``\\uD800``-``\\uDFFF`` escape) checks only the nesting."""
-    if not isinstance(document, dict):
-        raise InputError(f"{name}: expected a JSON object (Bastion report or SARIF log)")
-    if "runs" in document or ("version" in document and "$schema" in document):
-        parsed = _sarif(document, name, max_results)
-    elif "schema_version" in document and "findings" in document:
-        parsed = _bastion(document, name, max_results)
-    else:
-        raise InputError(f"{name}: neither a Bastion JSON report nor a SARIF 2.1.0 log")
-    check_text([parsed.tool, parsed.scanners], name)
-    for position, finding in enumerate(parsed.findings):
-        if surrogates:
-            check_text(finding.to_dict(), f"{name}: finding {position}")
-        elif finding.metadata:
-            check_text(finding.metadata, f"{name}: finding {position}")
-    return parsed
+def parse_document(document: Any, name: str = "upload", max_results: int = DEFAULT_MAX_RESULTS) -> ParsedScan:
+    """Recognize a Bastion JSON report or a SARIF 2.1.0 log given as plain JSON values and read its
+    findings, by the same incremental reader as an upload (its JSON text, re-encoded)."""
+    try:
+        data = json.dumps(document).encode()
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name}: not a JSON document ({exc})") from None
+    return parse_upload(data, name, max_results)
 
 
 _TEXT_FIELDS = ("rule_id", "scanner", "title", "message", "fingerprint", "evidence", "fix", "help_uri")
@@ -118,86 +100,6 @@ def _too_many(name: str, count: int, max_results: int) -> None:
         raise InputError(
             f"{name}: more than {max_results} results in one upload; split it or raise BASTION_MAX_RESULTS"
         )
-
-
-def _bastion(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
-    findings: list[Finding] = []
-    for key in ("findings", "baselined"):
-        items = document.get(key)
-        items = [] if items is None else items
-        if not isinstance(items, list):
-            raise InputError(f"{name}: '{key}' must be a list")
-        _too_many(name, len(findings) + len(items), max_results)
-        for position, item in enumerate(items):
-            try:
-                finding = Finding.from_dict(item)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise InputError(f"{name}: {key}[{position}] is not a valid finding ({exc})") from None
-            _check_types(finding, f"{name}: {key}[{position}]")
-            findings.append(finding)
-    tool = document.get("tool")
-    version = tool.get("version", "") if isinstance(tool, dict) else ""
-    scanners = document.get("scanners")
-    names = [str(s) for s in scanners] if isinstance(scanners, list) else []
-    names = sorted(set(names) | {f.scanner for f in findings})
-    places = [(f.scanner, f.location.to_dict()) for f in findings]
-    coverage = bastion_coverage(document, name, set(names), places)
-    names = sorted(set(names).union(*(scope.listed for scope in coverage.scopes)))
-    return ParsedScan("bastion", f"bastion {version}".strip(), names, findings, coverage)
-
-
-def _sarif(document: dict[str, Any], name: str, max_results: int) -> ParsedScan:
-    if document.get("version") != "2.1.0":
-        raise InputError(f"{name}: SARIF version {document.get('version')!r} is not supported (2.1.0 only)")
-    runs = document.get("runs")
-    if not isinstance(runs, list):
-        raise InputError(f"{name}: SARIF 'runs' must be a list")
-    parsed = ParsedScan("sarif", "", [])
-    tools: list[str] = []
-    scanners: set[str] = set()
-    coverage = Coverage()
-    total = 0
-    for run_index, run in enumerate(runs):
-        try:
-            driver = run["tool"]["driver"]
-            tool_name = str(driver["name"])
-        except (KeyError, TypeError):
-            raise InputError(f"{name}: runs[{run_index}] has no tool.driver.name") from None
-        if not isinstance(driver, dict):
-            raise InputError(f"{name}: runs[{run_index}].tool.driver must be an object")
-        tools.append(f"{tool_name} {driver.get('version', '')}".strip())
-        native = tool_name.lower() == "bastion"
-        slug = _TOOL_SLUG.sub("-", tool_name.lower()).strip("-") or "sarif"
-        if not native:
-            scanners.add(slug)
-        raw_rules = driver.get("rules")
-        rules: list[Any] = raw_rules if isinstance(raw_rules, list) else []
-        rule_by_id = {r.get("id"): r for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
-        results = run.get("results") or []
-        if not isinstance(results, list):
-            raise InputError(f"{name}: runs[{run_index}].results must be a list")
-        total += len(results)
-        _too_many(name, total, max_results)
-        first = len(parsed.findings)
-        for result_index, result in enumerate(results):
-            where = f"{name}: runs[{run_index}].results[{result_index}]"
-            if not isinstance(result, dict):
-                raise InputError(f"{where} is not an object")
-            if result.get("suppressions"):
-                continue
-            try:
-                finding = _sarif_result(result, rules, rule_by_id, slug, native, where)
-            except (TypeError, AttributeError, ValueError, KeyError) as exc:
-                raise InputError(f"{where} is malformed ({type(exc).__name__}: {exc})"[:300]) from None
-            scanners.add(finding.scanner)
-            parsed.findings.append(finding)
-        places = [(f.scanner, f.location.to_dict()) for f in parsed.findings[first:]]
-        where = f"{name}: runs[{run_index}]"
-        coverage = coverage.merged(sarif_run_coverage(run, None if native else slug, where, places))
-    parsed.tool = ", ".join(tools)
-    parsed.scanners = sorted(scanners | {s for scope in coverage.scopes for s in scope.listed})
-    parsed.coverage = coverage
-    return parsed
 
 
 def _rule_for(result: dict[str, Any], rules: list[Any], by_id: dict[Any, Any]) -> dict[str, Any]:
