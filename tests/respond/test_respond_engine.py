@@ -277,3 +277,22 @@ def test_audit_log_is_append_only_and_tamper_evident(tmp_path: Path) -> None:
     responder.ledger.db.execute("UPDATE audit SET actor = 'respond-bot' WHERE seq = 2")
     responder.ledger.db.execute("DELETE FROM audit WHERE seq = 1")
     assert responder.ledger.verify() == 1
+
+
+def test_two_processes_cannot_both_take_the_last_slot(tmp_path: Path) -> None:
+    other_done: list[Status] = []
+
+    class Racing(FakeNft):
+        def run(self, argv: Any, stdin: str | None = None) -> Any:
+            if argv[1] == "get" and not other_done and "198.51.100.1" in argv[-1]:
+                other, _, _ = make(tmp_path / "other", nft=self, limits={"per_minute": 1, "per_hour": 10})
+                other.ledger.close()
+                other.ledger = Ledger(tmp_path / "ledger.sqlite")  # the same ledger, another connection
+                other_done.append(other.handle(alert(entity="198.51.100.2"))[0].status)
+            return super().run(argv, stdin)
+
+    responder, nft, _ = make(tmp_path, nft=Racing(), limits={"per_minute": 1, "per_hour": 10})
+    [outcome] = responder.handle(alert(entity="198.51.100.1"))
+    assert other_done == [Status.APPLIED]
+    assert (outcome.status, outcome.reason) == (Status.REFUSED, "playbook pb reached 1 actions per minute")
+    assert set(nft.tables["inet bastion"]["sets"]["blocked4"]) == {"198.51.100.2"}

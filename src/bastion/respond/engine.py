@@ -1,9 +1,11 @@
 """The responder: every action, automatic or approved, passes the safeguards here and only here.
 
-Order of the gate (:meth:`Responder._gate`): kill switch, circuit breaker, allow-list, blast-radius
-limits (per playbook; the total trips the breaker and pages a human). Then, for an active playbook:
-approval (a pending request another person must approve before it expires), an intent record,
-apply, the applied record with its undo time. Every step is written to the audit chain.
+Order: allow-list (before anything else looks at the target); dry-run stops at the plan; approval
+(a pending request another person must approve before it expires); then :meth:`Responder._gate`:
+kill switch, circuit breaker, blast-radius limits (per playbook; the total trips the breaker and
+pages a human), read once cheaply and again under the ledger's write lock together with the intent
+record, so two processes cannot both take the last slot; apply; the applied record with its undo
+time. Every step is written to the audit chain.
 """
 
 from __future__ import annotations
@@ -167,34 +169,33 @@ class Responder:
                 reason = self.allow.protects(TargetKind.HOST, host)
         return reason
 
-    def _gate(self, book: Playbook, action: Action, target: str, alert: Alert) -> str | None:
-        """The reason this apply must not happen, or None. Trips the breaker on the total limit."""
+    def _gate(self, book: Playbook, now: datetime) -> tuple[str, str] | None:
+        """Why no action may be applied now: (reason, why the breaker trips or ''), or None.
+        Reads the kill switch, the breaker and the counts of applied actions from the ledger."""
         if self.kill_switch:
-            return "kill switch is on"
+            return "kill switch is on", ""
         if self.breaker:
-            return f"circuit breaker is open ({self.breaker})"
-        protected = self._protected(action, target, alert)
-        if protected:
-            return protected
-        now = self.clock()
+            return f"circuit breaker is open ({self.breaker})", ""
         if self.ledger.applied_since(now - MINUTE, book.id) >= book.limits.per_minute:
-            return f"playbook {book.id} reached {book.limits.per_minute} actions per minute"
+            return f"playbook {book.id} reached {book.limits.per_minute} actions per minute", ""
         if self.ledger.applied_since(now - HOUR, book.id) >= book.limits.per_hour:
-            return f"playbook {book.id} reached {book.limits.per_hour} actions per hour"
+            return f"playbook {book.id} reached {book.limits.per_hour} actions per hour", ""
         limits = self.safeguards.breaker
         for window, cap, name in (
             (MINUTE, limits.max_per_minute, "minute"),
             (HOUR, limits.max_per_hour, "hour"),
         ):
             if self.ledger.applied_since(now - window, None) >= cap:
-                self._trip(f"{cap} actions in a {name}")
-                return f"circuit breaker tripped ({cap} actions in a {name})"
+                why = f"{cap} actions in a {name}"
+                return f"circuit breaker tripped ({why})", why
         return None
 
-    def _trip(self, why: str) -> None:
-        with self.ledger.transaction():
-            self.ledger.set_setting(BREAKER, why)
-            self.ledger.audit(self.clock(), "breaker-tripped", "-", "bastion-respond", {"reason": why})
+    def _open_breaker(self, why: str) -> None:
+        """Record the trip; call inside a ledger transaction, then :meth:`_page` after it."""
+        self.ledger.set_setting(BREAKER, why)
+        self.ledger.audit(self.clock(), "breaker-tripped", "-", "bastion-respond", {"reason": why})
+
+    def _page(self, why: str) -> None:
         message = f"bastion respond: circuit breaker tripped ({why}); every automatic action is stopped"
         if self.on_page is not None:
             self.on_page(message)
@@ -225,11 +226,17 @@ class Responder:
         self, book: Playbook, record: ActionRecord, action: Action, plan: Plan, *, fresh: bool
     ) -> Outcome:
         alert = Alert.from_dict(record.alert)
-        refusal = self._gate(book, action, record.target, alert)
+        refusal = self._protected(action, record.target, alert)
+        if refusal is None:
+            gate = self._gate(book, self.clock())  # cheap first look: a flood stops here
+            if gate is not None:
+                refusal, why = gate
+                if why:
+                    with self.ledger.transaction():
+                        self._open_breaker(why)
+                    self._page(why)
         if refusal:
-            if fresh:
-                return self._close(record, Status.REFUSED, refusal, plan=plan, event="refused")
-            return self._transition(record, Status.REFUSED, "refused", refusal, plan)
+            return self._refuse(record, refusal, plan, fresh)
         try:
             before = action.check(record.target)
         except ActionError as exc:
@@ -237,27 +244,32 @@ class Responder:
                 return self._close(record, Status.FAILED, str(exc), plan=plan, event="apply-failed")
             return self._transition(record, Status.FAILED, "apply-failed", str(exc), plan)
         now = self.clock()
-        with self.ledger.transaction():  # the intent record: written before apply, found by recover()
-            if fresh:
-                self.ledger.insert(
-                    ActionRecord(
-                        **{**record.__dict__, "status": Status.INTENT, "applied_at": now, "before": before}
+        with self.ledger.transaction():  # under the write lock: the gate again, then the intent record
+            gate = self._gate(book, now)
+            if gate is None:
+                if fresh:
+                    self.ledger.insert(
+                        ActionRecord(
+                            **{
+                                **record.__dict__,
+                                "status": Status.INTENT,
+                                "applied_at": now,
+                                "before": before,
+                            }
+                        )
                     )
+                else:
+                    self.ledger.update(record.id, status=Status.INTENT, applied_at=now, before=before)
+                detail = {"target": record.target, "action": record.action, "before": before}
+                self.ledger.audit(
+                    now, "intent", record.id, record.requested_by, {**detail, "plan": list(plan.steps)}
                 )
-            else:
-                self.ledger.update(record.id, status=Status.INTENT, applied_at=now, before=before)
-            self.ledger.audit(
-                now,
-                "intent",
-                record.id,
-                record.requested_by,
-                {
-                    "target": record.target,
-                    "action": record.action,
-                    "before": before,
-                    "plan": list(plan.steps),
-                },
-            )
+            elif gate[1]:
+                self._open_breaker(gate[1])
+        if gate is not None:  # another process got there between the first look and the lock
+            if gate[1]:
+                self._page(gate[1])
+            return self._refuse(record, gate[0], plan, fresh)
         try:
             saved = action.apply(record.target)
         except ActionError as exc:
@@ -267,6 +279,11 @@ class Responder:
         return Outcome(
             record.id, record.playbook, record.action, record.target, Status.APPLIED, "applied", plan
         )
+
+    def _refuse(self, record: ActionRecord, reason: str, plan: Plan, fresh: bool) -> Outcome:
+        if fresh:
+            return self._close(record, Status.REFUSED, reason, plan=plan, event="refused")
+        return self._transition(record, Status.REFUSED, "refused", reason, plan)
 
     def _record_applied(self, action_id: str, saved: dict[str, Any], undo_at: datetime | None) -> None:
         with self.ledger.transaction():
