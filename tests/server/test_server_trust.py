@@ -247,6 +247,10 @@ def test_an_upload_that_skipped_a_scanner_fixes_nothing_there_through_the_api(
     }
     first = client.post("/api/v1/scans", content=json.dumps(report), headers=bearer(world.demo_token)).json()
     assert first["new"] > 0
+    assert first["scope"] == [{"root": ".", "excludes": [], "ran": sorted(report["scanners"])}]
+    unscoped = {k: v for k, v in report.items() if k != "scope"}
+    again = client.post("/api/v1/scans", content=json.dumps(unscoped), headers=bearer(world.demo_token)).json()
+    assert again["scope"] == [] and again["fixed"] == 0
     secrets_count = sum(1 for f in report["findings"] if f["scanner"] == "secrets")
     skipped = {
         **report,

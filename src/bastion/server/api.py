@@ -196,6 +196,7 @@ async def _ingest_spool(
         "fixed": result.fixed,
         "unchanged": result.unchanged,
         "not_checked": list(result.gaps),
+        "scope": list(result.scopes),
     }
 
 

@@ -90,6 +90,10 @@ class Scope:
     ran: frozenset[str] = frozenset()
     """Scanners that ran (fully or in part; their skips are gaps)."""
 
+    def describe(self) -> dict[str, Any]:
+        """Plain JSON for the API: where the run looked and which scanners ran."""
+        return {"root": self.root, "excludes": list(self.excludes), "ran": sorted(self.ran)}
+
     @cached_property
     def _excluded(self) -> pathspec.PathSpec | None:
         return pathspec.GitIgnoreSpec.from_lines(self.excludes) if self.excludes else None

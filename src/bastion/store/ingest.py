@@ -49,6 +49,8 @@ class IngestResult:
     unchanged: int
     gaps: tuple[dict[str, str | None], ...] = ()
     """What the scan could not check; findings there were left as they were."""
+    scopes: tuple[dict[str, Any], ...] = ()
+    """Where the scan said it looked (none: an older report, credited only with its own files)."""
 
 
 def _published(finding: Finding) -> datetime | None:
@@ -222,6 +224,7 @@ def ingest(
         tally.fixed,
         tally.updated - tally.reopened,
         tuple(gaps),
+        tuple(scrub_tree([scope.describe() for scope in parsed.coverage.scopes])),
     )
 
 
