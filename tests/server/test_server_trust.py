@@ -249,7 +249,8 @@ def test_an_upload_that_skipped_a_scanner_fixes_nothing_there_through_the_api(
     assert first["new"] > 0
     assert first["scope"] == [{"root": ".", "excludes": [], "ran": sorted(report["scanners"])}]
     unscoped = {k: v for k, v in report.items() if k != "scope"}
-    again = client.post("/api/v1/scans", content=json.dumps(unscoped), headers=bearer(world.demo_token)).json()
+    headers = bearer(world.demo_token)
+    again = client.post("/api/v1/scans", content=json.dumps(unscoped), headers=headers).json()
     assert again["scope"] == [] and again["fixed"] == 0
     secrets_count = sum(1 for f in report["findings"] if f["scanner"] == "secrets")
     skipped = {
