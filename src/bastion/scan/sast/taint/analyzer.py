@@ -127,6 +127,7 @@ class FunctionAnalysis(ExpressionAnalysis):
                 self.project.note_line(self.module.relpath, stmt.lineno, value)
                 self.check_return(stmt.value, value, stmt.lineno, state)
                 self.summary.returns = join(self.summary.returns, add_step(value, self.step(stmt.lineno)))
+                self.summary.note_return(self._items(stmt.value, state, stmt.lineno))
             return None
         elif isinstance(stmt, ast.Raise):
             if stmt.exc is not None:
@@ -209,6 +210,8 @@ class FunctionAnalysis(ExpressionAnalysis):
             elts = value_node.elts if isinstance(value_node, ast.Tuple | ast.List) else None
             if any(isinstance(sub, ast.Starred) for sub in target.elts):
                 elts = None  # a starred target takes a slice: every name gets the whole value
+            elif elts is None and self._unpack_items(target, value_node, state, line):
+                return
             for i, sub in enumerate(target.elts):
                 if elts is not None and len(elts) == len(target.elts):
                     self.assign(sub, elts[i], self.eval(elts[i], state), state, line)
@@ -245,6 +248,30 @@ class FunctionAnalysis(ExpressionAnalysis):
             for index, elt in enumerate(value_node.elts):
                 state.taint[f"{key}[{index}]"] = add_step(self.eval(elt, state), self.step(line))
         self.tag_value(key, value_node, state)
+
+    def _items(self, node: ast.expr, state: State, line: int) -> tuple[Taint, ...] | None:
+        """A returned tuple literal's elements, each with its own taint (None: not one)."""
+        if not isinstance(node, ast.Tuple) or any(isinstance(e, ast.Starred) for e in node.elts):
+            return None
+        return tuple(add_step(self.eval(e, state), self.step(line)) for e in node.elts)
+
+    def _unpack_items(
+        self, target: ast.Tuple | ast.List, value_node: ast.expr, state: State, line: int
+    ) -> bool:
+        """``a, b = t`` (``t`` a tuple literal bound earlier) or ``a, b = f()`` (``f`` returns tuple
+        literals): each name gets its element's taint. False when the elements are not known."""
+        count = len(target.elts)
+        items = self.call_items.get(id(value_node)) if isinstance(value_node, ast.Call) else None
+        base = self.key(value_node)
+        if items is None and base is not None and state.has_tag(base, "elements"):
+            keys = [f"{base}[{i}]" for i in range(count)]
+            if all(k in state.taint for k in keys) and f"{base}[{count}]" not in state.taint:
+                items = tuple(state.taint[k] for k in keys)
+        if items is None or len(items) != count:
+            return False
+        for sub, value in zip(target.elts, items, strict=True):
+            self.assign(sub, value_node, value, state, line)
+        return True
 
     def branch(
         self, test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt], state: State

@@ -57,6 +57,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         self.local_functions: dict[str, FunctionInfo] = {}
         """Functions defined inside the one being analysed."""
         self._depth = 0
+        self.call_items: dict[int, tuple[Taint, ...]] = {}
+        """Calls (by node id) whose callee returns tuple literals: each element's taint here."""
         node = function.node if function else None
         self.is_route, self.html_handler = (
             shapes.route_kind(node, module, self.rules) if node else (False, False)
@@ -197,6 +199,7 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         if isinstance(node, ast.Yield | ast.YieldFrom):
             value = self.eval(node.value, state) if node.value is not None else CLEAN
             self.summary.returns = join(self.summary.returns, value)
+            self.summary.note_return(None)
             return CLEAN
         if isinstance(node, ast.NamedExpr):
             value = self.eval(node.value, state)
@@ -425,12 +428,11 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
                 slot = params.index(info.node.args.kwarg.arg)
                 by_index[slot] = join(by_index.get(slot, CLEAN), value)
         call_step = self.step(node.lineno)
-        out: list[Flow] = []
-        for flow in summary.returns:
-            if flow.origin.param < 0:
-                out.append(flow)
-            else:
-                out.extend(shapes.compose(by_index.get(flow.origin.param, CLEAN), call_step, flow))
+        returned = self._compose(summary.returns, by_index, call_step)
+        if summary.items is not None:
+            self.call_items[id(node)] = tuple(
+                self._compose(item, by_index, call_step) for item in summary.items
+            )
         for sink in summary.sinks:
             composed = tuple(
                 shapes.compose(by_index.get(sink.flow.origin.param, CLEAN), call_step, sink.flow)
@@ -440,4 +442,14 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
             owner = info.qualname.rsplit(".", 1)[0]
             attrs = self.project.constructed(module, owner, summary, by_index)
             return attrs
+        return returned
+
+    def _compose(self, taint: Taint, by_index: dict[int, Taint], call_step: Step) -> Taint:
+        """A callee's flows at this call: parameter flows continue the arguments' flows."""
+        out: list[Flow] = []
+        for flow in taint:
+            if flow.origin.param < 0:
+                out.append(flow)
+            else:
+                out.extend(shapes.compose(by_index.get(flow.origin.param, CLEAN), call_step, flow))
         return join_all([tuple(out)])

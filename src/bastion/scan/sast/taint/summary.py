@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bastion.scan.sast.taint.spec import SinkRule
-from bastion.scan.sast.taint.values import CLEAN, Flow, Step, Taint
+from bastion.scan.sast.taint.values import CLEAN, Flow, Step, Taint, join
 
 __all__ = ["ParamSink", "Summary", "TaintHit"]
 
@@ -42,3 +42,15 @@ class Summary:
     sinks: list[ParamSink] = field(default_factory=list)
     self_attrs: dict[str, Taint] = field(default_factory=dict)
     """``self.attr`` writes (constructors): flows from parameters or sources."""
+    items: tuple[Taint, ...] | None = None
+    """Element by element, when every ``return`` is a tuple literal of one length
+    (``return name, "ls"``): callers unpacking it give each name its own taint."""
+    mixed: bool = False
+    """Some ``return`` (or ``yield``) is not such a tuple: :attr:`items` does not apply."""
+
+    def note_return(self, items: tuple[Taint, ...] | None) -> None:
+        """Record one ``return``'s elements (None: not a tuple literal)."""
+        if items is None or (self.items is not None and len(self.items) != len(items)):
+            self.mixed, self.items = True, None
+        elif not self.mixed:
+            self.items = items if self.items is None else tuple(map(join, self.items, items))
