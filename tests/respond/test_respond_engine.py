@@ -296,3 +296,18 @@ def test_two_processes_cannot_both_take_the_last_slot(tmp_path: Path) -> None:
     assert other_done == [Status.APPLIED]
     assert (outcome.status, outcome.reason) == (Status.REFUSED, "playbook pb reached 1 actions per minute")
     assert set(nft.tables["inet bastion"]["sets"]["blocked4"]) == {"198.51.100.2"}
+
+
+def test_ttl_undo_that_fails_is_retried_later_not_on_every_alert(tmp_path: Path) -> None:
+    responder, nft, clock = make(tmp_path, ttl_s=60)
+    applied = responder.handle(alert())[0]
+    nft.fail_apply = True  # the delete batch fails from now on
+    clock.advance(61)
+    [failed] = responder.expire()
+    assert failed.status is Status.APPLIED and "undo failed" in failed.reason
+    assert responder.expire() == []  # not again at once
+    nft.fail_apply = False
+    clock.advance(301)
+    [done] = responder.expire()
+    assert (done.action_id, done.status) == (applied.action_id, Status.UNDONE)
+    assert [e.event for e in responder.ledger.entries(applied.action_id)][-2:] == ["undo-failed", "undone"]

@@ -29,6 +29,7 @@ __all__ = ["Outcome", "Responder"]
 KILL_SWITCH = "kill_switch"
 BREAKER = "breaker"
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+RETRY_UNDO = timedelta(minutes=5)
 
 
 def _utcnow() -> datetime:
@@ -381,22 +382,24 @@ class Responder:
         )
 
     def expire(self) -> list[Outcome]:
-        """Undo applied actions whose TTL passed (unless confirmed); refuse expired approval requests."""
+        """Undo applied actions whose TTL passed (unless confirmed); refuse expired approval requests.
+        An undo that fails is audited and tried again after :data:`RETRY_UNDO`."""
         now, outcomes = self.clock(), []
-        for record in self.ledger.with_status(Status.APPLIED):
-            if record.undo_at is not None and not record.confirmed and record.undo_at <= now:
-                try:
-                    outcomes.append(self.undo(record.id, "ttl"))
-                except InputError as exc:
-                    outcomes.append(
-                        Outcome(
-                            record.id, record.playbook, record.action, record.target, Status.APPLIED, str(exc)
-                        )
+        undo, expired = self.ledger.due(now)
+        for record in undo:
+            try:
+                outcomes.append(self.undo(record.id, "ttl"))
+            except InputError as exc:
+                with self.ledger.transaction():
+                    self.ledger.update(record.id, undo_at=now + RETRY_UNDO)
+                outcomes.append(
+                    Outcome(
+                        record.id, record.playbook, record.action, record.target, Status.APPLIED, str(exc)
                     )
+                )
         outcomes.extend(
             self._transition(record, Status.REFUSED, "approval-expired", "approval expired")
-            for record in self.ledger.with_status(Status.PENDING)
-            if record.approval_expires_at is not None and record.approval_expires_at <= now
+            for record in expired
         )
         return outcomes
 

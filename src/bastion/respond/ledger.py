@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS actions (
     saved TEXT NOT NULL DEFAULT '{}', alert TEXT NOT NULL, before TEXT NOT NULL DEFAULT '',
     spec TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS actions_applied ON actions (applied_at, playbook);
-CREATE INDEX IF NOT EXISTS actions_status ON actions (status);
+CREATE INDEX IF NOT EXISTS actions_status ON actions (status, undo_at);
 CREATE INDEX IF NOT EXISTS actions_target ON actions (target, playbook, action);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -253,6 +253,22 @@ class Ledger:
             (playbook, action, target, Status.APPLIED.value, Status.PENDING.value, Status.INTENT.value),
         ).fetchone()
         return self._record(row) if row else None
+
+    def due(self, now: datetime) -> tuple[list[ActionRecord], list[ActionRecord]]:
+        """Applied, unconfirmed actions whose undo time has come, and pending requests that expired.
+        (Times are stored as UTC ISO strings, which order like the instants they name.)"""
+        stamp = now.isoformat()
+        undo = self.db.execute(
+            "SELECT * FROM actions WHERE status = 'applied' AND confirmed = 0 AND undo_at IS NOT NULL"
+            " AND undo_at <= ? ORDER BY undo_at",
+            (stamp,),
+        )
+        expired = self.db.execute(
+            "SELECT * FROM actions WHERE status = 'pending' AND approval_expires_at IS NOT NULL"
+            " AND approval_expires_at <= ? ORDER BY approval_expires_at",
+            (stamp,),
+        )
+        return [self._record(row) for row in undo], [self._record(row) for row in expired]
 
     def applied_since(self, since: datetime, playbook: str | None = None) -> int:
         """How many actions were applied (or began to be) at or after ``since``."""
