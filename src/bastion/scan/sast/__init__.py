@@ -1,6 +1,6 @@
 """The ``sast`` scanner: bandit (Python), semgrep (Python, JavaScript/TypeScript, and
-any language of user rules) and Bastion's own taint analysis (Python, :mod:`.taint`) over
-the files of the walk.
+any language of user rules) and Bastion's own taint analysis (Python, :mod:`.taint`, and
+JavaScript/TypeScript, :mod:`.taint.js`) over the files of the walk.
 
 Taint findings are ``sast.taint.<sink id>`` (``sast.taint.sql``) and carry the trace from
 source to sink in ``metadata["flow"]``. Where bandit or semgrep flag the same line for the
@@ -48,6 +48,7 @@ from bastion.scan.sast.semgrep import (
     select_files,
     semgrep_rule_infos,
 )
+from bastion.scan.sast.taint.js.spec import js_rule_book
 from bastion.scan.sast.taint.spec import load_rules as load_taint_rules
 
 __all__ = [
@@ -83,7 +84,7 @@ def sast_rules() -> tuple[RuleInfo, ...]:
             scanner="sast",
             cwe=(sink.cwe,),
         )
-        for sink in load_taint_rules(text).sinks
+        for sink in (*load_taint_rules(text).sinks, *js_rule_book().rules.sinks)
     )
     return (*bandit_rule_infos(), *semgrep_rule_infos(builtin_rules()), *taint)
 
@@ -97,7 +98,7 @@ class SastScanner(ScannerDefaults):
 
     name = "sast"
     description = (
-        "insecure code in Python and JavaScript/TypeScript (bandit, semgrep, taint analysis of Python)"
+        "insecure code in Python and JavaScript/TypeScript (bandit, semgrep, taint analysis of both)"
     )
     shardable = False
 
