@@ -32,12 +32,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--min-severity", default="medium")
+    parser.add_argument(
+        "--windows", action="store_true", help="Read the SSH system's events as Windows Security JSON lines."
+    )
     args = parser.parse_args()
     c: Path = args.corpus
     meta = json.loads((c / "meta.json").read_text())
     labels = [json.loads(x) for x in (c / "labels.jsonl").read_text().splitlines()]
-    out = c / "alerts.jsonl"
-    logs = [str(c / "entra.jsonl"), str(c / "cloudtrail.jsonl.gz"), str(c / "auth.log")]
+    out = c / ("alerts-windows.jsonl" if args.windows else "alerts.jsonl")
+    ssh = c / ("windows.jsonl" if args.windows else "auth.log")
+    logs = [str(c / "entra.jsonl"), str(c / "cloudtrail.jsonl.gz"), str(ssh)]
     began, cpu = time.perf_counter(), time.process_time()
     bastion(
         [

@@ -21,6 +21,42 @@ from attacks import attacks
 from org import ORGS, WARMUP_DAYS, Ev, World, normal_life
 
 
+def _windows(e: Ev) -> dict[str, object]:
+    """The same SSH-system event as a Windows Security record in the EVTX layout: a remote-interactive
+    logon (4624/4625, the device as the workstation) or, for sudo, explicit credentials (4648)."""
+    stamp = e.t.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    if e.app == "sudo":
+        event_id = 4648
+        data: dict[str, object] = {
+            "SubjectUserName": e.user,
+            "SubjectDomainName": "CORP",
+            "TargetUserName": "Administrator",
+            "TargetDomainName": "CORP",
+            "TargetServerName": "bastion-host",
+            "ProcessName": "C:\\Windows\\System32\\runas.exe",
+            "IpAddress": "-",
+        }
+    else:
+        event_id = 4624 if e.ok else 4625
+        data = {
+            "TargetUserName": e.user,
+            "TargetDomainName": "CORP",
+            "LogonType": 10,
+            "IpAddress": e.ip,
+            "WorkstationName": e.device,
+            "AuthenticationPackageName": "Negotiate",
+        }
+        if not e.ok:
+            data["Status"] = "0xc000006d"
+            data["SubStatus"] = "0xc0000064" if e.reason == "unknown_user" else "0xc000006a"
+    system = {
+        "EventID": event_id,
+        "TimeCreated": {"#attributes": {"SystemTime": stamp}},
+        "Computer": "bastion-host",
+    }
+    return {"Event": {"System": {**system, "Channel": "Security"}, "EventData": data}}
+
+
 def write(out: Path, events: list[Ev]) -> dict[str, int]:
     events.sort(key=lambda e: e.t)
     counts = {"entra": 0, "cloudtrail": 0, "ssh": 0}
@@ -30,6 +66,7 @@ def write(out: Path, events: list[Ev]) -> dict[str, int]:
         (out / "entra.jsonl").open("w") as entra,
         gzip.open(out / "cloudtrail.jsonl.gz", "wt") as trail,
         (out / "auth.log").open("w") as auth,
+        (out / "windows.jsonl").open("w") as windows,
     ):
         for e in events:
             counts[e.system] += 1
@@ -65,6 +102,7 @@ def write(out: Path, events: list[Ev]) -> dict[str, int]:
                 stamp = e.t.strftime("%b %e %H:%M:%S")
                 port = 1024 + zlib.crc32(f"{e.user}{e.t}".encode()) % 60000
                 method = "publickey" if e.device == "publickey" else "password"  # attackers guess passwords
+                windows.write(json.dumps(_windows(e)) + "\n")
                 if e.app == "sudo":
                     user = e.user
                     auth.write(

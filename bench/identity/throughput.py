@@ -44,6 +44,7 @@ FORMATS = {
     "entra": ["entra.jsonl"],
     "cloudtrail": ["cloudtrail.jsonl.gz"],
     "authlog": ["auth.log"],
+    "windows": ["windows.jsonl"],
     "all three": ["entra.jsonl", "cloudtrail.jsonl.gz", "auth.log"],
 }
 
