@@ -16,7 +16,7 @@ from typing import Protocol
 from tree_sitter import Node
 
 from bastion.scan.sast.taint.js.constants import UNKNOWN, const_value
-from bastion.scan.sast.taint.js.parse import children, required_module, text_of
+from bastion.scan.sast.taint.js.parse import children, required_module, text_of, walk
 from bastion.scan.sast.taint.js.spec import JsRuleBook, JsSinkRule
 from bastion.scan.sast.taint.js.state import Frame
 from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
@@ -34,7 +34,10 @@ from bastion.scan.sast.taint.values import (
     live_for,
 )
 
-__all__ = ["Expressions", "Functions", "access_path"]
+__all__ = ["MAX_DEPTH", "Expressions", "Functions", "access_path"]
+
+MAX_DEPTH = 150
+"""Expression nesting evaluated recursively; deeper parts are joined flat (see ``_flat``)."""
 
 
 class Functions(Protocol):
@@ -144,6 +147,7 @@ class Expressions:
     hits: dict[tuple[str, int, int, str], TaintHit] = field(default_factory=dict)
 
     functions: Functions | None = None
+    depth: int = 0
     """The file's functions (summaries, handlers); set by the statement analysis."""
 
     # -- values --------------------------------------------------------------------------
@@ -193,9 +197,23 @@ class Expressions:
         return (Flow(Origin(f"{key} ({rule.label})"), ()),)
 
     def eval(self, node: Node | None, frame: Frame) -> Taint:
-        """The taint of ``node``'s value."""
+        """The taint of ``node``'s value; nesting deeper than ``MAX_DEPTH`` is read flat."""
         if node is None:
             return CLEAN
+        if self.depth >= MAX_DEPTH:
+            return self._flat(node, frame)
+        self.depth += 1
+        try:
+            return self._eval(node, frame)
+        finally:
+            self.depth -= 1
+
+    def _flat(self, node: Node, frame: Frame) -> Taint:
+        """Every name and member read under ``node`` joined: no recursion, no precision."""
+        reads = (n for n in walk(node) if n.type in ("identifier", "member_expression"))
+        return join_all(self.read(path, n, frame) for n in reads if (path := access_path(n)) is not None)
+
+    def _eval(self, node: Node, frame: Frame) -> Taint:
         kind = node.type
         if kind in _TRANSPARENT:
             parts = children(node)
