@@ -26,7 +26,9 @@ PARAMS = {
 
 @pytest.mark.parametrize("kind", list(ActionType))
 def test_every_action_type_plans_in_dry_run(tmp_path: Path, kind: ActionType) -> None:
-    target = {ActionType.BLOCK_IP: "entity"}.get(kind, "metadata.subject")
+    target = {ActionType.BLOCK_IP: "entity", ActionType.QUARANTINE_POD: "metadata.pod"}.get(
+        kind, "metadata.subject"
+    )
     write_playbook(
         tmp_path / "pb", mode="dry-run",
         actions=[{"type": kind.value, "target": target, "params": PARAMS.get(kind, {})}],
@@ -34,7 +36,7 @@ def test_every_action_type_plans_in_dry_run(tmp_path: Path, kind: ActionType) ->
     responder = Responder(load_playbooks(tmp_path / "pb"), Safeguards(), Ledger(tmp_path / "l.sqlite"),
                           ActionContext(runner=RecordingRunner()))  # fmt: skip
     drift = {"path": "main.tf", "current": "a = 1\n", "expected": "a = 2\n"}
-    [outcome] = responder.handle(alert(subject="eve", **drift))
+    [outcome] = responder.handle(alert(subject="eve", pod="shop/web-1", **drift))
     assert outcome.status is Status.PLANNED, outcome.reason
     assert outcome.plan is not None and outcome.plan.steps
 

@@ -34,6 +34,7 @@ class ActionType(enum.StrEnum):
     NOTIFY_EMAIL = "notify-email"
     OPEN_TICKET = "open-ticket"
     IAC_REVERT = "iac-revert"
+    QUARANTINE_POD = "quarantine-pod"
 
 
 class _Params(BaseModel):
@@ -113,6 +114,13 @@ class IacRevertParams(_Params):
     out_dir: str = "bastion-changes"
 
 
+class KubeParams(_Params):
+    """``quarantine-pod`` (the target is ``namespace/pod``)."""
+
+    api_url: str = "https://kubernetes.default.svc"
+    token_env: str = "BASTION_KUBE_TOKEN"
+
+
 _PARAMS: dict[ActionType, type[_Params]] = {
     ActionType.BLOCK_IP: BlockIpParams,
     ActionType.LOCK_LINUX_ACCOUNT: LockAccountParams,
@@ -125,6 +133,7 @@ _PARAMS: dict[ActionType, type[_Params]] = {
     ActionType.NOTIFY_EMAIL: EmailParams,
     ActionType.OPEN_TICKET: TicketParams,
     ActionType.IAC_REVERT: IacRevertParams,
+    ActionType.QUARANTINE_POD: KubeParams,
 }
 
 
@@ -177,6 +186,11 @@ def build_action(action: ActionType, params: Mapping[str, Any], alert: Alert, ct
             from bastion.respond.actions.notify import build_notifier
 
             return build_notifier(p, alert, ctx)
+        case ActionType.QUARANTINE_POD:
+            from bastion.respond.actions.kube import QuarantinePod
+
+            k = cast(KubeParams, p)
+            return QuarantinePod(k.api_url, ctx.env.get(k.token_env, ""))
         case ActionType.IAC_REVERT:
             from bastion.respond.actions.iac import IacRevert
 
