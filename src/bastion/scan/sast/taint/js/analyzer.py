@@ -42,6 +42,18 @@ _LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_
 _EXITS = frozenset({"return_statement", "throw_statement"})
 
 Guards = dict[str, frozenset[int]]
+_INDEXED = frozenset(
+    {
+        "variable_declarator",
+        "import_statement",
+        "assignment_expression",
+        "function_declaration",
+        "generator_function_declaration",
+        "arrow_function",
+        "function_expression",
+        "method_definition",
+    }
+)
 _SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", ".mts", ".cts")
 _WRAPPERS = frozenset({"String", "decodeURIComponent"})
 """Conversions a guard may test through: ``isAlphanumeric(String(v))`` checks ``v``."""
@@ -53,6 +65,8 @@ class FileAnalysis:
 
     expr: Expressions
     root: Node
+    nodes: list[Node]
+    """The file's declarations, imports, assignments and functions, in source order."""
     functions: dict[str, Node] = field(default_factory=dict)
     summaries: dict[int, Summary | None] = field(default_factory=dict)
     handled: set[int] = field(default_factory=set)
@@ -335,9 +349,9 @@ def _params(node: Node) -> list[Node]:
     return out
 
 
-def _collect(root: Node, analysis: FileAnalysis) -> None:
+def _collect(nodes: list[Node], analysis: FileAnalysis) -> None:
     """Named functions and module constants (``const DEBUG = false``) of the file."""
-    for node in walk(root):
+    for node in nodes:
         if node.type in ("function_declaration", "generator_function_declaration"):
             name = node.child_by_field_name("name")
             if name is not None:
@@ -366,10 +380,11 @@ def _collect(root: Node, analysis: FileAnalysis) -> None:
 def prepare(relpath: str, text: str, book: JsRuleBook) -> FileAnalysis:
     """Parse one file and index its functions and constants."""
     root = parse(relpath, text.encode("utf-8", "surrogateescape"))
-    expr = Expressions(relpath, book, module_aliases(root))
-    analysis = FileAnalysis(expr, root)
+    nodes = [n for n in walk(root) if n.type in _INDEXED]
+    expr = Expressions(relpath, book, module_aliases(root, nodes))
+    analysis = FileAnalysis(expr, root, nodes)
     expr.functions = analysis
-    _collect(root, analysis)
+    _collect(nodes, analysis)
     return analysis
 
 
@@ -380,7 +395,7 @@ def run_file(analysis: FileAnalysis) -> None:
     for name, node in list(analysis.functions.items()):
         if node.start_byte not in analysis.handled:
             analysis.summary_of(name)
-    for node in walk(root):
+    for node in analysis.nodes:
         if (
             node.type in ("arrow_function", "function_expression", "method_definition")
             and node.start_byte not in analysis.handled

@@ -46,18 +46,18 @@ def parse(relpath: str, source: bytes) -> Node:
     tree = _parser(_kind(relpath)).parse(source)
     root = tree.root_node
     if root.has_error:
-        line = next((n.start_point[0] + 1 for n in walk(root) if n.is_error or n.is_missing), 1)
+        line = next((n.start_point[0] + 1 for n in walk(root, named=False) if n.is_error or n.is_missing), 1)
         raise JsParseError(f"syntax error near line {line}")
     return root
 
 
-def walk(root: Node) -> Iterator[Node]:
-    """Every node under ``root`` (pre-order, iterative: deep trees cannot overflow the stack)."""
+def walk(root: Node, named: bool = True) -> Iterator[Node]:
+    """Every (named) node under ``root``, pre-order, iterative: deep trees cannot overflow the stack."""
     stack = [root]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(node.named_children if named else node.children))
 
 
 def children(node: Node) -> list[Node]:
@@ -92,10 +92,11 @@ def required_module(node: Node | None) -> str | None:
     return _string_value(first[0]) if first else None
 
 
-def module_aliases(root: Node) -> dict[str, str]:
-    """Local name -> qualified name bound by ``require``/``import`` anywhere in the file."""
+def module_aliases(root: Node, nodes: list[Node] | None = None) -> dict[str, str]:
+    """Local name -> qualified name bound by ``require``/``import`` anywhere in the file
+    (``nodes``: the file's nodes when already listed)."""
     out: dict[str, str] = {}
-    for node in walk(root):
+    for node in nodes if nodes is not None else walk(root):
         if node.type == "variable_declarator":
             _from_require(node, out)
         elif node.type == "import_statement":
