@@ -263,7 +263,7 @@ def item15(ws: Workspace) -> list[Row]:
         "HOME": str(home),
         "XDG_DATA_HOME": str(home / "data"),
         "XDG_CACHE_HOME": str(home / "cache"),
-        "BASTION_PASSWORD": "a long enough password 123",
+        "BASTION_PASSWORD": "a long enough password 123",  # bastion: ignore[sast.bandit.B105] throwaway
         "BASTION_DATABASE_URL": "",
         "BASTION_ADVISORY_DB": "",
     }
