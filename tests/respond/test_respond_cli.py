@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,27 @@ def test_stream_follows_until_idle(env: Path, capsys: pytest.CaptureFixture[str]
     ]
     assert main(argv) == 0
     assert "applied" in capsys.readouterr().out
+
+
+def test_stream_undoes_expired_actions_while_idle(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _iac_playbook(env / "pb", ttl_s=1)
+    alerts = _drift(env / "alerts.jsonl")
+    argv = ["respond", "run", "--playbooks", str(env / "pb"), "--alerts", str(alerts), "--stream",
+            "--idle-timeout", "3", "--format", "json"]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in rows] == ["applied", "undone"]
+    assert list((env / "changes").iterdir()) == []
+
+
+def test_expire_command(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _iac_playbook(env / "pb", ttl_s=1)
+    alerts = _drift(env / "alerts.jsonl")
+    assert main(["respond", "run", "--playbooks", str(env / "pb"), "--alerts", str(alerts)]) == 0
+    assert len(list((env / "changes").iterdir())) == 2
+    capsys.readouterr()
+    time.sleep(1.1)
+    assert main(["respond", "expire", "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["status"], row["reason"]) == ("undone", "undone by ttl")
+    assert list((env / "changes").iterdir()) == []

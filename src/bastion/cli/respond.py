@@ -6,7 +6,9 @@ import enum
 import getpass
 import json
 import os
+import queue
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +71,8 @@ def register(app: typer.Typer) -> None:
          "Example: bastion respond kill-switch on"),
         ("breaker-reset", breaker_reset, "Close a tripped circuit breaker.\n\n"
          "Example: bastion respond breaker-reset --as alice"),
+        ("expire", expire, "Undo applied actions whose TTL passed and refuse expired approval requests; "
+         "run it from cron or a timer when no `run --stream` is up.\n\nExample: bastion respond expire"),
         ("verify", verify, "Check the audit log's hash chain; exit 1 when it was tampered with.\n\n"
          "Example: bastion respond verify"),
     ):  # fmt: skip
@@ -131,15 +135,50 @@ def _responder(
     )  # fmt: skip
 
 
-def _lines(alerts: Path, stream: bool, idle_timeout: float | None) -> Iterator[tuple[str, int, str]]:
+TICK_S = 1.0
+"""While a stream is idle, expired actions are still undone this often."""
+
+
+def _followed(alerts: Path, idle_timeout: float | None) -> Iterator[tuple[str, int, str] | None]:
+    """Lines appended to ``alerts``, read on a thread; ``None`` each idle second, so TTLs expire."""
+    from bastion.detect.ingest.sources import follow
+
+    lines: queue.Queue[tuple[str, int, str] | BaseException | None] = queue.Queue()
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for item in follow(alerts, stop=stop, idle_timeout=idle_timeout):
+                lines.put(item)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            lines.put(exc)
+        lines.put(None)
+
+    thread = threading.Thread(target=reader, name="respond-follow", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = lines.get(timeout=TICK_S)
+            except queue.Empty:
+                yield None
+                continue
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _lines(alerts: Path, stream: bool, idle_timeout: float | None) -> Iterator[tuple[str, int, str] | None]:
     if str(alerts) == "-":
         for n, text in enumerate(sys.stdin, 1):
             yield "<stdin>", n, text
         return
     if stream:
-        from bastion.detect.ingest.sources import follow
-
-        yield from follow(alerts, idle_timeout=idle_timeout)
+        yield from _followed(alerts, idle_timeout)
         return
     try:
         with alerts.open(encoding="utf-8", errors="replace") as handle:
@@ -211,7 +250,10 @@ def plan(
     responder = _responder(playbooks, safeguards, ledger)
     reader = AlertReader()
     outcomes = [
-        o for alert in reader.read(_lines(alerts, False, None)) for o in responder.handle(alert, dry_run=True)
+        outcome
+        for alert in reader.read(_lines(alerts, False, None))
+        if alert is not None
+        for outcome in responder.handle(alert, dry_run=True)
     ]
     _print(outcomes, fmt)
     for line in reader.errors:
@@ -325,6 +367,16 @@ def breaker_reset(
     responder = _responder(None, None, ledger, need_playbooks=False)
     responder.reset_breaker(_user(who))
     typer.echo("circuit breaker closed")
+    return EXIT_CLEAN
+
+
+def expire(
+    playbooks: Path | None = PLAYBOOKS, ledger: Path | None = LEDGER,
+    database: str | None = typer.Option(None, "--database", help="Bastion store URL."), fmt: Format = FORMAT,
+) -> int:  # fmt: skip
+    """Run the TTL expiry once."""
+    responder = _responder(playbooks, None, ledger, database=database, need_playbooks=False)
+    _print(responder.recover() + responder.expire(), fmt)
     return EXIT_CLEAN
 
 

@@ -34,9 +34,14 @@ class AlertReader:
 
     errors: list[str] = field(default_factory=list)
 
-    def read(self, lines: Iterable[tuple[str, int, str]]) -> Iterator[Alert]:
-        """Yield each good alert from ``(source, line number, text)``; blank lines are skipped."""
-        for source, number, text in lines:
+    def read(self, lines: Iterable[tuple[str, int, str] | None]) -> Iterator[Alert | None]:
+        """Yield each good alert from ``(source, line number, text)``; blank lines are skipped and
+        a ``None`` (an idle tick) is passed through."""
+        for item in lines:
+            if item is None:
+                yield None
+                continue
+            source, number, text = item
             if not text.strip():
                 continue
             try:

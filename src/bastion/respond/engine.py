@@ -451,10 +451,12 @@ class Responder:
             )
         return outcomes
 
-    def run(self, alerts: Iterable[Alert]) -> list[Outcome]:
-        """Handle each alert in turn, undoing expired actions as time passes."""
-        outcomes = []
+    def run(self, alerts: Iterable[Alert | None]) -> list[Outcome]:
+        """Handle each alert in turn, undoing expired actions before the first and after each;
+        a ``None`` is a clock tick from an idle stream: only the expiry runs."""
+        outcomes = self.expire()
         for alert in alerts:
-            outcomes.extend(self.handle(alert))
+            if alert is not None:
+                outcomes.extend(self.handle(alert))
             outcomes.extend(self.expire())
         return outcomes
