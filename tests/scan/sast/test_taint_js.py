@@ -45,6 +45,9 @@ REAL = [
     ("xxe", 'const lx = require("libxmljs");\nlx.parseXml(req.body.x, { noent: true });', 3, 611),
     ("strip-keeps-shell-chars", "cp.exec(req.query.d.replace(/[^a-z;|]/g, ''));", 2, 78),
     ("strip-not-global", "cp.exec(req.query.d.replace(/[^a-z]/, ''));", 2, 78),
+    ("node-prefix", 'const c2 = require("node:child_process");\nc2.exec(req.param("c"));', 3, 78),
+    ("this-receiver", "this.db.query('SELECT ' + req.query.col);", 2, 89),
+    ("location", "res.location(req.query.to).sendStatus(302);", 2, 601),
     ("chained-send", 'res.status(200).send("<p>" + req.cookies.n + "</p>");', 2, 79),
 ]
 

@@ -110,6 +110,19 @@ def _strips_to_allow_list(args: list[Node]) -> bool:
     return bool(_ALLOW_CLASS.match(text_of(args[0])))
 
 
+def _receiver_names(receiver: Node | None) -> list[str]:
+    """Names a receiver is spelled with: ``this.db`` -> this, db; ``res.status(200)`` -> res."""
+    while receiver is not None and receiver.type == "call_expression":
+        func = receiver.child_by_field_name("function")
+        receiver = (
+            func.child_by_field_name("object")
+            if func is not None and func.type == "member_expression"
+            else None
+        )
+    path = access_path(receiver)
+    return path.split(".") if path else []
+
+
 def access_path(node: Node | None) -> str | None:
     """``a.b.c`` for identifiers, member reads and constant subscripts; None otherwise."""
     parts: list[str] = []
@@ -460,12 +473,11 @@ class Expressions:
     ) -> None:
         rules = self.book.sink_calls.get(name, ())
         if method and not rules:
-            root = access_path(receiver) or text_of(receiver)
-            root_name = root.split(".", 1)[0].split("(", 1)[0]
+            parts = set(_receiver_names(receiver))
             rules = tuple(
                 r
                 for r in self.book.sink_methods.get(method, ())
-                if not r.receiver_names or root_name in r.receiver_names
+                if not r.receiver_names or parts & set(r.receiver_names)
             )
         for rule in rules:
             if not self._options_match(rule, args):

@@ -73,9 +73,10 @@ def text_of(node: Node | None) -> str:
 
 
 def _string_value(node: Node | None) -> str | None:
+    """A module name from a string literal; ``node:fs`` is ``fs``."""
     if node is None or node.type != "string":
         return None
-    return text_of(node)[1:-1]
+    return text_of(node)[1:-1].removeprefix("node:")
 
 
 def required_module(node: Node | None) -> str | None:
