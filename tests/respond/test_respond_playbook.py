@@ -9,7 +9,7 @@ from respond_helpers import alert, write_playbook
 
 import bastion.respond
 from bastion.errors import InputError
-from bastion.findings import Severity
+from bastion.findings import Alert, Severity
 from bastion.respond.actions.base import TargetKind
 from bastion.respond.playbook import Mode, load_playbook, load_playbooks, load_safeguards
 
@@ -116,3 +116,41 @@ def test_bad_safeguards_file(tmp_path: Path) -> None:
     path.write_text("allow_ip: []\n")
     with pytest.raises(InputError, match="allow_ip: unknown field"):
         load_safeguards(path)
+
+
+@pytest.mark.parametrize(
+    ("playbook", "example", "fires"),
+    [
+        ("block-bruteforce-ip", alert(), True),
+        ("block-bruteforce-ip", alert(severity=Severity.LOW), False),
+        ("block-bruteforce-ip", alert(entity="127.0.0.1"), False),
+        ("block-bruteforce-ip", alert(rule_id="identity.impossible-travel"), False),
+        ("block-bruteforce-ip", alert(entity="alice", kind="user"), False),
+        (
+            "lock-compromised-account",
+            alert(entity="alice", kind="user", rule_id="identity.impossible-travel"),
+            True,
+        ),
+        (
+            "lock-compromised-account",
+            alert(entity="alice", kind="user", rule_id="identity.mfa-fatigue", score=0.5),
+            False,
+        ),
+        (
+            "lock-compromised-account",
+            alert(entity="alice", kind="user", rule_id="identity.password-spray"),
+            False,
+        ),
+        (
+            "revert-iac-drift",
+            alert(detector="drift.terraform", entity="aws_s3_bucket.logs", kind="resource"),
+            True,
+        ),
+        ("revert-iac-drift", alert(detector="watch.pca"), False),
+    ],
+)
+def test_shipped_playbooks_fire_on_their_examples_and_not_on_near_misses(
+    playbook: str, example: Alert, fires: bool
+) -> None:
+    [book] = [b for b in load_playbooks(SHIPPED) if b.id == playbook]
+    assert book.trigger.matches(example) is fires
