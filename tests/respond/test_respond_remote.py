@@ -169,7 +169,7 @@ def test_email_over_smtp() -> None:
 def test_aws_key_round_trip_against_moto_server() -> None:
     pytest.importorskip("boto3", reason="boto3 is not installed")
     server_mod = pytest.importorskip(
-        "moto.server", reason="moto[server] is not installed: AWS stand-in not run"
+        "moto.server", reason="moto (with flask) is not installed: AWS stand-in not run"
     )
     import boto3
 
