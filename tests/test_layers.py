@@ -82,7 +82,6 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
         "bastion.scan.sast.taint.project",
         "bastion.scan.sast.taint.sinks",
     ): ("analyzer, expressions and sinks name Project under TYPE_CHECKING; project drives analyzer"),
-    ("bastion.store.parse", "bastion.store.stream"): "closed by a function-local import (work in progress)",
 }
 """Cycles owned by other areas, left for their owners (2026-12-07); remove an entry when fixed."""
 

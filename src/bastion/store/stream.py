@@ -21,13 +21,13 @@ from bastion.errors import InputError
 from bastion.findings import Finding
 from bastion.store.coverage import Coverage
 from bastion.store.evidence import bastion_coverage, sarif_run_coverage
-from bastion.store.parse import (
-    _TOOL_SLUG,
+from bastion.store.items import (
     DEFAULT_MAX_RESULTS,
     ParsedScan,
-    _check_types,
-    _sarif_result,
-    _too_many,
+    check_types,
+    sarif_result,
+    too_many,
+    tool_slug,
 )
 from bastion.store.sanitize import MAX_DEPTH, check_text
 
@@ -121,7 +121,7 @@ class _Reader:
 
     def _item(self, value: Any, path: _Path) -> None:
         self.count += 1
-        _too_many(self.name, self.count, self.max_results)
+        too_many(self.name, self.count, self.max_results)
         if path[0] == "runs":
             self._result(self._run(), value)
             return
@@ -130,7 +130,7 @@ class _Reader:
             finding = Finding.from_dict(value)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"{where} is not a valid finding ({exc})") from None
-        _check_types(finding, where)
+        check_types(finding, where)
         self._check(finding, where)
         self.findings.append(finding)
 
@@ -159,7 +159,7 @@ class _Reader:
             return
         rules, by_id, slug, native = self.run_context
         try:
-            finding = _sarif_result(result, rules, by_id, slug, native, where)
+            finding = sarif_result(result, rules, by_id, slug, native, where)
         except (TypeError, AttributeError, ValueError, KeyError) as exc:
             raise InputError(f"{where} is malformed ({type(exc).__name__}: {exc})"[:300]) from None
         self._check(finding, where)
@@ -191,7 +191,7 @@ def _run_context(run: dict[str, Any], name: str, index: int) -> tuple[list[Any],
     rules: list[Any] = raw_rules if isinstance(raw_rules, list) else []
     by_id = {r.get("id"): r for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
     native = tool_name.lower() == "bastion"
-    slug = _TOOL_SLUG.sub("-", tool_name.lower()).strip("-") or "sarif"
+    slug = tool_slug(tool_name)
     return rules, by_id, slug, native
 
 
