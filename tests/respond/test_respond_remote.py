@@ -21,7 +21,8 @@ from bastion.respond.actions.base import ActionError, TargetGone
 from bastion.respond.actions.cloud import AwsDeactivateKey, EntraDisableUser, EntraRevokeSessions
 from bastion.respond.actions.iac import IacRevert
 from bastion.respond.actions.notify import SIGNATURE_HEADER, build_notifier, payload
-from bastion.respond.actions.registry import ActionContext, EmailParams, TicketParams, WebhookParams
+from bastion.respond.actions.params import EmailParams, TicketParams, WebhookParams
+from bastion.respond.actions.registry import ActionContext
 
 
 class StandIn(BaseHTTPRequestHandler):

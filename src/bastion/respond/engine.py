@@ -19,7 +19,8 @@ from typing import Any
 from bastion.errors import InputError
 from bastion.findings import Alert
 from bastion.respond.actions.base import Action, ActionError, Plan, TargetGone, TargetKind
-from bastion.respond.actions.registry import ActionContext, ActionType, WebhookParams, build_action
+from bastion.respond.actions.params import WebhookParams
+from bastion.respond.actions.registry import ActionContext, ActionType, build_action
 from bastion.respond.ledger import ActionRecord, Ledger, Status
 from bastion.respond.playbook import ActionSpec, Mode, Playbook, Safeguards
 from bastion.respond.safeguards import AllowList, user_skeleton

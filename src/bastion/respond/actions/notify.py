@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from bastion.findings import Alert
 from bastion.respond.actions.base import Action, ActionError, Plan, TargetKind
+from bastion.respond.actions.params import EmailParams, TicketParams, WebhookParams
 
 __all__ = ["EmailNotify", "WebhookNotify", "build_notifier", "payload", "sign"]
 
@@ -147,8 +148,6 @@ class EmailNotify:
 
 def build_notifier(params: BaseModel, alert: Alert, ctx: Any) -> Action:
     """The notifier for ``params`` (WebhookParams, EmailParams or TicketParams)."""
-    from bastion.respond.actions.registry import EmailParams, TicketParams, WebhookParams
-
     if isinstance(params, WebhookParams):
         key = ctx.env.get(params.secret_env) if params.secret_env else None
         return WebhookNotify(ctx.http, params.url, payload(params.format.value, alert), key)

@@ -9,9 +9,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from bastion.respond.actions.base import Action, Runner, SubprocessRunner
+from bastion.respond.actions.params import (
+    AwsParams,
+    BlockIpParams,
+    EmailParams,
+    GraphParams,
+    IacRevertParams,
+    KubeParams,
+    LockAccountParams,
+    NoParams,
+    TicketParams,
+    WebhookParams,
+    _Params,
+)
 
 if TYPE_CHECKING:
     from bastion.findings import Alert
@@ -35,90 +48,6 @@ class ActionType(enum.StrEnum):
     OPEN_TICKET = "open-ticket"
     IAC_REVERT = "iac-revert"
     QUARANTINE_POD = "quarantine-pod"
-
-
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BlockIpParams(_Params):
-    """``block-ip``."""
-
-    timeout_s: int = Field(default=3600, gt=0, le=30 * 86400)
-    nft: str = "nft"
-
-
-class LockAccountParams(_Params):
-    """``lock-linux-account``."""
-
-    kill_sessions: bool = True
-
-
-class NoParams(_Params):
-    """Actions without parameters."""
-
-
-class GraphParams(_Params):
-    """Entra ID actions (Microsoft Graph REST)."""
-
-    graph_url: str = "https://graph.microsoft.com/v1.0"
-    token_env: str = "BASTION_GRAPH_TOKEN"
-
-
-class AwsParams(_Params):
-    """``aws-deactivate-key``."""
-
-    endpoint_url: str | None = None
-    region: str = "us-east-1"
-
-
-class WebhookFormat(enum.StrEnum):
-    """Payload shapes of ``notify-webhook``."""
-
-    GENERIC = "generic"
-    SLACK = "slack"
-    TEAMS = "teams"
-
-
-class WebhookParams(_Params):
-    """``notify-webhook`` (also the breaker's page)."""
-
-    url: str
-    format: WebhookFormat = WebhookFormat.GENERIC
-    secret_env: str | None = None
-    """Environment variable holding the HMAC key; the body is signed with HMAC-SHA256."""
-
-
-class EmailParams(_Params):
-    """``notify-email``."""
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=25, gt=0, lt=65536)
-    sender: str
-    to: tuple[str, ...] = Field(min_length=1)
-    subject: str = "[bastion] {severity} alert on {entity}"
-
-
-class TicketParams(_Params):
-    """``open-ticket``: a templated webhook."""
-
-    url: str
-    template: str
-    """A Jinja2 template (sandboxed) rendered with ``alert`` to the JSON body."""
-    secret_env: str | None = None
-
-
-class IacRevertParams(_Params):
-    """``iac-revert``: write a patch and a pull-request description, never apply them."""
-
-    out_dir: str = "bastion-changes"
-
-
-class KubeParams(_Params):
-    """``quarantine-pod`` (the target is ``namespace/pod``)."""
-
-    api_url: str = "https://kubernetes.default.svc"
-    token_env: str = "BASTION_KUBE_TOKEN"
 
 
 _PARAMS: dict[ActionType, type[_Params]] = {
