@@ -106,6 +106,24 @@ def test_helpers_within_the_file_carry_taint_both_ways() -> None:
     assert _hits(code) == {(3, 78)}
 
 
+def test_nested_functions_see_the_handler_variables() -> None:
+    code = """
+    app.get("/n", (req, res) => {
+      const q = req.query.q;
+      const safe = "ls";
+      function run() { cp.exec(q); }
+      const quiet = () => cp.exec(safe);
+      const wrap = (x) => `du ${x}`;
+      function loop(n) { return n > 0 ? loop(n - 1) : q; }
+      run();
+      quiet();
+      eval(wrap(req.body.c));
+      res.send(loop(3));
+    });
+    """
+    assert _hits(code) == {(5, 78), (11, 94), (12, 79)}
+
+
 def test_named_handler_registered_later_and_es_imports() -> None:
     code = """
     import { exec as run } from "child_process";

@@ -70,8 +70,27 @@ class FileAnalysis:
     functions: dict[str, Node] = field(default_factory=dict)
     summaries: dict[int, Summary | None] = field(default_factory=dict)
     handled: set[int] = field(default_factory=set)
+    inlining: set[int] = field(default_factory=set)
+    """Nested functions being analysed at a call (recursion stops there)."""
     modules: dict[str, FileAnalysis] = field(default_factory=dict)
     """Every file of the project by relative path (for ``require``/``import`` of own modules)."""
+
+    def inline(self, name: str, values: list[Taint], frame: Frame) -> Taint | None:
+        """A nested function called where it is visible: analysed with the caller's closure."""
+        node = self.functions.get(name)
+        if node is None or not _nested(node) or node.start_byte in self.inlining:
+            return None
+        self.inlining.add(node.start_byte)
+        self.handled.add(node.start_byte)
+        try:
+            inner = Frame(dict(frame.env), frame.request_vars, True, [], frame.param_sinks)
+            for index, param in enumerate(_params(node)):
+                value = values[index] if index < len(values) else CLEAN
+                self.expr.bind(param, value, None, inner, param)
+            self.body(node, inner)
+            return join_all(inner.returns)
+        finally:
+            self.inlining.discard(node.start_byte)
 
     def imported_summary(self, name: str) -> Summary | None:
         """``./helpers.build``: resolve the module next to this file, then its function."""
@@ -318,6 +337,16 @@ class FileAnalysis:
             forked.alive = True
             branches.append(forked)
         frame.env, frame.alive = join_envs(branches)
+
+
+def _nested(node: Node) -> bool:
+    """True when ``node`` (a function) is declared inside another function."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTIONS:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _unwrap(node: Node) -> Node:

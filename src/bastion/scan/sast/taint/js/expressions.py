@@ -59,6 +59,11 @@ class Functions(Protocol):
         """``./helpers.build``: the summary of ``build`` in the project's module ``./helpers``."""
         ...
 
+    def inline(self, name: str, values: list[Taint], frame: Frame) -> Taint | None:
+        """A function declared inside another, called there: its body with the caller's
+        variables (closures) and these arguments; None for other functions."""
+        ...
+
 
 _FUNCTIONS = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _TRANSPARENT = frozenset(
@@ -434,6 +439,9 @@ class Expressions:
             return CLEAN
         summary = None
         if func is not None and func.type == "identifier" and self.functions is not None:
+            inlined = self.functions.inline(text_of(func), values, frame)
+            if inlined is not None:
+                return inlined
             summary = self.functions.summary_of(text_of(func))
         if summary is None and name.startswith(".") and self.functions is not None:
             summary = self.functions.imported_summary(name)
