@@ -73,9 +73,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    ("bastion.detect.ingest.multiline", "bastion.detect.ingest.records"): (
-        "records.py imports multiline.join_continuations inside a function; multiline needs Record"
-    ),
     (
         "bastion.scan.sast.taint.analyzer",
         "bastion.scan.sast.taint.expressions",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from bastion.detect.ingest.headers import CONTINUATION as _CONTINUATION
-from bastion.detect.ingest.records import MAX_LINE_BYTES, Record
+from bastion.detect.ingest.lines import MAX_LINE_BYTES, Record
 
 __all__ = ["MAX_JOINED_CHARS", "MAX_JOINED_LINES", "is_continuation", "join_continuations"]
 

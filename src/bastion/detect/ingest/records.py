@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from bastion.detect.ingest.headers import Header, detect_header
+from bastion.detect.ingest.lines import MAX_LINE_BYTES, Record, decode_line
+from bastion.detect.ingest.multiline import join_continuations
 from bastion.detect.ingest.stamps import parse_stamp
 from bastion.errors import ConfigError, InputError, UsageError
 
@@ -41,42 +43,6 @@ __all__ = [
     "read_records",
     "resolve_format",
 ]
-
-MAX_LINE_BYTES = 65536
-"""A longer line is cut here (its tail is dropped): a 1 MB line cannot stall the pipeline."""
-
-
-@dataclass
-class Record:
-    """One parsed log line."""
-
-    message: str
-    """The free-text part the template miner sees."""
-    timestamp: datetime | None = None
-    host: str = ""
-    program: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
-    """Every named value the format extracted (``ip``, ``user``, ``status``...)."""
-    raw: str = ""
-    source: str = ""
-    line_no: int = 0
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def decode_line(data: bytes) -> str:
-    """Decode one line: UTF-8, else Latin-1 (never fails); NULs and other controls dropped."""
-    if len(data) > MAX_LINE_BYTES:
-        data = data[:MAX_LINE_BYTES]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    text = text.rstrip("\r\n")
-    if _CONTROL.search(text):
-        text = _CONTROL.sub("", text)
-    return text
 
 
 def _open_binary(path: Path) -> IO[bytes] | gzip.GzipFile:
@@ -541,8 +507,6 @@ def read_records(
     if fmt.name == "raw":  # no header to tell a record's first line from its continuation
         yield from records
     else:
-        from bastion.detect.ingest.multiline import join_continuations
-
         yield from join_continuations(records)
 
 
