@@ -18,8 +18,16 @@ from tree_sitter import Node
 
 from bastion.scan.sast.taint import TaintResult
 from bastion.scan.sast.taint.js.constants import UNKNOWN, const_value, literal
-from bastion.scan.sast.taint.js.expressions import Expressions, access_path
-from bastion.scan.sast.taint.js.parse import JsParseError, children, module_aliases, parse, text_of, walk
+from bastion.scan.sast.taint.js.expressions import Expressions
+from bastion.scan.sast.taint.js.parse import (
+    JsParseError,
+    access_path,
+    children,
+    module_aliases,
+    parse,
+    text_of,
+    walk,
+)
 from bastion.scan.sast.taint.js.spec import JsRuleBook, js_rule_book
 from bastion.scan.sast.taint.js.state import Frame, join_envs
 from bastion.scan.sast.taint.summary import Summary, TaintHit
@@ -453,7 +461,7 @@ def analyze_js(sources: Iterable[tuple[str, str]], book: JsRuleBook | None = Non
             result.problems.append((relpath, "expressions nested too deeply to analyse"))
             continue
         result.analysed.add(relpath)
-        for key, hit in analysis.expr.hits.items():
+        for key, hit in analysis.expr.sinks.hits.items():
             hits.setdefault(key, hit)
     result.hits = [hits[k] for k in sorted(hits)]
     return result

@@ -8,7 +8,6 @@ other call passes the taint of its receiver and arguments on.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -16,10 +15,11 @@ from typing import Protocol
 from tree_sitter import Node
 
 from bastion.scan.sast.taint.js.constants import UNKNOWN, const_value
-from bastion.scan.sast.taint.js.parse import children, required_module, text_of, walk
-from bastion.scan.sast.taint.js.spec import JsRuleBook, JsSinkRule
+from bastion.scan.sast.taint.js.parse import access_path, children, required_module, text_of, walk
+from bastion.scan.sast.taint.js.sinks import SinkCheck, strips_to_allow_list
+from bastion.scan.sast.taint.js.spec import JsRuleBook
 from bastion.scan.sast.taint.js.state import Frame
-from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
+from bastion.scan.sast.taint.summary import Summary
 from bastion.scan.sast.taint.values import (
     ALL_CWES,
     CLEAN,
@@ -31,10 +31,9 @@ from bastion.scan.sast.taint.values import (
     clear,
     join,
     join_all,
-    live_for,
 )
 
-__all__ = ["MAX_DEPTH", "Expressions", "Functions", "access_path"]
+__all__ = ["MAX_DEPTH", "Expressions", "Functions"]
 
 MAX_DEPTH = 150
 """Expression nesting evaluated recursively; deeper parts are joined flat (see ``_flat``)."""
@@ -105,55 +104,6 @@ _CLEAN_OPS = frozenset(
 )
 
 
-_ALLOW_CLASS = re.compile(r"^/\[\^[A-Za-z0-9_.\\ -]*\]\+?/[a-z]*g[a-z]*$")
-
-
-def _strips_to_allow_list(args: list[Node]) -> bool:
-    """``.replace(/[^a-z0-9]/g, "")``: everything outside a harmless character class removed."""
-    if len(args) != 2 or args[0].type != "regex" or text_of(args[1]) not in ('""', "''", "``"):
-        return False
-    return bool(_ALLOW_CLASS.match(text_of(args[0])))
-
-
-def _receiver_names(receiver: Node | None) -> list[str]:
-    """Names a receiver is spelled with: ``this.db`` -> this, db; ``res.status(200)`` -> res."""
-    while receiver is not None and receiver.type == "call_expression":
-        func = receiver.child_by_field_name("function")
-        receiver = (
-            func.child_by_field_name("object")
-            if func is not None and func.type == "member_expression"
-            else None
-        )
-    path = access_path(receiver)
-    return path.split(".") if path else []
-
-
-def access_path(node: Node | None) -> str | None:
-    """``a.b.c`` for identifiers, member reads and constant subscripts; None otherwise."""
-    parts: list[str] = []
-    while node is not None:
-        kind = node.type
-        if kind in ("identifier", "this", "shorthand_property_identifier"):
-            parts.append(text_of(node))
-            return ".".join(reversed(parts))
-        if kind == "member_expression":
-            parts.append(text_of(node.child_by_field_name("property")))
-            node = node.child_by_field_name("object")
-        elif kind == "subscript_expression":
-            index = node.child_by_field_name("index")
-            if index is None or index.type not in ("string", "number"):
-                return None
-            raw = text_of(index)
-            parts.append(raw[1:-1] if index.type == "string" else raw)
-            node = node.child_by_field_name("object")
-        elif kind in ("parenthesized_expression", "non_null_expression", "as_expression"):
-            inner = children(node)
-            node = inner[0] if inner else None
-        else:
-            return None
-    return None
-
-
 @dataclass
 class Expressions:
     """Expression evaluation for one file; the statement analysis extends it."""
@@ -162,9 +112,14 @@ class Expressions:
     book: JsRuleBook
     aliases: Mapping[str, str]
     consts: dict[str, object] = field(default_factory=dict)
-    hits: dict[tuple[str, int, int, str], TaintHit] = field(default_factory=dict)
 
     functions: Functions | None = None
+    sinks: SinkCheck = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The file's sink checker (and its findings)."""
+        self.sinks = SinkCheck(self.book)
+
     depth: int = 0
     """The file's functions (summaries, handlers); set by the statement analysis."""
 
@@ -423,7 +378,7 @@ class Expressions:
         recv_taint = self.eval(receiver, frame) if receiver is not None else CLEAN
         if func is not None and func.type not in ("identifier", "member_expression"):
             recv_taint = self.eval(func, frame)  # new Function(s)(), (await load())()
-        self._sinks(node, name, method, receiver, args, values, frame)
+        self.sinks.check(node, self.step(node), name, method, receiver, args, values, frame)
         path = access_path(func) if method else None
         source = self.source_of(path.split("."), frame) if path else None
         if source is not None:  # req.get("X-Header"), req.header(...)
@@ -431,7 +386,7 @@ class Expressions:
         cleared = self.book.sanitizer_calls.get(name)
         if cleared is None and method:
             cleared = self.book.sanitizer_methods.get(method)
-        if method in self.book.strip_methods and _strips_to_allow_list(args):
+        if method in self.book.strip_methods and strips_to_allow_list(args):
             return clear(recv_taint, (ALL_CWES,))
         if cleared is not None:
             return clear(join_all(values), cleared)
@@ -454,7 +409,7 @@ class Expressions:
         at = self.step(node, f"call {text_of(node)}")
         for sink in summary.sinks:
             for flow in self._substitute((sink.flow,), values, at):
-                self.report(sink.rule, flow, sink.sink, sink.call, frame)
+                self.sinks.report(sink.rule, flow, sink.sink, sink.call, frame)
         return self._substitute(summary.returns, values, at)
 
     def _substitute(self, taint: Taint, values: list[Taint], at: Step) -> Taint:
@@ -468,69 +423,3 @@ class Expressions:
                 steps = (*outer.steps, at, *flow.steps)
                 out.append(replace(outer, steps=steps, cleared=outer.cleared | flow.cleared))
         return join(tuple(out))
-
-    def _sinks(
-        self,
-        node: Node,
-        name: str,
-        method: str,
-        receiver: Node | None,
-        args: list[Node],
-        values: list[Taint],
-        frame: Frame,
-    ) -> None:
-        rules = self.book.sink_calls.get(name, ())
-        if method and not rules:
-            parts = set(_receiver_names(receiver))
-            rules = tuple(
-                r
-                for r in self.book.sink_methods.get(method, ())
-                if not r.receiver_names or parts & set(r.receiver_names)
-            )
-        for rule in rules:
-            if not self._options_match(rule, args):
-                continue
-            for index in rule.args:
-                pos = index if index >= 0 else len(args) + index
-                if not 0 <= pos < len(args) or (rule.string_only and args[pos].type in _FUNCTIONS):
-                    continue
-                sink = self.step(node)
-                for flow in live_for(values[pos], rule.cwe):
-                    self.report(
-                        rule,
-                        add_step((flow,), sink)[0],
-                        sink,
-                        text_of(node.child_by_field_name("function") or node)[:60],
-                        frame,
-                    )
-
-    def _options_match(self, rule: JsSinkRule, args: list[Node]) -> bool:
-        options: dict[str, str] = {}
-        for arg in args:
-            if arg.type == "object":
-                for pair in children(arg):
-                    if pair.type == "pair":
-                        value = text_of(pair.child_by_field_name("value"))
-                        options[text_of(pair.child_by_field_name("key")).strip("'\"")] = value.rsplit(".", 1)[
-                            -1
-                        ]
-        if rule.when_option and not any(options.get(k) in v for k, v in rule.when_option.items()):
-            return False
-        return not any(k in options and ("*" in v or options[k] in v) for k, v in rule.safe_option.items())
-
-    def report(self, rule: JsSinkRule | object, flow: Flow, sink: Step, call: str, frame: Frame) -> None:
-        """A flow reaching a sink: a finding for a real source, a parameter sink otherwise."""
-        if not isinstance(rule, JsSinkRule):
-            return
-        if not live_for((flow,), rule.cwe):
-            return
-        if flow.origin.param >= 0:
-            frame.param_sinks.append(ParamSink(flow, rule, sink, call))
-            return
-        label = flow.origin.label.split(" ", 1)[0]
-        source = self.book.sources.get(label)
-        if source is not None and rule.cwe in source.excludes:
-            return
-        key = (sink.path, sink.line, rule.cwe, rule.id)
-        if key not in self.hits:
-            self.hits[key] = TaintHit(rule, flow, sink, call)

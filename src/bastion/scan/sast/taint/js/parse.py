@@ -15,7 +15,16 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser
 
-__all__ = ["JS_SUFFIXES", "JsParseError", "children", "module_aliases", "parse", "text_of", "walk"]
+__all__ = [
+    "JS_SUFFIXES",
+    "JsParseError",
+    "access_path",
+    "children",
+    "module_aliases",
+    "parse",
+    "text_of",
+    "walk",
+]
 
 JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})
 """Files the JavaScript/TypeScript taint analysis reads."""
@@ -146,3 +155,29 @@ def _from_import(node: Node, out: dict[str, str]) -> None:
                     name = spec.child_by_field_name("name")
                     alias = spec.child_by_field_name("alias") or name
                     out[text_of(alias)] = f"{base}.{text_of(name)}"
+
+
+def access_path(node: Node | None) -> str | None:
+    """``a.b.c`` for identifiers, member reads and constant subscripts; None otherwise."""
+    parts: list[str] = []
+    while node is not None:
+        kind = node.type
+        if kind in ("identifier", "this", "shorthand_property_identifier"):
+            parts.append(text_of(node))
+            return ".".join(reversed(parts))
+        if kind == "member_expression":
+            parts.append(text_of(node.child_by_field_name("property")))
+            node = node.child_by_field_name("object")
+        elif kind == "subscript_expression":
+            index = node.child_by_field_name("index")
+            if index is None or index.type not in ("string", "number"):
+                return None
+            raw = text_of(index)
+            parts.append(raw[1:-1] if index.type == "string" else raw)
+            node = node.child_by_field_name("object")
+        elif kind in ("parenthesized_expression", "non_null_expression", "as_expression"):
+            inner = children(node)
+            node = inner[0] if inner else None
+        else:
+            return None
+    return None
