@@ -106,6 +106,18 @@ def test_helpers_within_the_file_carry_taint_both_ways() -> None:
     assert _hits(code) == {(3, 78)}
 
 
+def test_destructured_request_parameter() -> None:
+    code = """
+    app.post("/d", ({ query, body: { cmd }, params: p }, res) => {
+      cp.exec(cmd);
+      eval(query.code);
+      res.redirect(p.to);
+      res.send(String(Number(query.n)));
+    });
+    """
+    assert _hits(code) == {(3, 78), (4, 94), (5, 601)}
+
+
 def test_nested_functions_see_the_handler_variables() -> None:
     code = """
     app.get("/n", (req, res) => {

@@ -139,7 +139,25 @@ class FileAnalysis:
         for param in params:
             for key in [k for k in inner.env if k == text_of(param) or k.startswith(text_of(param) + ".")]:
                 del inner.env[key]
+        if route and params and params[0].type == "object_pattern":
+            self._request_pattern(params[0], inner)
         self.body(node, inner)
+
+    def _request_pattern(self, pattern: Node, frame: Frame) -> None:
+        """``({ query, body: { cmd } }, res) =>``: the names take the request's parts."""
+        request = Frame({}, frozenset({"req"}))
+        for part in children(pattern):
+            key = part.child_by_field_name("key") if part.type == "pair_pattern" else part
+            target = part.child_by_field_name("value") if part.type == "pair_pattern" else part
+            if key is None or target is None:
+                continue
+            taint = self.expr.source_of(["req", text_of(key)], request)
+            if taint is None:
+                continue
+            if target.type == "shorthand_property_identifier_pattern":
+                frame.env[text_of(target)] = taint
+            else:
+                self.expr.bind(target, taint, None, frame, part)
 
     def handler_by_name(self, name: str) -> None:
         """``app.get("/", handler)``: analyse ``handler`` with its first parameter the request."""
