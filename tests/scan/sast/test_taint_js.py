@@ -118,6 +118,14 @@ def test_destructured_request_parameter() -> None:
     assert _hits(code) == {(3, 78), (4, 94), (5, 601)}
 
 
+def test_chained_route_handlers() -> None:
+    code = """
+    app.route("/r").get((rq, rs) => { cp.exec(rq.query.c); }).post((a, b) => { eval(a.body.e); });
+    app.get((x) => cp.exec(x.query.c));
+    """
+    assert _hits(code) == {(2, 78), (2, 94)}
+
+
 def test_nested_functions_see_the_handler_variables() -> None:
     code = """
     app.get("/n", (req, res) => {

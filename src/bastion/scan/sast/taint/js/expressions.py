@@ -366,7 +366,8 @@ class Expressions:
             else ""
         )
         receiver = func.child_by_field_name("object") if method and func is not None else None
-        route = method in self.book.route_methods and len(args) >= 2 and receiver is not None
+        chained = receiver is not None and text_of(receiver).split("(", 1)[0].endswith(".route")
+        route = method in self.book.route_methods and (len(args) >= 2 or chained) and receiver is not None
         for arg in args:
             if self.functions is None:
                 break
