@@ -219,3 +219,13 @@ def test_invariant_nothing_outside_the_scanned_scope_is_ever_fixed(store: Store)
                 fixed = inside and ran and f not in kept
                 state = (f.rule_id, path, stored_root) not in open_now
                 assert state == fixed, (f.rule_id, path, stored_root, root, excludes)
+
+
+def test_a_single_file_scan_fixes_nothing_beside_its_file(store: Store) -> None:
+    project = new_project(store)
+    stored = [_finding("deps", "GHSA-1", "requirements.txt"), _finding("deps", "GHSA-2", "dev.txt")]
+    first = _report(stored, ["deps"], scope=full_scope(["deps"], "sub"))
+    ingest(store, project, parse_document(first, "first.json"), "ci")
+    only = full_scope(["deps"], "sub", excludes=["*", "!/requirements.txt"])
+    result = ingest(store, project, parse_document(_report([], ["deps"], scope=only), "one.json"), "ci")
+    assert result.fixed == 1 and {path for _, path, _ in _open(store, project)} == {"dev.txt"}

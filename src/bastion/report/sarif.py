@@ -75,8 +75,10 @@ def to_document(result: GateResult) -> dict[str, Any]:
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.scan.root)}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.rule_id], reason) for f, reason in entries],
-        "properties": {"bastionScope": scan_scope(result.scan)},
     }
+    scope = scan_scope(result.scan)
+    if scope is not None:
+        run["properties"] = {"bastionScope": scope}
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

@@ -10,7 +10,8 @@ fully, in part (skip records, unchecked files) or not at all. The document::
      "scanners": {"deps": {"status": "partial", "skips": 1, "notices": 0}, ...}}
 
 ``root`` is POSIX and relative to the nearest enclosing git work tree (``.`` for its top);
-without one (``repository`` false) it is ``.``: the scanned directory is the project.
+without one (``repository`` false) it is ``.``: the scanned directory is the project. A scan of
+one file has its directory as root and excludes everything but that file.
 """
 
 from __future__ import annotations
@@ -60,8 +61,12 @@ def _scanner_status(name: str, result: ScanResult) -> dict[str, Any]:
     return {"status": status, "skips": len(own), "notices": unchecked}
 
 
-def scan_scope(result: ScanResult) -> dict[str, Any]:
-    """The ``scope`` object of a report of ``result`` (see the module docstring)."""
+def scan_scope(result: ScanResult) -> dict[str, Any] | None:
+    """The ``scope`` object of a report of ``result`` (see the module docstring), or None when
+    the run did not walk a directory (another tool's report converted by ``bastion import``: where
+    that tool looked is unknown, so the report claims nothing)."""
+    if not result.root.is_dir():
+        return None
     root, in_repository = _relative_root(result.root)
     return {
         "root": root,

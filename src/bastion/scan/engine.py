@@ -14,6 +14,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -124,6 +125,14 @@ def load_scanners(registrations: Sequence[Registration]) -> tuple[dict[str, Scan
     return loaded, errors
 
 
+def _only(root: Path) -> tuple[str, ...]:
+    """For a single-file target, patterns excluding everything in its directory but that file
+    (what the walk did; reports carry it so a server fixes nothing beside the file)."""
+    if not root.is_file():
+        return ()
+    return ("*", "!/" + re.sub(r"([\\*?\[\]!# ])", r"\\\1", root.name))
+
+
 def _plan(
     registrations: Sequence[Registration], scanners: Mapping[str, Scanner], files: int, workers: int
 ) -> list[_Unit]:
@@ -168,7 +177,7 @@ def run_scan(
         notices=list(walked.notices),
         files_scanned=len(walked.files),
         bytes_scanned=walked.bytes_total,
-        excludes=tuple(options.walk.exclude),
+        excludes=tuple(options.walk.exclude) + _only(root),
         gitignore=options.walk.respect_gitignore,
         history=options.history.mode.value if options.history is not None else None,
     )
