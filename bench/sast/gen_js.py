@@ -313,6 +313,82 @@ def family_c(cat: JsCategory, rng: random.Random, index: int) -> Case:
     return code, kind, "express-controller", real
 
 
+SOURCES_D = (
+    "req.query.id",
+    "req.body.text",
+    "req.params.name",
+    "req.cookies.lang",
+    "req.query.path",
+    "req.body.expr",
+    "req.headers.host",
+    "req.query.return_to",
+)
+
+
+def family_d(cat: JsCategory, rng: random.Random, index: int) -> tuple[dict[str, str], str, str, bool]:
+    """One case of family d (class controllers, a helper module, promise chains); files by name."""
+    v = rng.choice(NAMES)
+    src = rng.choice(SOURCES_D)
+    sink = rng.choice(cat.sinks).format(v=v)
+    real = index % 2 == 0
+    lib = (
+        'function joinWords(a, b) {\n  return [a, b].join(" ");\n}\n'
+        'function onlyDigits(s) {\n  return String(s).replace(/[^0-9]/g, "");\n}\n'
+        "exports.joinWords = joinWords;\nexports.onlyDigits = onlyDigits;\n"
+        "exports.passThrough = (x) => x;\n"
+    )
+    if real:
+        choices = [
+            (f'const {v} = lib.joinWords({src}, "x");\n{sink};', "module-helper"),
+            (f"const {v} = lib.passThrough({src});\n{sink};", "module-arrow"),
+            (f"Promise.resolve({src}).then(({v}) => {{\n  {sink};\n}});", "promise-then"),
+            (f'const {v} = ["pre", {src}].join("/");\n{sink};', "array-join"),
+            (f"const {v} = this.prefix + {src};\n{sink};", "this-field-concat"),
+            (f"const list = [];\nlist.push({src});\nconst {v} = list[0];\n{sink};", "array-push"),
+            (
+                f"if ({src}.length > 100) {{\n  return res.sendStatus(413);\n}}\nconst {v} = {src};\n{sink};",
+                "length-check-only",
+            ),
+            (f'const {{ {v} = "none" }} = {{ {v}: {src} }};\n{sink};', "default-destructure"),
+        ]
+    else:
+        safe = rng.choice(cat.safe_api).format(v=v)
+        choices = [
+            (f"const {v} = lib.onlyDigits({src});\n{sink};", "module-sanitiser"),
+            (
+                f"const {v} = {src};\nif (!Number.isInteger(Number({v}))) {{\n"
+                f"  return res.sendStatus(400);\n}}\n{sink};",
+                "integer-guard",
+            ),
+            (f'const {v} = {src};\nif ({v} === "en" || {v} === "fr") {{\n  {sink};\n}}', "either-equality"),
+            (f"const {v} = {src};\n{safe};", "safe-api"),
+            (f"let {v} = {src};\n{v} = this.defaults.value;\n{sink};", "overwritten-by-field"),
+            (f'const {v} = String({src}).length > 0 ? "set" : "unset";\n{sink};', "derived-constant"),
+            (f"const {v} = {src};\nreturn;\n{sink};", "after-return"),
+            (f'const unused = {src};\nconst {v} = lib.joinWords("a", "b");\n{sink};', "helper-constants"),
+        ]
+    body, kind = choices[(index // 2) % len(choices)]
+    imports = "\n".join(f'const {_local(m)} = require("{m}");' for m in cat.imports)
+    extra = (
+        'const mysql = require("mysql");\nconst db = mysql.createPool({});\nconst pool = db;\n'
+        if cat.cwe == 89
+        else ""
+    )
+    if cat.cwe == 89:
+        extra += 'const knex = require("knex")({ client: "pg" });\n'
+    indented = "\n".join("    " + line for line in body.splitlines())
+    app = (
+        f'const express = require("express");\nconst lib = require("./lib");\n{imports}\n{extra}\n'
+        f'class Controller{index} {{\n  constructor() {{\n    this.prefix = "p";\n'
+        f'    this.defaults = {{ value: "d" }};\n  }}\n\n'
+        f"  {rng.choice(('show', 'act', 'run'))}(req, res) {{\n"
+        f"{indented}\n  }}\n}}\n\nconst router = express.Router();\nconst c = new Controller{index}();\n"
+        f'router.get("{rng.choice(PATHS)}/{index}", (req, res) => c.show(req, res));\n'
+        "module.exports = router;\n"
+    )
+    return {"app.js": app, "lib.js": lib}, kind, "express-class", real
+
+
 def generate(out: Path, per_kind: int, seed: int = 15) -> None:
     """Write both families under ``out``."""
     for family, make, suffix in (("a", family_a, "js"), ("b", family_b, "ts"), ("c", family_c, "js")):
@@ -341,6 +417,28 @@ def generate(out: Path, per_kind: int, seed: int = 15) -> None:
                 }
         (root / "labels.json").write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
         print(f"family {family}: {len(labels)} cases in {root}")
+    root = out / "d"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rng = random.Random(f"{seed}-d")
+    labels = {}
+    for cat in JS_CATEGORIES:
+        for index in range(per_kind * 2):
+            files, kind, framework, real = family_d(cat, rng, index)
+            case_id = f"d-{cat.cwe}-{index:03d}"
+            (root / case_id).mkdir()
+            for name, code in files.items():
+                (root / case_id / name).write_text(code, encoding="utf-8")
+            labels[case_id] = {
+                "cwe": cat.cwe,
+                "category": cat.name,
+                "real": real,
+                "kind": kind,
+                "propagation": kind,
+                "framework": framework,
+            }
+    (root / "labels.json").write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
+    print(f"family d: {len(labels)} cases in {root}")
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ def taint_flags(cases: dict[str, dict[str, object]], root: Path) -> tuple[dict[s
     spent = 0.0
     for case_id in cases:
         sources = []
-        for path in sorted((root / case_id).glob("app.*")):
+        for path in sorted((root / case_id).iterdir()):
             text = path.read_text(encoding="utf-8")
             lines += text.count("\n")
             sources.append((path.name, text))

@@ -48,6 +48,10 @@ REAL = [
     ("node-prefix", 'const c2 = require("node:child_process");\nc2.exec(req.param("c"));', 3, 78),
     ("this-receiver", "this.db.query('SELECT ' + req.query.col);", 2, 89),
     ("location", "res.location(req.query.to).sendStatus(302);", 2, 601),
+    ("promise-then", "Promise.resolve(req.query.c).then((c) => cp.exec(c));", 2, 78),
+    ("array-push", "const l = [];\nl.push(req.body.x);\neval(l[0]);", 4, 94),
+    ("map-callback", "[req.query.a].map((a) => res.send(a));", 2, 79),
+    ("or-one-side", "const l = req.query.l;\nif (l === 'en' || other) { cp.exec(l); }", 3, 78),
     ("chained-send", 'res.status(200).send("<p>" + req.cookies.n + "</p>");', 2, 79),
 ]
 
@@ -73,6 +77,9 @@ SAFE = [
     ("argv-path", "fs.readFileSync(process.argv[2]);"),
     ("const-ternary", "const c = false ? req.query.c : 'ls';\ncp.exec(c);"),
     ("map-lookup", "const M = { a: 'ls' };\ncp.exec(M[req.query.k]);"),
+    ("either-equality", "const l = req.query.l;\nif (l === 'en' || l === 'fr') { cp.exec('x ' + l); }"),
+    ("integer-via-number", "const n = req.query.n;\nif (!Number.isInteger(Number(n))) { return; }\neval(n);"),
+    ("then-on-clean", "Promise.resolve('ls').then((c) => cp.exec(c));"),
     ("regex-strip", "cp.exec('ls ' + String(req.query.d).replace(/[^a-z0-9]/gi, ''));"),
     (
         "validator-through-string",

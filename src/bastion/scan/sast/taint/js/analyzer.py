@@ -63,7 +63,7 @@ _INDEXED = frozenset(
     }
 )
 _SUFFIXES = (".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx", ".mts", ".cts")
-_WRAPPERS = frozenset({"String", "decodeURIComponent"})
+_WRAPPERS = frozenset({"String", "decodeURIComponent", "Number", "parseInt", "parseFloat"})
 """Conversions a guard may test through: ``isAlphanumeric(String(v))`` checks ``v``."""
 
 
@@ -128,8 +128,9 @@ class FileAnalysis:
             self.summaries[key] = self._summarise(node)
         return self.summaries[key]
 
-    def analyse_callback(self, node: Node, frame: Frame, route: bool) -> None:
-        """A function written as an argument: a handler (``route``) or another callback."""
+    def analyse_callback(self, node: Node, frame: Frame, route: bool, first: Taint = CLEAN) -> None:
+        """A function written as an argument: a handler (``route``) or another callback whose
+        first parameter receives ``first``."""
         if node.start_byte in self.handled:
             return
         self.handled.add(node.start_byte)
@@ -141,6 +142,8 @@ class FileAnalysis:
                 del inner.env[key]
         if route and params and params[0].type == "object_pattern":
             self._request_pattern(params[0], inner)
+        elif first and params:
+            self.expr.bind(params[0], first, None, inner, params[0])
         self.body(node, inner)
 
     def _request_pattern(self, pattern: Node, frame: Frame) -> None:
@@ -285,7 +288,9 @@ class FileAnalysis:
         left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
         if op in ("&&", "||"):
             (lt, lf), (rt, rf) = self.guards(left, frame), self.guards(right, frame)
-            return ({**lt, **rt}, {}) if op == "&&" else ({}, {**lf, **rf})
+            if op == "&&":
+                return {**lt, **rt}, {k: lf[k] & rf[k] for k in lf.keys() & rf.keys()}
+            return {k: lt[k] & rt[k] for k in lt.keys() & rt.keys()}, {**lf, **rf}
         if op not in ("===", "==", "!==", "!=") or left is None or right is None:
             return {}, {}
         for var, other in ((left, right), (right, left)):

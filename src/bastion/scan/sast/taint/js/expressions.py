@@ -46,8 +46,9 @@ class Functions(Protocol):
         """The summary of the file's function ``name`` (None when unknown)."""
         ...
 
-    def analyse_callback(self, node: Node, frame: Frame, route: bool) -> None:
-        """Analyse a function passed as an argument (an Express handler when ``route``)."""
+    def analyse_callback(self, node: Node, frame: Frame, route: bool, first: Taint = CLEAN) -> None:
+        """Analyse a function passed as an argument (an Express handler when ``route``; its
+        first parameter holds ``first``, the data of ``p.then(cb)`` or ``list.map(cb)``)."""
         ...
 
     def handler_by_name(self, name: str) -> None:
@@ -368,15 +369,19 @@ class Expressions:
         receiver = func.child_by_field_name("object") if method and func is not None else None
         chained = receiver is not None and text_of(receiver).split("(", 1)[0].endswith(".route")
         route = method in self.book.route_methods and (len(args) >= 2 or chained) and receiver is not None
+        recv_taint = self.eval(receiver, frame) if receiver is not None else CLEAN
+        first = recv_taint if method in self.book.element_callbacks else CLEAN
         for arg in args:
             if self.functions is None:
                 break
             if arg.type in _FUNCTIONS:
-                self.functions.analyse_callback(arg, frame, route)
+                self.functions.analyse_callback(arg, frame, route, first)
             elif route and arg.type == "identifier":
                 self.functions.handler_by_name(text_of(arg))
         values = [self.eval(arg, frame) for arg in args]
-        recv_taint = self.eval(receiver, frame) if receiver is not None else CLEAN
+        target = access_path(receiver) if method in self.book.container_writes else None
+        if target is not None and any(values):
+            frame.env[target] = join(recv_taint, add_step(join_all(values), self.step(node)))
         if func is not None and func.type not in ("identifier", "member_expression"):
             recv_taint = self.eval(func, frame)  # new Function(s)(), (await load())()
         self.sinks.check(node, self.step(node), name, method, receiver, args, values, frame)

@@ -50,6 +50,10 @@ class JsRules(_Strict):
     guards: tuple[SanitizerRule, ...] = ()
     clean_results: tuple[str, ...] = ()
     """Calls and methods whose result carries no taint (``Number.isInteger``, ``.length``)."""
+    element_callbacks: tuple[str, ...] = ()
+    """``p.then(cb)``, ``list.map(cb)``: ``cb``'s first parameter holds the receiver's data."""
+    container_writes: tuple[str, ...] = ()
+    """``list.push(v)``, ``map.set(k, v)``: the receiver now holds the arguments' data."""
     strip_methods: tuple[str, ...] = ()
     """``s.replace(/[^a-z0-9]/g, "")``: these methods with a global regex whose negated class
     keeps only letters, digits, ``-``, ``_`` and ``.``, and an empty replacement, clear taint."""
@@ -76,6 +80,8 @@ class JsRuleBook:
     guard_methods: Mapping[str, frozenset[int]]
     clean_results: frozenset[str]
     strip_methods: frozenset[str]
+    element_callbacks: frozenset[str]
+    container_writes: frozenset[str]
 
 
 def _index(rules: tuple[SanitizerRule, ...], calls: bool) -> dict[str, frozenset[int]]:
@@ -108,6 +114,8 @@ def compile_js_rules(rules: JsRules) -> JsRuleBook:
         guard_methods=_index(rules.guards, False),
         clean_results=frozenset(rules.clean_results),
         strip_methods=frozenset(rules.strip_methods),
+        element_callbacks=frozenset(rules.element_callbacks),
+        container_writes=frozenset(rules.container_writes),
     )
 
 
