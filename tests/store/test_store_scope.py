@@ -14,7 +14,7 @@ from sqlalchemy import select
 from test_store_coverage import _finding, _report, full_scope
 
 from bastion.errors import InputError
-from bastion.findings import Finding
+from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.store.coverage import Scope
 from bastion.store.db import Store
 from bastion.store.ingest import ingest
@@ -229,3 +229,26 @@ def test_a_single_file_scan_fixes_nothing_beside_its_file(store: Store) -> None:
     only = full_scope(["deps"], "sub", excludes=["*", "!/requirements.txt"])
     result = ingest(store, project, parse_document(_report([], ["deps"], scope=only), "one.json"), "ci")
     assert result.fixed == 1 and {path for _, path, _ in _open(store, project)} == {"dev.txt"}
+
+
+def test_a_dast_scan_of_one_site_fixes_nothing_on_another(store: Store) -> None:
+    def dast(rule: str, url: str) -> Finding:
+        location = Location(url=url)
+        return Finding(
+            rule_id=f"dast.{rule}",
+            scanner="dast",
+            title=rule,
+            severity=Severity.MEDIUM,
+            location=location,
+            message=rule,
+            fingerprint=make_fingerprint(f"dast.{rule}", location, rule),
+        )
+
+    project = new_project(store)
+    prod = [dast("csp-missing", "https://prod.example.com/"), dast("hsts", "https://prod.example.com/a")]
+    staging = [dast("csp-missing", "https://staging.example.com/")]
+    ingest(store, project, parse_document(_report(prod + staging, ["dast"]), "first.json"), "ci")
+    only_staging = _report([dast("xss", "https://staging.example.com/q")], ["dast"])
+    assert ingest(store, project, parse_document(only_staging, "staging.json"), "ci").fixed == 1
+    only_prod = _report([prod[1]], ["dast"])
+    assert ingest(store, project, parse_document(only_prod, "prod.json"), "ci").fixed == 1

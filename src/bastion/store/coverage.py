@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import pathspec
 
@@ -162,6 +163,14 @@ class Coverage:
                 if inside is None:
                     return False
                 places = (inside, *(p for p in places if p != path))
+            elif (
+                places
+                and places[0].startswith(("http://", "https://"))
+                and (scanner, _origin(places[0])) not in self.proven
+            ):
+                # A scope is about files: a URL finding is fixable only when this upload shows
+                # the same scanner reached that site (a scan of staging says nothing of prod).
+                return False
         else:
             if path and (stored_root or ".") != ".":
                 return False  # a run of unknown root is taken as of the top, like old findings
@@ -192,8 +201,21 @@ class Coverage:
 
 
 def proven_places(findings: Iterable[tuple[str, Mapping[str, Any] | None]]) -> frozenset[tuple[str, str]]:
-    """(scanner, place) of each (scanner, location) an upload reported: files it shows it read."""
-    return frozenset((scanner, place) for scanner, location in findings if (place := place_of(location)))
+    """(scanner, place) of each (scanner, location) an upload reported: files it shows it read,
+    and for a URL also its site (``origin:https://host:port``)."""
+    proven: set[tuple[str, str]] = set()
+    for scanner, location in findings:
+        place = place_of(location)
+        if place:
+            proven.add((scanner, place))
+            if place.startswith(("http://", "https://")):
+                proven.add((scanner, _origin(place)))
+    return frozenset(proven)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"origin:{parts.scheme}://{parts.netloc}".lower()
 
 
 def _places(location: Mapping[str, Any] | None) -> tuple[str, ...]:

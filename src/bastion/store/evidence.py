@@ -84,7 +84,8 @@ def _scoped(
     scope, incremental = read_scope(scope_value, where, named)
     if incremental is not None and coverage.complete:
         return Coverage(False, (), incremental, (scope,))
-    return Coverage(coverage.complete, coverage.gaps, coverage.incomplete_reason, (scope,))
+    proven = proven_places(places)  # URL findings need their site shown even in a scoped run
+    return Coverage(coverage.complete, coverage.gaps, coverage.incomplete_reason, (scope,), proven)
 
 
 _EMPTY_TARGET = "empty-target"
