@@ -18,6 +18,8 @@ SUFFIX = {
     ReportFormat.SARIF: "sarif",
     ReportFormat.GITLAB: "json",
     ReportFormat.JUNIT: "xml",
+    ReportFormat.MARKDOWN: "md",
+    ReportFormat.HTML: "html",
 }
 
 

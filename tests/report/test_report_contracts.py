@@ -62,6 +62,9 @@ LEFT_OUT: dict[ReportFormat, set[str]] = {
     # GitLab's vulnerability has no place for these; the id is derived from the fingerprint.
     ReportFormat.GITLAB: {"scanner", "fingerprint", "evidence", "confidence", "metadata"},
     ReportFormat.JUNIT: {"confidence", "metadata"},
+    # A PR comment shows what a reviewer acts on; the SARIF/JSON report has the rest.
+    ReportFormat.MARKDOWN: {"scanner", "fingerprint", "evidence", "confidence", "controls", "metadata"},
+    ReportFormat.HTML: {"fingerprint", "metadata"},
     # The terminal table stays readable; the JSON report has the rest.
     ReportFormat.TABLE: {
         "scanner",

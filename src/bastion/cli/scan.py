@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from bastion.ci.stages import Stage
 from bastion.cli.output import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -67,7 +68,7 @@ def scan(
         None, "--scanners", "-s", help="Comma-separated scanner names (default: all installed)."
     ),
     fmt: str | None = typer.Option(
-        None, "--format", "-f", help="Report format: table, json, sarif, gitlab, junit."
+        None, "--format", "-f", help="Report format: table, json, sarif, gitlab, junit, markdown, html."
     ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE."),
     fail_on: str | None = typer.Option(
@@ -137,6 +138,11 @@ def scan(
     token: str | None = typer.Option(
         None, "--token", envvar="BASTION_TOKEN", help="Project API token for --upload. [env: BASTION_TOKEN]"
     ),
+    stage: str | None = typer.Option(
+        None,
+        "--stage",
+        help="Apply a pipeline stage: \\[stages.NAME] of the config, or commit, build, deploy.",
+    ),
     quiet: bool | None = typer.Option(None, "--quiet", "-q", help="Print nothing but the report."),
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="Debug logs on stderr."),
 ) -> int:
@@ -169,25 +175,35 @@ def scan(
         raise InputError(f"{path}: no such file or directory")
     config_path = config or find_config_file(path)
     not_applied: list[str] = []
+    stage_def = _stage(stage, config_path, config is not None or trust_repo_config, path)
+    if stage_def is not None:
+        overrides = stage_def.under(overrides)  # flags win, the stage fills the rest
+        policies = [*(policies or []), *stage_def.policies]
+        not_applied.extend(stage_def.not_applied)
     if config is not None or config_path is None or trust_repo_config:
         settings = load_config(config_path, overrides)
     else:
-        settings, not_applied = load_repo_config(config_path, overrides, verify=verify)
+        settings, dropped = load_repo_config(config_path, overrides, verify=verify)
+        not_applied.extend(dropped)
     cfg = settings.scan
     configure_logging(cfg.verbose)
     log.debug("config: %s", config_path or "defaults")
     errors = error_console()
     show_progress = not cfg.quiet and sys.stderr.isatty()
+    registry = Registry.from_entry_points()
+    options = _deps_options(_scanner_options(settings.scanners, rules, verify, policies), sbom, env)
     with ScanProgress(show_progress) as progress:
         result = scan_project(
             path,
             cfg,
-            Registry.from_entry_points(),
-            scanner_options=_deps_options(
-                _scanner_options(settings.scanners, rules, verify, policies), sbom, env
-            ),
+            registry,
+            scanner_options=options,
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
         )
+    if stage_def is not None and stage_def.inputs:
+        from bastion.ci.deploy import scan_stage_inputs
+
+        result = scan_stage_inputs(result, stage_def, cfg, registry, options)
     if not_applied and config_path is not None:
         notice = untrusted_notice(config_path, not_applied)
         result.scan.notices.insert(0, notice)
@@ -204,6 +220,15 @@ def scan(
     if result.scan.failures:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+
+
+def _stage(name: str | None, config_path: Path | None, trusted: bool, path: Path) -> Stage | None:
+    """The stage ``--stage NAME`` applies (bastion.ci.stages), or None without the flag."""
+    if name is None:
+        return None
+    from bastion.ci import stage_for_scan
+
+    return stage_for_scan(name, config_path, trusted=trusted or config_path is None, target=path)
 
 
 def untrusted_notice(path: Path, keys: list[str]) -> Notice:

@@ -7,7 +7,7 @@ from typing import TextIO, assert_never
 
 from bastion.atomic import atomic_open
 from bastion.gate import GateResult
-from bastion.report import gitlab, json_report, junit, sarif, table
+from bastion.report import gitlab, html, json_report, junit, markdown, sarif, table
 from bastion.report.formats import ReportFormat
 
 __all__ = ["ReportFormat", "render", "write", "write_file"]
@@ -26,6 +26,10 @@ def render(result: GateResult, fmt: ReportFormat, *, color: bool = False, width:
             return gitlab.render(result)
         case ReportFormat.JUNIT:
             return junit.render(result)
+        case ReportFormat.MARKDOWN:
+            return markdown.render(result)
+        case ReportFormat.HTML:
+            return html.render(result)
         case _:
             assert_never(fmt)
 

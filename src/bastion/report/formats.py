@@ -17,6 +17,8 @@ class ReportFormat(enum.Enum):
     SARIF = "sarif"
     GITLAB = "gitlab"
     JUNIT = "junit"
+    MARKDOWN = "markdown"  # a pull-request comment or CI job summary (report/markdown.py)
+    HTML = "html"  # one self-contained page for a CI artifact (report/html.py)
 
     @classmethod
     def parse(cls, text: str) -> ReportFormat:
