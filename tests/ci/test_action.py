@@ -124,3 +124,16 @@ def test_coverage_gate_in_the_action(action: dict[str, Any], tmp_path: Path) -> 
     assert "coverage below the minimum" in run.logs
     passing = run_action(action, workspace, {**inputs, "coverage-min": "50"}, tmp_path / "again")
     assert passing.exit_code == 0, passing.logs
+
+
+@pytest.mark.slow  # runs bastion as the CI system would: several processes
+def test_stage_input_applies_a_pipeline_stage(action: dict[str, Any], tmp_path: Path) -> None:
+    # The commit stage scans only staged lines: a secret committed earlier is not its business
+    # (the whole-tree stage, build, finds it).
+    workspace = make_workspace(tmp_path / "ws", vulnerable=False)
+    commit = run_action(action, workspace, {"install": "false", "stage": "commit"}, tmp_path / "commit")
+    assert commit.exit_code == 0, commit.logs
+    build = run_action(
+        action, workspace, {"install": "false", "stage": "build", "scanners": "secrets"}, tmp_path / "build"
+    )
+    assert build.exit_code == 1, build.logs
