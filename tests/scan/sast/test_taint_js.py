@@ -52,6 +52,12 @@ REAL = [
     ("array-push", "const l = [];\nl.push(req.body.x);\neval(l[0]);", 4, 94),
     ("map-callback", "[req.query.a].map((a) => res.send(a));", 2, 79),
     ("or-one-side", "const l = req.query.l;\nif (l === 'en' || other) { cp.exec(l); }", 3, 78),
+    (
+        "promisify",
+        "const util = require('util');\nconst run = util.promisify(cp.exec);\nrun(req.query.c);",
+        4,
+        78,
+    ),
     ("chained-send", 'res.status(200).send("<p>" + req.cookies.n + "</p>");', 2, 79),
 ]
 

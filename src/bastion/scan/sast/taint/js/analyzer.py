@@ -437,11 +437,30 @@ def _collect(nodes: list[Node], analysis: FileAnalysis) -> None:
                     analysis.expr.consts[text_of(name)] = constant
 
 
+def _promisified(nodes: list[Node], expr: Expressions, aliases: dict[str, str]) -> None:
+    """``const run = util.promisify(cp.exec)``: ``run`` is ``child_process.exec``."""
+    for node in nodes:
+        if node.type != "variable_declarator":
+            continue
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is None or value is None or name.type != "identifier" or value.type != "call_expression":
+            continue
+        if not text_of(value.child_by_field_name("function")).endswith("promisify"):
+            continue
+        args = value.child_by_field_name("arguments")
+        wrapped = children(args) if args is not None else []
+        target = expr.qualified(wrapped[0]) if len(wrapped) == 1 else ""
+        if target:
+            aliases[text_of(name)] = target
+
+
 def prepare(relpath: str, text: str, book: JsRuleBook) -> FileAnalysis:
     """Parse one file and index its functions and constants."""
     root = parse(relpath, text.encode("utf-8", "surrogateescape"))
     nodes = [n for n in walk(root) if n.type in _INDEXED]
-    expr = Expressions(relpath, book, module_aliases(root, nodes))
+    aliases = module_aliases(root, nodes)
+    expr = Expressions(relpath, book, aliases)
+    _promisified(nodes, expr, aliases)
     analysis = FileAnalysis(expr, root, nodes)
     expr.functions = analysis
     _collect(nodes, analysis)
