@@ -208,3 +208,10 @@ def test_untracked_files_count_when_the_report_measures_them(
     out = capsys.readouterr()
     assert "new code since main 50.0% (1/2 lines" in out.err
     assert "untracked.lcov: changed since" not in out.out  # the untracked report is no code: no skip
+
+
+def test_rules_list_and_show_include_the_coverage_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "list", "--format", "json"]) == 0
+    assert "coverage.overall-below-min" in capsys.readouterr().out
+    assert main(["rules", "show", "coverage.new-code-below-min"]) == 0
+    assert "cis-v8:16.12" in capsys.readouterr().out

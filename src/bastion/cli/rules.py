@@ -46,7 +46,10 @@ def list_rules(
     output = RulesFormat.parse(fmt)
     names = [n.strip() for value in scanner or [] for n in value.split(",") if n.strip()] or None
     catalog = rule_catalog(Registry.from_entry_points(), names)
-    rules = catalog.rules if names else sort_rules([*catalog.rules, *GATE_RULES])
+    from bastion.coverage.rules import coverage_rules
+
+    extra = [*GATE_RULES, *coverage_rules().values()]  # the gate's and the coverage gate's own rules
+    rules = catalog.rules if names else sort_rules([*catalog.rules, *extra])
     color = output is RulesFormat.TABLE and sys.stdout.isatty()
     sys.stdout.write(render_rules(rules, catalog.skipped, output, color=color))
     return EXIT_CLEAN
@@ -61,7 +64,10 @@ def show_rule(rule_id: str = typer.Argument(..., help="Rule id, e.g. secrets.aws
 
     catalog = rule_catalog(Registry.from_entry_points())
     wanted = rule_id.strip()
-    rule = catalog.find(wanted) or next((r for r in GATE_RULES if r.id == wanted), None)
+    from bastion.coverage.rules import coverage_rules
+
+    extra = [*GATE_RULES, *coverage_rules().values()]
+    rule = catalog.find(wanted) or next((r for r in extra if r.id == wanted), None)
     if rule is None:
         raise UsageError(f"no rule {rule_id!r} (bastion rules list shows them all)")
     sys.stdout.write(render_rule(rule))
