@@ -8,7 +8,8 @@ machine appears: locations are the findings' relative ones.
 
 from __future__ import annotations
 
-from jinja2 import Environment
+from functools import cache
+from typing import TYPE_CHECKING
 
 from bastion import __version__
 from bastion.findings import Severity
@@ -75,14 +76,23 @@ Bastion {{ version }}</p>
 </html>
 """
 
-_ENV = Environment(autoescape=True, keep_trailing_newline=True)  # autoescape: the text is the scanned code's
-_PAGE = _ENV.from_string(_TEMPLATE)
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+
+@cache
+def _page() -> Template:
+    """The compiled page (Jinja2 loads on the first HTML report, not with every command)."""
+    from jinja2 import Environment
+
+    # autoescape: the text on the page is the scanned code's
+    return Environment(autoescape=True, keep_trailing_newline=True).from_string(_TEMPLATE)
 
 
 def render(result: GateResult) -> str:
     """The report as one HTML page."""
     counts = result.counts()
-    return _PAGE.render(
+    return _page().render(
         verdict="gate failed" if result.failed else "gate passed",
         failed=result.failed,
         summary=summary_line(result),
