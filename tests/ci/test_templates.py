@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,34 @@ def test_clean_project_passes_the_gitlab_job(tmp_path: Path, advisory_db: Path) 
         report = json.loads((workspace / name).read_text(encoding="utf-8"))
         check_report(report, report["scan"]["type"])
         assert report["vulnerabilities"] == []
+
+
+@pytest.mark.slow  # runs bastion as the CI system would: several processes
+def test_gitlab_coverage_job_gates_on_new_code(tmp_path: Path) -> None:
+    template = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    job = template[".bastion-coverage"]
+    assert job["artifacts"]["reports"]["coverage_report"]["coverage_format"] == "cobertura"
+    workspace = make_workspace(tmp_path / "project", secret=False, vulnerable=False)
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workspace, capture_output=True, text=True).stdout
+    (workspace / "new.py").write_text("a = 1\nb = 2\n", encoding="utf-8")
+    report = "<coverage><sources><source>.</source></sources><packages><package><classes>"
+    report += '<class filename="new.py"><lines><line number="1" hits="1"/><line number="2" hits="0"/>'
+    report += "</lines></class></classes></package></packages></coverage>"
+    (workspace / "coverage.xml").write_text(report, encoding="utf-8")
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "new.py"], cwd=workspace, check=True)
+    subprocess.run([*git, "commit", "-qm", "new code"], cwd=workspace, check=True)
+    env = {
+        **{k: str(v) for k, v in template["variables"].items()},
+        **{k: str(v) for k, v in job["variables"].items()},
+        "BASTION_INSTALL": "false",
+        "CI_PROJECT_DIR": str(workspace),
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": base.strip(),
+        "BASTION_COVERAGE_MIN": "0",
+    }
+    script = "\n".join([*job["before_script"], *job["script"]])
+    done = run_script(script, workspace, env)
+    assert done.returncode == 1, done.stdout + done.stderr  # 50 % of the new lines < 90 %
+    assert "coverage.new-code-below-min" in (workspace / "bastion-coverage.md").read_text(encoding="utf-8")
+    passing = run_script(script, workspace, {**env, "BASTION_COVERAGE_MIN_NEW": "50"})
+    assert passing.returncode == 0, passing.stdout + passing.stderr
