@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sast_helpers import run_sast
+from sast_helpers import needs_semgrep, run_sast
 
 from bastion.cli.main import main
 from bastion.scan.sast.taint.js import analyze_js
@@ -329,3 +329,23 @@ def test_flows_across_required_and_imported_modules() -> None:
     assert hit.flow.origin.label.startswith("req.query")
     (imported,) = analyze_js([("mod.ts", module), ("lib/helpers.js", helpers)]).hits
     assert imported.flow.origin.label.startswith("req.body") and imported.flow.steps[0].path == "mod.ts"
+
+
+@needs_semgrep
+def test_pattern_findings_the_js_analysis_disproves_are_dropped(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text(
+        HEAD
+        + _route("const n = parseInt(req.query.n, 10);\ncp.exec('ls ' + n);\ncp.exec('ls ' + req.query.d);")
+        + "function lib(arg) {\n  cp.exec('ls ' + arg);\n}\nmodule.exports = { lib };\n",
+        encoding="utf-8",
+    )
+    alone, _ = run_sast(tmp_path, {"tools": ["semgrep"]})
+    assert sorted(f.location.start_line for f in alone) == [6, 7, 10]
+    merged, _ = run_sast(tmp_path, {"tools": ["semgrep", "taint"]})
+    got = sorted((f.rule_id, f.location.start_line, tuple(f.metadata.get("tools", ()))) for f in merged)
+    # 6: the sanitised call is dropped; 7: merged into the taint finding; 10: a library
+    # function's parameter cannot be bounded, so the pattern finding stays
+    assert got == [
+        ("sast.semgrep.js-child-process-exec-dynamic", 10, ()),
+        ("sast.taint.js-command", 7, ("taint", "semgrep")),
+    ]

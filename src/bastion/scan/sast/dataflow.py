@@ -69,6 +69,9 @@ def run_taint(
     for path, reason in (*result.problems, *js.problems):
         outcome.problems.append(Problem(f"taint: {reason}; file not analysed for dataflow", path))
     outcome.findings.extend(to_finding(hit) for hit in (*result.hits, *js.hits))
+    # Pattern findings on JavaScript lines are disproved the same way (see _disproved).
+    result.analysed |= js.analysed
+    result.proven |= js.proven
     return TaintRun(outcome, result)
 
 

@@ -29,6 +29,8 @@ class TaintResult:
     """Relative paths of the files that were parsed and analysed."""
     project: Project | None = None
     """The analysis itself, for :meth:`Project.proven_safe` questions."""
+    proven: set[tuple[str, int, int]] = field(default_factory=set)
+    """(path, line, CWE) of sink calls proven safe without a project (the JavaScript analysis)."""
 
     def dead(self, path: str, line: int) -> bool:
         """True when ``path:line`` sits in a branch whose condition is a constant that skips it."""
@@ -36,6 +38,8 @@ class TaintResult:
 
     def proven_safe(self, path: str, line: int, cwe: int) -> bool:
         """True when the analysis showed nothing dangerous reaches ``path:line`` for ``cwe``."""
+        if (path, line, cwe) in self.proven:
+            return True
         return self.project is not None and self.project.proven_safe(path, line, cwe)
 
 

@@ -495,6 +495,7 @@ def analyze_js(sources: Iterable[tuple[str, str]], book: JsRuleBook | None = Non
         except JsParseError as exc:
             result.problems.append((relpath, str(exc)))
     hits: dict[tuple[str, int, int, str], TaintHit] = {}
+    live_sinks: dict[tuple[str, int, int], bool] = {}
     for relpath, analysis in modules.items():
         analysis.modules = modules
         try:
@@ -505,5 +506,9 @@ def analyze_js(sources: Iterable[tuple[str, str]], book: JsRuleBook | None = Non
         result.analysed.add(relpath)
         for key, hit in analysis.expr.sinks.hits.items():
             hits.setdefault(key, hit)
+        seen = analysis.expr.sinks.seen
+        for at, live in seen.items():
+            live_sinks[at] = live_sinks.get(at, False) or live
     result.hits = [hits[k] for k in sorted(hits)]
+    result.proven = {key for key, live in live_sinks.items() if not live}
     return result

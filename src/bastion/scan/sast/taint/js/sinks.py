@@ -67,6 +67,8 @@ class SinkCheck:
 
     book: JsRuleBook
     hits: dict[tuple[str, int, int, str], TaintHit] = field(default_factory=dict)
+    seen: dict[tuple[str, int, int], bool] = field(default_factory=dict)
+    """Every sink call evaluated (path, line, CWE): True once untrusted or unknown data reached it."""
 
     def check(
         self,
@@ -89,6 +91,8 @@ class SinkCheck:
                 if not r.receiver_names or parts & set(r.receiver_names)
             )
         for rule in rules:
+            key = (sink.path, sink.line, rule.cwe)
+            self.seen[key] = self.seen.get(key, False)
             if not options_match(rule, args):
                 continue
             for index in rule.args:
@@ -96,6 +100,7 @@ class SinkCheck:
                 if not 0 <= pos < len(args) or (rule.string_only and args[pos].type in _FUNCTIONS):
                     continue
                 for flow in live_for(values[pos], rule.cwe):
+                    self.seen[key] = self.seen[key] or not self._excluded(rule, flow)
                     self.report(
                         rule,
                         add_step((flow,), sink)[0],
@@ -103,6 +108,17 @@ class SinkCheck:
                         text_of(node.child_by_field_name("function") or node)[:60],
                         frame,
                     )
+
+    def _excluded(self, rule: JsSinkRule, flow: Flow) -> bool:
+        """A source that does not count for this weakness (``process.argv`` for paths)."""
+        if flow.origin.param >= 0:
+            return False
+        source = self.book.sources.get(flow.origin.label.split(" ", 1)[0])
+        return source is not None and rule.cwe in source.excludes
+
+    def proven_safe(self) -> set[tuple[str, int, int]]:
+        """Sink calls (path, line, CWE) where no evaluation found anything dangerous arriving."""
+        return {key for key, live in self.seen.items() if not live}
 
     def report(self, rule: JsSinkRule | object, flow: Flow, sink: Step, call: str, frame: Frame) -> None:
         """A flow reaching a sink: a finding for a real source, a parameter sink otherwise."""
@@ -113,9 +129,7 @@ class SinkCheck:
         if flow.origin.param >= 0:
             frame.param_sinks.append(ParamSink(flow, rule, sink, call))
             return
-        label = flow.origin.label.split(" ", 1)[0]
-        source = self.book.sources.get(label)
-        if source is not None and rule.cwe in source.excludes:
+        if self._excluded(rule, flow):
             return
         key = (sink.path, sink.line, rule.cwe, rule.id)
         if key not in self.hits:
