@@ -44,6 +44,58 @@ def taint_flags(cases: dict[str, dict[str, object]], root: Path) -> tuple[dict[s
     return flagged, lines, spent
 
 
+def scanner_flags(cases: dict[str, dict[str, object]], root: Path) -> dict[str, set[int]]:
+    """What ``bastion scan --scanners sast`` reports on JS (semgrep's pattern rules + taint,
+    merged): taint findings, plus pattern findings on lines the analysis did not prove safe."""
+    from bastion.scan.sast import builtin_rules
+    from bastion.scan.sast.dataflow import TAINT_CWES
+
+    patterns = semgrep_results(root, builtin_rules())
+    flagged: dict[str, set[int]] = {}
+    for case_id in cases:
+        case_root = root / case_id
+        sources = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(case_root.iterdir())]
+        result = analyze_js(sources)
+        cwes = {fold(h.rule.cwe) for h in result.hits}
+        for name, line, cwe in patterns.get(case_id, ()):
+            if result.dead(name, line):
+                continue
+            if cwe not in TAINT_CWES or not result.proven_safe(name, line, cwe):
+                cwes.add(cwe)
+        flagged[case_id] = cwes
+    return flagged
+
+
+def semgrep_results(root: Path, config: Path) -> dict[str, list[tuple[str, int, int]]]:
+    """(file name, line, folded CWE) of every semgrep result per case."""
+    semgrep = Path(sys.executable).with_name("semgrep")
+    proc = subprocess.run(
+        [
+            str(semgrep),
+            "scan",
+            "--config",
+            str(config),
+            "--metrics=off",
+            "--json",
+            "--quiet",
+            "--disable-version-check",
+            "--no-git-ignore",
+            "-j",
+            "1",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    for result in json.loads(proc.stdout).get("results", []):
+        path = Path(result["path"]).resolve().relative_to(root)
+        for cwe in parse_cwe_ids(result.get("extra", {}).get("metadata", {}).get("cwe", [])):
+            out[path.parts[0]].append((path.name, int(result["start"]["line"]), fold(cwe)))
+    return out
+
+
 def semgrep_flags(root: Path, config: Path) -> tuple[dict[str, set[int]], float]:
     """CWEs semgrep reports per case with ``config``; wall seconds of the run."""
     semgrep = Path(sys.executable).with_name("semgrep")
@@ -101,6 +153,7 @@ def main() -> None:
             tools["semgrep taint mode"] = score(cases, sg_taint)
             tools["semgrep (Bastion rules)"] = score(cases, sg_rules)
             timing |= {"semgrep taint mode": t1, "semgrep (Bastion rules)": t2}
+            tools["sast scanner"] = score(cases, scanner_flags(cases, root))
         print(f"family {family}: {len(cases)} cases, {lines} lines")
         for tool, secs in timing.items():
             print(f"  {tool}: {secs:.2f} s ({lines / secs:,.0f} lines/s)")

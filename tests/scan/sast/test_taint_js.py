@@ -333,19 +333,20 @@ def test_flows_across_required_and_imported_modules() -> None:
 
 @needs_semgrep
 def test_pattern_findings_the_js_analysis_disproves_are_dropped(tmp_path: Path) -> None:
-    (tmp_path / "app.js").write_text(
-        HEAD
-        + _route("const n = parseInt(req.query.n, 10);\ncp.exec('ls ' + n);\ncp.exec('ls ' + req.query.d);")
-        + "function lib(arg) {\n  cp.exec('ls ' + arg);\n}\nmodule.exports = { lib };\n",
-        encoding="utf-8",
+    body = (
+        "const n = parseInt(req.query.n, 10);\ncp.exec('ls ' + n);\ncp.exec('ls ' + req.query.d);\n"
+        "if (false) { cp.exec('ls ' + req.query.e); }\nreturn;\ncp.exec('ls ' + req.query.f);"
     )
+    library = "function lib(arg) {\n  cp.exec('ls ' + arg);\n}\nmodule.exports = { lib };\n"
+    (tmp_path / "app.js").write_text(HEAD + _route(body) + library, encoding="utf-8")
     alone, _ = run_sast(tmp_path, {"tools": ["semgrep"]})
-    assert sorted(f.location.start_line for f in alone) == [6, 7, 10]
+    assert sorted(f.location.start_line for f in alone) == [6, 7, 8, 10, 13]
     merged, _ = run_sast(tmp_path, {"tools": ["semgrep", "taint"]})
     got = sorted((f.rule_id, f.location.start_line, tuple(f.metadata.get("tools", ()))) for f in merged)
-    # 6: the sanitised call is dropped; 7: merged into the taint finding; 10: a library
-    # function's parameter cannot be bounded, so the pattern finding stays
+    # 6: the sanitised call is dropped; 7: merged into the taint finding; 8 (if (false)) and
+    # 10 (after return) are dead; 13: a library function's parameter cannot be bounded, so
+    # the pattern finding stays
     assert got == [
-        ("sast.semgrep.js-child-process-exec-dynamic", 10, ()),
+        ("sast.semgrep.js-child-process-exec-dynamic", 13, ()),
         ("sast.taint.js-command", 7, ("taint", "semgrep")),
     ]

@@ -72,6 +72,7 @@ def run_taint(
     # Pattern findings on JavaScript lines are disproved the same way (see _disproved).
     result.analysed |= js.analysed
     result.proven |= js.proven
+    result.dead_lines.update(js.dead_lines)
     return TaintRun(outcome, result)
 
 

@@ -29,11 +29,15 @@ class TaintResult:
     """Relative paths of the files that were parsed and analysed."""
     project: Project | None = None
     """The analysis itself, for :meth:`Project.proven_safe` questions."""
+    dead_lines: dict[str, set[int]] = field(default_factory=dict)
+    """Lines no run reaches, by path, found without a project (the JavaScript analysis)."""
     proven: set[tuple[str, int, int]] = field(default_factory=set)
     """(path, line, CWE) of sink calls proven safe without a project (the JavaScript analysis)."""
 
     def dead(self, path: str, line: int) -> bool:
         """True when ``path:line`` sits in a branch whose condition is a constant that skips it."""
+        if line in self.dead_lines.get(path, ()):
+            return True
         return self.project is not None and line in self.project.dead_lines.get(path, ())
 
     def proven_safe(self, path: str, line: int, cwe: int) -> bool:

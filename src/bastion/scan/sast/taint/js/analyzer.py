@@ -78,6 +78,8 @@ class FileAnalysis:
     functions: dict[str, Node] = field(default_factory=dict)
     summaries: dict[int, Summary | None] = field(default_factory=dict)
     handled: set[int] = field(default_factory=set)
+    dead: set[int] = field(default_factory=set)
+    """Lines no run reaches: branches a constant condition skips, code after return/throw."""
     inlining: set[int] = field(default_factory=set)
     """Nested functions being analysed at a call (recursion stops there)."""
     modules: dict[str, FileAnalysis] = field(default_factory=dict)
@@ -205,10 +207,16 @@ class FileAnalysis:
     # -- statements ------------------------------------------------------------------------
     def block(self, statements: Iterable[Node], frame: Frame) -> None:
         """Statements in order; nothing after a ``return``/``throw`` is reached."""
-        for statement in statements:
+        listed = list(statements)
+        for index, statement in enumerate(listed):
             if not frame.alive:
+                for skipped in listed[index:]:
+                    self._mark_dead(skipped)
                 return
             self.statement(statement, frame)
+
+    def _mark_dead(self, node: Node) -> None:
+        self.dead.update(range(node.start_point[0] + 1, node.end_point[0] + 2))
 
     def statement(self, node: Node, frame: Frame) -> None:
         """One statement."""
@@ -250,7 +258,9 @@ class FileAnalysis:
         no = children(alt)[0] if alt is not None and children(alt) else None
         value = const_value(cond, self.expr.consts)
         if value is not UNKNOWN:
-            chosen = yes if value else no
+            chosen, skipped = (yes, no) if value else (no, yes)
+            if skipped is not None:
+                self._mark_dead(skipped)
             if chosen is not None:
                 self.statement(chosen, frame)
             return
@@ -504,6 +514,8 @@ def analyze_js(sources: Iterable[tuple[str, str]], book: JsRuleBook | None = Non
             result.problems.append((relpath, "expressions nested too deeply to analyse"))
             continue
         result.analysed.add(relpath)
+        if analysis.dead:
+            result.dead_lines[relpath] = set(analysis.dead)
         for key, hit in analysis.expr.sinks.hits.items():
             hits.setdefault(key, hit)
         seen = analysis.expr.sinks.seen
