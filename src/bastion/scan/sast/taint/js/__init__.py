@@ -6,7 +6,7 @@ as the Python analysis, so :func:`~..report.to_finding` turns them into SARIF-re
 
 from __future__ import annotations
 
-from bastion.scan.sast.taint.js.analyzer import analyze_js
 from bastion.scan.sast.taint.js.parse import JS_SUFFIXES
+from bastion.scan.sast.taint.js.project import analyze_js
 
 __all__ = ["JS_SUFFIXES", "analyze_js"]
