@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bastion.ci.hook import main as hook_main
 from bastion.cli.main import main
 from bastion.errors import InputError
 from bastion.findings import Finding
@@ -392,13 +393,14 @@ def test_pre_commit_hook_entry_blocks_a_staged_secret(
     (hook,) = [h for h in hooks if h["id"] == "bastion-secrets"]
     assert hook["pass_filenames"] is False and hook["stages"] == ["pre-commit"]
     program, *args = shlex.split(hook["entry"])
-    assert program == "bastion" and "--staged" in args
+    assert program in {"bastion", "bastion-hook"} and args[0] == "scan" and "--staged" in args
     repo = init(tmp_path / "repo")
     commit(repo, {"a.py": "x = 1\n"}, "base")
     (repo / "a.py").write_text(f'x = 1\nT = "{_token()}"\n')
-    assert main([*args, str(repo)]) == 0  # not staged yet: nothing to block
+    run = {"bastion": main, "bastion-hook": hook_main}[program]
+    assert run([*args, str(repo)]) == 0  # not staged yet: nothing to block
     git(repo, "add", "a.py")
-    assert main([*args, str(repo)]) == 1
+    assert run([*args, str(repo)]) == 1
     assert "a.py" in capsys.readouterr().out
 
 
