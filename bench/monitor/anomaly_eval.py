@@ -60,7 +60,8 @@ def run_case(detector: Detector, case: Case) -> tuple[dict[int, float], int]:
                 clock[0] = r.timestamp.timestamp()
             yield r
 
-    assert detector.windows is not None
+    if detector.windows is None:
+        raise SystemExit(f"{case.system}: the detector learned no time windows (no time stamps?)")
     length = detector.windows.window
     flagged: dict[int, float] = {}
     for alert in detector.detect(timed(read_records(numbered(case.test, case.system)))):

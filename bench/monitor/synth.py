@@ -103,6 +103,7 @@ def inject(system: str, length: float, seed: int, every: int = 3, errors: list[s
     half = len(lines) // 2
     train, test = lines[:half], lines[half:]
     case = Case(system, [x.text for x in train], [])
+    # bastion: ignore[sast.bandit.B311] seeded injection for reproducible benchmarks, not security
     rng = random.Random(seed)
     pool = errors if errors is not None else []
     by_window: dict[int, list[Line]] = defaultdict(list)

@@ -395,6 +395,7 @@ def generate(out: Path, per_kind: int, seed: int = 15) -> None:
         root = out / family
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
+        # bastion: ignore[sast.bandit.B311] reproducible test cases, not security
         rng = random.Random(f"{seed}-{family}")
         labels: dict[str, dict[str, object]] = {}
         seen: set[str] = set()
@@ -420,6 +421,7 @@ def generate(out: Path, per_kind: int, seed: int = 15) -> None:
     root = out / "d"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
+    # bastion: ignore[sast.bandit.B311] reproducible test cases, not security
     rng = random.Random(f"{seed}-d")
     labels = {}
     for cat in JS_CATEGORIES:

@@ -6,7 +6,7 @@ the events the image, command line, target file/registry path are also swapped f
 Windows values, so most events, as in real logs, match no rule. Output: JSON lines in the EVTX
 JSON layout (``{"Event": {"System": ..., "EventData": ...}}``) that both Bastion and Zircolite read.
 
-    python bench/sigma/gen_events.py -n 50000 -o /tmp/sigma-bench/events.jsonl
+    python bench/sigma/gen_events.py -n 50000 -o build/sigma-bench/events.jsonl
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Bastion's Sigma matcher beside Zircolite 3.7.0 and pySigma's SQLite backend, same rules, same events.
 
-    taskset -c 0 .venv/bin/python bench/sigma/run_bench.py --events /tmp/sigma-bench/events.jsonl \\
-        --rules /tmp/sigma-bench/rules --zircolite-events 10000 --reference-events 2000
+    taskset -c 0 .venv/bin/python bench/sigma/run_bench.py --events build/sigma-bench/events.jsonl \\
+        --rules build/sigma-bench/rules --zircolite-events 10000 --reference-events 2000
 
 One core: this process pins itself to CPU 0 and Zircolite runs under ``taskset -c 0`` with
 ``--no-parallel``. Times are CPU seconds (user + system) and wall seconds; events/s is events over
@@ -69,7 +69,7 @@ def zircolite(events: Path, n: int, workdir: Path) -> dict:
     with events.open() as src, sample.open("w") as dst:
         dst.writelines(islice(src, n))
     out = workdir / "zircolite-out.json"
-    python = os.environ.get("ZIRCOLITE_PYTHON", "/tmp/zircolite-venv/bin/python")
+    python = os.environ.get("ZIRCOLITE_PYTHON", str(Path("build/peers/zircolite-venv/bin/python")))
     cmd = ["taskset", "-c", "0", python, "zircolite.py", "-e", str(sample), "-j", "-P", "-q",
            "-r", "rules/rules_windows_sysmon_high.json", "-o", str(out)]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -128,7 +128,7 @@ def main() -> None:
     ap.add_argument("--zircolite-events", type=int, default=10_000)
     ap.add_argument("--reference-events", type=int, default=2_000)
     ap.add_argument("--skip-zircolite", action="store_true")
-    ap.add_argument("--out", type=Path, default=Path("/tmp/sigma-bench/summary.json"))
+    ap.add_argument("--out", type=Path, default=Path("build/sigma-bench/summary.json"))
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})

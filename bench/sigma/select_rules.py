@@ -1,7 +1,7 @@
 """Link the SigmaHQ YAML rules behind a Zircolite ruleset into one folder, so both tools run the same rules.
 
 Example (one line): python bench/sigma/select_rules.py
-../shared/peers/zircolite/rules/rules_windows_sysmon_high.json /tmp/sigma-bench/rules
+../shared/peers/zircolite/rules/rules_windows_sysmon_high.json build/sigma-bench/rules
 """
 
 from __future__ import annotations
