@@ -18,8 +18,8 @@ from bastion.scan.sast.taint.state import State, join_states
 from bastion.scan.sast.taint.values import ALL_CWES, CLEAN, Origin, Taint, add_step, clear, join
 
 if TYPE_CHECKING:
+    from bastion.scan.sast.taint.context import ProjectContext as Project
     from bastion.scan.sast.taint.module import ModuleInfo
-    from bastion.scan.sast.taint.project import Project
 
 __all__ = ["FunctionAnalysis"]
 

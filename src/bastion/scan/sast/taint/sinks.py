@@ -28,8 +28,8 @@ from bastion.scan.sast.taint.values import (
 )
 
 if TYPE_CHECKING:
+    from bastion.scan.sast.taint.context import ProjectContext as Project
     from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
-    from bastion.scan.sast.taint.project import Project
 
 __all__ = ["SinkChecks"]
 
