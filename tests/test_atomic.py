@@ -72,16 +72,8 @@ _BY_DESIGN = {
     ("bastion/scan/sast/semgrep.py", "write_text"): ".semgrepignore inside a private temporary tree",
 }
 _PENDING = {
-    ("bastion/gate.py", "write_text"): "baseline file: atomic.write_text (engineer A)",
-    ("bastion/cli/identity.py", "open('w')"): "alerts file: detect.sinks.alert_output",
+    ("bastion/cli/identity.py", "open('w')"): "alerts file (also with --follow): detect.sinks.alert_output",
     ("bastion/cli/sigma.py", "open('w')"): "alerts file: detect.sinks.alert_output",
-    ("bastion/detect/identity/baseline.py", "fdopen('w')"): "state file: atomic.atomic_open(private=True)",
-    ("bastion/detect/identity/baseline.py", "os.replace"): "state file: atomic.atomic_open(private=True)",
-    ("bastion/detect/logs/modelfile.py", "write_bytes"): "model file: atomic.write_bytes",
-    ("bastion/detect/logs/modelfile.py", "os.replace"): "model file: atomic.write_bytes",
-    ("bastion/detect/logs/templates.py", "write_text"): "template state: atomic.write_text",
-    ("bastion/detect/logs/templates.py", "os.replace"): "template state: atomic.write_text",
-    ("bastion/detect/logs/plot.py", "write_text"): "plot file: atomic.write_text",
 }
 """Writers written before bastion.atomic, to move onto it (their owners' files)."""
 

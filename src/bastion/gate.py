@@ -17,7 +17,7 @@ from typing import Any
 
 import pathspec
 
-from bastion import __version__
+from bastion import __version__, atomic
 from bastion.errors import InputError
 from bastion.findings import Confidence, Finding, Location, Severity, make_fingerprint
 from bastion.results import ScanResult, Suppressed
@@ -122,10 +122,7 @@ def write_baseline(path: Path, findings: Iterable[Finding], now: datetime | None
         "generated": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "findings": entries,
     }
-    try:
-        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+    atomic.write_text(path, json.dumps(document, indent=2) + "\n", what="baseline")
     return len(entries)
 
 

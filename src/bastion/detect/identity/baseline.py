@@ -8,13 +8,12 @@ bounded by the number of identities and the values each one uses, never by the n
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bastion.atomic import atomic_open
 from bastion.errors import InputError
 
 __all__ = ["PROPS", "Profile", "State", "load_state", "save_state"]
@@ -208,13 +207,10 @@ def save_state(state: State, path: Path) -> None:
         "org_countries": state.org_countries,
         "profiles": {user: p.to_dict() for user, p in state.profiles.items()},
     }
-    fd, tmp = tempfile.mkstemp(prefix=".identity-state-", dir=str(path.parent or Path(".")))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_open(path, private=True) as handle:
             json.dump(data, handle, separators=(",", ":"))
-        os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise InputError(f"{path}: cannot write state ({exc.strerror})") from None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bastion.atomic import atomic_open_binary
 from bastion.errors import InputError
 
 __all__ = ["MODEL_FORMAT", "MODEL_VERSION", "read_model_file", "write_model_file"]
@@ -33,10 +33,9 @@ def write_model_file(path: Path, header: Mapping[str, Any], arrays: Mapping[str,
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     payload: dict[str, Any] = {_HEADER: blob, **{f"a_{k}": v for k, v in arrays.items()}}
     np.savez_compressed(buffer, **payload)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, path)
+        with atomic_open_binary(path) as stream:
+            stream.write(buffer.getvalue())
     except OSError as exc:
         raise InputError(f"{path}: cannot write model ({exc.strerror})") from None
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bastion.atomic import atomic_open
 from bastion.detect.logs.rates import WindowScore
 from bastion.errors import UsageError
 from bastion.findings import Alert
@@ -44,7 +45,8 @@ def write_plot(path: Path, windows: Sequence[WindowScore], alerts: Sequence[Aler
         return
     svg = _svg(windows, alerts, title)
     if path.suffix.lower() == ".svg":
-        path.write_text(svg, encoding="utf-8")
+        with atomic_open(path) as stream:
+            stream.write(svg)
         return
     rows = "".join(
         f"<tr><td>{html.escape(a.window_start.isoformat())}</td><td>{html.escape(a.severity.value)}</td>"
@@ -59,7 +61,8 @@ def write_plot(path: Path, windows: Sequence[WindowScore], alerts: Sequence[Aler
         f"<body><h3>{html.escape(title)}</h3>{svg}<table><tr><th>window</th><th>severity</th>"
         f"<th>score</th><th>entity</th><th>why</th></tr>{rows}</table></body></html>"
     )
-    path.write_text(page, encoding="utf-8")
+    with atomic_open(path) as stream:
+        stream.write(page)
 
 
 def _log(score: float) -> float:

@@ -22,13 +22,13 @@ The state is plain data and is saved as versioned JSON (:meth:`TemplateMiner.to_
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import eq
 from pathlib import Path
 from typing import Any
 
+from bastion.atomic import atomic_open
 from bastion.detect.logs.masking import (
     WILDCARD,
     clear_caches,
@@ -473,9 +473,8 @@ def event_text(template: Template, tokens: Sequence[str]) -> str:
 
 def save_state(miner: TemplateMiner, path: Path) -> None:
     """Write the miner's state as JSON (atomically: a temporary file, then a rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(miner.to_dict()), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_open(path) as stream:
+        stream.write(json.dumps(miner.to_dict()))
 
 
 def load_state(path: Path) -> TemplateMiner:
