@@ -113,11 +113,8 @@ def _text(value: Any) -> str:
 
 def _severity(result: dict[str, Any], rule: dict[str, Any], props: dict[str, Any]) -> Severity:
     named = props.get("severity")
-    if isinstance(named, str):
-        try:
-            return Severity.parse(named)
-        except ValueError:
-            pass
+    if isinstance(named, str) and named.strip().lower() in {level.value for level in Severity}:
+        return Severity.parse(named)
     score = (rule.get("properties") or {}).get("security-severity")
     try:
         value = float(score) if score is not None else None

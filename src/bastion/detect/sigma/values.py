@@ -16,6 +16,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import methodcaller
 from typing import Any
 
 import re2
@@ -137,10 +138,11 @@ def regex_literal(pattern: str, shortest: int = 3) -> str | None:
 def _glob(parts: list[str | SpecialChars]) -> Callable[[str], bool]:
     """A ``*``-only wildcard pattern checked with ``startswith``/``find``/``endswith`` (leftmost
     matching is exact for ``*``), in linear time without a regex."""
-    star = SpecialChars.WILDCARD_MULTI
     head = parts[0] if isinstance(parts[0], str) else ""
     tail = parts[-1] if isinstance(parts[-1], str) and len(parts) > 1 else ""
-    middle = [p for p in parts[1 if head else 0 : len(parts) - 1 if tail else len(parts)] if p != star]
+    middle = [
+        p for p in parts[1 if head else 0 : len(parts) - 1 if tail else len(parts)] if isinstance(p, str)
+    ]
     fixed = len(head) + len(tail)
 
     def glob(value: str) -> bool:
@@ -148,10 +150,10 @@ def _glob(parts: list[str | SpecialChars]) -> Callable[[str], bool]:
             return False
         pos, end = len(head), len(value) - len(tail)
         for seg in middle:
-            i = value.find(seg, pos, end)  # type: ignore[arg-type]
+            i = value.find(seg, pos, end)
             if i < 0:
                 return False
-            pos = i + len(seg)  # type: ignore[arg-type]
+            pos = i + len(seg)
         return True
 
     return glob
@@ -211,15 +213,15 @@ def _string_test(field: str | None, parts: list[str | SpecialChars], cased: bool
         check = _always
     elif len(parts) == 2 and parts[0] == star and isinstance(parts[1], str):
         s = parts[1]
-        check = lambda v: v.endswith(s)  # noqa: E731
+        check = methodcaller("endswith", s)
         simple = ("endswith", s, cased)
     elif len(parts) == 2 and parts[1] == star and isinstance(parts[0], str):
         s = parts[0]
-        check = lambda v: v.startswith(s)  # noqa: E731
+        check = methodcaller("startswith", s)
         simple = ("startswith", s, cased)
     elif len(parts) == 3 and parts[0] == star and parts[2] == star and isinstance(parts[1], str):
         s = parts[1]
-        check = lambda v: s in v  # noqa: E731
+        check = methodcaller("__contains__", s)
         simple = ("contains", s, cased)
     elif SpecialChars.WILDCARD_SINGLE not in parts:
         check = _glob(parts)
@@ -297,9 +299,9 @@ _OPS: dict[CompareOperators, Callable[[float, float], bool]] = {
 }
 
 
-def _number(value: object) -> float | None:
+def _number(value: Any) -> float | None:
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     except (TypeError, ValueError):
         return None
 

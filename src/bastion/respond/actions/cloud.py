@@ -123,13 +123,13 @@ class AwsDeactivateKey:
 
     def _iam(self) -> Any:
         try:
-            import boto3  # type: ignore[import-untyped]
+            import boto3
         except ImportError:
             raise ActionError("aws-deactivate-key needs boto3 (pip install 'bastion[respond]')") from None
         return boto3.client("iam", endpoint_url=self.endpoint_url, region_name=self.region)
 
     def _state(self, key_id: str) -> tuple[str, str]:
-        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+        from botocore.exceptions import BotoCoreError, ClientError
 
         iam = self._iam()
         try:
