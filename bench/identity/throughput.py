@@ -6,8 +6,8 @@ Events per CPU second count the CPU time of that call (the interpreter's start a
 0.5 s, are reported apart); the best of ``--repeat`` runs is kept (the machine is shared).
 
     python bench/identity/throughput.py build/identity/big [--repeat 3]
-    git archive 15bf3d7^ src | tar -x -C /tmp/before    # the code before this round, side by side:
-    python bench/identity/throughput.py build/identity/big --compare /tmp/before/src
+    git archive 15bf3d7^ src | tar -x -C build/before    # the code before this round, side by side:
+    python bench/identity/throughput.py build/identity/big --compare build/before/src
 """
 
 from __future__ import annotations

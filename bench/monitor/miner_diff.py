@@ -1,8 +1,8 @@
 """Differential fuzz: this tree's template miner against another version's, on random lines.
 
 Usage (the miner before the speed work, commit e9b123a):
-    mkdir -p /tmp/before && git archive e9b123a src | tar -x -C /tmp/before
-    .venv/bin/python bench/monitor/miner_diff.py /tmp/before/src/bastion/detect/logs/templates.py
+    mkdir -p build/before && git archive e9b123a src | tar -x -C build/before
+    .venv/bin/python bench/monitor/miner_diff.py build/before/src/bastion/detect/logs/templates.py
 
 Masking: random strings over digits (ASCII and not), separators, brackets, units, calendar words,
 literal wildcards. Mining: random short lines over small vocabularies (so templates generalize,

@@ -3,9 +3,9 @@
 Parses every file of the generated Express suite (``cases_js``) and a set of modern syntax
 snippets with each parser, and prints parse throughput (CPU time, one core) and which
 snippets each accepts. esprima is not a Bastion dependency: install it somewhere and put it on
-``PYTHONPATH`` (``pip install --target /tmp/esp esprima==4.0.1``); without it its rows say so.
+``PYTHONPATH`` (``pip install --target build/esp esprima==4.0.1``); without it its rows say so.
 
-Usage: ``PYTHONPATH=/tmp/esp python bench/sast/parsers_js.py``
+Usage: ``PYTHONPATH=build/esp python bench/sast/parsers_js.py``
 """
 
 from __future__ import annotations

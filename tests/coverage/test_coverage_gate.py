@@ -85,7 +85,7 @@ def test_unknown_base_and_not_a_repository(branch_repo: Path, tmp_path: Path) ->
     with pytest.raises(InputError, match="git rev-parse"):
         changed_lines(tmp_path, "main")
     with pytest.raises(InputError, match="cannot start with"):
-        changed_lines(branch_repo, "--output=/tmp/x")
+        changed_lines(branch_repo, "--output=out.txt")
 
 
 def test_parse_unified_diff_new_side_only() -> None:
