@@ -120,7 +120,9 @@ def upload(
 
 def migrate(
     database_url: str | None = typer.Option(None, "--database-url", help="Database URL (default: as serve)."),
-    revision: str = typer.Option("head", "--revision", help="Target revision (default: the newest)."),
+    revision: str = typer.Option(
+        "heads", "--revision", help="Target revision (default: the newest of every branch)."
+    ),
 ) -> int:
     """Run the store's Alembic migrations up to ``revision``."""
     from sqlalchemy.exc import SQLAlchemyError

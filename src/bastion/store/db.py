@@ -156,8 +156,9 @@ class Store:
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
 
-    def migrate(self, revision: str = "head") -> str:
-        """Bring the schema to ``revision`` (default: the newest) and return the revision now."""
+    def migrate(self, revision: str = "heads") -> str:
+        """Bring the schema to ``revision`` (default: every branch's newest) and return the
+        revision now (several, comma-joined, while feature branches are not merged)."""
         self._alembic(lambda config: command.upgrade(config, revision))
         return self.current_revision() or "base"
 
@@ -184,13 +185,16 @@ class Store:
                     raw.execute("PRAGMA foreign_keys=ON")
 
     def current_revision(self) -> str | None:
-        """The schema revision the database is at, or None when never migrated."""
+        """The schema revision the database is at (branches comma-joined), or None when never
+        migrated."""
         with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
 
     def head_revision(self) -> str | None:
-        """The newest revision the installed package knows."""
-        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        """The newest revision the installed package knows (branches comma-joined)."""
+        heads = ScriptDirectory.from_config(_alembic_config()).get_heads()
+        return ",".join(sorted(heads)) or None
 
     def close(self) -> None:
         """Release every pooled connection."""
