@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -75,7 +76,7 @@ def test_findings_round_trip(full: GateResult) -> None:
 
 def test_target_and_summary(full: GateResult) -> None:
     doc = document(full)
-    assert doc["target"] == "/src/project"
+    assert doc["target"] == "project"  # never the scanning machine's absolute path
     assert doc["summary"]["total"] == len(full.findings)
     assert doc["summary"]["blocking"] == 3
     assert doc["summary"]["failed"] is True
@@ -91,3 +92,14 @@ def test_streamed_text_is_the_whole_document_one_item_per_line(case: tuple[str, 
     lines = text.splitlines()
     for finding in document["findings"]:
         assert "    " + json.dumps(finding) in {line.rstrip(",") for line in lines}
+
+
+def test_target_is_relative_to_the_repository(full: GateResult, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    full.scan.root = tmp_path / "services" / "api"
+    full.scan.root.mkdir(parents=True)
+    assert document(full)["target"] == "services/api"
+    full.scan.root = tmp_path
+    assert document(full)["target"] == "."
+    full.scan.root = Path("relative/dir")
+    assert document(full)["target"] == "relative/dir"

@@ -208,8 +208,10 @@ def test_baselined_findings_are_left_out(full: GateResult) -> None:
     assert len(run_of(full)["results"]) == len(full.findings) + len(full.suppressed)
 
 
-def test_src_root_is_a_file_uri_with_trailing_slash(full: GateResult) -> None:
-    assert run_of(full)["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///src/project/"}}
+def test_src_root_names_no_path_of_the_scanning_machine(full: GateResult) -> None:
+    [base] = run_of(full)["originalUriBaseIds"].values()
+    assert "uri" not in base
+    assert "/src/project" not in sarif.render(full)
 
 
 def test_invocation_reports_skips_notices_and_success(full: GateResult) -> None:
@@ -240,8 +242,20 @@ def test_clean_run_has_empty_results_and_rules(clean: GateResult) -> None:
     assert run["invocations"] == [{"executionSuccessful": True}]
 
 
-def test_relative_root_becomes_absolute_file_uri(full: GateResult) -> None:
-    full.scan.root = Path("relative/project")
-    uri = run_of(full)["originalUriBaseIds"]["%SRCROOT%"]["uri"]
-    assert uri.startswith("file:///")
-    assert uri.endswith("/relative/project/")
+def test_subfolder_scan_uris_are_relative_to_the_repository_root(full: GateResult, tmp_path: Path) -> None:
+    """A scan of services/api in a git work tree: GitHub resolves URIs against the checkout."""
+    (tmp_path / ".git").mkdir()
+    full.scan.root = tmp_path / "services" / "api"
+    full.scan.root.mkdir(parents=True)
+    run = run_of(full)
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert {"uri": "services/api/src/config.py", "uriBaseId": "%SRCROOT%"} in uris
+    assert str(tmp_path) not in sarif.render(full)
+    assert run["properties"]["bastionScope"]["root"] == "services/api"
+
+
+def test_top_of_repository_scan_keeps_plain_relative_uris(full: GateResult, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    full.scan.root = tmp_path
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run_of(full)["results"]]
+    assert {"uri": "src/config.py", "uriBaseId": "%SRCROOT%"} in uris

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from bastion import __version__
 from bastion.gate import GateResult, summary_counts
-from bastion.report.scope import scan_scope
+from bastion.report.scope import display_target, scan_scope
 
 __all__ = ["SCHEMA_VERSION", "chunks", "render", "to_document"]
 
@@ -35,7 +35,7 @@ def _fields(result: GateResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "bastion", "version": __version__},
-        "target": str(scan.root),
+        "target": display_target(scan.root),
         "scanners": list(scan.scanners),
         "duration_s": round(scan.duration_s, 3),
         "summary": summary_counts(result),

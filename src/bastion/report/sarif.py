@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +32,10 @@ INFORMATION_URI = "https://github.com/bastion-security/bastion"
 FINGERPRINT_KEY = "bastionFingerprint/v1"
 """Versioned key: a new fingerprint algorithm gets a new key, so old alerts still match."""
 SRCROOT = "%SRCROOT%"
+SRCROOT_TEXT = "The repository root (the scanned directory when it is in no git work tree)"
+"""%SRCROOT% carries no URI: an absolute path of the scanning machine would leak into the report,
+and code scanning resolves it to the checkout itself."""
+_URI_SAFE = "/!$&'()*+,;=@-._~"
 
 SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
@@ -72,13 +75,15 @@ def to_document(result: GateResult) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         "invocations": [_invocation(result)],
-        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.scan.root)}},
+        "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_TEXT}}},
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.rule_id], reason) for f, reason in entries],
     }
     scope = scan_scope(result.scan)
     if scope is not None:
         run["properties"] = {"bastionScope": scope}
+        if scope["repository"] and scope["root"] != ".":
+            _rebase(run, quote(scope["root"], safe=_URI_SAFE) + "/")
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
@@ -87,9 +92,18 @@ def render(result: GateResult) -> str:
     return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
-def _root_uri(root: Path) -> str:
-    uri = (root if root.is_absolute() else root.absolute()).as_uri()
-    return uri if uri.endswith("/") else uri + "/"
+def _rebase(node: Any, prefix: str) -> None:
+    """Prefix every URI under %SRCROOT% with ``prefix`` (the scanned folder relative to the
+    repository), in place: %SRCROOT% is then the repository root, as GitHub resolves it."""
+    if isinstance(node, list):
+        for item in node:
+            _rebase(item, prefix)
+    elif isinstance(node, dict):
+        if node.get("uriBaseId") == SRCROOT and isinstance(node.get("uri"), str):
+            node["uri"] = prefix if node["uri"] == "." else prefix + node["uri"]
+        for value in node.values():
+            if isinstance(value, dict | list):
+                _rebase(value, prefix)
 
 
 def _rules(findings: list[Finding]) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -227,7 +241,7 @@ def _locations(location: Location) -> list[dict[str, Any]]:
 
 def _artifact(path: str) -> dict[str, str]:
     """A relative path as a URI reference under %SRCROOT% (spaces, ``%``, ``:``, ``#`` escaped)."""
-    return {"uri": quote(path, safe="/!$&'()*+,;=@-._~"), "uriBaseId": SRCROOT}
+    return {"uri": quote(path, safe=_URI_SAFE), "uriBaseId": SRCROOT}
 
 
 def _region(location: Location) -> dict[str, int]:

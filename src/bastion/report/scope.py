@@ -21,7 +21,7 @@ from typing import Any
 
 from bastion.results import ScanResult
 
-__all__ = ["SCANNER_STATUSES", "repository_root", "scan_scope"]
+__all__ = ["SCANNER_STATUSES", "display_target", "repository_root", "scan_scope"]
 
 SCANNER_STATUSES = ("complete", "partial", "skipped", "failed")
 """``complete``: ran with no skip or unchecked file; ``partial``: ran, with skip records or
@@ -44,6 +44,22 @@ def _relative_root(root: Path) -> tuple[str, bool]:
         return ".", False
     relative = resolved.relative_to(top).as_posix()
     return relative or ".", True
+
+
+def display_target(root: Path) -> str:
+    """What a report names as the scanned target, never an absolute path of the scanning machine:
+    the path relative to the enclosing git work tree (``.`` for its top), else relative to the
+    working directory when under it, else the directory's own name."""
+    if not root.is_absolute() and ".." not in root.parts:
+        return root.as_posix()
+    resolved = root.resolve()
+    top = repository_root(resolved)
+    if top is not None:
+        return resolved.relative_to(top).as_posix() or "."
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return resolved.name or "."
 
 
 def _scanner_status(name: str, result: ScanResult) -> dict[str, Any]:
