@@ -24,6 +24,7 @@ from bastion.scan.base import ScanContext, ScannerDefaults, ScanTarget
 from bastion.scan.secrets.detect import Detector, Hit
 from bastion.scan.secrets.generic import GENERIC_RULES
 from bastion.scan.secrets.gitleaks import CONFIG, load_allowlist
+from bastion.scan.secrets.gitleaks_baseline import GitleaksBaseline, load_baseline
 from bastion.scan.secrets.history import ToFinding, scan_history
 from bastion.scan.secrets.redact import redact, secret_digest
 from bastion.scan.secrets.rules import BUILTIN_RULES, VerifySpec, cached_ruleset
@@ -76,6 +77,9 @@ class SecretsOptions(BaseModel):
     GitHub Enterprise (``github = "https://ghe.example.com/api/v3"``), GitLab self-managed
     (``gitlab = "https://gitlab.example.com"``) or a test server. Keys are the rules'
     ``verify.provider`` names; ``https`` only, except for loopback hosts."""
+    gitleaks_baseline: Path | None = None
+    """A gitleaks JSON report (what ``gitleaks --baseline-path`` reads), relative to the scanned
+    root: the secrets it lists are not reported (see ``gitleaks_baseline.py``)."""
 
     @field_validator("verify_base_urls")
     @classmethod
@@ -207,6 +211,23 @@ def builtin_rules() -> tuple[RuleInfo, ...]:
     return (*provider, *generic)
 
 
+def _baseline(root: Path, options: SecretsOptions) -> GitleaksBaseline | None:
+    """The gitleaks baseline the options name, read relative to the scanned root."""
+    if options.gitleaks_baseline is None:
+        return None
+    path = options.gitleaks_baseline.expanduser()
+    return load_baseline((path if path.is_absolute() else root / path).resolve())
+
+
+def _in_history_baseline(baseline: GitleaksBaseline, finding: Finding) -> bool:
+    """Whether a history finding (already redacted) is listed: by file, lines and commit."""
+    where = finding.location
+    if where.path is None or where.start_line is None:
+        return False
+    end = where.end_line if where.end_line is not None else where.start_line
+    return baseline.lists(where.path, where.start_line, end, None, where.commit or "")
+
+
 class SecretsScanner(ScannerDefaults):
     """Finds credentials in the working tree or git history with provider rules and a generic detector."""
 
@@ -249,12 +270,22 @@ class SecretsScanner(ScannerDefaults):
     def _findings(
         self, target: ScanTarget, context: ScanContext, detector: Detector, build: ToFinding
     ) -> Iterator[Finding]:
+        options = parse_options(context.options)
         if target.history is not None:
             if target.shard == 0:
-                yield from scan_history(target.history, target.root, detector, context, build)
+                baseline = _baseline(target.root, options)
+                for finding in scan_history(target.history, target.root, detector, context, build):
+                    if baseline is None or not _in_history_baseline(baseline, finding):
+                        yield finding
+                said = baseline.summary() if baseline is not None else None
+                if said and baseline is not None:
+                    context.notice(NoticeKind.SCANNER, said, baseline.origin)
             return
         allow = load_allowlist(target.root)
+        baseline = _baseline(target.root, options)
         for file in target.files:
+            if baseline is not None and baseline.is_report(target.root / file.relpath):
+                continue  # the accepted secrets themselves, as gitleaks reports them
             text = context.read_text(file)
             if not text:
                 continue
@@ -262,12 +293,20 @@ class SecretsScanner(ScannerDefaults):
                 line = _line_of(text, hit.start)
                 if allow.allows(file.relpath, hit.secret, text[hit.start : hit.end], line):
                     continue
+                if baseline is not None and baseline.lists(file.relpath, hit.line, hit.end_line, hit.secret):
+                    continue
                 yield build(hit, file.relpath)
         if target.shard:
             allow.ignored.clear()  # said once, by shard 0
         summary = allow.summary()
         if summary:
             context.notice(NoticeKind.SCANNER, summary, CONFIG)
+        if baseline is not None:
+            if target.shard:
+                baseline.skipped = 0
+            said = baseline.summary()
+            if said:
+                context.notice(NoticeKind.SCANNER, said, baseline.origin)
 
     def _verified(
         self, target: ScanTarget, context: ScanContext, detector: Detector, options: SecretsOptions
