@@ -1,0 +1,239 @@
+"""``bastion catalog scan``: a repository's uses of catalog products judged against the catalog,
+as ``catalog.*`` findings with the upgrade to make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bastion.catalog.backend import CatalogBackend
+from bastion.catalog.model import ProductKind, ProductSpec, State, VersionRecord
+from bastion.catalog.rules import rule
+from bastion.catalog.semver import parse_semver
+from bastion.catalog.sources import HandWritten, Usage, UseKind, exact_version, find_usage, normalise_source
+from bastion.findings import Finding, JSONValue, Location, Severity, make_fingerprint
+
+__all__ = ["CatalogIndex", "ConsumerReport", "scan_consumer"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    spec: ProductSpec
+    versions: dict[str, VersionRecord]
+
+    def latest(self) -> VersionRecord | None:
+        """The newest approved, compliant, released version."""
+        good = [
+            r
+            for r in self.versions.values()
+            if r.state is State.APPROVED and r.compliant and not parse_semver(r.version).is_prerelease
+        ]
+        return max(good, key=lambda r: parse_semver(r.version)) if good else None
+
+
+@dataclass
+class CatalogIndex:
+    """Products by the key consumers reference them with, and by the resource types they cover;
+    built once and shared by every repository scanned."""
+
+    by_key: dict[str, _Entry] = field(default_factory=dict)
+    prefixes: list[tuple[str, _Entry]] = field(default_factory=list)
+    """CloudFormation template URL prefixes (the version is the next path segment)."""
+    covers: dict[str, _Entry] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, backend: CatalogBackend) -> CatalogIndex:
+        """Read every product and version of ``backend`` once."""
+        index = cls()
+        for spec in backend.products():
+            entry = _Entry(spec, {r.version: r for r in backend.versions(spec.name)})
+            key, _ = normalise_source(spec.source)
+            if spec.kind in {ProductKind.CLOUDFORMATION, ProductKind.ARM}:
+                index.prefixes.append((key.rstrip("/") + "/", entry))
+            else:
+                index.by_key[key] = entry
+            if entry.latest() is not None:
+                for kind in spec.covers:
+                    index.covers.setdefault(kind, entry)
+        index.prefixes.sort(key=lambda item: -len(item[0]))
+        return index
+
+    def match(self, use: Usage) -> tuple[_Entry, str | None] | None:
+        """The product ``use`` references and the exact version it asks for, or None."""
+        entry = self.by_key.get(use.key)
+        if entry is not None:
+            return entry, use.version
+        if use.kind is UseKind.CFN_NESTED_STACK:
+            for prefix, candidate in self.prefixes:
+                if use.key.startswith(prefix):
+                    segment = use.key[len(prefix) :].split("/", 1)[0]
+                    return candidate, exact_version(segment)
+        return None
+
+
+@dataclass(frozen=True)
+class ConsumerReport:
+    """What one repository uses and the findings about it."""
+
+    findings: list[Finding]
+    uses: list[tuple[Usage, str, str | None]]
+    """Each matched use: the reference, the product name, the version (None when unpinned)."""
+    skipped: list[str]
+    files: int = 0
+
+
+def _finding(
+    rule_id: str, where: Usage | HandWritten, message: str, fix: str, content: str, meta: dict[str, JSONValue]
+) -> Finding:
+    info = rule(rule_id)
+    location = Location(path=where.path, start_line=where.line, end_line=where.line)
+    return Finding(
+        rule_id=rule_id,
+        scanner="catalog",
+        title=info.title,
+        severity=info.severity or Severity.LOW,  # rules.yml requires one on every rule
+        location=location,
+        message=message,
+        fingerprint=make_fingerprint(rule_id, location, content),
+        controls=info.controls,
+        fix=fix,
+        metadata=meta,
+    )
+
+
+def _upgrade(entry: _Entry, record: VersionRecord | None) -> str:
+    target = record.successor if record is not None and record.successor else None
+    if target is None:
+        latest = entry.latest()
+        target = latest.version if latest is not None else None
+    if target is None:
+        return "no approved, compliant version exists yet; ask the owner " + entry.spec.owner
+    return f"upgrade to {entry.spec.name} {target}"
+
+
+def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[Finding]:
+    name = entry.spec.name
+    meta: dict[str, JSONValue] = {
+        "product": name,
+        "version": version,
+        "source": use.source,
+        "kind": use.kind.value,
+    }
+    if version is None:
+        asked = f" ({use.requested})" if use.requested else ""
+        return [
+            _finding(
+                "catalog.version-unpinned",
+                use,
+                f"{use.source} uses {name} without an exact version{asked}; {_upgrade(entry, None)}",
+                f"Pin {_upgrade(entry, None).removeprefix('upgrade to ')} exactly.",
+                f"{name}|{use.requested}",
+                meta,
+            )
+        ]
+    record = entry.versions.get(version)
+    upgrade = _upgrade(entry, record)
+    content = f"{name}@{version}"
+    if record is None:
+        return [
+            _finding(
+                "catalog.version-unknown",
+                use,
+                f"{name} {version} is not in the catalog; {upgrade}",
+                upgrade,
+                content,
+                meta,
+            )
+        ]
+    found: list[Finding] = []
+    if record.state is State.RETIRED:
+        found.append(
+            _finding(
+                "catalog.version-retired",
+                use,
+                f"{name} {version} is retired; {upgrade}",
+                upgrade,
+                content,
+                meta,
+            )
+        )
+    elif record.state is State.DEPRECATED:
+        until = record.deprecated_on
+        when = ""
+        if until is not None:
+            when = (
+                f", support ended {until.isoformat()}"
+                if until < today
+                else f", supported until {until.isoformat()}"
+            )
+        found.append(
+            _finding(
+                "catalog.version-deprecated",
+                use,
+                f"{name} {version} is deprecated{when}; {upgrade}",
+                upgrade,
+                content,
+                meta,
+            )
+        )
+    elif record.state is State.DRAFT:
+        found.append(
+            _finding(
+                "catalog.version-unapproved",
+                use,
+                f"{name} {version} is a draft, never approved; {upgrade}",
+                upgrade,
+                content,
+                meta,
+            )
+        )
+    if not record.compliant and record.state is not State.RETIRED:
+        why = record.noncompliant_reasons[0] if record.noncompliant_reasons else "fails current policies"
+        found.append(
+            _finding(
+                "catalog.version-non-compliant",
+                use,
+                f"{name} {version} is non-compliant ({why}); {upgrade}",
+                upgrade,
+                content,
+                meta,
+            )
+        )
+    return found
+
+
+def scan_consumer(root: Path, index: CatalogIndex, today: date) -> ConsumerReport:
+    """Judge every catalog product use under ``root`` and flag hand-written resources an approved
+    product provides. Paths in findings are relative to ``root``."""
+    uses, resources, skipped = find_usage(root)
+    findings: list[Finding] = []
+    matched: list[tuple[Usage, str, str | None]] = []
+    for use in uses:
+        hit = index.match(use)
+        if hit is None:
+            continue
+        product, version = hit
+        matched.append((use, product.spec.name, version))
+        findings.extend(_judge(use, product, version, today))
+    for resource in resources:
+        provider = index.covers.get(resource.type)
+        if provider is None:
+            continue
+        entry = provider
+        latest = entry.latest()
+        version = latest.version if latest is not None else "?"
+        message = (
+            f"{resource.type}.{resource.name} is written by hand; the catalog's approved product "
+            f"{entry.spec.name} {version} provides it ({entry.spec.source})"
+        )
+        fix = f"Use {entry.spec.name} {version} from {entry.spec.source}."
+        meta: dict[str, JSONValue] = {
+            "product": entry.spec.name,
+            "resource": f"{resource.type}.{resource.name}",
+        }
+        findings.append(
+            _finding("catalog.use-product", resource, message, fix, f"{resource.type}.{resource.name}", meta)
+        )
+    findings.sort(key=lambda f: (f.location.path or "", f.location.start_line or 0, f.rule_id))
+    return ConsumerReport(findings, matched, skipped)

@@ -1,0 +1,328 @@
+"""``bastion catalog``: pre-approved templates with a lifecycle, and the repositories using them."""
+
+from __future__ import annotations
+
+import enum
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
+from bastion.errors import UsageError
+
+if TYPE_CHECKING:
+    from bastion.catalog.backend import CatalogBackend
+    from bastion.catalog.notify import Notifier
+
+__all__ = ["register"]
+
+CATALOG_ENV = "BASTION_CATALOG"
+
+catalog_app = typer.Typer(
+    help="A catalog of pre-approved, compliant templates: gated publish, approval, deprecation, "
+    "retirement, scheduled re-checks, and the repositories that use them.\n\n"
+    "Example: bastion catalog publish modules/vpc --product aws-vpc --version 2.1.0 --catalog ./catalog",
+    no_args_is_help=True,
+)
+product_app = typer.Typer(
+    help="Products of the catalog.\n\nExample: bastion catalog product add vpc.yml", no_args_is_help=True
+)
+
+
+class Format(enum.StrEnum):
+    """Output formats of the listing commands."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+CATALOG = typer.Option(
+    None, "--catalog", "-c", help=f"Catalog directory (default: ${CATALOG_ENV} or ./catalog)."
+)
+ACTOR = typer.Option(
+    None, "--as", help="Who acts (default: $BASTION_USER or the login name); kept in the audit log."
+)
+FORMAT = typer.Option(Format.TABLE, "--format", help="table or json.")
+NOTIFY = typer.Option(False, "--notify", help="POST the event to the owner's and consumers' webhooks.")
+SMTP = typer.Option(
+    None, "--smtp", help="Also e-mail the owner and consumers through this SMTP server (HOST:PORT)."
+)
+POLICIES = typer.Option(
+    None, "--policies", help="A directory of extra IaC policies every version must also pass."
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``catalog`` command group to ``app``."""
+    for name, func, text in (
+        ("publish", publish, "Check a template (iac, secrets, deps, the product's policies) and publish it "
+         "as a new version; a failing template is refused with the reasons (exit 1).\n\n"
+         "Example: bastion catalog publish modules/vpc --product aws-vpc --version 2.1.0"),
+        ("approve", approve, "Approve a draft version, as someone other than its publisher.\n\n"
+         "Example: bastion catalog approve aws-vpc 2.1.0 --as alice"),
+        ("deprecate", deprecate, "Deprecate an approved version: end-of-support date, successor.\n\n"
+         "Example: bastion catalog deprecate aws-vpc 1.4.0 --until 2027-03-31 --successor 2.1.0 --notify"),
+        ("retire", retire, "Retire a deprecated version.\n\nExample: bastion catalog retire aws-vpc 1.4.0"),
+        ("recheck", recheck, "Re-run the gate on every approved and deprecated version, today's policies; "
+         "versions that now fail become non-compliant and their users are told (exit 1 if any).\n\n"
+         "Example: bastion catalog recheck --notify --smtp 127.0.0.1:25"),
+        ("list", list_versions, "List products and versions.\n\nExample: bastion catalog list --format json"),
+        ("audit", audit, "Show the catalog's audit log.\n\nExample: bastion catalog audit"),
+        ("scan", scan, "Find which catalog products and versions a repository uses; deprecated, retired, "
+         "non-compliant and unpinned uses and hand-written resources a product covers are findings.\n\n"
+         "Example: bastion catalog scan ./infra --catalog ./catalog --fail-on medium"),
+    ):  # fmt: skip
+        catalog_app.command(name, help=text)(command(func))
+    product_app.command(
+        "add", help="Add a product from its product.yml.\n\nExample: bastion catalog product add vpc.yml"
+    )(command(add_product))
+    catalog_app.add_typer(product_app, name="product")
+    app.add_typer(catalog_app, name="catalog")
+
+
+def _backend(path: Path | None) -> CatalogBackend:
+    from bastion.catalog.local import LocalCatalog
+
+    root = path or Path(os.environ.get(CATALOG_ENV, "catalog"))
+    return LocalCatalog(root)
+
+
+def _actor(name: str | None) -> str:
+    actor = (name or os.environ.get("BASTION_USER") or getpass.getuser()).strip()
+    if not actor:
+        raise UsageError("--as: who acts must be named")
+    return actor
+
+
+def _notifiers(notify: bool, smtp: str | None) -> list[Notifier]:
+    import httpx
+
+    from bastion.catalog.notify import SmtpNotifier, WebhookNotifier
+
+    notifiers: list[Notifier] = []
+    if notify:
+        notifiers.append(WebhookNotifier(httpx.Client(timeout=10)))
+    if smtp:
+        host, _, port = smtp.rpartition(":")
+        if not host or not port.isdigit():
+            raise UsageError(f"--smtp {smtp!r}: expected HOST:PORT")
+        notifiers.append(SmtpNotifier(host, int(port)))
+    return notifiers
+
+
+def _gate_options(backend: CatalogBackend, policies: Path | None) -> Any:
+    from bastion.catalog.gate import GateOptions
+
+    if policies is not None and not policies.is_dir():
+        raise UsageError(f"--policies {policies}: not a directory")
+    return GateOptions(fail_on=backend.settings().fail_on, extra_iac_policies=(policies,) if policies else ())
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        error_console().print(f"warning: notice not delivered: {line}")
+
+
+def add_product(
+    spec_file: Path = typer.Argument(
+        ..., help="product.yml: name, kind, owner, source, covers, constraints, policies."
+    ),
+    catalog: Path | None = CATALOG,
+    actor: str | None = ACTOR,
+) -> int:
+    """Add a product."""
+    from bastion.catalog.model import parse_product
+    from bastion.structured import read_yaml_mapping
+
+    spec = parse_product(read_yaml_mapping(spec_file, what="product"), str(spec_file))
+    _backend(catalog).add_product(spec, _actor(actor))
+    typer.echo(f"added product {spec.name} ({spec.kind.value}, owner {spec.owner})")
+    return EXIT_CLEAN
+
+
+def publish(
+    template: Path = typer.Argument(..., help="The template directory."),
+    product: str = typer.Option(..., "--product", "-p", help="Product name."),
+    version: str = typer.Option(..., "--version", "-v", help="Semantic version, e.g. 2.1.0."),
+    catalog: Path | None = CATALOG,
+    actor: str | None = ACTOR,
+    policies: Path | None = POLICIES,
+) -> int:
+    """Gate and publish one version."""
+    from bastion.catalog.lifecycle import publish as do_publish
+
+    backend = _backend(catalog)
+    result = do_publish(backend, template, product, version, _actor(actor), _gate_options(backend, policies))
+    if result.record is None:
+        error_console().print(f"refused: {product} {version} fails the catalog gate:")
+        for reason in [*result.report.reasons, *result.report.skipped]:
+            error_console().print(f"  - {reason}")
+        return EXIT_FINDINGS
+    record = result.record
+    typer.echo(f"published {record.product} {record.version} ({record.state.value}) {record.digest}")
+    return EXIT_CLEAN
+
+
+def approve(
+    product: str = typer.Argument(...),
+    version: str = typer.Argument(...),
+    catalog: Path | None = CATALOG,
+    actor: str | None = ACTOR,
+) -> int:
+    """Approve a draft."""
+    from bastion.catalog.lifecycle import approve as do_approve
+
+    record = do_approve(_backend(catalog), product, version, _actor(actor))
+    typer.echo(f"approved {record.product} {record.version} by {record.approved_by}")
+    return EXIT_CLEAN
+
+
+def deprecate(
+    product: str = typer.Argument(...),
+    version: str = typer.Argument(...),
+    until: str = typer.Option(..., "--until", help="End of support, YYYY-MM-DD."),
+    successor: str = typer.Option(..., "--successor", help="The version to move to."),
+    catalog: Path | None = CATALOG,
+    actor: str | None = ACTOR,
+    notify: bool = NOTIFY,
+    smtp: str | None = SMTP,
+) -> int:
+    """Deprecate a version."""
+    from bastion.catalog.lifecycle import deprecate as do_deprecate
+
+    try:
+        day = date.fromisoformat(until)
+    except ValueError:
+        raise UsageError(f"--until {until!r}: expected a date YYYY-MM-DD") from None
+    record, failures = do_deprecate(
+        _backend(catalog), product, version, _actor(actor), day, successor, _notifiers(notify, smtp)
+    )
+    _warn(failures)
+    typer.echo(
+        f"deprecated {record.product} {record.version} until {day.isoformat()}, successor {record.successor}"
+    )
+    return EXIT_CLEAN
+
+
+def retire(
+    product: str = typer.Argument(...),
+    version: str = typer.Argument(...),
+    catalog: Path | None = CATALOG,
+    actor: str | None = ACTOR,
+    notify: bool = NOTIFY,
+    smtp: str | None = SMTP,
+) -> int:
+    """Retire a version."""
+    from bastion.catalog.lifecycle import retire as do_retire
+
+    record, failures = do_retire(_backend(catalog), product, version, _actor(actor), _notifiers(notify, smtp))
+    _warn(failures)
+    typer.echo(f"retired {record.product} {record.version}")
+    return EXIT_CLEAN
+
+
+def recheck(
+    catalog: Path | None = CATALOG,
+    actor: str | None = ACTOR,
+    policies: Path | None = POLICIES,
+    notify: bool = NOTIFY,
+    smtp: str | None = SMTP,
+) -> int:
+    """Re-check every approved and deprecated version."""
+    from bastion.catalog.lifecycle import recheck as do_recheck
+
+    backend = _backend(catalog)
+    results = do_recheck(backend, _actor(actor), _gate_options(backend, policies), _notifiers(notify, smtp))
+    bad = 0
+    for item in results:
+        record = item.record
+        status = "compliant" if record.compliant else "NON-COMPLIANT"
+        change = " (changed)" if item.changed else ""
+        typer.echo(f"{record.product} {record.version} {record.state.value}: {status}{change}")
+        for reason in record.noncompliant_reasons:
+            typer.echo(f"  - {reason}")
+        _warn(list(item.failures))
+        bad += not record.compliant
+    return EXIT_FINDINGS if bad else EXIT_CLEAN
+
+
+def list_versions(catalog: Path | None = CATALOG, fmt: Format = FORMAT) -> int:
+    """List products and versions."""
+    from bastion.catalog.semver import parse_semver
+
+    backend = _backend(catalog)
+    products = []
+    for spec in backend.products():
+        versions = sorted(backend.versions(spec.name), key=lambda r: parse_semver(r.version))
+        products.append((spec, versions))
+    if fmt is Format.JSON:
+        document = {
+            "version": 1,
+            "products": [
+                {
+                    **spec.model_dump(mode="json", exclude_none=True),
+                    "versions": [r.to_dict() for r in versions],
+                }
+                for spec, versions in products
+            ],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return EXIT_CLEAN
+    for spec, versions in products:
+        typer.echo(f"{spec.name} ({spec.kind.value}) owner {spec.owner} source {spec.source}")
+        for record in versions:
+            extra = ""
+            if record.successor:
+                extra = f" until {record.deprecated_on} -> {record.successor}"
+            flag = "" if record.compliant else " NON-COMPLIANT"
+            typer.echo(f"  {record.version:<12} {record.state.value:<10}{flag}{extra}")
+    return EXIT_CLEAN
+
+
+def audit(catalog: Path | None = CATALOG, fmt: Format = FORMAT) -> int:
+    """Print the audit log."""
+    entries = _backend(catalog).audit()
+    if fmt is Format.JSON:
+        sys.stdout.write(json.dumps([e.to_dict() for e in entries], indent=2) + "\n")
+        return EXIT_CLEAN
+    for entry in entries:
+        version = f" {entry.version}" if entry.version else ""
+        line = f"{entry.at.isoformat()} {entry.actor} {entry.action} {entry.product}{version} {entry.detail}"
+        typer.echo(line.strip())
+    return EXIT_CLEAN
+
+
+def scan(
+    path: Path = typer.Argument(..., help="A repository or directory to scan for catalog product use."),
+    catalog: Path | None = CATALOG,
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, sarif, gitlab, junit, markdown..."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
+    fail_on: str = typer.Option("medium", "--fail-on", help="Lowest severity that fails the run, or none."),
+) -> int:
+    """Scan a consumer repository."""
+    from bastion.catalog.consumers import CatalogIndex, scan_consumer
+    from bastion.cli.output import write_report
+    from bastion.findings import Severity
+    from bastion.gate import GatePolicy, evaluate
+    from bastion.report import ReportFormat
+    from bastion.results import ScanResult, Skip
+
+    report_format = ReportFormat.parse(fmt)
+    try:
+        threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
+    except ValueError:
+        raise UsageError(f"--fail-on {fail_on!r}: expected a severity or none") from None
+    index = CatalogIndex.build(_backend(catalog))
+    report = scan_consumer(path, index, date.today())
+    root = path if path.is_dir() else path.parent
+    skips = [Skip("catalog", line) for line in report.skipped]
+    result = ScanResult(root=root, scanners=["catalog"], findings=report.findings, skips=skips)
+    gated = evaluate(result, GatePolicy(threshold=threshold))
+    write_report(gated, report_format, output)
+    return EXIT_FINDINGS if gated.blocking else EXIT_CLEAN
