@@ -1,0 +1,36 @@
+"""Which form fields were filled, read from the raw request body without decoding one value.
+
+The landing page's script replaces every filled value by ``1`` before the form is sent, so a
+browser never transmits what was typed. A client without the script (a scanner, a person with
+scripts off) sends the values: this function sees the bytes, keeps the names of non-empty
+fields and drops the rest, before any code that stores, logs or exports runs. It never turns a
+value into text.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_plus
+
+__all__ = ["MAX_FIELDS", "filled_fields"]
+
+MAX_FIELDS = 20
+_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+
+
+def filled_fields(body: bytes) -> list[str]:
+    """Sorted names of the fields with a non-empty value in a URL-encoded form ``body``.
+
+    Names that are not plain identifiers (at most 64 characters) are dropped, and at most
+    :data:`MAX_FIELDS` are kept."""
+    names: set[str] = set()
+    for pair in body.split(b"&"):
+        raw_name, sep, raw_value = pair.partition(b"=")
+        if not sep or not raw_value:
+            continue
+        name = unquote_plus(raw_name.decode("ascii", errors="replace"))
+        if _NAME.match(name) and not name.startswith("_"):
+            names.add(name)
+        if len(names) >= MAX_FIELDS:
+            break
+    return sorted(names)
