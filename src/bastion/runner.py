@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bastion.ci.checks import CheckSelection
 from bastion.comply.mapping import attach_controls
 from bastion.config import ScanConfig
 from bastion.errors import ConfigError, UsageError
@@ -32,9 +33,11 @@ def scan_project(
     registry: Registry,
     scanner_options: dict[str, dict[str, object]] | None = None,
     hooks: ProgressHooks | None = None,
+    selection: CheckSelection | None = None,
 ) -> GateResult:
     """Scan ``target`` with the configured scanners and apply suppressions, baseline and the gate
-    policy of ``config`` (threshold, fail on KEV, strict).
+    policy of ``config`` (threshold, fail on KEV, strict). ``selection`` (``--check``,
+    ``--skip-check``, ``--severity``) leaves findings out before the gate sees them, with a notice.
 
     Raises :class:`~bastion.errors.UsageError` for an unknown scanner and
     :class:`~bastion.errors.InputError` for a missing target or unusable baseline,
@@ -62,6 +65,8 @@ def scan_project(
         target, registrations, options, on_walk=hooks.walked, on_unit_done=hooks.unit_done, scanners=scanners
     )
     scan.findings = [attach_controls(finding) for finding in scan.findings]  # framework controls (comply)
+    if selection is not None:
+        selection.apply(scan)
     ignores = [PathIgnore(tuple(i.paths), tuple(i.rules), i.reason) for i in config.ignore]
     policy = GatePolicy(threshold=config.threshold, fail_on_kev=config.fail_on_kev, strict=config.strict)
     return evaluate(scan, policy, baseline=baseline, min_confidence=config.min_confidence, ignores=ignores)

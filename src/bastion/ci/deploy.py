@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bastion.ci.checks import CheckSelection
 from bastion.ci.stages import Stage
 from bastion.config import ScanConfig
 from bastion.gate import GateResult
@@ -45,6 +46,7 @@ def scan_stage_inputs(
     config: ScanConfig,
     registry: Registry,
     scanner_options: Mapping[str, Mapping[str, Any]],
+    selection: CheckSelection | None = None,
 ) -> GateResult:
     """``result`` with the findings, skips, notices and failures of every input of ``stage``
     added (each input scanned by the iac scanner under the same threshold)."""
@@ -61,7 +63,7 @@ def scan_stage_inputs(
     if stage.inputs and INPUT_SCANNER not in result.scan.scanners:
         result.scan.scanners.append(INPUT_SCANNER)
     for path in stage.inputs:
-        extra = scan_project(path, inputs_config, registry, scanner_options=options)
+        extra = scan_project(path, inputs_config, registry, scanner_options=options, selection=selection)
         shown = display_path(path)
         prefix = PurePosixPath(shown) if path.is_dir() else PurePosixPath(shown).parent
         for finding in extra.findings:

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from bastion.ci.checks import CheckSelection, resolve_selection
 from bastion.ci.stages import Stage
 from bastion.cli.output import (
     EXIT_CLEAN,
@@ -26,6 +27,7 @@ from bastion.gate import GateResult, write_baseline
 from bastion.report import ReportFormat
 from bastion.report.table import summary_line
 from bastion.results import Notice, NoticeKind
+from bastion.rules import RuleInfo
 from bastion.runner import ProgressHooks, scan_project
 from bastion.scan.registry import Registry, RegistryError, load_scanner
 
@@ -138,6 +140,20 @@ def scan(
     token: str | None = typer.Option(
         None, "--token", envvar="BASTION_TOKEN", help="Project API token for --upload. [env: BASTION_TOKEN]"
     ),
+    check: list[str] | None = typer.Option(
+        None,
+        "--check",
+        help="Report only these checks: rule ids, globs (iac.aws.*) or other tools' ids (CKV_AWS_20, "
+        "B602, gitleaks' aws-access-token); repeatable or comma-separated.",
+    ),
+    skip_check: list[str] | None = typer.Option(
+        None, "--skip-check", help="Leave these checks out (ids and globs as for --check); repeatable."
+    ),
+    severity: str | None = typer.Option(
+        None,
+        "--severity",
+        help="Report only these severities: high,critical or medium+ (--fail-on gates what is reported).",
+    ),
     stage: str | None = typer.Option(
         None,
         "--stage",
@@ -191,6 +207,7 @@ def scan(
     errors = error_console()
     show_progress = not cfg.quiet and sys.stderr.isatty()
     registry = Registry.from_entry_points()
+    selection = _selection(registry, check or [], skip_check or [], severity)
     options = _deps_options(_scanner_options(settings.scanners, rules, verify, policies), sbom, env)
     with ScanProgress(show_progress) as progress:
         result = scan_project(
@@ -199,11 +216,12 @@ def scan(
             registry,
             scanner_options=options,
             hooks=ProgressHooks(walked=progress.walked, unit_done=progress.unit_done),
+            selection=selection,
         )
     if stage_def is not None and stage_def.inputs:
         from bastion.ci.deploy import scan_stage_inputs
 
-        result = scan_stage_inputs(result, stage_def, cfg, registry, options)
+        result = scan_stage_inputs(result, stage_def, cfg, registry, options, selection)
     if not_applied and config_path is not None:
         notice = untrusted_notice(config_path, not_applied)
         result.scan.notices.insert(0, notice)
@@ -220,6 +238,22 @@ def scan(
     if result.scan.failures:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+
+
+def _selection(
+    registry: Registry, checks: list[str], skips: list[str], severity: str | None
+) -> CheckSelection | None:
+    """``--check``/``--skip-check``/``--severity`` resolved against every installed scanner's rules
+    (read only when a check is named); None without the flags."""
+    if not checks and not skips and severity is None:
+        return None
+    rules: list[RuleInfo] = []
+    if checks or skips:
+        from bastion.gate import GATE_RULES
+        from bastion.scan.registry import rule_catalog
+
+        rules = [*rule_catalog(registry).rules, *GATE_RULES]
+    return resolve_selection(checks, skips, severity, rules)
 
 
 def _stage(name: str | None, config_path: Path | None, trusted: bool, path: Path) -> Stage | None:
