@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import ParamSpec
+from typing import ParamSpec, TextIO
 
 import typer
 from rich.console import Console
@@ -38,6 +40,8 @@ __all__ = [
     "command",
     "configure_logging",
     "error_console",
+    "terminal_width",
+    "use_color",
 ]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -164,11 +168,36 @@ class ScanProgress:
                 self._progress.update(self._scan_task, completed=done, total=total)
 
 
-def write_report(result: GateResult, fmt: ReportFormat, output: Path | None) -> None:
-    """The report on stdout (a table in colour on a terminal) or in ``output``, whole or not at
-    all; :class:`InputError` naming the file when it cannot be written."""
+DEFAULT_WIDTH = 120
+"""The table's width when nothing says otherwise (output to a pipe or a file, no ``COLUMNS``)."""
+
+
+def use_color(stream: TextIO, no_color: bool = False) -> bool:
+    """Colour only on a terminal, never with ``--no-color``, ``NO_COLOR`` set (https://no-color.org)
+    or ``TERM=dumb``."""
+    if no_color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+def terminal_width(stream: TextIO) -> int:
+    """``COLUMNS`` when set to a number, else the terminal's width when ``stream`` is one, else
+    :data:`DEFAULT_WIDTH`."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 20)
+    if stream.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
+
+
+def write_report(result: GateResult, fmt: ReportFormat, output: Path | None, no_color: bool = False) -> None:
+    """The report on stdout (a table in colour on a terminal, as wide as the terminal) or in
+    ``output``, whole or not at all; :class:`InputError` naming the file when it cannot be written."""
     if output is None:
-        write(result, fmt, sys.stdout, color=fmt is ReportFormat.TABLE and sys.stdout.isatty())
+        table = fmt is ReportFormat.TABLE
+        color = table and use_color(sys.stdout, no_color)
+        write(result, fmt, sys.stdout, color=color, width=terminal_width(sys.stdout) if table else None)
         return
     try:
         write_file(result, fmt, output)

@@ -159,6 +159,9 @@ def scan(
         "--stage",
         help="Apply a pipeline stage: \\[stages.NAME] of the config, or commit, build, deploy.",
     ),
+    no_color: bool = typer.Option(
+        False, "--no-color", help="No colours in the table (also: NO_COLOR set, or output not a terminal)."
+    ),
     quiet: bool | None = typer.Option(None, "--quiet", "-q", help="Print nothing but the report."),
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="Debug logs on stderr."),
 ) -> int:
@@ -232,7 +235,7 @@ def scan(
         if not cfg.quiet:
             errors.print(f"wrote baseline with {count} findings to {cfg.write_baseline}")
         return EXIT_CLEAN
-    _emit(result, cfg.format, cfg.output, cfg.quiet)
+    _emit(result, cfg.format, cfg.output, cfg.quiet, no_color)
     if upload:
         _upload(result, upload, token or "", cfg.quiet)
     if result.scan.failures:
@@ -287,9 +290,9 @@ def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
         )
 
 
-def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool) -> None:
+def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool, no_color: bool) -> None:
     errors = error_console()
-    write_report(result, fmt, output)
+    write_report(result, fmt, output, no_color)
     if quiet or fmt is ReportFormat.TABLE:
         return
     # Machine formats keep stdout clean; skips and failures still reach a person on stderr.

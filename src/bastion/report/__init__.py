@@ -34,14 +34,16 @@ def render(result: GateResult, fmt: ReportFormat, *, color: bool = False, width:
             assert_never(fmt)
 
 
-def write(result: GateResult, fmt: ReportFormat, stream: TextIO, *, color: bool = False) -> None:
+def write(
+    result: GateResult, fmt: ReportFormat, stream: TextIO, *, color: bool = False, width: int | None = None
+) -> None:
     """Write ``result`` in ``fmt`` to ``stream``; the JSON report is written finding by finding,
     so its size in memory does not grow with the number of findings."""
     if fmt is ReportFormat.JSON:
         for chunk in json_report.chunks(result):
             stream.write(chunk)
     else:
-        stream.write(render(result, fmt, color=color))
+        stream.write(render(result, fmt, color=color, width=width))
 
 
 def write_file(result: GateResult, fmt: ReportFormat, path: Path) -> None:

@@ -6,6 +6,7 @@ import io
 import re
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -32,6 +33,9 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("\ufffd", text)
 
 
+NARROW_WIDTH = 90
+"""Below this many columns findings are printed one block each instead of in a table."""
+
 # Kinds that can run into thousands on a big tree are counted, not listed.
 COUNTED_KINDS = {NoticeKind.BINARY: "binary files skipped"}
 
@@ -47,9 +51,12 @@ def render(result: GateResult, *, color: bool = False, width: int | None = None)
         highlight=False,
         soft_wrap=False,
     )
+    narrow = console.width < NARROW_WIDTH
     for severity in sorted(Severity, reverse=True):
         group = [f for f in result.findings if f.severity is severity]
-        if group:
+        if group and narrow:
+            _print_stacked(console, severity, group)
+        elif group:
             console.print(_group_table(severity, group))
     for skip in result.scan.skips:
         console.print(Text(clean_text(skip.describe()), style="yellow"))
@@ -64,7 +71,28 @@ def render(result: GateResult, *, color: bool = False, width: int | None = None)
     for kind, count in counted.items():
         console.print(Text(f"notice: {count} {COUNTED_KINDS[kind]}", style="dim"))
     console.print(Text(summary_line(result), style="bold red" if result.failed else "bold green"))
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def _detail(finding: Finding) -> Text:
+    detail = Text(clean_text(finding.title), style="bold")
+    if finding.message and finding.message != finding.title:
+        detail.append(f"\n{clean_text(finding.message)}")
+    if finding.fix:
+        detail.append(f"\nfix: {clean_text(finding.fix)}", style="green")
+    return detail
+
+
+def _print_stacked(console: Console, severity: Severity, findings: list[Finding]) -> None:
+    """One block per finding (rule and place, then the text indented): a terminal too narrow for
+    three columns gets every word whole instead of a column a few letters wide."""
+    console.print(Text(f"{severity.value.upper()} ({len(findings)})", style=SEVERITY_STYLE[severity]))
+    for finding in findings:
+        head = Text(clean_text(finding.rule_id), style="bold")
+        head.append(f"  {clean_text(finding.location.describe())}")
+        console.print(head)
+        console.print(Padding(_detail(finding), (0, 0, 0, 2), expand=False))
 
 
 def _group_table(severity: Severity, findings: list[Finding]) -> Table:
@@ -74,16 +102,11 @@ def _group_table(severity: Severity, findings: list[Finding]) -> Table:
         show_lines=False,
         expand=False,
     )
-    table.add_column("Rule", no_wrap=True)
-    table.add_column("Location", no_wrap=True)
-    table.add_column("Finding", overflow="fold")
+    table.add_column("Rule", overflow="fold")
+    table.add_column("Location", overflow="fold")
+    table.add_column("Finding", overflow="fold", min_width=24)
     for finding in findings:
-        detail = Text(clean_text(finding.title), style="bold")
-        if finding.message and finding.message != finding.title:
-            detail.append(f"\n{clean_text(finding.message)}")
-        if finding.fix:
-            detail.append(f"\nfix: {clean_text(finding.fix)}", style="green")
-        table.add_row(clean_text(finding.rule_id), clean_text(finding.location.describe()), detail)
+        table.add_row(clean_text(finding.rule_id), clean_text(finding.location.describe()), _detail(finding))
     return table
 
 
