@@ -9,7 +9,7 @@ requests and a steady service log for the organisation's users and hosts.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 from bastion.detect.identity.events import BAD_PASSWORD, SignIn
 from bastion.detect.ingest.records import Record, read_lines, read_records
 from bastion.drills.exercise import Organisation
+from bastion.drills.scenario import FAMILIES
 from bastion.drills.telemetry import FileChange, Item, stamp
 from bastion.errors import InputError
 
@@ -182,12 +183,23 @@ class Baseline:
     app_lines_per_hour: float = 360.0
 
 
-def generate(org: Organisation, start: datetime, end: datetime, b: Baseline, seed: int) -> list[Item]:
-    """The generated background of every family (not the replayed real logs)."""
+def generate(
+    org: Organisation,
+    start: datetime,
+    end: datetime,
+    b: Baseline,
+    seed: int,
+    families: Collection[str] = FAMILIES,
+) -> list[Item]:
+    """The generated background of ``families`` (not the replayed real logs)."""
     items: list[Item] = []
-    items.extend(identity(org, start, end, b.signins_per_user_day, seed))
-    items.extend(processes(org, start, end, b.processes_per_host_day, seed))
-    items.extend(web(start, end, b.web_requests_per_hour, seed))
-    items.extend(app_lines(start, end, b.app_lines_per_hour, seed))
-    items.extend(Item(start, "scan", FileChange(p, c)) for p, c in clean_tree().items())
+    if "identity" in families:
+        items.extend(identity(org, start, end, b.signins_per_user_day, seed))
+    if "sigma" in families:
+        items.extend(processes(org, start, end, b.processes_per_host_day, seed))
+        items.extend(web(start, end, b.web_requests_per_hour, seed))
+    if "watch" in families:
+        items.extend(app_lines(start, end, b.app_lines_per_hour, seed))
+    if "scan" in families:
+        items.extend(Item(start, "scan", FileChange(p, c)) for p, c in clean_tree().items())
     return items

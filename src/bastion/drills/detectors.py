@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 DEFAULT_SIGMA = Path(__file__).with_name("sigma")
+DEFAULT_GEO = Path(__file__).with_name("data") / "geo.csv"
 
 
 def signature(alert: Alert) -> str:
@@ -123,8 +124,12 @@ class IdentityAdapter:
     def run(self, items: Sequence[Item], training: Sequence[Item]) -> DetectorRun:
         """Every sign-in through one engine, in time order."""
         from bastion.detect.identity.engine import Engine
+        from bastion.detect.identity.geo import GeoDB
 
-        engine = Engine(rules=self.rules())
+        geo = GeoDB()
+        for path in self.config.geo or (DEFAULT_GEO,):
+            geo.load(path)
+        engine = Engine(geo=geo, rules=self.rules())
         out = DetectorRun(self.family)
         for item in training:
             if isinstance(item.payload, SignIn):

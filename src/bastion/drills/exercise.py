@@ -83,6 +83,8 @@ class Config:
     """The detector configuration under test."""
 
     identity_rules: Path | None = None
+    geo: tuple[Path, ...] = ()
+    """Geo sources of the identity detector (the drills' own documentation ranges when empty)."""
     sigma_rules: tuple[Path, ...] = ()
     scan_interval_s: float = 900.0
     """Scans run on a schedule: a change is seen at the next scan after it lands."""
@@ -153,6 +155,7 @@ def load_exercise(path: Path) -> Exercise:
     config = Config(
         identity_rules=base / cfg["identity_rules"] if "identity_rules" in cfg else None,
         sigma_rules=tuple(base / p for p in cfg.get("sigma_rules", ())),
+        geo=tuple(base / p for p in cfg.get("geo", ())),
         scan_interval_s=float(cfg.get("scan_interval_s", 900.0)),
         scanners=tuple(cfg.get("scanners", ("secrets", "iac", "deps"))),
         watch_window_s=float(cfg.get("watch_window_s", 300.0)),

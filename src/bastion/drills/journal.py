@@ -68,6 +68,8 @@ class Journal:
     path: Path
     digest: str = ""
     name: str = ""
+    exercise: str = ""
+    """Path of the exercise file, as given to ``drill run``."""
     injections: dict[tuple[int, str], Injection] = field(default_factory=dict)
     units: dict[tuple[int, str], Unit] = field(default_factory=dict)
     actions: dict[tuple[str, str, str], Action] = field(default_factory=dict)
@@ -90,6 +92,7 @@ class Journal:
         kind = rec["type"]
         if kind == "exercise":
             self.digest, self.name = str(rec["digest"]), str(rec["name"])
+            self.exercise = str(rec.get("path", ""))
         elif kind == "injection":
             inj = Injection(
                 rec["scenario"],
@@ -130,7 +133,7 @@ class Journal:
         except OSError as exc:
             raise InputError(f"{self.path}: cannot write the journal: {exc.strerror or exc}") from None
 
-    def begin(self, digest: str, name: str) -> None:
+    def begin(self, digest: str, name: str, path: str = "") -> None:
         """Start (or resume) the exercise with hash ``digest``; :class:`InputError` when the journal
         belongs to another exercise."""
         if self.digest and self.digest != digest:
@@ -138,8 +141,8 @@ class Journal:
                 f"{self.path}: journal of another exercise ({self.name!r}, {self.digest}); use another -o DIR"
             )
         if not self.digest:
-            self.digest, self.name = digest, name
-            self._append({"type": "exercise", "digest": digest, "name": name})
+            self.digest, self.name, self.exercise = digest, name, path
+            self._append({"type": "exercise", "digest": digest, "name": name, "path": path})
 
     def add_injection(self, inj: Injection) -> None:
         """Record a scenario played in a run (once)."""

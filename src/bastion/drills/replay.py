@@ -20,8 +20,8 @@ from bastion.drills.telemetry import Injection, Item, render
 
 __all__ = ["Telemetry", "baseline_of", "replay", "telemetry"]
 
-TRAINING_H = 24.0
-"""Normal telemetry before the exercise that learning detectors (identity, watch) learn from."""
+TRAINING_H = {"identity": 72.0, "watch": 24.0}
+"""Hours of normal telemetry before the exercise that the learning detectors learn from."""
 
 
 @dataclass
@@ -44,10 +44,10 @@ def baseline_of(ex: Exercise) -> Baseline:
     )
 
 
-def _background(ex: Exercise, start: datetime, end: datetime) -> list[Item]:
-    items = generate(ex.mapping, start, end, baseline_of(ex), ex.seed)
+def _background(ex: Exercise, start: datetime, end: datetime, families: Sequence[str]) -> list[Item]:
+    items = generate(ex.mapping, start, end, baseline_of(ex), ex.seed, families)
     logs = [Path(ex.path).parent / p for p in ex.baseline.get("logs", ())]
-    if logs:  # real logs replace the generated service log
+    if logs and "watch" in families:  # real logs replace the generated service log
         items = [i for i in items if i.family != "watch"]
         items.extend(
             Item(r.timestamp or start, "watch", r) for r in app_records(logs, start, end, ex.mapping.rewrite)
@@ -59,8 +59,11 @@ def telemetry(ex: Exercise, run: int, attacks: bool = True) -> Telemetry:
     """Run ``run``'s telemetry: the background (and the day before, for learning) plus, unless
     ``attacks`` is False, every scenario at its scheduled time."""
     out = Telemetry()
-    items = _background(ex, ex.start, ex.end)
-    training = _background(ex, ex.start - timedelta(hours=TRAINING_H), ex.start)
+    items = _background(ex, ex.start, ex.end, ex.detectors)
+    training: list[Item] = []
+    for family, hours in TRAINING_H.items():
+        if family in ex.detectors:
+            training.extend(_background(ex, ex.start - timedelta(hours=hours), ex.start, [family]))
     if attacks:
         for s in ex.scenarios:
             start = schedule(ex, run)[s.id]
@@ -80,7 +83,7 @@ def replay(
     on_unit: Callable[[Unit], None] | None = None,
 ) -> Journal:
     """Play every run of ``ex`` into ``journal``, skipping the units it already holds."""
-    journal.begin(ex.digest, ex.name)
+    journal.begin(ex.digest, ex.name, ex.path)
     made = made if made is not None else adapters(ex.config, ex.detectors)
     for run in range(ex.runs):
         if all((run, f) in journal.units for f in ex.detectors):
