@@ -100,7 +100,7 @@ def _zones() -> set[str]:
 def parse_csv(text: str, source: str) -> ImportResult:
     """Targets from CSV ``text``; :class:`InputError` when there is no ``email`` column."""
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), strict=True)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in header:
         raise InputError(f"{source}: no 'email' column in the header (columns: {', '.join(_COLUMNS)})")
