@@ -1,0 +1,126 @@
+"""Scan one checkout in a child process with a memory cap and a time limit.
+
+The child is forked from the worker (it touches none of the worker's connections; logging's
+locks are re-initialised in a forked child), sets ``RLIMIT_AS`` and runs the ordinary scan
+with the repository's own ``bastion.toml`` read *untrusted*
+(:func:`bastion.config.load_repo_config`: nothing in it may relax the gate, run a program or
+send a finding elsewhere). Out of memory, a timeout or a crash ends the
+job with that reason; the worker itself is untouched and takes the next job.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from bastion.errors import BastionError
+
+__all__ = ["ScanLimits", "ScanOutOfMemory", "ScanOutcome", "ScanTimeout", "scan_checkout"]
+
+
+class ScanOutOfMemory(BastionError):
+    """The scan needed more memory than its cap."""
+
+
+class ScanTimeout(BastionError):
+    """The scan ran past its time limit."""
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """What one repository's scan may use."""
+
+    memory_bytes: int = 2_000_000_000
+    timeout_s: float = 600.0
+    scanners: tuple[str, ...] | None = None
+    """Scanner names; None: every installed scanner."""
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """Findings (as :meth:`Finding.to_dict`) and the notices of the run, one line each."""
+
+    findings: list[dict[str, Any]]
+    notes: list[str]
+
+
+def _scan(path: Path, scanners: tuple[str, ...] | None) -> ScanOutcome:
+    from bastion.config import find_config_file, load_config, load_repo_config
+    from bastion.runner import scan_project
+    from bastion.scan.engine import Concurrency
+    from bastion.scan.registry import Registry
+
+    overrides: dict[str, Any] = {
+        "scanners": list(scanners) if scanners else None,
+        "concurrency": Concurrency.THREAD.value,
+        "jobs": 1,
+        "quiet": True,
+    }
+    config_path = find_config_file(path)
+    notes: list[str] = []
+    if config_path is None:
+        settings = load_config(None, overrides)
+    else:
+        settings, dropped = load_repo_config(config_path, overrides)
+        notes.extend(
+            f"{config_path.name}: {key} not applied (untrusted repository config)" for key in dropped
+        )
+    result = scan_project(path, settings.scan, Registry.from_entry_points())
+    notes.extend(notice.describe() for notice in result.scan.notices)
+    return ScanOutcome([finding.to_dict() for finding in result.findings], notes)
+
+
+def _child(conn: Connection, path: str, scanners: tuple[str, ...] | None, memory_bytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        outcome = _scan(Path(path), scanners)
+    except MemoryError:
+        conn.send(("oom", ""))
+    except BastionError as exc:
+        conn.send(("error", str(exc)))
+    else:
+        conn.send(("ok", outcome))
+    finally:
+        conn.close()
+
+
+def scan_checkout(path: Path, limits: ScanLimits) -> ScanOutcome:
+    """Scan ``path`` in a limited child; :class:`ScanOutOfMemory`, :class:`ScanTimeout`, or
+    :class:`BastionError` with the scan's own error or how the child died."""
+    # fork: milliseconds, and the child inherits the imported scanners. A spawned or forkserver
+    # child would import the command line again for every job (hundreds of milliseconds).
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, str(path), limits.scanners, limits.memory_bytes))
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(limits.timeout_s):
+            child.kill()
+            raise ScanTimeout(f"{path}: scan timed out after {limits.timeout_s:g} s")
+        kind, payload = receive.recv()
+    except EOFError:
+        child.join()
+        code = child.exitcode
+        raise ScanOutOfMemory(
+            f"{path}: scan process killed by signal {-code} (out of memory under a "
+            f"{limits.memory_bytes} byte cap, or killed)"
+            if code is not None and code < 0
+            else f"{path}: scan process exited with {code} and no result"
+        ) from None
+    finally:
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+        receive.close()
+    if kind == "oom":
+        raise ScanOutOfMemory(f"{path}: scan ran out of memory (cap {limits.memory_bytes} bytes)")
+    if kind == "error":
+        raise BastionError(str(payload))
+    if not isinstance(payload, ScanOutcome):
+        raise BastionError(f"{path}: the scan process sent {type(payload).__name__}, not a result")
+    return payload
