@@ -12,6 +12,7 @@ import ast
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from bastion.scan.sast.taint import fields, shapes
 from bastion.scan.sast.taint.expressions import ExpressionAnalysis
 from bastion.scan.sast.taint.module import FunctionInfo
 from bastion.scan.sast.taint.state import State, join_states
@@ -104,7 +105,9 @@ class FunctionAnalysis(ExpressionAnalysis):
     def statement(self, stmt: ast.stmt, state: State) -> State | None:
         """Transfer function of one statement."""
         if isinstance(stmt, ast.Assign):
+            self.integrity_target = self._integrity_targets(stmt.targets)
             value = self.eval(stmt.value, state)
+            self.integrity_target = False
             self.project.note_line(self.module.relpath, stmt.lineno, value)
             for target in stmt.targets:
                 self.assign(target, stmt.value, value, state, stmt.lineno)
@@ -204,6 +207,14 @@ class FunctionAnalysis(ExpressionAnalysis):
                     return case
         return None
 
+    def _integrity_targets(self, targets: list[ast.expr]) -> bool:
+        """Every target is named like a non-security digest (``etag``, ``checksum``)."""
+        pattern = self.rules.rules.api_checks.integrity_names
+        if not pattern:
+            return False
+        keys = [self.key(target) for target in targets]
+        return all(k is not None and shapes.regex(pattern).search(k.rsplit(".", 1)[-1]) for k in keys)
+
     def assign(self, target: ast.expr, value_node: ast.expr, value: Taint, state: State, line: int) -> None:
         """Bind ``target`` to ``value`` (unpacking tuples element by element where the value is a tuple)."""
         if isinstance(target, ast.Tuple | ast.List):
@@ -248,6 +259,26 @@ class FunctionAnalysis(ExpressionAnalysis):
             for index, elt in enumerate(value_node.elts):
                 state.taint[f"{key}[{index}]"] = add_step(self.eval(elt, state), self.step(line))
         self.tag_value(key, value_node, state)
+        self._field_values(key, value_node, state, line)
+
+    def _field_values(self, key: str, node: ast.expr, state: State, line: int) -> None:
+        """Per-key taint of a literal dict and per-attribute taint of a new project object."""
+        if isinstance(node, ast.Dict):
+            items = fields.literal_dict_items(node)
+            for name, item in items or ():
+                state.taint[f"{key}[{name!r}]"] = add_step(self.eval(item, state), self.step(line))
+            return
+        if not isinstance(node, ast.Call):
+            return
+        qualified = self.qualname(node.func, state)
+        if qualified is None:
+            return
+        local = qualified.removeprefix(self.module.name + ".")
+        cls = self.module.classes.get(local) or self.project.class_def(qualified)
+        bound = fields.constructor_fields(cls, node) if cls is not None else None
+        for attr, arg in (bound or {}).items():
+            value = CLEAN if arg is None else self.eval(arg, state)
+            state.taint[f"{key}.{attr}"] = add_step(value, self.step(line))
 
     def _items(self, node: ast.expr, state: State, line: int) -> tuple[Taint, ...] | None:
         """A returned tuple literal's elements, each with its own taint (None: not one)."""

@@ -7,6 +7,7 @@ that imports them back.
 
 from __future__ import annotations
 
+import ast
 from typing import Protocol
 
 from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
@@ -32,6 +33,10 @@ class ProjectContext(Protocol):
 
     def is_class(self, qualified: str) -> bool:
         """Whether a qualified name is a class of the project."""
+        ...
+
+    def class_def(self, qualified: str) -> ast.ClassDef | None:
+        """The definition of the project class ``qualified`` names, if any."""
         ...
 
     def summary(self, module: ModuleInfo, info: FunctionInfo) -> Summary:

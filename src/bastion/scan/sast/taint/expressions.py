@@ -58,6 +58,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         """Functions defined inside the one being analysed."""
         self._depth = 0
         self.call_items: dict[int, tuple[Taint, ...]] = {}
+        self.integrity_target = False
+        """The expression being evaluated is stored under an integrity name (``etag = ...``)."""
         """Calls (by node id) whose callee returns tuple literals: each element's taint here."""
         node = function.node if function else None
         self.is_route, self.html_handler = (

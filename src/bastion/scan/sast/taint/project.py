@@ -165,6 +165,12 @@ class Project:
             return None
         return None
 
+    def class_def(self, qualified: str) -> ast.ClassDef | None:
+        """The definition of the class ``qualified`` names in an analysed module, if any."""
+        module_name, _, local = qualified.rpartition(".")
+        module = self._by_name.get(module_name)
+        return module.classes.get(local) if module is not None else None
+
     def is_class(self, qualified: str) -> bool:
         """True when ``qualified`` names a class of an analysed module."""
         module_name, _, local = qualified.rpartition(".")

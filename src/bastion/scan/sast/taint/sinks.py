@@ -43,6 +43,7 @@ class _Host(Protocol):
     rules: RuleBook
     summary: Summary
     html_handler: bool
+    integrity_target: bool
 
     def step(self, line: int) -> Step:
         """A trace step at ``line``."""
@@ -119,6 +120,11 @@ class SinkChecks:
                 if rule.receiver_names and not shapes.receiver_matches(recv_key, rule.receiver_names):
                     continue
                 rules.append(rule)
+            for tag in state.tags.get(recv_key, ()) if recv_key else ():
+                # `conn = ldap3.Connection(...); conn.search(...)` is `ldap3.Connection.search`
+                if tag.startswith("type:"):
+                    typed = self.rules.sink_calls.get(f"{tag[len('type:') :]}.{method}", ())
+                    rules.extend(rule for rule in typed if rule not in rules)
             if recv_key and state.has_tag(recv_key, "unsafe_xml"):
                 rules.extend(r for r in self.rules.rules.sinks if method in r.unsafe_parser_methods)
             if method == "setFeature" and recv_key and len(node.args) == 2:
@@ -300,7 +306,7 @@ class SinkChecks:
                 and self.const(keywords["usedforsecurity"], state) is False
             ):
                 weak = False
-            if weak:
+            if weak and not self.integrity_target:
                 self._api_hit(328, node, name)
             elif name in checks.weak_hashes or name in checks.hash_factories or name.startswith("hashlib."):
                 self.project.note_sink(self.module.relpath, node.lineno, 328, safe=True)
@@ -335,6 +341,8 @@ class SinkChecks:
                     or self.project.is_class(name)
                 ):
                     state.tag(key, "class:" + name)
+                else:
+                    state.tag(key, "type:" + name)
         elif isinstance(node, ast.List | ast.Tuple):
             if node.elts and isinstance(node.elts[0], ast.Constant):
                 state.tag(key, "safe_head")

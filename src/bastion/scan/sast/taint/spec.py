@@ -105,6 +105,9 @@ class ApiChecks(_Strict):
     """Regular expression: a weak random number stored in a variable so named is a finding."""
     cookie_methods: tuple[str, ...] = ()
     """Methods setting a cookie; ``secure=True`` is required (CWE-614)."""
+    integrity_names: str = ""
+    """Regular expression: a weak hash whose result is stored only under names so spelled (an
+    ``etag``, a ``checksum``, a cache key) is not used for security and is no finding."""
 
 
 class TaintRules(_Strict):
