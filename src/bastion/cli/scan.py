@@ -74,7 +74,9 @@ def scan(
     ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE."),
     fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Lowest severity that fails the run: info..critical, or none. [default: high]"
+        None,
+        "--fail-on",
+        help="Lowest severity that fails the run: info..critical, or none. \\[default: high]",
     ),
     baseline: Path | None = typer.Option(None, "--baseline", help="Report only findings not in FILE."),
     write_baseline_to: Path | None = typer.Option(
@@ -93,10 +95,10 @@ def scan(
         None, "--exclude", "-x", help="gitignore-style pattern to leave out; repeatable."
     ),
     max_file_size: str | None = typer.Option(
-        None, "--max-file-size", help="Skip larger files, e.g. 5MB. [default: 5MB]"
+        None, "--max-file-size", help="Skip larger files, e.g. 5MB. \\[default: 5MB]"
     ),
     gitignore: bool | None = typer.Option(
-        None, "--gitignore/--no-gitignore", help="Honour .gitignore files. [default: yes]"
+        None, "--gitignore/--no-gitignore", help="Honour .gitignore files. \\[default: yes]"
     ),
     min_confidence: str | None = typer.Option(
         None, "--min-confidence", help="Drop findings below this confidence: low, medium, high."
@@ -106,10 +108,14 @@ def scan(
     ),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Workers (default: one per CPU)."),
     rules: list[Path] | None = typer.Option(
-        None, "--rules", help="Secrets: a directory of extra rule files; repeatable. [scanners.secrets] rules"
+        None,
+        "--rules",
+        help="Secrets: a directory of extra rule files; repeatable. \\[scanners.secrets] rules",
     ),
     policies: list[Path] | None = typer.Option(
-        None, "--policies", help="IaC: a directory of extra policy files; repeatable. [scanners.iac] policies"
+        None,
+        "--policies",
+        help="IaC: a directory of extra policy files; repeatable. \\[scanners.iac] policies",
     ),
     verify: bool = typer.Option(
         False,
@@ -138,7 +144,7 @@ def scan(
         None, "--upload", help="Also post the results (Bastion JSON) to the Bastion server at URL."
     ),
     token: str | None = typer.Option(
-        None, "--token", envvar="BASTION_TOKEN", help="Project API token for --upload. [env: BASTION_TOKEN]"
+        None, "--token", envvar="BASTION_TOKEN", help="Project API token for --upload. \\[env: BASTION_TOKEN]"
     ),
     check: list[str] | None = typer.Option(
         None,
@@ -293,6 +299,8 @@ def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool, no_color: bool) -> None:
     errors = error_console()
     write_report(result, fmt, output, no_color)
+    if not quiet and (output is not None or fmt is not ReportFormat.TABLE):
+        _advisory_warning(result)  # the table on stdout carries it itself
     if quiet or fmt is ReportFormat.TABLE:
         return
     # Machine formats keep stdout clean; skips and failures still reach a person on stderr.
@@ -302,6 +310,22 @@ def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: boo
         errors.print(failure.describe())
     if output is not None:
         errors.print(f"{summary_line(result)} · report written to {output}")
+
+
+NO_DATABASE = "no advisory database"
+
+
+def _advisory_warning(result: GateResult) -> None:
+    """One loud line on stderr when dependencies went unchecked for want of an advisory database,
+    however many manifests the scan found: a pipeline must not read "0 findings" as "no known
+    vulnerabilities"."""
+    if not any(s.reason.startswith(NO_DATABASE) for s in result.scan.skips):
+        return
+    advice = "" if result.strict else "; add --strict to fail the run when anything is not checked"
+    error_console().print(
+        "WARNING: no advisory database: dependencies were NOT checked for known vulnerabilities "
+        f"(deps: unknown). Run `bastion db update` (offline: `bastion db import PATH`){advice}."
+    )
 
 
 def scanners() -> int:

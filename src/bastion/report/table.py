@@ -111,7 +111,9 @@ def _group_table(severity: Severity, findings: list[Finding]) -> Table:
 
 
 def summary_line(result: GateResult) -> str:
-    """``3 findings (1 critical, 2 high) · 1 suppressed · ... · gate failed (fail-on high)``."""
+    """``3 findings (1 critical, 2 high) · 1 suppressed · ... · gate failed (fail-on high)``; what
+    could not be checked is counted (a scanner that did not run at all is "unknown", never
+    clean) and ``--strict`` suggested."""
     counts = result.counts()
     total = len(result.findings)
     parts = [f"{n} {s.value}" for s, n in sorted(counts.items(), reverse=True) if n]
@@ -126,6 +128,13 @@ def summary_line(result: GateResult) -> str:
     if result.below_confidence:
         pieces.append(f"{result.below_confidence} below min confidence")
     scan = result.scan
+    unchecked = len(result.unchecked)
+    if unchecked:
+        whole = sorted({s.component.strip() for s in scan.skips} & set(scan.scanners))
+        piece = f"{unchecked} not checked"
+        if whole:
+            piece += f" ({', '.join(whole)}: unknown)"
+        pieces.append(piece if result.strict else f"{piece}, --strict fails on it")
     pieces.append(f"{scan.files_scanned} files in {scan.duration_s:.1f}s")
     fail_on = result.fail_on_label
     verdict = "gate FAILED" if result.failed else "gate passed"
