@@ -1,6 +1,6 @@
 """gitleaks baselines, so a team moving from gitleaks keeps the findings it already accepted.
 
-Reading: ``[scanners.secrets] gitleaks_baseline = "gitleaks-report.json"`` names a report written
+Reading: the ``gitleaks_baseline`` option of ``[scanners.secrets]`` names a report (a JSON file) written
 by ``gitleaks detect --report-format json`` (what gitleaks' ``--baseline-path`` reads); a secret it
 lists is left out of the report and counted in a notice. gitleaks' rule ids are not Bastion's, so
 an entry is matched by what both tools see: the file, and the secret itself when the report holds
