@@ -115,13 +115,13 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, _session: Any, envelope: Any) -> str:
         from email import message_from_bytes, policy
 
         self.box.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         if self.box.drop_after_data:
             self.box.drop_after_data -= 1
-            session.transport.close()
+            server.transport.close()
         return "250 Message accepted"
 
 

@@ -68,6 +68,11 @@ class _Uncertain(Exception):
     """The body went out and no answer came back."""
 
 
+class _RelayRefused(Exception):
+    """The relay refuses the sender or the session (TLS or authentication required, bad login):
+    no message can go through it, so the run stops and every message stays pending."""
+
+
 def links(base_url: str, token: str) -> dict[str, str]:
     """The tracking links of one recipient (the token is the only per-person part)."""
     return {
@@ -239,6 +244,7 @@ def send_campaign(
     resend_uncertain: bool = False,
     now: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SendReport:
     """Send every due message of a running campaign; see the module docstring for the states."""
     if not allow_domains:
@@ -256,7 +262,7 @@ def send_campaign(
     report = SendReport()
     relay = _Relay(settings)
     interval = 1.0 / settings.rate_per_s if settings.rate_per_s > 0 else 0.0
-    next_at = time.monotonic()
+    next_at = clock()
     try:
         for recipient in _due(store, campaign_id, now(), resend_uncertain):
             domain = recipient.email.rpartition("@")[2].lower()
@@ -265,15 +271,22 @@ def send_campaign(
                 report.outcomes["blocked"] += 1
                 continue
             message = build_message(campaign, recipient, signer)
-            outcome = _deliver(store, relay, campaign.sender, recipient, message, settings, sleep, report)
+            try:
+                outcome = _deliver(store, relay, campaign.sender, recipient, message, settings, sleep, report)
+            except _RelayRefused as exc:
+                report.outcomes["pending"] += 1
+                report.errors.append(
+                    f"{settings.host}:{settings.port}: the relay refuses: {exc}; run stopped"
+                )
+                break
             report.outcomes[outcome] += 1
             if interval:
                 next_at += interval
-                wait = next_at - time.monotonic()
+                wait = next_at - clock()
                 if wait > 0:
                     sleep(wait)
                 else:
-                    next_at = time.monotonic()
+                    next_at = clock()
     finally:
         relay.close()
     return report
@@ -316,6 +329,15 @@ def _deliver(
             )
             report.errors.append(f"{recipient.email}: delivery uncertain (not resent): {exc}")
             return "uncertain"
+        except (
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPNotSupportedError,
+        ) as exc:
+            last = _describe(exc)
+            _log(store, recipient, "retry", last, status="pending", last_error=last)
+            relay.close()
+            raise _RelayRefused(last) from None
         except smtplib.SMTPException as exc:
             last = _describe(exc)
             if _permanent(exc):
