@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from phish_world import Mailbox, _serve, free_port, make_campaign
@@ -26,8 +27,8 @@ def _states(store: Store, campaign_id: int) -> dict[str, str]:
         return {r.email: r.status for r in rows}
 
 
-def _settings(port: int, **extra: object) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=port, rate_per_s=0, retry_wait_s=0, timeout_s=5, **extra)  # type: ignore[arg-type]
+def _settings(port: int, **extra: Any) -> SmtpSettings:
+    return SmtpSettings(host="127.0.0.1", port=port, rate_per_s=0, retry_wait_s=0, timeout_s=5, **extra)
 
 
 def test_sends_each_message_once_with_tracked_links_only(store: Store, mailbox: Mailbox) -> None:

@@ -106,7 +106,6 @@ def test_submitted_password_is_never_stored_logged_or_exported(
     store: Store,
     mailbox: Mailbox,
     client: TestClient,
-    world: World,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
