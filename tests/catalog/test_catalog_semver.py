@@ -29,9 +29,20 @@ def test_rejects_with_one_line(text: str) -> None:
 
 
 def test_precedence() -> None:
-    ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0", "1.0.1", "1.10.0", "2.0.0"]
+    ordered = [
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0",
+        "1.0.1",
+        "1.10.0",
+        "2.0.0",
+    ]
     parsed = [parse_semver(v) for v in ordered]
-    assert sorted(reversed(parsed)) == parsed
+    shuffled = [parsed[i] for i in (4, 8, 0, 6, 2, 7, 1, 5, 3)]
+    assert sorted(shuffled) == parsed
     assert [str(v) for v in parsed] == ordered
     assert parse_semver("1.0.0+a") == parse_semver("1.0.0+a")
     assert parse_semver("1.0.0-rc.1").is_prerelease and not parse_semver("1.0.0").is_prerelease

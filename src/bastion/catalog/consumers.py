@@ -126,7 +126,7 @@ def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[
             _finding(
                 "catalog.version-unpinned",
                 use,
-                f"{use.source} uses {name} without an exact version{asked}; {_upgrade(entry, None)}",
+                f"{use.source} ({name}) is not pinned to an exact version{asked}; {_upgrade(entry, None)}",
                 f"Pin {_upgrade(entry, None).removeprefix('upgrade to ')} exactly.",
                 f"{name}|{use.requested}",
                 meta,

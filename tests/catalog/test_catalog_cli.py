@@ -1,0 +1,164 @@
+"""``bastion catalog`` end to end through the command line: exit codes, one-line errors, refusal
+reasons, the report formats of ``catalog scan``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bastion.cli.catalog import register
+from conftest import CONSUMER, NEW_POLICIES, PRODUCTS
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """The catalog group alone, as bastion mounts it."""
+
+    register(app)
+    return app
+
+
+def run(app: typer.Typer, *args: str, user: str = "carol") -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["catalog", *args], env={"BASTION_USER": user})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_publish_approve_deprecate_retire_scan(cli: typer.Typer, tmp_path: Path) -> None:
+    catalog = str(tmp_path / "catalog")
+    assert run(cli, "product", "add", str(PRODUCTS / "aws-vpc" / "product.yml"), "--catalog", catalog)[
+        :2
+    ] == (
+        0,
+        "added product aws-vpc (terraform, owner network-team@example.com)\n",
+    )
+    code, _, err = run(cli, "product", "add", str(PRODUCTS / "aws-vpc" / "product.yml"), "--catalog", catalog)
+    assert (code, err) == (2, "error: product aws-vpc: name clashes with existing product aws-vpc\n")
+
+    code, out, err = run(
+        cli, "publish", str(PRODUCTS / "aws-vpc" / "1.4.0"), "-p", "aws-vpc", "-v", "1.4.0", "-c", catalog
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("refused: aws-vpc 1.4.0 fails the catalog gate:\n")
+    assert "  - iac.aws.vpc-flow-logs (medium) at main.tf:7: VPC has flow logs\n" in err
+
+    code, _, err = run(
+        cli, "publish", str(PRODUCTS / "aws-vpc" / "2.0.0"), "-p", "aws-vpc", "-v", "2.0", "-c", catalog
+    )
+    assert (code, err) == (2, "error: '2.0': not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0)\n")
+
+    for version in ("2.0.0", "2.1.0"):
+        code, out, _ = run(
+            cli, "publish", str(PRODUCTS / "aws-vpc" / "2.0.0"), "-p", "aws-vpc", "-v", version, "-c", catalog
+        )
+        assert code == 0 and out.startswith(f"published aws-vpc {version} (draft) sha256:")
+    code, _, err = run(cli, "approve", "aws-vpc", "2.0.0", "-c", catalog)
+    assert (code, err) == (
+        2,
+        "error: aws-vpc 2.0.0: approval must come from someone other than its publisher\n",
+    )
+    assert run(cli, "approve", "aws-vpc", "2.0.0", "-c", catalog, user="dave")[:2] == (
+        0,
+        "approved aws-vpc 2.0.0 by dave\n",
+    )
+    assert run(cli, "approve", "aws-vpc", "2.1.0", "-c", catalog, "--as", "erin")[0] == 0
+
+    code, _, err = run(
+        cli, "deprecate", "aws-vpc", "2.0.0", "--until", "next year", "--successor", "2.1.0", "-c", catalog
+    )
+    assert (code, err) == (2, "error: --until 'next year': expected a date YYYY-MM-DD\n")
+    code, out, _ = run(
+        cli, "deprecate", "aws-vpc", "2.0.0", "--until", "2027-03-31", "--successor", "2.1.0", "-c", catalog
+    )
+    assert (code, out) == (0, "deprecated aws-vpc 2.0.0 until 2027-03-31, successor 2.1.0\n")
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.tf").write_text('module "vpc" {\n  source  = "acme/vpc/aws"\n  version = "2.0.0"\n}\n')
+    code, out, _ = run(cli, "scan", str(repo), "-c", catalog, "--format", "json")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert [(f["rule_id"], f["location"]["path"], f["location"]["start_line"]) for f in findings] == [
+        ("catalog.version-deprecated", "main.tf", 1)
+    ]
+    assert run(cli, "scan", str(repo), "-c", catalog, "--fail-on", "high")[0] == 0
+    sarif = tmp_path / "out.sarif"
+    assert run(cli, "scan", str(repo), "-c", catalog, "--format", "sarif", "-o", str(sarif))[0] == 1
+    assert json.loads(sarif.read_text())["runs"][0]["results"][0]["ruleId"] == "catalog.version-deprecated"
+    assert run(cli, "scan", str(repo), "-c", catalog, "--format", "xml")[0] == 2
+    assert run(cli, "scan", str(repo), "-c", catalog, "--fail-on", "often")[0] == 2
+
+    assert run(cli, "retire", "aws-vpc", "2.0.0", "-c", catalog)[:2] == (0, "retired aws-vpc 2.0.0\n")
+    code, out, _ = run(cli, "list", "-c", catalog)
+    assert code == 0 and "  2.0.0        retired    until 2027-03-31 -> 2.1.0\n" in out
+    listing = json.loads(run(cli, "list", "-c", catalog, "--format", "json")[1])
+    assert [v["state"] for v in listing["products"][0]["versions"]] == ["retired", "approved"]
+    code, out, _ = run(cli, "audit", "-c", catalog)
+    actions = [line.split()[2] for line in out.splitlines()]
+    assert actions == [
+        "product-add",
+        "publish-refused",
+        "publish",
+        "publish",
+        "approve",
+        "approve",
+        "deprecate",
+        "retire",
+    ]
+    assert json.loads(run(cli, "audit", "-c", catalog, "--format", "json")[1])[4]["actor"] == "dave"
+
+
+def test_recheck_with_a_new_policy_exits_1_and_notices_fail_visibly(cli: typer.Typer, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "catalog.yml").write_text("require_approval: false\n")
+    spec = tmp_path / "kms.yml"
+    shutil.copy(PRODUCTS / "aws-kms-key" / "product.yml", spec)
+    spec.write_text(spec.read_text() + "owner_webhook: http://127.0.0.1:9/hook\n")
+    assert run(cli, "product", "add", str(spec), "-c", str(catalog))[0] == 0
+    assert (
+        run(
+            cli,
+            "publish",
+            str(PRODUCTS / "aws-kms-key" / "1.0.1"),
+            "-p",
+            "aws-kms-key",
+            "-v",
+            "1.0.1",
+            "-c",
+            str(catalog),
+        )[0]
+        == 0
+    )
+    assert run(cli, "recheck", "-c", str(catalog)) == (0, "aws-kms-key 1.0.1 approved: compliant\n", "")
+    code, out, err = run(cli, "recheck", "-c", str(catalog), "--policies", str(NEW_POLICIES), "--notify")
+    assert code == 1
+    assert out == (
+        "aws-kms-key 1.0.1 approved: NON-COMPLIANT (changed)\n"
+        "  - iac.acme.kms-multi-region (high) at main.tf:12: KMS key is multi-region\n"
+    )
+    assert err == "warning: notice not delivered: webhook 127.0.0.1: ConnectError\n"
+    assert run(cli, "recheck", "-c", str(catalog), "--policies", str(tmp_path / "nope"))[0] == 2
+    assert (
+        run(cli, "recheck", "-c", str(catalog), "--smtp", "localhost")[2]
+        == "error: --smtp 'localhost': expected HOST:PORT\n"
+    )
+
+
+def test_scan_reports_unreadable_files_as_skipped(cli: typer.Typer, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(CONSUMER, repo)
+    (repo / "Chart.yaml").write_text("dependencies: [\n")
+    code, out, _ = run(cli, "scan", str(repo), "-c", str(tmp_path / "empty"), "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["findings"] == []
+    assert [s["component"] for s in document["skipped"]] == ["catalog"]
+    assert document["skipped"][0]["reason"].startswith("Chart.yaml: ")
