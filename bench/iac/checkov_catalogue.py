@@ -206,6 +206,8 @@ def condition(rec: dict[str, Any]) -> dict[str, Any] | None:
     if not attr:
         return None
     if rec["kind"] == "value":
+        if rec["missing"] == "UNKNOWN":
+            return None  # "if used" checks pinned to one version ("PHP 7.4 is the latest"): not a real check
         values = rec["values"] if isinstance(rec["values"], list) else [rec["values"]]
         if any(isinstance(v, list | dict) for v in values):
             return None
