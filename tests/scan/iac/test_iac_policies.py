@@ -34,6 +34,22 @@ def test_at_least_250_policies_across_every_platform() -> None:
         assert providers[provider] >= minimum, (provider, providers[provider])
 
 
+def test_at_least_900_policies_and_every_checkov_twin_is_named() -> None:
+    assert len(POLICIES) >= 900
+    named = [p for p in POLICIES if p.checkov]
+    assert len(named) >= 550
+    assert all(p.rule_info().equivalent_ids["checkov"] == ",".join(p.checkov) for p in named)
+
+
+def test_no_two_policies_are_copies_of_one_another() -> None:
+    def key(p: Policy) -> tuple[object, ...]:
+        condition = json.dumps([p.check, p.when], sort_keys=True)
+        return tuple(sorted(p.resources)), condition
+
+    copies = [group for group, n in Counter(key(p) for p in POLICIES).items() if n > 1]
+    assert copies == []
+
+
 def test_ids_are_unique_and_every_policy_says_how_to_fix() -> None:
     ids = [p.id for p in POLICIES]
     assert len(ids) == len(set(ids))
