@@ -5,7 +5,8 @@ Definitions (all times from the scenario's start, the first telemetry of its fir
 * An alert **belongs** to a played scenario when it names one of the entities the scenario's
   telemetry used (user, address, host, file path; window alerts of ``watch`` name none and belong
   by time alone) and its corrected time lies between the start minus the skew tolerance and the
-  end of the scenario plus its longest deadline. An alert that belongs to no scenario is a
+  end of the scenario plus its longest deadline and ``LATE_S`` (a late detection is still a
+  detection, not in time). An alert that belongs to no scenario is a
   **false alert**.
 * **Clock skew**: each family's known offset (``clock_skew_s``: alert clock minus telemetry clock)
   is subtracted from its alerts' times; an alert still earlier than the start by no more than
@@ -63,6 +64,10 @@ POINTS = {
 }
 """The point table (documented in this module's docstring and printed in every report)."""
 _DEFAULT_WITHIN = 3600.0
+LATE_S = 3600.0
+"""How long past its deadline an alert still belongs to a scenario (and detects it, late)."""
+RED = "red team"
+"""The red side's key in the points (team names cannot contain a space)."""
 _TIME_ONLY = frozenset({"window", "stream"})
 """Entity kinds of whole-stream alerts (``watch``): they belong to a scenario by time alone."""
 _SPLIT = re.compile(r"[|,]")
@@ -261,7 +266,7 @@ def score(
     owned: set[str] = set()
     for inj in sorted(injections, key=lambda i: (i.run, i.scenario)):
         s = scenarios[inj.scenario]
-        horizon = max((e.within_s for e in s.expect), default=_DEFAULT_WITHIN)
+        horizon = max((e.within_s for e in s.expect), default=_DEFAULT_WITHIN) + LATE_S
         start = inj.start.timestamp()
         mine: list[tuple[float, AlertRecord]] = []
         for a in by_run.get(inj.run, []):
@@ -299,13 +304,13 @@ def score(
 def _points(
     outcomes: Sequence[Outcome], false_alerts: Mapping[int, list[str]], teams: Sequence[str]
 ) -> dict[str, int]:
-    pts = {"red": 0, **dict.fromkeys(teams, 0)}
+    pts = {RED: 0, **dict.fromkeys(teams, 0)}
     noise = POINTS["FALSE_ALERT"] * sum(len(v) for v in false_alerts.values())
     for team in teams:
         pts[team] += noise
     for o in outcomes:
         if o.status == MISSED:
-            pts["red"] += POINTS["RED_MISS"]
+            pts[RED] += POINTS["RED_MISS"]
         if o.status == DETECTED:
             for team in teams:
                 pts[team] += POINTS["DETECT"] + (POINTS["IN_TIME"] if o.in_time else 0)
