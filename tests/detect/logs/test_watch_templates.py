@@ -51,7 +51,7 @@ def test_masking_of_generic_variables() -> None:
     tokens = mask_line("connection from 10.0.0.1 (host.example.com) at Sat Jul 9 22:53:19 2005 size 4 KB")
     assert tokens == [
         "connection", "from", WILDCARD, WILDCARD, "at", WILDCARD, WILDCARD, WILDCARD, WILDCARD, WILDCARD,
-        "size", WILDCARD, WILDCARD,
+        "size", WILDCARD,
     ]  # fmt: skip
     assert mask_line("key=0xdeadbeefcafe user=bob ()") == ["key", WILDCARD, "user", "bob", WILDCARD]
 

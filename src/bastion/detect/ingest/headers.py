@@ -90,7 +90,10 @@ _CALENDAR_WORDS = (
 _DATE_TIME = re.compile(
     r"^\d{1,4}(?:[-/.:_T,]\d{1,9}){2,}(?:Z|[+-]\d\d:?\d\d)?[,:]?$"
     r"|^\d{4}-\d\d-\d\dT\S+$|^\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?[,:]?$"
+    r"|^\d{8}[-T_]\d\d:?\d\d:?\d\d(?:[.,:]\d{1,9})?$"
+    r"|^\d\d[-/]\d\d$"
 )
+"""A date, a time or both: ISO-like runs, ``20171223-22:15:29:606``, a month-day date (``03-17``)."""
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?[,:]?$")
 _NUMBER = re.compile(r"^\d{1,12}$")
 _ID = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[\w:.-]+$")
@@ -206,11 +209,18 @@ class Header:
     """Share of the sample lines that had a header at all."""
     found: bool = True
     """False when too few sample lines had a header: every line is then all message."""
+    pipes: int = 0
+    """Fields joined by ``|`` before the message (``time|component|pid|message``); 0: none."""
 
     def split(self, line: str) -> tuple[str, str]:
         """``(header, message)`` of one line; the whole line is the message when it has no header."""
         if not self.found:
             return "", line
+        if self.pipes:
+            parts = line.split("|", self.pipes)
+            if len(parts) <= self.pipes or classify(parts[0].strip()) != TIME:
+                return "", line
+            return "|".join(parts[: self.pipes]), parts[self.pipes]
         spans = _tokens(line)
         classes = [classify(line[a:b]) for a, b in spans]
         end = _strong_end(classes)
@@ -240,7 +250,24 @@ class Header:
             DASH: "-",
         }
         tail = " ".join(names.get(c, c) for c in self.trailing)
+        if self.pipes:
+            return f"{self.pipes} header field(s) joined by '|' ({self.share:.0%} of lines)"
         return f"time/level prefix{' + ' + tail if tail else ''} ({self.share:.0%} of lines)"
+
+
+def _pipe_fields(lines: Sequence[str]) -> int:
+    """Header fields joined by ``|`` (``20171223-22:15:29:606|Step_LSC|30002312|message``): the
+    fewest ``|`` before the first space on lines that start with a time stamp field, when at
+    least :data:`CONSISTENT` of the lines do and that count is at least 2; else 0."""
+    counts = []
+    for line in lines:
+        first = line.split(None, 1)[0] if line.split(None, 1) else ""
+        fields = first.split("|")
+        if len(fields) >= 3 and classify(fields[0]) == TIME:
+            counts.append(len(fields) - 1)
+    if not counts or len(counts) < CONSISTENT * len(lines):
+        return 0
+    return min(counts)
 
 
 def detect_header(sample: Sequence[str]) -> Header:
@@ -248,6 +275,9 @@ def detect_header(sample: Sequence[str]) -> Header:
     lines = [line for line in sample if line.strip() and not CONTINUATION.match(line)]
     if not lines:
         return Header(found=False)
+    pipes = _pipe_fields(lines)
+    if pipes:
+        return Header(share=1.0, pipes=pipes)
     rows = []
     for line in lines:
         spans = _tokens(line)

@@ -355,6 +355,10 @@ class HeaderFormat(LineFormat):
             before = _WORD_BEFORE_LEVEL.search(head, 0, level.start())
             if before:  # ``RAS KERNEL INFO``: the word before the level names the component
                 fields["component"] = before.group(1)
+        else:
+            letter = _LETTER_LEVEL.search(head)
+            if letter:  # logcat's ``1702  2395 D WindowManager:``
+                fields["level"] = _LETTER_NAMES[letter.group(1)]
         program = ""
         component = _PROGRAM.search(head)
         if component:
@@ -366,6 +370,8 @@ class HeaderFormat(LineFormat):
 
 
 _LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)\b", re.I)
+_LETTER_LEVEL = re.compile(r"(?:^|\s)([VDIWEF])\s")
+_LETTER_NAMES = {"V": "TRACE", "D": "DEBUG", "I": "INFO", "W": "WARN", "E": "ERROR", "F": "FATAL"}
 _PROGRAM = re.compile(r"([\w.$/-]+)(?:\[(\d+)\])?:$")
 _WORD_BEFORE_LEVEL = re.compile(r"(?:^|\s)([A-Za-z][\w.$-]*) +$")
 

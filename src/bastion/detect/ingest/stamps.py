@@ -11,6 +11,8 @@ as a ``datetime``. The layouts are tried in order, the first that matches wins:
 ``081109 203615``                      ``yymmdd hhmmss`` (HDFS)
 ``[Sun Dec 04 04:47:44 2005]``         ctime (Apache error log, many C programs)
 ``Dec 04 04:47:44`` / ``Dec 4 2005``   month name first; the year from the stamp or the reader
+``20171223-22:15:29:606``              compact date, then the time (HealthApp-style)
+``03-17 16:13:38.811``                 month-day without a year (Android logcat)
 ``1117838570``                         epoch seconds (10 digits, 2001..2286), the last resort
 =====================================  =========================================================
 
@@ -41,6 +43,8 @@ _MONTH_FIRST = re.compile(
     r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* +(\d\d?),? +"
     r"(?:(\d{4}) +)?(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(?: +(\d{4}))?(?!\d)"
 )
+_COMPACT_DATE = re.compile(r"(?<!\d)(\d{4})(\d\d)(\d\d)[-T_ ](\d\d):?(\d\d):?(\d\d)(?:[.,:](\d{1,9}))?(?!\d)")
+_MONTH_DAY = re.compile(r"(?<![\d/-])(\d\d)[-/](\d\d) (\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(?!\d)")
 _EPOCH = re.compile(r"(?<![\d.])(1\d{9}|[2-9]\d{9})(?:\.(\d{1,9}))?(?![\d.])")
 
 
@@ -66,13 +70,37 @@ def _zone(ts: datetime, zone: str | None) -> datetime:
     return datetime.fromtimestamp(ts.timestamp() - offset, UTC)
 
 
+def _iso_like(head: str) -> re.Match[str] | None:
+    """The first ISO-like stamp, preferring one with a space or ``T`` between date and time
+    (``nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008``: the file name's is not it)."""
+    first = None
+    for m in _ISO_LIKE.finditer(head):
+        if m.group(0)[10] in " T":
+            return m
+        first = first or m
+    return first
+
+
+def _year_less(
+    year: int | None, given: str | None, month: int, day: int, hh: str, mm: str, ss: str, fraction: str | None
+) -> datetime | None:
+    """A stamp whose year may be missing: ``year``, else this year, or last year when this year
+    would put it more than a day ahead."""
+    now = datetime.now(UTC)
+    guess = int(given) if given else (year or now.year)
+    ts = _build(guess, month, day, int(hh), int(mm), int(ss), fraction)
+    if ts is not None and not given and year is None and (ts - now).total_seconds() > 86_400:
+        ts = _build(guess - 1, month, day, int(hh), int(mm), int(ss), fraction)
+    return ts
+
+
 def parse_stamp(head: str, year: int | None = None) -> datetime | None:
     """The first time stamp in ``head`` in a common layout (UTC when it names no zone).
 
     ``year`` serves stamps that carry none (``Dec 04 04:47:44``); without it they are read in
     the current year, or the previous one when that would put them more than a day ahead.
     """
-    m = _ISO_LIKE.search(head)
+    m = _iso_like(head)
     if m:
         ts = _build(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]), m[7])
         if ts is not None:
@@ -87,14 +115,19 @@ def parse_stamp(head: str, year: int | None = None) -> datetime | None:
         ts = _build(2000 + int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]), None)
         if ts is not None:
             return ts
+    m = _COMPACT_DATE.search(head)
+    if m:
+        ts = _build(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]), m[7])
+        if ts is not None:
+            return ts
     m = _MONTH_FIRST.search(head)
     if m:
-        given = m[3] or m[8]
-        now = datetime.now(UTC)
-        guess = int(given) if given else (year or now.year)
-        ts = _build(guess, _MONTHS[m[1].lower()], int(m[2]), int(m[4]), int(m[5]), int(m[6]), m[7])
-        if ts is not None and not given and year is None and (ts - now).total_seconds() > 86_400:
-            ts = _build(guess - 1, ts.month, ts.day, ts.hour, ts.minute, ts.second, m[7])
+        ts = _year_less(year, m[3] or m[8], _MONTHS[m[1].lower()], int(m[2]), m[4], m[5], m[6], m[7])
+        if ts is not None:
+            return ts
+    m = _MONTH_DAY.search(head)
+    if m:
+        ts = _year_less(year, None, int(m[1]), int(m[2]), m[3], m[4], m[5], m[6])
         if ts is not None:
             return ts
     m = _EPOCH.search(head)

@@ -29,7 +29,34 @@ MAX_TOKENS = 256
 """Lines with more tokens are cut; the tail of a very long line is never part of a template."""
 MAX_LINE_CHARS = 8192
 
-TOKEN = re.compile(r"[^\s,;=|\"']+")
+_UNIT_WORDS = (
+    "B",
+    "KB",
+    "MB",
+    "GB",
+    "TB",
+    "KiB",
+    "MiB",
+    "GiB",
+    "TiB",
+    "ms",
+    "us",
+    "ns",
+    "s",
+    "sec",
+    "secs",
+    "seconds",
+    "bytes",
+)
+_UNIT_SPELLINGS = {v for u in _UNIT_WORDS for v in (u, u.lower(), u.upper())}
+_UNIT_ALTERNATION = "|".join(sorted(_UNIT_SPELLINGS, key=len, reverse=True))
+TOKEN = re.compile(
+    r"[(\[<~+-]?[0-9][^\s,;=|\"']*+[ \t]+(?:" + _UNIT_ALTERNATION + r")[)\]}>.:]*(?![^\s,;=|\"'])"
+    r"|[^\s,;=|\"']+"
+)
+"""A token: a quantity (a number and its unit: ``12 ms``, ``(1.16 KB)``, ``<1 sec``) is one token, so
+a value keeps one position whether or not it carries a unit; otherwise text between whitespace and
+structural punctuation. The number's tail is possessive: no backtracking on long tokens."""
 # Masking works on whole tokens between the separators above: a token that holds a digit is a
 # variable (numbers, ids, hex, IPs, times, versions, paths with numbers). A long hex run is too.
 _DIGIT = re.compile(r"\d")
@@ -69,29 +96,7 @@ CALENDAR = frozenset(  # weekday and month names: parts of a date
 )
 
 
-_UNITS = frozenset(
-    u
-    for unit in (
-        "B",
-        "KB",
-        "MB",
-        "GB",
-        "TB",
-        "KiB",
-        "MiB",
-        "GiB",
-        "TiB",
-        "ms",
-        "us",
-        "ns",
-        "s",
-        "sec",
-        "secs",
-        "seconds",
-        "bytes",
-    )
-    for u in (unit, unit.lower(), unit.upper())
-)
+_UNITS = frozenset(_UNIT_SPELLINGS)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+){2,}$")
 _BRACKETS = "()[]{}<>:."
 

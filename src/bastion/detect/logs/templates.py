@@ -10,7 +10,13 @@ logs nobody tuned it for, with one configuration:
   values with digits) are masked before grouping, so they never split a template;
 * the leading constant token is part of the group key only when it looks like a word;
 * after a line is matched, a template that becomes identical to another one in the same
-  group is merged into it (its id is kept as an alias), so early splits heal themselves.
+  group is merged into it (its id is kept as an alias), so early splits heal themselves;
+* a line no template takes may still be *near* one (:mod:`near`): equal at every constant of a
+  template that is mostly wildcards (it joins), or different at exactly one position; once
+  otherwise identical templates held more distinct words at that position than a threshold
+  (``max_values`` for the leading word, ``sibling_values`` elsewhere), the position is a
+  parameter and they merge. This is what makes short messages (``Cache miss <key>``) and
+  messages led by a program name (``chrome.exe ...``) one event each, where Drain splits them.
 
 Speed: a line is masked through its "shape" (numbers cut down by one C-level substitution),
 so the per-token work runs once per shape; known masked lines are found by one dict lookup;
@@ -22,8 +28,7 @@ The state is plain data and is saved as versioned JSON (:meth:`TemplateMiner.to_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import eq
 from pathlib import Path
 from typing import Any
@@ -36,8 +41,9 @@ from bastion.detect.logs.masking import (
     mask_line,
     tokenize,
 )
+from bastion.detect.logs.near import NearIndex, Relation, nearest, relation
 from bastion.detect.logs.render import render as _render
-from bastion.detect.logs.render import word_like as _word_like
+from bastion.detect.logs.template import RAW_SAMPLE, Template
 from bastion.errors import InputError
 
 __all__ = [
@@ -54,105 +60,6 @@ __all__ = [
 
 STATE_VERSION = 1
 """Version of the JSON state written by :meth:`TemplateMiner.to_dict`."""
-
-RAW_SAMPLE = 32
-"""Lines of each template whose raw tokens are observed (bounded work per template)."""
-
-
-@dataclass
-class Template:
-    """One mined template: its tokens (wildcards where values vary) and how many lines matched."""
-
-    id: int
-    tokens: list[str]
-    count: int = 0
-    examples: list[str] = field(default_factory=list)
-    slots: dict[int, list[str]] = field(default_factory=dict)
-    """Wildcard positions that so far took only a few word values (the values seen)."""
-    variable: set[int] = field(default_factory=set)
-    """Wildcard positions that took a number or too many distinct words."""
-    raw: list[str | None] = field(default_factory=list)
-    """Per position, the raw token every observed line had there (None once two lines differ)."""
-    seen: int = 0
-    """How many lines :attr:`raw` observed (at most :data:`RAW_SAMPLE`)."""
-    pending: list[str] = field(default_factory=list)
-    """Sampled member lines not yet folded into :attr:`raw` (folding waits until text is needed:
-    the hot path only keeps a reference to at most :data:`RAW_SAMPLE` lines per template)."""
-    evidence: int = 4
-    """Observed lines needed before a masked position whose raw token never changed reads as
-    constant text (``ssh2``, ``jk2_init()``): the miner's ``evidence`` setting."""
-
-    def see(self, line: str) -> None:
-        """Sample a member line (the miner samples the first :data:`RAW_SAMPLE` lines only)."""
-        self.pending.append(line)
-        self.seen += 1
-
-    def fold(self) -> list[str | None]:
-        """Fold the sampled lines' raw tokens into :attr:`raw`; return it."""
-        if self.pending:
-            raw: list[str | None] | None = self.raw or None
-            for line in self.pending:
-                tokens = tokenize(line)
-                if len(tokens) != len(self.tokens):
-                    continue
-                if raw is None:
-                    raw = list(tokens)
-                elif tokens != raw:
-                    raw = [a if a == b else None for a, b in zip(raw, tokens, strict=True)]
-            self.pending.clear()
-            self.raw = raw or []
-        return self.raw
-
-    def forget(self, position: int) -> None:
-        """A position became a wildcard by disagreement: it holds values, whatever was sampled."""
-        if self.fold():
-            self.raw[position] = None
-
-    def constants_seen(self) -> dict[int, str]:
-        """Wildcard positions that held one raw token on at least ``evidence`` observed lines.
-
-        Only word-like tokens qualify (``ssh2``, ``jk2_init()``): a token with a run of four
-        or more digits, a long hex run, or the shape of a host, path or URL is an identifier,
-        a value even when one value filled the sample."""
-        if self.seen < self.evidence or not self.fold():
-            return {}
-        return {
-            i: value
-            for i, (token, value) in enumerate(zip(self.tokens, self.raw, strict=True))
-            if token == WILDCARD and value is not None and _word_like(value)
-        }
-
-    def observe(self, tokens: Sequence[str], max_values: int) -> None:
-        """Record the values ``tokens`` has at this template's wildcard positions."""
-        for i, (a, b) in enumerate(zip(self.tokens, tokens, strict=True)):
-            if a != WILDCARD or i in self.variable:
-                continue
-            if b == WILDCARD:
-                self.variable.add(i)
-                self.slots.pop(i, None)
-                continue
-            values = self.slots.setdefault(i, [])
-            if b not in values:
-                values.append(b)
-                if len(values) > max_values:
-                    self.variable.add(i)
-                    del self.slots[i]
-
-    def refined(self, tokens: Sequence[str]) -> tuple[str, ...]:
-        """The values of ``tokens`` at the low-cardinality positions: they name a variant."""
-        if not self.slots:
-            return ()
-        return tuple([tokens[i] for i in sorted(self.slots)])
-
-    @property
-    def text(self) -> str:
-        """The template as one string, with the punctuation of its first example line."""
-        return _render(self.tokens, self.examples[0] if self.examples else None, self.constants_seen())
-
-    @property
-    def constants(self) -> int:
-        """Number of non-wildcard tokens."""
-        return sum(1 for t in self.tokens if t != WILDCARD)
 
 
 def _group_key(tokens: Sequence[str]) -> tuple[int, str]:
@@ -180,12 +87,21 @@ class TemplateMiner:
     """Online template miner; feed lines with :meth:`add`, look up with :meth:`match`."""
 
     def __init__(
-        self, similarity: float = 0.7, max_examples: int = 3, max_values: int = 3, evidence: int = 4
+        self,
+        similarity: float = 0.7,
+        max_examples: int = 3,
+        max_values: int = 3,
+        evidence: int = 4,
+        sibling_values: int = 6,
     ) -> None:
         """``similarity``: share of equal tokens a line needs to join a template (0..1).
 
         ``max_values``: a wildcard position that only ever held this many distinct words
         (``startup``/``shutdown``, ``password``/``none``) still tells events apart.
+
+        ``sibling_values``: a position other than the first where otherwise identical templates
+        took more than this many distinct words is a parameter (:mod:`near`; 0: never); the
+        leading position uses ``max_values``, as inside one template.
 
         ``evidence``: a masked position (a token with a digit) whose raw text was the same on
         this many observed lines of a template is shown as text in the template (``ssh2``).
@@ -196,11 +112,15 @@ class TemplateMiner:
         self.max_examples = max_examples
         self.max_values = max_values
         self.evidence = evidence
+        self.sibling_values = sibling_values
         self.templates: dict[int, Template] = {}
         self.aliases: dict[int, int] = {}
         self._groups: dict[tuple[int, str], list[int]] = {}
         self._exact: dict[tuple[str, ...], int] = {}
         self._variants: dict[tuple[int, tuple[str, ...]], int] = {}
+        self._near = NearIndex()
+        self._tails: dict[tuple[str, ...], list[int]] = {}
+        """Masked tokens but the first -> templates first mined from such a line (sibling search)."""
         self._next_id = 1
         self._probes: dict[int, tuple[list[str | None], int]] = {}
         """Per template id: :func:`_probe` of its tokens (dropped when they change)."""
@@ -231,12 +151,32 @@ class TemplateMiner:
     def _add_new(self, tokens: tuple[str, ...], line: str) -> Template:
         """Mine a line whose masked tokens were never seen: join the best template or start one."""
         template = self._best(tokens)
+        relations: list[Relation] = []
+        if template is None:
+            found = nearest(tokens, self._candidates(tokens))
+            if found and found[0].position < 0:
+                template = self.templates[found[0].template]
+            for near in found if template is None else ():
+                other, p = self.templates[near.template], near.position
+                limit = self.max_values if p == 0 else self.sibling_values
+                if limit <= 0:
+                    continue
+                key = relation(other.tokens, p)
+                self._near.record(key, other.id, other.tokens[p])
+                if self._near.record(key, None, tokens[p]) > limit:
+                    template = self._generalize(key)
+                    break
+                relations.append(key)
         if template is None:
             template = Template(self._next_id, list(tokens), evidence=self.evidence)
             template.variable = {i for i, t in enumerate(tokens) if t == WILDCARD}
             self._next_id += 1
             self.templates[template.id] = template
-            self._groups.setdefault(_group_key(tokens), []).append(template.id)
+            self._group_add(_group_key(tokens), template.id)
+            if len(self._tails) < 200_000:
+                self._tails.setdefault(tokens[1:], []).append(template.id)
+            for key in relations:
+                self._near.record(key, template.id, tokens[key[0]])
         else:
             changed = False
             for i, (a, b) in enumerate(zip(template.tokens, tokens, strict=True)):
@@ -281,33 +221,93 @@ class TemplateMiner:
                 best, best_sim, best_wild = tid, sim, wild
         return templates[best] if best >= 0 else None
 
+    def _group_add(self, key: tuple[int, str], tid: int) -> None:
+        self._groups.setdefault(key, []).append(tid)
+
+    def _candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[int, tuple[list[str | None], int]]]:
+        """Templates that may be near the line, with their probes: its own group's, those first
+        mined from a line with the same masked tail (every token but the first: they may sit
+        under another leading word), and those whose leading token is a wildcard."""
+        templates, probes, groups = self.templates, self._probes, self._groups
+        n, own = len(tokens), _group_key(tokens)
+        seen: set[int] = set()
+        for tid in (*groups.get(own, ()), *self._tails.get(tokens[1:], ())):
+            tid = self.resolve(tid)
+            template = templates.get(tid)
+            if template is not None and tid not in seen and len(template.tokens) == n:
+                seen.add(tid)
+                found = probes.get(tid)
+                if found is None:
+                    found = probes[tid] = _probe(template.tokens)
+                yield tid, found
+        if own[1] != WILDCARD:
+            for tid in groups.get((n, WILDCARD), ()):
+                found = probes.get(tid)
+                if found is None:
+                    found = probes[tid] = _probe(templates[tid].tokens)
+                yield tid, found
+
+    def _generalize(self, key: Relation) -> Template:
+        """Merge the templates of a relation whose position proved a parameter into the oldest."""
+        position = key[0]
+        members = [self.templates[tid] for tid in {self.resolve(t) for t in self._near.take(key)}
+                   if tid in self.templates]  # fmt: skip
+        members = [t for t in members if len(t.tokens) == len(key[1])]
+        keep = min(members, key=lambda t: t.id)
+        self._retoken(keep, {position})
+        for other in members:
+            if other is not keep:
+                differ = {i for i, (a, b) in enumerate(zip(keep.tokens, other.tokens, strict=True)) if a != b}
+                self._retoken(keep, differ)
+                self._absorb(keep, other)
+        return self._merge_duplicates(keep)
+
+    def _retoken(self, template: Template, positions: set[int]) -> None:
+        """Turn ``positions`` of ``template`` into variable wildcards (regrouping it if needed)."""
+        if not positions:
+            return
+        old = _group_key(template.tokens)
+        for i in positions:
+            template.tokens[i] = WILDCARD
+            template.forget(i)
+            template.variable.add(i)
+            template.slots.pop(i, None)
+        self._probes.pop(template.id, None)
+        new = _group_key(template.tokens)
+        if new != old:
+            self._groups[old].remove(template.id)
+            self._group_add(new, template.id)
+
+    def _absorb(self, keep: Template, drop: Template) -> None:
+        """Fold ``drop`` (same tokens as ``keep`` by now, or a sibling) into ``keep``; alias its id."""
+        keep.count += drop.count
+        keep.variable |= drop.variable
+        for i, values in drop.slots.items():
+            merged = keep.slots.setdefault(i, [])
+            merged.extend(v for v in values if v not in merged)
+        for i in list(keep.slots):
+            if i in keep.variable or len(keep.slots[i]) > self.max_values:
+                keep.variable.add(i)
+                del keep.slots[i]
+        keep.examples = (keep.examples + drop.examples)[: self.max_examples]
+        keep_raw, drop_raw = keep.fold(), drop.fold()
+        if not keep_raw:
+            keep.raw = drop_raw
+        elif drop_raw and len(drop_raw) == len(keep_raw):
+            keep.raw = [a if a == b else None for a, b in zip(keep_raw, drop_raw, strict=True)]
+        keep.seen = min(RAW_SAMPLE, keep.seen + drop.seen)
+        self._groups[_group_key(drop.tokens)].remove(drop.id)
+        del self.templates[drop.id]
+        self._probes.pop(drop.id, None)
+        self.aliases[drop.id] = keep.id
+
     def _merge_duplicates(self, template: Template) -> Template:
         key = _group_key(template.tokens)
-        ids = self._groups[key]
-        for tid in ids:
+        for tid in self._groups[key]:
             other = self.templates[tid]
             if tid != template.id and other.tokens == template.tokens:
                 keep, drop = (other, template) if other.id < template.id else (template, other)
-                keep.count += drop.count
-                keep.variable |= drop.variable
-                for i, values in drop.slots.items():
-                    merged = keep.slots.setdefault(i, [])
-                    merged.extend(v for v in values if v not in merged)
-                for i in list(keep.slots):
-                    if i in keep.variable or len(keep.slots[i]) > self.max_values:
-                        keep.variable.add(i)
-                        del keep.slots[i]
-                keep.examples = (keep.examples + drop.examples)[: self.max_examples]
-                keep_raw, drop_raw = keep.fold(), drop.fold()
-                if not keep_raw:
-                    keep.raw = drop_raw
-                elif drop_raw:
-                    keep.raw = [a if a == b else None for a, b in zip(keep_raw, drop_raw, strict=True)]
-                keep.seen = min(RAW_SAMPLE, keep.seen + drop.seen)
-                ids.remove(drop.id)
-                del self.templates[drop.id]
-                self._probes.pop(drop.id, None)
-                self.aliases[drop.id] = keep.id
+                self._absorb(keep, drop)
                 return keep
         return template
 
@@ -327,15 +327,16 @@ class TemplateMiner:
         tid = self._exact.get(tokens if type(tokens) is tuple else tuple(tokens))
         if tid is not None:
             return self.templates[self.resolve(tid)]
-        ids = self._groups.get(_group_key(tokens))
+        key = _group_key(tokens)
         n = len(tokens)
-        for tid in ids or ():
-            found = self._probes.get(tid)
-            if found is None:
-                found = self._probes[tid] = _probe(self.templates[tid].tokens)
-            probe, wild = found
-            if sum(map(eq, probe, tokens)) == n - wild:  # every constant token is equal
-                return self.templates[tid]
+        for group in (key, (n, WILDCARD)) if key[1] != WILDCARD else (key,):
+            for tid in self._groups.get(group, ()):
+                found = self._probes.get(tid)
+                if found is None:
+                    found = self._probes[tid] = _probe(self.templates[tid].tokens)
+                probe, wild = found
+                if sum(map(eq, probe, tokens)) == n - wild:  # every constant token is equal
+                    return self.templates[tid]
         return None
 
     def add_all(self, lines: Iterable[str]) -> list[int]:
@@ -423,7 +424,9 @@ class TemplateMiner:
             "variants": [[tid, list(values), vid] for (tid, values), vid in self._variants.items()],
             "max_values": self.max_values,
             "evidence": self.evidence,
+            "sibling_values": self.sibling_values,
             "aliases": {str(k): v for k, v in self.aliases.items()},
+            "near": self._near.to_list(),
         }
 
     @classmethod
@@ -442,6 +445,7 @@ class TemplateMiner:
                 similarity=float(data["similarity"]),
                 max_values=int(data["max_values"]),
                 evidence=int(data.get("evidence", 4)),
+                sibling_values=int(data.get("sibling_values", 6)),
             )
             for item in data["templates"]:
                 tokens = [str(t) for t in item["tokens"]]
@@ -454,10 +458,12 @@ class TemplateMiner:
                     template.seen = int(item.get("seen", 0))
                 template.evidence = miner.evidence
                 miner.templates[template.id] = template
-                miner._groups.setdefault(_group_key(tokens), []).append(template.id)
+                miner._group_add(_group_key(tokens), template.id)
+                miner._tails.setdefault(tuple(tokens[1:]), []).append(template.id)
             miner.aliases = {int(k): int(v) for k, v in data.get("aliases", {}).items()}
             miner._variants = {(int(t), tuple(str(v) for v in vs)): int(i) for t, vs, i in data["variants"]}
             miner._next_id = int(data["next_id"])
+            miner._near = NearIndex.from_list(data.get("near", []))
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{source}: damaged template state ({exc})") from None
         return miner
