@@ -23,6 +23,7 @@ from bastion.scan.sast.taint.summary import Summary
 from bastion.scan.sast.taint.values import (
     ALL_CWES,
     CLEAN,
+    WEAK_RANDOM,
     Flow,
     Origin,
     Step,
@@ -78,6 +79,7 @@ _TRANSPARENT = frozenset(
         "yield_expression",
     }
 )
+_ARITHMETIC = frozenset({"-", "*", "/", "%", "**", "|", "&", "^", "<<", ">>", ">>>"})
 _CLEAN_OPS = frozenset(
     {
         "===",
@@ -236,6 +238,8 @@ class Expressions:
         op = text_of(node.child_by_field_name("operator"))
         left = self.eval(node.child_by_field_name("left"), frame)
         right = self.eval(node.child_by_field_name("right"), frame)
+        if op in _ARITHMETIC:  # arithmetic on a predictable number stays predictable
+            return tuple(f for f in join(left, right) if f.origin.kind == WEAK_RANDOM)
         return CLEAN if op in _CLEAN_OPS else join(left, right)
 
     def _ternary(self, node: Node, frame: Frame) -> Taint:
@@ -277,6 +281,12 @@ class Expressions:
         path = access_path(target)
         if path is None:
             return
+        if value_node is not None and value_node.type == "identifier" and "." not in path:
+            # `const request = req`: the alias holds the Express request too
+            if text_of(value_node) in frame.request_vars:
+                frame.request_vars = frame.request_vars | {path}
+            elif path in frame.request_vars:
+                frame.request_vars = frame.request_vars - {path}
         tainted = (
             add_step(value, self.step(at, f"{path} = {text_of(value_node)}"))
             if value_node is not None
@@ -291,6 +301,7 @@ class Expressions:
             frame.env[root] = join(frame.env[root], tainted)
         frame.env[path] = tainted
         self._fields(path, value_node, frame, at)
+        self.sinks.check_store(path, tainted, self.step(at), frame)
 
     def _fields(self, path: str, value_node: Node | None, frame: Frame, at: Node) -> None:
         while value_node is not None and value_node.type in _TRANSPARENT:
@@ -384,7 +395,11 @@ class Expressions:
             frame.env[target] = join(recv_taint, add_step(join_all(values), self.step(node)))
         if func is not None and func.type not in ("identifier", "member_expression"):
             recv_taint = self.eval(func, frame)  # new Function(s)(), (await load())()
-        self.sinks.check(node, self.step(node), name, method, receiver, args, values, frame)
+        fields = [self._option_fields(arg, frame) for arg in args]
+        self.sinks.check(node, self.step(node), name, method, receiver, args, values, frame, fields)
+        self.sinks.check_api(node, self.step(node), name, method, receiver, args, frame)
+        if name in self.book.rules.api_checks.weak_random:
+            return (Flow(Origin(f"{name}()", kind=WEAK_RANDOM), (self.step(node),)),)
         path = access_path(func) if method else None
         source = self.source_of(path.split("."), frame) if path else None
         if source is not None:  # req.get("X-Header"), req.header(...)
@@ -409,6 +424,31 @@ class Expressions:
         if summary is not None:
             return self.apply(summary, values, node, frame)
         return join(recv_taint, join_all(values))
+
+    def _option_fields(self, arg: Node, frame: Frame) -> dict[str, Taint] | None:
+        """The fields of an options object passed as an argument: a literal's pairs, or the
+        fields recorded for a variable (None when the argument is not a known object)."""
+        if arg.type == "object":
+            out: dict[str, Taint] = {}
+            for pair in children(arg):
+                if pair.type == "pair":
+                    key = text_of(pair.child_by_field_name("key")).strip("'\"")
+                    out[key] = self.eval(pair.child_by_field_name("value"), frame)
+                elif pair.type == "shorthand_property_identifier":
+                    out[text_of(pair)] = self.read(text_of(pair), pair, frame)
+                else:
+                    return None  # a spread: fields not known
+            return out
+        path = access_path(arg)
+        if path is None:
+            return None
+        prefix = path + "."
+        known = {
+            k[len(prefix) :]: v
+            for k, v in frame.env.items()
+            if k.startswith(prefix) and "." not in k[len(prefix) :]
+        }
+        return known or None
 
     def apply(self, summary: Summary, values: list[Taint], node: Node, frame: Frame) -> Taint:
         """A call to an analysed function: parameter flows replaced by the arguments' taint."""

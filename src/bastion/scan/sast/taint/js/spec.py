@@ -18,7 +18,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from bastion.scan.sast.taint.spec import SanitizerRule, SinkRule, SourceRule, _Strict
+from bastion.scan.sast.taint.spec import ApiChecks, SanitizerRule, SinkRule, SourceRule, _Strict
 
 __all__ = ["JsRuleBook", "JsRules", "JsSinkRule", "js_rule_book", "load_js_rules"]
 
@@ -32,6 +32,9 @@ class JsSinkRule(SinkRule):
     """The call is a sink only when its options object sets one of these literal values."""
     safe_option: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
     """An options object setting one of these values makes the call safe."""
+    option_fields: tuple[str, ...] = ()
+    """When the argument is an options object, only these fields of it are dangerous
+    (``client.search(base, {filter, attributes})``: ``filter``)."""
     string_only: bool = False
     """Only a string (not a function) argument is dangerous (``setTimeout``)."""
 
@@ -57,6 +60,8 @@ class JsRules(_Strict):
     strip_methods: tuple[str, ...] = ()
     """``s.replace(/[^a-z0-9]/g, "")``: these methods with a global regex whose negated class
     keeps only letters, digits, ``-``, ``_`` and ``.``, and an empty replacement, clear taint."""
+    api_checks: ApiChecks = Field(default_factory=ApiChecks)
+    """Weak hashes (328), predictable random numbers (330) and cookie flags (614)."""
 
 
 def _clears(rule: SanitizerRule) -> frozenset[int]:
@@ -82,6 +87,10 @@ class JsRuleBook:
     strip_methods: frozenset[str]
     element_callbacks: frozenset[str]
     container_writes: frozenset[str]
+    store_sinks: Mapping[str, tuple[JsSinkRule, ...]]
+    """``req.session`` -> rules: writing a field of these objects is the sink."""
+    api_rules: Mapping[int, JsSinkRule]
+    """CWE -> the rule an API check (``api_check: true``) reports under."""
 
 
 def _index(rules: tuple[SanitizerRule, ...], calls: bool) -> dict[str, frozenset[int]]:
@@ -96,11 +105,14 @@ def compile_js_rules(rules: JsRules) -> JsRuleBook:
     """Index validated rules for lookup."""
     sink_calls: dict[str, tuple[JsSinkRule, ...]] = {}
     sink_methods: dict[str, tuple[JsSinkRule, ...]] = {}
+    store_sinks: dict[str, tuple[JsSinkRule, ...]] = {}
     for sink in rules.sinks:
         for name in sink.calls:
             sink_calls[name] = (*sink_calls.get(name, ()), sink)
         for name in sink.methods:
             sink_methods[name] = (*sink_methods.get(name, ()), sink)
+        for name in sink.stores:
+            store_sinks[name] = (*store_sinks.get(name, ()), sink)
     return JsRuleBook(
         rules=rules,
         sources={name: src for src in rules.sources for name in src.names},
@@ -116,6 +128,8 @@ def compile_js_rules(rules: JsRules) -> JsRuleBook:
         strip_methods=frozenset(rules.strip_methods),
         element_callbacks=frozenset(rules.element_callbacks),
         container_writes=frozenset(rules.container_writes),
+        store_sinks=store_sinks,
+        api_rules={sink.cwe: sink for sink in rules.sinks if sink.api_check},
     )
 
 
