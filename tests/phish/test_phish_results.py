@@ -64,7 +64,7 @@ def test_human_counts_rates_and_reasons(any_store: Store) -> None:
             total.submitted,
             total.reported,
         )
-        assert counts == (4, 4, 1, 1, 1)
+        assert counts == (4, 4, 1, 1, 1, 2)
         assert (total.report_rate, total.phish_prone, total.first_report_s, total.median_report_s) == (
             50.0, 25.0, 120.0, 960.0,
         )  # fmt: skip
