@@ -24,7 +24,7 @@ from bastion.detect.identity.rules import RuleSet, load_rules
 from bastion.detect.ingest.records import Record
 from bastion.drills.exercise import Config
 from bastion.drills.telemetry import FileChange, Item
-from bastion.errors import BastionError
+from bastion.errors import BastionError, InputError
 from bastion.findings import Alert, Finding, Severity
 
 __all__ = [
@@ -305,7 +305,9 @@ class ScanAdapter:
 
 
 def _apply(root: Path, change: FileChange) -> None:
-    target = root / change.path
+    target = (root / change.path).resolve()
+    if not target.is_relative_to(root.resolve()):  # the schema refuses such paths; never write outside
+        raise InputError(f"scenario file path {change.path!r} leaves the scanned tree")
     if change.content is None:
         target.unlink(missing_ok=True)
         return
