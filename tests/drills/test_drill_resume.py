@@ -12,7 +12,6 @@ from bastion.drills.journal import Action, Journal, Unit
 from bastion.drills.replay import replay
 from bastion.drills.report import scoreboard
 from bastion.errors import InputError
-
 from conftest import ExerciseFactory
 
 SOME = ["ssh-brute-force-then-success", "win-certutil-decode", "web-sql-injection", "mfa-fatigue"]
