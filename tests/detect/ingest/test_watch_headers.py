@@ -62,6 +62,11 @@ LAYOUTS: dict[str, Layout] = {
     "apache-error": lambda r, m: f"[Sun Dec 04 {_t(r)} 2005] [{r.choice(['error', 'notice'])}] {m}",
     "hdfs-like": lambda r, m: f"081109 {r.randrange(240000):06} {r.randrange(999)} INFO dfs.DataNode: {m}",
     "epoch-level": lambda r, m: f"{1700000000 + r.randrange(10**6)} {_level(r)} {m}",
+    "android-logcat": lambda r, m: (
+        f"03-17 {_t(r)}.{r.randrange(1000):03}  1702  {r.randrange(9999):>4} {r.choice('VDIWE')} "
+        f"{r.choice(['WindowManager', 'PowerManagerService'])}: {m}"
+    ),
+    "pipe-fields": lambda r, m: f"20171223-{_t(r)}:{r.randrange(1000):03}|Step_LSC|{r.randrange(10**8)}|{m}",
     "no-header": lambda _r, m: m,
 }
 
@@ -145,3 +150,28 @@ def test_lower_case_level_and_month_words_stay_in_the_message() -> None:
     assert header.message("2024-03-01 10:00:00 INFO may retry later") == "may retry later"
     assert header.message("2024-03-01 10:00:00 error handling request 7") == "error handling request 7"
     assert header.message("2024-03-01 10:00:00 WARN error: disk full") == "error: disk full"
+
+
+def test_logcat_and_pipe_headers_give_time_level_and_message() -> None:
+    logcat = [
+        f"03-17 16:13:{i:02}.811  1702  2395 {lv} WindowManager: screen {i}" for i, lv in enumerate("DIWEFV")
+    ]
+    fmt = detect_format(logcat * 5, year=2024)
+    levels = [fmt.parse(line) for line in logcat]
+    assert [r.fields.get("level") if r else None for r in levels] == [
+        "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "TRACE"
+    ]  # fmt: skip
+    first = levels[0]
+    assert first is not None and first.message == "screen 0"
+    assert first.timestamp is not None and (first.timestamp.month, first.timestamp.second) == (3, 0)
+    pipes = ["20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579"] * 10
+    header = detect_header(pipes)
+    assert header.pipes == 3 and "joined by '|'" in header.describe()
+    record = detect_format(pipes).parse(pipes[0])
+    assert record is not None and record.message == "onStandStepChanged 3579"
+    assert record.timestamp is not None and record.timestamp.year == 2017
+    # a line of the same log without the pipe fields, or with a non-time first field, is all message
+    assert header.split("plain text line") == ("", "plain text line")
+    assert header.split("abc|def|ghi|message") == ("", "abc|def|ghi|message")
+    # pipes that do not follow a time stamp on most lines are no header
+    assert detect_header(["a|b|c message"] * 10).pipes == 0

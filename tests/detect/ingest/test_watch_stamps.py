@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,6 +26,12 @@ from bastion.detect.ingest.stamps import parse_stamp
         ("[Sun Dec 04 04:47:44 2005] [notice]", datetime(2005, 12, 4, 4, 47, 44, tzinfo=UTC)),
         ("Dec 4, 2005 04:47:44 PM org.Foo main", datetime(2005, 12, 4, 4, 47, 44, tzinfo=UTC)),
         ("1117838570 INFO", datetime(2005, 6, 3, 22, 42, 50, tzinfo=UTC)),
+        ("20171223-22:15:29:606|Step_LSC|30002312", datetime(2017, 12, 23, 22, 15, 29, 606000, tzinfo=UTC)),
+        (  # the file name's stamp comes first; the one with a space between date and time is the line's
+            "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO",
+            datetime(2017, 5, 16, 0, 0, 0, 8000, tzinfo=UTC),
+        ),
+        ("nova-api.log.1.2017-05-16_13:53:08 INFO", datetime(2017, 5, 16, 13, 53, 8, tzinfo=UTC)),
     ],
 )
 def test_common_layouts(head: str, expected: datetime) -> None:
@@ -59,3 +65,12 @@ def test_header_format_records_carry_time_and_component() -> None:
     assert records[0].timestamp == datetime(2005, 6, 3, 15, 42, 50, 675872, tzinfo=UTC)
     assert records[0].fields["component"] == "KERNEL" and records[0].fields["level"] == "INFO"
     assert records[0].message.startswith("instruction cache parity error")
+
+
+def test_month_day_stamp_takes_the_given_year() -> None:
+    assert parse_stamp("03-17 16:13:38.811  1702  2395 D", year=2017) == datetime(
+        2017, 3, 17, 16, 13, 38, 811000, tzinfo=UTC
+    )
+    guessed = parse_stamp("12-31 23:59:59 I")  # no year: never more than a day in the future
+    assert guessed is not None and guessed <= datetime.now(UTC) + timedelta(days=1)
+    assert parse_stamp("13-45 10:00:00 I") is None
