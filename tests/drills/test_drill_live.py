@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -16,7 +17,7 @@ from conftest import ExerciseFactory
 
 
 class _Lab(BaseHTTPRequestHandler):
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         _Lab.seen.append(self.path)
@@ -56,7 +57,7 @@ def test_unlisted_target_is_refused_before_anything_is_sent(
     exercise_file: ExerciseFactory, lab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ex = exercise_file(scenarios=["web-sql-injection", "mfa-fatigue"], live={"targets": {"intranet": lab}})
-    with pytest.raises(LiveRefused, match="live target 'web' is not listed under live.targets"):
+    with pytest.raises(LiveRefused, match=r"live target 'web' is not listed under live\.targets"):
         check_targets(load_exercise(ex), load_exercise(ex).scenarios)
     assert main(["drill", "run", str(ex), "-o", str(tmp_path / "out"), "--live"]) == 2
     assert "live target 'web' is not listed" in capsys.readouterr().err
