@@ -59,7 +59,7 @@ def test_log_without_time_stamps_is_refused(tmp_path: Path, exercise_file: Exerc
     flat = tmp_path / "flat.log"
     flat.write_text("no time here\nnor here\n")
     ex = load_exercise(exercise_file())
-    with pytest.raises(InputError, match="flat.log: no time-stamped record to replay as baseline"):
+    with pytest.raises(InputError, match=r"flat\.log: no time-stamped record to replay as baseline"):
         app_records([flat], ex.start, ex.end, {})
 
 
