@@ -20,9 +20,7 @@ from conftest import ExerciseFactory
 APACHE = Path(__file__).parents[1] / "fixtures" / "drills" / "apache_2k.log"
 
 
-def test_real_log_is_time_shifted_looped_and_rewritten(
-    exercise_file: ExerciseFactory, tmp_path: Path
-) -> None:
+def test_real_log_is_time_shifted_looped_and_rewritten(exercise_file: ExerciseFactory) -> None:
     ex = load_exercise(exercise_file(duration_h=72))
     rewrite = {"workers2.properties": "orders.properties"}
     records = app_records([APACHE], ex.start, ex.end, rewrite)
