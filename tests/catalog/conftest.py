@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from server_world import live_sqlite
+from store_backends import postgres_url, store
 
 from bastion.catalog.artefact import pack
 from bastion.catalog.lifecycle import approve, publish
@@ -72,3 +74,6 @@ def full_catalog(empty_catalog: LocalCatalog) -> LocalCatalog:
         assert result.record is not None, result.report.reasons
         approve(empty_catalog, product.name, current.name, "dave")
     return empty_catalog
+
+
+__all__ = ["live_sqlite", "postgres_url", "store"]

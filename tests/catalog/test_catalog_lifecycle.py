@@ -111,7 +111,7 @@ def test_deprecate_then_retire_tells_users(
 ) -> None:
     port, mails = mailbox
     _with_webhooks(full_catalog, "aws-vpc", hooks)
-    notifiers = [WebhookNotifier(httpx.Client(timeout=5)), SmtpNotifier("127.0.0.1", port)]
+    notifiers = [WebhookNotifier(), SmtpNotifier("127.0.0.1", port)]
     with pytest.raises(UsageError, match=r"successor aws-vpc 1\.4\.0 must be a later, approved version"):
         deprecate(full_catalog, "aws-vpc", "2.0.0", "erin", date(2027, 3, 31), "1.4.0")
     record, failures = deprecate(
@@ -155,7 +155,7 @@ def test_recheck_marks_history_and_new_policy_failures_non_compliant(
 ) -> None:
     port, mails = mailbox
     _with_webhooks(full_catalog, "aws-kms-key", hooks)
-    notifiers = [WebhookNotifier(httpx.Client(timeout=5)), SmtpNotifier("127.0.0.1", port)]
+    notifiers = [WebhookNotifier(), SmtpNotifier("127.0.0.1", port)]
     first = recheck(full_catalog, "scheduler", notifiers=notifiers, now=NOW)
     by_version = {(r.record.product, r.record.version): r for r in first}
     assert len(first) == 24  # every approved version, old and current
@@ -204,7 +204,8 @@ def test_notice_delivery_failures_are_reported_not_raised(full_catalog: LocalCat
         f"smtp 127.0.0.1:{closed}: ConnectionRefusedError"
     ]
     spec_with_hook = spec.model_copy(update={"owner_webhook": f"http://127.0.0.1:{closed}/hook?token=s3cr3t"})
-    failures = WebhookNotifier(httpx.Client(timeout=2)).send(CatalogEvent("retired", spec_with_hook, record))
+    with httpx.Client(timeout=2) as http:
+        failures = WebhookNotifier(http).send(CatalogEvent("retired", spec_with_hook, record))
     assert failures == ["webhook 127.0.0.1: ConnectError"]  # the URL's token is never repeated
     assert recipients(spec.model_copy(update={"owner": "storage team"})) == (
         ["payments-devs@example.com"],

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from bastion.catalog.model import CatalogSettings, ProductSpec, VersionRecord
 
-__all__ = ["AuditEntry", "CatalogBackend"]
+__all__ = ["AuditEntry", "CatalogBackend", "CatalogReader"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,20 @@ class AuditEntry:
         }
 
 
-class CatalogBackend(Protocol):
+class CatalogReader(Protocol):
+    """What reading a catalog needs (a consumer scan, a listing): a server's catalog seen from
+    the command line is one too."""
+
+    def products(self) -> list[ProductSpec]:
+        """Every product, by name."""
+        ...
+
+    def versions(self, product: str) -> list[VersionRecord]:
+        """Every version of ``product`` (no order promised)."""
+        ...
+
+
+class CatalogBackend(CatalogReader, Protocol):
     """Storage of products, versions, artefacts and the audit log. Every method raises
     :class:`~bastion.errors.InputError` with one line on a problem."""
 
@@ -45,16 +58,8 @@ class CatalogBackend(Protocol):
         """The catalog's settings."""
         ...
 
-    def products(self) -> list[ProductSpec]:
-        """Every product, by name."""
-        ...
-
     def add_product(self, spec: ProductSpec, actor: str) -> None:
         """Add a product; an error when its name clashes with one already there."""
-        ...
-
-    def versions(self, product: str) -> list[VersionRecord]:
-        """Every version of ``product`` (no order promised)."""
         ...
 
     def publish(self, record: VersionRecord, artefact: bytes, actor: str) -> None:

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bastion.catalog.backend import CatalogBackend
-from bastion.catalog.model import ProductKind, ProductSpec, State, VersionRecord
+from bastion.catalog.backend import CatalogReader
+from bastion.catalog.model import ProductKind, ProductSpec, State, VersionRecord, latest_approved
 from bastion.catalog.rules import rule
-from bastion.catalog.semver import parse_semver
 from bastion.catalog.sources import HandWritten, Usage, UseKind, exact_version, find_usage, normalise_source
 from bastion.findings import Finding, JSONValue, Location, Severity, make_fingerprint
 
@@ -24,12 +23,7 @@ class _Entry:
 
     def latest(self) -> VersionRecord | None:
         """The newest approved, compliant, released version."""
-        good = [
-            r
-            for r in self.versions.values()
-            if r.state is State.APPROVED and r.compliant and not parse_semver(r.version).is_prerelease
-        ]
-        return max(good, key=lambda r: parse_semver(r.version)) if good else None
+        return latest_approved(self.versions.values())
 
 
 @dataclass
@@ -43,7 +37,7 @@ class CatalogIndex:
     covers: dict[str, _Entry] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, backend: CatalogBackend) -> CatalogIndex:
+    def build(cls, backend: CatalogReader) -> CatalogIndex:
         """Read every product and version of ``backend`` once."""
         index = cls()
         for spec in backend.products():

@@ -5,6 +5,7 @@ written by the catalog itself as JSON records."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -12,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bastion.catalog.semver import parse_semver
 from bastion.errors import InputError
 from bastion.findings import Severity
 
@@ -26,6 +28,7 @@ __all__ = [
     "ProductSpec",
     "State",
     "VersionRecord",
+    "latest_approved",
     "normalise_name",
     "parse_product",
     "utcnow",
@@ -307,6 +310,16 @@ class VersionRecord:
             noncompliant_reasons=tuple(str(r) for r in data.get("noncompliant_reasons", [])),
             checked_at=when("checked_at"),
         )
+
+
+def latest_approved(records: Iterable[VersionRecord]) -> VersionRecord | None:
+    """The newest approved, compliant release (no pre-release) among ``records``, or None."""
+    good = [
+        r
+        for r in records
+        if r.state is State.APPROVED and r.compliant and not parse_semver(r.version).is_prerelease
+    ]
+    return max(good, key=lambda r: parse_semver(r.version)) if good else None
 
 
 def parse_product(data: Any, where: str) -> ProductSpec:

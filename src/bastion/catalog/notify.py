@@ -77,16 +77,27 @@ def recipients(product: ProductSpec) -> tuple[list[str], list[str]]:
 class WebhookNotifier:
     """POST the event as JSON to the owner's and every consumer's webhook."""
 
-    http: httpx.Client
+    http: httpx.Client | None = None
+    """A client to reuse; a short-lived one per event otherwise."""
 
     def send(self, event: CatalogEvent) -> list[str]:
         """One POST per webhook; a failure names the host, never the full URL (it may hold a token)."""
+        urls = recipients(event.product)[1]
+        if not urls:
+            return []
+        if self.http is not None:
+            return self._post(self.http, urls, event)
+        with httpx.Client(timeout=10) as client:
+            return self._post(client, urls, event)
+
+    @staticmethod
+    def _post(http: httpx.Client, urls: list[str], event: CatalogEvent) -> list[str]:
         failures = []
         body = json.dumps(event.to_dict(), sort_keys=True).encode("utf-8")
-        for url in recipients(event.product)[1]:
+        for url in urls:
             host = httpx.URL(url).host
             try:
-                response = self.http.post(url, content=body, headers={"Content-Type": "application/json"})
+                response = http.post(url, content=body, headers={"Content-Type": "application/json"})
             except httpx.HTTPError as exc:
                 failures.append(f"webhook {host}: {type(exc).__name__}")
                 continue

@@ -17,8 +17,10 @@ from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
 from bastion.errors import UsageError
 
 if TYPE_CHECKING:
-    from bastion.catalog.backend import CatalogBackend
+    from bastion.catalog.backend import CatalogBackend, CatalogReader
+    from bastion.catalog.model import VersionRecord
     from bastion.catalog.notify import Notifier
+    from bastion.catalog.remote import RemoteCatalog
 
 __all__ = ["register"]
 
@@ -56,6 +58,8 @@ SMTP = typer.Option(
 POLICIES = typer.Option(
     None, "--policies", help="A directory of extra IaC policies every version must also pass."
 )
+SERVER = typer.Option(None, "--server", help="Use the catalog of this Bastion server instead of a directory.")
+TOKEN = typer.Option(None, "--token", help="API token for --server (default: BASTION_TOKEN).")
 
 
 def register(app: typer.Typer) -> None:
@@ -93,6 +97,15 @@ def _backend(path: Path | None) -> CatalogBackend:
     return LocalCatalog(root)
 
 
+def _remote(server: str | None, token: str | None) -> RemoteCatalog | None:
+    """The server's catalog with ``--server``, else None (the directory is used)."""
+    from bastion.catalog.remote import RemoteCatalog
+
+    if server is None:
+        return None
+    return RemoteCatalog(server, token or os.environ.get("BASTION_TOKEN", ""))
+
+
 def _actor(name: str | None) -> str:
     actor = (name or os.environ.get("BASTION_USER") or getpass.getuser()).strip()
     if not actor:
@@ -101,13 +114,11 @@ def _actor(name: str | None) -> str:
 
 
 def _notifiers(notify: bool, smtp: str | None) -> list[Notifier]:
-    import httpx
-
     from bastion.catalog.notify import SmtpNotifier, WebhookNotifier
 
     notifiers: list[Notifier] = []
     if notify:
-        notifiers.append(WebhookNotifier(httpx.Client(timeout=10)))
+        notifiers.append(WebhookNotifier())
     if smtp:
         host, _, port = smtp.rpartition(":")
         if not host or not port.isdigit():
@@ -131,17 +142,23 @@ def _warn(lines: list[str]) -> None:
 
 def add_product(
     spec_file: Path = typer.Argument(
-        ..., help="product.yml: name, kind, owner, source, covers, constraints, policies."
+        ..., help="product.yml: name, kind, owner, source, covers, constraints."
     ),
     catalog: Path | None = CATALOG,
     actor: str | None = ACTOR,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Add a product."""
     from bastion.catalog.model import parse_product
     from bastion.structured import read_yaml_mapping
 
     spec = parse_product(read_yaml_mapping(spec_file, what="product"), str(spec_file))
-    _backend(catalog).add_product(spec, _actor(actor))
+    remote = _remote(server, token)
+    if remote is not None:
+        remote.add_product(spec)
+    else:
+        _backend(catalog).add_product(spec, _actor(actor))
     typer.echo(f"added product {spec.name} ({spec.kind.value}, owner {spec.owner})")
     return EXIT_CLEAN
 
@@ -153,18 +170,32 @@ def publish(
     catalog: Path | None = CATALOG,
     actor: str | None = ACTOR,
     policies: Path | None = POLICIES,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Gate and publish one version."""
     from bastion.catalog.lifecycle import publish as do_publish
+    from bastion.catalog.remote import RemoteRefusal
 
-    backend = _backend(catalog)
-    result = do_publish(backend, template, product, version, _actor(actor), _gate_options(backend, policies))
-    if result.record is None:
+    remote = _remote(server, token)
+    record: VersionRecord | None = None
+    reasons: list[str] = []
+    if remote is not None:
+        try:
+            record = remote.publish_template(template, product, version)
+        except RemoteRefusal as exc:
+            reasons = exc.reasons
+    else:
+        backend = _backend(catalog)
+        result = do_publish(
+            backend, template, product, version, _actor(actor), _gate_options(backend, policies)
+        )
+        record, reasons = result.record, [*result.report.reasons, *result.report.skipped]
+    if record is None:
         error_console().print(f"refused: {product} {version} fails the catalog gate:")
-        for reason in [*result.report.reasons, *result.report.skipped]:
+        for reason in reasons:
             error_console().print(f"  - {reason}")
         return EXIT_FINDINGS
-    record = result.record
     typer.echo(f"published {record.product} {record.version} ({record.state.value}) {record.digest}")
     return EXIT_CLEAN
 
@@ -174,11 +205,17 @@ def approve(
     version: str = typer.Argument(...),
     catalog: Path | None = CATALOG,
     actor: str | None = ACTOR,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Approve a draft."""
     from bastion.catalog.lifecycle import approve as do_approve
 
-    record = do_approve(_backend(catalog), product, version, _actor(actor))
+    remote = _remote(server, token)
+    if remote is not None:
+        record = remote.transition(product, version, "approve")
+    else:
+        record = do_approve(_backend(catalog), product, version, _actor(actor))
     typer.echo(f"approved {record.product} {record.version} by {record.approved_by}")
     return EXIT_CLEAN
 
@@ -192,6 +229,8 @@ def deprecate(
     actor: str | None = ACTOR,
     notify: bool = NOTIFY,
     smtp: str | None = SMTP,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Deprecate a version."""
     from bastion.catalog.lifecycle import deprecate as do_deprecate
@@ -200,10 +239,17 @@ def deprecate(
         day = date.fromisoformat(until)
     except ValueError:
         raise UsageError(f"--until {until!r}: expected a date YYYY-MM-DD") from None
-    record, failures = do_deprecate(
-        _backend(catalog), product, version, _actor(actor), day, successor, _notifiers(notify, smtp)
-    )
-    _warn(failures)
+    remote = _remote(server, token)
+    if remote is not None:
+        record = remote.transition(
+            product, version, "deprecate", {"until": day.isoformat(), "successor": successor}
+        )
+    else:
+        notifiers = _notifiers(notify, smtp)
+        record, failures = do_deprecate(
+            _backend(catalog), product, version, _actor(actor), day, successor, notifiers
+        )
+        _warn(failures)
     typer.echo(
         f"deprecated {record.product} {record.version} until {day.isoformat()}, successor {record.successor}"
     )
@@ -217,12 +263,20 @@ def retire(
     actor: str | None = ACTOR,
     notify: bool = NOTIFY,
     smtp: str | None = SMTP,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Retire a version."""
     from bastion.catalog.lifecycle import retire as do_retire
 
-    record, failures = do_retire(_backend(catalog), product, version, _actor(actor), _notifiers(notify, smtp))
-    _warn(failures)
+    remote = _remote(server, token)
+    if remote is not None:
+        record = remote.transition(product, version, "retire")
+    else:
+        record, failures = do_retire(
+            _backend(catalog), product, version, _actor(actor), _notifiers(notify, smtp)
+        )
+        _warn(failures)
     typer.echo(f"retired {record.product} {record.version}")
     return EXIT_CLEAN
 
@@ -233,30 +287,49 @@ def recheck(
     policies: Path | None = POLICIES,
     notify: bool = NOTIFY,
     smtp: str | None = SMTP,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Re-check every approved and deprecated version."""
     from bastion.catalog.lifecycle import recheck as do_recheck
 
-    backend = _backend(catalog)
-    results = do_recheck(backend, _actor(actor), _gate_options(backend, policies), _notifiers(notify, smtp))
-    bad = 0
-    for item in results:
-        record = item.record
-        status = "compliant" if record.compliant else "NON-COMPLIANT"
-        change = " (changed)" if item.changed else ""
-        typer.echo(f"{record.product} {record.version} {record.state.value}: {status}{change}")
-        for reason in record.noncompliant_reasons:
+    remote = _remote(server, token)
+    rows: list[tuple[str, str, str, bool, bool, list[str], list[str]]] = []
+    if remote is not None:
+        rows.extend(
+            (i["product"], i["version"], i["state"], i["compliant"], i["changed"], i["reasons"], [])
+            for i in remote.recheck()
+        )
+    else:
+        backend = _backend(catalog)
+        results = do_recheck(
+            backend, _actor(actor), _gate_options(backend, policies), _notifiers(notify, smtp)
+        )
+        for result in results:
+            record = result.record
+            rows.append(
+                (record.product, record.version, record.state.value, record.compliant, result.changed,
+                 list(record.noncompliant_reasons), list(result.failures))
+            )  # fmt: skip
+    for product, version, state, compliant, changed, reasons, failures in rows:
+        status = "compliant" if compliant else "NON-COMPLIANT"
+        typer.echo(f"{product} {version} {state}: {status}{' (changed)' if changed else ''}")
+        for reason in reasons:
             typer.echo(f"  - {reason}")
-        _warn(list(item.failures))
-        bad += not record.compliant
-    return EXIT_FINDINGS if bad else EXIT_CLEAN
+        _warn(failures)
+    return EXIT_FINDINGS if any(not row[3] for row in rows) else EXIT_CLEAN
 
 
-def list_versions(catalog: Path | None = CATALOG, fmt: Format = FORMAT) -> int:
+def list_versions(
+    catalog: Path | None = CATALOG,
+    fmt: Format = FORMAT,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
+) -> int:
     """List products and versions."""
     from bastion.catalog.semver import parse_semver
 
-    backend = _backend(catalog)
+    backend: CatalogReader = _remote(server, token) or _backend(catalog)
     products = []
     for spec in backend.products():
         versions = sorted(backend.versions(spec.name), key=lambda r: parse_semver(r.version))
@@ -277,17 +350,21 @@ def list_versions(catalog: Path | None = CATALOG, fmt: Format = FORMAT) -> int:
     for spec, versions in products:
         typer.echo(f"{spec.name} ({spec.kind.value}) owner {spec.owner} source {spec.source}")
         for record in versions:
-            extra = ""
-            if record.successor:
-                extra = f" until {record.deprecated_on} -> {record.successor}"
+            extra = f" until {record.deprecated_on} -> {record.successor}" if record.successor else ""
             flag = "" if record.compliant else " NON-COMPLIANT"
             typer.echo(f"  {record.version:<12} {record.state.value:<10}{flag}{extra}")
     return EXIT_CLEAN
 
 
-def audit(catalog: Path | None = CATALOG, fmt: Format = FORMAT) -> int:
+def audit(
+    catalog: Path | None = CATALOG,
+    fmt: Format = FORMAT,
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
+) -> int:
     """Print the audit log."""
-    entries = _backend(catalog).audit()
+    remote = _remote(server, token)
+    entries = remote.audit() if remote is not None else _backend(catalog).audit()
     if fmt is Format.JSON:
         sys.stdout.write(json.dumps([e.to_dict() for e in entries], indent=2) + "\n")
         return EXIT_CLEAN
@@ -301,9 +378,13 @@ def audit(catalog: Path | None = CATALOG, fmt: Format = FORMAT) -> int:
 def scan(
     path: Path = typer.Argument(..., help="A repository or directory to scan for catalog product use."),
     catalog: Path | None = CATALOG,
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, sarif, gitlab, junit, markdown..."),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", help="table, json, sarif, gitlab, junit, markdown, html."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
     fail_on: str = typer.Option("medium", "--fail-on", help="Lowest severity that fails the run, or none."),
+    server: str | None = SERVER,
+    token: str | None = TOKEN,
 ) -> int:
     """Scan a consumer repository."""
     from bastion.catalog.consumers import CatalogIndex, scan_consumer
@@ -318,7 +399,7 @@ def scan(
         threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
     except ValueError:
         raise UsageError(f"--fail-on {fail_on!r}: expected a severity or none") from None
-    index = CatalogIndex.build(_backend(catalog))
+    index = CatalogIndex.build(_remote(server, token) or _backend(catalog))
     report = scan_consumer(path, index, date.today())
     root = path if path.is_dir() else path.parent
     skips = [Skip("catalog", line) for line in report.skipped]

@@ -1,0 +1,198 @@
+"""The service catalog in the server: its API (``/api/catalog``) and its page (``/catalog``).
+
+Anyone authenticated (a signed-in person or a project token, such as a CI job scanning a
+repository) reads the catalog and may publish a version through the gate; adding products and
+approving, deprecating or retiring versions need a site administrator (the approver role), and
+an approval must come from someone other than the publisher. Every change is in the audit log.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+from bastion.catalog.artefact import unpack
+from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, retire
+from bastion.catalog.model import CatalogSettings, latest_approved, parse_product
+from bastion.catalog.semver import parse_semver
+from bastion.errors import InputError, UsageError
+from bastion.server.auth import Principal, check_csrf
+from bastion.server.deps import get_store, principal
+from bastion.server.web import render as render_page
+from bastion.store.catalog import DatabaseCatalog
+
+__all__ = ["api", "catalog_document", "pages"]
+
+api = APIRouter(prefix="/api/catalog", tags=["catalog"])
+pages = APIRouter(tags=["catalog"])
+
+
+def _backend(request: Request) -> DatabaseCatalog:
+    settings = getattr(request.app.state, "catalog_settings", None)
+    return DatabaseCatalog(get_store(request), settings if isinstance(settings, CatalogSettings) else None)
+
+
+def changer(request: Request, who: Principal = Depends(principal)) -> Principal:
+    """Any authenticated caller changing state (a cookie session must send its CSRF token)."""
+    check_csrf(who, request, None)
+    return who
+
+
+def approver(who: Principal = Depends(changer)) -> Principal:
+    """A site administrator: the catalog's approver role."""
+    if not who.is_admin:
+        raise HTTPException(403, "admin role needed (the catalog's approvers)")
+    return who
+
+
+Reader = Depends(principal)
+Changer = Depends(changer)
+Approver = Depends(approver)
+
+
+def _fail(exc: Exception) -> HTTPException:
+    """One-line errors: bad input is 400, a transition that is not allowed 409."""
+    if isinstance(exc, UsageError):
+        return HTTPException(409, str(exc))
+    return HTTPException(400, str(exc))
+
+
+def catalog_document(backend: DatabaseCatalog) -> dict[str, Any]:
+    """Every product with every version, as ``bastion catalog list --format json`` prints it."""
+    products = []
+    for spec in backend.products():
+        versions = sorted(backend.versions(spec.name), key=lambda r: parse_semver(r.version))
+        products.append(
+            {**spec.model_dump(mode="json", exclude_none=True), "versions": [r.to_dict() for r in versions]}
+        )
+    return {"version": 1, "products": products}
+
+
+@api.get("", dependencies=[Reader])
+def list_catalog(request: Request) -> dict[str, Any]:
+    """The whole catalog (what ``bastion catalog scan --server`` reads)."""
+    return catalog_document(_backend(request))
+
+
+@api.post("/products", status_code=201)
+def add_product(body: dict[str, Any], request: Request, who: Principal = Approver) -> dict[str, Any]:
+    """Add a product (the body is its product.yml as JSON)."""
+    backend = _backend(request)
+    try:
+        spec = parse_product(body, "request body")
+        backend.add_product(spec, who.name)
+    except InputError as exc:
+        raise (HTTPException(409, str(exc)) if "clashes" in str(exc) else _fail(exc)) from None
+    return spec.model_dump(mode="json", exclude_none=True)
+
+
+@api.post("/products/{product}/versions")
+async def publish_version(product: str, version: str, request: Request, who: Principal = Changer) -> Response:
+    """Publish a version: the body is the template's artefact (``tar.gz``, as ``catalog publish``
+    packs it). 201 with the record, 422 with the gate's reasons when it is refused."""
+    data = await request.body()
+    backend = _backend(request)
+
+    def run() -> Response:
+        with tempfile.TemporaryDirectory(prefix="bastion-catalog-") as tmp:
+            root = Path(tmp)
+            try:
+                unpack(data, root)
+                result = publish(backend, root, product, version, who.name)
+            except (InputError, UsageError) as exc:
+                message = str(exc).replace(str(root), "<artefact>")
+                raise _fail(type(exc)(message)) from None
+        if result.record is None:
+            reasons = [*result.report.reasons, *result.report.skipped]
+            return JSONResponse(
+                {"detail": "refused by the catalog gate", "reasons": reasons}, status_code=422
+            )
+        return JSONResponse(result.record.to_dict(), status_code=201)
+
+    return await run_in_threadpool(run)
+
+
+@api.post("/products/{product}/versions/{version}/approve")
+def approve_version(
+    product: str, version: str, request: Request, who: Principal = Approver
+) -> dict[str, Any]:
+    """Approve a draft (as someone other than its publisher)."""
+    try:
+        return approve(_backend(request), product, version, who.name).to_dict()
+    except (InputError, UsageError) as exc:
+        raise _fail(exc) from None
+
+
+class Deprecation(BaseModel):
+    """The body of a deprecation."""
+
+    model_config = ConfigDict(extra="forbid")
+    until: date
+    successor: str
+
+
+@api.post("/products/{product}/versions/{version}/deprecate")
+def deprecate_version(
+    product: str, version: str, body: Deprecation, request: Request, who: Principal = Approver
+) -> dict[str, Any]:
+    """Deprecate an approved version, supported until a date, in favour of a successor."""
+    try:
+        record, _ = deprecate(_backend(request), product, version, who.name, body.until, body.successor)
+    except (InputError, UsageError) as exc:
+        raise _fail(exc) from None
+    return record.to_dict()
+
+
+@api.post("/products/{product}/versions/{version}/retire")
+def retire_version(product: str, version: str, request: Request, who: Principal = Approver) -> dict[str, Any]:
+    """Retire a deprecated version."""
+    try:
+        record, _ = retire(_backend(request), product, version, who.name)
+    except (InputError, UsageError) as exc:
+        raise _fail(exc) from None
+    return record.to_dict()
+
+
+@api.post("/recheck")
+async def recheck_versions(request: Request, who: Principal = Approver) -> list[dict[str, Any]]:
+    """Re-check every approved and deprecated version now (a scheduler calls this); versions
+    that fail today's policies become non-compliant."""
+    backend = _backend(request)
+    results = await run_in_threadpool(recheck, backend, who.name)
+    return [
+        {
+            "product": r.record.product,
+            "version": r.record.version,
+            "state": r.record.state.value,
+            "compliant": r.record.compliant,
+            "changed": r.changed,
+            "reasons": list(r.record.noncompliant_reasons),
+        }
+        for r in results
+    ]
+
+
+@api.get("/audit", dependencies=[Reader])
+def audit_log(request: Request) -> list[dict[str, Any]]:
+    """Every change to the catalog, oldest first."""
+    return [entry.to_dict() for entry in _backend(request).audit()]
+
+
+@pages.get("/catalog", response_class=HTMLResponse)
+def catalog_page(request: Request, who: Principal = Reader) -> Response:
+    """Products, their versions and states, and the latest changes."""
+    backend = _backend(request)
+    products: list[dict[str, Any]] = []
+    for spec in backend.products():
+        versions = sorted(backend.versions(spec.name), key=lambda r: parse_semver(r.version))
+        latest = latest_approved(versions)
+        products.append({"spec": spec, "versions": versions, "latest": latest.version if latest else None})
+    audit = list(reversed(backend.audit()))[:50]
+    return render_page(request, "catalog/index.html", {"who": who, "products": products, "audit": audit})

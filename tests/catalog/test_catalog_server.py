@@ -1,0 +1,245 @@
+"""The catalog in the platform store (SQLite and PostgreSQL, migration 0005_catalog), its API and
+page in the server, and the command line against a live server (``--server URL --token``)."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+import typer
+from fastapi.testclient import TestClient
+from server_world import Live, bearer, build_world, login
+from sqlalchemy import create_engine, inspect, select
+from typer.testing import CliRunner
+
+from bastion.catalog.artefact import pack
+from bastion.catalog.consumers import CatalogIndex, scan_consumer
+from bastion.catalog.gate import GateOptions
+from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, retire
+from bastion.catalog.model import CatalogSettings, State, parse_product
+from bastion.cli.catalog import register
+from bastion.errors import InputError
+from bastion.store.catalog import CatalogArtefact, DatabaseCatalog
+from bastion.store.db import Store
+from bastion.store.models import AuditEvent
+from bastion.structured import read_yaml_mapping
+from conftest import CONSUMER, NEW_POLICIES, PRODUCTS, product_versions
+
+
+def _spec(name: str) -> dict[str, object]:
+    return read_yaml_mapping(PRODUCTS / name / "product.yml")
+
+
+def test_database_catalog_lifecycle_on_both_back_ends(store: Store) -> None:
+    catalog = DatabaseCatalog(store)
+    for name in ("aws-vpc", "aws-kms-key"):
+        catalog.add_product(parse_product(_spec(name), name), "carol")
+    with pytest.raises(InputError, match="name clashes with existing product aws-vpc"):
+        catalog.add_product(parse_product(_spec("aws-vpc"), "vpc"), "mallory")
+    old, current = product_versions(PRODUCTS / "aws-kms-key")
+    refused = publish(catalog, old, "aws-kms-key", old.name, "carol")
+    assert refused.record is None and refused.report.reasons
+    record = publish(catalog, current, "aws-kms-key", current.name, "carol").record
+    assert record is not None and record.state is State.DRAFT
+    with pytest.raises(InputError, match=r"aws-kms-key 1\.0\.1: already published"):
+        publish(catalog, current, "aws-kms-key", "1.0.1", "carol")
+    with pytest.raises(InputError, match=r"aws-kms-key 1\.0\.1: already published"):
+        catalog.publish(record, pack(current, 10**6).data, "carol")  # the unique constraint holds too
+    assert publish(catalog, current, "aws-kms-key", "1.1.0", "carol").record is not None  # same artefact
+    with store.read() as session:
+        assert len(session.scalars(select(CatalogArtefact)).all()) == 1  # stored once, by digest
+    approve(catalog, "aws-kms-key", "1.0.1", "dave")
+    approve(catalog, "aws-kms-key", "1.1.0", "dave")
+    deprecate(catalog, "aws-kms-key", "1.0.1", "erin", date(2027, 1, 31), "1.1.0")
+    results = recheck(catalog, "scheduler", GateOptions(extra_iac_policies=(NEW_POLICIES,)))
+    assert [(r.record.version, r.record.compliant, r.changed) for r in results] == [
+        ("1.0.1", False, True),
+        ("1.1.0", False, True),
+    ]
+    retire(catalog, "aws-kms-key", "1.0.1", "erin")
+    assert {r.version: r.state for r in catalog.versions("aws-kms-key")} == {
+        "1.0.1": State.RETIRED,
+        "1.1.0": State.APPROVED,
+    }
+    assert catalog.artefact(record.digest) == pack(current, 10**6).data
+    with pytest.raises(InputError, match="not in the catalog"):
+        catalog.artefact("sha256:" + "0" * 64)
+    actions = [(e.action, e.actor, e.version) for e in catalog.audit()]
+    assert actions[:4] == [
+        ("product-add", "carol", None),
+        ("product-add", "carol", None),
+        ("publish-refused", "carol", "1.0.0"),
+        ("publish", "carol", "1.0.1"),
+    ]
+    assert actions[-1] == ("retire", "erin", "1.0.1")
+    with store.read() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "catalog.non-compliant")).all()
+        assert [e.reason.split(":")[0] for e in events] == ["aws-kms-key@1.0.1", "aws-kms-key@1.1.0"]
+    report = scan_consumer(CONSUMER, CatalogIndex.build(catalog), date(2026, 12, 7))
+    assert [(f.rule_id, f.location.start_line) for f in report.findings] == [
+        ("catalog.version-unknown", 2),
+        ("catalog.version-unknown", 16),
+    ]
+    with pytest.raises(InputError, match="no such version"):
+        catalog.update(record.with_changes(version="9.9.9"), catalog.audit()[0])
+    with pytest.raises(InputError, match="no product aws-nope"):
+        catalog.publish(record.with_changes(product="aws-nope"), b"", "carol")
+
+
+def test_migration_upgrades_and_downgrades_on_its_own(tmp_path: Path) -> None:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    revision = importlib.import_module("bastion.store.migrations.versions.0005_catalog")
+    assert (revision.revision, revision.down_revision) == ("0005_catalog", "0004")
+    engine = create_engine(f"sqlite:///{tmp_path / 'direct.db'}")
+    with engine.begin() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            revision.upgrade()
+            assert {"catalog_products", "catalog_versions", "catalog_artefacts"} <= set(
+                inspect(connection).get_table_names()
+            )
+            revision.downgrade()
+        assert inspect(connection).get_table_names() == []
+    engine.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> TestClient:
+    from store_backends import open_store
+
+    world = build_world(open_store("sqlite", tmp_path, None))
+    world.app.state.catalog_settings = CatalogSettings(require_approval=True)
+    client = TestClient(world.app, base_url="http://testserver", follow_redirects=False)
+    client.headers.update(bearer(world.demo_token))
+    return client
+
+
+def test_api_and_page(server: TestClient) -> None:
+    assert TestClient(server.app).get("/api/catalog").status_code == 401
+    assert (
+        server.post("/api/catalog/products", json=_spec("aws-vpc")).status_code == 403
+    )  # a token is no admin
+    admin = TestClient(server.app, base_url="http://testserver", follow_redirects=False)
+    csrf = login(admin, "root")
+    headers = {"X-CSRF-Token": csrf}
+    assert admin.post("/api/catalog/products", json=_spec("aws-vpc")).status_code == 403  # no CSRF token
+    created = admin.post("/api/catalog/products", json=_spec("aws-vpc"), headers=headers)
+    assert created.status_code == 201 and created.json()["name"] == "aws-vpc"
+    clash = admin.post("/api/catalog/products", json=_spec("aws-vpc"), headers=headers)
+    assert clash.status_code == 409 and "name clashes" in clash.json()["detail"]
+    bad = admin.post("/api/catalog/products", json={"name": "X"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("request body: invalid product: ")
+
+    old = pack(PRODUCTS / "aws-vpc" / "1.4.0", 10**6).data
+    refused = server.post("/api/catalog/products/aws-vpc/versions", params={"version": "1.4.0"}, content=old)
+    assert refused.status_code == 422
+    assert "iac.aws.vpc-flow-logs (medium) at main.tf:7: VPC has flow logs" in refused.json()["reasons"]
+    current = pack(PRODUCTS / "aws-vpc" / "2.0.0", 10**6).data
+    for version in ("2.0.0", "2.1.0"):
+        ok = server.post(
+            "/api/catalog/products/aws-vpc/versions", params={"version": version}, content=current
+        )
+        assert ok.status_code == 201 and ok.json()["state"] == "draft"
+    again = server.post(
+        "/api/catalog/products/aws-vpc/versions", params={"version": "2.0.0"}, content=current
+    )
+    assert (
+        again.status_code == 400
+        and again.json()["detail"] == "aws-vpc 2.0.0: already published (versions are immutable)"
+    )
+    junk = server.post("/api/catalog/products/aws-vpc/versions", params={"version": "3.0.0"}, content=b"junk")
+    assert junk.status_code == 400 and junk.json()["detail"].startswith("artefact cannot be unpacked")
+    semver = server.post("/api/catalog/products/aws-vpc/versions", params={"version": "3"}, content=current)
+    assert semver.status_code == 400 and "not a semantic version" in semver.json()["detail"]
+
+    assert server.post("/api/catalog/products/aws-vpc/versions/2.0.0/approve").status_code == 403
+    for version in ("2.0.0", "2.1.0"):
+        approved = admin.post(f"/api/catalog/products/aws-vpc/versions/{version}/approve", headers=headers)
+        assert approved.status_code == 200 and approved.json()["approved_by"] == "root"
+    twice = admin.post("/api/catalog/products/aws-vpc/versions/2.0.0/approve", headers=headers)
+    assert twice.status_code == 409
+    body = {"until": "2027-03-31", "successor": "2.1.0"}
+    deprecated = admin.post(
+        "/api/catalog/products/aws-vpc/versions/2.0.0/deprecate", json=body, headers=headers
+    )
+    assert deprecated.status_code == 200 and deprecated.json()["successor"] == "2.1.0"
+    retired = admin.post("/api/catalog/products/aws-vpc/versions/2.0.0/retire", headers=headers)
+    assert retired.status_code == 200 and retired.json()["state"] == "retired"
+    assert (
+        admin.post("/api/catalog/products/aws-vpc/versions/2.0.0/retire", headers=headers).status_code == 409
+    )
+    checked = admin.post("/api/catalog/recheck", headers=headers)
+    assert checked.status_code == 200
+    assert [(c["version"], c["compliant"]) for c in checked.json()] == [("2.1.0", True)]
+
+    document = server.get("/api/catalog").json()
+    assert [v["state"] for v in document["products"][0]["versions"]] == ["retired", "approved"]
+    actions = [e["action"] for e in server.get("/api/catalog/audit").json()]
+    assert actions == [
+        "product-add", "publish-refused", "publish", "publish", "approve", "approve",
+        "deprecate", "retire", "recheck",
+    ]  # fmt: skip
+    page = admin.get("/catalog")
+    assert page.status_code == 200
+    assert 'id="product-aws-vpc"' in page.text and "2.1.0" in page.text and "retired" in page.text
+    assert '<a href="/catalog" class="active">Catalog</a>' in page.text
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """The catalog group alone."""
+
+    register(app)
+    return app
+
+
+def test_cli_against_a_live_server(live_sqlite: Live, tmp_path: Path) -> None:
+    world = live_sqlite.world
+    DatabaseCatalog(world.store).add_product(parse_product(_spec("aws-s3-bucket"), "s3"), "root")
+    runner = CliRunner()
+    env = {"BASTION_TOKEN": world.demo_token}
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(_cli(), ["catalog", *args, "--server", live_sqlite.url], env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = run(
+        "publish", str(PRODUCTS / "aws-s3-bucket" / "1.1.0"), "-p", "aws-s3-bucket", "-v", "1.1.0"
+    )
+    assert code == 0 and out.startswith("published aws-s3-bucket 1.1.0 (draft) sha256:")
+    code, _, err = run(
+        "publish", str(PRODUCTS / "aws-s3-bucket" / "1.0.0"), "-p", "aws-s3-bucket", "-v", "1.0.0"
+    )
+    assert code == 1 and "  - iac.aws.s3-bucket-encryption (high) at main.tf:6:" in err
+    code, _, err = run("approve", "aws-s3-bucket", "1.1.0")
+    assert code == 2 and err.startswith("error: catalog server http://127.0.0.1:") and "HTTP 403" in err
+    assert world.demo_token not in err
+    approve(DatabaseCatalog(world.store), "aws-s3-bucket", "1.1.0", "root")
+    code, out, _ = run("list")
+    assert code == 0 and "  1.1.0        approved" in out
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.tf").write_text(
+        'module "b" {\n  source = "git::https://git.example.com/platform/terraform-aws-s3-bucket.git?ref=1.0.0"\n}\n'
+    )
+    code, out, _ = run("scan", str(repo), "--format", "json")
+    assert code == 1 and '"catalog.version-unknown"' in out
+    code, out, _ = run("audit")
+    assert code == 0 and "token:ci" in out
+    code, _, err = run("product", "add", str(PRODUCTS / "aws-vpc" / "product.yml"))
+    assert code == 2 and "HTTP 403" in err
+    assert run("recheck")[0] == 2  # a project token is not the approver role
+    no_token = runner.invoke(
+        _cli(), ["catalog", "list", "--server", live_sqlite.url], env={"BASTION_TOKEN": ""}
+    )
+    assert no_token.exit_code == 2 and "no API token" in no_token.stderr
+    wrong = runner.invoke(_cli(), ["catalog", "list", "--server", "ftp://x"], env=env)
+    assert wrong.exit_code == 2 and "expected an http:// or https:// URL" in wrong.stderr
+    down = runner.invoke(_cli(), ["catalog", "list", "--server", "http://127.0.0.1:9"], env=env)
+    assert down.exit_code == 2 and down.stderr == "error: catalog server http://127.0.0.1:9: ConnectError\n"
