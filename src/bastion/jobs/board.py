@@ -163,10 +163,9 @@ def job(store: Store, job_id: str) -> JobView | None:
 def counts(store: Store) -> dict[JobState, int]:
     """How many jobs are in each state (every state listed, zeros included)."""
     with store.read() as session:
-        found = dict(
-            session.execute(select(JobRecord.state, func.count()).group_by(JobRecord.state)).tuples().all()
-        )
-    return {state: int(found.get(state.value, 0)) for state in JobState}
+        rows = session.execute(select(JobRecord.state, func.count()).group_by(JobRecord.state)).all()
+        found = {str(state): int(count) for state, count in rows}
+    return {state: found.get(state.value, 0) for state in JobState}
 
 
 def _view(record: JobRecord) -> JobView:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -103,10 +104,13 @@ def _git(args: list[str], cwd: Path, limits: FetchLimits, what: str) -> None:
         _, stderr = process.communicate(timeout=limits.timeout_s)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        process.communicate()  # reaps it and closes its stderr pipe
         raise FetchError(f"{what}: timed out after {limits.timeout_s:g} s") from None
     if process.returncode == -signal.SIGXFSZ or b"File size limit" in stderr:
         raise FetchError(f"{what}: larger than the size limit of {limits.max_bytes} bytes")
+    if process.returncode != 0 and b"invalid index-pack output" in stderr:
+        # index-pack, git's pack writer, is the process RLIMIT_FSIZE stops (SIGXFSZ)
+        raise FetchError(f"{what}: pack larger than the size limit of {limits.max_bytes} bytes (or broken)")
     if process.returncode != 0:
         last = stderr.decode(errors="replace").strip().splitlines()
         fatal = [line for line in last if line.startswith(("fatal:", "error:"))]
@@ -142,8 +146,12 @@ def _remove_symlinks_out(root: Path) -> list[str]:
     return notes
 
 
+_TRANSPORT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+
+
 def _is_remote(url: str) -> bool:
-    return "://" in url or (url.startswith("git@") and ":" in url)
+    """A URL, scp-like address or ``transport::address`` (git refuses transports not allowed)."""
+    return "://" in url or (url.startswith("git@") and ":" in url) or _TRANSPORT.match(url) is not None
 
 
 def fetch(url: str, cache: Path, limits: FetchLimits) -> Fetched:

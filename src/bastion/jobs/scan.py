@@ -17,13 +17,21 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bastion.errors import BastionError
+from bastion.config import find_config_file, load_config, load_repo_config
+from bastion.errors import BastionError, InputError
+from bastion.runner import scan_project
+from bastion.scan.engine import Concurrency
+from bastion.scan.registry import Registry, load_scanner
 
-__all__ = ["ScanLimits", "ScanOutOfMemory", "ScanOutcome", "ScanTimeout", "scan_checkout"]
+__all__ = ["ScanCrashed", "ScanLimits", "ScanOutOfMemory", "ScanOutcome", "ScanTimeout", "scan_checkout"]
 
 
 class ScanOutOfMemory(BastionError):
     """The scan needed more memory than its cap."""
+
+
+class ScanCrashed(BastionError):
+    """The scan raised an unexpected error or its process died without a result."""
 
 
 class ScanTimeout(BastionError):
@@ -49,11 +57,6 @@ class ScanOutcome:
 
 
 def _scan(path: Path, scanners: tuple[str, ...] | None) -> ScanOutcome:
-    from bastion.config import find_config_file, load_config, load_repo_config
-    from bastion.runner import scan_project
-    from bastion.scan.engine import Concurrency
-    from bastion.scan.registry import Registry
-
     overrides: dict[str, Any] = {
         "scanners": list(scanners) if scanners else None,
         "concurrency": Concurrency.THREAD.value,
@@ -82,6 +85,8 @@ def _child(conn: Connection, path: str, scanners: tuple[str, ...] | None, memory
         conn.send(("oom", ""))
     except BastionError as exc:
         conn.send(("error", str(exc)))
+    except Exception as exc:  # a scanner's bug: the job records it, the worker goes on
+        conn.send(("crash", f"{type(exc).__name__}: {exc}"))
     else:
         conn.send(("ok", outcome))
     finally:
@@ -94,6 +99,9 @@ def scan_checkout(path: Path, limits: ScanLimits) -> ScanOutcome:
     # fork: milliseconds, and the child inherits the imported scanners. A spawned or forkserver
     # child would import the command line again for every job (hundreds of milliseconds).
     context = multiprocessing.get_context("fork")
+    registry = Registry.from_entry_points()
+    for registration in registry.select(list(limits.scanners) if limits.scanners else None):
+        load_scanner(registration.reference)  # imported here once, not under the child's memory cap
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, str(path), limits.scanners, limits.memory_bytes))
     child.start()
@@ -106,21 +114,25 @@ def scan_checkout(path: Path, limits: ScanLimits) -> ScanOutcome:
     except EOFError:
         child.join()
         code = child.exitcode
-        raise ScanOutOfMemory(
-            f"{path}: scan process killed by signal {-code} (out of memory under a "
-            f"{limits.memory_bytes} byte cap, or killed)"
-            if code is not None and code < 0
-            else f"{path}: scan process exited with {code} and no result"
-        ) from None
+        if code is not None and code < 0:
+            raise ScanOutOfMemory(
+                f"{path}: scan process killed by signal {-code} (out of memory under a "
+                f"{limits.memory_bytes} byte cap, or killed)"
+            ) from None
+        raise ScanCrashed(f"{path}: scan process exited with {code} and no result") from None
     finally:
         child.join(5)
         if child.is_alive():
             child.kill()
+            child.join()
+        child.close()
         receive.close()
     if kind == "oom":
         raise ScanOutOfMemory(f"{path}: scan ran out of memory (cap {limits.memory_bytes} bytes)")
     if kind == "error":
-        raise BastionError(str(payload))
+        raise InputError(str(payload))
+    if kind == "crash":
+        raise ScanCrashed(f"{path}: scan crashed: {payload}")
     if not isinstance(payload, ScanOutcome):
         raise BastionError(f"{path}: the scan process sent {type(payload).__name__}, not a result")
     return payload
