@@ -27,9 +27,20 @@ ROOT = HERE.parent.parent
 BASTION = ROOT / ".venv" / "bin" / "bastion"
 
 
+_K8S_KINDS = ("Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob", "Service")
+
+
 def _name(resource: str, checkov: bool = False) -> str:
-    """One spelling for both tools: no ``data.`` prefix, CloudFormation logical id only."""
+    """One spelling for both tools: no ``data.`` prefix, CloudFormation logical id only, and
+    Kubernetes objects as ``namespace/name`` (checkov's ``Kind.ns.name[.template]``, Bastion's
+    ``ns/Kind/name``; checkov's pod templates count for their workload)."""
     resource = resource.removeprefix("data.")
+    if checkov and resource.split(".", 1)[0] in _K8S_KINDS and resource.count(".") >= 2:
+        _, namespace, name = resource.split(".")[:3]
+        return f"{namespace}/{name}"
+    if not checkov and resource.count("/") == 2:
+        namespace, _, name = resource.split("/")
+        return f"{namespace}/{name}"
     if "::" in resource:
         return resource.rsplit(".", 1)[-1]
     head, _, alias = resource.partition(".")
@@ -49,6 +60,7 @@ def _checkov(corpus: Path, checkov: Path) -> tuple[set[tuple[str, str, str]], fl
             "--framework",
             "terraform",
             "cloudformation",
+            "kubernetes",
             "-o",
             "json",
             "--quiet",
@@ -65,6 +77,8 @@ def _checkov(corpus: Path, checkov: Path) -> tuple[set[tuple[str, str, str]], fl
     for report in reports:
         for check in report.get("results", {}).get("failed_checks", []):
             path = check["file_path"].lstrip("/")
+            prefix = f"{corpus.as_posix().strip('/')}/"
+            path = path.removeprefix(prefix)  # kubernetes paths are relative to the working directory
             failed.add((path, _name(check["resource"], checkov=True), check["check_id"]))
     return failed, elapsed
 
@@ -148,11 +162,18 @@ def main() -> int:
     reverse = sorted(
         f"{rule} {path} {name}"
         for path, name, rule in ours
-        if not rule.startswith(("iac.k8s.", "iac.docker.", "iac.compose."))  # checkov runs TF + CFN only
+        if not rule.startswith(("iac.docker.", "iac.compose."))  # checkov runs TF, CFN and Kubernetes
         and (cids := [c for c, rules in mapping.items() if rule in rules])
         and not any((path, name, c) in theirs for c in cids)
     )
+    agree = sum(
+        1
+        for path, name, rule in ours
+        if any((path, name, c) in theirs for c, rules in mapping.items() if rule in rules)
+    )
     print(f"Bastion findings of mapped policies that checkov does not fail: {len(reverse)}")
+    judged = agree + len(reverse)
+    print(f"precision of mapped Bastion findings: {agree}/{judged} = {agree / max(judged, 1):.3f}")
     for line in reverse:
         print(f"  {line}")
     summary = [n for n in notices if n.startswith("iac: ")]

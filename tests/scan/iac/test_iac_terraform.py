@@ -259,7 +259,36 @@ def test_parser_is_python_hcl2s_without_position_tracking() -> None:
     assert parser.parse(text + "\n") == hcl2.parses_to_tree(text)  # same tree (Tree equality ignores meta)
 
 
+def test_both_builders_give_python_hcl2s_trees_and_leave_its_parser_alone() -> None:
+    base = hcl2.parser.parser()
+    text = EDGE_HCL + EXPRESSIONS_HCL
+    for build in (hcl_module._unpositioned, hcl_module._reloaded):
+        parser = build(base)
+        assert parser.options.propagate_positions is False
+        assert parser.parse(text + "\n") == hcl2.parses_to_tree(text)
+    assert base.options.propagate_positions is not False  # python-hcl2's cached parser is unchanged
+
+
+def _internals_differ(_base: Lark) -> Lark:
+    raise AttributeError("this Lark release has no such internals")
+
+
+def test_without_lark_internals_the_tables_are_loaded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hcl_module, "_unpositioned", _internals_differ)
+    hcl_module._parser.cache_clear()
+    try:
+        parser = hcl_module._parser()
+        assert parser is not hcl2.parser.parser() and parser.options.propagate_positions is False
+        assert parse_hcl("x.tf", 'resource "a" "b" {\n  x = 1\n}\n').lines[("resource", "a", "b")].attrs == {
+            "x": 2
+        }
+    finally:
+        monkeypatch.undo()
+        hcl_module._parser.cache_clear()
+
+
 def test_without_lark_loader_python_hcl2s_parser_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hcl_module, "_unpositioned", _internals_differ)
     monkeypatch.delattr(Lark, "_load_from_dict")
     hcl_module._parser.cache_clear()
     try:
