@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ __all__ = [
     "PathIgnore",
     "evaluate",
     "load_baseline",
+    "merge_across_tools",
     "write_baseline",
 ]
 
@@ -245,7 +247,7 @@ def evaluate(
     if not isinstance(policy, GatePolicy):
         policy = GatePolicy(threshold=policy)
     reader = read_text or _file_reader(scan.root)
-    remaining, suppressed = _apply_path_ignores(scan.findings, ignores)
+    remaining, suppressed = _apply_path_ignores(merge_across_tools(scan.findings), ignores)
     kept, inline, extra = _apply_suppressions(remaining, reader)
     suppressed.extend(inline)
     suppressed.extend(scan.suppressed)
@@ -264,6 +266,129 @@ def evaluate(
         else:
             result.findings.append(finding)
     return result
+
+
+def _tool(finding: Finding) -> str:
+    """The tool behind a finding: the engine a scanner ran (bandit, semgrep) or the scanner."""
+    return str(finding.metadata.get("tool") or finding.scanner)
+
+
+def _norm(name: object) -> str:
+    return re.sub(r"[-_.]+", "-", str(name).strip().lower())
+
+
+def _listed(value: object) -> list[str]:
+    return [str(item) for item in value if item] if isinstance(value, list) else []
+
+
+def _merge_keys(finding: Finding) -> set[tuple[str, ...]]:
+    """What makes two tools' findings one: the same package version and advisory (any alias); the
+    same file, line and weakness (CWE); the same file, line and rule (a foreign check's Bastion
+    equivalent)."""
+    meta, location = finding.metadata, finding.location
+    keys: set[tuple[str, ...]] = set()
+    if meta.get("package") and meta.get("installed_version"):
+        package = (_norm(meta.get("ecosystem", "")), _norm(meta["package"]), str(meta["installed_version"]))
+        advisories = [str(meta.get("advisory") or ""), *_listed(meta.get("aliases"))]
+        keys.update(("dep", *package, a.upper()) for a in advisories if a)
+        return keys  # one package line holds many advisories: the place alone says nothing
+    if location.path and location.start_line:
+        place = (location.path, str(location.start_line))
+        keys.update(("cwe", *place, str(c)) for c in finding.cwe)
+        rules = [finding.rule_id, *_listed(meta.get("equivalent_ids"))]
+        keys.update(("rule", *place, r.lower()) for r in rules)
+    return keys
+
+
+def merge_across_tools(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per weakness at one place when different tools report it (bandit and semgrep
+    on one call, a secret found by the secrets and the iac scanner, a CVE found by Bastion and by
+    an imported Trivy report), listing every tool in ``metadata["tools"]`` and the others' rule ids
+    in ``also_reported_as``, at the worst severity of them, so merging never weakens the gate.
+
+    Same key (:func:`_merge_keys`): the first stays. A finding spanning lines (an IaC resource
+    block) and another tool's finding of the same CWE on one of its lines (the secret in it): the
+    precise one stays. Findings of one tool are never merged with each other; order kept."""
+    kept: list[Finding | None] = []
+    merged: dict[int, list[Finding]] = {}
+    owners: dict[tuple[str, ...], int] = {}
+    for finding in findings:
+        tool = _tool(finding)
+        keys = _merge_keys(finding)
+        owner = next(
+            (owners[k] for k in keys if k in owners and tool not in _group_tools(kept, merged, owners[k])),
+            None,
+        )
+        if owner is None:
+            for key in keys:
+                owners.setdefault(key, len(kept))
+            kept.append(finding)
+        else:
+            merged.setdefault(owner, []).append(finding)
+    _merge_spans(kept, merged)
+    out: list[Finding] = []
+    for index, first in enumerate(kept):
+        if first is None:
+            continue
+        others = merged.get(index)
+        if others:
+            metadata = dict(first.metadata)
+            metadata["tools"] = _tools(first, others)
+            also = {*_listed(metadata.get("also_reported_as")), *(o.rule_id for o in others)}
+            metadata["also_reported_as"] = sorted(also - {first.rule_id})
+            severity = max([first.severity, *(o.severity for o in others)])
+            first = first.with_changes(metadata=metadata, severity=severity)
+        out.append(first)
+    return out
+
+
+def _group_tools(
+    kept: Sequence[Finding | None], merged: Mapping[int, list[Finding]], index: int
+) -> list[str]:
+    first = kept[index]
+    return _tools(first, merged.get(index, [])) if first is not None else []
+
+
+def _width(finding: Finding) -> int:
+    start = finding.location.start_line or 0
+    return max((finding.location.end_line or start) - start, 0)
+
+
+def _merge_spans(kept: list[Finding | None], merged: dict[int, list[Finding]]) -> None:
+    """Fold each multi-line finding into another tool's finding of the same CWE inside its span."""
+    by_path: dict[str, list[int]] = {}
+    for index, finding in enumerate(kept):
+        if finding is not None and finding.location.path and finding.location.start_line and finding.cwe:
+            by_path.setdefault(finding.location.path, []).append(index)
+    for indexes in by_path.values():
+        for wide in indexes:
+            span = kept[wide]
+            if span is None or (span.location.end_line or 0) <= (span.location.start_line or 0):
+                continue
+            start, end = span.location.start_line or 0, span.location.end_line or 0
+            tools = set(_group_tools(kept, merged, wide))
+            inner = next(
+                (
+                    i
+                    for i in indexes
+                    if i != wide
+                    and (f := kept[i]) is not None
+                    and start <= (f.location.start_line or 0) <= end
+                    and _width(f) < end - start  # strictly narrower: the precise one
+                    and set(f.cwe) & set(span.cwe)
+                    and not tools & set(_group_tools(kept, merged, i))
+                ),
+                None,
+            )
+            if inner is not None:
+                merged.setdefault(inner, []).extend([span, *merged.pop(wide, [])])
+                kept[wide] = None
+
+
+def _tools(first: Finding, others: Sequence[Finding]) -> list[str]:
+    listed = first.metadata.get("tools")
+    own = [str(t) for t in listed] if isinstance(listed, list) else [_tool(first)]
+    return list(dict.fromkeys([*own, *(_tool(o) for o in others)]))
 
 
 def _apply_path_ignores(

@@ -14,11 +14,11 @@ from typing import Any
 
 from bastion.errors import InputError
 from bastion.findings import Finding, Severity
-from bastion.gate import GatePolicy, GateResult
+from bastion.gate import GatePolicy, GateResult, merge_across_tools
 from bastion.results import Notice, NoticeKind, ScannerFailure, ScanResult, Skip, Suppressed
 from bastion.structured import read_json
 
-__all__ = ["load_report"]
+__all__ = ["combine", "load_report"]
 
 
 def load_report(path: Path) -> GateResult:
@@ -70,3 +70,25 @@ def load_report(path: Path) -> GateResult:
     if summary.get("failed") and not result.failed:
         result.policy = GatePolicy(threshold=threshold, fail_on_kev=fail_on == "kev", strict=True)
     return result
+
+
+def combine(first: GateResult, others: list[GateResult]) -> GateResult:
+    """``first`` with the findings, set-aside findings, skips, notices and failures of ``others``
+    added under ``first``'s gate policy; what several tools found at one place is one finding
+    (:func:`bastion.gate.merge_across_tools`)."""
+    scan = first.scan
+    findings = list(first.findings)
+    for other in others:
+        findings.extend(other.findings)
+        first.suppressed.extend(other.suppressed)
+        first.baselined.extend(other.baselined)
+        first.below_confidence += other.below_confidence
+        scan.scanners.extend(name for name in other.scan.scanners if name not in scan.scanners)
+        scan.skips.extend(other.scan.skips)
+        scan.notices.extend(other.scan.notices)
+        scan.failures.extend(other.scan.failures)
+        scan.files_scanned += other.scan.files_scanned
+        scan.bytes_scanned += other.scan.bytes_scanned
+        scan.duration_s += other.scan.duration_s
+    first.findings = merge_across_tools(findings)
+    return first

@@ -19,10 +19,15 @@ formats without scanning again: --to FORMAT=FILE, repeatable.
 Formats: table, json, sarif, gitlab, junit, markdown, html, and GitLab's separate report types
 gitlab-secret-detection, gitlab-dependency-scanning, gitlab-sast (code and IaC).
 
-Exit code 0, or with --gate 1 when the scan's gate failed (so a later job can gate on it).
+With --with OTHER.json (repeatable), the findings of other Bastion JSON reports (another scan, or
+another tool's report converted by bastion import -f json) join the first report's, under its gate;
+a finding several tools report at one place is reported once, listing every tool.
+
+Exit code 0, or with --gate 1 when the gate failed (so a later job can gate on it).
 
 Example: bastion ci render bastion.json --to sarif=bastion.sarif --to markdown=summary.md
 Example: bastion ci render bastion.json --to gitlab-secret-detection=gl-secret-detection-report.json
+Example: bastion ci render bastion.json --with trivy.bastion.json --to sarif=all.sarif --gate
 """
 
 
@@ -94,12 +99,17 @@ def render(
     report: Path = typer.Argument(..., help="A Bastion JSON report."),
     to: list[str] = typer.Option(..., "--to", help="FORMAT=FILE to write; repeatable."),
     gate: bool = typer.Option(False, "--gate", help="Exit 1 when the scan's gate failed."),
+    others: list[Path] | None = typer.Option(
+        None, "--with", help="Another Bastion JSON report whose findings join this one's; repeatable."
+    ),
 ) -> int:
     """Render a saved report in more formats."""
-    from bastion.ci.reload import load_report
+    from bastion.ci.reload import combine, load_report
 
     targets = [_parse_target(item) for item in to]
     result = load_report(report)
+    if others:
+        result = combine(result, [load_report(path) for path in others])
     for target, path in targets:
         write_text(render_target(result, target), path, f"{target.value} report")
     return EXIT_FINDINGS if gate and result.failed else EXIT_CLEAN
