@@ -122,7 +122,6 @@ class Workers:
 
     def start(self, concurrency: int = 1, *extra: str) -> subprocess.Popen[bytes]:
         """Start one ``bastion worker`` (its own process group)."""
-        log = (self.tmp_path / f"worker{len(self.processes)}.log").open("wb")
         command = [
             sys.executable, str(HERE / "jobs_cli.py"), "worker", "--concurrency", str(concurrency),
             "--broker", self.broker, "--database-url", self.database, "--namespace", self.namespace,
@@ -130,7 +129,8 @@ class Workers:
             "--min-backoff-ms", "10", "--heartbeat-timeout-ms", "1500", "--maintenance-chance", "1000000",
             *extra,
         ]  # fmt: skip
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with (self.tmp_path / f"worker{len(self.processes)}.log").open("wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
 
