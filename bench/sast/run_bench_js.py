@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from run_bench import fold, misses, score
+from run_bench import fold, misses, own_project, score
 
 from bastion.scan.sast.cwe import parse_cwe_ids
 from bastion.scan.sast.taint.js import analyze_js
@@ -80,6 +80,10 @@ def semgrep_results(root: Path, config: Path) -> dict[str, list[tuple[str, int, 
             "--quiet",
             "--disable-version-check",
             "--no-git-ignore",
+            # the suites live under build/, which semgrep's default ignore list skips: the
+            # suite root (with an empty .semgrepignore) is the project root instead
+            "--project-root",
+            str(own_project(root)),
             "-j",
             "1",
             str(root),
@@ -111,6 +115,10 @@ def semgrep_flags(root: Path, config: Path) -> tuple[dict[str, set[int]], float]
             "--quiet",
             "--disable-version-check",
             "--no-git-ignore",
+            # the suites live under build/, which semgrep's default ignore list skips: the
+            # suite root (with an empty .semgrepignore) is the project root instead
+            "--project-root",
+            str(own_project(root)),
             "-j",
             "1",
             str(root),
