@@ -77,3 +77,16 @@ def test_journal_of_another_exercise_is_refused(exercise_file: ExerciseFactory, 
     journal.begin("0123456789abcdef", "another")
     with pytest.raises(InputError, match="journal of another exercise"):
         replay(ex, journal)
+
+
+def test_the_same_alert_in_two_runs_has_two_ids() -> None:
+    from datetime import UTC, datetime
+
+    from bastion.drills.detectors import alert_id
+    from bastion.findings import Alert, Severity
+
+    at = datetime(2026, 12, 1, 19, tzinfo=UTC)
+    alert = Alert(
+        "scan", Severity.HIGH, 1.0, "deploy/settings.py", "path", at, at, "x", metadata={"rule_id": "r"}
+    )
+    assert alert_id(alert, 0) == alert_id(alert, 0) != alert_id(alert, 1)

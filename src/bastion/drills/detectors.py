@@ -54,11 +54,17 @@ def signature(alert: Alert) -> str:
     return alert.detector
 
 
-def alert_id(alert: Alert) -> str:
-    """A stable id for an alert (the same alert in a resumed run gets the same id)."""
-    key = "|".join(
-        (signature(alert), alert.entity, alert.window_start.isoformat(), alert.window_end.isoformat())
+def alert_id(alert: Alert, run: int = 0) -> str:
+    """A stable id for an alert of run ``run`` (the same alert in a resumed run gets the same id;
+    the same alert in two runs gets two)."""
+    parts = (
+        str(run),
+        signature(alert),
+        alert.entity,
+        alert.window_start.isoformat(),
+        alert.window_end.isoformat(),
     )
+    key = "|".join(parts)
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 

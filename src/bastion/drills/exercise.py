@@ -161,6 +161,7 @@ def load_exercise(path: Path) -> Exercise:
         watch_window_s=float(cfg.get("watch_window_s", 300.0)),
     )
     sched = data.get("schedule", {})
+    baseline = dict(data.get("baseline", {}))
     scenarios = _scenarios(data["scenarios"], base, str(path))
     unknown = [k for k in sched.get("at_h", {}) if k not in {s.id for s in scenarios}]
     if unknown:
@@ -178,8 +179,10 @@ def load_exercise(path: Path) -> Exercise:
         teams=tuple(data.get("teams", ("blue",))),
         detectors=tuple(data.get("detectors", FAMILIES)),
         config=config,
-        baseline=dict(data.get("baseline", {})),
-        mapping=load_mapping(base / data["mapping"]) if "mapping" in data else default_mapping(),
+        baseline=baseline,
+        mapping=load_mapping(base / data["mapping"])
+        if "mapping" in data
+        else default_mapping(int(baseline.get("users", 300)), int(baseline.get("hosts", 300))),
         clock_skew_s=dict(data.get("clock_skew_s", {})),
         skew_tolerance_s=float(data.get("skew_tolerance_s", 120.0)),
         live_targets=dict(data.get("live", {}).get("targets", {})),

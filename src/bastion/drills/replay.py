@@ -108,7 +108,7 @@ def run_family(adapter: FamilyAdapter, run: int, items: Sequence[Item], training
         return Unit(run, adapter.family, [], {adapter.family: reason}, 0)
     result = adapter.run(items, training)
     alerts = [
-        AlertRecord(alert_id(d.alert), run, adapter.family, signature(d.alert), d.time, d.alert)
+        AlertRecord(alert_id(d.alert, run), run, adapter.family, signature(d.alert), d.time, d.alert)
         for d in result.detected
     ]
     return Unit(run, adapter.family, alerts, dict(result.not_assessed), result.events)
