@@ -28,7 +28,7 @@ The state is plain data and is saved as versioned JSON (:meth:`TemplateMiner.to_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import eq
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,8 @@ class TemplateMiner:
         self._exact: dict[tuple[str, ...], int] = {}
         self._variants: dict[tuple[int, tuple[str, ...]], int] = {}
         self._near = NearIndex()
+        self._led: dict[int, list[int]] = {}
+        """Per token count: templates whose leading word became a wildcard (siblings merged)."""
         self._tails: dict[tuple[str, ...], list[int]] = {}
         """Masked tokens but the first -> templates first mined from such a line (sibling search)."""
         self._next_id = 1
@@ -150,10 +152,11 @@ class TemplateMiner:
 
     def _add_new(self, tokens: tuple[str, ...], line: str) -> Template:
         """Mine a line whose masked tokens were never seen: join the best template or start one."""
-        template = self._best(tokens)
+        own: list[int] = []
+        template = self._best(tokens, own)
         relations: list[Relation] = []
         if template is None:
-            found = nearest(tokens, self._candidates(tokens))
+            found = nearest(tokens, self._candidates(tokens, own))
             if found and found[0].position < 0:
                 template = self.templates[found[0].template]
             for near in found if template is None else ():
@@ -198,11 +201,16 @@ class TemplateMiner:
             self._exact[tokens] = template.id
         return template
 
-    def _best(self, tokens: Sequence[str]) -> Template | None:
-        """The most similar template of the line's group (most equal tokens, then most wildcards)."""
+    def _best(self, tokens: Sequence[str], near: list[int] | None = None) -> Template | None:
+        """The most similar template of the line's group (most equal tokens, then most wildcards).
+
+        ``near`` collects the group's templates the line differs from at one constant at most
+        (with two equal), the only ones of the group :func:`nearest` can pick."""
         ids = self._groups.get(_group_key(tokens))
         if not ids:
             return None
+        if near is None:
+            near = []
         n = len(tokens)
         templates, probes, threshold = self.templates, self._probes, self.similarity
         line_wild = WILDCARD in tokens
@@ -216,36 +224,41 @@ class TemplateMiner:
             # Positions masked in the line and wild in the template are values on both sides:
             # they say nothing about whether the line is this event, so they are not counted.
             both = sum(map(_both_wild, probe, tokens)) if line_wild else 0
-            sim = sum(map(eq, probe, tokens)) / (n - both) if n > both else 1.0
+            equal = sum(map(eq, probe, tokens))
+            sim = equal / (n - both) if n > both else 1.0
             if sim >= threshold and (sim > best_sim or (sim == best_sim and wild > best_wild)):
                 best, best_sim, best_wild = tid, sim, wild
+            elif equal >= 2 and n - wild - equal <= 1:  # may be near (:mod:`near`): kept for later
+                near.append(tid)
         return templates[best] if best >= 0 else None
 
     def _group_add(self, key: tuple[int, str], tid: int) -> None:
         self._groups.setdefault(key, []).append(tid)
 
-    def _candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[int, tuple[list[str | None], int]]]:
-        """Templates that may be near the line, with their probes: its own group's, those first
-        mined from a line with the same masked tail (every token but the first: they may sit
-        under another leading word), and those whose leading token is a wildcard."""
-        templates, probes, groups = self.templates, self._probes, self._groups
+    def _candidates(
+        self, tokens: tuple[str, ...], ids: list[int]
+    ) -> list[tuple[int, tuple[list[str | None], int]]]:
+        """Templates that may be near the line, with their probes: ``ids`` (from its own group,
+        found by :meth:`_best`), those first mined from a line with the same masked tail (every
+        token but the first: they may sit under another leading word), and those whose leading
+        token is a wildcard."""
+        templates, probes = self.templates, self._probes
         n, own = len(tokens), _group_key(tokens)
-        seen: set[int] = set()
-        for tid in (*groups.get(own, ()), *self._tails.get(tokens[1:], ())):
-            tid = self.resolve(tid)
+        tail = self._tails.get(tokens[1:])
+        wild = self._led.get(n) if own[1] != WILDCARD else None
+        if tail or wild:
+            more = [self.resolve(t) for t in (*(tail or ()), *(wild or ()))]
+            ids = list(dict.fromkeys([*ids, *more]))
+        out = []
+        for tid in ids:
             template = templates.get(tid)
-            if template is not None and tid not in seen and len(template.tokens) == n:
-                seen.add(tid)
-                found = probes.get(tid)
-                if found is None:
-                    found = probes[tid] = _probe(template.tokens)
-                yield tid, found
-        if own[1] != WILDCARD:
-            for tid in groups.get((n, WILDCARD), ()):
-                found = probes.get(tid)
-                if found is None:
-                    found = probes[tid] = _probe(templates[tid].tokens)
-                yield tid, found
+            if template is None or len(template.tokens) != n:
+                continue
+            found = probes.get(tid)
+            if found is None:
+                found = probes[tid] = _probe(template.tokens)
+            out.append((tid, found))
+        return out
 
     def _generalize(self, key: Relation) -> Template:
         """Merge the templates of a relation whose position proved a parameter into the oldest."""
@@ -277,6 +290,7 @@ class TemplateMiner:
         if new != old:
             self._groups[old].remove(template.id)
             self._group_add(new, template.id)
+            self._led.setdefault(new[0], []).append(template.id)
 
     def _absorb(self, keep: Template, drop: Template) -> None:
         """Fold ``drop`` (same tokens as ``keep`` by now, or a sibling) into ``keep``; alias its id."""
@@ -329,8 +343,12 @@ class TemplateMiner:
             return self.templates[self.resolve(tid)]
         key = _group_key(tokens)
         n = len(tokens)
-        for group in (key, (n, WILDCARD)) if key[1] != WILDCARD else (key,):
-            for tid in self._groups.get(group, ()):
+        led = self._led.get(n, ()) if key[1] != WILDCARD else ()
+        for ids in (self._groups.get(key, ()), led):
+            for tid in ids:
+                tid = self.resolve(tid)
+                if tid not in self.templates:
+                    continue
                 found = self._probes.get(tid)
                 if found is None:
                     found = self._probes[tid] = _probe(self.templates[tid].tokens)
@@ -460,6 +478,13 @@ class TemplateMiner:
                 miner.templates[template.id] = template
                 miner._group_add(_group_key(tokens), template.id)
                 miner._tails.setdefault(tuple(tokens[1:]), []).append(template.id)
+                if (
+                    tokens
+                    and tokens[0] == WILDCARD
+                    and template.examples[:1]
+                    and template.examples[0][:1].isalpha()
+                ):
+                    miner._led.setdefault(len(tokens), []).append(template.id)
             miner.aliases = {int(k): int(v) for k, v in data.get("aliases", {}).items()}
             miner._variants = {(int(t), tuple(str(v) for v in vs)): int(i) for t, vs, i in data["variants"]}
             miner._next_id = int(data["next_id"])
