@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import shutil
@@ -40,6 +41,7 @@ __all__ = [
     "command",
     "configure_logging",
     "error_console",
+    "register_group",
     "terminal_width",
     "use_color",
 ]
@@ -56,8 +58,8 @@ PROGRESS_DELAY_S = 1.0
 def command(func: Callable[P, int]) -> Callable[P, None]:
     """Wrap a command that returns an exit code: the one place errors become exit codes.
 
-    A :class:`BastionError` is printed as ``error: <message>`` on stderr and exits 2;
-    anything else is a bug and keeps its traceback.
+    A :class:`BastionError` is printed as ``error: <message>`` on stderr and exits 2, and so is a
+    third-party package a light install lacks; anything else is a bug and keeps its traceback.
     """
 
     @functools.wraps(func)
@@ -70,9 +72,46 @@ def command(func: Callable[P, int]) -> Callable[P, None]:
         except KeyboardInterrupt:
             error_console().print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if not missing or missing == "bastion":
+                raise
+            error_console().print(_missing_package(missing))
+            raise typer.Exit(EXIT_ERROR) from None
         raise typer.Exit(code)
 
     return wrapper
+
+
+def register_group(app: typer.Typer, name: str) -> None:
+    """Add the command group ``bastion.cli.NAME`` to ``app``; in a light install (scripts/
+    install-hook.sh) that lacks a package the group imports, a stand-in command that says which
+    package is missing and exits 2, so ``bastion scan --scanner secrets`` works with the rest absent."""
+    try:
+        module = importlib.import_module(f"bastion.cli.{name}")
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if not missing or missing == "bastion":
+            raise
+        _unavailable(app, name, missing)
+        return
+    module.register(app)
+
+
+def _unavailable(app: typer.Typer, name: str, missing: str) -> None:
+    def unavailable() -> None:
+        error_console().print(_missing_package(missing, f"bastion {name}"))
+        raise typer.Exit(EXIT_ERROR)
+
+    settings = {"ignore_unknown_options": True, "allow_extra_args": True}
+    app.command(name, help=f"Unavailable here: needs {missing}.", context_settings=settings)(unavailable)
+
+
+def _missing_package(package: str, what: str = "this command") -> str:
+    return (
+        f"error: {what} needs the Python package {package!r}, which this light install lacks "
+        "(pip install bastion installs everything)"
+    )
 
 
 def _without_secrets(message: str) -> str:

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
 def scan(
     path: Path = typer.Argument(Path("."), help="Directory or file to scan."),
     scanners: str | None = typer.Option(
-        None, "--scanners", "-s", help="Comma-separated scanner names (default: all installed)."
+        None, "--scanners", "--scanner", "-s", help="Comma-separated scanner names (default: all installed)."
     ),
     fmt: str | None = typer.Option(
         None, "--format", "-f", help="Report format: table, json, sarif, gitlab, junit, markdown, html."
