@@ -141,19 +141,17 @@ def app_records(
     """Real log files replayed onto ``start``..``end``: each record's time shifted so the log begins at
     ``start`` (looped, keeping its own pace, while the period lasts), names rewritten; records without a
     time are dropped. :class:`InputError` when no record has a time stamp."""
-    records = [r for r in read_records(read_lines(paths)) if r.timestamp is not None]
-    if not records:
+    stamped = [(r.timestamp, r) for r in read_records(read_lines(paths)) if r.timestamp is not None]
+    if not stamped:
         raise InputError(f"{', '.join(map(str, paths))}: no time-stamped record to replay as baseline")
-    first = records[0].timestamp
-    last = records[-1].timestamp
-    assert first is not None and last is not None  # filtered above
+    first, last = stamped[0][0], stamped[-1][0]
     length = max((last - first).total_seconds(), 1.0) + 1.0
     out: list[Record] = []
     loop = 0
     while True:
         shift = start - first + timedelta(seconds=length * loop)
-        for r in records:
-            t = r.timestamp + shift if r.timestamp is not None else start
+        for stamp_, r in stamped:
+            t = stamp_ + shift
             if t >= end:
                 return out
             message, raw = r.message, r.raw
