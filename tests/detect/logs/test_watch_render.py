@@ -143,3 +143,12 @@ def test_a_word_that_varies_after_the_sample_is_a_value() -> None:
     miner.add_all(lines)
     template = miner.match(lines[0])
     assert template is not None and template.text == "service <*> started pid <*>"
+
+
+def test_hex_literal_is_never_shown_as_text() -> None:
+    assert not word_like("0x1") and not word_like("(0xFF)")
+    assert word_like("ssh2") and word_like("e820")
+    miner = TemplateMiner()
+    miner.add_all(f"acquire lock={n}, flags=0x1, uid={n % 7}" for n in range(10))
+    (template,) = miner.templates.values()
+    assert template.text == "acquire lock=<*>, flags=<*>, uid=<*>"

@@ -33,14 +33,17 @@ _EDGE = "()[]{}<>:.,!?"
 
 _LONG_DIGITS = re.compile(r"[0-9]{4}")
 _LETTER = re.compile(r"[A-Za-z]")
+_HEX_LITERAL = re.compile(r"^0[xX][0-9a-fA-F]+$")
+"""``0x1``: a number written in hex, a value even when one value filled the sample."""
 
 
 def word_like(token: str) -> bool:
     """A word, or letters with a few digits (``bytes``, ``ssh2``, ``e820``): text that may be a
-    constant; month and day names are parts of a date, never constants."""
+    constant; month and day names are parts of a date and ``0x1`` is a number: never constants."""
     core = token.strip(_EDGE)
     return (
         bool(_LETTER.search(core))
+        and not _HEX_LITERAL.match(core)
         and not _LONG_DIGITS.search(core)
         and not _ATOMIC.search(core)
         and core.lower() not in CALENDAR
