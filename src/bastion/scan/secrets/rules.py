@@ -56,6 +56,7 @@ from pydantic import (
 
 from bastion.errors import ConfigError
 from bastion.findings import Confidence, Severity
+from bastion.scan.secrets.tomlcache import loads_cached
 from bastion.scan.secrets.validators import ValidatorName
 from bastion.validation import first_error, reason_of
 
@@ -303,10 +304,11 @@ def load_rule_file(path: Path, *, trusted: bool = False) -> list[Rule]:
     """Parse and validate one rule file; :class:`ConfigError` naming file and field if bad.
 
     ``trusted`` (Bastion's own rule files) skips compiling regexes up front; they compile
-    on first use instead.
+    on first use instead, and their parsed TOML comes from the cache of ``tomlcache.py``.
     """
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = loads_cached(text) if trusted else tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read rule file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
