@@ -67,24 +67,32 @@ def test_near_misses() -> None:
 
 
 def test_seconds_after_delivery() -> None:
-    assert _reasons(_human_click(after_s=2.0))[0] == ["2.0 s after delivery"]
+    assert _reasons(_human_click(after_s=1.5))[0] == ["1.5 s after delivery"]
     assert _reasons(_human_click(after_s=RULES.fast_seconds + 0.1))[0] == []
 
 
 def test_no_script_or_no_cookie_on_the_landing_page() -> None:
+    assert not RULES.use_beacon  # off in the shipped rules: see botfilter.yml and bench/phish/RESULTS.md
+    assert _reasons([_event(1)]) == [[]]
+    rules = RULES.model_copy(update={"use_beacon": True})
     reason = "landing page ran no script / sent no cookie back"
-    assert _reasons([_event(1)])[0] == [reason]
-    assert _reasons([_event(1), _event(2, "beacon", 601, cookie=False)])[0] == [reason]
-    late = RULES.beacon_wait_seconds + 1
-    assert _reasons([_event(1), _event(2, "beacon", 600 + late, cookie=True)])[0] == [reason]
+
+    def reasons(events: list[EventView]) -> list[str]:
+        return classify(events, rules)[0].reasons
+
+    assert reasons([_event(1)]) == [reason]
+    assert reasons([_event(1), _event(2, "beacon", 601, cookie=False)]) == [reason]
+    late = rules.beacon_wait_seconds + 1
+    assert reasons([_event(1), _event(2, "beacon", 600 + late, cookie=True)]) == [reason]
+    assert reasons([_event(1), _event(2, "beacon", 601, cookie=True)]) == []
 
 
 def test_every_link_at_once() -> None:
     burst = [_event(1), _event(2, "report", 601), _event(3, "beacon", 601.2, cookie=True)]
     reasons = _reasons(burst)
     assert (
-        "every link of the message within 3 s" in reasons[0]
-        and "every link of the message within 3 s" in reasons[1]
+        "every link of the message within 2 s" in reasons[0]
+        and "every link of the message within 2 s" in reasons[1]
     )
     spaced = [_event(1), _event(3, "beacon", 601.2, cookie=True), _event(2, "report", 900)]
     assert _reasons(spaced) == [[], [], []]

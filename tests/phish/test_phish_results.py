@@ -9,6 +9,7 @@ from typing import Any
 from phish_world import make_campaign
 from sqlalchemy import select
 
+from bastion.phish.botfilter import load_rules
 from bastion.phish.report import MERGED_LABEL, report_data, report_html
 from bastion.phish.results import campaign_results, repeat_clickers, trend
 from bastion.phish.service import Hit, find_campaign, purge, record, stop
@@ -44,7 +45,7 @@ def _scenario(store: Store, name: str = "q1-invoice") -> int:
     _hit(store, t["ana"], "click", 600)
     _hit(store, t["ana"], "beacon", 601, cookie=True, method="POST")
     _hit(store, t["ana"], "submit", 650, fields=("password", "username"), method="POST")
-    _hit(store, t["ben"], "click", 2, user_agent=SAFE_LINKS, ip="40.107.1.1")
+    _hit(store, t["ben"], "click", 1, user_agent=SAFE_LINKS, ip="40.107.1.1")
     _hit(store, t["ben"], "report", 120, via="link")
     _hit(store, t["cy"], "click", 900)
     _hit(store, t["cy"], "report", 1800, via="api")
@@ -54,7 +55,8 @@ def _scenario(store: Store, name: str = "q1-invoice") -> int:
 def test_human_counts_rates_and_reasons(any_store: Store) -> None:
     campaign_id = _scenario(any_store)
     with any_store.read() as session:
-        results = campaign_results(session, find_campaign(session, str(campaign_id)))
+        rules = load_rules().model_copy(update={"use_beacon": True})
+        results = campaign_results(session, find_campaign(session, str(campaign_id)), rules)
         total = results.total
         counts = (
             total.targets,
@@ -71,8 +73,8 @@ def test_human_counts_rates_and_reasons(any_store: Store) -> None:
         assert total.automated_events == 2
         reasons = {c.event.kind: c.reasons for c in results.classified if c.automated}
         assert reasons["click"] == ["landing page ran no script / sent no cookie back"]
-        assert sorted(r for c in results.classified for r in c.reasons if c.event.delay_s == 2) == [
-            "2.0 s after delivery",
+        assert sorted(r for c in results.classified for r in c.reasons if c.event.delay_s == 1) == [
+            "1.0 s after delivery",
             "landing page ran no script / sent no cookie back",
             "scanner network: Microsoft Exchange Online Protection",
             "user agent: Microsoft Safe Links / Office preview",
@@ -121,7 +123,7 @@ def test_repeat_clickers_trend_and_purge(store: Store) -> None:
         assert repeat_clickers(session) == {"ana.diaz@example.com": 2}
         rows = trend(session)
     assert [(r["campaign"], r["phish_prone"], r["report_rate"]) for r in rows] == [
-        ("q1-invoice", 25.0, 50.0),
+        ("q1-invoice", 50.0, 50.0),
         ("q2-parcel", 100.0, 0.0),
     ]
     with store.write() as session:

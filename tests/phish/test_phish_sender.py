@@ -72,7 +72,7 @@ def test_only_allow_listed_domains_are_mailed(store: Store, mailbox: Mailbox) ->
 def test_starttls_and_authentication(store: Store, tls_mailbox: Mailbox) -> None:
     campaign_id = make_campaign(store)
     plain = send_campaign(store, campaign_id, _settings(tls_mailbox.port), ALLOW)
-    assert plain.outcomes == {"pending": 1} and tls_mailbox.messages == []
+    assert plain.outcomes == {"pending": 4} and tls_mailbox.messages == []
     assert "the relay refuses: 530" in plain.errors[0] and plain.errors[0].endswith("run stopped")
     assert set(_states(store, campaign_id).values()) == {"pending"}
     settings = _settings(
@@ -94,6 +94,18 @@ def test_temporary_then_permanent_refusal(store: Store, mailbox: Mailbox) -> Non
     states = _states(store, campaign_id)
     assert list(states.values()).count("failed") == 1 and len(mailbox.messages) == 3
     assert report.errors[0].endswith("refused: 550 no such user")
+
+
+def test_a_batch_left_sending_by_a_crash_is_not_resent_unless_asked(store: Store, mailbox: Mailbox) -> None:
+    campaign_id = make_campaign(store)
+    with store.write() as session:
+        first = session.scalars(select(PhishRecipient).order_by(PhishRecipient.id)).first()
+        assert first is not None
+        first.status = "sending"  # what a process killed between the two commits of a batch leaves
+    report = send_campaign(store, campaign_id, _settings(mailbox.port), ALLOW)
+    assert report.outcomes == {"sent": 3} and len(mailbox.messages) == 3
+    forced = send_campaign(store, campaign_id, _settings(mailbox.port), ALLOW, resend_uncertain=True)
+    assert forced.outcomes == {"sent": 1} and len(mailbox.messages) == 4
 
 
 def test_connection_lost_after_data_is_uncertain_and_not_resent(store: Store, mailbox: Mailbox) -> None:

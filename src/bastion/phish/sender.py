@@ -1,13 +1,15 @@
 """Sending a campaign through an SMTP relay: allow-listed, throttled, logged, never twice.
 
-Every message is marked ``sending`` (and committed) before its DATA is transmitted, ``sent``
-once the relay accepts it. A failure before the body went out (connect refused, a 4xx on MAIL
-or RCPT, a dropped connection at ``DATA``) is retried on a fresh connection up to
-``max_attempts`` times, then left ``pending`` for the next run: nothing is lost. A connection
-lost after the body was sent but before the relay answered is ``uncertain``: it is not resent
-unless the operator asks (``--resend-uncertain``), so nothing is sent twice behind their back.
-A 5xx answer is ``failed`` for good. A recipient outside the allow-listed domains is
-``blocked`` and never contacted.
+Messages go in batches: every message of a batch is committed as ``sending`` before the first of
+them is transmitted, and each outcome is committed after the batch (``sent`` once the relay
+accepted it). A failure before the body went out (connect refused, a 4xx on RCPT, a dropped
+connection before ``DATA``) is retried on a fresh connection up to ``max_attempts`` times, then
+left ``pending`` for the next run: nothing is lost. A connection lost after the body was sent
+but before the relay answered is ``uncertain``: it is not resent unless the operator asks
+(``--resend-uncertain``), so nothing is sent twice behind their back; a process killed mid-batch
+leaves that batch ``sending``, which counts as uncertain the same way. A 5xx answer is ``failed``
+for good; a relay that refuses the sender or the login stops the run with every message still
+``pending``. A recipient outside the allow-listed domains is ``blocked`` and never contacted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bastion import atomic
 from bastion.errors import InputError, UsageError
@@ -53,6 +55,8 @@ class SmtpSettings:
     rate_per_s: float = 10.0
     max_attempts: int = 3
     retry_wait_s: float = 2.0
+    batch: int = 25
+    """Messages committed as ``sending`` together before the first of them goes out."""
 
 
 @dataclass
@@ -201,24 +205,41 @@ def _permanent(exc: smtplib.SMTPException) -> bool:
     return isinstance(code, int) and code >= 500
 
 
-def _log(
-    session_store: Store, recipient: PhishRecipient, outcome: str, detail: str, **changes: object
-) -> None:
-    with session_store.write() as session:
-        live = session.get(PhishRecipient, recipient.id)
-        if live is None:
+class _Journal:
+    """Send-state changes, committed together: every message of a batch is committed as
+    ``sending`` before the first of them is transmitted, and the outcomes after the batch."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.notes: list[tuple[PhishRecipient, str, str, dict[str, object]]] = []
+
+    def note(self, recipient: PhishRecipient, outcome: str, detail: str, **changes: object) -> None:
+        """Remember a change of ``recipient`` and a send-log line."""
+        self.notes.append((recipient, outcome, detail, changes))
+
+    def flush(self) -> None:
+        """Commit what was noted, in one transaction."""
+        if not self.notes:
             return
-        for key, value in changes.items():
-            setattr(live, key, value)
-        session.add(
-            PhishSendLog(
-                campaign_id=live.campaign_id, recipient_id=live.id, outcome=outcome, detail=detail[:500]
-            )
-        )
+        with self.store.write() as session:
+            for recipient, outcome, detail, changes in self.notes:
+                if changes:
+                    session.execute(
+                        update(PhishRecipient).where(PhishRecipient.id == recipient.id).values(**changes)
+                    )
+                session.add(
+                    PhishSendLog(
+                        campaign_id=recipient.campaign_id,
+                        recipient_id=recipient.id,
+                        outcome=outcome,
+                        detail=detail[:500],
+                    )
+                )
+        self.notes.clear()
 
 
 def _due(store: Store, campaign_id: int, now: datetime, resend_uncertain: bool) -> list[PhishRecipient]:
-    states = ("pending", "uncertain") if resend_uncertain else ("pending",)
+    states = ("pending", "uncertain", "sending") if resend_uncertain else ("pending",)
     with store.read() as session:
         rows = list(
             session.scalars(
@@ -261,111 +282,139 @@ def send_campaign(
         session.expunge(campaign)
     report = SendReport()
     relay = _Relay(settings)
-    interval = 1.0 / settings.rate_per_s if settings.rate_per_s > 0 else 0.0
-    next_at = clock()
+    journal = _Journal(store)
+    pace = _Pace(settings.rate_per_s, sleep, clock)
+    due = _due(store, campaign_id, now(), resend_uncertain)
     try:
-        for recipient in _due(store, campaign_id, now(), resend_uncertain):
-            domain = recipient.email.rpartition("@")[2].lower()
-            if domain not in allow_domains:
-                _log(store, recipient, "blocked", f"domain {domain} not allow-listed", status="blocked")
-                report.outcomes["blocked"] += 1
-                continue
-            message = build_message(campaign, recipient, signer)
-            try:
-                outcome = _deliver(store, relay, campaign.sender, recipient, message, settings, sleep, report)
-            except _RelayRefused as exc:
-                report.outcomes["pending"] += 1
-                report.errors.append(
-                    f"{settings.host}:{settings.port}: the relay refuses: {exc}; run stopped"
+        for first in range(0, len(due), settings.batch):
+            batch: list[tuple[PhishRecipient, EmailMessage]] = []
+            for recipient in due[first : first + settings.batch]:
+                domain = recipient.email.rpartition("@")[2].lower()
+                if domain not in allow_domains:
+                    journal.note(recipient, "blocked", f"domain {domain} not allow-listed", status="blocked")
+                    report.outcomes["blocked"] += 1
+                    continue
+                message = build_message(campaign, recipient, signer)
+                recipient.attempts += 1
+                recipient.message_id = str(message["Message-ID"])
+                journal.note(
+                    recipient,
+                    "attempt",
+                    f"attempt {recipient.attempts}",
+                    status="sending",
+                    attempts=recipient.attempts,
+                    message_id=recipient.message_id,
                 )
-                break
-            report.outcomes[outcome] += 1
-            if interval:
-                next_at += interval
-                wait = next_at - clock()
-                if wait > 0:
-                    sleep(wait)
-                else:
-                    next_at = clock()
+                batch.append((recipient, message))
+            journal.flush()
+            try:
+                for index, (recipient, message) in enumerate(batch):
+                    try:
+                        outcome = _deliver(
+                            relay, campaign.sender, recipient, message, settings, sleep, journal
+                        )
+                    except _RelayRefused as exc:
+                        for unsent, _ in batch[index:]:
+                            journal.note(unsent, "retry", str(exc), status="pending", last_error=str(exc))
+                        report.outcomes["pending"] += len(batch) - index
+                        report.errors.append(
+                            f"{settings.host}:{settings.port}: the relay refuses: {exc}; run stopped"
+                        )
+                        return report
+                    report.outcomes[outcome] += 1
+                    if outcome != "sent":
+                        report.errors.append(
+                            f"{recipient.email}: {_EXPLAIN[outcome]}: {recipient.last_error}"
+                        )
+                    pace.wait()
+            finally:
+                journal.flush()
     finally:
         relay.close()
     return report
 
 
+_EXPLAIN = {
+    "uncertain": "delivery uncertain (connection lost after the body was sent; not resent)",
+    "failed": "refused",
+    "pending": "not sent, left pending",
+}
+
+
+class _Pace:
+    """At most ``rate`` messages a second (0: no limit)."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.sleep, self.clock = sleep, clock
+        self.next_at = clock()
+
+    def wait(self) -> None:
+        """Sleep until the next message may go."""
+        if not self.interval:
+            return
+        self.next_at += self.interval
+        wait = self.next_at - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+        else:
+            self.next_at = self.clock()
+
+
 def _deliver(
-    store: Store,
     relay: _Relay,
     sender: str,
     recipient: PhishRecipient,
     message: EmailMessage,
     settings: SmtpSettings,
     sleep: Callable[[float], None],
-    report: SendReport,
+    journal: _Journal,
 ) -> str:
-    """Try one message up to ``max_attempts`` times; returns its final state."""
-    message_id = str(message["Message-ID"])
-    attempts = recipient.attempts
-    last = ""
+    """Try one message up to ``max_attempts`` times (on fresh connections); returns its final
+    state and notes it (and every retry) in ``journal``."""
     for attempt in range(settings.max_attempts):
-        attempts += 1
-        _log(
-            store,
-            recipient,
-            "attempt",
-            f"attempt {attempts}",
-            status="sending",
-            attempts=attempts,
-            message_id=message_id,
-        )
         try:
             relay.send(sender, recipient.email, message)
         except _Uncertain as exc:
-            _log(
-                store,
-                recipient,
-                "uncertain",
-                f"connection lost after the body was sent: {exc}",
-                status="uncertain",
+            recipient.last_error = str(exc)
+            journal.note(
+                recipient, "uncertain", f"connection lost after the body was sent: {exc}", status="uncertain"
             )
-            report.errors.append(f"{recipient.email}: delivery uncertain (not resent): {exc}")
             return "uncertain"
         except (
             smtplib.SMTPSenderRefused,
             smtplib.SMTPAuthenticationError,
             smtplib.SMTPNotSupportedError,
         ) as exc:
-            last = _describe(exc)
-            _log(store, recipient, "retry", last, status="pending", last_error=last)
             relay.close()
-            raise _RelayRefused(last) from None
+            raise _RelayRefused(_describe(exc)) from None
         except smtplib.SMTPException as exc:
-            last = _describe(exc)
+            recipient.last_error = _describe(exc)
             if _permanent(exc):
-                _log(store, recipient, "failed", last, status="failed", last_error=last)
-                report.errors.append(f"{recipient.email}: refused: {last}")
+                journal.note(
+                    recipient,
+                    "failed",
+                    recipient.last_error,
+                    status="failed",
+                    last_error=recipient.last_error,
+                )
                 return "failed"
             if isinstance(exc, smtplib.SMTPServerDisconnected):
                 relay.close()
         except OSError as exc:
-            last = f"cannot reach {settings.host}:{settings.port}: {exc.strerror or exc}"
+            recipient.last_error = f"cannot reach {settings.host}:{settings.port}: {exc.strerror or exc}"
             relay.close()
         else:
-            _log(
-                store,
-                recipient,
-                "sent",
-                "accepted by the relay",
-                status="sent",
-                sent_at=utcnow(),
-                last_error="",
+            journal.note(
+                recipient, "sent", "accepted by the relay", status="sent", sent_at=utcnow(), last_error=""
             )
             return "sent"
-        _log(store, recipient, "retry", last, status="pending", last_error=last)
+        journal.note(
+            recipient, "retry", recipient.last_error, status="pending", last_error=recipient.last_error
+        )
         if attempt + 1 < settings.max_attempts:
             sleep(settings.retry_wait_s * (attempt + 1))
-    report.errors.append(
-        f"{recipient.email}: not sent after {settings.max_attempts} attempts ({last}); left pending"
-    )
+    recipient.last_error += f" (after {settings.max_attempts} attempts)"
     return "pending"
 
 

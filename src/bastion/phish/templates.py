@@ -11,12 +11,13 @@ of :data:`VARIABLES` only; a syntax error, an unknown variable or a sandbox esca
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -107,10 +108,16 @@ SAMPLE = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, html: bool) -> Template:
+    """A campaign's few templates are compiled once, not once per recipient."""
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def render(source: str, variables: dict[str, Any], *, html: bool, where: str) -> str:
     """Render ``source`` in the sandbox; :class:`InputError` naming ``where`` when it cannot."""
     try:
-        return (_HTML if html else _TEXT).from_string(source).render(variables)
+        return _compiled(source, html).render(variables)
     except TemplateSyntaxError as exc:
         raise InputError(f"{where}: template syntax error at line {exc.lineno}: {exc.message}") from None
     except SecurityError as exc:
