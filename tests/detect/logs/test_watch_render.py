@@ -152,3 +152,12 @@ def test_hex_literal_is_never_shown_as_text() -> None:
     miner.add_all(f"acquire lock={n}, flags=0x1, uid={n % 7}" for n in range(10))
     (template,) = miner.templates.values()
     assert template.text == "acquire lock=<*>, flags=<*>, uid=<*>"
+
+
+def test_quantities_read_with_their_unit() -> None:
+    assert [variable_text(t) for t in ("<1 sec", "(1.16 KB)", "12 ms")] == ["<*> sec", "(<*> KB)", "<*> ms"]
+    miner = TemplateMiner()
+    lines = [
+        f"closed, {n} bytes sent, lifetime {life}" for n, life in [(5, "<1 sec"), (9, "00:02"), (7, "<1 sec")]
+    ]
+    assert len(set(miner.add_all(lines))) == 1  # one position for a duration with or without a unit

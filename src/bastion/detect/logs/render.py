@@ -55,6 +55,7 @@ _ATOMIC = re.compile(
 )
 """A value read whole: URL (its scheme kept), path, host name, e-mail address, long hex."""
 _SCHEME = re.compile(r"^[A-Za-z][\w+.-]*://")
+_QUANTITY_NUMBER = re.compile(r"^([(\[]?)[<~+-]?[0-9][^\s]*")
 
 
 def variable_text(token: str) -> str:
@@ -62,8 +63,11 @@ def variable_text(token: str) -> str:
 
     ``core.1234`` reads ``core.<*>``, ``(uid=0)``'s ``0)`` reads ``<*>)``, ``[1234]`` reads ``[<*>]``,
     ``10.0.0.1:80`` reads ``<*>.<*>.<*>.<*>:<*>``; a host, path or URL is one value
-    (``hdfs://<*>``); a word value keeps only its surrounding brackets.
+    (``hdfs://<*>``); a quantity keeps its unit (``<1 sec`` reads ``<*> sec``, ``(1.16 KB)`` reads
+    ``(<*> KB)``); a word value keeps only its surrounding brackets.
     """
+    if " " in token or "\t" in token:  # a quantity (``<1 sec``, ``(1.16 KB)``): its number is the value
+        return _QUANTITY_NUMBER.sub(r"\1<*>", token, count=1)
     core = token.strip(_EDGE)
     if not core:
         return WILDCARD
