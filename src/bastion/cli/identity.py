@@ -18,7 +18,7 @@ from bastion.detect.identity.render import AlertWriter, OutputFormat, describe_p
 from bastion.detect.identity.rules import load_rules
 from bastion.detect.sinks import WebhookSink
 from bastion.errors import InputError, UsageError
-from bastion.findings import Severity
+from bastion.findings import Alert, Severity
 
 __all__ = ["register"]
 
@@ -47,7 +47,9 @@ def register(app: typer.Typer) -> None:
 
 
 def detect(
-    logs: list[Path] = typer.Argument(..., help="Sign-in log files (.gz and .evtx too) or directories."),
+    logs: list[Path] = typer.Argument(
+        None, help="Sign-in log files (.gz and .evtx too) or directories (none with --consumer)."
+    ),
     geo: list[Path] = typer.Option(
         [],
         "--geo",
@@ -73,8 +75,19 @@ def detect(
     webhook: str | None = typer.Option(
         None, "--webhook", help="Also POST each reported alert as JSON to this http(s) URL."
     ),
+    stream: str | None = typer.Option(
+        None, "--stream", help="Redis URL: publish LOGS to the sign-in stream, or consume it with --consumer."
+    ),
+    consumer: str | None = typer.Option(
+        None, "--consumer", help="With --stream: consume as member INDEX/COUNT of the detector group (0/2)."
+    ),
+    idle_exit: float | None = typer.Option(
+        None, "--idle-exit", help="With --consumer: stop after S idle seconds."
+    ),
 ) -> int:
     """Detect compromised identities in sign-in logs."""
+    if not logs and not (stream and consumer):
+        raise UsageError("give LOGS, or --stream URL --consumer INDEX/COUNT")
     try:
         floor = Severity.parse(min_severity)
     except ValueError as exc:
@@ -88,12 +101,33 @@ def detect(
     skips = Skips()
     hook = WebhookSink(webhook) if webhook else None  # a bad URL fails before any file is opened
     try:
-        stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+        stream_out: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     except OSError as exc:
         if hook is not None:
             hook.close()
         raise InputError(f"{output}: cannot write ({exc.strerror})") from None
-    writer = AlertWriter(stream, fmt)
+    writer = AlertWriter(stream_out, fmt)
+    if stream:
+        from bastion.jobs.streaming import StreamSpec, parse_consumer, run_identity_stream
+
+        def report(alert: Alert) -> None:
+            if alert.severity >= floor:
+                writer.emit(alert)
+                if hook is not None:
+                    hook.emit(alert)
+
+        spec = StreamSpec(stream, parse_consumer(consumer) if consumer else None, idle_exit_s=idle_exit)
+        signins = read_events(logs, skips, year) if logs and not consumer else None
+        try:
+            line = run_identity_stream(spec, engine, signins, report)
+        finally:
+            writer.close({"events": engine.events})
+            if output:
+                stream_out.close()
+            if hook is not None:
+                hook.close()
+        error_console().print(line)
+        return EXIT_CLEAN
     try:
         for alert in engine.run(read_events(logs, skips, year)):
             if alert.severity >= floor:
@@ -111,7 +145,7 @@ def detect(
         writer.close(summary)
     finally:
         if output:
-            stream.close()
+            stream_out.close()
         if hook is not None:
             hook.close()
     if state:

@@ -13,17 +13,31 @@ only, and are not checkpointed (a restarted consumer starts them empty).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import fields
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from bastion.detect.identity.baseline import Profile
 from bastion.detect.identity.engine import Engine
 from bastion.detect.identity.events import SignIn
+from bastion.errors import UsageError
+from bastion.findings import Alert
 from bastion.stream.base import PublishResult, Transport
+from bastion.stream.consumer import StreamConsumer
+from bastion.stream.redis_streams import RedisStreams
 
-__all__ = ["IdentityHandler", "event_of", "publish_signins", "signin_of"]
+__all__ = [
+    "IdentityHandler",
+    "StreamSpec",
+    "event_of",
+    "parse_consumer",
+    "publish_signins",
+    "run_identity_stream",
+    "signin_of",
+]
 
 _FIELDS = tuple(f.name for f in fields(SignIn) if f.name != "time")
 PUBLISH_CHUNK = 5000
@@ -64,10 +78,12 @@ def publish_signins(transport: Transport, signins: Iterable[SignIn]) -> PublishR
 
 
 class IdentityHandler:
-    """The identity engine as a stream handler; alerts as :meth:`Alert.to_dict` values."""
+    """The identity engine as a stream handler; alerts as :meth:`Alert.to_dict` values, each
+    also passed to ``emit`` (the command's writer) once its batch is handled."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, emit: Callable[[Alert], None] | None = None) -> None:
         self.engine = engine
+        self.emit = emit
         self._loaded: set[int] = set()
 
     def _load(self, state: dict[str, Any]) -> None:
@@ -94,6 +110,9 @@ class IdentityHandler:
                 changed.add(signin.user)
             if raised:
                 alerts.extend(alert.to_dict() for alert in raised)
+                if self.emit is not None:
+                    for alert in raised:
+                        self.emit(alert)
         profiles = self.engine.state.profiles
         changed &= profiles.keys()
         for user in changed:
@@ -101,7 +120,43 @@ class IdentityHandler:
         return changed, alerts
 
 
-def iter_signins(events: Iterable[dict[str, Any]]) -> Iterator[SignIn]:
-    """Sign-ins of plain events."""
-    for event in events:
-        yield signin_of(event)
+@dataclass(frozen=True)
+class StreamSpec:
+    """``--stream URL [--consumer I/N]`` of a detector command."""
+
+    url: str
+    consumer: tuple[int, int] | None = None
+    """This process's index and the group's size; None: publish the logs instead."""
+    prefix: str = "bastion:signins"
+    partitions: int = 16
+    idle_exit_s: float | None = None
+
+
+def parse_consumer(text: str) -> tuple[int, int]:
+    """``"0/2"`` -> ``(0, 2)``; :class:`UsageError` otherwise."""
+    index, sep, count = text.partition("/")
+    if not sep or not index.isdigit() or not count.isdigit() or not 0 <= int(index) < int(count):
+        raise UsageError(f"--consumer {text!r}: give INDEX/COUNT with 0 <= INDEX < COUNT (0/2)")
+    return int(index), int(count)
+
+
+def run_identity_stream(
+    spec: StreamSpec, engine: Engine, signins: Iterable[SignIn] | None, emit: Callable[[Alert], None]
+) -> str:
+    """Publish ``signins`` to the stream, or (``spec.consumer``) consume and detect until
+    interrupted or idle; one line saying what was done. :class:`StreamUnavailable` when the
+    broker cannot be reached."""
+    transport = RedisStreams.from_url(spec.url, spec.prefix, spec.partitions)
+    if spec.consumer is None:
+        if signins is None:
+            raise UsageError("--stream without --consumer publishes LOGS: give the log files")
+        result = publish_signins(transport, signins)
+        return f"published {result.accepted} sign-in events ({result.dropped} dropped: partitions full)"
+    index, count = spec.consumer
+    name = f"{socket.gethostname()}:{os.getpid()}:{index}"
+    consumer = StreamConsumer(transport, IdentityHandler(engine, emit), name, index, count)
+    stats = consumer.run(idle_exit_s=spec.idle_exit_s)
+    return (
+        f"consumer {index}/{count}: {stats.events} events in {stats.batches} batches, {stats.alerts} alerts, "
+        f"{stats.claimed} batches taken over from a dead consumer"
+    )
