@@ -1,0 +1,104 @@
+"""A real browser (Debian's chromium via Playwright) follows a received message: click, landing
+page, sign-in form submitted with a password, report. The password never leaves the browser and
+is nowhere in the database; the events count as a person's."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from phish_world import PASSWORD_TYPED, Mailbox, make_campaign
+from server_world import Live, build_world, serve_in_thread
+from sqlalchemy import select, update
+
+from bastion.phish.results import campaign_results
+from bastion.phish.sender import SmtpSettings, send_campaign
+from bastion.phish.service import find_campaign
+from bastion.store.db import Store
+from bastion.store.phish import PhishEvent, PhishRecipient
+
+CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+DESKTOP = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture
+def live(store: Store) -> Iterator[Live]:
+    """The server on a loopback port over the phishing store."""
+    yield from serve_in_thread(build_world(store))
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A page of headless Debian chromium with a desktop browser's user agent."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (scripts/install-browser.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(user_agent=DESKTOP)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_click_submit_report_in_a_real_browser(store: Store, mailbox: Mailbox, live: Live, page: Any) -> None:
+    campaign_id = make_campaign(store, base_url=live.url)
+    sent = send_campaign(store, campaign_id, SmtpSettings(port=mailbox.port, rate_per_s=0), {"example.com"})
+    assert sent.outcomes == {"sent": 4}
+    with store.write() as session:  # the person reads the message ten minutes after delivery
+        for recipient in session.scalars(select(PhishRecipient)):
+            assert recipient.sent_at is not None
+            session.execute(
+                update(PhishRecipient)
+                .where(PhishRecipient.id == recipient.id)
+                .values(sent_at=recipient.sent_at - timedelta(minutes=10))
+            )
+    message = next(m for m in mailbox.messages if "ana.diaz" in str(m["To"]))
+    html = message.get_body(("html",)).get_content()
+    click_url = re.search(r'href="([^"]+/p/c/[^"]+)"', html)
+    report_url = re.search(r'href="([^"]+/p/r/[^"]+)"', html)
+    assert click_url is not None and report_url is not None
+    posted: list[str] = []
+    page.on(
+        "request",
+        lambda request: posted.append(request.post_data or "") if request.method == "POST" else None,
+    )
+    with page.expect_response(lambda response: "/p/b/" in response.url):
+        page.goto(click_url.group(1))
+    assert page.title() == "Sign in"
+    page.fill("#username", "ana.diaz@example.com")
+    page.fill("#password", PASSWORD_TYPED)
+    page.click("#go")
+    page.wait_for_url("**/p/done")
+    assert "This was a phishing exercise" in page.content()
+    page.wait_for_timeout(2100)  # a person reads before reporting; not an assertion on time
+    page.goto(report_url.group(1))
+    assert "Thank you for reporting" in page.content()
+
+    assert posted and all(PASSWORD_TYPED not in body and "ana.diaz" not in body for body in posted)
+    with store.read() as session:
+        events = [
+            (e.kind, e.cookie, e.fields) for e in session.scalars(select(PhishEvent).order_by(PhishEvent.id))
+        ]
+        results = campaign_results(session, find_campaign(session, str(campaign_id)))
+    assert events == [
+        ("click", False, []),
+        ("beacon", True, []),
+        ("submit", True, ["password", "username"]),
+        ("report", True, []),
+    ]
+    assert [c.reasons for c in results.classified] == [[], [], [], []]
+    total = results.total
+    assert (total.clicked, total.submitted, total.reported, total.automated_events) == (1, 1, 1, 0)
+    database = Path(str(store.engine.url.database))
+    stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    assert PASSWORD_TYPED.encode() not in stored
