@@ -75,6 +75,7 @@ def test_run_act_report_and_tune(
     assert main(["drill", "tune", str(out / "report.json"), "-o", str(diff)]) == 0
     said = capsys.readouterr().out
     assert "ssh-brute-force-low-and-slow [identity.brute-force]" in said
+    assert "identity saw 6 sign-in(s), 6 failed, from 1 address(es) to 1 account(s) over 450 s" in said
     assert "min_failures 10 -> 6" in said and "(not applied)" in said
     assert "+    params: {window_s: 600, min_failures: 6}" in diff.read_text()
     assert Path("src/bastion/detect/identity/rules.yml").read_text() == rules_before  # never applied

@@ -83,7 +83,7 @@ def replay(
     on_unit: Callable[[Unit], None] | None = None,
 ) -> Journal:
     """Play every run of ``ex`` into ``journal``, skipping the units it already holds."""
-    journal.begin(ex.digest, ex.name, ex.path)
+    journal.begin(ex.digest, ex.name, str(Path(ex.path).resolve()) if ex.path else "")
     made = made if made is not None else adapters(ex.config, ex.detectors)
     for run in range(ex.runs):
         if all((run, f) in journal.units for f in ex.detectors):

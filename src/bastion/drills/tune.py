@@ -21,11 +21,12 @@ from typing import Any
 
 import jsonschema
 
+from bastion.detect.identity.events import SignIn
 from bastion.detect.identity.rules import DEFAULT_RULES, load_rules
 from bastion.drills.detectors import IdentityAdapter
 from bastion.drills.exercise import Exercise
 from bastion.drills.journal import Journal
-from bastion.drills.replay import run_family, telemetry
+from bastion.drills.replay import Telemetry, run_family, telemetry
 from bastion.drills.scenario import SCHEMAS, schema_errors
 from bastion.drills.scoring import MISSED, score
 from bastion.errors import InputError
@@ -126,10 +127,11 @@ def tune(ex: Exercise, journal: Journal, table: Mapping[str, Knob] | None = None
         if o.status != MISSED:
             continue
         s = board.scenarios[o.scenario]
-        saw = (
-            "; ".join(alerts[a].alert.explanation[:160] for a in o.alerts[:3])
-            or "no alert about its entities"
-        )
+        raised = "; ".join(alerts[a].alert.explanation[:160] for a in o.alerts[:3])
+        if (o.run, True) not in cache_tel:
+            cache_tel[(o.run, True)] = telemetry(ex, o.run)
+        fed = _telemetry_seen(cache_tel[(o.run, True)], o.scenario)
+        saw = f"{raised or 'no alert about its entities'}; {fed}"
         for e in s.expect:
             sug = Suggestion(o.scenario, o.run, e.detector, saw, baseline_hours=ex.duration_h)
             out.append(sug)
@@ -140,8 +142,6 @@ def tune(ex: Exercise, journal: Journal, table: Mapping[str, Knob] | None = None
             knob = table[kind]
             current = rules.detections[kind].param(knob.param)
             sug.param, sug.current = knob.param, current
-            if (o.run, True) not in cache_tel:
-                cache_tel[(o.run, True)] = telemetry(ex, o.run)
             tel = cache_tel[(o.run, True)]
             items, training = tel.items.get("identity", []), tel.training.get("identity", [])
             for value in knob.candidates(current):
@@ -162,6 +162,28 @@ def tune(ex: Exercise, journal: Journal, table: Mapping[str, Knob] | None = None
             )
             sug.extra_false_alerts = len(after.alerts) - len(before.alerts)
     return out
+
+
+def _telemetry_seen(tel: Telemetry, scenario: str) -> str:
+    """What the detectors were fed of ``scenario``: counts per family, sign-in outcomes and span."""
+    parts: list[str] = []
+    for family, items in sorted(tel.items.items()):
+        mine = [i for i in items if i.scenario == scenario]
+        if not mine:
+            continue
+        span = (mine[-1].time - mine[0].time).total_seconds()
+        signins = [i.payload for i in mine if isinstance(i.payload, SignIn)]
+        if signins:
+            failed = sum(not x.success for x in signins)
+            sources = len({x.ip for x in signins})
+            users = len({x.user for x in signins})
+            parts.append(
+                f"{family} saw {len(signins)} sign-in(s), {failed} failed, from {sources} address(es) to "
+                f"{users} account(s) over {span:.0f} s"
+            )
+        else:
+            parts.append(f"{family} saw {len(mine)} event(s) over {span:.0f} s")
+    return "; ".join(parts) or "no telemetry reached a detector"
 
 
 def _set_param(text: str, kind: str, param: str, value: float) -> str:
