@@ -5,14 +5,21 @@ which package is missing (exit 2, one line) instead of a traceback."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+import pytest
+import typer
 from packaging.requirements import Requirement
+from typer.testing import CliRunner
+
+from bastion.cli import output
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-hook.sh"
 AWS_KEY_ID = "ACCARYFKRUSWHCIOAAJN"  # the rule file's own generated example, grants nothing
@@ -111,3 +118,43 @@ def test_a_command_needing_more_names_the_missing_package() -> None:
     done = _run("bastion", "serve")
     assert done.returncode == 2
     assert "needs the Python package" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_group_and_command_stand_ins_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same stand-ins without a subprocess: a group module that fails on a third-party
+    import becomes one command that names the package; a bastion module missing stays a bug."""
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """test app"""
+
+    def fail(name: str) -> Any:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    monkeypatch.setattr(importlib, "import_module", lambda _: fail("maxminddb.reader"))
+    output.register_group(app, "identity")
+    result = CliRunner().invoke(app, ["identity", "detect", "x"])
+    assert result.exit_code == 2
+    assert "needs the Python package 'maxminddb'" in result.stderr
+    monkeypatch.setattr(importlib, "import_module", lambda _: fail("bastion.cli.nothing"))
+    with pytest.raises(ModuleNotFoundError):
+        output.register_group(app, "nothing")
+
+    def needs_uvicorn() -> int:
+        fail("uvicorn")
+        return 0
+
+    with pytest.raises(typer.Exit) as exit_info:
+        output.command(needs_uvicorn)()
+    assert exit_info.value.exit_code == 2
+    assert "needs the Python package 'uvicorn'" in capsys.readouterr().err
+
+    def internal() -> int:
+        fail("bastion.missing")
+        return 0
+
+    with pytest.raises(ModuleNotFoundError):
+        output.command(internal)()
