@@ -74,11 +74,25 @@ def register(app: typer.Typer) -> None:
 def list_cmd(
     fmt: ListFormat = typer.Option(ListFormat.TABLE, "--format", help="table or json."),
     scenarios: list[Path] | None = typer.Option(None, "--scenarios", help="Scenario files or directories."),
+    atomics: list[Path] | None = typer.Option(
+        None,
+        "--atomics",
+        help="Atomic Red Team atomics files or directories: link their tests to the scenarios.",
+    ),
 ) -> int:
     """List scenarios."""
     from bastion.drills.scenario import library
 
     found = library(scenarios or None)
+    if atomics:
+        from bastion.drills.atomics import check_references, read_atomics
+
+        rows = check_references(found, read_atomics(atomics))
+        for sid, technique, what in rows:
+            typer.echo(f"{sid:34} {technique:12} {what}")
+        return (
+            EXIT_FINDINGS if any(w.startswith(("unknown", "referenced")) for _, _, w in rows) else EXIT_CLEAN
+        )
     if fmt == ListFormat.JSON:
         doc = [
             {
