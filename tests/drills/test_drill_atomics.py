@@ -58,7 +58,7 @@ def test_cli_list_with_atomics(tmp_path: Path, capsys: pytest.CaptureFixture[str
         yaml.safe_dump(
             {
                 "version": 1, "id": "ref-check", "name": "ref check", "techniques": ["T1110.001"],
-                "references": {"atomic": [{"technique": "T1110.001", "guid": "ffffffff-0000-0000-0000-0000000000"}]},
+                "references": {"atomic": [{"technique": "T1110.001", "guid": "ffffffff-0000"}]},
                 "steps": [{"name": "s", "telemetry": [{"kind": "signin", "fields": {}}]}],
                 "expect": [{"detector": "identity", "within_s": 60}],
             }
