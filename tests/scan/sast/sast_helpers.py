@@ -41,6 +41,7 @@ BANDIT_DEFAULT = {
 TAINT_ONLY_EXPECTED = {
     ("sast.taint.weak-hash", "app/vulnerable.py", 26),
     ("sast.taint.js-command", "web/vulnerable.js", 6),
+    ("sast.taint.js-weak-random-secret", "web/vulnerable.js", 14),
 }
 BANDIT_DEFAULT |= TAINT_ONLY_EXPECTED
 SEMGREP_EXPECTED = {

@@ -41,12 +41,43 @@ _NO_RETURN = frozenset(
 _SIMPLE_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "datetime.date", "date", "Decimal"})
 
 
+_MAX_INLINE = 3
+"""Nested functions inlined inside nested functions at most this deep."""
+
+
 class FunctionAnalysis(ExpressionAnalysis):
     """Analyse one function (or a module body); fills :attr:`summary` and reports hits."""
 
     def __init__(self, project: Project, module: ModuleInfo, function: FunctionInfo | None) -> None:
         super().__init__(project, module, function)
         self._loop_exits: list[list[State]] = []
+        self._inline_depth = 0
+        self.inline = self.inline_local
+
+    def inline_local(
+        self, info: FunctionInfo, args: list[Taint], kwargs: dict[str | None, Taint], state: State
+    ) -> Taint | None:
+        """A nested function called where it is defined: its body runs on a copy of the caller's
+        variables (the closure) with its parameters bound to the arguments; sinks inside report
+        as the caller's, and the returned taint is the call's value."""
+        if self._inline_depth >= _MAX_INLINE:
+            return None
+        sub = FunctionAnalysis(self.project, self.module, info)
+        sub.local_functions = dict(self.local_functions)
+        sub._inline_depth = self._inline_depth + 1
+        inner = state.copy()
+        spec = info.node.args
+        names = [a.arg for a in (*spec.posonlyargs, *spec.args)]
+        for index, name in enumerate(names):
+            inner.write(name, args[index] if index < len(args) else CLEAN)
+        for name in (*names, *(a.arg for a in spec.kwonlyargs)):
+            if name in kwargs:
+                inner.write(name, kwargs[name])
+        sub.block(info.node.body, inner)
+        for entry in sub.summary.sinks:
+            if entry not in self.summary.sinks and len(self.summary.sinks) < 64:
+                self.summary.sinks.append(entry)
+        return sub.summary.returns
 
     def run(self) -> None:
         """Analyse the body once, from parameters seeded as placeholders or route sources."""
@@ -378,15 +409,20 @@ class FunctionAnalysis(ExpressionAnalysis):
     def loop_for(self, stmt: ast.For | ast.AsyncFor, state: State) -> State | None:
         """A ``for``: the body twice (to reach loop-carried taint), zero or more iterations."""
         iterated = self.eval(stmt.iter, state)
+        # a literal with items runs the body at least once: no path skips the loop
+        runs = isinstance(stmt.iter, ast.List | ast.Tuple | ast.Set) and bool(stmt.iter.elts)
+        skipped = [] if runs else [state]
         self._loop_exits.append([])
         current: State | None = state.copy()
+        ends: list[State | None] = []
         for _ in range(2):
             if current is None:
                 break
             self.assign(stmt.target, stmt.iter, iterated, current, stmt.lineno)
-            current = join_states([state, self.block(stmt.body, current)])
+            ends.append(self.block(stmt.body, current))
+            current = join_states([*skipped, *ends])
         exits = self._loop_exits.pop()
-        after = join_states([state, current, *exits])
+        after = join_states([*skipped, *ends, *exits])
         return self.block(stmt.orelse, after) if stmt.orelse and after is not None else after
 
     def loop_while(self, stmt: ast.While, state: State) -> State | None:

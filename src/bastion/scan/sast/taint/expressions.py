@@ -8,6 +8,7 @@ taint of every name inside, so no input can exhaust the interpreter's stack.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bastion.scan.sast.taint import shapes
@@ -29,6 +30,9 @@ from bastion.scan.sast.taint.values import (
     join,
     join_all,
 )
+
+Inliner = Callable[["FunctionInfo", list[Taint], dict[str | None, Taint], State], Taint | None]
+"""(nested function, arguments, keyword arguments, caller's state) -> the call's taint, or None."""
 
 if TYPE_CHECKING:
     from bastion.scan.sast.taint.context import ProjectContext as Project
@@ -59,6 +63,9 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         self._depth = 0
         self.call_items: dict[int, tuple[Taint, ...]] = {}
         self.integrity_target = False
+        self.inline: Inliner | None = None
+        """Runs a nested function at its call with the caller's variables (set by the statement
+        analysis); None: nested functions are summarised like any other."""
         """The expression being evaluated is stored under an integrity name (``etag = ...``)."""
         """Calls (by node id) whose callee returns tuple literals: each element's taint here."""
         node = function.node if function else None
@@ -294,9 +301,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         if method in _CONTAINER_WRITES and isinstance(func, ast.Attribute):
             key = self.key(func.value)
             if key is not None and everything:
-                state.taint[key] = join(
-                    state.read(key) or CLEAN, add_step(join(*args), self.step(node.lineno))
-                )
+                written = join(*args, *kwargs.values())  # d.update(name=v) writes v too
+                state.taint[key] = join(state.read(key) or CLEAN, add_step(written, self.step(node.lineno)))
             return CLEAN
         if method == "get" and node.args and isinstance(func, ast.Attribute):
             base_key = self.key(func.value)
@@ -309,6 +315,10 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
                 stored = state.read(f"{base_key}[{first.value!r}]")
                 if stored is not None:
                     return join(stored, *args[1:])
+        if self.inline is not None and isinstance(func, ast.Name) and func.id in self.local_functions:
+            inlined = self.inline(self.local_functions[func.id], args, kwargs, state)
+            if inlined is not None:
+                return inlined
         resolved = self.resolve_callee(func, name, state)
         if resolved is not None:
             return self.apply_summary(resolved, node, receiver, args, kwargs)

@@ -79,7 +79,7 @@ class _Host(Protocol):
 
     def _header(self, node: ast.expr, name: str, state: State) -> Taint: ...
 
-    def _program(self, node: ast.expr, value: Taint, state: State) -> Taint: ...
+    def _program(self, rule: SinkRule, node: ast.expr, value: Taint, state: State) -> Taint: ...
 
     def _api_hit(self, cwe: int, node: ast.Call, call: str) -> None: ...
 
@@ -202,15 +202,15 @@ class SinkChecks:
                 if isinstance(arg_node, ast.Starred):
                     picked.append(args[pos])
                 elif rule.program_only_without_shell and not shell and pos == 0:
-                    picked.append(self._program(arg_node, args[pos], state))
+                    picked.append(self._program(rule, arg_node, args[pos], state))
                 else:
                     picked.append(args[pos])
         for kw in node.keywords:
             if kw.arg in rule.keywords and rule.header_name:
                 picked.append(self._header(kw.value, rule.header_name, state))
-            elif kw.arg in rule.keywords:
+            elif kw.arg in rule.keywords or (kw.arg is not None and "*" in rule.keywords):
                 if rule.program_only_without_shell and not shell:
-                    picked.append(self._program(kw.value, kwargs[kw.arg], state))
+                    picked.append(self._program(rule, kw.value, kwargs[kw.arg], state))
                 else:
                     picked.append(kwargs[kw.arg])
             elif kw.arg is None and not rule.header_name:
@@ -229,10 +229,16 @@ class SinkChecks:
             and key.value.lower() == name.lower()
         )
 
-    def _program(self: _Host, node: ast.expr, value: Taint, state: State) -> Taint:
-        """Without a shell only the program runs: a list's first item, or the whole string."""
+    def _program(self: _Host, rule: SinkRule, node: ast.expr, value: Taint, state: State) -> Taint:
+        """Without a shell only the program runs: a list's first item, or the whole string; a
+        list that starts with a shell (``["sh", "-c", cmd]``) runs its items as a command."""
         if isinstance(node, ast.List | ast.Tuple):
-            return self.eval(node.elts[0], state) if node.elts else CLEAN
+            if not node.elts:
+                return CLEAN
+            program = self.const(node.elts[0], state)
+            if isinstance(program, str) and program.rsplit("/", 1)[-1].lower() in rule.shell_programs:
+                return join_all(self.eval(elt, state) for elt in node.elts)
+            return self.eval(node.elts[0], state)
         key = self.key(node)
         if key is not None and state.has_tag(key, "safe_head"):
             return CLEAN

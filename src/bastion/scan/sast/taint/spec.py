@@ -69,6 +69,8 @@ class SinkRule(_Strict):
     """Positional arguments that stand for a keyword of ``safe_keywords`` (``yaml.load(s, SafeLoader)``)."""
     program_only_without_shell: bool = False
     """subprocess: without ``shell=True`` only a string command or a list's first item counts."""
+    shell_programs: tuple[str, ...] = ()
+    """subprocess: a list whose first item names one of these runs its items as a shell command."""
     safe_parser_keyword: str = ""
     """XML: a ``parser=`` built with ``resolve_entities=False`` makes the call safe."""
     header_name: str = ""
