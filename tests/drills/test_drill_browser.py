@@ -14,7 +14,6 @@ from store_backends import open_store
 from bastion.drills.exercise import load_exercise
 from bastion.drills.journal import Journal
 from bastion.drills.replay import replay
-
 from conftest import write_exercise
 
 CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
