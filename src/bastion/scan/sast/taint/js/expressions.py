@@ -14,6 +14,7 @@ from typing import Protocol
 
 from tree_sitter import Node
 
+from bastion.scan.sast.taint.js.classes import constructor_fields
 from bastion.scan.sast.taint.js.constants import UNKNOWN, const_value
 from bastion.scan.sast.taint.js.parse import access_path, children, required_module, text_of, walk
 from bastion.scan.sast.taint.js.sinks import SinkCheck, strips_to_allow_list
@@ -117,6 +118,8 @@ class Expressions:
     consts: dict[str, object] = field(default_factory=dict)
 
     functions: Functions | None = None
+    classes: dict[str, Node] = field(default_factory=dict)
+    """The file's classes by name (their bodies), for fields of objects built with ``new``."""
     sinks: SinkCheck = field(init=False)
 
     def __post_init__(self) -> None:
@@ -307,6 +310,9 @@ class Expressions:
         while value_node is not None and value_node.type in _TRANSPARENT:
             inner = children(value_node)
             value_node = inner[0] if inner else None
+        if value_node is not None and value_node.type == "new_expression":
+            self._new_fields(path, value_node, frame, at)
+            return
         if value_node is None or value_node.type not in ("object", "array"):
             return
         for index, item in enumerate(children(value_node)):
@@ -317,6 +323,18 @@ class Expressions:
                 self.bind_key(f"{path}.{key}", item.child_by_field_name("value"), frame, at)
             elif item.type == "shorthand_property_identifier":
                 self.bind_key(f"{path}.{text_of(item)}", item, frame, at)
+
+    def _new_fields(self, path: str, node: Node, frame: Frame, at: Node) -> None:
+        """``x = new Box(raw)`` of a class of this file: each known field its own taint."""
+        ctor = node.child_by_field_name("constructor")
+        body = self.classes.get(text_of(ctor)) if ctor is not None and ctor.type == "identifier" else None
+        if body is None:
+            return
+        args_node = node.child_by_field_name("arguments")
+        args = children(args_node) if args_node is not None else []
+        for name, index in constructor_fields(body).items():
+            value = self.eval(args[index], frame) if index is not None and index < len(args) else CLEAN
+            frame.env[f"{path}.{name}"] = add_step(value, self.step(at)) if value else CLEAN
 
     def bind_key(self, key: str, node: Node | None, frame: Frame, at: Node) -> None:
         """One field of an object or array literal."""

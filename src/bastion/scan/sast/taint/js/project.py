@@ -15,6 +15,7 @@ from tree_sitter import Node
 
 from bastion.scan.sast.taint import TaintResult
 from bastion.scan.sast.taint.js.analyzer import _FUNCTIONS, FileAnalysis
+from bastion.scan.sast.taint.js.classes import class_declarations
 from bastion.scan.sast.taint.js.constants import UNKNOWN, literal
 from bastion.scan.sast.taint.js.expressions import Expressions
 from bastion.scan.sast.taint.js.parse import (
@@ -97,6 +98,7 @@ def prepare(relpath: str, text: str, book: JsRuleBook) -> FileAnalysis:
     nodes = [n for n in walk(root) if n.type in _INDEXED]
     aliases = module_aliases(root, nodes)
     expr = Expressions(relpath, book, aliases)
+    expr.classes = class_declarations(root)
     _promisified(nodes, expr, aliases)
     analysis = FileAnalysis(expr, root, nodes)
     expr.functions = analysis

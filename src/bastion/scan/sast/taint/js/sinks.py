@@ -64,6 +64,16 @@ def strips_to_allow_list(args: list[Node]) -> bool:
     return bool(_ALLOW_CLASS.match(text_of(args[0])))
 
 
+def _positions(rule: JsSinkRule, args: list[Node]) -> tuple[int, ...]:
+    """The dangerous argument positions: also the argv array when the program is a shell
+    (``spawn("sh", ["-c", cmd])``)."""
+    if rule.shell_programs and args and args[0].type == "string":
+        program = text_of(args[0]).strip("'\"`").rsplit("/", 1)[-1].lower()
+        if program in rule.shell_programs:
+            return (*rule.args, 1)
+    return rule.args
+
+
 def receiver_names(receiver: Node | None) -> list[str]:
     """Names a receiver is spelled with: ``this.db`` -> this, db; ``res.status(200)`` -> res."""
     while receiver is not None and receiver.type == "call_expression":
@@ -127,7 +137,7 @@ class SinkCheck:
             self.seen[key] = self.seen.get(key, False)
             if not options_match(rule, args):
                 continue
-            for index in rule.args:
+            for index in _positions(rule, args):
                 pos = index if index >= 0 else len(args) + index
                 if not 0 <= pos < len(args) or (rule.string_only and args[pos].type in _FUNCTIONS):
                     continue
