@@ -115,3 +115,9 @@ def test_exercise_file_changed_since_the_journal(exercise_file: ExerciseFactory,
     assert "the exercise file changed since the journal" in capsys.readouterr().err
     assert main(["drill", "run", str(ex), "-o", str(out)]) == 2
     assert "journal of another exercise" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sub", ["list", "run", "ack", "contain", "resolve", "tune", "report"])
+def test_every_drill_command_has_help_with_an_example(sub: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drill", sub, "--help"]) == 0
+    assert f"bastion drill {sub}" in capsys.readouterr().out
