@@ -39,7 +39,7 @@ class Sink:
     code: str
     imports: tuple[str, ...] = ()
     fw: tuple[str, ...] = ("flask", "django", "fastapi", "script")
-    family: str = "de"
+    family: str = "deg"
 
 
 @dataclass(frozen=True)
@@ -630,6 +630,78 @@ DEAD_E = "if DEBUG:\n{sink}"
 DEAD_E_MODULE = "DEBUG = False"
 
 
+# Family g (held out, written after d and e were tuned): a Flask app factory with nested views,
+# Django views copying QueryDicts and reading headers, FastAPI Form/Depends/query_params, flask.g;
+# flows through string.Template, generators, functools.partial, static methods, walrus, dict.get
+# defaults, slices; false: derived constants, len(), lookups in constant maps, isalnum guards,
+# allow-list ternaries, uuid casts, reassignment.
+WRAP_G = (
+    (
+        "flask",
+        'from flask import Flask, request\n\n\ndef create_app():\n    app = Flask(__name__)\n\n    @app.route("/report", methods=["POST"])\n    def report():\n        raw = request.values["term"]\n{body8}\n        return "done"\n\n    return app\n',
+    ),
+    (
+        "flask",
+        'from flask import Flask, g, request\n\napp = Flask(__name__)\n\n\n@app.get("/item")\ndef item():\n    g.term = request.args.get("term", "")\n    raw = g.term\n{body}\n    return "done"\n',
+    ),
+    (
+        "django",
+        'from django.http import HttpResponse\nfrom django.views.generic import View\n\n\nclass ReportView(View):\n    def post(self, request, *args, **kwargs):\n        data = request.POST.copy()\n        raw = data.get("term", "")\n{body8}\n        return HttpResponse("done")\n',
+    ),
+    (
+        "django",
+        'from django.http import HttpResponse\n\n\ndef header_view(request):\n    raw = request.headers.get("X-Term", "")\n{body}\n    return HttpResponse("done")\n',
+    ),
+    (
+        "fastapi",
+        'from fastapi import FastAPI, Form\n\napp = FastAPI()\n\n\n@app.post("/submit")\nasync def submit(term: str = Form(...)):\n    raw = term\n{body}\n    return {{"done": True}}\n',
+    ),
+    (
+        "fastapi",
+        'from fastapi import Depends, FastAPI, Query\n\napp = FastAPI()\n\n\ndef term_param(term: str = Query("")):\n    return term.strip()\n\n\n@app.get("/dep")\ndef dep(raw: str = Depends(term_param)):\n{body}\n    return {{"done": True}}\n',
+    ),
+    (
+        "fastapi",
+        'from fastapi import FastAPI, Request\n\napp = FastAPI()\n\n\n@app.get("/qp")\nasync def qp(request: Request):\n    raw = request.query_params["term"]\n{body}\n    return {{"done": True}}\n',
+    ),
+)
+FLOW_G = (
+    ("join", 'val = str.join("", ["{P}", raw, "{X}"])', "", "", True),
+    ("template", 'val = string.Template("{P}$term{X}").substitute(term=raw)', "", "", True),
+    ("generator", "val = next(pieces(raw))", 'def pieces(term):\n    yield "{P}" + term + "{X}"', "", True),
+    ("partial", 'build = functools.partial(glue, "{P}")\nval = build(raw)', 'def glue(head, item):\n    return head + item + "{X}"', "", True),
+    ("staticmethod", "val = Query.make(raw)", 'class Query:\n    @staticmethod\n    def make(term):\n        return "{P}" + term + "{X}"', "", True),
+    ("walrus", 'val = ""\nif (term := raw):\n    val = "{P}" + term + "{X}"', "", "", True),
+    ("dict-get", 'opts = {{"term": raw}}\nval = "{P}" + opts.get("term", "") + "{X}"', "", "", True),
+    ("slice", 'items = [raw, "x"]\nval = "{P}" + items[:1][0] + "{X}"', "", "", True),
+    ("replace", 'val = "{P}" + raw.replace("\\n", "") + "{X}"', "", "", True),
+    ("derived", 'val = "{P}" + ("yes" if raw else "no") + "{X}"', "", "", False),
+    ("length", 'val = "{P}" + str(len(raw)) + "{X}"', "", "", False),
+    ("const-map", 'val = "{P}" + NAMES.get(raw, "alpha") + "{X}"', 'NAMES = {{"a": "alpha", "b": "beta"}}', "", False),
+    ("isalnum-guard", 'if raw.isalnum():\n    val = "{P}" + raw + "{X}"\nelse:\n    val = "{P}none{X}"', "", "", False),
+    ("allow-ternary", 'term = raw if raw in ("alpha", "beta") else "alpha"\nval = "{P}" + term + "{X}"', "", "", False),
+    ("uuid", 'val = "{P}" + str(uuid.UUID(raw)) + "{X}"', "", "", False),
+    ("reassigned", 'val = "{P}" + raw + "{X}"\nval = "{P}guest{X}"', "", "", False),
+    ("static-const", "val = Query.make(raw)", 'class Query:\n    @staticmethod\n    def make(term):\n        return "{P}guest{X}"', "", False),
+)
+DEAD_G = "if False and raw:\n{sink}"
+G_IMPORTS = (
+    ("string.Template", "import string"),
+    ("functools.partial", "import functools"),
+    ("uuid.UUID", "import uuid"),
+)
+EXTRA_G: dict[int, tuple[Sink, ...]] = {
+    78: (K('result = subprocess.run({v}, shell=True, capture_output=True)', ("import subprocess",), family="g"),),
+    89: (K('cursor = sqlite3.connect("shop.db").cursor()\ncursor.executescript({v})', ("import sqlite3",), family="g"),),
+    95: (K('namespace = {{}}\nexec(compile({v}, "<snippet>", "exec"), namespace)', family="g"),),
+    22: (K('with open({v}, "rb") as fh:\n    body = fh.read()', family="g"),),
+    502: (K("obj = pickle.loads({v}.encode())", ("import pickle",), family="g"),),
+}
+WRAPS = {"d": WRAP_D, "e": WRAP_E, "g": WRAP_G}
+FLOWS = {"d": FLOW_D, "e": FLOW_E, "g": FLOW_G}
+DEADS = {"d": (DEAD_D, ""), "e": (DEAD_E, DEAD_E_MODULE), "g": (DEAD_G, "")}
+
+
 def indent(text: str, n: int) -> str:
     """``text`` indented by ``n`` spaces."""
     return textwrap.indent(text, " " * n)
@@ -659,6 +731,9 @@ def render(
     if sanitizer is not None:
         imports += sanitizer.imports
         code = sanitizer.code.format(v="raw").join(["clean = ", ""]) + "\n" + code.replace("raw", "clean")
+    for word, line in G_IMPORTS:
+        if word in code or word in module_code:
+            imports.append(line)
     if "re.fullmatch" in code:
         imports.append("import re")
     if "@dataclass" in module_code:
@@ -667,10 +742,10 @@ def render(
         imports.append("import helpers")
     sink_code = sink.code.format(v="val")
     if mode == "dead":
-        dead = DEAD_D if fam == "d" else DEAD_E
+        dead, dead_module = DEADS[fam]
         sink_code = dead.format(sink=indent(sink_code, 4))
-        if fam == "e":
-            module_code = (module_code + "\n\n" + DEAD_E_MODULE).strip()
+        if dead_module:
+            module_code = (module_code + "\n\n" + dead_module).strip()
     body = code + "\n" + sink_code
     if fw == "script" and "return " in body:
         body = body.replace("return None", "return")
@@ -688,15 +763,14 @@ def generate(
     fam: str, rng: random.Random, per_kind: int
 ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, object]]]:
     """Cases and labels of one family."""
-    wraps = WRAP_D if fam == "d" else WRAP_E
-    flows = FLOW_D if fam == "d" else FLOW_E
+    wraps, flows = WRAPS[fam], FLOWS[fam]
     cases: dict[str, dict[str, str]] = {}
     labels: dict[str, dict[str, object]] = {}
     seen: set[str] = set()
     for cat in CATS:
-        sinks = [s for s in cat.sinks if fam in s.family]
+        sinks = [s for s in (*cat.sinks, *EXTRA_G.get(cat.cwe, ())) if fam in s.family]
         safes = [s for s in cat.safe if fam in s.family]
-        plain = next(f for f in flows if f[0] in ("concat", "append"))
+        plain = next(f for f in flows if f[0] in ("concat", "append", "join"))
         kinds: list[tuple[str, bool]] = []
         if cat.api:
             kinds = [("weak-api", True)] * 3 + [("strong-api", False)] * 2 + [("dead", False)]
@@ -755,7 +829,7 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=4)
     parser.add_argument("--family", action="append", default=[])
     args = parser.parse_args()
-    for fam in args.family or ["d", "e"]:
+    for fam in args.family or ["d", "e", "g"]:
         rng = random.Random(
             f"{args.seed}-{fam}"
         )  # bastion: ignore[python.random-not-secure] reproducible test data, no secret
