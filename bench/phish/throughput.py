@@ -72,7 +72,8 @@ def naive(store: Store, campaign_id: int, port: int) -> int:
     """One connection per message, no state: the peer loop."""
     with store.read() as session:
         campaign = session.get(PhishCampaign, campaign_id)
-        assert campaign is not None
+        if campaign is None:
+            raise SystemExit(f"no campaign {campaign_id}")
         signer = signer_for(session)
         recipients = list(
             session.scalars(select(PhishRecipient).where(PhishRecipient.campaign_id == campaign_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ from bastion.store.phish import PhishCampaign
 __all__ = ["any_store", "fixtures", "mailbox", "postgres_url", "store", "tls_mailbox"]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "phish"
-PASSWORD_TYPED = "Tr0ub4dor&3-never-stored"
+PASSWORD_TYPED = (
+    "Tr0ub4dor&3-never-stored"  # bastion: ignore[sast.bandit.B105] test input that must never be stored
+)
 
 
 @pytest.fixture
@@ -100,6 +103,8 @@ class Mailbox:
     drop_after_data: int = 0
     """Accept and store the next N messages but drop the connection instead of answering."""
     logins: list[str] = field(default_factory=list)
+    ca_file: Path | None = None
+    """The relay's self-signed certificate (STARTTLS relays)."""
 
 
 class _Handler:
@@ -125,7 +130,7 @@ class _Handler:
         return "250 Message accepted"
 
 
-def _self_signed(directory: Path) -> ssl.SSLContext:
+def _self_signed(directory: Path) -> tuple[ssl.SSLContext, Path]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -134,6 +139,7 @@ def _self_signed(directory: Path) -> ssl.SSLContext:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
+    loopback = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -142,6 +148,7 @@ def _self_signed(directory: Path) -> ssl.SSLContext:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=1))
+        .add_extension(loopback, critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
@@ -153,7 +160,7 @@ def _self_signed(directory: Path) -> ssl.SSLContext:
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_path, key_path)
-    return context
+    return context, cert_path
 
 
 def _serve(box: Mailbox, **options: Any) -> Iterator[Mailbox]:
@@ -178,7 +185,8 @@ def tls_mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     """An SMTP server on loopback that requires STARTTLS and authentication (user relay)."""
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    box = Mailbox(free_port())
+    context, cert = _self_signed(tmp_path)
+    box = Mailbox(free_port(), ca_file=cert)
 
     def authenticator(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
         ok = isinstance(data, LoginPassword) and data.login == b"relay" and data.password == b"relay-secret"
@@ -188,7 +196,7 @@ def tls_mailbox(tmp_path: Path) -> Iterator[Mailbox]:
 
     yield from _serve(
         box,
-        tls_context=_self_signed(tmp_path),
+        tls_context=context,
         require_starttls=True,
         authenticator=authenticator,
         auth_required=True,

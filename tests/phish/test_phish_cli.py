@@ -119,3 +119,26 @@ def test_gophish_conversion_writes_loadable_files(tmp_path: Path, capsys: pytest
     assert main(["phish", "gophish", str(FIXTURES / "gophish-pages.json"), "-o", str(out / "pages")]) == 0
     assert load_email(out / "email-01.yml").name == "Password expiry"
     assert load_landing(out / "pages" / "landing-01.yml").kind.value == "login"
+
+
+def test_launch_through_starttls_relay_with_login(
+    db: list[str], tls_mailbox: Mailbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _create(db)
+    monkeypatch.setenv("BASTION_SMTP_PASSWORD", "relay-secret")
+    relay = ["--smtp-port", str(tls_mailbox.port), "--starttls", "--smtp-ca", str(tls_mailbox.ca_file)]
+    launch = [
+        "phish",
+        "campaign",
+        "launch",
+        "q1",
+        *relay,
+        "--smtp-user",
+        "relay",
+        "--allow-domain",
+        "example.com",
+    ]
+    assert main([*launch, "--rate", "0", *db]) == 0
+    out, err = capsys.readouterr()
+    assert "4 sent" in out and len(tls_mailbox.messages) == 4
+    assert "relay-secret" not in out + err

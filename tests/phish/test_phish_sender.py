@@ -3,13 +3,14 @@ with nothing sent twice and nothing lost, scheduling windows, and --dry-run file
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from phish_world import Mailbox, _serve, free_port, make_campaign
+from phish_world import Mailbox, _self_signed, _serve, free_port, make_campaign
 from sqlalchemy import select
 
 from bastion.errors import UsageError
@@ -75,13 +76,31 @@ def test_starttls_and_authentication(store: Store, tls_mailbox: Mailbox) -> None
     assert plain.outcomes == {"pending": 4} and tls_mailbox.messages == []
     assert "the relay refuses: 530" in plain.errors[0] and plain.errors[0].endswith("run stopped")
     assert set(_states(store, campaign_id).values()) == {"pending"}
+    other_ca = tls_mailbox.ca_file.with_name("other.pem") if tls_mailbox.ca_file else None
+    assert other_ca is not None
+    other_ca.write_text(certifi_like_empty_ca(), encoding="utf-8")
+    untrusted = _settings(tls_mailbox.port, starttls=True, ca_file=other_ca, max_attempts=1)
+    refused = send_campaign(store, campaign_id, untrusted, ALLOW)
+    assert refused.outcomes == {"pending": 4} and "CERTIFICATE_VERIFY_FAILED" in refused.errors[0]
     settings = _settings(
-        tls_mailbox.port, starttls=True, verify_tls=False, username="relay", password="relay-secret"
+        tls_mailbox.port,
+        starttls=True,
+        ca_file=tls_mailbox.ca_file,
+        username="relay",
+        password="relay-secret",
     )
     report = send_campaign(store, campaign_id, settings, ALLOW, sleep=lambda _s: None)
     assert report.outcomes == {"sent": 4} and len(tls_mailbox.messages) == 4
     assert tls_mailbox.logins == ["relay"]
     assert "relay-secret" not in repr(settings)
+
+
+def certifi_like_empty_ca() -> str:
+    """A CA file holding one unrelated self-signed certificate."""
+
+    with tempfile.TemporaryDirectory() as directory:
+        _, cert = _self_signed(Path(directory))
+        return cert.read_text(encoding="utf-8")
 
 
 def test_temporary_then_permanent_refusal(store: Store, mailbox: Mailbox) -> None:

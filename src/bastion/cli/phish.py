@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-PASSWORD_ENV = "BASTION_SMTP_PASSWORD"
+PASSWORD_ENV = "BASTION_SMTP_PASSWORD"  # bastion: ignore[sast.bandit.B105] the variable's name, not a secret
 ALLOW_ENV = "BASTION_PHISH_ALLOW_DOMAINS"
 
 phish_app = typer.Typer(
@@ -54,6 +54,7 @@ SMTP_HOST = typer.Option("127.0.0.1", "--smtp-host", help="SMTP relay host.")
 SMTP_PORT = typer.Option(25, "--smtp-port", min=1, max=65535, help="SMTP relay port.")
 SMTP_USER = typer.Option("", "--smtp-user", help=f"SMTP user (the password comes from ${PASSWORD_ENV}).")
 STARTTLS = typer.Option(False, "--starttls", help="Upgrade the connection with STARTTLS.")
+SMTP_CA = typer.Option(None, "--smtp-ca", help="CA certificate file of the relay (a private CA).")
 RATE = typer.Option(10.0, "--rate", min=0, help="Messages per second at most (0: no limit).")
 ALLOW = typer.Option(
     None,
@@ -176,14 +177,14 @@ def _allow(domains: list[str] | None) -> set[str]:
     return {d.strip().lower().lstrip("@") for d in listed if d.strip()}
 
 
-def _smtp(host: str, port: int, user: str, starttls: bool, rate: float) -> SmtpSettings:
+def _smtp(host: str, port: int, user: str, starttls: bool, rate: float, ca: Path | None) -> SmtpSettings:
     from bastion.phish.sender import SmtpSettings
 
     password = os.environ.get(PASSWORD_ENV, "")
     if user and not password:
         raise UsageError(f"--smtp-user needs the password in ${PASSWORD_ENV}")
     return SmtpSettings(
-        host=host, port=port, username=user, password=password, starttls=starttls, rate_per_s=rate
+        host=host, port=port, username=user, password=password, starttls=starttls, rate_per_s=rate, ca_file=ca
     )
 
 
@@ -207,6 +208,7 @@ def campaign_launch(
     smtp_port: int = SMTP_PORT,
     smtp_user: str = SMTP_USER,
     starttls: bool = STARTTLS,
+    smtp_ca: Path | None = SMTP_CA,
     rate: float = RATE,
     allow_domain: list[str] | None = ALLOW,
     database_url: str | None = DATABASE,
@@ -227,7 +229,7 @@ def campaign_launch(
             typer.echo(f"{len(report.written)} messages rendered into {dry_run}; nothing sent")
             return EXIT_CLEAN
         allowed = _allow(allow_domain)
-        settings = _smtp(smtp_host, smtp_port, smtp_user, starttls, rate)
+        settings = _smtp(smtp_host, smtp_port, smtp_user, starttls, rate, smtp_ca)
         if not allowed:
             raise UsageError(f"no allow-listed recipient domain (--allow-domain example.com or ${ALLOW_ENV})")
         with store.write() as session:
@@ -247,6 +249,7 @@ def campaign_send(
     smtp_port: int = SMTP_PORT,
     smtp_user: str = SMTP_USER,
     starttls: bool = STARTTLS,
+    smtp_ca: Path | None = SMTP_CA,
     rate: float = RATE,
     allow_domain: list[str] | None = ALLOW,
     database_url: str | None = DATABASE,
@@ -255,7 +258,7 @@ def campaign_send(
     from bastion.phish.sender import send_campaign
     from bastion.phish.service import find_campaign
 
-    settings = _smtp(smtp_host, smtp_port, smtp_user, starttls, rate)
+    settings = _smtp(smtp_host, smtp_port, smtp_user, starttls, rate, smtp_ca)
     store = _store(database_url)
     try:
         with store.read() as session:

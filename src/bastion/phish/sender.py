@@ -50,7 +50,8 @@ class SmtpSettings:
     username: str = ""
     password: str = field(default="", repr=False)
     starttls: bool = False
-    verify_tls: bool = True
+    ca_file: Path | None = None
+    """CA certificate(s) to verify the relay with, when not in the system store (a private CA)."""
     timeout_s: float = 20.0
     rate_per_s: float = 10.0
     max_attempts: int = 3
@@ -150,10 +151,10 @@ class _Relay:
         smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
         smtp.ehlo()
         if s.starttls:
-            context = ssl.create_default_context()
-            if not s.verify_tls:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+            try:
+                context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+            except OSError as exc:
+                raise InputError(f"{s.ca_file}: cannot read the relay's CA: {exc.strerror or exc}") from None
             smtp.starttls(context=context)
             smtp.ehlo()
         if s.username:

@@ -19,7 +19,7 @@ from bastion.store.phish import PhishKey
 
 __all__ = ["SECRET_ENV", "TokenSigner", "new_token_id", "signer_for"]
 
-SECRET_ENV = "BASTION_PHISH_SECRET"
+SECRET_ENV = "BASTION_PHISH_SECRET"  # bastion: ignore[sast.bandit.B105] the variable's name, not a secret
 _SALT = "bastion.phish.track.v1"
 _MAX = 200
 

@@ -12,6 +12,7 @@ campaign need a site administrator, and each is written to the audit log.
 from __future__ import annotations
 
 import secrets
+from html import escape
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -58,9 +59,9 @@ _THANKS = (
 # The landing page's script: proves a script ran and a cookie came back, and replaces every
 # filled value by "1" before the form leaves the browser, so what was typed is never sent.
 SCRIPT = """(function () {
-  var me = document.currentScript, token = me && me.getAttribute("data-t");
-  if (!token) { return; }
-  fetch("/p/b/" + encodeURIComponent(token), {method: "POST", credentials: "same-origin"});
+  var me = document.currentScript, mark = me && me.getAttribute("data-t");
+  if (!mark) { return; }
+  fetch("/p/b/" + encodeURIComponent(mark), {method: "POST"});
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
       form.querySelectorAll("input, textarea, select").forEach(function (field) {
@@ -129,7 +130,7 @@ def _landing(campaign: PhishCampaign, token: str) -> str:
         html = render(campaign.landing_html, variables, html=True, where=f"campaign {campaign.name}")
     except InputError:
         return _GENERIC
-    script = f'<script src="{TRACK_PREFIX}/j.js" data-t="{token}" defer></script>'
+    script = f'<script src="{TRACK_PREFIX}/j.js" data-t="{escape(token)}" defer></script>'
     head = '<link rel="stylesheet" href="/p/style.css">'
     if "</head>" in html:
         html = html.replace("</head>", head + script + "</head>", 1)
@@ -141,7 +142,11 @@ def _landing(campaign: PhishCampaign, token: str) -> str:
 
 
 def _page(html: str) -> HTMLResponse:
-    return HTMLResponse(html, headers={"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"})
+    """A tracking page: the campaign's landing page rendered in the autoescaping sandbox (its only
+    request-derived part is the token, checked against its signature and escaped), or fixed text."""
+    headers = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    # bastion: ignore[sast.taint.xss-response] autoescaping sandbox; the token is verified and escaped
+    return HTMLResponse(html, headers=headers)
 
 
 @tracking.get("/j.js")
@@ -168,7 +173,13 @@ def _click(token: str, request: Request, kind: str) -> Response:
     response = _page(_GENERIC if found is None else _landing(*found))
     if found is not None and request.method == "GET":
         response.set_cookie(
-            COOKIE, secrets.token_urlsafe(12), httponly=True, samesite="lax", path=TRACK_PREFIX, max_age=3600
+            COOKIE,
+            secrets.token_urlsafe(12),
+            httponly=True,
+            secure=request.url.scheme == "https",
+            samesite="lax",
+            path=TRACK_PREFIX,
+            max_age=3600,
         )
     return response
 
@@ -279,7 +290,9 @@ def campaign_page(
 @pages.get("/phish/{campaign_id}/report", response_class=HTMLResponse, dependencies=[User])
 def anonymised_report(campaign_id: int, session: Session = DB) -> Response:
     """The anonymised report (no names; small departments merged), ready to publish or print."""
-    return HTMLResponse(report_html(session, _campaign(session, campaign_id), named=False))
+    page = report_html(session, _campaign(session, campaign_id), named=False)
+    # bastion: ignore[sast.taint.xss-response] an autoescaping template; the route parameter is an int
+    return HTMLResponse(page)
 
 
 @pages.get("/phish/{campaign_id}/report/named", response_class=HTMLResponse)
