@@ -48,3 +48,21 @@ def test_strict_fails_and_drops_the_advice(tree: Path, capsys: pytest.CaptureFix
     assert "add --strict" not in err
     assert main(["scan", str(tree), "-s", "deps", "-q", "-f", "json", "-o", str(out)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_reports_name_no_path_of_the_scanning_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The skip quotes where the database was looked for (the user's cache): the reports say ~."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(tmp_path / ".cache" / "bastion" / "advisories.db"))
+    root = tmp_path / "work" / "app"
+    root.mkdir(parents=True)
+    (root / "requirements.txt").write_text("requests==2.19.0\n", encoding="utf-8")
+    outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "sarif")}
+    for fmt, out in outputs.items():
+        assert main(["scan", str(root), "-s", "deps", "-f", fmt, "-o", str(out), "-q"]) == 0
+        text = out.read_text(encoding="utf-8")
+        assert "~/.cache/bastion/advisories.db" in text
+        assert str(tmp_path) not in text
+    capsys.readouterr()

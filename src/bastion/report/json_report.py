@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from bastion import __version__
 from bastion.gate import GateResult, summary_counts
-from bastion.report.scope import display_target, scan_scope
+from bastion.report.scope import display_target, machine_path_scrubber, scan_scope
 
 __all__ = ["SCHEMA_VERSION", "chunks", "render", "to_document"]
 
@@ -32,6 +32,7 @@ class _Lazy:
 
 def _fields(result: GateResult) -> dict[str, Any]:
     scan = result.scan
+    scrub = machine_path_scrubber(scan.root)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "bastion", "version": __version__},
@@ -39,14 +40,14 @@ def _fields(result: GateResult) -> dict[str, Any]:
         "scanners": list(scan.scanners),
         "duration_s": round(scan.duration_s, 3),
         "summary": summary_counts(result),
-        "findings": _Lazy(result.findings, lambda f: f.to_dict()),
+        "findings": _Lazy(result.findings, lambda f: scrub(f.to_dict())),
         "suppressed": _Lazy(
-            result.suppressed, lambda s: {"reason": s.reason, "finding": s.finding.to_dict()}
+            result.suppressed, lambda s: scrub({"reason": s.reason, "finding": s.finding.to_dict()})
         ),
-        "baselined": _Lazy(result.baselined, lambda f: f.to_dict()),
-        "skipped": [{"component": s.component, "reason": s.reason} for s in scan.skips],
-        "failures": [{"scanner": f.scanner, "error": f.error} for f in scan.failures],
-        "notices": _Lazy(scan.notices, lambda n: n.to_dict()),
+        "baselined": _Lazy(result.baselined, lambda f: scrub(f.to_dict())),
+        "skipped": scrub([{"component": s.component, "reason": s.reason} for s in scan.skips]),
+        "failures": scrub([{"scanner": f.scanner, "error": f.error} for f in scan.failures]),
+        "notices": _Lazy(scan.notices, lambda n: scrub(n.to_dict())),
         "scope": scan_scope(scan),
     }
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from bastion import __version__
 from bastion.findings import Confidence, Finding, Location, Severity
 from bastion.gate import GateResult
-from bastion.report.scope import scan_scope
+from bastion.report.scope import machine_path_scrubber, scan_scope
 from bastion.report.table import COUNTED_KINDS
 from bastion.results import NoticeKind
 
@@ -84,6 +84,7 @@ def to_document(result: GateResult) -> dict[str, Any]:
         run["properties"] = {"bastionScope": scope}
         if scope["repository"] and scope["root"] != ".":
             _rebase(run, quote(scope["root"], safe=_URI_SAFE) + "/")
+    run = machine_path_scrubber(result.scan.root)(run)
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

@@ -16,12 +16,13 @@ one file has its directory as root and excludes everything but that file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bastion.results import ScanResult
 
-__all__ = ["SCANNER_STATUSES", "display_target", "repository_root", "scan_scope"]
+__all__ = ["SCANNER_STATUSES", "display_target", "machine_path_scrubber", "repository_root", "scan_scope"]
 
 SCANNER_STATUSES = ("complete", "partial", "skipped", "failed")
 """``complete``: ran with no skip or unchecked file; ``partial``: ran, with skip records or
@@ -60,6 +61,35 @@ def display_target(root: Path) -> str:
         return resolved.relative_to(Path.cwd().resolve()).as_posix() or "."
     except ValueError:
         return resolved.name or "."
+
+
+def machine_path_scrubber(root: Path) -> Callable[[Any], Any]:
+    """A function that rewrites every string in a JSON value so that no absolute path of the
+    scanning machine is left: the work tree (or scanned directory) becomes relative (``.``), the
+    home directory ``~``. Skip reasons and notices quote paths (an advisory database in the user's
+    cache, a config file given on the command line); reports leave the machine with them."""
+    resolved = root.resolve()
+    base = repository_root(resolved) or (resolved if resolved.is_dir() else resolved.parent)
+    pairs: list[tuple[str, str]] = []
+    for prefix, short in ((base, "."), (Path.cwd().resolve(), "."), (Path.home(), "~")):
+        text = str(prefix)
+        if len(prefix.parts) > 1 and not any(old == text + "/" for old, _ in pairs):
+            pairs.extend([(text + "/", "" if short == "." else short + "/"), (text, short)])
+    pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in pairs:
+                if old in value:
+                    value = value.replace(old, new)
+            return value
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        return value
+
+    return scrub
 
 
 def _scanner_status(name: str, result: ScanResult) -> dict[str, Any]:
