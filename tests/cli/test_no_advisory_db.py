@@ -59,7 +59,7 @@ def test_reports_name_no_path_of_the_scanning_machine(
     root = tmp_path / "work" / "app"
     root.mkdir(parents=True)
     (root / "requirements.txt").write_text("requests==2.19.0\n", encoding="utf-8")
-    outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "sarif")}
+    outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "sarif", "gitlab")}
     for fmt, out in outputs.items():
         assert main(["scan", str(root), "-s", "deps", "-f", fmt, "-o", str(out), "-q"]) == 0
         text = out.read_text(encoding="utf-8")

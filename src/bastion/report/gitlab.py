@@ -21,6 +21,7 @@ from bastion import __version__
 from bastion.findings import Finding, Severity
 from bastion.gate import GateResult
 from bastion.report.sarif import INFORMATION_URI
+from bastion.report.scope import machine_path_scrubber
 from bastion.report.table import COUNTED_KINDS
 from bastion.results import NoticeKind
 
@@ -71,11 +72,13 @@ def to_document(result: GateResult, *, now: datetime | None = None) -> dict[str,
     messages = _messages(result)
     if messages:
         scan["messages"] = messages
-    return {
+    document = {
         "version": SCHEMA_VERSION,
         "scan": scan,
         "vulnerabilities": [_vulnerability(f) for f in result.findings],
     }
+    scrubbed: dict[str, Any] = machine_path_scrubber(result.scan.root)(document)  # no machine paths
+    return scrubbed
 
 
 def render(result: GateResult, *, now: datetime | None = None) -> str:
