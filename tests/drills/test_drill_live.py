@@ -82,3 +82,12 @@ def test_cli_live_run_reports_each_probe(exercise_file: ExerciseFactory, lab: st
     assert main(["drill", "run", str(ex), "-o", str(tmp_path / "out"), "--live"]) == 0
     assert f"live web-sql-injection {lab}/products.php" in capsys.readouterr().err
     assert len(_Lab.seen) == 1
+    import json
+
+    (sent,) = json.loads((tmp_path / "out" / "report.json").read_text())["live"]
+    assert (sent["scenario"], sent["target"], sent["status"], sent["error"]) == (
+        "web-sql-injection",
+        "web",
+        200,
+        "",
+    )

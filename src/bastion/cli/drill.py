@@ -168,6 +168,7 @@ def run(
         console.print(f"resumed: {resumed} finished unit(s) kept from the journal, not replayed again")
     if live:
         for r in run_live(ex):
+            journal.add_live(r.scenario, r.target, r.url, r.status, r.error, r.time)
             state = r.status if r.status is not None else r.error
             console.print(f"live {r.scenario} {r.url}: {state}")
     doc = _write_reports(ex, journal, output, trend)

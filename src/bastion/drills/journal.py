@@ -73,6 +73,8 @@ class Journal:
     injections: dict[tuple[int, str], Injection] = field(default_factory=dict)
     units: dict[tuple[int, str], Unit] = field(default_factory=dict)
     actions: dict[tuple[str, str, str], Action] = field(default_factory=dict)
+    live: list[dict[str, Any]] = field(default_factory=list)
+    """Requests live mode sent (scenario, target, URL, status or error, time)."""
     torn: int = 0
     """Lines that could not be read (a write cut short), ignored."""
 
@@ -118,6 +120,8 @@ class Journal:
                 for a in rec["alerts"]
             ]
             self.units.setdefault((unit.run, unit.family), unit)
+        elif kind == "live":
+            self.live.append({k: rec[k] for k in ("scenario", "target", "url", "status", "error", "time")})
         elif kind == "action":
             act = Action(rec["kind"], rec["alert"], rec["team"], datetime.fromisoformat(rec["time"]))
             self.actions.setdefault((act.alert, act.kind, act.team), act)
@@ -183,6 +187,15 @@ class Journal:
                 ],
             }
         )
+
+    def add_live(
+        self, scenario: str, target: str, url: str, status: int | None, error: str, time: datetime
+    ) -> None:
+        """Record one request live mode sent."""
+        rec = {"scenario": scenario, "target": target, "url": url, "status": status, "error": error,
+               "time": time.isoformat()}  # fmt: skip
+        self.live.append(rec)
+        self._append({"type": "live", **rec})
 
     def alert(self, alert_id: str) -> AlertRecord:
         """The alert with this id (a unique prefix of it is enough); :class:`InputError` otherwise."""

@@ -161,6 +161,7 @@ def document(
                 "false_alerts": board.false_alerts_total,
             },
         ],
+        "live": journal.live,
         "attack_notice": ATTACK_NOTICE,
     }
 
