@@ -186,3 +186,41 @@ def test_pages_need_sign_in_and_admin_for_named_report_and_stop(
         ]
     assert ("root", "phish.campaign.stop") in actions and ("root", "phish.report.named") in actions
     assert ("test", "phish.campaign.launch") in actions
+
+
+PUBLIC_PHISH = {
+    ("GET", "/p/j.js"),
+    ("GET", "/p/style.css"),
+    ("GET", "/p/o/1"),
+    ("GET", "/p/c/1"),
+    ("GET", "/p/a/1"),
+    ("POST", "/p/b/1"),
+    ("POST", "/p/s/1"),
+    ("GET", "/p/done"),
+    ("GET", "/p/r/1"),
+    ("POST", "/p/r/1"),
+}
+
+
+def test_only_the_tracking_routes_are_public(client: TestClient) -> None:
+    from fastapi.routing import APIRoute
+
+    from bastion.server.app import PUBLIC_PATHS
+    from bastion.server.phish import TRACK_PREFIX, api, pages, tracking
+
+    assert TRACK_PREFIX in PUBLIC_PATHS
+    public, private = set(), set()
+    for router, into in ((tracking, public), (pages, private), (api, private)):
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            path = re.sub(r"\{[^}]+\}", "1", route.path)
+            into.update((m, path) for m in route.methods if m != "HEAD")
+    assert public == PUBLIC_PHISH
+    for method, path in sorted(public):
+        assert client.request(method, path).status_code in (200, 204, 303), (method, path)
+    for method, path in sorted(private):
+        answer = client.request(method, path)
+        if answer.status_code == 303:
+            assert method == "GET" and answer.headers["location"].startswith("/login"), (method, path)
+        else:
+            assert answer.status_code == 401, (method, path)
