@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from bastion.detect.logs.near import MAX_RELATIONS, NearIndex, nearest, relation
-from bastion.detect.logs.templates import WILDCARD, TemplateMiner, load_state, mask_key, save_state
+from bastion.detect.logs.templates import (
+    WILDCARD,
+    TemplateMiner,
+    _group_key,
+    load_state,
+    mask_key,
+    save_state,
+)
 from bastion.errors import InputError
 
 KEYS = ["profile", "avatar", "settings", "feed", "inbox", "drafts", "contacts", "photos", "search"]
@@ -119,3 +127,23 @@ def test_index_bounds_and_round_trip() -> None:
     full = NearIndex()
     full.values = {(0, (str(i),)): [] for i in range(MAX_RELATIONS)}
     assert full.record((1, ("x",)), 1, "y") == 0  # past the bound nothing new is recorded
+
+
+def test_random_streams_keep_groups_consistent_and_every_mined_line_found() -> None:
+    words = ["a", "b", "c", "d", "e", "f", "g", "h", "x1", "Cache", "miss", "10.0.0.1", "0x1f", "12 ms"]
+    for seed in range(400):
+        r = random.Random(seed)  # bastion: ignore[sast.bandit.B311] reproducible test data
+        lines = [" ".join(r.choice(words) for _ in range(r.randint(1, 5))) for _ in range(r.randint(5, 60))]
+        miner = TemplateMiner(
+            similarity=r.choice([0.5, 0.7, 1.0]),
+            sibling_values=r.choice([0, 2, 6]),
+            max_values=r.choice([1, 3]),
+        )
+        miner.add_all(lines)
+        grouped = [tid for tids in miner._groups.values() for tid in tids]
+        assert sorted(grouped) == sorted(miner.templates), seed
+        for key, tids in miner._groups.items():
+            assert all(_group_key(miner.templates[t].tokens) == key for t in tids), seed
+        reloaded = TemplateMiner.from_dict(miner.to_dict())
+        for line in lines:
+            assert miner.match(line) is not None and reloaded.match(line) is not None, (seed, line)

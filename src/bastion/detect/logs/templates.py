@@ -159,6 +159,8 @@ class TemplateMiner:
             found = nearest(tokens, self._candidates(tokens, own))
             if found and found[0].position < 0:
                 template = self.templates[found[0].template]
+                if template.tokens[0] == WILDCARD and tokens[0] != WILDCARD:
+                    self._lead(template)  # a word-led line joined it: lookups must find it there
             for near in found if template is None else ():
                 other, p = self.templates[near.template], near.position
                 limit = self.max_values if p == 0 else self.sibling_values
@@ -290,7 +292,13 @@ class TemplateMiner:
         if new != old:
             self._groups[old].remove(template.id)
             self._group_add(new, template.id)
-            self._led.setdefault(new[0], []).append(template.id)
+            self._lead(template)
+
+    def _lead(self, template: Template) -> None:
+        """Remember a wildcard-led template that word-led lines belong to (see :meth:`match_tokens`)."""
+        led = self._led.setdefault(len(template.tokens), [])
+        if template.id not in led:
+            led.append(template.id)
 
     def _absorb(self, keep: Template, drop: Template) -> None:
         """Fold ``drop`` (same tokens as ``keep`` by now, or a sibling) into ``keep``; alias its id."""
@@ -311,6 +319,8 @@ class TemplateMiner:
             keep.raw = [a if a == b else None for a, b in zip(keep_raw, drop_raw, strict=True)]
         keep.seen = min(RAW_SAMPLE, keep.seen + drop.seen)
         self._groups[_group_key(drop.tokens)].remove(drop.id)
+        if drop.id in self._led.get(len(drop.tokens), ()):
+            self._lead(keep)
         del self.templates[drop.id]
         self._probes.pop(drop.id, None)
         self.aliases[drop.id] = keep.id
@@ -445,6 +455,7 @@ class TemplateMiner:
             "sibling_values": self.sibling_values,
             "aliases": {str(k): v for k, v in self.aliases.items()},
             "near": self._near.to_list(),
+            "led": sorted({t for ids in self._led.values() for t in ids if t in self.templates}),
         }
 
     @classmethod
@@ -478,13 +489,9 @@ class TemplateMiner:
                 miner.templates[template.id] = template
                 miner._group_add(_group_key(tokens), template.id)
                 miner._tails.setdefault(tuple(tokens[1:]), []).append(template.id)
-                if (
-                    tokens
-                    and tokens[0] == WILDCARD
-                    and template.examples[:1]
-                    and template.examples[0][:1].isalpha()
-                ):
-                    miner._led.setdefault(len(tokens), []).append(template.id)
+            for tid in data.get("led", []):
+                if int(tid) in miner.templates:
+                    miner._lead(miner.templates[int(tid)])
             miner.aliases = {int(k): int(v) for k, v in data.get("aliases", {}).items()}
             miner._variants = {(int(t), tuple(str(v) for v in vs)): int(i) for t, vs, i in data["variants"]}
             miner._next_id = int(data["next_id"])
