@@ -21,7 +21,18 @@ from bastion.jobs.models import JobFinding, JobRecord, JobState
 from bastion.store.db import Store
 from bastion.store.models import utcnow
 
-__all__ = ["JobView", "counts", "dead_letter", "enqueued", "fail", "finish", "job", "jobs", "start"]
+__all__ = [
+    "JobView",
+    "counts",
+    "dead_letter",
+    "enqueued",
+    "enqueued_many",
+    "fail",
+    "finish",
+    "job",
+    "jobs",
+    "start",
+]
 
 ERROR_CHARS = 2000
 """An error is kept to its first characters (a traceback's last line is what matters)."""
@@ -60,8 +71,16 @@ class JobView:
 
 def enqueued(store: Store, job_id: str, repo: str) -> None:
     """Record a job as queued (before the broker gets it, so no worker can start it unrecorded)."""
+    enqueued_many(store, [(job_id, repo)])
+
+
+def enqueued_many(store: Store, jobs: Sequence[tuple[str, str]]) -> None:
+    """Record jobs ``(id, repository)`` as queued, in one transaction."""
     with store.write() as session:
-        session.add(JobRecord(id=job_id, repo=repo, state=JobState.QUEUED.value, attempts=0, findings=0))
+        session.add_all(
+            JobRecord(id=job_id, repo=repo, state=JobState.QUEUED.value, attempts=0, findings=0)
+            for job_id, repo in jobs
+        )
 
 
 def start(store: Store, job_id: str, repo: str, worker: str, max_attempts: int) -> JobView | None:

@@ -147,15 +147,14 @@ class JobQueue:
         )
 
     def enqueue(self, store: Store, repos: Iterable[str], *, attempts: int = 5) -> list[str]:
-        """Record and send one job per repository; the job ids. A lost connection is retried with
-        backoff ``attempts`` times, then :class:`BrokerUnavailable`."""
-        ids: list[str] = []
-        for repo in repos:
-            job_id = uuid.uuid4().hex
-            board.enqueued(store, job_id, repo)
+        """Record (one transaction) and send one job per repository; the job ids. A lost
+        connection is retried with backoff ``attempts`` times, then :class:`BrokerUnavailable`
+        (the jobs not sent stay ``queued`` in the store, visible)."""
+        jobs = [(uuid.uuid4().hex, repo) for repo in repos]
+        board.enqueued_many(store, jobs)
+        for job_id, repo in jobs:
             _with_backoff(functools.partial(self.actor.send, job_id, repo), attempts, self.url)
-            ids.append(job_id)
-        return ids
+        return [job_id for job_id, _ in jobs]
 
     def dead_letters(self) -> int:
         """Messages in the dead-letter set now."""

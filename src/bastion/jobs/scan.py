@@ -10,8 +10,10 @@ job with that reason; the worker itself is untouched and takes the next job.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import resource
+import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -56,7 +58,20 @@ class ScanOutcome:
     notes: list[str]
 
 
-def _scan(path: Path, scanners: tuple[str, ...] | None) -> ScanOutcome:
+@functools.cache
+def warm_registry(scanners: tuple[str, ...] | None) -> Registry:
+    """The scanner registry, its scanners imported and every lazy cache of a scan filled (rules
+    compiled, the control mappings read) by one scan of an empty directory, once per process:
+    each job's forked child inherits all of it instead of paying it again (about 60 ms a job)."""
+    registry = Registry.from_entry_points()
+    for registration in registry.select(list(scanners) if scanners else None):
+        load_scanner(registration.reference)
+    with tempfile.TemporaryDirectory(prefix="bastion-warm-") as empty:
+        _scan(Path(empty), scanners, registry)
+    return registry
+
+
+def _scan(path: Path, scanners: tuple[str, ...] | None, registry: Registry) -> ScanOutcome:
     overrides: dict[str, Any] = {
         "scanners": list(scanners) if scanners else None,
         "concurrency": Concurrency.THREAD.value,
@@ -72,15 +87,16 @@ def _scan(path: Path, scanners: tuple[str, ...] | None) -> ScanOutcome:
         notes.extend(
             f"{config_path.name}: {key} not applied (untrusted repository config)" for key in dropped
         )
-    result = scan_project(path, settings.scan, Registry.from_entry_points())
+    result = scan_project(path, settings.scan, registry)
     notes.extend(notice.describe() for notice in result.scan.notices)
     return ScanOutcome([finding.to_dict() for finding in result.findings], notes)
 
 
 def _child(conn: Connection, path: str, scanners: tuple[str, ...] | None, memory_bytes: int) -> None:
+    registry = warm_registry(scanners)  # inherited from the parent: no work here
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
-        outcome = _scan(Path(path), scanners)
+        outcome = _scan(Path(path), scanners, registry)
     except MemoryError:
         conn.send(("oom", ""))
     except BastionError as exc:
@@ -99,9 +115,7 @@ def scan_checkout(path: Path, limits: ScanLimits) -> ScanOutcome:
     # fork: milliseconds, and the child inherits the imported scanners. A spawned or forkserver
     # child would import the command line again for every job (hundreds of milliseconds).
     context = multiprocessing.get_context("fork")
-    registry = Registry.from_entry_points()
-    for registration in registry.select(list(limits.scanners) if limits.scanners else None):
-        load_scanner(registration.reference)  # imported here once, not under the child's memory cap
+    warm_registry(limits.scanners)  # once per process, before the fork, outside the memory cap
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, str(path), limits.scanners, limits.memory_bytes))
     child.start()

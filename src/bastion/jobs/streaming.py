@@ -41,6 +41,8 @@ __all__ = [
 
 _FIELDS = tuple(f.name for f in fields(SignIn) if f.name != "time")
 PUBLISH_CHUNK = 5000
+RESERVED = "__"
+"""Checkpoint entries whose key starts so are not baselines (counters kept beside them)."""
 
 
 def event_of(signin: SignIn) -> dict[str, Any]:
@@ -93,7 +95,8 @@ class IdentityHandler:
         self._loaded.add(key)
         profiles = self.engine.state.profiles
         for user, data in state.items():  # the checkpoint wins over what was not committed
-            profiles[user] = Profile.from_dict(data)
+            if not user.startswith(RESERVED):
+                profiles[user] = Profile.from_dict(data)
 
     def handle(
         self, events: list[dict[str, Any]], state: dict[str, Any]
