@@ -39,8 +39,8 @@ SCAN_HELP = "\n\n".join(
     (
         "Scan PATH (default: the current directory) with the installed scanners.",
         "Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input "
-        "error. Every flag has a twin key in the \\[scan] table of bastion.toml or "
-        "\\[tool.bastion.scan] in pyproject.toml.",
+        "error. Every flag but --check, --skip-check, --severity and --no-color (this run's view) has a "
+        "twin key in the \\[scan] table of bastion.toml or \\[tool.bastion.scan] in pyproject.toml.",
         "A config found in PATH belongs to the scanned code: its settings that could relax the gate "
         "(fail_on above high, ignore, exclude, scanners, min_confidence, disabled rules) or choose where "
         "Bastion writes (output, baseline) are not applied, and a notice says which, unless you pass "
