@@ -36,7 +36,7 @@ def test_table_summary_says_unknown(tree: Path, capsys: pytest.CaptureFixture[st
     assert main(["scan", str(tree), "-s", "deps"]) == 0
     captured = capsys.readouterr()
     assert "not checked (deps: unknown), --strict fails on it" in captured.out
-    assert "no advisory database" in captured.out
+    assert "WARNING: skipped deps: no advisory database" in captured.out
     assert "WARNING" not in captured.err  # the table on stdout carries it: said once
 
 

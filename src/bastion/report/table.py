@@ -59,7 +59,10 @@ def render(result: GateResult, *, color: bool = False, width: int | None = None)
         elif group:
             console.print(_group_table(severity, group))
     for skip in result.scan.skips:
-        console.print(Text(clean_text(skip.describe()), style="yellow"))
+        if skip.component.strip() in result.scan.scanners:  # a whole scanner: its result is unknown
+            console.print(Text(f"WARNING: {clean_text(skip.describe())}", style="bold yellow"))
+        else:
+            console.print(Text(clean_text(skip.describe()), style="yellow"))
     for failure in result.scan.failures:
         console.print(Text(clean_text(failure.describe()), style="bold red"))
     counted: dict[NoticeKind, int] = {}
