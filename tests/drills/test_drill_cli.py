@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,31 @@ def test_exercise_file_changed_since_the_journal(exercise_file: ExerciseFactory,
 def test_every_drill_command_has_help_with_an_example(sub: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["drill", sub, "--help"]) == 0
     assert f"bastion drill {sub}" in capsys.readouterr().out
+
+
+def test_interrupted_run_exits_130_and_resumes(
+    exercise_file: ExerciseFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bastion.drills import replay as replay_module
+
+    ex = exercise_file(scenarios=["mfa-fatigue", "win-certutil-decode"], detectors=["identity", "sigma"])
+    out = tmp_path / "out"
+    real = replay_module.run_family
+
+    def stop_at_sigma(adapter: Any, *args: Any) -> Any:
+        if adapter.family == "sigma":
+            raise KeyboardInterrupt
+        return real(adapter, *args)
+
+    monkeypatch.setattr(replay_module, "run_family", stop_at_sigma)
+    assert main(["drill", "run", str(ex), "-o", str(out)]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    monkeypatch.setattr(replay_module, "run_family", real)
+    assert main(["drill", "run", str(ex), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "resumed: 1 finished unit(s) kept from the journal" in captured.err
+    assert "run 0 identity" not in captured.err and "run 0 sigma" in captured.err
+    assert "2/2 scenario run(s) detected" in captured.out
