@@ -96,6 +96,7 @@ CATS: tuple[Cat, ...] = (
                 family="f",
             ),
         ),
+        # bastion: ignore[sast.bandit.B608] JavaScript source text of a benchmark case, not a query
         safe=(K(_DB + 'db.query("SELECT id FROM accounts WHERE owner = ?", [{v}], () => {{}});', DB),),
         sanitizers=(K("mysql.escape({v})", DB), K("parseInt({v}, 10)")),
     ),
@@ -469,16 +470,64 @@ FLOW_G = (
     ("reduce", 'const val = ["{P}", raw, "{X}"].reduce((a, b) => a + b, "");', "", "", True),
     ("concat-method", 'const val = "{P}".concat(raw, "{X}");', "", "", True),
     ("pad", "const val = `{P}${{raw.padEnd(3)}}{X}`;", "", "", True),
-    ("default-destructure", 'const {{ term = "" }} = {{ term: raw }};\nconst val = "{P}" + term + "{X}";', "", "", True),
-    ("map", 'const store = new Map();\nstore.set("t", raw);\nconst val = "{P}" + store.get("t") + "{X}";', "", "", True),
-    ("getter", 'const val = new Text(raw).text;', 'class Text {{\n  constructor(t) {{\n    this.t = t;\n  }}\n  get text() {{\n    return "{P}" + this.t + "{X}";\n  }}\n}}', "", True),
-    ("json-roundtrip", 'const copy = JSON.parse(JSON.stringify({{ t: raw }}));\nconst val = "{P}" + copy.t + "{X}";', "", "", True),
+    (
+        "default-destructure",
+        'const {{ term = "" }} = {{ term: raw }};\nconst val = "{P}" + term + "{X}";',
+        "",
+        "",
+        True,
+    ),
+    (
+        "map",
+        'const store = new Map();\nstore.set("t", raw);\nconst val = "{P}" + store.get("t") + "{X}";',
+        "",
+        "",
+        True,
+    ),
+    (
+        "getter",
+        "const val = new Text(raw).text;",
+        'class Text {{\n  constructor(t) {{\n    this.t = t;\n  }}\n  get text() {{\n    return "{P}" + this.t + "{X}";\n  }}\n}}',
+        "",
+        True,
+    ),
+    (
+        "json-roundtrip",
+        'const copy = JSON.parse(JSON.stringify({{ t: raw }}));\nconst val = "{P}" + copy.t + "{X}";',
+        "",
+        "",
+        True,
+    ),
     ("buffer", 'const val = "{P}" + Buffer.from(raw).toString("utf8") + "{X}";', "", "", True),
-    ("other-map-key", 'const store = new Map();\nstore.set("t", raw);\nstore.set("u", "fixed");\nconst val = "{P}" + store.get("u") + "{X}";', "", "", False),
+    (
+        "other-map-key",
+        'const store = new Map();\nstore.set("t", raw);\nstore.set("u", "fixed");\nconst val = "{P}" + store.get("u") + "{X}";',
+        "",
+        "",
+        False,
+    ),
     ("length-word", 'const val = "{P}" + (raw.length > 3 ? "long" : "short") + "{X}";', "", "", False),
-    ("type-guard", 'if (typeof raw !== "string" || !/^\\w+$/.test(raw)) {{\n  return res.end();\n}}\nconst val = "{P}" + raw + "{X}";', "", "", False),
-    ("nan-check", 'const id = Number(raw);\nif (Number.isNaN(id)) {{\n  return res.sendStatus(400);\n}}\nconst val = "{P}" + id + "{X}";', "", "", False),
-    ("set-ternary", 'const ALLOWED = new Set(["alpha", "beta"]);\nconst val = "{P}" + (ALLOWED.has(raw) ? raw : "alpha") + "{X}";', "", "", False),
+    (
+        "type-guard",
+        'if (typeof raw !== "string" || !/^\\w+$/.test(raw)) {{\n  return res.end();\n}}\nconst val = "{P}" + raw + "{X}";',
+        "",
+        "",
+        False,
+    ),
+    (
+        "nan-check",
+        'const id = Number(raw);\nif (Number.isNaN(id)) {{\n  return res.sendStatus(400);\n}}\nconst val = "{P}" + id + "{X}";',
+        "",
+        "",
+        False,
+    ),
+    (
+        "set-ternary",
+        'const ALLOWED = new Set(["alpha", "beta"]);\nconst val = "{P}" + (ALLOWED.has(raw) ? raw : "alpha") + "{X}";',
+        "",
+        "",
+        False,
+    ),
 )
 
 
@@ -525,7 +574,9 @@ def render(
                 else f'import {local_name} from "{module}";'
             )
     if lib:
-        lines.append('const lib = require("./lib");' if fam in ("e", "g") else 'import * as lib from "./lib";')
+        lines.append(
+            'const lib = require("./lib");' if fam in ("e", "g") else 'import * as lib from "./lib";'
+        )
     if dead and fam == "f":
         lines.append("const FEATURE_ENABLED = false;")
     if local:

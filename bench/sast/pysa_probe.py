@@ -43,18 +43,18 @@ def get_input():
 
 @app.route("/form")
 def form_view():
-    os.system(build(request.form["q"]))  # line 18: Flask form data, through a helper
+    os.system(build(request.form["q"]))  # Flask form data, through a helper
     return "ok"
 
 
 @app.route("/args")
 def args_view():
-    os.system("ping " + request.args.get("q", ""))  # line 24: Flask query string
+    os.system("ping " + request.args.get("q", ""))  # Flask query string
     return "ok"
 
 
 def modelled():
-    os.system(build(get_input()))  # line 29: a source declared in the probe's own model
+    os.system(build(get_input()))  # a source declared in the probe's own model
 """
 EXTRA_MODEL = "def app.get_input() -> TaintSource[UserControlled]: ...\n"
 
