@@ -22,6 +22,7 @@ __all__ = ["register"]
 
 PASSWORD_ENV = "BASTION_SMTP_PASSWORD"  # bastion: ignore[sast.bandit.B105] the variable's name, not a secret
 ALLOW_ENV = "BASTION_PHISH_ALLOW_DOMAINS"
+IMAP_PASSWORD_ENV = "BASTION_IMAP_PASSWORD"  # bastion: ignore[sast.bandit.B105] the variable's name
 
 phish_app = typer.Typer(
     help="Internal phishing exercises: targets, campaigns, sending, tracking and reports.\n\n"
@@ -95,6 +96,12 @@ def register(app: typer.Typer) -> None:
         help="Convert a GoPhish templates or pages JSON export into Bastion template files.\n\n"
         "Example: bastion phish gophish templates.json -o phish-templates/",
     )(command(gophish))
+    phish_app.command(
+        "reports",
+        help="Record the reports forwarded to the report mailbox (IMAP; unseen messages only).\n\n"
+        "The password comes from BASTION_IMAP_PASSWORD. Run it from a timer.\n\n"
+        "Example: bastion phish reports --imap-host mail.example.com --imap-user phish-reports",
+    )(command(reports))
     phish_app.command(
         "purge",
         help="Remove people and events of campaigns stopped more than N days ago (anonymous totals stay).\n\n"
@@ -371,6 +378,37 @@ def gophish(
             written += 1
     typer.echo(f"{written} files written to {output} ({len(result.errors)} items refused)")
     return EXIT_ERROR if result.errors else EXIT_CLEAN
+
+
+def reports(
+    imap_host: str = typer.Option(..., "--imap-host", help="IMAP server of the report mailbox."),
+    imap_port: int = typer.Option(993, "--imap-port", min=1, max=65535, help="IMAP port."),
+    imap_user: str = typer.Option(
+        ..., "--imap-user", help="Mailbox user (password: $BASTION_IMAP_PASSWORD)."
+    ),
+    mailbox: str = typer.Option("INBOX", "--mailbox", help="Folder to read."),
+    plain: bool = typer.Option(
+        False, "--no-tls", help="IMAP without implicit TLS (STARTTLS unless loopback)."
+    ),
+    database_url: str | None = DATABASE,
+) -> int:
+    """Poll the report mailbox."""
+    from bastion.phish.inbox import ImapSettings, poll_imap
+
+    password = os.environ.get(IMAP_PASSWORD_ENV, "")
+    if not password:
+        raise UsageError(f"the report mailbox's password goes in ${IMAP_PASSWORD_ENV}")
+    settings = ImapSettings(imap_host, imap_port, imap_user, password, mailbox, tls=not plain)
+    store = _store(database_url)
+    try:
+        done = poll_imap(store, settings)
+    finally:
+        store.close()
+    typer.echo(
+        f"{done.messages} messages read, {done.reports} reports recorded, "
+        f"{done.without_token} without a token"
+    )
+    return EXIT_CLEAN
 
 
 def purge(
