@@ -4,8 +4,10 @@ page in the server, and the command line against a live server (``--server URL -
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -107,14 +109,16 @@ def test_migration_upgrades_and_downgrades_on_its_own(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> TestClient:
+def server(tmp_path: Path) -> Iterator[TestClient]:
     from store_backends import open_store
 
-    world = build_world(open_store("sqlite", tmp_path, None))
+    store = open_store("sqlite", tmp_path, None)
+    world = build_world(store)
     world.app.state.catalog_settings = CatalogSettings(require_approval=True)
-    client = TestClient(world.app, base_url="http://testserver", follow_redirects=False)
-    client.headers.update(bearer(world.demo_token))
-    return client
+    with TestClient(world.app, base_url="http://testserver", follow_redirects=False) as client:
+        client.headers.update(bearer(world.demo_token))
+        yield client
+    store.close()
 
 
 def test_api_and_page(server: TestClient) -> None:
@@ -243,3 +247,32 @@ def test_cli_against_a_live_server(live_sqlite: Live, tmp_path: Path) -> None:
     assert wrong.exit_code == 2 and "expected an http:// or https:// URL" in wrong.stderr
     down = runner.invoke(_cli(), ["catalog", "list", "--server", "http://127.0.0.1:9"], env=env)
     assert down.exit_code == 2 and down.stderr == "error: catalog server http://127.0.0.1:9: ConnectError\n"
+
+
+def _flatten(routes: list[Any]) -> list[Any]:
+    """Every route, also those of included routers (FastAPI keeps them nested)."""
+    flat: list[Any] = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        flat.extend(_flatten(nested.routes) if nested is not None else [route])
+    return flat
+
+
+def test_every_catalog_route_needs_authentication(server: TestClient) -> None:
+    from fastapi.routing import APIRoute
+
+    anonymous = TestClient(server.app, base_url="http://testserver", follow_redirects=False)
+    routes = [
+        (method, route.path.replace("{product}", "aws-vpc").replace("{version}", "1.0.0"))
+        for route in _flatten(server.app.routes)
+        if isinstance(route, APIRoute) and "catalog" in route.path
+        for method in route.methods
+    ]
+    assert len(routes) == 9
+    for method, path in routes:
+        for headers in ({}, bearer("bst_000000000000_wrong"), {"Cookie": "bastion_session=forged"}):
+            response = anonymous.request(method, path, headers=headers)
+            if response.status_code == 303:
+                assert method == "GET" and response.headers["location"].startswith("/login"), (method, path)
+            else:
+                assert response.status_code == 401, (method, path, headers, response.status_code)
