@@ -142,3 +142,24 @@ def test_launch_through_starttls_relay_with_login(
     out, err = capsys.readouterr()
     assert "4 sent" in out and len(tls_mailbox.messages) == 4
     assert "relay-secret" not in out + err
+
+
+def test_retention_applies_on_every_send(
+    db: list[str], mailbox: Mailbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _create(db)
+    send = ["--smtp-port", str(mailbox.port), "--allow-domain", "example.com", "--rate", "0", *db]
+    assert main(["phish", "campaign", "launch", "q1", *send]) == 0
+    assert main(["phish", "campaign", "stop", "q1", *db]) == 0
+    assert main(["phish", "purge", *db]) == 0
+    assert "0 campaigns purged" in capsys.readouterr().out  # 180 days by default
+    monkeypatch.setenv("BASTION_PHISH_RETENTION_DAYS", "soon")
+    assert main(["phish", "purge", *db]) == 2
+    create = ["phish", "campaign", "create", "q2", "--group", "staff", "--email", str(FIXTURES / "email.yml")]
+    landing = ["--landing", str(FIXTURES / "landing-login.yml"), "--base-url", "https://phish.example.com"]
+    assert main([*create, *landing, *db]) == 0
+    assert main(["phish", "campaign", "launch", "q2", *send]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("BASTION_PHISH_RETENTION_DAYS", "0")
+    assert main(["phish", "campaign", "send", "q2", *send]) == 0
+    assert capsys.readouterr().out.splitlines() == ["nothing due", "1 campaigns purged: q1"]

@@ -22,6 +22,8 @@ __all__ = ["register"]
 
 PASSWORD_ENV = "BASTION_SMTP_PASSWORD"  # bastion: ignore[sast.bandit.B105] the variable's name, not a secret
 ALLOW_ENV = "BASTION_PHISH_ALLOW_DOMAINS"
+RETENTION_ENV = "BASTION_PHISH_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 180
 IMAP_PASSWORD_ENV = "BASTION_IMAP_PASSWORD"  # bastion: ignore[sast.bandit.B105] the variable's name
 
 phish_app = typer.Typer(
@@ -104,7 +106,8 @@ def register(app: typer.Typer) -> None:
     )(command(reports))
     phish_app.command(
         "purge",
-        help="Remove people and events of campaigns stopped more than N days ago (anonymous totals stay).\n\n"
+        help="Remove people and events of campaigns stopped more than N days ago (anonymous totals stay); "
+        "campaign send and reports apply the retention period on every run.\n\n"
         "Example: bastion phish purge --older-than 90",
     )(command(purge))
     app.add_typer(phish_app, name="phish")
@@ -273,7 +276,9 @@ def campaign_send(
         report = send_campaign(
             store, campaign_id, settings, _allow(allow_domain), resend_uncertain=resend_uncertain
         )
-        return _print_send(report)
+        code = _print_send(report)
+        _apply_retention(store)
+        return code
     finally:
         store.close()
 
@@ -402,6 +407,7 @@ def reports(
     store = _store(database_url)
     try:
         done = poll_imap(store, settings)
+        _apply_retention(store)
     finally:
         store.close()
     typer.echo(
@@ -411,18 +417,42 @@ def reports(
     return EXIT_CLEAN
 
 
+def retention_days() -> int:
+    """``BASTION_PHISH_RETENTION_DAYS`` (default 180); :class:`UsageError` when it is not a number."""
+    value = os.environ.get(RETENTION_ENV, "").strip()
+    if not value:
+        return DEFAULT_RETENTION_DAYS
+    if not value.isdigit():
+        raise UsageError(f"{RETENTION_ENV}: expected a number of days, got {value!r}")
+    return int(value)
+
+
+def _apply_retention(store: Store, days: int | None = None) -> list[str]:
+    """Purge what is past the retention period (``send`` and ``reports`` do it on every run)."""
+    from bastion.phish.service import purge as purge_campaigns
+
+    with store.write() as session:
+        names = purge_campaigns(session, retention_days() if days is None else days, _actor())
+    if names:
+        typer.echo(f"{len(names)} campaigns purged: {', '.join(names)}")
+    return names
+
+
 def purge(
-    older_than: int = typer.Option(..., "--older-than", min=0, help="Days since the campaign stopped."),
+    older_than: int | None = typer.Option(
+        None,
+        "--older-than",
+        min=0,
+        help=f"Days since the campaign stopped (default: ${RETENTION_ENV} or 180).",
+    ),
     database_url: str | None = DATABASE,
 ) -> int:
     """Apply the retention period."""
-    from bastion.phish.service import purge as purge_campaigns
-
     store = _store(database_url)
     try:
-        with store.write() as session:
-            names = purge_campaigns(session, older_than, _actor())
+        names = _apply_retention(store, older_than)
     finally:
         store.close()
-    typer.echo(f"{len(names)} campaigns purged" + (f": {', '.join(names)}" if names else ""))
+    if not names:
+        typer.echo("0 campaigns purged")
     return EXIT_CLEAN
