@@ -669,20 +669,56 @@ FLOW_G = (
     ("join", 'val = str.join("", ["{P}", raw, "{X}"])', "", "", True),
     ("template", 'val = string.Template("{P}$term{X}").substitute(term=raw)', "", "", True),
     ("generator", "val = next(pieces(raw))", 'def pieces(term):\n    yield "{P}" + term + "{X}"', "", True),
-    ("partial", 'build = functools.partial(glue, "{P}")\nval = build(raw)', 'def glue(head, item):\n    return head + item + "{X}"', "", True),
-    ("staticmethod", "val = Query.make(raw)", 'class Query:\n    @staticmethod\n    def make(term):\n        return "{P}" + term + "{X}"', "", True),
+    (
+        "partial",
+        'build = functools.partial(glue, "{P}")\nval = build(raw)',
+        'def glue(head, item):\n    return head + item + "{X}"',
+        "",
+        True,
+    ),
+    (
+        "staticmethod",
+        "val = Query.make(raw)",
+        'class Query:\n    @staticmethod\n    def make(term):\n        return "{P}" + term + "{X}"',
+        "",
+        True,
+    ),
     ("walrus", 'val = ""\nif (term := raw):\n    val = "{P}" + term + "{X}"', "", "", True),
     ("dict-get", 'opts = {{"term": raw}}\nval = "{P}" + opts.get("term", "") + "{X}"', "", "", True),
     ("slice", 'items = [raw, "x"]\nval = "{P}" + items[:1][0] + "{X}"', "", "", True),
     ("replace", 'val = "{P}" + raw.replace("\\n", "") + "{X}"', "", "", True),
     ("derived", 'val = "{P}" + ("yes" if raw else "no") + "{X}"', "", "", False),
     ("length", 'val = "{P}" + str(len(raw)) + "{X}"', "", "", False),
-    ("const-map", 'val = "{P}" + NAMES.get(raw, "alpha") + "{X}"', 'NAMES = {{"a": "alpha", "b": "beta"}}', "", False),
-    ("isalnum-guard", 'if raw.isalnum():\n    val = "{P}" + raw + "{X}"\nelse:\n    val = "{P}none{X}"', "", "", False),
-    ("allow-ternary", 'term = raw if raw in ("alpha", "beta") else "alpha"\nval = "{P}" + term + "{X}"', "", "", False),
+    (
+        "const-map",
+        'val = "{P}" + NAMES.get(raw, "alpha") + "{X}"',
+        'NAMES = {{"a": "alpha", "b": "beta"}}',
+        "",
+        False,
+    ),
+    (
+        "isalnum-guard",
+        'if raw.isalnum():\n    val = "{P}" + raw + "{X}"\nelse:\n    val = "{P}none{X}"',
+        "",
+        "",
+        False,
+    ),
+    (
+        "allow-ternary",
+        'term = raw if raw in ("alpha", "beta") else "alpha"\nval = "{P}" + term + "{X}"',
+        "",
+        "",
+        False,
+    ),
     ("uuid", 'val = "{P}" + str(uuid.UUID(raw)) + "{X}"', "", "", False),
     ("reassigned", 'val = "{P}" + raw + "{X}"\nval = "{P}guest{X}"', "", "", False),
-    ("static-const", "val = Query.make(raw)", 'class Query:\n    @staticmethod\n    def make(term):\n        return "{P}guest{X}"', "", False),
+    (
+        "static-const",
+        "val = Query.make(raw)",
+        'class Query:\n    @staticmethod\n    def make(term):\n        return "{P}guest{X}"',
+        "",
+        False,
+    ),
 )
 DEAD_G = "if False and raw:\n{sink}"
 G_IMPORTS = (
@@ -691,8 +727,20 @@ G_IMPORTS = (
     ("uuid.UUID", "import uuid"),
 )
 EXTRA_G: dict[int, tuple[Sink, ...]] = {
-    78: (K('result = subprocess.run({v}, shell=True, capture_output=True)', ("import subprocess",), family="g"),),
-    89: (K('cursor = sqlite3.connect("shop.db").cursor()\ncursor.executescript({v})', ("import sqlite3",), family="g"),),
+    78: (
+        K(
+            "result = subprocess.run({v}, shell=True, capture_output=True)",
+            ("import subprocess",),
+            family="g",
+        ),
+    ),
+    89: (
+        K(
+            'cursor = sqlite3.connect("shop.db").cursor()\ncursor.executescript({v})',
+            ("import sqlite3",),
+            family="g",
+        ),
+    ),
     95: (K('namespace = {{}}\nexec(compile({v}, "<snippet>", "exec"), namespace)', family="g"),),
     22: (K('with open({v}, "rb") as fh:\n    body = fh.read()', family="g"),),
     502: (K("obj = pickle.loads({v}.encode())", ("import pickle",), family="g"),),
