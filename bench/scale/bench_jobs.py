@@ -73,8 +73,8 @@ def _check(store: Store, count: int) -> dict[str, int]:
     counts = board.counts(store)
     with store.read() as session:
         findings = session.scalar(select(func.sum(JobRecord.findings))) or 0
-    assert counts[JobState.DONE] == count, counts
-    assert findings == count, findings  # one key per repository, stored once
+    if counts[JobState.DONE] != count or findings != count:  # one key per repository, stored once
+        raise SystemExit(f"wrong results: {counts}, {findings} findings for {count} repositories")
     return {"done": counts[JobState.DONE], "findings": int(findings)}
 
 
@@ -117,7 +117,8 @@ def on_workers(repos: list[str], workers: int) -> dict[str, Any]:
         with store.read() as session:
             first = session.scalar(select(func.min(JobRecord.started_at)))
             last = session.scalar(select(func.max(JobRecord.finished_at)))
-        assert first is not None and last is not None
+        if first is None or last is None:
+            raise SystemExit("no job started or finished")
         wall = (last - first).total_seconds()
         queue.close()
     finally:

@@ -40,7 +40,7 @@ from bastion.detect.identity.engine import Engine
 from bastion.detect.identity.events import Skips
 from bastion.detect.identity.geo import GeoDB
 from bastion.detect.identity.read import read_events
-from bastion.jobs.streaming import IdentityHandler, event_of
+from bastion.jobs.streaming import IdentityHandler, event_of, signin_of
 from bastion.stream.consumer import Handler, StreamConsumer
 from bastion.stream.redis_streams import RedisStreams
 
@@ -196,6 +196,20 @@ def run(
     }
 
 
+def in_process(corpus: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same detector on the same (already parsed) events in this process, no stream: the
+    baseline the stream's overhead is measured against."""
+    geo = GeoDB(origin=False)
+    geo.load(corpus / "geo.csv")
+    engine = Engine(geo)
+    signins = [signin_of(event) for event in events]
+    started = time.perf_counter()
+    alerts = sum(1 for _ in engine.run(signins))
+    elapsed = time.perf_counter() - started
+    return {"consumers": 0, "detector": "identity engine in-process (no stream)", "events": len(events),
+            "alerts": alerts, "events_per_s": round(len(events) / elapsed)}  # fmt: skip
+
+
 def main() -> None:
     """Print one JSON line per measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -206,6 +220,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=300_000, help="Sign-ins taken from the corpus.")
     args = parser.parse_args()
     parsed = parse(args.corpus, args.limit)
+    print(json.dumps(in_process(args.corpus, parsed[0])), flush=True)
     for count in args.consumers:
         if args.raw:
             print(json.dumps(run(args.corpus, parsed, count, True, False)), flush=True)

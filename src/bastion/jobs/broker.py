@@ -65,7 +65,7 @@ class QueueSettings:
 
 
 def redact_url(url: str) -> str:
-    """``url`` without its password (``redis://:***@host``)."""
+    """``url`` with its password, if any, replaced by three asterisks."""
     scheme, sep, rest = url.partition("://")
     if not sep or "@" not in rest:
         return url
