@@ -65,6 +65,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bastion.phish",
             "bastion.ready",
             "bastion.jobs",
+            "bastion.stream",
         ),
     ),
     # bastion.ci.hook is the bastion-hook console script (the scan command alone, for pre-commit).
