@@ -3,7 +3,7 @@
     catalog.yml                          settings (optional)
     products/NAME/product.yml            what the product is
     products/NAME/versions/X.Y.Z.json    each published version (the commit point of a publish)
-    artefacts/sha256/HEX.tar.gz          content-addressed template archives
+    artefacts/sha256/HEX.tar.gz          content-addressed template archives (or an S3 bucket)
     audit.jsonl                          every change, one JSON object a line
 
 A publish writes the artefact first (under its digest, atomically, so it is whole or absent),
@@ -14,7 +14,6 @@ no version names, never a half-published version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from bastion import atomic
+from bastion.catalog.artefacts import ArtefactStore, DirectoryArtefacts
 from bastion.catalog.backend import AuditEntry
 from bastion.catalog.model import (
     CatalogSettings,
@@ -42,9 +42,11 @@ __all__ = ["LocalCatalog"]
 class LocalCatalog:
     """A catalog kept in a directory."""
 
-    def __init__(self, root: Path) -> None:
-        """Open the catalog at ``root`` (created on the first write)."""
+    def __init__(self, root: Path, artefacts: ArtefactStore | None = None) -> None:
+        """Open the catalog at ``root`` (created on the first write); artefacts go to ``artefacts``
+        (default: ``ROOT/artefacts``)."""
         self.root = root
+        self.artefacts = artefacts or DirectoryArtefacts(root / "artefacts")
 
     def _product_dir(self, name: str) -> Path:
         return self.root / "products" / name
@@ -107,16 +109,6 @@ class LocalCatalog:
     def _version_path(self, product: str, version: str) -> Path:
         return self._product_dir(product) / "versions" / f"{version}.json"
 
-    def _artefact_path(self, digest: str) -> Path:
-        algorithm, _, hexdigest = digest.partition(":")
-        if (
-            algorithm != "sha256"
-            or len(hexdigest) != 64
-            or not all(c in "0123456789abcdef" for c in hexdigest)
-        ):
-            raise InputError(f"{digest!r}: not an artefact digest (sha256:<64 hex digits>)")
-        return self.root / "artefacts" / "sha256" / f"{hexdigest}.tar.gz"
-
     def publish(self, record: VersionRecord, artefact: bytes, actor: str) -> None:
         """Store the artefact, then link the version record into place (exclusive)."""
         if not self._product_dir(record.product).is_dir():
@@ -124,14 +116,11 @@ class LocalCatalog:
         path = self._version_path(record.product, record.version)
         if path.exists():
             raise InputError(f"{record.product} {record.version}: already published (versions are immutable)")
-        blob = self._artefact_path(record.digest)
         try:
-            blob.parent.mkdir(parents=True, exist_ok=True)
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{self.root}: cannot write to the catalog: {exc.strerror or exc}") from None
-        if not blob.is_file():
-            atomic.write_bytes(blob, artefact, what="artefact")
+        self.artefacts.put(record.digest, artefact)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         atomic.write_text(partial, json.dumps(record.to_dict(), indent=2) + "\n", what="version record")
         try:
@@ -158,14 +147,7 @@ class LocalCatalog:
 
     def artefact(self, digest: str) -> bytes:
         """The stored artefact, checked against its digest."""
-        path = self._artefact_path(digest)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read artefact: {exc.strerror or exc}") from None
-        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
-            raise InputError(f"{path}: artefact does not match its digest (damaged or altered)")
-        return data
+        return self.artefacts.get(digest)
 
     def log(self, entry: AuditEntry) -> None:
         """Append one line to ``audit.jsonl`` (one write call, so lines never interleave)."""

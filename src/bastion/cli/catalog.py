@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 CATALOG_ENV = "BASTION_CATALOG"
+ARTEFACTS_ENV = "BASTION_CATALOG_ARTEFACTS"
 
 catalog_app = typer.Typer(
     help="A catalog of pre-approved, compliant templates: gated publish, approval, deprecation, "
@@ -60,6 +61,12 @@ POLICIES = typer.Option(
 )
 SERVER = typer.Option(None, "--server", help="Use the catalog of this Bastion server instead of a directory.")
 TOKEN = typer.Option(None, "--token", help="API token for --server (default: BASTION_TOKEN).")
+ARTEFACTS = typer.Option(
+    None,
+    "--artefacts",
+    help=f"Where artefacts live: a directory or s3://BUCKET[/PREFIX]?endpoint=URL (default: ${ARTEFACTS_ENV} "
+    "or CATALOG/artefacts).",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -90,11 +97,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(catalog_app, name="catalog")
 
 
-def _backend(path: Path | None) -> CatalogBackend:
+def _backend(path: Path | None, artefacts: str | None = None) -> CatalogBackend:
+    from bastion.catalog.artefacts import open_artefacts
     from bastion.catalog.local import LocalCatalog
 
     root = path or Path(os.environ.get(CATALOG_ENV, "catalog"))
-    return LocalCatalog(root)
+    location = artefacts or os.environ.get(ARTEFACTS_ENV, "")
+    return LocalCatalog(root, open_artefacts(location, root / "artefacts"))
 
 
 def _remote(server: str | None, token: str | None) -> RemoteCatalog | None:
@@ -172,6 +181,7 @@ def publish(
     policies: Path | None = POLICIES,
     server: str | None = SERVER,
     token: str | None = TOKEN,
+    artefacts: str | None = ARTEFACTS,
 ) -> int:
     """Gate and publish one version."""
     from bastion.catalog.lifecycle import publish as do_publish
@@ -186,7 +196,7 @@ def publish(
         except RemoteRefusal as exc:
             reasons = exc.reasons
     else:
-        backend = _backend(catalog)
+        backend = _backend(catalog, artefacts)
         result = do_publish(
             backend, template, product, version, _actor(actor), _gate_options(backend, policies)
         )
@@ -289,6 +299,7 @@ def recheck(
     smtp: str | None = SMTP,
     server: str | None = SERVER,
     token: str | None = TOKEN,
+    artefacts: str | None = ARTEFACTS,
 ) -> int:
     """Re-check every approved and deprecated version."""
     from bastion.catalog.lifecycle import recheck as do_recheck
@@ -301,7 +312,7 @@ def recheck(
             for i in remote.recheck()
         )
     else:
-        backend = _backend(catalog)
+        backend = _backend(catalog, artefacts)
         results = do_recheck(
             backend, _actor(actor), _gate_options(backend, policies), _notifiers(notify, smtp)
         )
