@@ -44,7 +44,7 @@ def _name(resource: str, checkov: bool = False) -> str:
     if "::" in resource:
         return resource.rsplit(".", 1)[-1]
     head, _, alias = resource.partition(".")
-    if checkov and alias and "_" not in head:  # checkov names provider blocks aws.default, aws.<alias>
+    if checkov and alias and "_" not in head and head != "module":  # provider blocks: aws.<alias>
         return f"provider.{head}" + ("" if alias in ("", "default") else f".{alias}")
     return resource
 

@@ -236,6 +236,8 @@ class _Evaluator:
                 if key not in iteration:
                     return Unresolved(f"{key} used outside count/for_each")
                 return _dig(iteration[key], rest, key)
+            if f"{namespace}.{name}" in iteration:  # a dynamic block's iterator: port.value, ingress.key
+                return _dig(iteration[f"{namespace}.{name}"], rest, f"{namespace}.{name}")
             if namespace == "path":
                 if name == "module":
                     return posixpath.relpath(self.module.directory or ".", self.root_dir or ".")
@@ -345,12 +347,7 @@ class _Evaluator:
         address = f"{self.prefix}{rtype}.{name}"
         found: list[Resource] = []
         for suffix, iteration in self._iterations(path, address, body):
-            attrs = resolve(
-                {k: v for k, v in body.items() if k not in ("count", "for_each", "dynamic")},
-                self._scope(iteration),
-            )
-            for block in _dynamic_blocks(body):
-                attrs.setdefault(block, Unresolved(f"dynamic block {block!r} is expanded at plan time"))
+            attrs = self._expanded(body, iteration, ("count", "for_each", "dynamic"))
             ids = {address, address + suffix}
             for key in ("bucket", "name", "id"):
                 if isinstance(attrs.get(key), str):
@@ -359,6 +356,38 @@ class _Evaluator:
                 self._block(rtype, address + suffix, path, attrs, lines, frozenset(ids), refs_in(attrs))
             )
         return found
+
+    def _expanded(self, body: dict[str, Any], iteration: dict[str, Any], skip: tuple[str, ...]) -> Any:
+        """``body`` resolved, with its ``dynamic`` blocks expanded into blocks of their name after
+        the static ones (nested dynamic blocks too). A ``for_each`` that is not known adds an
+        unknown element beside the static blocks (or makes the attribute unknown when there are
+        none), so checks over those blocks end unknown, never pass."""
+        attrs = resolve({k: v for k, v in body.items() if k not in skip}, self._scope(iteration))
+        if not isinstance(attrs, dict):
+            return attrs
+        for name, spec in _dynamic_specs(body):
+            existing = attrs.get(name)
+            blocks = list(existing) if isinstance(existing, list) else [] if existing is None else [existing]
+            each = resolve(spec.get("for_each"), self._scope(iteration))
+            if isinstance(each, dict):
+                items = list(each.items())
+            elif isinstance(each, list) and not any(isinstance(v, Unresolved | Ref) for v in each):
+                items = list(enumerate(each))
+            else:
+                reason = each.reason if isinstance(each, Unresolved) else "its for_each is known after apply"
+                unknown = Unresolved(f"dynamic block {name!r}: {reason}")
+                attrs[name] = [*blocks, unknown] if blocks else unknown  # none known: whether any exists too
+                continue
+            it = _iterator(spec, name)
+            content = spec.get("content")
+            content = content[0] if isinstance(content, list) and content else content
+            for key, value in items:
+                scope = {**iteration, f"{it}.key": key, f"{it}.value": value}
+                blocks.append(
+                    self._expanded(content if isinstance(content, dict) else {}, scope, ("dynamic",))
+                )
+            attrs[name] = blocks
+        return attrs
 
     def _module_outputs(self, name: str) -> Any:
         """The outputs of a local module called once (no count/for_each), as a map; else unknown."""
@@ -430,13 +459,22 @@ class _Evaluator:
         return out
 
 
-def _dynamic_blocks(body: dict[str, Any]) -> list[str]:
-    """Names of the ``dynamic "NAME"`` blocks of a resource body."""
-    names: list[str] = []
+def _dynamic_specs(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The ``dynamic "NAME" { for_each, iterator, content }`` blocks of a body, in order."""
+    found: list[tuple[str, dict[str, Any]]] = []
     for entry in body.get("dynamic") or []:
-        if isinstance(entry, dict):
-            names.extend(str(name) for name in entry)
-    return names
+        for name, spec in entry.items() if isinstance(entry, dict) else ():
+            specs = spec if isinstance(spec, list) else [spec]
+            found.extend((str(name), one) for one in specs if isinstance(one, dict))
+    return found
+
+
+def _iterator(spec: dict[str, Any], name: str) -> str:
+    """The name a dynamic block's content uses for its element: ``iterator``, else the block's."""
+    given = spec.get("iterator")
+    if isinstance(given, str) and given.strip("${} "):
+        return given.strip("${} ")
+    return name
 
 
 def _dig(value: Any, rest: list[str], label: str) -> Any:
