@@ -6,12 +6,17 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from tcp_proxy import Proxy
 
+from bastion.jobs import board
+from bastion.jobs.broker import BrokerUnavailable, JobQueue, QueueSettings
+from bastion.jobs.models import JobState
+from bastion.store.db import Store
 from bastion.stream.consumer import StreamConsumer
 from bastion.stream.redis_streams import RedisStreams, StreamUnavailable
 from conftest import REDIS_URL
@@ -81,3 +86,23 @@ def test_a_broker_that_stays_away_is_one_error_not_a_crash_loop(proxy: Proxy, pr
     with pytest.raises(StreamUnavailable, match=r"stream broker lost \(publish\)"):
         transport.publish([("k", {"k": "k"})])
     assert time.monotonic() - started >= 0.3  # 0.1 + 0.2 s of backoff, not a tight loop
+
+
+def test_the_job_producer_rides_out_an_outage_and_reports_one_that_lasts(
+    proxy: Proxy, prefix: str, tmp_path: Path
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'jobs.db'}")
+    store.migrate()
+    queue = JobQueue(proxy.url(DB), QueueSettings(namespace=prefix))
+    assert len(queue.enqueue(store, ["/srv/a"])) == 1
+    proxy.cut()
+    restored = threading.Timer(0.5, proxy.restore)
+    restored.start()
+    assert len(queue.enqueue(store, ["/srv/b"])) == 1  # retried with backoff until the broker is back
+    restored.join()
+    proxy.cut()
+    with pytest.raises(BrokerUnavailable, match="lost"):
+        queue.enqueue(store, ["/srv/c"], attempts=2)
+    assert [v.state for v in board.jobs(store)] == [JobState.QUEUED] * 3  # the unsent one is visible
+    queue.close()
+    store.close()

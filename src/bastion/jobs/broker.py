@@ -172,7 +172,7 @@ def _with_backoff(send: Callable[[], object], attempts: int, url: str) -> None:
         try:
             send()
             return
-        except (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.ConnectionError) as exc:
+        except (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError) as exc:
             if attempt == attempts - 1:
                 raise BrokerUnavailable(f"broker {redact_url(url)} lost: {exc}") from None
             log.warning("broker lost (%s); retrying in %.1f s", exc, delay)
