@@ -10,6 +10,20 @@ from server_world import PASSWORD, World, bearer, login
 from starlette.routing import BaseRoute, Mount
 
 PUBLIC = {("GET", "/health"), ("GET", "/login"), ("POST", "/login")}
+# Phishing-exercise tracking: answers signed out by design, the same for unknown tokens (its own
+# tests); listed one by one so a new signed-out route is a deliberate change to this file.
+TRACKING = {
+    ("GET", "/p/j.js"),
+    ("GET", "/p/style.css"),
+    ("GET", "/p/o/1"),
+    ("GET", "/p/c/1"),
+    ("GET", "/p/a/1"),
+    ("POST", "/p/b/1"),
+    ("POST", "/p/s/1"),
+    ("GET", "/p/done"),
+    ("GET", "/p/r/1"),
+    ("POST", "/p/r/1"),
+}
 
 
 def _flatten(routes: list[BaseRoute]) -> list[BaseRoute]:
@@ -36,8 +50,9 @@ def test_every_route_but_health_login_and_static_needs_authentication(
 ) -> None:
     routes = _routes(world)
     assert len(routes) > 25 and ("GET", "/openapi.json") in routes
+    assert {route for route in routes if route[1].startswith("/p/")} == TRACKING
     for method, path in routes:
-        if (method, path) in PUBLIC:
+        if (method, path) in PUBLIC | TRACKING:
             continue
         for headers in ({}, bearer("bst_000000000000_wrong"), {"Cookie": "bastion_session=forged"}):
             response = client.request(method, path, headers=headers)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
-from bastion.server import api, login, web
+from bastion.server import alerts, api, catalog, drills, jobs, login, phish, web
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
 from bastion.server.security import SecureHeaders
@@ -23,7 +23,7 @@ from bastion.store.throttle import AttemptCounter
 __all__ = ["PUBLIC_PATHS", "create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
-PUBLIC_PATHS = ("/health", "/login", "/static")
+PUBLIC_PATHS = ("/health", "/login", "/static", phish.TRACK_PREFIX)
 """The only paths that answer without authentication (a test enumerates every route)."""
 
 
@@ -53,6 +53,17 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     app.include_router(api.router)
     app.include_router(login.router)
     app.include_router(web.router)
+    # Each feature is one module with its API and its pages (phishing tracking answers signed out).
+    feature_routers = (
+        (phish.tracking, phish.pages, phish.api),
+        (catalog.api, catalog.pages),
+        (jobs.api, jobs.pages),
+        (drills.api, drills.pages),
+        (alerts.api, alerts.pages),
+    )
+    for routers in feature_routers:
+        for feature_router in routers:
+            app.include_router(feature_router)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
