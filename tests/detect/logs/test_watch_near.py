@@ -10,6 +10,7 @@ import pytest
 
 from bastion.detect.logs.near import MAX_RELATIONS, NearIndex, nearest, relation
 from bastion.detect.logs.templates import (
+    MAX_SAME_TAIL,
     WILDCARD,
     TemplateMiner,
     _group_key,
@@ -147,3 +148,14 @@ def test_random_streams_keep_groups_consistent_and_every_mined_line_found() -> N
         reloaded = TemplateMiner.from_dict(miner.to_dict())
         for line in lines:
             assert miner.match(line) is not None and reloaded.match(line) is not None, (seed, line)
+
+
+def test_sibling_search_is_bounded_when_leading_words_never_merge() -> None:
+    # max_values 0: the leading word is never a parameter; every program keeps its own template,
+    # and the tail index stops growing at its bound instead of making each new line slower
+    miner = TemplateMiner(max_values=0)
+    ids = miner.add_all(
+        f"prog{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x opened a socket" for i in range(300)
+    )
+    assert len(set(ids)) == 300
+    assert max(len(v) for v in miner._tails.values()) == MAX_SAME_TAIL

@@ -62,6 +62,10 @@ STATE_VERSION = 1
 """Version of the JSON state written by :meth:`TemplateMiner.to_dict`."""
 
 
+MAX_SAME_TAIL = 64
+"""Templates remembered per masked tail for the sibling search (bounded work per new template)."""
+
+
 def _group_key(tokens: Sequence[str]) -> tuple[int, str]:
     first = tokens[0] if tokens else ""
     if first == WILDCARD or not first[:1].isalpha():
@@ -179,7 +183,9 @@ class TemplateMiner:
             self.templates[template.id] = template
             self._group_add(_group_key(tokens), template.id)
             if len(self._tails) < 200_000:
-                self._tails.setdefault(tokens[1:], []).append(template.id)
+                same_tail = self._tails.setdefault(tokens[1:], [])
+                if len(same_tail) < MAX_SAME_TAIL:
+                    same_tail.append(template.id)
             for key in relations:
                 self._near.record(key, template.id, tokens[key[0]])
         else:
