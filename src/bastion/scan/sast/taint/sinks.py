@@ -83,6 +83,8 @@ class _Host(Protocol):
 
     def _api_hit(self, cwe: int, node: ast.Call, call: str) -> None: ...
 
+    def _integrity_function(self) -> bool: ...
+
 
 class SinkChecks:
     """Sink checks for :class:`~bastion.scan.sast.taint.expressions.ExpressionAnalysis`."""
@@ -312,7 +314,7 @@ class SinkChecks:
                 and self.const(keywords["usedforsecurity"], state) is False
             ):
                 weak = False
-            if weak and not self.integrity_target:
+            if weak and not (self.integrity_target or self._integrity_function()):
                 self._api_hit(328, node, name)
             elif name in checks.weak_hashes or name in checks.hash_factories or name.startswith("hashlib."):
                 self.project.note_sink(self.module.relpath, node.lineno, 328, safe=True)
@@ -322,6 +324,13 @@ class SinkChecks:
             httponly = self.const(keywords["httponly"], state) if "httponly" in keywords else True
             if secure is False or secure is None or secure == 0 or httponly is False:
                 self._api_hit(614, node, method or "set_cookie")
+
+    def _integrity_function(self: _Host) -> bool:
+        """The enclosing function is named for a non-security digest (``generate_etag``)."""
+        pattern = self.rules.rules.api_checks.integrity_names
+        if not pattern or self.function is None:
+            return False
+        return bool(shapes.regex(pattern).search(self.function.qualname.rsplit(".", 1)[-1]))
 
     def _api_hit(self: _Host, cwe: int, node: ast.Call, call: str) -> None:
         rule = self.rules.api_rules.get(cwe)

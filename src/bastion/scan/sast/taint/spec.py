@@ -109,7 +109,8 @@ class ApiChecks(_Strict):
     """Methods setting a cookie; ``secure=True`` is required (CWE-614)."""
     integrity_names: str = ""
     """Regular expression: a weak hash whose result is stored only under names so spelled (an
-    ``etag``, a ``checksum``, a cache key) is not used for security and is no finding."""
+    ``etag``, a ``checksum``, a cache key), or computed in a function so named
+    (``generate_etag``), is not used for security and is no finding."""
 
 
 class TaintRules(_Strict):
