@@ -100,9 +100,12 @@ def _hit(request: Request, kind: str, fields: tuple[str, ...] = (), via: str = "
 
 def _track(store: Store, token: str, hit: Hit) -> tuple[PhishCampaign, str] | None:
     """Record ``hit``; the campaign and the verified token when the token is genuine."""
-    with store.write() as session:
+    with store.read() as session:  # a forged token is refused without taking the write lock
         token_id = signer_for(session).unsign(token)
-        if token_id is None or not record(session, token_id, hit):
+    if token_id is None:
+        return None
+    with store.write() as session:
+        if not record(session, token_id, hit):
             return None
         recipient = session.scalars(select(PhishRecipient).where(PhishRecipient.token_id == token_id)).one()
         campaign = session.get(PhishCampaign, recipient.campaign_id)
