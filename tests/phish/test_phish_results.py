@@ -103,6 +103,11 @@ def test_anonymised_report_merges_small_groups_and_names_nobody(store: Store) ->
     assert "@media print" in html and "<script" not in html and "http" not in html.split("</style>")[0]
     assert "50.0 %" in html and "2 min" in html  # report rate, time to first report
     assert data["people"][0]["fields_filled"] == ["password", "username"]
+    [scanner] = data["automated"]["requests"]
+    assert scanner["recipient"] == "ben.ode@example.com" and scanner["ip"] == "40.107.1.1"
+    assert "scanner network: Microsoft Exchange Online Protection" in scanner["reasons"]
+    assert "40.107.1.1" in named and "scanner network: Microsoft Exchange Online Protection" in named
+    assert "40.107.1.1" not in html and "requests" not in merged["automated"]
     assert campaign_id > 0
 
 

@@ -24,7 +24,7 @@ from bastion.phish.results import (
 )
 from bastion.store.phish import PhishCampaign
 
-__all__ = ["MERGED_LABEL", "merge_small", "report_data", "report_html"]
+__all__ = ["MERGED_LABEL", "automated_requests", "merge_small", "report_data", "report_html"]
 
 MERGED_LABEL = "Smaller groups (merged)"
 _ENV = Environment(
@@ -82,6 +82,25 @@ def _sections(
     return departments, locations, merged_d or merged_l
 
 
+def automated_requests(results: CampaignResults) -> list[dict[str, Any]]:
+    """Every request marked automated, with its reasons (named report: it carries addresses)."""
+    emails = {o.recipient_id: o.email for o in results.outcomes}
+    return [
+        {
+            "at": c.event.at.isoformat(),
+            "recipient": emails.get(c.event.recipient, ""),
+            "kind": c.event.kind,
+            "method": c.event.method,
+            "user_agent": c.event.user_agent,
+            "ip": c.event.ip,
+            "delay_s": c.event.delay_s,
+            "reasons": c.reasons,
+        }
+        for c in results.classified
+        if c.automated
+    ]
+
+
 def report_data(
     session: Session, campaign: PhishCampaign, *, named: bool, min_group: int = 5
 ) -> dict[str, Any]:
@@ -112,6 +131,7 @@ def report_data(
         "repeat_clickers": repeaters if named else len(repeaters),
     }
     if named:
+        data["automated"]["requests"] = automated_requests(results)
         data["people"] = [
             {
                 "name": o.name,
@@ -147,6 +167,7 @@ def report_html(session: Session, campaign: PhishCampaign, *, named: bool, min_g
         automated_total=sum(c.automated for c in results.classified),
         reasons=_reasons(results),
         outcomes=results.outcomes if named else [],
+        requests=automated_requests(results) if named else [],
         repeaters=repeat_clickers(session),
         pct=_pct,
         duration=_duration,
