@@ -4,8 +4,14 @@ policies, so it passed then and fails now)."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from server_world import live_sqlite
@@ -76,4 +82,50 @@ def full_catalog(empty_catalog: LocalCatalog) -> LocalCatalog:
     return empty_catalog
 
 
-__all__ = ["live_sqlite", "postgres_url", "store"]
+__all__ = ["Hooks", "hooks", "live_sqlite", "mailbox", "postgres_url", "store"]
+
+
+class Hooks(BaseHTTPRequestHandler):
+    """Records every POST; answers 500 on /broken."""
+
+    posts: ClassVar[list[tuple[str, dict[str, Any]]]] = []
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hooks.posts.append((self.path, json.loads(body)))
+        self.send_response(500 if self.path == "/broken" else 204)
+        self.end_headers()
+
+
+@pytest.fixture
+def hooks() -> Iterator[str]:
+    Hooks.posts = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[int, list[Any]]]:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    got: list[Any] = []
+
+    class Keep(Message):
+        def handle_message(self, message: Any) -> None:
+            got.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, got
+    controller.stop()

@@ -4,13 +4,9 @@ non-compliant and tells the owner and consumers by webhook (loopback HTTP) and e
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pytest
@@ -22,55 +18,9 @@ from bastion.catalog.local import LocalCatalog
 from bastion.catalog.model import State
 from bastion.catalog.notify import CatalogEvent, SmtpNotifier, WebhookNotifier, recipients
 from bastion.errors import InputError, UsageError
-from conftest import NEW_POLICIES, PRODUCTS, product_versions
+from conftest import NEW_POLICIES, PRODUCTS, Hooks, product_versions
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Hooks(BaseHTTPRequestHandler):
-    """Records every POST; answers 500 on /broken."""
-
-    posts: ClassVar[list[tuple[str, dict[str, Any]]]] = []
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Hooks.posts.append((self.path, json.loads(body)))
-        self.send_response(500 if self.path == "/broken" else 204)
-        self.end_headers()
-
-
-@pytest.fixture
-def hooks() -> Iterator[str]:
-    Hooks.posts = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[int, list[Any]]]:
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    got: list[Any] = []
-
-    class Keep(Message):
-        def handle_message(self, message: Any) -> None:
-            got.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, got
-    controller.stop()
 
 
 def _with_webhooks(catalog: LocalCatalog, product: str, base: str) -> None:

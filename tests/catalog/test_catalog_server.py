@@ -27,7 +27,7 @@ from bastion.store.catalog import CatalogArtefact, DatabaseCatalog
 from bastion.store.db import Store
 from bastion.store.models import AuditEvent
 from bastion.structured import read_yaml_mapping
-from conftest import CONSUMER, NEW_POLICIES, PRODUCTS, product_versions
+from conftest import CONSUMER, NEW_POLICIES, PRODUCTS, Hooks, product_versions, seed_history
 
 
 def _spec(name: str) -> dict[str, object]:
@@ -276,3 +276,46 @@ def test_every_catalog_route_needs_authentication(server: TestClient) -> None:
                 assert method == "GET" and response.headers["location"].startswith("/login"), (method, path)
             else:
                 assert response.status_code == 401, (method, path, headers, response.status_code)
+
+
+def test_server_recheck_and_deprecation_tell_owner_and_consumers(
+    tmp_path: Path, hooks: str, mailbox: tuple[int, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from store_backends import open_store
+
+    port, mails = mailbox
+    monkeypatch.setenv("BASTION_CATALOG_SMTP", f"127.0.0.1:{port}")
+    store = open_store("sqlite", tmp_path, None)
+    world = build_world(store)
+    catalog = DatabaseCatalog(store, CatalogSettings(require_approval=False))
+    spec = {**_spec("aws-kms-key"), "owner_webhook": f"{hooks}/owner"}
+    catalog.add_product(parse_product(spec, "kms"), "root")
+    for version in ("1.0.1", "1.1.0"):
+        publish(catalog, PRODUCTS / "aws-kms-key" / "1.0.1", "aws-kms-key", version, "carol")
+    seed_history(catalog, PRODUCTS / "aws-kms-key" / "1.0.0", "aws-kms-key", "1.0.0")  # fails today
+    with TestClient(world.app, base_url="http://testserver", follow_redirects=False) as admin:
+        headers = {"X-CSRF-Token": login(admin, "root")}
+        body = {"until": "2027-01-31", "successor": "1.1.0"}
+        assert (
+            admin.post(
+                "/api/catalog/products/aws-kms-key/versions/1.0.1/deprecate", json=body, headers=headers
+            ).status_code
+            == 200
+        )
+        checked = admin.post("/api/catalog/recheck", headers=headers).json()
+    assert [(c["version"], c["compliant"], c["changed"], c["undelivered"]) for c in checked] == [
+        ("1.0.0", False, True, []),
+        ("1.0.1", True, False, []),
+        ("1.1.0", True, False, []),
+    ]
+    assert [(path, body["event"], body["version"]) for path, body in Hooks.posts] == [
+        ("/owner", "deprecated", "1.0.1"),
+        ("/owner", "non-compliant", "1.0.0"),
+    ]
+    assert [m["Subject"] for m in mails] == [
+        "[bastion catalog] aws-kms-key 1.0.1 is deprecated",
+        "[bastion catalog] aws-kms-key 1.0.0 is non-compliant",
+    ]
+    assert "iac.aws.kms-rotation (medium)" in mails[1].get_payload()
+    assert mails[0]["To"] == "security-team@example.com"
+    store.close()

@@ -8,6 +8,7 @@ an approval must come from someone other than the publisher. Every change is in 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from bastion.catalog.artefact import unpack
 from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, retire
 from bastion.catalog.model import CatalogSettings, latest_approved, parse_product
+from bastion.catalog.notify import Notifier, SmtpNotifier, WebhookNotifier
 from bastion.catalog.semver import parse_semver
 from bastion.errors import InputError, UsageError
 from bastion.server.auth import Principal, check_csrf
@@ -37,6 +39,23 @@ pages = APIRouter(tags=["catalog"])
 def _backend(request: Request) -> DatabaseCatalog:
     settings = getattr(request.app.state, "catalog_settings", None)
     return DatabaseCatalog(get_store(request), settings if isinstance(settings, CatalogSettings) else None)
+
+
+SMTP_ENV = "BASTION_CATALOG_SMTP"
+"""``HOST:PORT`` of the SMTP server that owners and consumers are mailed through (unset: no mail)."""
+
+
+def _notifiers(request: Request) -> list[Notifier]:
+    """Webhooks always (products name them), e-mail when ``BASTION_CATALOG_SMTP`` is set; a test
+    or an embedding application may set ``app.state.catalog_notifiers`` instead."""
+    chosen = getattr(request.app.state, "catalog_notifiers", None)
+    if isinstance(chosen, list):
+        return chosen
+    notifiers: list[Notifier] = [WebhookNotifier()]
+    host, _, port = os.environ.get(SMTP_ENV, "").rpartition(":")
+    if host and port.isdigit():
+        notifiers.append(SmtpNotifier(host, int(port)))
+    return notifiers
 
 
 def changer(request: Request, who: Principal = Depends(principal)) -> Principal:
@@ -144,7 +163,9 @@ def deprecate_version(
 ) -> dict[str, Any]:
     """Deprecate an approved version, supported until a date, in favour of a successor."""
     try:
-        record, _ = deprecate(_backend(request), product, version, who.name, body.until, body.successor)
+        record, _ = deprecate(
+            _backend(request), product, version, who.name, body.until, body.successor, _notifiers(request)
+        )
     except (InputError, UsageError) as exc:
         raise _fail(exc) from None
     return record.to_dict()
@@ -154,7 +175,7 @@ def deprecate_version(
 def retire_version(product: str, version: str, request: Request, who: Principal = Approver) -> dict[str, Any]:
     """Retire a deprecated version."""
     try:
-        record, _ = retire(_backend(request), product, version, who.name)
+        record, _ = retire(_backend(request), product, version, who.name, _notifiers(request))
     except (InputError, UsageError) as exc:
         raise _fail(exc) from None
     return record.to_dict()
@@ -165,7 +186,7 @@ async def recheck_versions(request: Request, who: Principal = Approver) -> list[
     """Re-check every approved and deprecated version now (a scheduler calls this); versions
     that fail today's policies become non-compliant."""
     backend = _backend(request)
-    results = await run_in_threadpool(recheck, backend, who.name)
+    results = await run_in_threadpool(recheck, backend, who.name, None, _notifiers(request))
     return [
         {
             "product": r.record.product,
@@ -174,6 +195,7 @@ async def recheck_versions(request: Request, who: Principal = Approver) -> list[
             "compliant": r.record.compliant,
             "changed": r.changed,
             "reasons": list(r.record.noncompliant_reasons),
+            "undelivered": list(r.failures),
         }
         for r in results
     ]
