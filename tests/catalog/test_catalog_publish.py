@@ -249,6 +249,8 @@ def test_artefact_over_the_size_limit(empty_catalog: LocalCatalog, tmp_path: Pat
 def test_unknown_product_kind_mismatch_and_missing_template(
     empty_catalog: LocalCatalog, tmp_path: Path
 ) -> None:
+    with pytest.raises(InputError, match=r"no product \.\./\.\./etc in the catalog"):
+        empty_catalog.versions("../../etc")
     with pytest.raises(InputError, match="no product aws-nope in the catalog"):
         publish(empty_catalog, PRODUCTS / "aws-vpc" / "2.0.0", "aws-nope", "1.0.0", "carol")
     with pytest.raises(InputError, match="the template is terraform, the product is helm"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from bastion import atomic
 from bastion.catalog.artefacts import ArtefactStore, DirectoryArtefacts
 from bastion.catalog.backend import AuditEntry
 from bastion.catalog.model import (
+    NAME_PATTERN,
     CatalogSettings,
     ProductSpec,
     VersionRecord,
@@ -49,6 +51,11 @@ class LocalCatalog:
         self.artefacts = artefacts or DirectoryArtefacts(root / "artefacts")
 
     def _product_dir(self, name: str) -> Path:
+        """``products/NAME``; a name that is no product name (``../x``) never reaches the disk."""
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise InputError(
+                f"no product {name} in the catalog (names are lower-case words joined by hyphens)"
+            )
         return self.root / "products" / name
 
     def settings(self) -> CatalogSettings:
