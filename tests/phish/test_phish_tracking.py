@@ -224,3 +224,22 @@ def test_only_the_tracking_routes_are_public(client: TestClient) -> None:
             assert method == "GET" and answer.headers["location"].startswith("/login"), (method, path)
         else:
             assert answer.status_code == 401, (method, path)
+
+
+def test_submitted_password_is_in_no_table_on_either_back_end(any_store: Store, mailbox: Mailbox) -> None:
+    from bastion.store.models import Base
+
+    campaign_id, tokens = _sent_campaign(any_store, mailbox)
+    with TestClient(
+        build_world(any_store).app, base_url="http://testserver", follow_redirects=False
+    ) as client:
+        client.get(f"/p/c/{tokens['gus.ho@example.com']}")
+        body = {"username": "gus.ho@example.com", "password": PASSWORD_TYPED}
+        assert client.post(f"/p/s/{tokens['gus.ho@example.com']}", data=body).status_code == 303
+    dumped = []
+    with any_store.read() as session:
+        for table in Base.metadata.sorted_tables:
+            dumped.extend(str(row) for row in session.execute(select(table)))
+        fields = session.scalars(select(PhishEvent.fields).where(PhishEvent.kind == "submit")).all()
+    assert fields == [["password", "username"]] and campaign_id
+    assert dumped and not any(PASSWORD_TYPED in row for row in dumped)
