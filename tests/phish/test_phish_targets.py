@@ -64,7 +64,9 @@ def test_csv_without_email_column_is_one_line(text: str, error: str) -> None:
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
     other = tmp_path / "t.xlsx"
     other.write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match=r"t.xlsx: targets file must be .csv or .ldif"):
+    with pytest.raises(
+        InputError, match=r"t.xlsx: targets file must be .csv, .ldif or a GoPhish groups .json export"
+    ):
         read_targets(other)
     with pytest.raises(InputError, match="targets file not found"):
         read_targets(tmp_path / "missing.csv")
@@ -112,3 +114,20 @@ def test_exclusions_by_address_and_domain() -> None:
     assert [t.email for t in targets if is_excluded(t, exclusions)] == ["vip.boss@example.com"]
     partner = parse_csv("email\nx@partner.example.org\n", "p.csv").targets[0]
     assert is_excluded(partner, exclusions)
+
+
+def test_gophish_groups_export(tmp_path: Path) -> None:
+    result = read_targets(FIXTURES / "gophish-groups.json")
+    assert [(t.email, t.name, t.department) for t in result.targets] == [
+        ("ana.diaz@example.com", "Ana Diaz", "")
+    ]
+    source = FIXTURES / "gophish-groups.json"
+    assert result.errors == [
+        f"{source}: group 1 target 2: invalid email address 'bad address'",
+        f"{source}: group 1 target 3: not an object",
+        f"{source}: group 2: no 'targets' list",
+    ]
+    broken = tmp_path / "g.json"
+    broken.write_text("{", encoding="utf-8")
+    with pytest.raises(InputError, match=r"g.json: GoPhish groups export is not valid JSON"):
+        read_targets(broken)

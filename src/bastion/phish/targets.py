@@ -12,6 +12,7 @@ import base64
 import binascii
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "Target",
     "is_excluded",
     "parse_csv",
+    "parse_gophish_groups",
     "parse_ldif",
     "read_exclusions",
     "read_targets",
@@ -207,14 +209,49 @@ def _rdn_value(dn: str) -> str:
     return first.partition("=")[2].strip() if "=" in first else dn
 
 
+def parse_gophish_groups(text: str, source: str) -> ImportResult:
+    """Targets of a GoPhish groups export (``/api/groups/``: a group or a list of groups, each with
+    ``targets`` of ``email``, ``first_name``, ``last_name``; GoPhish's ``position`` is a job title
+    and is not kept)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{source}: GoPhish groups export is not valid JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
+    groups = data if isinstance(data, list) else [data]
+    result = ImportResult()
+    for group_index, group in enumerate(groups, 1):
+        targets = group.get("targets") if isinstance(group, dict) else None
+        if not isinstance(targets, list):
+            result.errors.append(f"{source}: group {group_index}: no 'targets' list")
+            continue
+        for index, entry in enumerate(targets, 1):
+            where = f"{source}: group {group_index} target {index}"
+            if not isinstance(entry, dict):
+                result.errors.append(f"{where}: not an object")
+                continue
+            name = f"{entry.get('first_name') or ''} {entry.get('last_name') or ''}".strip()
+            checked = _check(where, {"email": str(entry.get("email") or ""), "name": name})
+            if isinstance(checked, str):
+                result.errors.append(checked)
+            else:
+                result.add(checked)
+    return result
+
+
 def read_targets(path: Path) -> ImportResult:
-    """Targets from a ``.csv`` or ``.ldif`` file; :class:`InputError` for an unreadable file."""
+    """Targets from a ``.csv``, ``.ldif`` or GoPhish groups ``.json`` file; :class:`InputError`
+    for an unreadable file."""
     text = read_text(path, what="targets file")
-    if path.suffix.lower() in (".ldif", ".ldi"):
+    suffix = path.suffix.lower()
+    if suffix in (".ldif", ".ldi"):
         return parse_ldif(text, str(path))
-    if path.suffix.lower() == ".csv":
+    if suffix == ".csv":
         return parse_csv(text, str(path))
-    raise InputError(f"{path}: targets file must be .csv or .ldif")
+    if suffix == ".json":
+        return parse_gophish_groups(text, str(path))
+    raise InputError(f"{path}: targets file must be .csv, .ldif or a GoPhish groups .json export")
 
 
 def read_exclusions(path: Path) -> set[str]:
