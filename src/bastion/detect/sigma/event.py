@@ -9,11 +9,10 @@ A list value becomes a tuple of texts: a value test holds when it holds for any 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Event", "LogSource", "event_from_raw", "make_event"]
+__all__ = ["Event", "LogSource", "as_text", "event_from_raw", "make_event"]
 
 LogSource = tuple[str | None, str | None, str | None]
 """``(product, category, service)`` as in a Sigma rule's ``logsource``; None where unset."""
@@ -21,33 +20,71 @@ LogSource = tuple[str | None, str | None, str | None]
 TextValue = str | tuple[str, ...]
 
 
-@dataclass(slots=True)
 class Event:
-    """A flattened event and where it came from."""
+    """A flattened event and where it came from.
 
-    raw: dict[str, Any]
-    """Field values as read, under lowercase field names."""
-    text: dict[str, TextValue]
-    """Each value as text (a tuple of texts for lists)."""
-    low: dict[str, TextValue]
-    """``text`` lowercased."""
-    tags: tuple[LogSource, ...] = ()
-    """The log sources the pipeline says the event belongs to."""
-    timestamp: datetime | None = None
-    host: str = ""
-    source: str = ""
-    """File and record number (``auth.log:12``)."""
-    original: Mapping[str, Any] | str = field(default_factory=dict)
-    """The event as read, for evidence."""
+    ``text`` and ``low`` are built on first use, whole: the index scans only the values of the
+    fields its rules' literals come from, and an event no rule can match never needs them."""
+
+    __slots__ = ("_low", "_text", "host", "original", "raw", "source", "tags", "timestamp")
+
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        text: dict[str, TextValue] | None = None,
+        low: dict[str, TextValue] | None = None,
+        tags: tuple[LogSource, ...] = (),
+        timestamp: datetime | None = None,
+        host: str = "",
+        source: str = "",
+        original: Mapping[str, Any] | str | None = None,
+    ) -> None:
+        """``raw``: field values under lowercase names; ``text``/``low`` None: built on first use."""
+        self.raw = raw
+        """Field values as read, under lowercase field names."""
+        self._text = text
+        self._low = low
+        self.tags = tags
+        """The log sources the pipeline says the event belongs to."""
+        self.timestamp = timestamp
+        self.host = host
+        self.source = source
+        """File and record number (``auth.log:12``)."""
+        self.original: Mapping[str, Any] | str = {} if original is None else original
+        """The event as read, for evidence."""
+
+    @property
+    def text(self) -> dict[str, TextValue]:
+        """Each value as text (a tuple of texts for lists)."""
+        text = self._text
+        if text is None:
+            text = self._text = _texts(self.raw)
+        return text
+
+    @property
+    def low(self) -> dict[str, TextValue]:
+        """``text`` lowercased."""
+        low = self._low
+        if low is None:
+            text = self.text
+            low = self._low = {
+                k: v.lower() if v.__class__ is str else tuple(x.lower() for x in v) for k, v in text.items()
+            }
+        return low
+
+    def __repr__(self) -> str:
+        """The source and fields (for test failures)."""
+        return f"Event(source={self.source!r}, tags={self.tags!r}, raw={self.raw!r})"
 
 
-def _text(value: Any) -> TextValue:
+def as_text(value: Any) -> TextValue:
+    """A field value as the matcher compares it: text, or a tuple of texts for a list."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return tuple(_text(v) if not isinstance(v, list | tuple | dict) else str(v) for v in value)  # type: ignore[misc]
+        return tuple(as_text(v) if not isinstance(v, list | tuple | dict) else str(v) for v in value)  # type: ignore[misc]
     if value is None:
         return ""
     return str(value)
@@ -71,6 +108,15 @@ def make_event(
     )
 
 
+def _texts(raw: dict[str, Any]) -> dict[str, TextValue]:
+    text: dict[str, Any] = dict(raw)
+    for key, value in raw.items():
+        cls = value.__class__
+        if cls is not str:
+            text[key] = str(value) if cls is int else as_text(value)
+    return text
+
+
 def event_from_raw(
     raw: dict[str, Any],
     tags: tuple[LogSource, ...],
@@ -79,11 +125,5 @@ def event_from_raw(
     source: str,
     original: Mapping[str, Any] | str,
 ) -> Event:
-    """Build an :class:`Event` from fields already under lowercase names."""
-    text: dict[str, Any] = dict(raw)
-    for key, value in raw.items():
-        cls = value.__class__
-        if cls is not str:
-            text[key] = str(value) if cls is int else _text(value)
-    low = {k: v.lower() if v.__class__ is str else tuple(x.lower() for x in v) for k, v in text.items()}
-    return Event(raw, text, low, tags, timestamp, host, source, original)
+    """Build an :class:`Event` from fields already under lowercase names (``text``/``low`` on first use)."""
+    return Event(raw, None, None, tags, timestamp, host, source, original)

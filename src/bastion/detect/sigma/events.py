@@ -8,17 +8,29 @@ format ingest detected. Whatever cannot be read becomes a counted skip with a on
 
 from __future__ import annotations
 
+import gzip
 import json
 import queue
 import re
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import count, repeat
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from bastion.detect.ingest.records import Record, iter_files, lines_from_text, read_lines, read_records
+from bastion.detect.ingest.lines import decode_line
+from bastion.detect.ingest.records import (
+    Record,
+    _open_binary,
+    _stream_lines,
+    iter_files,
+    lines_from_text,
+    read_lines,
+    read_records,
+)
 from bastion.detect.ingest.sources import follow as follow_file
 from bastion.detect.sigma.event import Event, make_event
 from bastion.detect.sigma.pipeline import Pipeline, default_pipelines
@@ -117,29 +129,29 @@ class _Router:
         return pipeline.line_event(flat, source, text, record.timestamp)
 
 
-_NOT_JSON = object()
-
-
-def _one_line(text: str) -> Any:
-    """The JSON value of a whole line, or ``_NOT_JSON`` (then the line is read as part of a longer value)."""
-    try:
-        return _loads(text)
-    except ValueError:
-        return _NOT_JSON
-
-
-def _json_objects(lines: Iterable[tuple[str, int, str]], skips: ReadSkips) -> Iterator[tuple[str, Any]]:
-    """JSON values from lines: one a line, or spread over lines (pretty-printed), or several on one line."""
+def _json_objects(lines: Iterable[tuple[str, int, bytes]], skips: ReadSkips) -> Iterator[tuple[str, Any]]:
+    """JSON values from lines: one a line, or spread over lines (pretty-printed), or several on one
+    line. A line holding one whole object is decoded from its bytes (no text decoding first)."""
     decoder = json.JSONDecoder()
     buffer = ""
     start = ""
-    for source, n, text in lines:
+    for source, n, raw in lines:
         if not buffer:
-            start = f"{source}:{n}"
-            value = _one_line(text) if text[:1] == "{" and text[-1:] == "}" else _NOT_JSON
-            if value is not _NOT_JSON:  # JSON lines: one object a line
-                yield start, value
+            data = raw.strip()
+            if not data:
                 continue
+            start = f"{source}:{n}"
+            if data[:1] == b"{" and data[-1:] == b"}":  # JSON lines: one object a line, decoded as bytes
+                try:
+                    value = _loads(data)
+                except ValueError:
+                    pass
+                else:
+                    yield start, value
+                    continue
+        text = decode_line(raw)
+        if not text.strip():
+            continue
         buffer = f"{buffer}\n{text}" if buffer else text
         while buffer:
             stripped = buffer.lstrip()
@@ -163,6 +175,22 @@ def _json_objects(lines: Iterable[tuple[str, int, str]], skips: ReadSkips) -> It
             start = f"{source}:{n}"
     if buffer.strip():
         skips.add("truncated JSON at end of file", start)
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[str, int, bytes]]:
+    """``(source, line number, bytes)`` for every line of a file (``-``: stdin), cut as ingest cuts them."""
+    source = str(path)
+    try:
+        stream: IO[bytes] | gzip.GzipFile = sys.stdin.buffer if source == "-" else _open_binary(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+    try:
+        yield from zip(repeat(source), count(1), _stream_lines(stream))
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    finally:
+        if source != "-":
+            stream.close()
 
 
 def _evtx(path: Path, router: _Router, skips: ReadSkips) -> Iterator[Event]:
@@ -218,7 +246,7 @@ def read_events(
         if path.suffix.lower() == ".evtx":
             yield from _evtx(path, router, skips)
         elif _is_json(path):
-            for where, obj in _json_objects(read_lines([path]), skips):
+            for where, obj in _json_objects(_raw_lines(path), skips):
                 yield from router.obj(obj, where)
         else:
             for fmt, record in _records(read_lines([path])):
@@ -273,7 +301,8 @@ class LineReader:
         from bastion.detect.ingest.records import detect_format
 
         if text.lstrip().startswith("{"):
-            for where, obj in _json_objects([(source, n, text)], self.skips):
+            data = text.encode("utf-8", "surrogatepass")
+            for where, obj in _json_objects([(source, n, data)], self.skips):
                 yield from self.router.obj(obj, where)
             return
         fmt = self.formats.get(source)

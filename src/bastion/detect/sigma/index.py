@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bastion.detect.sigma.compiler import CompiledRule
-from bastion.detect.sigma.event import Event, LogSource
+from bastion.detect.sigma.event import Event, LogSource, as_text
 
 __all__ = ["RuleIndex", "accepts", "literal_scanner"]
 
@@ -78,9 +78,10 @@ class _Group:
     always: list[int]
     scan: Scanner | None
     trigger: list[list[int]]
-    """Literal number -> rules whose first clause holds that literal."""
-    rest: dict[int, tuple[frozenset[int], ...]]
-    """Rule position -> its other clauses, as literal numbers."""
+    """Literal number -> rules whose only clause holds that literal."""
+    rest: list[list[tuple[int, tuple[frozenset[int], ...]]]]
+    """Literal number -> (rule, its other clauses as literal numbers) for rules whose first clause
+    holds that literal."""
     fields: tuple[str, ...] | None
     """The fields to scan; None: every field."""
 
@@ -99,13 +100,14 @@ class RuleIndex:
         always: list[int] = []
         literals: dict[str, int] = {}
         trigger: list[list[int]] = []
-        rest: dict[int, tuple[frozenset[int], ...]] = {}
+        rest: list[list[tuple[int, tuple[frozenset[int], ...]]]] = []
         fields: set[str] | None = set()
 
         def number(lit: str) -> int:
             n = literals.setdefault(lit, len(literals))
             if n == len(trigger):
                 trigger.append([])
+                rest.append([])
             return n
 
         for i, rule in enumerate(self.rules):
@@ -115,10 +117,13 @@ class RuleIndex:
                 always.append(i)
                 continue
             first, *others = rule.clauses
+            then = tuple(frozenset(number(lit) for lit in c) for c in others)
             for lit in first:
-                trigger[number(lit)].append(i)
-            if others:
-                rest[i] = tuple(frozenset(number(lit) for lit in c) for c in others)
+                n = number(lit)
+                if then:
+                    rest[n].append((i, then))
+                else:
+                    trigger[n].append(i)
             if fields is not None:
                 fields = None if rule.literal_fields is None else fields | rule.literal_fields
         scan = literal_scanner([lit.encode("utf-8") for lit in literals]) if literals else None
@@ -131,21 +136,27 @@ class RuleIndex:
         group = self._groups.get(event.tags) or self._group(event.tags)
         if group.scan is None:
             return group.always
-        low = event.low
         if group.fields is None:
-            values = list(low.values())
-        else:
-            values = [v for v in map(low.get, group.fields) if v is not None]
-        text = "\n".join(v if v.__class__ is str else "\n".join(v) for v in values)
+            values = list(event.low.values())
+            text = "\n".join(v if v.__class__ is str else "\n".join(v) for v in values)
+        else:  # only the fields literals come from, lowered in one go (not the event's whole ``low``)
+            parts: list[str] = []
+            for value in map(event.raw.get, group.fields):
+                if value.__class__ is str:
+                    parts.append(value)
+                elif value is not None:
+                    t = as_text(value)
+                    parts.append(t if t.__class__ is str else "\n".join(t))
+            text = "\n".join(parts).lower()
         found = group.scan(text.encode("utf-8", "surrogatepass"))
         if not found:
             return group.always
         trigger, rest = group.trigger, group.rest
         cands: set[int] = set(group.always)
         for n in found:
-            for i in trigger[n]:
-                others = rest.get(i)
-                if others is None or all(not c.isdisjoint(found) for c in others):
+            cands.update(trigger[n])
+            for i, others in rest[n]:
+                if i not in cands and all(not c.isdisjoint(found) for c in others):
                     cands.add(i)
         return sorted(cands)
 
