@@ -198,7 +198,12 @@ def create_token(
 
 
 def resolve_token(session: Session, presented: str, now: datetime | None = None) -> ApiToken | None:
-    """The live token matching ``presented``, or None (unknown, wrong, expired or revoked)."""
+    """The live token matching ``presented``, or None (unknown, wrong, expired or revoked).
+
+    Only reads: the caller stamps ``last_used_at`` in a write session of its own (the server's
+    :func:`bastion.server.auth.identify`). Stamping the object here was lost when the read
+    session expunged it, and it hid the stale stamp from the caller, which then skipped its own
+    write: "last used" stayed empty."""
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != ID_LEAD:
         return None
@@ -208,7 +213,6 @@ def resolve_token(session: Session, presented: str, now: datetime | None = None)
     now = now or utcnow()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    token.last_used_at = now
     return token
 
 
