@@ -56,8 +56,9 @@ FORMAT = typer.Option(Format.TABLE, "--format", help="table or json.")
 def register(app: typer.Typer) -> None:
     """Add the ``respond`` command group to ``app``."""
     for name, func, text in (
-        ("run", run, "Act on alerts (JSON lines) with the playbooks.\n\n"
-         "Example: bastion respond run --playbooks pb/ --alerts alerts.jsonl --safeguards s.yaml"),
+        ("run", run, "Act on alerts (JSON lines, or a Bastion server's with --server) with the playbooks.\n\n"
+         "Example: bastion respond run --playbooks pb/ --alerts alerts.jsonl --safeguards s.yaml\n\n"
+         "Example: BASTION_TOKEN=... bastion respond run --playbooks pb/ --server https://bastion.example"),
         ("plan", plan, "Show what the playbooks would do for the alerts in a file; changes nothing.\n\n"
          "Example: bastion respond plan alerts.jsonl --playbooks pb/"),
         ("approve", approve, "Approve a pending action as another person, and apply it.\n\n"
@@ -188,6 +189,33 @@ def _lines(alerts: Path, stream: bool, idle_timeout: float | None) -> Iterator[t
         raise InputError(f"{alerts}: cannot read alerts ({exc.strerror})") from None
 
 
+def _server_lines(
+    responder: Responder, url: str, token: str, project: str, stream: bool, every_s: float,
+    idle_timeout: float | None,
+) -> Iterator[tuple[str, int, str] | None]:  # fmt: skip
+    """New alerts of a Bastion server; the cursor (last alert id handed over) is kept in the ledger,
+    so the next run starts after it, and saved at every idle tick and at the end."""
+    from bastion.respond.remote import ServerAlerts
+
+    source = ServerAlerts(url, token, project)
+    ledger = responder.ledger
+    saved = ledger.setting(source.cursor_key)
+    source.after_id = int(saved) if saved.isdigit() else 0
+
+    def save() -> None:
+        if str(source.after_id) != ledger.setting(source.cursor_key):
+            with ledger.transaction():
+                ledger.set_setting(source.cursor_key, str(source.after_id))
+
+    for item in source.lines(follow=stream, every_s=every_s, idle_timeout=idle_timeout):
+        if item is None:
+            save()
+        yield item
+    save()
+    for note in source.notes:
+        error_console().print(f"note: {note}")
+
+
 def _print(outcomes: list[Outcome], fmt: Format) -> None:
     if fmt is Format.JSON:
         rows = [
@@ -206,10 +234,25 @@ def _print(outcomes: list[Outcome], fmt: Format) -> None:
 
 def run(
     playbooks: Path = typer.Option(..., "--playbooks", help="Directory of playbook YAML files."),
-    alerts: Path = typer.Option(
-        ..., "--alerts", help="Alerts as JSON lines (from watch, identity, sigma); - for stdin."
+    alerts: Path | None = typer.Option(
+        None, "--alerts", help="Alerts as JSON lines (from watch, identity, sigma); - for stdin."
     ),
-    stream: bool = typer.Option(False, "--stream", help="Keep following the file for new alerts."),
+    server: str | None = typer.Option(
+        None, "--server", help="Read new open alerts from this Bastion server (GET /api/v1/alerts)."
+    ),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        envvar="BASTION_TOKEN",
+        help="API token for --server (or BASTION_TOKEN).",
+        show_default=False,
+        show_envvar=True,
+    ),
+    project: str = typer.Option("", "--project", help="With --server: only this project's alerts."),
+    poll_s: float = typer.Option(
+        5.0, "--poll", min=0.1, help="With --server --stream: seconds between polls."
+    ),
+    stream: bool = typer.Option(False, "--stream", help="Keep following the file (or polling the server)."),
     idle_timeout: float | None = typer.Option(
         None, "--idle-timeout", help="With --stream: stop after this many idle seconds."
     ),
@@ -224,10 +267,17 @@ def run(
     """Run playbooks over alerts under the safeguards."""
     from bastion.respond.alerts import AlertReader
 
+    if (alerts is None) == (server is None):
+        raise UsageError("give one alert source: --alerts FILE (- for stdin) or --server URL")
     responder = _responder(playbooks, safeguards, ledger, who, database)
     recovered = responder.recover()
     reader = AlertReader()
-    outcomes = recovered + responder.run(reader.read(_lines(alerts, stream, idle_timeout)))
+    lines = (
+        _server_lines(responder, server, token or "", project, stream, poll_s, idle_timeout)
+        if server is not None
+        else _lines(alerts or Path("-"), stream, idle_timeout)  # exactly one source: checked above
+    )
+    outcomes = recovered + responder.run(reader.read(lines))
     _print(outcomes, fmt)
     for line in reader.errors:
         error_console().print(f"error: {line}")
