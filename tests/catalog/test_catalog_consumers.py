@@ -66,6 +66,7 @@ def test_finds_every_reference_kind_and_skips_local_and_commented_modules() -> N
         (UseKind.TERRAFORM_MODULE, "network/main.tf", 9, "1.1.0"),
         (UseKind.TERRAFORM_MODULE, "network/main.tf", 16, "1.0.0"),
         (UseKind.TERRAFORM_MODULE, "network/main.tf", 22, None),
+        (UseKind.TERRAFORM_MODULE, "network/main.tf", 47, "2.0.0"),
         (UseKind.HELM_DEPENDENCY, "charts/payments/Chart.yaml", 5, "0.9.0"),
         (UseKind.HELM_DEPENDENCY, "charts/payments/Chart.yaml", 8, "19.0.1"),
         (UseKind.CFN_NESTED_STACK, "stacks/storage.yaml", 5, None),
@@ -83,6 +84,8 @@ def test_consumer_findings_follow_the_lifecycle(full_catalog: LocalCatalog) -> N
         ("catalog.version-unpinned", "network/main.tf", 22),
         ("catalog.use-product", "network/main.tf", 38),
         ("catalog.use-product", "stacks/storage.yaml", 11),
+        ("catalog.input-not-allowed", "network/main.tf", 51),
+        ("catalog.input-not-allowed", "network/main.tf", 52),
     }  # history not re-checked yet: every used version is still approved and compliant
     deprecate(full_catalog, "aws-vpc", "1.4.0", "erin", date(2027, 3, 31), "2.0.0")
     deprecate(full_catalog, "aws-kms-key", "1.0.0", "erin", date(2026, 6, 30), "1.0.1")
@@ -100,7 +103,16 @@ def test_consumer_findings_follow_the_lifecycle(full_catalog: LocalCatalog) -> N
         ("catalog.version-non-compliant", "high", "stacks/storage.yaml", 5),
         ("catalog.use-product", "low", "stacks/storage.yaml", 11),
         ("catalog.version-non-compliant", "high", "image/Dockerfile", 1),
+        ("catalog.input-not-allowed", "medium", "network/main.tf", 51),
+        ("catalog.input-not-allowed", "medium", "network/main.tf", 52),
     }
+    size = got[("catalog.input-not-allowed", "medium", "network/main.tf", 51)]
+    assert size.message == (
+        "aws-rds-postgres input instance_class: 'db.t3.micro' is not one of "
+        "db.t3.medium, db.r6g.large, db.r6g.xlarge"
+    )
+    backups = got[("catalog.input-not-allowed", "medium", "network/main.tf", 52)]
+    assert backups.message == "aws-rds-postgres input backup_retention_days: '3' is below 7"
     deprecated = got[("catalog.version-deprecated", "medium", "network/main.tf", 2)]
     assert (
         deprecated.message
@@ -169,10 +181,13 @@ def test_unreadable_files_are_skipped_visibly(full_catalog: LocalCatalog, tmp_pa
 
 def test_products_without_versions_and_an_empty_catalog(empty_catalog: LocalCatalog, tmp_path: Path) -> None:
     report = scan_consumer(CONSUMER, CatalogIndex.build(empty_catalog), TODAY)
-    assert {f.rule_id for f in report.findings} == {"catalog.version-unknown", "catalog.version-unpinned"}
-    assert (
-        "no approved, compliant version exists yet; ask the owner network-team@example.com"
-        in report.findings[2].message
+    assert {f.rule_id for f in report.findings} == {
+        "catalog.version-unknown",
+        "catalog.version-unpinned",
+        "catalog.input-not-allowed",  # constraints hold whatever the version
+    }
+    assert "no approved, compliant version exists yet; ask the owner network-team@example.com" in next(
+        f.message for f in report.findings if f.location.start_line == 2
     )
     nothing = scan_consumer(CONSUMER, CatalogIndex.build(LocalCatalog(tmp_path / "none")), TODAY)
     assert nothing.findings == [] and nothing.uses == []

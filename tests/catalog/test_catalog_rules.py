@@ -23,6 +23,7 @@ def test_every_rule_maps_to_three_frameworks() -> None:
         "catalog.version-unapproved",
         "catalog.version-unknown",
         "catalog.version-unpinned",
+        "catalog.input-not-allowed",
         "catalog.use-product",
     }
     for info in rules.values():

@@ -78,10 +78,17 @@ class ConsumerReport:
 
 
 def _finding(
-    rule_id: str, where: Usage | HandWritten, message: str, fix: str, content: str, meta: dict[str, JSONValue]
+    rule_id: str,
+    where: Usage | HandWritten,
+    message: str,
+    fix: str,
+    content: str,
+    meta: dict[str, JSONValue],
+    line: int | None = None,
 ) -> Finding:
     info = rule(rule_id)
-    location = Location(path=where.path, start_line=where.line, end_line=where.line)
+    at = line or where.line
+    location = Location(path=where.path, start_line=at, end_line=at)
     return Finding(
         rule_id=rule_id,
         scanner="catalog",
@@ -106,6 +113,21 @@ def _upgrade(entry: _Entry, record: VersionRecord | None) -> str:
     return f"upgrade to {entry.spec.name} {target}"
 
 
+def _constraints(use: Usage, entry: _Entry, meta: dict[str, JSONValue]) -> list[Finding]:
+    """Literal inputs the product's constraints do not allow."""
+    found = []
+    for name, value, line in use.inputs:
+        constraint = entry.spec.constraints.get(name)
+        problem = constraint.violation(value) if constraint is not None else None
+        if problem is None:
+            continue
+        message = f"{entry.spec.name} input {name}: {problem}"
+        fix = f"Give {name} a value the product {entry.spec.name} allows."
+        content = f"{entry.spec.name}|{name}|{value}"
+        found.append(_finding("catalog.input-not-allowed", use, message, fix, content, meta, line))
+    return found
+
+
 def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[Finding]:
     name = entry.spec.name
     meta: dict[str, JSONValue] = {
@@ -114,86 +136,37 @@ def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[
         "source": use.source,
         "kind": use.kind.value,
     }
+    found = _constraints(use, entry, meta)
     if version is None:
         asked = f" ({use.requested})" if use.requested else ""
+        upgrade = _upgrade(entry, None)
+        message = f"{use.source} ({name}) is not pinned to an exact version{asked}; {upgrade}"
+        fix = f"Pin {upgrade.removeprefix('upgrade to ')} exactly."
         return [
-            _finding(
-                "catalog.version-unpinned",
-                use,
-                f"{use.source} ({name}) is not pinned to an exact version{asked}; {_upgrade(entry, None)}",
-                f"Pin {_upgrade(entry, None).removeprefix('upgrade to ')} exactly.",
-                f"{name}|{use.requested}",
-                meta,
-            )
+            *found,
+            _finding("catalog.version-unpinned", use, message, fix, f"{name}|{use.requested}", meta),
         ]
     record = entry.versions.get(version)
     upgrade = _upgrade(entry, record)
-    content = f"{name}@{version}"
+    states: list[tuple[str, str]] = []
     if record is None:
-        return [
-            _finding(
-                "catalog.version-unknown",
-                use,
-                f"{name} {version} is not in the catalog; {upgrade}",
-                upgrade,
-                content,
-                meta,
-            )
-        ]
-    found: list[Finding] = []
-    if record.state is State.RETIRED:
-        found.append(
-            _finding(
-                "catalog.version-retired",
-                use,
-                f"{name} {version} is retired; {upgrade}",
-                upgrade,
-                content,
-                meta,
-            )
-        )
+        states.append(("catalog.version-unknown", "is not in the catalog"))
+    elif record.state is State.RETIRED:
+        states.append(("catalog.version-retired", "is retired"))
     elif record.state is State.DEPRECATED:
         until = record.deprecated_on
         when = ""
         if until is not None:
-            when = (
-                f", support ended {until.isoformat()}"
-                if until < today
-                else f", supported until {until.isoformat()}"
-            )
-        found.append(
-            _finding(
-                "catalog.version-deprecated",
-                use,
-                f"{name} {version} is deprecated{when}; {upgrade}",
-                upgrade,
-                content,
-                meta,
-            )
-        )
+            when = f", support ended {until}" if until < today else f", supported until {until}"
+        states.append(("catalog.version-deprecated", f"is deprecated{when}"))
     elif record.state is State.DRAFT:
-        found.append(
-            _finding(
-                "catalog.version-unapproved",
-                use,
-                f"{name} {version} is a draft, never approved; {upgrade}",
-                upgrade,
-                content,
-                meta,
-            )
-        )
-    if not record.compliant and record.state is not State.RETIRED:
+        states.append(("catalog.version-unapproved", "is a draft, never approved"))
+    if record is not None and not record.compliant and record.state is not State.RETIRED:
         why = record.noncompliant_reasons[0] if record.noncompliant_reasons else "fails current policies"
-        found.append(
-            _finding(
-                "catalog.version-non-compliant",
-                use,
-                f"{name} {version} is non-compliant ({why}); {upgrade}",
-                upgrade,
-                content,
-                meta,
-            )
-        )
+        states.append(("catalog.version-non-compliant", f"is non-compliant ({why})"))
+    content = f"{name}@{version}"
+    for rule_id, what in states:
+        found.append(_finding(rule_id, use, f"{name} {version} {what}; {upgrade}", upgrade, content, meta))
     return found
 
 

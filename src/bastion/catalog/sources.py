@@ -28,6 +28,10 @@ _SKIP_DIRS = {".git", ".terraform", "node_modules", ".venv", "__pycache__", ".te
 _MODULE = re.compile(r'^[ \t]*module[ \t]+"([^"]+)"[ \t]*\{', re.MULTILINE)
 _RESOURCE = re.compile(r'^[ \t]*resource[ \t]+"([^"]+)"[ \t]+"([^"]+)"[ \t]*\{', re.MULTILINE)
 _ATTRIBUTE = re.compile(r'^[ \t]*(source|version)[ \t]*=[ \t]*"([^"]*)"', re.MULTILINE)
+_LITERAL = re.compile(
+    r'^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:"([^"$]*)"|(-?[0-9]+(?:\.[0-9]+)?|true|false))[ \t]*$',
+    re.MULTILINE,
+)
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?(\S+)", re.MULTILINE | re.IGNORECASE)
 _EXACT = re.compile(r"^=?\s*v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
@@ -60,6 +64,8 @@ class Usage:
     """The exact version referenced, or None when it is a range, a branch or missing."""
     requested: str = ""
     """The version text as written (``~> 1.2``, ``main``), for messages."""
+    inputs: tuple[tuple[str, str, int], ...] = ()
+    """Literal inputs passed to it (name, value as text, line): what the product's constraints check."""
 
 
 @dataclass(frozen=True)
@@ -147,14 +153,25 @@ def _terraform(rel: str, text: str) -> Iterator[Usage | HandWritten]:
             continue  # a local module is the repository's own code
         key, ref = normalise_source(source)
         requested = ref or attributes.get("version", "")
+        first = _line_of(text, match.start())
+        inputs = tuple(
+            (
+                m.group(1),
+                m.group(2) if m.group(2) is not None else m.group(3),
+                first + body.count("\n", 0, m.start()),
+            )
+            for m in _LITERAL.finditer(body)
+            if m.group(1) not in {"source", "version", "providers", "count", "for_each", "depends_on"}
+        )
         yield Usage(
             UseKind.TERRAFORM_MODULE,
             rel,
-            _line_of(text, match.start()),
+            first,
             source,
             key,
             exact_version(requested),
             requested,
+            inputs,
         )
     for match in _RESOURCE.finditer(text):
         yield HandWritten(rel, _line_of(text, match.start()), match.group(1), match.group(2))
