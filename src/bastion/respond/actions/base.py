@@ -14,6 +14,7 @@ __all__ = [
     "Action",
     "ActionError",
     "CommandResult",
+    "NotInstalled",
     "Plan",
     "RecordingRunner",
     "Runner",
@@ -39,6 +40,10 @@ class TargetKind(enum.StrEnum):
 
 class ActionError(BastionError):
     """An action could not plan, apply, check or undo; the message is one line."""
+
+
+class NotInstalled(ActionError):
+    """The program an action runs is not on this machine (``block-ip`` then falls back)."""
 
 
 class TargetGone(ActionError):
@@ -91,7 +96,7 @@ class SubprocessRunner:
                 list(argv), input=stdin, capture_output=True, text=True, timeout=self.timeout_s, check=False
             )
         except FileNotFoundError:
-            raise ActionError(f"{argv[0]}: not installed") from None
+            raise NotInstalled(f"{argv[0]}: not installed") from None
         except subprocess.TimeoutExpired:
             raise ActionError(f"{argv[0]}: no answer within {self.timeout_s:g}s") from None
         return CommandResult(done.returncode, done.stdout, done.stderr)

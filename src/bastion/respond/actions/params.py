@@ -10,6 +10,7 @@ __all__ = [
     "AwsParams",
     "BlockIpParams",
     "EmailParams",
+    "Firewall",
     "GraphParams",
     "IacRevertParams",
     "KubeParams",
@@ -27,11 +28,24 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Firewall(enum.StrEnum):
+    """Which firewall ``block-ip`` drives."""
+
+    AUTO = "auto"
+    """nftables where ``nft`` is installed, else iptables."""
+    NFT = "nft"
+    IPTABLES = "iptables"
+
+
 class BlockIpParams(_Params):
     """``block-ip``."""
 
     timeout_s: int = Field(default=3600, gt=0, le=30 * 86400)
+    """nftables' element timeout; with iptables (no rule timeout) the playbook's TTL lifts the block."""
+    firewall: Firewall = Firewall.AUTO
     nft: str = "nft"
+    iptables: str = "iptables"
+    ip6tables: str = "ip6tables"
 
 
 class LockAccountParams(_Params):

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 from pydantic import BaseModel
 
-from bastion.respond.actions.base import Action, Runner, SubprocessRunner
+from bastion.respond.actions.base import Action, NotInstalled, Runner, SubprocessRunner
 from bastion.respond.actions.params import (
     AwsParams,
     BlockIpParams,
     EmailParams,
+    Firewall,
     GraphParams,
     IacRevertParams,
     KubeParams,
@@ -80,6 +81,18 @@ class ActionContext:
     store: Callable[[], Store] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
+    installed: dict[str, bool] = field(default_factory=dict)
+    """Programs probed once through :attr:`runner` (``nft``: is it there, or does block-ip fall back)."""
+
+    def has(self, program: str) -> bool:
+        """Whether ``program`` runs through :attr:`runner` (probed once with ``--version``)."""
+        if program not in self.installed:
+            try:
+                self.runner.run([program, "--version"])
+                self.installed[program] = True
+            except NotInstalled:
+                self.installed[program] = False
+        return self.installed[program]
 
 
 def build_action(action: ActionType, params: Mapping[str, Any], alert: Alert, ctx: ActionContext) -> Action:
@@ -87,9 +100,12 @@ def build_action(action: ActionType, params: Mapping[str, Any], alert: Alert, ct
     p = _PARAMS[action].model_validate(dict(params))
     match action:
         case ActionType.BLOCK_IP:
+            from bastion.respond.actions.iptables import IptablesBlockIp
             from bastion.respond.actions.nft import NftBlockIp
 
             b = cast(BlockIpParams, p)
+            if b.firewall is Firewall.IPTABLES or (b.firewall is Firewall.AUTO and not ctx.has(b.nft)):
+                return IptablesBlockIp(ctx.runner, b.iptables, b.ip6tables)
             return NftBlockIp(ctx.runner, b.timeout_s, b.nft)
         case ActionType.LOCK_LINUX_ACCOUNT:
             from bastion.respond.actions.linux import LockLinuxAccount
