@@ -58,8 +58,8 @@ def test_exact_version(text: str | None, version: str | None) -> None:
 
 
 def test_finds_every_reference_kind_and_skips_local_and_commented_modules() -> None:
-    uses, resources, skipped = find_usage(CONSUMER)
-    assert skipped == []
+    uses, resources, skipped, files = find_usage(CONSUMER)
+    assert skipped == [] and files == 4  # main.tf, Chart.yaml, storage.yaml, Dockerfile
     seen = {(u.kind, u.path, u.line, u.version) for u in uses}
     assert seen == {
         (UseKind.TERRAFORM_MODULE, "network/main.tf", 2, "1.4.0"),

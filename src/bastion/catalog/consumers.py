@@ -173,7 +173,7 @@ def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[
 def scan_consumer(root: Path, index: CatalogIndex, today: date) -> ConsumerReport:
     """Judge every catalog product use under ``root`` and flag hand-written resources an approved
     product provides. Paths in findings are relative to ``root``."""
-    uses, resources, skipped = find_usage(root)
+    uses, resources, skipped, files = find_usage(root)
     findings: list[Finding] = []
     matched: list[tuple[Usage, str, str | None]] = []
     for use in uses:
@@ -203,4 +203,4 @@ def scan_consumer(root: Path, index: CatalogIndex, today: date) -> ConsumerRepor
             _finding("catalog.use-product", resource, message, fix, f"{resource.type}.{resource.name}", meta)
         )
     findings.sort(key=lambda f: (f.location.path or "", f.location.start_line or 0, f.rule_id))
-    return ConsumerReport(findings, matched, skipped)
+    return ConsumerReport(findings, matched, skipped, files)

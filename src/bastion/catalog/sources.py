@@ -249,20 +249,22 @@ def _dockerfile(rel: str, text: str) -> Iterator[Usage]:
         )
 
 
-def find_usage(root: Path) -> tuple[list[Usage], list[HandWritten], list[str]]:
-    """Every product reference and hand-written resource under ``root``, and one line for each file
-    that could not be read (the scan goes on without it)."""
+def find_usage(root: Path) -> tuple[list[Usage], list[HandWritten], list[str], int]:
+    """Every product reference and hand-written resource under ``root``, one line for each file
+    that could not be read (the scan goes on without it), and how many files were read."""
     if not root.exists():
         raise InputError(f"{root}: not found")
     uses: list[Usage] = []
     resources: list[HandWritten] = []
     skipped: list[str] = []
+    read = 0
     for path, rel in _files(root):
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 skipped.append(f"{rel}: over {MAX_FILE_BYTES:,} bytes, not read")
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
+            read += 1
             found: Iterator[Usage | HandWritten]
             if path.name.endswith(".tf"):
                 found = _terraform(rel, text)
@@ -281,7 +283,7 @@ def find_usage(root: Path) -> tuple[list[Usage], list[HandWritten], list[str]]:
                     resources.append(item)
         except (OSError, InputError) as exc:
             skipped.append(f"{rel}: {exc}")
-    return uses, resources, skipped
+    return uses, resources, skipped, read
 
 
 def _files(root: Path) -> Iterator[tuple[Path, str]]:

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -410,11 +411,19 @@ def scan(
         threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
     except ValueError:
         raise UsageError(f"--fail-on {fail_on!r}: expected a severity or none") from None
+    started = time.monotonic()
     index = CatalogIndex.build(_remote(server, token) or _backend(catalog))
     report = scan_consumer(path, index, date.today())
     root = path if path.is_dir() else path.parent
     skips = [Skip("catalog", line) for line in report.skipped]
-    result = ScanResult(root=root, scanners=["catalog"], findings=report.findings, skips=skips)
+    result = ScanResult(
+        root=root,
+        scanners=["catalog"],
+        findings=report.findings,
+        skips=skips,
+        files_scanned=report.files,
+        duration_s=time.monotonic() - started,
+    )
     gated = evaluate(result, GatePolicy(threshold=threshold))
     write_report(gated, report_format, output)
     return EXIT_FINDINGS if gated.blocking else EXIT_CLEAN
