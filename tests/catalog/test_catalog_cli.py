@@ -162,3 +162,16 @@ def test_scan_reports_unreadable_files_as_skipped(cli: typer.Typer, tmp_path: Pa
     assert code == 0 and document["findings"] == []
     assert [s["component"] for s in document["skipped"]] == ["catalog"]
     assert document["skipped"][0]["reason"].startswith("Chart.yaml: ")
+
+
+def test_bastion_main_mounts_the_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bastion.cli.main import main
+
+    catalog = str(tmp_path / "catalog")
+    assert (
+        main(["catalog", "product", "add", str(PRODUCTS / "aws-kms-key" / "product.yml"), "-c", catalog]) == 0
+    )
+    assert main(["catalog", "list", "-c", catalog]) == 0
+    assert "aws-kms-key (terraform) owner security-team@example.com" in capsys.readouterr().out
+    assert main(["catalog", "scan", str(CONSUMER), "-c", catalog, "--fail-on", "none", "-f", "json"]) == 0
+    assert '"catalog.version-unknown"' in capsys.readouterr().out
