@@ -87,3 +87,19 @@ def test_parse_every(text: str, seconds: int) -> None:
 def test_parse_every_refuses_nonsense(text: str) -> None:
     with pytest.raises(UsageError, match="--every"):
         org.parse_every(text)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://bob:ghp_token@git.example.com/a.git", "https://ghp_token@git.example.com/a.git",
+            "ssh://bob:pw@git.example.com/a.git"],
+)  # fmt: skip
+def test_a_url_with_credentials_is_refused_and_not_echoed(store: Store, url: str) -> None:
+    with pytest.raises(UsageError, match="credentials in a repository URL") as raised:
+        org.add(store, ["/srv/ok", url])
+    assert "token" not in str(raised.value) and "pw@" not in str(raised.value)
+    assert org.repos(store) == []  # nothing stored, not even the good one
+
+
+@pytest.mark.parametrize("url", ["git@github.com:team/a.git", "ssh://git@git.example.com/a.git", "/srv/a"])
+def test_urls_without_secrets_pass(url: str) -> None:
+    assert org.check_url(url) == url

@@ -19,7 +19,7 @@ from bastion.jobs.models import OrgRepo
 from bastion.store.db import Store
 from bastion.store.models import utcnow
 
-__all__ = ["RepoView", "add", "claim_due", "parse_every", "remove", "repos", "schedule"]
+__all__ = ["RepoView", "add", "check_url", "claim_due", "parse_every", "remove", "repos", "schedule"]
 
 _EVERY = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -42,11 +42,26 @@ def parse_every(text: str) -> int:
     return int(match.group(1)) * _UNIT_S[match.group(2)]
 
 
+def check_url(url: str) -> str:
+    """``url`` unless it carries a password or token (``https://user:TOKEN@host/...``), which
+    would be stored, listed and shown: :class:`UsageError` then (the URL printed without it)."""
+    scheme, sep, rest = url.partition("://")
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""
+    if ":" in userinfo or (sep and scheme.startswith("http") and userinfo):
+        shown = f"{scheme}://***@{rest.split('@', 1)[1]}"
+        raise UsageError(
+            f"{shown}: credentials in a repository URL would be stored and shown; "
+            "give the URL without them and let git's credential helper or an SSH key authenticate"
+        )
+    return url
+
+
 def add(store: Store, urls: Iterable[str]) -> list[str]:
-    """Add repositories (URLs or paths, as given); the ones that were new."""
+    """Add repositories (URLs or paths, as given); the ones that were new. :class:`UsageError`
+    for a URL with credentials in it (:func:`check_url`), before anything is stored."""
+    checked = [check_url(url.strip()) for url in urls]
     added: list[str] = []
-    for url in urls:
-        url = url.strip()
+    for url in checked:
         if not url:
             continue
         try:
