@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,7 +51,7 @@ class StreamConsumer:
     def __init__(
         self,
         transport: Transport,
-        handler: Handler,
+        handler: Handler | None,
         name: str,
         index: int = 0,
         count: int = 1,
@@ -78,7 +78,9 @@ class StreamConsumer:
 
     def _process(self, batches: list[Batch]) -> int:
         done = 0
-        for batch in sorted(batches, key=lambda b: (b.partition, tuple(int(x) for x in b.id.split("-")))):
+        if self.handler is None:
+            raise ValueError("this consumer has no handler: iterate over events() instead")
+        for batch in self._ordered(batches):
             state = self._state(batch.partition)
             try:
                 changed, alerts = self.handler.handle(batch.events, state)
@@ -96,20 +98,54 @@ class StreamConsumer:
             done += len(batch.events)
         return done
 
-    def poll(self, block_ms: int = 1000) -> int:
-        """One round: claim what is due, else read new batches; the events processed."""
+    def _fetch(self, block_ms: int) -> tuple[list[Batch], bool]:
+        """Claimed batches when any are due, else new ones; and whether new ones may be read
+        (not while another consumer still holds batches of these partitions)."""
         if time.monotonic() >= self._next_claim:
             self._next_claim = time.monotonic() + self.claim_every_s
             claimed = self.transport.claim(self.name, self.partitions, self.min_idle_ms)
             self.stats.claimed += len(claimed)
-            done = self._process(claimed)
             if self.transport.pending(self.partitions, besides=self.name):
                 self._next_claim = 0.0  # a dead consumer's batches are not idle long enough yet
                 time.sleep(min(0.2, self.min_idle_ms / 1000))
-                return done
-            if done:
-                return done
-        return self._process(self.transport.read(self.name, self.partitions, block_ms))
+                return claimed, False
+            if claimed:
+                return claimed, False
+        return self.transport.read(self.name, self.partitions, block_ms), True
+
+    @staticmethod
+    def _ordered(batches: list[Batch]) -> list[Batch]:
+        return sorted(batches, key=lambda b: (b.partition, tuple(int(x) for x in b.id.split("-"))))
+
+    def poll(self, block_ms: int = 1000) -> int:
+        """One round: claim what is due, else read new batches; the events processed."""
+        batches, _ = self._fetch(block_ms)
+        return self._process(batches)
+
+    def events(
+        self, stop: threading.Event | None = None, *, idle_exit_s: float | None = None
+    ) -> Iterator[Any]:
+        """The events themselves, for a detector that keeps no per-entity state here: a batch is
+        committed once its last event was taken and the next one is asked for, so an event is
+        never lost; a consumer killed mid-batch has that batch handled again (its alerts may be
+        raised twice)."""
+        stop = stop or threading.Event()
+        last = time.monotonic()
+        while not stop.is_set():
+            batches, _ = self._fetch(200)
+            if batches:
+                last = time.monotonic()
+            elif idle_exit_s is not None and time.monotonic() - last >= idle_exit_s:
+                return
+            for batch in self._ordered(batches):
+                yield from batch.events
+                try:
+                    self.transport.commit(batch, {}, [])
+                except StaleBatch:
+                    self.stats.stale += 1
+                    continue
+                self.stats.batches += 1
+                self.stats.events += len(batch.events)
 
     def run(self, stop: threading.Event | None = None, *, idle_exit_s: float | None = None) -> ConsumerStats:
         """Poll until ``stop`` is set, or until nothing came for ``idle_exit_s``."""
