@@ -32,6 +32,9 @@ sigma_app = typer.Typer(
 )
 
 
+rules_app = typer.Typer(help="The Sigma rules Bastion uses by default.", no_args_is_help=True)
+
+
 class RunFormat(enum.StrEnum):
     """Output formats of ``sigma run``."""
 
@@ -61,6 +64,20 @@ def register(app: typer.Typer) -> None:
         "rules; exit 1 when there are alerts.\n\n"
         "Example: bastion sigma run logs/ --rules ./sigma/rules --min-level high --format sarif -o s.sarif",
     )(command(run))
+    sigma_app.command(
+        "update",
+        help="Install a SigmaHQ release (URL of its zip, a local .zip/.tar.gz, or a rule directory): checked "
+        "(--sha256), every rule loaded, then swapped in whole; reports added/changed/removed rules. "
+        "run uses it when given no --rules.\n\n"
+        "Example: bastion sigma update https://github.com/SigmaHQ/sigma/releases/download/r2026-08-05/"
+        "sigma_core.zip --sha256 HEX",
+    )(command(update))
+    rules_app.command(
+        "list",
+        help="List the rules run would use (the shipped curated set, the updated set, or --rules): id, "
+        "level, status, log source, title, author.\n\nExample: bastion sigma rules list --format json",
+    )(command(rules_list))
+    sigma_app.add_typer(rules_app, name="rules")
     app.add_typer(sigma_app, name="sigma")
 
 
@@ -110,7 +127,9 @@ def check(
 
 def run(
     logs: list[Path] = typer.Argument(..., help="Log files or directories (- for stdin)."),
-    rules: list[Path] = typer.Option(..., "--rules", help="Rule files or directories; repeatable."),
+    rules: list[Path] | None = typer.Option(
+        None, "--rules", help="Rule files or directories; repeatable (default: see bastion sigma rules list)."
+    ),
     fmt: RunFormat = typer.Option(RunFormat.TABLE, "--format", help="table, json, jsonl or sarif."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write alerts here instead of stdout."),
     min_level: str = typer.Option(
@@ -133,8 +152,14 @@ def run(
 
     if min_level.lower() not in LEVELS:
         raise UsageError(f"--min-level: unknown level {min_level!r} (choose from {', '.join(LEVELS)})")
-    ruleset = load_rules(rules, _placeholders(placeholders))
     console = error_console()
+    if not rules:
+        from bastion.detect.sigma.defaults import default_rules
+
+        source = default_rules()
+        rules = list(source.paths)
+        console.print(source.describe())
+    ruleset = load_rules(rules, _placeholders(placeholders))
     if ruleset.refused:
         console.print(f"{len(ruleset.refused)} rule(s) refused (bastion sigma check lists them with reasons)")
     if not ruleset.rules:
@@ -193,6 +218,83 @@ def run(
     if not engine.events and skips.total:
         raise InputError(f"{', '.join(str(p) for p in logs)}: no event could be read ({skips.total} skipped)")
     return EXIT_FINDINGS if count else EXIT_CLEAN
+
+
+def update(
+    source: str = typer.Argument(
+        ..., help="A release archive URL (http/https), a local .zip/.tar.gz archive, or a rule directory."
+    ),
+    dest: Path | None = typer.Option(
+        None, "--dest", help="The rule directory to replace (default: Bastion's own, used by run)."
+    ),
+    sha256: str | None = typer.Option(None, "--sha256", help="Expected SHA-256 of the archive."),
+    fmt: CheckFormat = typer.Option(CheckFormat.TABLE, "--format", help="table or json."),
+) -> int:
+    """Install a Sigma rule release; rules that do not load are listed, the rest installed."""
+    from bastion.detect.sigma.update import default_update_dir, update_rules
+
+    report = update_rules(source, dest or default_update_dir(), sha256)
+    if fmt == CheckFormat.JSON:
+        doc = {
+            "source": report.source,
+            "dest": str(report.dest),
+            "sha256": report.sha256,
+            "files": report.files,
+            "loaded": report.loaded,
+            "added": report.added,
+            "changed": report.changed,
+            "removed": report.removed,
+            "refused": [{"path": r.path, "rule_id": r.rule_id, "reason": r.reason} for r in report.refused],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        for line in report.lines():
+            typer.echo(line)
+    return EXIT_CLEAN
+
+
+def rules_list(
+    rules: list[Path] | None = typer.Option(None, "--rules", help="List these instead of the default rules."),
+    fmt: CheckFormat = typer.Option(CheckFormat.TABLE, "--format", help="table or json."),
+) -> int:
+    """List the rules ``run`` uses."""
+    from bastion.detect.sigma.defaults import RuleSource, default_rules
+    from bastion.detect.sigma.loader import load_rules
+
+    source = RuleSource(tuple(rules), "given") if rules else default_rules()
+    ruleset = load_rules(source.paths)
+    by_source: Counter[str] = Counter("/".join(x or "*" for x in r.logsource) for r in ruleset.rules)
+    if fmt == CheckFormat.JSON:
+        doc = {
+            "origin": source.origin,
+            "paths": [str(p) for p in source.paths],
+            "rules": [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "level": r.level,
+                    "status": r.status,
+                    "logsource": list(r.logsource),
+                    "author": r.author,
+                    "path": r.path,
+                }
+                for r in ruleset.rules
+            ],
+            "by_logsource": dict(by_source.most_common()),
+            "refused": len(ruleset.refused),
+        }
+        typer.echo(json.dumps(doc, indent=2))
+        return EXIT_CLEAN
+    for r in sorted(ruleset.rules, key=lambda r: (r.logsource[0] or "", r.logsource[1] or "", r.title)):
+        ls = "/".join(x or "*" for x in r.logsource)
+        typer.echo(f"{r.level:<8} {r.status:<6} {ls:<32} {r.id}  {r.title}  ({r.author or 'unknown author'})")
+    typer.echo(
+        f"{len(ruleset.rules)} rule(s) and {len(ruleset.correlations)} correlation(s) in "
+        f"{', '.join(str(p) for p in source.paths)} ({source.origin}); {len(ruleset.refused)} refused"
+    )
+    for name, n in by_source.most_common():
+        typer.echo(f"  {n:>5}  {name}")
+    return EXIT_CLEAN
 
 
 def _json(alert: Alert) -> dict[str, object]:
