@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, EXIT_ERROR, command, error_console
-from bastion.cli.worker import BROKER, DATABASE, default_cache, resolve_broker
+from bastion.cli.worker import BROKER, DATABASE, NAMESPACE, default_cache, resolve_broker
 from bastion.errors import UsageError
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ def scan(
     all_repos: bool = typer.Option(False, "--all", help="Every repository added with org add."),
     broker: str | None = BROKER,
     database_url: str | None = DATABASE,
+    namespace: str = NAMESPACE,
     allow_local: bool = typer.Option(
         False,
         "--allow-local",
@@ -152,7 +153,7 @@ def scan(
             url = None
     if url is None:
         return _scan_here(store, targets, scanners, cache)
-    queue = JobQueue(url, QueueSettings())
+    queue = JobQueue(url, QueueSettings(namespace=namespace))
     ids = queue.enqueue(store, targets)
     queue.close()
     typer.echo(f"queued {len(ids)} jobs")

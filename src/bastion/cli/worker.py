@@ -23,6 +23,7 @@ Example: bastion worker --concurrency 2 --broker redis://127.0.0.1:6379/0
 
 BROKER = typer.Option(None, "--broker", help="Redis URL of the task queue (default: $BASTION_BROKER_URL).")
 DATABASE = typer.Option(None, "--database-url", help="Store URL (default: $BASTION_DATABASE_URL or SQLite).")
+NAMESPACE = typer.Option("bastion", "--namespace", help="Prefix of the queue's Redis keys.")
 
 
 def resolve_broker(broker: str | None) -> str | None:
@@ -50,6 +51,7 @@ def worker(
     queues: str = typer.Option("scans", "--queues", help="Queues to consume (only 'scans' exists)."),
     broker: str | None = BROKER,
     database_url: str | None = DATABASE,
+    namespace: str = NAMESPACE,
     cache: Path | None = typer.Option(None, "--cache", help="Clone cache directory."),
     scanners: str | None = typer.Option(None, "--scanners", help="Comma-separated scanners (default: all)."),
     max_retries: int = typer.Option(3, "--max-retries", min=0, help="Retries before a job is dead-lettered."),
@@ -100,6 +102,7 @@ def worker(
         database_url=database_url,
         cache=cache or default_cache(),
         settings=QueueSettings(
+            namespace=namespace,
             max_retries=max_retries,
             min_backoff_ms=min_backoff_ms,
             heartbeat_timeout_ms=heartbeat_timeout_ms,
