@@ -19,8 +19,9 @@ def test_list_json_holds_every_scanner_and_the_gate(capsys: pytest.CaptureFixtur
     ids = [rule["id"] for rule in document["rules"]]
     assert ids == sorted(ids) and len(ids) == len(set(ids))
     scanners = {rule["scanner"] for rule in document["rules"]}
-    assert {"secrets", "deps", "sast", "iac", "dast", "gate"} <= scanners
+    assert {"secrets", "deps", "sast", "iac", "dast", "gate", "catalog"} <= scanners
     assert MISSING_REASON_RULE in ids and "deps.CVE-*" in ids and "sast.bandit.B602" in ids
+    assert "catalog.version-deprecated" in ids and "catalog.use-product" in ids
     assert document["skipped"] == []  # the test plug-ins load (marker lists no rules)
     for rule in document["rules"]:
         assert RuleInfo.from_dict(rule).to_dict() == rule
@@ -41,6 +42,8 @@ def test_show_a_rule_and_a_family(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("id: deps.CVE-*\n")
     assert main(["rules", "show", MISSING_REASON_RULE]) == 0
     assert "severity: low" in capsys.readouterr().out
+    assert main(["rules", "show", "catalog.version-deprecated"]) == 0
+    assert "nist-800-53-r5:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, command
+
+if TYPE_CHECKING:
+    from bastion.rules import RuleInfo
 
 __all__ = ["register"]
 
@@ -38,7 +42,6 @@ def list_rules(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> int:
     """Print the rule catalog."""
-    from bastion.gate import GATE_RULES
     from bastion.report.rules import RulesFormat, render_rules
     from bastion.rules import sort_rules
     from bastion.scan.registry import Registry, rule_catalog
@@ -46,10 +49,7 @@ def list_rules(
     output = RulesFormat.parse(fmt)
     names = [n.strip() for value in scanner or [] for n in value.split(",") if n.strip()] or None
     catalog = rule_catalog(Registry.from_entry_points(), names)
-    from bastion.coverage.rules import coverage_rules
-
-    extra = [*GATE_RULES, *coverage_rules().values()]  # the gate's and the coverage gate's own rules
-    rules = catalog.rules if names else sort_rules([*catalog.rules, *extra])
+    rules = catalog.rules if names else sort_rules([*catalog.rules, *_rules_of_no_scanner()])
     color = output is RulesFormat.TABLE and sys.stdout.isatty()
     sys.stdout.write(render_rules(rules, catalog.skipped, output, color=color))
     return EXIT_CLEAN
@@ -58,17 +58,22 @@ def list_rules(
 def show_rule(rule_id: str = typer.Argument(..., help="Rule id, e.g. secrets.aws-access-key-id.")) -> int:
     """Print one rule (a family such as deps.CVE-* answers for its advisory ids)."""
     from bastion.errors import UsageError
-    from bastion.gate import GATE_RULES
     from bastion.report.rules import render_rule
     from bastion.scan.registry import Registry, rule_catalog
 
     catalog = rule_catalog(Registry.from_entry_points())
     wanted = rule_id.strip()
-    from bastion.coverage.rules import coverage_rules
-
-    extra = [*GATE_RULES, *coverage_rules().values()]
-    rule = catalog.find(wanted) or next((r for r in extra if r.id == wanted), None)
+    rule = catalog.find(wanted) or next((r for r in _rules_of_no_scanner() if r.id == wanted), None)
     if rule is None:
         raise UsageError(f"no rule {rule_id!r} (bastion rules list shows them all)")
     sys.stdout.write(render_rule(rule))
     return EXIT_CLEAN
+
+
+def _rules_of_no_scanner() -> list[RuleInfo]:
+    """Rules that no tree scanner runs: the gate's, the coverage gate's and the service catalog's."""
+    from bastion.catalog.rules import catalog_rules
+    from bastion.coverage.rules import coverage_rules
+    from bastion.gate import GATE_RULES
+
+    return [*GATE_RULES, *coverage_rules().values(), *catalog_rules().values()]
