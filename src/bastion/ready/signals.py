@@ -1,0 +1,307 @@
+"""Turn the documents Bastion already produces into evidence (one function per document kind).
+
+Every function takes the document as the server API or the JSON report holds it, plus where it
+came from; collectors (:mod:`.collect`) decide where documents are read from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from statistics import median
+from typing import Any
+
+from bastion.ready.evidence import Evidence, EvidenceKind, EvidenceSet
+
+__all__ = [
+    "KEV_DAYS",
+    "SCANNER_KINDS",
+    "alert_evidence",
+    "catalog_evidence",
+    "drill_evidence",
+    "parse_time",
+    "phish_evidence",
+    "posture_evidence",
+    "project_evidence",
+]
+
+KEV_DAYS = 14
+"""CISA BOD 22-01: known-exploited vulnerabilities are remediated within two weeks."""
+SCANNER_KINDS = {
+    "secrets": EvidenceKind.SCAN_SECRETS,
+    "deps": EvidenceKind.SCAN_DEPS,
+    "sast": EvidenceKind.SCAN_SAST,
+    "iac": EvidenceKind.SCAN_IAC,
+    "dast": EvidenceKind.SCAN_DAST,
+    "coverage": EvidenceKind.COVERAGE_GATE,
+}
+TRIAGE_TARGET = timedelta(days=1)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO time as an aware datetime (naive ones are UTC); None when absent or not a time."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _scanner_names(scan: Mapping[str, Any]) -> set[str]:
+    value = scan.get("scanners")
+    names = {str(v) for v in value} if isinstance(value, list) else set()
+    gaps = " ".join(str(g) for g in scan.get("not_checked") or [])
+    return {n for n in names if f"{n}:" not in gaps and f"{n} " not in gaps}
+
+
+def project_evidence(
+    out: EvidenceSet,
+    slug: str,
+    detail: Mapping[str, Any],
+    scans: Sequence[Mapping[str, Any]],
+    kev: Sequence[Mapping[str, Any]] | None,
+    secrets_open: int | None,
+    origin: str,
+    now: datetime,
+) -> None:
+    """A project's scans, open counts, SLA and KEV findings (the server API's shapes)."""
+    newest: dict[str, tuple[datetime, Mapping[str, Any]]] = {}
+    for scan in scans:
+        when = parse_time(scan.get("created_at"))
+        if when is None:
+            continue
+        for name in _scanner_names(scan):
+            if name not in newest or newest[name][0] < when:
+                newest[name] = (when, scan)
+    for name, (when, scan) in sorted(newest.items()):
+        kind = SCANNER_KINDS.get(name)
+        if kind is not None:
+            what = f"{name} scan uploaded (scan {scan.get('id', '?')}, {scan.get('findings', 0)} findings)"
+            out.add(Evidence(kind, 1.0, what, when, f"{origin}/scans", slug), "scans")
+    if not newest:
+        return
+    last = max(when for when, _ in newest.values())
+    open_counts = detail.get("open") or {}
+    overdue = detail.get("overdue") or {}
+    critical = int(open_counts.get("critical", 0))
+    out.add(
+        Evidence(
+            EvidenceKind.FINDINGS_CRITICAL,
+            1.0 if critical == 0 else 0.0,
+            f"{critical} critical finding(s) open" if critical else "no critical finding open",
+            last,
+            origin,
+            slug,
+        ),
+        "findings",
+    )
+    total_open = sum(int(v) for v in open_counts.values())
+    total_overdue = sum(int(v) for v in overdue.values())
+    latency = detail.get("patch_latency") or {}
+    share = 1.0 - total_overdue / total_open if total_open else 1.0
+    med = latency.get("median_days")
+    said = f"; median fix {med:.1f} days over {latency.get('fixed', 0)} fixes" if med is not None else ""
+    out.add(
+        Evidence(
+            EvidenceKind.PATCH_SLA,
+            share,
+            f"{total_overdue} of {total_open} open findings past the SLA{said}",
+            last,
+            origin,
+            slug,
+        ),
+        "findings",
+    )
+    if secrets_open is not None and "secrets" in newest:
+        out.add(
+            Evidence(
+                EvidenceKind.FINDINGS_SECRETS,
+                1.0 if secrets_open == 0 else 0.0,
+                f"{secrets_open} secret(s) still open" if secrets_open else "no secret open",
+                newest["secrets"][0],
+                f"{origin}/findings?scanner=secrets",
+                slug,
+            ),
+            "findings",
+        )
+    if kev is not None and "deps" in newest:
+        out.add(_kev_evidence(kev, slug, newest["deps"][0], origin, now), "findings")
+
+
+def _kev_evidence(
+    kev: Sequence[Mapping[str, Any]], slug: str, when: datetime, origin: str, now: datetime
+) -> Evidence:
+    on_time = late = 0
+    for finding in kev:
+        first = parse_time(finding.get("first_seen"))
+        if first is None:
+            continue
+        fixed = parse_time(finding.get("fixed_at"))
+        end = fixed or now
+        if end - first <= timedelta(days=KEV_DAYS):
+            if fixed is not None:
+                on_time += 1
+        else:
+            late += 1
+    judged = on_time + late
+    detail = (
+        f"{on_time} of {judged} known-exploited vulnerabilities fixed within {KEV_DAYS} days"
+        if judged
+        else "no known-exploited vulnerability found by the dependency scan"
+    )
+    return Evidence(
+        EvidenceKind.PATCH_KEV,
+        on_time / judged if judged else 1.0,
+        detail,
+        when,
+        f"{origin}/findings?kev",
+        slug,
+    )
+
+
+def drill_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> None:
+    """A war game's report (``bastion drill report --format json``)."""
+    raw = doc.get("period")
+    period: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    when = parse_time(period.get("start")) or parse_time(doc.get("generated"))
+    if when is None:
+        return
+    name = str(doc.get("exercise", "drill"))
+    coverage = doc.get("coverage") or {}
+    share, assessed = coverage.get("share"), coverage.get("assessed", 0)
+    if isinstance(share, int | float) and assessed:
+        detected = coverage.get("detected", 0)
+        out.add(
+            Evidence(
+                EvidenceKind.DRILL_DETECTION,
+                float(share),
+                f"{name}: {detected} of {assessed} replayed attacks detected",
+                when,
+                origin,
+            ),
+            "drills",
+        )
+    timeline = [t for t in doc.get("timeline") or [] if isinstance(t, dict) and t.get("status") == "detected"]
+    if timeline:
+        acted = [t for t in timeline if t.get("ttc_s") is not None or t.get("ttr_s") is not None]
+        tta = [float(t["tta_s"]) for t in timeline if isinstance(t.get("tta_s"), int | float)]
+        said = f"; median acknowledge {median(tta) / 60:.0f} min" if tta else ""
+        out.add(
+            Evidence(
+                EvidenceKind.DRILL_RESPONSE,
+                len(acted) / len(timeline),
+                f"{name}: {len(acted)} of {len(timeline)} detected attacks contained or resolved{said}",
+                when,
+                origin,
+            ),
+            "drills",
+        )
+
+
+def phish_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> None:
+    """A phishing campaign's anonymised report (``campaign`` and ``total``)."""
+    campaign = doc.get("campaign") or {}
+    when = parse_time(campaign.get("launched_at"))
+    total = doc.get("total") or {}
+    delivered = int(total.get("delivered") or 0)
+    if when is None or not delivered:
+        return
+    name = str(campaign.get("name", "campaign"))
+    reported, clicked = int(total.get("reported") or 0), int(total.get("clicked") or 0)
+    submitted = int(total.get("submitted") or 0)
+    out.add(
+        Evidence(
+            EvidenceKind.PHISH_REPORTING,
+            reported / delivered,
+            f"{name}: {reported} of {delivered} reported the phish",
+            when,
+            origin,
+        ),
+        "phish",
+    )
+    out.add(
+        Evidence(
+            EvidenceKind.PHISH_CLICKS,
+            max(0.0, 1.0 - clicked / delivered),
+            f"{name}: {clicked} of {delivered} clicked, {submitted} submitted",
+            when,
+            origin,
+        ),
+        "phish",
+    )
+
+
+def alert_evidence(out: EvidenceSet, alerts: Iterable[Mapping[str, Any]], origin: str) -> None:
+    """Alerts (server API shape): which sources are monitored and how fast alerts are triaged."""
+    newest: dict[EvidenceKind, tuple[datetime, str]] = {}
+    triaged = prompt = 0
+    last: datetime | None = None
+    for alert in alerts:
+        when = parse_time(alert.get("received_at")) or parse_time(alert.get("end"))
+        if when is None:
+            continue
+        detector = str(alert.get("detector", ""))
+        kind = EvidenceKind.MONITOR_SIGNINS if detector.startswith("identity") else EvidenceKind.MONITOR_LOGS
+        if kind not in newest or newest[kind][0] < when:
+            newest[kind] = (when, detector)
+        last = when if last is None or when > last else last
+        status_at = parse_time(alert.get("status_at"))
+        if alert.get("status") not in (None, "open") and status_at is not None:
+            triaged += 1
+            prompt += status_at - when <= TRIAGE_TARGET
+    for kind, (when, detector) in newest.items():
+        out.add(Evidence(kind, 1.0, f"alerts raised (latest by {detector})", when, origin), "alerts")
+    counted = triaged
+    if last is not None:
+        out.add(
+            Evidence(
+                EvidenceKind.ALERTS_TRIAGED,
+                prompt / counted if counted else 0.0,
+                f"{prompt} of {counted} triaged alerts handled within a day"
+                if counted
+                else "no alert triaged yet",
+                last,
+                origin,
+            ),
+            "alerts",
+        )
+
+
+def catalog_evidence(out: EvidenceSet, doc: Mapping[str, Any], when: datetime | None, origin: str) -> None:
+    """The service catalog: approved products published."""
+    products = doc.get("products")
+    count = len(products) if isinstance(products, list | dict) else 0
+    if when is None or not count:
+        return
+    out.add(
+        Evidence(EvidenceKind.CATALOG_USED, 1.0, f"{count} product(s) in the catalog", when, origin),
+        "catalog",
+    )
+
+
+def posture_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> None:
+    """A compliance posture document (``bastion comply report --format json``)."""
+    when = parse_time(doc.get("generated"))
+    frameworks = doc.get("frameworks")
+    if when is None or not isinstance(frameworks, dict):
+        return
+    scores = [
+        float(body["summary"]["score"])
+        for body in frameworks.values()
+        if isinstance(body, dict) and isinstance((body.get("summary") or {}).get("score"), int | float)
+    ]
+    if not scores:
+        return
+    mean = sum(scores) / len(scores)
+    out.add(
+        Evidence(
+            EvidenceKind.COMPLY_POSTURE,
+            mean / 100,
+            f"compliance posture {mean:.0f}% passed over {len(scores)} framework(s)",
+            when,
+            origin,
+        ),
+        "compliance",
+    )
