@@ -9,7 +9,9 @@ tool's. Uploads are not trusted to have redacted anything.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from bastion.errors import InputError
@@ -39,6 +41,50 @@ def _keywords() -> Prefilter:
     return Prefilter({keyword: (0,) for rule in detector.rules for keyword in rule.keywords if keyword})
 
 
+_TO_NEWLINE = str.maketrans(dict.fromkeys(_SEPARATORS, "\n"))
+
+
+def _glued_left_shadow(text: str, starts: list[int]) -> str:
+    """``text`` with the separator just before each keyword in ``starts`` turned into a newline.
+
+    Built from slices (C speed), not character by character: on an upload of 10,000 findings the
+    per-character build was most of the scrubbing time."""
+    pieces: list[str] = []
+    cursor = 0
+    for start in sorted(set(starts)):
+        pieces.append(text[cursor : start - 1])
+        pieces.append("\n")
+        cursor = start
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _glued_right_shadow(text: str, found: list[tuple[int, int]]) -> str:
+    """``text`` with every separator outside a keyword turned into a newline.
+
+    One ``str.translate`` over the text, then the keywords that hold a separator themselves
+    (``ghp_``, ``glpat-``) are copied back from ``text``."""
+    shadow = text.translate(_TO_NEWLINE)
+    keep: list[list[int]] = []
+    for start, end in sorted(found):
+        if not any(c in _SEPARATORS for c in text[start:end]):
+            continue
+        if keep and start <= keep[-1][1]:
+            keep[-1][1] = max(keep[-1][1], end)
+        else:
+            keep.append([start, end])
+    if not keep:
+        return shadow
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in keep:
+        pieces.append(shadow[cursor:start])
+        pieces.append(text[start:end])
+        cursor = end
+    pieces.append(shadow[cursor:])
+    return "".join(pieces)
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
     """Where the built-in rules find secrets in ``text``, also where a separator hides one."""
     detector = detector_for((), frozenset(), True)
@@ -46,21 +92,11 @@ def _spans(text: str) -> list[tuple[int, int]]:
     found = [(end - length + 1, end + 1) for end, (length, _) in _keywords().raw(ascii_lower(text))]
     glued_left = [start for start, _ in found if start > 0 and text[start - 1] in _SEPARATORS]
     glued_right = any(c in _SEPARATORS for _, end in found for c in text[end : end + _TOKEN_REACH])
-    if not glued_left and not glued_right:
-        return spans
-    in_keyword = [False] * len(text)
-    for start, end in found:
-        in_keyword[start:end] = [True] * (end - start)
     shadows = []
     if glued_left:
-        left = list(text)
-        for start in glued_left:
-            left[start - 1] = "\n"
-        shadows.append("".join(left))
+        shadows.append(_glued_left_shadow(text, glued_left))
     if glued_right:
-        shadows.append(
-            "".join("\n" if c in _SEPARATORS and not in_keyword[i] else c for i, c in enumerate(text))
-        )
+        shadows.append(_glued_right_shadow(text, found))
     for shadow in shadows:
         spans.extend((hit.start, hit.end) for hit in detector.detect(shadow, ""))
     return spans
@@ -122,12 +158,32 @@ def scrub_tree(value: Any) -> Any:
 
 
 def scrub_all(values: list[Any]) -> list[Any]:
-    """Each of ``values`` scrubbed as by :func:`scrub_tree`; one search covers them all when none
-    holds a secret (the common case: a chunk of an upload costs one pass, not one per finding)."""
-    joined = "\n".join(leaf for value in values for leaf in _leaves(value, "value"))
-    if scrub(joined) == joined:
+    """Each of ``values`` scrubbed as by :func:`scrub_tree`, with one search for them all.
+
+    The search covers each distinct text once (a chunk of an upload repeats its keys and its
+    advisories' titles and descriptions in every finding), then only the values holding a text
+    that search found a secret in are rebuilt, leaf by leaf, as :func:`scrub_tree` rebuilds them:
+    one secret in a chunk of 10,000 findings costs one rebuild, not 10,000 searches."""
+    per_value = [_leaves(value, "value") for value in values]
+    order: dict[str, int] = {}
+    for leaves in per_value:
+        for leaf in leaves:
+            order.setdefault(leaf, len(order))
+    joined = "\n".join(order)
+    spans = _spans(joined) if len(joined) >= 8 else []
+    if not spans:
         return values
-    return [scrub_tree(value) for value in values]
+    distinct = list(order)
+    offsets = list(accumulate((len(leaf) + 1 for leaf in distinct), initial=0))
+    dirty: set[str] = set()
+    for start, end in spans:
+        first = bisect_right(offsets, start) - 1
+        last = bisect_right(offsets, max(start, end - 1)) - 1
+        dirty.update(distinct[first : last + 1])
+    return [
+        _rebuild(value) if any(leaf in dirty for leaf in leaves) else value
+        for value, leaves in zip(values, per_value, strict=True)
+    ]
 
 
 def _rebuild(value: Any) -> Any:
