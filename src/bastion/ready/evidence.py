@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Dimension", "Evidence", "EvidenceKind", "EvidenceSet", "Source", "SourceState"]
+__all__ = ["SOURCE_OF", "Dimension", "Evidence", "EvidenceKind", "EvidenceSet", "Source", "SourceState"]
 
 
 class Dimension(StrEnum):
@@ -46,6 +46,17 @@ class EvidenceKind(StrEnum):
     PROCESS_ON_CALL = "process.on-call"
     PROCESS_BACKUPS = "process.backups-restored"
     PROCESS_BCDR = "process.bcdr-plan"
+
+
+def _source(kind: EvidenceKind) -> str:
+    prefix = kind.value.split(".", 1)[0]
+    named = {"scan": "scans", "coverage": "scans", "patch": "findings", "comply": "compliance"}
+    named |= {"monitor": "alerts", "drill": "drills", "process": "questionnaire"}
+    return named.get(prefix, prefix)
+
+
+SOURCE_OF: dict[EvidenceKind, str] = {kind: _source(kind) for kind in EvidenceKind}
+"""The source each kind of evidence comes from (``sbom``, ``findings`` and so on)."""
 
 
 class SourceState(StrEnum):

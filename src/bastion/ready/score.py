@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bastion.ready.evidence import Dimension, Evidence, EvidenceKind, EvidenceSet, SourceState
+from bastion.ready.evidence import SOURCE_OF, Dimension, Evidence, EvidenceKind, EvidenceSet, SourceState
 from bastion.ready.mapping import KindInfo, Mapping
 from bastion.ready.models import MaturityModel
 
@@ -185,13 +185,19 @@ def assess(
     """Score ``evidence`` at ``now`` (only ``scope``'s project plus organisation-wide items when
     ``scope`` is a project slug)."""
     items = [e for e in evidence.items if scope == "organisation" or e.project in ("", scope)]
-    missing = [f"{s.name} ({s.why})" for s in evidence.sources.values() if s.state is SourceState.MISSING]
-    why_missing = "not evidenced" + (f"; missing sources: {', '.join(missing)}" if missing else "")
+    missing = {s.name: s.why for s in evidence.sources.values() if s.state is SourceState.MISSING}
+
+    def why_missing(kind: EvidenceKind) -> str:
+        source = SOURCE_OF[kind]
+        return f"not evidenced: {missing[source]}" if source in missing else "not evidenced"
+
     results: list[KindResult] = []
     dimensions: dict[Dimension, float] = {}
     for dimension in Dimension:
         infos = mapping.of(dimension)
-        rows = [_kind_result(i, [e for e in items if e.kind is i.kind], why_missing, now) for i in infos]
+        rows = [
+            _kind_result(i, [e for e in items if e.kind is i.kind], why_missing(i.kind), now) for i in infos
+        ]
         rows = [_with_gain(r, len(infos)) for r in rows]
         results.extend(rows)
         dimensions[dimension] = round(100 * sum(r.score for r in rows) / len(rows), 1) if rows else 0.0

@@ -1,0 +1,94 @@
+"""The assessment as a terminal table, JSON, Markdown or a self-contained HTML report."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bastion.ready.score import Assessment
+
+__all__ = ["ReadyFormat", "render"]
+
+
+class ReadyFormat(StrEnum):
+    """Output formats of ``bastion ready``."""
+
+    TABLE = "table"
+    JSON = "json"
+    MD = "md"
+    HTML = "html"
+
+
+def _bar(score: float) -> str:
+    filled = round(score / 10)
+    return "#" * filled + "." * (10 - filled)
+
+
+def _change(value: float | None) -> str:
+    return "" if value is None else f" ({value:+.0f} since last)"
+
+
+def _text(a: Assessment, md: bool) -> str:
+    lines: list[str] = []
+    h = "## " if md else ""
+    lines.append(("# " if md else "") + f"Readiness ({a.scope}), {a.at:%Y-%m-%d %H:%M} UTC")
+    lines += ["", f"{'**' if md else ''}{a.answer()}{'**' if md else ''}", ""]
+    changes = a.trend.get("dimensions") or {}
+    lines.append(f"{h}Scores (out of 100)")
+    if md:
+        lines += ["", "| dimension | score | change |", "|---|---|---|"]
+    for dim, score in a.dimensions.items():
+        delta = changes.get(dim.value)
+        if md:
+            lines.append(f"| {dim.value} | {score:.0f} | {'' if delta is None else f'{delta:+.0f}'} |")
+        else:
+            lines.append(f"  {dim.value:<8} {_bar(score)} {score:5.1f}{_change(delta)}")
+    lines += ["", f"{h}Three weakest points"]
+    for i, row in enumerate(a.weakest, 1):
+        lines.append(f"{i}. {row.info.title} [{row.info.dimension.value}]: {row.reason}")
+    if a.first_steps:
+        lines += ["", f"{h}First steps"]
+        lines += [f"- {s}" for s in a.first_steps]
+    lines += ["", f"{h}Roadmap (biggest gain first)"]
+    for i, row in enumerate(a.roadmap[:10], 1):
+        code = f"`{row.info.command}`" if md else row.info.command
+        lines.append(f"{i}. {row.info.action} -> {code} (+{row.gain:.0f} {row.info.dimension.value})")
+    trend = a.trend
+    lines += ["", f"{h}Trend"]
+    if trend.get("previous"):
+        lines.append(
+            f"since {trend['previous']} ({trend.get('previous_verdict')}): overall {a.overall:.0f}"
+            f"{_change(trend.get('overall_change'))}"
+        )
+    else:
+        lines.append(str(trend.get("note", "")))
+    missing = [s for s in a.sources if s["state"] == "missing"]
+    if missing:
+        lines += ["", f"{h}Missing sources"]
+        lines += [f"- {s['name']}: {s['why']}" for s in missing]
+    if a.groups:
+        lines += ["", f"{h}Maturity models (activities evidenced)"]
+        for g in a.groups:
+            lines.append(
+                f"- {g.model} {g.group}: {g.score:.0f}% "
+                f"({g.evidenced} evidenced, {g.partly} partly, {g.total} in all)"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render(assessment: Assessment, fmt: ReadyFormat) -> str:
+    """The assessment in ``fmt``."""
+    if fmt is ReadyFormat.JSON:
+        return json.dumps(assessment.to_dict(), indent=2) + "\n"
+    if fmt is ReadyFormat.TABLE:
+        return _text(assessment, md=False)
+    if fmt is ReadyFormat.MD:
+        return _text(assessment, md=True)
+    if fmt is ReadyFormat.HTML:
+        env = Environment(
+            loader=PackageLoader("bastion.ready", "templates"), autoescape=select_autoescape(["html"])
+        )
+        return env.get_template("report.html").render(a=assessment, data=assessment.to_dict())
+    raise AssertionError(fmt)  # pragma: no cover - every format has a branch above
