@@ -266,7 +266,7 @@ def test_viewer_reads_but_cannot_triage(api: TestClient, both: World) -> None:
     assert viewer_upload.status_code == 403
 
 
-def test_maintainer_uploads_to_a_project(api: TestClient, both: World) -> None:
+def test_maintainer_uploads_to_a_project(api: TestClient) -> None:
     csrf = login(api, "maya")
     response = api.post("/api/v1/projects/demo/alerts", json=[_alert(1)], headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201 and response.json()["new"] == 1

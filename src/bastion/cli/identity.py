@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -16,7 +17,8 @@ from bastion.detect.identity.geo import GeoDB
 from bastion.detect.identity.read import read_events
 from bastion.detect.identity.render import AlertWriter, OutputFormat, describe_profile
 from bastion.detect.identity.rules import load_rules
-from bastion.detect.sinks import WebhookSink
+from bastion.detect.identity.upload import TOKEN_ENV, AlertUpload
+from bastion.detect.sinks import AlertSink, WebhookSink
 from bastion.errors import InputError, UsageError
 from bastion.findings import Alert, Severity
 
@@ -84,6 +86,15 @@ def detect(
     idle_exit: float | None = typer.Option(
         None, "--idle-exit", help="With --consumer: stop after S idle seconds."
     ),
+    upload: str | None = typer.Option(
+        None, "--upload", help="Also post each reported alert to the Bastion server at URL (/api/v1/alerts)."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", help=f"Project API token for --upload (default: {TOKEN_ENV}; never printed)."
+    ),
+    project: str | None = typer.Option(
+        None, "--project", help="With --upload: project slug (default: the token's project)."
+    ),
 ) -> int:
     """Detect compromised identities in sign-in logs."""
     if not logs and not (stream and consumer):
@@ -99,12 +110,19 @@ def detect(
         db.load_threat_list(path)
     engine = Engine(db, load_state(state) if state else None, load_rules(rules))
     skips = Skips()
-    hook = WebhookSink(webhook) if webhook else None  # a bad URL fails before any file is opened
+    # A bad URL or a missing token fails before any file is opened.
+    uploader = (
+        AlertUpload(upload, token or os.environ.get(TOKEN_ENV, ""), project=project, name="identity detect")
+        if upload
+        else None
+    )
+    hooks: list[AlertSink] = [WebhookSink(webhook)] if webhook else []
+    if uploader is not None:
+        hooks.append(uploader)
     try:
         stream_out: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     except OSError as exc:
-        if hook is not None:
-            hook.close()
+        _close(hooks)
         raise InputError(f"{output}: cannot write ({exc.strerror})") from None
     writer = AlertWriter(stream_out, fmt)
     if stream:
@@ -113,7 +131,7 @@ def detect(
         def report(alert: Alert) -> None:
             if alert.severity >= floor:
                 writer.emit(alert)
-                if hook is not None:
+                for hook in hooks:
                     hook.emit(alert)
 
         spec = StreamSpec(stream, parse_consumer(consumer) if consumer else None, idle_exit_s=idle_exit)
@@ -124,15 +142,16 @@ def detect(
             writer.close({"events": engine.events})
             if output:
                 stream_out.close()
-            if hook is not None:
-                hook.close()
+            _close(hooks)
         error_console().print(line)
+        if uploader is not None:
+            error_console().print(uploader.summary())
         return EXIT_CLEAN
     try:
         for alert in engine.run(read_events(logs, skips, year)):
             if alert.severity >= floor:
                 writer.emit(alert)
-                if hook is not None:
+                for hook in hooks:
                     hook.emit(alert)
         summary = {
             "events": engine.events,
@@ -146,11 +165,12 @@ def detect(
     finally:
         if output:
             stream_out.close()
-        if hook is not None:
-            hook.close()
+        _close(hooks)
     if state:
         save_state(engine.state, state)
     console = error_console()
+    if uploader is not None:
+        console.print(uploader.summary())
     for credit in db.credits:
         console.print(credit)
     for note in skips.notes():
@@ -168,6 +188,18 @@ def detect(
     if not engine.events and skips.total:
         raise InputError(f"{', '.join(str(p) for p in logs)}: no sign-in events read ({skips.total} skipped)")
     return EXIT_FINDINGS if writer.count else EXIT_CLEAN
+
+
+def _close(hooks: list[AlertSink]) -> None:
+    """Close every extra sink, even when one of them fails (the first failure is raised)."""
+    failure: InputError | None = None
+    for hook in hooks:
+        try:
+            hook.close()
+        except InputError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def explain(

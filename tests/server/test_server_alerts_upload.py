@@ -1,0 +1,149 @@
+"""``bastion identity detect --upload URL`` against a real server on loopback, and the uploader's
+refusals; the alerts land once however often the run is repeated."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from server_world import Live, build_world, serve_in_thread
+from sqlalchemy import select
+from store_backends import open_store
+
+from bastion.cli.main import main
+from bastion.detect.identity.upload import AlertUpload
+from bastion.errors import InputError, UsageError
+from bastion.findings import Alert, Severity
+from bastion.store.alerts import AlertRecord
+
+FIX = Path(__file__).parents[1] / "fixtures" / "identity"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Live]:
+    """A live server over SQLite."""
+    store = open_store("sqlite", tmp_path, None)
+    yield from serve_in_thread(build_world(store))
+    store.close()
+
+
+def _spray_log(path: Path) -> Path:
+    """An Entra JSON-lines file: alice's habit, then a spray from one address that lands on alice."""
+    t0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    lines: list[dict[str, object]] = [
+        {
+            "createdDateTime": (t0 + timedelta(days=day)).isoformat(),
+            "userPrincipalName": "alice@ex.com",
+            "ipAddress": "203.0.113.10",
+            "status": {"errorCode": 0},
+            "appDisplayName": "Office 365",
+            "deviceDetail": {"deviceId": "dev-1"},
+        }
+        for day in range(12)
+    ]
+    t1 = t0 + timedelta(days=13)
+    lines += [
+        {
+            "createdDateTime": (t1 + timedelta(minutes=i)).isoformat(),
+            "ipAddress": "192.0.2.9",
+            "userPrincipalName": "alice@ex.com" if i == 0 else f"u{i}@ex.com",
+            "status": {"errorCode": 50126},
+        }
+        for i in range(12)
+    ]
+    lines.append(
+        {
+            "createdDateTime": (t1 + timedelta(minutes=20)).isoformat(),
+            "userPrincipalName": "alice@ex.com",
+            "ipAddress": "192.0.2.9",
+            "status": {"errorCode": 0},
+            "appDisplayName": "Azure Portal",
+        }
+    )
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def _detect(log: Path, out: Path, *extra: str) -> int:
+    args = [
+        "identity",
+        "detect",
+        str(log),
+        "--geo",
+        str(FIX / "geo.csv"),
+        "--format",
+        "jsonl",
+        "-o",
+        str(out),
+    ]
+    return main([*args, *extra])
+
+
+def test_detect_uploads_each_alert_once(
+    server: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log, out = _spray_log(tmp_path / "signins.jsonl"), tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("BASTION_TOKEN", server.world.demo_token)
+    assert _detect(log, out, "--upload", server.url) == 1
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    err = capsys.readouterr().err
+    assert f"uploaded {len(written)} alert(s) to {server.url}: {len(written)} new, 0 already known" in err
+    assert server.world.demo_token not in err
+    with server.world.store.read() as session:
+        stored = list(session.scalars(select(AlertRecord).order_by(AlertRecord.id)))
+        assert sorted(r.detector for r in stored) == sorted(f"identity.{a['kind']}" for a in written)
+        spray = next(r for r in stored if r.detector == "identity.password-spray")
+        assert (
+            spray.ips == ["192.0.2.9"] and "alice@ex.com" in spray.users and spray.techniques == ["T1110.003"]
+        )
+        assert spray.extra["file"] == str(log) and spray.received_by.startswith("token:ci")
+    # A rerun over the same logs, to the project by name with the token on the command line.
+    monkeypatch.delenv("BASTION_TOKEN")
+    token = server.world.demo_token
+    assert _detect(log, out, "--upload", server.url + "/", "--token", token, "--project", "demo") == 1
+    assert f"0 new, {len(written)} already known" in capsys.readouterr().err
+    with server.world.store.read() as session:
+        assert len(session.scalars(select(AlertRecord.id)).all()) == len(written)
+
+
+def test_upload_refusals_are_one_line(
+    server: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log, out = _spray_log(tmp_path / "signins.jsonl"), tmp_path / "alerts.jsonl"
+    monkeypatch.delenv("BASTION_TOKEN", raising=False)
+    assert _detect(log, out, "--upload", server.url) == 2
+    assert "--upload needs an API token: pass --token or set BASTION_TOKEN" in capsys.readouterr().err
+    assert _detect(log, out, "--upload", "ftp://x", "--token", "t") == 2
+    assert "expected an http:// or https:// URL" in capsys.readouterr().err
+    assert _detect(log, out, "--upload", server.url, "--token", server.world.read_token) == 2
+    err = capsys.readouterr().err
+    assert "alert upload rejected by" in err and "(403): this token lacks the scope needed to upload" in err
+    assert "Traceback" not in err and server.world.read_token not in err
+    assert _detect(log, out, "--upload", server.url, "--token", "bst_wrong") == 2
+    assert "(401): authentication required" in capsys.readouterr().err
+
+
+def test_uploader_batches_and_reports_a_dead_server(server: Live) -> None:
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    alerts = [
+        Alert("watch.pca", Severity.MEDIUM, 3.0, f"host{i}", "host", start, start, f"odd host {i}")
+        for i in range(5)
+    ]
+    upload = AlertUpload(server.url, server.world.demo_token, batch=2, every_s=3600)
+    for alert in alerts:
+        upload.emit(alert)
+    assert upload.sent == 4 and len(upload.pending) == 1
+    upload.close()
+    assert (upload.sent, upload.new, upload.duplicates) == (5, 5, 0)
+    with server.world.store.read() as session:
+        assert {r.entity for r in session.scalars(select(AlertRecord))} == {f"host{i}" for i in range(5)}
+        assert {r.source for r in session.scalars(select(AlertRecord))} == {"watch"}
+    dead = AlertUpload("http://127.0.0.1:9", "token", batch=1)
+    with pytest.raises(InputError, match=r"alert upload to http://127.0.0.1:9 failed"):
+        dead.emit(alerts[0])
+    dead.close()
+    with pytest.raises(UsageError):
+        AlertUpload(server.url, "")
