@@ -353,6 +353,16 @@ class Responder:
             )
         return self._execute(book, record, action, action.plan(record.target), fresh=False)
 
+    def deny(self, action_id: str, actor: str, reason: str = "") -> Outcome:
+        """Refuse a pending action (anyone may say no, the requester included); nothing is applied."""
+        record = self.ledger.get(action_id)
+        if record is None:
+            raise InputError(f"action {action_id!r}: no such action in {self.ledger.path}")
+        if record.status is not Status.PENDING:
+            raise InputError(f"action {record.id}: is {record.status.value}, not pending approval")
+        why = f"denied by {actor}" + (f": {reason}" if reason else "")
+        return self._transition(record, Status.REFUSED, "denied", why, actor=actor)
+
     def undo(self, action_id: str, actor: str) -> Outcome:
         """Put an applied action's target back as it was; one line and no change when it cannot."""
         record, _, action = self._load(action_id)
