@@ -207,7 +207,7 @@ def assess(
         groups.extend(_groups(model, mapping.dsomm if model.name == "DSOMM" else mapping.samm, by_kind))
     order = list(Dimension)
     weakest = sorted(
-        results, key=lambda r: (r.score, dimensions[r.info.dimension], -r.gain, order.index(r.info.dimension))
+        results, key=lambda r: (r.score, dimensions[r.info.dimension], order.index(r.info.dimension), -r.gain)
     )[:3]
     roadmap = sorted(
         (r for r in results if r.gain > 0),
@@ -220,7 +220,9 @@ def assess(
     counted = [r for r in results if r.state is KindState.COUNTED]
     if not counted:
         verdict, why = "not ready", "no evidence yet"
-        steps = [f"{r.info.action}: {r.info.command}" for r in roadmap[:5]]
+        # one step per dimension, prepare first: the quickest way to the first evidence of each
+        firsts = [next(r for r in roadmap if r.info.dimension is d) for d in Dimension if mapping.of(d)]
+        steps = [f"{r.info.action}: {r.info.command}" for r in firsts]
     else:
         low = min(dimensions, key=lambda d: (dimensions[d], order.index(d)))
         floor = dimensions[low]
