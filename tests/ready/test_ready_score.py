@@ -152,4 +152,4 @@ def test_evidence_refuses_impossible_values() -> None:
     with pytest.raises(ValueError, match="score"):
         Evidence(K.SBOM, 1.5, "x", NOW, "t")
     with pytest.raises(ValueError, match="timezone"):
-        Evidence(K.SBOM, 1.0, "x", datetime(2026, 1, 1), "t")  # noqa: DTZ001 - the naive time under test
+        Evidence(K.SBOM, 1.0, "x", datetime(2026, 1, 1), "t")

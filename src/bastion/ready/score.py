@@ -221,7 +221,7 @@ def assess(
     if not counted:
         verdict, why = "not ready", "no evidence yet"
         # one step per dimension, prepare first: the quickest way to the first evidence of each
-        firsts = [next(r for r in roadmap if r.info.dimension is d) for d in Dimension if mapping.of(d)]
+        firsts = [next(r for r in results if r.info.dimension is d) for d in Dimension if mapping.of(d)]
         steps = [f"{r.info.action}: {r.info.command}" for r in firsts]
     else:
         low = min(dimensions, key=lambda d: (dimensions[d], order.index(d)))
