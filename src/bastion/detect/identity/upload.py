@@ -20,7 +20,7 @@ from bastion.findings import Alert
 
 __all__ = ["TOKEN_ENV", "AlertUpload"]
 
-TOKEN_ENV = "BASTION_TOKEN"
+TOKEN_ENV = "BASTION_TOKEN"  # bastion: ignore[sast.bandit.B105] an environment variable name
 """Where the API token is read from when no ``--token`` is given."""
 
 
