@@ -1,0 +1,9 @@
+"""Fixtures of the readiness tests (defined in ready_world and server_world)."""
+
+from __future__ import annotations
+
+from ready_world import seeded, seeded_live
+from server_world import world
+from store_backends import postgres_url
+
+__all__ = ["postgres_url", "seeded", "seeded_live", "world"]

@@ -1,0 +1,139 @@
+"""Evidence collection: a server seeded with history (through its API), and a folder of reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from ready_world import NOW
+from server_world import World, bearer
+
+from bastion.ready.collect import collect_dir, collect_server, http_fetch
+from bastion.ready.evidence import EvidenceKind, SourceState
+from bastion.ready.mapping import load_mapping
+from bastion.ready.score import KindState, assess
+
+K = EvidenceKind
+
+
+def test_server_history_becomes_dated_evidence_with_origins(seeded: World) -> None:
+    with TestClient(seeded.app, base_url="http://testserver", headers=bearer(seeded.demo_token)) as client:
+        evidence = collect_server(http_fetch(client), "http://testserver", NOW)
+    by_kind = {e.kind: e for e in evidence.items}
+    assert {K.SCAN_SECRETS, K.SCAN_DEPS, K.SCAN_SAST} <= set(by_kind)
+    assert K.SCAN_IAC not in by_kind  # iac never ran: not evidenced, never assumed
+    scan = by_kind[K.SCAN_DEPS]
+    assert (scan.project, scan.observed_at) == ("demo", NOW - timedelta(days=5))
+    assert scan.origin == "http://testserver/api/v1/projects/demo/scans"
+    assert by_kind[K.FINDINGS_CRITICAL].score == 0.0
+    assert by_kind[K.FINDINGS_CRITICAL].detail == "1 critical finding(s) open"
+    assert (by_kind[K.FINDINGS_SECRETS].score, by_kind[K.FINDINGS_SECRETS].detail) == (1.0, "no secret open")
+    # KEV: one fixed in 10 days, one still open after 60 days
+    assert by_kind[K.PATCH_KEV].score == 0.5
+    assert by_kind[K.PATCH_KEV].detail == "1 of 2 known-exploited vulnerabilities fixed within 14 days"
+    # a project token may not read alerts of other projects' pages, drills or phishing: shown missing
+    assert evidence.sources["scans"].state is SourceState.PRESENT
+    assert evidence.sources["phish"].state is SourceState.MISSING
+    assert evidence.sources["phish"].why.startswith("HTTP 40")
+
+
+def test_server_assessment_scores_the_project(seeded: World) -> None:
+    with TestClient(seeded.app, base_url="http://testserver", headers=bearer(seeded.demo_token)) as client:
+        evidence = collect_server(http_fetch(client), "http://testserver", NOW)
+    result = assess(evidence, load_mapping(), NOW, scope="demo")
+    kinds = {r.info.kind: r for r in result.kinds}
+    assert kinds[K.SCAN_SECRETS].state is KindState.COUNTED
+    assert kinds[K.PHISH_REPORTING].reason.startswith("not evidenced: HTTP 40")
+    assert result.verdict == "not ready"
+
+
+def test_empty_server_has_no_evidence_yet(world: World) -> None:
+    with TestClient(world.app, base_url="http://testserver", headers=bearer(world.demo_token)) as client:
+        evidence = collect_server(http_fetch(client), "http://testserver", NOW)
+    assert evidence.items == []
+    assert evidence.sources["scans"].why == "no scan uploaded to any project yet"
+    result = assess(evidence, load_mapping(), NOW)
+    assert result.answer() == "not ready: no evidence yet"
+    assert result.first_steps
+
+
+def test_unreachable_server_is_every_source_missing() -> None:
+    def refuse(path: str) -> object:
+        from bastion.ready.collect import SourceError
+
+        raise SourceError("cannot reach the server (ConnectError)")
+
+    evidence = collect_server(refuse, "http://127.0.0.1:9", NOW)
+    assert evidence.items == []
+    assert {s.state for s in evidence.sources.values()} == {SourceState.MISSING}
+    assert set(evidence.sources) >= {"scans", "findings", "alerts", "drills", "phish", "catalog"}
+
+
+def _drill(start: datetime) -> dict[str, object]:
+    return {
+        "version": 1,
+        "exercise": "q4-game",
+        "period": {"start": start.isoformat(), "hours": 4},
+        "coverage": {"detected": 3, "assessed": 4, "share": 0.75},
+        "points": 10,
+        "timeline": [
+            {"status": "detected", "tta_s": 600.0, "ttc_s": 1200.0, "ttr_s": None},
+            {"status": "detected", "tta_s": 1800.0, "ttc_s": None, "ttr_s": None},
+            {"status": "detected", "tta_s": None, "ttc_s": None, "ttr_s": None},
+            {"status": "missed"},
+        ],
+    }
+
+
+def _phish(launched: datetime) -> dict[str, object]:
+    return {
+        "campaign": {"name": "invoice", "status": "finished", "launched_at": launched.isoformat()},
+        "total": {"delivered": 40, "clicked": 10, "submitted": 2, "reported": 8},
+    }
+
+
+def test_folder_of_reports(tmp_path: Path) -> None:
+    from ready_world import SECRET, report
+
+    (tmp_path / "scan.json").write_text(json.dumps(report([SECRET])))
+    (tmp_path / "drill.json").write_text(json.dumps(_drill(NOW - timedelta(days=20))))
+    (tmp_path / "phish.json").write_text(json.dumps(_phish(NOW - timedelta(days=100))))
+    sbom = {"bomFormat": "CycloneDX", "metadata": {"timestamp": NOW.isoformat()}, "components": [{}, {}]}
+    (tmp_path / "sbom.cdx.json").write_text(json.dumps(sbom))
+    posture = {"posture_version": 1, "generated": NOW.isoformat(), "frameworks": {
+        "nist": {"summary": {"score": 80.0}}, "cis": {"summary": {"score": 60.0}}, "iso": {"summary": {"score": None}}}}  # fmt: skip
+    (tmp_path / "posture.json").write_text(json.dumps(posture))
+    (tmp_path / "notes.json").write_text('{"hello": 1}')
+    (tmp_path / "broken.json").write_text("{")
+    errors: list[str] = []
+    evidence = collect_dir(tmp_path, errors)
+    by_kind = {e.kind: e for e in evidence.items}
+    assert by_kind[K.DRILL_DETECTION].score == 0.75
+    assert by_kind[K.DRILL_DETECTION].detail == "q4-game: 3 of 4 replayed attacks detected"
+    assert round(by_kind[K.DRILL_RESPONSE].score, 3) == round(1 / 3, 3)
+    assert by_kind[K.DRILL_RESPONSE].detail.endswith("median acknowledge 20 min")
+    assert (by_kind[K.PHISH_REPORTING].score, by_kind[K.PHISH_CLICKS].score) == (0.2, 0.75)
+    assert by_kind[K.COMPLY_POSTURE].score == 0.7
+    assert by_kind[K.SBOM].detail == "SBOM with 2 components"
+    assert (by_kind[K.FINDINGS_SECRETS].score, by_kind[K.SCAN_SECRETS].origin) == (
+        0.0,
+        str(tmp_path / "scan.json"),
+    )
+    assert by_kind[K.FINDINGS_CRITICAL].score == 1.0
+    assert sorted(e.split(": ")[0] for e in errors) == [
+        str(tmp_path / "broken.json"),
+        str(tmp_path / "notes.json"),
+    ]
+    assert all(s.state is SourceState.PRESENT for s in evidence.sources.values())
+
+
+def test_folder_without_a_source_reports_it_missing(tmp_path: Path) -> None:
+    (tmp_path / "drill.json").write_text(json.dumps(_drill(datetime(2026, 1, 1, tzinfo=UTC))))
+    evidence = collect_dir(tmp_path)
+    assert evidence.sources["phish"].state is SourceState.MISSING
+    assert evidence.sources["phish"].why == f"no phish report in {tmp_path}"
+    result = assess(evidence, load_mapping(), NOW)
+    kinds = {r.info.kind: r for r in result.kinds}
+    assert kinds[K.DRILL_DETECTION].state is KindState.STALE  # a drill from January is past 180 days
