@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from ready_world import NOW
 from server_world import World, bearer
 
-from bastion.ready.collect import collect_dir, collect_server, http_fetch
+from bastion.ready.collect import SourceError, collect_dir, collect_server, http_fetch
 from bastion.ready.evidence import EvidenceKind, SourceState
 from bastion.ready.mapping import load_mapping
 from bastion.ready.score import KindState, assess
@@ -61,9 +61,7 @@ def test_empty_server_has_no_evidence_yet(world: World) -> None:
 
 def test_unreachable_server_is_every_source_missing() -> None:
     def refuse(path: str) -> object:
-        from bastion.ready.collect import SourceError
-
-        raise SourceError("cannot reach the server (ConnectError)")
+        raise SourceError(f"cannot reach the server for {path.split('?')[0]} (ConnectError)")
 
     evidence = collect_server(refuse, "http://127.0.0.1:9", NOW)
     assert evidence.items == []
@@ -102,8 +100,9 @@ def test_folder_of_reports(tmp_path: Path) -> None:
     (tmp_path / "phish.json").write_text(json.dumps(_phish(NOW - timedelta(days=100))))
     sbom = {"bomFormat": "CycloneDX", "metadata": {"timestamp": NOW.isoformat()}, "components": [{}, {}]}
     (tmp_path / "sbom.cdx.json").write_text(json.dumps(sbom))
-    posture = {"posture_version": 1, "generated": NOW.isoformat(), "frameworks": {
-        "nist": {"summary": {"score": 80.0}}, "cis": {"summary": {"score": 60.0}}, "iso": {"summary": {"score": None}}}}  # fmt: skip
+    scores = {"nist": 80.0, "cis": 60.0, "iso": None}  # a framework with nothing assessed is left out
+    frameworks = {name: {"summary": {"score": score}} for name, score in scores.items()}
+    posture = {"posture_version": 1, "generated": NOW.isoformat(), "frameworks": frameworks}
     (tmp_path / "posture.json").write_text(json.dumps(posture))
     (tmp_path / "notes.json").write_text('{"hello": 1}')
     (tmp_path / "broken.json").write_text("{")
