@@ -74,6 +74,9 @@ def register(app: typer.Typer) -> None:
          "Example: bastion respond breaker-reset --as alice"),
         ("expire", expire, "Undo applied actions whose TTL passed and refuse expired approval requests; "
          "run it from cron or a timer when no `run --stream` is up.\n\nExample: bastion respond expire"),
+        ("drill", drill, "What the playbooks would have done during a war-game replay, and the time to "
+         "contain with and without automatic response (a sandbox: nothing is touched).\n\n"
+         "Example: bastion respond drill build/drill-out --playbooks pb/ --promote"),
         ("verify", verify, "Check the audit log's hash chain; exit 1 when it was tampered with.\n\n"
          "Example: bastion respond verify"),
     ):  # fmt: skip
@@ -439,3 +442,49 @@ def verify(ledger: Path | None = LEDGER) -> int:
         return EXIT_CLEAN
     typer.echo(f"audit log tampered with: chain breaks at row {broken}")
     return 1
+
+
+def drill(
+    exercise: Path = typer.Argument(..., help="Output directory of `bastion drill run`."),
+    playbooks: Path = typer.Option(..., "--playbooks", help="Directory of playbook YAML files."),
+    safeguards: Path | None = SAFEGUARDS,
+    promote: bool = typer.Option(False, "--promote", help="Treat dry-run playbooks as active."),
+    extra_ms: float = typer.Option(
+        0.0, "--action-latency-ms", min=0.0, help="Add this execution time to each automatic action."
+    ),
+    fmt: Format = FORMAT,
+) -> int:
+    """Score time to contain with and without automatic response over a drill's journal."""
+    from bastion.respond.drill import TEAM, compare
+    from bastion.respond.playbook import load_playbooks, load_safeguards
+
+    result = compare(
+        exercise, load_playbooks(playbooks), load_safeguards(safeguards), promote=promote, extra_ms=extra_ms
+    )
+    if fmt is Format.JSON:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return EXIT_CLEAN
+
+    def cell(median: float | None, n: int) -> str:
+        return "-" if median is None else f"{median:.0f}s (n={n})"
+
+    typer.echo(f"{result.exercise}: time to contain, median over runs (automatic response as team {TEAM})")
+    heads = ("TTD", "teams only", "auto only", "with auto")
+    typer.echo(f"{'scenario':<34} {'detected':>8}  " + "  ".join(f"{h:>12}" for h in heads))
+    for r in result.rows:
+        typer.echo(
+            f"{r.scenario:<34} {r.detected:>3}/{r.runs:<4}  {cell(r.ttd.median, r.ttd.n):>12}  "
+            f"{cell(r.ttc_teams.median, r.ttc_teams.n):>12}  {cell(r.ttc_auto.median, r.ttc_auto.n):>12}  "
+            f"{cell(r.ttc_with.median, r.ttc_with.n):>12}"
+        )
+    typer.echo("actions: " + (", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items())) or "none"))
+    for reason, count in result.reasons.most_common():
+        typer.echo(f"  not applied x{count}: {reason}")
+    typer.echo(f"applied on false alerts: {result.on_false_alerts}")
+    lat = result.latency()
+    if lat["p50_ms"] is not None and lat["p99_ms"] is not None:
+        typer.echo(
+            f"alert to action (sandbox, in process): p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms"
+            + (f" + {extra_ms:g} ms execution" if extra_ms else "")
+        )
+    return EXIT_CLEAN
