@@ -21,8 +21,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from bastion.errors import UsageError
 from bastion.findings import Finding, Severity
 from bastion.results import Notice, NoticeKind, ScanResult
@@ -117,6 +115,8 @@ def parse_severities(text: str | None) -> frozenset[Severity] | None:
 @cache
 def gitleaks_ids() -> Mapping[str, tuple[str, ...]]:
     """gitleaks rule id → the Bastion rule ids or globs of the same credential (package data)."""
+    import yaml  # only when a gitleaks id is given: scans without one never load it
+
     text = resources.files("bastion.ci").joinpath(GITLEAKS_IDS).read_text(encoding="utf-8")
     data: Any = yaml.safe_load(text)
     table = data.get("gitleaks") if isinstance(data, dict) and data.get("version") == 1 else None

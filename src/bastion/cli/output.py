@@ -10,28 +10,22 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import ParamSpec, TextIO
+from typing import TYPE_CHECKING, ParamSpec, TextIO
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from bastion import atomic
 from bastion.errors import BastionError, InputError
-from bastion.gate import GateResult
 from bastion.report import ReportFormat, write, write_file
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from bastion.gate import GateResult
 
 __all__ = [
     "EXIT_CLEAN",
@@ -83,17 +77,19 @@ def command(func: Callable[P, int]) -> Callable[P, None]:
     return wrapper
 
 
-def register_group(app: typer.Typer, name: str) -> None:
+def register_group(app: typer.Typer, name: str, commands: Sequence[str] = ()) -> None:
     """Add the command group ``bastion.cli.NAME`` to ``app``; in a light install (scripts/
-    install-hook.sh) that lacks a package the group imports, a stand-in command that says which
-    package is missing and exits 2, so ``bastion scan --scanner secrets`` works with the rest absent."""
+    install-hook.sh) that lacks a package the group imports, a stand-in command for each of
+    ``commands`` (default: NAME) that says which package is missing and exits 2, so ``bastion scan
+    --scanner secrets`` works with the rest absent."""
     try:
         module = importlib.import_module(f"bastion.cli.{name}")
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").split(".")[0]
         if not missing or missing == "bastion":
             raise
-        _unavailable(app, name, missing)
+        for command_name in commands or (name,):
+            _unavailable(app, command_name, missing)
         return
     module.register(app)
 
@@ -132,6 +128,8 @@ def error_console() -> Console:
 
 def configure_logging(verbose: bool) -> None:
     """Debug logs on stderr with ``--verbose``; warnings only otherwise."""
+    from rich.logging import RichHandler  # it loads rich.traceback and pygments: only when logging is set up
+
     level = logging.DEBUG if verbose else logging.WARNING
     handler = RichHandler(console=error_console(), show_path=verbose, markup=False)
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
@@ -177,6 +175,15 @@ class ScanProgress:
                 self._progress = None
 
     def _show(self) -> None:
+        from rich.progress import (  # only once a scan has run for a second on a terminal
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         with self._lock:
             progress = Progress(
                 SpinnerColumn(),

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bastion.ci.checks import CheckSelection, resolve_selection
-from bastion.ci.stages import Stage
 from bastion.cli.output import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -30,6 +29,9 @@ from bastion.results import Notice, NoticeKind
 from bastion.rules import RuleInfo
 from bastion.runner import ProgressHooks, scan_project
 from bastion.scan.registry import Registry, RegistryError, load_scanner
+
+if TYPE_CHECKING:
+    from bastion.ci.stages import Stage
 
 __all__ = ["register"]
 
