@@ -51,7 +51,6 @@ def _previous(history: Path | None) -> tuple[list[dict[str, Any]], dict[str, Any
 
 
 @ready_app.callback()
-@command
 def ready(
     ctx: typer.Context,
     server: str = typer.Option("", "--server", help="Bastion server URL to read evidence from."),
@@ -69,10 +68,26 @@ def ready(
     dsomm: Path | None = typer.Option(None, "--dsomm", help="OWASP DSOMM model.yaml (GPL-3.0; not shipped)."),
     samm: Path | None = typer.Option(None, "--samm", help="OWASP SAMM 2 model/ folder (CC BY-SA 4.0)."),
     mapping_file: Path | None = typer.Option(None, "--mapping", help="Another readiness mapping file."),
-) -> int:
+) -> None:
     """Assess readiness from the evidence (runs when no subcommand is given)."""
-    if ctx.invoked_subcommand is not None:
-        return EXIT_CLEAN
+    if ctx.invoked_subcommand is None:
+        _assess(server, token, from_dir, fmt, output, answers, history, project, dsomm, samm, mapping_file)
+
+
+@command
+def _assess(
+    server: str,
+    token: str,
+    from_dir: Path | None,
+    fmt: ReadyFormat,
+    output: Path | None,
+    answers: Path | None,
+    history: Path | None,
+    project: str,
+    dsomm: Path | None,
+    samm: Path | None,
+    mapping_file: Path | None,
+) -> int:
     if bool(server) == bool(from_dir):
         raise UsageError("give one of --server URL or --from DIR")
     mapping = load_mapping(mapping_file)
