@@ -93,7 +93,7 @@ def test_history_gives_the_trend(reports: Path, tmp_path: Path) -> None:
     history = tmp_path / "history.json"
     assert run("--from", str(reports), "--history", str(history))[0] == 0
     (reports / "sbom.json").write_text(json.dumps({"bomFormat": "CycloneDX", "components": []}))
-    code, out, _ = run("--from", str(reports), "--history", str(history), "--format", "json")
+    _, out, _ = run("--from", str(reports), "--history", str(history), "--format", "json")
     trend = json.loads(out)["trend"]
     assert trend["previous_verdict"] == "not ready"
     assert trend["dimensions"]["prepare"] == round(100 / 14, 1)
