@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,7 @@ def test_scan_json_loads_neither_other_formats_nor_other_commands_libraries(tmp_
         "rich.progress",
     }
     assert not modules & (unwanted | _group_modules())
-    assert not {m.split(".")[0] for m in modules} & {"httpx", "jinja2", "sqlalchemy", "fastapi", "numpy"}
+    assert not {m.split(".")[0] for m in modules} & {"httpx", "jinja2", "sqlalchemy", "fastapi", "numpy", "pygments"}
 
 
 def test_stage_still_loads_on_demand(tmp_path: Path) -> None:
@@ -183,3 +184,21 @@ def test_eager_string_entries_still_register() -> None:
     assert lazy.load("rules") is eager.commands["rules"]
     loaded = lazy.load("fix")
     assert loaded is not None and loaded.name == "fix"
+
+
+def test_log_records_still_reach_stderr_through_rich(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Rich handler is built at the first record, and prints it as before."""
+    from bastion.cli import output
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        output.configure_logging(verbose=False)
+        logging.getLogger("bastion.test").warning("walk: %s unreadable", "a.tf")
+        logging.getLogger("bastion.test").info("not shown")
+    finally:
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
+    err = capsys.readouterr().err
+    assert "walk: a.tf unreadable" in err and "WARNING" in err
+    assert "not shown" not in err

@@ -128,11 +128,28 @@ def error_console() -> Console:
 
 def configure_logging(verbose: bool) -> None:
     """Debug logs on stderr with ``--verbose``; warnings only otherwise."""
-    from rich.logging import RichHandler  # it loads rich.traceback and pygments: only when logging is set up
-
     level = logging.DEBUG if verbose else logging.WARNING
-    handler = RichHandler(console=error_console(), show_path=verbose, markup=False)
+    handler = _FirstUseRichHandler(show_path=verbose)
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+class _FirstUseRichHandler(logging.Handler):
+    """Rich's log handler, built at the first record: importing it loads rich.traceback and pygments,
+    which a run that logs nothing (most scans) never needs."""
+
+    def __init__(self, show_path: bool) -> None:
+        super().__init__()
+        self._show_path = show_path
+        self._inner: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Hand ``record`` to the Rich handler, creating it on first use."""
+        if self._inner is None:
+            from rich.logging import RichHandler
+
+            self._inner = RichHandler(console=error_console(), show_path=self._show_path, markup=False)
+            self._inner.setFormatter(self.formatter)
+        self._inner.emit(record)
 
 
 class ScanProgress:
