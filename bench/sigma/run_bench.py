@@ -69,7 +69,7 @@ def zircolite(events: Path, n: int, workdir: Path) -> dict:
     with events.open() as src, sample.open("w") as dst:
         dst.writelines(islice(src, n))
     out = workdir / "zircolite-out.json"
-    python = os.environ.get("ZIRCOLITE_PYTHON", str(Path("build/peers/zircolite-venv/bin/python")))
+    python = os.environ.get("ZIRCOLITE_PYTHON", str(Path("build/peers/zircolite-venv/bin/python").absolute()))
     cmd = ["taskset", "-c", "0", python, "zircolite.py", "-e", str(sample), "-j", "-P", "-q",
            "-r", "rules/rules_windows_sysmon_high.json", "-o", str(out)]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -135,7 +135,7 @@ def main() -> None:
     result: dict = {"cpu": os.cpu_count(), "python": sys.version.split()[0]}
     result["bastion_full"] = bastion(args.rules, args.events, None)
     if not args.skip_zircolite:
-        z = zircolite(args.events, args.zircolite_events, args.out.parent)
+        z = zircolite(args.events, args.zircolite_events, args.out.parent.absolute())
         b = bastion(args.rules, Path(z["sample"]), None)
         both = set(z["counts"]) | set(b["counts"])
         diff = {k: (b["counts"].get(k, 0), z["counts"].get(k, 0)) for k in both
