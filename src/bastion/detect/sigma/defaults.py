@@ -42,7 +42,6 @@ __all__ = [
 ENV_RULES = "BASTION_SIGMA_RULES"
 CURATED_STATUSES = frozenset({"stable", "test"})
 CURATED_LEVELS = frozenset({"high", "critical"})
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class Curation:
 
 def _meta(path: Path) -> dict[str, object] | None:
     try:
-        docs = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YamlLoader))
+        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     if len(docs) != 1 or not isinstance(docs[0], dict):
