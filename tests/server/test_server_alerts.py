@@ -273,3 +273,18 @@ def test_maintainer_uploads_to_a_project(api: TestClient) -> None:
     listed = api.get("/api/v1/alerts", params={"project": "demo"}).json()
     assert listed["total"] == 1 and listed["alerts"][0]["users"] == ["user1@example.com", "Alice@Example.com"]
     assert listed["alerts"][0]["ips"] == ["192.0.2.1"] and listed["alerts"][0]["status"] == "open"
+
+
+def test_two_sigma_rules_on_one_event_are_two_alerts(api: TestClient, both: World) -> None:
+    same = {"detector": "sigma", "entity": "web-1", "entity_kind": "host", "window_end": T0.isoformat()}
+    first = _alert(
+        1, window_start=T0.isoformat(), metadata={"rule_id": "a1", "author": "Florian Roth"}, **same
+    )
+    second = _alert(
+        1, window_start=T0.isoformat(), metadata={"rule_id": "b2", "author": "Nasreddine"}, **same
+    )
+    stored = api.post("/api/v1/alerts", json=[first, second, first], headers=bearer(both.demo_token)).json()
+    assert (stored["new"], stored["duplicates"]) == (2, 1)
+    login(api, "maya")
+    page = api.get(f"/alerts/{stored['ids'][0]}")
+    assert "Florian Roth" in page.text  # a Sigma match shows its rule's author (DRL 1.1)

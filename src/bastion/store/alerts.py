@@ -142,15 +142,22 @@ class ParsedAlert:
     subjects: tuple[tuple[str, str], ...]
 
 
+_RULE_KEYS = ("rule_id", "kind", "model")
+"""Metadata naming which rule or model inside one detector raised the alert (Sigma's rule id)."""
+
+
 def fingerprint(alert: Alert, given: str | None = None) -> str:
-    """The alert's identity: the sender's own id when it gives one, else detector, entity and
-    window (the same alert sent twice, or by a rerun over the same logs, is one alert)."""
+    """The alert's identity: the sender's own id when it gives one, else detector, the rule or model
+    inside it, entity and window (the same alert sent twice, or by a rerun over the same logs, is
+    one alert; two Sigma rules matching one event are two)."""
     if given:
         basis = f"id\x00{given}"
     else:
+        rule = next((str(alert.metadata[k]) for k in _RULE_KEYS if alert.metadata.get(k)), "")
         basis = "\x00".join(
             (
                 alert.detector,
+                rule,
                 alert.entity_kind,
                 alert.entity,
                 alert.window_start.astimezone(UTC).isoformat(),
