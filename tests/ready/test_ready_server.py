@@ -1,0 +1,55 @@
+"""The readiness dashboard page and ``/api/v1/ready``: the same assessment, with the caller's rights."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from server_world import World, bearer, login
+
+
+def test_api_with_a_project_token(seeded: World) -> None:
+    with TestClient(seeded.app, base_url="http://testserver") as client:
+        data = client.get("/api/v1/ready?project=demo", headers=bearer(seeded.demo_token)).json()
+    assert data["scope"] == "demo" and data["verdict"] == "not ready"
+    kinds = {k["kind"]: k for k in data["kinds"]}
+    assert kinds["scan.secrets"]["state"] == "counted"
+    assert kinds["scan.secrets"]["evidence"][0]["origin"] == "/api/v1/projects/demo/scans"
+    assert kinds["patch.kev"]["score"] == 0.5
+    sources = {s["name"]: s for s in data["sources"]}
+    assert sources["phish"]["why"] == "HTTP 403 for /api/v1/phish/campaigns"  # a token is no person
+    assert sources["questionnaire"]["state"] == "missing"
+
+
+def test_page_for_an_admin_per_project_and_organisation(seeded: World) -> None:
+    with TestClient(seeded.app, base_url="http://testserver", follow_redirects=False) as client:
+        login(client, "root")
+        page = client.get("/ready")
+        assert page.status_code == 200
+        assert "Are we ready to respond to a cyberattack?" in page.text
+        assert "organisation: not ready" in page.text
+        assert 'href="/ready?project=demo"' in page.text and 'href="/ready?project=other"' in page.text
+        assert "no phishing campaign launched yet" in page.text  # signed in: read, and empty
+        assert 'href="/ready" class="active">Readiness' in page.text.replace("\n", "")
+        project = client.get("/ready?project=other")
+        assert "other: not ready" in project.text and "Three weakest points" in project.text
+
+
+def test_viewer_sees_only_their_projects(seeded: World) -> None:
+    with TestClient(seeded.app, base_url="http://testserver", follow_redirects=False) as client:
+        login(client, "vic")
+        page = client.get("/ready")
+        assert 'href="/ready?project=demo"' in page.text
+        assert 'href="/ready?project=other"' not in page.text
+
+
+def test_empty_server_page_gives_first_steps(world: World) -> None:
+    with TestClient(world.app, base_url="http://testserver", follow_redirects=False) as client:
+        login(client, "root")
+        page = client.get("/ready")
+    assert "organisation: not ready" in page.text and "no evidence yet" in page.text
+    assert "First steps" in page.text and "bastion scan . --scanners secrets --upload URL" in page.text
+
+
+def test_signed_out_is_refused(world: World) -> None:
+    with TestClient(world.app, base_url="http://testserver", follow_redirects=False) as client:
+        assert client.get("/api/v1/ready").status_code == 401
+        assert client.get("/ready").status_code in (302, 303, 401)
