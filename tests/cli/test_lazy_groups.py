@@ -122,7 +122,14 @@ def test_scan_json_loads_neither_other_formats_nor_other_commands_libraries(tmp_
         "rich.progress",
     }
     assert not modules & (unwanted | _group_modules())
-    assert not {m.split(".")[0] for m in modules} & {"httpx", "jinja2", "sqlalchemy", "fastapi", "numpy", "pygments"}
+    assert not {m.split(".")[0] for m in modules} & {
+        "httpx",
+        "jinja2",
+        "sqlalchemy",
+        "fastapi",
+        "numpy",
+        "pygments",
+    }
 
 
 def test_stage_still_loads_on_demand(tmp_path: Path) -> None:
@@ -202,3 +209,15 @@ def test_log_records_still_reach_stderr_through_rich(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "walk: a.tf unreadable" in err and "WARNING" in err
     assert "not shown" not in err
+
+
+def test_ci_package_names_load_on_first_use() -> None:
+    """``bastion.ci`` answers its stage names from bastion.ci.stages when asked, and nothing else."""
+    import bastion.ci
+    from bastion.ci import stages
+
+    assert bastion.ci.builtin_stages is stages.builtin_stages
+    assert "deploy" in bastion.ci.builtin_stages()
+    missing = "no_such_name"
+    with pytest.raises(AttributeError, match=missing):
+        getattr(bastion.ci, missing)
