@@ -380,7 +380,9 @@ def _take_baseline(
 
 
 def run(
-    source: str = typer.Argument(..., help="A log file (followed), or syslog://HOST:PORT to listen."),
+    source: str | None = typer.Argument(
+        None, help="A log file (followed), or syslog://HOST:PORT to listen (none with --consumer)."
+    ),
     model: str = typer.Option("ranges", "--model", help=f"Baseline model: {MODEL_CHOICES}."),
     baseline_lines: int = typer.Option(10_000, "--baseline-lines", help="Lines to learn from first."),
     baseline_seconds: float | None = typer.Option(
@@ -399,28 +401,38 @@ def run(
     formats: Path | None = FORMATS,
     year: int | None = YEAR,
     sigma_rules: list[Path] = SIGMA_RULES,
+    stream: str | None = typer.Option(
+        None,
+        "--stream",
+        help="Broker URL (redis:// or nats://): publish SOURCE's records to the log stream, or consume "
+        "it with --consumer.",
+    ),
+    consumer: str | None = typer.Option(
+        None, "--consumer", help="With --stream: detect as member INDEX/COUNT of the detector group (0/2)."
+    ),
+    model_file: Path | None = typer.Option(
+        None,
+        "--model-file",
+        help="With --stream: a model from `bastion watch train` (its session key partitions the stream).",
+    ),
 ) -> int:
     """Learn then detect on a live source."""
     from bastion.detect.logs.features import SessionKey
     from bastion.detect.logs.pipeline import train
 
+    if stream is not None:
+        return _run_stream(
+            stream, consumer, model_file, source, fmt, webhook, idle_timeout, log_format, regex, formats, year
+        )
+    if consumer is not None or model_file is not None:
+        raise UsageError("--consumer and --model-file go with --stream URL")
+    if source is None:
+        raise UsageError("give SOURCE (a log file or syslog://HOST:PORT), or --stream URL --consumer I/N")
     if baseline_lines < 1:
         raise UsageError("--baseline-lines must be at least 1")
     spec = _with_year(resolve_format(log_format, regex, formats), year)
-    listener: SyslogListener | None = None
     stop = threading.Event()
-    if source.startswith("syslog://"):
-        host, _, port = source[len("syslog://") :].rpartition(":")
-        if not port.isdigit():
-            raise UsageError(f"{source}: expected syslog://HOST:PORT")
-        listener = SyslogListener(host or "127.0.0.1", int(port), queue_size).start()
-        error_console().print(f"listening for syslog on {listener.host}:{listener.port} (UDP and TCP)")
-        lines = listener.lines(stop, idle_timeout)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"{source}: no such file")
-        lines = follow(path, stop, idle_timeout=idle_timeout)
+    lines, listener = _source_lines(source, stop, idle_timeout, queue_size)
     sigma = _sigma_tap(sigma_rules)
     lines = _tapped(lines, sigma)  # Sigma sees the baseline lines too
     try:
@@ -447,3 +459,100 @@ def run(
                     f"syslog listener dropped {listener.dropped} of {listener.received} "
                     "message(s) (queue full)"
                 )
+
+
+def _source_lines(
+    source: str, stop: threading.Event, idle_timeout: float | None, queue_size: int = 10_000
+) -> tuple[Iterator[tuple[str, int, str]], SyslogListener | None]:
+    """The lines of SOURCE: a followed file, or a syslog listener (returned, to be closed)."""
+    if source.startswith("syslog://"):
+        host, _, port = source[len("syslog://") :].rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"{source}: expected syslog://HOST:PORT")
+        listener = SyslogListener(host or "127.0.0.1", int(port), queue_size).start()
+        error_console().print(f"listening for syslog on {listener.host}:{listener.port} (UDP and TCP)")
+        return listener.lines(stop, idle_timeout), listener
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"{source}: no such file")
+    return follow(path, stop, idle_timeout=idle_timeout), None
+
+
+def _run_stream(
+    url: str,
+    consumer: str | None,
+    model_file: Path | None,
+    source: str | None,
+    fmt: str,
+    webhook: str | None,
+    idle_timeout: float | None,
+    log_format: str,
+    regex: str | None,
+    formats: Path | None,
+    year: int | None,
+) -> int:
+    """``watch run --stream``: publish SOURCE's records, or (``--consumer``) detect on the stream."""
+    from bastion.detect.logs.pipeline import load_detector
+    from bastion.detect.sinks import AlertFormat, open_sinks
+    from bastion.jobs.streaming import parse_consumer
+    from bastion.jobs.watch_stream import WATCH_PREFIX, publish_records, run_watch_consumer
+    from bastion.stream.connect import open_transport
+
+    if model_file is None:
+        raise UsageError("--stream needs --model-file (a model from `bastion watch train`)")
+    member = parse_consumer(consumer) if consumer is not None else None
+    if member is None and source is None:
+        raise UsageError(
+            "--stream without --consumer publishes SOURCE: give a log file or syslog://HOST:PORT"
+        )
+    if member is not None and source is not None:
+        raise UsageError("--consumer reads the stream: give no SOURCE")
+    detector = load_detector(model_file)
+    transport = open_transport(url, WATCH_PREFIX)
+    if source is not None:  # publish (with --consumer, SOURCE was refused above)
+        spec = _with_year(
+            resolve_format(log_format, regex, formats)
+            if log_format != "auto" or regex
+            else detector.log_format,
+            year,
+        )
+        stop = threading.Event()
+        lines, listener = _source_lines(source, stop, idle_timeout)
+        try:
+            result = publish_records(transport, detector, _records(lines, spec))
+        finally:
+            stop.set()
+            if listener is not None:
+                listener.close()
+        error_console().print(
+            f"published {result.accepted} log records ({result.dropped} dropped: partitions full)",
+            markup=False,
+            highlight=False,
+        )
+        return EXIT_CLEAN
+    if member is None:  # neither SOURCE nor --consumer: refused above
+        raise UsageError("--stream needs SOURCE to publish, or --consumer I/N")
+    sinks = open_sinks(AlertFormat.parse(fmt), sys.stdout, webhook)
+    count = 0
+
+    def emit(alert: Alert) -> None:
+        nonlocal count
+        count += 1
+        for sink in sinks:
+            sink.emit(alert)
+
+    index, size = member
+    try:
+        done = run_watch_consumer(transport, detector, index, size, emit, idle_timeout)
+    finally:
+        for sink in sinks:
+            sink.close()
+    stats = done.stats
+    error_console().print(
+        f"consumer {index}/{size}: {stats.events} records in {stats.batches} batches, {done.sessions} "
+        f"session(s) judged, {count} alert(s) ({done.flushed} at the end, from sessions still open); "
+        f"{stats.claimed} batches taken over from a dead consumer; time-window layer off on the stream",
+        markup=False,
+        highlight=False,
+    )
+    return EXIT_FINDINGS if count else EXIT_CLEAN

@@ -43,7 +43,7 @@ def parse_every(text: str) -> int:
 
 
 def check_url(url: str) -> str:
-    """``url`` unless it carries a password or token (``https://user:TOKEN@host/...``), which
+    """``url`` unless it carries a password or token (a ``user:secret@`` part before the host), which
     would be stored, listed and shown: :class:`UsageError` then (the URL printed without it)."""
     scheme, sep, rest = url.partition("://")
     userinfo = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""

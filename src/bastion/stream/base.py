@@ -86,8 +86,13 @@ class Transport(Protocol):
         ...
 
     def commit(self, batch: Batch, state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]) -> None:
-        """Atomically: acknowledge ``batch``, store the changed per-entity ``state`` and publish
-        ``alerts``."""
+        """Atomically: acknowledge ``batch``, store the changed per-entity ``state`` (an entity
+        whose value is None is removed) and publish ``alerts``."""
+        ...
+
+    def save(self, partition: int, state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]) -> None:
+        """Store changed per-entity ``state`` and publish ``alerts`` outside any batch (a consumer
+        closing what it still holds at the end of its run)."""
         ...
 
     def checkpoint(self, partition: int) -> dict[str, Any]:

@@ -71,6 +71,11 @@ class StreamConsumer:
         self._states: dict[int, dict[str, Any]] = {}
         self._next_claim = 0.0
 
+    def checkpoint_state(self, partition: int) -> dict[str, Any]:
+        """The per-entity state of ``partition`` this consumer works on (its checkpoint, once
+        loaded)."""
+        return self._state(partition)
+
     def _state(self, partition: int) -> dict[str, Any]:
         if partition not in self._states:
             self._states[partition] = self.transport.checkpoint(partition)

@@ -34,7 +34,11 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  if ARGV[i + 1] == 'null' then
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  else
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
   i = i + 2
 end
 while i <= #ARGV do
@@ -234,8 +238,8 @@ class RedisStreams:
 
     def commit(self, batch: Batch, state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]) -> None:
         """One Lua script (atomic): if ``batch`` is still this consumer's, XACK + XDEL it, HSET the
-        changed entities' state and XADD the alerts; else :class:`StaleBatch` (another consumer
-        claimed it: this one was thought dead, and must not apply it twice)."""
+        changed entities' state (HDEL where None) and XADD the alerts; else :class:`StaleBatch`
+        (another consumer claimed it: this one was thought dead, and must not apply it twice)."""
         args: list[Any] = [GROUP, batch.id, batch.consumer, len(state)]
         for entity, value in state.items():
             args += [entity, orjson.dumps(value)]
@@ -246,6 +250,19 @@ class RedisStreams:
             raise StaleBatch(
                 f"batch {batch.id} of partition {batch.partition} was claimed by another consumer"
             )
+
+    def save(self, partition: int, state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]) -> None:
+        """One MULTI/EXEC: HSET (HDEL for None) the entities' state and XADD the alerts."""
+        pipe = self.client.pipeline(transaction=True)
+        for entity, value in state.items():
+            if value is None:
+                pipe.hdel(self._ckpt(partition), entity)
+            else:
+                pipe.hset(self._ckpt(partition), entity, orjson.dumps(value))
+        for alert in alerts:
+            pipe.xadd(self._alerts(partition), {"a": orjson.dumps(alert)})
+        if state or alerts:
+            self._retry("save", pipe.execute)
 
     def checkpoint(self, partition: int) -> dict[str, Any]:
         """Every entity's committed state in ``partition``."""
