@@ -2,7 +2,8 @@
 
 JSON lines, syslog lines and JSON arrays (an Entra export) stream in bounded reads; a JSON object
 document (a CloudTrail ``{"Records": [...]}`` file, a Google Reports ``{"items": [...]}`` page, EVTX
-records pretty-printed one after another) is read whole, as such files are a few MB at most; a
+records pretty-printed one after another) is read whole, as such files are a few MB at most, and
+put in time order (Google's pages list activities newest first); a
 Windows ``.evtx`` file is decoded record by record by the ``evtx`` crate.
 Events from several files are merged in time order, holding a few hundred events per file.
 """
@@ -173,11 +174,16 @@ def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
         raise InputError(
             f'{path}: JSON document is neither an array nor {{"Records"|"value"|"items": [...]}}'
         )
+    events: list[SignIn] = []
     for n, record in enumerate(records, 1):
         event = _from_record(record, skips)
         if event is not None:
             event.source, event.line = str(path), n
-            yield event
+            events.append(event)
+    # A document is read whole, so it is put in time order here: Google's Reports API pages list
+    # activities newest first, and CloudTrail does not order the records of one file.
+    events.sort(key=_BY_TIME)
+    yield from events
 
 
 def _evtx(path: Path, skips: Skips) -> Iterator[SignIn]:
@@ -266,7 +272,7 @@ def _json_lines(source: str, numbered: Iterator[tuple[int, bytes]], skips: Skips
             except ValueError:
                 skips.add("line that is not valid JSON (truncated?)")
                 continue
-        batch = record.get("Records") if type(record) is dict else None
+        batch = _page(record) if type(record) is dict else None
         if batch is None:
             parsed = _from_record(record, skips)
             if parsed is not None:
@@ -274,12 +280,26 @@ def _json_lines(source: str, numbered: Iterator[tuple[int, bytes]], skips: Skips
                 parsed.raw = raw[:300].decode("utf-8", "replace").rstrip()
                 yield parsed
             continue
+        page: list[SignIn] = []
         for item in batch if type(batch) is list else [record]:
             parsed = _from_record(item, skips)
             if parsed is not None:
                 parsed.source, parsed.line = source, n
                 parsed.raw = json.dumps(item)[:300]
-                yield parsed
+                page.append(parsed)
+        page.sort(key=_BY_TIME)  # a Google page lists activities newest first
+        yield from page
+
+
+def _page(record: dict[str, Any]) -> object:
+    """The records of a whole page written on one line (CloudTrail ``Records``, a Google Reports
+    ``items`` page, a Graph ``value`` page), or None for a record that is one sign-in."""
+    batch = record.get("Records")
+    if batch is None and ("items" in record or "value" in record):
+        batch = record.get("items", record.get("value"))
+        if type(batch) is not list:
+            return None
+    return batch
 
 
 def read_file(path: Path, skips: Skips, year: int | None = None) -> Iterator[SignIn]:
