@@ -35,13 +35,21 @@ def main() -> None:
     parser.add_argument(
         "--windows", action="store_true", help="Read the SSH system's events as Windows Security JSON lines."
     )
+    parser.add_argument(
+        "--google",
+        action="store_true",
+        help="Read the Entra system's events as Google Workspace login pages (bench/identity/google.py).",
+    )
     args = parser.parse_args()
     c: Path = args.corpus
     meta = json.loads((c / "meta.json").read_text())
     labels = [json.loads(x) for x in (c / "labels.jsonl").read_text().splitlines()]
-    out = c / ("alerts-windows.jsonl" if args.windows else "alerts.jsonl")
+    suffix = ("-windows" if args.windows else "") + ("-google" if args.google else "")
+    out = c / f"alerts{suffix}.jsonl"
     ssh = c / ("windows.jsonl" if args.windows else "auth.log")
-    logs = [str(c / "entra.jsonl"), str(c / "cloudtrail.jsonl.gz"), str(ssh)]
+    logs = [str(c / ("google" if args.google else "entra.jsonl")), str(c / "cloudtrail.jsonl.gz"), str(ssh)]
+    if args.google:  # sign-ins to accounts the domain does not have are not in Google's log
+        meta["events"] -= json.loads((c / "google-summary.json").read_text())["dropped_unknown_accounts"]
     began, cpu = time.perf_counter(), time.process_time()
     bastion(
         [
