@@ -8,6 +8,7 @@ from enum import StrEnum
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bastion.ready.score import Assessment
+from bastion.ready.signals import parse_time
 
 __all__ = ["ReadyFormat", "render"]
 
@@ -19,6 +20,17 @@ class ReadyFormat(StrEnum):
     JSON = "json"
     MD = "md"
     HTML = "html"
+
+
+def human_time(value: str | None) -> str:
+    """``2026-12-07T06:56:30+00:00`` as ``7 Dec 2026, 06:56 UTC`` (what a reader expects)."""
+    when = parse_time(value)
+    return value or "" if when is None else f"{when.day} {when:%b %Y, %H:%M} UTC"
+
+
+def level(score: float) -> str:
+    """``low``, ``mid`` or ``high``: the colour of a score."""
+    return "low" if score < 40 else "mid" if score < 75 else "high"
 
 
 def _bar(score: float) -> str:
@@ -33,7 +45,7 @@ def _change(value: float | None) -> str:
 def _text(a: Assessment, md: bool) -> str:
     lines: list[str] = []
     h = "## " if md else ""
-    lines.append(("# " if md else "") + f"Readiness ({a.scope}), {a.at:%Y-%m-%d %H:%M} UTC")
+    lines.append(("# " if md else "") + f"Readiness ({a.scope}), {human_time(a.at.isoformat())}")
     lines += ["", f"{'**' if md else ''}{a.answer()}{'**' if md else ''}", ""]
     changes = a.trend.get("dimensions") or {}
     lines.append(f"{h}Scores (out of 100)")
@@ -59,7 +71,8 @@ def _text(a: Assessment, md: bool) -> str:
     lines += ["", f"{h}Trend"]
     if trend.get("previous"):
         lines.append(
-            f"since {trend['previous']} ({trend.get('previous_verdict')}): overall {a.overall:.0f}"
+            f"since {human_time(trend['previous'])} ({trend.get('previous_verdict')}): "
+            f"overall {a.overall:.0f}"
             f"{_change(trend.get('overall_change'))}"
         )
     else:
@@ -90,5 +103,6 @@ def render(assessment: Assessment, fmt: ReadyFormat) -> str:
         env = Environment(
             loader=PackageLoader("bastion.ready", "templates"), autoescape=select_autoescape(["html"])
         )
+        env.filters.update(when=human_time, level=level)
         return env.get_template("report.html").render(a=assessment, data=assessment.to_dict())
     raise AssertionError(fmt)  # pragma: no cover - every format has a branch above
