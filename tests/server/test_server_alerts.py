@@ -85,7 +85,8 @@ def test_upload_is_idempotent_scrubbed_and_listed(api: TestClient, both: World) 
             for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "alerts.received"))
         ]
         assert actions == ["alerts.received", "alerts.received"]
-    listed = api.get("/api/v1/alerts", params={"status": "open"}, headers=bearer(both.demo_token)).json()
+    by_time = {"status": "open", "sort": "time"}
+    listed = api.get("/api/v1/alerts", params=by_time, headers=bearer(both.demo_token)).json()
     assert listed["total"] == 4
     first_alert = listed["alerts"][0]
     assert first_alert["project"] == "demo" and first_alert["detector"] == "sigma"
@@ -93,6 +94,15 @@ def test_upload_is_idempotent_scrubbed_and_listed(api: TestClient, both: World) 
     assert [a["window_end"] for a in listed["alerts"]] == sorted(
         (a["window_end"] for a in listed["alerts"]), reverse=True
     )
+    # A feed for pollers (the default): newest received first, and only what came after a cursor.
+    early = _alert(-31, entity="late@example.com", metadata={})  # an old window, received last
+    late = api.post("/api/v1/alerts", json=early, headers=bearer(both.demo_token)).json()["ids"][0]
+    feed = api.get("/api/v1/alerts", headers=bearer(both.demo_token)).json()["alerts"]
+    assert [a["id"] for a in feed] == sorted((a["id"] for a in feed), reverse=True) and feed[0]["id"] == late
+    after = api.get("/api/v1/alerts", params={"after_id": late - 1}, headers=bearer(both.demo_token)).json()
+    assert [a["id"] for a in after["alerts"]] == [late] and after["total"] == 1
+    wrong = api.get("/api/v1/alerts", params={"sort": "size"}, headers=bearer(both.demo_token))
+    assert wrong.status_code == 422
     by_detector = api.get("/api/v1/alerts", params={"detector": "identity"}, headers=bearer(both.demo_token))
     assert {a["detector"] for a in by_detector.json()["alerts"]} == {"identity.password-spray"}
     assert by_detector.json()["total"] == 2

@@ -165,6 +165,9 @@ def _filter(
     status: list[str] | None,
     page: int,
     limit: int = PAGE_SIZE,
+    *,
+    received: bool = False,
+    after_id: int = 0,
 ) -> AlertFilter:
     ids = visible_project_ids(session, who)
     if project:
@@ -179,6 +182,8 @@ def _filter(
         statuses=tuple(s for s in status or () if s in ALERT_STATUSES),
         limit=limit,
         offset=(max(page, 1) - 1) * limit,
+        received=received,
+        after_id=max(after_id, 0),
     )
 
 
@@ -199,13 +204,15 @@ def alerts_api(
     status: list[str] | None = Query(default=None),
     page: int = 1,
     limit: int = Query(default=PAGE_SIZE, ge=1, le=500),
+    after_id: int = 0,
+    sort: str = Query(default="received", pattern="^(received|time)$"),
     who: Principal = Auth,
     session: Session = DB,
 ) -> dict[str, Any]:
-    """Alerts of the projects the caller may read, newest first, with filters."""
-    result = list_alerts(
-        session, _filter(session, who, project, detector, entity, severity, status, page, limit)
-    )
+    """Alerts of the projects the caller may read, with filters: newest received first (by id, so a
+    poller paging back meets what it saw before; ``after_id`` skips it), or ``sort=time``."""
+    args = (session, who, project, detector, entity, severity, status, page, limit)
+    result = list_alerts(session, _filter(*args, received=sort == "received", after_id=after_id))
     slugs = _slugs(session, {r.project_id for r in result.alerts})
     return {"total": result.total, "alerts": [alert_json(r, slugs.get(r.project_id)) for r in result.alerts]}
 

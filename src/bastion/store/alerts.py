@@ -369,6 +369,10 @@ class AlertFilter:
     statuses: tuple[str, ...] = ()
     limit: int = 50
     offset: int = 0
+    received: bool = False
+    """Newest received first (by id: a feed for pollers) instead of newest window first."""
+    after_id: int = 0
+    """Only alerts stored after the one with this id (a poller's cursor)."""
 
 
 @dataclass
@@ -380,8 +384,10 @@ class AlertPage:
 
 
 def list_alerts(session: Session, filt: AlertFilter) -> AlertPage:
-    """Alerts matching ``filt``, newest window first."""
+    """Alerts matching ``filt``, newest window first (or newest received first)."""
     query = select(AlertRecord)
+    if filt.after_id:
+        query = query.where(AlertRecord.id > filt.after_id)
     if filt.project_ids is not None:
         query = query.where(AlertRecord.project_id.in_(filt.project_ids or [-1]))
     if filt.detector:
@@ -397,10 +403,10 @@ def list_alerts(session: Session, filt: AlertFilter) -> AlertPage:
     if filt.statuses:
         query = query.where(AlertRecord.status.in_(filt.statuses))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    newest = AlertRecord.id.desc()
+    order = (newest,) if filt.received else (AlertRecord.window_end.desc(), newest)
     rows = session.scalars(
-        query.order_by(AlertRecord.window_end.desc(), AlertRecord.id.desc())
-        .limit(max(1, min(filt.limit, 500)))
-        .offset(max(0, filt.offset))
+        query.order_by(*order).limit(max(1, min(filt.limit, 500))).offset(max(0, filt.offset))
     )
     return AlertPage(list(rows), total)
 
