@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -18,6 +20,7 @@ from bastion.detect.logs.pipeline import Detector, train
 from bastion.errors import UsageError
 from bastion.findings import Alert
 from bastion.jobs.watch_stream import (
+    WATCH_PREFIX,
     WatchHandler,
     publish_records,
     record_event,
@@ -28,7 +31,8 @@ from bastion.jobs.watch_stream import (
 )
 from bastion.stream.connect import open_transport
 from bastion.stream.consumer import StreamConsumer
-from conftest import REDIS_URL, MakeTransport
+from bastion.stream.nats_jetstream import NatsJetStream
+from conftest import NATS_URL, REDIS_URL, MakeTransport
 
 HDFS = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "HDFS_2k.log"
 
@@ -89,7 +93,10 @@ def test_a_consumer_killed_mid_run_is_replaced_without_loss_or_double(
     transport = make_transport(partitions=2, batch_size=40)
     publish_records(transport, detector, records[:500])
     first = StreamConsumer(transport, WatchHandler(detector), "first", min_idle_ms=100)
-    first.poll(block_ms=100)  # these batches committed with their open sessions
+    for _ in range(100):  # these batches committed with their open sessions
+        if first.stats.events == 500:
+            break
+        first.poll(block_ms=100)
     assert first.stats.events == 500
     publish_records(transport, detector, records[500:])
     held = transport.read("first", [0, 1], 100)  # delivered, never committed: then the process dies
@@ -102,9 +109,25 @@ def test_a_consumer_killed_mid_run_is_replaced_without_loss_or_double(
     assert _keys(transport.alerts()) == _keys(expected)
 
 
-@pytest.fixture
-def clean_stream() -> Iterator[redis.Redis]:
-    """The default watch stream keys of the test Redis DB, empty before and after."""
+@pytest.fixture(params=["redis", "nats"])
+def stream_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A broker URL whose default watch stream is empty before and after the test."""
+    if request.param == "nats":
+        where = urlsplit(NATS_URL)
+        try:
+            socket.create_connection((where.hostname or "127.0.0.1", where.port or 4222), timeout=2).close()
+        except OSError as exc:
+            pytest.skip(f"NATS at {NATS_URL} not reachable: {exc}")
+
+        def wipe_nats() -> None:
+            transport = NatsJetStream.from_url(NATS_URL, WATCH_PREFIX)
+            transport.destroy()
+            transport.close()
+
+        wipe_nats()
+        yield NATS_URL
+        wipe_nats()
+        return
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         client.ping()
@@ -112,18 +135,17 @@ def clean_stream() -> Iterator[redis.Redis]:
         pytest.skip(f"Redis at {REDIS_URL} not reachable: {exc}")
 
     def wipe() -> None:
-        keys = list(client.scan_iter("bastion:watch*", count=1000))
+        keys = list(client.scan_iter(f"{WATCH_PREFIX}*", count=1000))
         if keys:
             client.delete(*keys)
 
     wipe()
-    yield client
+    yield REDIS_URL
     wipe()
     client.close()
 
 
-@pytest.mark.usefixtures("clean_stream")
-def test_watch_run_stream_publishes_then_consumers_alert(tmp_path: Path) -> None:
+def test_watch_run_stream_publishes_then_consumers_alert(tmp_path: Path, stream_url: str) -> None:
     train_log, live = tmp_path / "train.log", tmp_path / "live.log"
     lines = HDFS.read_text().splitlines(keepends=True)
     train_log.write_text("".join(lines[:1000]))
@@ -132,7 +154,7 @@ def test_watch_run_stream_publishes_then_consumers_alert(tmp_path: Path) -> None
     runner = CliRunner()
     trained = runner.invoke(app, ["watch", "train", str(train_log), "--session", "block", "-o", str(model)])
     assert trained.exit_code == 0, trained.output
-    base = ["watch", "run", "--stream", REDIS_URL, "--model-file", str(model)]
+    base = ["watch", "run", "--stream", stream_url, "--model-file", str(model)]
     published = runner.invoke(app, [*base[:2], str(live), *base[2:], "--idle-timeout", "0.3"])
     assert published.exit_code == 0, published.output
     assert "published 1000 log records (0 dropped: partitions full)" in published.output

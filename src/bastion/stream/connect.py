@@ -10,7 +10,7 @@ from bastion.stream.base import Transport
 
 __all__ = ["SCHEMES", "open_transport"]
 
-SCHEMES = ("redis", "rediss", "unix")
+SCHEMES = ("redis", "rediss", "unix", "nats", "tls")
 
 
 def open_transport(url: str, prefix: str, partitions: int = 16, **options: Any) -> Transport:
@@ -21,4 +21,8 @@ def open_transport(url: str, prefix: str, partitions: int = 16, **options: Any) 
         from bastion.stream.redis_streams import RedisStreams
 
         return RedisStreams.from_url(url, prefix, partitions, **options)
+    if scheme in ("nats", "tls"):
+        from bastion.stream.nats_jetstream import NatsJetStream
+
+        return NatsJetStream.from_url(url, prefix, partitions, **options)
     raise UsageError(f"stream URL scheme {scheme!r} is not supported: use redis:// or nats://")

@@ -40,7 +40,8 @@ class ConsumerStats:
     events: int = 0
     alerts: int = 0
     claimed: int = 0
-    """Batches taken over from a dead consumer (or this one's previous life)."""
+    """Batches delivered more than once: taken over from a dead consumer (or this one's previous
+    life), whether claimed (Redis) or delivered again by the broker (JetStream)."""
     stale: int = 0
     """Batches another consumer claimed before this one committed them (not applied here)."""
 
@@ -106,10 +107,14 @@ class StreamConsumer:
     def _fetch(self, block_ms: int) -> tuple[list[Batch], bool]:
         """Claimed batches when any are due, else new ones; and whether new ones may be read
         (not while another consumer still holds batches of these partitions)."""
+        batches, fresh = self._claim_or_read(block_ms)
+        self.stats.claimed += sum(1 for batch in batches if batch.deliveries > 1)
+        return batches, fresh
+
+    def _claim_or_read(self, block_ms: int) -> tuple[list[Batch], bool]:
         if time.monotonic() >= self._next_claim:
             self._next_claim = time.monotonic() + self.claim_every_s
             claimed = self.transport.claim(self.name, self.partitions, self.min_idle_ms)
-            self.stats.claimed += len(claimed)
             if self.transport.pending(self.partitions, besides=self.name):
                 self._next_claim = 0.0  # a dead consumer's batches are not idle long enough yet
                 time.sleep(min(0.2, self.min_idle_ms / 1000))
