@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.respond.actions.base import ActionError, CommandResult, Plan, Runner, TargetKind
@@ -31,6 +31,7 @@ class IptablesBlockIp:
     iptables: str = "iptables"
     ip6tables: str = "ip6tables"
     kind: TargetKind = TargetKind.IP
+    _checked: tuple[str, str] | None = field(default=None, repr=False)
 
     def _address(self, target: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         address = parse_ip(target)
@@ -77,21 +78,26 @@ class IptablesBlockIp:
         """``blocked`` when the chain holds the address's DROP rule, else ``absent``."""
         address = self._address(target)
         done = self._call(self._tool(address), "-C", CHAIN, "-s", self._source(address), "-j", "DROP")
-        return "blocked" if done.returncode == 0 else "absent"
+        state = "blocked" if done.returncode == 0 else "absent"
+        self._checked = (str(address), state)
+        return state
 
     def apply(self, target: str) -> dict[str, Any]:
-        """Create the chain and the jump when missing, then append the DROP rule."""
+        """Append the DROP rule; the chain and INPUT's jump to it are made first when missing.
+        Three calls when they exist: the check (the responder's, reused once), ``-C INPUT``, ``-A``."""
         address = self._address(target)
-        if self.check(target) == "blocked":
+        checked = self._checked
+        state = checked[1] if checked is not None and checked[0] == str(address) else self.check(target)
+        self._checked = None  # the check is reused once, right after it was made
+        if state == "blocked":
             return {"already_blocked": True}
         tool = self._tool(address)
-        created_chain = self._call(tool, "-n", "-L", CHAIN).returncode != 0
-        if created_chain:
-            self._must(tool, "-N", CHAIN)
         if self._call(tool, "-C", "INPUT", "-j", CHAIN).returncode != 0:
+            if self._call(tool, "-n", "-L", CHAIN).returncode != 0:
+                self._must(tool, "-N", CHAIN)
             self._must(tool, "-I", "INPUT", "1", "-j", CHAIN)
         self._must(tool, "-A", CHAIN, "-s", self._source(address), "-j", "DROP")
-        return {"already_blocked": False, "created_chain": created_chain}
+        return {"already_blocked": False}
 
     def _rules(self, tool: str) -> int | None:
         """DROP rules in the chain (None: no chain)."""
@@ -107,6 +113,7 @@ class IptablesBlockIp:
         tool = self._tool(address)
         if not saved.get("already_blocked") and self.check(target) == "blocked":
             self._must(tool, "-D", CHAIN, "-s", self._source(address), "-j", "DROP")
+        self._checked = None
         if self._rules(tool) == 0:
             while self._call(tool, "-C", "INPUT", "-j", CHAIN).returncode == 0:
                 self._must(tool, "-D", "INPUT", "-j", CHAIN)
