@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from server_world import Live, build_world, serve_in_thread
+from server_world import Live, bearer, build_world, serve_in_thread
 from sqlalchemy import select
 from store_backends import open_store
 
@@ -147,3 +149,39 @@ def test_uploader_batches_and_reports_a_dead_server(server: Live) -> None:
     dead.close()
     with pytest.raises(UsageError):
         AlertUpload(server.url, "")
+
+
+def test_concurrent_uploads_store_each_alert_once(live: Live) -> None:
+    """Eight runs posting overlapping batches at once, on SQLite and PostgreSQL: each alert once."""
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+    def alert(name: str) -> dict[str, object]:
+        return Alert("identity.brute-force", Severity.HIGH, 5.0, name, "user", start, start, name).to_dict()
+
+    shared = [alert(f"shared{i}@ex.com") for i in range(30)]
+    batches = [shared + [alert(f"own{w}-{i}@ex.com") for i in range(10)] for w in range(8)]
+
+    def post(batch: list[dict[str, object]]) -> httpx.Response:
+        return httpx.post(
+            f"{live.url}/api/v1/alerts", json=batch, headers=bearer(live.world.demo_token), timeout=60
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, batches))
+    assert [r.status_code for r in answers] == [201] * 8
+    assert sum(r.json()["new"] for r in answers) == 30 + 80
+    assert sum(r.json()["duplicates"] for r in answers) == 7 * 30
+    with live.world.store.read() as session:
+        assert len(session.scalars(select(AlertRecord.id)).all()) == 110
+
+
+def test_a_dead_server_at_the_end_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last batch goes up when the run ends; a server gone by then is one line, exit 2."""
+    log, out = _spray_log(tmp_path / "signins.jsonl"), tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("BASTION_TOKEN", "bst_token_for_a_dead_server")
+    assert _detect(log, out, "--upload", "http://127.0.0.1:9") == 2
+    err = capsys.readouterr().err
+    assert "identity detect: alert upload to http://127.0.0.1:9 failed" in err
+    assert "Traceback" not in err and "bst_token_for_a_dead_server" not in err
