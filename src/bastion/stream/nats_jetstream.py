@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -50,6 +51,8 @@ from bastion.stream.base import Batch, PublishResult, StaleBatch, partition_of
 from bastion.stream.redis_streams import StreamUnavailable
 
 __all__ = ["NatsJetStream"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _LOST = (nats.errors.ConnectionClosedError, nats.errors.NoServersError, nats.errors.OutboundBufferLimitError)
@@ -100,6 +103,7 @@ class NatsJetStream:
         ack_wait_ms: int = 5000,
         retries: int = 5,
         timeout_s: float = 10.0,
+        connect_s: float = 6.0,
     ) -> None:
         if partitions < 1 or batch_size < 1 or max_batches < 1 or ack_wait_ms < 1:
             raise ValueError("partitions, batch_size, max_batches and ack_wait_ms must be positive")
@@ -111,6 +115,7 @@ class NatsJetStream:
         self.ack_wait_ms = ack_wait_ms
         self.retries = retries
         self.timeout_s = timeout_s
+        self.connect_s = connect_s
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats-jetstream", daemon=True)
         self._thread.start()
@@ -161,13 +166,20 @@ class NatsJetStream:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _setup(self) -> None:
-        try:
-            self._nc = await nats.connect(
-                self.url,
-                connect_timeout=3,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
+        async def quiet(exc: Exception) -> None:
+            log.warning("stream broker: %s: %s", type(exc).__name__, exc)
+
+        try:  # reconnects without end once connected; the first connection gets a deadline
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    self.url,
+                    connect_timeout=3,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    error_cb=quiet,
+                ),
+                timeout=self.connect_s,
             )
         except (TimeoutError, OSError, *_LOST, nats.errors.TimeoutError) as exc:
             raise StreamUnavailable(f"stream broker unavailable: {type(exc).__name__}: {exc}") from None
