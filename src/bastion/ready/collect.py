@@ -118,7 +118,7 @@ def _optional(out: EvidenceSet, fetch: Fetch, origin: str) -> None:
             path = f"/api/v1/phish/campaigns/{int(row['id'])}"
             phish_evidence(out, fetch(path), f"{origin}{path}")
         if "phish" not in out.sources:
-            out.missing("phish", "no phishing campaign launched yet")
+            out.missing("phish", "no phishing campaign has delivered mail yet")
     except (SourceError, KeyError, TypeError, ValueError) as exc:
         out.missing("phish", str(exc))
     try:
