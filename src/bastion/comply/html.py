@@ -48,6 +48,10 @@ _CSS = "".join(
     ".bars{width:auto}"
     ".bars td{border:0;padding:3px 12px 3px 0}"
     ".regress{color:#cf222e}"
+    ".mark{display:inline-block;padding:0 6px;border-radius:10px;color:#fff;font-size:11px}"
+    "li.more details{margin:0}"
+    "details.family{border-top:1px solid #eaeef2;padding:4px 0}"
+    "details.family summary .badge{margin-left:6px}"
     ".fixed{color:#1a7f37}"
     + CHART_CSS
     + "".join(f"svg.chart .fw-{name}{{stroke:{color};fill:{color}}}" for name, color in _LINE.items())
@@ -107,42 +111,91 @@ def _score_of(point: dict[str, Any], framework: str) -> float | None:
     return None if score is None else float(score)
 
 
-def _control_rows(controls: list[dict[str, Any]]) -> str:
+SHOWN_FINDINGS = 8
+"""Findings listed under a control before the rest fold into an expandable "and N more"."""
+_ORDER = {FAIL: 0, PASS: 1, NOT_ASSESSED: 2}
+_MARK = {PASS: "\u2713", FAIL: "\u2717"}
+_ORDER_CSS = {PASS: "is-pass", FAIL: "is-fail", NOT_ASSESSED: "is-na"}
+
+
+def _evidence_item(text: str, statuses: dict[str, str]) -> str:
+    """One line of evidence with its own verdict: a passing item inside a failing control is
+    marked as passing, not left to read as the cause."""
+    status = statuses.get(text)
+    if status is None:
+        return f"<li>{escape(text)}</li>"
+    css = {PASS: PASS, FAIL: FAIL}.get(status, "na")
+    mark = _MARK.get(status, "\u2013")
+    label = f'<span class="mark {css}" title="evidence {escape(status)}">{mark} {escape(status)}</span>'
+    return f'<li class="evidence">{label} {escape(text)}</li>'
+
+
+def _finding_item(finding: dict[str, Any]) -> str:
+    return f"<li><code>{escape(str(finding['rule_id']))}</code> {escape(str(finding['location']))}</li>"
+
+
+def _control_rows(controls: list[dict[str, Any]], statuses: dict[str, str]) -> str:
     rows = []
     for control in controls:
-        findings = "".join(
-            f"<li><code>{escape(str(f['rule_id']))}</code> {escape(str(f['location']))}</li>"
-            for f in control["findings"][:8]
-        )
-        if len(control["findings"]) > 8:
-            findings += f"<li class=muted>and {len(control['findings']) - 8} more</li>"
-        evidence = "".join(f"<li>{escape(e)}</li>" for e in control["evidence"])
+        listed = control["findings"]
+        findings = "".join(_finding_item(f) for f in listed[:SHOWN_FINDINGS])
+        if len(listed) > SHOWN_FINDINGS:
+            rest = "".join(_finding_item(f) for f in listed[SHOWN_FINDINGS:])
+            findings += (
+                f'<li class="more"><details><summary>and {len(listed) - SHOWN_FINDINGS} more</summary>'
+                f"<ul>{rest}</ul></details></li>"
+            )
+        evidence = "".join(_evidence_item(e, statuses) for e in control["evidence"])
         rows.append(
-            f"<tr><td><b>{escape(control['id'])}</b></td><td>{escape(control['title'])}</td>"
+            f'<tr class="control {_ORDER_CSS[control["status"]]}"><td><b>{escape(control["id"])}</b></td>'
+            f"<td>{escape(control['title'])}</td>"
             f"<td>{_badge(control['status'])}</td><td><ul>{findings}{evidence}</ul></td></tr>"
         )
     return "".join(rows)
 
 
-def _framework(name: str, body: dict[str, Any]) -> str:
+def _family_key(item: tuple[str, list[dict[str, Any]]]) -> tuple[int, int, str]:
+    family, controls = item
+    failing = sum(1 for c in controls if c["status"] == FAIL)
+    assessed = sum(1 for c in controls if c["status"] != NOT_ASSESSED)
+    return (-failing, -assessed, family)
+
+
+def _framework(name: str, body: dict[str, Any], statuses: dict[str, str]) -> str:
     controls = body["controls"]
-    failing = [c for c in controls if c["status"] == "fail"]
-    passing = [c for c in controls if c["status"] == "pass"]
-    unassessed = [c for c in controls if c["status"] == "not assessed"]
     families = "".join(
         f"<tr><td><b>{escape(fam)}</b></td><td>{escape(row['title'])}</td><td>{_bar(row)}</td>"
         f"<td>{row['pass']} / {row['pass'] + row['fail']}</td></tr>"
         for fam, row in body["families"].items()
     )
     head = "<tr><th>Control</th><th>What it covers</th><th>Status</th><th>Findings and evidence</th></tr>"
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for control in controls:
+        grouped.setdefault(control.get("family") or "other", []).append(control)
+    failing = sum(1 for c in controls if c["status"] == FAIL)
     out = [f'<section id="{escape(name)}"><h2>{escape(body["title"])}</h2>']
     out.append(f'<h3>Families</h3><table class="bars">{families}</table>')
-    out.append(f"<h3>Failing controls ({len(failing)})</h3>")
-    out.append(f"<table>{head}{_control_rows(failing)}</table>" if failing else "<p class=muted>None.</p>")
-    out.append(f"<details><summary>Passing controls ({len(passing)})</summary><table>{head}")
-    out.append(f"{_control_rows(passing)}</table></details>")
-    out.append(f"<details><summary>Not assessed ({len(unassessed)})</summary><table>{head}")
-    out.append(f"{_control_rows(unassessed)}</table></details></section>")
+    out.append(
+        f"<h3>Controls by family ({failing} failing of {len(controls)})</h3>"
+        '<p class="muted">Families with failing controls come first; open one to see its controls, '
+        "failing first.</p>"
+    )
+    for family, members in sorted(grouped.items(), key=_family_key):
+        members = sorted(members, key=lambda c: (_ORDER.get(c["status"], 3), c["id"]))
+        counts = {status: sum(1 for c in members if c["status"] == status) for status in _ORDER}
+        title = body["families"].get(family, {}).get("title", family)
+        badges = " ".join(
+            f'<span class="badge {css}">{counts[status]} {escape(status)}</span>'
+            for status, css in ((FAIL, FAIL), (PASS, PASS), (NOT_ASSESSED, "na"))
+            if counts[status]
+        )
+        state = "has-fail" if counts[FAIL] else "no-fail"
+        out.append(
+            f'<details class="family {state}"><summary><b>{escape(family)}</b> {escape(title)} {badges}'
+            "</summary>"
+            f"<table>{head}{_control_rows(members, statuses)}</table></details>"
+        )
+    out.append("</section>")
     return "".join(out)
 
 
@@ -191,7 +244,8 @@ def render_html(posture: dict[str, Any], history: Trend | None) -> str:
             f"<ul>{changes or '<li>No control changed status.</li>'}"
             "</ul></section>"
         )
-    parts.extend(_framework(name, body) for name, body in posture["frameworks"].items())
+    statuses = {f"{e['title']}: {e['detail']}": str(e["status"]) for e in posture["evidence"]}
+    parts.extend(_framework(name, body, statuses) for name, body in posture["frameworks"].items())
     parts.append(
         '<p class="muted">CIS Controls and ISO/IEC 27001 are referenced by identifier only; '
         "the short labels are Bastion's own words. NIST SP 800-53 titles are public "
