@@ -8,6 +8,7 @@ names the file, the key and the reason.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -22,9 +23,19 @@ from bastion.scan.engine import Concurrency
 from bastion.structured import read_toml
 from bastion.validation import first_error, is_unknown_key, reason_of
 
-__all__ = ["BastionConfig", "ScanConfig", "find_config_file", "load_config", "load_repo_config"]
+__all__ = [
+    "BROKER_ENV",
+    "BastionConfig",
+    "JobsConfig",
+    "ScanConfig",
+    "find_config_file",
+    "load_config",
+    "load_repo_config",
+    "resolve_broker",
+]
 
 CONFIG_FILE = "bastion.toml"
+BROKER_ENV = "BASTION_BROKER_URL"
 
 FailOn = Severity | Literal["none", "kev"]
 PATH_KEYS = ("output", "baseline", "write_baseline")
@@ -117,6 +128,14 @@ class ScanConfig(_Strict):
         return self.fail_on == "kev"
 
 
+class JobsConfig(_Strict):
+    """The ``[jobs]`` table: where scan jobs and event streams go past one process."""
+
+    broker: str | None = None
+    """Broker URL (``redis://...`` for the task queue and streams, ``nats://...`` for streams);
+    unset: everything runs in-process. ``$BASTION_BROKER_URL`` overrides it."""
+
+
 class BastionConfig(_Strict):
     """The whole configuration file."""
 
@@ -127,6 +146,19 @@ class BastionConfig(_Strict):
     """Pipeline stages, ``[stages.deploy] fail_on = "medium"``; validated by :mod:`bastion.ci.stages`."""
     coverage: dict[str, Any] = Field(default_factory=dict)
     """Coverage gate defaults, ``[coverage] min = 80``; validated by :mod:`bastion.coverage.settings`."""
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
+
+
+def resolve_broker(
+    flag: str | None, config: BastionConfig | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The one place the broker is chosen: ``--broker``, else ``$BASTION_BROKER_URL``, else
+    ``[jobs] broker`` of ``config``, else None (in-process). Blank values count as unset."""
+    env = os.environ if environ is None else environ
+    for value in (flag, env.get(BROKER_ENV), config.jobs.broker if config is not None else None):
+        if value is not None and value.strip():
+            return value.strip()
+    return None
 
 
 def find_config_file(target: Path) -> Path | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -21,17 +20,22 @@ is replaced; its job goes back to the queue once its heartbeat is older than --h
 Example: bastion worker --concurrency 2 --broker redis://127.0.0.1:6379/0
 """
 
-BROKER = typer.Option(None, "--broker", help="Redis URL of the task queue (default: $BASTION_BROKER_URL).")
+BROKER = typer.Option(
+    None, "--broker", help="Redis URL of the task queue (default: $BASTION_BROKER_URL, else [jobs] broker)."
+)
 DATABASE = typer.Option(None, "--database-url", help="Store URL (default: $BASTION_DATABASE_URL or SQLite).")
 NAMESPACE = typer.Option("bastion", "--namespace", help="Prefix of the queue's Redis keys.")
 
 
 def resolve_broker(broker: str | None) -> str | None:
-    """``--broker``, else ``$BASTION_BROKER_URL``, else None (in-process)."""
-    from bastion.jobs.broker import BROKER_ENV
+    """``--broker``, else ``$BASTION_BROKER_URL``, else ``[jobs] broker`` of the bastion.toml (or
+    pyproject.toml) in the working directory, else None (in-process); chosen by
+    :func:`bastion.config.resolve_broker`."""
+    from bastion.config import find_config_file, load_config
+    from bastion.config import resolve_broker as choose
 
-    value = broker if broker is not None else os.environ.get(BROKER_ENV, "")
-    return value.strip() or None
+    found = find_config_file(Path.cwd())
+    return choose(broker, load_config(found) if found is not None else None)
 
 
 def default_cache() -> Path:

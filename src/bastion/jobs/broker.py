@@ -25,6 +25,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, Retries
 
+from bastion import config
 from bastion.errors import BastionError
 from bastion.jobs import board
 from bastion.jobs.board import JobView
@@ -41,7 +42,7 @@ __all__ = [
     "run_local",
 ]
 
-BROKER_ENV = "BASTION_BROKER_URL"
+BROKER_ENV = config.BROKER_ENV  # one name, read in bastion.config
 SCAN_QUEUE = "scans"
 ACTOR = "bastion.scan_repo"
 log = logging.getLogger(__name__)
