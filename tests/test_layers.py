@@ -66,6 +66,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bastion.ready",
             "bastion.jobs",
             "bastion.stream",
+            "bastion.integrations",
+            "bastion.integrations",
         ),
     ),
     # bastion.ci.hook is the bastion-hook console script (the scan command alone, for pre-commit).
