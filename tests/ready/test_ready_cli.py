@@ -149,6 +149,10 @@ def test_live_server(seeded_live: tuple[str, World]) -> None:
     assert kinds["scan.secrets"]["evidence"][0]["origin"] == f"{url}/api/v1/projects/demo/scans"
     assert kinds["patch.kev"]["score"] == 0.5
     assert world.demo_token not in out
+    # a user and password in the URL never reach the report
+    with_user = url.replace("http://", "http://ops:hunter2-pass@")
+    code, out, _ = run("--server", with_user, "--token", world.demo_token, "--format", "json")
+    assert code == 0 and "hunter2-pass" not in out and f"{url}/api/v1/projects/demo/scans" in out
     # a wrong token: nothing could be read, and that is said, never taken for a pass
     code, out, _ = run("--server", url, "--token", "bst_wrong", "--format", "json")
     data = json.loads(out)

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import typer
@@ -48,6 +49,12 @@ def _previous(history: Path | None) -> tuple[list[dict[str, Any]], dict[str, Any
         raise InputError(f"{history}: assessments: expected a list (a file bastion ready --history wrote)")
     rows = [r for r in data["assessments"] if isinstance(r, dict)]
     return rows, (rows[-1] if rows else None)
+
+
+def _public(url: str) -> str:
+    """The server URL as evidence origins show it: any user or password in it left out."""
+    parts = urlsplit(url.rstrip("/"))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
 
 
 @ready_app.callback()
@@ -110,8 +117,8 @@ def _assess(
         if not token:
             raise UsageError(f"no API token: pass --token or set {CREDENTIAL_ENV}")
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=30.0) as client:
-            evidence.merge(collect_server(http_fetch(client), server.rstrip("/"), now))
+        with httpx.Client(base_url=_public(server), headers=headers, timeout=30.0) as client:
+            evidence.merge(collect_server(http_fetch(client), _public(server), now))
     if answers is not None:
         evidence.merge(answer_evidence(load_answers(answers, mapping), mapping, str(answers)))
     else:
