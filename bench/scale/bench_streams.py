@@ -1,4 +1,7 @@
-"""Sign-ins through Redis Streams end to end: parse -> publish -> consume -> detect -> alert.
+"""Sign-ins through a stream end to end: parse -> publish -> consume -> detect -> alert.
+
+Transports (``--transport``, several measured side by side in one run): Redis Streams
+(``redis``, 127.0.0.1:6379) and NATS JetStream (``nats``, 127.0.0.1:4222).
 
 1. Parse a generated corpus (``bench/identity/generate.py``) with the identity reader and publish
    every event keyed by user (timed: parse+publish events/s).
@@ -16,6 +19,8 @@ with no detector is measured alongside (``raw``), the peer figure of Redis Strea
     .venv/bin/python bench/identity/generate.py --seed 1 --org a --out build/scale/idA
     .venv/bin/python bench/identity/generate.py --seed 2 --org b --days 750 --out build/scale/idB
     .venv/bin/python bench/scale/bench_streams.py build/scale/idB --consumers 1 2 4 --raw --kill
+    .venv/bin/python bench/scale/bench_streams.py build/scale/idB --transport redis nats \
+        --consumers 1 2 --raw --kill
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ from bastion.detect.identity.geo import GeoDB
 from bastion.detect.identity.read import read_events
 from bastion.jobs.streaming import IdentityHandler, event_of, signin_of
 from bastion.stream.consumer import Handler, StreamConsumer
+from bastion.stream.nats_jetstream import NatsJetStream
 from bastion.stream.redis_streams import RedisStreams
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
+NATS_URL = "nats://127.0.0.1:4222"
 PARTITIONS = 16
 STATS = "__bench__"
 
@@ -74,8 +81,18 @@ class Counting:
         return changed, alerts
 
 
-def _transport(prefix: str) -> RedisStreams:
+def _transport(prefix: str) -> RedisStreams | NatsJetStream:
+    """The prefix names the transport: ``redis:...`` or ``nats:...``."""
+    if prefix.startswith("nats"):
+        return NatsJetStream.from_url(
+            NATS_URL, prefix, PARTITIONS, batch_size=500, max_batches=100_000, ack_wait_ms=1000
+        )
     return RedisStreams.from_url(REDIS_URL, prefix, PARTITIONS, batch_size=500, max_batches=100_000)
+
+
+def _close(transport: RedisStreams | NatsJetStream) -> None:
+    if isinstance(transport, NatsJetStream):
+        transport.close()
 
 
 def _consume(prefix: str, corpus: str, index: int, count: int, name: str, raw: bool) -> None:
@@ -95,7 +112,9 @@ def _consume(prefix: str, corpus: str, index: int, count: int, name: str, raw: b
         idle_since = last or began
         if time.perf_counter() - idle_since > (1.5 if last else 30):
             break
-    transport.client.rpush(f"{prefix}:timing", orjson.dumps({"n": consumer.stats.events, "s": last - first}))
+    timing = {"n": consumer.stats.events, "s": last - first}
+    redis.Redis.from_url(REDIS_URL).rpush(f"{prefix}:timing", orjson.dumps(timing))
+    _close(transport)
 
 
 def parse(corpus: Path, limit: int) -> tuple[list[dict[str, Any]], float]:
@@ -115,6 +134,7 @@ def _publish(events: list[dict[str, Any]], parse_rate: float, prefix: str) -> di
         chunk = events[start : start + 5000]
         published += transport.publish([(e["user"], e) for e in chunk]).accepted
     done = time.perf_counter()
+    _close(transport)
     return {
         "events": len(events),
         "published": published,
@@ -131,10 +151,17 @@ def _totals(prefix: str) -> tuple[int, int, int]:
         stats = transport.checkpoint(partition).get(STATS, {"n": 0, "sum": 0})
         n += stats["n"]
         total = (total + stats["sum"]) % (1 << 62)
-    return n, total, len(transport.alerts())
+    alerts = len(transport.alerts())
+    _close(transport)
+    return n, total, alerts
 
 
 def _cleanup(prefix: str) -> None:
+    if prefix.startswith("nats"):
+        transport = _transport(prefix)
+        assert isinstance(transport, NatsJetStream)
+        transport.destroy()
+        transport.close()
     client = redis.Redis.from_url(REDIS_URL)
     keys = list(client.scan_iter(f"{prefix}*", count=1000))
     if keys:
@@ -142,10 +169,15 @@ def _cleanup(prefix: str) -> None:
 
 
 def run(
-    corpus: Path, parsed: tuple[list[dict[str, Any]], float], consumers: int, raw: bool, kill: bool
+    corpus: Path,
+    parsed: tuple[list[dict[str, Any]], float],
+    consumers: int,
+    raw: bool,
+    kill: bool,
+    kind: str = "redis",
 ) -> dict[str, Any]:
     """One measurement; the published and consumed totals must match."""
-    prefix = f"bench:{uuid.uuid4().hex[:8]}"
+    prefix = f"{kind}:bench:{uuid.uuid4().hex[:8]}"
     published = _publish(*parsed, prefix)
     context = multiprocessing.get_context("fork")
     started = time.perf_counter()
@@ -164,6 +196,7 @@ def run(
             < published["events"] / consumers / 2
         ):
             time.sleep(0.05)
+        _close(transport)
         os.kill(procs[0].pid or 0, signal.SIGKILL)
         killed_at = time.perf_counter()
         time.sleep(1.0)  # the replacement comes up a second later (a supervisor's restart)
@@ -184,6 +217,7 @@ def run(
     busy = [t["n"] / t["s"] for t in timings if t["s"] > 0 and t["n"] > 0]
     _cleanup(prefix)
     return {
+        "transport": kind,
         "consumers": consumers,
         "detector": "none (raw consume+ack)" if raw else "identity engine",
         **published,
@@ -218,15 +252,18 @@ def main() -> None:
     parser.add_argument("--kill", action="store_true")
     parser.add_argument("--raw", action="store_true", help="Also measure consume+ack without a detector.")
     parser.add_argument("--limit", type=int, default=300_000, help="Sign-ins taken from the corpus.")
+    parser.add_argument("--transport", nargs="+", choices=["redis", "nats"], default=["redis"])
     args = parser.parse_args()
     parsed = parse(args.corpus, args.limit)
     print(json.dumps(in_process(args.corpus, parsed[0])), flush=True)
     for count in args.consumers:
-        if args.raw:
-            print(json.dumps(run(args.corpus, parsed, count, True, False)), flush=True)
-        print(json.dumps(run(args.corpus, parsed, count, False, False)), flush=True)
+        for kind in args.transport:
+            if args.raw:
+                print(json.dumps(run(args.corpus, parsed, count, True, False, kind)), flush=True)
+            print(json.dumps(run(args.corpus, parsed, count, False, False, kind)), flush=True)
     if args.kill:
-        print(json.dumps(run(args.corpus, parsed, 2, False, True)), flush=True)
+        for kind in args.transport:
+            print(json.dumps(run(args.corpus, parsed, 2, False, True, kind)), flush=True)
 
 
 if __name__ == "__main__":

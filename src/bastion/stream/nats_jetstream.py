@@ -525,7 +525,9 @@ class NatsJetStream:
         async def every() -> list[dict[str, Any]]:
             info = await self.js.stream_info(f"{self.token}_alerts")
             found: list[tuple[int, dict[str, Any]]] = []
-            for seq in range(int(info.state.first_seq), int(info.state.last_seq) + 1):
+            if not info.state.messages:
+                return []
+            for seq in range(max(1, int(info.state.first_seq)), int(info.state.last_seq) + 1):
                 try:
                     msg = await self.js.get_msg(f"{self.token}_alerts", seq)
                 except nats.js.errors.NotFoundError:
