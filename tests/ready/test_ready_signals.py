@@ -30,16 +30,21 @@ def test_alerts_show_monitored_sources_and_triage_speed() -> None:
         alert("watch.isolation-forest", 0, "closed", 2),
         alert("sigma", 5, "acknowledged", 30),  # triaged after more than a day
         alert("identity.spray", 10, "closed", 1),
-        alert("identity.travel", 12),  # still open: not triaged
+        alert("identity.travel", 12),  # open for 36 hours at NOW: late
+        alert("identity.mfa-fatigue", 40),  # open for 8 hours: not judged yet
         {"detector": "sigma"},  # no time: ignored
     ]
-    alert_evidence(out, alerts, "http://srv/api/v1/alerts")
+    alert_evidence(out, alerts, "http://srv/api/v1/alerts", T0 + timedelta(hours=48))
     by_kind = {e.kind: e for e in out.items}
     assert by_kind[K.MONITOR_LOGS].detail == "alerts raised (latest by sigma)"
-    assert by_kind[K.MONITOR_SIGNINS].observed_at == T0 + timedelta(hours=12)
+    assert by_kind[K.MONITOR_SIGNINS].observed_at == T0 + timedelta(hours=40)
+    assert (
+        by_kind[K.MONITOR_SIGNINS].detail
+        == "alerts raised (latest by identity.mfa-fatigue); 2 identity alert(s) open"
+    )
     assert (by_kind[K.ALERTS_TRIAGED].score, by_kind[K.ALERTS_TRIAGED].detail) == (
-        2 / 3,
-        "2 of 3 triaged alerts handled within a day",
+        0.5,
+        "2 of 4 alerts triaged within a day",
     )
 
 

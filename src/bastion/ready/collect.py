@@ -90,15 +90,15 @@ def collect_server(fetch: Fetch, origin: str, now: datetime | None = None) -> Ev
         _project(out, slug, detail, scans, kev, secrets, f"{origin}{base}", now)
     if isinstance(projects, list) and projects and "scans" not in out.sources:
         out.missing("scans", "no scan uploaded to any project yet")
-    _optional(out, fetch, origin)
+    _optional(out, fetch, origin, now)
     return out
 
 
-def _optional(out: EvidenceSet, fetch: Fetch, origin: str) -> None:
+def _optional(out: EvidenceSet, fetch: Fetch, origin: str, now: datetime) -> None:
     """Alerts, drills, phishing and the catalog: each missing on its own when it does not answer."""
     try:
         alerts = fetch("/api/v1/alerts?limit=500")["alerts"]
-        alert_evidence(out, alerts, f"{origin}/api/v1/alerts")
+        alert_evidence(out, alerts, f"{origin}/api/v1/alerts", now)
         out.present("alerts") if alerts else out.missing("alerts", "no alert received yet")
     except (SourceError, KeyError, TypeError) as exc:
         out.missing("alerts", str(exc))

@@ -233,10 +233,13 @@ def phish_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> Non
     )
 
 
-def alert_evidence(out: EvidenceSet, alerts: Iterable[Mapping[str, Any]], origin: str) -> None:
-    """Alerts (server API shape): which sources are monitored and how fast alerts are triaged."""
+def alert_evidence(
+    out: EvidenceSet, alerts: Iterable[Mapping[str, Any]], origin: str, now: datetime | None = None
+) -> None:
+    """Alerts (server API shape): which sources are monitored, how fast alerts are triaged (an
+    alert still open a day after it came in, at ``now``, counts as late), and identity alerts open."""
     newest: dict[EvidenceKind, tuple[datetime, str]] = {}
-    triaged = prompt = 0
+    judged = prompt = identity_open = 0
     last: datetime | None = None
     for alert in alerts:
         when = parse_time(alert.get("received_at")) or parse_time(alert.get("end"))
@@ -248,20 +251,23 @@ def alert_evidence(out: EvidenceSet, alerts: Iterable[Mapping[str, Any]], origin
             newest[kind] = (when, detector)
         last = when if last is None or when > last else last
         status_at = parse_time(alert.get("status_at"))
-        if alert.get("status") not in (None, "open") and status_at is not None:
-            triaged += 1
+        if alert.get("status") in (None, "open"):
+            identity_open += kind is EvidenceKind.MONITOR_SIGNINS
+            judged += now is not None and now - when > TRIAGE_TARGET
+        elif status_at is not None:
+            judged += 1
             prompt += status_at - when <= TRIAGE_TARGET
     for kind, (when, detector) in newest.items():
-        out.add(Evidence(kind, 1.0, f"alerts raised (latest by {detector})", when, origin), "alerts")
-    counted = triaged
+        said = f"alerts raised (latest by {detector})"
+        if kind is EvidenceKind.MONITOR_SIGNINS:
+            said += f"; {identity_open} identity alert(s) open"
+        out.add(Evidence(kind, 1.0, said, when, origin), "alerts")
     if last is not None:
         out.add(
             Evidence(
                 EvidenceKind.ALERTS_TRIAGED,
-                prompt / counted if counted else 0.0,
-                f"{prompt} of {counted} triaged alerts handled within a day"
-                if counted
-                else "no alert triaged yet",
+                prompt / judged if judged else 0.0,
+                f"{prompt} of {judged} alerts triaged within a day" if judged else "no alert triaged yet",
                 last,
                 origin,
             ),
