@@ -107,7 +107,9 @@ def test_db_group_carries_the_migrate_command_serve_adds() -> None:
         assert sub in result.output
 
 
-def test_scan_json_loads_neither_other_formats_nor_other_commands_libraries(tmp_path: Path) -> None:
+def test_quiet_json_scan_loads_neither_other_formats_nor_printers_nor_other_commands_libraries(
+    tmp_path: Path,
+) -> None:
     report = tmp_path / "r.json"
     code, modules, _ = _probe("scan", str(FIXTURE), "-s", "iac", "-f", "json", "-o", str(report), "-q")
     assert code == 1  # the fixture holds misconfigurations

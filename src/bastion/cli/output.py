@@ -16,13 +16,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, ParamSpec, TextIO
 
 import typer
-from rich.console import Console
 
 from bastion import atomic
 from bastion.errors import BastionError, InputError
 from bastion.report import ReportFormat, write, write_file
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from bastion.gate import GateResult
@@ -122,7 +122,11 @@ def _without_secrets(message: str) -> str:
 
 
 def error_console() -> Console:
-    """A console on stderr that prints text as given (no markup, no highlighting)."""
+    """A console on stderr that prints text as given (no markup, no highlighting).
+
+    Rich is imported here, at the first message: a quiet run that prints nothing never loads it."""
+    from rich.console import Console
+
     return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -161,7 +165,7 @@ class ScanProgress:
 
     def __init__(self, enabled: bool, console: Console | None = None) -> None:
         self.enabled = enabled
-        self._console = console or Console(stderr=True)
+        self._console = console
         self._lock = threading.Lock()
         self._progress: Progress | None = None
         self._walk_task: TaskID | None = None
@@ -192,6 +196,7 @@ class ScanProgress:
                 self._progress = None
 
     def _show(self) -> None:
+        from rich.console import Console
         from rich.progress import (  # only once a scan has run for a second on a terminal
             BarColumn,
             MofNCompleteColumn,
@@ -208,7 +213,7 @@ class ScanProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                console=self._console,
+                console=self._console or Console(stderr=True),
                 transient=True,
             )
             self._walk_task = progress.add_task("walking files", total=None, completed=self._files)

@@ -24,7 +24,6 @@ from bastion.config import TRUST_FLAG, find_config_file, load_config, load_repo_
 from bastion.errors import InputError
 from bastion.gate import GateResult, write_baseline
 from bastion.report import ReportFormat
-from bastion.report.table import summary_line
 from bastion.results import Notice, NoticeKind
 from bastion.rules import RuleInfo
 from bastion.runner import ProgressHooks, scan_project
@@ -215,7 +214,6 @@ def scan(
     cfg = settings.scan
     configure_logging(cfg.verbose)
     log.debug("config: %s", config_path or "defaults")
-    errors = error_console()
     show_progress = not cfg.quiet and sys.stderr.isatty()
     registry = Registry.from_entry_points()
     selection = _selection(registry, check or [], skip_check or [], severity)
@@ -237,11 +235,11 @@ def scan(
         notice = untrusted_notice(config_path, not_applied)
         result.scan.notices.insert(0, notice)
         if not cfg.quiet and cfg.format is not ReportFormat.TABLE:
-            errors.print(notice.describe())
+            error_console().print(notice.describe())
     if cfg.write_baseline is not None:
         count = write_baseline(cfg.write_baseline, [*result.findings, *result.baselined])
         if not cfg.quiet:
-            errors.print(f"wrote baseline with {count} findings to {cfg.write_baseline}")
+            error_console().print(f"wrote baseline with {count} findings to {cfg.write_baseline}")
         return EXIT_CLEAN
     _emit(result, cfg.format, cfg.output, cfg.quiet, no_color)
     if upload:
@@ -299,12 +297,14 @@ def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
 
 
 def _emit(result: GateResult, fmt: ReportFormat, output: Path | None, quiet: bool, no_color: bool) -> None:
-    errors = error_console()
     write_report(result, fmt, output, no_color)
     if not quiet and (output is not None or fmt is not ReportFormat.TABLE):
         _advisory_warning(result)  # the table on stdout carries it itself
     if quiet or fmt is ReportFormat.TABLE:
         return
+    from bastion.report.table import summary_line  # Rich: only for a run that prints
+
+    errors = error_console()
     # Machine formats keep stdout clean; skips and failures still reach a person on stderr.
     for skip in result.scan.skips:
         errors.print(skip.describe())
