@@ -4,6 +4,7 @@ all read through the readiness assessment an administrator sees."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from ready_world import World, seed_history
-from server_world import build_world, login
+from server_world import bearer, build_world, login
 from store_backends import open_store
 
 from bastion.drills.exercise import load_exercise
@@ -86,3 +87,29 @@ def test_full_history_through_the_dashboard_api(full: World) -> None:
     assert kinds["phish.reporting"]["reason"] == "not evidenced: no phishing campaign has delivered mail yet"
     assert kinds["scan.secrets"]["state"] == "counted"
     assert data["verdict"] in ("not ready", "partly ready")
+
+
+def _alert(detector: str, entity: str, hours_ago: float) -> dict[str, Any]:
+    start = datetime.now(UTC) - timedelta(hours=hours_ago)
+    return {
+        "detector": detector, "severity": "high", "score": 0.9, "entity": entity, "entity_kind": "user",
+        "window_start": start.isoformat(), "window_end": (start + timedelta(minutes=5)).isoformat(),
+        "explanation": f"{detector} fired for {entity}", "evidence": [], "techniques": ["T1110"],
+        "metadata": {},
+    }  # fmt: skip
+
+
+def test_uploaded_alerts_show_monitored_sources(full: World) -> None:
+    with TestClient(full.app, base_url="http://testserver", follow_redirects=False) as client:
+        alerts = [_alert("identity.spray", "u01@drill.example", 3), _alert("sigma", "pc-01", 2)]
+        response = client.post("/api/v1/alerts", json=alerts, headers=bearer(full.demo_token))
+        assert response.status_code in (200, 201), response.text
+        data = client.get("/api/v1/ready", headers=bearer(full.demo_token)).json()
+    kinds = {k["kind"]: k for k in data["kinds"]}
+    assert kinds["monitor.logs"]["state"] == "counted"
+    assert (
+        kinds["monitor.signins"]["reason"]
+        == "alerts raised (latest by identity.spray); 1 identity alert(s) open"
+    )
+    assert kinds["alerts.triaged"]["reason"] == "no alert triaged yet"  # received just now: nothing judged
+    assert kinds["alerts.triaged"]["score"] == 0.0
