@@ -8,7 +8,7 @@ A list value becomes a tuple of texts: a value test holds when it holds for any 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ class Event:
     ``text`` and ``low`` are built on first use, whole: the index scans only the values of the
     fields its rules' literals come from, and an event no rule can match never needs them."""
 
-    __slots__ = ("_low", "_text", "host", "original", "raw", "source", "tags", "timestamp")
+    __slots__ = ("_low", "_text", "_ts", "_ts_of", "host", "original", "raw", "source", "tags")
 
     def __init__(
         self,
@@ -46,12 +46,30 @@ class Event:
         self._low = low
         self.tags = tags
         """The log sources the pipeline says the event belongs to."""
-        self.timestamp = timestamp
+        self._ts = timestamp
+        self._ts_of: Callable[[], datetime | None] | None = None
         self.host = host
         self.source = source
         """File and record number (``auth.log:12``)."""
         self.original: Mapping[str, Any] | str = {} if original is None else original
         """The event as read, for evidence."""
+
+    @property
+    def timestamp(self) -> datetime | None:
+        """When the event happened, per its log; None when it does not say (parsed on first use)."""
+        parse = self._ts_of
+        if parse is not None:
+            self._ts = parse()
+            self._ts_of = None
+        return self._ts
+
+    @timestamp.setter
+    def timestamp(self, value: datetime | None) -> None:
+        self._ts, self._ts_of = value, None
+
+    def timestamp_from(self, parse: Callable[[], datetime | None]) -> None:
+        """Take the timestamp from ``parse()`` when it is first asked for (most events never are)."""
+        self._ts_of = parse
 
     @property
     def text(self) -> dict[str, TextValue]:

@@ -190,10 +190,12 @@ class Pipeline:
         timestamp: datetime | None = None,
     ) -> Event:
         """The :class:`Event` for lowercase-named Sigma fields and the record they came from."""
-        if timestamp is None and self._time:
-            timestamp = parse_time(_first(record, self._time))
         host = _first(record, self._host) if self._host else None
-        return event_from_raw(fields, self.tags(fields), timestamp, str(host or ""), source, original)
+        event = event_from_raw(fields, self.tags(fields), timestamp, str(host or ""), source, original)
+        if timestamp is None and self._time:
+            paths = self._time
+            event.timestamp_from(lambda: parse_time(_first(record, paths)))
+        return event
 
     def line_event(
         self, flat: dict[str, Any], source: str, original: str, timestamp: datetime | None = None
