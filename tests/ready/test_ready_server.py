@@ -27,10 +27,12 @@ def test_page_for_an_admin_per_project_and_organisation(seeded: World) -> None:
         assert "Are we ready to respond to a cyberattack?" in page.text
         assert "organisation: not ready" in page.text
         assert 'href="/ready?project=demo"' in page.text and 'href="/ready?project=other"' in page.text
+        assert '<strong aria-current="page">Organisation</strong>' in page.text
         assert "no phishing campaign has delivered mail yet" in page.text  # signed in: read, and empty
         assert 'href="/ready" class="active">Readiness' in page.text.replace("\n", "")
         project = client.get("/ready?project=other")
         assert "other: not ready" in project.text and "Three weakest points" in project.text
+        assert '<strong aria-current="page">other</strong>' in project.text and 'href="/ready">' in project.text
 
 
 def test_viewer_sees_only_their_projects(seeded: World) -> None:
