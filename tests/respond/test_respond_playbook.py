@@ -18,7 +18,12 @@ SHIPPED = Path(bastion.respond.__file__).parent / "playbooks"
 
 def test_shipped_playbooks_and_safeguards_load() -> None:
     books = load_playbooks(SHIPPED)
-    assert {b.id for b in books} == {"block-bruteforce-ip", "lock-compromised-account", "revert-iac-drift"}
+    assert {b.id for b in books} == {
+        "block-attack-sources",
+        "block-bruteforce-ip",
+        "lock-compromised-account",
+        "revert-iac-drift",
+    }
     guards = load_safeguards(SHIPPED / "_safeguards.example.yaml")
     assert guards.breaker.max_per_minute == 30
     assert guards.allow_list().protects(TargetKind.IP, "::ffff:10.9.9.9")

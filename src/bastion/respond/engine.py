@@ -98,12 +98,17 @@ class Responder:
             if not book.trigger.matches(alert):
                 continue
             dry = dry_run or book.mode is Mode.DRY_RUN
-            outcomes.extend(self._one(book, spec, alert, dry) for spec in book.actions)
+            outcomes.extend(
+                self._one(book, spec, alert, dry, target)
+                for spec in book.actions
+                for target in spec.targets_of(alert)
+            )
         return outcomes
 
-    def _one(self, book: Playbook, spec: ActionSpec, alert: Alert, dry_run: bool) -> Outcome:
+    def _one(
+        self, book: Playbook, spec: ActionSpec, alert: Alert, dry_run: bool, target: str | None
+    ) -> Outcome:
         now = self.clock()
-        target = spec.target_of(alert)
         record = ActionRecord(
             id=secrets.token_hex(8),
             playbook=book.id,

@@ -144,7 +144,8 @@ class ActionSpec(_Strict):
 
     type: ActionType
     target: str = "entity"
-    """Where the target comes from: ``entity`` or ``metadata.<key>`` of the alert."""
+    """Where the target comes from: ``entity`` or ``metadata.<key>`` of the alert (a list there: one
+    action per element)."""
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("target")
@@ -171,6 +172,18 @@ class ActionSpec(_Strict):
             return alert.entity
         value = alert.metadata.get(self.target.removeprefix("metadata."))
         return None if value is None or value == "" else str(value)
+
+    def targets_of(self, alert: Alert) -> list[str | None]:
+        """Every target for ``alert``: a metadata list (``metadata.ips`` of a credential-stuffing
+        alert) gives one per distinct element, each then passing the safeguards and the blast-radius
+        limits on its own; anything else gives :meth:`target_of` alone."""
+        if self.target != "entity":
+            value = alert.metadata.get(self.target.removeprefix("metadata."))
+            if isinstance(value, list):
+                items = list(dict.fromkeys(str(v) for v in value if v is not None and v != ""))
+                targets: list[str | None] = [*items]
+                return targets or [None]
+        return [self.target_of(alert)]
 
 
 class Approval(_Strict):
