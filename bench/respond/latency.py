@@ -5,7 +5,8 @@ allow-list of 50 ranges, per-playbook and total limits from the ledger) -> nft c
 record (SQLite commit) -> apply -> applied record (SQLite commit). ``--mode active`` builds and
 sends the real nft JSON batch to a recording runner (the command-building path: ``nft`` is not
 installed here, so the kernel's own time is not in the number); ``--mode dry-run`` plans only;
-``--nft PATH`` runs that real nft binary for every command, in a throwaway network namespace.
+``--nft PATH`` runs that real nft binary for every command, in a throwaway network namespace;
+``--iptables PATH`` does the same with the iptables fallback (the chain grows one rule per address).
 
     .venv/bin/python bench/respond/latency.py --alerts 2000 --mode active
 """
@@ -55,7 +56,11 @@ def main() -> None:
     parser.add_argument(
         "--nft", help="run this real nft binary inside a fresh network namespace (needs root)"
     )
+    parser.add_argument(
+        "--iptables", help="run the iptables fallback with this real binary in a fresh network namespace"
+    )
     args = parser.parse_args()
+    real = args.nft or args.iptables
     book = Playbook.model_validate(
         {
             "id": "block",
@@ -88,9 +93,10 @@ def main() -> None:
         )
         for n in range(args.alerts)
     ]
-    namespace = subprocess.Popen(["unshare", "--net", "sleep", "3600"]) if args.nft else None
-    if args.nft:
-        spec = book.actions[0].model_copy(update={"params": {"nft": args.nft}})
+    namespace = subprocess.Popen(["unshare", "--net", "sleep", "3600"]) if real else None
+    if real:
+        params = {"nft": args.nft} if args.nft else {"firewall": "iptables", "iptables": args.iptables}
+        spec = book.actions[0].model_copy(update={"params": params})
         book = book.model_copy(update={"actions": (spec,)})
         time.sleep(0.2)
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,9 +121,9 @@ def main() -> None:
             namespace.kill()
             namespace.wait()
         print(
-            f"mode={args.mode}{' real-nft' if args.nft else ''} alerts={len(samples)} "
-            f"p50={p50:.2f} ms p99={p99:.2f} ms "
-            f"max={samples[-1]:.2f} ms nft-calls={len(runner.calls)} "
+            f"mode={args.mode}{' real-nft' if args.nft else ''}{' real-iptables' if args.iptables else ''} "
+            f"alerts={len(samples)} p50={p50:.2f} ms p99={p99:.2f} ms "
+            f"max={samples[-1]:.2f} ms commands={len(runner.calls)} "
             f"audit-rows={len(responder.ledger.entries())}"
         )
 
