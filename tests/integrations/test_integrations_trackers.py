@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -192,3 +193,33 @@ def test_the_integrations_file_is_checked_and_names_what_is_wrong(tmp_path: Path
             },
             "f.yml",
         )
+
+
+def test_concurrent_syncs_open_each_issue_once(store: Store, standin: StandIn) -> None:
+    project, ids = _seed(store)
+    config = _config(TrackerKind.GITHUB, standin.url)
+    with store.write() as session:  # another sync is opening the sqli issue right now
+        session.add(
+            IssueLink(
+                project_id=project,
+                finding_id=ids["sast.sqli"],
+                tracker="github",
+                external_key=f"pending:{ids['sast.sqli']}",
+            )
+        )
+    reports = []
+
+    def run() -> None:
+        reports.append(sync_tracker(store, project, config, open_tracker(config, GITHUB_TOKEN)))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(key for r in reports for key in r.created) == ["acme/shop#1"], "xss once; sqli is held"
+    assert all(r.errors == [] for r in reports)
+    assert list(standin.remote.issues) == ["acme/shop#1"]
+    with store.read() as session:
+        keys = sorted(link.external_key for link in session.scalars(select(IssueLink)))
+    assert keys == ["acme/shop#1", f"pending:{ids['sast.sqli']}"]

@@ -1,7 +1,8 @@
 """Two-way sync between findings and tracker issues.
 
 One pass over a project: every open finding at or above the tracker's ``min_severity`` without
-an issue gets one (its link is stored at once, so a rerun never opens a second); every linked
+an issue gets one (its link is claimed before the issue is opened, so neither a rerun nor a
+concurrent sync opens a second; a failed opening gives the claim back); every linked
 issue is read back, and a change of state there moves the finding: closing the issue marks the
 finding fixed, reopening it reopens the finding. Network calls run outside any database write
 transaction. One issue that fails is reported and the pass goes on.
@@ -12,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bastion.findings import Severity
@@ -95,6 +97,30 @@ def apply_issue_state(
     return None
 
 
+def _claim(
+    store: Store, project_id: int, finding_id: int, tracker: str, pending: str, now: datetime | None
+) -> bool:
+    """Hold the finding's link before the issue is opened: the unique (finding, tracker) key lets
+    only one of two concurrent syncs open it."""
+    try:
+        with store.write() as session:
+            session.add(
+                IssueLink(
+                    project_id=project_id,
+                    finding_id=finding_id,
+                    tracker=tracker,
+                    external_key=pending,
+                    url="",
+                    state="open",
+                    created_at=now or utcnow(),
+                    synced_at=now or utcnow(),
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
 def sync_tracker(
     store: Store, project_id: int, config: TrackerConfig, tracker: Tracker, now: datetime | None = None
 ) -> SyncReport:
@@ -120,27 +146,31 @@ def sync_tracker(
         ).all()
         drafts = [(f.id, draft_for(f, config.labels)) for f in candidates if f.id not in linked]
     for finding_id, draft in drafts:
+        pending = f"pending:{finding_id}"
+        if not _claim(store, project_id, finding_id, config.name, pending, now):
+            continue  # another sync holds it: that one opens the issue
         try:
             issue = tracker.create(draft)
         except TrackerError as exc:
             report.errors.append(str(exc))
+            with store.write() as session:
+                session.execute(
+                    delete(IssueLink).where(
+                        IssueLink.tracker == config.name, IssueLink.external_key == pending
+                    )
+                )
             continue
         with store.write() as session:
-            session.add(
-                IssueLink(
-                    project_id=project_id,
-                    finding_id=finding_id,
-                    tracker=config.name,
-                    external_key=issue.key,
-                    url=issue.url,
-                    state="closed" if issue.closed else "open",
-                    created_at=now or utcnow(),
-                    synced_at=now or utcnow(),
-                )
-            )
+            link = session.scalars(
+                select(IssueLink).where(IssueLink.tracker == config.name, IssueLink.external_key == pending)
+            ).one()
+            link.external_key, link.url = issue.key, issue.url
+            link.state = "closed" if issue.closed else "open"
         report.created.append(issue.key)
     seen: list[RemoteIssue] = []
     for key in linked.values():
+        if key.startswith("pending:"):
+            continue  # being opened by another sync right now
         try:
             seen.append(tracker.fetch(key))
         except TrackerError as exc:
@@ -148,11 +178,13 @@ def sync_tracker(
     with store.write() as session:
         for issue in seen:
             moved = apply_issue_state(session, config.name, issue.key, issue.closed, actor, now)
-            link = session.scalar(
-                select(IssueLink).where(IssueLink.tracker == config.name, IssueLink.external_key == issue.key)
+            found = session.scalar(
+                select(IssueLink.finding_id).where(
+                    IssueLink.tracker == config.name, IssueLink.external_key == issue.key
+                )
             )
-            if moved == "closed" and link is not None:
-                report.closed.append(link.finding_id)
-            elif moved == "reopened" and link is not None:
-                report.reopened.append(link.finding_id)
+            if moved == "closed" and found is not None:
+                report.closed.append(found)
+            elif moved == "reopened" and found is not None:
+                report.reopened.append(found)
     return report
