@@ -136,3 +136,29 @@ def test_folder_without_a_source_reports_it_missing(tmp_path: Path) -> None:
     result = assess(evidence, load_mapping(), NOW)
     kinds = {r.info.kind: r for r in result.kinds}
     assert kinds[K.DRILL_DETECTION].state is KindState.STALE  # a drill from January is past 180 days
+
+
+def test_iac_policy_failures_open_on_main_halve_the_practice(world: World, tmp_path: Path) -> None:
+    from ready_world import finding, report
+
+    from bastion.store.ingest import ingest
+    from bastion.store.models import Project
+    from bastion.store.parse import parse_document
+
+    failing = finding("iac.aws.s3-bucket-encryption", "iac", "high", "S3 bucket without encryption", "i1")
+    document = report([failing])
+    document["scope"]["scanners"] = {"iac": {"status": "complete"}}
+    with world.store.read() as session:
+        other = session.query(Project).filter_by(slug="other").one().id
+    ingest(world.store, other, parse_document(document, "iac.json"), "ci", now=NOW - timedelta(days=1))
+    with TestClient(world.app, base_url="http://testserver", headers=bearer(world.other_token)) as client:
+        evidence = collect_server(http_fetch(client), "http://testserver", NOW)
+    iac = next(e for e in evidence.items if e.kind is K.SCAN_IAC)
+    assert (iac.project, iac.score) == ("other", 0.5)
+    assert iac.detail.endswith("1 policy failure(s) open")
+    # the same report in a folder
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "iac.json").write_text(json.dumps(document))
+    local = next(e for e in collect_dir(folder).items if e.kind is K.SCAN_IAC)
+    assert (local.score, local.detail) == (0.5, "iac ran (iac.json); 1 policy failure(s)")

@@ -32,7 +32,9 @@ def test_page_for_an_admin_per_project_and_organisation(seeded: World) -> None:
         assert 'href="/ready" class="active">Readiness' in page.text.replace("\n", "")
         project = client.get("/ready?project=other")
         assert "other: not ready" in project.text and "Three weakest points" in project.text
-        assert '<strong aria-current="page">other</strong>' in project.text and 'href="/ready">' in project.text
+        assert (
+            '<strong aria-current="page">other</strong>' in project.text and 'href="/ready">' in project.text
+        )
 
 
 def test_viewer_sees_only_their_projects(seeded: World) -> None:

@@ -81,13 +81,16 @@ def collect_server(fetch: Fetch, origin: str, now: datetime | None = None) -> Ev
             continue
         try:
             kev = fetch(f"{base}/findings?q=known+exploited&per_page=200")["items"]
-            secrets = fetch(f"{base}/findings?scanner=secrets&status=open&status=confirmed&per_page=1")[
-                "total"
-            ]
-        except (SourceError, KeyError, TypeError) as exc:
+            still_open = {
+                name: int(
+                    fetch(f"{base}/findings?scanner={name}&status=open&status=confirmed&per_page=1")["total"]
+                )
+                for name in ("secrets", "iac")
+            }
+        except (SourceError, KeyError, TypeError, ValueError) as exc:
             out.missing("findings", f"{slug}: {exc}")
-            kev, secrets = None, None
-        _project(out, slug, detail, scans, kev, secrets, f"{origin}{base}", now)
+            kev, still_open = None, None
+        _project(out, slug, detail, scans, kev, still_open, f"{origin}{base}", now)
     if isinstance(projects, list) and projects and "scans" not in out.sources:
         out.missing("scans", "no scan uploaded to any project yet")
     _optional(out, fetch, origin, now)
@@ -213,7 +216,9 @@ def _scan_report(out: EvidenceSet, doc: Mapping[str, Any], path: Path) -> None:
     for name in sorted(ran):
         kind = SCANNER_KINDS.get(name)
         if kind is not None:
-            out.add(Evidence(kind, 1.0, f"{name} ran ({path.name})", when, origin), "scans")
+            failing = sum(1 for f in findings if name == "iac" and f.get("scanner") == "iac")
+            said = f"{name} ran ({path.name})" + (f"; {failing} policy failure(s)" if failing else "")
+            out.add(Evidence(kind, 0.5 if failing else 1.0, said, when, origin), "scans")
     critical = sum(1 for f in findings if f.get("severity") == "critical")
     out.add(
         Evidence(

@@ -62,11 +62,14 @@ def project_evidence(
     detail: Mapping[str, Any],
     scans: Sequence[Mapping[str, Any]],
     kev: Sequence[Mapping[str, Any]] | None,
-    secrets_open: int | None,
+    still_open: Mapping[str, int] | None,
     origin: str,
     now: datetime,
 ) -> None:
-    """A project's scans, open counts, SLA and KEV findings (the server API's shapes)."""
+    """A project's scans, open counts, SLA and KEV findings (the server API's shapes);
+    ``still_open``: open findings of the secrets and iac scanners (None: could not be read)."""
+    still_open = still_open or {}
+    secrets_open = still_open.get("secrets")
     newest: dict[str, tuple[datetime, Mapping[str, Any]]] = {}
     for scan in scans:
         when = parse_time(scan.get("created_at"))
@@ -79,7 +82,11 @@ def project_evidence(
         kind = SCANNER_KINDS.get(name)
         if kind is not None:
             what = f"{name} scan uploaded (scan {scan.get('id', '?')}, {scan.get('findings', 0)} findings)"
-            out.add(Evidence(kind, 1.0, what, when, f"{origin}/scans", slug), "scans")
+            score = 1.0
+            if kind is EvidenceKind.SCAN_IAC and still_open.get("iac"):
+                # the policies run, but what they fail on main is still open: half the practice
+                score, what = 0.5, f"{what}; {still_open['iac']} policy failure(s) open"
+            out.add(Evidence(kind, score, what, when, f"{origin}/scans", slug), "scans")
     if not newest:
         return
     last = max(when for when, _ in newest.values())
