@@ -1,8 +1,9 @@
 """Alerts read from a Bastion server (``GET /api/v1/alerts`` with an API token).
 
-The server lists alerts newest first; this module pages back until it reaches the last alert it
-handed over before (a cursor the responder keeps in its ledger), then yields the new ones oldest
-first as JSON lines, so :class:`bastion.respond.alerts.AlertReader` reads them like a file's.
+The server lists alerts newest received first; this module asks for those after the last alert it
+handed over before (``after_id``, a cursor the responder keeps in its ledger; also filtered here, for
+a server without the parameter), pages back, then yields the new ones oldest first as JSON lines,
+so :class:`bastion.respond.alerts.AlertReader` reads them like a file's.
 The token is sent in the ``Authorization`` header only: never printed, logged or stored.
 """
 
@@ -53,7 +54,9 @@ class ServerAlerts:
         return f"server_cursor:{self.url}|{self.project}"
 
     def _page(self, http: httpx.Client, page: int) -> dict[str, Any]:
-        params: list[tuple[str, str | int | float | bool | None]] = [("page", page), ("limit", PAGE_LIMIT)]
+        params: list[tuple[str, str | int | float | bool | None]] = [
+            ("page", page), ("limit", PAGE_LIMIT), ("after_id", self.after_id),
+        ]  # fmt: skip
         params += [("status", s) for s in self.statuses]
         if self.project:
             params.append(("project", self.project))
@@ -80,12 +83,12 @@ class ServerAlerts:
         """The alerts newer than :attr:`after_id`, oldest first, as ``(source, id, JSON text)``;
         advances :attr:`after_id` past them."""
         http = self.client or httpx.Client(timeout=30.0)
-        fresh: list[dict[str, Any]] = []
+        fresh: dict[int, dict[str, Any]] = {}  # by id: an alert arriving while paging shifts the pages
         try:
             for page in range(1, MAX_PAGES + 1):
                 rows = self._page(http, page)["alerts"]
                 newer = [r for r in rows if isinstance(r, dict) and int(r.get("id", 0)) > self.after_id]
-                fresh.extend(newer)
+                fresh.update((int(r["id"]), r) for r in newer)
                 if len(rows) < PAGE_LIMIT or len(newer) < len(rows):
                     break
             else:
@@ -95,10 +98,10 @@ class ServerAlerts:
         finally:
             if self.client is None:
                 http.close()
-        fresh.sort(key=lambda r: int(r["id"]))
-        if fresh:
-            self.after_id = int(fresh[-1]["id"])
-        return [(f"{self.url}/api/v1/alerts/{r['id']}", int(r["id"]), json.dumps(r)) for r in fresh]
+        ordered = [fresh[k] for k in sorted(fresh)]
+        if ordered:
+            self.after_id = int(ordered[-1]["id"])
+        return [(f"{self.url}/api/v1/alerts/{r['id']}", int(r["id"]), json.dumps(r)) for r in ordered]
 
     def lines(
         self,
