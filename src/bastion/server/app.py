@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
-from bastion.server import alerts, api, catalog, drills, jobs, login, phish, web
+from bastion.server import alerts, api, catalog, drills, integrations, jobs, login, phish, ready, respond, web
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
 from bastion.server.security import SecureHeaders
@@ -60,6 +60,9 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
         (jobs.api, jobs.pages),
         (drills.api, drills.pages),
         (alerts.api, alerts.pages),
+        (respond.api, respond.pages),
+        (integrations.api, integrations.pages),
+        (ready.api_router, ready.pages),
     )
     for routers in feature_routers:
         for feature_router in routers:
