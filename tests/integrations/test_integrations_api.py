@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers_store import finding, scan_of
 from integrations_standins import GITHUB_TOKEN, StandIn
-from server_world import World, bearer, build_world
+from server_world import World, bearer, build_world, login
 from sqlalchemy import select
 from store_backends import open_store
 
@@ -113,3 +113,26 @@ def test_sync_webhook_and_notifications_through_the_api(
         assert answer.status_code == 422 and "integrations.yml: trackers/0" in answer.json()["detail"]
     sent_everywhere = json.dumps([[r[1], r[3].decode()] for r in standin.remote.requests])
     assert HOOK_SECRET not in sent_everywhere
+
+
+def test_the_integrations_page_lists_trackers_issues_and_notices(
+    world: World, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BASTION_TEST_GH", GITHUB_TOKEN)
+    tracker = TrackerConfig("github", TrackerKind.GITHUB, standin.url, "acme/shop", "BASTION_TEST_GH")
+    chat = ChannelConfig("chat", ChannelKind.SLACK, url=f"{standin.url}/hooks/chat")
+    ingest(world.store, 1, scan_of(finding("sqli", "app/db.py", "q", Severity.CRITICAL)), "ci")
+    with TestClient(world.app, base_url="http://testserver", follow_redirects=False) as client:
+        login(client, "vic")
+        assert 'href="/projects/demo/integrations"' in client.get("/projects/demo").text
+        empty = client.get("/projects/demo/integrations")
+        assert empty.status_code == 200 and "no integrations configured" in empty.text
+        world.app.state.integrations = IntegrationsConfig((tracker,), (chat,))
+        for path in ("integrations/sync", "notifications/run"):
+            answer = client.post(f"/api/v1/projects/demo/{path}", headers=bearer(world.demo_token))
+            assert answer.status_code == 200, answer.text
+        page = client.get("/projects/demo/integrations").text
+        assert "acme/shop#1" in page and f'href="{standin.url}/acme/shop/issues/1"' in page
+        assert "[Bastion] New critical finding in demo" in page and "BASTION_TEST_GH" not in page
+        assert GITHUB_TOKEN not in page
+        assert client.get("/projects/other/integrations").status_code == 403

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from bastion.errors import InputError
@@ -30,15 +31,17 @@ from bastion.integrations.trackers import open_tracker
 from bastion.integrations.webhook import parse_event, verify
 from bastion.server.auth import Principal, require
 from bastion.server.deps import get_settings, get_store, principal
+from bastion.server.web import render
 from bastion.store.integrations import IssueLink, SentNotice
 from bastion.store.models import Project
 from bastion.structured import read_json
 
-__all__ = ["CONFIG_ENV", "KEV_ENV", "api"]
+__all__ = ["CONFIG_ENV", "KEV_ENV", "api", "pages"]
 
 CONFIG_ENV = "BASTION_INTEGRATIONS"
 KEV_ENV = "BASTION_KEV_FILE"
 api = APIRouter(prefix="/api/v1/projects/{slug}", tags=["integrations"])
+pages = APIRouter(tags=["integrations"])
 Auth = Depends(principal)
 
 
@@ -55,12 +58,12 @@ def _config(request: Request) -> IntegrationsConfig:
         raise HTTPException(422, str(exc)) from None
 
 
-def _project_id(request: Request, slug: str, who: Principal) -> int:
+def _project_id(request: Request, slug: str, who: Principal, need: str = "triage") -> int:
     with get_store(request).read() as session:
         project_id = session.scalar(select(Project.id).where(Project.slug == slug))
         if project_id is None:
             raise HTTPException(404, "no such project")
-        require(who, session, project_id, "triage")
+        require(who, session, project_id, need)
         return project_id
 
 
@@ -166,3 +169,37 @@ def overview(slug: str, request: Request, who: Principal = Auth) -> dict[str, An
         )
         sent = [{"channel": n.channel, "event": n.event_key, "attempts": n.attempts} for n in notices]
     return {"project": slug, "issues": issues, "notifications": sent}
+
+
+@pages.get("/projects/{slug}/integrations", response_class=HTMLResponse)
+def integrations_page(slug: str, request: Request, who: Principal = Auth) -> Response:
+    """The project's trackers (never their credentials), linked issues and notifications sent."""
+    project_id = _project_id(request, slug, who, "read")
+    trackers: tuple[TrackerConfig, ...] = ()
+    problem = None
+    try:
+        trackers = _config(request).trackers
+    except HTTPException as exc:
+        problem = str(exc.detail)
+    with get_store(request).read() as session:
+        project = session.get_one(Project, project_id)
+        issues = list(
+            session.scalars(
+                select(IssueLink).where(IssueLink.project_id == project_id).order_by(IssueLink.id)
+            )
+        )
+        notices = list(
+            session.scalars(
+                select(SentNotice).where(SentNotice.project_id == project_id).order_by(SentNotice.id.desc())
+            )
+        )
+        session.expunge_all()
+    context = {
+        "who": who,
+        "project": project,
+        "trackers": trackers,
+        "problem": problem,
+        "issues": issues,
+        "notices": notices[:200],
+    }
+    return render(request, "integrations/index.html", context)
