@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
         help="Install a SigmaHQ release (URL of its zip, a local .zip/.tar.gz, or a rule directory): checked "
         "(--sha256), every rule loaded, then swapped in whole; reports added/changed/removed rules. "
         "run uses it when given no --rules.\n\n"
-        "Example: bastion sigma update https://github.com/SigmaHQ/sigma/releases/download/r2026-08-05/"
+        "Example: bastion sigma update https://github.com/SigmaHQ/sigma/releases/latest/download/"
         "sigma_core.zip --sha256 HEX",
     )(command(update))
     rules_app.command(
