@@ -57,6 +57,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _LOST = (nats.errors.ConnectionClosedError, nats.errors.NoServersError, nats.errors.OutboundBufferLimitError)
 _EMPTY = (nats.errors.TimeoutError, asyncio.TimeoutError, nats.js.errors.FetchTimeoutError)
+QUICK_POLL_S = 0.005
+"""How long a read waits for each partition's next batch first (a batch there comes at once; a
+batch that comes later waits in the subscription for the next read: it is not lost)."""
+IDLE_POLL_S = 0.05
+"""Then, with nothing anywhere, how long each poll waits until the read's ``block_ms``."""
 _FULL = 10077
 """JetStream's error code for a publish refused by a full subject (maximum messages per subject)."""
 
@@ -351,8 +356,8 @@ class NatsJetStream:
         return batches
 
     def read(self, consumer: str, partitions: Sequence[int], block_ms: int) -> list[Batch]:
-        """Batches of ``partitions`` (at most one each: one unacknowledged batch per partition),
-        polling every 50 ms up to ``block_ms``."""
+        """Batches of ``partitions`` (at most one each: one unacknowledged batch per partition):
+        what is there at once, else what comes within ``block_ms`` (polls of 50 ms)."""
         if self._stash:
             stashed, self._stash = self._stash, []
             return stashed
@@ -360,10 +365,12 @@ class NatsJetStream:
             time.sleep(block_ms / 1000)
             return []
         deadline = time.monotonic() + block_ms / 1000
+        wait_s = QUICK_POLL_S  # a partition with a batch answers at once: do not wait for the empty ones
         while True:
-            batches: list[Batch] = self._retry("read", lambda: self._poll(consumer, partitions, 0.05))
+            batches: list[Batch] = self._retry("read", lambda w=wait_s: self._poll(consumer, partitions, w))
             if batches or time.monotonic() >= deadline:
                 return batches
+            wait_s = IDLE_POLL_S
 
     def claim(self, consumer: str, partitions: Sequence[int], min_idle_ms: int) -> list[Batch]:
         """Batches the server delivers again (their consumer died and ``ack_wait_ms`` passed; the
@@ -371,7 +378,7 @@ class NatsJetStream:
         del min_idle_ms
         if not partitions:
             return []
-        fetched: list[Batch] = self._retry("claim", lambda: self._poll(consumer, partitions, 0.05))
+        fetched: list[Batch] = self._retry("claim", lambda: self._poll(consumer, partitions, QUICK_POLL_S))
         self._stash.extend(b for b in fetched if b.deliveries == 1)
         return [b for b in fetched if b.deliveries > 1]
 
