@@ -185,3 +185,31 @@ def test_a_dead_server_at_the_end_is_one_line(
     err = capsys.readouterr().err
     assert "identity detect: alert upload to http://127.0.0.1:9 failed" in err
     assert "Traceback" not in err and "bst_token_for_a_dead_server" not in err
+
+
+SIGMA = Path(__file__).parents[1] / "fixtures" / "sigma"
+
+
+def test_sigma_run_uploads_each_alert_once(
+    server: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bastion sigma run --upload``: the same sink as identity's; a rerun sends only duplicates."""
+    logs = [str(SIGMA / n) for n in ("auth.log", "cloudtrail.json", "k8s-audit.jsonl")]
+    out = tmp_path / "sigma.json"
+    args = ["sigma", "run", *logs, "--rules", str(SIGMA / "rules"), "--format", "json", "-o", str(out)]
+    monkeypatch.setenv("BASTION_TOKEN", server.world.demo_token)
+    assert main([*args, "--upload", server.url]) == 1
+    alerts = json.loads(out.read_text())["alerts"]
+    err = capsys.readouterr().err
+    assert f"uploaded {len(alerts)} alert(s) to {server.url}: {len(alerts)} new, 0 already known" in err
+    assert server.world.demo_token not in err
+    with server.world.store.read() as session:
+        stored = list(session.scalars(select(AlertRecord)))
+    assert len(stored) == len(alerts) and {r.source for r in stored} == {"sigma"}
+    assert main([*args, "--upload", server.url, "--project", "demo"]) == 1
+    assert f"0 new, {len(alerts)} already known" in capsys.readouterr().err
+    monkeypatch.delenv("BASTION_TOKEN")
+    assert main([*args, "--upload", server.url]) == 2
+    assert "--upload needs an API token" in capsys.readouterr().err
+    assert main([*args, "--token", "t"]) == 2
+    assert "--token and --project go with --upload URL" in capsys.readouterr().err

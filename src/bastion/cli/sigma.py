@@ -20,6 +20,7 @@ from bastion.errors import InputError, UsageError
 from bastion.findings import Alert
 
 if TYPE_CHECKING:
+    from bastion.detect.identity.upload import AlertUpload
     from bastion.detect.sigma.event import Event
     from bastion.detect.sinks import AlertSink
 
@@ -142,6 +143,15 @@ def run(
     placeholders: Path | None = typer.Option(
         None, "--placeholders", help="YAML: placeholder name -> values, for the expand modifier."
     ),
+    upload: str | None = typer.Option(
+        None, "--upload", help="Also post each alert to the Bastion server at URL (/api/v1/alerts)."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", help="Project API token for --upload (default: BASTION_TOKEN; never printed)."
+    ),
+    project: str | None = typer.Option(
+        None, "--project", help="With --upload: project slug (default: the token's project)."
+    ),
 ) -> int:
     """Match logs against Sigma rules."""
     from bastion.detect.sigma.alerts import correlation_alert, hit_alert
@@ -166,6 +176,7 @@ def run(
         raise InputError(f"{', '.join(str(r) for r in rules)}: no rule could be loaded")
     engine = SigmaEngine(ruleset, LEVELS[min_level.lower()])
     skips = ReadSkips()
+    uploader = _uploader(upload, token, project)  # a bad URL or a missing token fails before reading
     stop = threading.Event()
     events: Iterator[Event] = (
         follow_events(logs, stop, skips, idle_timeout) if follow else read_events(logs, skips)
@@ -186,8 +197,12 @@ def run(
                     sink.emit(alert)
                 else:
                     collected.append(alert)
+                if uploader is not None:
+                    uploader.emit(alert)
         finally:
             stop.set()
+            if uploader is not None:
+                uploader.close()
         if fmt == RunFormat.SARIF:
             from bastion.detect.sigma.alerts import write_sarif
 
@@ -209,6 +224,8 @@ def run(
         f"{engine.events} event(s) in {elapsed:.1f}s against {len(engine.index.rules)} rule(s) "
         f"and {len(engine.states)} correlation(s): {count} alert(s)"
     )
+    if uploader is not None:
+        console.print(uploader.summary())
     for line in skips.lines():
         console.print(line)
     if skips.unmapped:
@@ -295,6 +312,19 @@ def rules_list(
     for name, n in by_source.most_common():
         typer.echo(f"  {n:>5}  {name}")
     return EXIT_CLEAN
+
+
+def _uploader(url: str | None, token: str | None, project: str | None) -> AlertUpload | None:
+    """The ``--upload`` sink, or None; the token comes from ``--token`` or the environment."""
+    if not url:
+        if token or project:
+            raise UsageError("--token and --project go with --upload URL")
+        return None
+    import os
+
+    from bastion.detect.identity.upload import TOKEN_ENV, AlertUpload
+
+    return AlertUpload(url, token or os.environ.get(TOKEN_ENV, ""), project=project, name="sigma run")
 
 
 def _json(alert: Alert) -> dict[str, object]:
