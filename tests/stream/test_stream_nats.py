@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from bastion.cli.main import app
 from bastion.stream.base import StaleBatch
 from bastion.stream.connect import open_transport
 from bastion.stream.consumer import StreamConsumer
 from bastion.stream.nats_jetstream import NatsJetStream, _entity_key, _entity_of
 from bastion.stream.redis_streams import StreamUnavailable
-from conftest import _nats_maker
+from conftest import NATS_URL, _nats_maker
 
 MakeNats = Callable[..., NatsJetStream]
+IDENTITY_LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "identity" / "logs"
 
 
 @pytest.fixture
@@ -78,3 +82,32 @@ def test_state_removed_with_none_and_saved_outside_a_batch(make_nats: MakeNats) 
 def test_a_broker_that_is_not_there_is_one_error() -> None:
     with pytest.raises(StreamUnavailable, match="unavailable"):
         open_transport("nats://127.0.0.1:1", "bastion-test-none", retries=0, connect_s=1.0)
+
+
+@pytest.fixture
+def signin_stream() -> Iterator[str]:
+    """The default sign-in stream on NATS, empty before and after."""
+    list(_nats_maker())  # skips when NATS is down
+
+    def wipe() -> None:
+        transport = NatsJetStream.from_url(NATS_URL, "bastion:signins")
+        transport.destroy()
+        transport.close()
+
+    wipe()
+    yield NATS_URL
+    wipe()
+
+
+def test_identity_detect_on_a_nats_stream(signin_stream: str) -> None:
+    runner = CliRunner()
+    published = runner.invoke(
+        app, ["identity", "detect", str(IDENTITY_LOGS / "okta.jsonl"), "--stream", signin_stream]
+    )
+    assert published.exit_code == 0, published.output
+    total = int(published.output.split("published ")[1].split()[0])
+    consumed = runner.invoke(
+        app, ["identity", "detect", "--stream", signin_stream, "--consumer", "0/1", "--idle-exit", "0.5"]
+    )
+    assert consumed.exit_code == 0, consumed.output
+    assert total > 0 and f"consumer 0/1: {total} events" in consumed.output

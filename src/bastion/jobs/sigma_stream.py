@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bastion.detect.sigma.event import Event
-from bastion.stream.base import PublishResult
+from bastion.stream.base import PublishResult, Transport
 from bastion.stream.consumer import ConsumerStats, StreamConsumer
-from bastion.stream.redis_streams import RedisStreams
 
 __all__ = ["SIGMA_PREFIX", "consume_events", "event_of", "publish_events", "sigma_event_of"]
 
@@ -55,7 +54,7 @@ def _key(event: Event) -> str:
     return event.host or event.source.rsplit(":", 1)[0]
 
 
-def publish_events(transport: RedisStreams, events: Iterable[Event]) -> PublishResult:
+def publish_events(transport: Transport, events: Iterable[Event]) -> PublishResult:
     """Publish events keyed by host, in chunks; totals of accepted and dropped events."""
     total = PublishResult()
     chunk: list[tuple[str, dict[str, Any]]] = []
@@ -72,7 +71,7 @@ def publish_events(transport: RedisStreams, events: Iterable[Event]) -> PublishR
 
 
 def consume_events(
-    transport: RedisStreams, index: int, count: int, idle_exit_s: float | None, stats: list[ConsumerStats]
+    transport: Transport, index: int, count: int, idle_exit_s: float | None, stats: list[ConsumerStats]
 ) -> Iterator[Event]:
     """The events of consumer ``index`` of ``count``, each batch committed once all its events
     were taken (``stats`` receives the consumer's counters)."""

@@ -27,8 +27,8 @@ from bastion.detect.identity.events import SignIn
 from bastion.errors import UsageError
 from bastion.findings import Alert
 from bastion.stream.base import PublishResult, Transport
+from bastion.stream.connect import open_transport
 from bastion.stream.consumer import StreamConsumer
-from bastion.stream.redis_streams import RedisStreams
 
 __all__ = [
     "IdentityHandler",
@@ -153,9 +153,10 @@ def run_identity_stream(
     spec: StreamSpec, engine: Engine, signins: Iterable[SignIn] | None, emit: Callable[[Alert], None]
 ) -> str:
     """Publish ``signins`` to the stream, or (``spec.consumer``) consume and detect until
-    interrupted or idle; one line saying what was done. :class:`StreamUnavailable` when the
-    broker cannot be reached."""
-    transport = RedisStreams.from_url(spec.url, spec.prefix, spec.partitions)
+    interrupted or idle; one line saying what was done. ``spec.url`` is ``redis://`` (Redis
+    Streams) or ``nats://`` (NATS JetStream). :class:`StreamUnavailable` when the broker cannot
+    be reached."""
+    transport = open_transport(spec.url, spec.prefix, spec.partitions)
     if spec.consumer is None:
         if signins is None:
             raise UsageError("--stream without --consumer publishes LOGS: give the log files")
