@@ -1,4 +1,4 @@
-"""The catalog in the platform store (SQLite and PostgreSQL, migration 0005_catalog), its API and
+"""The catalog in the platform store (SQLite and PostgreSQL, migration 0006_catalog), its API and
 page in the server, and the command line against a live server (``--server URL --token``)."""
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def test_migration_upgrades_and_downgrades_on_its_own(tmp_path: Path) -> None:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
-    revision = importlib.import_module("bastion.store.migrations.versions.0005_catalog")
-    assert (revision.revision, revision.down_revision) == ("0005_catalog", "0004")
+    revision = importlib.import_module("bastion.store.migrations.versions.0006_catalog")
+    assert (revision.revision, revision.down_revision) == ("0006", "0005")
     engine = create_engine(f"sqlite:///{tmp_path / 'direct.db'}")
     with engine.begin() as connection:
         with Operations.context(MigrationContext.configure(connection)):

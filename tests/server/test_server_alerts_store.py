@@ -1,4 +1,4 @@
-"""The alerts tables: the 0005_alerts migration matches the models and reverts cleanly, on SQLite
+"""The alerts tables: the 0008_alerts migration matches the models and reverts cleanly, on SQLite
 and PostgreSQL."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_migration_matches_models_and_reverts(store: Store) -> None:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert set(inspect(connection).get_table_names()) >= TABLES
     assert [d for d in differences if _ours(d)] == []
-    store.downgrade("0005_alerts@0004")
+    store.downgrade("0007")
     with store.engine.connect() as connection:
         names = set(inspect(connection).get_table_names())
     assert not TABLES & names and "findings" in names

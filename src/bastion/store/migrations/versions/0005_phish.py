@@ -1,6 +1,6 @@
 """phishing exercises: keys, targets, campaigns, recipients, send log and tracked events
 
-Revision ID: 0005_phish
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-07 06:00:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_phish"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """integrations: tracker issues linked to findings, notifications sent
 
-Revision ID: 0005_integrations
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 07:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_integrations"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

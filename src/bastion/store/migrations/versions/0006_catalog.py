@@ -1,7 +1,7 @@
 """service catalog: products, versions, content-addressed artefacts
 
-Revision ID: 0005_catalog
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_catalog"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

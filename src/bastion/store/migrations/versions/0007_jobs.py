@@ -1,7 +1,7 @@
 """scan jobs, their findings (unique per job and fingerprint) and the organisation's repositories
 
-Revision ID: 0005_jobs
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_jobs"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

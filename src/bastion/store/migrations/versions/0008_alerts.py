@@ -1,7 +1,7 @@
 """alerts from detectors (identity, sigma, watch, respond) and the users/addresses they name
 
-Revision ID: 0005_alerts
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 06:45:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_alerts"
-down_revision = "0004"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
