@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from multiprocessing.context import ForkContext
+from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
@@ -78,7 +78,7 @@ class _Child:
     restart_at: float = 0.0
 
     @classmethod
-    def start(cls, context: ForkContext, spec: WorkerSpec, backoff_s: float = 0.25) -> _Child:
+    def start(cls, context: ForkServerContext, spec: WorkerSpec, backoff_s: float = 0.25) -> _Child:
         """Start a worker process."""
         process = context.Process(target=_serve, args=(spec,), daemon=False)
         process.start()
@@ -99,9 +99,11 @@ def supervise(spec: WorkerSpec, concurrency: int, *, stop: threading.Event | Non
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda _s, _f: stop.set())
-    # fork: this parent has no threads and no connections yet when it forks; a spawned child
-    # would import the command line's __main__ again.
-    context = multiprocessing.get_context("fork")
+    # forkserver: each worker is forked from a clean server process that has imported this
+    # module once, never from this one, which holds the store's and broker's connections and may
+    # run other threads (a lock held by one of them at fork time would hang the child).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bastion.jobs.worker"])
     children: list[_Child] = [_Child.start(context, spec) for _ in range(concurrency)]
     replaced = 0
     store = Store.open(spec.database_url)
