@@ -70,4 +70,7 @@ def _cheap_password_hashing() -> Iterator[None]:
 def _no_user_advisory_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test reads or writes the user's advisory cache: the default database is a tmp path."""
     monkeypatch.setenv("BASTION_ADVISORY_DB", str(tmp_path / "missing.sqlite3"))
+    # pytest-xdist's workers inherit COLUMNS=80 from their launcher while a plain run has none: the
+    # table's width follows COLUMNS, so every test starts without it and sets it when it matters.
+    monkeypatch.delenv("COLUMNS", raising=False)
     yield

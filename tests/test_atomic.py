@@ -70,6 +70,12 @@ _BY_DESIGN = {
     ("bastion/advisories/sync.py", "os.replace"): "swaps the finished database in, atomically",
     ("bastion/detect/sinks.py", "open('w')"): "--follow writes each alert as it is raised",
     ("bastion/scan/sast/semgrep.py", "write_text"): ".semgrepignore inside a private temporary tree",
+    ("bastion/catalog/artefact.py", "open('w')"): "tarfile.open(fileobj=BytesIO): a tar stream in memory",
+    ("bastion/catalog/artefact.py", "write_bytes"): "unpacks a checked artefact into a directory of its own",
+    ("bastion/detect/sigma/update.py", "open('wb')"): "download and unpack into a private staging folder",
+    ("bastion/detect/sigma/update.py", "os.replace"): "swaps the finished rule folder in, the old one aside",
+    ("bastion/drills/detectors.py", "write_text"): "a scenario's file change, inside its scratch tree",
+    ("bastion/drills/journal.py", "open('a')"): "append-only journal, fsynced per record (resumable)",
 }
 _PENDING = {
     ("bastion/cli/identity.py", "open('w')"): "alerts file (also with --follow): detect.sinks.alert_output",

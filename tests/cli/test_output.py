@@ -39,7 +39,10 @@ def test_disabled_progress_prints_nothing() -> None:
     assert buffer.getvalue() == ""
 
 
-def test_verbose_turns_on_debug_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verbose_turns_on_debug_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # Rich wraps log lines at the console width: one line each
     (tmp_path / "a.py").write_text("x = 1\n")
     assert main(["scan", str(tmp_path), "-s", "marker", "-v"]) == 0
     err = capsys.readouterr().err

@@ -142,6 +142,6 @@ def test_a_scan_killed_like_the_oom_killer_does_and_a_timeout_end_the_job(tmp_pa
         os.kill(child.pid or 0, signal.SIGKILL)
     thread.join(30)
     assert result and "killed by signal 9 (out of memory" in str(result[0])
-    repo = make_repo(tmp_path / "repo", files=2)
+    # 1,500 files: a scan that cannot end within 10 ms (two files sometimes did, on an idle machine)
     with pytest.raises(ScanTimeout, match=r"timed out after 0\.01 s"):
-        scan_checkout(repo, ScanLimits(timeout_s=0.01, scanners=("secrets",)))
+        scan_checkout(big, ScanLimits(timeout_s=0.01, scanners=("secrets",)))

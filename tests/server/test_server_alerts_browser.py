@@ -95,11 +95,12 @@ def test_acknowledge_and_close_in_the_browser(served: Live, page: Any, tmp_path:
     page.click("table.alerts a:has-text('identity.impossible-travel')")
     assert "30 minutes later from Sydney" in page.locator(".explanation").inner_text()
     page.fill("#alert-status-form textarea[name=reason]", "called dana: not her")
-    page.click("#alert-status-form button[value=acknowledged]")
-    page.wait_for_load_state()
+    # each status form posts and redirects back: wait for that navigation, not the page already loaded
+    with page.expect_navigation():
+        page.click("#alert-status-form button[value=acknowledged]")
     assert "called dana: not her" in page.locator("ol.history").inner_text()
-    page.click("#alert-status-form button[value=closed]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#alert-status-form button[value=closed]")
     assert page.locator(".facts .status").first.inner_text() == "closed"
     page.screenshot(path=str(tmp_path / "alert.png"), full_page=True)
     page.click("a:has-text('dana@ex.com')")
