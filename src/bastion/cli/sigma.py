@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bastion.detect.identity.upload import AlertUpload
     from bastion.detect.sigma.event import Event
     from bastion.detect.sinks import AlertSink
+    from bastion.stream.consumer import ConsumerStats
 
 __all__ = ["register"]
 
@@ -127,7 +128,9 @@ def check(
 
 
 def run(
-    logs: list[Path] = typer.Argument(..., help="Log files or directories (- for stdin)."),
+    logs: list[Path] | None = typer.Argument(
+        None, help="Log files or directories (- for stdin); none with --stream URL --consumer I/N."
+    ),
     rules: list[Path] | None = typer.Option(
         None, "--rules", help="Rule files or directories; repeatable (default: see bastion sigma rules list)."
     ),
@@ -152,8 +155,19 @@ def run(
     project: str | None = typer.Option(
         None, "--project", help="With --upload: project slug (default: the token's project)."
     ),
+    stream_url: str | None = typer.Option(
+        None,
+        "--stream",
+        help="Redis or NATS URL: publish the events of LOGS (keyed by host), or match them with --consumer.",
+    ),
+    consumer: str | None = typer.Option(
+        None, "--consumer", help="With --stream: match as member INDEX/COUNT of the consumer group (0/2)."
+    ),
+    idle_exit: float | None = typer.Option(
+        None, "--idle-exit", help="With --consumer: stop after this many seconds without an event."
+    ),
 ) -> int:
-    """Match logs against Sigma rules."""
+    """Match logs against Sigma rules (or publish them to a stream that consumers match)."""
     from bastion.detect.sigma.alerts import correlation_alert, hit_alert
     from bastion.detect.sigma.correlate import CorrelationHit
     from bastion.detect.sigma.engine import LEVELS, SigmaEngine
@@ -162,6 +176,10 @@ def run(
 
     if min_level.lower() not in LEVELS:
         raise UsageError(f"--min-level: unknown level {min_level!r} (choose from {', '.join(LEVELS)})")
+    member = _stream_member(logs, stream_url, consumer)
+    if stream_url and member is None:
+        return _publish(logs or [], stream_url, follow, idle_timeout)
+    logs = logs or []
     console = error_console()
     if not rules:
         from bastion.detect.sigma.defaults import default_rules
@@ -178,9 +196,18 @@ def run(
     skips = ReadSkips()
     uploader = _uploader(upload, token, project)  # a bad URL or a missing token fails before reading
     stop = threading.Event()
-    events: Iterator[Event] = (
-        follow_events(logs, stop, skips, idle_timeout) if follow else read_events(logs, skips)
-    )
+    consumed: list[ConsumerStats] = []
+    events: Iterator[Event]
+    if stream_url and member is not None:
+        from bastion.jobs.sigma_stream import SIGMA_PREFIX, consume_events
+        from bastion.stream.connect import open_transport
+
+        transport = open_transport(stream_url, SIGMA_PREFIX)
+        events = consume_events(transport, member[0], member[1], idle_exit, consumed)
+    elif follow:
+        events = follow_events(logs, stop, skips, idle_timeout)
+    else:
+        events = read_events(logs, skips)
     try:
         stream: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     except OSError as exc:
@@ -224,6 +251,12 @@ def run(
         f"{engine.events} event(s) in {elapsed:.1f}s against {len(engine.index.rules)} rule(s) "
         f"and {len(engine.states)} correlation(s): {count} alert(s)"
     )
+    if member is not None:
+        for stats in consumed:
+            console.print(
+                f"consumer {member[0]}/{member[1]}: {stats.events} events in {stats.batches} batches, "
+                f"{stats.claimed} batches taken over from a dead consumer"
+            )
     if uploader is not None:
         console.print(uploader.summary())
     for line in skips.lines():
@@ -235,6 +268,48 @@ def run(
     if not engine.events and skips.total:
         raise InputError(f"{', '.join(str(p) for p in logs)}: no event could be read ({skips.total} skipped)")
     return EXIT_FINDINGS if count else EXIT_CLEAN
+
+
+def _stream_member(logs: list[Path] | None, url: str | None, consumer: str | None) -> tuple[int, int] | None:
+    """``--consumer I/N`` checked against the other inputs: (I, N), or None when not consuming."""
+    if consumer is None:
+        if not logs:
+            raise UsageError("give LOGS, or --stream URL --consumer INDEX/COUNT")
+        return None
+    if not url:
+        raise UsageError("--consumer needs --stream URL")
+    if logs:
+        raise UsageError(
+            "--consumer matches the stream's events: give no LOGS (publish them with --stream alone)"
+        )
+    index, sep, count = consumer.partition("/")
+    if not sep or not index.isdigit() or not count.isdigit() or not 0 <= int(index) < int(count):
+        raise UsageError(f"--consumer {consumer!r}: give INDEX/COUNT with 0 <= INDEX < COUNT (0/2)")
+    return int(index), int(count)
+
+
+def _publish(logs: list[Path], url: str, follow: bool, idle_timeout: float | None) -> int:
+    """``sigma run LOGS --stream URL``: the events of LOGS onto the log stream, keyed by host."""
+    from bastion.detect.sigma.events import ReadSkips, follow_events, read_events
+    from bastion.jobs.sigma_stream import SIGMA_PREFIX, publish_events
+    from bastion.stream.connect import open_transport
+
+    transport = open_transport(url, SIGMA_PREFIX)
+    skips = ReadSkips()
+    stop = threading.Event()
+    try:
+        result = publish_events(
+            transport, follow_events(logs, stop, skips, idle_timeout) if follow else read_events(logs, skips)
+        )
+    finally:
+        stop.set()
+    console = error_console()
+    console.print(f"published {result.accepted} log events ({result.dropped} dropped: partitions full)")
+    for line in skips.lines():
+        console.print(line)
+    if not result.accepted and skips.total:
+        raise InputError(f"{', '.join(str(p) for p in logs)}: no event could be read ({skips.total} skipped)")
+    return EXIT_CLEAN
 
 
 def update(
