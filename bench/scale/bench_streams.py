@@ -159,7 +159,8 @@ def _totals(prefix: str) -> tuple[int, int, int]:
 def _cleanup(prefix: str) -> None:
     if prefix.startswith("nats"):
         transport = _transport(prefix)
-        assert isinstance(transport, NatsJetStream)
+        if not isinstance(transport, NatsJetStream):
+            raise TypeError(f"{prefix}: expected a NATS JetStream transport")
         transport.destroy()
         transport.close()
     client = redis.Redis.from_url(REDIS_URL)

@@ -89,15 +89,17 @@ def _git(cwd: Path, *args: str) -> None:
     )
 
 
-def make_repo(root: Path, files: int = 1, seed: int = 1, extra: Callable[[Path], None] | None = None) -> Path:
+def make_repo(
+    root: Path, files: int = 1, seed: int = 1, prepare: Callable[[Path], None] | None = None
+) -> Path:
     """A git repository with ``files`` Python files, each holding one AWS-style access key."""
     root.mkdir(parents=True)
     rng = random.Random(seed)
     for index in range(files):
         key = "AKIA" + "".join(rng.choice(string.ascii_uppercase + "234567") for _ in range(16))
         (root / f"f{index}.py").write_text(f'aws_access_key_id = "{key}"\n' + "x = 1\n" * 20)
-    if extra is not None:
-        extra(root)
+    if prepare is not None:  # more files before the first commit
+        prepare(root)
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "init")

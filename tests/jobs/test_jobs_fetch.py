@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ def test_clone_removes_symlinks_out_and_keeps_those_inside(tmp_path: Path) -> No
         (root / "up").symlink_to("../../..")
         (root / "in").symlink_to("f0.py")
 
-    repo = make_repo(tmp_path / "repo", files=1, extra=links)
+    repo = make_repo(tmp_path / "repo", files=1, prepare=links)
     fetched = fetch(str(repo), tmp_path / "cache", FetchLimits())
     assert fetched.path.parent == tmp_path / "cache"
     assert (fetched.path / "f0.py").is_file() and (fetched.path / "in").is_symlink()
@@ -46,7 +47,11 @@ def test_no_hook_runs_on_a_fetch_into_the_cache(tmp_path: Path) -> None:
         script.write_text(f"#!/bin/sh\ntouch {marker}\n")
         script.chmod(0o755)
     (repo / "new.py").write_text("y = 2\n")
-    os.system(f"cd {repo} && git add -A && git -c user.email=t@e -c user.name=t commit -qm two")
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "two"],
+        check=True,
+    )
     again = fetch(str(repo), cache, FetchLimits())
     assert (again.path / "new.py").is_file()  # fetched the new commit
     assert not marker.exists()
@@ -62,7 +67,7 @@ def test_a_foreign_transport_never_runs_a_command(tmp_path: Path) -> None:
 
 def test_size_cap(tmp_path: Path) -> None:
     repo = make_repo(
-        tmp_path / "repo", extra=lambda root: (root / "big.bin").write_bytes(os.urandom(3_000_000))
+        tmp_path / "repo", prepare=lambda root: (root / "big.bin").write_bytes(os.urandom(3_000_000))
     )
     with pytest.raises(FetchError, match="size limit") as raised:
         fetch(str(repo), tmp_path / "cache", FetchLimits(max_bytes=1_000_000))

@@ -111,6 +111,8 @@ SAMPLE = {
 @functools.lru_cache(maxsize=64)
 def _compiled(source: str, html: bool) -> Template:
     """A campaign's few templates are compiled once, not once per recipient."""
+    # The campaign author's own template, rendered in jinja2's immutable sandbox (StrictUndefined).
+    # bastion: ignore[sast.taint.template-injection] the author's template, sandboxed
     return (_HTML if html else _TEXT).from_string(source)
 
 
