@@ -36,6 +36,7 @@ __all__ = [
     "configure_logging",
     "error_console",
     "register_group",
+    "scanning_description",
     "terminal_width",
     "use_color",
 ]
@@ -156,11 +157,28 @@ class _FirstUseRichHandler(logging.Handler):
         self._inner.emit(record)
 
 
+class _UnitProgress:
+    """The ``unit_done`` callback of a :class:`ScanProgress`: called with ``(done, total)``, and
+    told by the engine which scanners are still at work (it is a ``scan.engine.UnitObserver``)."""
+
+    def __init__(self, owner: ScanProgress) -> None:
+        self._owner = owner
+
+    def __call__(self, done: int, total: int) -> None:
+        """Engine callback: ``done`` of ``total`` units of scanner work finished."""
+        self._owner.units_done(done, total)
+
+    def running(self, scanners: Sequence[str]) -> None:
+        """Engine callback: the scanners whose units are not finished."""
+        self._owner.scanners_running(scanners)
+
+
 class ScanProgress:
     """A progress bar on a TTY that appears only once a scan has run for a second.
 
     Used as a context manager; ``walked`` and ``unit_done`` are the engine's callbacks
-    and may be called from worker threads.
+    and may be called from worker threads. The scanning line names the scanners at work
+    (``scanning: secrets, iac``).
     """
 
     def __init__(self, enabled: bool, console: Console | None = None) -> None:
@@ -172,6 +190,9 @@ class ScanProgress:
         self._scan_task: TaskID | None = None
         self._files = 0
         self._units = (0, 0)
+        self._scanners: tuple[str, ...] = ()
+        self.unit_done = _UnitProgress(self)
+        """Engine callback: ``unit_done(done, total)``; also hears the scanners at work."""
         self._timer: threading.Timer | None = None
         self._started = time.monotonic()
 
@@ -218,7 +239,9 @@ class ScanProgress:
             )
             self._walk_task = progress.add_task("walking files", total=None, completed=self._files)
             done, total = self._units
-            self._scan_task = progress.add_task("scanning", total=total or None, completed=done)
+            self._scan_task = progress.add_task(
+                scanning_description(self._scanners), total=total or None, completed=done
+            )
             progress.start()
             self._progress = progress
 
@@ -228,12 +251,27 @@ class ScanProgress:
         if self._progress is not None and self._walk_task is not None and files % 200 == 0:
             self._progress.update(self._walk_task, completed=files)
 
-    def unit_done(self, done: int, total: int) -> None:
-        """Engine callback: ``done`` of ``total`` units of scanner work finished."""
+    def units_done(self, done: int, total: int) -> None:
+        """``done`` of ``total`` units of scanner work finished."""
         self._units = (done, total)
         with self._lock:
             if self._progress is not None and self._scan_task is not None:
                 self._progress.update(self._scan_task, completed=done, total=total)
+
+    def scanners_running(self, scanners: Sequence[str]) -> None:
+        """The scanners whose units are not finished; the scanning line names them."""
+        self._scanners = tuple(scanners)
+        with self._lock:
+            if self._progress is not None and self._scan_task is not None:
+                self._progress.update(self._scan_task, description=scanning_description(self._scanners))
+
+
+def scanning_description(scanners: Sequence[str]) -> str:
+    """The scanning line's label: ``scanning: secrets, iac``, or ``scanning`` when none is named.
+    Escaped for Rich markup: a plug-in's name is text, never markup."""
+    from rich.markup import escape
+
+    return f"scanning: {escape(', '.join(scanners))}" if scanners else "scanning"
 
 
 DEFAULT_WIDTH = 120

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bastion.errors import BastionError
 from bastion.findings import Finding
@@ -29,12 +29,28 @@ from bastion.scan.base import HistorySpec, ScanContext, Scanner, ScannerUnavaila
 from bastion.scan.registry import Registration, RegistryError, load_scanner
 from bastion.scan.walk import WalkOptions, walk
 
-__all__ = ["Concurrency", "EngineOptions", "load_scanners", "run_scan"]
+__all__ = ["Concurrency", "EngineOptions", "UnitObserver", "load_scanners", "run_scan"]
 
 log = logging.getLogger(__name__)
 
 MIN_FILES_PER_SHARD = 200
 """Below this many files per shard the pool overhead outweighs the parallelism."""
+
+
+@runtime_checkable
+class UnitObserver(Protocol):
+    """An ``on_unit_done`` callback that also wants to know which scanners are still at work.
+
+    A plain ``(done, total)`` callable keeps working; an object that also has ``running`` is told,
+    before any unit runs and after each one finishes, the scanners whose units are not finished
+    (plan order, each name once; empty at the end), so a progress bar can name them.
+    """
+
+    def __call__(self, done: int, total: int) -> None:
+        """``done`` of ``total`` units finished."""
+
+    def running(self, scanners: Sequence[str]) -> None:
+        """The scanners with units submitted and not finished."""
 
 
 class Concurrency(enum.Enum):
@@ -164,7 +180,8 @@ def run_scan(
     """Walk ``root`` once and run ``registrations`` over it; never raises for a scanner bug.
 
     Raises :class:`~bastion.errors.InputError` when ``root`` cannot be scanned at all.
-    ``on_walk(files_so_far)`` and ``on_unit_done(done, total)`` report progress. ``scanners``
+    ``on_walk(files_so_far)`` and ``on_unit_done(done, total)`` report progress (a
+    :class:`UnitObserver` also hears which scanners are still at work). ``scanners``
     are the instances the caller already loaded (by registration name); the others are loaded
     here, each once. A process pool's workers load a scanner at most once per process.
     """
@@ -196,8 +213,11 @@ def run_scan(
     units = _plan(registrations, loaded, len(target.files), workers)
     log.debug("running %d units on %d %s workers", len(units), workers, options.concurrency.value)
     outcomes: list[_UnitOutcome] = []
+    observer = on_unit_done if isinstance(on_unit_done, UnitObserver) else None
     if len(units) == 1 or workers == 1:
         for done, unit in enumerate(units, 1):
+            if observer is not None:
+                observer.running([unit.registration.name])
             scanner = loaded[unit.registration.name]
             outcomes.append(_run_unit(unit, _unit_target(unit, target), _opts(options, unit), scanner))
             if on_unit_done:
@@ -215,14 +235,27 @@ def run_scan(
                 )
                 for unit in units
             ]
+            pending = dict(zip(futures, units, strict=True))
+            if observer is not None:
+                observer.running(_names(list(pending.values())))
             for done, future in enumerate(as_completed(futures), 1):
                 outcomes.append(future.result())
+                del pending[future]
+                if observer is not None and pending:
+                    observer.running(_names(list(pending.values())))
                 if on_unit_done:
                     on_unit_done(done, len(units))
+    if observer is not None and units:
+        observer.running(())
     outcomes.extend(_UnitOutcome(scanner=name, failure=error) for name, error in load_errors.items())
     _merge(result, outcomes)
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def _names(units: Sequence[_Unit]) -> list[str]:
+    """The scanners of ``units``, each once, in plan order."""
+    return list(dict.fromkeys(unit.registration.name for unit in units))
 
 
 def _opts(options: EngineOptions, unit: _Unit) -> Mapping[str, Any]:
