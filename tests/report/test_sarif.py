@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,36 @@ def test_top_of_repository_scan_keeps_plain_relative_uris(full: GateResult, tmp_
     full.scan.root = tmp_path
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run_of(full)["results"]]
     assert {"uri": "src/config.py", "uriBaseId": "%SRCROOT%"} in uris
+
+
+def test_automation_details_category_per_scanned_folder(full: GateResult, tmp_path: Path) -> None:
+    """GitHub keeps alerts per category (the id up to its last slash): one per scanned folder."""
+    (tmp_path / ".git").mkdir()
+    full.scan.root = tmp_path / "services" / "api"
+    full.scan.root.mkdir(parents=True)
+    api = run_of(full)["automationDetails"]
+    category, run_id = api["id"].rsplit("/", 1)
+    assert category == "bastion/services/api"
+    assert re.fullmatch(r"[0-9a-f]{16}", run_id)
+    assert api["description"]["text"] == "Bastion scan of services/api"
+    full.scan.root = tmp_path
+    whole = run_of(full)["automationDetails"]["id"]
+    assert whole.rsplit("/", 1)[0] == "bastion/root" and whole.rsplit("/", 1)[1] != run_id
+    assert run_of(full)["automationDetails"]["id"] == whole  # the same run renders the same id
+    validator = jsonschema.Draft4Validator(SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    assert not list(validator.iter_errors(document(full)))
+
+
+def test_automation_details_without_scope(case: tuple[str, GateResult]) -> None:
+    """A run that walked no directory (a converted report) is filed under bastion/root."""
+    _, result = case
+    details = run_of(result)["automationDetails"]
+    assert details["id"].rsplit("/", 1)[0] == "bastion/root"
+
+
+@pytest.mark.parametrize(
+    ("root", "category"),
+    [(None, "bastion/root"), (".", "bastion/root"), ("svc", "bastion/svc"), ("a/b/", "bastion/a/b")],
+)
+def test_automation_category(root: str | None, category: str) -> None:
+    assert sarif.automation_category(root) == category

@@ -7,12 +7,20 @@ carries Bastion's own line-independent fingerprint so alerts survive code moving
 Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html and
 https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
 
+Each run carries ``automationDetails.id``, ``<category>/<run id>`` (SARIF 2.1.0 section 3.17.4):
+GitHub keeps one set of alerts per category (the part before the last ``/``), so uploads of
+several scans of one commit (one per subfolder of a monorepo) do not close each other's alerts.
+The category is ``bastion/<scanned folder relative to the repository root>``, ``bastion/root`` for
+the whole repository (or a scan outside any repository). The run id is a digest of what the run
+reported, so rendering one run twice gives the same document.
+
 Suppressed findings are results with an ``inSource`` suppression (GitHub closes them);
 baselined findings are left out, as they are of every other report but JSON.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -25,12 +33,14 @@ from bastion.report.scope import machine_path_scrubber, scan_scope
 from bastion.report.table import COUNTED_KINDS
 from bastion.results import NoticeKind
 
-__all__ = ["FINGERPRINT_KEY", "INFORMATION_URI", "SCHEMA_URI", "render", "to_document"]
+__all__ = ["FINGERPRINT_KEY", "INFORMATION_URI", "SCHEMA_URI", "automation_category", "render", "to_document"]
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/bastion-security/bastion"
 FINGERPRINT_KEY = "bastionFingerprint/v1"
 """Versioned key: a new fingerprint algorithm gets a new key, so old alerts still match."""
+CATEGORY_PREFIX = "bastion"
+"""First part of every ``automationDetails`` category; the scanned folder follows it."""
 SRCROOT = "%SRCROOT%"
 SRCROOT_TEXT = "The repository root (the scanned directory when it is in no git work tree)"
 """%SRCROOT% carries no URI: an absolute path of the scanning machine would leak into the report,
@@ -85,7 +95,32 @@ def to_document(result: GateResult) -> dict[str, Any]:
         if scope["repository"] and scope["root"] != ".":
             _rebase(run, quote(scope["root"], safe=_URI_SAFE) + "/")
     run = machine_path_scrubber(result.scan.root)(run)
+    category = automation_category(scope["root"] if scope is not None else None)
+    run["automationDetails"] = {
+        "id": f"{category}/{_run_id(run)}",
+        "description": {"text": f"Bastion scan of {_category_folder(category)}"},
+    }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def automation_category(root: str | None) -> str:
+    """The code scanning category of a scan of ``root`` (POSIX, relative to the repository root;
+    ``.`` or None for the whole repository): ``bastion/services/api``, ``bastion/root``."""
+    folder = (root or ".").strip("/")
+    if folder in {"", "."}:
+        folder = "root"
+    return f"{CATEGORY_PREFIX}/{folder}"
+
+
+def _category_folder(category: str) -> str:
+    folder = category.removeprefix(f"{CATEGORY_PREFIX}/")
+    return "the repository root" if folder == "root" else folder
+
+
+def _run_id(run: dict[str, Any]) -> str:
+    """A digest of the run's reported content (results, notifications, scope, tool version)."""
+    text = json.dumps(run, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def render(result: GateResult) -> str:
