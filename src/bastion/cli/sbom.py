@@ -1,4 +1,4 @@
-"""``bastion sbom PATH -o FILE [--format cyclonedx|spdx]``: a bill of materials of a tree."""
+"""``bastion sbom PATH -o FILE [--format cyclonedx|spdx] [--vulns]``: a bill of materials of a tree."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from bastion.cli.output import EXIT_CLEAN, command, error_console, write_text
-from bastion.errors import InputError
+from bastion.errors import InputError, UsageError
 
 __all__ = ["register"]
 
@@ -16,8 +16,14 @@ HELP = """Write a software bill of materials for PATH (a directory or one lockfi
 Reads the same manifests as the deps scanner (lockfiles, requirements, pom.xml, go.mod...);
 each package appears with its purl and the file and line that declares it.
 
+With --vulns (CycloneDX), each component's known vulnerabilities from the advisory database
+(`bastion db update`, or `bastion db import PATH` offline) are added, each in triage: the version
+is affected, reachability is not analysed. Without a database the SBOM is still written and says
+that vulnerabilities were not checked.
+
 Example: bastion sbom . -o bom.json
 Example: bastion sbom . --format spdx -o bom.spdx.json
+Example: bastion sbom . --vulns -o bom.vex.json
 """
 
 
@@ -33,6 +39,12 @@ def sbom(
     env: str | None = typer.Option(
         None, "--env", help="Also list what this Python interpreter has installed."
     ),
+    vulns: bool = typer.Option(
+        False,
+        "--vulns",
+        help="CycloneDX only: add each component's known vulnerabilities (VEX, in triage) "
+        "from the advisory database.",
+    ),
     quiet: bool = typer.Option(
         False,
         "--quiet",
@@ -45,17 +57,34 @@ def sbom(
     from bastion.sbom.build import SbomFormat, inventory, render
 
     choice = SbomFormat.parse(fmt)
+    if vulns and choice is not SbomFormat.CYCLONEDX:
+        raise UsageError(
+            f"--vulns: only with --format cyclonedx (SPDX 2.3 has no vulnerabilities; got {fmt!r})"
+        )
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     inv = inventory(path, python_env=env)
-    text = render(inv, choice)
+    check = None
+    if vulns:
+        from bastion.sbom.vex import check_vulnerabilities
+
+        check = check_vulnerabilities(inv.packages)
+    text = render(inv, choice, vulns=check)
     errors = error_console()
     write_text(text, output, "SBOM")
+    if check is not None and not check.checked:
+        errors.print(
+            f"WARNING: {check.reason}: vulnerabilities were NOT checked (the SBOM says so); "
+            "run `bastion db update` (or `bastion db import PATH` offline) and write it again"
+        )
     for note in inv.notes:
         errors.print(f"note: {note}")
     if not quiet:
         for note in inv.package_notes:
             errors.print(f"note: {note}")
+        if check is not None and check.checked:
+            unchecked = f", {len(check.unchecked)} components not checked" if check.unchecked else ""
+            errors.print(f"vulnerabilities: {len(check.found)} found, each in triage{unchecked}")
         if output is not None:
             errors.print(f"wrote {choice.value} SBOM with {len(inv.packages)} packages to {output}")
     return EXIT_CLEAN

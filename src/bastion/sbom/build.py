@@ -19,7 +19,8 @@ from typing import assert_never
 from bastion import __version__
 from bastion.errors import UsageError
 from bastion.results import Notice, Skip
-from bastion.sbom.cyclonedx import cyclonedx_text, where
+from bastion.sbom.cyclonedx import cyclonedx_document, document_text, where
+from bastion.sbom.vex import VulnerabilityCheck, add_vulnerabilities
 from bastion.scan.base import ScanContext, ScanTarget
 from bastion.scan.deps.model import Package
 from bastion.scan.deps.options import DepsOptions
@@ -85,9 +86,15 @@ def _skip_line(skip: Skip, scanner: str) -> str:
     return f"{subject}: {_without_file_name(subject, skip.reason)}"
 
 
-def cyclonedx_json(inv: Inventory, now: datetime | None = None) -> str:
-    """CycloneDX 1.6 JSON for ``inv``; one component per purl, manifests as properties."""
-    return cyclonedx_text(inv.name, inv.packages, now)
+def cyclonedx_json(
+    inv: Inventory, now: datetime | None = None, vulns: VulnerabilityCheck | None = None
+) -> str:
+    """CycloneDX 1.6 JSON for ``inv``; one component per purl, manifests as properties; with
+    ``vulns``, the components' known vulnerabilities (VEX) or a property saying none were checked."""
+    document = cyclonedx_document(inv.name, inv.packages, now)
+    if vulns is not None:
+        add_vulnerabilities(document, vulns)
+    return document_text(document)
 
 
 _SPDX_ID = re.compile(r"[^A-Za-z0-9.-]+")
@@ -174,12 +181,18 @@ class SbomFormat(enum.Enum):
             raise UsageError(f"--format: choose from {choices} (got {text!r})") from None
 
 
-def render(inv: Inventory, fmt: SbomFormat, now: datetime | None = None) -> str:
-    """``inv`` as an SBOM document in ``fmt``."""
+def render(
+    inv: Inventory, fmt: SbomFormat, now: datetime | None = None, vulns: VulnerabilityCheck | None = None
+) -> str:
+    """``inv`` as an SBOM document in ``fmt``; ``vulns`` (CycloneDX only) adds the vulnerabilities.
+
+    Raises :class:`UsageError` for ``vulns`` with a format that has no place for them."""
     match fmt:
         case SbomFormat.CYCLONEDX:
-            return cyclonedx_json(inv, now)
+            return cyclonedx_json(inv, now, vulns)
         case SbomFormat.SPDX:
+            if vulns is not None:
+                raise UsageError("--vulns: only with --format cyclonedx (SPDX 2.3 has no vulnerabilities)")
             return spdx_json(inv, now)
         case _:
             assert_never(fmt)

@@ -18,7 +18,14 @@ from urllib.parse import unquote
 from bastion import __version__
 from bastion.scan.deps.model import Package
 
-__all__ = ["SPEC_VERSION", "cyclonedx_document", "cyclonedx_text", "purl_group_and_name", "where"]
+__all__ = [
+    "SPEC_VERSION",
+    "cyclonedx_document",
+    "cyclonedx_text",
+    "document_text",
+    "purl_group_and_name",
+    "where",
+]
 
 SPEC_VERSION = "1.6"
 SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -116,8 +123,14 @@ def cyclonedx_text(name: str, packages: list[Package], now: datetime | None = No
     Each line is written by json's C encoder (``indent`` would force the pure-Python one, which
     was most of the time for 20,000 packages); the text is still easy to read and to diff.
     """
+    return document_text(cyclonedx_document(name, packages, now))
+
+
+def document_text(document: dict[str, Any]) -> str:
+    """A CycloneDX document as JSON text, one top-level field or list item per line (see
+    :func:`cyclonedx_text`)."""
     lines = []
-    for key, value in cyclonedx_document(name, packages, now).items():
+    for key, value in document.items():
         head = f"  {json.dumps(key)}: "
         if isinstance(value, list) and value:
             items = ",\n".join(f"    {json.dumps(item, ensure_ascii=False)}" for item in value)

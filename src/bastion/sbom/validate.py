@@ -6,7 +6,7 @@ that one, so the document is validated in slices (the skeleton with ``chunk`` co
 ``chunk`` dependency entries at a time) with cyclonedx-python-lib's strict validator (the
 official schema, no unknown properties), and uniqueness is checked here with sets. References
 are checked too: every ``dependsOn``/``ref`` names a component or the root (the schema cannot say
-that; the library's own model refuses such a BOM).
+that; the library's own model refuses such a BOM), and so is every vulnerability's ``affects``.
 """
 
 from __future__ import annotations
@@ -62,6 +62,18 @@ def cyclonedx_problems(text: str, chunk: int = 100) -> list[str]:
         for ref in [entry.get("ref"), *(entry.get("dependsOn") or ())]:
             if ref not in known:
                 problems.append(f"dependency reference {ref!r} names no component")
+    for vulnerability in document.get("vulnerabilities") or ():
+        for affected in vulnerability.get("affects") or ():
+            if affected.get("ref") not in known:
+                problems.append(
+                    f"vulnerability {vulnerability.get('id')!r} affects {affected.get('ref')!r}, no component"
+                )
+    vulnerability_refs = [v.get("bom-ref") for v in document.get("vulnerabilities") or () if v.get("bom-ref")]
+    problems += [
+        f"bom-ref {ref!r} is not unique"
+        for ref in _duplicates([*refs, *vulnerability_refs])
+        if ref in vulnerability_refs
+    ]
     return problems
 
 
