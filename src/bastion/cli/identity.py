@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -14,7 +15,7 @@ from bastion.detect.identity.baseline import load_state, save_state
 from bastion.detect.identity.engine import Engine
 from bastion.detect.identity.events import Skips
 from bastion.detect.identity.geo import GeoDB
-from bastion.detect.identity.read import read_events
+from bastion.detect.identity.read import follow_events, read_events
 from bastion.detect.identity.render import AlertWriter, OutputFormat, describe_profile
 from bastion.detect.identity.rules import load_rules
 from bastion.detect.identity.upload import TOKEN_ENV, AlertUpload
@@ -86,6 +87,14 @@ def detect(
     idle_exit: float | None = typer.Option(
         None, "--idle-exit", help="With --consumer: stop after S idle seconds."
     ),
+    follow: bool = typer.Option(
+        False,
+        "--follow",
+        help="Keep reading sign-ins appended to the files (rotation too); Ctrl-C ends.",
+    ),
+    idle_timeout: float | None = typer.Option(
+        None, "--idle-timeout", help="With --follow: stop after this many seconds without a new line."
+    ),
     upload: str | None = typer.Option(
         None, "--upload", help="Also post each reported alert to the Bastion server at URL (/api/v1/alerts)."
     ),
@@ -99,6 +108,10 @@ def detect(
     """Detect compromised identities in sign-in logs."""
     if not logs and not (stream and consumer):
         raise UsageError("give LOGS, or --stream URL --consumer INDEX/COUNT")
+    if follow and (stream or any(str(p) == "-" for p in logs)):
+        raise UsageError("--follow reads files as they grow: not with --stream, and not with - (stdin)")
+    if idle_timeout is not None and not follow:
+        raise UsageError("--idle-timeout goes with --follow")
     try:
         floor = Severity.parse(min_severity)
     except ValueError as exc:
@@ -147,12 +160,23 @@ def detect(
         if uploader is not None:
             error_console().print(uploader.summary())
         return EXIT_CLEAN
+    stop = threading.Event()
+    signins = (
+        follow_events(logs, stop, skips, year, idle_timeout) if follow else read_events(logs, skips, year)
+    )
     try:
-        for alert in engine.run(read_events(logs, skips, year)):
-            if alert.severity >= floor:
-                writer.emit(alert)
-                for hook in hooks:
-                    hook.emit(alert)
+        try:
+            for alert in engine.run(signins):
+                if alert.severity >= floor:
+                    writer.emit(alert)
+                    for hook in hooks:
+                        hook.emit(alert)
+                    if follow:
+                        stream_out.flush()  # someone is watching: each alert as it is raised
+        except KeyboardInterrupt:
+            if not follow:
+                raise
+            stop.set()  # Ctrl-C ends a follow: the summary is written and the baselines saved
         summary = {
             "events": engine.events,
             "duplicates": engine.duplicates,

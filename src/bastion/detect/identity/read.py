@@ -17,8 +17,10 @@ import io
 import itertools
 import json
 import operator
+import queue
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
@@ -31,9 +33,10 @@ from bastion.detect.identity.cloud import classify, from_cloudtrail, from_entra,
 from bastion.detect.identity.events import SignIn, Skips
 from bastion.detect.identity.winlog import from_windows, is_windows
 from bastion.detect.ingest.records import decode_line, iter_files
+from bastion.detect.ingest.sources import follow
 from bastion.errors import InputError
 
-__all__ = ["detect_format", "merge", "read_events", "read_file"]
+__all__ = ["detect_format", "follow_events", "merge", "read_events", "read_file"]
 
 _loads = orjson.loads
 EVTX_MAGIC = b"ElfFile\x00"
@@ -226,7 +229,15 @@ def _evtx(path: Path, skips: Skips) -> Iterator[SignIn]:
 
 
 def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Iterator[SignIn]:
-    numbered = enumerate(stream, 1)
+    stdin = str(path) == "-"
+    yield from _numbered_lines(path, enumerate(stream, 1), skips, year, live=stdin)
+
+
+def _numbered_lines(
+    path: Path, numbered: Iterator[tuple[int, bytes]], skips: Skips, year: int | None, *, live: bool
+) -> Iterator[SignIn]:
+    """JSON lines or auth.log lines, told apart by the first line that is not blank. Year-less
+    auth.log stamps take ``year``, else the file's modification time, or now when ``live``."""
     for n, raw in numbered:
         text = decode_line(raw)
         if not text.strip():
@@ -235,11 +246,53 @@ def _lines(path: Path, stream: IO[bytes], skips: Skips, year: int | None) -> Ite
         if text.lstrip().startswith("{"):
             yield from _json_lines(str(path), rest, skips)
             return
-        stdin = str(path) == "-"
-        mtime = datetime.now(UTC) if stdin else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        mtime = datetime.now(UTC) if live else datetime.fromtimestamp(path.stat().st_mtime, UTC)
         parser = AuthLogParser(year or mtime.year, 12 if year else mtime.month)
         yield from _auth_lines(str(path), rest, parser, skips)
         return
+
+
+def follow_events(
+    paths: Sequence[Path],
+    stop: threading.Event,
+    skips: Skips,
+    year: int | None = None,
+    idle_timeout: float | None = None,
+) -> Iterator[SignIn]:
+    """Sign-ins appended to ``paths`` as they arrive (JSON lines of any supported source, Windows
+    JSON lines, auth.log), in arrival order, until ``stop`` is set or every file was quiet for
+    ``idle_timeout`` seconds; a rotated or truncated file is reopened. Each file is read and parsed
+    by a thread of its own; skips are counted in the caller's thread."""
+    inbox: queue.Queue[tuple[SignIn | None, Skips | None]] = queue.Queue(maxsize=10_000)
+
+    def read(path: Path) -> None:
+        own = Skips()
+        try:
+            lines = (
+                (n, text.encode("utf-8")) for _, n, text in follow(path, stop, idle_timeout=idle_timeout)
+            )
+            for event in _numbered_lines(path, lines, own, year, live=True):
+                inbox.put((event, None))
+        except InputError as exc:
+            own.add(str(exc))
+        finally:
+            inbox.put((None, own))
+
+    threads = [threading.Thread(target=read, args=(p,), daemon=True) for p in paths]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            event, finished = inbox.get()
+            if finished is not None:
+                running -= 1
+                for reason, n in finished.counts.items():
+                    skips.add(reason, n)
+            elif event is not None:
+                yield event
+    finally:
+        stop.set()
 
 
 def _auth_lines(
