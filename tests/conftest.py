@@ -73,4 +73,6 @@ def _no_user_advisory_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     # pytest-xdist's workers inherit COLUMNS=80 from their launcher while a plain run has none: the
     # table's width follows COLUMNS, so every test starts without it and sets it when it matters.
     monkeypatch.delenv("COLUMNS", raising=False)
+    # Nor the user's data directory (installed geo data, fetched Sigma rules): a fresh one per test.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     yield

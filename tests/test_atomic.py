@@ -76,6 +76,7 @@ _BY_DESIGN = {
     ("bastion/detect/sigma/update.py", "os.replace"): "swaps the finished rule folder in, the old one aside",
     ("bastion/drills/detectors.py", "write_text"): "a scenario's file change, inside its scratch tree",
     ("bastion/drills/journal.py", "open('a')"): "append-only journal, fsynced per record (resumable)",
+    ("bastion/detect/identity/geo_update.py", "open('wb')"): "download and unpack in a private temp dir",
 }
 _PENDING = {
     ("bastion/cli/identity.py", "open('w')"): "alerts file (also with --follow): detect.sinks.alert_output",

