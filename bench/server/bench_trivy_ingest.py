@@ -1,14 +1,15 @@
-"""Ingest of an imported 50,000-finding Trivy report into PostgreSQL (or SQLite), with the
-store's secret scrubbing as it is now and as it was before issue 27, in the same process.
+"""Ingest of an imported 50,000-finding Trivy report into PostgreSQL (or SQLite): the store's
+ingest as it is now and as it was at an earlier revision, in the same process.
 
 The report is bench/imports/trivy_50k.py's (the real Trivy fixture replicated), converted with
 ``bastion import`` into a Bastion JSON report (what ``bastion upload --tool trivy`` sends), then
 parsed and ingested into a fresh project (``bastion.store.ingest.ingest``: de-duplication,
-lifecycle, audit events, trend snapshot) once with ``scrub_all`` and once with the previous
-implementation (bench/server/bench_scrub.py) swapped in. Wall and CPU seconds of each.
+lifecycle, audit events, trend snapshot), once with src/bastion/store/ingest.py as committed at
+``--before`` (written to build/bench-server/ingest_before.py with ``git show``; before issue 27's
+``COPY`` path, by default) and once with the current module. Wall and CPU seconds of each.
 
 Usage: .venv/bin/python bench/server/bench_trivy_ingest.py [--findings 50000]
-       [--url postgresql://postgres@127.0.0.1:5432/postgres]
+       [--url postgresql://postgres@127.0.0.1:5432/postgres] [--before REV | --before none]
 A throwaway database is created on that server and dropped afterwards; ``--url sqlite`` uses
 build/bench-server/trivy.db.
 """
@@ -16,11 +17,14 @@ build/bench-server/trivy.db.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -29,8 +33,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "bench/imports"), str(ROOT / "bench/server")]
 
-from bench_scrub import previous_scrub_all  # noqa: E402  (bench scripts, not a package)
-from trivy_50k import OUT, build_report  # noqa: E402
+from trivy_50k import OUT, build_report  # noqa: E402  (bench scripts, not a package)
 
 from bastion.cli.main import main  # noqa: E402
 from bastion.store import ingest as ingest_module  # noqa: E402
@@ -57,28 +60,43 @@ def _database(url: str) -> tuple[str, Callable[[], None]]:
     return f"{url.rsplit('/', 1)[0]}/{name}", drop
 
 
-def run(findings: int, url: str) -> None:
-    """Print one line per scrubber: wall and CPU seconds of parse + ingest."""
+def _module_at(revision: str) -> ModuleType:
+    """src/bastion/store/ingest.py as committed at ``revision``, imported under another name."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:src/bastion/store/ingest.py"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    path = ROOT / "build/bench-server/ingest_before.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(source)
+    spec = importlib.util.spec_from_file_location("bench_ingest_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(findings: int, url: str, before: str) -> None:
+    """Print one line per ingest module: wall and CPU seconds of parse + ingest."""
     trivy = build_report(findings)
     report = OUT / "trivy-bastion.json"
     main(["import", str(trivy), "-o", str(report), "-q"])
     data = report.read_bytes()
+    modules = [] if before == "none" else [(f"before {before}", _module_at(before))]
+    modules.append(("current", ingest_module))
     target, drop = _database(url)
     store = Store.open(target)
     try:
         store.migrate()
         print(f"{findings:,} Trivy findings, {len(data) / 1e6:.1f} MB Bastion JSON, {store.dialect}")
-        current = ingest_module.scrub_all
-        for label, scrubber in (("previous scrub", previous_scrub_all), ("current scrub", current)):
-            ingest_module.scrub_all = scrubber
+        for label, module in modules:
             with store.write() as session:
                 project = create_project(session, f"p{uuid.uuid4().hex[:6]}", label, "bench").id
             wall, cpu = time.perf_counter(), time.process_time()
             parsed: Any = parse_upload(data, "trivy-bastion.json", max_results=findings + 1)
-            result = ingest_module.ingest(store, project, parsed, "bench")
+            result = module.ingest(store, project, parsed, "bench")
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(f"{label:<15} wall {wall:6.1f} s  cpu {cpu:6.1f} s  new {result.new:,}")
-        ingest_module.scrub_all = current
     finally:
         store.close()
         drop()
@@ -88,5 +106,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=50_000)
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--before", default="e68823c", help="revision of the ingest to compare, or none")
     arguments = parser.parse_args()
-    run(arguments.findings, arguments.url)
+    run(arguments.findings, arguments.url, arguments.before)

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.findings import Finding
+from bastion.store import bulk
 from bastion.store.coverage import Coverage
 from bastion.store.db import Store
 from bastion.store.lifecycle import expire_acceptances, record_snapshot
@@ -275,15 +276,23 @@ def _see(
             tally.reopened += 1
             events.append(_event(now, actor, project_id, row.id, "reopened", "fixed", "open", scan_id))
         updates.append(change)
+    copy = bulk.supported(session)
     if new_rows:
-        created = session.execute(insert(FindingRecord).returning(FindingRecord.id), new_rows).scalars().all()
+        if copy:
+            created = bulk.insert_findings(session, project_id, new_rows)
+        else:
+            created = list(
+                session.execute(insert(FindingRecord).returning(FindingRecord.id), new_rows).scalars()
+            )
         events.extend(_event(now, actor, project_id, fid, "opened", None, "open", scan_id) for fid in created)
     # One statement per set of columns: a finding whose upload named no root keeps the one it had.
     for rooted in (True, False):
         same = [change for change in updates if ("scope_root" in change) is rooted]
         if same:
             session.execute(update(FindingRecord), same)
-    if events:
+    if events and copy:
+        bulk.insert_events(session, events)
+    elif events:
         session.execute(insert(AuditEvent), events)
     tally.new += len(new_rows)
     tally.updated += len(updates)
@@ -314,11 +323,14 @@ def _fix(
                 FindingRecord.rule_id,
                 FindingRecord.location_data,
                 FindingRecord.scope_root,
-            ).where(
+            )
+            .where(
                 FindingRecord.project_id == project_id,
                 FindingRecord.status.in_(_FIXABLE),
                 FindingRecord.scanner.in_(covered),
             )
+            # By id, so the fixed events come in the same order on every back end.
+            .order_by(FindingRecord.id)
         ).all()
     ids = [
         row.id
@@ -331,19 +343,20 @@ def _fix(
         with store.write() as session:
             _lock(session, project_id)
             rows = session.execute(
-                select(FindingRecord.id, FindingRecord.status).where(
-                    FindingRecord.id.in_(ids[start : start + chunk]), FindingRecord.status.in_(_FIXABLE)
-                )
+                select(FindingRecord.id, FindingRecord.status)
+                .where(FindingRecord.id.in_(ids[start : start + chunk]), FindingRecord.status.in_(_FIXABLE))
+                .order_by(FindingRecord.id)
             ).all()
             if not rows:
                 continue
             session.execute(
                 update(FindingRecord), [{"id": r.id, "status": "fixed", "fixed_at": now} for r in rows]
             )
-            session.execute(
-                insert(AuditEvent),
-                [_event(now, actor, project_id, r.id, "fixed", r.status, "fixed", scan_id) for r in rows],
-            )
+            events = [_event(now, actor, project_id, r.id, "fixed", r.status, "fixed", scan_id) for r in rows]
+            if bulk.supported(session):
+                bulk.insert_events(session, events)
+            else:
+                session.execute(insert(AuditEvent), events)
             tally.fixed += len(rows)
 
 
