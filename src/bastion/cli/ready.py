@@ -2,7 +2,9 @@
 
 ``bastion ready [--server URL | --from DIR]`` prints the one-line answer, the three weakest points,
 a roadmap and the trend; ``bastion ready answer QUESTION yes|partly|no --by NAME`` records a
-process answer no tool can see (dated, attributed, expiring).
+process answer no tool can see (dated, attributed, expiring) in a local file, or on a Bastion
+server with ``--server URL --token T`` (where ``bastion ready --server`` and the ``/ready`` page
+read it back).
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from bastion.ready.collect import collect_dir, collect_server, http_fetch
 from bastion.ready.evidence import EvidenceSet
 from bastion.ready.mapping import load_mapping
 from bastion.ready.models import MaturityModel, load_dsomm, load_samm
-from bastion.ready.questionnaire import answer_evidence, load_answers, record_answer
+from bastion.ready.questionnaire import (
+    Answer,
+    answer_evidence,
+    check_answer,
+    load_answers,
+    record_answer,
+    send_answer,
+    server_answers,
+)
 from bastion.ready.render import ReadyFormat, render
 from bastion.ready.score import assess
 from bastion.server.client import CREDENTIAL_ENV
@@ -118,10 +128,12 @@ def _assess(
             raise UsageError(f"no API token: pass --token or set {CREDENTIAL_ENV}")
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=_public(server), headers=headers, timeout=30.0) as client:
-            evidence.merge(collect_server(http_fetch(client), _public(server), now))
+            fetch = http_fetch(client)
+            evidence.merge(collect_server(fetch, _public(server), now))
+            evidence.merge(server_answers(fetch, mapping, _public(server)))
     if answers is not None:
         evidence.merge(answer_evidence(load_answers(answers, mapping), mapping, str(answers)))
-    else:
+    elif from_dir is not None:
         evidence.missing("questionnaire", "no answers given (--answers FILE; bastion ready answer ...)")
     result = assess(
         evidence, mapping, now, scope=project or "organisation", models=tuple(models), previous=previous
@@ -150,10 +162,30 @@ def answer(
     by: str = typer.Option(..., "--by", help="Who answers (kept with the answer)."),
     answers: Path = typer.Option(Path("ready-answers.json"), "--answers", help="The answers file."),
     note: str = typer.Option("", "--note", help="What shows it (a link, a ticket)."),
+    server: str = typer.Option("", "--server", help="Keep the answer on this Bastion server instead."),
+    token: str = typer.Option("", "--token", envvar=CREDENTIAL_ENV, help="API token (or BASTION_TOKEN)."),
+    project: str = typer.Option(
+        "", "--project", help="With --server: the project answered for (default: the token's)."
+    ),
 ) -> int:
-    """Record a dated, attributed process answer. Example: bastion ready answer on-call yes --by maya"""
-    saved = record_answer(answers, load_mapping(), question, value, by, note)
-    typer.echo(f"recorded {saved.question} = {saved.answer} by {saved.by} at {saved.at} in {answers}")
+    """Record a dated, attributed process answer. Example: bastion ready answer on-call yes --by maya
+
+    On a server: bastion ready answer on-call yes --by maya --server https://bastion.example --token T
+    """
+    mapping = load_mapping()
+    if not server:
+        if project:
+            raise UsageError("--project needs --server (a local answers file has no projects)")
+        saved = record_answer(answers, mapping, question, value, by, note)
+        typer.echo(f"recorded {saved.question} = {saved.answer} by {saved.by} at {saved.at} in {answers}")
+        return EXIT_CLEAN
+    check_answer(mapping, question, value, by, note)
+    row = send_answer(server, token, Answer(question, value, by.strip(), "", note, project))
+    scope = f"project {row.get('project')}" if row.get("project") else "the organisation"
+    typer.echo(
+        f"recorded {row.get('question')} = {row.get('answer')} by {row.get('by')} at {row.get('at')} "
+        f"for {scope} on {_public(server)}"
+    )
     return EXIT_CLEAN
 
 

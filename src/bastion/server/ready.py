@@ -4,28 +4,43 @@ The assessment reads the same API the ``bastion ready --server`` command reads, 
 with the caller's own rights: each API path is answered by its endpoint function with the
 caller's principal and session, so a viewer sees the readiness of the projects they may read and
 a source they may not read is shown as missing.
+
+The process questionnaire is kept here too (:mod:`bastion.store.ready_answers`, history kept, the
+latest answer per question and scope counts until it expires): ``POST /api/v1/ready/answers``
+takes one answer as JSON from a project token with ``scan:upload`` (for its own project), a
+maintainer of the project named in ``project``, or an admin (who alone answers for the
+organisation, with no ``project``); readers are refused. A token's caller names who answered in
+``by``; a signed-in user answers as themselves. ``GET /api/v1/ready/answers`` lists the answers
+the caller may read (organisation-wide ones, and those of their projects), and the assessment
+reads them through it. The ``/ready`` page has a form for the same (CSRF-checked).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import BastionError
 from bastion.ready.collect import Fetch, SourceError, collect_server
 from bastion.ready.mapping import load_mapping
+from bastion.ready.questionnaire import ANSWERS, ANSWERS_PATH, NOTE_LIMIT, check_answer, server_answers
 from bastion.ready.score import Assessment, assess
 from bastion.server import alerts, api, catalog, drills, phish
-from bastion.server.auth import Principal
-from bastion.server.deps import db, principal
+from bastion.server.auth import Principal, require
+from bastion.server.deps import db, get_store, principal
 from bastion.server.web import render as render_page
+from bastion.store.models import Project
+from bastion.store.ready_answers import ReadyAnswer, add_answer, list_answers
 
 __all__ = ["api_router", "in_process_fetch", "pages"]
 
@@ -35,6 +50,9 @@ Reader = Depends(principal)
 DB = Depends(db)
 _SLUG = r"([^/]+)"
 Handler = Callable[[re.Match[str], dict[str, list[str]]], Any]
+ANSWER_BODY_LIMIT = 16 * 1024
+"""Bytes one answer may send: a question id, a value, a name and a note."""
+_FIELDS = ("question", "answer", "by", "note", "project")
 
 
 def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetch:
@@ -77,6 +95,7 @@ def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetc
         (re.compile(r"/api/v1/phish/campaigns/(\d+)"), campaign),
         (re.compile(r"/api/catalog"), lambda _, __: catalog.list_catalog(request)),
         (re.compile(r"/api/catalog/audit"), lambda _, __: catalog.audit_log(request)),
+        (re.compile(re.escape(ANSWERS_PATH)), lambda _, __: answers_api(who, session)),
     ]
 
     def fetch(path: str) -> Any:
@@ -98,11 +117,103 @@ def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetc
 
 def _assess(request: Request, who: Principal, session: Session, project: str) -> Assessment:
     now = datetime.now(UTC)
-    evidence = collect_server(in_process_fetch(request, who, session), "", now)
-    evidence.missing(
-        "questionnaire", "process answers are kept with the command: bastion ready --answers FILE"
+    fetch = in_process_fetch(request, who, session)
+    mapping = load_mapping()
+    evidence = collect_server(fetch, "", now)
+    evidence.merge(server_answers(fetch, mapping, ""))
+    return assess(evidence, mapping, now, scope=project or "organisation")
+
+
+def answer_json(row: ReadyAnswer, slug: str) -> dict[str, Any]:
+    """An answer as the API returns it (the fields of a questionnaire file's answer, and more)."""
+    return {
+        "id": row.id,
+        "question": row.question,
+        "answer": row.answer,
+        "by": row.answered_by,
+        "at": row.answered_at.isoformat(timespec="seconds"),
+        "note": row.note,
+        "project": slug,
+        "recorded_by": row.recorded_by,
+    }
+
+
+@api_router.get("/ready/answers")
+def answers_api(who: Principal = Reader, session: Session = DB) -> dict[str, Any]:
+    """Questionnaire answers the caller may read, newest first (history included)."""
+    visible = api.visible_project_ids(session, who)
+    return {"answers": [answer_json(row, slug) for row, slug in list_answers(session, visible)]}
+
+
+def _record(session: Session, who: Principal, fields: dict[str, str]) -> dict[str, Any]:
+    """Check and store one answer as ``who``; one-line HTTP errors (403 for a reader)."""
+    slug = fields.get("project", "").strip()
+    project: Project | None = None
+    if slug:
+        project = session.scalar(select(Project).where(Project.slug == slug))
+        if project is None:
+            raise HTTPException(404, f"project {slug!r}: no such project")
+        require(who, session, project.id, "upload")
+    elif who.token is not None:
+        project = session.get(Project, who.token.project_id)
+        require(who, session, who.token.project_id, "upload")
+    elif not who.is_admin:
+        raise HTTPException(403, "answering for the organisation needs an admin; name a project you maintain")
+    # A person answers as themselves; a token's caller names who answered.
+    by = who.user.username if who.user is not None else fields.get("by", "").strip()
+    note = fields.get("note", "")
+    try:
+        check_answer(load_mapping(), fields.get("question", ""), fields.get("answer", ""), by, note, flag="")
+    except BastionError as exc:
+        raise HTTPException(422, str(exc)) from None
+    row = add_answer(
+        session,
+        project.id if project is not None else None,
+        fields["question"],
+        fields["answer"],
+        by,
+        who.name,
+        note,
     )
-    return assess(evidence, load_mapping(), now, scope=project or "organisation")
+    return answer_json(row, project.slug if project is not None else "")
+
+
+def _fields(body: bytes) -> dict[str, str]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(422, f"not JSON ({str(exc)[:120]})") from None
+    if not isinstance(document, dict):
+        raise HTTPException(422, f"expected an object with {', '.join(_FIELDS)}")
+    unknown = sorted(str(k) for k in document if k not in _FIELDS)
+    if unknown:
+        raise HTTPException(
+            422, f"unknown field(s) {', '.join(unknown)[:200]}: expected {', '.join(_FIELDS)}"
+        )
+    wrong = [k for k, v in document.items() if not isinstance(v, str)]
+    if wrong:
+        raise HTTPException(422, f"{wrong[0]}: expected a string")
+    return dict(document)
+
+
+@api_router.post("/ready/answers", status_code=201)
+async def submit_answer(request: Request, who: Principal = Reader) -> dict[str, Any]:
+    """Record one questionnaire answer: ``{"question", "answer", "by", "note", "project"}``."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise HTTPException(415, "send the answer as application/json")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > ANSWER_BODY_LIMIT:
+            raise HTTPException(413, f"answer larger than {ANSWER_BODY_LIMIT} bytes")
+    fields = _fields(bytes(body))
+    store = get_store(request)
+
+    def work() -> dict[str, Any]:
+        with store.write() as session:
+            return _record(session, who, fields)
+
+    return await run_in_threadpool(work)
 
 
 @api_router.get("/ready")
@@ -120,5 +231,39 @@ def ready_page(
     """Readiness: the answer, the weakest points, the roadmap, per project and for the organisation."""
     result = _assess(request, who, session, project)
     slugs = [p["slug"] for p in api.projects(who, session)]
-    context = {"who": who, "a": result, "data": result.to_dict(), "projects": slugs, "project": project}
+    context = {
+        "who": who,
+        "a": result,
+        "data": result.to_dict(),
+        "projects": slugs,
+        "project": project,
+        "can_answer": _can_answer(session, who, project),
+        "questions": load_mapping().questions(),
+        "values": list(ANSWERS),
+        "note_limit": NOTE_LIMIT,
+    }
     return render_page(request, "ready/page.html", context)
+
+
+def _can_answer(session: Session, who: Principal, slug: str) -> bool:
+    if who.user is None:
+        return False
+    if not slug:
+        return who.is_admin
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    return project is not None and who.role(session, project.id) in ("maintainer", "admin")
+
+
+@pages.post("/ready/answers")
+def answer_form(
+    question: str = Form(),
+    answer: str = Form(),
+    note: str = Form(default=""),
+    project: str = Form(default=""),
+    who: Principal = Reader,
+    session: Session = DB,
+) -> Response:
+    """Record an answer from the ``/ready`` page, then show the page again."""
+    _record(session, who, {"question": question, "answer": answer, "note": note, "project": project})
+    target = f"/ready?project={quote(project, safe='')}" if project else "/ready"
+    return RedirectResponse(target, status_code=303)
