@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from helpers_store import new_project
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from store_backends import open_store
 
 from bastion.findings import Finding, Location, Severity, make_fingerprint
@@ -139,5 +139,24 @@ def test_copy_rows_refuses_rows_naming_different_columns(tmp_path: Path, postgre
     try:
         with pytest.raises(ValueError, match="same columns"), store.write() as session:
             bulk.insert_events(session, [{"actor": "a", "action": "x"}, {"actor": "b"}])
+    finally:
+        store.close()
+
+
+def test_lookup_probes_the_key_without_statistics(tmp_path: Path, postgres_url: str | None) -> None:
+    """A first import runs before any ANALYZE: each chunk still reads only its own findings."""
+    store = open_store("postgresql", tmp_path, postgres_url)
+    try:
+        project = new_project(store)
+        ingest(store, project, _scan(list(range(3000)), "."), "ci", now=T0, full=False)
+        fingerprints = [_finding(n).fingerprint for n in range(0, 3000, 6)]
+        parameters = {"fingerprints": fingerprints, "project_id": project}
+        with store.read() as session:
+            rows = bulk.lookup(session, project, fingerprints)
+            plan = "\n".join(
+                line for (line,) in session.execute(text(f"EXPLAIN {bulk._LOOKUP.text}"), parameters)
+            )
+        assert len(rows) == len(fingerprints)
+        assert "findings_project_id_fingerprint_key" in plan and "Seq Scan on findings" not in plan
     finally:
         store.close()

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg import Connection, sql
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, text
 from sqlalchemy.orm import Session
 
 from bastion.store.models import AuditEvent, FindingRecord
 
-__all__ = ["copy_rows", "insert_events", "insert_findings", "supported"]
+__all__ = ["copy_rows", "insert_events", "insert_findings", "lookup", "supported"]
 
 
 def supported(session: Session) -> bool:
@@ -56,6 +56,23 @@ def copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
             )
 
 
+_LOOKUP = text(
+    "SELECT f.id, f.fingerprint, f.status, f.reopen_count"
+    " FROM unnest(CAST(:fingerprints AS varchar[])) AS wanted(fingerprint)"
+    " CROSS JOIN LATERAL (SELECT id, fingerprint, status, reopen_count FROM findings"
+    " WHERE project_id = :project_id AND fingerprint = wanted.fingerprint LIMIT 1) AS f"
+)
+"""One probe of the (project, fingerprint) key per fingerprint, whatever the statistics say.
+Without statistics (a table filled since its last ANALYZE, as in a first import), PostgreSQL
+takes ``fingerprint IN (...)``, or a plain join, to match most of the project and reads all of
+its findings for every chunk: 50 ms a chunk at 50,000 findings, growing with the project."""
+
+
+def lookup(session: Session, project_id: int, fingerprints: Sequence[str]) -> Sequence[Row[Any]]:
+    """The project's findings among ``fingerprints``: id, fingerprint, status, reopen_count."""
+    return session.execute(_LOOKUP, {"fingerprints": list(fingerprints), "project_id": project_id}).all()
+
+
 def insert_findings(session: Session, project_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert new findings of one project and return their ids, in the order of ``rows``.
 
@@ -63,14 +80,7 @@ def insert_findings(session: Session, project_id: int, rows: Sequence[dict[str, 
     stay absent until this transaction ends."""
     copy_rows(session, FindingRecord.__table__, rows)  # type: ignore[arg-type]
     fingerprints = [row["fingerprint"] for row in rows]
-    ids = {
-        row.fingerprint: row.id
-        for row in session.execute(
-            select(FindingRecord.fingerprint, FindingRecord.id).where(
-                FindingRecord.project_id == project_id, FindingRecord.fingerprint.in_(fingerprints)
-            )
-        )
-    }
+    ids = {row.fingerprint: row.id for row in lookup(session, project_id, fingerprints)}
     return [ids[fingerprint] for fingerprint in fingerprints]
 
 

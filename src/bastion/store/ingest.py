@@ -14,6 +14,7 @@ large upload never holds the write lock for long.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -239,17 +240,18 @@ def _see(
     tally: _Tally,
 ) -> None:
     """Open, refresh or reopen one chunk of the upload's findings (inside its transaction)."""
-    known = {
-        row.fingerprint: row
-        for row in session.execute(
+    fingerprints = [fingerprint for fingerprint, _ in described]
+    copy = bulk.supported(session)
+    rows: Sequence[Any]
+    if copy:
+        rows = bulk.lookup(session, project_id, fingerprints)
+    else:
+        rows = session.execute(
             select(
                 FindingRecord.id, FindingRecord.fingerprint, FindingRecord.status, FindingRecord.reopen_count
-            ).where(
-                FindingRecord.project_id == project_id,
-                FindingRecord.fingerprint.in_([fingerprint for fingerprint, _ in described]),
-            )
-        )
-    }
+            ).where(FindingRecord.project_id == project_id, FindingRecord.fingerprint.in_(fingerprints))
+        ).all()
+    known = {row.fingerprint: row for row in rows}
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -276,7 +278,6 @@ def _see(
             tally.reopened += 1
             events.append(_event(now, actor, project_id, row.id, "reopened", "fixed", "open", scan_id))
         updates.append(change)
-    copy = bulk.supported(session)
     if new_rows:
         if copy:
             created = bulk.insert_findings(session, project_id, new_rows)
