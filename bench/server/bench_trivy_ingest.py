@@ -69,7 +69,8 @@ def _module_at(revision: str) -> ModuleType:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(source)
     spec = importlib.util.spec_from_file_location("bench_ingest_before", path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path}: cannot be loaded as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
