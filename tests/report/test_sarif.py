@@ -274,22 +274,28 @@ def test_automation_details_category_per_scanned_folder(full: GateResult, tmp_pa
     assert api["description"]["text"] == "Bastion scan of services/api"
     full.scan.root = tmp_path
     whole = run_of(full)["automationDetails"]["id"]
-    assert whole.rsplit("/", 1)[0] == "bastion/root" and whole.rsplit("/", 1)[1] != run_id
+    assert whole.rsplit("/", 1)[0] == "bastion" and whole.rsplit("/", 1)[1] != run_id
     assert run_of(full)["automationDetails"]["id"] == whole  # the same run renders the same id
     validator = jsonschema.Draft4Validator(SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
     assert not list(validator.iter_errors(document(full)))
 
 
 def test_automation_details_without_scope(case: tuple[str, GateResult]) -> None:
-    """A run that walked no directory (a converted report) is filed under bastion/root."""
+    """A run that walked no directory (a converted report) is filed under the plain bastion category."""
     _, result = case
     details = run_of(result)["automationDetails"]
-    assert details["id"].rsplit("/", 1)[0] == "bastion/root"
+    assert details["id"].rsplit("/", 1)[0] == "bastion"
 
 
 @pytest.mark.parametrize(
     ("root", "category"),
-    [(None, "bastion/root"), (".", "bastion/root"), ("svc", "bastion/svc"), ("a/b/", "bastion/a/b")],
+    [
+        (None, "bastion"),
+        (".", "bastion"),
+        ("repo", "bastion/repo"),
+        ("svc", "bastion/svc"),
+        ("a/b/", "bastion/a/b"),
+    ],
 )
 def test_automation_category(root: str | None, category: str) -> None:
     assert sarif.automation_category(root) == category

@@ -10,9 +10,9 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 Each run carries ``automationDetails.id``, ``<category>/<run id>`` (SARIF 2.1.0 section 3.17.4):
 GitHub keeps one set of alerts per category (the part before the last ``/``), so uploads of
 several scans of one commit (one per subfolder of a monorepo) do not close each other's alerts.
-The category is ``bastion/<scanned folder relative to the repository root>``, ``bastion/root`` for
-the whole repository (or a scan outside any repository). The run id is a digest of what the run
-reported, so rendering one run twice gives the same document.
+The category is ``bastion/<scanned folder relative to the repository root>``, plain ``bastion``
+for the whole repository (or a scan outside any repository): no folder name can collide with it.
+The run id is a digest of what the run reported, so rendering one run twice gives the same document.
 
 Suppressed findings are results with an ``inSource`` suppression (GitHub closes them);
 baselined findings are left out, as they are of every other report but JSON.
@@ -105,16 +105,15 @@ def to_document(result: GateResult) -> dict[str, Any]:
 
 def automation_category(root: str | None) -> str:
     """The code scanning category of a scan of ``root`` (POSIX, relative to the repository root;
-    ``.`` or None for the whole repository): ``bastion/services/api``, ``bastion/root``."""
+    ``.`` or None for the whole repository): ``bastion/services/api``, ``bastion``."""
     folder = (root or ".").strip("/")
-    if folder in {"", "."}:
-        folder = "root"
-    return f"{CATEGORY_PREFIX}/{folder}"
+    return CATEGORY_PREFIX if folder in {"", "."} else f"{CATEGORY_PREFIX}/{folder}"
 
 
 def _category_folder(category: str) -> str:
-    folder = category.removeprefix(f"{CATEGORY_PREFIX}/")
-    return "the repository root" if folder == "root" else folder
+    if category == CATEGORY_PREFIX:
+        return "the repository root"
+    return category.removeprefix(f"{CATEGORY_PREFIX}/")
 
 
 def _run_id(run: dict[str, Any]) -> str:
