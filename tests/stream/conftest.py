@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -74,3 +75,25 @@ def make_transport(request: pytest.FixtureRequest) -> Iterator[MakeTransport]:
 def make_redis() -> Iterator[Callable[..., RedisStreams]]:
     """Build Redis Streams transports on one fresh prefix."""
     yield from _redis_maker()
+
+
+@contextlib.contextmanager
+def redis_keys_wiped(prefix: str) -> Iterator[redis.Redis]:
+    """The test Redis DB with no key under ``prefix`` before and after (skips when Redis is down)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at {REDIS_URL} not reachable: {exc}")
+
+    def wipe() -> None:
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+    wipe()
+    try:
+        yield client
+    finally:
+        wipe()
+        client.close()

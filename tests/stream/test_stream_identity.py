@@ -15,7 +15,7 @@ from bastion.detect.identity.events import Skips
 from bastion.detect.identity.read import read_events
 from bastion.jobs.streaming import event_of, parse_consumer, signin_of
 from bastion.stream.redis_streams import RedisStreams
-from conftest import REDIS_URL
+from conftest import REDIS_URL, redis_keys_wiped
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "identity" / "logs"
 PREFIX = "bastion:signins"
@@ -24,21 +24,8 @@ PREFIX = "bastion:signins"
 @pytest.fixture
 def clean_stream() -> Iterator[redis.Redis]:
     """The default sign-in stream keys of the test Redis DB, empty before and after."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at {REDIS_URL} not reachable: {exc}")
-
-    def wipe() -> None:
-        keys = list(client.scan_iter(f"{PREFIX}*", count=1000))
-        if keys:
-            client.delete(*keys)
-
-    wipe()
-    yield client
-    wipe()
-    client.close()
+    with redis_keys_wiped(PREFIX) as client:
+        yield client
 
 
 def test_events_survive_the_wire() -> None:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from typer.testing import CliRunner
 
 from bastion.cli.main import app
@@ -17,7 +16,7 @@ from bastion.detect.sigma.events import ReadSkips, read_events
 from bastion.detect.sigma.loader import load_rules
 from bastion.jobs.sigma_stream import SIGMA_PREFIX, consume_events, event_of, publish_events, sigma_event_of
 from bastion.stream.consumer import ConsumerStats
-from conftest import REDIS_URL, MakeTransport
+from conftest import REDIS_URL, MakeTransport, redis_keys_wiped
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sigma"
 LOGS = [FIXTURES / "sysmon.jsonl", FIXTURES / "auth.log", FIXTURES / "cloudtrail.json"]
@@ -56,21 +55,8 @@ def test_two_consumers_match_what_one_process_matches(make_transport: MakeTransp
 @pytest.fixture
 def clean_log_stream() -> Iterator[None]:
     """The Sigma log stream's keys of the test Redis DB, empty before and after."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at {REDIS_URL} not reachable: {exc}")
-
-    def wipe() -> None:
-        keys = list(client.scan_iter(f"{SIGMA_PREFIX}*", count=1000))
-        if keys:
-            client.delete(*keys)
-
-    wipe()
-    yield
-    wipe()
-    client.close()
+    with redis_keys_wiped(SIGMA_PREFIX):
+        yield
 
 
 def _matches(path: Path) -> list[tuple[str, str]]:

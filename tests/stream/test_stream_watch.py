@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 from typer.testing import CliRunner
 
 from bastion.cli.main import app
@@ -32,7 +31,7 @@ from bastion.jobs.watch_stream import (
 from bastion.stream.connect import open_transport
 from bastion.stream.consumer import StreamConsumer
 from bastion.stream.nats_jetstream import NatsJetStream
-from conftest import NATS_URL, REDIS_URL, MakeTransport
+from conftest import NATS_URL, REDIS_URL, MakeTransport, redis_keys_wiped
 
 HDFS = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "HDFS_2k.log"
 
@@ -128,21 +127,8 @@ def stream_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield NATS_URL
         wipe_nats()
         return
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at {REDIS_URL} not reachable: {exc}")
-
-    def wipe() -> None:
-        keys = list(client.scan_iter(f"{WATCH_PREFIX}*", count=1000))
-        if keys:
-            client.delete(*keys)
-
-    wipe()
-    yield REDIS_URL
-    wipe()
-    client.close()
+    with redis_keys_wiped(WATCH_PREFIX):
+        yield REDIS_URL
 
 
 def test_watch_run_stream_publishes_then_consumers_alert(tmp_path: Path, stream_url: str) -> None:
