@@ -126,3 +126,6 @@ class ScanResult:
     suppressed: list[Suppressed] = field(default_factory=list)
     """Findings the run itself set aside before the gate (a DAST rules file's IGNORE and
     OUTOFSCOPE entries); the gate counts them with the other suppressed findings."""
+    stage: str | None = None
+    """The pipeline stage whose settings the run applied (``bastion scan --stage NAME``), or None;
+    SARIF files each stage's code-scanning alerts under a category of its own."""

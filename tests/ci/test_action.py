@@ -118,6 +118,10 @@ def test_coverage_gate_in_the_action(action: dict[str, Any], tmp_path: Path) -> 
     assert run.outputs["coverage"]["exit-code"] == "1"
     categories = sorted(with_["category"] for _, with_ in run.uses)
     assert categories == ["bastion", "bastion-coverage"]
+    # Those inputs only fill in a run without automationDetails: the SARIF's own must differ too,
+    # or the coverage upload would close the scan's alerts.
+    assert _category(workspace / "bastion.sarif") == "bastion"
+    assert _category(workspace / "bastion-coverage.sarif") == "bastion/analysis:coverage"
     assert "coverage.overall-below-min" in (workspace / "bastion-coverage.sarif").read_text(encoding="utf-8")
     summary = run.logs.split("--- step summary ---", 1)[1]
     assert "### Coverage" in summary and "coverage.overall-below-min" in summary
@@ -137,3 +141,11 @@ def test_stage_input_applies_a_pipeline_stage(action: dict[str, Any], tmp_path: 
         action, workspace, {"install": "false", "stage": "build", "scanners": "secrets"}, tmp_path / "build"
     )
     assert build.exit_code == 1, build.logs
+    assert _category(workspace / "bastion.sarif") == "bastion/stage:build"
+
+
+def _category(sarif_path: Path) -> str:
+    """The code-scanning category of a SARIF file (its run's automationDetails.id up to the last /)."""
+    run = json.loads(sarif_path.read_text(encoding="utf-8"))["runs"][0]
+    category: str = run["automationDetails"]["id"].rsplit("/", 1)[0]
+    return category

@@ -113,6 +113,10 @@ def test_reload_strict_only_failure(tmp_path: Path) -> None:
     [
         ("[]", "not a Bastion JSON report"),
         ('{"schema_version": 1, "findings": [{"x": 1}]}', "malformed entry"),
+        ('{"schema_version": 1, "findings": [], "stage": 3}', "malformed entry.*stage must be"),
+        ('{"schema_version": 1, "findings": [], "stage": ""}', "malformed entry.*stage must be"),
+        ('{"schema_version": 1, "findings": [], "scope": "x"}', "malformed entry.*scope must be"),
+        ('{"schema_version": 1, "findings": [], "scope": {"excludes": "a"}}', "scope.excludes must be"),
     ],
 )
 def test_reload_refuses_other_documents(tmp_path: Path, content: str, message: str) -> None:

@@ -299,3 +299,55 @@ def test_automation_details_without_scope(case: tuple[str, GateResult]) -> None:
 )
 def test_automation_category(root: str | None, category: str) -> None:
     assert sarif.automation_category(root) == category
+
+
+@pytest.mark.parametrize(
+    ("root", "stage", "category"),
+    [
+        (None, "deploy", "bastion/stage:deploy"),
+        (".", "build", "bastion/stage:build"),
+        ("services/api", "deploy", "bastion/stage:deploy/services/api"),
+        ("svc", "a/b", "bastion/stage:a%2Fb/svc"),  # a stage name never adds a segment
+        ("svc", "x:y z", "bastion/stage:x%3Ay%20z/svc"),
+    ],
+)
+def test_automation_category_of_a_stage(root: str | None, stage: str, category: str) -> None:
+    assert sarif.automation_category(root, stage) == category
+
+
+@pytest.mark.parametrize("analysis", sorted(sarif.SEPARATE_ANALYSES))
+def test_other_analyses_do_not_share_the_code_scan_category(
+    full: GateResult, tmp_path: Path, analysis: str
+) -> None:
+    """A coverage or DAST upload of the same commit under the scan's category would close the
+    scan's alerts: each analysis has a category of its own, stage or not."""
+    (tmp_path / ".git").mkdir()
+    full.scan.root = tmp_path
+    full.scan.scanners = [analysis]
+    details = run_of(full)["automationDetails"]
+    assert details["id"].rsplit("/", 1)[0] == f"bastion/analysis:{analysis}"
+    assert details["description"]["text"] == f"Bastion {analysis} of the repository root"
+    full.scan.stage = "build"
+    staged = run_of(full)["automationDetails"]["id"].rsplit("/", 1)[0]
+    assert staged == f"bastion/stage:build/analysis:{analysis}"
+    full.scan.scanners = [analysis, "secrets"]  # a code scan that also ran it stays a code scan
+    assert run_of(full)["automationDetails"]["id"].rsplit("/", 1)[0] == "bastion/stage:build"
+
+
+def test_two_stages_of_one_folder_get_two_categories(full: GateResult, tmp_path: Path) -> None:
+    """``--stage build`` and ``--stage deploy`` of services/api must not close each other's alerts."""
+    (tmp_path / ".git").mkdir()
+    full.scan.root = tmp_path / "services" / "api"
+    full.scan.root.mkdir(parents=True)
+    categories = {}
+    for stage in ("build", "deploy", None):
+        full.scan.stage = stage
+        details = run_of(full)["automationDetails"]
+        categories[stage] = details["id"].rsplit("/", 1)[0]
+        if stage is not None:
+            assert details["description"]["text"] == f"Bastion scan of services/api, stage {stage}"
+    assert categories == {
+        "build": "bastion/stage:build/services/api",
+        "deploy": "bastion/stage:deploy/services/api",
+        None: "bastion/services/api",
+    }

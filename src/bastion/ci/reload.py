@@ -43,6 +43,8 @@ def load_report(path: Path) -> GateResult:
             files_scanned=int(summary.get("files_scanned", 0)),
             bytes_scanned=int(summary.get("bytes_scanned", 0)),
             duration_s=float(document.get("duration_s", 0.0)),
+            stage=_stage(document.get("stage")),
+            **_walk(document.get("scope")),
         )
         findings = [Finding.from_dict(f) for f in document["findings"]]
         suppressed = [
@@ -70,6 +72,32 @@ def load_report(path: Path) -> GateResult:
     if summary.get("failed") and not result.failed:
         result.policy = GatePolicy(threshold=threshold, fail_on_kev=fail_on == "kev", strict=True)
     return result
+
+
+def _stage(value: Any) -> str | None:
+    """The report's ``stage``: None or a non-empty string (``ValueError`` otherwise)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"stage must be a non-empty string or null, not {value!r}")
+    return value
+
+
+def _walk(scope: Any) -> dict[str, Any]:
+    """How the scan walked (excludes, .gitignore, history) from the report's ``scope``, so that a
+    re-rendered report claims the scope the scan had, not a wider one; {} without a scope."""
+    if scope is None:
+        return {}
+    if not isinstance(scope, dict):
+        raise TypeError(f"scope must be an object or null, not {type(scope).__name__}")
+    history, excludes = scope.get("history"), scope.get("excludes", [])
+    if not isinstance(excludes, list):
+        raise TypeError(f"scope.excludes must be a list, not {type(excludes).__name__}")
+    return {
+        "excludes": tuple(str(pattern) for pattern in excludes),
+        "gitignore": bool(scope.get("gitignore", True)),
+        "history": None if history is None else str(history),
+    }
 
 
 def combine(first: GateResult, others: list[GateResult]) -> GateResult:

@@ -231,6 +231,8 @@ def scan(
         from bastion.ci.deploy import scan_stage_inputs
 
         result = scan_stage_inputs(result, stage_def, cfg, registry, options, selection)
+    if stage_def is not None:
+        result.scan.stage = stage_def.name  # reports file each stage apart (SARIF's category)
     if not_applied and config_path is not None:
         notice = untrusted_notice(config_path, not_applied)
         result.scan.notices.insert(0, notice)

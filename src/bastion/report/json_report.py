@@ -49,6 +49,7 @@ def _fields(result: GateResult) -> dict[str, Any]:
         "failures": scrub([{"scanner": f.scanner, "error": f.error} for f in scan.failures]),
         "notices": _Lazy(scan.notices, lambda n: scrub(n.to_dict())),
         "scope": scan_scope(scan),
+        "stage": scan.stage,
     }
 
 

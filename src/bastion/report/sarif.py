@@ -12,6 +12,16 @@ GitHub keeps one set of alerts per category (the part before the last ``/``), so
 several scans of one commit (one per subfolder of a monorepo) do not close each other's alerts.
 The category is ``bastion/<scanned folder relative to the repository root>``, plain ``bastion``
 for the whole repository (or a scan outside any repository): no folder name can collide with it.
+A run of a pipeline stage (``bastion scan --stage deploy``) puts the stage first, as
+``stage:<name>`` (``bastion/stage:deploy``, ``bastion/stage:deploy/services/api``): two stages
+scanning one folder keep apart sets of alerts. The ``key:value`` segment is the form GitHub's own
+CodeQL action uses for its categories (``language:python``), and no folder can collide with it in
+practice (``:`` is not allowed in a Windows path, so no portable repository holds a folder named
+``stage:deploy``); the stage name is percent-encoded, so it never adds a ``/``. A run that is not
+a code scan of the tree but another analysis of the same commit (the coverage gate, a DAST run:
+``SEPARATE_ANALYSES``) adds ``analysis:<scanner>`` (``bastion/analysis:coverage``): uploaded under
+the scan's own category, it would close every alert of the scan (the upload action's ``category``
+input cannot prevent it, since it only fills in a run without ``automationDetails``).
 The run id is a digest of what the run reported, so rendering one run twice gives the same document.
 
 Suppressed findings are results with an ``inSource`` suppression (GitHub closes them);
@@ -33,14 +43,32 @@ from bastion.report.scope import machine_path_scrubber, scan_scope
 from bastion.report.table import COUNTED_KINDS
 from bastion.results import NoticeKind
 
-__all__ = ["FINGERPRINT_KEY", "INFORMATION_URI", "SCHEMA_URI", "automation_category", "render", "to_document"]
+__all__ = [
+    "FINGERPRINT_KEY",
+    "INFORMATION_URI",
+    "SCHEMA_URI",
+    "SEPARATE_ANALYSES",
+    "automation_category",
+    "render",
+    "to_document",
+]
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/bastion-security/bastion"
 FINGERPRINT_KEY = "bastionFingerprint/v1"
 """Versioned key: a new fingerprint algorithm gets a new key, so old alerts still match."""
 CATEGORY_PREFIX = "bastion"
-"""First part of every ``automationDetails`` category; the scanned folder follows it."""
+"""First part of every ``automationDetails`` category; the stage and the scanned folder follow it."""
+STAGE_KEY = "stage:"
+"""Marks the category segment naming the pipeline stage."""
+ANALYSIS_KEY = "analysis:"
+"""Marks the category segment naming a separate analysis (``SEPARATE_ANALYSES``)."""
+SEPARATE_ANALYSES = frozenset({"coverage", "dast"})
+"""Scanners whose runs are uploaded beside the code scan of the same commit, not instead of it:
+``bastion coverage`` and ``bastion dast`` each file their alerts under a category of their own."""
+_STAGE_SAFE = "-_.~+=@,;!$&'()*"
+"""What a stage name keeps unescaped in the category: anything but ``/`` (a new segment), ``%``
+and ``:`` is escaped, so a stage named ``a/b`` cannot pose as a stage and a folder."""
 SRCROOT = "%SRCROOT%"
 SRCROOT_TEXT = "The repository root (the scanned directory when it is in no git work tree)"
 """%SRCROOT% carries no URI: an absolute path of the scanning machine would leak into the report,
@@ -95,25 +123,46 @@ def to_document(result: GateResult) -> dict[str, Any]:
         if scope["repository"] and scope["root"] != ".":
             _rebase(run, quote(scope["root"], safe=_URI_SAFE) + "/")
     run = machine_path_scrubber(result.scan.root)(run)
-    category = automation_category(scope["root"] if scope is not None else None)
+    root = scope["root"] if scope is not None else None
+    category = automation_category(root, result.scan.stage, _analysis(result.scan.scanners))
     run["automationDetails"] = {
         "id": f"{category}/{_run_id(run)}",
-        "description": {"text": f"Bastion scan of {_category_folder(category)}"},
+        "description": {"text": _category_text(root, result.scan.stage, _analysis(result.scan.scanners))},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def automation_category(root: str | None) -> str:
+def automation_category(root: str | None, stage: str | None = None, analysis: str | None = None) -> str:
     """The code scanning category of a scan of ``root`` (POSIX, relative to the repository root;
-    ``.`` or None for the whole repository): ``bastion/services/api``, ``bastion``."""
+    ``.`` or None for the whole repository) in pipeline stage ``stage`` (None: no stage), by
+    ``analysis`` (one of ``SEPARATE_ANALYSES``; None for a code scan): ``bastion/services/api``,
+    ``bastion``, ``bastion/stage:deploy``, ``bastion/stage:deploy/services/api``,
+    ``bastion/analysis:coverage``."""
+    parts = [CATEGORY_PREFIX]
+    if stage is not None:
+        parts.append(STAGE_KEY + quote(stage, safe=_STAGE_SAFE))
+    if analysis is not None:
+        parts.append(ANALYSIS_KEY + quote(analysis, safe=_STAGE_SAFE))
+    folder = _folder(root)
+    if folder is not None:
+        parts.append(folder)
+    return "/".join(parts)
+
+
+def _analysis(scanners: list[str]) -> str | None:
+    """The separate analysis a run of ``scanners`` is (``coverage``, ``dast``), or None for a code scan."""
+    return scanners[0] if len(scanners) == 1 and scanners[0] in SEPARATE_ANALYSES else None
+
+
+def _folder(root: str | None) -> str | None:
     folder = (root or ".").strip("/")
-    return CATEGORY_PREFIX if folder in {"", "."} else f"{CATEGORY_PREFIX}/{folder}"
+    return None if folder in {"", "."} else folder
 
 
-def _category_folder(category: str) -> str:
-    if category == CATEGORY_PREFIX:
-        return "the repository root"
-    return category.removeprefix(f"{CATEGORY_PREFIX}/")
+def _category_text(root: str | None, stage: str | None, analysis: str | None) -> str:
+    folder = _folder(root)
+    text = f"Bastion {analysis or 'scan'} of {'the repository root' if folder is None else folder}"
+    return text if stage is None else f"{text}, stage {stage}"
 
 
 def _run_id(run: dict[str, Any]) -> str:
