@@ -36,10 +36,12 @@ __all__ = [
     "AuditEvent",
     "Base",
     "DailyCount",
+    "FindingComment",
     "FindingRecord",
     "LoginAttempts",
     "Membership",
     "Project",
+    "SavedFilter",
     "Scan",
     "UTCDateTime",
     "User",
@@ -283,3 +285,41 @@ def _refuse_update(*_: object) -> None:
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_delete(*_: object) -> None:
     raise AuditLogIsAppendOnly("the audit log is append-only")
+
+
+class FindingComment(Base):
+    """A note on a finding by someone who may triage it (kept as typed, shown escaped)."""
+
+    __tablename__ = "finding_comments"
+    __table_args__ = (Index("ix_finding_comments_finding", "finding_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    """The finding's project (denormalised so a project's comments read without a join)."""
+    author: Mapped[str] = mapped_column(String(200))
+    """The caller's name: a user name or ``token:NAME (PREFIX)``."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+    """The text, with any secret the built-in rules find redacted; markdown is never rendered."""
+
+
+class SavedFilter(Base):
+    """A user's named findings filter, optionally shared with the members of one project."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name", name="uq_saved_filters_user_name"),
+        Index("ix_saved_filters_project", "project_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    """The project the filter is about; None for every project the viewer can read."""
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Visible to every reader of ``project_id`` (only with a project)."""
+    query: Mapped[dict[str, Any]] = mapped_column()
+    """The filter's parameters: status, severity, scanner, q, overdue, sort, order, group."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[User] = relationship()
+    project: Mapped[Project | None] = relationship()

@@ -1,0 +1,203 @@
+"""The findings list grouped: one row per vulnerable package version, or per rule.
+
+Grouping by package reads the metadata every dependency finding carries, Bastion's own and
+imported ones alike (``ecosystem``, ``package``, ``installed_version``, ``advisory``,
+``fixed_versions``, ``smallest_fix``): urllib3 1.26.3 with six advisories is one row, its worst
+severity, how many advisories, and the version that fixes them all as far as they say. Findings
+without a package (code, secrets, IaC) are not in any package group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from bastion.advisories.versions import sort_versions
+from bastion.store.models import FindingRecord, utcnow
+from bastion.store.queries import RANKS, FindingFilter, _conditions
+from bastion.store.sla import SlaPolicy
+
+__all__ = [
+    "GROUP_KEYS",
+    "Group",
+    "GroupPage",
+    "group_condition",
+    "group_findings",
+]
+
+GROUP_KEYS: dict[str, tuple[str, ...]] = {"package": ("ecosystem", "package", "version"), "rule": ("rule",)}
+"""The query parameters naming one group of each kind."""
+_BY_RANK = {rank: name for name, rank in RANKS.items()}
+
+
+def _package_columns() -> tuple[Any, Any, Any]:
+    extra = FindingRecord.extra
+    return (
+        func.coalesce(extra["ecosystem"].as_string(), ""),
+        extra["package"].as_string(),
+        func.coalesce(extra["installed_version"].as_string(), ""),
+    )
+
+
+@dataclass(frozen=True)
+class Group:
+    """One row of the grouped list."""
+
+    key: dict[str, str]
+    """The parameters that select it: ecosystem, package and version, or rule."""
+    findings: int
+    """Matching findings in the group."""
+    worst: str
+    """Its worst severity."""
+    advisories: int = 0
+    """Distinct advisories (package groups)."""
+    fixed_in: str | None = None
+    """The smallest version fixing every advisory that names a fix (package groups)."""
+    unfixed: int = 0
+    """Advisories that name no fixed version (package groups)."""
+    title: str = ""
+    """A title of one of its findings (rule groups)."""
+    statuses: dict[str, int] = field(default_factory=dict)
+    """Matching findings by triage state."""
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of groups and how many groups match in all."""
+
+    by: str
+    groups: list[Group]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def group_condition(by: str, key: Mapping[str, str]) -> ColumnElement[bool]:
+    """SQL condition selecting the findings of one group (``key`` as in :attr:`Group.key`)."""
+    if by == "rule":
+        return FindingRecord.rule_id == key.get("rule", "")
+    if by != "package":
+        raise ValueError(f"group by {by!r}: choose from {', '.join(GROUP_KEYS)}")
+    ecosystem, package, version = _package_columns()
+    return and_(
+        package == key.get("package", ""),
+        ecosystem == key.get("ecosystem", ""),
+        version == key.get("version", ""),
+    )
+
+
+def group_findings(
+    session: Session,
+    filt: FindingFilter,
+    by: str,
+    sla: SlaPolicy | None = None,
+    now: datetime | None = None,
+) -> GroupPage:
+    """The page ``filt.page`` of the groups of the findings matching ``filt``, worst first."""
+    if by not in GROUP_KEYS:
+        raise ValueError(f"group by {by!r}: choose from {', '.join(GROUP_KEYS)}")
+    conditions = _conditions(filt, sla or SlaPolicy(), now or utcnow())
+    per_page = min(max(filt.per_page, 1), 200)
+    if by == "package":
+        ecosystem, package, version = _package_columns()
+        columns: list[Any] = [ecosystem, package, version]
+        conditions.append(package.is_not(None))
+        extras: list[Any] = [func.count(func.distinct(FindingRecord.extra["advisory"].as_string()))]
+    else:
+        columns = [FindingRecord.rule_id]
+        extras = [func.min(FindingRecord.title)]
+    worst = func.max(FindingRecord.severity_rank)
+    count = func.count(FindingRecord.id)
+    grouped = select(*columns, count, worst, *extras).where(*conditions).group_by(*columns)
+    total = int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
+    page = min(max(filt.page, 1), max(1, -(-total // per_page)))
+    rows = session.execute(
+        grouped.order_by(worst.desc(), count.desc(), *columns).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    if not rows:
+        return GroupPage(by, [], total, page, per_page)
+    keys = [dict(zip(GROUP_KEYS[by], (str(v) for v in row[: len(columns)]), strict=True)) for row in rows]
+    statuses = _statuses(session, conditions, by, columns, keys)
+    fixes = _fixes(session, conditions, keys) if by == "package" else {}
+    groups = []
+    for key, row in zip(keys, rows, strict=True):
+        ident = tuple(key.values())
+        findings, rank, extra = row[len(columns)], row[len(columns) + 1], row[len(columns) + 2]
+        common: dict[str, Any] = {
+            "key": key,
+            "findings": int(findings),
+            "worst": _BY_RANK.get(int(rank), "info"),
+            "statuses": statuses.get(ident, {}),
+        }
+        if by == "package":
+            fixed_in, unfixed = fixes.get(ident, (None, 0))
+            groups.append(Group(**common, advisories=int(extra), fixed_in=fixed_in, unfixed=unfixed))
+        else:
+            groups.append(Group(**common, title=str(extra or "")))
+    return GroupPage(by, groups, total, page, per_page)
+
+
+def _statuses(
+    session: Session, conditions: list[Any], by: str, columns: list[Any], keys: list[dict[str, str]]
+) -> dict[tuple[str, ...], dict[str, int]]:
+    query = (
+        select(*columns, FindingRecord.status, func.count())
+        .where(*conditions, or_(*(group_condition(by, k) for k in keys)))
+        .group_by(*columns, FindingRecord.status)
+    )
+    result: dict[tuple[str, ...], dict[str, int]] = {}
+    for row in session.execute(query).all():
+        ident = tuple(str(v) for v in row[: len(columns)])
+        result.setdefault(ident, {})[str(row[-2])] = int(row[-1])
+    return result
+
+
+def _fixes(
+    session: Session, conditions: list[Any], keys: list[dict[str, str]]
+) -> dict[tuple[str, ...], tuple[str | None, int]]:
+    """Per package group: the version fixing every advisory with a known fix, and how many have none."""
+    ecosystem, package, version = _package_columns()
+    query = select(ecosystem, package, version, FindingRecord.extra).where(
+        *conditions, or_(*(group_condition("package", k) for k in keys))
+    )
+    smallest: dict[tuple[str, ...], set[str]] = {}
+    advisories: dict[tuple[str, ...], dict[str, list[str]]] = {}
+    for eco, name, installed, extra in session.execute(query).all():
+        ident: tuple[str, ...] = (str(eco), str(name), str(installed))
+        meta = extra if isinstance(extra, dict) else {}
+        if isinstance(meta.get("smallest_fix"), str) and meta["smallest_fix"]:
+            smallest.setdefault(ident, set()).add(meta["smallest_fix"])
+        listed = meta.get("fixed_versions")
+        fixed = [v for v in listed if isinstance(v, str) and v] if isinstance(listed, list) else []
+        advisory = str(meta.get("advisory") or id(meta))
+        advisories.setdefault(ident, {})[advisory] = fixed
+    result: dict[tuple[str, ...], tuple[str | None, int]] = {}
+    for ident, by_advisory in advisories.items():
+        ecosystem_name, _, installed = ident
+        unfixed = sum(1 for fixed in by_advisory.values() if not fixed)
+        if ident in smallest:
+            result[ident] = (sort_versions(ecosystem_name, smallest[ident])[-1], unfixed)
+            continue
+        needed = [_first_after(ecosystem_name, installed, fixed) for fixed in by_advisory.values() if fixed]
+        result[ident] = (sort_versions(ecosystem_name, needed)[-1] if needed else None, unfixed)
+    return result
+
+
+def _first_after(ecosystem: str, installed: str, fixed: Sequence[str]) -> str:
+    """The lowest of ``fixed`` above ``installed`` (the lowest listed when none is, or no order is known)."""
+    ordered = sort_versions(ecosystem, [*fixed, installed]) if installed else sort_versions(ecosystem, fixed)
+    if installed and installed in ordered:
+        after = [v for v in ordered[ordered.index(installed) + 1 :] if v != installed]
+        if after:
+            return after[0]
+    return sort_versions(ecosystem, fixed)[0]

@@ -1,0 +1,114 @@
+"""Bulk triage: one decision applied to many findings at once, all or nothing.
+
+The rules are those of :func:`bastion.store.lifecycle.triage` (a reason for false positives and
+risk acceptances, a future expiry for the latter) and every finding changed gets its own
+:class:`~bastion.store.models.AuditEvent`, exactly as if triaged one by one; the daily snapshot
+is taken once per project instead of once per finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bastion.errors import InputError
+from bastion.store.lifecycle import REASON_REQUIRED, record_snapshot
+from bastion.store.models import AuditEvent, FindingRecord, utcnow
+
+__all__ = ["BULK_STATUSES", "MAX_BULK", "BulkResult", "bulk_triage", "load_findings"]
+
+BULK_STATUSES = ("confirmed", "false_positive", "risk_accepted", "open")
+"""What bulk triage may set: confirm, false positive, accept (with expiry and reason), reopen."""
+MAX_BULK = 10_000
+"""Findings one request may change (a larger selection is refused, never cut short)."""
+_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk triage did."""
+
+    changed: tuple[int, ...]
+    """Ids of the findings moved (one audit event each)."""
+    unchanged: tuple[int, ...]
+    """Ids already in that state with that reason and expiry (no event)."""
+
+
+def load_findings(session: Session, ids: Sequence[int]) -> tuple[list[FindingRecord], list[int]]:
+    """The findings with these ids (in the order given, duplicates dropped) and the ids not found."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[int, FindingRecord] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        part = wanted[start : start + _CHUNK]
+        rows = session.scalars(select(FindingRecord).where(FindingRecord.id.in_(part)))
+        found.update((f.id, f) for f in rows)
+    return [found[i] for i in wanted if i in found], [i for i in wanted if i not in found]
+
+
+def check_decision(status: str, reason: str, until: datetime | None, now: datetime) -> str:
+    """Raise :class:`InputError` unless the decision is valid; returns the reason stripped."""
+    if status not in BULK_STATUSES:
+        raise InputError(f"status {status!r}: choose from {', '.join(BULK_STATUSES)}")
+    reason = reason.strip()
+    if status in REASON_REQUIRED and not reason:
+        raise InputError(f"status {status}: a reason is required")
+    if status == "risk_accepted":
+        if until is None:
+            raise InputError("status risk_accepted: an expiry date is required")
+        if until <= now:
+            raise InputError("status risk_accepted: the expiry must be in the future")
+    return reason
+
+
+def bulk_triage(
+    session: Session,
+    findings: Sequence[FindingRecord],
+    status: str,
+    actor: str,
+    reason: str = "",
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Move every finding to ``status``; nothing changes when the decision is invalid."""
+    now = now or utcnow()
+    reason = check_decision(status, reason, until, now)
+    if len(findings) > MAX_BULK:
+        raise InputError(f"{len(findings)} findings selected: at most {MAX_BULK} per request")
+    accepted = status == "risk_accepted"
+    detail = f"{reason} (until {until.date().isoformat()})" if accepted and until is not None else reason
+    changed: list[int] = []
+    unchanged: list[int] = []
+    events: list[AuditEvent] = []
+    for finding in findings:
+        same = finding.status == status and (
+            not accepted or (finding.accepted_until == until and finding.accepted_reason == reason)
+        )
+        if same:
+            unchanged.append(finding.id)
+            continue
+        events.append(
+            AuditEvent(
+                at=now,
+                actor=actor[:200],
+                action="finding.triaged",
+                project_id=finding.project_id,
+                finding_id=finding.id,
+                from_status=finding.status,
+                to_status=status,
+                reason=detail,
+            )
+        )
+        finding.status = status
+        finding.accepted_reason = reason if accepted else None
+        finding.accepted_until = until if accepted else None
+        finding.fixed_at = None
+        changed.append(finding.id)
+    session.add_all(events)
+    session.flush()
+    for project_id in sorted({f.project_id for f in findings}):
+        record_snapshot(session, project_id, now)
+    return BulkResult(tuple(changed), tuple(unchanged))
