@@ -172,3 +172,80 @@ def test_without_vulns_nothing_changes(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["sbom", str(DEPS / "go"), "-q"]) == 0
     bom = json.loads(capsys.readouterr().out)
     assert "vulnerabilities" not in bom and "properties" not in bom["metadata"]
+
+
+def test_db_option_names_the_database(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--db wins over $BASTION_ADVISORY_DB (here a broken file that would fail the run if read)."""
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_text("not a database", encoding="utf-8")
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(broken))
+    code, bom, text, err = _sbom(capsys, str(DEPS / "java" / "multi"), "--db", str(db))
+    assert code == 0, err
+    _valid(text)
+    assert _property(bom["metadata"]["properties"], "bastion:vulnerabilities") == "checked"
+    assert "CVE-2017-5638" in {v["id"] for v in bom["vulnerabilities"]}
+    assert "WARNING" not in err
+
+
+def _no_database(path: Path) -> Path:
+    return path / "absent.sqlite3"
+
+
+def _directory(path: Path) -> Path:
+    (path / "dir.sqlite3").mkdir()
+    return path / "dir.sqlite3"
+
+
+def _text(path: Path) -> Path:
+    (path / "text.sqlite3").write_text("not a database", encoding="utf-8")
+    return path / "text.sqlite3"
+
+
+def _empty(path: Path) -> Path:
+    (path / "empty.sqlite3").write_bytes(b"")  # SQLite opens an empty file as an empty database
+    return path / "empty.sqlite3"
+
+
+def _foreign(path: Path) -> Path:
+    import sqlite3
+
+    connection = sqlite3.connect(path / "foreign.sqlite3")
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    return path / "foreign.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_no_database, "advisory database not found (no such file)"),
+        (_directory, "advisory database not found (a directory, not a database file)"),
+        (_text, "not a usable advisory database"),
+        (_empty, "not a usable advisory database (no Bastion schema)"),
+        (_foreign, "not a usable advisory database (no Bastion schema)"),
+    ],
+)
+def test_a_named_database_that_is_missing_or_broken_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str
+) -> None:
+    """An explicit --db is never silently replaced by "not checked": exit 2, one line naming it,
+    and no SBOM written (an old one is left as it was)."""
+    database = make(tmp_path)
+    out = tmp_path / "bom.json"
+    out.write_text("previous", encoding="utf-8")
+    code = main(["sbom", str(DEPS / "go"), "--vulns", "--db", str(database), "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert captured.err.strip().count("\n") == 0, captured.err
+    assert captured.err.startswith(f"error: {database}") and message in captured.err
+    assert out.read_text(encoding="utf-8") == "previous"
+
+
+def test_db_needs_vulns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sbom", str(DEPS / "go"), "--db", str(tmp_path / "a.sqlite3")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--db: only with --vulns" in captured.err

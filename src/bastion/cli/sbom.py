@@ -18,12 +18,15 @@ each package appears with its purl and the file and line that declares it.
 
 With --vulns (CycloneDX), each component's known vulnerabilities from the advisory database
 (`bastion db update`, or `bastion db import PATH` offline) are added, each in triage: the version
-is affected, reachability is not analysed. Without a database the SBOM is still written and says
-that vulnerabilities were not checked.
+is affected, reachability is not analysed. The database is --db FILE, else $BASTION_ADVISORY_DB,
+else the user cache, as for bastion scan; a --db file that is missing or not a database is an
+error (exit 2). Without any database the SBOM is still written, with no vulnerabilities list
+and the property bastion:vulnerabilities = not-checked, and a WARNING says so.
 
 Example: bastion sbom . -o bom.json
 Example: bastion sbom . --format spdx -o bom.spdx.json
 Example: bastion sbom . --vulns -o bom.vex.json
+Example: bastion sbom . --vulns --db advisories.sqlite3 -o bom.vex.json
 """
 
 
@@ -45,6 +48,12 @@ def sbom(
         help="CycloneDX only: add each component's known vulnerabilities (VEX, in triage) "
         "from the advisory database.",
     ),
+    database: Path | None = typer.Option(
+        None,
+        "--db",
+        help="With --vulns: the advisory database file (default: $BASTION_ADVISORY_DB, else the user "
+        "cache, as for bastion scan).",
+    ),
     quiet: bool = typer.Option(
         False,
         "--quiet",
@@ -61,6 +70,8 @@ def sbom(
         raise UsageError(
             f"--vulns: only with --format cyclonedx (SPDX 2.3 has no vulnerabilities; got {fmt!r})"
         )
+    if database is not None and not vulns:
+        raise UsageError("--db: only with --vulns (the advisory database is read for vulnerabilities)")
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     inv = inventory(path, python_env=env)
@@ -68,7 +79,7 @@ def sbom(
     if vulns:
         from bastion.sbom.vex import check_vulnerabilities
 
-        check = check_vulnerabilities(inv.packages)
+        check = check_vulnerabilities(inv.packages, database)
     text = render(inv, choice, vulns=check)
     errors = error_console()
     write_text(text, output, "SBOM")

@@ -18,7 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bastion.advisories import Matcher, UnsupportedVersion, VulnerabilityMatch, resolve_database, smallest_fix
+from bastion.advisories import (
+    AdvisoryDatabaseError,
+    Matcher,
+    UnsupportedVersion,
+    VulnerabilityMatch,
+    resolve_database,
+    smallest_fix,
+)
 from bastion.advisories.records import canonical_ecosystem
 from bastion.advisories.severity import severity_from_score
 from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
@@ -29,6 +36,7 @@ __all__ = ["VulnerabilityCheck", "add_vulnerabilities", "check_vulnerabilities"]
 
 STATUS_PROPERTY = "bastion:vulnerabilities"
 """Metadata property: ``checked`` or ``not-checked`` (no advisory database)."""
+CREATE = "create it with `bastion db update --database PATH` (or `bastion db import --database PATH DIR` offline)"
 IN_TRIAGE_DETAIL = (
     "The component's version is in the advisory's affected range; whether the vulnerable code "
     "is reachable was not analysed."
@@ -63,10 +71,15 @@ class VulnerabilityCheck:
 
 def check_vulnerabilities(packages: list[Package], database: Path | None = None) -> VulnerabilityCheck:
     """Match ``packages`` (each purl once) against the advisory database at ``database`` (else
-    ``$BASTION_ADVISORY_DB``, else the user cache). Raises
-    :class:`~bastion.advisories.AdvisoryDatabaseError` for a file that is not a usable database."""
+    ``$BASTION_ADVISORY_DB``, else the user cache). Without a database there the result says that
+    nothing was checked; a ``database`` named explicitly must exist. Raises
+    :class:`~bastion.advisories.AdvisoryDatabaseError` for a named database that is missing and
+    for a file that is not a usable database."""
     path = resolve_database(database)
     if not path.is_file():
+        if database is not None:
+            what = "a directory, not a database file" if path.is_dir() else "no such file"
+            raise AdvisoryDatabaseError(f"{path}: advisory database not found ({what}); {CREATE}")
         return VulnerabilityCheck(checked=False, reason=f"no advisory database at {path}")
     first: dict[str, Package] = {}
     for package in packages:
