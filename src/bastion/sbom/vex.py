@@ -36,7 +36,10 @@ __all__ = ["VulnerabilityCheck", "add_vulnerabilities", "check_vulnerabilities"]
 
 STATUS_PROPERTY = "bastion:vulnerabilities"
 """Metadata property: ``checked`` or ``not-checked`` (no advisory database)."""
-CREATE = "create it with `bastion db update --database PATH` (or `bastion db import --database PATH DIR` offline)"
+CREATE = (
+    "create it with `bastion db update --database PATH` (offline: `bastion db import --database PATH DIR`)"
+)
+"""How to make the database a ``--db`` names."""
 IN_TRIAGE_DETAIL = (
     "The component's version is in the advisory's affected range; whether the vulnerable code "
     "is reachable was not analysed."
