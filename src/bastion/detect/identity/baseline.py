@@ -20,7 +20,7 @@ __all__ = ["PROPS", "Profile", "State", "load_state", "save_state"]
 
 STATE_VERSION = 1
 PROPS = ("asn", "country", "device", "app", "hour")
-"""The properties a baseline learns."""
+"""The properties a baseline learns (the hour is local solar time where the sign-in comes from)."""
 MAX_VALUES = 48
 """Values kept per property; the weakest is dropped beyond this."""
 FORGOTTEN = 0.5
@@ -68,6 +68,9 @@ class Profile:
     """Address of that last located success."""
     place_asn: str = ""
     """Network (ASN) of that last located success."""
+    offset: int | None = None
+    """Solar UTC offset in hours (longitude / 15) of the last sign-in located on a network that is not
+    an anonymizer or hosting egress: the hour of day is judged where the person is."""
     weight: float = 1.0
     """What one sign-in counts today: 1.0 on the day of the last rebase, doubling every half-life."""
 
@@ -162,6 +165,7 @@ class Profile:
             "place": self.place,
             "place_ip": self.place_ip,
             "place_asn": self.place_asn,
+            "offset": self.offset,
         }
 
     @classmethod
@@ -180,6 +184,7 @@ class Profile:
             place=[float(x) for x in data.get("place", [])],
             place_ip=str(data.get("place_ip", "")),
             place_asn=str(data.get("place_asn", "")),
+            offset=None if data.get("offset") is None else int(data["offset"]),
         )
 
 

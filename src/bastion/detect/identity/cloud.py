@@ -259,13 +259,30 @@ def _google_params(event: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
+def _google_network(record: Mapping[str, Any]) -> tuple[str, str]:
+    """``networkInfo``: the ASN (first of ``ipAsn``) and the ISO 3166-1 ``regionCode`` Google gives."""
+    info = record.get("networkInfo")
+    if type(info) is not dict:
+        return "", ""
+    asns = info.get("ipAsn")
+    first = asns[0] if type(asns) is list and asns else asns
+    asn = f"AS{first}" if isinstance(first, int | str) and not isinstance(first, bool) and first != "" else ""
+    return asn, _str(info.get("regionCode")).upper()
+
+
 def from_google(record: Mapping[str, Any]) -> SignIn | str:
-    """A Google Workspace login audit activity (Admin SDK Reports API, ``applicationName=login``)."""
+    """A Google Workspace login audit activity (Admin SDK Reports API, ``applicationName=login``).
+
+    Google names no device and no application: the engine judges these sign-ins on what they carry.
+    ``is_suspicious`` (Google's own verdict on a successful login) is kept as :attr:`SignIn.flagged`;
+    ``networkInfo`` gives the ASN and country when the activity has it. ``events`` may be one object
+    (exports that split an activity's events) as well as a list."""
     time = parse_time(_get(record, "id", "time"))
     if time is None:
         return "google workspace activity without a readable id.time"
     user = _str(_get(record, "actor", "email"))
-    for event in record.get("events") or ():
+    events = record.get("events") or ()
+    for event in [events] if type(events) is dict else events:
         if type(event) is not dict:
             continue
         name, params = _str(event.get("name")), _google_params(event)
@@ -289,6 +306,8 @@ def from_google(record: Mapping[str, Any]) -> SignIn | str:
             user = _str(params.get("affected_email_address"))
         if not user:
             return "google workspace login without actor.email"
+        asn, country = _google_network(record)
+        suspicious = params.get("is_suspicious") in (True, "true")
         return SignIn(
             time,
             user.lower(),
@@ -298,5 +317,8 @@ def from_google(record: Mapping[str, Any]) -> SignIn | str:
             action,
             "google workspace",
             _str(params.get("login_type")),
+            country=country,
+            asn=asn,
+            flagged="Google marked it suspicious (is_suspicious)" if suspicious and ok else "",
         )
     return "google workspace event that is not a sign-in (logout, settings, passed challenge)"

@@ -49,6 +49,10 @@ class Engine:
         d = self.rules.detections
         u = d["unfamiliar-sign-in"]
         self.weights = {p: u.param(f"w_{p}") for p in ("asn", "device", "country", "app", "hour")}
+        self.weight_total = sum(self.weights.values())
+        self.log_weights = (self.weights["device"], self.weights["app"])
+        """What the two properties only some logs carry (device, app) weigh: a sign-in's score is a share
+        of the weight its log could give, so a log that names no device is not judged on 0.7 of 1.0."""
         self.half_life = u.param("half_life_days")
         self.hosting_weight = u.param("w_hosting")
         self.min_history = u.param("min_history")
@@ -59,6 +63,7 @@ class Engine:
         self.anon_habit = d["anonymous-ip"].param("habit_days")
         self.dormant_min = d["dormant-account"].param("min_unfamiliar")
         self.org_rare = d["new-country"].param("org_rare_fraction")
+        self.trip_slack_s = d["new-country"].param("min_trip_slack_h") * 3600
         self.dormant_s = d["dormant-account"].param("dormant_days") * 86400
         t = d["impossible-travel"]
         self.travel = (t.param("min_distance_km"), t.param("min_gap_s"), t.param("max_speed_kmh"))
@@ -171,28 +176,40 @@ class Engine:
             )
         ]
 
-    def _values(self, e: SignIn, info: IpInfo) -> dict[str, str]:
+    def _values(self, e: SignIn, info: IpInfo, p: Profile) -> dict[str, str]:
         ip = e.ip
+        lon = info.lon if info.located else e.lon
+        if lon is not None and not (info.anonymizer or info.hosting or info.internal):
+            p.offset = round(lon / 15)  # where the person is: a VPN or cloud egress says nothing of it
         return {
-            "asn": info.asn or (ip.rsplit(".", 2)[0] if "." in ip else ip[:9]),
+            "asn": info.asn or e.asn or (ip.rsplit(".", 2)[0] if "." in ip else ip[:9]),
             "country": info.country or e.country.upper(),
             "device": e.device,
             "app": e.app,
-            "hour": _HOURS[e.time.hour],
+            # the hour of day where the person is (solar time): a traveller keeps a local rhythm
+            "hour": _HOURS[(e.time.hour + (p.offset or 0)) % 24],
         }
 
     def _baseline(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
         day = int(now // 86400)
         if day != p.day:
             p.decay(now, self.half_life)
-        values = self._values(e, info)
+        values = self._values(e, info, p)
         novel, unfamiliar, seen = p.judge(values, self.weights)
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
             unfamiliar += self.hosting_weight
+        carried = self.weight_total
+        if not e.device:
+            carried -= self.log_weights[0]
+        if not e.app:
+            carried -= self.log_weights[1]
+        if carried < self.weight_total and carried > 0:
+            unfamiliar *= self.weight_total / carried  # a share of what this log could tell, not of 1.0
         unfamiliar = round(unfamiliar, 3)
         hits: list[Hit] = []
         mature = p.n >= self.min_history
+        before = p.place
         if not info.internal and (info.lat is not None or e.lat is not None):
             hits += self._travel(e, now, info, p)
         country = values["country"]
@@ -231,8 +248,15 @@ class Engine:
                 )
             )
         elif mature and not anonymous and country and "country" in novel:
-            hits += self._new_country(e, info, country, novel, unfamiliar, now)
-        elif mature and not anonymous and unfamiliar >= self.unfamiliar_at:
+            hits += self._new_country(e, info, p, country, novel, unfamiliar, now, before)
+        elif not anonymous and ((mature and unfamiliar >= self.unfamiliar_at) or e.flagged):
+            scaled = (
+                ""
+                if carried >= self.weight_total
+                else ", of what this log carries: it names no "
+                + ("device" if not e.device else "application")
+            )
+            flag = f"; {e.flagged}" if e.flagged else ""
             hits.append(
                 Hit(
                     "unfamiliar-sign-in",
@@ -241,9 +265,10 @@ class Engine:
                     [e.user],
                     [e.ip],
                     now,
-                    f"{e.user} signed in with unfamiliar {', '.join(novel)} (score {unfamiliar:.2f}, "
-                    f"learned from {p.n} sign-ins)",
+                    f"{e.user} signed in with unfamiliar {', '.join(novel) or 'nothing'} (score "
+                    f"{unfamiliar:.2f}{scaled}; learned from {p.n} sign-ins){flag}",
                     [e],
+                    Severity.MEDIUM if e.flagged else None,
                 )
             )
         if mature and "device" in novel and "asn" in novel:
@@ -259,14 +284,33 @@ class Engine:
         return hits
 
     def _new_country(
-        self, e: SignIn, info: IpInfo, country: str, novel: list[str], unfamiliar: float, now: float
+        self,
+        e: SignIn,
+        info: IpInfo,
+        p: Profile,
+        country: str,
+        novel: list[str],
+        unfamiliar: float,
+        now: float,
+        before: list[float],
     ) -> list[Hit]:
         org = self.state.org_countries.get(country, 0)
         if org >= self.org_rare * max(self.state.org_total, 1):
             return []
-        # a trip abroad with one's own device is worth a note, not an alarm
-        low = None if "device" in novel else Severity.LOW
         others = ", ".join(k for k in novel if k != "country")
+        if e.device:
+            # a trip abroad with one's own device is worth a note, not an alarm
+            low = None if "device" in novel else Severity.LOW
+            why = ""
+        else:
+            # the log names no device: a trip and an intruder look alike by it, so the rest decides
+            reasons = self._unknown_device_evidence(e, info, p, novel, now, before)
+            low = None if reasons else Severity.LOW
+            why = (
+                f"; the log names no device, and {' and '.join(reasons)}"
+                if reasons
+                else ("; the log names no device and nothing else is unusual: a trip, as far as it shows")
+            )
         return [
             Hit(
                 "new-country",
@@ -277,11 +321,38 @@ class Engine:
                 now,
                 f"{e.user} signed in from {country} ({info.city or e.city or 'city unknown'}), a "
                 f"country this account never used and {org} other sign-ins of the organisation "
-                f"came from; also unfamiliar: {others or 'none'}",
+                f"came from; also unfamiliar: {others or 'none'}{why}",
                 [e],
                 low,
             )
         ]
+
+    @staticmethod
+    def _odd_hour(e: SignIn, p: Profile) -> bool:
+        """No hour within one of this sign-in's is familiar: habits are fuzzy, and a time zone read
+        from the longitude is an hour off in places (Madrid, Lagos)."""
+        hour = e.time.hour + (p.offset or 0)
+        return not any(p.familiar("hour", _HOURS[(hour + d) % 24]) for d in (-1, 0, 1))
+
+    def _unknown_device_evidence(
+        self, e: SignIn, info: IpInfo, p: Profile, novel: list[str], now: float, before: list[float]
+    ) -> list[str]:
+        """Why a sign-in from a new country, on a device the log does not name, is not a trip."""
+        reasons: list[str] = []
+        if e.flagged:
+            reasons.append(e.flagged)
+        if "hour" in novel and self._odd_hour(e, p):
+            reasons.append("it came at an hour this account never signs in near (local time there)")
+        lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
+        if len(before) == 4 and not before[3] and lat is not None and lon is not None:
+            km = distance_km(before[1], before[2], lat, lon)
+            gap = now - before[0]
+            if gap - km / self.travel[2] * 3600 < self.trip_slack_s:
+                reasons.append(
+                    f"it came {gap / 3600:.1f} h after a sign-in {km:.0f} km away: too soon for a trip "
+                    "(a flight and the time around it)"
+                )
+        return reasons
 
     def _travel(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
         lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
@@ -330,7 +401,7 @@ class Engine:
     def _alert(self, hit: Hit, e: SignIn) -> Alert:
         rule = self.rules.detections[hit.kind]
         severity = hit.severity or rule.level
-        if hit.kind == "unfamiliar-sign-in" and hit.score < rule.param("medium_at"):
+        if hit.kind == "unfamiliar-sign-in" and hit.severity is None and hit.score < rule.param("medium_at"):
             severity = Severity.LOW
         start = datetime.fromtimestamp(hit.start, UTC)
         entity_kind = "ip" if hit.kind == "password-spray" else "user"

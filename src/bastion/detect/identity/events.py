@@ -53,6 +53,10 @@ class SignIn:
     """Line (or record) number in that file, 1-based."""
     raw: str = ""
     """A short evidence form of the record."""
+    asn: str = ""
+    """Network (ASN) as the log gives it ('' when absent; a geo source's answer wins)."""
+    flagged: str = ""
+    """Why the log's own provider marked this sign-in risky (Google ``is_suspicious``), '' when it did not."""
 
 
 @dataclass
