@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
 from bastion.server import alerts, api, catalog, drills, integrations, jobs, login, phish, ready, respond, web
+from bastion.server import metrics as metrics_pages
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
 from bastion.server.security import SecureHeaders
@@ -63,6 +64,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
         (respond.api, respond.pages),
         (integrations.api, integrations.pages),
         (ready.api_router, ready.pages),
+        (metrics_pages.api, metrics_pages.pages),
     )
     for routers in feature_routers:
         for feature_router in routers:
