@@ -123,7 +123,7 @@ def chart(metric: Metric) -> str:
         period = str(metric.columns[0])
         labels = [str(r[period]) for r in records]
         values: list[float | None] = [r["percent_met"] for r in records]
-        return series_chart(labels, [("met on time %", values)], metric.title, unit="%", top=100)
+        return series_chart(labels, [("met on time", values)], metric.title, unit="%", top=100)
     if metric.name == "age":
         labels = [str(r["age_days"]) for r in records]
         stacks = [
