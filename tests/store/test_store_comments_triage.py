@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers_store import finding, new_project, scan_of
+from helpers_store import new_project, scan_of
 from sqlalchemy import inspect, select
+from triage_seed import URLLIB3, triage_findings
 
 from bastion.errors import InputError
-from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.store.accounts import create_user
 from bastion.store.comments import COMMENT_ACTION, add_comment, list_comments
 from bastion.store.db import Store
@@ -23,45 +23,11 @@ from bastion.store.queries import FindingFilter
 from bastion.store.triage_bulk import MAX_BULK, bulk_triage, load_findings
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-URLLIB3 = (  # (advisory, severity, fixed versions): six advisories of urllib3 1.26.3
-    ("GHSA-q2q7-5pp4-w6pg", Severity.HIGH, ["1.26.5"]),
-    ("GHSA-v845-jxx5-vc9f", Severity.MEDIUM, ["1.26.17", "2.0.6"]),
-    ("GHSA-g4mx-q9vg-27p4", Severity.MEDIUM, ["1.26.18", "2.0.7"]),
-    ("GHSA-34jh-p97f-mpxf", Severity.MEDIUM, ["1.26.19", "2.2.2"]),
-    ("GHSA-wqvq-5m8c-6g24", Severity.LOW, ["1.26.4"]),
-    ("GHSA-fake-none-0000", Severity.CRITICAL, []),
-)
-
-
-def dep(name: str, version: str, advisory: str, severity: Severity, fixed: list[str]) -> Finding:
-    """A dependency finding shaped like the deps scanner's (metadata keys included)."""
-    purl = f"pkg:pypi/{name}@{version}"
-    location = Location(path="requirements.txt", start_line=2, purl=purl)
-    rule = f"deps.{advisory}"
-    return Finding(
-        rule_id=rule,
-        scanner="deps",
-        title=f"Vulnerable dependency: {name} {version} ({advisory})",
-        severity=severity,
-        location=location,
-        message=f"{name} {version} is affected by {advisory}",
-        fingerprint=make_fingerprint(rule, location, f"PyPI:{name}@{version}"),
-        metadata={
-            "ecosystem": "PyPI",
-            "package": name,
-            "installed_version": version,
-            "advisory": advisory,
-            "fixed_versions": fixed,
-        },
-    )
 
 
 def _seed(store: Store) -> int:
     project = new_project(store)
-    items = [dep("urllib3", "1.26.3", a, s, f) for a, s, f in URLLIB3]
-    items.append(dep("jinja2", "2.10", "GHSA-462w-v97r-4m45", Severity.HIGH, ["2.10.1"]))
-    items += [finding("sqli", f"app/{i}.py", str(i)) for i in range(3)]
-    items.append(finding("eval", "app/x.py", "x", Severity.LOW))
+    items = triage_findings()
     ingest(store, project, scan_of(*items, scanners=("sast", "deps")), "ci", now=T0)
     return project
 

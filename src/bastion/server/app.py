@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bastion import __version__
 from bastion.server import alerts, api, catalog, drills, integrations, jobs, login, phish, ready, respond, web
 from bastion.server import metrics as metrics_pages
+from bastion.server import triage, triage_pages
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
 from bastion.server.security import SecureHeaders
@@ -53,6 +54,9 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(login.router)
+    app.include_router(triage.api)
+    # Before web.router: /findings/groups, /findings/export... are not /findings/{finding_id}.
+    app.include_router(triage_pages.pages)
     app.include_router(web.router)
     # Each feature is one module with its API and its pages (phishing tracking answers signed out).
     feature_routers = (

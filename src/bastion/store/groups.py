@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bastion.advisories.versions import sort_versions
 from bastion.store.models import FindingRecord, utcnow
-from bastion.store.queries import RANKS, FindingFilter, _conditions
+from bastion.store.queries import RANKS, FindingFilter, Page, _conditions
 from bastion.store.sla import SlaPolicy
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "GroupPage",
     "group_condition",
     "group_findings",
+    "group_members",
 ]
 
 GROUP_KEYS: dict[str, tuple[str, ...]] = {"package": ("ecosystem", "package", "version"), "rule": ("rule",)}
@@ -201,3 +202,26 @@ def _first_after(ecosystem: str, installed: str, fixed: Sequence[str]) -> str:
         if after:
             return after[0]
     return sort_versions(ecosystem, fixed)[0]
+
+
+def group_members(
+    session: Session,
+    filt: FindingFilter,
+    by: str,
+    key: Mapping[str, str],
+    sla: SlaPolicy | None = None,
+    now: datetime | None = None,
+) -> Page:
+    """The page ``filt.page`` of one group's findings matching ``filt``, worst first."""
+    conditions = [*_conditions(filt, sla or SlaPolicy(), now or utcnow()), group_condition(by, key)]
+    per_page = min(max(filt.per_page, 1), 200)
+    total = int(session.scalar(select(func.count(FindingRecord.id)).where(*conditions)) or 0)
+    page = min(max(filt.page, 1), max(1, -(-total // per_page)))
+    query = (
+        select(FindingRecord)
+        .where(*conditions)
+        .order_by(FindingRecord.severity_rank.desc(), FindingRecord.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(session.scalars(query)), total, page, per_page)

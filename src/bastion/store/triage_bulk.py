@@ -12,14 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
 from bastion.store.lifecycle import REASON_REQUIRED, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, utcnow
+from bastion.store.queries import FindingFilter, _conditions
+from bastion.store.sla import SlaPolicy
 
-__all__ = ["BULK_STATUSES", "MAX_BULK", "BulkResult", "bulk_triage", "load_findings"]
+__all__ = ["BULK_STATUSES", "MAX_BULK", "BulkResult", "bulk_triage", "load_findings", "matching_ids"]
 
 BULK_STATUSES = ("confirmed", "false_positive", "risk_accepted", "open")
 """What bulk triage may set: confirm, false positive, accept (with expiry and reason), reopen."""
@@ -112,3 +114,21 @@ def bulk_triage(
     for project_id in sorted({f.project_id for f in findings}):
         record_snapshot(session, project_id, now)
     return BulkResult(tuple(changed), tuple(unchanged))
+
+
+def matching_ids(
+    session: Session, filt: FindingFilter, sla: SlaPolicy, limit: int | None = None
+) -> list[int]:
+    """Ids of every finding matching ``filt`` (its page ignored); more than ``limit`` (default
+    :data:`MAX_BULK`) is refused."""
+    limit = MAX_BULK if limit is None else limit
+    conditions = _conditions(filt, sla, utcnow())
+    ids = list(
+        session.scalars(
+            select(FindingRecord.id).where(*conditions).order_by(FindingRecord.id).limit(limit + 1)
+        )
+    )
+    if len(ids) > limit:
+        total = int(session.scalar(select(func.count(FindingRecord.id)).where(*conditions)) or 0)
+        raise InputError(f"the filter matches {total} findings: at most {limit} per request, narrow it")
+    return ids
