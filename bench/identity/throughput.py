@@ -46,6 +46,8 @@ FORMATS = {
     "authlog": ["auth.log"],
     "windows": ["windows.jsonl"],
     "all three": ["entra.jsonl", "cloudtrail.jsonl.gz", "auth.log"],
+    "google": ["google"],  # the Entra people as Google Workspace login pages (bench/identity/google.py)
+    "google merged": ["google", "cloudtrail.jsonl.gz", "auth.log"],
 }
 
 
@@ -95,7 +97,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--formats", default=",".join(FORMATS), help="Comma-separated subset.")
+    parser.add_argument(
+        "--formats",
+        default=",".join(k for k in FORMATS if not k.startswith("google")),
+        help=f"Comma-separated subset of: {', '.join(FORMATS)} (google: run bench/identity/google.py first).",
+    )
     parser.add_argument("--compare", type=Path, help="src/ of another commit, run alternately (git archive).")
     args = parser.parse_args()
     for name in args.formats.split(","):

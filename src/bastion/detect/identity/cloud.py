@@ -250,12 +250,24 @@ _GOOGLE_PASSWORD_CHALLENGES = {"password", "google_password"}
 
 def _google_params(event: Mapping[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    for item in event.get("parameters") or ():
-        if type(item) is dict and "name" in item:
-            for key in ("value", "multiValue", "boolValue", "intValue"):
-                if key in item:
-                    params[str(item["name"])] = item[key]
-                    break
+    items = event.get("parameters")
+    if type(items) is not list:
+        return params
+    for item in items:
+        if type(item) is dict:
+            name = item.get("name")
+            if name is None:
+                continue
+            value = item.get("value")
+            if value is None:
+                for key in ("multiValue", "boolValue", "intValue"):
+                    if key in item:
+                        value = item[key]
+                        break
+                else:
+                    if "value" not in item:
+                        continue
+            params[name if type(name) is str else str(name)] = value
     return params
 
 
@@ -277,10 +289,12 @@ def from_google(record: Mapping[str, Any]) -> SignIn | str:
     ``is_suspicious`` (Google's own verdict on a successful login) is kept as :attr:`SignIn.flagged`;
     ``networkInfo`` gives the ASN and country when the activity has it. ``events`` may be one object
     (exports that split an activity's events) as well as a list."""
-    time = parse_time(_get(record, "id", "time"))
+    ident, actor = record.get("id"), record.get("actor")
+    time = parse_time(ident.get("time") if type(ident) is dict else None)
     if time is None:
         return "google workspace activity without a readable id.time"
-    user = _str(_get(record, "actor", "email"))
+    email = actor.get("email") if type(actor) is dict else None
+    user = email if type(email) is str else _str(email)
     events = record.get("events") or ()
     for event in [events] if type(events) is dict else events:
         if type(event) is not dict:
@@ -306,12 +320,13 @@ def from_google(record: Mapping[str, Any]) -> SignIn | str:
             user = _str(params.get("affected_email_address"))
         if not user:
             return "google workspace login without actor.email"
-        asn, country = _google_network(record)
+        asn, country = _google_network(record) if "networkInfo" in record else ("", "")
         suspicious = params.get("is_suspicious") in (True, "true")
+        ip = record.get("ipAddress")
         return SignIn(
             time,
             user.lower(),
-            _str(record.get("ipAddress")),
+            ip if type(ip) is str else _str(ip),
             ok,
             reason,
             action,

@@ -11,6 +11,7 @@ Events from several files are merged in time order, holding a few hundred events
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import heapq
 import io
@@ -142,8 +143,13 @@ def _array_file(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]
 
 def _json_values(path: Path, stream: IO[bytes]) -> list[object]:
     """One JSON document, or several written one after another (pretty-printed EVTX records)."""
+    data = stream.read()
+    try:  # one document (a Google or Graph page, a CloudTrail file): orjson, from the bytes, 4-5x faster
+        return [_loads(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)]
+    except ValueError:
+        pass  # several documents one after another, or not JSON: the json module tells which
     try:
-        text = stream.read().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
     try:
@@ -166,6 +172,28 @@ def _json_values(path: Path, stream: IO[bytes]) -> list[object]:
 
 
 def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
+    events = _document_events(path, stream, skips)
+    # A document is read whole, so it is put in time order here: Google's Reports API pages list
+    # activities newest first, and CloudTrail does not order the records of one file.
+    events.sort(key=_BY_TIME)
+    yield from events
+
+
+def _document_events(path: Path, stream: IO[bytes], skips: Skips) -> list[SignIn]:
+    """The sign-ins of a whole document; its decoded JSON is dropped on return, so a merge that opens
+    many pages at once (Google's) holds their events, not their JSON (several times larger)."""
+    # Decoding a page makes some 20 containers a record and frees them all on return, cycle-free: the
+    # collector would only walk them (a fifth of the read time measured), so it waits for this page.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _document_records(path, stream, skips)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _document_records(path: Path, stream: IO[bytes], skips: Skips) -> list[SignIn]:
     values = _json_values(path, stream)
     data = values[0] if len(values) == 1 else values
     records = data
@@ -178,15 +206,13 @@ def _document(path: Path, stream: IO[bytes], skips: Skips) -> Iterator[SignIn]:
             f'{path}: JSON document is neither an array nor {{"Records"|"value"|"items": [...]}}'
         )
     events: list[SignIn] = []
+    source = str(path)
     for n, record in enumerate(records, 1):
         event = _from_record(record, skips)
         if event is not None:
-            event.source, event.line = str(path), n
+            event.source, event.line = source, n
             events.append(event)
-    # A document is read whole, so it is put in time order here: Google's Reports API pages list
-    # activities newest first, and CloudTrail does not order the records of one file.
-    events.sort(key=_BY_TIME)
-    yield from events
+    return events
 
 
 def _evtx(path: Path, skips: Skips) -> Iterator[SignIn]:
