@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -23,7 +22,6 @@ from bastion.report import gitlab
 
 __all__ = ["GitLabReport", "render_report", "split_findings", "to_report"]
 
-_URL = re.compile(r"^(https?|ftp)://.+")
 HARD_CODED_CREDENTIALS = 798
 """CWE-798: an IaC finding with it is a secret in the template, reported as secret detection."""
 NO_COMMIT = "0000000"
@@ -90,10 +88,6 @@ def to_report(result: GateResult, kind: GitLabReport, *, now: datetime | None = 
     document = gitlab.to_document(part, now=now)
     document["scan"]["type"] = kind.value
     for vulnerability, finding in zip(document["vulnerabilities"], part.findings, strict=True):
-        for identifier in vulnerability["identifiers"]:
-            # GitLab's schema takes only http(s)/ftp URLs; a rule's own doc link may be anything.
-            if "url" in identifier and not _URL.match(identifier["url"]):
-                del identifier["url"]
         if kind is GitLabReport.SECRET_DETECTION:
             vulnerability["location"]["commit"] = {"sha": finding.location.commit or NO_COMMIT}
         elif kind is GitLabReport.DEPENDENCY_SCANNING:
@@ -124,7 +118,7 @@ def _dependency(vulnerability: dict[str, Any], finding: Finding) -> None:
         if not advisory or advisory in seen:
             continue
         seen.add(advisory)
-        kind = advisory.split("-", 1)[0].lower()
+        kind = advisory.split("-", 1)[0].lower() or "advisory"  # GitLab: a type is never empty
         entry = {"type": kind, "name": advisory, "value": advisory}
         if kind == "cve":
             entry["url"] = f"https://nvd.nist.gov/vuln/detail/{advisory}"
@@ -134,7 +128,8 @@ def _dependency(vulnerability: dict[str, Any], finding: Finding) -> None:
         position = 0 if kind == "cve" else len(vulnerability["identifiers"])
         vulnerability["identifiers"].insert(position, entry)
     if meta.get("smallest_fix"):
-        vulnerability["solution"] = f"Upgrade {meta['package']} to {meta['smallest_fix']}"
+        solution = f"Upgrade {meta['package']} to {meta['smallest_fix']}"
+        vulnerability["solution"] = solution[: gitlab.SOLUTION_LIMIT]
 
 
 def _dependency_files(findings: list[Finding]) -> list[dict[str, Any]]:

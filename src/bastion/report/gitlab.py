@@ -13,6 +13,7 @@ baselined ones are decisions already taken. Skips, scanner failures and notices 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +44,17 @@ SEVERITY = {
 
 NAME_LIMIT = 255
 """GitLab's maximum length of a vulnerability name."""
+SOLUTION_LIMIT = 7000
+"""GitLab's maximum length of a solution: a longer one fails the whole report's validation."""
+DESCRIPTION_LIMIT = 1_048_576
+"""GitLab's maximum length of a description."""
+_URL = re.compile(r"^(https?|ftp)://.+")
+"""The only identifier URLs GitLab's schema takes; a rule's own doc link may be anything."""
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis saying it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def vulnerability_id(finding: Finding) -> str:
@@ -90,7 +102,7 @@ def _vulnerability(finding: Finding) -> dict[str, Any]:
     identifiers: list[dict[str, str]] = [
         {"type": "bastion_rule", "name": finding.rule_id, "value": finding.rule_id}
     ]
-    if finding.help_uri:
+    if finding.help_uri and _URL.match(finding.help_uri):
         identifiers[0]["url"] = finding.help_uri
     identifiers.extend(
         {
@@ -103,14 +115,14 @@ def _vulnerability(finding: Finding) -> dict[str, Any]:
     )
     vulnerability: dict[str, Any] = {
         "id": vulnerability_id(finding),
-        "name": finding.title[:NAME_LIMIT],
-        "description": _description(finding),
+        "name": _clip(finding.title, NAME_LIMIT),
+        "description": _clip(_description(finding), DESCRIPTION_LIMIT),
         "severity": SEVERITY[finding.severity],
         "identifiers": identifiers,
         "location": _location(finding),
     }
     if finding.fix:
-        vulnerability["solution"] = finding.fix
+        vulnerability["solution"] = _clip(finding.fix, SOLUTION_LIMIT)
     return vulnerability
 
 
