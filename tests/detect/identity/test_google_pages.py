@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bastion.cli.main import main
 from bastion.detect.identity.events import Skips
 from bastion.detect.identity.read import read_events
+from bastion.errors import InputError
 
 T0 = datetime(2026, 2, 2, 9, tzinfo=UTC)
 
@@ -95,3 +98,24 @@ def test_success_after_failures_on_google_pages(tmp_path: Path) -> None:
     assert "success-after-failures" in kinds
     hit = next(a for a in alerts if a["kind"] == "success-after-failures")
     assert hit["users"] == ["carol@ex.com"] and hit["ips"] == ["198.51.100.66"]
+
+
+def test_a_page_with_a_byte_order_mark_or_in_latin_1(tmp_path: Path) -> None:
+    """orjson reads pages from their bytes; a BOM is stepped over, and what it refuses goes to the json
+    module, which reads several documents in a row and names what is wrong."""
+    page = {
+        "kind": "admin#reports#activities",
+        "items": [_activity(T0, "dé@ex.com", "203.0.113.7", "login_success")],
+    }
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(page, indent=1, ensure_ascii=False).encode())
+    twice = tmp_path / "twice.json"
+    one = _activity(T0, "dé@ex.com", "203.0.113.7", "login_success")
+    twice.write_text(json.dumps(one, indent=1) + "\n" + json.dumps(one, indent=1))  # records in a row
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(json.dumps(page, indent=1, ensure_ascii=False).encode("latin-1"))
+    skips = Skips()
+    assert [e.user for e in read_events([bom], skips)] == ["dé@ex.com"]
+    assert [e.user for e in read_events([twice], skips)] == ["dé@ex.com"] * 2
+    with pytest.raises(InputError, match=r"latin\.json: not valid JSON"):
+        list(read_events([latin], skips))
