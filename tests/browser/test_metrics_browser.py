@@ -117,3 +117,42 @@ def test_metrics_page_draws_every_chart_without_cut_labels(
     assert page.locator("h1").inner_text().endswith("Payments settlement")
     assert page.evaluate(CLIPPED_TEXTS) == []
     assert errors == []
+
+
+def _seed_examples(live: Live, copies: int = 3) -> None:
+    """The examples scan into demo, each finding ``copies`` times (distinct fingerprints)."""
+    from server_world import DATA
+
+    from bastion.store.parse import parse_upload
+
+    with live.world.store.read() as session:
+        demo = session.scalars(select(Project.id).where(Project.slug == "demo")).one()
+    parsed = parse_upload((DATA / "examples-scan.json").read_bytes(), "examples-scan.json")
+    parsed.findings = [
+        f.with_changes(fingerprint=f"{f.fingerprint}-{n}") for n in range(copies) for f in parsed.findings
+    ]
+    ingest(live.world.store, demo, parsed, "ci")
+
+
+OPEN_ALL = "() => { document.querySelectorAll('details').forEach(d => d.open = true); }"
+HEIGHT = "() => document.documentElement.scrollHeight"
+
+
+def test_compliance_page_folds_passing_families(live_server: Live, browser_page: Any, shots: Path) -> None:
+    """Height as served (failing families open) against every fold opened (the unfolded page)."""
+    page = browser_page
+    _seed_examples(live_server)
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/compliance")
+    served = page.evaluate(HEIGHT)
+    page.screenshot(path=str(shots / "compliance-served.png"), full_page=True)
+    first = page.locator("details.family").first
+    assert first.get_attribute("class") == "family has-fail" and first.get_attribute("open") is not None
+    assert page.locator("details.family.no-fail[open]").count() == 0
+    more = page.locator("li.more summary").first
+    more.click()
+    assert page.locator("li.more details[open] li.finding").count() > 0
+    page.evaluate(OPEN_ALL)
+    unfolded = page.evaluate(HEIGHT)
+    print(f"compliance page at 1360 px: {served} px as served, {unfolded} px with every fold open")
+    assert served < unfolded / 2

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
 from bastion.server import alerts, api, catalog, drills, integrations, jobs, login, phish, ready, respond, web
+from bastion.server import compliance as compliance_pages
 from bastion.server import metrics as metrics_pages
 from bastion.server import triage, triage_pages
 from bastion.server.auth import NotSignedIn, Principal
@@ -69,6 +70,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
         (integrations.api, integrations.pages),
         (ready.api_router, ready.pages),
         (metrics_pages.api, metrics_pages.pages),
+        (compliance_pages.pages,),
     )
     for routers in feature_routers:
         for feature_router in routers:

@@ -1,8 +1,14 @@
-"""Compliance score per framework for the overview, when the compliance layer is present.
+"""Compliance for the overview and project pages, when the compliance layer is present.
 
 The store's open findings and the scanners the projects' scans ran are handed to
 :func:`bastion.comply.posture.assess` as one report: a control fails when an open finding
 maps to it, passes when a scanner that checks it ran without such a finding.
+
+:func:`compliance_scores` is the score per framework; :func:`compliance_detail` the controls by
+family behind it, for a page that folds them: failing families first (and open), passing ones
+closed; inside a control, every line of process evidence carries its own pass/fail mark (a
+passing item inside a failing control is not the cause), and findings past the first few fold
+into an expandable "and N more".
 """
 
 from __future__ import annotations
@@ -10,21 +16,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion.store.models import OPEN_STATUSES, FindingRecord, Scan
+from bastion.server.api import READ_SCOPE, visible_project_ids
+from bastion.server.auth import Principal, require
+from bastion.server.deps import db, principal
+from bastion.store.models import OPEN_STATUSES, FindingRecord, Project, Scan
 
-__all__ = ["compliance_scores"]
+__all__ = ["SHOWN_FINDINGS", "compliance_detail", "compliance_scores", "pages"]
+
+pages = APIRouter(include_in_schema=False)
+
+SHOWN_FINDINGS = 8
+"""Findings listed under a control before the rest fold into "and N more"."""
+FOLDED_FINDINGS = 200
+"""Findings listed inside "and N more" at most; past that the page points to the findings list."""
+_ORDER = {"fail": 0, "pass": 1, "not assessed": 2}
 
 
-def compliance_scores(session: Session, project_ids: Sequence[int] | None) -> list[dict[str, Any]]:
-    """``[{framework, title, score, pass, fail, not_assessed}]``; empty without the layer or scans."""
+def _posture(session: Session, project_ids: Sequence[int] | None) -> Any:
+    """The posture of the projects' open findings, or None without the layer or any scan."""
     try:
-        from bastion.comply.catalog import TITLES
         from bastion.comply.posture import assess
     except ImportError:  # pragma: no cover - the compliance layer ships with Bastion
-        return []
+        return None
     scans = select(Scan.scanners)
     findings = select(
         FindingRecord.rule_id,
@@ -38,7 +56,7 @@ def compliance_scores(session: Session, project_ids: Sequence[int] | None) -> li
         findings = findings.where(FindingRecord.project_id.in_(list(project_ids)))
     scanners = sorted({str(name) for (names,) in session.execute(scans) for name in names or []})
     if not scanners:
-        return []
+        return None
     report = {
         "target": "bastion store",
         "scanners": scanners,
@@ -47,5 +65,112 @@ def compliance_scores(session: Session, project_ids: Sequence[int] | None) -> li
             for r, c, s, t, loc in session.execute(findings)
         ],
     }
-    posture = assess(report)
+    return assess(report)
+
+
+def compliance_scores(session: Session, project_ids: Sequence[int] | None) -> list[dict[str, Any]]:
+    """``[{framework, title, score, pass, fail, not_assessed}]``; empty without the layer or scans."""
+    return _scores(_posture(session, project_ids))
+
+
+def _scores(posture: Any) -> list[dict[str, Any]]:
+    if posture is None:
+        return []
+    from bastion.comply.catalog import TITLES
+
     return [{"framework": name, "title": TITLES[name], **posture.score(name)} for name in posture.controls]
+
+
+def compliance_detail(session: Session, project_ids: Sequence[int] | None) -> list[dict[str, Any]]:
+    """Per framework: its families (failing first, each with ``open`` true when it fails) and
+    their controls (failing first), each control's findings split into ``shown`` and ``more``
+    and its evidence as ``{text, status}``; empty without the layer or scans."""
+    return _detail(_posture(session, project_ids))
+
+
+def _detail(posture: Any) -> list[dict[str, Any]]:
+    if posture is None:
+        return []
+    data = posture.to_dict()
+    statuses = {f"{e['title']}: {e['detail']}": str(e["status"]) for e in data["evidence"]}
+    out = []
+    for name, body in data["frameworks"].items():
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for control in body["controls"]:
+            grouped.setdefault(control.get("family") or "other", []).append(_control(control, statuses))
+        families = []
+        for family, members in grouped.items():
+            members.sort(key=lambda c: (_ORDER.get(c["status"], 3), c["id"]))
+            counts = {status: sum(1 for c in members if c["status"] == status) for status in _ORDER}
+            title = body["families"].get(family, {}).get("title", family)
+            families.append(
+                {
+                    "id": family,
+                    "title": title,
+                    "counts": counts,
+                    "open": counts["fail"] > 0,
+                    "controls": members,
+                }
+            )
+        families.sort(
+            key=lambda f: (-f["counts"]["fail"], -(f["counts"]["pass"] + f["counts"]["fail"]), f["id"])
+        )
+        out.append(
+            {
+                "framework": name,
+                "title": body["title"],
+                "summary": body["summary"],
+                "controls": len(body["controls"]),
+                "families": families,
+            }
+        )
+    return out
+
+
+def _control(control: dict[str, Any], statuses: dict[str, str]) -> dict[str, Any]:
+    findings = control["findings"]
+    return {
+        "id": control["id"],
+        "title": control["title"],
+        "status": control["status"],
+        "shown": findings[:SHOWN_FINDINGS],
+        "more": findings[SHOWN_FINDINGS : SHOWN_FINDINGS + FOLDED_FINDINGS],
+        "more_count": max(0, len(findings) - SHOWN_FINDINGS),
+        "unlisted": max(0, len(findings) - SHOWN_FINDINGS - FOLDED_FINDINGS),
+        # Evidence lines not from a process check (rule counts) have no verdict of their own.
+        "evidence": [{"text": text, "status": statuses.get(text)} for text in control["evidence"]],
+    }
+
+
+async def _reader(who: Principal = Depends(principal)) -> Principal:
+    """A caller who may read findings (a token needs the read scope, as on every findings page)."""
+    if who.token is not None and READ_SCOPE not in who.token.scopes:
+        raise HTTPException(403, "this token lacks the scope needed to read")
+    return who
+
+
+@pages.get("/compliance", response_class=HTMLResponse)
+def compliance_page(
+    request: Request,
+    project: str | None = Query(default=None, max_length=100),
+    who: Principal = Depends(_reader),
+    session: Session = Depends(db),
+) -> Response:
+    """Scores and the controls by family behind them, for the visible projects or one of them."""
+    from bastion.server.web import render  # web includes this module's scores on its pages
+
+    chosen: Project | None = None
+    if project:
+        chosen = session.scalar(select(Project).where(Project.slug == project))
+        if chosen is None:
+            raise HTTPException(404, "no such project")
+        require(who, session, chosen.id, "read")
+    ids = [chosen.id] if chosen is not None else visible_project_ids(session, who)
+    posture = _posture(session, ids)
+    context = {
+        "who": who,
+        "project": chosen,
+        "compliance": _scores(posture),
+        "compliance_detail": _detail(posture),
+    }
+    return render(request, "compliance.html", context)
