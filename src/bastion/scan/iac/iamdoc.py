@@ -236,10 +236,15 @@ def _public_principal(statement: dict[str, Any]) -> str | None:
     return None
 
 
+_SHIPPED_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=1)
 def _categories() -> dict[str, tuple[str, ...]]:
     text = (importlib_resources.files("bastion.scan.iac") / "iam_actions.yml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    # libyaml's safe loader where it is built in: the file ships with Bastion, so the line-keeping
+    # loader for scanned files is not needed, and the C loader reads it about 6x faster.
+    raw = yaml.load(text, Loader=_SHIPPED_LOADER)  # nosec B506 - a SafeLoader
     return {name: tuple(a.lower() for a in actions) for name, actions in raw["categories"].items()}
 
 
@@ -249,9 +254,20 @@ def _matches(patterns: list[str], actions: tuple[str, ...]) -> list[str]:
     return [a for a in actions if any(_overlap(p, a) for p in lowered)]
 
 
+def _glob(name: str, pattern: str) -> bool:
+    """``fnmatch.fnmatchcase(name, pattern)``, without compiling a pattern that has no wildcard.
+
+    A pattern without ``*``, ``?`` or ``[`` matches only itself; most category entries are
+    plain action names, and compiling each of them as a pattern was most of the IAM checks' time.
+    """
+    if "*" in pattern or "?" in pattern or "[" in pattern:
+        return fnmatch.fnmatchcase(name, pattern)
+    return name == pattern
+
+
 def _overlap(pattern: str, action: str) -> bool:
     """Whether a statement's action pattern and a category entry (either may hold ``*``) meet."""
-    if fnmatch.fnmatchcase(action, pattern) or fnmatch.fnmatchcase(pattern, action):
+    if _glob(action, pattern) or _glob(pattern, action):
         return True
     return pattern in ("*", "*:*") or (pattern.endswith(":*") and action.startswith("*:"))
 

@@ -25,7 +25,6 @@ from bastion.atomic import atomic_open
 from bastion.errors import InputError
 from bastion.findings import Severity
 from bastion.rules import RuleInfo
-from bastion.scan.iac.schema import validate_policy
 from bastion.scan.iac.yamlsafe import YamlError, load_all
 from bastion.structured import read_text
 
@@ -72,6 +71,10 @@ class Policy:
 def _policy(raw: Any, where: str) -> Policy:
     """The policy ``raw`` validated by :class:`~bastion.scan.iac.schema.PolicySpec`;
     ``ValueError`` with the one-line reason."""
+    # The schema is a pydantic model whose class takes about 50 ms to build: load it only when a
+    # policy file is read, not on the runs that take the checked built-in policies from the cache.
+    from bastion.scan.iac.schema import validate_policy
+
     spec = validate_policy(raw, where)
     return Policy(
         id=spec.id,
