@@ -8,7 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ModuleCall", "Outcome", "Ref", "Resource", "Result", "Unresolved", "first_unknown", "refs_in"]
+__all__ = [
+    "ModuleCall",
+    "Outcome",
+    "Ref",
+    "Resource",
+    "Result",
+    "Unresolved",
+    "first_unknown",
+    "is_plain",
+    "refs_in",
+]
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,16 @@ def first_unknown(value: Any, ref_known: str) -> Unresolved | None:
         if found is not None:
             return found
     return None
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` is a known scalar, or a list or map of known scalars (no
+    :class:`Unresolved`, no :class:`Ref`, no nested structure)."""
+    if isinstance(value, list):
+        return all(isinstance(v, str | int | float | bool) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(v, str | int | float | bool) for v in value.values())
+    return isinstance(value, str | int | float | bool)
 
 
 def refs_in(value: Any) -> frozenset[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bastion.scan.iac.hcl import BlockLines, HclError, ParsedFile, parse_hcl, parse_tf_json
 from bastion.scan.iac.iamdoc import COMPUTED_DATA
-from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved, refs_in
+from bastion.scan.iac.model import ModuleCall, Ref, Resource, Unresolved, is_plain, refs_in
 from bastion.scan.iac.tfeval import evaluate_template
 from bastion.scan.iac.tfexpr import Scope, resolve
 
@@ -143,6 +143,8 @@ class _Evaluator:
         self.locals_raw: dict[str, Any] = {}
         self.locals: dict[str, Any] = {}
         self.resources: set[str] = set()
+        self.resources_raw: dict[str, dict[str, Any]] = {}
+        self.configured: dict[tuple[str, str], Any] = {}
         self.root_dir = module.directory if root_dir is None else root_dir
         """The root module's directory: Terraform's working directory, where file() paths start."""
         self.functions = {
@@ -163,8 +165,9 @@ class _Evaluator:
                 if isinstance(entry, dict):
                     self.locals_raw.update(entry)
             for rtype, named in _blocks(parsed, "resource"):
-                for name in named:
+                for name, body in named.items():
                     self.resources.add(f"{rtype}.{name}")
+                    self.resources_raw[f"{rtype}.{name}"] = body if isinstance(body, dict) else {}
 
     def _var(self, name: str) -> Any:
         if name in self.inputs:
@@ -225,6 +228,23 @@ class _Evaluator:
         self.data[address] = COMPUTED_DATA[dtype](attrs)
         return self.data[address]
 
+    def _configured(self, address: str, rest: list[str]) -> Any:
+        """The value another resource's own argument is set to in the files, when it is known there
+        (``aws_vpc.main.cidr_block`` of ``cidr_block = "10.0.0.0/16"``): Terraform plans it as
+        written. None (a reference, known after apply) for computed attributes (``id``, ``arn``),
+        resources with ``count``/``for_each``, blocks, and values that are not plain known data."""
+        body = self.resources_raw.get(address, {})
+        if not rest or rest[0] in _META_ARGUMENTS or rest[0] not in body:
+            return None
+        if "count" in body or "for_each" in body:
+            return None
+        key = (address, rest[0])
+        if key not in self.configured:
+            self.configured[key] = None  # a reference cycle stays a reference
+            self.configured[key] = resolve(body[rest[0]], self._scope({}))
+        value = _dig(self.configured[key], rest[1:], f"{address}.{rest[0]}")
+        return value if is_plain(value) else None
+
     def _scope(self, iteration: dict[str, Any]) -> Scope:
         def lookup(namespace: str, name: str, rest: list[str]) -> Any:
             if namespace == "var":
@@ -250,6 +270,9 @@ class _Evaluator:
                 return _dig(self._module_outputs(name), rest, f"module.{name}")
             address = f"{namespace}.{name}"
             if address in self.resources:
+                configured = self._configured(address, rest)
+                if configured is not None:
+                    return configured
                 attribute = next((p for p in rest if not p.isdigit()), "")
                 return Ref(self.prefix + address, attribute)
             return Unresolved(f"{address} is not a known value")
@@ -475,6 +498,11 @@ def _iterator(spec: dict[str, Any], name: str) -> str:
     if isinstance(given, str) and given.strip("${} "):
         return given.strip("${} ")
     return name
+
+
+_META_ARGUMENTS = frozenset(
+    {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection", "dynamic"}
+)
 
 
 def _dig(value: Any, rest: list[str], label: str) -> Any:
