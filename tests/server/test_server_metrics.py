@@ -168,7 +168,8 @@ def test_csv_behind_each_chart_neutralises_formulas(seeded: Seeded) -> None:
     assert len(list(csv.reader(io.StringIO(scoped.text)))) == 1 + 7
 
 
-def test_page_draws_every_metric(seeded: Seeded) -> None:
+def test_page_draws_every_metric(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bastion.server.metrics.TABLE_ROWS", 5)
     login(seeded.client, "root")
     page = seeded.client.get("/metrics", params={"project": "demo", "period": "week", "days": "14"})
     assert page.status_code == 200
@@ -179,6 +180,7 @@ def test_page_draws_every_metric(seeded: Seeded) -> None:
     assert 'href="/metrics" class="active"' in page.text
     assert "/metrics/burndown.csv?project=demo&amp;days=14" in page.text
     assert "/metrics/sla.csv?project=demo&amp;period=week" in page.text
+    assert "The first 5 of 14 rows; the CSV has them all." in page.text  # burn-down: 14 days
 
 
 def test_bad_input_is_one_line(seeded: Seeded) -> None:

@@ -39,6 +39,8 @@ CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is read as a formula by spreadsheets: it gets a leading '."""
 BURNDOWN_LINES = 6
 """Projects drawn on the burn-down chart (the most open findings now); the CSV has them all."""
+TABLE_ROWS = 100
+"""Rows of a metric's table shown on the page (the CSV and the JSON carry every row)."""
 SEVERITY_CSS = ("sev-critical", "sev-high", "sev-medium", "sev-low", "sev-info")
 
 ProjectParam = Query(
@@ -186,6 +188,7 @@ def metrics_page(
         "sla": opts.sla,
         "age_buckets": [label for label, _first, _last in AGE_BUCKETS],
         "metrics": [{"m": m, "svg": chart(m), "csv": _link(m.name, opts)} for m in made],
+        "table_rows": TABLE_ROWS,
     }
     return render(request, "metrics.html", context)
 

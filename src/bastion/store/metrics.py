@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bastion.store.models import OPEN_STATUSES, DailyCount, FindingRecord, Project, Scan, UTCDateTime, utcnow
@@ -148,38 +148,42 @@ def _round(value: Any, digits: int = 1) -> float | None:
 
 
 def mttr(session: Session, project_ids: Sequence[int] | None) -> Metric:
-    """Mean days from first seen to fixed, by severity and by project, over fixed findings."""
+    """Mean days from first seen to fixed, by severity and by project, over fixed findings.
+
+    One pass over the fixed findings, summed per (project, severity); the means are weighted
+    from those sums, so they equal an average over the findings themselves."""
     days = _days(session, FindingRecord.fixed_at, FindingRecord.first_seen)
-    fixed = and_(FindingRecord.status == "fixed", FindingRecord.fixed_at.is_not(None))
-    by_severity = _in_projects(
-        select(FindingRecord.severity, func.count(), func.avg(days))
-        .where(fixed)
-        .group_by(FindingRecord.severity),
+    query = _in_projects(
+        select(FindingRecord.project_id, FindingRecord.severity, func.count(), func.sum(days))
+        .where(FindingRecord.status == "fixed", FindingRecord.fixed_at.is_not(None))
+        .group_by(FindingRecord.project_id, FindingRecord.severity),
         FindingRecord.project_id,
         project_ids,
     )
-    by_project = _in_projects(
-        select(Project.slug, func.count(), func.avg(days))
-        .join(Project, Project.id == FindingRecord.project_id)
-        .where(fixed)
-        .group_by(Project.slug),
-        FindingRecord.project_id,
-        project_ids,
+    by_severity: dict[str, list[float]] = {}
+    by_project: dict[int, list[float]] = {}
+    for project_id, severity, count, total_days in session.execute(query).all():
+        for acc in (by_severity.setdefault(severity, [0, 0.0]), by_project.setdefault(project_id, [0, 0.0])):
+            acc[0] += int(count)
+            acc[1] += float(total_days or 0)
+    slugs = dict(
+        session.execute(select(Project.id, Project.slug).where(Project.id.in_(list(by_project)))).all()
     )
-    severity_rows = {sev: (int(n), _round(mean)) for sev, n, mean in session.execute(by_severity).all()}
     rows: list[tuple[Any, ...]] = [
-        ("severity", sev, *severity_rows[sev]) for sev in SEVERITIES if sev in severity_rows
+        ("severity", sev, int(by_severity[sev][0]), _round(by_severity[sev][1] / by_severity[sev][0]))
+        for sev in SEVERITIES
+        if sev in by_severity
     ]
-    project_rows = sorted(session.execute(by_project).all(), key=lambda r: (-float(r[2] or 0), r[0]))
-    rows.extend(("project", slug, int(n), _round(mean)) for slug, n, mean in project_rows)
-    total = sum(n for n, _ in severity_rows.values())
-    overall = sum(n * (mean or 0.0) for n, mean in severity_rows.values()) / total if total else None
+    projects = sorted(by_project.items(), key=lambda item: (-item[1][1] / item[1][0], slugs[item[0]]))
+    rows.extend(("project", slugs[p], int(n), _round(total / n)) for p, (n, total) in projects)
+    fixed = int(sum(n for n, _ in by_severity.values()))
+    overall = sum(total for _, total in by_severity.values()) / fixed if fixed else None
     return Metric(
         "mttr",
         "Mean time to remediate (days from first seen to fixed)",
         ("group", "key", "fixed", "mean_days"),
         rows,
-        {"fixed": total, "mean_days": _round(overall)},
+        {"fixed": fixed, "mean_days": _round(overall)},
     )
 
 
@@ -217,11 +221,11 @@ def sla_compliance(
     labels = _periods(first.date(), now.date(), period)[-count:]
     tally: dict[str, list[int]] = {label: [0, 0] for label in labels}
     window_start = _first_instant(labels[0], period, now)
-    for severity, allowed in sla.days.items():
-        if severity not in RANKS:
-            continue
-        due = _shifted(session, FindingRecord.first_seen, allowed)
-        bucket = _period_of(session, due, period)
+    deadlines = [(RANKS[severity], days) for severity, days in sla.days.items() if severity in RANKS]
+    if deadlines:
+        rank = FindingRecord.severity_rank
+        allowed = case(*((rank == r, d) for r, d in deadlines))
+        due = case(*((rank == r, _shifted(session, FindingRecord.first_seen, d)) for r, d in deadlines))
         met = case(
             (
                 and_(
@@ -233,18 +237,25 @@ def sla_compliance(
             ),
             else_=0,
         )
-        query = _in_projects(
-            select(bucket, func.count(), func.sum(met))
-            .where(
-                FindingRecord.severity_rank == RANKS[severity],
-                FindingRecord.status != "false_positive",
-                FindingRecord.first_seen <= now - timedelta(days=allowed),
-                FindingRecord.first_seen >= window_start - timedelta(days=allowed),
+        # A deadline fell in the window: per severity, first seen between its bounds.
+        falls = or_(
+            *(
+                and_(
+                    rank == r,
+                    FindingRecord.first_seen <= now - timedelta(days=d),
+                    FindingRecord.first_seen >= window_start - timedelta(days=d),
+                )
+                for r, d in deadlines
             )
-            .group_by(bucket),
+        )
+        inner = _in_projects(
+            select(_period_of(session, due, period).label("period"), met.label("met")).where(
+                falls, FindingRecord.status != "false_positive"
+            ),
             FindingRecord.project_id,
             project_ids,
-        )
+        ).subquery()
+        query = select(inner.c.period, func.count(), func.sum(inner.c.met)).group_by(inner.c.period)
         for label, due_count, met_count in session.execute(query).all():
             if label in tally:
                 tally[label][0] += int(due_count)
