@@ -66,8 +66,9 @@ def detect(
     geo: list[Path] = typer.Option(
         [],
         "--geo",
-        help="Geo CSV (network,country,city,lat,lon,asn,...) or MaxMind DB (.mmdb: city, ASN, anonymous IP); "
-        "repeatable (default: what `bastion identity geo update` installed, if anything).",
+        help="Geo CSV (network,country,city,lat,lon,asn,...), MaxMind DB (.mmdb: city, ASN, anonymous IP) or "
+        "ASN ranges CSV (ip_range_start,ip_range_end,asn,org: @ip-location-db/asn); repeatable (default: "
+        "what `bastion identity geo update` installed, if anything).",
     ),
     origin: bool = typer.Option(
         True, "--origin/--no-origin", help="Mark cloud, CDN, VPN-service and Tor ranges (iporigin, offline)."

@@ -2,10 +2,11 @@
 
 CSV header (extra columns ignored): ``network,country,city,lat,lon,asn,as_org,is_anonymizer,is_hosting``;
 its rows are the user's own word and win (longest prefix). Where no row matches, the ``.mmdb`` files
-(:mod:`bastion.detect.identity.sources`) add what each knows, first file first. iporigin's provider
-ranges add the hosting and anonymizer marks to whatever the others say.
-Only loopback and RFC 1918 / RFC 4193 addresses are internal; any address a geo source knows is
-located, whatever its range.
+(:mod:`bastion.detect.identity.sources`) add what each knows, first file first. An ASN range CSV
+(``@ip-location-db/asn``, :mod:`bastion.detect.identity.asn`) names the network of addresses whose
+answer has none. iporigin's provider ranges add the hosting and anonymizer marks to whatever the
+others say. Only loopback and RFC 1918 / RFC 4193 addresses are internal; any address a geo source
+knows is located, whatever its range.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bastion.detect.identity.asn import AsnRanges, is_asn_range_csv
 from bastion.detect.identity.sources import OriginRanges, Partial, is_mmdb, open_mmdb
 from bastion.errors import InputError
 
@@ -95,15 +97,27 @@ class GeoDB:
         self._probes: dict[int, list[tuple[int, dict[int, IpInfo]]]] = {}
         """Per IP version, (netmask, networks) from the longest prefix to the shortest."""
         self._threats: dict[int, dict[int, dict[int, str]]] = {}
+        self._asn: AsnRanges | None = None
         self.threats = 0
         self.networks = 0
 
     def load(self, path: Path) -> None:
-        """Add one source: a MaxMind DB (recognised by content, whatever its name) or a CSV."""
+        """Add one source: a MaxMind DB (recognised by content, whatever its name), an ASN range CSV
+        (recognised by its first line) or a geo CSV."""
         if is_mmdb(path):
             self.load_mmdb(path)
+        elif is_asn_range_csv(path):
+            self.load_asn_ranges(path)
         else:
             self.load_csv(path)
+
+    def load_asn_ranges(self, path: Path) -> None:
+        """Add an ASN range CSV: it names the network of addresses the other sources give none for."""
+        if self._asn is None:
+            self._asn = AsnRanges()
+        self._asn.load(path)
+        self.sources.append(path.name)
+        self.cache.clear()
 
     def load_mmdb(self, path: Path) -> None:
         """Add a MaxMind-format database (city, ASN or anonymous-IP); a corrupt one is an InputError."""
@@ -196,6 +210,10 @@ class GeoDB:
                 return IpInfo()
             value, version = int(addr), addr.version
         info = self._from_csv(value, version) or (self._from_mmdb(ip) if self._mmdb else None)
+        if self._asn is not None and (info is None or not info.asn):
+            network = self._asn.lookup(value, version)
+            if network is not None:
+                info = replace(info or IpInfo(), asn=network[0], as_org=(info and info.as_org) or network[1])
         if self._origin is not None:
             origin = self._origin.lookup(value, version)
             # providers' feeds hold documentation and private prefixes too (Vultr's has 203.0.113.0/24):
