@@ -354,3 +354,36 @@ def test_unexpected_tree_shape_goes_through_python_hcl2(monkeypatch: pytest.Monk
     with pytest.raises(hcl_module._Unsupported):
         hcl_module._name(Token("NAME", "bare"))  # names always come wrapped in a rule
     assert hcl_module._first_token(Tree("empty", [])) is None and hcl_module._end(Tree("empty", [])) == 1
+
+
+PLAIN_EXPRESSIONS = [
+    'a = "x ${ a.b } y"',
+    'a = "${a.b}${c.d}"',
+    'a = ["${a.b}", a.c, {x = a.d}]',
+    'a = {x = {y = [1, "z"]}}',
+    'a = { "k" = a.b, k2 : 2 }',
+    "a = a.b.c.d.e",
+    "a = a.b[0].c",
+    "a = a.*.b",
+    'a = "$${x}"',
+    'a = "%{if true}x%{endif}"',
+    'a = "\\u00e9"',
+    "a = [\n # c\n 1, # d\n 2\n]",
+    "a = {\n # c\n x = 1 # d\n}",
+    "a = { x = 1, x = 2 }",
+    'a = {"${a.b}" = 1}',
+    "a = {(a.b) = 1}",
+    "a = [true, false, null]",
+    "a = -1",
+    'a = "${var.x} - ${local.y.z}"',
+    'a = "${x ? 1 : 2}"',
+    'a = {Name = "${local.p.value}-ec2", "kubernetes.io/cluster/${local.e.value}" = "shared"}',
+    'a = {"a b" = 1, a-b = 2}',
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_EXPRESSIONS)
+def test_direct_conversion_of_references_templates_and_collections(text: str) -> None:
+    """References, templates of references, tuples and objects are converted without python-hcl2's
+    rules; every other shape inside them still goes through those rules, with the same result."""
+    assert parse_hcl("x.tf", text).data == _hcl2_data(text)

@@ -217,20 +217,144 @@ def _plain_string(node: Tree) -> str | None:
     return "".join(chars)
 
 
+_INDIRECT = object()
+"""What :func:`_direct` returns for an expression it leaves to python-hcl2's rules."""
+
+
+def _single_term(node: Any) -> bool:
+    """Whether ``node`` is an ``expr_term`` holding one subtree (not a bare token)."""
+    return (
+        isinstance(node, Tree)
+        and node.data == "expr_term"
+        and len(node.children) == 1
+        and isinstance(node.children[0], Tree)
+    )
+
+
+def _reference(term: Tree) -> str | None:
+    """``a.b.c`` for a chain of plain attribute accesses (``get_attr_expr_term``), else None."""
+    names: list[str] = []
+    node: Any = term
+    while isinstance(node, Tree) and node.data == "get_attr_expr_term" and len(node.children) == 2:
+        inner, access = node.children
+        if not (isinstance(access, Tree) and access.data == "get_attr" and len(access.children) == 2):
+            return None
+        name = access.children[1]
+        if not (isinstance(name, Tree) and name.data == "identifier" and len(name.children) == 1):
+            return None
+        names.append(str(name.children[0]))
+        if not (isinstance(inner, Tree) and inner.data == "expr_term" and len(inner.children) == 1):
+            return None
+        node = inner.children[0]
+    if not (isinstance(node, Tree) and node.data == "identifier" and len(node.children) == 1) or not names:
+        return None
+    return ".".join([str(node.children[0]), *reversed(names)])
+
+
+def _template(term: Tree) -> str | None:
+    """A quoted string of literal characters and ``${a.b.c}`` interpolations, as python-hcl2 writes it."""
+    children = term.children
+    if len(children) < 2 or not all(
+        isinstance(c, Token) and c.type == "DBLQUOTE" for c in (children[0], children[-1])
+    ):
+        return None
+    out: list[str] = []
+    for part in children[1:-1]:
+        if not (isinstance(part, Tree) and part.data == "string_part" and len(part.children) == 1):
+            return None
+        inner = part.children[0]
+        if isinstance(inner, Token):
+            if inner.type != "STRING_CHARS" or "\\" in inner:
+                return None
+            out.append(str(inner))
+            continue
+        if not (isinstance(inner, Tree) and inner.data == "interpolation" and len(inner.children) == 3):
+            return None
+        expression = inner.children[1]
+        if not _single_term(expression):
+            return None
+        reference = _reference(expression.children[0])
+        if reference is None:
+            return None
+        out.append(f"${{{reference}}}")
+    return "".join(out)
+
+
+def _object_key(key: Any) -> str | None:
+    if not (isinstance(key, Tree) and key.data == "object_elem_key" and len(key.children) == 1):
+        return None
+    term = key.children[0]
+    if not (isinstance(term, Tree) and term.data == "expr_term" and len(term.children) == 1):
+        return None
+    inner = term.children[0]
+    if isinstance(inner, Tree) and inner.data == "identifier" and len(inner.children) == 1:
+        return str(inner.children[0])
+    if isinstance(inner, Tree) and inner.data == "string":
+        return _plain_string(inner)
+    return None
+
+
+def _collection(term: Tree) -> Any:
+    """A tuple or object whose every element :func:`_direct` converts, else :data:`_INDIRECT`."""
+    if term.data == "tuple":
+        items: list[Any] = []
+        for child in term.children:
+            if isinstance(child, Token) or child.data == "new_line_or_comment":
+                continue
+            value = _direct(child)
+            if value is _INDIRECT:
+                return _INDIRECT
+            items.append(value)
+        return items
+    found: dict[str, Any] = {}
+    for child in term.children:
+        if isinstance(child, Token) or child.data == "new_line_or_comment":
+            continue
+        if child.data != "object_elem" or len(child.children) != 3:
+            return _INDIRECT
+        key = _object_key(child.children[0])
+        if key is None or key in found:
+            return _INDIRECT
+        value = _direct(child.children[2])
+        if value is _INDIRECT:
+            return _INDIRECT
+        found[key] = value
+    return found
+
+
+def _direct(expression: Tree | Token) -> Any:
+    """An expression python-hcl2 would serialize to a plain value (a literal, a ``${a.b}``
+    reference or template, a tuple or object of those), converted here; :data:`_INDIRECT` for
+    any other expression (function calls, operators, indexes, ``for``, heredocs, escapes)."""
+    if not isinstance(expression, Tree) or not _single_term(expression):
+        return _INDIRECT
+    term = expression.children[0]
+    if not isinstance(term, Tree) or not term.children:
+        return _INDIRECT
+    first = term.children[0]
+    found: Any = _INDIRECT
+    if term.data == "string":
+        found = _plain_string(term)
+        if found is None:
+            found = _template(term)
+    elif term.data == "int_lit" and isinstance(first, Token) and len(term.children) == 1:
+        found = int(first)
+    elif term.data == "literal_value" and isinstance(first, Token) and str(first) in _LITERALS:
+        found = _LITERALS[str(first)]
+    elif term.data == "get_attr_expr_term":
+        reference = _reference(term)
+        found = f"${{{reference}}}" if reference is not None else None
+    elif term.data in ("tuple", "object"):
+        found = _collection(term)
+    return _INDIRECT if found is None else found
+
+
 def _value(expression: Tree | Token) -> Any:
-    """An attribute's value: literals directly, anything else through python-hcl2's rules."""
-    if isinstance(expression, Tree) and expression.data == "expr_term" and len(expression.children) == 1:
-        term = expression.children[0]
-        if isinstance(term, Tree) and len(term.children) >= 1:
-            first = term.children[0]
-            if term.data == "string":
-                plain = _plain_string(term)
-                if plain is not None:
-                    return plain
-            elif term.data == "int_lit" and isinstance(first, Token) and len(term.children) == 1:
-                return int(first)
-            elif term.data == "literal_value" and isinstance(first, Token) and str(first) in _LITERALS:
-                return _LITERALS[str(first)]
+    """An attribute's value: plain values directly (:func:`_direct`), anything else through
+    python-hcl2's rules."""
+    value = _direct(expression)
+    if value is not _INDIRECT:
+        return value
     if not isinstance(expression, Tree):
         raise _Unsupported("token")
     return _rules(expression)
