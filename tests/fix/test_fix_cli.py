@@ -60,7 +60,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(
     assert "-    <struts2.version>2.3.31</struts2.version>" in out
     assert (project / "requirements.txt").read_text(encoding="utf-8") == before
     assert "dry run: nothing written" in err
-    assert "run `npm install --package-lock-only" in err
+    assert "web/package-lock.json: lockfile not refreshed: dry run; --write runs `npm install" in err
     assert '+  "overrides": {\n+    "qs": "6.7.3"\n' in out  # qs is transitive: pinned the npm way
     assert "+    <log4j2.version>2.16.0</log4j2.version>" in out  # managed in the parent pom
     assert code == 0  # every vulnerable dependency is fixed by the change

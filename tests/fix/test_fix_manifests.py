@@ -93,6 +93,26 @@ def test_package_json_complex_range_and_transitive() -> None:
     assert new is None and "not a direct dependency" in note
 
 
+def test_package_json_on_one_line_is_raised_not_overridden() -> None:
+    """A direct entry sharing its line with others is raised in place: an ``overrides`` pin
+    against a direct dependency is an error to npm (EOVERRIDE), which the real npm reported."""
+    text = (
+        '{"name": "x", "overrides": {"qs": "6.7.0"}, "dependencies": {"lodash": "~4.17.11", "qs": "6.7.0"}}\n'
+    )
+    new, note = _edit("package.json", text, "qs", "6.7.0", "6.7.3", "npm")
+    assert new == text.replace('"qs": "6.7.0"}}', '"qs": "6.7.3"}}') and note == ""
+    new, _ = _edit("package.json", text, "lodash", "4.17.11", "4.17.21", "npm")
+    assert new == text.replace("~4.17.11", "~4.17.21")
+
+
+def test_package_json_direct_entry_it_cannot_change_is_never_overridden() -> None:
+    text = '{"dependencies": {"lodash": "4.17.11 || 5"}}\n'
+    outcome = edit_manifest(
+        "package.json", text, Bump("npm", "lodash", "4.17.11", "4.17.21", "package-lock.json")
+    )
+    assert outcome.text is None and "direct dependency" in outcome.note
+
+
 def test_go_mod_block_and_single_line() -> None:
     text = "module x\n\nrequire (\n\tgolang.org/x/net v0.15.0 // indirect\n)\n\n"
     text += "require google.golang.org/grpc v1.58.2\n"

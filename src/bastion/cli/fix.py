@@ -21,11 +21,15 @@ go.mod, Cargo.toml, Gemfile, .csproj and Directory.Packages.props).
 Prints a unified diff (or writes it with -o PATCH) and, with --pr-body FILE, a pull-request
 description (what, why, each advisory, known-exploited first). Nothing is changed without
 --write; with it, the manifests are rewritten and each lockfile is refreshed by the
-ecosystem's own tool when it is installed (uv, poetry, npm, pnpm, yarn, cargo, bundle, go),
-otherwise the description says which command to run.
+ecosystem's own tool when it is installed (uv, pip-compile, poetry, npm, pnpm, yarn, cargo,
+bundle, go), offline first where the tool can (cargo, uv, pnpm, bundle, go: from what the machine
+holds), then from its registry with bounded waits. A lockfile that could not be refreshed (no
+tool, no registry, the tool's error) is a "lockfile not refreshed: REASON" line, even with -q,
+and the description says which command to run.
 
 Exit codes: 0 every vulnerable dependency is fixed by the change, 1 some are not (no fixed
-version, a constraint to edit by hand), 2 usage or input error (no advisory database).
+version, a constraint to edit by hand) or, with --write, a lockfile was not refreshed, 2 usage
+or input error (no advisory database).
 
 Example: bastion fix . --pr-body pr.md -o fix.patch && git apply fix.patch
 Example: bastion fix services/api --write
@@ -97,6 +101,7 @@ def fix(
         write_text(diff, output, "patch")
     if pr_body is not None:
         write_text(pull_request_text(result), pr_body, "pull-request description")
+    stale = [outcome for outcome in result.lockfiles if write and not outcome.refreshed]
     if not quiet:
         for applied in result.unfixed:
             up = applied.upgrade
@@ -106,4 +111,7 @@ def fix(
         errors.print(
             summary_line(result) + ("" if write else " · dry run: nothing written (--write applies it)")
         )
-    return EXIT_FINDINGS if result.unfixed else EXIT_CLEAN
+    else:
+        for outcome in stale:  # manifests and lockfile now disagree: never silent
+            errors.print(outcome.describe())
+    return EXIT_FINDINGS if result.unfixed or stale else EXIT_CLEAN

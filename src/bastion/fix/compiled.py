@@ -8,9 +8,10 @@ of the file (transitive pins, hashes) consistently, as Dependabot does for pip-c
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from bastion.fix.lockfiles import LockCommand
+from bastion.fix.lockfiles import LockCommand, lock_commands
 
 __all__ = ["compile_command"]
 
@@ -39,7 +40,18 @@ def compile_command(root: Path, relpath: str) -> LockCommand | None:
     if source is None:
         return None
     command = (*prefix, "--upgrade-package", "{package}=={target}", "--output-file", name, source)
-    return LockCommand(lockfile=name, tool=tool, per_package=True, command=command)
+    python = lock_commands()["uv.lock"]  # the same registry and the same network errors
+    if tool == "uv":
+        return replace(python, lockfile=name, command=command)  # --offline first, bounded waits
+    return LockCommand(
+        lockfile=name,
+        tool=tool,
+        per_package=True,
+        command=command,
+        registry=python.registry,
+        env={"PIP_TIMEOUT": "30", "PIP_RETRIES": "0"},
+        unreachable=python.unreachable,
+    )
 
 
 def _source(header: list[str], prefix: tuple[str, ...], output: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bastion.fix.engine import Applied, FixResult
+from bastion.fix.lockfiles import RefreshStatus
 from bastion.fix.plan import Advisory
 
 __all__ = ["pull_request_text", "summary_line"]
@@ -69,4 +70,9 @@ def summary_line(result: FixResult) -> str:
     text = f"{fixed} upgrade{'s' if fixed != 1 else ''} in {files} manifest{'s' if files != 1 else ''}"
     if unfixed:
         text += f" · {unfixed} not fixed (see notes)"
+    stale = sum(
+        1 for o in result.lockfiles if o.status not in {RefreshStatus.REFRESHED, RefreshStatus.DRY_RUN}
+    )
+    if stale:
+        text += f" · {stale} lockfile{'s' if stale != 1 else ''} not refreshed"
     return text

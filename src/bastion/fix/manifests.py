@@ -8,6 +8,7 @@ that excludes the fix, an npm range with ``||``), the editor says so instead of 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -260,7 +261,39 @@ def _json_entry(
         end = len(line.rstrip("\r\n"))
         lines[index] = match["head"] + f"{plain['prefix'] or ''}{target}" + match["tail"] + line[end:]
         return "".join(lines), notes
-    return None, notes
+    return _inline_entry(text, package, target, sections), notes
+
+
+def _inline_entry(text: str, package: str, target: str, sections: tuple[str, ...]) -> str | None:
+    """The same edit for an entry that shares its line with others (``{"dependencies":
+    {"lodash": "4.17.11"}}`` on one line): the one occurrence whose change leaves the parsed
+    document different in exactly that section entry; None when there is none (or the file is
+    not JSON)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    for section in sections:
+        declared = document.get(section)
+        if not isinstance(declared, dict) or not isinstance(declared.get(package), str):
+            continue
+        plain = _NPM_RANGE.match(declared[package].strip())
+        if plain is None:
+            return None
+        wanted = f"{plain['prefix'] or ''}{target}"
+        expected = json.loads(text)
+        expected[section][package] = wanted
+        pattern = re.compile(r'("' + re.escape(package) + r'"\s*:\s*")' + re.escape(declared[package]) + '"')
+        for found in pattern.finditer(text):
+            candidate = text[: found.start()] + found[1] + wanted + '"' + text[found.end() :]
+            try:
+                if json.loads(candidate) == expected:
+                    return candidate
+            except json.JSONDecodeError:
+                continue
+    return None
 
 
 def _package_json(text: str, bump: Bump) -> EditOutcome:
@@ -270,6 +303,8 @@ def _package_json(text: str, bump: Bump) -> EditOutcome:
         return EditOutcome(edited)
     if notes:
         return EditOutcome(None, "; ".join(notes))
+    if _declares(text, package, _NPM_SECTIONS):  # never an override against a direct entry (EOVERRIDE)
+        return EditOutcome(None, f"{package} is a direct dependency in a layout this edit cannot change")
     key = override_key(bump.source)
     if key is None:
         return EditOutcome(None, f"{package} is not a direct dependency in package.json")
@@ -277,6 +312,17 @@ def _package_json(text: str, bump: Bump) -> EditOutcome:
     if pinned is None:
         return EditOutcome(None, f"{package} is transitive and package.json could not take a {key!r} entry")
     return EditOutcome(pinned, f"{package} is transitive: pinned to {target} under {key!r} in package.json")
+
+
+def _declares(text: str, package: str, sections: tuple[str, ...]) -> bool:
+    """Whether the JSON manifest ``text`` names ``package`` in one of ``sections``."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(document, dict) and any(
+        isinstance(document.get(section), dict) and package in document[section] for section in sections
+    )
 
 
 def _composer_json(text: str, bump: Bump) -> EditOutcome:
