@@ -34,7 +34,9 @@ SHOWN_FINDINGS = 8
 """Findings listed under a control before the rest fold into "and N more"."""
 FOLDED_FINDINGS = 200
 """Findings listed inside "and N more" at most; past that the page points to the findings list."""
-_ORDER = {"fail": 0, "pass": 1, "not assessed": 2}
+_VERDICTS = ("fail", "pass", "not assessed")
+"""A control's verdicts (bastion.comply.posture), in the order the page lists them."""
+_ORDER = {verdict: rank for rank, verdict in enumerate(_VERDICTS)}
 
 
 def _posture(session: Session, project_ids: Sequence[int] | None) -> Any:
