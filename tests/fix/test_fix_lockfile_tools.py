@@ -249,3 +249,18 @@ def test_every_lockfile_tool_names_its_registry_and_network_errors() -> None:
     assert commands["package-lock.json"].offline == ("--offline",)
     assert not commands["package-lock.json"].offline_first  # the registry first for npm
     assert commands["go.mod"].offline_env == {"GOPROXY": "off", "GOFLAGS": "-mod=mod"}
+
+
+def test_a_tool_that_hangs_or_cannot_start_is_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log, bin_dir = tmp_path / "calls.log", tmp_path / "bin"
+    _stand_in(bin_dir, "npm", log, "sleep 5")
+    _only(bin_dir, monkeypatch)
+    monkeypatch.setattr("bastion.fix.lockfiles.TIMEOUT_S", 0.2)
+    outcome = refresh(tmp_path, "package-lock.json", [("lodash", "4.17.20")], run=True)
+    assert outcome is not None and outcome.status is RefreshStatus.FAILED
+    assert "npm failed: no answer within 0.2 s" in outcome.describe()
+    (bin_dir / "npm").write_text("#!/nonexistent/interpreter\n", encoding="utf-8")  # on PATH, cannot start
+    broken = refresh(tmp_path, "package-lock.json", [("lodash", "4.17.20")], run=True)
+    assert broken is not None and broken.status is RefreshStatus.FAILED and broken.detail
