@@ -189,6 +189,9 @@ def test_export_csv_and_json_stream_the_filtered_list(seeded: World, api: TestCl
     data = json.loads(as_json.text)
     assert as_json.headers["content-type"] == "application/json"
     assert len(data) == 5 and {d["severity"] for d in data} == {"high"} and data[0]["project"] == "demo"
+    everything = json.loads(api.get(f"{API}/export", params={"format": "json"}, headers=token).text)
+    listed = api.get(API, params={"per_page": 200, "status": "open"}, headers=token).json()["items"]
+    assert sorted(everything, key=lambda f: f["id"]) == sorted(listed, key=lambda f: f["id"])  # same fields
     empty = api.get(f"{API}/export", params={"format": "json", "q": "nothing like this"}, headers=token)
     assert json.loads(empty.text) == []
     assert api.get(f"{API}/export", params={"format": "xml"}, headers=token).status_code == 422
@@ -273,3 +276,18 @@ def test_saved_filters_per_user_shared_with_the_project(seeded: World, api: Test
     csrf = login(api, "root")
     assert api.delete(f"/api/v1/filters/{data['id']}", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert api.delete("/api/v1/filters/987654", headers={"X-CSRF-Token": csrf}).status_code == 404
+
+
+def test_export_holds_no_secret_in_full(seeded: World, api: TestClient) -> None:
+    secret = "ghp_" + "Zq8xW3vN5mK7pL2rT9yB4cD6fH1jS0aE2gU8"
+    leaky = triage_findings()[-1]
+    leaky = leaky.with_changes(
+        fingerprint="leaky", message=f"token {secret} in app/x.py", evidence=f'TOKEN = "{secret}"'
+    )
+    with seeded.store.read() as session:
+        demo = session.scalars(select(Project.id).where(Project.slug == "demo")).one()
+    ingest(seeded.store, demo, scan_of(leaky), "ci", full=False)
+    token = bearer(seeded.read_token)
+    for fmt in ("csv", "json"):
+        text = api.get(f"{API}/export", params={"format": fmt}, headers=token).text
+        assert "ghp_" in text and secret not in text

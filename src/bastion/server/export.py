@@ -1,9 +1,9 @@
 """Findings export as CSV or JSON, produced a chunk at a time for a streaming response.
 
-The fields are the API's (:func:`bastion.server.api.finding_json`), so what was scrubbed of
-secrets on the way into the store is what goes out. A CSV cell that a spreadsheet would read as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading
-apostrophe, as OWASP's CSV-injection guidance asks.
+The fields are the API's (:func:`bastion.server.api.finding_json`, a test holds them equal), so
+what was scrubbed of secrets on the way into the store is what goes out. A CSV cell that a
+spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return) gets a leading apostrophe, as OWASP's CSV-injection guidance asks.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Any, assert_never
 
-from bastion.server.api import finding_json
-from bastion.store.models import FindingRecord
+from sqlalchemy import Row
 
-__all__ = ["CSV_COLUMNS", "ExportFormat", "csv_cell", "export_chunks"]
+__all__ = ["CSV_COLUMNS", "ExportFormat", "csv_cell", "export_chunks", "record_json"]
 
 CSV_COLUMNS = (
     "id",
@@ -64,6 +63,39 @@ class ExportFormat(StrEnum):
                 assert_never(self)
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def record_json(row: Row[Any], slug: str) -> dict[str, Any]:
+    """A row of the ``findings`` table as the API returns the finding (same keys, same values)."""
+    return {
+        "id": row.id,
+        "project": slug,
+        "fingerprint": row.fingerprint,
+        "rule_id": row.rule_id,
+        "scanner": row.scanner,
+        "title": row.title,
+        "severity": row.severity,
+        "confidence": row.confidence,
+        "location": row.location_data,
+        "message": row.message,
+        "evidence": row.evidence,
+        "fix": row.fix,
+        "help_uri": row.help_uri,
+        "cwe": row.cwe,
+        "controls": row.controls,
+        "metadata": row.extra,
+        "status": row.status,
+        "first_seen": _iso(row.first_seen),
+        "last_seen": _iso(row.last_seen),
+        "fixed_at": _iso(row.fixed_at),
+        "reopen_count": row.reopen_count,
+        "accepted_reason": row.accepted_reason,
+        "accepted_until": _iso(row.accepted_until),
+    }
+
+
 def csv_cell(value: Any) -> str:
     """One cell: text as is, unless a spreadsheet would run it as a formula."""
     if value is None:
@@ -91,7 +123,7 @@ def _location_text(location: dict[str, Any]) -> str:
     return f"{path}:{line}" if path and line else str(path or "")
 
 
-def export_chunks(rows: Iterable[tuple[FindingRecord, str]], fmt: ExportFormat) -> Iterator[str]:
+def export_chunks(rows: Iterable[tuple[Row[Any], str]], fmt: ExportFormat) -> Iterator[str]:
     """The export's text, a few hundred findings per chunk, from ``(finding, project slug)`` rows."""
     match fmt:
         case ExportFormat.CSV:
@@ -102,15 +134,13 @@ def export_chunks(rows: Iterable[tuple[FindingRecord, str]], fmt: ExportFormat) 
             assert_never(fmt)
 
 
-def _csv_chunks(rows: Iterable[tuple[FindingRecord, str]]) -> Iterator[str]:
+def _csv_chunks(rows: Iterable[tuple[Row[Any], str]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     pending = 0
     for finding, slug in rows:
-        data = finding_json(finding)
-        data["project"] = slug
-        writer.writerow(_csv_row(data))
+        writer.writerow(_csv_row(record_json(finding, slug)))
         pending += 1
         if pending >= _ROWS_PER_CHUNK:
             yield buffer.getvalue()
@@ -120,13 +150,11 @@ def _csv_chunks(rows: Iterable[tuple[FindingRecord, str]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _json_chunks(rows: Iterable[tuple[FindingRecord, str]]) -> Iterator[str]:
+def _json_chunks(rows: Iterable[tuple[Row[Any], str]]) -> Iterator[str]:
     parts: list[str] = ["["]
     first = True
     for finding, slug in rows:
-        data = finding_json(finding)
-        data["project"] = slug
-        parts.append(("\n" if first else ",\n") + json.dumps(data, ensure_ascii=False))
+        parts.append(("\n" if first else ",\n") + json.dumps(record_json(finding, slug), ensure_ascii=False))
         first = False
         if len(parts) >= _ROWS_PER_CHUNK:
             yield "".join(parts)

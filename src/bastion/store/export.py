@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from bastion.store.db import Store
 from bastion.store.models import FindingRecord, Project, utcnow
@@ -29,8 +30,10 @@ def iter_findings(
     sla: SlaPolicy | None = None,
     now: datetime | None = None,
     chunk: int = CHUNK,
-) -> Iterator[tuple[FindingRecord, str]]:
-    """Each finding matching ``filt`` (its page and sort ignored) with its project's slug."""
+) -> Iterator[tuple[Row[Any], str]]:
+    """Each finding matching ``filt`` (its page and sort ignored), as a row of the ``findings``
+    table (attributes named as :class:`FindingRecord`'s, types converted the same way; no ORM
+    objects, which took half the time), with its project's slug."""
     sla = sla or SlaPolicy()
     now = now or utcnow()
     wanted = [RANKS[s] for s in filt.severities if s in RANKS] if filt.severities else list(RANKS.values())
@@ -41,17 +44,16 @@ def iter_findings(
             with store.read() as session:
                 conditions = _conditions(filt, sla, now)
                 query = (
-                    select(FindingRecord)
+                    select(FindingRecord.__table__)
                     .where(*conditions, FindingRecord.severity_rank == rank, FindingRecord.id > last)
                     .order_by(FindingRecord.id)
                     .limit(chunk)
                 )
-                rows = list(session.scalars(query))
+                rows = list(session.execute(query).all())
                 missing = {r.project_id for r in rows} - slugs.keys()
                 if missing:
                     named = select(Project.id, Project.slug).where(Project.id.in_(missing))
                     slugs.update((int(i), str(s)) for i, s in session.execute(named).all())
-                session.expunge_all()
             yield from ((row, slugs.get(row.project_id, "")) for row in rows)
             if len(rows) < chunk:
                 break

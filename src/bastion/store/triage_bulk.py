@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
@@ -21,7 +21,16 @@ from bastion.store.models import AuditEvent, FindingRecord, utcnow
 from bastion.store.queries import FindingFilter, _conditions
 from bastion.store.sla import SlaPolicy
 
-__all__ = ["BULK_STATUSES", "MAX_BULK", "BulkResult", "bulk_triage", "load_findings", "matching_ids"]
+__all__ = [
+    "BULK_STATUSES",
+    "MAX_BULK",
+    "BulkResult",
+    "Target",
+    "bulk_triage",
+    "check_decision",
+    "load_findings",
+    "matching_ids",
+]
 
 BULK_STATUSES = ("confirmed", "false_positive", "risk_accepted", "open")
 """What bulk triage may set: confirm, false positive, accept (with expiry and reason), reopen."""
@@ -40,14 +49,32 @@ class BulkResult:
     """Ids already in that state with that reason and expiry (no event)."""
 
 
-def load_findings(session: Session, ids: Sequence[int]) -> tuple[list[FindingRecord], list[int]]:
+@dataclass(frozen=True)
+class Target:
+    """The triage state of one finding to change (read without loading the whole finding)."""
+
+    id: int
+    project_id: int
+    status: str
+    accepted_reason: str | None
+    accepted_until: datetime | None
+
+
+def load_findings(session: Session, ids: Sequence[int]) -> tuple[list[Target], list[int]]:
     """The findings with these ids (in the order given, duplicates dropped) and the ids not found."""
     wanted = list(dict.fromkeys(ids))
-    found: dict[int, FindingRecord] = {}
+    found: dict[int, Target] = {}
+    columns = (
+        FindingRecord.id,
+        FindingRecord.project_id,
+        FindingRecord.status,
+        FindingRecord.accepted_reason,
+        FindingRecord.accepted_until,
+    )
     for start in range(0, len(wanted), _CHUNK):
         part = wanted[start : start + _CHUNK]
-        rows = session.scalars(select(FindingRecord).where(FindingRecord.id.in_(part)))
-        found.update((f.id, f) for f in rows)
+        for row in session.execute(select(*columns).where(FindingRecord.id.in_(part))).all():
+            found[row[0]] = Target(*row)
     return [found[i] for i in wanted if i in found], [i for i in wanted if i not in found]
 
 
@@ -68,14 +95,17 @@ def check_decision(status: str, reason: str, until: datetime | None, now: dateti
 
 def bulk_triage(
     session: Session,
-    findings: Sequence[FindingRecord],
+    findings: Sequence[Target],
     status: str,
     actor: str,
     reason: str = "",
     until: datetime | None = None,
     now: datetime | None = None,
 ) -> BulkResult:
-    """Move every finding to ``status``; nothing changes when the decision is invalid."""
+    """Move every finding to ``status``; nothing changes when the decision is invalid.
+
+    One ``UPDATE`` per chunk of ids and one multi-row insert of the audit events: loading and
+    flushing ten thousand ORM objects one by one took most of the time."""
     now = now or utcnow()
     reason = check_decision(status, reason, until, now)
     if len(findings) > MAX_BULK:
@@ -84,7 +114,7 @@ def bulk_triage(
     detail = f"{reason} (until {until.date().isoformat()})" if accepted and until is not None else reason
     changed: list[int] = []
     unchanged: list[int] = []
-    events: list[AuditEvent] = []
+    events: list[dict[str, object]] = []
     for finding in findings:
         same = finding.status == status and (
             not accepted or (finding.accepted_until == until and finding.accepted_reason == reason)
@@ -92,25 +122,34 @@ def bulk_triage(
         if same:
             unchanged.append(finding.id)
             continue
-        events.append(
-            AuditEvent(
-                at=now,
-                actor=actor[:200],
-                action="finding.triaged",
-                project_id=finding.project_id,
-                finding_id=finding.id,
-                from_status=finding.status,
-                to_status=status,
-                reason=detail,
-            )
-        )
-        finding.status = status
-        finding.accepted_reason = reason if accepted else None
-        finding.accepted_until = until if accepted else None
-        finding.fixed_at = None
         changed.append(finding.id)
-    session.add_all(events)
-    session.flush()
+        events.append(
+            {
+                "at": now,
+                "actor": actor[:200],
+                "action": "finding.triaged",
+                "project_id": finding.project_id,
+                "finding_id": finding.id,
+                "from_status": finding.status,
+                "to_status": status,
+                "reason": detail,
+            }
+        )
+    values = {
+        "status": status,
+        "accepted_reason": reason if accepted else None,
+        "accepted_until": until if accepted else None,
+        "fixed_at": None,
+    }
+    for start in range(0, len(changed), _CHUNK):
+        part = changed[start : start + _CHUNK]
+        session.execute(
+            update(FindingRecord).where(FindingRecord.id.in_(part)).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+    if events:
+        session.execute(insert(AuditEvent), events)
+    session.expire_all()  # any finding this session had loaded is out of date now
     for project_id in sorted({f.project_id for f in findings}):
         record_snapshot(session, project_id, now)
     return BulkResult(tuple(changed), tuple(unchanged))
