@@ -4,6 +4,9 @@ with 100,000 findings stored, under a bounded loopback load generator (httpx thr
 Usage (from the repository root):
     .venv/bin/python bench/server/bench_server.py --backend sqlite
     .venv/bin/python bench/server/bench_server.py --backend postgresql
+    .venv/bin/python bench/server/bench_server.py --backend postgresql --stored 1000000 --list-only \
+        --replicate --keep                       # a million findings, the database kept
+    .venv/bin/python bench/server/bench_server.py --list-only --reuse URL   # measured again on it
 
 The scan is synthetic but shaped like real reports (Bastion JSON, Finding.to_dict): five
 scanners, a realistic severity mix, paths across a deep tree, messages and evidence of
@@ -29,11 +32,13 @@ from typing import Any
 import httpx
 import psycopg
 from psycopg import sql
+from sqlalchemy import func, select
 
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.store.accounts import create_project, create_token, create_user
 from bastion.store.db import Store
 from bastion.store.ingest import ingest
+from bastion.store.models import FindingRecord, Project
 from bastion.store.parse import parse_upload
 
 HERE = Path(__file__).parent
@@ -126,19 +131,60 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def bench_list(backend: str, requests: int, concurrency: int, limit_s: float) -> dict[str, Any]:
-    """Latency of the findings list (API and dashboard) with 100,000 findings stored."""
-    store, url, name = open_backend(backend)
+def _replicate(url: str, project_id: int, copies: int) -> None:
+    """Copy the project's findings ``copies - 1`` times in SQL (new fingerprints and ids, first
+    seen spread over a year): a million stored rows in minutes instead of a long ingest."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'findings' "
+                "AND column_name NOT IN ('id', 'fingerprint', 'first_seen') ORDER BY ordinal_position"
+            )
+        ]
+        columns = sql.SQL(", ").join(sql.Identifier(n) for n in names)
+        connection.execute(
+            sql.SQL(
+                "INSERT INTO findings (fingerprint, first_seen, {columns}) "
+                "SELECT fingerprint || ':' || k, "
+                "first_seen - make_interval(days => (k * 37 + id) %% 365), {columns} "
+                "FROM findings CROSS JOIN generate_series(1, %s) AS k WHERE project_id = %s"
+            ).format(columns=columns),
+            (copies - 1, project_id),
+        )
+
+
+def bench_list(
+    backend: str,
+    requests: int,
+    concurrency: int,
+    limit_s: float,
+    stored: int = 100_000,
+    replicate: bool = False,
+    keep: bool = False,
+    reuse: str = "",
+) -> dict[str, Any]:
+    """Latency of the findings list (API and dashboard) with ``stored`` findings in one project
+    (``reuse``: the URL of a database a ``--keep`` run left, measured again without loading)."""
+    if reuse:
+        store, url, name = Store.open(reuse), reuse, None
+        store.migrate()
+        keep = True
+    else:
+        store, url, name = open_backend(backend)
     server = None
     login_secret = secrets.token_urlsafe(16)
+    user = f"bench-{uuid.uuid4().hex[:6]}"
     try:
         with store.write() as session:
-            project = create_project(session, "big", "Big", "bench")
-            token = create_token(session, project, "bench", "bench", ("findings:read",)).secret
-            create_user(session, "bench", login_secret, admin=True)
+            found = session.scalars(select(Project).where(Project.slug == "big")).first()
+            project = found or create_project(session, "big", "Big", "bench")
+            token = create_token(session, project, user, "bench", ("findings:read",)).secret
+            create_user(session, user, login_secret, admin=True)
             project_id = project.id
         started = time.perf_counter()
-        for batch in range(10):
+        through_ingest = 0 if reuse else stored if not replicate else min(stored, 100_000)
+        for batch in range(through_ingest // 10_000):
             ingest(
                 store,
                 project_id,
@@ -146,8 +192,12 @@ def bench_list(backend: str, requests: int, concurrency: int, limit_s: float) ->
                 "bench",
                 full=False,
             )
+        if replicate and not reuse and stored > through_ingest:
+            if name is None:
+                raise SystemExit("--replicate needs --backend postgresql")
+            _replicate(url, project_id, stored // through_ingest)
         load_s = time.perf_counter() - started
-        if name is not None:
+        if name is not None or url.startswith("postgresql"):
             # What autovacuum does after a bulk load; without it PostgreSQL plans blind.
             with psycopg.connect(url, autocommit=True) as connection:
                 connection.execute("VACUUM ANALYZE findings")
@@ -167,7 +217,7 @@ def bench_list(backend: str, requests: int, concurrency: int, limit_s: float) ->
             except httpx.HTTPError:
                 time.sleep(0.1)
         client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-        cookies = _login(base, login_secret)
+        cookies = _login(base, user, login_secret)
         paths = [
             "/api/v1/projects/big/findings",
             "/api/v1/projects/big/findings?severity=high&severity=critical",
@@ -181,7 +231,9 @@ def bench_list(backend: str, requests: int, concurrency: int, limit_s: float) ->
             response = client.get(path, cookies=cookies if path in html else None)
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: HTTP {response.status_code}")
-        results: dict[str, Any] = {"load_100k_s": load_s}
+        with store.read() as session:
+            stored = session.scalar(select(func.count(FindingRecord.id))) or 0
+        results: dict[str, Any] = {"stored": stored, "load_s": load_s}
         for label, mix, use_cookie in (("api", paths, False), ("dashboard", html, True)):
             latencies: list[float] = []
             stop = time.monotonic() + limit_s
@@ -225,14 +277,18 @@ def bench_list(backend: str, requests: int, concurrency: int, limit_s: float) ->
         if server is not None:
             server.terminate()
             server.wait(10)
-        drop_backend(store, url, name)
+        if keep:
+            print(f"kept: {url}", file=sys.stderr)
+            store.close()
+        else:
+            drop_backend(store, url, name)
 
 
-def _login(base: str, login_secret: str) -> httpx.Cookies:
+def _login(base: str, user: str, login_secret: str) -> httpx.Cookies:
     with httpx.Client(base_url=base) as client:
         page = client.get("/login")
         csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        form = {"username": "bench", "password": login_secret, "csrf_token": csrf}
+        form = {"username": user, "password": login_secret, "csrf_token": csrf}
         client.post("/login", data=form)
         return client.cookies
 
@@ -244,13 +300,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="requests per mix (bounded)")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--limit-s", type=float, default=60.0, help="time bound per mix")
+    parser.add_argument("--stored", type=int, default=100_000, help="findings stored for the list (x 10,000)")
+    parser.add_argument("--list-only", action="store_true", help="skip the 10,000-finding ingest benchmark")
+    parser.add_argument(
+        "--replicate", action="store_true", help="PostgreSQL: ingest 100,000, copy them in SQL up to --stored"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the list database (its URL goes to stderr)")
+    parser.add_argument("--reuse", default="", help="measure the list on a database a --keep run left (URL)")
     args = parser.parse_args()
-    report = {
-        "backend": args.backend,
-        "ingest_10k": bench_ingest(args.backend),
-        "list_100k": bench_list(args.backend, args.requests, args.concurrency, args.limit_s),
-        "concurrency": args.concurrency,
-    }
+    if args.stored < 10_000 or args.stored % 10_000:
+        parser.error("--stored must be a positive multiple of 10,000")
+    report: dict[str, Any] = {"backend": args.backend, "concurrency": args.concurrency}
+    if not args.list_only:
+        report["ingest_10k"] = bench_ingest(args.backend)
+    report["list"] = bench_list(
+        args.backend,
+        args.requests,
+        args.concurrency,
+        args.limit_s,
+        args.stored,
+        args.replicate,
+        args.keep,
+        args.reuse,
+    )
     print(json.dumps(report, indent=2))
 
 

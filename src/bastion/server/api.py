@@ -19,7 +19,14 @@ from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
 from bastion.store.lifecycle import triage
 from bastion.store.models import ApiToken, AuditEvent, FindingRecord, Project, Scan, User
-from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency
+from bastion.store.queries import (
+    COUNT_CAP,
+    SORTS,
+    FindingFilter,
+    list_findings,
+    open_counts,
+    patch_latency,
+)
 from bastion.store.stream import UploadSpool
 
 __all__ = ["READ_SCOPE", "finding_json", "router", "visible_project_ids"]
@@ -254,10 +261,13 @@ def findings(
     order: str = "desc",
     page: int = Query(default=1, ge=1),
     per_page: int = Query(default=50, ge=1, le=200),
+    exact_total: bool = False,
     who: Principal = Auth,
     session: Session = DB,
 ) -> dict[str, Any]:
-    """A page of the project's findings: filter by status, severity, scanner, text, overdue."""
+    """A page of the project's findings: filter by status, severity, scanner, text, overdue.
+    ``total`` is exact up to 10,000 matches; beyond, it is 10,000 with ``total_exact`` false
+    unless ``exact_total=true`` asks for the full (slower) count."""
     project = _project(session, slug)
     require(who, session, project.id, "read")
     if sort not in SORTS:
@@ -265,9 +275,11 @@ def findings(
     filt = FindingFilter(
         [project.id], status, severity, scanner, q, overdue, sort, order != "asc", page, per_page
     )
-    result = list_findings(session, filt, get_settings(request).sla)
+    cap = None if exact_total else COUNT_CAP
+    result = list_findings(session, filt, get_settings(request).sla, count_cap=cap)
     return {
         "total": result.total,
+        "total_exact": result.exact,
         "page": result.page,
         "per_page": result.per_page,
         "items": [finding_json(f, project) for f in result.items],

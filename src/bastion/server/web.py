@@ -40,7 +40,15 @@ from bastion.store.models import (
     Scan,
     User,
 )
-from bastion.store.queries import SORTS, FindingFilter, list_findings, open_counts, patch_latency, trend
+from bastion.store.queries import (
+    COUNT_CAP,
+    SORTS,
+    FindingFilter,
+    list_findings,
+    open_counts,
+    patch_latency,
+    trend,
+)
 from bastion.store.stream import UploadSpool
 
 __all__ = ["error_page", "render", "router"]
@@ -326,7 +334,7 @@ def findings_page(
         ids, statuses, severities, "", q[:200], overdue, sort, order != "asc", max(page, 1), 50
     )
     sla = get_settings(request).sla
-    result = list_findings(session, filt, sla)
+    result = list_findings(session, filt, sla, count_cap=COUNT_CAP)
     params = {
         "project": project,
         "status": statuses,
