@@ -32,6 +32,7 @@ from evtx import PyEvtxParser
 from bastion.detect.identity.authlog import AuthLogParser
 from bastion.detect.identity.cloud import classify, from_cloudtrail, from_entra, from_google, from_okta
 from bastion.detect.identity.events import SignIn, Skips
+from bastion.detect.identity.pages import earliest, merge_documents
 from bastion.detect.identity.winlog import from_windows, is_windows
 from bastion.detect.ingest.records import decode_line, iter_files
 from bastion.detect.ingest.sources import follow
@@ -427,6 +428,37 @@ def merge(streams: Iterable[Iterator[SignIn]]) -> Iterator[SignIn]:
 
 
 def read_events(paths: Iterable[Path], skips: Skips, year: int | None = None) -> Iterator[SignIn]:
-    """Events of every file (directories expanded) in time order across files."""
+    """Events of every file (directories expanded) in time order across files; whole JSON documents
+    (pages) are opened only as the merge reaches them (:mod:`bastion.detect.identity.pages`)."""
     files = list(iter_files(paths))
-    return merge(read_file(p, skips, year) for p in files)
+    documents = [p for p in files if _is_document(p)] if len(files) > 2 else []
+    if len(documents) < 2:
+        return merge(read_file(p, skips, year) for p in files)
+    pages = set(documents)
+    streams = [read_file(p, skips, year) for p in files if p not in pages]
+    return merge([*streams, merge_documents(documents, _earliest_in, lambda p: read_file(p, skips, year))])
+
+
+def _is_document(path: Path) -> bool:
+    """Whether ``path`` is one whole JSON document that is not an array (read whole, then sorted)."""
+    if str(path) == "-":
+        return False
+    try:
+        with _open(path) as stream:
+            head = stream.read(4096)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False  # read_file says what is wrong, in its turn
+    text = head.decode("utf-8", "replace")
+    return (
+        not head.startswith(EVTX_MAGIC)
+        and detect_format(text) == "json-document"
+        and not text.lstrip("\ufeff \t\r\n").startswith("[")
+    )
+
+
+def _earliest_in(path: Path) -> datetime:
+    try:
+        with _open(path) as stream:
+            return earliest(stream)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return datetime.min.replace(tzinfo=UTC)  # opened first: read_file says what is wrong
