@@ -227,9 +227,13 @@ def _resource(
 
 
 _ARM_PARAM = re.compile(r"^\[parameters\('([^']+)'\)\]$")
+_ARM_VARIABLE = re.compile(r"^\[variables\('([^']+)'\)\]$")
 
 
-def _arm_value(value: Any, params: dict[str, Any]) -> Any:
+def _arm_value(value: Any, params: dict[str, Any], variables: dict[str, Any] | None = None) -> Any:
+    """``value`` with ``[parameters('x')]`` replaced by the parameter's default and
+    ``[variables('x')]`` by the template's variable (itself resolved against the parameters, one
+    level: a variable naming another variable stays unknown); other expressions are unknown."""
     if (
         isinstance(value, str)
         and value.startswith("[")
@@ -239,23 +243,27 @@ def _arm_value(value: Any, params: dict[str, Any]) -> Any:
         match = _ARM_PARAM.match(value)
         if match and isinstance(params.get(match[1]), dict) and "defaultValue" in params[match[1]]:
             return params[match[1]]["defaultValue"]
+        match = _ARM_VARIABLE.match(value)
+        if match and variables is not None and match[1] in variables:
+            return _arm_value(variables[match[1]], params)
         return Unresolved(f"ARM expression {value[:60]} is not evaluated")
     if isinstance(value, dict):
-        return {k: _arm_value(v, params) for k, v in value.items()}
+        return {k: _arm_value(v, params, variables) for k, v in value.items()}
     if isinstance(value, list):
-        return [_arm_value(v, params) for v in value]
+        return [_arm_value(v, params, variables) for v in value]
     return value
 
 
 def _arm(doc: dict[str, Any], path: str) -> Iterator[Resource]:
     params = _mapping(doc.get("parameters"))
+    variables = _mapping(doc.get("variables"))
     stack = [r for r in doc.get("resources", []) if isinstance(r, dict)]
     while stack:
         body = stack.pop(0)
         stack.extend(r for r in body.get("resources", []) if isinstance(r, dict))
         lines: dict[str, int] = {}
         _flat_lines(body, "", lines)
-        attrs = _arm_value({k: v for k, v in body.items() if k != "resources"}, params)
+        attrs = _arm_value({k: v for k, v in body.items() if k != "resources"}, params, variables)
         yield _resource(body, str(body.get("type")), str(body.get("name")), path, attrs, lines, "arm")
 
 
