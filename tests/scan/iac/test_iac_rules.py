@@ -55,6 +55,7 @@ def test_schema_errors_name_the_policy_and_field() -> None:
     cases = [
         ({**base, "tfsec": ["X"]}, "p[0] (iac.a.b).tfsec: must be a list of tfsec ids"),
         ({**base, "checkov": ["nope"]}, "p[0] (iac.a.b).checkov: must be a list of checkov ids"),
+        ({**base, "kics": ["CKV_AWS_24"]}, "p[0] (iac.a.b).kics: must be a list of KICS query ids"),
         ({**base, "when": {"attr": "a"}}, "p[0] (iac.a.b).when: "),
         ({**base, "zz": 1, "aa": 2}, "p[0]: unknown key 'aa'"),
         ({"id": "iac.a.b"}, "p[0]: missing required key 'title'"),

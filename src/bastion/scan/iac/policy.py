@@ -50,12 +50,18 @@ class Policy:
     """checkov's ids for the same check (``CKV_AWS_24``), for migration and suppressions."""
     tfsec: tuple[str, ...] = ()
     """tfsec/trivy ids for the same check (``aws-ec2-no-public-ingress-sgr``)."""
+    kics: tuple[str, ...] = ()
+    """KICS query ids for the same check (``65905cec-d691-4320-b320-2000436cb696``)."""
     description: str = ""
     """Longer explanation, when the policy file gives one."""
 
     def rule_info(self) -> RuleInfo:
         """The policy as the one rule contract every part of Bastion reads."""
-        equivalent = {"checkov": ",".join(self.checkov), "tfsec": ",".join(self.tfsec)}
+        equivalent = {
+            "checkov": ",".join(self.checkov),
+            "tfsec": ",".join(self.tfsec),
+            "kics": ",".join(self.kics),
+        }
         return RuleInfo(
             id=self.id,
             title=self.title,
@@ -88,6 +94,7 @@ def _policy(raw: Any, where: str) -> Policy:
         examples=spec.examples,
         checkov=spec.checkov,
         tfsec=spec.tfsec,
+        kics=spec.kics,
         description=spec.description,
     )
 
@@ -147,7 +154,7 @@ def load_policy_dir(directory: Path) -> list[Policy]:
     return found
 
 
-_CACHE_FORMAT = "4"
+_CACHE_FORMAT = "5"
 """Bump when the fields written by :func:`_to_json` change."""
 
 
@@ -165,6 +172,7 @@ def _to_json(policy: Policy) -> dict[str, Any]:
         "origin": policy.origin,
         "checkov": list(policy.checkov),
         "tfsec": list(policy.tfsec),
+        "kics": list(policy.kics),
         "description": policy.description,
     }
 
@@ -182,6 +190,7 @@ def _from_json(raw: dict[str, Any]) -> Policy:
         examples=raw["examples"],
         checkov=tuple(raw.get("checkov", ())),
         tfsec=tuple(raw.get("tfsec", ())),
+        kics=tuple(raw.get("kics", ())),
         description=raw["description"],
         origin=raw["origin"],
     )

@@ -76,6 +76,13 @@ TFSEC = {
     "gcp": "google-compute-no-public-ingress",
 }
 """tfsec/trivy's id for "ingress from the internet" per form (one check for every port there)."""
+KICS = {
+    # "Security Group With Unrestricted Access To SSH" (assets/queries/terraform/aws/
+    # security_group_with_unrestricted_access_to_ssh/metadata.json in Checkmarx/kics)
+    "iac.aws.security-group-open-ssh": "65905cec-d691-4320-b320-2000436cb696",
+}
+"""KICS query ids by policy id: KICS has one query per platform and port, so they are listed one by
+one, only where the query's metadata and Rego were read and check the same thing."""
 
 
 def _span(port: int) -> tuple[int, int]:
@@ -242,6 +249,8 @@ def _policy(
         policy["checkov"] = [port.checkov[form]]
     if form in TFSEC:
         policy["tfsec"] = [TFSEC[form]]
+    if policy["id"] in KICS:
+        policy["kics"] = [KICS[policy["id"]]]
     return policy
 
 

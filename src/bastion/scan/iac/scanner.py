@@ -149,7 +149,7 @@ class IacScanner(ScannerDefaults):
     reads_history = False
 
     def rules(self) -> Sequence[RuleInfo]:
-        """Every built-in policy as :class:`~bastion.rules.RuleInfo`, with its checkov and tfsec ids
+        """Every built-in policy as :class:`~bastion.rules.RuleInfo`, with its checkov, tfsec and KICS ids
         (the policy directories named in ``[scanners.iac]`` are the team's own)."""
         return tuple(policy.rule_info() for policy in builtin_policies())
 
@@ -270,8 +270,8 @@ def _finding(
         location = Location(path=resource.path, start_line=line, end_line=line)
     call = _call_location(resource, policy.id, root, texts) if resource.module_call else None
     metadata: dict[str, Any] = {"resource": resource.name, "resource_type": resource.type, "line": line}
-    if policy.checkov or policy.tfsec:
-        metadata["equivalent_ids"] = [*policy.checkov, *policy.tfsec]
+    if policy.checkov or policy.tfsec or policy.kics:
+        metadata["equivalent_ids"] = [*policy.checkov, *policy.tfsec, *policy.kics]
     if resource.module_call:
         metadata["module_call"] = [f"{c.path}:{c.start_line}" for c in resource.module_call]
     if call is not None:

@@ -25,6 +25,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _TFSEC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 _CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 _TFSEC_MESSAGE = "must be a list of tfsec ids such as aws-ec2-no-public-ingress-sgr"
+_KICS_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_KICS_MESSAGE = "must be a list of KICS query ids such as 65905cec-d691-4320-b320-2000436cb696"
 
 
 def _id_list(pattern: re.Pattern[str], message: str) -> Any:
@@ -74,6 +76,8 @@ class PolicySpec(BaseModel):
     """checkov's ids for the same check, for migration and inline suppressions."""
     tfsec: Annotated[tuple[str, ...], _id_list(_TFSEC_ID, _TFSEC_MESSAGE)] = ()
     """tfsec/trivy ids for the same check."""
+    kics: Annotated[tuple[str, ...], _id_list(_KICS_ID, _KICS_MESSAGE)] = ()
+    """KICS query ids (the ``id`` of a query's ``metadata.json``) for the same check."""
 
     @field_validator("id", mode="before")
     @classmethod

@@ -1,0 +1,53 @@
+"""KICS query ids on the policies: listed as equivalents in the rule catalog and on each finding, so
+``--check``/``--skip-check`` and migration tables accept a KICS id as they accept a checkov id. Only
+ids read from KICS's own query metadata are listed (the source of each is in the policy files' git
+history and bench/iac/RESULTS.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from iac_helpers import run_iac
+
+from bastion.ci.checks import resolve_selection
+from bastion.scan.iac.policy import builtin_policies
+from bastion.scan.iac.scanner import IacScanner
+
+SSH = "65905cec-d691-4320-b320-2000436cb696"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def test_kics_ids_are_uuids_and_each_names_one_policy() -> None:
+    owners: dict[str, str] = {}
+    for policy in builtin_policies():
+        for kics in policy.kics:
+            assert UUID.match(kics), (policy.id, kics)
+            assert owners.setdefault(kics, policy.id) == policy.id, kics
+    assert owners[SSH] == "iac.aws.security-group-open-ssh"
+    assert owners["35113e6f-2c6b-414d-beec-7a9482d3b2d1"] == "iac.aws.rds-public"
+    assert len(owners) >= 6
+
+
+def test_rule_catalog_lists_kics_ids() -> None:
+    rule = next(r for r in IacScanner().rules() if r.id == "iac.aws.security-group-open-ssh")
+    assert rule.equivalent_ids["kics"] == SSH
+    assert rule.equivalent_ids["checkov"] == "CKV_AWS_24"
+
+
+def test_check_and_skip_check_accept_a_kics_id() -> None:
+    rules = IacScanner().rules()
+    selection = resolve_selection([SSH], [SSH.upper()], None, rules)
+    assert "iac.aws.security-group-open-ssh" in selection.checks
+    assert "iac.aws.security-group-open-ssh" in selection.skips
+
+
+def test_findings_carry_the_kics_id(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_security_group" "web" {\n  description = "web"\n'
+        '  ingress {\n    from_port = 22\n    to_port = 22\n    protocol = "tcp"\n'
+        '    cidr_blocks = ["0.0.0.0/0"]\n    description = "ssh"\n  }\n}\n'
+    )
+    findings, _ = run_iac(tmp_path)
+    ssh = next(f for f in findings if f.rule_id == "iac.aws.security-group-open-ssh")
+    assert ssh.metadata["equivalent_ids"] == ["CKV_AWS_24", "aws-ec2-no-public-ingress-sgr", SSH]
