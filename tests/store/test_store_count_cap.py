@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers_store import finding, new_project, scan_of
 
 from bastion.store.db import Store
@@ -48,3 +49,24 @@ def test_under_the_cap_the_count_is_exact(store: Store) -> None:
         False,
     )
     assert (empty.total, empty.exact, empty.items) == (0, True, [])
+
+
+@pytest.mark.parametrize("sort", ["severity", "title", "first_seen"])
+def test_a_search_read_once_pages_like_the_sorted_query(store: Store, sort: str) -> None:
+    project = _seed(store, 30)
+    for descending in (True, False):
+        for page_number in (1, 2, 3, 4):
+            filt = FindingFilter([project], query="app/m1", sort=sort, descending=descending, per_page=4)
+            filt.page = page_number
+            with store.read() as session:
+                exact = list_findings(session, filt)
+                capped = list_findings(session, filt, count_cap=50)
+                over = list_findings(session, filt, count_cap=5)
+            assert (
+                (capped.total, capped.exact, capped.page)
+                == (exact.total, True, exact.page)
+                == (11, True, min(page_number, 3))
+            )
+            assert [f.id for f in capped.items] == [f.id for f in exact.items]
+            assert (over.total, over.exact) == (5, False)
+            assert [f.id for f in over.items] == ([f.id for f in exact.items] if page_number <= 3 else [])

@@ -132,6 +132,17 @@ def count_matching(session: Session, conditions: Sequence[ColumnElement[bool]], 
     return int(session.scalar(select(func.count()).select_from(bounded)) or 0)
 
 
+def _page_of_keyed(
+    session: Session, keyed: list[Any], filt: FindingFilter, page: int, per_page: int, total: int
+) -> Page:
+    """The page out of every match's (id, sort key), ordered here."""
+    keyed.sort(key=lambda row: (row[1] is not None, row[1], row[0]), reverse=filt.descending)
+    offset = (page - 1) * per_page
+    ids = [row[0] for row in keyed[offset : offset + per_page]]
+    rows = {f.id: f for f in session.scalars(select(FindingRecord).where(FindingRecord.id.in_(ids)))}
+    return Page([rows[i] for i in ids if i in rows], total, page, per_page)
+
+
 def list_findings(
     session: Session,
     filt: FindingFilter,
@@ -146,6 +157,18 @@ def list_findings(
     per_page = min(max(filt.per_page, 1), MAX_PER_PAGE)
     page = max(filt.page, 1)
     conditions = _conditions(filt, sla, now)
+    column = SORTS.get(filt.sort, FindingRecord.severity_rank)
+    if filt.query and count_cap is not None:
+        # A text search has no index in any sort order: its matches come from one search-index
+        # pass (pg_trgm or a scan). Read them once, with their sort keys, to count and to page,
+        # instead of a count pass and a sorted pass.
+        keyed = list(
+            session.execute(select(FindingRecord.id, column).where(*conditions).limit(count_cap + 1))
+        )
+        if len(keyed) <= count_cap:
+            total = len(keyed)
+            page = min(page, max(1, -(-total // per_page)))
+            return _page_of_keyed(session, keyed, filt, page, per_page, total)
     total = count_matching(session, conditions, count_cap)
     exact = count_cap is None or total <= count_cap
     if not exact and count_cap is not None:
@@ -154,8 +177,6 @@ def list_findings(
         page = min(page, max(1, -(-total // per_page)))
     if total == 0:
         return Page([], 0, page, per_page)
-    column = SORTS.get(filt.sort, FindingRecord.severity_rank)
-    offset = (page - 1) * per_page
     if exact and total <= SMALL_RESULT:
         # A selective filter: walking a sort index would visit most rows to find a few.
         # Read the matching ids (the filter's covering index answers that), then their sort
@@ -164,10 +185,8 @@ def list_findings(
         keyed = list(
             session.execute(select(FindingRecord.id, column).where(FindingRecord.id.in_(matching))).all()
         )
-        keyed.sort(key=lambda row: (row[1] is not None, row[1], row[0]), reverse=filt.descending)
-        ids = [row[0] for row in keyed[offset : offset + per_page]]
-        rows = {f.id: f for f in session.scalars(select(FindingRecord).where(FindingRecord.id.in_(ids)))}
-        return Page([rows[i] for i in ids if i in rows], total, page, per_page)
+        return _page_of_keyed(session, keyed, filt, page, per_page, total)
+    offset = (page - 1) * per_page
     order = column.desc() if filt.descending else column.asc()
     tiebreak = FindingRecord.id.desc() if filt.descending else FindingRecord.id.asc()
     query = select(FindingRecord).where(*conditions).order_by(order, tiebreak).limit(per_page).offset(offset)
