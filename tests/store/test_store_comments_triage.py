@@ -223,6 +223,8 @@ def test_group_by_package_one_row_per_version(store: Store) -> None:
         assert only_medium.groups[0].fixed_in == "1.26.19"
         second = group_findings(session, FindingFilter([project], per_page=1, page=2), "package")
         assert [g.key["package"] for g in second.groups] == ["jinja2"] and second.pages == 2
+        past = group_findings(session, FindingFilter([project], per_page=1, page=9), "package")
+        assert (past.page, past.total, [g.key["package"] for g in past.groups]) == (2, 2, ["jinja2"])
         none = group_findings(session, FindingFilter([project], query="no such text"), "package")
         assert none.groups == [] and none.total == 0
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from bastion.advisories.versions import sort_versions
@@ -119,14 +119,20 @@ def group_findings(
         extras = [func.min(FindingRecord.title)]
     worst = func.max(FindingRecord.severity_rank)
     count = func.count(FindingRecord.id)
-    grouped = select(*columns, count, worst, *extras).where(*conditions).group_by(*columns)
-    total = int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
-    page = min(max(filt.page, 1), max(1, -(-total // per_page)))
-    rows = session.execute(
-        grouped.order_by(worst.desc(), count.desc(), *columns).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    # The number of groups comes with the page (a window over the grouped rows): counting them
+    # in a query of its own grouped every matching finding a second time.
+    groups_total = func.count().over()
+    grouped = select(*columns, count, worst, *extras, groups_total).where(*conditions).group_by(*columns)
+    ordered = grouped.order_by(worst.desc(), count.desc(), *columns).limit(per_page)
+    page = max(filt.page, 1)
+    rows = session.execute(ordered.offset((page - 1) * per_page)).all()
+    if not rows and page > 1:  # past the last page: show the last one, as the findings list does
+        total = int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
+        page = max(1, -(-total // per_page))
+        rows = session.execute(ordered.offset((page - 1) * per_page)).all()
     if not rows:
-        return GroupPage(by, [], total, page, per_page)
+        return GroupPage(by, [], 0, page, per_page)
+    total = int(rows[0][-1])
     keys = [dict(zip(GROUP_KEYS[by], (str(v) for v in row[: len(columns)]), strict=True)) for row in rows]
     statuses = _statuses(session, conditions, by, columns, keys)
     fixes = _fixes(session, conditions, keys) if by == "package" else {}
@@ -151,15 +157,21 @@ def group_findings(
 def _statuses(
     session: Session, conditions: list[Any], by: str, columns: list[Any], keys: list[dict[str, str]]
 ) -> dict[tuple[str, ...], dict[str, int]]:
+    # Narrowed by the page's package names (or rules) alone, matched exactly here: an OR of
+    # fifty three-part JSON conditions made the database evaluate 150 extractions per row.
+    wanted = {tuple(k.values()) for k in keys}
+    first = columns[1] if by == "package" else columns[0]
+    names = sorted({k["package"] if by == "package" else k["rule"] for k in keys})
     query = (
         select(*columns, FindingRecord.status, func.count())
-        .where(*conditions, or_(*(group_condition(by, k) for k in keys)))
+        .where(*conditions, first.in_(names))
         .group_by(*columns, FindingRecord.status)
     )
     result: dict[tuple[str, ...], dict[str, int]] = {}
     for row in session.execute(query).all():
         ident = tuple(str(v) for v in row[: len(columns)])
-        result.setdefault(ident, {})[str(row[-2])] = int(row[-1])
+        if ident in wanted:
+            result.setdefault(ident, {})[str(row[-2])] = int(row[-1])
     return result
 
 
@@ -168,13 +180,15 @@ def _fixes(
 ) -> dict[tuple[str, ...], tuple[str | None, int]]:
     """Per package group: the version fixing every advisory with a known fix, and how many have none."""
     ecosystem, package, version = _package_columns()
-    query = select(ecosystem, package, version, FindingRecord.extra).where(
-        *conditions, or_(*(group_condition("package", k) for k in keys))
-    )
+    wanted = {tuple(k.values()) for k in keys}
+    names = sorted({k["package"] for k in keys})
+    query = select(ecosystem, package, version, FindingRecord.extra).where(*conditions, package.in_(names))
     smallest: dict[tuple[str, ...], set[str]] = {}
     advisories: dict[tuple[str, ...], dict[str, list[str]]] = {}
     for eco, name, installed, extra in session.execute(query).all():
         ident: tuple[str, ...] = (str(eco), str(name), str(installed))
+        if ident not in wanted:
+            continue
         meta = extra if isinstance(extra, dict) else {}
         if isinstance(meta.get("smallest_fix"), str) and meta["smallest_fix"]:
             smallest.setdefault(ident, set()).add(meta["smallest_fix"])
