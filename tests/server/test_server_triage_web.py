@@ -15,8 +15,9 @@ from server_world import World, login
 from sqlalchemy import select
 from triage_seed import triage_findings
 
+from bastion.store.accounts import set_role
 from bastion.store.ingest import ingest
-from bastion.store.models import AuditEvent, FindingRecord, Project
+from bastion.store.models import AuditEvent, FindingRecord, Project, User
 
 
 @pytest.fixture
@@ -179,3 +180,35 @@ def test_comments_on_the_finding_page_are_escaped(seeded: World, web: TestClient
     assert "&lt;script&gt;" in viewer and 'id="comment-form"' not in viewer
     assert web.post(f"/findings/{fid}/comments", data={"text": "x", "csrf_token": csrf}).status_code == 403
     assert web.get("/findings/987654/comments").status_code == 404
+
+
+def test_bulk_by_filter_over_all_projects_skips_those_the_user_only_reads(
+    seeded: World, web: TestClient
+) -> None:
+    with seeded.store.write() as session:
+        maya = session.scalars(select(User).where(User.username == "maya")).one()
+        other = session.scalars(select(Project).where(Project.slug == "other")).one()
+        set_role(session, maya, other, "viewer", "root")
+    csrf = login(web, "maya")
+    form = {"status": "confirmed", "scope": "filter", "f_q": "eval", "csrf_token": csrf}
+    done = web.post("/findings/triage", data=form)
+    assert done.status_code == 303 and done.headers["location"] == "/findings?triaged=1"
+    with seeded.store.read() as session:
+        states = dict(
+            session.execute(
+                select(Project.slug, FindingRecord.status)
+                .join(Project)
+                .where(FindingRecord.rule_id == "sast.eval")
+            ).all()
+        )
+    assert states == {"demo": "confirmed", "other": "open"}
+    picked = web.post(
+        "/findings/triage", data={**form, "scope": "selected", "ids": [str(_other_eval(seeded))]}
+    )
+    assert picked.status_code == 403  # ticking a finding of a project she only reads is refused
+
+
+def _other_eval(world: World) -> int:
+    with world.store.read() as session:
+        query = select(FindingRecord.id).join(Project).where(Project.slug == "other")
+        return int(session.scalars(query).one())

@@ -190,6 +190,14 @@ def export_page(
     return stream_export(request, ids, query, format, project or "all")
 
 
+def _may(session: Session, who: Principal, project_id: int, need: str) -> bool:
+    try:
+        require(who, session, project_id, need)
+    except HTTPException:
+        return False
+    return True
+
+
 def _safe_next(target: str) -> str:
     """Only a path of the findings list is a place to go back to (never another site)."""
     return target if target.startswith("/findings") and not target.startswith("//") else "/findings"
@@ -222,9 +230,12 @@ def bulk_page(
     projects, allowed = _scope(session, who, f_project)
     allowed_ids = allowed if allowed is not None else [p.id for p in projects]
     if scope == "filter":
+        # "Every finding matching the filter" means those the caller may triage: over all
+        # projects, one where the caller only reads is left out rather than refusing the lot.
+        triageable = [p for p in allowed_ids if _may(session, who, p, "triage")]
         query = _query(f_status or None, f_severity, f_q, f_overdue == "true", "severity", "desc")
         try:
-            ids = matching_ids(session, query.finding_filter(allowed_ids), get_settings(request).sla)
+            ids = matching_ids(session, query.finding_filter(triageable), get_settings(request).sla)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
     result = run_bulk(session, who, allowed_ids, ids, status, reason, expiry)
