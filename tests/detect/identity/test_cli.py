@@ -93,6 +93,7 @@ def test_detect_jsonl_fields_state_and_explain(tmp_path: Path, capsys: pytest.Ca
     assert main(["identity", "explain", "alice@ex.com", "--state", str(state)]) == 0
     text = capsys.readouterr().out
     assert "13 successful sign-in(s)" in text and "AS64500" in text and "dev-1" in text
+    assert "Usual hours (local solar time where the sign-ins come from; last seen at UTC" in text
     assert main(["identity", "explain", "nobody", "--state", str(state)]) == 2
     assert "no baseline for 'nobody'" in capsys.readouterr().err
 

@@ -14,6 +14,7 @@ from bastion.detect.identity.cloud import from_google
 from bastion.detect.identity.engine import Engine
 from bastion.detect.identity.events import SignIn
 from bastion.detect.identity.geo import GeoDB
+from bastion.detect.identity.render import describe_profile
 from bastion.findings import Alert, Severity
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -144,3 +145,6 @@ def test_the_local_offset_survives_the_state_file(tmp_path: Path) -> None:
     save_state(state, tmp_path / "s.json")
     loaded = load_state(tmp_path / "s.json")
     assert loaded.profiles["ann@ex.com"].offset == -5 and loaded.profiles["bob"].offset is None
+    assert "Usual hours (UTC)" in "\n".join(describe_profile("bob", loaded.profiles["bob"], 10))
+    ann = "\n".join(describe_profile("ann@ex.com", loaded.profiles["ann@ex.com"], 10))
+    assert "last seen at UTC-5" in ann

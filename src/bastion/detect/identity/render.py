@@ -98,7 +98,12 @@ def describe_profile(user: str, p: Profile, min_history: int) -> Iterable[str]:
     yield f"Usual networks (ASN): {_top(p.normal('asn'))}."
     yield f"Usual devices: {_top(p.normal('device'))}."
     yield f"Usual apps: {_top(p.normal('app'))}."
-    yield f"Usual hours (UTC): {', '.join(str(h) for h in hours) or 'none yet'}."
+    where = (
+        "UTC"
+        if p.offset is None
+        else f"local solar time where the sign-ins come from; last seen at UTC{p.offset:+d}"
+    )
+    yield f"Usual hours ({where}): {', '.join(str(h) for h in hours) or 'none yet'}."
     if p.anon_days:
         yield f"Signed in through an anonymizer on {len(p.anon_days)} recent day(s)."
     yield "Counts decay with a half-life, so habits not seen for months fade."
