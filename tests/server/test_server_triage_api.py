@@ -20,7 +20,7 @@ from triage_seed import triage_findings
 
 from bastion.server.export import csv_cell
 from bastion.store.ingest import ingest
-from bastion.store.models import AuditEvent, FindingRecord, Project
+from bastion.store.models import AuditEvent, FindingRecord, Project, SavedFilter
 
 API = "/api/v1/projects/demo/findings"
 
@@ -291,3 +291,16 @@ def test_export_holds_no_secret_in_full(seeded: World, api: TestClient) -> None:
     for fmt in ("csv", "json"):
         text = api.get(f"{API}/export", params={"format": fmt}, headers=token).text
         assert "ghp_" in text and secret not in text
+
+
+def test_a_saved_filter_no_longer_valid_is_a_422_not_a_crash(seeded: World, api: TestClient) -> None:
+    csrf = login(api, "maya")
+    saved = api.post("/api/v1/filters", json={"name": "old"}, headers={"X-CSRF-Token": csrf}).json()
+    with seeded.store.write() as session:
+        session.get_one(SavedFilter, saved["id"]).query = {"sort": "colour"}
+    applied = api.get(f"/api/v1/filters/{saved['id']}/findings")
+    assert applied.status_code == 422 and applied.json()[
+        "detail"
+    ] == "saved filter 'old': sort 'colour': choose from " + (
+        "severity, first_seen, last_seen, title, status, location"
+    )

@@ -416,7 +416,10 @@ def apply_filter(
 ) -> dict[str, Any]:
     """The findings a saved filter selects, a page at a time (in its project, or every one readable)."""
     row = readable_filter(session, who, filter_id)
-    query = FilterQuery.from_dict(row.query)
+    try:
+        query = FilterQuery.from_dict(row.query)
+    except InputError as exc:  # saved by an older version that allowed what this one does not
+        raise HTTPException(422, f"saved filter {row.name!r}: {exc}") from None
     visible = visible_project_ids(session, who)
     if row.project_id is not None:
         require(who, session, row.project_id, "read")
