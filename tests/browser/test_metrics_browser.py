@@ -141,6 +141,8 @@ HEIGHT = "() => document.documentElement.scrollHeight"
 def test_compliance_page_folds_passing_families(live_server: Live, browser_page: Any, shots: Path) -> None:
     """Height as served (failing families open) against every fold opened (the unfolded page)."""
     page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     _seed_examples(live_server)
     _sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/compliance")
@@ -156,3 +158,4 @@ def test_compliance_page_folds_passing_families(live_server: Live, browser_page:
     unfolded = page.evaluate(HEIGHT)
     print(f"compliance page at 1360 px: {served} px as served, {unfolded} px with every fold open")
     assert served < unfolded / 2
+    assert errors == []  # no inline style or script refused by the CSP
