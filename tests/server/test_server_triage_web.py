@@ -212,3 +212,15 @@ def _other_eval(world: World) -> int:
     with world.store.read() as session:
         query = select(FindingRecord.id).join(Project).where(Project.slug == "other")
         return int(session.scalars(query).one())
+
+
+def test_token_pages_and_an_oversized_filter(
+    seeded: World, web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    panel = web.get("/findings/filters", headers={"Authorization": f"Bearer {seeded.read_token}"})
+    assert panel.status_code == 200 and "Saved filters belong to signed-in users." in panel.text
+    csrf = login(web, "maya")
+    monkeypatch.setattr("bastion.store.triage_bulk.MAX_BULK", 2)
+    form = {"status": "confirmed", "scope": "filter", "f_project": "demo", "csrf_token": csrf}
+    refused = web.post("/findings/triage", data=form)
+    assert refused.status_code == 422 and "at most 2 per request" in refused.text

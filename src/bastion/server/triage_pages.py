@@ -47,22 +47,11 @@ DEFAULT_STATUSES = ("open", "confirmed")
 PER_PAGE = 50
 
 
-def _query(
-    status: list[str] | None, severity: list[str] | None, q: str, overdue: bool, sort: str, order: str
-) -> FilterQuery:
+def _query(status: list[str] | None, severity: list[str] | None, q: str, overdue: bool) -> FilterQuery:
     """The list's filter as the findings page reads it: unknown values are dropped, not refused."""
     statuses = [s for s in (status if status is not None else DEFAULT_STATUSES) if s in STATUSES]
-    try:
-        return FilterQuery(
-            tuple(statuses),
-            tuple(s for s in severity or [] if s in SEVERITIES),
-            q=q[:200],
-            overdue=overdue,
-            sort=sort,
-            order=order if order == "asc" else "desc",
-        )
-    except InputError:
-        return FilterQuery(tuple(statuses), tuple(s for s in severity or [] if s in SEVERITIES), q=q[:200])
+    severities = [s for s in severity or [] if s in SEVERITIES]
+    return FilterQuery(tuple(statuses), tuple(severities), q=q[:200], overdue=overdue)
 
 
 def _scope(session: Session, who: Principal, project: str) -> tuple[list[Project], list[int] | None]:
@@ -133,7 +122,7 @@ def groups_page(
     session: Session = DB,
 ) -> Response:
     """The findings list grouped: one row per package version (or rule), expandable to its findings."""
-    query = _query(status, severity, q, overdue, "severity", "desc")
+    query = _query(status, severity, q, overdue)
     context = _list_context(request, session, who, project, query)
     _, ids = _scope(session, who, project)
     result = group_findings(
@@ -161,7 +150,7 @@ def group_items_page(
     session: Session = DB,
 ) -> Response:
     """One group's findings: rows to expand in place (htmx), or a page of their own."""
-    query = _query(status, severity, q, overdue, "severity", "desc")
+    query = _query(status, severity, q, overdue)
     context = _list_context(request, session, who, project, query)
     _, ids = _scope(session, who, project)
     key = {"ecosystem": ecosystem, "package": package, "version": version, "rule": rule}
@@ -186,7 +175,7 @@ def export_page(
     """Download the list as filtered (every page, not only the one shown) as CSV or JSON."""
     with get_store(request).read() as session:
         _, ids = _scope(session, who, project)
-    query = _query(status, severity, q, overdue, "severity", "desc")
+    query = _query(status, severity, q, overdue)
     return stream_export(request, ids, query, format, project or "all")
 
 
@@ -233,7 +222,7 @@ def bulk_page(
         # "Every finding matching the filter" means those the caller may triage: over all
         # projects, one where the caller only reads is left out rather than refusing the lot.
         triageable = [p for p in allowed_ids if _may(session, who, p, "triage")]
-        query = _query(f_status or None, f_severity, f_q, f_overdue == "true", "severity", "desc")
+        query = _query(f_status or None, f_severity, f_q, f_overdue == "true")
         try:
             ids = matching_ids(session, query.finding_filter(triageable), get_settings(request).sla)
         except InputError as exc:
