@@ -4,6 +4,7 @@ rest of the evidence; a trip stays a note, an intruder is an alert."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -148,3 +149,24 @@ def test_the_local_offset_survives_the_state_file(tmp_path: Path) -> None:
     assert "Usual hours (UTC)" in "\n".join(describe_profile("bob", loaded.profiles["bob"], 10))
     ann = "\n".join(describe_profile("ann@ex.com", loaded.profiles["ann@ex.com"], 10))
     assert "last seen at UTC-5" in ann
+
+
+def test_hours_learned_in_utc_move_to_local_time_once(engine: Engine, tmp_path: Path) -> None:
+    """A state written before hours were local (no offset) holds UTC hours: at the identity's first
+    located sign-in they move to local time, and a later trip moves nothing."""
+    old = Profile(n=20, first=T0.timestamp(), last=T0.timestamp(), day=int(T0.timestamp() // 86400))
+    old.learn(T0.timestamp(), {"asn": "AS64500", "country": "US", "device": "", "app": GOOGLE, "hour": "14"})
+    data = old.to_dict()
+    del data["offset"]
+    path = tmp_path / "old.json"
+    path.write_text(
+        '{"version": 1, "kind": "bastion.detect.identity.state", "last_time": null, "org_countries": {}, '
+        f'"profiles": {{"ann@ex.com": {json.dumps(data)}}}}}'
+    )
+    engine.state = load_state(path)
+    assert engine.state.profiles["ann@ex.com"].offset is None
+    assert medium(alerts_of(engine, [at(1, 14, HOME)])) == []
+    profile = engine.state.profiles["ann@ex.com"]
+    assert profile.offset == -5 and profile.familiar("hour", "9") and not profile.familiar("hour", "14")
+    alerts_of(engine, [at(3, 9, MADRID)])
+    assert profile.offset == 0 and profile.familiar("hour", "9")

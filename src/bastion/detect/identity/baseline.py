@@ -91,6 +91,16 @@ class Profile:
                 values[key] /= w
         self.weight = 1.0
 
+    def locate(self, offset: int) -> None:
+        """Take ``offset`` (hours from UTC) as where this identity now is. The first time, hours learned
+        before (in UTC: sign-ins not located yet, or a state file written before hours were local) are
+        moved to local time, so one identity never mixes the two; later moves (trips) move nothing."""
+        if self.offset is None and self.counts["hour"]:
+            self.counts["hour"] = {
+                str((int(h) + offset) % 24) if h.isdigit() else h: v for h, v in self.counts["hour"].items()
+            }
+        self.offset = offset
+
     def familiar(self, prop: str, value: str) -> bool:
         """Whether ``value`` is part of this identity's normal (an empty value always is)."""
         if not value:

@@ -180,7 +180,9 @@ class Engine:
         ip = e.ip
         lon = info.lon if info.located else e.lon
         if lon is not None and not (info.anonymizer or info.hosting or info.internal):
-            p.offset = round(lon / 15)  # where the person is: a VPN or cloud egress says nothing of it
+            offset = round(lon / 15)  # where the person is: a VPN or cloud egress says nothing of it
+            if offset != p.offset:
+                p.locate(offset)
         return {
             "asn": info.asn or e.asn or (ip.rsplit(".", 2)[0] if "." in ip else ip[:9]),
             "country": info.country or e.country.upper(),
