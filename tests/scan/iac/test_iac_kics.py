@@ -26,7 +26,8 @@ def test_kics_ids_are_uuids_and_each_names_one_policy() -> None:
             assert owners.setdefault(kics, policy.id) == policy.id, kics
     assert owners[SSH] == "iac.aws.security-group-open-ssh"
     assert owners["35113e6f-2c6b-414d-beec-7a9482d3b2d1"] == "iac.aws.rds-public"
-    assert len(owners) >= 6
+    assert owners["5572cc5e-1e4c-4113-92a6-7a8a3bd25e6d"] == "iac.k8s.privilege-escalation"
+    assert len(owners) >= 9
 
 
 def test_rule_catalog_lists_kics_ids() -> None:
