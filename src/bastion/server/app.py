@@ -12,10 +12,23 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion import __version__
-from bastion.server import alerts, api, catalog, drills, integrations, jobs, login, phish, ready, respond, web
+from bastion.server import (
+    alerts,
+    api,
+    catalog,
+    drills,
+    integrations,
+    jobs,
+    login,
+    phish,
+    ready,
+    respond,
+    triage,
+    triage_pages,
+    web,
+)
 from bastion.server import compliance as compliance_pages
 from bastion.server import metrics as metrics_pages
-from bastion.server import triage, triage_pages
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal
 from bastion.server.security import SecureHeaders
