@@ -27,7 +27,7 @@ from bastion.server import (
     triage_pages,
     web,
 )
-from bastion.server import compliance as compliance_pages
+from bastion.server import compliance_page as compliance_pages
 from bastion.server import metrics as metrics_pages
 from bastion.server.auth import NotSignedIn, Principal
 from bastion.server.deps import BUSY_DETAIL, BUSY_RETRY_AFTER_S, BodyLimit, CredentialGate, is_busy, principal

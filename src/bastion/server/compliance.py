@@ -16,19 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion.server.api import READ_SCOPE, visible_project_ids
-from bastion.server.auth import Principal, require
-from bastion.server.deps import db, principal
-from bastion.store.models import OPEN_STATUSES, FindingRecord, Project, Scan
+from bastion.store.models import OPEN_STATUSES, FindingRecord, Scan
 
-__all__ = ["SHOWN_FINDINGS", "compliance_detail", "compliance_scores", "pages"]
-
-pages = APIRouter(include_in_schema=False)
+__all__ = ["SHOWN_FINDINGS", "compliance_detail", "compliance_scores", "compliance_view"]
 
 SHOWN_FINDINGS = 8
 """Findings listed under a control before the rest fold into "and N more"."""
@@ -144,35 +137,9 @@ def _control(control: dict[str, Any], statuses: dict[str, str]) -> dict[str, Any
     }
 
 
-async def _reader(who: Principal = Depends(principal)) -> Principal:
-    """A caller who may read findings (a token needs the read scope, as on every findings page)."""
-    if who.token is not None and READ_SCOPE not in who.token.scopes:
-        raise HTTPException(403, "this token lacks the scope needed to read")
-    return who
-
-
-@pages.get("/compliance", response_class=HTMLResponse)
-def compliance_page(
-    request: Request,
-    project: str | None = Query(default=None, max_length=100),
-    who: Principal = Depends(_reader),
-    session: Session = Depends(db),
-) -> Response:
-    """Scores and the controls by family behind them, for the visible projects or one of them."""
-    from bastion.server.web import render  # web includes this module's scores on its pages
-
-    chosen: Project | None = None
-    if project:
-        chosen = session.scalar(select(Project).where(Project.slug == project))
-        if chosen is None:
-            raise HTTPException(404, "no such project")
-        require(who, session, chosen.id, "read")
-    ids = [chosen.id] if chosen is not None else visible_project_ids(session, who)
-    posture = _posture(session, ids)
-    context = {
-        "who": who,
-        "project": chosen,
-        "compliance": _scores(posture),
-        "compliance_detail": _detail(posture),
-    }
-    return render(request, "compliance.html", context)
+def compliance_view(
+    session: Session, project_ids: Sequence[int] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The scores and the controls by family of the projects, from one assessment."""
+    posture = _posture(session, project_ids)
+    return _scores(posture), _detail(posture)
