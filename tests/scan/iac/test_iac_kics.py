@@ -27,7 +27,8 @@ def test_kics_ids_are_uuids_and_each_names_one_policy() -> None:
     assert owners[SSH] == "iac.aws.security-group-open-ssh"
     assert owners["35113e6f-2c6b-414d-beec-7a9482d3b2d1"] == "iac.aws.rds-public"
     assert owners["5572cc5e-1e4c-4113-92a6-7a8a3bd25e6d"] == "iac.k8s.privilege-escalation"
-    assert len(owners) >= 9
+    assert owners["302736f4-b16c-41b8-befe-c0baffa0bd9d"] == "iac.k8s.host-pid"
+    assert len(owners) >= 12
 
 
 def test_rule_catalog_lists_kics_ids() -> None:
