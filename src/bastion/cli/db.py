@@ -30,7 +30,7 @@ _DATABASE = typer.Option(
     None,
     "--database",
     "-d",
-    help="Database file (default: [scanners.deps] database, $BASTION_ADVISORY_DB, user cache).",
+    help="Database file (default: \\[scanners.deps] database, $BASTION_ADVISORY_DB, user cache).",
 )
 _CONFIG = typer.Option(
     None, "--config", "-c", help="Config file (default: bastion.toml or pyproject.toml here)."

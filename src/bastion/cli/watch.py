@@ -48,7 +48,7 @@ LOGS = typer.Argument(..., help="Log files, .gz files, directories, or - for std
 LOG_FORMAT = typer.Option("auto", "--log-format", help="auto, syslog, combined, json, raw or regex.")
 REGEX = typer.Option(None, "--regex", help="User format: a regex with a (?P<message>...) group.")
 FORMATS = typer.Option(
-    None, "--formats", help="TOML file of user formats ([formats.NAME] regex=... or json={...})."
+    None, "--formats", help="TOML file of user formats (\\[formats.NAME] regex=... or json={...})."
 )
 SESSION = typer.Option(
     "auto",

@@ -21,7 +21,7 @@ Example: bastion worker --concurrency 2 --broker redis://127.0.0.1:6379/0
 """
 
 BROKER = typer.Option(
-    None, "--broker", help="Redis URL of the task queue (default: $BASTION_BROKER_URL, else [jobs] broker)."
+    None, "--broker", help="Redis URL of the task queue (default: $BASTION_BROKER_URL, else \\[jobs] broker)."
 )
 DATABASE = typer.Option(None, "--database-url", help="Store URL (default: $BASTION_DATABASE_URL or SQLite).")
 NAMESPACE = typer.Option("bastion", "--namespace", help="Prefix of the queue's Redis keys.")
