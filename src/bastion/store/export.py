@@ -15,7 +15,7 @@ from sqlalchemy import Row, select
 
 from bastion.store.db import Store
 from bastion.store.models import FindingRecord, Project, utcnow
-from bastion.store.queries import RANKS, FindingFilter, _conditions
+from bastion.store.queries import RANKS, FindingFilter, filter_conditions
 from bastion.store.sla import SlaPolicy
 
 __all__ = ["CHUNK", "iter_findings"]
@@ -42,7 +42,7 @@ def iter_findings(
         last = 0
         while True:
             with store.read() as session:
-                conditions = _conditions(filt, sla, now)
+                conditions = filter_conditions(filt, sla, now)
                 query = (
                     select(FindingRecord.__table__)
                     .where(*conditions, FindingRecord.severity_rank == rank, FindingRecord.id > last)

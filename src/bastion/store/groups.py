@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bastion.advisories.versions import sort_versions
 from bastion.store.models import FindingRecord, utcnow
-from bastion.store.queries import RANKS, FindingFilter, Page, _conditions
+from bastion.store.queries import RANKS, FindingFilter, Page, filter_conditions
 from bastion.store.sla import SlaPolicy
 
 __all__ = [
@@ -107,7 +107,7 @@ def group_findings(
     """The page ``filt.page`` of the groups of the findings matching ``filt``, worst first."""
     if by not in GROUP_KEYS:
         raise ValueError(f"group by {by!r}: choose from {', '.join(GROUP_KEYS)}")
-    conditions = _conditions(filt, sla or SlaPolicy(), now or utcnow())
+    conditions = filter_conditions(filt, sla or SlaPolicy(), now or utcnow())
     per_page = min(max(filt.per_page, 1), 200)
     if by == "package":
         ecosystem, package, version = _package_columns()
@@ -227,7 +227,7 @@ def group_members(
     now: datetime | None = None,
 ) -> Page:
     """The page ``filt.page`` of one group's findings matching ``filt``, worst first."""
-    conditions = [*_conditions(filt, sla or SlaPolicy(), now or utcnow()), group_condition(by, key)]
+    conditions = [*filter_conditions(filt, sla or SlaPolicy(), now or utcnow()), group_condition(by, key)]
     per_page = min(max(filt.per_page, 1), 200)
     total = int(session.scalar(select(func.count(FindingRecord.id)).where(*conditions)) or 0)
     page = min(max(filt.page, 1), max(1, -(-total // per_page)))

@@ -105,7 +105,8 @@ def search_key(rule_id: str, location: str, title: str) -> str:
     return f"{rule_id}\x1f{location}\x1f{title}".lower()[:SEARCH_KEY_CHARS]
 
 
-def _conditions(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> list[ColumnElement[bool]]:
+def filter_conditions(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> list[ColumnElement[bool]]:
+    """The SQL conditions of ``filt`` (the findings list, bulk triage, grouping and export share them)."""
     conditions: list[ColumnElement[bool]] = []
     if filt.project_ids is not None:
         conditions.append(FindingRecord.project_id.in_(list(filt.project_ids)))
@@ -156,7 +157,7 @@ def list_findings(
     now = now or utcnow()
     per_page = min(max(filt.per_page, 1), MAX_PER_PAGE)
     page = max(filt.page, 1)
-    conditions = _conditions(filt, sla, now)
+    conditions = filter_conditions(filt, sla, now)
     column = SORTS.get(filt.sort, FindingRecord.severity_rank)
     if filt.query and count_cap is not None:
         # A text search has no index in any sort order: its matches come from one search-index

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bastion.errors import InputError
 from bastion.store.lifecycle import REASON_REQUIRED, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, utcnow
-from bastion.store.queries import FindingFilter, _conditions
+from bastion.store.queries import FindingFilter, filter_conditions
 from bastion.store.sla import SlaPolicy
 
 __all__ = [
@@ -161,7 +161,7 @@ def matching_ids(
     """Ids of every finding matching ``filt`` (its page ignored); more than ``limit`` (default
     :data:`MAX_BULK`) is refused."""
     limit = MAX_BULK if limit is None else limit
-    conditions = _conditions(filt, sla, utcnow())
+    conditions = filter_conditions(filt, sla, utcnow())
     ids = list(
         session.scalars(
             select(FindingRecord.id).where(*conditions).order_by(FindingRecord.id).limit(limit + 1)
