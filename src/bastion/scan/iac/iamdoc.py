@@ -236,15 +236,15 @@ def _public_principal(statement: dict[str, Any]) -> str | None:
     return None
 
 
-_SHIPPED_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @lru_cache(maxsize=1)
 def _categories() -> dict[str, tuple[str, ...]]:
     text = (importlib_resources.files("bastion.scan.iac") / "iam_actions.yml").read_text(encoding="utf-8")
     # libyaml's safe loader where it is built in: the file ships with Bastion, so the line-keeping
     # loader for scanned files is not needed, and the C loader reads it about 6x faster.
-    raw = yaml.load(text, Loader=_SHIPPED_LOADER)  # nosec B506 - a SafeLoader
+    try:
+        raw = yaml.load(text, Loader=yaml.CSafeLoader)
+    except AttributeError:  # PyYAML built without libyaml
+        raw = yaml.safe_load(text)
     return {name: tuple(a.lower() for a in actions) for name, actions in raw["categories"].items()}
 
 
