@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.server.api import visible_project_ids
+from bastion.server.api import project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.deps import db, get_store, principal
 from bastion.server.web import reader, render
@@ -81,13 +81,6 @@ def alert_json(record: AlertRecord, slug: str | None = None) -> dict[str, Any]:
     }
 
 
-def _project(session: Session, slug: str) -> Project:
-    project = session.scalar(select(Project).where(Project.slug == slug))
-    if project is None:
-        raise HTTPException(404, "no such project")
-    return project
-
-
 def _slugs(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -129,7 +122,7 @@ async def _upload(request: Request, slug: str | None, who: Principal) -> dict[st
                     raise HTTPException(400, "use /api/v1/projects/{slug}/alerts when signed in as a user")
                 project_id = who.token.project_id
             else:
-                project_id = _project(session, slug).id
+                project_id = project_by_slug(session, slug).id
             require(who, session, project_id, "upload")
             session.execute(select(Project.id).where(Project.id == project_id).with_for_update()).one()
             result = store_alerts(session, project_id, parsed, who.name)
@@ -171,7 +164,7 @@ def _filter(
 ) -> AlertFilter:
     ids = visible_project_ids(session, who)
     if project:
-        chosen = _project(session, project)
+        chosen = project_by_slug(session, project)
         require(who, session, chosen.id, "read")
         ids = [chosen.id]
     return AlertFilter(

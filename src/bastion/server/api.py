@@ -77,7 +77,8 @@ def visible_project_ids(session: Session, who: Principal) -> list[int] | None:
     return [m.project_id for m in session.get_one(User, who.user.id).memberships]
 
 
-def _project(session: Session, slug: str) -> Project:
+def project_by_slug(session: Session, slug: str) -> Project:
+    """The project, or 404."""
     project = session.scalar(select(Project).where(Project.slug == slug))
     if project is None:
         raise HTTPException(404, "no such project")
@@ -143,7 +144,7 @@ def project_detail(
     slug: str, request: Request, who: Principal = Auth, session: Session = DB
 ) -> dict[str, Any]:
     """A project's open and overdue counts by severity and its patch latency."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "read")
     sla = get_settings(request).sla
     latency = patch_latency(session, [project.id])
@@ -185,7 +186,7 @@ async def _ingest_spool(
                     raise HTTPException(400, "use /api/v1/projects/{slug}/scans when signed in as a user")
                 project_id = who.token.project_id
             else:
-                project_id = _project(session, slug).id
+                project_id = project_by_slug(session, slug).id
             require(who, session, project_id, "upload")
         try:
             name = request.headers.get("x-bastion-filename", "upload")[:200]
@@ -224,7 +225,7 @@ async def upload_project_scan(
 @router.get("/projects/{slug}/scans")
 def scans(slug: str, who: Principal = Auth, session: Session = DB) -> list[dict[str, Any]]:
     """The project's scans, newest first."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "read")
     rows = session.scalars(
         select(Scan).where(Scan.project_id == project.id).order_by(Scan.id.desc()).limit(500)
@@ -268,7 +269,7 @@ def findings(
     """A page of the project's findings: filter by status, severity, scanner, text, overdue.
     ``total`` is exact up to 10,000 matches; beyond, it is 10,000 with ``total_exact`` false
     unless ``exact_total=true`` asks for the full (slower) count."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "read")
     if sort not in SORTS:
         raise HTTPException(422, f"sort: choose from {', '.join(SORTS)}")
@@ -286,7 +287,8 @@ def findings(
     }
 
 
-def _finding(session: Session, finding_id: int, who: Principal, need: str) -> FindingRecord:
+def finding_for(session: Session, finding_id: int, who: Principal, need: str) -> FindingRecord:
+    """The finding, if ``who`` has the ``need`` right on its project (404 when there is none)."""
     finding = session.get(FindingRecord, finding_id)
     if finding is None:
         raise HTTPException(404, "no such finding")
@@ -297,7 +299,7 @@ def _finding(session: Session, finding_id: int, who: Principal, need: str) -> Fi
 @router.get("/findings/{finding_id}")
 def finding_detail(finding_id: int, who: Principal = Auth, session: Session = DB) -> dict[str, Any]:
     """One finding with its history (audit events, oldest first)."""
-    finding = _finding(session, finding_id, who, "read")
+    finding = finding_for(session, finding_id, who, "read")
     history = session.scalars(
         select(AuditEvent).where(AuditEvent.finding_id == finding.id).order_by(AuditEvent.id)
     )
@@ -309,7 +311,7 @@ def triage_finding(
     finding_id: int, body: TriageIn, who: Principal = Auth, session: Session = DB
 ) -> dict[str, Any]:
     """Set a finding's triage state; risk_accepted needs a reason and an expiry (``until``)."""
-    finding = _finding(session, finding_id, who, "triage")
+    finding = finding_for(session, finding_id, who, "triage")
     session.execute(select(Project.id).where(Project.id == finding.project_id).with_for_update()).one()
     until = body.until.replace(tzinfo=UTC) if body.until and body.until.tzinfo is None else body.until
     try:
@@ -337,7 +339,7 @@ def audit(
     slug: str, limit: int = Query(default=200, ge=1, le=1000), who: Principal = Auth, session: Session = DB
 ) -> list[dict[str, Any]]:
     """The project's audit log, newest first."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "read")
     rows = session.scalars(
         select(AuditEvent)
@@ -351,7 +353,7 @@ def audit(
 @router.get("/projects/{slug}/tokens")
 def tokens(slug: str, who: Principal = Auth, session: Session = DB) -> list[dict[str, Any]]:
     """The project's tokens (never their secrets)."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "manage")
     rows = session.scalars(select(ApiToken).where(ApiToken.project_id == project.id).order_by(ApiToken.id))
     return [_token_json(t) for t in rows]
@@ -374,7 +376,7 @@ def _token_json(token: ApiToken) -> dict[str, Any]:
 @router.post("/projects/{slug}/tokens", status_code=201)
 def new_token(slug: str, body: TokenIn, who: Principal = Auth, session: Session = DB) -> dict[str, Any]:
     """Issue a token; the response is the only time its value is shown."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "manage")
     try:
         issued = create_token(session, project, body.name, who.name, tuple(body.scopes), body.expires_in_days)
@@ -397,7 +399,7 @@ def delete_token(token_id: int, who: Principal = Auth, session: Session = DB) ->
 @router.put("/projects/{slug}/members")
 def member(slug: str, body: MemberIn, who: Principal = Auth, session: Session = DB) -> dict[str, str]:
     """Give a user a role in the project (site admins)."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "admin")
     user = session.scalar(select(User).where(User.username == body.username))
     if user is None:

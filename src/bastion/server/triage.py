@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.server.api import finding_json, visible_project_ids
+from bastion.server.api import finding_for, finding_json, project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.deps import db, get_settings, get_store, principal
 from bastion.server.export import ExportFormat, export_chunks
@@ -27,7 +27,7 @@ from bastion.store.comments import MAX_COMMENT_CHARS, add_comment, list_comments
 from bastion.store.export import iter_findings
 from bastion.store.filters import FilterQuery, delete_filter, save_filter, visible_filters
 from bastion.store.groups import GROUP_KEYS, Group, group_findings, group_members
-from bastion.store.models import FindingComment, FindingRecord, Project, SavedFilter
+from bastion.store.models import FindingComment, Project, SavedFilter
 from bastion.store.queries import list_findings
 from bastion.store.triage_bulk import MAX_BULK, bulk_triage, load_findings, matching_ids
 
@@ -38,7 +38,6 @@ __all__ = [
     "filter_page_url",
     "filter_params",
     "group_json",
-    "project_by_slug",
     "readable_filter",
     "remove_filter",
     "run_bulk",
@@ -71,14 +70,6 @@ def filter_params(
 
 
 Filter = Depends(filter_params)
-
-
-def project_by_slug(session: Session, slug: str) -> Project:
-    """The project, or 404."""
-    project = session.scalar(select(Project).where(Project.slug == slug))
-    if project is None:
-        raise HTTPException(404, "no such project")
-    return project
 
 
 class BulkTriageIn(BaseModel):
@@ -275,18 +266,10 @@ class CommentIn(BaseModel):
     text: str = Field(max_length=MAX_COMMENT_CHARS)
 
 
-def _finding(session: Session, finding_id: int, who: Principal, need: str) -> FindingRecord:
-    finding = session.get(FindingRecord, finding_id)
-    if finding is None:
-        raise HTTPException(404, "no such finding")
-    require(who, session, finding.project_id, need)
-    return finding
-
-
 @api.get("/findings/{finding_id}/comments")
 def comments(finding_id: int, who: Principal = Auth, session: Session = DB) -> list[dict[str, Any]]:
     """The finding's comments, oldest first (readers of its project)."""
-    _finding(session, finding_id, who, "read")
+    finding_for(session, finding_id, who, "read")
     return [comment_json(c) for c in list_comments(session, finding_id)]
 
 
@@ -295,7 +278,7 @@ def new_comment(
     finding_id: int, body: CommentIn, who: Principal = Auth, session: Session = DB
 ) -> dict[str, Any]:
     """Comment on a finding (those who may triage it); the comment is also an audit event."""
-    finding = _finding(session, finding_id, who, "triage")
+    finding = finding_for(session, finding_id, who, "triage")
     try:
         return comment_json(add_comment(session, finding, who.name, body.text))
     except InputError as exc:

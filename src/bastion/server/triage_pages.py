@@ -17,19 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.server.api import visible_project_ids
+from bastion.server.api import finding_for, project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.deps import db, get_settings, get_store, principal
 from bastion.server.export import ExportFormat
 from bastion.server.triage import (
-    project_by_slug,
     remove_filter,
     run_bulk,
     saved_filter_json,
     store_filter,
     stream_export,
 )
-from bastion.server.web import reader, render
+from bastion.server.web import form_expiry, reader, render
 from bastion.store.comments import add_comment, list_comments
 from bastion.store.filters import PARAMETERS, SEVERITIES, FilterQuery, visible_filters
 from bastion.store.groups import GROUP_KEYS, group_findings, group_members
@@ -210,12 +209,7 @@ def bulk_page(
     session: Session = DB,
 ) -> Response:
     """Triage the findings ticked in the list, or every one its filter matches (``scope=filter``)."""
-    expiry = None
-    if until:
-        try:
-            expiry = datetime.fromisoformat(until).replace(tzinfo=UTC)
-        except ValueError:
-            raise HTTPException(422, f"until: {until!r} is not a date (YYYY-MM-DD)") from None
+    expiry = form_expiry(until)
     projects, allowed = _scope(session, who, f_project)
     allowed_ids = allowed if allowed is not None else [p.id for p in projects]
     if scope == "filter":
@@ -278,14 +272,6 @@ def filters_delete(filter_id: int, who: Principal = Auth, session: Session = DB)
     return RedirectResponse("/findings", status_code=303)
 
 
-def _finding(session: Session, finding_id: int, who: Principal, need: str) -> FindingRecord:
-    finding = session.get(FindingRecord, finding_id)
-    if finding is None:
-        raise HTTPException(404, "no such finding")
-    require(who, session, finding.project_id, need)
-    return finding
-
-
 def _comments_context(session: Session, who: Principal, finding: FindingRecord) -> dict[str, Any]:
     return {
         "who": who,
@@ -300,7 +286,7 @@ def comments_page(
     request: Request, finding_id: int, who: Principal = Reader, session: Session = DB
 ) -> Response:
     """A finding's comments (the finding page loads them into itself) and the form to add one."""
-    finding = _finding(session, finding_id, who, "read")
+    finding = finding_for(session, finding_id, who, "read")
     context = _comments_context(session, who, finding)
     return render(request, "_comments.html" if _htmx(request) else "comments.html", context)
 
@@ -314,7 +300,7 @@ def comments_add(
     session: Session = DB,
 ) -> Response:
     """Add a comment (members who may triage the finding)."""
-    finding = _finding(session, finding_id, who, "triage")
+    finding = finding_for(session, finding_id, who, "triage")
     try:
         add_comment(session, finding, who.name, text)
     except InputError as exc:

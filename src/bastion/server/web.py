@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.server.api import READ_SCOPE, visible_project_ids
+from bastion.server.api import READ_SCOPE, project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.charts import bar_chart, trend_chart
 from bastion.server.compliance import compliance_scores
@@ -179,17 +179,10 @@ def projects_create(
     return RedirectResponse(f"/projects/{project.slug}", status_code=303)
 
 
-def _project(session: Session, slug: str) -> Project:
-    project = session.scalar(select(Project).where(Project.slug == slug))
-    if project is None:
-        raise HTTPException(404, "no such project")
-    return project
-
-
 @router.get("/projects/{slug}", response_class=HTMLResponse)
 def project_page(request: Request, slug: str, who: Principal = Reader, session: Session = DB) -> Response:
     """One project: counts, trend, scans, tokens and an upload form."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "read")
     sla = get_settings(request).sla
     role = who.role(session, project.id)
@@ -237,7 +230,7 @@ def project_member(
     session: Session = DB,
 ) -> Response:
     """Give a user a role in the project (site admins)."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "admin")
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
@@ -260,7 +253,7 @@ def project_token(
     session: Session = DB,
 ) -> Response:
     """Issue a project token (scopes, expiry in days, 0 for never) and show it once."""
-    project = _project(session, slug)
+    project = project_by_slug(session, slug)
     require(who, session, project.id, "manage")
     try:
         issued = create_token(session, project, name, who.name, tuple(scopes), expires_in_days or None)
@@ -289,7 +282,7 @@ async def project_upload(
 
     def work() -> str:
         with store.read() as session:
-            project = _project(session, slug)
+            project = project_by_slug(session, slug)
             require(who, session, project.id, "upload")
         spool = UploadSpool()
         try:
@@ -324,7 +317,7 @@ def findings_page(
     projects = _projects(session, who)
     ids = visible
     if project:
-        chosen = _project(session, project)
+        chosen = project_by_slug(session, project)
         require(who, session, chosen.id, "read")
         ids = [chosen.id]
     statuses = [s for s in (status if status is not None else ["open", "confirmed"]) if s in STATUSES]
@@ -389,6 +382,16 @@ def finding_page(
     return render(request, "finding.html", context)
 
 
+def form_expiry(until: str) -> datetime | None:
+    """A form's ``until`` date (YYYY-MM-DD) as a UTC time; empty is none, anything else a 422."""
+    if not until:
+        return None
+    try:
+        return datetime.fromisoformat(until).replace(tzinfo=UTC)
+    except ValueError:
+        raise HTTPException(422, f"until: {until!r} is not a date (YYYY-MM-DD)") from None
+
+
 @router.post("/findings/{finding_id}/triage", response_class=HTMLResponse)
 def finding_triage(
     request: Request,
@@ -405,12 +408,7 @@ def finding_triage(
         raise HTTPException(404, "no such finding")
     require(who, session, finding.project_id, "triage")
     session.execute(select(Project.id).where(Project.id == finding.project_id).with_for_update()).one()
-    expiry = None
-    if until:
-        try:
-            expiry = datetime.fromisoformat(until).replace(tzinfo=UTC)
-        except ValueError:
-            raise HTTPException(422, f"until: {until!r} is not a date (YYYY-MM-DD)") from None
+    expiry = form_expiry(until)
     try:
         triage(session, finding, status, who.name, reason, expiry)
     except InputError as exc:
@@ -443,7 +441,7 @@ def scans_page(
     visible = visible_project_ids(session, who)
     query = select(Scan).order_by(Scan.id.desc()).limit(200)
     if project:
-        chosen = _project(session, project)
+        chosen = project_by_slug(session, project)
         require(who, session, chosen.id, "read")
         query = query.where(Scan.project_id == chosen.id)
     elif visible is not None:
