@@ -7,6 +7,7 @@ an :class:`~bastion.store.models.AuditEvent` naming who, when and why.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -27,6 +28,24 @@ __all__ = ["expire_acceptances", "record_snapshot", "triage"]
 REASON_REQUIRED = ("false_positive", "risk_accepted")
 
 
+def check_decision(
+    status: str, reason: str, until: datetime | None, now: datetime, allowed: Sequence[str] = STATUSES
+) -> str:
+    """Raise :class:`InputError` unless moving to ``status`` (one of ``allowed``) with this reason
+    and expiry is valid; returns the reason stripped."""
+    if status not in allowed:
+        raise InputError(f"status {status!r}: choose from {', '.join(allowed)}")
+    reason = reason.strip()
+    if status in REASON_REQUIRED and not reason:
+        raise InputError(f"status {status}: a reason is required")
+    if status == "risk_accepted":
+        if until is None:
+            raise InputError("status risk_accepted: an expiry date is required")
+        if until <= now:
+            raise InputError("status risk_accepted: the expiry must be in the future")
+    return reason
+
+
 def triage(
     session: Session,
     finding: FindingRecord,
@@ -38,16 +57,7 @@ def triage(
 ) -> AuditEvent:
     """Move ``finding`` to ``status``; risk acceptance needs a reason and a future expiry."""
     now = now or utcnow()
-    if status not in STATUSES:
-        raise InputError(f"status {status!r}: choose from {', '.join(STATUSES)}")
-    reason = reason.strip()
-    if status in REASON_REQUIRED and not reason:
-        raise InputError(f"status {status}: a reason is required")
-    if status == "risk_accepted":
-        if until is None:
-            raise InputError("status risk_accepted: an expiry date is required")
-        if until <= now:
-            raise InputError("status risk_accepted: the expiry must be in the future")
+    reason = check_decision(status, reason, until, now)
     before = finding.status
     finding.status = status
     finding.accepted_reason = reason if status == "risk_accepted" else None

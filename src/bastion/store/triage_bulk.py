@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.store.lifecycle import REASON_REQUIRED, record_snapshot
+from bastion.store.lifecycle import check_decision as lifecycle_check
+from bastion.store.lifecycle import record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, utcnow
 from bastion.store.queries import FindingFilter, filter_conditions
 from bastion.store.sla import SlaPolicy
@@ -79,18 +80,8 @@ def load_findings(session: Session, ids: Sequence[int]) -> tuple[list[Target], l
 
 
 def check_decision(status: str, reason: str, until: datetime | None, now: datetime) -> str:
-    """Raise :class:`InputError` unless the decision is valid; returns the reason stripped."""
-    if status not in BULK_STATUSES:
-        raise InputError(f"status {status!r}: choose from {', '.join(BULK_STATUSES)}")
-    reason = reason.strip()
-    if status in REASON_REQUIRED and not reason:
-        raise InputError(f"status {status}: a reason is required")
-    if status == "risk_accepted":
-        if until is None:
-            raise InputError("status risk_accepted: an expiry date is required")
-        if until <= now:
-            raise InputError("status risk_accepted: the expiry must be in the future")
-    return reason
+    """Raise :class:`InputError` unless the bulk decision is valid; returns the reason stripped."""
+    return lifecycle_check(status, reason, until, now, BULK_STATUSES)
 
 
 def bulk_triage(
