@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
-from psycopg import sql
 from sqlalchemy import func, insert, select
+from throwaway_store import drop_backend, open_backend
 
 from bastion.server.app import create_app
 from bastion.server.settings import ServerSettings
@@ -43,42 +40,10 @@ from bastion.store.metrics import METRICS
 from bastion.store.models import DailyCount, FindingRecord, Scan
 
 HERE = Path(__file__).parent
-WORK = HERE / "work"
-PG_ADMIN = os.environ.get("BASTION_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SEVERITIES = ["critical"] * 3 + ["high"] * 17 + ["medium"] * 40 + ["low"] * 30 + ["info"] * 10
 RANKS = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 PASSWORD = "bench metrics password"  # bastion: ignore[sast.bandit.B105] throwaway account of a throwaway db
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def open_backend(backend: str) -> tuple[Store, str, str | None]:
-    """A fresh, migrated store; returns it, its URL and the throwaway PostgreSQL database's name."""
-    WORK.mkdir(exist_ok=True)
-    if backend == "sqlite":
-        return _migrated(f"sqlite:///{WORK / f'metrics-{uuid.uuid4().hex[:8]}.db'}"), "", None
-    name = f"bastion_bench_metrics_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    return _migrated(url), url, name
-
-
-def _migrated(url: str) -> Store:
-    store = Store.open(url)
-    store.migrate()
-    return store
-
-
-def drop_backend(store: Store, name: str | None) -> None:
-    """Remove the benchmark database (or file)."""
-    url = str(store.engine.url)
-    store.close()
-    if name is None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _finding_row(rng: random.Random, project_id: int, index: int) -> dict[str, Any]:
@@ -215,10 +180,11 @@ def main() -> None:
     parser.add_argument("--url", help="time the database a --keep run left (no seeding; kept)")
     args = parser.parse_args()
     if args.url:
-        store, url, name = _migrated(args.url), args.url, None
+        store, url, name = Store.open(args.url), args.url, None
+        store.migrate()
         args.keep = True
     else:
-        store, url, name = open_backend(args.backend)
+        store, url, name = open_backend(args.backend, "bench_metrics")
     results: dict[str, Any] = {"backend": store.engine.dialect.name, "projects": args.projects}
     try:
         if not args.url:

@@ -33,6 +33,7 @@ import httpx
 import psycopg
 from psycopg import sql
 from sqlalchemy import func, select
+from throwaway_store import drop_backend, open_backend
 
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.store.accounts import create_project, create_token, create_user
@@ -42,11 +43,9 @@ from bastion.store.models import FindingRecord, Project
 from bastion.store.parse import parse_upload
 
 HERE = Path(__file__).parent
-WORK = HERE / "work"
 SCANNERS = ("sast", "secrets", "deps", "iac", "dast")
 SEVERITIES = [Severity.CRITICAL] * 3 + [Severity.HIGH] * 17 + [Severity.MEDIUM] * 40 + [Severity.LOW] * 30
 SEVERITIES += [Severity.INFO] * 10
-PG_ADMIN = os.environ.get("BASTION_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def make_report(count: int, seed: int, tag: str) -> bytes:
@@ -78,37 +77,9 @@ def make_report(count: int, seed: int, tag: str) -> bytes:
     return json.dumps(document).encode()
 
 
-def open_backend(backend: str) -> tuple[Store, str, str | None]:
-    """A fresh, migrated store; returns it, its URL and the throwaway PostgreSQL db name."""
-    WORK.mkdir(exist_ok=True)
-    if backend == "sqlite":
-        path = WORK / f"bench-{uuid.uuid4().hex[:8]}.db"
-        url = f"sqlite:///{path}"
-        name = None
-    else:
-        name = f"bastion_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    store = Store.open(url)
-    store.migrate()
-    return store, url, name
-
-
-def drop_backend(store: Store, url: str, name: str | None) -> None:
-    """Remove the benchmark database."""
-    store.close()
-    if name is None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def bench_ingest(backend: str) -> dict[str, float]:
     """Seconds to parse + ingest a 10,000-finding scan into an empty project, then again (all seen)."""
-    store, url, name = open_backend(backend)
+    store, _url, name = open_backend(backend)
     try:
         with store.write() as session:
             project = create_project(session, "ingest", "Ingest", "bench").id
@@ -123,7 +94,7 @@ def bench_ingest(backend: str) -> dict[str, float]:
             raise RuntimeError(f"ingest miscounted: {first} then {second}")
         return {"first_s": cold, "repeat_s": warm, "mb": len(data) / 1e6}
     finally:
-        drop_backend(store, url, name)
+        drop_backend(store, name)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -281,7 +252,7 @@ def bench_list(
             print(f"kept: {url}", file=sys.stderr)
             store.close()
         else:
-            drop_backend(store, url, name)
+            drop_backend(store, name)
 
 
 def _login(base: str, user: str, login_secret: str) -> httpx.Cookies:

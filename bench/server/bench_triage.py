@@ -18,17 +18,14 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
 import tracemalloc
-import uuid
-from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from sqlalchemy import select
+from throwaway_store import drop_backend, open_backend
 
 from bastion.findings import Finding, Location, Severity, make_fingerprint
 from bastion.server.export import ExportFormat, export_chunks
@@ -43,8 +40,6 @@ from bastion.store.parse import ParsedScan
 from bastion.store.queries import FindingFilter
 from bastion.store.triage_bulk import MAX_BULK, bulk_triage, load_findings
 
-WORK = Path(__file__).parent / "work"
-PG_ADMIN = os.environ.get("BASTION_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 WEIGHTS = (3, 17, 40, 30, 10)
 BATCH = 10_000
@@ -98,32 +93,6 @@ def make_findings(count: int, seed: int) -> list[Finding]:
     return items
 
 
-def open_backend(backend: str) -> tuple[Store, str, str | None]:
-    """A fresh, migrated store; returns it, its URL and the throwaway PostgreSQL db name."""
-    WORK.mkdir(exist_ok=True)
-    if backend == "sqlite":
-        url, name = f"sqlite:///{WORK / f'triage-{uuid.uuid4().hex[:8]}.db'}", None
-    else:
-        name = f"bastion_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    store = Store.open(url)
-    store.migrate()
-    return store, url, name
-
-
-def drop_backend(store: Store, url: str, name: str | None) -> None:
-    """Remove the benchmark database."""
-    store.close()
-    if name is None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def _timed_export(store: Store, project: int, fmt: ExportFormat) -> tuple[float, int, float]:
     """Wall time and size of one export, then its peak Python memory in a second, traced run
     (tracemalloc slows Python down several times, so it does not run during the timing)."""
@@ -144,7 +113,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--findings", type=int, default=100_000)
     args = parser.parse_args()
-    store, url, name = open_backend(args.backend)
+    store, url, name = open_backend(args.backend, "bench_triage")
     try:
         with store.write() as session:
             project = create_project(session, "bench", "Bench", "bench").id
@@ -190,7 +159,7 @@ def main() -> None:
                 f"| bulk triage {len(result.changed)} -> {status} | {elapsed:.1f} s | one audit event each |"
             )
     finally:
-        drop_backend(store, url, name)
+        drop_backend(store, name)
 
 
 if __name__ == "__main__":
