@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bastion.errors import InputError
 from bastion.server.api import project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
-from bastion.server.deps import db, get_store, principal
+from bastion.server.deps import DB, get_store, principal
 from bastion.server.web import reader, render
 from bastion.store.alerts import (
     ALERT_STATUSES,
@@ -54,7 +54,6 @@ api = APIRouter(prefix="/api/v1", tags=["alerts"])
 pages = APIRouter(include_in_schema=False)
 Auth = Depends(principal)
 Reader = Depends(reader)
-DB = Depends(db)
 
 
 class StatusIn(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
 from bastion.server.auth import Principal, require
-from bastion.server.deps import db, get_settings, get_store, principal
+from bastion.server.deps import DB, get_settings, get_store, principal
 from bastion.store.accounts import create_project, create_token, revoke_token, set_role
 from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
@@ -35,7 +35,6 @@ READ_SCOPE = "findings:read"
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Auth = Depends(principal)
-DB = Depends(db)
 
 
 class ProjectIn(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bastion.server.api import READ_SCOPE, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.compliance import compliance_view
-from bastion.server.deps import db, principal
+from bastion.server.deps import DB, principal
 from bastion.server.web import render
 from bastion.store.models import Project
 
@@ -32,7 +32,7 @@ def compliance_page(
     request: Request,
     project: str | None = Query(default=None, max_length=100),
     who: Principal = Depends(_reader),
-    session: Session = Depends(db),
+    session: Session = DB,
 ) -> Response:
     """Scores and the controls by family behind them, for the visible projects or one of them."""
     chosen: Project | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -18,6 +18,7 @@ from bastion.store.db import Store
 __all__ = [
     "BUSY_DETAIL",
     "BUSY_RETRY_AFTER_S",
+    "DB",
     "PUBLIC_BODY_LIMIT",
     "BodyLimit",
     "CredentialGate",
@@ -134,6 +135,15 @@ def db(request: Request) -> Iterator[Session]:
     context = store.read() if request.method in SAFE_METHODS else store.write()
     with context as session:
         yield session
+
+
+DB = Depends(db, scope="function")
+"""The request's session, committed before the response is sent.
+
+FastAPI's default runs a dependency's exit code after the response has gone out, so a
+redirect after a write could reach the browser, and the page it loads be read, before
+the write committed: the page would show the state before the change.
+"""
 
 
 class _TooLarge(Exception):

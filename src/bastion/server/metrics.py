@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bastion.server.api import visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.charts import Series, hbar_chart, series_chart, stacked_bar_chart
-from bastion.server.deps import db, get_settings
+from bastion.server.deps import DB, get_settings
 from bastion.server.web import Reader, render
 from bastion.store import metrics as store_metrics
 from bastion.store.metrics import AGE_BUCKETS, METRICS, Metric
@@ -34,7 +34,6 @@ __all__ = ["CSV_UNSAFE", "api", "csv_text", "pages"]
 
 api = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
 pages = APIRouter(include_in_schema=False)
-DB = Depends(db)
 CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is read as a formula by spreadsheets: it gets a leading '."""
 BURNDOWN_LINES = 6

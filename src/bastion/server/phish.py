@@ -30,7 +30,7 @@ from bastion.phish.service import Hit, audit, record, stop
 from bastion.phish.templates import render
 from bastion.phish.tokens import signer_for
 from bastion.server.auth import Principal
-from bastion.server.deps import db, get_store, principal
+from bastion.server.deps import DB, get_store, principal
 from bastion.server.web import render as render_page
 from bastion.store.db import Store
 from bastion.store.phish import PhishCampaign, PhishRecipient
@@ -253,7 +253,6 @@ def administrator(who: Principal = Depends(signed_in)) -> Principal:
 
 User = Depends(signed_in)
 Admin = Depends(administrator)
-DB = Depends(db)
 
 
 def _campaign(session: Session, campaign_id: int) -> PhishCampaign:

@@ -37,7 +37,7 @@ from bastion.ready.questionnaire import ANSWERS, ANSWERS_PATH, NOTE_LIMIT, check
 from bastion.ready.score import Assessment, assess
 from bastion.server import alerts, api, catalog, drills, phish
 from bastion.server.auth import Principal, require
-from bastion.server.deps import db, get_store, principal
+from bastion.server.deps import DB, get_store, principal
 from bastion.server.web import render as render_page
 from bastion.store.models import Project
 from bastion.store.ready_answers import ReadyAnswer, add_answer, list_answers
@@ -47,7 +47,6 @@ __all__ = ["api_router", "in_process_fetch", "pages"]
 api_router = APIRouter(prefix="/api/v1", tags=["ready"])
 pages = APIRouter(tags=["ready"])
 Reader = Depends(principal)
-DB = Depends(db)
 _SLUG = r"([^/]+)"
 Handler = Callable[[re.Match[str], dict[str, list[str]]], Any]
 ANSWER_BODY_LIMIT = 16 * 1024

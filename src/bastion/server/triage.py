@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bastion.errors import InputError
 from bastion.server.api import finding_for, finding_json, project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
-from bastion.server.deps import db, get_settings, get_store, principal
+from bastion.server.deps import DB, get_settings, get_store, principal
 from bastion.server.export import ExportFormat, export_chunks
 from bastion.store.comments import MAX_COMMENT_CHARS, add_comment, list_comments
 from bastion.store.export import iter_findings
@@ -48,7 +48,6 @@ __all__ = [
 
 api = APIRouter(prefix="/api/v1", tags=["triage"])
 Auth = Depends(principal)
-DB = Depends(db)
 BAD_IDS_SHOWN = 20
 """Ids a refusal names before it says how many more."""
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bastion.errors import InputError
 from bastion.server.api import finding_for, project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
-from bastion.server.deps import db, get_settings, get_store, principal
+from bastion.server.deps import DB, get_settings, get_store, principal
 from bastion.server.export import ExportFormat
 from bastion.server.triage import (
     remove_filter,
@@ -40,7 +40,6 @@ __all__ = ["DEFAULT_STATUSES", "pages"]
 pages = APIRouter(include_in_schema=False)
 Auth = Depends(principal)
 Reader = Depends(reader)
-DB = Depends(db)
 DEFAULT_STATUSES = ("open", "confirmed")
 """What the findings list shows when no status is chosen (as :mod:`bastion.server.web` does)."""
 PER_PAGE = 50

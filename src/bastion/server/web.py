@@ -19,7 +19,7 @@ from bastion.server.api import READ_SCOPE, project_by_slug, visible_project_ids
 from bastion.server.auth import Principal, require
 from bastion.server.charts import bar_chart, trend_chart
 from bastion.server.compliance import compliance_scores
-from bastion.server.deps import db, get_settings, get_store, principal
+from bastion.server.deps import DB, get_settings, get_store, principal
 from bastion.store.accounts import (
     SCOPES,
     create_project,
@@ -66,7 +66,6 @@ async def reader(who: Principal = Auth) -> Principal:
 
 
 Reader = Depends(reader)
-DB = Depends(db)
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 STATUS_LABELS = {
     "open": "Open",
