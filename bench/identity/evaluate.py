@@ -20,6 +20,15 @@ SLACK = timedelta(hours=1)
 """An alert matches an attack when it shares a user or an address and falls in [start, end + SLACK]."""
 
 
+def _late(alert: dict[str, object], attack: dict[str, object]) -> bool:
+    """An alert raised after the attack's window that names its user *and* one of its addresses (the
+    attacker's: normal life never uses them), e.g. impossible travel when the victim next signs in at
+    home. Not a false alert of normal life, not a detection in time either: counted apart."""
+    if datetime.fromisoformat(str(alert["time"])) <= datetime.fromisoformat(str(attack["end"])):
+        return False
+    return bool(set(alert["users"]) & set(attack["users"]) and set(alert["ips"]) & set(attack["ips"]))  # type: ignore[arg-type]
+
+
 def _matches(alert: dict[str, object], attack: dict[str, object]) -> bool:
     t = datetime.fromisoformat(str(alert["time"]))
     start, end = datetime.fromisoformat(str(attack["start"])), datetime.fromisoformat(str(attack["end"]))
@@ -76,11 +85,14 @@ def main() -> None:
     ]
     warm = datetime.fromisoformat(meta["day0"]) + timedelta(days=meta["warmup_days"])
     per_kind: dict[str, list[int]] = {}
+    late_kind: dict[str, list[int]] = {}
     delays: list[float] = []
     right_kind = detected = 0
     for attack in labels:
         hits = [a for a in counted if _matches(a, attack)]
         per_kind.setdefault(attack["kind"], []).append(1 if hits else 0)
+        caught = bool(hits) or any(_late(a, attack) for a in counted)
+        late_kind.setdefault(attack["kind"], []).append(1 if caught else 0)
         if hits:
             detected += 1
             first = min(hits, key=lambda a: a["time"])
@@ -90,11 +102,13 @@ def main() -> None:
                 ).total_seconds()
             )
             right_kind += any(a["kind"] == attack["kind"] for a in hits)
-    false = [
+    unmatched = [
         a
         for a in counted
         if datetime.fromisoformat(a["time"]) >= warm and not any(_matches(a, attack) for attack in labels)
     ]
+    late = [a for a in unmatched if any(_late(a, attack) for attack in labels)]
+    false = [a for a in unmatched if a not in late]
     low_false = [
         a
         for a in alerts
@@ -114,6 +128,10 @@ def main() -> None:
         "false_alerts": len(false),
         "false_per_10k": round(10_000 * len(false) / normal, 2),
         "false_by_kind": dict(Counter(a["kind"] for a in false)),
+        "late_alerts": len(late),
+        "late_by_kind": dict(Counter(a["kind"] for a in late)),
+        "false_per_10k_counting_late": round(10_000 * len(unmatched) / normal, 2),
+        "recall_with_late": {k: round(sum(v) / len(v), 3) for k, v in sorted(late_kind.items())},
         "low_notes_not_attacks_per_10k": round(10_000 * len(low_false) / normal, 2),
         "low_by_kind": dict(Counter(a["kind"] for a in low_false)),
         "kind_accuracy": round(right_kind / max(detected, 1), 3),

@@ -67,7 +67,8 @@ class Profile:
     place_ip: str = ""
     """Address of that last located success."""
     place_asn: str = ""
-    """Network (ASN) of that last located success."""
+    """Network of that last located success, as the baseline counts it (its ASN, else the address
+    prefix)."""
     offset: int | None = None
     """Solar UTC offset in hours (longitude / 15) of the last sign-in located on a network that is not
     an anonymizer or hosting egress: the hour of day is judged where the person is."""

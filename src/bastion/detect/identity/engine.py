@@ -213,7 +213,7 @@ class Engine:
         mature = p.n >= self.min_history
         before = p.place
         if not info.internal and (info.lat is not None or e.lat is not None):
-            hits += self._travel(e, now, info, p)
+            hits += self._travel(e, now, info, p, values["asn"])
         country = values["country"]
         anonymous = info.anonymizer
         if anonymous:
@@ -356,13 +356,13 @@ class Engine:
                 )
         return reasons
 
-    def _travel(self, e: SignIn, now: float, info: IpInfo, p: Profile) -> list[Hit]:
+    def _travel(self, e: SignIn, now: float, info: IpInfo, p: Profile, network: str) -> list[Hit]:
         lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
         if lat is None or lon is None or info.internal:
             return []
         masked = info.anonymizer or info.hosting
         prev, prev_ip, prev_asn = p.place, p.place_ip, p.place_asn
-        p.place, p.place_ip, p.place_asn = [now, lat, lon, 1.0 if masked else 0.0], e.ip, info.asn
+        p.place, p.place_ip, p.place_asn = [now, lat, lon, 1.0 if masked else 0.0], e.ip, network
         if len(prev) != 4 or masked or prev[3]:
             return []  # VPN or cloud egress: its location says nothing about the person
         if info.asn and info.asn == prev_asn:
@@ -382,9 +382,13 @@ class Engine:
             country
             and p.familiar("country", country)
             and p.count("country", country) >= 3
-            and (prev_ip in p.ips)
+            and prev_asn
+            and p.count("asn", prev_asn) >= 3
         ):
-            return []  # flipping between two places this account uses (split VPN, roaming): normal
+            # flipping between two places this account uses (split VPN, roaming): normal. The place
+            # left must be a habit too (its network): the address of the last sign-in is always among
+            # the recent ones, so asking that alone let every return from a one-off place pass.
+            return []
         return [
             Hit(
                 "impossible-travel",
