@@ -49,7 +49,10 @@ def compile_command(root: Path, relpath: str) -> LockCommand | None:
         per_package=True,
         command=command,
         registry=python.registry,
-        env={"PIP_TIMEOUT": "30", "PIP_RETRIES": "0"},
+        # one retry, not none: pip reports a refused or unresolvable index only in its
+        # "Retrying ... NewConnectionError" warning; with no retry the run ends on a resolver
+        # error ("conflicting dependencies") that does not say the registry was unreachable
+        env={"PIP_TIMEOUT": "30", "PIP_RETRIES": "1"},
         unreachable=python.unreachable,
     )
 
