@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,31 @@ def test_db_needs_vulns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["sbom", str(DEPS / "go"), "--db", str(tmp_path / "a.sqlite3")]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "--db: only with --vulns" in captured.err
+
+
+def test_the_database_named_by_a_config(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[scanners.deps] database of --config (relative to the config), or of PATH's own config only
+    with --trust-repo-config; a database a config names but that is missing is an error."""
+    monkeypatch.delenv("BASTION_ADVISORY_DB")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    config = tmp_path / "team" / "bastion.toml"
+    config.parent.mkdir()
+    config.write_text(f'[scanners.deps]\ndatabase = "../{db.relative_to(tmp_path)}"\n', encoding="utf-8")
+    code, bom, _, _ = _sbom(capsys, str(DEPS / "java" / "multi"), "--config", str(config))
+    assert code == 0
+    assert "CVE-2017-5638" in {v["id"] for v in bom["vulnerabilities"]}
+    project = tmp_path / "project"
+    shutil.copytree(DEPS / "java" / "multi", project)
+    (project / "bastion.toml").write_text(f'[scanners.deps]\ndatabase = "{db}"\n', encoding="utf-8")
+    code, bom, _, err = _sbom(capsys, str(project))
+    assert code == 0 and "vulnerabilities" not in bom
+    assert "not applied: scanners.deps.database" in err and "vulnerabilities were NOT checked" in err
+    code, bom, _, _ = _sbom(capsys, str(project), "--trust-repo-config")
+    assert code == 0 and bom["vulnerabilities"]
+    config.write_text('[scanners.deps]\ndatabase = "missing.sqlite3"\n', encoding="utf-8")
+    code, _, _, err = _sbom(capsys, str(project), "--config", str(config))
+    assert code == 2 and "missing.sqlite3: advisory database not found" in err
+    assert main(["sbom", str(project), "--config", str(config)]) == 2
+    assert "only with --vulns" in capsys.readouterr().err

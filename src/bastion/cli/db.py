@@ -15,7 +15,7 @@ import typer
 from bastion.cli.output import EXIT_CLEAN, command, error_console
 from bastion.errors import ConfigError
 
-__all__ = ["db_app", "register"]
+__all__ = ["advisory_database", "db_app", "deps_table", "register"]
 
 db_app = typer.Typer(
     name="db",
@@ -50,12 +50,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def _deps_table(config: Path | None, trust: bool = False) -> dict[str, Any]:
-    """The ``[scanners.deps]`` table of ``config``, else of the config in the current directory;
-    from the latter, without ``trust``, only the keys that choose no path and no URL."""
+def deps_table(config: Path | None, trust: bool = False, where: Path | None = None) -> dict[str, Any]:
+    """The ``[scanners.deps]`` table of ``config``, else of the config found in ``where`` (default:
+    the current directory); from the latter, without ``trust``, only the keys that choose no path
+    and no URL."""
     from bastion.config import find_config_file, read_config_table
 
-    path = config or find_config_file(Path.cwd())
+    path = config or find_config_file(where or Path.cwd())
     if path is None:
         return {}
     table = read_config_table(path).get("scanners", {}).get("deps", {})
@@ -77,7 +78,8 @@ def _deps_table(config: Path | None, trust: bool = False) -> dict[str, Any]:
     return options
 
 
-def _database(database: Path | None, table: dict[str, Any]) -> Path:
+def advisory_database(database: Path | None, table: dict[str, Any]) -> Path:
+    """``database`` if named, else the table's ``database``, else $BASTION_ADVISORY_DB or the cache."""
     from bastion.advisories import resolve_database
 
     return resolve_database(database or table.get("database"))
@@ -103,8 +105,8 @@ def update(
     from bastion.advisories.sync import DEFAULT_KEV_URL, DEFAULT_OSV_URL, update_database
     from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 
-    table = _deps_table(config, trust_repo_config)
-    path = _database(database, table)
+    table = deps_table(config, trust_repo_config)
+    path = advisory_database(database, table)
     ecosystems = [canonical_ecosystem(e) for e in ecosystem] if ecosystem else list(SUPPORTED_ECOSYSTEMS)
     errors = error_console()
     report = update_database(
@@ -142,7 +144,7 @@ def import_(
     from bastion.advisories.importer import import_kev, import_osv
     from bastion.errors import InputError
 
-    target = _database(database, _deps_table(config, trust_repo_config))
+    target = advisory_database(database, deps_table(config, trust_repo_config))
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     conn = connect(target, create=True)
@@ -180,7 +182,7 @@ def status(
     from bastion.advisories.db import connect, read_status
     from bastion.advisories.versions import SUPPORTED_ECOSYSTEMS
 
-    path = _database(database, _deps_table(config, trust_repo_config))
+    path = advisory_database(database, deps_table(config, trust_repo_config))
     conn = connect(path)
     try:
         info = read_status(conn, path)

@@ -11,23 +11,26 @@ from bastion.errors import InputError, UsageError
 
 __all__ = ["register"]
 
-HELP = """Write a software bill of materials for PATH (a directory or one lockfile).
-
-Reads the same manifests as the deps scanner (lockfiles, requirements, pom.xml, go.mod...);
-each package appears with its purl and the file and line that declares it.
-
-With --vulns (CycloneDX), each component's known vulnerabilities from the advisory database
-(`bastion db update`, or `bastion db import PATH` offline) are added, each in triage: the version
-is affected, reachability is not analysed. The database is --db FILE, else $BASTION_ADVISORY_DB,
-else the user cache, as for bastion scan; a --db file that is missing or not a database is an
-error (exit 2). Without any database the SBOM is still written, with no vulnerabilities list
-and the property bastion:vulnerabilities = not-checked, and a WARNING says so.
-
-Example: bastion sbom . -o bom.json
-Example: bastion sbom . --format spdx -o bom.spdx.json
-Example: bastion sbom . --vulns -o bom.vex.json
-Example: bastion sbom . --vulns --db advisories.sqlite3 -o bom.vex.json
-"""
+HELP = "\n\n".join(
+    (
+        "Write a software bill of materials for PATH (a directory or one lockfile).",
+        "Reads the same manifests as the deps scanner (lockfiles, requirements, pom.xml, "
+        "go.mod...); each package appears with its purl and the file and line that declares it.",
+        "With --vulns (CycloneDX), each component's known vulnerabilities from the advisory "
+        "database (`bastion db update`, or `bastion db import PATH` offline) are added, each in "
+        "triage: the version is affected, reachability is not analysed. The database is --db FILE, "
+        "else the database key of \\[scanners.deps] in the --config file (or, with "
+        "--trust-repo-config, in the config found in PATH), else $BASTION_ADVISORY_DB, else the "
+        "user cache, as for bastion scan; a database named by --db or a config that is missing or "
+        "not a database is an error (exit 2). Without any database the SBOM is still written, with "
+        "no vulnerabilities list and the property bastion:vulnerabilities = not-checked, and a "
+        "WARNING says so.",
+        "Example: bastion sbom . -o bom.json\n"
+        "Example: bastion sbom . --format spdx -o bom.spdx.json\n"
+        "Example: bastion sbom . --vulns -o bom.vex.json\n"
+        "Example: bastion sbom . --vulns --db advisories.sqlite3 -o bom.vex.json",
+    )
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +57,18 @@ def sbom(
         help="With --vulns: the advisory database file (default: $BASTION_ADVISORY_DB, else the user "
         "cache, as for bastion scan).",
     ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="With --vulns: read the database from \\[scanners.deps] of this config file.",
+    ),
+    trust_repo_config: bool = typer.Option(
+        False,
+        "--trust-repo-config",
+        help="With --vulns: use the database named by the config found in PATH (by default the "
+        "scanned code's own config cannot choose which file Bastion reads).",
+    ),
     quiet: bool = typer.Option(
         False,
         "--quiet",
@@ -72,14 +87,19 @@ def sbom(
         )
     if database is not None and not vulns:
         raise UsageError("--db: only with --vulns (the advisory database is read for vulnerabilities)")
+    if (config is not None or trust_repo_config) and not vulns:
+        raise UsageError("--config/--trust-repo-config: only with --vulns (they name the advisory database)")
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     inv = inventory(path, python_env=env)
     check = None
     if vulns:
+        from bastion.cli.db import deps_table
         from bastion.sbom.vex import check_vulnerabilities
 
-        check = check_vulnerabilities(inv.packages, database)
+        where = path if path.is_dir() else path.parent
+        named = database or deps_table(config, trust_repo_config, where).get("database")
+        check = check_vulnerabilities(inv.packages, Path(named) if named else None)
     text = render(inv, choice, vulns=check)
     errors = error_console()
     write_text(text, output, "SBOM")
