@@ -96,7 +96,8 @@ def test_parse_every_refuses_nonsense(text: str) -> None:
 def test_a_url_with_credentials_is_refused_and_not_echoed(store: Store, url: str) -> None:
     with pytest.raises(UsageError, match="credentials in a repository URL") as raised:
         org.add(store, ["/srv/ok", url])
-    assert "token" not in str(raised.value) and "pw@" not in str(raised.value)
+    assert "ghp_token" not in str(raised.value) and "pw@" not in str(raised.value)
+    assert "BASTION_GIT_TOKEN_<HOST>" in str(raised.value)  # where the token goes instead
     assert org.repos(store) == []  # nothing stored, not even the good one
 
 

@@ -17,6 +17,10 @@ The broker is --broker or BASTION_BROKER_URL (redis://host:6379/0); the store is
 or BASTION_DATABASE_URL (default: SQLite in the user data directory). A worker process that dies
 is replaced; its job goes back to the queue once its heartbeat is older than --heartbeat-timeout.
 
+Private repositories: over HTTPS the token comes from BASTION_GIT_TOKEN_<HOST> (the host upper-cased,
+other characters as underscores: BASTION_GIT_TOKEN_GITHUB_COM), sent to that host only; over SSH the
+worker's keys are used. A URL with credentials in it is refused when added.
+
 Example: bastion worker --concurrency 2 --broker redis://127.0.0.1:6379/0
 """
 

@@ -10,10 +10,17 @@
 * symbolic links that point out of the checkout are removed before the scan and reported.
 
 A local directory that is not a git repository is scanned where it is (it is the operator's).
+
+Private repositories over HTTPS: the token is read from ``BASTION_GIT_TOKEN_<HOST>`` (the host
+upper-cased, every other character an underscore: ``BASTION_GIT_TOKEN_GITHUB_COM``) and handed to
+git as an ``Authorization`` header scoped to that host, through git's environment configuration:
+never in the URL, the command line, the clone's ``.git/config`` or a message. Over SSH, the
+operator's keys authenticate as usual.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -21,14 +28,19 @@ import resource
 import shutil
 import signal
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bastion.errors import InputError
 
-__all__ = ["FetchError", "FetchLimits", "Fetched", "fetch"]
+__all__ = ["TOKEN_ENV_PREFIX", "FetchError", "FetchLimits", "Fetched", "display_url", "fetch", "token_config"]
 
 _PROTOCOLS = "file:https:http:ssh:git"
+TOKEN_ENV_PREFIX = "BASTION_GIT_TOKEN_"
+TOKEN_USER = "x-access-token"
+"""The user name sent with a token (GitHub, Gitea and GitLab accept a token with any user name)."""
 
 
 class FetchError(InputError):
@@ -64,8 +76,44 @@ def _cache_dir(cache: Path, url: str) -> Path:
     return cache / hashlib.sha256(url.encode()).hexdigest()[:24]
 
 
-def _git_env(home: Path) -> dict[str, str]:
+def display_url(url: str) -> str:
+    """``url`` as messages may show it: a ``user:secret@`` part, or any user part of an HTTP URL
+    (a token can be the user name), replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    if ":" in userinfo or scheme.lower().startswith("http"):
+        return f"{scheme}://***@{host}{slash}{path}"
+    return url
+
+
+def token_config(url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """git environment configuration sending the host's token (``BASTION_GIT_TOKEN_<HOST>``) as
+    an ``Authorization`` header to that host only; empty for other URLs or without a token."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return {}
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        return {}
+    token = environ.get(TOKEN_ENV_PREFIX + re.sub(r"[^A-Z0-9]", "_", host.upper()), "")
+    if not token:
+        return {}
+    basic = base64.b64encode(f"{TOKEN_USER}:{token}".encode()).decode()
+    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
     return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.{base}.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+    }
+
+
+def _git_env(home: Path, url: str = "") -> dict[str, str]:
+    return {
+        **token_config(url, os.environ),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -82,16 +130,17 @@ def _git_env(home: Path) -> dict[str, str]:
 _SAFE = ("-c", "core.hooksPath=" + os.devnull, "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never")
 
 
-def _git(args: list[str], cwd: Path, limits: FetchLimits, what: str) -> None:
+def _git(args: list[str], cwd: Path, limits: FetchLimits, url: str) -> None:
     def limit() -> None:  # in the child, before exec: no file larger than the cap
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_bytes, limits.max_bytes))
 
+    what = display_url(url)
     try:
         # bastion: ignore[sast.bandit.B603] fixed argv, no shell; a URL is one argument after --
         process = subprocess.Popen(
             ["git", *_SAFE, *args],
             cwd=cwd,
-            env=_git_env(cwd),
+            env=_git_env(cwd, url),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -160,7 +209,7 @@ def fetch(url: str, cache: Path, limits: FetchLimits) -> Fetched:
     if not _is_remote(url):
         local = Path(url)
         if not local.exists():
-            raise FetchError(f"{url}: no such repository or directory")
+            raise FetchError(f"{display_url(url)}: no such repository or directory")
         if not (local / ".git").exists():
             return Fetched(local)
         url = local.resolve().as_uri()
@@ -183,5 +232,7 @@ def fetch(url: str, cache: Path, limits: FetchLimits) -> Fetched:
             raise
     size = _size(dest)
     if size > limits.max_bytes:
-        raise FetchError(f"{url}: {size} bytes checked out, over the size limit of {limits.max_bytes}")
+        raise FetchError(
+            f"{display_url(url)}: {size} bytes checked out, over the size limit of {limits.max_bytes}"
+        )
     return Fetched(dest, _remove_symlinks_out(dest))

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bastion.errors import UsageError
+from bastion.jobs.fetch import TOKEN_ENV_PREFIX, display_url
 from bastion.jobs.models import OrgRepo
 from bastion.store.db import Store
 from bastion.store.models import utcnow
@@ -45,13 +46,12 @@ def parse_every(text: str) -> int:
 def check_url(url: str) -> str:
     """``url`` unless it carries a password or token (a ``user:secret@`` part before the host), which
     would be stored, listed and shown: :class:`UsageError` then (the URL printed without it)."""
-    scheme, sep, rest = url.partition("://")
-    userinfo = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""
-    if ":" in userinfo or (sep and scheme.startswith("http") and userinfo):
-        shown = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    shown = display_url(url)
+    if shown != url:
         raise UsageError(
-            f"{shown}: credentials in a repository URL would be stored and shown; "
-            "give the URL without them and let git's credential helper or an SSH key authenticate"
+            f"{shown}: credentials in a repository URL would be stored and shown; give the URL "
+            f"without them and the token in {TOKEN_ENV_PREFIX}<HOST> of the worker "
+            "(e.g. BASTION_GIT_TOKEN_GITHUB_COM), or use an SSH URL and key"
         )
     return url
 
