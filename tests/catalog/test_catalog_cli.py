@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,31 @@ def test_bastion_main_mounts_the_group(tmp_path: Path, capsys: pytest.CaptureFix
     assert "aws-kms-key (terraform) owner security-team@example.com" in capsys.readouterr().out
     assert main(["catalog", "scan", str(CONSUMER), "-c", catalog, "--fail-on", "none", "-f", "json"]) == 0
     assert '"catalog.version-unknown"' in capsys.readouterr().out
+
+
+def test_scan_a_repository_by_url(cli: typer.Typer, tmp_path: Path) -> None:
+    """A git URL is fetched shallow into a temporary directory: the same findings as the tree."""
+    catalog = tmp_path / "catalog"
+    assert (
+        run(cli, "product", "add", str(PRODUCTS / "aws-kms-key" / "product.yml"), "-c", str(catalog))[0] == 0
+    )
+    repo = tmp_path / "infra"
+    shutil.copytree(CONSUMER, repo)
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "i"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    common = ("-c", str(catalog), "--fail-on", "none", "-f", "json")
+    code, out, _ = run(cli, "scan", str(repo), *common)
+    by_tree = sorted((f["rule_id"], f["location"]["path"]) for f in json.loads(out)["findings"])
+    before = set(Path(tempfile.gettempdir()).glob("bastion-catalog-*"))
+    code_url, out_url, _ = run(cli, "scan", repo.as_uri(), *common)
+    by_url = sorted((f["rule_id"], f["location"]["path"]) for f in json.loads(out_url)["findings"])
+    assert code == code_url == 0 and by_tree and by_url == by_tree
+    assert set(Path(tempfile.gettempdir()).glob("bastion-catalog-*")) == before  # the clone is removed
+    code, _, err = run(cli, "scan", "https://ci:glpat-secret1234@git.example.com/team/infra.git", *common)
+    assert code == 2 and "glpat-secret1234" not in err and "credentials in a repository URL" in err
+    code, _, err = run(cli, "scan", str(tmp_path / "nowhere"), *common)
+    assert code == 2 and "no such repository or directory" in err

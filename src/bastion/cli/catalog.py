@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bastion.catalog.model import VersionRecord
     from bastion.catalog.notify import Notifier
     from bastion.catalog.remote import RemoteCatalog
+    from bastion.report import ReportFormat
 
 __all__ = ["register"]
 
@@ -88,7 +90,8 @@ def register(app: typer.Typer) -> None:
         ("audit", audit, "Show the catalog's audit log.\n\nExample: bastion catalog audit"),
         ("scan", scan, "Find which catalog products and versions a repository uses; deprecated, retired, "
          "non-compliant and unpinned uses and hand-written resources a product covers are findings.\n\n"
-         "Example: bastion catalog scan ./infra --catalog ./catalog --fail-on medium"),
+         "Example: bastion catalog scan ./infra --catalog ./catalog --fail-on medium\n"
+         "Example: bastion catalog scan https://git.example.com/team/infra.git --catalog ./catalog"),
     ):  # fmt: skip
         catalog_app.command(name, help=text)(command(func))
     product_app.command(
@@ -388,7 +391,12 @@ def audit(
 
 
 def scan(
-    path: Path = typer.Argument(..., help="A repository or directory to scan for catalog product use."),
+    target: str = typer.Argument(
+        ...,
+        metavar="PATH|REPO",
+        help="A directory, or a git repository URL (https://, ssh://, git@host:path, file://) "
+        "fetched shallow into a temporary directory and removed after.",
+    ),
     catalog: Path | None = CATALOG,
     fmt: str = typer.Option(
         "table", "--format", "-f", help="table, json, sarif, gitlab, junit, markdown, html."
@@ -399,14 +407,38 @@ def scan(
     token: str | None = TOKEN,
 ) -> int:
     """Scan a consumer repository."""
+    from bastion.report import ReportFormat
+
+    report_format = ReportFormat.parse(fmt)
+    local = Path(target)
+    if local.exists():
+        return _scan_tree(local, catalog, report_format, output, fail_on, server, token)
+    from bastion.jobs.fetch import FetchLimits, display_url, fetch
+    from bastion.jobs.org import check_url
+
+    check_url(target)  # a URL carrying a token would end up in messages; the worker's rule holds here
+    with tempfile.TemporaryDirectory(prefix="bastion-catalog-") as cache:
+        fetched = fetch(target, Path(cache), FetchLimits())
+        for note in fetched.notes:
+            error_console().print(f"{display_url(target)}: {note}")
+        return _scan_tree(fetched.path, catalog, report_format, output, fail_on, server, token)
+
+
+def _scan_tree(
+    path: Path,
+    catalog: Path | None,
+    report_format: ReportFormat,
+    output: Path | None,
+    fail_on: str,
+    server: str | None,
+    token: str | None,
+) -> int:
     from bastion.catalog.consumers import CatalogIndex, scan_consumer
     from bastion.cli.output import write_report
     from bastion.findings import Severity
     from bastion.gate import GatePolicy, evaluate
-    from bastion.report import ReportFormat
     from bastion.results import ScanResult, Skip
 
-    report_format = ReportFormat.parse(fmt)
     try:
         threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
     except ValueError:
