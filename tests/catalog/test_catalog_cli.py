@@ -153,6 +153,20 @@ def test_recheck_with_a_new_policy_exits_1_and_notices_fail_visibly(cli: typer.T
         run(cli, "recheck", "-c", str(catalog), "--smtp", "localhost")[2]
         == "error: --smtp 'localhost': expected HOST:PORT\n"
     )
+    # on a schedule: the state stays non-compliant, told as a change once (above), not every round
+    code, out, err = run(
+        cli, "recheck", "-c", str(catalog), "--policies", str(NEW_POLICIES), "--every", "1s", "--rounds", "2"
+    )
+    assert code == 1 and err == ""
+    assert out.splitlines() == [
+        "aws-kms-key 1.0.1 approved: NON-COMPLIANT",
+        "  - iac.acme.kms-multi-region (high) at main.tf:12: KMS key is multi-region",
+        "next re-check in 1s",
+        "aws-kms-key 1.0.1 approved: NON-COMPLIANT",
+        "  - iac.acme.kms-multi-region (high) at main.tf:12: KMS key is multi-region",
+    ]
+    assert run(cli, "recheck", "-c", str(catalog), "--rounds", "2")[:1] == (2,)
+    assert run(cli, "recheck", "-c", str(catalog), "--every", "soon")[0] == 2
 
 
 def test_scan_reports_unreadable_files_as_skipped(cli: typer.Typer, tmp_path: Path) -> None:

@@ -85,7 +85,11 @@ def register(app: typer.Typer) -> None:
         ("retire", retire, "Retire a deprecated version.\n\nExample: bastion catalog retire aws-vpc 1.4.0"),
         ("recheck", recheck, "Re-run the gate on every approved and deprecated version, today's policies; "
          "versions that now fail become non-compliant and their users are told (exit 1 if any).\n\n"
-         "Example: bastion catalog recheck --notify --smtp 127.0.0.1:25"),
+         "With --every the command keeps running and re-checks on that schedule (owners and consumers "
+         "are told when a version changes, not every round); cron or a systemd timer can run the "
+         "single re-check instead.\n\n"
+         "Example: bastion catalog recheck --notify --smtp 127.0.0.1:25\n"
+         "Example: bastion catalog recheck --every 24h --notify"),
         ("list", list_versions, "List products and versions.\n\nExample: bastion catalog list --format json"),
         ("audit", audit, "Show the catalog's audit log.\n\nExample: bastion catalog audit"),
         ("scan", scan, "Find which catalog products and versions a repository uses; deprecated, retired, "
@@ -304,8 +308,47 @@ def recheck(
     server: str | None = SERVER,
     token: str | None = TOKEN,
     artefacts: str | None = ARTEFACTS,
+    every: str | None = typer.Option(
+        None,
+        "--every",
+        help="Keep running: re-check again after this long (24h, 30m, 7d), until stopped or --rounds.",
+    ),
+    rounds: int | None = typer.Option(
+        None, "--rounds", min=1, help="With --every: stop after this many re-checks (default: never)."
+    ),
 ) -> int:
-    """Re-check every approved and deprecated version."""
+    """Re-check every approved and deprecated version, once or on a schedule."""
+    if rounds is not None and every is None:
+        raise UsageError("--rounds: only with --every")
+    if every is None:
+        return _recheck_once(catalog, actor, policies, notify, smtp, server, token, artefacts)
+    from bastion.jobs.org import parse_every
+
+    interval = parse_every(every)
+    done, worst = 0, EXIT_CLEAN
+    try:
+        while True:
+            code = _recheck_once(catalog, actor, policies, notify, smtp, server, token, artefacts)
+            worst, done = max(worst, code), done + 1
+            if rounds is not None and done >= rounds:
+                return worst
+            typer.echo(f"next re-check in {every.strip()}")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return worst
+
+
+def _recheck_once(
+    catalog: Path | None,
+    actor: str | None,
+    policies: Path | None,
+    notify: bool,
+    smtp: str | None,
+    server: str | None,
+    token: str | None,
+    artefacts: str | None,
+) -> int:
+    """One re-check: a line per version, EXIT_FINDINGS when any is non-compliant."""
     from bastion.catalog.lifecycle import recheck as do_recheck
 
     remote = _remote(server, token)
