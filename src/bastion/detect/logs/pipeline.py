@@ -13,7 +13,14 @@ from bastion.detect.logs.explain import EventStats, build_alert, build_window_al
 from bastion.detect.logs.features import Session, Sessionizer, SessionKey
 from bastion.detect.logs.modelfile import read_model_file, write_model_file
 from bastion.detect.logs.models import Model, SequenceModel
-from bastion.detect.logs.rates import RATE_DEFAULTS, Observation, WindowModel, WindowScorer, observe
+from bastion.detect.logs.rates import (
+    RATE_DEFAULTS,
+    RATE_NEAR,
+    Observation,
+    WindowModel,
+    WindowScorer,
+    observe,
+)
 from bastion.detect.logs.registry import make_model, model_class
 from bastion.detect.logs.sessionkeys import choose_key
 from bastion.detect.logs.templates import TemplateMiner
@@ -149,6 +156,7 @@ def train(
     rate_margin: float = RATE_DEFAULTS[0],
     rate_target: float = RATE_DEFAULTS[1],
     rate_quantile: float = RATE_DEFAULTS[2],
+    rate_near: float = RATE_NEAR,
 ) -> tuple[Detector, TrainSummary]:
     """Mine templates and learn the model from normal records.
 
@@ -156,7 +164,8 @@ def train(
     line to its final event with the finished miner, exactly as detection will. The second pass
     also feeds the time-window layer (``rate_window`` seconds, 0: chosen from the data so that a
     median window holds ``rate_target`` lines; thresholds times ``rate_margin``) when lines have
-    time stamps.
+    time stamps; an unseen error-like template sharing ``rate_near`` of its words with a training
+    template is a near-variant, not a new error.
     """
     model = make_model(model_name)
     miner = miner or TemplateMiner()
@@ -178,7 +187,7 @@ def train(
 
     sessionizer.tap = tap
     sessions = list(sessionizer.feed(kept))
-    windows = WindowModel.learn(observations, rate_window, rate_margin, rate_target, rate_quantile)
+    windows = WindowModel.learn(observations, rate_window, rate_margin, rate_target, rate_quantile, rate_near)
     if not sessions:
         raise InputError(
             f"no training sessions: {sessionizer.lines} line(s) read, none had a session key "

@@ -3,12 +3,14 @@
 The session models (:mod:`models`) judge one entity's events; on a system whose lines name few
 recurring entities (BGL's 899 nodes in 1,000 lines) almost every session holds one line and only
 "unseen event" can fire. This layer looks at the whole stream cut into time windows and scores
-six features per window:
+seven features per window:
 
 ``new-error``   distinct templates never seen in training (nor earlier while detecting: each is
                 new in one window) whose line is error-like (a level of
-                WARN or worse in the header, or an error word in the message)
-``new-template``  distinct templates never seen in training, any level
+                WARN or worse in the header, or an error word in the message) and that are
+                not a near-variant of a training template (:mod:`novelty`: at least ``near``
+                of their words shared with one)
+``new-template``  distinct templates never seen in training, any level, near-variants left out
 ``burst``       the window's line count, or one event's count (+1 each side), above the most seen
                 in a training window (ratio)
 ``silence``     a steady stream (lines in >= 90 % of training windows) with far fewer lines
@@ -19,6 +21,9 @@ six features per window:
 ``order``       share of the window's transitions between consecutive events of one component
                 (the whole stream when lines name none) that training never showed, among events
                 seen at least :data:`MIN_EVENT_LINES` times, each counted once (reordering)
+``sequence``    mean surprisal (nats) of the window's transitions under the training's bigram
+                model per component (add-:data:`ALPHA` smoothing), among the same events: seen
+                transitions in an unlikely order count too
 
 Thresholds are learned without labels, on time: the profile is fitted on the first two thirds of
 the training windows and the last third is scored; the profile is then refitted on all of
@@ -41,10 +46,12 @@ from statistics import median
 from typing import Any
 
 from bastion.detect.ingest.records import Record
+from bastion.detect.logs.novelty import TemplateIndex
 
 __all__ = [
     "FEATURES",
     "RATE_DEFAULTS",
+    "RATE_NEAR",
     "Observation",
     "WindowModel",
     "WindowScore",
@@ -52,15 +59,32 @@ __all__ = [
     "observe",
 ]
 
-FEATURES = ("new-error", "new-template", "burst", "silence", "quiet", "order")
-FLOORS = {"new-error": 0.0, "new-template": 1.0, "burst": 1.0, "silence": 2.0, "quiet": 0.0, "order": 0.0}
+FEATURES = ("new-error", "new-template", "burst", "silence", "quiet", "order", "sequence")
+SPARSE = frozenset(["sequence"])
+"""Features that apply to some windows only (0: not measured): thresholds from the measured ones."""
+FLOORS = {
+    "new-error": 0.0,
+    "new-template": 1.0,
+    "burst": 1.0,
+    "silence": 2.0,
+    "quiet": 0.0,
+    "order": 0.0,
+    "sequence": 0.0,
+}
 """The least threshold of each feature (a burst must pass the training maximum at least)."""
 LADDER = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 10800.0, 21600.0, 86400.0)
 """Window lengths (seconds) the automatic choice picks from."""
 RATE_DEFAULTS = (1.5, 10.0, 0.9)
 """(margin, target lines per window, threshold quantile): the setting three of the four
 leave-systems-out folds chose in bench/monitor/anomaly_eval.py (the fourth chose quantile 0.95)."""
+RATE_NEAR = 0.5
+"""Word-set similarity from which an unseen error-like template is a near-variant of a training
+template, not a new error (> 1: never); chosen leave-systems-out in bench/monitor/anomaly_eval.py."""
 MIN_EVENT_LINES = 5
+ALPHA = 0.5
+"""Add-alpha smoothing of the transition probabilities (``sequence``)."""
+MIN_TRANSITIONS = 3
+"""Transitions a window needs before its mean surprisal counts."""
 MEMORY = 100_000
 """Unseen templates and transitions remembered while detecting (each alerts in one window)."""
 RECENT = 12
@@ -115,9 +139,13 @@ class _Window:
     lines: int = 0
     events: Counter[int] = field(default_factory=Counter)
     components: Counter[str] = field(default_factory=Counter)
-    new: dict[tuple[str, ...], bool] = field(default_factory=dict)
-    """Unseen shape -> error-like."""
+    new: dict[tuple[str, ...], tuple[bool, bool]] = field(default_factory=dict)
+    """Unseen shape -> (error-like, a near-variant of a training template)."""
     novel_pairs: int = 0
+    surprise: float = 0.0
+    transitions: int = 0
+    unlikely: tuple[float, str] = (0.0, "")
+    """The window's most surprising transition: (surprisal, its second line)."""
     evidence: list[str] = field(default_factory=list)
 
 
@@ -152,6 +180,11 @@ class WindowModel:
     pairs: set[tuple[int, int]] = field(default_factory=set)
     thresholds: dict[str, float] = field(default_factory=dict)
     windows: int = 0
+    pair_lines: dict[tuple[int, int], int] = field(default_factory=dict)
+    """How often each transition followed in training (``sequence``)."""
+    templates: TemplateIndex = field(default_factory=TemplateIndex)
+    """Word sets of the training templates (is an unseen template a near-variant?)."""
+    near: float = RATE_NEAR
 
     @classmethod
     def learn(
@@ -161,6 +194,7 @@ class WindowModel:
         margin: float = RATE_DEFAULTS[0],
         target: float = RATE_DEFAULTS[1],
         quantile: float = RATE_DEFAULTS[2],
+        near: float = RATE_NEAR,
     ) -> WindowModel | None:
         """Fit on normal observations (time order); None when fewer than 6 windows have lines.
 
@@ -173,27 +207,34 @@ class WindowModel:
         cut = _cut(obs, window)
         if cut is None:
             return None
-        early = cls._fit(obs[:cut], window)
+        early = cls._fit(obs[:cut], window, near)
         seen: dict[str, list[float]] = {f: [] for f in FEATURES}
         for scored in WindowScorer(early, record=False).score_all(obs[cut:]):
             for name, value in scored.values.items():
-                seen[name].append(value)
-        model = cls._fit(obs, window)
+                if value or name not in SPARSE:
+                    seen[name].append(value)
+        model = cls._fit(obs, window, near)
         for scored in WindowScorer(model, record=False).score_all(obs):
             for name, value in scored.values.items():
-                seen[name].append(value)
+                if value or name not in SPARSE:
+                    seen[name].append(value)
         model.thresholds = {f: max(FLOORS[f], _quantile(seen[f], quantile) * margin) for f in FEATURES}
         return model
 
     @classmethod
-    def _fit(cls, obs: Sequence[Observation], window: float) -> WindowModel:
-        model = cls(window)
+    def _fit(cls, obs: Sequence[Observation], window: float, near: float) -> WindowModel:
+        model = cls(window, near=near)
         prev: dict[str, int] = {}
+        shapes: set[tuple[str, ...]] = set()
         for o in obs:
+            if o.shape not in shapes:
+                shapes.add(o.shape)
+                model.templates.add(o.shape)
             model.event_lines[o.event] = model.event_lines.get(o.event, 0) + 1
             before = prev.get(o.component)
             if before is not None:
                 model.pairs.add((before, o.event))
+                model.pair_lines[before, o.event] = model.pair_lines.get((before, o.event), 0) + 1
             prev[o.component] = o.event
         present: Counter[str] = Counter()
         counts = []
@@ -223,6 +264,9 @@ class WindowModel:
             "pairs": sorted([a, b] for a, b in self.pairs),
             "thresholds": self.thresholds,
             "windows": self.windows,
+            "templates": self.templates.to_list(),
+            "near": self.near,
+            "pair_lines": sorted([a, b, n] for (a, b), n in self.pair_lines.items()),
         }
 
     @classmethod
@@ -239,6 +283,9 @@ class WindowModel:
             {(int(a), int(b)) for a, b in data["pairs"]},
             {str(k): float(v) for k, v in data["thresholds"].items()},
             int(data["windows"]),
+            pair_lines={(int(a), int(b)): int(n) for a, b, n in data.get("pair_lines", ())},
+            templates=TemplateIndex.from_list(data.get("templates", ())),
+            near=float(data.get("near", 2.0)),  # files from before the index: every unseen error is new
         )
 
 
@@ -313,6 +360,11 @@ class WindowScorer:
         self.known: set[tuple[str, ...]] = set()
         """Unseen templates already counted once (each is new in one window only)."""
         self.known_pairs: set[tuple[int, int]] = set()
+        self.from_lines: dict[int, int] = {}
+        """Event -> transitions out of it in training (the bigram model's denominators)."""
+        for (a, _), n in model.pair_lines.items():
+            self.from_lines[a] = self.from_lines.get(a, 0) + n
+        self.vocabulary = 1 + sum(1 for n in model.event_lines.values() if n >= MIN_EVENT_LINES)
         self.recent: deque[int] = deque(maxlen=RECENT)
         """Line counts of the last windows (silence is judged against them too)."""
 
@@ -357,13 +409,9 @@ class WindowScorer:
         w.lines += 1
         w.events[o.event] += 1
         w.components[o.component] += 1
-        if (
-            (o.event < 0 or o.event not in model.event_lines)
-            and o.shape not in w.new
-            and o.shape not in self.known
-            and len(w.new) < 1000
-        ):
-            w.new[o.shape] = o.error
+        unseen = o.event < 0 or o.event not in model.event_lines
+        if unseen and o.shape not in w.new and o.shape not in self.known and len(w.new) < 1000:
+            w.new[o.shape] = (o.error, model.near <= 1 and model.templates.similarity(o.shape) >= model.near)
             if len(self.known) < MEMORY:  # new once: a template that came back is no longer new
                 self.known.add(o.shape)
             if len(w.evidence) < 5:
@@ -373,12 +421,19 @@ class WindowScorer:
             self.prev_event.clear()
         self.prev_event[o.component] = o.event
         if (
-            prev is not None
-            and model.event_lines.get(prev, 0) >= MIN_EVENT_LINES
-            and model.event_lines.get(o.event, 0) >= MIN_EVENT_LINES
-            and (prev, o.event) not in model.pairs
-            and (prev, o.event) not in self.known_pairs
+            prev is None
+            or model.event_lines.get(prev, 0) < MIN_EVENT_LINES
+            or model.event_lines.get(o.event, 0) < MIN_EVENT_LINES
         ):
+            return
+        if model.pair_lines:
+            seen = model.pair_lines.get((prev, o.event), 0)
+            surprise = -math.log((seen + ALPHA) / (self.from_lines.get(prev, 0) + ALPHA * self.vocabulary))
+            w.surprise += surprise
+            w.transitions += 1
+            if surprise > w.unlikely[0]:
+                w.unlikely = (surprise, o.line[:1000])
+        if (prev, o.event) not in model.pairs and (prev, o.event) not in self.known_pairs:
             w.novel_pairs += 1
             if len(self.known_pairs) < MEMORY:
                 self.known_pairs.add((prev, o.event))
@@ -397,12 +452,17 @@ class WindowScorer:
         m = self.model
         values = dict.fromkeys(FEATURES, 0.0)
         reasons: list[str] = []
-        errors = [s for s, bad in w.new.items() if bad]
+        novel = [s for s, (_, near) in w.new.items() if not near]
+        errors = [s for s, (bad, near) in w.new.items() if bad and not near]
         values["new-error"] = float(len(errors))
-        values["new-template"] = float(len(w.new))
-        if w.new:
-            sample = " ".join(errors[0] if errors else next(iter(w.new)))[:120]
-            reasons.append(f"{len(w.new)} unseen template(s), {len(errors)} error-like, e.g. {sample!r}")
+        values["new-template"] = float(len(novel))
+        if novel:
+            sample = " ".join(errors[0] if errors else novel[0])[:120]
+            variants = len(w.new) - len(novel)
+            reasons.append(
+                f"{len(novel)} unseen template(s), {len(errors)} error-like, e.g. {sample!r}"
+                + (f" ({variants} near-variant(s) of known ones besides)" if variants else "")
+            )
         burst = w.lines / m.lines_high if m.lines_high else 0.0
         worst = ""
         for event, n in w.events.items():
@@ -423,6 +483,13 @@ class WindowScorer:
             if missing:
                 reasons.append("quiet: " + ", ".join(missing[:5]))
         values["order"] = w.novel_pairs / w.lines if w.lines else 0.0
+        if w.transitions >= MIN_TRANSITIONS:
+            values["sequence"] = w.surprise / w.transitions
+            if values["sequence"] > m.thresholds.get("sequence", math.inf):
+                reasons.append(f"{w.transitions} event transition(s) in an unlikely order "
+                               f"({values['sequence']:.2f} nats each on average)")  # fmt: skip
+                if len(w.evidence) < 5 and w.unlikely[1] not in w.evidence:
+                    w.evidence.append(w.unlikely[1])
         if w.novel_pairs:
             reasons.append(f"{w.novel_pairs} of {w.lines} event transition(s) never seen in training")
         return values, reasons
@@ -431,7 +498,7 @@ class WindowScorer:
         values, reasons = self.values(w)
         self.recent.append(w.lines)
         thresholds = self.model.thresholds
-        kinds = [f for f in FEATURES if thresholds and values[f] > thresholds[f] + 1e-9]
+        kinds = [f for f in FEATURES if thresholds and values[f] > thresholds.get(f, math.inf) + 1e-9]
         score = max(
             ((values[f] + 1) / (thresholds.get(f, 0.0) + 1) for f in FEATURES if values[f] > 0), default=0.0
         )
