@@ -254,20 +254,22 @@ def _google_params(event: Mapping[str, Any]) -> dict[str, Any]:
     if type(items) is not list:
         return params
     for item in items:
-        if type(item) is dict:
-            name = item.get("name")
-            if name is None:
+        if type(item) is not dict:
+            continue
+        name = item.get("name")
+        if name is None:
+            continue
+        value = item.get("value")
+        if value is None:  # the first of the typed values present, else a "value": null kept as None
+            if "multiValue" in item:
+                value = item["multiValue"]
+            elif "boolValue" in item:
+                value = item["boolValue"]
+            elif "intValue" in item:
+                value = item["intValue"]
+            elif "value" not in item:
                 continue
-            value = item.get("value")
-            if value is None:
-                for key in ("multiValue", "boolValue", "intValue"):
-                    if key in item:
-                        value = item[key]
-                        break
-                else:
-                    if "value" not in item:
-                        continue
-            params[name if type(name) is str else str(name)] = value
+        params[name if type(name) is str else str(name)] = value
     return params
 
 
@@ -299,13 +301,18 @@ def from_google(record: Mapping[str, Any]) -> SignIn | str:
     for event in [events] if type(events) is dict else events:
         if type(event) is not dict:
             continue
-        name, params = _str(event.get("name")), _google_params(event)
+        name = event.get("name")  # compared as text: no other JSON value reads as these names
         if name == "login_success":
+            params = _google_params(event)
             ok, reason, action = True, "", "signin"
         elif name == "login_failure":
+            params = _google_params(event)
             reason = _GOOGLE_FAILURES.get(_str(params.get("login_failure_type")), OTHER)
             ok, action = False, "mfa" if reason == MFA_DENIED else "signin"
-        elif name == "login_challenge" and "fail" in _str(params.get("login_challenge_status")).lower():
+        elif name == "login_challenge":
+            params = _google_params(event)
+            if "fail" not in _str(params.get("login_challenge_status")).lower():
+                continue
             methods = params.get("login_challenge_method")
             method_list = methods if type(methods) is list else [methods]
             password = any(_str(m) in _GOOGLE_PASSWORD_CHALLENGES for m in method_list)
@@ -320,20 +327,25 @@ def from_google(record: Mapping[str, Any]) -> SignIn | str:
             user = _str(params.get("affected_email_address"))
         if not user:
             return "google workspace login without actor.email"
-        asn, country = _google_network(record) if "networkInfo" in record else ("", "")
-        suspicious = params.get("is_suspicious") in (True, "true")
         ip = record.get("ipAddress")
+        if type(ip) is not str:
+            ip = _str(ip)
+        kind = params.get("login_type")
+        suspicious = ok and params.get("is_suspicious") in (True, "true")
+        if not suspicious and "networkInfo" not in record:  # the common case: positional, no keywords
+            return SignIn(time, user.lower(), ip, ok, reason, action, "google workspace", _str(kind))
+        asn, country = _google_network(record) if "networkInfo" in record else ("", "")
         return SignIn(
             time,
             user.lower(),
-            ip if type(ip) is str else _str(ip),
+            ip,
             ok,
             reason,
             action,
             "google workspace",
-            _str(params.get("login_type")),
+            _str(kind),
             country=country,
             asn=asn,
-            flagged="Google marked it suspicious (is_suspicious)" if suspicious and ok else "",
+            flagged="Google marked it suspicious (is_suspicious)" if suspicious else "",
         )
     return "google workspace event that is not a sign-in (logout, settings, passed challenge)"

@@ -53,6 +53,11 @@ class Engine:
         self.log_weights = (self.weights["device"], self.weights["app"])
         """What the two properties only some logs carry (device, app) weigh: a sign-in's score is a share
         of the weight its log could give, so a log that names no device is not judged on 0.7 of 1.0."""
+        self.scales = {
+            (device, app): self._scale(device, app) for device in (True, False) for app in (True, False)
+        }
+        """By whether a sign-in names a device and an application: the factor of its unfamiliar score
+        (None: none) and whether its log carries every property, computed once."""
         self.half_life = u.param("half_life_days")
         self.hosting_weight = u.param("w_hosting")
         self.min_history = u.param("min_history")
@@ -77,6 +82,15 @@ class Engine:
         new-country and anonymous-IP checks could not run on them."""
         self.events = 0
         self._now = 0.0
+
+    def _scale(self, device: bool, app: bool) -> tuple[float | None, bool]:
+        carried = self.weight_total
+        if not device:
+            carried -= self.log_weights[0]
+        if not app:
+            carried -= self.log_weights[1]
+        whole = carried >= self.weight_total
+        return (self.weight_total / carried if not whole and carried > 0 else None), whole
 
     def run(self, events: Iterable[SignIn]) -> Iterator[Alert]:
         """Alerts for ``events``, raised as each event is consumed."""
@@ -115,16 +129,20 @@ class Engine:
         ip = e.ip
         info = (self.geo.cache.get(ip) or self.geo.lookup(ip)) if ip else _NOWHERE
         profile = self.state.profiles.get(e.user)
-        hits = self._listed(e, now, info) if info.listed else []
+        listed = self._listed(e, now, info) if info.listed else None
         if not e.success:
             if e.reason == OTHER:
                 return []  # denied by policy (AccessDenied, conditional access): not a guess at a secret
             foreign = profile is None or (
                 ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
             )
-            hits += self.windows.failure(e, now, foreign)
+            hits = self.windows.failure(e, now, foreign)
+            if listed:
+                hits = listed + hits
             return [self._alert(h, e) for h in hits] if hits else []
-        hits += self.windows.success(e, now)
+        hits = self.windows.success(e, now)  # a new list, extended below
+        if listed:
+            hits = listed + hits
         action = e.action
         if action == "signin":
             if ip and info.lat is None and e.lat is None and not info.internal:
@@ -178,7 +196,7 @@ class Engine:
 
     def _values(self, e: SignIn, info: IpInfo, p: Profile) -> dict[str, str]:
         ip = e.ip
-        lon = info.lon if info.located else e.lon
+        lon = info.lon if info.lat is not None and info.lon is not None else e.lon
         if lon is not None and not (info.anonymizer or info.hosting or info.internal):
             offset = round(lon / 15)  # where the person is: a VPN or cloud egress says nothing of it
             if offset != p.offset:
@@ -201,13 +219,9 @@ class Engine:
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
             unfamiliar += self.hosting_weight
-        carried = self.weight_total
-        if not e.device:
-            carried -= self.log_weights[0]
-        if not e.app:
-            carried -= self.log_weights[1]
-        if carried < self.weight_total and carried > 0:
-            unfamiliar *= self.weight_total / carried  # a share of what this log could tell, not of 1.0
+        scale, whole = self.scales[(bool(e.device), bool(e.app))]
+        if scale is not None:
+            unfamiliar *= scale  # a share of what this log could tell, not of 1.0
         unfamiliar = round(unfamiliar, 3)
         hits: list[Hit] = []
         mature = p.n >= self.min_history
@@ -254,7 +268,7 @@ class Engine:
         elif not anonymous and ((mature and unfamiliar >= self.unfamiliar_at) or e.flagged):
             scaled = (
                 ""
-                if carried >= self.weight_total
+                if whole
                 else ", of what this log carries: it names no "
                 + ("device" if not e.device else "application")
             )

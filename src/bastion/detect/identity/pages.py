@@ -64,8 +64,16 @@ def merge_documents(
             return
         _, order, event, events = open_[0]
         yield event
-        following = next(events, None)
-        if following is None:
-            heapq.heappop(open_)
+        # The same file goes on while its events come before every other open file's next one and
+        # before the next file's bound (nothing else moves meanwhile): no heap operation per event.
+        rival = min(open_[1:3], default=None)
+        opens = waiting[-1][0] if waiting else None
+        for following in events:
+            if (opens is not None and opens <= following.time) or (
+                rival is not None and (following.time, order) > rival[:2]
+            ):
+                heapq.heapreplace(open_, (following.time, order, following, events))
+                break
+            yield following
         else:
-            heapq.heapreplace(open_, (following.time, order, following, events))
+            heapq.heappop(open_)
