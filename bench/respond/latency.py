@@ -6,7 +6,9 @@ record (SQLite commit) -> apply -> applied record (SQLite commit). ``--mode acti
 sends the real nft JSON batch to a recording runner (the command-building path: ``nft`` is not
 installed here, so the kernel's own time is not in the number); ``--mode dry-run`` plans only;
 ``--nft PATH`` runs that real nft binary for every command, in a throwaway network namespace;
-``--iptables PATH`` does the same with the iptables fallback (the chain grows one rule per address).
+``--iptables PATH`` does the same with the iptables fallback (the chain grows one rule per address);
+``--libnft`` runs nft's commands through libnftables in this process (the whole benchmark re-runs
+itself inside a fresh network namespace; BASTION_LIBNFTABLES / LD_LIBRARY_PATH find the library).
 
     .venv/bin/python bench/respond/latency.py --alerts 2000 --mode active
 """
@@ -15,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -25,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bastion.respond.actions.base import CommandResult, RecordingRunner, SubprocessRunner
+from bastion.respond.actions.libnft import load_libnftables
 from bastion.respond.actions.registry import ActionContext
 from bastion.respond.alerts import parse_alert
 from bastion.respond.engine import Responder
@@ -59,7 +64,23 @@ def main() -> None:
     parser.add_argument(
         "--iptables", help="run the iptables fallback with this real binary in a fresh network namespace"
     )
+    parser.add_argument(
+        "--libnft",
+        action="store_true",
+        help="nft through libnftables in process, in a fresh network namespace",
+    )
     args = parser.parse_args()
+    if args.libnft and os.environ.get("BASTION_BENCH_NETNS") != "1":
+        # bastion: ignore[sast.bandit.B603] fixed argv: this script again, inside a new namespace
+        done = subprocess.run(
+            ["unshare", "--net", sys.executable, *sys.argv], env={**os.environ, "BASTION_BENCH_NETNS": "1"}
+        )
+        raise SystemExit(done.returncode)
+    library = load_libnftables() if args.libnft else None
+    if args.libnft and library is None:
+        raise SystemExit(
+            "--libnft: libnftables could not be loaded (set LD_LIBRARY_PATH or BASTION_LIBNFTABLES)"
+        )
     real = args.nft or args.iptables
     book = Playbook.model_validate(
         {
@@ -100,12 +121,15 @@ def main() -> None:
         book = book.model_copy(update={"actions": (spec,)})
         time.sleep(0.2)
     with tempfile.TemporaryDirectory() as tmp:
-        runner: RecordingRunner | NamespacedRunner = (
-            NamespacedRunner(pid=namespace.pid) if namespace is not None else RecordingRunner(NOT_BLOCKED)
+        runner: RecordingRunner | NamespacedRunner | SubprocessRunner = (
+            NamespacedRunner(pid=namespace.pid)
+            if namespace is not None
+            else SubprocessRunner()
+            if library is not None
+            else RecordingRunner(NOT_BLOCKED)
         )
-        responder = Responder(
-            [book], guards, Ledger(Path(tmp) / "ledger.sqlite"), ActionContext(runner=runner)
-        )
+        ctx = ActionContext(runner=runner, nft_library=library)
+        responder = Responder([book], guards, Ledger(Path(tmp) / "ledger.sqlite"), ctx)
         samples = []
         expected = Status.APPLIED if args.mode == "active" else Status.PLANNED
         for n, line in enumerate(lines):
@@ -120,10 +144,13 @@ def main() -> None:
         if namespace is not None:
             namespace.kill()
             namespace.wait()
+        commands = str(len(runner.calls)) if hasattr(runner, "calls") else "in-process"
+        executor = " real-nft" if args.nft else " real-iptables" if args.iptables else ""
+        executor = " libnftables" if library is not None else executor
         print(
-            f"mode={args.mode}{' real-nft' if args.nft else ''}{' real-iptables' if args.iptables else ''} "
+            f"mode={args.mode}{executor} "
             f"alerts={len(samples)} p50={p50:.2f} ms p99={p99:.2f} ms "
-            f"max={samples[-1]:.2f} ms commands={len(runner.calls)} "
+            f"max={samples[-1]:.2f} ms commands={commands} "
             f"audit-rows={len(responder.ledger.entries())}"
         )
 

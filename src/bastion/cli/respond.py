@@ -132,7 +132,9 @@ def _responder(
                 opened.append(Store.open(database))
             return opened[0]
 
-    ctx = ActionContext(store=store, env=dict(os.environ))
+    from bastion.respond.actions.libnft import load_libnftables
+
+    ctx = ActionContext(store=store, env=dict(os.environ), nft_library=load_libnftables())
     return Responder(
         books, guards, Ledger(_ledger_path(ledger)), ctx, requested_by=_user(who),
         on_page=lambda message: error_console().print(f"PAGE: {message}"),

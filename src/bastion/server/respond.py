@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bastion.errors import InputError
+from bastion.respond.actions.libnft import load_libnftables
 from bastion.respond.actions.registry import ActionContext
 from bastion.respond.engine import Outcome, Responder
 from bastion.respond.ledger import ActionRecord, Ledger, Status
@@ -67,7 +68,7 @@ def _responder(request: Request, *, need_playbooks: bool = False) -> Iterator[Re
     except InputError as exc:
         raise HTTPException(409, str(exc)) from None
     store = get_store(request)
-    ctx = ActionContext(store=lambda: store, env=dict(os.environ))
+    ctx = ActionContext(store=lambda: store, env=dict(os.environ), nft_library=load_libnftables())
     try:
         yield Responder(books, guards, ledger, ctx, requested_by="bastion-server")
     finally:

@@ -29,6 +29,7 @@ from bastion.respond.actions.params import (
 
 if TYPE_CHECKING:
     from bastion.findings import Alert
+    from bastion.respond.actions.libnft import NftCommands
     from bastion.store.db import Store
 
 __all__ = ["ActionContext", "ActionType", "build_action", "params_model"]
@@ -83,9 +84,14 @@ class ActionContext:
     base_dir: Path = field(default_factory=Path.cwd)
     installed: dict[str, bool] = field(default_factory=dict)
     """Programs probed once through :attr:`runner` (``nft``: is it there, or does block-ip fall back)."""
+    nft_library: NftCommands | None = None
+    """libnftables, when the caller loaded it (:func:`~bastion.respond.actions.libnft.load_libnftables`):
+    block-ip then runs nft's commands in this process instead of starting the program twice an alert."""
 
     def has(self, program: str) -> bool:
         """Whether ``program`` runs through :attr:`runner` (probed once with ``--version``)."""
+        if self.nft_library is not None and program.rsplit("/", 1)[-1] == "nft":
+            return True
         if program not in self.installed:
             try:
                 self.runner.run([program, "--version"])
@@ -106,6 +112,10 @@ def build_action(action: ActionType, params: Mapping[str, Any], alert: Alert, ct
             b = cast(BlockIpParams, p)
             if b.firewall is Firewall.IPTABLES or (b.firewall is Firewall.AUTO and not ctx.has(b.nft)):
                 return IptablesBlockIp(ctx.runner, b.iptables, b.ip6tables)
+            if ctx.nft_library is not None:
+                from bastion.respond.actions.libnft import LibNftRunner
+
+                return NftBlockIp(LibNftRunner(ctx.nft_library, ctx.runner, b.nft), b.timeout_s, b.nft)
             return NftBlockIp(ctx.runner, b.timeout_s, b.nft)
         case ActionType.LOCK_LINUX_ACCOUNT:
             from bastion.respond.actions.linux import LockLinuxAccount
