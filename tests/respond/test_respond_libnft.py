@@ -137,3 +137,8 @@ def test_real_round_trip_through_libnftables_in_a_network_namespace() -> None:
         check=False,
     )
     assert done.returncode == 0 and "round trip ok" in done.stdout, done.stderr
+
+
+def test_one_context_per_process() -> None:
+    """The server builds a responder per request: the library is loaded once, not each time."""
+    assert load_libnftables() is load_libnftables()

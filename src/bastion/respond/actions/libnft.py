@@ -78,10 +78,17 @@ def load_libnftables(environ: dict[str, str] | None = None) -> LibNftables | Non
     choice = (os.environ if environ is None else environ).get(LIBRARY_ENV, "")
     if choice.lower() == "off":
         return None
-    try:
-        return LibNftables(ctypes.CDLL(choice or _SONAME))
-    except (OSError, AttributeError):
-        return None
+    with _LOADING:
+        if choice not in _LOADED:  # one context per process: the server builds a responder per request
+            try:
+                _LOADED[choice] = LibNftables(ctypes.CDLL(choice or _SONAME))
+            except (OSError, AttributeError):
+                _LOADED[choice] = None
+        return _LOADED[choice]
+
+
+_LOADED: dict[str, LibNftables | None] = {}
+_LOADING = threading.Lock()
 
 
 @dataclass
