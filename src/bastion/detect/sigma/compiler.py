@@ -26,7 +26,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from bastion.detect.sigma.event import Event, LogSource
-from bastion.detect.sigma.values import Predicate, UnsupportedRule, compile_value, merged_test
+from bastion.detect.sigma.values import REGEX_KEY, Predicate, UnsupportedRule, compile_value, merged_test
 
 __all__ = ["CompiledRule", "compile_rule"]
 
@@ -88,8 +88,13 @@ class CompiledRule:
 
 def selectivity(clause: frozenset[str]) -> tuple[int, int]:
     """How rarely a clause holds, roughly: its weakest literal's length (0 for text common in
-    ordinary events), then fewer literals first."""
-    weakest = min((0 if lit in _COMMON else len(lit)) for lit in clause) if clause else 0
+    ordinary events, 1 for a regex key: it costs more to scan for than a literal), then fewer
+    literals first."""
+    weakest = (
+        min((1 if lit.startswith(REGEX_KEY) else 0 if lit in _COMMON else len(lit)) for lit in clause)
+        if clause
+        else 0
+    )
     return (weakest, -len(clause))
 
 

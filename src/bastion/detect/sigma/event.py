@@ -12,12 +12,44 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Event", "LogSource", "as_text", "event_from_raw", "make_event"]
+__all__ = ["Event", "FieldTexts", "LogSource", "as_text", "event_from_raw", "make_event"]
 
 LogSource = tuple[str | None, str | None, str | None]
 """``(product, category, service)`` as in a Sigma rule's ``logsource``; None where unset."""
 
 TextValue = str | tuple[str, ...]
+
+
+class FieldTexts(dict[str, "TextValue | None"]):
+    """One event's field values as text (``lower``: lowercased), each made on first lookup.
+
+    ``texts[name]`` is the field's text, or None when the event lacks it; a predicate looks up
+    only the few fields it tests, so the others are never converted (a plain ``dict.get`` does not
+    fill the cache: use indexing)."""
+
+    __slots__ = ("lower", "raw")
+
+    def __init__(self, raw: Mapping[str, Any], lower: bool) -> None:
+        """Texts of ``raw``'s values, lowercased when ``lower``."""
+        super().__init__()
+        self.raw = raw
+        self.lower = lower
+
+    def __missing__(self, name: str) -> TextValue | None:
+        """Convert one field on its first lookup (None, cached too, for a field the event lacks)."""
+        value = self.raw.get(name, _ABSENT)
+        if value is _ABSENT:
+            text: TextValue | None = None
+        elif value.__class__ is str:
+            text = value.lower() if self.lower else value
+        else:
+            t = str(value) if value.__class__ is int else as_text(value)
+            text = (t.lower() if t.__class__ is str else tuple(x.lower() for x in t)) if self.lower else t
+        self[name] = text
+        return text
+
+
+_ABSENT: Any = object()
 
 
 class Event:
@@ -26,7 +58,7 @@ class Event:
     ``text`` and ``low`` are built on first use, whole: the index scans only the values of the
     fields its rules' literals come from, and an event no rule can match never needs them."""
 
-    __slots__ = ("_low", "_text", "_ts", "_ts_of", "host", "original", "raw", "source", "tags")
+    __slots__ = ("_low", "_text", "_ts", "_ts_of", "host", "lo", "original", "raw", "source", "tags", "tx")
 
     def __init__(
         self,
@@ -44,6 +76,14 @@ class Event:
         """Field values as read, under lowercase field names."""
         self._text = text
         self._low = low
+        self.tx = FieldTexts(raw, False)
+        """Each field's text on first lookup (``event.tx[name]``, None when absent)."""
+        self.lo = FieldTexts(raw, True)
+        """Each field's lowercased text on first lookup (``event.lo[name]``, None when absent)."""
+        if text is not None:
+            self.tx.update(text)
+        if low is not None:
+            self.lo.update(low)
         self.tags = tags
         """The log sources the pipeline says the event belongs to."""
         self._ts = timestamp

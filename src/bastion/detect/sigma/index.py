@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bastion.detect.sigma.compiler import CompiledRule
 from bastion.detect.sigma.event import Event, LogSource, as_text
+from bastion.detect.sigma.values import REGEX_KEY
 
-__all__ = ["RuleIndex", "accepts", "literal_scanner"]
+__all__ = ["KeyScanner", "RuleIndex", "accepts", "literal_scanner"]
 
 Scanner = Callable[[bytes], set[int]]
 
@@ -32,15 +34,60 @@ def accepts(rule: LogSource, tags: Sequence[LogSource]) -> bool:
     return any(all(w is None or w == g for w, g in zip(rule, tag, strict=True)) for tag in tags)
 
 
-def _hyperscan(literals: list[bytes]) -> Scanner | None:
+@dataclass(frozen=True)
+class KeyScanner:
+    """Finds prefilter keys in a text: ``scan(utf8)`` gives the numbers of the keys found (each once).
+
+    ``regexes`` are the numbers of regex keys, matched byte by byte: the caller counts them as found
+    when the text is not ASCII. ``always`` are keys the matcher cannot scan for (a regex Hyperscan
+    refuses, or any regex without Hyperscan): the caller counts them as found in every text."""
+
+    scan: Scanner
+    regexes: frozenset[int]
+    always: frozenset[int]
+
+
+def _regex_flags(hyperscan: Any, flags: str) -> int:
+    """Hyperscan flags for a regex key scanned over lowercased fields joined by newlines: caseless
+    (the text is lowercased), multiline (``^``/``$`` at each field's ends), prefilter (a superset of
+    the regex's matches: a key only lets a rule through to its exact test)."""
+    out = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
+    out |= hyperscan.HS_FLAG_PREFILTER
+    return int(out | (hyperscan.HS_FLAG_DOTALL if "s" in flags else 0))
+
+
+def _hyperscan(keys: list[str]) -> KeyScanner | None:
     try:
         import hyperscan
     except ImportError:
         return None
+    patterns: list[bytes] = []
+    flags: list[int] = []
+    ids: list[int] = []
+    regexes: set[int] = set()
+    always: set[int] = set()
+    for n, key in enumerate(keys):
+        if key.startswith(REGEX_KEY):
+            flag_text, _, pattern = key[len(REGEX_KEY) :].partition(":")
+            flag = _regex_flags(hyperscan, flag_text)
+            try:  # one by one: a pattern Hyperscan refuses must not take the others with it
+                hyperscan.Database().compile(
+                    expressions=[pattern.encode()], ids=[0], elements=1, flags=[flag]
+                )
+            except hyperscan.error:
+                always.add(n)
+                continue
+            regexes.add(n)
+            patterns.append(pattern.encode())
+            flags.append(flag)
+        else:
+            patterns.append("".join(f"\\x{b:02x}" for b in key.encode("utf-8")).encode())
+            flags.append(hyperscan.HS_FLAG_SINGLEMATCH)
+        ids.append(n)
+    if not patterns:
+        return KeyScanner(_nothing, frozenset(regexes), frozenset(always))
     db = hyperscan.Database()
-    patterns = ["".join(f"\\x{b:02x}" for b in lit).encode() for lit in literals]
-    flags = [hyperscan.HS_FLAG_SINGLEMATCH] * len(patterns)
-    db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags)
+    db.compile(expressions=patterns, ids=ids, elements=len(patterns), flags=flags)
 
     def scan(data: bytes) -> set[int]:
         found: set[int] = set()
@@ -51,26 +98,36 @@ def _hyperscan(literals: list[bytes]) -> Scanner | None:
         db.scan(data, match_event_handler=on_match)
         return found
 
-    return scan
+    return KeyScanner(scan, frozenset(regexes), frozenset(always))
 
 
-def _ahocorasick(literals: list[bytes]) -> Scanner:
+def _nothing(_data: bytes) -> set[int]:
+    return set()
+
+
+def _ahocorasick(keys: list[str]) -> KeyScanner:
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
-    for n, lit in enumerate(literals):  # bytes as latin-1 text: a 256-letter alphabet keeps it fast
-        automaton.add_word(lit.decode("latin-1"), n)
+    always: set[int] = set()
+    for n, key in enumerate(keys):
+        if key.startswith(REGEX_KEY):
+            always.add(n)  # no regex scanning here: the rule is tested wherever its log source is
+        else:  # bytes as latin-1 text: a 256-letter alphabet keeps it fast
+            automaton.add_word(key.encode("utf-8").decode("latin-1"), n)
+    if len(automaton) == 0:
+        return KeyScanner(_nothing, frozenset(), frozenset(always))
     automaton.make_automaton()
 
     def scan(data: bytes) -> set[int]:
         return {n for _, n in automaton.iter(data.decode("latin-1"))}
 
-    return scan
+    return KeyScanner(scan, frozenset(), frozenset(always))
 
 
-def literal_scanner(literals: list[bytes]) -> Scanner:
-    """A function giving the numbers of the ``literals`` found in a text (each once)."""
-    return _hyperscan(literals) or _ahocorasick(literals)
+def literal_scanner(keys: list[str]) -> KeyScanner:
+    """A :class:`KeyScanner` for prefilter keys: literals (lowercase) and regex keys (:data:`REGEX_KEY`)."""
+    return _hyperscan(keys) or _ahocorasick(keys)
 
 
 @dataclass
@@ -78,12 +135,15 @@ class _Group:
     always: list[int]
     scan: Scanner | None
     trigger: list[list[int]]
-    """Literal number -> rules whose only clause holds that literal."""
+    """Key number -> rules whose only clause holds that key."""
     rest: list[list[tuple[int, tuple[frozenset[int], ...]]]]
-    """Literal number -> (rule, its other clauses as literal numbers) for rules whose first clause
-    holds that literal."""
+    """Key number -> (rule, its other clauses as key numbers) for rules whose first clause holds it."""
     fields: tuple[str, ...] | None
     """The fields to scan; None: every field."""
+    regexes: frozenset[int]
+    """Regex keys, counted as found in a text that is not ASCII (they are scanned byte by byte)."""
+    present: frozenset[int]
+    """Keys counted as found in every text (regexes the scanner cannot take)."""
 
 
 class RuleIndex:
@@ -126,8 +186,16 @@ class RuleIndex:
                     trigger[n].append(i)
             if fields is not None:
                 fields = None if rule.literal_fields is None else fields | rule.literal_fields
-        scan = literal_scanner([lit.encode("utf-8") for lit in literals]) if literals else None
-        group = _Group(always, scan, trigger, rest, None if fields is None else tuple(sorted(fields)))
+        keys = literal_scanner(list(literals)) if literals else None
+        group = _Group(
+            always,
+            None if keys is None else keys.scan,
+            trigger,
+            rest,
+            None if fields is None else tuple(sorted(fields)),
+            frozenset() if keys is None else keys.regexes,
+            frozenset() if keys is None else keys.always,
+        )
         self._groups[tags] = group
         return group
 
@@ -139,6 +207,9 @@ class RuleIndex:
         if group.fields is None:
             values = list(event.low.values())
             text = "\n".join(v if v.__class__ is str else "\n".join(v) for v in values)
+            ascii_text = not group.regexes or all(
+                (v if v.__class__ is str else "".join(v)).isascii() for v in event.text.values()
+            )
         else:  # only the fields literals come from, lowered in one go (not the event's whole ``low``)
             parts: list[str] = []
             for value in map(event.raw.get, group.fields):
@@ -147,8 +218,14 @@ class RuleIndex:
                 elif value is not None:
                     t = as_text(value)
                     parts.append(t if t.__class__ is str else "\n".join(t))
-            text = "\n".join(parts).lower()
+            joined = "\n".join(parts)
+            ascii_text = joined.isascii()
+            text = joined.lower()
         found = group.scan(text.encode("utf-8", "surrogatepass"))
+        if group.present:
+            found |= group.present
+        if not ascii_text:
+            found |= group.regexes
         if not found:
             return group.always
         trigger, rest = group.trigger, group.rest
@@ -156,7 +233,12 @@ class RuleIndex:
         for n in found:
             cands.update(trigger[n])
             for i, others in rest[n]:
-                if i not in cands and all(not c.isdisjoint(found) for c in others):
+                if i in cands:
+                    continue
+                if len(others) == 1:
+                    if not others[0].isdisjoint(found):
+                        cands.add(i)
+                elif all(not c.isdisjoint(found) for c in others):
                     cands.add(i)
         return sorted(cands)
 

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bastion.detect.sigma.event import Event, LogSource, event_from_raw
+from bastion.detect.sigma.shapes import ShapePlans
 from bastion.errors import InputError
 
 __all__ = [
@@ -121,14 +122,21 @@ class Pipeline:
         self._fallbacks = [(alias.lower(), path.lower()) for alias, path in spec.fallbacks.items()]
         self._time = [tuple(p.split(".")) for p in spec.timestamp]
         self._host = [tuple(p.split(".")) for p in spec.host]
+        self._shapes = ShapePlans(self.fields_generic)
 
     def claims(self, obj: Mapping[str, Any]) -> bool:
         """True when every ``detect`` path exists in the JSON object."""
         return all(_at(obj, parts) is not _MISSING for parts in self._detect)
 
     def fields(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Sigma fields of ``obj`` under lowercase names, as :meth:`fields_generic` gives them
+        (planned once per object shape: :mod:`bastion.detect.sigma.shapes`)."""
+        return self._shapes.fields(obj)  # type: ignore[arg-type]
+
+    def fields_generic(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Sigma fields of ``obj`` under lowercase names: paths below each ``flatten`` subtree
-        (the first subtree to name a field wins), then leaf names, then aliases and fallbacks."""
+        (the first subtree to name a field wins), then leaf names, then aliases and fallbacks.
+        What it does depends only on the object's keys and value types, never on the values."""
         out: dict[str, Any] = {}
         leaves: dict[str, Any] = {}
         for parts in self._roots:

@@ -42,7 +42,15 @@ from sigma.types import (
 
 from bastion.detect.sigma.event import Event
 
-__all__ = ["Predicate", "UnsupportedRule", "ValueTest", "compile_value", "has_nested_quantifier"]
+__all__ = [
+    "REGEX_KEY",
+    "Predicate",
+    "UnsupportedRule",
+    "ValueTest",
+    "compile_value",
+    "has_nested_quantifier",
+    "regex_key",
+]
 
 Predicate = Callable[[Event], bool]
 """A compiled test of one event."""
@@ -63,6 +71,15 @@ class ValueTest:
     """``(eq|startswith|endswith|contains, text, cased)`` for plain string tests, which an ``or``
     over one field merges into one check (a set lookup, ``endswith(tuple)``, one regex)."""
 
+
+REGEX_KEY = "\x00re:"
+"""Start of a prefilter key that is a regular expression (``REGEX_KEY + flags + ":" + pattern``),
+used for a regex without a literal: the index scans for it as a Hyperscan prefilter pattern.
+A literal holding a NUL character is never a key, so no literal can be taken for one."""
+
+_ANCHORS = re.compile(r"\\[AzZG]")
+"""Anchors to the start or end of the whole text: the index scans all fields joined, where they
+would hold only for the first or last field, so a regex using them gets no key."""
 
 _NESTED = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]")
 
@@ -135,6 +152,14 @@ def regex_literal(pattern: str, shortest: int = 3) -> str | None:
     return best.lower() if len(best) >= shortest else None
 
 
+def regex_key(pattern: str, flags: str) -> str | None:
+    """The prefilter key of a regex (:data:`REGEX_KEY`); None when it is not ASCII or anchors
+    to the whole text (such a regex is tested on every event of its log source)."""
+    if not pattern.isascii() or _ANCHORS.search(pattern):
+        return None
+    return f"{REGEX_KEY}{flags}:{pattern}"
+
+
 def _glob(parts: list[str | SpecialChars]) -> Callable[[str], bool]:
     """A ``*``-only wildcard pattern checked with ``startswith``/``find``/``endswith`` (leftmost
     matching is exact for ``*``), in linear time without a regex."""
@@ -199,7 +224,8 @@ def _string_test(field: str | None, parts: list[str | SpecialChars], cased: bool
     if not cased:
         parts = [p.lower() if isinstance(p, str) else p for p in parts]
     literals = [p for p in parts if isinstance(p, str)]
-    need = frozenset({max(literals, key=len).lower()}) if literals else None
+    key = max(literals, key=len).lower() if literals else ""
+    need = frozenset({key}) if key and "\x00" not in key else None
     star = SpecialChars.WILDCARD_MULTI
     check: Callable[[str], bool]
     simple: tuple[str, str, bool] | None = None
@@ -279,13 +305,21 @@ def _field_test(field: str | None, check: Callable[[str], bool], cased: bool) ->
 
         return keyword
 
+    if cased:
+
+        def one_cased(event: Event) -> bool:
+            value = event.tx[field]
+            if value.__class__ is str:
+                return check(value)
+            return value is not None and any(check(v) for v in value)
+
+        return one_cased
+
     def one(event: Event) -> bool:
-        value = (event.text if cased else event.low).get(field)
-        if value is None:
-            return False
+        value = event.lo[field]
         if value.__class__ is str:
             return check(value)
-        return any(check(v) for v in value)
+        return value is not None and any(check(v) for v in value)
 
     return one
 
@@ -338,7 +372,8 @@ def compile_value(field: str | None, value: SigmaType, placeholders: Mapping[str
         )
         pattern = value.regexp.to_plain()
         literal = regex_literal(pattern)
-        need = frozenset({literal}) if literal else None
+        key = regex_key(pattern, flags) if literal is None or "\x00" in literal else literal
+        need = frozenset({key}) if key else None
         return ValueTest(_field_test(field, compile_regex(pattern, flags), True), need)
     if field is None:
         raise UnsupportedRule(f"keyword value of type {type(value).__name__} needs a field")
@@ -388,7 +423,7 @@ def _fieldref(field: str, ref: SigmaFieldReference) -> Predicate:
     other = ref.field.lower()
 
     def check(event: Event) -> bool:
-        a, b = event.text.get(field), event.text.get(other)
+        a, b = event.tx[field], event.tx[other]
         if not isinstance(a, str) or not isinstance(b, str):
             return False
         if ref.starts_with and ref.ends_with:
