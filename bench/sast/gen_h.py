@@ -121,21 +121,55 @@ DJANGO_RAW = (
     # real: a manager or queryset runs the SQL
     Shape("rows = list(Entry.objects.raw({x}))", True, "h", _DJ, _MODEL_H),
     Shape('rows = Entry.objects.using("replica").raw({x})', True, "h", _DJ, _MODEL_H),
-    Shape('live = Entry.objects.filter(title__isnull=False)\nrows = live.extra(where=[{x}])', True, "h", _DJ, _MODEL_H),
+    Shape(
+        "live = Entry.objects.filter(title__isnull=False)\nrows = live.extra(where=[{x}])",
+        True,
+        "h",
+        _DJ,
+        _MODEL_H,
+    ),
     Shape("manager = Entry.objects\nrows = manager.raw({x})", True, "h", _DJ, _MODEL_H),
     Shape("rows = Ticket._default_manager.raw({x})", True, "i", _DJ, _MODEL_I),
     Shape("rows = Ticket.objects.all().extra(select={{'n': {x}}})", True, "i", _DJ, _MODEL_I),
-    Shape("queryset = Ticket.objects.exclude(subject='')\nfound = queryset.extra(where=[{x}])", True, "i", _DJ, _MODEL_I),
+    Shape(
+        "queryset = Ticket.objects.exclude(subject='')\nfound = queryset.extra(where=[{x}])",
+        True,
+        "i",
+        _DJ,
+        _MODEL_I,
+    ),
     Shape("rows = [t.pk for t in Ticket.objects.db_manager('default').raw({x})]", True, "i", _DJ, _MODEL_I),
     # false: raw() of something else, or the value passed apart from the SQL
     Shape("hits = [end for end, _ in _matcher().raw({x})]", False, "h", ("import ahocorasick",), _MATCHER_H),
-    Shape('rows = Entry.objects.raw("SELECT id FROM entry WHERE title = %s", [{x}])', False, "h", _DJ, _MODEL_H),
-    Shape("sample = wave_reader.raw({x})", False, "h", ("from audio import WaveReader",), 'wave_reader = WaveReader("a.wav")'),
-    Shape("packet = self_codec().raw({x})", False, "h", ("import codecs",), 'def self_codec():\n    return codecs.getincrementalencoder("utf-8")()'),
+    Shape(
+        'rows = Entry.objects.raw("SELECT id FROM entry WHERE title = %s", [{x}])', False, "h", _DJ, _MODEL_H
+    ),
+    Shape(
+        "sample = wave_reader.raw({x})",
+        False,
+        "h",
+        ("from audio import WaveReader",),
+        'wave_reader = WaveReader("a.wav")',
+    ),
+    Shape(
+        "packet = self_codec().raw({x})",
+        False,
+        "h",
+        ("import codecs",),
+        'def self_codec():\n    return codecs.getincrementalencoder("utf-8")()',
+    ),
     Shape("blob = Frame(b'').raw({x})", False, "i", (), _CODEC_I),
     Shape("frame = Frame(b'hdr')\nblob = frame.raw({x})", False, "i", (), _CODEC_I),
-    Shape('rows = Ticket.objects.raw("SELECT id FROM ticket WHERE subject = %(s)s", {{"s": {x}}})', False, "i", _DJ, _MODEL_I),
-    Shape("html = renderer.raw({x})", False, "i", ("import mistune",), "renderer = mistune.create_markdown()"),
+    Shape(
+        'rows = Ticket.objects.raw("SELECT id FROM ticket WHERE subject = %(s)s", {{"s": {x}}})',
+        False,
+        "i",
+        _DJ,
+        _MODEL_I,
+    ),
+    Shape(
+        "html = renderer.raw({x})", False, "i", ("import mistune",), "renderer = mistune.create_markdown()"
+    ),
 )
 
 _SA = ("from sqlalchemy import create_engine, delete, insert, literal_column, select, text, update",)
@@ -146,39 +180,105 @@ _TABLE_I = 'engine = sa.create_engine("sqlite://")\nmeta = sa.MetaData()\nnotes 
 
 SQLALCHEMY = (
     # false: bound parameters
-    Shape("stmt = update(users).where(users.c.id == 1).values(name={x})", False, "h", _SA + _TABLE_IMPORTS, _TABLE),
+    Shape(
+        "stmt = update(users).where(users.c.id == 1).values(name={x})",
+        False,
+        "h",
+        _SA + _TABLE_IMPORTS,
+        _TABLE,
+    ),
     Shape("stmt = insert(users).values(name={x})", False, "h", _SA + _TABLE_IMPORTS, _TABLE),
-    Shape('fields = {{"name": {x}}}\nstmt = update(users).where(users.c.id.in_([1, 2])).values(**fields)', False, "h", _SA + _TABLE_IMPORTS, _TABLE),
+    Shape(
+        'fields = {{"name": {x}}}\nstmt = update(users).where(users.c.id.in_([1, 2])).values(**fields)',
+        False,
+        "h",
+        _SA + _TABLE_IMPORTS,
+        _TABLE,
+    ),
     Shape("stmt = select(users).where(users.c.name == {x})", False, "h", _SA + _TABLE_IMPORTS, _TABLE),
-    Shape('stmt = text("SELECT id FROM users WHERE name = :n").bindparams(n={x})', False, "h", _SA + _TABLE_IMPORTS, _TABLE),
+    Shape(
+        'stmt = text("SELECT id FROM users WHERE name = :n").bindparams(n={x})',
+        False,
+        "h",
+        _SA + _TABLE_IMPORTS,
+        _TABLE,
+    ),
     Shape("stmt = delete(users).where(users.c.name == {x})", False, "h", _SA + _TABLE_IMPORTS, _TABLE),
     Shape("stmt = notes.update().where(notes.c.id == 7).values(body={x})", False, "i", _SA_I, _TABLE_I),
     Shape("stmt = notes.insert().values(body={x})", False, "i", _SA_I, _TABLE_I),
     Shape("stmt = sa.insert(notes)\nstmt = stmt.values(body={x})", False, "i", _SA_I, _TABLE_I),
     Shape("stmt = sa.select(notes.c.id).filter_by(body={x}).limit(5)", False, "i", _SA_I, _TABLE_I),
-    Shape('row = {{"body": {x}, "id": 3}}\nstmt = sa.update(notes).values(row).where(notes.c.id == row["id"])', False, "i", _SA_I, _TABLE_I),
-    Shape('stmt = sa.text("DELETE FROM notes WHERE body = :b").bindparams(sa.bindparam("b", {x}))', False, "i", _SA_I, _TABLE_I),
+    Shape(
+        'row = {{"body": {x}, "id": 3}}\nstmt = sa.update(notes).values(row).where(notes.c.id == row["id"])',
+        False,
+        "i",
+        _SA_I,
+        _TABLE_I,
+    ),
+    Shape(
+        'stmt = sa.text("DELETE FROM notes WHERE body = :b").bindparams(sa.bindparam("b", {x}))',
+        False,
+        "i",
+        _SA_I,
+        _TABLE_I,
+    ),
     # real: the value is SQL text
-    Shape('stmt = text(f"SELECT id FROM users WHERE name = \'{{{x}}}\'")', True, "h", _SA + _TABLE_IMPORTS, _TABLE),
-    Shape("stmt = select(users).where(text(\"name = '\" + {x} + \"'\"))", True, "h", _SA + _TABLE_IMPORTS, _TABLE),
+    Shape(
+        "stmt = text(f\"SELECT id FROM users WHERE name = '{{{x}}}'\")",
+        True,
+        "h",
+        _SA + _TABLE_IMPORTS,
+        _TABLE,
+    ),
+    Shape(
+        'stmt = select(users).where(text("name = \'" + {x} + "\'"))', True, "h", _SA + _TABLE_IMPORTS, _TABLE
+    ),
     Shape("stmt = update(users).where(text({x})).values(name='x')", True, "h", _SA + _TABLE_IMPORTS, _TABLE),
     Shape("stmt = select(users).order_by(literal_column({x}))", True, "h", _SA + _TABLE_IMPORTS, _TABLE),
-    Shape('stmt = text("SELECT id FROM users WHERE name = \'%s\'" % {x}).bindparams()', True, "h", _SA + _TABLE_IMPORTS, _TABLE),
-    Shape("stmt = sa.select(notes).where(sa.text(\"body LIKE '%\" + {x} + \"%'\"))", True, "i", _SA_I, _TABLE_I),
-    Shape("stmt = sa.update(notes).values(body='x').where(sa.text('id = ' + {x}))", True, "i", _SA_I, _TABLE_I),
+    Shape(
+        "stmt = text(\"SELECT id FROM users WHERE name = '%s'\" % {x}).bindparams()",
+        True,
+        "h",
+        _SA + _TABLE_IMPORTS,
+        _TABLE,
+    ),
+    Shape(
+        'stmt = sa.select(notes).where(sa.text("body LIKE \'%" + {x} + "%\'"))', True, "i", _SA_I, _TABLE_I
+    ),
+    Shape(
+        "stmt = sa.update(notes).values(body='x').where(sa.text('id = ' + {x}))", True, "i", _SA_I, _TABLE_I
+    ),
     Shape('stmt = sa.text("SELECT * FROM notes ORDER BY {{}}".format({x}))', True, "i", _SA_I, _TABLE_I),
     Shape("stmt = sa.select(sa.literal_column({x})).select_from(notes)", True, "i", _SA_I, _TABLE_I),
     Shape("stmt = notes.select().where(sa.text(f\"body = '{{{x}}}'\"))", True, "i", _SA_I, _TABLE_I),
 )
 # how a statement is run (each family its own)
 RUNS = {
-    "h": ("with engine.connect() as conn:\n    conn.execute(stmt)", "with engine.begin() as conn:\n    result = conn.execute(stmt)"),
-    "i": ("with sa.orm.Session(engine) as session:\n    session.execute(stmt)", "engine.connect().execute(stmt)"),
+    "h": (
+        "with engine.connect() as conn:\n    conn.execute(stmt)",
+        "with engine.begin() as conn:\n    result = conn.execute(stmt)",
+    ),
+    "i": (
+        "with sa.orm.Session(engine) as session:\n    session.execute(stmt)",
+        "engine.connect().execute(stmt)",
+    ),
 }
 # real SQL text run directly (the driver-level call)
 DRIVER = (
-    Shape("with engine.connect() as conn:\n    conn.exec_driver_sql(\"SELECT id FROM users WHERE name = '\" + {x} + \"'\")", True, "h", _SA + _TABLE_IMPORTS, _TABLE),
-    Shape("engine.connect().exec_driver_sql(f\"DELETE FROM notes WHERE body = '{{{x}}}'\")", True, "i", _SA_I, _TABLE_I),
+    Shape(
+        'with engine.connect() as conn:\n    conn.exec_driver_sql("SELECT id FROM users WHERE name = \'" + {x} + "\'")',
+        True,
+        "h",
+        _SA + _TABLE_IMPORTS,
+        _TABLE,
+    ),
+    Shape(
+        "engine.connect().exec_driver_sql(f\"DELETE FROM notes WHERE body = '{{{x}}}'\")",
+        True,
+        "i",
+        _SA_I,
+        _TABLE_I,
+    ),
 )
 
 URLS = (
@@ -188,7 +288,7 @@ URLS = (
     Shape('"/items/{{}}/edit".format({x})', False, "h"),
     Shape('"https://example.com/next/" + {x}', False, "h"),
     Shape('"/p/%s" % {x}', False, "h"),
-    Shape('f"/findings?{{urlencode({{\'q\': {x}}})}}"', False, "i", ("from urllib.parse import urlencode",)),
+    Shape("f\"/findings?{{urlencode({{'q': {x}}})}}\"", False, "i", ("from urllib.parse import urlencode",)),
     Shape('"/done#" + {x}', False, "i"),
     Shape('f"https://docs.example.org/{{{x}}}"', False, "i"),
     Shape('"/u/{{name}}".format(name={x})', False, "i"),
@@ -211,19 +311,39 @@ URL_FLOWS = {
         ("inline", "", "{redirect}({url_raw})"),
         ("variable", "", "target = {url_raw}\n{redirect}(target)"),
         ("helper", "def page_url(x):\n    return {url}", "{redirect}(page_url(raw))"),
-        ("helper-dict", 'def links(x):\n    return {{"page": {url}, "label": x}}', '{redirect}(links(raw)["page"])'),
+        (
+            "helper-dict",
+            'def links(x):\n    return {{"page": {url}, "label": x}}',
+            '{redirect}(links(raw)["page"])',
+        ),
     ),
     "i": (
         ("keyword", "", "{redirect}({kw}={url_raw})"),
-        ("method", "class Pages:\n    def next_url(self, x):\n        return {url}", "{redirect}(Pages().next_url(raw))"),
+        (
+            "method",
+            "class Pages:\n    def next_url(self, x):\n        return {url}",
+            "{redirect}(Pages().next_url(raw))",
+        ),
         ("other-module", "", "{redirect}(helpers.target(raw))"),
-        ("dict-var", 'def summary(x):\n    data = {{"name": x}}\n    data["href"] = {url}\n    return data', '{redirect}(summary(raw)["href"])'),
+        (
+            "dict-var",
+            'def summary(x):\n    data = {{"name": x}}\n    data["href"] = {url}\n    return data',
+            '{redirect}(summary(raw)["href"])',
+        ),
     ),
 }
 # real by the flow alone: the dict's other key is the raw value
 URL_FLOW_REAL = {
-    "h": ("helper-dict-other", 'def links(x):\n    return {{"page": "/home", "label": x}}', '{redirect}(links(raw)["label"])'),
-    "i": ("dict-var-other", 'def summary(x):\n    data = {{"name": x}}\n    data["href"] = "/"\n    return data', '{redirect}(summary(raw)["name"])'),
+    "h": (
+        "helper-dict-other",
+        'def links(x):\n    return {{"page": "/home", "label": x}}',
+        '{redirect}(links(raw)["label"])',
+    ),
+    "i": (
+        "dict-var-other",
+        'def summary(x):\n    data = {{"name": x}}\n    data["href"] = "/"\n    return data',
+        '{redirect}(summary(raw)["name"])',
+    ),
 }
 
 
@@ -245,8 +365,19 @@ def sql_cases(fam: str) -> list[tuple[str, bool, str, dict[str, str]]]:
     wraps = [w for w in WRAPS if w.fam == fam]
     for n, (shape, wrap) in enumerate(product([s for s in DJANGO_RAW if s.fam == fam], wraps)):
         flow = n % 2
-        body = shape.code.format(x="raw") if flow == 0 else "clause = raw.strip()\n" + shape.code.format(x="clause")
-        out.append(("django-raw", shape.real, f"{wrap.name}-{flow}", {"app.py": _file(wrap, shape.imports, shape.module, body)}))
+        body = (
+            shape.code.format(x="raw")
+            if flow == 0
+            else "clause = raw.strip()\n" + shape.code.format(x="clause")
+        )
+        out.append(
+            (
+                "django-raw",
+                shape.real,
+                f"{wrap.name}-{flow}",
+                {"app.py": _file(wrap, shape.imports, shape.module, body)},
+            )
+        )
     runs = RUNS[fam]
     for n, (shape, wrap) in enumerate(product([s for s in (*SQLALCHEMY, *DRIVER) if s.fam == fam], wraps)):
         if shape in DRIVER:
@@ -254,11 +385,25 @@ def sql_cases(fam: str) -> list[tuple[str, bool, str, dict[str, str]]]:
         elif n % 3 == 2:
             helper = "def build(value):\n" + indent(shape.code.format(x="value"), 4) + "\n    return stmt"
             body = "stmt = build(raw)\n" + runs[n % 2]
-            out.append(("sqlalchemy", shape.real, f"{wrap.name}-helper", {"app.py": _file(wrap, shape.imports, shape.module + "\n\n\n" + helper, body)}))
+            out.append(
+                (
+                    "sqlalchemy",
+                    shape.real,
+                    f"{wrap.name}-helper",
+                    {"app.py": _file(wrap, shape.imports, shape.module + "\n\n\n" + helper, body)},
+                )
+            )
             continue
         else:
             body = shape.code.format(x="raw") + "\n" + runs[n % 2]
-        out.append(("sqlalchemy", shape.real, f"{wrap.name}-inline", {"app.py": _file(wrap, shape.imports, shape.module, body)}))
+        out.append(
+            (
+                "sqlalchemy",
+                shape.real,
+                f"{wrap.name}-inline",
+                {"app.py": _file(wrap, shape.imports, shape.module, body)},
+            )
+        )
     return out
 
 
@@ -273,21 +418,35 @@ def url_cases(fam: str) -> list[tuple[str, bool, str, dict[str, str]]]:
         files = _url_files(wrap, shape, name, helper, call)
         out.append(("redirect-prefix", shape.real, f"{wrap.name}-{name}", files))
     name, helper, call = URL_FLOW_REAL[fam]
-    for wrap in wraps:
-        out.append(("redirect-prefix", True, f"{wrap.name}-{name}", _url_files(wrap, shapes[0], name, helper, call)))
+    out.extend(
+        ("redirect-prefix", True, f"{wrap.name}-{name}", _url_files(wrap, shapes[0], name, helper, call))
+        for wrap in wraps
+    )
     return out
 
 
 def _url_files(wrap: Wrap, shape: Shape, name: str, helper: str, call: str) -> dict[str, str]:
-    body = "return " + call.format(redirect=wrap.redirect, kw=wrap.redirect_kw, url_raw=shape.code.format(x="raw"))
+    body = "return " + call.format(
+        redirect=wrap.redirect, kw=wrap.redirect_kw, url_raw=shape.code.format(x="raw")
+    )
     if "\n" in body:
         first, rest = call.split("\n", 1)
-        body = first.format(url_raw=shape.code.format(x="raw")) + "\nreturn " + rest.format(redirect=wrap.redirect)
+        body = (
+            first.format(url_raw=shape.code.format(x="raw"))
+            + "\nreturn "
+            + rest.format(redirect=wrap.redirect)
+        )
     files: dict[str, str] = {}
     imports = shape.imports
     module = helper.format(url=shape.code.format(x="x")) if helper else ""
     if name == "other-module":
-        files["helpers.py"] = "\n".join(shape.imports) + ("\n\n\n" if shape.imports else "") + "def target(x):\n    return " + shape.code.format(x="x") + "\n"
+        files["helpers.py"] = (
+            "\n".join(shape.imports)
+            + ("\n\n\n" if shape.imports else "")
+            + "def target(x):\n    return "
+            + shape.code.format(x="x")
+            + "\n"
+        )
         imports = ("import helpers",)
         module = ""
     files["app.py"] = _file(wrap, imports, module, body)

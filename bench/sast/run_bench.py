@@ -5,7 +5,8 @@ A case counts as flagged by a tool when the tool reports a finding with the case
 flagged false / false, score = TPR - FPR. Also measures the taint analysis' throughput
 (lines of Python per second, one process, one core, parse included).
 
-Usage: ``python bench/sast/run_bench.py --family b [--family a] [--no-bandit] [--json out.json]``
+Usage: ``python bench/sast/run_bench.py --family b [--family a] [--no-bandit] [--semgrep]
+[--semgrep-taint] [--scanner] [--json out.json]``
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from semgrep_taint_py import write_rules
 
 from bastion.scan.sast.cwe import bandit_rules
 from bastion.scan.sast.taint import analyze
@@ -77,8 +81,9 @@ def bandit_flags(root: Path) -> dict[str, set[int]]:
     return flagged
 
 
-def semgrep_flags(root: Path) -> dict[str, set[int]]:
-    """CWEs semgrep reports per case with Bastion's curated rules (offline, local rule file)."""
+def semgrep_flags(root: Path, config: Path | None = None) -> dict[str, set[int]]:
+    """CWEs semgrep reports per case with Bastion's curated rules, or with ``config`` (offline,
+    local rule file)."""
     from bastion.scan.sast import builtin_rules
     from bastion.scan.sast.cwe import parse_cwe_ids
 
@@ -88,7 +93,7 @@ def semgrep_flags(root: Path) -> dict[str, set[int]]:
             str(semgrep),
             "scan",
             "--config",
-            str(builtin_rules()),
+            str(config or builtin_rules()),
             "--metrics=off",
             "--json",
             "--quiet",
@@ -175,6 +180,11 @@ def main() -> None:
     parser.add_argument(
         "--scanner", action="store_true", help="also score the whole sast scanner (bandit + taint)"
     )
+    parser.add_argument(
+        "--semgrep-taint",
+        action="store_true",
+        help="also score semgrep's taint mode with Bastion's taint rules (semgrep_taint_py.py)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     report = {}
@@ -187,6 +197,10 @@ def main() -> None:
             tools["bandit"] = score(cases, bandit_flags(root))
         if args.semgrep:
             tools["semgrep (Bastion rules)"] = score(cases, semgrep_flags(root))
+        if args.semgrep_taint:
+            with tempfile.TemporaryDirectory() as tmp:
+                config = write_rules(Path(tmp) / "semgrep_py_taint.yml")
+                tools["semgrep taint mode"] = score(cases, semgrep_flags(root, config))
         if args.scanner:
             tools["sast scanner"] = score(cases, scanner_flags(cases, root))
         print(f"family {family}: {len(cases)} cases, {lines} lines, taint {lines / spent:,.0f} lines/s")

@@ -408,6 +408,30 @@ CASES = [
         set(),
     ),
     (
+        "django-manager-raw",
+        "from shop.models import Entry",
+        'rows = Entry.objects.raw("SELECT * FROM entry WHERE t = \'" + request.args["t"] + "\'")\nreturn "ok"',
+        {"sql-django-raw"},
+    ),
+    (
+        "raw-on-other-object",
+        "import ahocorasick",
+        'index = ahocorasick.Automaton()\nhits = list(index.raw(request.args["t"]))\nreturn "ok"',
+        set(),
+    ),
+    (
+        "django-queryset-extra",
+        "from shop.models import Entry",
+        'qs = Entry.objects.filter(active=True)\nrows = qs.extra(where=["t = \'" + request.args["t"] + "\'"])\nreturn "ok"',
+        {"sql-django-extra"},
+    ),
+    (
+        "django-extra-params-apart",
+        "from shop.models import Entry",
+        'rows = Entry.objects.extra(where=["t = %s"], params=[request.args["t"]])\nreturn "ok"',
+        set(),
+    ),
+    (
         "yaml-positional-safe-loader",
         "import yaml",
         'return {"o": yaml.load(request.data, yaml.SafeLoader)}',

@@ -162,6 +162,7 @@ class FunctionAnalysis(ExpressionAnalysis):
                 self.check_return(stmt.value, value, stmt.lineno, state)
                 self.summary.returns = join(self.summary.returns, add_step(value, self.step(stmt.lineno)))
                 self.summary.note_return(self._items(stmt.value, state, stmt.lineno))
+                self.summary.note_keys(fields.returned_keys(self, stmt.value, state, stmt.lineno))
             return None
         elif isinstance(stmt, ast.Raise):
             if stmt.exc is not None:
@@ -270,6 +271,7 @@ class FunctionAnalysis(ExpressionAnalysis):
                 base = self.key(target.value)
                 if base is not None:
                     state.taint[base] = join(state.read(base) or CLEAN, add_step(value, self.step(line)))
+                    state.untag(base, "keyed")
             return
         state.write(key, add_step(value, self.step(line)))
         if value:
@@ -298,8 +300,16 @@ class FunctionAnalysis(ExpressionAnalysis):
             items = fields.literal_dict_items(node)
             for name, item in items or ():
                 state.taint[f"{key}[{name!r}]"] = add_step(self.eval(item, state), self.step(line))
+            if items is not None:
+                state.tag(key, "keyed")
             return
         if not isinstance(node, ast.Call):
+            return
+        keyed = self.call_keys.get(id(node))
+        if keyed is not None:
+            for name, value in keyed.items():
+                state.taint[f"{key}[{name!r}]"] = add_step(value, self.step(line))
+            state.tag(key, "keyed")
             return
         qualified = self.qualname(node.func, state)
         if qualified is None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bastion.scan.sast.taint import shapes
+from bastion.scan.sast.taint.chains import BuiltValues
 from bastion.scan.sast.taint.constants import ConstantValues
 from bastion.scan.sast.taint.module import UNKNOWN
 from bastion.scan.sast.taint.sinks import SinkChecks
@@ -47,7 +48,7 @@ _CONTAINER_WRITES = frozenset(
 )
 
 
-class ExpressionAnalysis(ConstantValues, SinkChecks):
+class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
     """Expression-level half of :class:`~bastion.scan.sast.taint.analyzer.FunctionAnalysis`."""
 
     UNKNOWN = UNKNOWN
@@ -62,6 +63,9 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         """Functions defined inside the one being analysed."""
         self._depth = 0
         self.call_items: dict[int, tuple[Taint, ...]] = {}
+        self.call_keys: dict[int, dict[str | int, Taint]] = {}
+        """Calls (by node id) whose callee returns dict literals: each key's taint here."""
+        self.built: dict[int, str] = {}
         self.integrity_target = False
         self.inline: Inliner | None = None
         """Runs a nested function at its call with the caller's variables (set by the statement
@@ -151,15 +155,14 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
             value = join_all(
                 self.eval(v.value, state) for v in node.values if isinstance(v, ast.FormattedValue)
             )
-            head = node.values[0] if node.values else None
-            if value and isinstance(head, ast.Constant) and shapes.fixed_url_prefix(head.value):
+            if value and self.url_prefix(node, state):
                 return clear(value, shapes.URL_CWES)
             return value
         if isinstance(node, ast.FormattedValue):
             return self.eval(node.value, state)
         if isinstance(node, ast.BinOp):
             value = join(self.eval(node.left, state), self.eval(node.right, state))
-            if value and shapes.fixed_url_prefix(self._head(node, state)):
+            if value and self.url_prefix(node, state):
                 return clear(value, shapes.URL_CWES)
             return value
         if isinstance(node, ast.BoolOp):
@@ -179,7 +182,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
                     return found
             base = self.eval(node.value, state)
             self.eval(node.slice, state)
-            return base
+            read = self._call_key(node.value, node.slice)
+            return base if read is None else read
         if isinstance(node, ast.List | ast.Tuple | ast.Set):
             return join_all(self.eval(e, state) for e in node.elts)
         if isinstance(node, ast.Dict):
@@ -209,6 +213,7 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
             value = self.eval(node.value, state) if node.value is not None else CLEAN
             self.summary.returns = join(self.summary.returns, value)
             self.summary.note_return(None)
+            self.summary.note_keys(None)
             return CLEAN
         if isinstance(node, ast.NamedExpr):
             value = self.eval(node.value, state)
@@ -218,13 +223,13 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
             return CLEAN
         return CLEAN
 
-    def _head(self, node: ast.expr, state: State) -> Any:
-        """The constant a string-building expression starts with, if any."""
-        while isinstance(node, ast.BinOp):
-            node = node.left
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-            node = node.func.value
-        return self.const(node, state)
+    def _call_key(self, call: ast.expr, key: ast.expr) -> Taint | None:
+        """``f(x)["page"]``: the taint ``f`` returns under that key, when it returns dicts."""
+        keyed = self.call_keys.get(id(call))
+        name = key.value if isinstance(key, ast.Constant) else None
+        if keyed is None or not isinstance(name, str | int) or name not in keyed:
+            return None
+        return keyed[name]
 
     def _name(self, name: str, state: State) -> Taint:
         value = state.read(name)
@@ -303,10 +308,14 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
             if key is not None and everything:
                 written = join(*args, *kwargs.values())  # d.update(name=v) writes v too
                 state.taint[key] = join(state.read(key) or CLEAN, add_step(written, self.step(node.lineno)))
+                state.untag(key, "keyed")
             return CLEAN
         if method == "get" and node.args and isinstance(func, ast.Attribute):
             base_key = self.key(func.value)
             first = node.args[0]
+            read = self._call_key(func.value, first)
+            if read is not None:
+                return join(read, *args[1:])
             if (
                 base_key is not None
                 and isinstance(first, ast.Constant)
@@ -322,6 +331,10 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
         resolved = self.resolve_callee(func, name, state)
         if resolved is not None:
             return self.apply_summary(resolved, node, receiver, args, kwargs)
+        builder = self.builder(func, state) if method is not None else None
+        if builder is not None:
+            self.built[id(node)] = builder
+            return clear(everything, self.rules.builders[builder])
         if name is not None:
             clears = self.rules.sanitizer_calls.get(name)
             if clears is not None:
@@ -334,7 +347,7 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
                 return clear(everything, clears)
             if method in self.rules.clean_methods:
                 return CLEAN
-        if everything and method == "format" and shapes.fixed_url_prefix(self._head(node, state)):
+        if everything and method == "format" and self.url_prefix(node, state):
             return clear(everything, shapes.URL_CWES)
         return everything
 
@@ -445,6 +458,10 @@ class ExpressionAnalysis(ConstantValues, SinkChecks):
             self.call_items[id(node)] = tuple(
                 self._compose(item, by_index, call_step) for item in summary.items
             )
+        if summary.keys is not None:
+            self.call_keys[id(node)] = {
+                k: self._compose(v, by_index, call_step) for k, v in summary.keys.items()
+            }
         for sink in summary.sinks:
             composed = tuple(
                 shapes.compose(by_index.get(sink.flow.origin.param, CLEAN), call_step, sink.flow)

@@ -8,8 +8,55 @@ object's fields are tracked as access paths instead of one taint for the whole o
 from __future__ import annotations
 
 import ast
+from typing import Protocol
 
-__all__ = ["constructor_fields", "literal_dict_items"]
+from bastion.scan.sast.taint.state import State
+from bastion.scan.sast.taint.values import Step, Taint, add_step
+
+__all__ = ["constructor_fields", "literal_dict_items", "returned_keys"]
+
+
+class _Evaluator(Protocol):
+    """What :func:`returned_keys` uses of the function analysis."""
+
+    def eval(self, node: ast.expr, state: State) -> Taint:
+        """The taint of ``node``."""
+        ...
+
+    def key(self, node: ast.expr) -> str | None:
+        """The access path of ``node``."""
+        ...
+
+    def step(self, line: int) -> Step:
+        """A trace step at ``line``."""
+        ...
+
+
+def returned_keys(
+    analysis: _Evaluator, node: ast.expr, state: State, line: int
+) -> dict[str | int, Taint] | None:
+    """Each key's taint of a returned dict: a literal with literal keys, or a variable bound to
+    one and since written only under literal keys (its ``keyed`` tag); None otherwise."""
+    if isinstance(node, ast.Dict):
+        items = literal_dict_items(node)
+        if items is None:
+            return None
+        return {name: add_step(analysis.eval(item, state), analysis.step(line)) for name, item in items}
+    base = analysis.key(node)
+    if base is None or not state.has_tag(base, "keyed"):
+        return None
+    out: dict[str | int, Taint] = {}
+    prefix = base + "["
+    for path, value in state.taint.items():
+        if not path.startswith(prefix) or not path.endswith("]"):
+            continue
+        try:
+            name = ast.literal_eval(path[len(prefix) : -1])
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(name, str | int) and not isinstance(name, bool) and path == f"{prefix}{name!r}]":
+            out[name] = add_step(value, analysis.step(line))
+    return out
 
 
 def _assigned_in_methods(cls: ast.ClassDef) -> set[str]:

@@ -52,6 +52,9 @@ class ModuleInfo:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     """Module-level names bound once to a literal."""
+    built_by: dict[str, str] = field(default_factory=dict)
+    """Module-level names bound once to a call: the callee's qualified name
+    (``users = sa.Table(...)`` -> ``sqlalchemy.Table``)."""
     frameworks: frozenset[str] = frozenset()
     """Web frameworks the module imports (``flask``, ``fastapi``...)."""
 
@@ -155,6 +158,9 @@ def _index_definitions(info: ModuleInfo) -> None:
                     value = literal(stmt.value)
                     if value is not _UNKNOWN:
                         info.constants[target.id] = value
+                    callee = _callee(info, stmt.value)
+                    if callee is not None:
+                        info.built_by[target.id] = callee
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             assigned[stmt.target.id] = assigned.get(stmt.target.id, 0) + 1
             value = literal(stmt.value)
@@ -163,8 +169,23 @@ def _index_definitions(info: ModuleInfo) -> None:
     for name, count in assigned.items():
         if count > 1:
             info.constants.pop(name, None)
+            info.built_by.pop(name, None)
     for outer in list(info.functions.values()):
         _index_nested(info, outer)
+
+
+def _callee(info: ModuleInfo, node: ast.expr) -> str | None:
+    """The qualified name of the function ``node`` calls (imports resolved), or None."""
+    if not isinstance(node, ast.Call):
+        return None
+    parts: list[str] = []
+    func = node.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return None
+    return ".".join([info.aliases.get(func.id, func.id), *reversed(parts)])
 
 
 def _index_nested(info: ModuleInfo, outer: FunctionInfo) -> None:

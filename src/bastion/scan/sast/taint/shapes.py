@@ -61,15 +61,30 @@ def regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+_URL_BLANKS = "".join(chr(c) for c in range(0x21))
+"""Browsers drop leading spaces and control characters from a URL (`` //evil`` is ``//evil``)."""
+
+
 def fixed_url_prefix(value: Any) -> bool:
-    """True for a string that fixes the target of a URL built from it: a local path
-    (``/home?next=``, not ``//``) or a scheme and host (``https://example.com/``)."""
+    """True for the constant start of a URL that fixes its site whatever follows: a same-site
+    path (``/alerts/``: a ``/`` then a character that is not ``/``, ``\\`` or a tab or newline
+    browsers drop), a query or fragment of the current page (``?``, ``#``), or a scheme and host
+    ended by ``/``, ``?`` or ``#`` (``https://example.com/``). Not ``""``, ``"/"`` alone (the
+    value may start with ``/evil.com``), ``//`` or a host still open (``https://example.com``
+    then ``@evil.com``)."""
     if not isinstance(value, str):
         return False
-    if value.startswith("/") and not value.startswith(("//", "/\\")):
+    text = value.lstrip(_URL_BLANKS)
+    if text.startswith("/"):
+        return len(text) > 1 and text[1] not in "/\\\t\n\r"
+    if text[:1] in ("?", "#"):
         return True
-    scheme, sep, rest = value.partition("://")
-    return bool(sep) and scheme in ("http", "https") and "/" in rest and rest.index("/") > 0
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return False
+    ends = [rest.index(c) for c in "/?#" if c in rest]
+    host = rest[: min(ends)] if ends else ""
+    return bool(host) and "@" not in host and "\\" not in host
 
 
 def last(func: ast.expr) -> str:
@@ -100,6 +115,23 @@ def receiver_matches(key: str, names: tuple[str, ...]) -> bool:
     """True when a receiver spelled ``key`` is named like one of ``names`` (``conn``, ``ldap_conn``)."""
     last = key.rsplit(".", 1)[-1]
     return key in names or last in names or any(last.endswith("_" + n) for n in names)
+
+
+def chain(node: ast.expr) -> tuple[list[str], ast.expr]:
+    """Attribute names down a receiver chain, outermost first, and the expression it starts
+    from: ``Entry.objects.using(db).filter(x)`` -> (["filter", "using", "objects"], ``Entry``)."""
+    attrs: list[str] = []
+    for _ in range(200):
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            break
+    return attrs, node
 
 
 def safe_parser(node: ast.Call) -> bool:

@@ -44,6 +44,7 @@ class _Host(Protocol):
     summary: Summary
     html_handler: bool
     integrity_target: bool
+    built: dict[int, str]
 
     def step(self, line: int) -> Step:
         """A trace step at ``line``."""
@@ -85,6 +86,8 @@ class _Host(Protocol):
 
     def _integrity_function(self) -> bool: ...
 
+    def _receiver_fits(self, rule: SinkRule, receiver: ast.expr, key: str, state: State) -> bool: ...
+
 
 class SinkChecks:
     """Sink checks for :class:`~bastion.scan.sast.taint.expressions.ExpressionAnalysis`."""
@@ -119,7 +122,9 @@ class SinkChecks:
             for rule in self.rules.sink_methods.get(method, ()):
                 if rule in rules:
                     continue
-                if rule.receiver_names and not shapes.receiver_matches(recv_key, rule.receiver_names):
+                if (rule.receiver_names or rule.receiver_attributes) and not self._receiver_fits(
+                    rule, node.func.value, recv_key, state
+                ):
                     continue
                 rules.append(rule)
             for tag in state.tags.get(recv_key, ()) if recv_key else ():
@@ -155,6 +160,18 @@ class SinkChecks:
                 self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=not live)
             if taint:
                 self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
+
+    def _receiver_fits(self: _Host, rule: SinkRule, receiver: ast.expr, key: str, state: State) -> bool:
+        """The receiver is named like ``receiver_names``, or its expression (or the variable it
+        starts from) goes through one of ``receiver_attributes`` (``Entry.objects...``)."""
+        if rule.receiver_names and shapes.receiver_matches(key, rule.receiver_names):
+            return True
+        attrs, root = shapes.chain(receiver)
+        if any(attr in rule.receiver_attributes for attr in attrs):
+            return True
+        return isinstance(root, ast.Name) and any(
+            state.has_tag(root.id, "via:" + attr) for attr in rule.receiver_attributes
+        )
 
     def _safe_call(self: _Host, rule: SinkRule, node: ast.Call, state: State) -> bool:
         for position, keyword in rule.safe_positions.items():
@@ -341,7 +358,19 @@ class SinkChecks:
         self.project.report(TaintHit(rule, Flow(Origin(call, kind="api"), (step,)), step, call))
 
     def tag_value(self: _Host, key: str, node: ast.expr, state: State) -> None:
-        """Facts the assigned expression gives the variable (a safe parser, a class instance...)."""
+        """Facts the assigned expression gives the variable (a safe parser, a class instance, a
+        manager it was read from, the builder that made it...)."""
+        attrs, root = shapes.chain(node)
+        for attr in attrs:
+            if attr in self.rules.receiver_attributes:
+                state.tag(key, "via:" + attr)
+        if isinstance(root, ast.Name) and root is not node:
+            for tag in state.tags.get(root.id, ()):
+                if tag.startswith("via:"):
+                    state.tag(key, tag)
+        builder = self.built.get(id(node))
+        if builder is not None:
+            state.tag(key, "type:" + builder)
         if isinstance(node, ast.Call):
             if shapes.safe_parser(node):
                 state.tag(key, "safe_parser")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -55,6 +55,10 @@ class SinkRule(_Strict):
     """Method names matched on any receiver (``cursor.execute``)."""
     receiver_names: tuple[str, ...] = ()
     """When set, ``methods`` only match receivers spelled like one of these."""
+    receiver_attributes: tuple[str, ...] = ()
+    """When set (alone or with ``receiver_names``), ``methods`` also match receivers whose
+    expression goes through one of these attributes (``Entry.objects.filter(...).extra``), or
+    variables assigned from such an expression; other receivers do not match."""
     receiver_methods: tuple[str, ...] = ()
     """Methods dangerous when the receiver itself is tainted (``Path(p).read_text()``)."""
     receiver_constructors: tuple[str, ...] = ()
@@ -90,6 +94,10 @@ class SanitizerRule(_Strict):
     calls: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
     clears: Literal["all"] | tuple[int, ...]
+    chained: bool = False
+    """Builders: any method called on what ``calls`` return (directly, down a chain of calls,
+    or through a variable or module global assigned from one) clears too
+    (``update(t).where(...).values(name=v)``)."""
 
 
 class ApiChecks(_Strict):
@@ -167,6 +175,10 @@ class RuleBook:
     """API-use rules (``api_check``) by CWE."""
     safe_calls: Mapping[str, tuple[int, ...]]
     """Qualified name -> CWEs the call cannot cause."""
+    builders: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    """Qualified name -> what every method chained on its result clears (``chained`` sanitizers)."""
+    receiver_attributes: frozenset[str] = frozenset()
+    """Every sink rule's ``receiver_attributes`` (assignments remember them on the variable)."""
 
     def source_label(self, name: str) -> str | None:
         """The label of the source ``name`` falls under (itself or a parent), or None."""
@@ -207,6 +219,10 @@ def compile_rules(rules: TaintRules) -> RuleBook:
             sanitizer_calls[name] = sanitizer_calls.get(name, frozenset()) | _clears(san)
         for name in san.methods:
             sanitizer_methods[name] = sanitizer_methods.get(name, frozenset()) | _clears(san)
+    builders: dict[str, frozenset[int]] = {}
+    for san in rules.sanitizers:
+        for name in san.calls if san.chained else ():
+            builders[name] = builders.get(name, frozenset()) | _clears(san)
     guard_calls: dict[str, frozenset[int]] = {}
     guard_methods: dict[str, frozenset[int]] = {}
     for guard in rules.guards:
@@ -234,6 +250,8 @@ def compile_rules(rules: TaintRules) -> RuleBook:
         request_names=frozenset(rules.request_params.names),
         request_annotations=frozenset(rules.request_params.annotations),
         route_decorators=frozenset(rules.route_decorators),
+        builders=builders,
+        receiver_attributes=frozenset(a for s in flow_rules for a in s.receiver_attributes),
     )
 
 

@@ -59,6 +59,11 @@ class State:
         """Add a fact about ``key``."""
         self.tags[key] = self.tags.get(key, frozenset()) | {tag}
 
+    def untag(self, key: str, tag: str) -> None:
+        """Drop a fact about ``key`` (no longer true)."""
+        if tag in self.tags.get(key, frozenset()):
+            self.tags[key] = self.tags[key] - {tag}
+
     def has_tag(self, key: str, tag: str) -> bool:
         """True when ``key`` carries ``tag``."""
         return tag in self.tags.get(key, frozenset())

@@ -47,6 +47,11 @@ class Summary:
     (``return name, "ls"``): callers unpacking it give each name its own taint."""
     mixed: bool = False
     """Some ``return`` (or ``yield``) is not such a tuple: :attr:`items` does not apply."""
+    keys: dict[str | int, Taint] | None = None
+    """Key by key, when every ``return`` is a dict whose keys are all known (a literal, or a
+    variable bound to one and written only under literal keys): ``f(x)["page"]`` reads its own."""
+    keys_mixed: bool = False
+    """Some ``return`` (or ``yield``) is not such a dict: :attr:`keys` does not apply."""
 
     def note_return(self, items: tuple[Taint, ...] | None) -> None:
         """Record one ``return``'s elements (None: not a tuple literal)."""
@@ -54,3 +59,12 @@ class Summary:
             self.mixed, self.items = True, None
         elif not self.mixed:
             self.items = items if self.items is None else tuple(map(join, self.items, items))
+
+    def note_keys(self, keys: dict[str | int, Taint] | None) -> None:
+        """Record one ``return``'s keys (None: not a dict whose keys are all known); a key one
+        ``return`` lacks is clean there (reading it fails)."""
+        if keys is None:
+            self.keys_mixed, self.keys = True, None
+        elif not self.keys_mixed:
+            old = self.keys or {}
+            self.keys = {k: join(old.get(k, CLEAN), keys.get(k, CLEAN)) for k in dict.fromkeys([*old, *keys])}

@@ -1,0 +1,298 @@
+"""Three false-positive classes found on Bastion's own server, each with its real variants:
+``.raw()`` on objects that are no Django manager, values bound by SQLAlchemy's statement
+builders, and redirects whose constant start keeps them on the site (also through a helper's
+returned dict)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bastion.cli.main import main
+from bastion.scan.sast.taint import analyze
+from bastion.scan.sast.taint.shapes import fixed_url_prefix
+from bastion.scan.sast.taint.spec import rule_book
+
+RAW = """
+import ahocorasick
+from django.db import models
+from flask import request
+
+
+class Entry(models.Model):
+    title = models.CharField(max_length=80)
+
+
+class Frame:
+    def raw(self, text):
+        return text.encode()
+
+
+def _keywords():
+    return ahocorasick.Automaton()
+
+
+def automaton():
+    return [end for end, _ in _keywords().raw(request.args["q"].lower())]
+
+
+def project_object():
+    return Frame().raw(request.args["q"])
+
+
+def params_apart():
+    return Entry.objects.raw("SELECT id FROM entry WHERE title = %s", [request.args["q"]])
+
+
+def manager():
+    return list(Entry.objects.raw(request.args["q"]))  # real
+
+
+def manager_chain():
+    return Entry.objects.using("replica").raw(request.args["q"])  # real
+
+
+def queryset_variable():
+    live = Entry.objects.filter(title__isnull=False)
+    return live.extra(where=[request.args["q"]])  # real
+
+
+def manager_variable():
+    manager = Entry._default_manager
+    return manager.raw(request.args["q"])  # real
+
+
+def extra_select():
+    return Entry.objects.all().extra(select={"n": request.args["q"]})  # real
+"""
+
+SQLALCHEMY = """
+import sqlalchemy as sa
+from flask import request
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, literal_column, select, text, update
+
+engine = sa.create_engine("sqlite://")
+users = Table("users", MetaData(), Column("id", Integer), Column("name", String))
+
+
+def bulk(session, ids):
+    values = {"name": request.form["name"], "fixed_at": None}
+    session.execute(update(users).where(users.c.id.in_(ids)).values(**values))
+
+
+def inserted(conn):
+    conn.execute(insert(users).values(name=request.form["name"]))
+
+
+def table_method(conn):
+    conn.execute(users.update().where(users.c.id == 1).values(name=request.form["name"]))
+
+
+def stepwise(conn):
+    stmt = sa.insert(users)
+    stmt = stmt.values(name=request.form["name"])
+    conn.execute(stmt)
+
+
+def bound_text(conn):
+    conn.execute(text("SELECT id FROM users WHERE name = :n").bindparams(n=request.form["name"]))
+
+
+def selected(conn):
+    conn.execute(select(users).where(users.c.name == request.form["name"]))
+
+
+def text_inside(conn):
+    conn.execute(select(users).where(text("name = '" + request.form["name"] + "'")))  # real
+
+
+def literal(conn):
+    conn.execute(select(users).order_by(literal_column(request.form["name"])))  # real
+
+
+def driver(conn):
+    conn.exec_driver_sql("SELECT id FROM users WHERE name = '%s'" % request.form["name"])  # real
+
+
+def not_a_builder(cursor):
+    parts = {"name": request.form["name"]}
+    cursor.execute("SELECT " + " ".join(parts.values()))  # real
+"""
+
+REDIRECT = """
+from urllib.parse import urlencode
+
+from flask import redirect, request
+
+
+def page_url(query):
+    return f"/findings?{urlencode(query)}"
+
+
+def saved(query):
+    return {"page": page_url(query), "name": query["name"], "api": "/api/v1/filters"}
+
+
+def built(query):
+    data = {"name": query["name"]}
+    data["href"] = "/done#" + query["name"]
+    return data
+
+
+def same_site():
+    return redirect(f"/alerts/{request.args['a']}")
+
+
+def helper_dict():
+    return redirect(saved(request.args)["page"])
+
+
+def helper_dict_get():
+    return redirect(saved(request.args).get("page"))
+
+
+def kept_dict():
+    info = saved(request.args)
+    return redirect(info["page"])
+
+
+def built_dict():
+    return redirect(built(request.args)["href"])
+
+
+def fixed_host():
+    return redirect("https://example.com/next/" + request.args["a"])
+
+
+def format_path():
+    return redirect("/items/{}/edit".format(request.args["a"]))
+
+
+def percent_path():
+    return redirect("/p/%s" % request.args["a"])
+
+
+def slash_only():
+    return redirect(f"/{request.args['a']}")  # real
+
+
+def protocol_relative():
+    return redirect("//" + request.args["a"])  # real
+
+
+def open_host():
+    return redirect("https://example.com" + request.args["a"])  # real
+
+
+def format_slash():
+    return redirect("/{}".format(request.args["a"]))  # real
+
+
+def percent_slash():
+    return redirect("/%s" % request.args["a"])  # real
+
+
+def other_key():
+    return redirect(saved(request.args)["name"])  # real
+
+
+def tainted_start():
+    return redirect(f"{request.args['a']}/home")  # real
+"""
+
+
+def _real_lines(code: str) -> set[int]:
+    return {n for n, line in enumerate(code.splitlines(), 1) if line.endswith("# real")}
+
+
+@pytest.mark.parametrize(("code", "cwe"), [(RAW, 89), (SQLALCHEMY, 89), (REDIRECT, 601)])
+def test_only_the_real_variants_are_reported(code: str, cwe: int) -> None:
+    result = analyze([("app.py", textwrap.dedent(code))])
+    assert result.problems == []
+    assert {h.sink.line for h in result.hits if h.rule.cwe == cwe} == _real_lines(code)
+    assert {h.rule.cwe for h in result.hits} <= {cwe}
+
+
+def test_a_helper_in_another_module_keeps_its_dict_keys_apart() -> None:
+    helpers = 'def links(x):\n    return {"page": f"/alerts/{x}", "label": x}\n'
+    views = (
+        "from flask import redirect, request\n\nfrom helpers import links\n\n\n"
+        'def ok():\n    return redirect(links(request.args["a"])["page"])\n\n\n'
+        'def bad():\n    return redirect(links(request.args["a"])["label"])\n'
+    )
+    result = analyze([("helpers.py", helpers), ("views.py", views)])
+    assert [(h.sink.path, h.sink.line, h.rule.cwe) for h in result.hits] == [("views.py", 11, 601)]
+
+
+def test_a_dict_written_under_an_unknown_key_is_read_whole() -> None:
+    code = (
+        "from flask import redirect, request\n\n\n"
+        'def built(key, value):\n    data = {"page": "/home"}\n    data[key] = value\n    return data\n\n\n'
+        'def view():\n    return redirect(built("page", request.args["a"])["page"])\n'
+    )
+    assert [h.sink.line for h in analyze([("app.py", code)]).hits] == [11]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "fixed"),
+    [
+        ("/alerts/", True),
+        ("/a", True),
+        ("  /a", True),
+        ("?q=", True),
+        ("#top", True),
+        ("https://example.com/", True),
+        ("HTTPS://example.com?x=", True),
+        ("", False),
+        ("/", False),
+        ("//", False),
+        ("/\\", False),
+        ("/\t", False),
+        ("https://example.com", False),
+        ("https://", False),
+        ("https://user@example.com/", False),
+        ("javascript:", False),
+        ("next/", False),
+        (None, False),
+    ],
+)
+def test_fixed_url_prefix(prefix: str | None, fixed: bool) -> None:
+    assert fixed_url_prefix(prefix) is fixed
+
+
+def test_rules_name_the_manager_receivers_and_the_builders() -> None:
+    book = rule_book()
+    raw = list(book.sink_methods["raw"])
+    assert [rule.id for rule in raw] == ["sql-django-raw"]
+    assert "objects" in raw[0].receiver_attributes and "objects" in book.receiver_attributes
+    assert book.builders["sqlalchemy.update"] == frozenset({89})
+    assert book.builders["sqlalchemy.Table"] == frozenset({89})
+    assert "literal_column" in {name.rsplit(".", 1)[-1] for name in book.sink_calls}
+
+
+def _cli_findings(root: Path, capsys: pytest.CaptureFixture[str]) -> set[tuple[str, int, int]]:
+    code = main(["scan", str(root), "--scanners", "sast", "--format", "json", "--fail-on", "none"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    document = json.loads(out)
+    return {
+        (f["location"]["path"], f["location"]["start_line"], cwe)
+        for f in document["findings"]
+        for cwe in f["cwe"]
+        if cwe in (89, 601)
+    }
+
+
+def test_cli_reports_the_real_variants_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = {"raw_views.py": RAW, "sql_views.py": SQLALCHEMY, "redirect_views.py": REDIRECT}
+    for name, code in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(code), encoding="utf-8")
+    expected = {
+        (name, line, 601 if "redirect" in name else 89)
+        for name, code in files.items()
+        for line in _real_lines(code)
+    }
+    assert _cli_findings(tmp_path, capsys) == expected
