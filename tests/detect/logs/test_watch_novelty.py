@@ -150,3 +150,16 @@ def test_seen_transitions_in_an_unlikely_order_are_a_sequence_anomaly() -> None:
     assert any("sequence" in w.kinds and "order" not in w.kinds for w in odd)
     flagged = next(w for w in odd if "sequence" in w.kinds)
     assert any("unlikely order" in r for r in flagged.reasons) and flagged.evidence
+
+
+def test_an_unseen_error_alerts_in_every_window_it_comes_back_in() -> None:
+    det = detector_on(steady(T0, 120))
+    start = T0 + timedelta(hours=2)
+    again = [start + timedelta(minutes=m, seconds=7) for m in (5, 20)]
+    items = [
+        *steady(start, 30),
+        *((at, line(at, "app.Store", "ERROR", "disk full while writing volume")) for at in again),
+    ]
+    kinds = window_kinds(det, items)
+    assert all("new-error" in kinds[start + timedelta(minutes=m)] for m in (5, 20))
+    assert set(kinds) == {start + timedelta(minutes=5), start + timedelta(minutes=20)}

@@ -5,10 +5,10 @@ recurring entities (BGL's 899 nodes in 1,000 lines) almost every session holds o
 "unseen event" can fire. This layer looks at the whole stream cut into time windows and scores
 seven features per window:
 
-``new-error``   distinct templates never seen in training (nor earlier while detecting: each is
-                new in one window) whose line is error-like (a level of
-                WARN or worse in the header, or an error word in the message) and that are
-                not a near-variant of a training template (:mod:`novelty`: at least ``near``
+``new-error``   distinct templates never seen in training (in every window they appear in, as
+                the session models flag every session holding one) whose line is error-like (a
+                level of WARN or worse in the header, or an error word in the message) and that
+                are not a near-variant of a training template (:mod:`novelty`: at least ``near``
                 of their words shared with one)
 ``new-template``  distinct templates never seen in training, any level, near-variants left out
 ``burst``       the window's line count, or one event's count (+1 each side), above the most seen
@@ -37,7 +37,6 @@ border for every feature.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +44,8 @@ from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
-from bastion.detect.ingest.records import Record
 from bastion.detect.logs.novelty import TemplateIndex
+from bastion.detect.logs.observations import Observation, observe
 
 __all__ = [
     "FEATURES",
@@ -86,51 +85,14 @@ ALPHA = 0.5
 MIN_TRANSITIONS = 3
 """Transitions a window needs before its mean surprisal counts."""
 MEMORY = 100_000
-"""Unseen templates and transitions remembered while detecting (each alerts in one window)."""
+"""Unseen transitions remembered while detecting (each alerts in one window), and the
+near-variant verdicts of unseen templates."""
 RECENT = 12
 """Windows whose median line count a silence is also judged against (a stream that slowed for
 good stops looking silent after a while)."""
 STEADY = 0.9
 MAX_GAP_WINDOWS = 10_000
 """Empty windows scored across one gap at most (a clock jump must not cost unbounded time)."""
-
-_BAD_LEVELS = frozenset(["WARN", "WARNING", "ERROR", "FATAL", "CRIT", "CRITICAL", "SEVERE", "ALERT", "EMERG"])
-_ERROR_WORDS = re.compile(
-    r"(?i)\b(?:errors?|fail(?:ed|ure|ures|s)?|fatal|exception|denied|refused|timed? ?out|abort(?:ed)?|"
-    r"panic|corrupt(?:ed|ion)?|unable|cannot|could not|unreachable|crash(?:ed)?|killed|segfault)\b"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One line as the window layer sees it."""
-
-    time: float
-    """Seconds since the epoch."""
-    event: int
-    """Event id; -1 when the line matched no trained template."""
-    shape: tuple[str, ...]
-    """The line's masked tokens (tell unseen templates apart)."""
-    error: bool
-    """Error-like: a bad level in the header or an error word in the message."""
-    component: str
-    line: str
-
-
-def observe(record: Record, event: int, tokens: Sequence[str], full: bool = True) -> Observation | None:
-    """The observation of a parsed record (None without a time stamp: it has no window).
-
-    ``full`` False (detection) works out the shape and error-likeness of unseen lines only
-    (event -1): every known event's line needs neither."""
-    if record.timestamp is None:
-        return None
-    shape: tuple[str, ...] = ()
-    error = False
-    if full or event < 0:
-        shape = tuple(tokens)  # the miner's masked key: shared by every line of that shape
-        error = record.fields.get("level", "") in _BAD_LEVELS or bool(_ERROR_WORDS.search(record.message))
-    component = record.program or record.fields.get("component", "")
-    return Observation(record.timestamp.timestamp(), event, shape, error, component, record.raw)
 
 
 @dataclass
@@ -357,8 +319,8 @@ class WindowScorer:
         self.history_limit = history
         self.scored = 0
         self.gaps_skipped = 0
-        self.known: set[tuple[str, ...]] = set()
-        """Unseen templates already counted once (each is new in one window only)."""
+        self.variants: dict[tuple[str, ...], bool] = {}
+        """Unseen template -> whether it is a near-variant of a training one (computed once)."""
         self.known_pairs: set[tuple[int, int]] = set()
         self.from_lines: dict[int, int] = {}
         """Event -> transitions out of it in training (the bigram model's denominators)."""
@@ -410,10 +372,14 @@ class WindowScorer:
         w.events[o.event] += 1
         w.components[o.component] += 1
         unseen = o.event < 0 or o.event not in model.event_lines
-        if unseen and o.shape not in w.new and o.shape not in self.known and len(w.new) < 1000:
-            w.new[o.shape] = (o.error, model.near <= 1 and model.templates.similarity(o.shape) >= model.near)
-            if len(self.known) < MEMORY:  # new once: a template that came back is no longer new
-                self.known.add(o.shape)
+        if unseen and o.shape not in w.new and len(w.new) < 1000:
+            variant = self.variants.get(o.shape)
+            if variant is None:
+                variant = model.near <= 1 and model.templates.similarity(o.shape) >= model.near
+                if len(self.variants) >= MEMORY:
+                    self.variants.clear()
+                self.variants[o.shape] = variant
+            w.new[o.shape] = (o.error, variant)
             if len(w.evidence) < 5:
                 w.evidence.append(o.line[:1000])
         prev = self.prev_event.get(o.component)
