@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sast_helpers import run_sast
 
 from bastion.cli.main import main
 from bastion.scan.sast.taint import analyze
@@ -296,3 +297,53 @@ def test_cli_reports_the_real_variants_only(tmp_path: Path, capsys: pytest.Captu
         for line in _real_lines(code)
     }
     assert _cli_findings(tmp_path, capsys) == expected
+
+
+SELF_SCAN = {
+    # the three shapes Bastion's own server had suppressed, across modules as there
+    "store/sanitize.py": (
+        "import ahocorasick\n\n\ndef _keywords():\n    return ahocorasick.Automaton()\n\n\n"
+        "def spans(text):\n    return [end for end, _ in _keywords().raw(text.lower())]\n"
+    ),
+    "store/bulk.py": (
+        "from sqlalchemy import update\n\nfrom store.models import FindingRecord\n\n\n"
+        "def bulk(session, ids, status, reason):\n"
+        '    values = {"status": status, "accepted_reason": reason, "fixed_at": None}\n'
+        "    session.execute(update(FindingRecord).where(FindingRecord.id.in_(ids)).values(**values))\n"
+    ),
+    "server/filters.py": (
+        "from urllib.parse import urlencode\n\n\n"
+        "def page_url(project, query):\n    params = dict(query)\n    if project:\n"
+        '        params["project"] = project\n    return f"/findings?{urlencode(params, doseq=True)}"\n\n\n'
+        "def saved_json(row):\n"
+        '    return {"id": row.id, "name": row.name, "page": page_url(row.project, row.query)}\n'
+    ),
+    "server/pages.py": (
+        "from fastapi import FastAPI, Form\nfrom fastapi.responses import RedirectResponse\n\n"
+        "from server.filters import saved_json\nfrom store.bulk import bulk\n"
+        "from store.sanitize import spans\n\n"
+        "app = FastAPI()\n\n\n"
+        '@app.post("/comment")\ndef comment(text: str = Form(...)):\n    return {"spans": spans(text)}\n\n\n'
+        '@app.post("/bulk")\ndef triage(session, status: str = Form(...), reason: str = Form("")):\n'
+        '    bulk(session, [1, 2], status, reason)\n    return {"ok": True}\n\n\n'
+        '@app.post("/filters")\ndef save(row, name: str = Form(...)):\n    row.name = name\n'
+        '    return RedirectResponse(saved_json(row)["page"], status_code=303)\n\n\n'
+        '@app.post("/next")\ndef follow(name: str = Form(...)):\n'
+        '    return RedirectResponse(f"/{name}", status_code=303)\n'
+    ),
+}
+
+
+def test_scanner_drops_the_self_scan_shapes_and_keeps_the_real_one(tmp_path: Path) -> None:
+    for name, code in SELF_SCAN.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    findings, context = run_sast(tmp_path, {"tools": ["taint"]})
+    assert context.notices == []
+    located = {(f.rule_id, f.location.path, f.location.start_line) for f in findings}
+    real = (
+        SELF_SCAN["server/pages.py"]
+        .splitlines()
+        .index('    return RedirectResponse(f"/{name}", status_code=303)')
+    )
+    assert located == {("sast.taint.open-redirect", "server/pages.py", real + 1)}
