@@ -61,34 +61,47 @@ def _hyperscan(keys: list[str]) -> KeyScanner | None:
         import hyperscan
     except ImportError:
         return None
-    patterns: list[bytes] = []
-    flags: list[int] = []
-    ids: list[int] = []
+    entries: list[tuple[int, bytes, int]] = []
     regexes: set[int] = set()
-    always: set[int] = set()
     for n, key in enumerate(keys):
         if key.startswith(REGEX_KEY):
             flag_text, _, pattern = key[len(REGEX_KEY) :].partition(":")
-            flag = _regex_flags(hyperscan, flag_text)
-            try:  # one by one: a pattern Hyperscan refuses must not take the others with it
-                hyperscan.Database().compile(
-                    expressions=[pattern.encode()], ids=[0], elements=1, flags=[flag]
-                )
-            except hyperscan.error:
-                always.add(n)
-                continue
+            entries.append((n, pattern.encode(), _regex_flags(hyperscan, flag_text)))
             regexes.add(n)
-            patterns.append(pattern.encode())
-            flags.append(flag)
         else:
-            patterns.append("".join(f"\\x{b:02x}" for b in key.encode("utf-8")).encode())
-            flags.append(hyperscan.HS_FLAG_SINGLEMATCH)
-        ids.append(n)
-    if not patterns:
-        return KeyScanner(_nothing, frozenset(regexes), frozenset(always))
-    db = hyperscan.Database()
-    db.compile(expressions=patterns, ids=ids, elements=len(patterns), flags=flags)
+            escaped = "".join(f"\\x{b:02x}" for b in key.encode("utf-8")).encode()
+            entries.append((n, escaped, hyperscan.HS_FLAG_SINGLEMATCH))
+    always: set[int] = set()
+    db = _compile(hyperscan, entries)
+    if db is None:  # a regex Hyperscan refuses: find it (one by one), count it as always found
+        for n, expr, flag in entries:
+            if n in regexes and _compile(hyperscan, [(n, expr, flag)]) is None:
+                always.add(n)
+        db = _compile(hyperscan, [e for e in entries if e[0] not in always])
+        if db is None:
+            return None
+    regexes -= always
+    return KeyScanner(_scanner(db), frozenset(regexes), frozenset(always))
 
+
+def _compile(hyperscan: Any, entries: list[tuple[int, bytes, int]]) -> Any:
+    """A Hyperscan database of ``(id, pattern, flags)`` entries; None when Hyperscan refuses one."""
+    if not entries:
+        return None
+    db = hyperscan.Database()
+    try:
+        db.compile(
+            expressions=[p for _, p, _ in entries],
+            ids=[n for n, _, _ in entries],
+            elements=len(entries),
+            flags=[f for _, _, f in entries],
+        )
+    except hyperscan.error:
+        return None
+    return db
+
+
+def _scanner(db: Any) -> Scanner:
     def scan(data: bytes) -> set[int]:
         found: set[int] = set()
 
@@ -98,7 +111,7 @@ def _hyperscan(keys: list[str]) -> KeyScanner | None:
         db.scan(data, match_event_handler=on_match)
         return found
 
-    return KeyScanner(scan, frozenset(regexes), frozenset(always))
+    return scan
 
 
 def _nothing(_data: bytes) -> set[int]:
