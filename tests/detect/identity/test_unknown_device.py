@@ -170,3 +170,38 @@ def test_hours_learned_in_utc_move_to_local_time_once(engine: Engine, tmp_path: 
     assert profile.offset == -5 and profile.familiar("hour", "9") and not profile.familiar("hour", "14")
     alerts_of(engine, [at(3, 9, MADRID)])
     assert profile.offset == 0 and profile.familiar("hour", "9")
+
+
+def _weekdays(device: str = "") -> list[SignIn]:
+    """Three weeks at home in New York on weekdays only, 09:00 and 14:00 local (T0 is a Monday)."""
+    return [at(d, h, HOME, device) for d in range(21) if d % 7 < 5 for h in (14, 19)]
+
+
+def test_a_new_country_on_a_day_the_account_never_uses_is_an_alert(engine: Engine) -> None:
+    # Saturday 10:00 in Madrid, three days after the last sign-in at home: time for a trip, a usual hour
+    alerts = alerts_of(engine, [*_weekdays(), at(26, 9, MADRID)])
+    assert medium(alerts) == ["new-country"]
+    assert "it came on a Saturday, a day that holds 0% of this account's sign-ins" in alerts[0].explanation
+
+
+def test_the_same_trip_on_a_weekday_stays_a_note(engine: Engine) -> None:
+    # Thursday 10:00 in Madrid, three days after the last sign-in at home
+    alerts = alerts_of(engine, [*_weekdays(), at(25, 9, MADRID)])
+    assert medium(alerts) == [] and [a.metadata["kind"] for a in alerts] == ["new-country"]
+
+
+def test_a_named_device_on_a_rare_day_stays_a_note(engine: Engine) -> None:
+    alerts = alerts_of(engine, [*_weekdays("laptop-1"), at(26, 9, MADRID, "laptop-1")])
+    assert medium(alerts) == [] and [a.metadata["kind"] for a in alerts] == ["new-country"]
+
+
+def test_days_are_judged_only_once_learned() -> None:
+    # a state written before days were learned: no share, so no verdict from it
+    old = Profile(n=20, total=20.0)
+    old.counts["country"]["US"] = 20.0
+    data = old.to_dict()
+    del data["counts"]["weekday"]
+    loaded = Profile.from_dict(data)
+    assert loaded.day_share("Saturday") is None
+    loaded.counts["weekday"] = {"Monday": 18.0}
+    assert loaded.day_share("Saturday") == 0.0 and loaded.day_share("Monday") == 1.0

@@ -19,8 +19,10 @@ from bastion.errors import InputError
 __all__ = ["PROPS", "Profile", "State", "load_state", "save_state"]
 
 STATE_VERSION = 1
-PROPS = ("asn", "country", "device", "app", "hour")
-"""The properties a baseline learns (the hour is local solar time where the sign-in comes from)."""
+PROPS = ("asn", "country", "device", "app", "hour", "weekday")
+"""The properties a baseline learns (the hour and the day of the week are local solar time where the
+sign-in comes from). The day of the week is learned, not scored: it is evidence for a new country on a
+device the log does not name (:meth:`day_share`)."""
 MAX_VALUES = 48
 """Values kept per property; the weakest is dropped beyond this."""
 FORGOTTEN = 0.5
@@ -108,6 +110,15 @@ class Profile:
             return True
         count = self.counts[prop].get(value, 0.0)
         return count > 0.0 and (count >= FORGOTTEN * self.weight or count >= SHARE * self.total)
+
+    def day_share(self, weekday: str) -> float | None:
+        """The share of this identity's (decayed) sign-ins made on ``weekday`` (local time), or None while
+        too few sign-ins carry a day (a state written before days were learned) to say."""
+        days = self.counts["weekday"]
+        learned = sum(days.values())
+        if learned < 0.8 * self.total or not learned:
+            return None
+        return days.get(weekday, 0.0) / learned
 
     def count(self, prop: str, value: str) -> float:
         """The decayed count of one value (0.0 when never seen or forgotten)."""

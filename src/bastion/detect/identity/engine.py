@@ -24,6 +24,7 @@ _DEDUP = 20_000
 _SWEEP = 50_000
 _NOWHERE = IpInfo()
 _HOURS = tuple(str(h) for h in range(24))
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _HALF_EARTH_KM = 20_038.0
 """The farthest two places on Earth are (half the equator, great-circle)."""
 
@@ -69,6 +70,7 @@ class Engine:
         self.dormant_min = d["dormant-account"].param("min_unfamiliar")
         self.org_rare = d["new-country"].param("org_rare_fraction")
         self.trip_slack_s = d["new-country"].param("min_trip_slack_h") * 3600
+        self.rare_day = d["new-country"].param("rare_day_share")
         self.dormant_s = d["dormant-account"].param("dormant_days") * 86400
         t = d["impossible-travel"]
         self.travel = (t.param("min_distance_km"), t.param("min_gap_s"), t.param("max_speed_kmh"))
@@ -216,6 +218,9 @@ class Engine:
             p.decay(now, self.half_life)
         values = self._values(e, info, p)
         novel, unfamiliar, seen = p.judge(values, self.weights)
+        days = p.counts["weekday"]
+        weekday = self._weekday(e, p)
+        seen.append((days, weekday, days.get(weekday, 0.0)))  # learned with the rest, never scored
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
             unfamiliar += self.hosting_weight
@@ -344,6 +349,11 @@ class Engine:
         ]
 
     @staticmethod
+    def _weekday(e: SignIn, p: Profile) -> str:
+        """The day of the week where the person is (local solar time, as the hour)."""
+        return _DAYS[(e.time.weekday() + (e.time.hour + (p.offset or 0)) // 24) % 7]
+
+    @staticmethod
     def _odd_hour(e: SignIn, p: Profile) -> bool:
         """No hour within one of this sign-in's is familiar: habits are fuzzy, and a time zone read
         from the longitude is an hour off in places (Madrid, Lagos)."""
@@ -359,6 +369,13 @@ class Engine:
             reasons.append(e.flagged)
         if "hour" in novel and self._odd_hour(e, p):
             reasons.append("it came at an hour this account never signs in near (local time there)")
+        day = self._weekday(e, p)
+        share = p.day_share(day)
+        if share is not None and share < self.rare_day:
+            reasons.append(
+                f"it came on a {day}, a day that holds {share:.0%} of this account's sign-ins (local time "
+                "there)"
+            )
         lat, lon = (info.lat, info.lon) if info.located else (e.lat, e.lon)
         if len(before) == 4 and not before[3] and lat is not None and lon is not None:
             km = distance_km(before[1], before[2], lat, lon)
