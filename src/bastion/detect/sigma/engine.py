@@ -76,6 +76,9 @@ class SigmaEngine:
         matched = self.index.match(event)
         if not matched:
             return hits, corr
+        if not self._feeds:  # no correlation to feed: the event's time is not needed here
+            alerting = self.alerting
+            return [RuleHit(rule, event) for rule in matched if rule.id in alerting], corr
         if event.timestamp is not None:
             self.now = max(self.now, event.timestamp.timestamp())
         elif not self.now:

@@ -31,7 +31,6 @@ class FieldTexts(dict[str, "TextValue | None"]):
 
     def __init__(self, raw: Mapping[str, Any], lower: bool) -> None:
         """Texts of ``raw``'s values, lowercased when ``lower``."""
-        super().__init__()
         self.raw = raw
         self.lower = lower
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from operator import is_not
 from typing import Any
 
 from bastion.detect.sigma.compiler import CompiledRule
@@ -32,6 +34,15 @@ def accepts(rule: LogSource, tags: Sequence[LogSource]) -> bool:
     if rule == (None, None, None):
         return True
     return any(all(w is None or w == g for w, g in zip(rule, tag, strict=True)) for tag in tags)
+
+
+_PRESENT = partial(is_not, None)
+_SEQUENCES = frozenset({list, tuple})
+
+
+def _scan_text(value: Any) -> str:
+    text = as_text(value)
+    return text if text.__class__ is str else "\n".join(text)
 
 
 @dataclass(frozen=True)
@@ -218,20 +229,16 @@ class RuleIndex:
         if group.scan is None:
             return group.always
         if group.fields is None:
-            values = list(event.low.values())
-            text = "\n".join(v if v.__class__ is str else "\n".join(v) for v in values)
+            text = "\n".join(v if v.__class__ is str else "\n".join(v) for v in event.low.values())
             ascii_text = not group.regexes or all(
                 (v if v.__class__ is str else "".join(v)).isascii() for v in event.text.values()
             )
         else:  # only the fields literals come from, lowered in one go (not the event's whole ``low``)
-            parts: list[str] = []
-            for value in map(event.raw.get, group.fields):
-                if value.__class__ is str:
-                    parts.append(value)
-                elif value is not None:
-                    t = as_text(value)
-                    parts.append(t if t.__class__ is str else "\n".join(t))
-            joined = "\n".join(parts)
+            values = [*filter(_PRESENT, map(event.raw.get, group.fields))]
+            if _SEQUENCES.isdisjoint(map(type, values)):  # str() of a scalar lowers to as_text's text
+                joined = "\n".join(map(str, values))
+            else:
+                joined = "\n".join(map(_scan_text, values))
             ascii_text = joined.isascii()
             text = joined.lower()
         found = group.scan(text.encode("utf-8", "surrogatepass"))

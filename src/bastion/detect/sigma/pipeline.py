@@ -8,10 +8,12 @@ aliases for fields a rule names differently from the log, where the time and hos
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, reduce
 from importlib import resources
+from operator import getitem
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +117,7 @@ class Pipeline:
             for ls in (spec.logsources if logsources is None else logsources)
         ]
         self._tag_cache: dict[tuple[str, ...], tuple[LogSource, ...]] = {}
+        self._seen_tags: dict[tuple[Any, ...], tuple[LogSource, ...]] = {}
         self._keys = sorted({k for _, conds in self._when for k, _ in conds})
         self._detect = [tuple(p.split(".")) for p in spec.detect] if spec.kind == "json" else []
         self._roots = [tuple(r.split(".")) if r else () for r in spec.flatten]
@@ -171,9 +174,19 @@ class Pipeline:
 
     def tags(self, fields: Mapping[str, Any]) -> tuple[LogSource, ...]:
         """The log sources an event with these (lowercase-named) fields belongs to."""
+        seen = tuple(map(fields.get, self._keys))  # the values as read: no text made on a hit
+        try:
+            cached = self._seen_tags.get(seen)
+        except TypeError:  # a list value
+            cached = None
+        if cached is not None:
+            return cached
         key = tuple(str(fields.get(k, "")).lower() for k in self._keys)
         cached = self._tag_cache.get(key)
         if cached is not None:
+            if len(self._seen_tags) < 10_000:
+                with contextlib.suppress(TypeError):
+                    self._seen_tags[seen] = cached
             return cached
         values = dict(zip(self._keys, key, strict=True))
         tags = tuple(
@@ -222,11 +235,20 @@ class Pipeline:
 
 
 _MISSING: Any = object()
+
+
 _NESTED = frozenset({dict, list})
 
 
 def _at(obj: Any, parts: tuple[str, ...]) -> Any:
     """The value at a dotted path, looking through ``#attributes`` levels; ``_MISSING`` when absent."""
+    if obj.__class__ is dict:
+        try:  # the common case, every part a key of a dictionary, in one call
+            found = reduce(getitem, parts, obj)  # a list or text on the way raises TypeError
+        except (KeyError, TypeError):
+            found = _MISSING
+        if found is not _MISSING:
+            return found
     cur = obj
     for part in parts:
         if cur.__class__ is not dict and not isinstance(cur, Mapping):

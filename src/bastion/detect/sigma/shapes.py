@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_, itemgetter
 from typing import Any
 
 __all__ = ["MAX_PLANS", "ShapePlans", "shape_of"]
@@ -25,6 +26,7 @@ MAX_PLANS = 4096
 """Shapes remembered per pipeline; past that, new shapes take the generic path (memory stays bounded)."""
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_JSON = _SCALARS | {dict}
 
 Shape = tuple[Any, ...]
 
@@ -43,23 +45,36 @@ def shape_of(obj: dict[str, Any], values: list[Any]) -> Shape | None:
 def _nested(
     obj: dict[str, Any], vs: tuple[Any, ...], types: tuple[type, ...], values: list[Any]
 ) -> Shape | None:
-    """:func:`shape_of` of an object holding objects (its values already appended); a child holding
+    """:func:`shape_of` of an object holding objects (its values already appended); only its
+    objects are visited (picked out by type, not by a loop over every value), and a child holding
     only scalars is read here, without a call of its own."""
+    if not _JSON.issuperset(types):
+        return None
     kids: list[Shape] = []
-    for v, t in zip(vs, types, strict=True):
-        if t is dict:
-            cvs = tuple(v.values())
-            cts = tuple(map(type, cvs))
-            values.extend(cvs)
-            if _SCALARS.issuperset(cts):
-                kids.append((tuple(v), cts))
+    for v in compress(vs, map(is_, types, repeat(dict))):
+        cvs = tuple(v.values())
+        cts = tuple(map(type, cvs))
+        values.extend(cvs)
+        if _SCALARS.issuperset(cts):
+            kids.append((tuple(v), cts))
+            continue
+        if len(cts) == 1 and cts[0] is dict:  # a wrapper such as {"#attributes": {...}}
+            inner = cvs[0]
+            gvs = tuple(inner.values())
+            gts = tuple(map(type, gvs))
+            values.extend(gvs)
+            if _SCALARS.issuperset(gts):
+                kids.append((tuple(v), cts, ((tuple(inner), gts),)))
                 continue
-            kid = _nested(v, cvs, cts, values)
+            kid = _nested(inner, gvs, gts, values)
             if kid is None:
                 return None
-            kids.append(kid)
-        elif t not in _SCALARS:
+            kids.append((tuple(v), cts, (kid,)))
+            continue
+        kid = _nested(v, cvs, cts, values)
+        if kid is None:
             return None
+        kids.append(kid)
     return (tuple(obj), types, tuple(kids))
 
 

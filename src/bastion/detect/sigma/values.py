@@ -274,7 +274,7 @@ def merged_test(field: str, simples: list[tuple[str, str, bool]]) -> Predicate:
             compiled.append(re.compile(alternation).search)
         return compiled[0](value) is not None
 
-    def check(value: str) -> bool:
+    def either(value: str) -> bool:
         return (
             value in equal
             or (bool(starts) and value.startswith(starts))
@@ -282,6 +282,14 @@ def merged_test(field: str, simples: list[tuple[str, str, bool]]) -> Predicate:
             or (bool(subs) and inner(value))
         )
 
+    kinds = (bool(equal), bool(starts), bool(ends), bool(subs))
+    check: Callable[[str], bool] = either
+    if kinds == (False, False, True, False):  # one kind only: the string method itself, no closure
+        check = methodcaller("endswith", ends)
+    elif kinds == (False, True, False, False):
+        check = methodcaller("startswith", starts)
+    elif kinds == (True, False, False, False):
+        check = equal.__contains__
     return _field_test(field, check, cased)
 
 
