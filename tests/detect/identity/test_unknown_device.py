@@ -205,3 +205,10 @@ def test_days_are_judged_only_once_learned() -> None:
     assert loaded.day_share("Saturday") is None
     loaded.counts["weekday"] = {"Monday": 18.0}
     assert loaded.day_share("Saturday") == 0.0 and loaded.day_share("Monday") == 1.0
+
+
+def test_explain_gives_the_days_of_the_week(engine: Engine) -> None:
+    alerts_of(engine, _weekdays())
+    text = "\n".join(describe_profile("ann@ex.com", engine.state.profiles["ann@ex.com"], 10))
+    assert "Days of the week (local time, share of sign-ins): Monday 19%, Tuesday" in text
+    assert "Saturday" not in text

@@ -16,13 +16,15 @@ from typing import Any
 from bastion.atomic import atomic_open
 from bastion.errors import InputError
 
-__all__ = ["PROPS", "Profile", "State", "load_state", "save_state"]
+__all__ = ["DAYS", "PROPS", "Profile", "State", "load_state", "save_state"]
 
 STATE_VERSION = 1
 PROPS = ("asn", "country", "device", "app", "hour", "weekday")
 """The properties a baseline learns (the hour and the day of the week are local solar time where the
 sign-in comes from). The day of the week is learned, not scored: it is evidence for a new country on a
 device the log does not name (:meth:`day_share`)."""
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""The values of the ``weekday`` property, in the order of ``datetime.weekday()``."""
 MAX_VALUES = 48
 """Values kept per property; the weakest is dropped beyond this."""
 FORGOTTEN = 0.5

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from bastion.detect.identity.baseline import Profile, State
+from bastion.detect.identity.baseline import DAYS, Profile, State
 from bastion.detect.identity.events import OTHER, SignIn
 from bastion.detect.identity.geo import GeoDB, IpInfo, distance_km
 from bastion.detect.identity.rules import RuleSet, load_rules
@@ -24,7 +24,6 @@ _DEDUP = 20_000
 _SWEEP = 50_000
 _NOWHERE = IpInfo()
 _HOURS = tuple(str(h) for h in range(24))
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _HALF_EARTH_KM = 20_038.0
 """The farthest two places on Earth are (half the equator, great-circle)."""
 
@@ -351,7 +350,7 @@ class Engine:
     @staticmethod
     def _weekday(e: SignIn, p: Profile) -> str:
         """The day of the week where the person is (local solar time, as the hour)."""
-        return _DAYS[(e.time.weekday() + (e.time.hour + (p.offset or 0)) // 24) % 7]
+        return DAYS[(e.time.weekday() + (e.time.hour + (p.offset or 0)) // 24) % 7]
 
     @staticmethod
     def _odd_hour(e: SignIn, p: Profile) -> bool:

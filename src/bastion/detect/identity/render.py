@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TextIO, assert_never
 
-from bastion.detect.identity.baseline import Profile
+from bastion.detect.identity.baseline import DAYS, Profile
 from bastion.findings import Alert
 
 __all__ = ["AlertWriter", "OutputFormat", "alert_record", "describe_profile"]
@@ -104,6 +104,13 @@ def describe_profile(user: str, p: Profile, min_history: int) -> Iterable[str]:
         else f"local solar time where the sign-ins come from; last seen at UTC{p.offset:+d}"
     )
     yield f"Usual hours ({where}): {', '.join(str(h) for h in hours) or 'none yet'}."
+    days = p.normal("weekday")
+    learned = sum(days.values())
+    if learned:  # a state written before days were learned has none
+        shares = ", ".join(
+            f"{d} {days[d] / learned:.0%}" for d in DAYS if days.get(d, 0.0) / learned >= 0.005
+        )
+        yield f"Days of the week (local time, share of sign-ins): {shares}."
     if p.anon_days:
         yield f"Signed in through an anonymizer on {len(p.anon_days)} recent day(s)."
     yield "Counts decay with a half-life, so habits not seen for months fade."
