@@ -18,6 +18,11 @@ SERVE_HELP = """Run the platform server: REST API and dashboard over the store.
 The store is SQLite in the user data directory unless BASTION_DATABASE_URL names a
 PostgreSQL database (postgresql://user@host/db). Migrations run at start.
 
+Single sign-on (OpenID Connect, code flow with PKCE): BASTION_OIDC_ISSUER, BASTION_OIDC_CLIENT_ID and
+BASTION_OIDC_CLIENT_SECRET; optional BASTION_OIDC_USERNAME_CLAIM (email), BASTION_OIDC_ALLOWED_DOMAINS,
+BASTION_OIDC_CREATE_USERS (true: a first sign-in creates the user, without project roles) and
+BASTION_OIDC_NAME (the button's label). Register <server>/login/oidc/callback as the redirect URI.
+
 Example: bastion serve --host 127.0.0.1 --port 8000
 """
 

@@ -25,6 +25,7 @@ __all__ = [
     "check_csrf",
     "identify",
     "require",
+    "safe_next",
 ]
 
 COOKIE = "bastion_session"
@@ -122,3 +123,8 @@ def check_csrf(principal: Principal, request: Request, csrf_value: str | None) -
     sent = request.headers.get("x-csrf-token") or csrf_value
     if not sent or sent != principal.csrf_token:
         raise HTTPException(403, "CSRF token missing or wrong")
+
+
+def safe_next(target: str) -> str:
+    """``target`` when it is a path of this site (where to go after signing in), else ``/``."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"

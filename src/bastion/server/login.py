@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bastion.server.auth import COOKIE, Principal
-from bastion.server.deps import get_store, principal
+from bastion.server import oidc
+from bastion.server.auth import COOKIE, Principal, safe_next
+from bastion.server.deps import get_settings, get_store, principal
 from bastion.server.web import render
 from bastion.store.accounts import authenticate, end_session, start_session
 from bastion.store.models import AuditEvent
@@ -17,9 +18,16 @@ from bastion.store.models import AuditEvent
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+router.include_router(oidc.router)
 Auth = Depends(principal)
 LOGIN_CSRF = "bastion_login_csrf"
-ERRORS = {"credentials": "Wrong user name or password."}
+ERRORS = {
+    "credentials": "Wrong user name or password.",
+    "sso": "Single sign-on failed: the identity provider could not be reached or its answer was not valid.",
+    "sso-expired": "The single sign-on expired or was started in another browser; sign in again.",
+    "sso-refused": "Single sign-on refused: this account may not sign in here.",
+    "sso-unknown": "No Bastion user for this account: ask an administrator to add you.",
+}
 """The only messages the sign-in page shows: ``/login?error=CODE`` never echoes text."""
 
 
@@ -31,14 +39,17 @@ def _secure(request: Request) -> bool:
 def login_page(request: Request, next: str = "/", error: str = "") -> Response:
     """The sign-in form (public)."""
     token = secrets.token_urlsafe(24)
-    context = {"who": None, "next": _safe_next(next), "error": ERRORS.get(error, ""), "csrf": token}
+    sso = get_settings(request).oidc
+    context = {
+        "who": None,
+        "next": safe_next(next),
+        "error": ERRORS.get(error, ""),
+        "csrf": token,
+        "sso": sso.name if sso is not None else None,
+    }
     response = render(request, "login.html", context)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=_secure(request))
     return response
-
-
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
 @router.post("/login")
@@ -64,12 +75,12 @@ def login(
     with store.write() as session:
         user = authenticate(session, username, password)
         if user is None:
-            query = urlencode({"next": _safe_next(next), "error": "credentials"})
+            query = urlencode({"next": safe_next(next), "error": "credentials"})
             return RedirectResponse(f"/login?{query}", status_code=303)
         cookie, _ = start_session(session, user)
         session.add(AuditEvent(actor=user.username, action="user.signed_in", reason=client))
     limiter.succeeded(username, client)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE, cookie, httponly=True, samesite="lax", secure=_secure(request), max_age=12 * 3600
     )
