@@ -10,8 +10,6 @@ with ``/evil.com``).
 Usage: ``python bench/sast/gen_j.py [--out build/sast/cases] [--family j] [--family k]``
 """
 
-# ruff: noqa: E501 - tables of code snippets read better unwrapped
-
 from __future__ import annotations
 
 import argparse

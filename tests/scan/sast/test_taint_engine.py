@@ -410,7 +410,8 @@ CASES = [
     (
         "django-manager-raw",
         "from shop.models import Entry",
-        'rows = Entry.objects.raw("SELECT * FROM entry WHERE t = \'" + request.args["t"] + "\'")\nreturn "ok"',
+        'rows = Entry.objects.raw("SELECT * FROM entry WHERE t = \'" + request.args["t"] + "\'")\n'
+        'return "ok"',
         {"sql-django-raw"},
     ),
     (
@@ -422,7 +423,8 @@ CASES = [
     (
         "django-queryset-extra",
         "from shop.models import Entry",
-        'qs = Entry.objects.filter(active=True)\nrows = qs.extra(where=["t = \'" + request.args["t"] + "\'"])\nreturn "ok"',
+        "qs = Entry.objects.filter(active=True)\n"
+        'rows = qs.extra(where=["t = \'" + request.args["t"] + "\'"])\nreturn "ok"',
         {"sql-django-extra"},
     ),
     (

@@ -288,11 +288,16 @@ def _cli_findings(root: Path, capsys: pytest.CaptureFixture[str]) -> set[tuple[s
 
 
 def test_cli_reports_the_real_variants_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    files = {"raw_views.py": RAW, "sql_views.py": SQLALCHEMY, "redirect_views.py": REDIRECT}
+    files = {
+        "raw_views.py": RAW,
+        "sql_views.py": SQLALCHEMY,
+        "redirect_views.py": REDIRECT,
+        "site_views.py": SITE_URLS,
+    }
     for name, code in files.items():
         (tmp_path / name).write_text(textwrap.dedent(code), encoding="utf-8")
     expected = {
-        (name, line, 601 if "redirect" in name else 89)
+        (name, line, 89 if name.startswith(("raw", "sql")) else 601)
         for name, code in files.items()
         for line in _real_lines(code)
     }
@@ -347,3 +352,68 @@ def test_scanner_drops_the_self_scan_shapes_and_keeps_the_real_one(tmp_path: Pat
         .index('    return RedirectResponse(f"/{name}", status_code=303)')
     )
     assert located == {("sast.taint.open-redirect", "server/pages.py", real + 1)}
+
+
+SITE_URLS = """
+from django.urls import reverse
+from flask import redirect, request, url_for
+
+
+def next_login():
+    return redirect(url_for("login") + "?next=" + request.path)
+
+
+def search_page():
+    return redirect(f"{url_for('search')}?q={request.args['q']}")
+
+
+def fragment():
+    return redirect(reverse("home") + "#" + request.args["q"])
+
+
+def formatted():
+    return redirect("{}?next={}".format(url_for("auth.login"), request.args["q"]))
+
+
+def percent():
+    return redirect("%s?page=%s" % (url_for("ops.list"), request.args["q"]))
+
+
+def numbered_fields():
+    return redirect("{1}?q={0}".format(request.args["q"], url_for("ops.list")))
+
+
+def root_then_value():
+    return redirect(url_for("index") + request.args["q"])  # real
+
+
+def root_then_value_fstring():
+    return redirect(f"{url_for('index')}{request.args['q']}")  # real
+
+
+def value_first():
+    return redirect(request.args["q"] + url_for("index"))  # real
+
+
+def format_root():
+    return redirect("{}{}".format(url_for("ops.list"), request.args["q"]))  # real
+
+
+def named_field():
+    return redirect("/{name}".format(name=request.args["q"]))  # real
+
+
+def mapping_key():
+    return redirect("/%(u)s" % {"u": request.args["q"]})  # real
+
+
+def numbered_first():
+    return redirect("/{0}".format(request.args["q"]))  # real
+"""
+
+
+def test_a_server_built_url_counts_as_its_least_path() -> None:
+    result = analyze([("app.py", SITE_URLS)])
+    assert result.problems == []
+    assert {h.sink.line for h in result.hits} == _real_lines(SITE_URLS)
+    assert {h.rule.cwe for h in result.hits} == {601}

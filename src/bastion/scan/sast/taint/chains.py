@@ -10,9 +10,11 @@ values are bound, not SQL text).
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bastion.scan.sast.taint import shapes
+from bastion.scan.sast.taint.module import UNKNOWN
 from bastion.scan.sast.taint.spec import RuleBook
 from bastion.scan.sast.taint.state import State
 
@@ -23,6 +25,54 @@ __all__ = ["BuiltValues"]
 
 _MAX_CHAIN = 200
 """Links of a method chain followed before giving up (generated code)."""
+_MAX_PIECES = 8
+"""Leading pieces of a built string read for its start."""
+_PERCENT = re.compile(r"%(?:(\([^)]*\))|[#0 +*-]*\d*(?:\.\d+)?[a-zA-Z]|(%))")
+"""A ``%`` placeholder; group 1 names a mapping key (``%(name)s``), group 2 is ``%%``."""
+_BRACES = re.compile(r"\{([^{}!:]*)[^{}]*\}")
+"""A ``str.format`` field; group 1 is its name or number (empty: the next argument)."""
+
+
+def _fstring(node: ast.JoinedStr) -> list[ast.expr | str]:
+    """An f-string's pieces: its constant text and the expressions between."""
+    return [_fstring_piece(value) for value in node.values]
+
+
+def _fstring_piece(value: ast.expr) -> ast.expr | str:
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.value
+    if isinstance(value, ast.FormattedValue) and value.conversion == -1 and not value.format_spec:
+        return value.value
+    return value
+
+
+def _fill(template: str, holes: re.Pattern[str], values: list[ast.expr]) -> list[ast.expr | str]:
+    """A ``%`` or ``str.format`` template's leading pieces: its text and the positional values
+    that fill its fields, up to a field filled otherwise (``%(name)s``, ``{name}``)."""
+    out: list[ast.expr | str] = []
+    cursor = 0
+    auto = 0
+    for match in holes.finditer(template):
+        out.append(template[cursor : match.start()])
+        cursor = match.end()
+        if holes is _PERCENT:
+            field = "%" if match.group(2) else "(" if match.group(1) else ""
+        else:
+            field = match.group(1).strip()
+        if field == "%":
+            out.append("%")
+            continue
+        if field.isdigit():
+            index = int(field)
+        elif field == "":
+            index, auto = auto, auto + 1
+        else:
+            return out
+        if index >= len(values) or len(out) >= _MAX_PIECES:
+            return out
+        out.append(values[index])
+    out.append(template[cursor:])
+    return out
 
 
 class _Host(Protocol):
@@ -40,7 +90,7 @@ class _Host(Protocol):
         """The qualified name of ``node``."""
         ...
 
-    def _head(self: _Host, node: ast.expr, state: State) -> Any: ...
+    def _pieces(self: _Host, node: ast.expr, state: State) -> list[ast.expr | str]: ...
 
     def _named_builder(self: _Host, name: str, state: State) -> str | None: ...
 
@@ -49,29 +99,62 @@ class BuiltValues:
     """``url_prefix`` and ``builder`` for the expression analysis."""
 
     def url_prefix(self: _Host, node: ast.expr, state: State) -> bool:
-        """True when the constant text ``node`` starts with fixes the site a URL built by it goes
-        to: concatenation, ``%`` and ``str.format`` up to their first placeholder, f-strings up to
-        their first value."""
-        return shapes.fixed_url_prefix(self._head(node, state))
+        """True when the text ``node`` surely starts with fixes the site a URL built by it goes to.
 
-    def _head(self: _Host, node: ast.expr, state: State) -> Any:
-        for _ in range(_MAX_CHAIN):
-            if not isinstance(node, ast.BinOp):
+        The start is read piece by piece (concatenation, f-strings, ``%`` and ``str.format``
+        templates with their arguments) while the pieces are constants or same-site URLs the
+        server builds (``url_for(...)``, ``reverse(...)``: counted as ``/``, what a route may
+        be), up to the first other value."""
+        text = ""
+        for piece in self._pieces(node, state):
+            if isinstance(piece, str):
+                text += piece
+                continue
+            value = self.const(piece, state)
+            if isinstance(value, str):
+                text += value
+            elif (
+                isinstance(piece, ast.Call) and self.qualname(piece.func, state) in self.rules.rules.site_urls
+            ):
+                text += "/"
+            else:
                 break
-            if isinstance(node.op, ast.Mod):
-                template = self.const(node.left, state)
-                return template.split("%", 1)[0] if isinstance(template, str) else None
-            left = self.const(node.left, state)
-            if isinstance(left, str):
-                return left
-            node = node.left
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-            template = self.const(node.func.value, state)
-            return template.split("{", 1)[0] if isinstance(template, str) else None
+        return shapes.fixed_url_prefix(text)
+
+    def _pieces(self: _Host, node: ast.expr, state: State) -> list[ast.expr | str]:
+        """The leading pieces of a string-building expression, in order (at most a few)."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            rights: list[ast.expr] = []
+            while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and len(rights) < _MAX_CHAIN:
+                rights.append(node.right)
+                node = node.left
+            out: list[ast.expr | str] = (
+                [node]
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
+                else self._pieces(node, state)
+            )
+            for right in reversed(rights):
+                if len(out) >= _MAX_PIECES:
+                    break
+                out.extend(_fstring(right) if isinstance(right, ast.JoinedStr) else [right])
+            return out[:_MAX_PIECES]
         if isinstance(node, ast.JoinedStr):
-            head = node.values[0] if node.values else None
-            return head.value if isinstance(head, ast.Constant) else None
-        return self.const(node, state)
+            return _fstring(node)[:_MAX_PIECES]
+        template: Any = UNKNOWN
+        values: list[ast.expr] = []
+        holes = _BRACES
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            template = self.const(node.left, state)
+            values = list(node.right.elts) if isinstance(node.right, ast.Tuple) else [node.right]
+            holes = _PERCENT
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+        ):
+            template = self.const(node.func.value, state)
+            values = list(node.args)
+        if not isinstance(template, str):
+            return [node]
+        return _fill(template, holes, values)
 
     def builder(self: _Host, func: ast.expr, state: State) -> str | None:
         """The statement builder a method call's receiver chain starts from (``sqlalchemy.update``

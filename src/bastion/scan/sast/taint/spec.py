@@ -139,6 +139,9 @@ class TaintRules(_Strict):
     clean_results: tuple[str, ...] = ()
     clean_methods: tuple[str, ...] = ()
     api_checks: ApiChecks = ApiChecks()
+    site_urls: tuple[str, ...] = ()
+    """Calls returning a URL on this site (``url_for``, ``reverse``); a redirect built from one
+    is read as starting with ``/``, the least a route may be (``url_for(...) + v`` is still open)."""
 
 
 ALL = frozenset({-1})
