@@ -133,7 +133,8 @@ class Profile:
 
     def judge(self, values: dict[str, str], weights: dict[str, float]) -> Judgement:
         """Which of ``values`` are unfamiliar and their summed ``weights``; :meth:`commit` learns them."""
-        counts, forgotten, share = self.counts, FORGOTTEN * self.weight, SHARE * self.total
+        counts = self.counts
+        faint = min(FORGOTTEN * self.weight, SHARE * self.total)  # below both: no longer familiar
         novel: list[str] = []
         score = 0.0
         seen: list[tuple[dict[str, float], str, float]] = []
@@ -141,7 +142,7 @@ class Profile:
             if value:
                 table = counts[prop]
                 c = table.get(value, 0.0)
-                if not c or (c < forgotten and c < share):
+                if not c or c < faint:
                     novel.append(prop)
                     score += weights[prop]
                 seen.append((table, value, c))

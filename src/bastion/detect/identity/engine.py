@@ -28,6 +28,12 @@ _HALF_EARTH_KM = 20_038.0
 """The farthest two places on Earth are (half the equator, great-circle)."""
 
 
+def _weekday(now: float, offset: int | None) -> str:
+    """The day of the week where the person is (local solar time, as the hour): day 0 of the POSIX clock
+    was a Thursday."""
+    return DAYS[(int((now + (offset or 0) * 3600) // 86400) + 3) % 7]
+
+
 def _evidence(e: SignIn) -> str:
     if e.raw:
         return e.raw
@@ -218,7 +224,7 @@ class Engine:
         values = self._values(e, info, p)
         novel, unfamiliar, seen = p.judge(values, self.weights)
         days = p.counts["weekday"]
-        weekday = self._weekday(e, p)
+        weekday = _weekday(now, p.offset)
         seen.append((days, weekday, days.get(weekday, 0.0)))  # learned with the rest, never scored
         if info.hosting and "asn" in novel:
             novel.append("hosting network")
@@ -348,11 +354,6 @@ class Engine:
         ]
 
     @staticmethod
-    def _weekday(e: SignIn, p: Profile) -> str:
-        """The day of the week where the person is (local solar time, as the hour)."""
-        return DAYS[(e.time.weekday() + (e.time.hour + (p.offset or 0)) // 24) % 7]
-
-    @staticmethod
     def _odd_hour(e: SignIn, p: Profile) -> bool:
         """No hour within one of this sign-in's is familiar: habits are fuzzy, and a time zone read
         from the longitude is an hour off in places (Madrid, Lagos)."""
@@ -368,7 +369,7 @@ class Engine:
             reasons.append(e.flagged)
         if "hour" in novel and self._odd_hour(e, p):
             reasons.append("it came at an hour this account never signs in near (local time there)")
-        day = self._weekday(e, p)
+        day = _weekday(now, p.offset)
         share = p.day_share(day)
         if share is not None and share < self.rare_day:
             reasons.append(
