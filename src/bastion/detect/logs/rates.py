@@ -322,6 +322,8 @@ class WindowScorer:
         self.variants: dict[tuple[str, ...], bool] = {}
         """Unseen template -> whether it is a near-variant of a training one (computed once)."""
         self.known_pairs: set[tuple[int, int]] = set()
+        self.surprisal: dict[tuple[int, int], float] = {}
+        """Transition -> its surprisal (nats), computed once."""
         self.from_lines: dict[int, int] = {}
         """Event -> transitions out of it in training (the bigram model's denominators)."""
         for (a, _), n in model.pair_lines.items():
@@ -393,8 +395,16 @@ class WindowScorer:
         ):
             return
         if model.pair_lines:
-            seen = model.pair_lines.get((prev, o.event), 0)
-            surprise = -math.log((seen + ALPHA) / (self.from_lines.get(prev, 0) + ALPHA * self.vocabulary))
+            pair = (prev, o.event)
+            surprise = self.surprisal.get(pair)
+            if surprise is None:
+                seen = model.pair_lines.get(pair, 0)
+                surprise = -math.log(
+                    (seen + ALPHA) / (self.from_lines.get(prev, 0) + ALPHA * self.vocabulary)
+                )
+                if len(self.surprisal) >= MEMORY:
+                    self.surprisal.clear()
+                self.surprisal[pair] = surprise
             w.surprise += surprise
             w.transitions += 1
             if surprise > w.unlikely[0]:
