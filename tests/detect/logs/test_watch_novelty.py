@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bastion.cli.main import main
 from bastion.detect.ingest.records import lines_from_text, read_records
 from bastion.detect.logs.features import SessionKey
 from bastion.detect.logs.modelfile import read_model_file, write_model_file
@@ -163,3 +165,33 @@ def test_an_unseen_error_alerts_in_every_window_it_comes_back_in() -> None:
     kinds = window_kinds(det, items)
     assert all("new-error" in kinds[start + timedelta(minutes=m)] for m in (5, 20))
     assert set(kinds) == {start + timedelta(minutes=5), start + timedelta(minutes=20)}
+
+
+def test_watch_cli_reports_a_new_error_not_its_near_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train_file, test_file, model = tmp_path / "train.log", tmp_path / "test.log", tmp_path / "m.bastion"
+    train_file.write_text(text(steady(T0, 120)), encoding="utf-8")
+    start = T0 + timedelta(hours=2)
+    variant, foreign = start + timedelta(minutes=5, seconds=7), start + timedelta(minutes=20, seconds=7)
+    items = [
+        *steady(start, 30),
+        (variant, line(variant, "app.Store", "ERROR", "failed to write 7 rows to table orders")),
+        (foreign, line(foreign, "app.Store", "ERROR", "disk full while writing volume")),
+    ]
+    test_file.write_text(text(items), encoding="utf-8")
+    assert (
+        main(
+            ["watch", "train", str(train_file), "--session", "none", "--rate-window", "300", "-o", str(model)]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["watch", "detect", str(test_file), "-m", str(model), "--format", "jsonl"]) == 1
+    windows = [
+        a for a in map(json.loads, capsys.readouterr().out.splitlines()) if a["entity_kind"] == "window"
+    ]
+    assert [a["metadata"]["kinds"] for a in windows] == [["new-error"]]
+    assert "disk full" in " ".join(windows[0]["evidence"]) and "failed to write" not in " ".join(
+        windows[0]["evidence"]
+    )
