@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 from fastapi import FastAPI, Form, Request
@@ -27,6 +27,8 @@ from joserfc.jwk import KeySet, RSAKey
 
 CLIENT_ID = "bastion-dashboard"
 CLIENT_SECRET = "stand-in-client-secret"
+REGISTERED_CALLBACK = "/login/oidc/callback"
+"""The path of the redirect URI registered for Bastion (any loopback host and port)."""
 
 
 @dataclass
@@ -83,11 +85,15 @@ def _app(provider: Provider) -> FastAPI:
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         if "openid" not in scope.split():
             return JSONResponse({"error": "invalid_scope"}, status_code=400)
+        if urlsplit(redirect_uri).path != REGISTERED_CALLBACK:  # a real provider checks registration
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "redirect_uri"}, status_code=400
+            )
         code = secrets.token_urlsafe(16)
         provider.codes[code] = {"nonce": nonce, "challenge": code_challenge, "redirect_uri": redirect_uri}
-        return RedirectResponse(
-            f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=302
-        )
+        answer = f"{redirect_uri}?{urlencode({'code': code, 'state': state})}"
+        # bastion: ignore[sast.taint.open-redirect] a provider sends the browser back to the registered client
+        return RedirectResponse(answer, status_code=302)
 
     @app.post("/token")
     def token(

@@ -38,7 +38,9 @@ from bastion.errors import InputError
 __all__ = ["TOKEN_ENV_PREFIX", "FetchError", "FetchLimits", "Fetched", "display_url", "fetch", "token_config"]
 
 _PROTOCOLS = "file:https:http:ssh:git"
+# bastion: ignore[sast.bandit.B105] the prefix of an environment variable's name, not a secret
 TOKEN_ENV_PREFIX = "BASTION_GIT_TOKEN_"
+# bastion: ignore[sast.bandit.B105] the user name sent beside a token, public by design
 TOKEN_USER = "x-access-token"
 """The user name sent with a token (GitHub, Gitea and GitLab accept a token with any user name)."""
 
