@@ -7,10 +7,13 @@ Usage (from the repository root):
     .venv/bin/python bench/server/bench_server.py --backend postgresql --stored 1000000 --list-only \
         --replicate --keep                       # a million findings, the database kept
     .venv/bin/python bench/server/bench_server.py --list-only --reuse URL   # measured again on it
+    .venv/bin/python bench/server/bench_server.py --list-only --reuse URL --groups  # + grouping by package
 
 The scan is synthetic but shaped like real reports (Bastion JSON, Finding.to_dict): five
 scanners, a realistic severity mix, paths across a deep tree, messages and evidence of
-typical length. The server runs in its own process (uvicorn), the load generator here.
+typical length; each ``deps`` finding names a vulnerable package version (2,000 packages,
+three versions each) as the dependency scanner does, so grouping by package has groups to make.
+The server runs in its own process (uvicorn), the load generator here.
 """
 
 from __future__ import annotations
@@ -58,6 +61,16 @@ def make_report(count: int, seed: int, tag: str) -> bytes:
         path = f"src/module{rng.randrange(300)}/sub{rng.randrange(20)}/file{index}.py"
         location = Location(path=path, start_line=rng.randrange(1, 2000))
         content = f"{tag}-{index}-{rng.random()}"
+        metadata: dict[str, Any] = {}
+        if scanner == "deps":
+            package, version = f"pkg{rng.randrange(2000)}", f"1.{rng.randrange(3)}.0"
+            metadata = {
+                "ecosystem": "PyPI",
+                "package": package,
+                "installed_version": version,
+                "advisory": f"GHSA-{tag}-{index:07d}",
+                "fixed_versions": [f"1.{rng.randrange(3, 9)}.0"],
+            }
         findings.append(
             Finding(
                 rule_id=rule,
@@ -70,6 +83,7 @@ def make_report(count: int, seed: int, tag: str) -> bytes:
                 evidence=f"call(user_input_{index})",
                 cwe=(rng.choice((79, 89, 502, 798, 327)),),
                 fix="Validate the value against an allow-list before use.",
+                metadata=metadata,
             ).to_dict()
         )
     document = {"schema_version": 1, "tool": {"name": "bastion", "version": "bench"},
@@ -134,6 +148,7 @@ def bench_list(
     replicate: bool = False,
     keep: bool = False,
     reuse: str = "",
+    groups: bool = False,
 ) -> dict[str, Any]:
     """Latency of the findings list (API and dashboard) with ``stored`` findings in one project
     (``reuse``: the URL of a database a ``--keep`` run left, measured again without loading)."""
@@ -180,13 +195,16 @@ def bench_list(
             env=env,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # Generous: on a loaded machine importing the app alone can take half a minute.
+        deadline = time.monotonic() + 180
+        while True:
             try:
                 if httpx.get(f"{base}/health").status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"the server did not answer on {base}") from None
+                time.sleep(0.2)
         client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
         cookies = _login(base, user, login_secret)
         paths = [
@@ -198,14 +216,27 @@ def bench_list(
             "/api/v1/projects/big/findings?overdue=true",
         ]
         html = ["/findings?project=big", "/findings?project=big&severity=medium&sort=first_seen&page=7"]
-        for path in paths + html:  # warm-up, and a check that every query answers
-            response = client.get(path, cookies=cookies if path in html else None)
+        grouped = "/api/v1/projects/big/findings/groups?by=package"
+        group_api = [
+            grouped,
+            f"{grouped}&status=open&status=confirmed",
+            f"{grouped}&severity=high&severity=critical",
+            f"{grouped}&page=20",
+            "/api/v1/projects/big/findings/groups/items?by=package&ecosystem=PyPI&package=pkg7&version=1.0.0",
+        ]
+        group_page = "/findings/groups?project=big&by=package"
+        group_html = [group_page, f"{group_page}&page=5"]
+        mixes = [("api", paths, False), ("dashboard", html, True)]
+        if groups:
+            mixes += [("groups_api", group_api, False), ("groups_dashboard", group_html, True)]
+        for path in [p for _, mix, _ in mixes for p in mix]:  # warm-up, and a check that every query answers
+            response = client.get(path, cookies=cookies if path in html + group_html else None)
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: HTTP {response.status_code}")
         with store.read() as session:
             stored = session.scalar(select(func.count(FindingRecord.id))) or 0
         results: dict[str, Any] = {"stored": stored, "load_s": load_s}
-        for label, mix, use_cookie in (("api", paths, False), ("dashboard", html, True)):
+        for label, mix, use_cookie in mixes:
             latencies: list[float] = []
             stop = time.monotonic() + limit_s
 
@@ -278,6 +309,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the list database (its URL goes to stderr)")
     parser.add_argument("--reuse", default="", help="measure the list on a database a --keep run left (URL)")
+    parser.add_argument("--groups", action="store_true", help="also measure grouping by package (API, page)")
     args = parser.parse_args()
     if args.stored < 10_000 or args.stored % 10_000:
         parser.error("--stored must be a positive multiple of 10,000")
@@ -293,6 +325,7 @@ def main() -> None:
         args.replicate,
         args.keep,
         args.reuse,
+        args.groups,
     )
     print(json.dumps(report, indent=2))
 

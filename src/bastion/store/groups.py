@@ -4,7 +4,9 @@ Grouping by package reads the metadata every dependency finding carries, Bastion
 imported ones alike (``ecosystem``, ``package``, ``installed_version``, ``advisory``,
 ``fixed_versions``, ``smallest_fix``): urllib3 1.26.3 with six advisories is one row, its worst
 severity, how many advisories, and the version that fixes them all as far as they say. Findings
-without a package (code, secrets, IaC) are not in any package group.
+without a package (code, secrets, IaC) are not in any package group. The key and the advisory
+come from the finding's stored ``pkg_*`` columns (:mod:`bastion.store.package_key`), walked in
+one index; only the fixed versions of the page's groups are read from the metadata.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bastion.advisories.versions import sort_versions
@@ -37,12 +39,7 @@ _BY_RANK = {rank: name for name, rank in RANKS.items()}
 
 
 def _package_columns() -> tuple[Any, Any, Any]:
-    extra = FindingRecord.extra
-    return (
-        func.coalesce(extra["ecosystem"].as_string(), ""),
-        extra["package"].as_string(),
-        func.coalesce(extra["installed_version"].as_string(), ""),
-    )
+    return (FindingRecord.pkg_ecosystem, FindingRecord.pkg_name, FindingRecord.pkg_version)
 
 
 @dataclass(frozen=True)
@@ -91,6 +88,7 @@ def group_condition(by: str, key: Mapping[str, str]) -> ColumnElement[bool]:
         raise ValueError(f"group by {by!r}: choose from {', '.join(GROUP_KEYS)}")
     ecosystem, package, version = _package_columns()
     return and_(
+        package.is_not(None),
         package == key.get("package", ""),
         ecosystem == key.get("ecosystem", ""),
         version == key.get("version", ""),
@@ -113,17 +111,10 @@ def group_findings(
         ecosystem, package, version = _package_columns()
         columns: list[Any] = [ecosystem, package, version]
         conditions.append(package.is_not(None))
-        extras: list[Any] = [func.count(func.distinct(FindingRecord.extra["advisory"].as_string()))]
     else:
         columns = [FindingRecord.rule_id]
-        extras = [func.min(FindingRecord.title)]
-    worst = func.max(FindingRecord.severity_rank)
-    count = func.count(FindingRecord.id)
-    # The number of groups comes with the page (a window over the grouped rows): counting them
-    # in a query of its own grouped every matching finding a second time.
-    groups_total = func.count().over()
-    grouped = select(*columns, count, worst, *extras, groups_total).where(*conditions).group_by(*columns)
-    ordered = grouped.order_by(worst.desc(), count.desc(), *columns).limit(per_page)
+    grouped, order = _grouped(by, conditions)
+    ordered = grouped.order_by(*order).limit(per_page)
     page = max(filt.page, 1)
     rows = session.execute(ordered.offset((page - 1) * per_page)).all()
     if not rows and page > 1:  # past the last page: show the last one, as the findings list does
@@ -154,6 +145,43 @@ def group_findings(
     return GroupPage(by, groups, total, page, per_page)
 
 
+def _grouped(by: str, conditions: list[Any]) -> tuple[Select[Any], list[Any]]:
+    """The grouped query (key columns, findings, worst rank, advisories or a title, and the number
+    of groups) and its order, worst first."""
+    rank = FindingRecord.severity_rank
+    # The number of groups comes with the page (a window over the grouped rows): counting them
+    # in a query of its own grouped every matching finding a second time.
+    groups_total = func.count().over()
+    if by == "package":
+        ecosystem, package, version = _package_columns()
+        # Per package version and advisory first, then per package version: both in the package
+        # index's order (name first), which PostgreSQL and SQLite walk alone, aggregating as they
+        # go. count(DISTINCT advisory) sorted every group's rows again; count(*), not count(id),
+        # as the id is not in that index.
+        inner = (
+            select(ecosystem, package, version, FindingRecord.pkg_advisory, func.max(rank).label("worst"))
+            .add_columns(func.count().label("found"))
+            .where(*conditions)
+            .group_by(package, ecosystem, version, FindingRecord.pkg_advisory)
+            .subquery()
+        )
+        keys: list[Any] = [inner.c.pkg_ecosystem, inner.c.pkg_name, inner.c.pkg_version]
+        worst: Any = func.max(inner.c.worst)
+        count: Any = func.sum(inner.c.found)
+        query = select(*keys, count, worst, func.count(inner.c.pkg_advisory), groups_total).group_by(
+            inner.c.pkg_name, inner.c.pkg_ecosystem, inner.c.pkg_version
+        )
+    else:
+        keys = [FindingRecord.rule_id]
+        worst, count = func.max(rank), func.count()
+        query = (
+            select(*keys, count, worst, func.min(FindingRecord.title), groups_total)
+            .where(*conditions)
+            .group_by(*keys)
+        )
+    return query, [worst.desc(), count.desc(), *keys]
+
+
 def _statuses(
     session: Session, conditions: list[Any], by: str, columns: list[Any], keys: list[dict[str, str]]
 ) -> dict[tuple[str, ...], dict[str, int]]:
@@ -180,22 +208,26 @@ def _fixes(
 ) -> dict[tuple[str, ...], tuple[str | None, int]]:
     """Per package group: the version fixing every advisory with a known fix, and how many have none."""
     ecosystem, package, version = _package_columns()
-    wanted = {tuple(k.values()) for k in keys}
-    names = sorted({k["package"] for k in keys})
-    query = select(ecosystem, package, version, FindingRecord.extra).where(*conditions, package.in_(names))
+    wanted = sorted({tuple(k.values()) for k in keys})
+    # The page's groups exactly (not every version of their packages), and of the metadata only
+    # the two values needed: parsing each finding's whole JSON was most of the page's time.
+    query = select(
+        ecosystem,
+        package,
+        version,
+        FindingRecord.pkg_advisory,
+        FindingRecord.extra["fixed_versions"],
+        FindingRecord.extra["smallest_fix"],
+    ).where(*conditions, package.is_not(None), tuple_(ecosystem, package, version).in_(wanted))
     smallest: dict[tuple[str, ...], set[str]] = {}
-    advisories: dict[tuple[str, ...], dict[str, list[str]]] = {}
-    for eco, name, installed, extra in session.execute(query).all():
+    advisories: dict[tuple[str, ...], dict[object, list[str]]] = {}
+    for index, (eco, name, installed, advisory, listed, fix) in enumerate(session.execute(query)):
         ident: tuple[str, ...] = (str(eco), str(name), str(installed))
-        if ident not in wanted:
-            continue
-        meta = extra if isinstance(extra, dict) else {}
-        if isinstance(meta.get("smallest_fix"), str) and meta["smallest_fix"]:
-            smallest.setdefault(ident, set()).add(meta["smallest_fix"])
-        listed = meta.get("fixed_versions")
+        if isinstance(fix, str) and fix:
+            smallest.setdefault(ident, set()).add(fix)
         fixed = [v for v in listed if isinstance(v, str) and v] if isinstance(listed, list) else []
-        advisory = str(meta.get("advisory") or id(meta))
-        advisories.setdefault(ident, {})[advisory] = fixed
+        # A finding naming no advisory counts as one of its own.
+        advisories.setdefault(ident, {})[advisory or index] = fixed
     result: dict[tuple[str, ...], tuple[str | None, int]] = {}
     for ident, by_advisory in advisories.items():
         ecosystem_name, _, installed = ident

@@ -28,6 +28,7 @@ from bastion.store.coverage import Coverage
 from bastion.store.db import Store
 from bastion.store.lifecycle import expire_acceptances, record_snapshot
 from bastion.store.models import AuditEvent, FindingRecord, Project, Scan, utcnow
+from bastion.store.package_key import package_columns
 from bastion.store.parse import ParsedScan
 from bastion.store.queries import search_key
 from bastion.store.sanitize import scrub_all, scrub_tree
@@ -120,6 +121,7 @@ def _describe(finding: Finding, texts: list[Any]) -> dict[str, Any]:
         "extra": extra,
         "published_at": _published(finding),
         "search_key": search_key(rule_id[:300], location, title),
+        **package_columns(extra),
     }
 
 

@@ -28,8 +28,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bastion.store.package_key import ADVISORY_LEN, ECOSYSTEM_LEN, PACKAGE_LEN, VERSION_LEN
+
 __all__ = [
     "OPEN_STATUSES",
+    "PACKAGE_INDEX_COLUMNS",
     "ROLES",
     "STATUSES",
     "ApiToken",
@@ -55,6 +58,17 @@ OPEN_STATUSES = ("open", "confirmed")
 """States that count as open work (and can be overdue)."""
 ROLES = ("viewer", "maintainer", "admin")
 """Per-project roles, weakest first."""
+PACKAGE_INDEX_COLUMNS = (
+    "project_id",
+    "pkg_name",
+    "pkg_ecosystem",
+    "pkg_version",
+    "pkg_advisory",
+    "severity_rank",
+    "status",
+)
+"""Grouping by package walks this index (findings with a package only), in group order, reading
+all it needs from the index: the key, the advisory, the worst severity and the state."""
 
 
 def utcnow() -> datetime:
@@ -196,6 +210,12 @@ class FindingRecord(Base):
         Index("ix_findings_project_status", "project_id", "status", "id"),
         Index("ix_findings_project_title", "project_id", text("substr(title, 1, 100)"), "id"),
         Index("ix_findings_project_location", "project_id", text("substr(location, 1, 100)"), "id"),
+        Index(
+            "ix_findings_project_package",
+            *PACKAGE_INDEX_COLUMNS,
+            postgresql_where=text("pkg_name IS NOT NULL"),
+            sqlite_where=text("pkg_name IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
@@ -228,6 +248,14 @@ class FindingRecord(Base):
     scope_root: Mapped[str | None] = mapped_column(String(1000), nullable=True, default=None)
     """The scanned root (relative to the repository) of the last scan that reported the finding,
     which its ``location`` path is relative to; None when that upload did not say."""
+    pkg_ecosystem: Mapped[str] = mapped_column(String(ECOSYSTEM_LEN), default="", server_default="")
+    """The metadata's ``ecosystem`` ("" when none): see :mod:`bastion.store.package_key`."""
+    pkg_name: Mapped[str | None] = mapped_column(String(PACKAGE_LEN), nullable=True, default=None)
+    """The metadata's ``package``; None for a finding about no package."""
+    pkg_version: Mapped[str] = mapped_column(String(VERSION_LEN), default="", server_default="")
+    """The metadata's ``installed_version`` ("" when none)."""
+    pkg_advisory: Mapped[str | None] = mapped_column(String(ADVISORY_LEN), nullable=True, default=None)
+    """The metadata's ``advisory`` (a package group counts its distinct advisories)."""
     project: Mapped[Project] = relationship()
 
 
