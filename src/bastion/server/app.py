@@ -25,6 +25,7 @@ from bastion.server import (
     respond,
     triage,
     triage_pages,
+    users,
     web,
 )
 from bastion.server import compliance_page as compliance_pages
@@ -84,6 +85,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
         (ready.api_router, ready.pages),
         (metrics_pages.api, metrics_pages.pages),
         (compliance_pages.pages,),
+        (users.pages,),
     )
     for routers in feature_routers:
         for feature_router in routers:

@@ -81,8 +81,12 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def create_user(session: Session, username: str, password: str, *, admin: bool = False) -> User:
-    """Add a user; the password is argon2-hashed. Raises InputError on a bad or taken name."""
+def create_user(
+    session: Session, username: str, password: str, *, admin: bool = False, actor: str = "system"
+) -> User:
+    """Add a user; the password is argon2-hashed. Raises InputError on a bad or taken name, or a
+    password under :data:`MIN_PASSWORD` characters (the message never holds the password).
+    ``actor`` is who the audit event names (the CLI: ``system``)."""
     if not _USERNAME.match(username):
         raise InputError(f"username {username!r}: letters, digits and . _ @ - only (1-150)")
     if len(password) < MIN_PASSWORD:
@@ -92,7 +96,7 @@ def create_user(session: Session, username: str, password: str, *, admin: bool =
     user = User(username=username, password_hash=_Hashing.hasher.hash(password), is_admin=admin)
     session.add(user)
     session.flush()
-    session.add(AuditEvent(actor="system", action="user.created", reason=f"{username} admin={admin}"))
+    session.add(AuditEvent(actor=actor[:200], action="user.created", reason=f"{username} admin={admin}"))
     return user
 
 
