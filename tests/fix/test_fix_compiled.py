@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import sys
 from pathlib import Path
 
 import pytest
+from fix_helpers import closed_port
 
 from bastion.cli.main import main
 from bastion.fix.compiled import compile_command
@@ -74,14 +74,6 @@ def test_fix_runs_pip_compile_when_installed(
     assert "requirements.txt: refreshed with `pip-compile" in capsys.readouterr().err
 
 
-def _closed_port() -> int:
-    """A local port nothing listens on (bound, then released): connections to it are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.mark.skipif(not REAL_PIP_COMPILE.exists(), reason="pip-tools is not installed beside this Python")
 def test_real_pip_compile_without_its_index_says_it_could_not_reach_pypi(
     tmp_path: Path, advisory_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -94,7 +86,7 @@ def test_real_pip_compile_without_its_index_says_it_could_not_reach_pypi(
     (project / "requirements.txt").write_text(PIP_COMPILE, encoding="utf-8")
     (project / "requirements.in").write_text("django\n", encoding="utf-8")
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no mirror or find-links from this machine
-    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{_closed_port()}/simple")
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{closed_port()}/simple")
     monkeypatch.setenv("PATH", f"{REAL_PIP_COMPILE.parent}{os.pathsep}{os.environ['PATH']}")
     assert main(["fix", str(project), "--db", str(advisory_db), "--write"]) == 1
     line = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("requirements.txt:"))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import stat
 from pathlib import Path
 
 import pytest
+from fix_helpers import closed_port
 
 from bastion.cli.main import main
 from bastion.fix.lockfiles import RefreshStatus, lock_commands, refresh
@@ -57,14 +57,6 @@ PACKAGE_LOCK = """{
 """.replace("{LODASH_INTEGRITY}", LODASH_INTEGRITY)
 needs_cargo = pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not installed here")
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed here")
-
-
-def _closed_port() -> int:
-    """A local port nothing listens on (bound, then released): connections to it are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _cargo_project(root: Path, source: str) -> Path:
@@ -121,7 +113,7 @@ def test_cargo_without_its_registry_says_the_lockfile_is_not_refreshed(
 ) -> None:
     """The registry refuses connections and nothing is cached: the manifest is raised, the lockfile
     left as it was, and the run says so and exits 1, even with -q."""
-    registry = f'registry = "sparse+http://127.0.0.1:{_closed_port()}/index/"'
+    registry = f'registry = "sparse+http://127.0.0.1:{closed_port()}/index/"'
     root = _cargo_project(tmp_path / "crate", registry)
     assert _fix(root, advisory_db, "-q") == 1
     err = capsys.readouterr().err
@@ -142,7 +134,7 @@ def test_npm_without_its_registry_says_the_lockfile_is_not_refreshed(
     root.mkdir()
     (root / "package.json").write_text(PACKAGE_JSON, encoding="utf-8")
     (root / "package-lock.json").write_text(PACKAGE_LOCK, encoding="utf-8")
-    monkeypatch.setenv("npm_config_registry", f"http://127.0.0.1:{_closed_port()}/")
+    monkeypatch.setenv("npm_config_registry", f"http://127.0.0.1:{closed_port()}/")
     monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
     assert _fix(root, advisory_db) == 1
     err = capsys.readouterr().err

@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from fix_helpers import closed_port
 
 from bastion.cli.main import main
 
@@ -66,13 +66,6 @@ def _uv_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return {**os.environ, **env}
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @needs_uv
 def test_uv_refreshes_offline_from_a_mirror_this_machine_holds(
     tmp_path: Path, advisory_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -99,7 +92,7 @@ def test_uv_without_its_index_says_the_lockfile_is_not_refreshed(
 ) -> None:
     """The project's index refuses connections and the cache is empty: pyproject is raised, uv.lock
     left as it was, and the line says the registry could not be reached."""
-    index = f"http://127.0.0.1:{_closed_port()}/simple"
+    index = f"http://127.0.0.1:{closed_port()}/simple"
     root = _project(
         tmp_path / "orders", f'[[tool.uv.index]]\nname = "mirror"\nurl = "{index}"\ndefault = true\n'
     )

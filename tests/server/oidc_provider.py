@@ -11,19 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import uvicorn
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from server_world import serve_app
 
 CLIENT_ID = "bastion-dashboard"
 CLIENT_SECRET = "stand-in-client-secret"
@@ -136,18 +134,6 @@ def _app(provider: Provider) -> FastAPI:
 def serve_provider() -> Iterator[Provider]:
     """Run a provider on 127.0.0.1:<ephemeral> until the generator closes."""
     provider = Provider()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    provider.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(_app(provider), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
+    for url in serve_app(_app(provider)):
+        provider.url = url
         yield provider
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -98,8 +99,9 @@ class Live:
     world: World
 
 
-def serve_in_thread(world: World) -> Iterator[Live]:
-    """Run the world's app in uvicorn on 127.0.0.1:<ephemeral> until the generator closes."""
+def serve_app(app: Any) -> Iterator[str]:
+    """Run an ASGI app in uvicorn on 127.0.0.1:<ephemeral>, yielding its base URL until the
+    generator closes (the server, and any stand-in service a test needs)."""
     import socket
     import threading
     import time
@@ -109,18 +111,24 @@ def serve_in_thread(world: World) -> Iterator[Live]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(world.app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
-        yield Live(f"http://127.0.0.1:{port}", world)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def serve_in_thread(world: World) -> Iterator[Live]:
+    """Run the world's app in uvicorn on 127.0.0.1:<ephemeral> until the generator closes."""
+    for url in serve_app(world.app):
+        yield Live(url, world)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
