@@ -283,7 +283,7 @@ def _cli_findings(root: Path, capsys: pytest.CaptureFixture[str]) -> set[tuple[s
         (f["location"]["path"], f["location"]["start_line"], cwe)
         for f in document["findings"]
         for cwe in f["cwe"]
-        if cwe in (89, 601)
+        if cwe in (89, 502, 601)
     }
 
 
@@ -293,11 +293,12 @@ def test_cli_reports_the_real_variants_only(tmp_path: Path, capsys: pytest.Captu
         "sql_views.py": SQLALCHEMY,
         "redirect_views.py": REDIRECT,
         "site_views.py": SITE_URLS,
+        "yaml_views.py": YAML_LOADERS,
     }
     for name, code in files.items():
         (tmp_path / name).write_text(textwrap.dedent(code), encoding="utf-8")
     expected = {
-        (name, line, 89 if name.startswith(("raw", "sql")) else 601)
+        (name, line, 89 if name.startswith(("raw", "sql")) else 502 if name.startswith("yaml") else 601)
         for name, code in files.items()
         for line in _real_lines(code)
     }
@@ -417,3 +418,62 @@ def test_a_server_built_url_counts_as_its_least_path() -> None:
     assert result.problems == []
     assert {h.sink.line for h in result.hits} == _real_lines(SITE_URLS)
     assert {h.rule.cwe for h in result.hits} == {601}
+
+
+YAML_LOADERS = """
+import yaml
+from flask import request
+
+FAST_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CHOSEN = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+FAST_ANY = getattr(yaml, "CLoader", yaml.Loader)
+HALF = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.UnsafeLoader
+ALIAS = FAST_SAFE
+
+
+def named():
+    return list(yaml.load_all(request.data, Loader=yaml.SafeLoader))
+
+
+def getattr_default():
+    return yaml.load(request.data, Loader=FAST_SAFE)
+
+
+def conditional():
+    return list(yaml.load_all(request.data, CHOSEN))
+
+
+def alias():
+    return yaml.load(request.data, Loader=ALIAS)
+
+
+def unsafe_all():
+    return list(yaml.load_all(request.data, Loader=yaml.FullLoader))  # real
+
+
+def unsafe_getattr():
+    return yaml.load(request.data, Loader=FAST_ANY)  # real
+
+
+def one_unsafe_branch():
+    return list(yaml.load_all(request.data, Loader=HALF))  # real
+
+
+def no_loader():
+    return list(yaml.load_all(request.data))  # real
+"""
+
+
+def test_a_loader_chosen_at_import_is_safe_only_when_every_choice_is() -> None:
+    result = analyze([("app.py", YAML_LOADERS)])
+    assert result.problems == []
+    assert {h.sink.line for h in result.hits} == _real_lines(YAML_LOADERS)
+    assert {h.rule.cwe for h in result.hits} == {502}
+
+
+def test_module_names_bound_to_each_other_in_a_cycle_end() -> None:
+    code = (
+        "import yaml\nfrom flask import request\n\nA = B\nB = A\n\n\n"
+        "def view():\n    return yaml.load(request.data, Loader=A)\n"
+    )
+    assert [h.sink.line for h in analyze([("app.py", code)]).hits] == [9]

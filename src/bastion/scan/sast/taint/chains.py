@@ -156,6 +156,26 @@ class BuiltValues:
             return [node]
         return _fill(template, holes, values)
 
+    def choices(self: _Host, node: ast.expr, state: State) -> list[ast.expr]:
+        """The expressions ``node``'s value is one of, when it is chosen among a few: both
+        sides of ``a if c else b``, ``getattr(m, "A", b)`` (``m.A`` or ``b``), or a module-level
+        name bound once (its expression); empty otherwise."""
+        if isinstance(node, ast.IfExp):
+            return [node.body, node.orelse]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) == 3
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            return [ast.Attribute(value=node.args[0], attr=node.args[1].value, ctx=ast.Load()), node.args[2]]
+        if isinstance(node, ast.Name) and not (node.id in state.taint or node.id in state.consts):
+            value = self.module.values.get(node.id)
+            return [value] if value is not None else []
+        return []
+
     def builder(self: _Host, func: ast.expr, state: State) -> str | None:
         """The statement builder a method call's receiver chain starts from (``sqlalchemy.update``
         for ``update(t).where(...).values``, ``sqlalchemy.Table`` for ``users.insert().values``

@@ -52,6 +52,8 @@ class ModuleInfo:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     """Module-level names bound once to a literal."""
+    values: dict[str, ast.expr] = field(default_factory=dict)
+    """Module-level names bound once: the expression they are bound to."""
     built_by: dict[str, str] = field(default_factory=dict)
     """Module-level names bound once to a call: the callee's qualified name
     (``users = sa.Table(...)`` -> ``sqlalchemy.Table``)."""
@@ -158,11 +160,13 @@ def _index_definitions(info: ModuleInfo) -> None:
                     value = literal(stmt.value)
                     if value is not _UNKNOWN:
                         info.constants[target.id] = value
+                    info.values[target.id] = stmt.value
                     callee = _callee(info, stmt.value)
                     if callee is not None:
                         info.built_by[target.id] = callee
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             assigned[stmt.target.id] = assigned.get(stmt.target.id, 0) + 1
+            info.values[stmt.target.id] = stmt.value
             value = literal(stmt.value)
             if value is not _UNKNOWN:
                 info.constants[stmt.target.id] = value
@@ -170,6 +174,7 @@ def _index_definitions(info: ModuleInfo) -> None:
         if count > 1:
             info.constants.pop(name, None)
             info.built_by.pop(name, None)
+            info.values.pop(name, None)
     for outer in list(info.functions.values()):
         _index_nested(info, outer)
 

@@ -72,7 +72,11 @@ class _Host(Protocol):
 
     def _safe_call(self, rule: SinkRule, node: ast.Call, state: State) -> bool: ...
 
-    def _allowed(self, node: ast.expr, allowed: tuple[str, ...], state: State) -> bool: ...
+    def _allowed(self, node: ast.expr, allowed: tuple[str, ...], state: State, depth: int = 0) -> bool: ...
+
+    def choices(self, node: ast.expr, state: State) -> list[ast.expr]:
+        """The expressions ``node``'s value is chosen among."""
+        ...
 
     def _dangerous_args(
         self, rule: SinkRule, node: ast.Call, args: list[Taint], kwargs: dict[str | None, Taint], state: State
@@ -198,12 +202,17 @@ class SinkChecks:
                 return True
         return False
 
-    def _allowed(self: _Host, node: ast.expr, allowed: tuple[str, ...], state: State) -> bool:
-        """True when ``node`` is spelled, resolves to, or evaluates to one of ``allowed``."""
+    def _allowed(self: _Host, node: ast.expr, allowed: tuple[str, ...], state: State, depth: int = 0) -> bool:
+        """True when ``node`` is spelled, resolves to, or evaluates to one of ``allowed``, or is
+        chosen among values that all are (``getattr(yaml, "CSafeLoader", yaml.SafeLoader)``,
+        through a module-level name)."""
         spelled = self.key(node) or ""
         qual = self.qualname(node, state) or ""
         value = self.const(node, state)
-        return spelled in allowed or qual in allowed or (isinstance(value, str) and value in allowed)
+        if spelled in allowed or qual in allowed or (isinstance(value, str) and value in allowed):
+            return True
+        choices = self.choices(node, state) if depth < 4 else []
+        return bool(choices) and all(self._allowed(c, allowed, state, depth + 1) for c in choices)
 
     def _dangerous_args(
         self: _Host,
