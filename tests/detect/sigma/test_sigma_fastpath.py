@@ -51,6 +51,8 @@ DETECTIONS = [
     "sel:\n  CommandLine|fieldref|contains: User\ncondition: sel",
     "sel:\n  CommandLine|contains:\n    - 'iex'\n    - 'invoke-'\n    - 'downloadstring'\n"
     "  Image|endswith:\n    - '\\powershell.exe'\n    - '\\pwsh.exe'\n    - '\\cmd.exe'\ncondition: sel",
+    "sel:\n  CommandLine|contains:\n    - '.*'\n    - '(whoami'\n"
+    "    - '\u00fcn\u00efc'\n    - '[x'\ncondition: sel",
     "a:\n  CommandLine|contains: 'x'\nb:\n  Image|endswith: '\\cmd.exe'\nc:\n  User|startswith: 'corp'\n"
     "condition: 1 of a* or (b and c)",
 ]
@@ -72,6 +74,10 @@ COMMAND_LINES: list[Any] = [
     base64.b64encode(b"cmd /c whoami").decode(),
     base64.b64encode(b"xwhoami").decode(),
     "corp\\alice",
+    "run (whoami",
+    "say \u00fcn\u00efcode",
+    "a [x] b",
+    "glob .* here",
     "mimikatz.exe",
     "",
     None,
