@@ -195,3 +195,13 @@ def test_watch_cli_reports_a_new_error_not_its_near_variant(
     assert "disk full" in " ".join(windows[0]["evidence"]) and "failed to write" not in " ".join(
         windows[0]["evidence"]
     )
+
+
+def test_no_sequence_threshold_when_training_never_measured_one() -> None:
+    # one event a minute: no 60 s window ever holds 3 transitions, so the feature was never measured
+    sparse = [Observation(60.0 * i + 1, 1 + i % 2, (f"e{1 + i % 2}",), False, "c", "x") for i in range(120)]
+    model = WindowModel.learn(sparse, window=60.0)
+    assert model is not None and "sequence" not in model.thresholds
+    busy = list(WindowScorer(model).score_all(cycle(7300.0, 60, (2, 2, 1, 1))))
+    assert all("sequence" not in w.kinds for w in busy) and busy[0].values["sequence"] > 0
+    assert WindowModel.from_dict(model.to_dict()).thresholds == model.thresholds

@@ -180,7 +180,11 @@ class WindowModel:
             for name, value in scored.values.items():
                 if value or name not in SPARSE:
                     seen[name].append(value)
-        model.thresholds = {f: max(FLOORS[f], _quantile(seen[f], quantile) * margin) for f in FEATURES}
+        model.thresholds = {
+            f: max(FLOORS[f], _quantile(seen[f], quantile) * margin)
+            for f in FEATURES
+            if seen[f] or f not in SPARSE  # never measured in training: no threshold, never alerts
+        }
         return model
 
     @classmethod
@@ -476,7 +480,12 @@ class WindowScorer:
         thresholds = self.model.thresholds
         kinds = [f for f in FEATURES if thresholds and values[f] > thresholds.get(f, math.inf) + 1e-9]
         score = max(
-            ((values[f] + 1) / (thresholds.get(f, 0.0) + 1) for f in FEATURES if values[f] > 0), default=0.0
+            (
+                (values[f] + 1) / (thresholds.get(f, 0.0) + 1)
+                for f in FEATURES
+                if values[f] > 0 and (f in thresholds or f not in SPARSE)
+            ),
+            default=0.0,
         )
         result = WindowScore(
             w.start, w.start + self.model.window, w.lines, values, score, kinds, reasons if kinds else [],
