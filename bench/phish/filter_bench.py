@@ -55,6 +55,15 @@ def _click_rate(mix: list[Labelled], predicted: dict[int, bool]) -> dict[str, fl
             "measured_pct": round(100 * len(kept) / len(recipients), 2)}  # fmt: skip
 
 
+def _open_rate(mix: list[Labelled], predicted: dict[int, bool]) -> dict[str, float]:
+    """Share of recipients counted as having opened: the truth, and what a filter leaves."""
+    recipients = {i.event.recipient for i in mix}
+    truth = {i.event.recipient for i in mix if i.event.kind == "open" and not i.automated}
+    kept = {i.event.recipient for i in mix if i.event.kind == "open" and not predicted[i.event.id]}
+    return {"true_open_pct": round(100 * len(truth) / len(recipients), 2),
+            "measured_open_pct": round(100 * len(kept) / len(recipients), 2)}  # fmt: skip
+
+
 def bastion(rules: FilterRules) -> Callable[[list[Labelled]], dict[int, bool]]:
     """Bastion's classifier with ``rules``."""
 
@@ -105,18 +114,34 @@ def main() -> int:
     args = parser.parse_args()
     tuning = generate("tune", 11, args.recipients)
     heldout = generate("heldout", 23, args.recipients)
+    heldout2 = generate("heldout2", 37, args.recipients)
     shipped = load_rules()
     chosen, grid = tune(tuning, shipped)
+    without_apple = shipped.model_copy(
+        update={"networks": tuple(n for n in shipped.networks if not n.name.startswith("Apple"))}
+    )
     rows = []
-    for mix_name, mix in (("tuning (A, seed 11)", tuning), ("held-out (B, seed 23)", heldout)):
+    mixes = (
+        ("tuning (A, seed 11)", tuning),
+        ("held-out (B, seed 23)", heldout),
+        ("held-out (C, seed 37)", heldout2),
+    )
+    for mix_name, mix in mixes:
         for name, run in (
             ("bastion (tuned on A)", bastion(chosen)),
             ("bastion (shipped botfilter.yml)", bastion(shipped)),
+            ("bastion (shipped, no Apple network)", bastion(without_apple)),
             ("openaev (UA list + 10 s)", openaev),
         ):
             predicted = run(mix)
             rows.append(
-                {"mix": mix_name, "filter": name, **_score(mix, predicted), **_click_rate(mix, predicted)}
+                {
+                    "mix": mix_name,
+                    "filter": name,
+                    **_score(mix, predicted),
+                    **_click_rate(mix, predicted),
+                    **_open_rate(mix, predicted),
+                }
             )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chosen_settings = chosen.model_dump(
@@ -126,11 +151,12 @@ def main() -> int:
         json.dumps({"chosen": chosen_settings, "rows": rows, "grid": grid}, indent=2) + "\n"
     )
     print(f"chosen on the tuning mix: {chosen_settings}")
-    header = ("mix", "filter", "precision", "recall", "F1", "true click %", "measured %")
-    print("{:<24}{:<34}{:>10}{:>8}{:>8}{:>14}{:>12}".format(*header))
+    header = ("mix", "filter", "precision", "recall", "F1", "click %", "measured", "open %", "measured")
+    print("{:<24}{:<38}{:>10}{:>8}{:>8}{:>9}{:>10}{:>8}{:>10}".format(*header))
     for row in rows:
-        print(f"{row['mix']:<24}{row['filter']:<34}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"
-              f"{row['true_pct']:>14.2f}{row['measured_pct']:>12.2f}")  # fmt: skip
+        print(f"{row['mix']:<24}{row['filter']:<38}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"
+              f"{row['true_pct']:>9.2f}{row['measured_pct']:>10.2f}"
+              f"{row['true_open_pct']:>8.2f}{row['measured_open_pct']:>10.2f}")  # fmt: skip
     return 0
 
 

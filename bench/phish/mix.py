@@ -78,6 +78,12 @@ class Profile:
     sandbox_p: float
     sandbox_runs_js_p: float
     apple_mpp_p: float
+    mpp_net: str = "17.58"
+    """Where Mail Privacy Protection's fetches come from ("17": anywhere in Apple's 17.0.0.0/8)."""
+    mpp_spread_s: float = 60.0
+    """Fetches come up to this long after delivery (when the device gets the message)."""
+    apple_people_p: float = 0.0
+    """People reading and clicking from Apple's own network (an open there is still ambiguous)."""
 
 
 PROFILES = {
@@ -85,6 +91,11 @@ PROFILES = {
                     0.35, 0.15, 0.05, 0.08, 0.05, 0.15, 0.0, 0.0, 0.0),
     "heldout": Profile(BROWSERS_B, "203.0.113", 0.45, 0.15, 0.06, 0.03, 0.22,
                        0.25, 0.25, 0.08, 0.05, 0.08, 0.10, 0.12, 0.5, 0.20),
+    # C: written after the Apple network rule, to check it beyond B: MPP from anywhere in 17/8, up to
+    # three hours after delivery, and some people clicking from Apple's network themselves
+    "heldout2": Profile(BROWSERS_A + BROWSERS_B, "192.0.2", 0.50, 0.18, 0.05, 0.04, 0.18,
+                        0.30, 0.20, 0.06, 0.06, 0.06, 0.12, 0.08, 0.3, 0.35,
+                        mpp_net="17", mpp_spread_s=3 * 3600.0, apple_people_p=0.03),
 }  # fmt: skip
 
 
@@ -128,7 +139,9 @@ def _ip(rng: random.Random, prefix: str) -> str:
 
 def _human(b: _Builder, r: int, p: Profile) -> None:
     rng = b.rng
-    ip = _ip(rng, p.human_net)
+    # the draw only where the profile has such people, so that A and B stay as they were
+    apple = p.apple_people_p > 0 and rng.random() < p.apple_people_p
+    ip = _ip(rng, "17.1" if apple else p.human_net)
     ua = rng.choice(p.browsers)
     if rng.random() < p.open_p:
         open_ua = OUTLOOK if rng.random() < 0.2 else ua
@@ -194,11 +207,13 @@ def _machines(b: _Builder, r: int, p: Profile) -> None:
         if rng.random() < p.sandbox_runs_js_p:
             b.add(r, "beacon", start + 1.0, True, user_agent=ua, ip=ip, method="POST", cookie=True)
     if rng.random() < p.apple_mpp_p:
-        b.add(r, "open", rng.uniform(1, 60), True, user_agent="Mozilla/5.0", ip=_ip(rng, "17.58"))
+        at = rng.uniform(1, p.mpp_spread_s)
+        b.add(r, "open", at, True, user_agent="Mozilla/5.0", ip=_ip(rng, p.mpp_net))
 
 
 def generate(profile: str, seed: int, recipients: int) -> list[Labelled]:
-    """The labelled requests of ``recipients`` messages under ``profile`` (``tune``/``heldout``)."""
+    """The labelled requests of ``recipients`` messages under ``profile`` (``tune``, ``heldout``,
+    ``heldout2``)."""
     rng = random.Random(
         seed
     )  # bastion: ignore[sast.bandit.B311] a reproducible synthetic data set, not security

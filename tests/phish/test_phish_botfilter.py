@@ -120,3 +120,20 @@ def test_invalid_rules_file(tmp_path: Path) -> None:
     bad.write_text("networks: [{name: x, cidrs: ['10.0.0.0/33']}]\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"rules.yml: networks: "):
         load_rules(bad)
+
+
+def test_apple_mail_privacy_protection_is_an_open_only_network() -> None:
+    """Apple's relays fetch a message's images, they never click: an open from 17/8 is a machine's,
+    a click from there is judged like any other click."""
+    mpp_open = _event(1, "open", 3600, user_agent="Mozilla/5.0", ip="17.58.101.9")
+    assert _reasons([mpp_open])[0] == ["scanner network: Apple Mail Privacy Protection"]
+    click = [_event(1, ip="17.1.2.3"), _event(2, "beacon", 601.5, cookie=True, method="POST")]
+    assert _reasons(click) == [[], []]
+    assert RULES.network_of("17.1.2.3") == "Apple Mail Privacy Protection"  # any kind when none is asked
+
+
+def test_a_network_kind_that_is_not_a_request_kind(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yml"
+    bad.write_text("networks: [{name: x, cidrs: ['10.0.0.0/8'], kinds: [opens]}]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"rules.yml: networks.0.kinds.0: Input should be 'open'"):
+        load_rules(bad)

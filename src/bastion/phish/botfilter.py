@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -63,6 +64,9 @@ class NetworkRule(_Strict):
 
     name: str
     cidrs: tuple[str, ...]
+    kinds: tuple[Literal["open", "click", "attachment", "submit", "report"], ...] = ()
+    """The request kinds this operator's machines make (``open``: an image proxy that never
+    clicks); empty: every kind. A person on the same network clicking is then not its machine."""
 
 
 class FilterRules(_Strict):
@@ -77,20 +81,28 @@ class FilterRules(_Strict):
     networks: tuple[NetworkRule, ...] = ()
 
     @cached_property
-    def _nets(self) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]:
+    def _nets(self) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, NetworkRule]]:
         return [
-            (ipaddress.ip_network(cidr, strict=False), rule.name)
-            for rule in self.networks
-            for cidr in rule.cidrs
+            (ipaddress.ip_network(cidr, strict=False), rule) for rule in self.networks for cidr in rule.cidrs
         ]
 
-    def network_of(self, address: str) -> str | None:
-        """The scanner operator whose range holds ``address``, if any."""
+    def network_of(self, address: str, kind: str = "") -> str | None:
+        """The scanner operator whose range holds ``address`` and whose machines make requests
+        of ``kind`` (any kind when not given), if any."""
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             return None
-        return next((name for net, name in self._nets if ip.version == net.version and ip in net), None)
+        return next(
+            (
+                rule.name
+                for net, rule in self._nets
+                if ip.version == net.version
+                and ip in net
+                and (not kind or not rule.kinds or kind in rule.kinds)
+            ),
+            None,
+        )
 
     def agent_of(self, user_agent: str) -> str | None:
         """The signature ``user_agent`` matches, if any (an empty agent is one too)."""
@@ -169,7 +181,7 @@ def _own_reasons(item: Classified, rules: FilterRules) -> None:
     agent = rules.agent_of(event.user_agent)
     if agent:
         item.reasons.append(f"user agent: {agent}")
-    network = rules.network_of(event.ip)
+    network = rules.network_of(event.ip, event.kind)
     if network:
         item.reasons.append(f"scanner network: {network}")
     if event.method.upper() == "HEAD":
