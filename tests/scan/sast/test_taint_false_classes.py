@@ -274,6 +274,9 @@ def test_rules_name_the_manager_receivers_and_the_builders() -> None:
     assert "literal_column" in {name.rsplit(".", 1)[-1] for name in book.sink_calls}
 
 
+_CLI_CWE = {"raw": 89, "sql": 89, "redirect": 601, "site": 601, "yaml": 502, "depends": 78}
+
+
 def _cli_findings(root: Path, capsys: pytest.CaptureFixture[str]) -> set[tuple[str, int, int]]:
     code = main(["scan", str(root), "--scanners", "sast", "--format", "json", "--fail-on", "none"])
     out, _ = capsys.readouterr()
@@ -283,7 +286,7 @@ def _cli_findings(root: Path, capsys: pytest.CaptureFixture[str]) -> set[tuple[s
         (f["location"]["path"], f["location"]["start_line"], cwe)
         for f in document["findings"]
         for cwe in f["cwe"]
-        if cwe in (89, 502, 601)
+        if cwe in (78, 89, 502, 601)
     }
 
 
@@ -294,11 +297,12 @@ def test_cli_reports_the_real_variants_only(tmp_path: Path, capsys: pytest.Captu
         "redirect_views.py": REDIRECT,
         "site_views.py": SITE_URLS,
         "yaml_views.py": YAML_LOADERS,
+        "depends_views.py": DEPENDENCIES,
     }
     for name, code in files.items():
         (tmp_path / name).write_text(textwrap.dedent(code), encoding="utf-8")
     expected = {
-        (name, line, 89 if name.startswith(("raw", "sql")) else 502 if name.startswith("yaml") else 601)
+        (name, line, _CLI_CWE[name.split("_")[0]])
         for name, code in files.items()
         for line in _real_lines(code)
     }
@@ -477,3 +481,75 @@ def test_module_names_bound_to_each_other_in_a_cycle_end() -> None:
         "def view():\n    return yaml.load(request.data, Loader=A)\n"
     )
     assert [h.sink.line for h in analyze([("app.py", code)]).hits] == [9]
+
+
+DEPENDENCIES = """
+import os
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Security
+
+app = FastAPI()
+
+
+def get_db():
+    yield "sqlite://"
+
+
+def current_user():
+    return "admin"
+
+
+DB = Depends(get_db)
+Principal = Security(current_user)
+CurrentUser = Annotated[str, Depends(current_user)]
+
+
+@app.get("/a")
+def alias_default(term: str = Query(""), db: str = DB):
+    os.system("ls " + db)
+    os.system("ls " + term)  # real
+
+
+@app.get("/b")
+def alias_annotation(who: CurrentUser, item: Annotated[str, Query()]):
+    os.system("id " + who)
+    os.system("id " + item)  # real
+
+
+@app.get("/c")
+def inline(who: str = Depends(current_user), other: str = Principal, name: str = ""):
+    os.system("id " + who + other)
+    os.system("id " + name)  # real
+"""
+
+
+def test_module_level_dependencies_are_server_values() -> None:
+    result = analyze([("app.py", DEPENDENCIES)])
+    assert result.problems == []
+    assert {h.sink.line for h in result.hits} == _real_lines(DEPENDENCIES)
+
+
+def test_a_dependency_declared_in_another_module_is_a_server_value() -> None:
+    deps = "from fastapi import Depends\n\n\ndef db():\n    yield 'sqlite://'\n\n\nDB = Depends(db)\n"
+    views = (
+        "import os\n\nfrom fastapi import FastAPI\n\nfrom app.deps import DB\n\napp = FastAPI()\n\n\n"
+        '@app.get("/r/{campaign_id}")\ndef report(campaign_id: str, session: str = DB):\n'
+        '    os.system("ls " + session)\n    os.system("ls " + campaign_id)\n'
+    )
+    result = analyze([("app/deps.py", deps), ("app/views.py", views)])
+    assert [(h.sink.path, h.sink.line) for h in result.hits] == [("app/views.py", 13)]
+
+
+def test_a_dependency_that_reads_the_request_passes_its_taint_on() -> None:
+    code = (
+        "import os\n\nfrom fastapi import Depends, FastAPI, Query\n\napp = FastAPI()\n\n\n"
+        'def term_param(term: str = Query("")):\n    return term.strip()\n\n\n'
+        'def fixed():\n    return "static"\n\n\nTERM = Depends(term_param)\n\n\n'
+        '@app.get("/a")\ndef inline(raw: str = Depends(term_param), ok: str = Depends(fixed)):\n'
+        '    os.system("ls " + ok)\n    os.system("ls " + raw)\n\n\n'
+        '@app.get("/b")\ndef alias(raw: str = TERM):\n    os.system("ls " + raw)\n'
+    )
+    result = analyze([("app.py", code)])
+    assert [h.sink.line for h in result.hits] == [22, 27]
+    assert result.hits[0].flow.steps[0].note == "route parameter term"

@@ -115,13 +115,35 @@ class FunctionAnalysis(ExpressionAnalysis):
                 state.tag(arg.arg, "request")
                 state.taint[arg.arg] = CLEAN
                 continue
+            call = shapes.dependency(node, arg, self.module, self.project.module_value) if route else None
+            if call is not None:
+                # the framework passes what the dependency returns (a session, the signed-in user,
+                # or a value it read from the request)
+                state.taint[arg.arg] = self._dependency_value(call, state, line)
+                continue
             placeholder = self.flow_from(Origin(f"param:{arg.arg}", index), line, f"parameter {arg.arg}")
             value = placeholder
-            if route and ann not in _SIMPLE_TYPES and not _is_dependency(node, arg):
+            if route and ann not in _SIMPLE_TYPES:
                 value = join(
                     value, self.flow_from(Origin("web route parameter"), line, f"route parameter {arg.arg}")
                 )
             state.taint[arg.arg] = value
+
+    def _dependency_value(self, call: ast.Call, state: State, line: int) -> Taint:
+        """Untrusted flows a FastAPI dependency returns (its own parameters are request data);
+        clean when it returns none or is not in the project (a library's, a class by annotation)."""
+        target = (
+            call.args[0]
+            if call.args
+            else next((k.value for k in call.keywords if k.arg == "dependency"), None)
+        )
+        name = self.qualname(target, state) if target is not None else None
+        found = self.project.lookup(name) if name else None
+        if found is None:
+            return CLEAN
+        returns = self.project.summary(found[0], found[1]).returns
+        real = tuple(flow for flow in returns if flow.origin.param < 0)
+        return add_step(real, self.step(line)) if real else CLEAN
 
     # ---- statements ------------------------------------------------------------------
 
@@ -505,28 +527,6 @@ def _annotation_name(node: ast.expr | None) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return ""
-
-
-def _is_dependency(node: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> bool:
-    """True for a FastAPI ``Depends(...)`` parameter (server-side, not request data)."""
-    positional = [*node.args.posonlyargs, *node.args.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(node.args.defaults))
-    defaults += list(node.args.defaults)
-    pairs = list(zip(positional, defaults, strict=True)) + list(
-        zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
-    )
-    for candidate, default in pairs:
-        if candidate is arg and isinstance(default, ast.Call):
-            func = default.func
-            name = (
-                func.id
-                if isinstance(func, ast.Name)
-                else func.attr
-                if isinstance(func, ast.Attribute)
-                else ""
-            )
-            return name in ("Depends", "Security")
-    return False
 
 
 def _names_in(node: ast.expr, analysis: ExpressionAnalysis) -> list[str]:

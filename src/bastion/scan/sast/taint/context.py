@@ -31,6 +31,14 @@ class ProjectContext(Protocol):
         """The function a qualified name resolves to, and whether ``self`` is implicit."""
         ...
 
+    def is_dependency_function(self, module: ModuleInfo, qualname: str) -> bool:
+        """Whether the function is passed to ``Depends``/``Security`` somewhere in the project."""
+        ...
+
+    def module_value(self, qualified: str) -> ast.expr | None:
+        """The expression a module-level name of the project is bound to once, if any."""
+        ...
+
     def is_class(self, qualified: str) -> bool:
         """Whether a qualified name is a class of the project."""
         ...

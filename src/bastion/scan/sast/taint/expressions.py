@@ -76,6 +76,9 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
         self.is_route, self.html_handler = (
             shapes.route_kind(node, module, self.rules) if node else (False, False)
         )
+        if function is not None and not self.is_route:
+            # FastAPI fills a dependency's parameters from the request, as it does a route's
+            self.is_route = project.is_dependency_function(module, function.qualname)
 
     # ---- helpers -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Iterable
 
+from bastion.scan.sast.taint import shapes
 from bastion.scan.sast.taint.analyzer import FunctionAnalysis
 from bastion.scan.sast.taint.module import FunctionInfo, ModuleInfo
 from bastion.scan.sast.taint.spec import RuleBook
@@ -71,6 +72,17 @@ class Project:
         self._patterns: dict[str, re.Pattern[str]] = {}
         self.failures: list[tuple[str, str]] = []
         """(relpath, reason) of functions that could not be analysed."""
+        self._dependencies: set[str] | None = None
+
+    def is_dependency_function(self, module: ModuleInfo, qualname: str) -> bool:
+        """True when ``module.qualname`` is named in some ``Depends(f)``/``Security(f)``: FastAPI
+        fills its parameters from the request like a route's."""
+        if self._dependencies is None:
+            self._dependencies = set()
+            for each in self.modules:
+                if any("Depends(" in line or "Security(" in line for line in each.lines):
+                    self._dependencies.update(shapes.dependency_targets(each))
+        return f"{module.name}.{qualname}" in self._dependencies
 
     def run(self) -> list[TaintHit]:
         """Analyse every module body and function; the hits, one per (file, line, CWE)."""
@@ -170,6 +182,12 @@ class Project:
         module_name, _, local = qualified.rpartition(".")
         module = self._by_name.get(module_name)
         return module.classes.get(local) if module is not None else None
+
+    def module_value(self, qualified: str) -> ast.expr | None:
+        """The expression a module-level name of an analysed module is bound to once, if any."""
+        module_name, _, local = qualified.rpartition(".")
+        module = self._by_name.get(module_name)
+        return module.values.get(local) if module is not None else None
 
     def is_class(self, qualified: str) -> bool:
         """True when ``qualified`` names a class of an analysed module."""

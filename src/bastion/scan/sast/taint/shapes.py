@@ -256,3 +256,72 @@ def route_kind(
     if args and args[0].arg in rules.request_names and "django" in module.frameworks:
         return True, False
     return False, False
+
+
+_DEPENDENCIES = ("Depends", "Security")
+
+
+def _dependency_call(node: ast.expr | None) -> bool:
+    """``Depends(...)``/``Security(...)``, also as ``fastapi.Depends(...)``."""
+    return isinstance(node, ast.Call) and last(node.func) in _DEPENDENCIES
+
+
+def _annotated_dependency(node: ast.expr | None) -> ast.Call | None:
+    """The ``Depends(...)`` of ``Annotated[User, Depends(current_user)]``."""
+    if not isinstance(node, ast.Subscript) or last(node.value) != "Annotated":
+        return None
+    extras = node.slice.elts[1:] if isinstance(node.slice, ast.Tuple) else []
+    return next((extra for extra in extras if isinstance(extra, ast.Call) and _dependency_call(extra)), None)
+
+
+def dependency(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    arg: ast.arg,
+    module: ModuleInfo,
+    elsewhere: Callable[[str], ast.expr | None],
+) -> ast.Call | None:
+    """The ``Depends(...)``/``Security(...)`` call of a FastAPI dependency parameter: its default,
+    or its annotation ``Annotated[T, Depends(...)]``, written in place or through a module-level
+    name bound once (``DB = Depends(get_db)``, ``CurrentUser = Annotated[User,
+    Depends(current_user)]``), here or imported (``elsewhere`` answers for a qualified name)."""
+
+    def resolved(expr: ast.expr | None) -> ast.expr | None:
+        if isinstance(expr, ast.Name) and expr.id in module.values:
+            return module.values[expr.id]
+        if isinstance(expr, ast.Name) and expr.id in module.aliases:
+            return elsewhere(module.aliases[expr.id]) or expr
+        return expr
+
+    positional = [*node.args.posonlyargs, *node.args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(node.args.defaults))
+    defaults += list(node.args.defaults)
+    pairs = list(zip(positional, defaults, strict=True)) + list(
+        zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+    )
+    default = resolved(next((d for candidate, d in pairs if candidate is arg), None))
+    if isinstance(default, ast.Call) and _dependency_call(default):
+        return default
+    return _annotated_dependency(resolved(arg.annotation))
+
+
+def dependency_targets(module: ModuleInfo) -> set[str]:
+    """Qualified names of the functions ``module`` passes to ``Depends``/``Security``."""
+    out: set[str] = set()
+    for node in ast.walk(module.tree):
+        if not (isinstance(node, ast.Call) and _dependency_call(node) and node.args):
+            continue
+        target = node.args[0]
+        parts: list[str] = []
+        while isinstance(target, ast.Attribute):
+            parts.append(target.attr)
+            target = target.value
+        if not isinstance(target, ast.Name):
+            continue
+        if target.id in module.aliases:
+            base = module.aliases[target.id]
+        elif target.id in module.functions or target.id in module.classes:
+            base = f"{module.name}.{target.id}"
+        else:
+            continue
+        out.add(".".join([base, *reversed(parts)]))
+    return out
