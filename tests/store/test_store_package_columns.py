@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from helpers_store import finding, new_project, scan_of
-from sqlalchemy import inspect, select, update
+from sqlalchemy import event, inspect, select, update
 
 import bastion.store.migrations as migrations
 from bastion.findings import Finding, Severity
@@ -139,3 +139,27 @@ def test_migration_backfills_in_batches_and_downgrades(store: Store) -> None:
             select(FindingRecord.extra, *(getattr(FindingRecord, n) for n in PKG))
         ):
             assert tuple(values) == tuple(package_columns(extra).values())
+
+
+def test_findings_with_and_without_a_package_insert_in_one_statement(store: Store) -> None:
+    """A chunk mixing both kinds is one multi-row INSERT (SQLite) or one COPY (PostgreSQL): with
+    the no-package None left out of some rows, the ORM wrote one statement per run of same keys."""
+    project = new_project(store)
+    mixed = [
+        f
+        for pair in zip(_scan()[:4], [finding(f"r{i}", f"m{i}.py", "x") for i in range(4)], strict=True)
+        for f in pair
+    ]
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO FINDINGS"):
+            inserts.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        result = ingest(store, project, scan_of(*mixed, scanners=("deps", "sast")), "ci")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert result.new == 8
+    assert len(inserts) <= 1

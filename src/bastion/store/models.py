@@ -250,11 +250,17 @@ class FindingRecord(Base):
     which its ``location`` path is relative to; None when that upload did not say."""
     pkg_ecosystem: Mapped[str] = mapped_column(String(ECOSYSTEM_LEN), default="", server_default="")
     """The metadata's ``ecosystem`` ("" when none): see :mod:`bastion.store.package_key`."""
-    pkg_name: Mapped[str | None] = mapped_column(String(PACKAGE_LEN), nullable=True, default=None)
+    # evaluates_none: a None is sent, not left out, so rows with and without a package have the
+    # same keys and the ORM inserts a chunk in one multi-row statement (else one per run of keys).
+    pkg_name: Mapped[str | None] = mapped_column(
+        String(PACKAGE_LEN).evaluates_none(), nullable=True, default=None
+    )
     """The metadata's ``package``; None for a finding about no package."""
     pkg_version: Mapped[str] = mapped_column(String(VERSION_LEN), default="", server_default="")
     """The metadata's ``installed_version`` ("" when none)."""
-    pkg_advisory: Mapped[str | None] = mapped_column(String(ADVISORY_LEN), nullable=True, default=None)
+    pkg_advisory: Mapped[str | None] = mapped_column(
+        String(ADVISORY_LEN).evaluates_none(), nullable=True, default=None
+    )
     """The metadata's ``advisory`` (a package group counts its distinct advisories)."""
     project: Mapped[Project] = relationship()
 
