@@ -116,4 +116,4 @@ def downgrade() -> None:
     """Drop the index and the columns."""
     op.drop_index(_INDEX, table_name="findings")
     for name in ("pkg_advisory", "pkg_version", "pkg_name", "pkg_ecosystem"):
-        op.execute(f"ALTER TABLE findings DROP COLUMN {name}")  # SQLite >= 3.35 and PostgreSQL
+        op.drop_column("findings", name)  # ALTER TABLE ... DROP COLUMN: SQLite >= 3.35 and PostgreSQL
