@@ -76,7 +76,9 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_stored_exactly_once(
     pid = int((running.worker or "").rsplit(":", 1)[1])
     os.kill(pid, signal.SIGKILL)  # mid-scan: nothing acknowledged, nothing stored yet
     [done] = _wait(store, [running.id], ENDED, 60)
-    assert done.state is JobState.DONE and done.attempts == 2 and done.worker != running.worker
+    # 2 attempts, or more when a loaded machine lets the new worker's heartbeat lapse too: what
+    # must hold is that the job ends done, elsewhere, with its findings stored once
+    assert done.state is JobState.DONE and done.attempts >= 2 and done.worker != running.worker
     assert done.findings == 1500
     with store.read() as session:
         rows = session.scalar(
