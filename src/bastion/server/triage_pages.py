@@ -260,7 +260,6 @@ def filters_save(
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     row = store_filter(session, who, name, project or None, shared, filt)
-    # bastion: ignore[sast.taint.open-redirect] always /findings?... on this host (filter_page_url)
     return RedirectResponse(saved_filter_json(row)["page"], status_code=303)
 
 

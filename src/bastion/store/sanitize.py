@@ -89,7 +89,6 @@ def _spans(text: str) -> list[tuple[int, int]]:
     """Where the built-in rules find secrets in ``text``, also where a separator hides one."""
     detector = detector_for((), frozenset(), True)
     spans = [(hit.start, hit.end) for hit in detector.detect(text, "")]
-    # bastion: ignore[sast.taint.sql] raw() is the keyword automaton's match iterator, not a query
     found = [(end - length + 1, end + 1) for end, (length, _) in _keywords().raw(ascii_lower(text))]
     glued_left = [start for start, _ in found if start > 0 and text[start - 1] in _SEPARATORS]
     glued_right = any(c in _SEPARATORS for _, end in found for c in text[end : end + _TOKEN_REACH])

@@ -134,7 +134,6 @@ def bulk_triage(
     }
     for start in range(0, len(changed), _CHUNK):
         part = changed[start : start + _CHUNK]
-        # bastion: ignore[sast.taint.sql] SQLAlchemy's update binds every value as a parameter
         session.execute(
             update(FindingRecord).where(FindingRecord.id.in_(part)).values(**values),
             execution_options={"synchronize_session": False},

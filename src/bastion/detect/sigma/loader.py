@@ -160,7 +160,6 @@ def load_rules(
             result.refused.append(Refusal(where, f"cannot read ({_first_line(exc)})"))
             continue
         try:
-            # bastion: ignore[sast.taint.deserialization] _YamlLoader is CSafeLoader or SafeLoader
             documents = list(yaml.load_all(text, Loader=_YamlLoader))
             # references are resolved below, across files: a correlation may sit apart from its rules
             collection = SigmaCollection.from_dicts(documents, collect_errors=True, resolve_references=False)
