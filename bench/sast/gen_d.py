@@ -24,12 +24,12 @@ Usage: ``python bench/sast/gen_d.py [--out build/sast/cases] [--seed 11] [--per-
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import shutil
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from families import write_family
 
 
 @dataclass(frozen=True)
@@ -882,15 +882,7 @@ def main() -> None:
             f"{args.seed}-{fam}"
         )  # bastion: ignore[python.random-not-secure] reproducible test data, no secret
         cases, labels = generate(fam, rng, args.per_kind)
-        root = args.out / fam
-        shutil.rmtree(root, ignore_errors=True)
-        for case_id, files in cases.items():
-            for name, text in files.items():
-                (root / case_id).mkdir(parents=True, exist_ok=True)
-                (root / case_id / name).write_text(text, encoding="utf-8")
-        (root / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True), encoding="utf-8")
-        real = sum(1 for v in labels.values() if v["real"])
-        print(f"family {fam}: {len(labels)} cases ({real} real) in {root}")
+        write_family(args.out / fam, cases, labels)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ Usage: ``python bench/sast/gen_l.py [--out build/sast/cases] [--family l] [--fam
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 from itertools import product
 from pathlib import Path
 
+from families import write_family
 from gen_h import WRAPS, Shape, _file
 
 _Y = ("import yaml",)
@@ -121,15 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     for fam in args.family or ["l", "m"]:
         cases, labels = generate(fam)
-        root = args.out / fam
-        shutil.rmtree(root, ignore_errors=True)
-        for case_id, files in cases.items():
-            for name, text in files.items():
-                (root / case_id).mkdir(parents=True, exist_ok=True)
-                (root / case_id / name).write_text(text, encoding="utf-8")
-        (root / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True), encoding="utf-8")
-        real = sum(1 for v in labels.values() if v["real"])
-        print(f"family {fam}: {len(labels)} cases ({real} real) in {root}")
+        write_family(args.out / fam, cases, labels)
 
 
 if __name__ == "__main__":
