@@ -65,7 +65,7 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
                 "REQUEST_METHOD": self.command,
                 "CONTENT_TYPE": self.headers.get("Content-Type", ""),
                 "CONTENT_LENGTH": str(len(body)),
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "PATH": os.environ["PATH"],
             }
             done = subprocess.run(
                 [str(GIT_CORE / "git-http-backend")], input=body, env=env, capture_output=True, check=False

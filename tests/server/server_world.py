@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,3 +147,29 @@ def live_sqlite(tmp_path: Path) -> Iterator[Live]:
     store = open_store("sqlite", tmp_path, None)
     yield from serve_in_thread(build_world(store))
     store.close()
+
+
+CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM") or shutil.which("chromium") or "chromium")
+"""Debian's chromium (scripts/install-browser.sh), never a downloaded browser."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A page of a headless Debian chromium (skipped, with the reason, when absent)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()

@@ -3,7 +3,6 @@ close it with the page's own form under the server's CSP, follow a user to the i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,6 @@ from store_backends import open_store
 
 from bastion.findings import Alert, Severity
 
-CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Live]:
@@ -26,21 +22,6 @@ def served(tmp_path: Path) -> Iterator[Live]:
     store = open_store("sqlite", tmp_path, None)
     yield from serve_in_thread(build_world(store))
     store.close()
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    """A page of a headless Debian chromium (skipped, with the reason, when absent)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def _alerts() -> list[dict[str, object]]:

@@ -5,7 +5,6 @@ wrong answer refused with a message and no session."""
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -188,27 +187,6 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BASTION_OIDC_ISSUER", "http://id.example.com")
     with pytest.raises(ConfigError, match="must be https"):
         OidcSettings.from_env()
-
-
-CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    """A page of a headless Debian chromium (skipped, with the reason, when absent)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        context = browser.new_context()
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_single_sign_on_in_the_browser(tmp_path: Path, idp: Provider, page: Any) -> None:

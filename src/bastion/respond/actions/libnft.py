@@ -16,7 +16,7 @@ import ctypes
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from bastion.respond.actions.base import CommandResult, Runner
@@ -99,13 +99,11 @@ class LibNftRunner:
     library: NftCommands
     fallback: Runner
     program: str = "nft"
-    calls: list[tuple[str, ...]] = field(default_factory=list)
 
     def run(self, argv: Sequence[str], stdin: str | None = None) -> CommandResult:
         """``nft [-j] COMMAND...``, ``nft [-j] -f -`` (the batch on ``stdin``), ``nft --version``."""
         if not argv or argv[0] != self.program:
             return self.fallback.run(argv, stdin)
-        self.calls.append(tuple(argv))
         args = list(argv[1:])
         if args in (["--version"], ["-v"], ["-V"]):
             return CommandResult(0, "nftables (libnftables, in process)\n")
