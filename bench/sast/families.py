@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["write_family"]
+__all__ = ["run_families", "write_family"]
 
 
 def write_family(root: Path, cases: dict[str, dict[str, str]], labels: dict[str, dict[str, object]]) -> None:
@@ -19,3 +21,18 @@ def write_family(root: Path, cases: dict[str, dict[str, str]], labels: dict[str,
     (root / "labels.json").write_text(json.dumps(labels, indent=1, sort_keys=True), encoding="utf-8")
     real = sum(1 for v in labels.values() if v["real"])
     print(f"family {root.name}: {len(labels)} cases ({real} real) in {root}")
+
+
+def run_families(
+    generate: Callable[[str], tuple[dict[str, dict[str, str]], dict[str, dict[str, object]]]],
+    default: Sequence[str],
+) -> None:
+    """The command line of a generator whose families need no seed: ``--out DIR`` and ``--family F``
+    (repeatable; default ``default``)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=Path("build/sast/cases"))
+    parser.add_argument("--family", action="append", default=[])
+    args = parser.parse_args()
+    for fam in args.family or list(default):
+        cases, labels = generate(fam)
+        write_family(args.out / fam, cases, labels)

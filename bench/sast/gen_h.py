@@ -25,13 +25,11 @@ Usage: ``python bench/sast/gen_h.py [--out build/sast/cases] [--family h] [--fam
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 from dataclasses import dataclass
 from itertools import product
-from pathlib import Path
 
-from families import write_family
+from families import run_families
 
 
 @dataclass(frozen=True)
@@ -478,13 +476,7 @@ def generate(fam: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, o
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=Path("build/sast/cases"))
-    parser.add_argument("--family", action="append", default=[])
-    args = parser.parse_args()
-    for fam in args.family or ["h", "i"]:
-        cases, labels = generate(fam)
-        write_family(args.out / fam, cases, labels)
+    run_families(generate, ["h", "i"])
 
 
 if __name__ == "__main__":

@@ -12,11 +12,9 @@ Usage: ``python bench/sast/gen_j.py [--out build/sast/cases] [--family j] [--fam
 
 from __future__ import annotations
 
-import argparse
 from itertools import product
-from pathlib import Path
 
-from families import write_family
+from families import run_families
 from gen_h import URL_FLOWS, WRAPS, Shape, _url_files
 
 _FL = ("from flask import url_for",)
@@ -76,13 +74,7 @@ def generate(fam: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, o
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=Path("build/sast/cases"))
-    parser.add_argument("--family", action="append", default=[])
-    args = parser.parse_args()
-    for fam in args.family or ["j", "k"]:
-        cases, labels = generate(fam)
-        write_family(args.out / fam, cases, labels)
+    run_families(generate, ["j", "k"])
 
 
 if __name__ == "__main__":

@@ -11,11 +11,9 @@ Usage: ``python bench/sast/gen_l.py [--out build/sast/cases] [--family l] [--fam
 
 from __future__ import annotations
 
-import argparse
 from itertools import product
-from pathlib import Path
 
-from families import write_family
+from families import run_families
 from gen_h import WRAPS, Shape, _file
 
 _Y = ("import yaml",)
@@ -114,13 +112,7 @@ def generate(fam: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, o
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=Path("build/sast/cases"))
-    parser.add_argument("--family", action="append", default=[])
-    args = parser.parse_args()
-    for fam in args.family or ["l", "m"]:
-        cases, labels = generate(fam)
-        write_family(args.out / fam, cases, labels)
+    run_families(generate, ["l", "m"])
 
 
 if __name__ == "__main__":

@@ -13,11 +13,9 @@ Usage: ``python bench/sast/gen_n.py [--out build/sast/cases] [--family n] [--fam
 
 from __future__ import annotations
 
-import argparse
 from itertools import product
-from pathlib import Path
 
-from families import write_family
+from families import run_families
 
 HEAD = 'import os\nimport subprocess\nfrom typing import Annotated\n\nfrom fastapi import Depends, FastAPI, Query, Security\nfrom sqlalchemy import text\n\napp = FastAPI()\n\n\nclass User:\n    name = "admin"\n\n\ndef get_db():\n    yield object()\n\n\ndef current_user():\n    return User()\n'
 # (family, module-level declarations, handler parameters, {name: value under test})
@@ -89,13 +87,7 @@ def generate(fam: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, o
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, default=Path("build/sast/cases"))
-    parser.add_argument("--family", action="append", default=[])
-    args = parser.parse_args()
-    for fam in args.family or ["n", "o"]:
-        cases, labels = generate(fam)
-        write_family(args.out / fam, cases, labels)
+    run_families(generate, ["n", "o"])
 
 
 if __name__ == "__main__":
