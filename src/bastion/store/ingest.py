@@ -1,10 +1,13 @@
 """Ingest an uploaded scan into the store and move every finding through its lifecycle.
 
-A finding is identified by (project, fingerprint). A scan marks the findings it contains
-seen (new ones opened, fixed ones reopened); a *full* scan also marks fixed every finding
-of the scanners it covered that it no longer contains, but only where the scan itself says
-it checked (:mod:`bastion.store.coverage`): a skipped scanner, a crashed run or a file not
-checked fixes nothing. Each change is an audit event. Every stored text is scrubbed of
+A finding is identified by (project, fingerprint), whatever branch or tool reported it. A scan
+names the repository and branch it looked at (:mod:`bastion.store.branches`) and marks the
+findings it contains seen there (new ones opened, fixed ones reopened); a *full* scan also marks
+fixed, on its branch, every finding of the scanners it covered that the branch had open and the
+scan no longer contains, but only where the scan itself says it checked
+(:mod:`bastion.store.coverage`): a skipped scanner, a crashed run or a file not checked fixes
+nothing. A finding is fixed once no branch has it open. Each change of a finding's state is an
+audit event. Every stored text is scrubbed of
 secrets first (:mod:`bastion.store.sanitize`), whatever the upload claims to be.
 An upload is written in short transactions of :data:`CHUNK` findings; each locks the project
 (row lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and decides new/seen/reopened from the
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bastion.findings import Finding
 from bastion.store import bulk
+from bastion.store.branches import UNNAMED, BranchRef, fix_candidates, fix_on_branch, see_on_branch
 from bastion.store.coverage import Coverage
 from bastion.store.db import Store
 from bastion.store.lifecycle import expire_acceptances, record_snapshot
@@ -54,6 +58,12 @@ class IngestResult:
     """What the scan could not check; findings there were left as they were."""
     scopes: tuple[dict[str, Any], ...] = ()
     """Where the scan said it looked (none: an older report, credited only with its own files)."""
+    ref: BranchRef = UNNAMED
+    """The repository and branch the scan named."""
+    fixed_on_branch: int = 0
+    """Findings the scan marked fixed on its branch (``fixed`` counts those now fixed everywhere)."""
+    open_elsewhere: int = 0
+    """Of ``fixed_on_branch``, those still open on another branch."""
 
 
 def _published(finding: Finding) -> datetime | None:
@@ -148,6 +158,8 @@ class _Tally:
     reopened: int = 0
     updated: int = 0
     fixed: int = 0
+    fixed_on_branch: int = 0
+    open_elsewhere: int = 0
 
 
 def ingest(
@@ -159,8 +171,10 @@ def ingest(
     full: bool = True,
     now: datetime | None = None,
     chunk: int = CHUNK,
+    ref: BranchRef = UNNAMED,
 ) -> IngestResult:
-    """Record ``parsed`` as a new scan of the project and update every affected finding.
+    """Record ``parsed`` as a new scan of the project at ``ref`` (a repository and branch) and
+    update every affected finding.
 
     The work is done in short transactions of at most ``chunk`` findings each (the project row
     locked in each), so a large upload never holds the database's write lock for long: a triage
@@ -185,6 +199,8 @@ def ingest(
             full=full,
             gaps=scrub_tree(parsed.coverage.describe()) if full else [],
             uploaded_by=actor,
+            repository=ref.repository,
+            branch=ref.branch,
         )
         session.add(scan)
         session.flush()
@@ -197,9 +213,9 @@ def ingest(
         described = list(zip([fp for fp, _ in part], columns, strict=True))
         with store.write() as session:
             _lock(session, project_id)
-            _see(session, project_id, scan_id, described, actor, now, tally)
+            _see(session, project_id, scan_id, ref, described, actor, now, tally)
     if full:
-        _fix(store, project_id, scan_id, parsed, set(incoming), actor, now, chunk, tally)
+        _fix(store, project_id, scan_id, ref, parsed, set(incoming), actor, now, chunk, tally)
     with store.write() as session:
         _lock(session, project_id)
         scan = session.get_one(Scan, scan_id)
@@ -214,8 +230,7 @@ def ingest(
                 actor=actor,
                 action="scan.uploaded",
                 project_id=project_id,
-                reason=f"scan {scan_id}: {len(incoming)} findings, {tally.new} new, "
-                f"{tally.reopened} reopened, {tally.fixed} fixed"
+                reason=_summary(scan_id, ref, len(incoming), tally)
                 + (f"; {len(gaps)} scopes not checked, nothing fixed there" if gaps else ""),
             )
         )
@@ -229,13 +244,29 @@ def ingest(
         tally.updated - tally.reopened,
         tuple(gaps),
         tuple(scrub_tree([scope.describe() for scope in parsed.coverage.scopes])),
+        ref,
+        tally.fixed_on_branch,
+        tally.open_elsewhere,
     )
+
+
+def _summary(scan_id: int, ref: BranchRef, findings: int, tally: _Tally) -> str:
+    """The upload's audit line: ``scan 7 of main: 12 findings, 1 new, 0 reopened, 2 fixed``."""
+    where = f" of {ref.label()}" if ref.named else ""
+    text = (
+        f"scan {scan_id}{where}: {findings} findings, {tally.new} new, "
+        f"{tally.reopened} reopened, {tally.fixed} fixed"
+    )
+    if tally.open_elsewhere:
+        text += f" ({tally.fixed_on_branch} fixed here, {tally.open_elsewhere} still open on another branch)"
+    return text
 
 
 def _see(
     session: Session,
     project_id: int,
     scan_id: int,
+    ref: BranchRef,
     described: list[tuple[str, dict[str, Any]]],
     actor: str,
     now: datetime,
@@ -288,6 +319,9 @@ def _see(
                 session.execute(insert(FindingRecord).returning(FindingRecord.id), new_rows).scalars()
             )
         events.extend(_event(now, actor, project_id, fid, "opened", None, "open", scan_id) for fid in created)
+    else:
+        created = []
+    see_on_branch(session, project_id, ref, scan_id, [change["id"] for change in updates], created, now)
     # One statement per set of columns: a finding whose upload named no root keeps the one it had.
     for rooted in (True, False):
         same = [change for change in updates if ("scope_root" in change) is rooted]
@@ -305,6 +339,7 @@ def _fix(
     store: Store,
     project_id: int,
     scan_id: int,
+    ref: BranchRef,
     parsed: ParsedScan,
     seen: set[str],
     actor: str,
@@ -312,29 +347,14 @@ def _fix(
     chunk: int,
     tally: _Tally,
 ) -> None:
-    """Mark fixed what the upload checked and no longer holds, a chunk per transaction."""
+    """Mark fixed on ``ref`` what the upload checked and no longer holds, a chunk of rows per
+    transaction; a finding no branch has open any more is fixed (when its triage state allows)."""
     covered = set(scrub_tree(parsed.scanners))
     coverage = parsed.coverage
     if not covered or not coverage.complete:
         return
     with store.read() as session:
-        candidates = session.execute(
-            select(
-                FindingRecord.id,
-                FindingRecord.fingerprint,
-                FindingRecord.scanner,
-                FindingRecord.rule_id,
-                FindingRecord.location_data,
-                FindingRecord.scope_root,
-            )
-            .where(
-                FindingRecord.project_id == project_id,
-                FindingRecord.status.in_(_FIXABLE),
-                FindingRecord.scanner.in_(covered),
-            )
-            # By id, so the fixed events come in the same order on every back end.
-            .order_by(FindingRecord.id)
-        ).all()
+        candidates = fix_candidates(session, project_id, ref, covered)
     ids = [
         row.id
         for row in candidates
@@ -345,9 +365,13 @@ def _fix(
     for start in range(0, len(ids), chunk):
         with store.write() as session:
             _lock(session, project_id)
+            findings, still_open = fix_on_branch(session, ids[start : start + chunk], scan_id, now)
+            tally.fixed_on_branch += len(findings)
+            tally.open_elsewhere += len(still_open)
+            done = [fid for fid in findings if fid not in still_open]
             rows = session.execute(
                 select(FindingRecord.id, FindingRecord.status)
-                .where(FindingRecord.id.in_(ids[start : start + chunk]), FindingRecord.status.in_(_FIXABLE))
+                .where(FindingRecord.id.in_(done), FindingRecord.status.in_(_FIXABLE))
                 .order_by(FindingRecord.id)
             ).all()
             if not rows:

@@ -31,14 +31,17 @@ from sqlalchemy.types import TypeDecorator
 from bastion.store.package_key import ADVISORY_LEN, ECOSYSTEM_LEN, PACKAGE_LEN, VERSION_LEN
 
 __all__ = [
+    "BRANCH_LEN",
     "OPEN_STATUSES",
     "PACKAGE_INDEX_COLUMNS",
+    "REPOSITORY_LEN",
     "ROLES",
     "STATUSES",
     "ApiToken",
     "AuditEvent",
     "Base",
     "DailyCount",
+    "FindingBranch",
     "FindingComment",
     "FindingRecord",
     "LoginAttempts",
@@ -56,6 +59,8 @@ STATUSES = ("open", "confirmed", "false_positive", "risk_accepted", "fixed")
 """Lifecycle and triage states of a finding."""
 OPEN_STATUSES = ("open", "confirmed")
 """States that count as open work (and can be overdue)."""
+REPOSITORY_LEN = 300
+BRANCH_LEN = 255
 ROLES = ("viewer", "maintainer", "admin")
 """Per-project roles, weakest first."""
 PACKAGE_INDEX_COLUMNS = (
@@ -191,6 +196,12 @@ class Scan(Base):
     gaps: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=None)
     """What the upload could not check (see :mod:`bastion.store.coverage`); findings there were
     not marked fixed. None for scans stored before this was recorded."""
+    repository: Mapped[str | None] = mapped_column(String(REPOSITORY_LEN), nullable=True, default=None)
+    """The repository scanned (``github.com/acme/shop``); "" when the upload did not say, None for
+    scans stored before branches were tracked."""
+    branch: Mapped[str | None] = mapped_column(String(BRANCH_LEN), nullable=True, default=None)
+    """The branch scanned (``main``, ``release/1.2``); "" when the upload did not say (the default
+    branch, as before branches were tracked), None for scans stored before then."""
     project: Mapped[Project] = relationship()
 
 
@@ -263,6 +274,33 @@ class FindingRecord(Base):
     )
     """The metadata's ``advisory`` (a package group counts its distinct advisories)."""
     project: Mapped[Project] = relationship()
+
+
+class FindingBranch(Base):
+    """A finding's state on one branch of one repository (:mod:`bastion.store.branches`).
+
+    A full scan of a branch fixes only what that branch had open; the finding's own ``status``
+    is open while any branch has it open and fixed once every branch it was seen on fixed it.
+    ``repository`` and ``branch`` are "" for uploads that named neither (and for every finding
+    stored before branches were tracked)."""
+
+    __tablename__ = "finding_branches"
+    __table_args__ = (
+        UniqueConstraint("finding_id", "repository", "branch", name="uq_finding_branches_key"),
+        Index("ix_finding_branches_place", "project_id", "repository", "branch", "status", "finding_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    """The finding's project (denormalised: a branch's rows read without a join)."""
+    repository: Mapped[str] = mapped_column(String(REPOSITORY_LEN), default="")
+    branch: Mapped[str] = mapped_column(String(BRANCH_LEN), default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    """``open`` or ``fixed`` on this branch (triage states stay on the finding)."""
+    first_seen: Mapped[datetime] = mapped_column()
+    last_seen: Mapped[datetime] = mapped_column()
+    fixed_at: Mapped[datetime | None] = mapped_column()
+    last_scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
 
 
 class AuditEvent(Base):

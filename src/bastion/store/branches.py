@@ -1,0 +1,314 @@
+"""A finding's state on each repository and branch it was scanned on.
+
+A product (a :class:`~bastion.store.models.Project`) holds one finding per fingerprint, whatever
+branch or tool reported it; :class:`~bastion.store.models.FindingBranch` rows say where it was
+seen and whether it is still there. A full scan of one branch marks fixed only what that branch
+had open and no longer reports (within what the scan checked, :mod:`bastion.store.coverage`); the
+finding itself is open while any branch has it open and fixed once every branch it was seen on has
+fixed it. Triage states (confirmed, false positive, accepted) stay on the finding.
+
+Uploads that name no repository and no branch use the unnamed place ``("", "")``, as every finding
+stored before branches were tracked does. A scan that names its place takes over what the unnamed
+place held: a finding it reports moves its unnamed row to the scan's place, and one it checked and
+no longer reports has its unnamed row fixed, so findings from before the upgrade neither stay open
+for ever nor count twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from bastion.store import bulk
+from bastion.store.models import BRANCH_LEN, REPOSITORY_LEN, FindingBranch, FindingRecord, Scan
+from bastion.store.sanitize import scrub
+
+__all__ = [
+    "UNNAMED",
+    "BranchRef",
+    "BranchState",
+    "branch_ref",
+    "describe_states",
+    "fix_candidates",
+    "fix_on_branch",
+    "places",
+    "see_on_branch",
+    "states_of",
+]
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_SCP = re.compile(r"^[^/@:]+@(?P<host>[^/:]+):(?P<path>.+)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class BranchRef:
+    """Where a scan looked: a repository and a branch ("" each when the upload did not say)."""
+
+    repository: str = ""
+    """``github.com/acme/shop`` (host and path, no scheme, credentials or ``.git``) or a name."""
+    branch: str = ""
+    """``main``, ``release/1.2``; "" for the default branch."""
+
+    @property
+    def named(self) -> bool:
+        """Whether the upload named a repository or a branch (else it is the unnamed place)."""
+        return bool(self.repository or self.branch)
+
+    def label(self, with_repository: bool = True) -> str:
+        """How a person reads it: ``main``, ``github.com/acme/shop@main``, ``default branch``."""
+        branch = self.branch or "default branch"
+        if with_repository and self.repository:
+            return f"{self.repository}@{self.branch}" if self.branch else f"{self.repository} ({branch})"
+        return branch
+
+
+UNNAMED = BranchRef()
+
+
+def _repository(value: str) -> str:
+    """A repository URL or name as a stable key, with no credentials and no scheme."""
+    text = _CONTROL.sub("", value).strip()
+    scp = _SCP.match(text)
+    if scp and not _SCHEME.match(text):
+        text = f"{scp['host']}/{scp['path']}"  # git@github.com:acme/shop.git
+    text = _SCHEME.sub("", text)
+    authority, slash, path = text.partition("/")
+    authority = authority.rpartition("@")[2]  # user:token@host: never kept
+    text = (authority.lower() + slash + path).rstrip("/")
+    text = text.removesuffix(".git").rstrip("/")
+    return scrub(text)[:REPOSITORY_LEN]
+
+
+def _branch(value: str) -> str:
+    text = _CONTROL.sub("", value).strip().removeprefix("refs/heads/")
+    return scrub(text)[:BRANCH_LEN]
+
+
+def branch_ref(repository: str | None, branch: str | None) -> BranchRef:
+    """The place an upload names, normalised: a URL loses its scheme, credentials and ``.git``,
+    a branch its ``refs/heads/``, both any secret and control character; None is ""."""
+    return BranchRef(_repository(repository or ""), _branch(branch or ""))
+
+
+def _at(ref: BranchRef) -> ColumnElement[bool]:
+    return and_(FindingBranch.repository == ref.repository, FindingBranch.branch == ref.branch)
+
+
+def _where(ref: BranchRef) -> ColumnElement[bool]:
+    """Rows a scan of ``ref`` answers for: its own place, and the unnamed one when it is named."""
+    return or_(_at(ref), _at(UNNAMED)) if ref.named else _at(ref)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if bulk.supported(session):
+        bulk.copy_rows(session, FindingBranch.__table__, rows)  # type: ignore[arg-type]
+    else:
+        session.execute(insert(FindingBranch), rows)
+
+
+def see_on_branch(
+    session: Session,
+    project_id: int,
+    ref: BranchRef,
+    scan_id: int,
+    known: Sequence[int],
+    created: Sequence[int],
+    now: datetime,
+) -> int:
+    """Record that a scan of ``ref`` reported findings ``known`` (stored before) and ``created``
+    (stored by this scan); returns how many of them were fixed on ``ref`` and are open again.
+
+    A known finding's unnamed row moves to ``ref`` when ``ref`` has none (merged into it when it
+    has one). Runs inside the caller's transaction, which holds the project's lock."""
+    fresh = {
+        "project_id": project_id,
+        "repository": ref.repository,
+        "branch": ref.branch,
+        "status": "open",
+        "first_seen": now,
+        "last_seen": now,
+        "fixed_at": None,
+        "last_scan_id": scan_id,
+    }
+    rows = [{**fresh, "finding_id": fid} for fid in created]
+    reopened = 0
+    if known:
+        changes, merged, missing, reopened = _seen_again(session, ref, known, scan_id, now)
+        rows.extend({**fresh, "finding_id": fid} for fid in missing)
+        if merged:
+            session.execute(delete(FindingBranch).where(FindingBranch.id.in_(merged)))
+        # One statement per set of columns (a moved row also changes its place; a merged one its
+        # first sighting): the ORM sends each set as one executemany.
+        for keys in {tuple(sorted(change)) for change in changes}:
+            session.execute(update(FindingBranch), [c for c in changes if tuple(sorted(c)) == keys])
+    _insert(session, rows)
+    return reopened
+
+
+def _seen_again(
+    session: Session, ref: BranchRef, known: Sequence[int], scan_id: int, now: datetime
+) -> tuple[list[dict[str, Any]], list[int], list[int], int]:
+    """For findings seen before: the row updates, the unnamed rows merged away, the findings
+    with no row to update, and how many rows were fixed before."""
+    existing: list[Any] = list(
+        session.execute(
+            select(
+                FindingBranch.id,
+                FindingBranch.finding_id,
+                FindingBranch.repository,
+                FindingBranch.branch,
+                FindingBranch.status,
+                FindingBranch.first_seen,
+            ).where(FindingBranch.finding_id.in_(list(known)), _where(ref))
+        ).all()
+    )
+    here: dict[int, Any] = {}
+    unnamed: dict[int, Any] = {}
+    for row in existing:
+        same = (row.repository, row.branch) == (ref.repository, ref.branch)
+        (here if same else unnamed)[row.finding_id] = row
+    changes: list[dict[str, Any]] = []
+    merged: list[int] = []
+    missing: list[int] = []
+    reopened = 0
+    seen = {"status": "open", "fixed_at": None, "last_seen": now, "last_scan_id": scan_id}
+    for fid in known:
+        mine, old = here.get(fid), unnamed.get(fid)
+        if mine is not None:
+            change = {"id": mine.id, **seen}
+            if old is not None:
+                change["first_seen"] = min(mine.first_seen, old.first_seen)
+                merged.append(old.id)
+        elif old is not None:
+            mine = old
+            change = {"id": old.id, "repository": ref.repository, "branch": ref.branch, **seen}
+        else:
+            missing.append(fid)
+            continue
+        reopened += mine.status == "fixed"
+        changes.append(change)
+    return changes, merged, missing, reopened
+
+
+def fix_candidates(
+    session: Session, project_id: int, ref: BranchRef, scanners: Iterable[str]
+) -> list[Row[Any]]:
+    """Rows open at ``ref`` (and at the unnamed place when ``ref`` is named) of findings of
+    ``scanners``, with what the coverage check needs, by finding id: ``id`` (the row),
+    ``finding_id``, ``fingerprint``, ``scanner``, ``rule_id``, ``location_data``, ``scope_root``."""
+    return list(
+        session.execute(
+            select(
+                FindingBranch.id,
+                FindingBranch.finding_id,
+                FindingRecord.fingerprint,
+                FindingRecord.scanner,
+                FindingRecord.rule_id,
+                FindingRecord.location_data,
+                FindingRecord.scope_root,
+            )
+            .join(FindingRecord, FindingRecord.id == FindingBranch.finding_id)
+            .where(
+                FindingBranch.project_id == project_id,
+                FindingBranch.status == "open",
+                _where(ref),
+                FindingRecord.scanner.in_(list(scanners)),
+            )
+            .order_by(FindingBranch.finding_id, FindingBranch.id)
+        ).all()
+    )
+
+
+def fix_on_branch(
+    session: Session, row_ids: Sequence[int], scan_id: int, now: datetime
+) -> tuple[list[int], set[int]]:
+    """Mark fixed the rows among ``row_ids`` still open; returns the findings they belong to (by
+    id) and, of those, the ones still open at another place (they stay open)."""
+    rows = session.execute(
+        select(FindingBranch.id, FindingBranch.finding_id)
+        .where(FindingBranch.id.in_(list(row_ids)), FindingBranch.status == "open")
+        .order_by(FindingBranch.finding_id)
+    ).all()
+    if not rows:
+        return [], set()
+    session.execute(
+        update(FindingBranch),
+        [{"id": r.id, "status": "fixed", "fixed_at": now, "last_scan_id": scan_id} for r in rows],
+    )
+    findings = list(dict.fromkeys(r.finding_id for r in rows))
+    still_open = set(
+        session.scalars(
+            select(FindingBranch.finding_id)
+            .where(FindingBranch.finding_id.in_(findings), FindingBranch.status == "open")
+            .distinct()
+        )
+    )
+    return findings, still_open
+
+
+@dataclass(frozen=True)
+class BranchState:
+    """A finding's state at one place, as the API and the finding page show it."""
+
+    ref: BranchRef
+    status: str
+    first_seen: datetime
+    last_seen: datetime
+    fixed_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON for the API."""
+        return {
+            "repository": self.ref.repository,
+            "branch": self.ref.branch,
+            "status": self.status,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "fixed_at": self.fixed_at.isoformat() if self.fixed_at else None,
+        }
+
+
+def states_of(session: Session, finding_ids: Sequence[int]) -> dict[int, list[BranchState]]:
+    """Each finding's places, open ones first, then by repository and branch."""
+    rows = session.scalars(select(FindingBranch).where(FindingBranch.finding_id.in_(list(finding_ids)))).all()
+    states: dict[int, list[BranchState]] = {fid: [] for fid in finding_ids}
+    for row in sorted(rows, key=lambda r: (r.status != "open", r.repository, r.branch)):
+        states.setdefault(row.finding_id, []).append(
+            BranchState(
+                BranchRef(row.repository, row.branch), row.status, row.first_seen, row.last_seen, row.fixed_at
+            )
+        )
+    return states
+
+
+def describe_states(states: Sequence[BranchState]) -> str:
+    """One line: ``open on release/1.2, fixed on main`` (repositories named when there are
+    several)."""
+    several = len({s.ref.repository for s in states}) > 1
+    parts = []
+    for status in ("open", "fixed"):
+        labels = [s.ref.label(several) for s in states if s.status == status]
+        if labels:
+            parts.append(f"{status} on {', '.join(labels)}")
+    return ", ".join(parts)
+
+
+def places(session: Session, project_ids: Sequence[int] | None) -> list[BranchRef]:
+    """The places the projects were scanned at, by repository and branch (read from the scans,
+    a few rows, not the findings' rows; scans from before branches were tracked are unnamed)."""
+    repository = func.coalesce(Scan.repository, "")
+    branch = func.coalesce(Scan.branch, "")
+    query = select(repository, branch).distinct()
+    if project_ids is not None:
+        query = query.where(Scan.project_id.in_(list(project_ids)))
+    rows = session.execute(query.order_by(repository, branch)).all()
+    return [BranchRef(r[0], r[1]) for r in rows]
