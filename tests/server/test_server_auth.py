@@ -10,6 +10,9 @@ from server_world import PASSWORD, World, bearer, login
 from starlette.routing import BaseRoute, Mount
 
 PUBLIC = {("GET", "/health"), ("GET", "/login"), ("POST", "/login")}
+# Accepting an invite: the invitee has no account yet; the code in the form is the credential
+# (its own tests in test_server_invite.py).
+INVITE = {("GET", "/invite"), ("POST", "/invite")}
 # single sign-on's start and callback answer signed out by design (404 where SSO is not configured,
 # as in this world; its own tests in test_server_oidc.py)
 SSO = {("GET", "/login/oidc"), ("GET", "/login/oidc/callback")}
@@ -55,7 +58,7 @@ def test_every_route_but_health_login_and_static_needs_authentication(
     assert len(routes) > 25 and ("GET", "/openapi.json") in routes
     assert {route for route in routes if route[1].startswith("/p/")} == TRACKING
     for method, path in routes:
-        if (method, path) in PUBLIC | TRACKING:
+        if (method, path) in PUBLIC | TRACKING | INVITE:
             continue
         if (method, path) in SSO:
             assert client.request(method, path).status_code == 404

@@ -18,6 +18,7 @@ from bastion.server import (
     catalog,
     drills,
     integrations,
+    invites,
     jobs,
     login,
     phish,
@@ -26,6 +27,7 @@ from bastion.server import (
     triage,
     triage_pages,
     users,
+    users_api,
     web,
 )
 from bastion.server import compliance_page as compliance_pages
@@ -40,7 +42,7 @@ from bastion.store.throttle import AttemptCounter
 __all__ = ["PUBLIC_PATHS", "create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
-PUBLIC_PATHS = ("/health", "/login", "/static", phish.TRACK_PREFIX)
+PUBLIC_PATHS = ("/health", "/login", "/static", "/invite", phish.TRACK_PREFIX)
 """The only paths that answer without authentication (a test enumerates every route)."""
 
 
@@ -85,7 +87,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
         (ready.api_router, ready.pages),
         (metrics_pages.api, metrics_pages.pages),
         (compliance_pages.pages,),
-        (users.pages,),
+        (users.pages, invites.pages, invites.public, users_api.api),
     )
     for routers in feature_routers:
         for feature_router in routers:

@@ -24,16 +24,26 @@ from bastion.server.auth import Principal
 from bastion.server.deps import DB, principal
 from bastion.server.web import render
 from bastion.store.accounts import create_user, set_role
+from bastion.store.invites import DEFAULT_DAYS, MAX_DAYS, list_invites
 from bastion.store.models import ROLES, AuditEvent, Project
 from bastion.store.users import list_users, remove_role, set_disabled, user_by_id
 
-__all__ = ["NO_ROLE", "pages"]
+__all__ = ["NO_ROLE", "Admin", "pages", "refused_page", "site_admin"]
 
 pages = APIRouter(prefix="/admin/users", include_in_schema=False)
 NO_ROLE = "none"
 """The role form's choice that takes a user out of a project."""
 _MAX_PASSWORD = 1024
-_AUDITED = ("user.created", "user.disabled", "user.enabled", "member.role", "member.removed")
+_AUDITED = (
+    "user.created",
+    "user.disabled",
+    "user.enabled",
+    "member.role",
+    "member.removed",
+    "invite.created",
+    "invite.accepted",
+    "invite.revoked",
+)
 
 
 async def site_admin(who: Principal = Depends(principal)) -> Principal:
@@ -59,6 +69,10 @@ def _page(session: Session, who: Principal, **extra: Any) -> dict[str, Any]:
         "roles": ROLES,
         "no_role": NO_ROLE,
         "recent": list(recent),
+        "invites": list_invites(session, pending_only=True),
+        "invite_days": DEFAULT_DAYS,
+        "invite_max_days": MAX_DAYS,
+        "invite_form": {},
         "error": "",
         "form_username": "",
         **extra,
@@ -99,8 +113,14 @@ def users_create(
     return RedirectResponse("/admin/users", status_code=303)
 
 
+def refused_page(request: Request, session: Session, who: Principal, problem: str, **extra: Any) -> Response:
+    """The users page again, status 422, saying why a change was refused (``extra``: form values
+    to keep, never a password)."""
+    return render(request, "users.html", _page(session, who, error=problem, **extra), status=422)
+
+
 def _refused(request: Request, session: Session, who: Principal, problem: str) -> Response:
-    return render(request, "users.html", _page(session, who, error=problem), status=422)
+    return refused_page(request, session, who, problem)
 
 
 @pages.post("/{user_id}/disable", response_class=HTMLResponse)

@@ -29,6 +29,7 @@ __all__ = [
     "SCOPES",
     "IssuedToken",
     "authenticate",
+    "check_username",
     "create_project",
     "create_token",
     "create_user",
@@ -81,14 +82,19 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def check_username(username: str) -> None:
+    """InputError unless ``username`` is a valid user name (letters, digits, ``. _ @ -``; 1-150)."""
+    if not _USERNAME.match(username):
+        raise InputError(f"username {username!r}: letters, digits and . _ @ - only (1-150)")
+
+
 def create_user(
     session: Session, username: str, password: str, *, admin: bool = False, actor: str = "system"
 ) -> User:
     """Add a user; the password is argon2-hashed. Raises InputError on a bad or taken name, or a
     password under :data:`MIN_PASSWORD` characters (the message never holds the password).
     ``actor`` is who the audit event names (the CLI: ``system``)."""
-    if not _USERNAME.match(username):
-        raise InputError(f"username {username!r}: letters, digits and . _ @ - only (1-150)")
+    check_username(username)
     if len(password) < MIN_PASSWORD:
         raise InputError(f"password: at least {MIN_PASSWORD} characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
