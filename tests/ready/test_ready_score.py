@@ -68,7 +68,8 @@ def test_stale_evidence_expires_and_says_how_old() -> None:
     assert stale.reason == "stale: newest evidence 40 days old, counts for 30 days"
     sla = kinds[K.PATCH_SLA]
     assert sla.state is KindState.COUNTED and sla.score == 0.75 and len(sla.items) == 2
-    assert sla.reason == "a: patch.sla seen; b: patch.sla seen"
+    # b's previous observation (200 days before, past its 90) is no longer counted, but is its trend
+    assert sla.reason == "a: patch.sla seen; b: patch.sla seen (was 0% on 15 May 2026)"
     # the same evidence, 31 days later: the secrets scan has expired too
     later = {r.info.kind: r for r in assess(world(), load_mapping(), NOW + timedelta(days=29)).kinds}
     assert later[K.SCAN_SECRETS].state is KindState.STALE
@@ -86,6 +87,20 @@ def test_missing_source_is_named_and_never_done() -> None:
         "why": "HTTP 403 for /api/v1/phish/campaigns",
     } in result.sources
     assert all(r.score == 0 for r in result.kinds if r.state is not KindState.COUNTED)
+
+
+def test_each_kind_shows_its_trend_against_the_observation_before() -> None:
+    out = EvidenceSet()
+    for score, days, name in ((0.2, 120, "q2"), (0.5, 30, "q3"), (0.1, 400, "q1")):
+        when = NOW - timedelta(days=days)
+        said = f"{name}: {round(score * 40)} of 40 reported the phish"
+        out.add(Evidence(K.PHISH_REPORTING, score, said, when, f"campaign {name}"), "phish")
+    kinds = {r.info.kind: r for r in assess(out, load_mapping(), NOW).kinds}
+    rates = kinds[K.PHISH_REPORTING]
+    # the newest campaign counts; the one before it (q2, 120 days ago) is its trend
+    assert (rates.score, rates.items[0].origin) == (0.5, "campaign q3")
+    assert rates.reason == "q3: 20 of 40 reported the phish (was 20% on 3 Aug 2026)"
+    assert kinds[K.PHISH_CLICKS].reason == "not evidenced"
 
 
 def test_project_scope_keeps_its_own_and_organisation_evidence() -> None:

@@ -10,7 +10,27 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bastion.ready.score import Assessment
 from bastion.ready.signals import parse_time
 
-__all__ = ["ReadyFormat", "render"]
+__all__ = ["DIMENSION_MEANING", "SOURCE_NAMES", "ReadyFormat", "age", "render"]
+
+DIMENSION_MEANING = {
+    "prepare": "stop attacks before they start: scanning, patching, training",
+    "detect": "notice an attack: monitoring, alerts, war games",
+    "respond": "act on it: a tested plan, on-call, drills",
+    "recover": "get back to normal: backups, recovery plan",
+}
+"""Each readiness dimension in a board reader's words (the HTML report and the server page)."""
+SOURCE_NAMES = {
+    "scans": "CI scans",
+    "findings": "findings and patching",
+    "sbom": "software bills of materials",
+    "alerts": "monitoring alerts",
+    "drills": "war games",
+    "phish": "phishing exercises",
+    "catalog": "service catalog",
+    "compliance": "compliance posture",
+    "questionnaire": "process questionnaire",
+}
+"""Evidence sources in plain words."""
 
 
 class ReadyFormat(StrEnum):
@@ -26,6 +46,12 @@ def human_time(value: str | None) -> str:
     """``2026-12-07T06:56:30+00:00`` as ``7 Dec 2026, 06:56 UTC`` (what a reader expects)."""
     when = parse_time(value)
     return value or "" if when is None else f"{when.day} {when:%b %Y, %H:%M} UTC"
+
+
+def age(days: float) -> str:
+    """An evidence age in words: ``today``, ``1 day old``, ``12 days old``."""
+    whole = int(days)
+    return "today" if whole < 1 else "1 day old" if whole == 1 else f"{whole} days old"
 
 
 def level(score: float) -> str:
@@ -103,6 +129,12 @@ def render(assessment: Assessment, fmt: ReadyFormat) -> str:
         env = Environment(
             loader=PackageLoader("bastion.ready", "templates"), autoescape=select_autoescape(["html"])
         )
-        env.filters.update(when=human_time, level=level)
-        return env.get_template("report.html").render(a=assessment, data=assessment.to_dict())
+        env.filters.update(when=human_time, level=level, age=age)
+        return env.get_template("report.html").render(
+            a=assessment,
+            data=assessment.to_dict(),
+            meaning=DIMENSION_MEANING,
+            source_names=SOURCE_NAMES,
+            thresholds=assessment.thresholds,
+        )
     raise AssertionError(fmt)  # pragma: no cover - every format has a branch above

@@ -104,6 +104,8 @@ class Assessment:
     groups: list[GroupScore] = field(default_factory=list)
     trend: dict[str, Any] = field(default_factory=dict)
     first_steps: list[str] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    """The verdict's thresholds (``ready``, ``partly``) the weakest dimension is held to."""
 
     @property
     def overall(self) -> float:
@@ -127,6 +129,7 @@ class Assessment:
             "weakest": [k.to_dict() for k in self.weakest],
             "roadmap": [k.to_dict() for k in self.roadmap],
             "first_steps": self.first_steps,
+            "thresholds": self.thresholds,
             "trend": self.trend,
             "sources": self.sources,
             "models": [g.to_dict() for g in self.groups],
@@ -151,8 +154,19 @@ def _kind_result(info: KindInfo, items: list[Evidence], why_missing: str, now: d
     chosen = tuple(sorted(latest.values(), key=lambda e: e.project))
     score = sum(e.score for e in chosen) / len(chosen)
     age = max((now - e.observed_at).total_seconds() / 86400 for e in chosen)
-    reason = "; ".join(f"{e.project + ': ' if e.project else ''}{e.detail}" for e in chosen)
+    reason = "; ".join(f"{e.project + ': ' if e.project else ''}{e.detail}{_was(e, items)}" for e in chosen)
     return KindResult(info, KindState.COUNTED, score, reason, chosen, age)
+
+
+def _was(item: Evidence, items: list[Evidence]) -> str:
+    """The kind's trend in one project: `` (was 40% on 7 Nov 2026)`` from the observation before
+    ``item`` (stale ones included: an old drill is still the baseline a new one improves on)."""
+    before = [e for e in items if e.project == item.project and e.observed_at < item.observed_at]
+    if not before:
+        return ""
+    last = max(before, key=lambda e: e.observed_at)
+    when = last.observed_at
+    return f" (was {100 * last.score:.0f}% on {when.day} {when:%b %Y})"
 
 
 def _groups(
@@ -239,8 +253,9 @@ def assess(
             why = f"every dimension at or above {mapping.ready_at:.0f}/100 (lowest: {low.value} {floor:.0f})"
         steps = []
     result = Assessment(
-        now, scope, verdict, why, dimensions, results, weakest, roadmap, sources, groups, first_steps=steps
-    )
+        now, scope, verdict, why, dimensions, results, weakest, roadmap, sources, groups, first_steps=steps,
+        thresholds={"ready": mapping.ready_at, "partly": mapping.partly_at},
+    )  # fmt: skip
     result.trend = _trend(result, previous)
     return result
 
