@@ -77,10 +77,16 @@ def _drill(start: datetime) -> dict[str, object]:
         "coverage": {"detected": 3, "assessed": 4, "share": 0.75},
         "points": 10,
         "timeline": [
-            {"status": "detected", "tta_s": 600.0, "ttc_s": 1200.0, "ttr_s": None},
-            {"status": "detected", "tta_s": 1800.0, "ttc_s": None, "ttr_s": None},
-            {"status": "detected", "tta_s": None, "ttc_s": None, "ttr_s": None},
-            {"status": "missed"},
+            {"status": "detected", "ttd_s": 120.0, "tta_s": 600.0, "ttc_s": 1200.0, "ttr_s": None},
+            {"status": "detected", "ttd_s": 600.0, "tta_s": 1800.0, "ttc_s": None, "ttr_s": None},
+            {"status": "detected", "ttd_s": 300.0, "tta_s": None, "ttc_s": None, "ttr_s": None},
+            {"status": "missed", "ttd_s": None},
+        ],
+        "techniques": [
+            {"id": "T1110.003", "status": "detected"},
+            {"id": "T1621", "status": "partly detected"},
+            {"id": "T1140", "status": "missed"},
+            {"id": "T1003", "status": "not assessed"},
         ],
     }
 
@@ -110,7 +116,10 @@ def test_folder_of_reports(tmp_path: Path) -> None:
     evidence = collect_dir(tmp_path, errors)
     by_kind = {e.kind: e for e in evidence.items}
     assert by_kind[K.DRILL_DETECTION].score == 0.75
-    assert by_kind[K.DRILL_DETECTION].detail == "q4-game: 3 of 4 replayed attacks detected"
+    assert by_kind[K.DRILL_DETECTION].detail == (
+        "q4-game: 3 of 4 replayed attacks detected; ATT&CK: 1 of 3 techniques detected (1 partly); "
+        "median time to detect 5 min"
+    )
     assert round(by_kind[K.DRILL_RESPONSE].score, 3) == round(1 / 3, 3)
     assert by_kind[K.DRILL_RESPONSE].detail.endswith("median acknowledge 20 min")
     assert (by_kind[K.PHISH_REPORTING].score, by_kind[K.PHISH_CLICKS].score) == (0.2, 0.75)

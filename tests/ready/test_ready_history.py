@@ -109,7 +109,7 @@ def test_uploaded_alerts_show_monitored_sources(full: World) -> None:
     assert kinds["monitor.logs"]["state"] == "counted"
     assert (
         kinds["monitor.signins"]["reason"]
-        == "alerts raised (latest by identity.spray); 1 identity alert(s) open"
+        == "1 alert raised (latest by identity.spray); 1 identity alert(s) open"
     )
     assert kinds["alerts.triaged"]["reason"] == "no alert triaged yet"  # received just now: nothing judged
     assert kinds["alerts.triaged"]["score"] == 0.0

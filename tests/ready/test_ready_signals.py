@@ -36,15 +36,15 @@ def test_alerts_show_monitored_sources_and_triage_speed() -> None:
     ]
     alert_evidence(out, alerts, "http://srv/api/v1/alerts", T0 + timedelta(hours=48))
     by_kind = {e.kind: e for e in out.items}
-    assert by_kind[K.MONITOR_LOGS].detail == "alerts raised (latest by sigma)"
+    assert by_kind[K.MONITOR_LOGS].detail == "2 alerts raised (latest by sigma)"
     assert by_kind[K.MONITOR_SIGNINS].observed_at == T0 + timedelta(hours=40)
     assert (
         by_kind[K.MONITOR_SIGNINS].detail
-        == "alerts raised (latest by identity.mfa-fatigue); 2 identity alert(s) open"
+        == "3 alerts raised (latest by identity.mfa-fatigue); 2 identity alert(s) open"
     )
     assert (by_kind[K.ALERTS_TRIAGED].score, by_kind[K.ALERTS_TRIAGED].detail) == (
         0.5,
-        "2 of 4 alerts triaged within a day",
+        "2 of 4 alerts triaged within a day; median time to triage 2.0 h",  # of 2, 30 and 1 h
     )
 
 

@@ -184,7 +184,7 @@ def drill_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> Non
             Evidence(
                 EvidenceKind.DRILL_DETECTION,
                 float(share),
-                f"{name}: {detected} of {assessed} replayed attacks detected",
+                f"{name}: {detected} of {assessed} replayed attacks detected{_attack_coverage(doc)}",
                 when,
                 origin,
             ),
@@ -205,6 +205,27 @@ def drill_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> Non
             ),
             "drills",
         )
+
+
+def _attack_coverage(doc: Mapping[str, Any]) -> str:
+    """``; ATT&CK: 2 of 3 techniques detected (1 partly); median time to detect 4 min`` from a drill
+    report's techniques and timeline (empty when it has neither)."""
+    rows = [t for t in doc.get("techniques") or [] if isinstance(t, dict)]
+    status = [str(t.get("status", "")) for t in rows]
+    assessed = [s for s in status if s in ("detected", "missed", "partly detected")]
+    said = ""
+    if assessed:
+        partly = status.count("partly detected")
+        said = f"; ATT&CK: {status.count('detected')} of {len(assessed)} techniques detected"
+        said += f" ({partly} partly)" if partly else ""
+    ttd = [
+        float(t["ttd_s"])
+        for t in doc.get("timeline") or []
+        if isinstance(t, dict) and t.get("status") == "detected" and isinstance(t.get("ttd_s"), int | float)
+    ]
+    if ttd:
+        said += f"; median time to detect {median(ttd) / 60:.0f} min"
+    return said
 
 
 def phish_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> None:
@@ -243,10 +264,13 @@ def phish_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> Non
 def alert_evidence(
     out: EvidenceSet, alerts: Iterable[Mapping[str, Any]], origin: str, now: datetime | None = None
 ) -> None:
-    """Alerts (server API shape): which sources are monitored, how fast alerts are triaged (an
-    alert still open a day after it came in, at ``now``, counts as late), and identity alerts open."""
+    """Alerts (server API shape): which sources are monitored and how many alerts each raised, how
+    fast alerts are triaged (an alert still open a day after it came in, at ``now``, counts as
+    late; the median time to triage of those handled), and identity alerts open."""
     newest: dict[EvidenceKind, tuple[datetime, str]] = {}
+    volume: dict[EvidenceKind, int] = {}
     judged = prompt = identity_open = 0
+    waits: list[float] = []
     last: datetime | None = None
     for alert in alerts:
         when = parse_time(alert.get("received_at")) or parse_time(alert.get("end"))
@@ -256,6 +280,7 @@ def alert_evidence(
         kind = EvidenceKind.MONITOR_SIGNINS if detector.startswith("identity") else EvidenceKind.MONITOR_LOGS
         if kind not in newest or newest[kind][0] < when:
             newest[kind] = (when, detector)
+        volume[kind] = volume.get(kind, 0) + 1
         last = when if last is None or when > last else last
         status_at = parse_time(alert.get("status_at"))
         if alert.get("status") in (None, "open"):
@@ -264,20 +289,19 @@ def alert_evidence(
         elif status_at is not None:
             judged += 1
             prompt += status_at - when <= TRIAGE_TARGET
+            waits.append((status_at - when).total_seconds() / 3600)
     for kind, (when, detector) in newest.items():
-        said = f"alerts raised (latest by {detector})"
+        count = volume[kind]
+        said = f"{count} alert{'s' if count != 1 else ''} raised (latest by {detector})"
         if kind is EvidenceKind.MONITOR_SIGNINS:
             said += f"; {identity_open} identity alert(s) open"
         out.add(Evidence(kind, 1.0, said, when, origin), "alerts")
     if last is not None:
+        said = f"{prompt} of {judged} alerts triaged within a day" if judged else "no alert triaged yet"
+        if waits:
+            said += f"; median time to triage {median(waits):.1f} h"
         out.add(
-            Evidence(
-                EvidenceKind.ALERTS_TRIAGED,
-                prompt / judged if judged else 0.0,
-                f"{prompt} of {judged} alerts triaged within a day" if judged else "no alert triaged yet",
-                last,
-                origin,
-            ),
+            Evidence(EvidenceKind.ALERTS_TRIAGED, prompt / judged if judged else 0.0, said, last, origin),
             "alerts",
         )
 
