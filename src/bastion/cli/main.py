@@ -97,6 +97,10 @@ COMMAND_GROUPS: tuple[CommandGroup | str, ...] = (
         ),
         groups=(("user", "Manage dashboard users."),),
     ),
+    CommandGroup(  # bastion users list|disable|enable|role|invite|invites|revoke
+        "users",
+        groups=(("users", "List and change dashboard users and roles, and invite people."),),
+    ),
     CommandGroup(  # bastion identity detect|explain
         "identity",
         groups=(

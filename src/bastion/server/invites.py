@@ -45,7 +45,15 @@ from bastion.store.invites import (
 from bastion.store.invites import revoke_invite as store_revoke
 from bastion.store.models import AuditEvent, Project
 
-__all__ = ["MailOutcome", "invite_link", "mail_invite", "pages", "public"]
+__all__ = [
+    "MailOutcome",
+    "integrations_config",
+    "invite_link",
+    "issue_and_mail",
+    "mail_invite",
+    "pages",
+    "public",
+]
 
 log = logging.getLogger(__name__)
 public = APIRouter(prefix="/invite", include_in_schema=False)
@@ -69,7 +77,9 @@ class MailOutcome:
     note: str
 
 
-def _integrations(state: Any) -> IntegrationsConfig | None:
+def integrations_config(state: Any) -> IntegrationsConfig | None:
+    """The app state's integrations (a test's or an embedding application's), else the file
+    ``BASTION_INTEGRATIONS`` names, else None; ConfigError when that file is not valid."""
     chosen = getattr(state, "integrations", None)
     if isinstance(chosen, IntegrationsConfig):
         return chosen
@@ -126,7 +136,7 @@ def issue_and_mail(
     outcome = None
     if send:
         try:
-            config = _integrations(request.app.state)
+            config = integrations_config(request.app.state)
         except InputError as exc:
             outcome = MailOutcome(False, f"not e-mailed: {exc}")
         else:
