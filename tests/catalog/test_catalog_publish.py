@@ -154,7 +154,7 @@ def test_artefact_is_content_addressed_and_reproducible(empty_catalog: LocalCata
     record = publish(empty_catalog, template, "aws-kms-key", "1.0.1", "carol").record
     assert record is not None
     data = empty_catalog.artefact(record.digest)
-    unpack(data, tmp_path / "out")
+    unpack(data, tmp_path / "out", 10**6)
     assert (tmp_path / "out" / "main.tf").read_bytes() == (template / "main.tf").read_bytes()
     blob = empty_catalog.root / "artefacts" / "sha256" / f"{record.digest.split(':')[1]}.tar.gz"
     blob.write_bytes(data[:-8] + b"tampered")
@@ -174,9 +174,9 @@ def test_unpack_refuses_escaping_or_damaged_archives(tmp_path: Path) -> None:
         info.size = 1
         tar.addfile(info, io.BytesIO(b"x"))
     with pytest.raises(InputError, match=r"unexpected entry '\.\./evil\.tf'"):
-        unpack(buffer.getvalue(), tmp_path)
+        unpack(buffer.getvalue(), tmp_path, 10**6)
     with pytest.raises(InputError, match="cannot be unpacked"):
-        unpack(b"not a tarball", tmp_path)
+        unpack(b"not a tarball", tmp_path, 10**6)
     assert not (tmp_path.parent / "evil.tf").exists()
 
 

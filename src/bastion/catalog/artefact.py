@@ -8,13 +8,14 @@ import gzip
 import hashlib
 import io
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bastion.catalog.templates import template_files
 from bastion.errors import InputError
 
-__all__ = ["Artefact", "pack", "unpack"]
+__all__ = ["MAX_FILES", "Artefact", "pack", "unpack"]
 
 
 @dataclass(frozen=True)
@@ -57,20 +58,34 @@ def pack(root: Path, max_bytes: int) -> Artefact:
     return Artefact(buffer.getvalue(), size)
 
 
-def unpack(data: bytes, into: Path) -> None:
+MAX_FILES = 10_000
+"""Most files an artefact may hold: a template with more is no template."""
+
+
+def unpack(data: bytes, into: Path, max_bytes: int) -> None:
     """Extract an artefact made by :func:`pack` into ``into``; only plain files at relative paths
-    inside it are written. :class:`InputError` for a damaged archive."""
+    inside it are written, and no more than ``max_bytes`` in all (the sizes an archive declares are
+    checked before anything is read, so a decompression bomb stops at its first header).
+    :class:`InputError` for a damaged or oversized archive."""
+    total = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            for member in tar.getmembers():
+            for count, member in enumerate(tar, 1):
                 name = PurePosixPath(member.name)
                 if not member.isfile() or name.is_absolute() or ".." in name.parts:
                     raise InputError(f"artefact holds an unexpected entry {member.name!r}")
+                total += member.size
+                if total > max_bytes:
+                    raise InputError(
+                        f"artefact unpacks to more than {max_bytes:,} bytes, over the catalog's limit"
+                    )
+                if count > MAX_FILES:
+                    raise InputError(f"artefact holds more than {MAX_FILES:,} files")
                 extracted = tar.extractfile(member)
                 if extracted is None:
                     raise InputError(f"artefact entry {member.name!r} cannot be read")
                 target = into.joinpath(*name.parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(extracted.read())
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise InputError(f"artefact cannot be unpacked: {exc}") from None

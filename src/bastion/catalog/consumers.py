@@ -113,12 +113,14 @@ def _upgrade(entry: _Entry, record: VersionRecord | None) -> str:
     return f"upgrade to {entry.spec.name} {target}"
 
 
-def _constraints(use: Usage, entry: _Entry, meta: dict[str, JSONValue]) -> list[Finding]:
-    """Literal inputs the product's constraints do not allow."""
+def _constraints(
+    use: Usage, entry: _Entry, record: VersionRecord | None, meta: dict[str, JSONValue]
+) -> list[Finding]:
+    """Literal inputs that the product's constraints, or the used version's template, do not allow."""
     found = []
     for name, value, line in use.inputs:
-        constraint = entry.spec.constraints.get(name)
-        problem = constraint.violation(value) if constraint is not None else None
+        checks = [entry.spec.constraints.get(name), record.constraints.get(name) if record else None]
+        problem = next((p for c in checks if c is not None and (p := c.violation(value))), None)
         if problem is None:
             continue
         message = f"{entry.spec.name} input {name}: {problem}"
@@ -136,7 +138,8 @@ def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[
         "source": use.source,
         "kind": use.kind.value,
     }
-    found = _constraints(use, entry, meta)
+    record = entry.versions.get(version) if version is not None else None
+    found = _constraints(use, entry, record, meta)
     if version is None:
         asked = f" ({use.requested})" if use.requested else ""
         upgrade = _upgrade(entry, None)
@@ -146,7 +149,6 @@ def _judge(use: Usage, entry: _Entry, version: str | None, today: date) -> list[
             *found,
             _finding("catalog.version-unpinned", use, message, fix, f"{name}|{use.requested}", meta),
         ]
-    record = entry.versions.get(version)
     upgrade = _upgrade(entry, record)
     states: list[tuple[str, str]] = []
     if record is None:

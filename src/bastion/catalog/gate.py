@@ -105,4 +105,12 @@ def _constraints(product: ProductSpec, info: TemplateInfo) -> Sequence[str]:
             reasons.append(f"constraint on {name}: the template has no input {name}")
         elif param.default is not None and (problem := constraint.violation(param.default)):
             reasons.append(f"constraint on {name}: default {problem}")
+    for name, constraint in sorted(info.constraints.items()):
+        param = names.get(name)
+        if (
+            param is not None
+            and param.default is not None
+            and (problem := constraint.violation(param.default))
+        ):
+            reasons.append(f"template's own constraint on {name}: default {problem}")
     return reasons

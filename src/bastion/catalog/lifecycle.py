@@ -95,7 +95,8 @@ def publish(
         state=State.DRAFT if settings.require_approval else State.APPROVED,
         inputs=info.inputs,
         outputs=info.outputs,
-        example_inputs=example_inputs(info.inputs, dict(spec.constraints)),
+        example_inputs=example_inputs(info.inputs, {**info.constraints, **spec.constraints}),
+        constraints=dict(info.constraints),
         checked_at=when,
     )
     backend.publish(record, artefact.data, actor)
@@ -203,7 +204,7 @@ def recheck(
                 continue
             with tempfile.TemporaryDirectory(prefix="bastion-catalog-") as tmp:
                 root = Path(tmp)
-                unpack(backend.artefact(record.digest), root)
+                unpack(backend.artefact(record.digest), root, max(settings.max_artefact_bytes, record.size))
                 report = check_template(root, spec, read_template(root, spec.kind), options)
             reasons = (*report.reasons, *report.skipped)
             compliant = report.passed

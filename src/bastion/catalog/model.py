@@ -89,6 +89,10 @@ class Constraint(_Strict):
     """A regular expression a string value must match in full."""
     minimum: float | None = None
     maximum: float | None = None
+    min_length: int | None = Field(default=None, ge=0)
+    """Fewest characters a string value may have."""
+    max_length: int | None = Field(default=None, ge=0)
+    """Most characters a string value may have."""
 
     @field_validator("pattern")
     @classmethod
@@ -106,6 +110,10 @@ class Constraint(_Strict):
             return f"{value!r} is not one of {', '.join(self.allowed)}"
         if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
             return f"{value!r} does not match {self.pattern}"
+        if self.min_length is not None and len(str(value)) < self.min_length:
+            return f"{value!r} is shorter than {self.min_length} characters"
+        if self.max_length is not None and len(str(value)) > self.max_length:
+            return f"{value!r} is longer than {self.max_length} characters"
         if self.minimum is not None or self.maximum is not None:
             try:
                 number = float(value)
@@ -244,6 +252,8 @@ class VersionRecord:
     outputs: tuple[Param, ...] = ()
     example_inputs: dict[str, Any] = field(default_factory=dict)
     """Example input values rendered from defaults and constraints."""
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    """Limits the template itself declares on its inputs (on top of the product's)."""
     approved_by: str | None = None
     approved_at: datetime | None = None
     deprecated_on: date | None = None
@@ -273,6 +283,10 @@ class VersionRecord:
             "inputs": [p.to_dict() for p in self.inputs],
             "outputs": [p.to_dict() for p in self.outputs],
             "example_inputs": self.example_inputs,
+            "constraints": {
+                name: constraint.model_dump(mode="json", exclude_none=True)
+                for name, constraint in sorted(self.constraints.items())
+            },
             "approved_by": self.approved_by,
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
             "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
@@ -284,7 +298,8 @@ class VersionRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VersionRecord:
-        """Inverse of :meth:`to_dict`; ``KeyError``/``ValueError``/``TypeError`` on a malformed record."""
+        """Inverse of :meth:`to_dict`; ``KeyError``/``ValueError``/``TypeError`` on a malformed record
+        (a pydantic ``ValidationError`` is a ``ValueError``)."""
 
         def when(key: str) -> datetime | None:
             value = data.get(key)
@@ -302,6 +317,10 @@ class VersionRecord:
             inputs=tuple(Param.from_dict(p) for p in data.get("inputs", [])),
             outputs=tuple(Param.from_dict(p) for p in data.get("outputs", [])),
             example_inputs=dict(data.get("example_inputs", {})),
+            constraints={
+                str(name): Constraint.model_validate(value)
+                for name, value in dict(data.get("constraints") or {}).items()
+            },
             approved_by=data.get("approved_by"),
             approved_at=when("approved_at"),
             deprecated_on=date.fromisoformat(deprecated) if deprecated else None,

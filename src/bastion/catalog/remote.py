@@ -72,6 +72,11 @@ class RemoteCatalog:
             self._document = self._json(self._call("GET", "/api/catalog"))
         return self._document
 
+    def max_artefact_bytes(self) -> int:
+        """The server's limit on a template's size (the default when it does not say)."""
+        limit = dict(self.document().get("settings") or {}).get("max_artefact_bytes")
+        return limit if isinstance(limit, int) and limit > 0 else CatalogSettings().max_artefact_bytes
+
     def products(self) -> list[ProductSpec]:
         """Every product on the server."""
         products = []
@@ -98,7 +103,7 @@ class RemoteCatalog:
         """Pack ``template`` and publish it on the server; :class:`RemoteRefusal` with the gate's
         reasons when it refuses the version."""
         read_template(template)  # a template that does not parse fails here, before any upload
-        artefact = pack(template, CatalogSettings().max_artefact_bytes)
+        artefact = pack(template, self.max_artefact_bytes())
         response = self._call(
             "POST",
             f"/api/catalog/products/{quote(product, safe='')}/versions",

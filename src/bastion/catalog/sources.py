@@ -8,6 +8,7 @@ attributes, and it is what keeps a thousand repositories within a minute."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from bastion.catalog.hcltext import block_end, blocks_of, mask, top_level
 from bastion.catalog.semver import parse_semver
 from bastion.errors import InputError
 from bastion.scan.iac.docker import is_dockerfile
@@ -32,9 +34,17 @@ _LITERAL = re.compile(
     r'^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*(?:"([^"$]*)"|(-?[0-9]+(?:\.[0-9]+)?|true|false))[ \t]*$',
     re.MULTILINE,
 )
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--platform=\S+[ \t]+)?(\S+)", re.MULTILINE | re.IGNORECASE)
 _EXACT = re.compile(r"^=?\s*v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+_PUBLIC_REGISTRY = re.compile(
+    r"^(?:registry\.terraform\.io|registry\.opentofu\.org)/([^/]+/[^/]+/[^/]+(?://.*)?)$"
+)
+_S3_HOST = (
+    r"s3(?:[.-](?:dualstack\.)?(?:[a-z0-9-]+|\$\{aws::region\}))?"
+    r"\.(?:amazonaws\.com(?:\.cn)?|\$\{aws::urlsuffix\})"
+)
+_S3_PATH_STYLE = re.compile(rf"^{_S3_HOST}/(?P<bucket>[^/]+)(?:/(?P<key>.*))?$")
+_S3_VIRTUAL_HOST = re.compile(rf"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.{_S3_HOST}(?:/(?P<key>.*))?$")
 MAX_FILE_BYTES = 2_000_000
 """Larger files are skipped (and said so): no consumer template is that big."""
 
@@ -85,13 +95,29 @@ def normalise_source(source: str) -> tuple[str, str]:
     text = re.sub(r"^[a-z0-9]+::", "", text)
     text, _, query = text.partition("?")
     ref = parse_qs(query).get("ref", [""])[0]
+    is_s3 = text.lower().startswith("s3://")
     text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
     text = re.sub(r"^[^/@]+@", "", text)  # user@host (ssh) or user:token@host
-    text = re.sub(r"^([^/:]+):(?!\d)", r"\1/", text)  # git@host:org/repo -> host/org/repo
+    text = re.sub(r"^([^/:${}]+):(?!\d)", r"\1/", text)  # git@host:org/repo -> host/org/repo
     repo, sep, subdir = text.partition("//")
     repo = repo.rstrip("/").removesuffix(".git")
     key = f"{repo}//{subdir.strip('/')}" if sep and subdir.strip("/") else repo
-    return key.lower(), ref
+    key = key.lower()
+    public = _PUBLIC_REGISTRY.match(key)  # registry.terraform.io/acme/vpc/aws is acme/vpc/aws
+    if public is not None:
+        key = public.group(1)
+    return _s3_key(key, bucket_first=is_s3), ref
+
+
+def _s3_key(key: str, bucket_first: bool) -> str:
+    """Every way of writing an S3 object's URL as one key, ``s3/BUCKET/KEY`` (virtual-hosted and
+    path-style hosts, legacy and dual-stack regional names, ``${AWS::Region}`` left in by ``!Sub``)."""
+    if bucket_first:
+        return "s3/" + key
+    match = _S3_PATH_STYLE.match(key) or _S3_VIRTUAL_HOST.match(key)
+    if match is None:
+        return key
+    return "/".join(part for part in ("s3", match.group("bucket"), match.group("key")) if part)
 
 
 def exact_version(text: str | None) -> str | None:
@@ -112,69 +138,96 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _block_end(text: str, start: int) -> int:
-    """The offset just after the brace closing the block whose ``{`` is at ``start``; strings
-    (with their escapes) are skipped so braces inside them do not count."""
-    depth, i, n = 0, start, len(text)
-    while i < n:
-        char = text[i]
-        if char == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
-
-
-def _strip_comments(text: str) -> str:
-    """Comments blanked out, line numbers kept."""
-    if "/*" in text:
-        text = _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    if "#" not in text and "//" not in text:
-        return text
-    lines = text.split("\n")
-    return "\n".join("" if line.lstrip().startswith(("#", "//")) else line for line in lines)
+_SKIPPED_INPUTS = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
 
 
 def _terraform(rel: str, text: str) -> Iterator[Usage | HandWritten]:
-    text = _strip_comments(text)
-    for match in _MODULE.finditer(text):
-        end = _block_end(text, match.end() - 1)
-        body = text[match.end() : end]
-        attributes = {m.group(1): m.group(2) for m in _ATTRIBUTE.finditer(body)}
+    masked = mask(text)
+    code = masked.code
+    for match in _MODULE.finditer(code):
+        start = match.end()
+        end = block_end(masked.shape, start - 1)
+        attributes: dict[str, str] = {}
+        for attribute in top_level(_ATTRIBUTE, masked, start, end):
+            attributes.setdefault(attribute.group(1), attribute.group(2))
         source = attributes.get("source")
         if source is None or source.startswith(("./", "../")):
             continue  # a local module is the repository's own code
         key, ref = normalise_source(source)
         requested = ref or attributes.get("version", "")
-        first = _line_of(text, match.start())
         inputs = tuple(
-            (
-                m.group(1),
-                m.group(2) if m.group(2) is not None else m.group(3),
-                first + body.count("\n", 0, m.start()),
-            )
-            for m in _LITERAL.finditer(body)
-            if m.group(1) not in {"source", "version", "providers", "count", "for_each", "depends_on"}
+            (m.group(1), m.group(2) if m.group(2) is not None else m.group(3), _line_of(code, m.start()))
+            for m in top_level(_LITERAL, masked, start, end)
+            if m.group(1) not in _SKIPPED_INPUTS
         )
         yield Usage(
             UseKind.TERRAFORM_MODULE,
             rel,
-            first,
+            _line_of(code, match.start()),
             source,
             key,
             exact_version(requested),
             requested,
             inputs,
         )
-    for match in _RESOURCE.finditer(text):
-        yield HandWritten(rel, _line_of(text, match.start()), match.group(1), match.group(2))
+    for match in _RESOURCE.finditer(code):
+        yield HandWritten(rel, _line_of(code, match.start()), match.group(1), match.group(2))
+
+
+def _scalar(value: Any) -> str | None:
+    """A literal input value as text (JSON and YAML scalars), None for anything computed."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    return None
+
+
+def _terraform_json(rel: str, path: Path, text: str) -> Iterator[Usage | HandWritten]:
+    """Module blocks and resources of a ``.tf.json`` file (Terraform's JSON syntax)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(document, dict):
+        return
+    for block in blocks_of(document.get("module")):
+        for name, body in block.items():
+            if not isinstance(body, dict) or not isinstance(body.get("source"), str):
+                continue
+            source = body["source"]
+            if source.startswith(("./", "../")):
+                continue
+            key, ref = normalise_source(source)
+            requested = ref or str(body.get("version") or "")
+            line = _json_line(text, name)
+            inputs = tuple(
+                (field, literal, _json_line(text, field, line))
+                for field, value in body.items()
+                if field not in _SKIPPED_INPUTS and (literal := _scalar(value)) is not None
+            )
+            yield Usage(
+                UseKind.TERRAFORM_MODULE, rel, line, source, key, exact_version(requested), requested, inputs
+            )
+    for block in blocks_of(document.get("resource")):
+        for kind, named in block.items():
+            for name in named if isinstance(named, dict) else {}:
+                yield HandWritten(rel, _json_line(text, name), str(kind), str(name))
+
+
+def _json_line(text: str, key: str, after: int = 1) -> int:
+    """The line of the first ``"key":`` at or after line ``after`` (1 when not found)."""
+    match = re.compile(rf'"{re.escape(key)}"\s*:').search(text, _offset_of_line(text, after))
+    return _line_of(text, match.start()) if match else after
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.find("\n", offset) + 1
+        if offset == 0:
+            return len(text)
+    return offset
 
 
 def _yaml(path: Path, text: str) -> list[Any]:
@@ -200,32 +253,87 @@ def _helm(rel: str, path: Path, text: str) -> Iterator[Usage]:
         yield Usage(UseKind.HELM_DEPENDENCY, rel, line, reference, key, exact_version(requested), requested)
 
 
+_PSEUDO = {"AWS::Region": "${AWS::Region}", "AWS::URLSuffix": "${AWS::URLSuffix}"}
+"""Pseudo parameters left as placeholders (S3 URLs are matched with any region in them)."""
+
+
 def _template_url(value: Any) -> str | None:
+    """A nested stack's ``TemplateURL`` as text: a string, ``Fn::Sub`` (its literal variables
+    substituted) or ``Fn::Join`` of literals; None when it is computed from anything else."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict):
-        inner = value.get("Fn::Sub")
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    if "Ref" in value:
+        return _PSEUDO.get(str(value["Ref"]))
+    if "Fn::Sub" in value:
+        inner = value["Fn::Sub"]
         if isinstance(inner, str):
             return inner
-        if isinstance(inner, list) and inner and isinstance(inner[0], str):
-            return inner[0]
+        if (
+            isinstance(inner, list)
+            and len(inner) == 2
+            and isinstance(inner[0], str)
+            and isinstance(inner[1], dict)
+        ):
+            text = inner[0]
+            for name, replacement in inner[1].items():
+                literal = _template_url(replacement)
+                if literal is None:
+                    return None
+                text = text.replace("${" + str(name) + "}", literal)
+            return text
+        return None
+    joined = value.get("Fn::Join")
+    if (
+        isinstance(joined, list)
+        and len(joined) == 2
+        and isinstance(joined[0], str)
+        and isinstance(joined[1], list)
+    ):
+        parts = [_template_url(part) for part in joined[1]]
+        return None if any(part is None for part in parts) else joined[0].join(str(p) for p in parts)
     return None
 
 
+def _stack_inputs(properties: dict[str, Any], line: int, text: str) -> tuple[tuple[str, str, int], ...]:
+    """Literal ``Parameters`` a nested stack passes (name, value as text, line); in JSON, which
+    keeps no lines, the line is the first ``"NAME":`` after the resource's."""
+    parameters = properties.get("Parameters")
+    if not isinstance(parameters, dict):
+        return ()
+    lines = parameters.key_lines if isinstance(parameters, LineDict) else {}
+    return tuple(
+        (str(name), literal, lines.get(str(name)) or _json_line(text, str(name), line))
+        for name, value in parameters.items()
+        if (literal := _scalar(value)) is not None
+    )
+
+
 def _cloudformation(rel: str, path: Path, text: str) -> Iterator[Usage | HandWritten]:
-    for document in _yaml(path, text):
+    if text.lstrip().startswith("{"):  # JSON (may be indented with tabs, which YAML refuses)
+        try:
+            documents: list[Any] = [json.loads(text)]
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    else:
+        documents = _yaml(path, text)
+    for document in documents:
         if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
             continue
         for name, resource in document["Resources"].items():
             if not isinstance(resource, dict):
                 continue
             kind = str(resource.get("Type", ""))
-            line = resource.line if isinstance(resource, LineDict) else 1
+            line = resource.line if isinstance(resource, LineDict) else _json_line(text, str(name))
             if kind == "AWS::CloudFormation::Stack":
-                url = _template_url(dict(resource.get("Properties") or {}).get("TemplateURL"))
+                properties = resource.get("Properties")
+                properties = properties if isinstance(properties, dict) else {}
+                url = _template_url(properties.get("TemplateURL"))
                 if url:
                     key, _ = normalise_source(url)
-                    yield Usage(UseKind.CFN_NESTED_STACK, rel, line, url, key, None, "")
+                    inputs = _stack_inputs(properties, line, text)
+                    yield Usage(UseKind.CFN_NESTED_STACK, rel, line, url, key, None, "", inputs)
             elif kind.startswith(("AWS::", "Custom::")):
                 yield HandWritten(rel, line, kind, str(name))
 
@@ -268,6 +376,8 @@ def find_usage(root: Path) -> tuple[list[Usage], list[HandWritten], list[str], i
             found: Iterator[Usage | HandWritten]
             if path.name.endswith(".tf"):
                 found = _terraform(rel, text)
+            elif path.name.endswith(".tf.json"):
+                found = _terraform_json(rel, path, text)
             elif path.name == "Chart.yaml":
                 found = _helm(rel, path, text)
             elif is_dockerfile(path.name):

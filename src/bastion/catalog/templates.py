@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion.catalog.constraints import stack_parameter_constraint, terraform_validations
+from bastion.catalog.hcltext import blocks_of
 from bastion.catalog.model import Constraint, Param, ProductKind
 from bastion.errors import InputError
 from bastion.scan.iac.docker import is_dockerfile
-from bastion.scan.iac.hcl import HclError, parse_hcl
+from bastion.scan.iac.hcl import HclError, parse_hcl, parse_tf_json
 from bastion.scan.iac.yamlsafe import YamlError, load_all
 from bastion.structured import read_text
 
@@ -29,6 +31,10 @@ class TemplateInfo:
     kind: ProductKind
     inputs: tuple[Param, ...]
     outputs: tuple[Param, ...]
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    """Limits the template itself puts on its inputs (CloudFormation ``AllowedValues``,
+    ``AllowedPattern``, ``MinValue``/``MaxValue``; ARM ``allowedValues``, ``minValue``/``maxValue``;
+    Terraform ``validation`` conditions of the forms :mod:`.constraints` reads)."""
 
 
 def template_files(root: Path) -> Iterator[Path]:
@@ -48,7 +54,7 @@ def detect_kind(root: Path) -> ProductKind:
     names = {p.name for p in root.iterdir() if p.is_file()}
     if "Chart.yaml" in names:
         return ProductKind.HELM
-    if any(n.endswith(".tf") for n in names):
+    if any(n.endswith((".tf", ".tf.json")) for n in names):
         return ProductKind.TERRAFORM
     if any(is_dockerfile(n) for n in names):
         return ProductKind.DOCKERFILE
@@ -89,29 +95,38 @@ def read_template(root: Path, kind: ProductKind | None = None) -> TemplateInfo:
 def _terraform(root: Path) -> TemplateInfo:
     inputs: list[Param] = []
     outputs: list[Param] = []
-    for path in sorted(root.glob("*.tf")):
+    constraints: dict[str, Constraint] = {}
+    paths = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith((".tf", ".tf.json")))
+    for path in paths:
+        text = read_text(path, what="template")
         try:
-            data = parse_hcl(path.name, read_text(path, what="template")).data
+            parsed = (
+                parse_tf_json(path.name, text) if path.name.endswith(".json") else parse_hcl(path.name, text)
+            )
         except HclError as exc:
             raise InputError(f"{path}: template does not parse: {exc}") from None
-        for block in data.get("variable", []):
+        for block in blocks_of(parsed.data.get("variable")):
             for name, body in block.items():
                 body = body if isinstance(body, dict) else {}
                 default = body.get("default")
+                var_type = str(body.get("type", "any")).removeprefix("${").removesuffix("}")
                 inputs.append(
                     Param(
                         str(name),
-                        str(body.get("type", "any")).removeprefix("${").removesuffix("}"),
+                        var_type,
                         str(body.get("description", "")),
                         default,
                         "default" not in body,
                     )
                 )
-        for block in data.get("output", []):
+                found = terraform_validations(str(name), var_type, body.get("validation"))
+                if found is not None:
+                    constraints[str(name)] = found
+        for block in blocks_of(parsed.data.get("output")):
             for name, body in block.items():
                 body = body if isinstance(body, dict) else {}
                 outputs.append(Param(str(name), "", str(body.get("description", ""))))
-    return TemplateInfo(ProductKind.TERRAFORM, tuple(inputs), tuple(outputs))
+    return TemplateInfo(ProductKind.TERRAFORM, tuple(inputs), tuple(outputs), constraints)
 
 
 def _parse_document(path: Path) -> list[Any]:
@@ -138,6 +153,7 @@ def _yaml_documents(root: Path) -> list[tuple[Path, Any]]:
 def _stack(root: Path, kind: ProductKind) -> TemplateInfo:
     inputs: list[Param] = []
     outputs: list[Param] = []
+    constraints: dict[str, Constraint] = {}
     for _path, doc in _yaml_documents(root):
         if not isinstance(doc, dict):
             continue
@@ -154,10 +170,13 @@ def _stack(root: Path, kind: ProductKind) -> TemplateInfo:
                     default is None,
                 )
             )
+            found = stack_parameter_constraint(body)
+            if found is not None:
+                constraints[str(name)] = found
         for name, body in dict(doc.get("Outputs") or doc.get("outputs") or {}).items():
             body = body if isinstance(body, dict) else {}
             outputs.append(Param(str(name), str(body.get("type", "")), str(body.get("Description", ""))))
-    return TemplateInfo(kind, tuple(inputs), tuple(outputs))
+    return TemplateInfo(kind, tuple(inputs), tuple(outputs), constraints)
 
 
 def _helm(root: Path) -> TemplateInfo:
@@ -212,7 +231,14 @@ def example_inputs(inputs: tuple[Param, ...], constraints: dict[str, Constraint]
         elif constraint is not None and constraint.allowed:
             examples[param.name] = constraint.allowed[0]
         elif constraint is not None and constraint.minimum is not None:
-            examples[param.name] = constraint.minimum
+            examples[param.name] = _plain_number(constraint.minimum)
+        elif constraint is not None and constraint.maximum is not None:
+            examples[param.name] = _plain_number(constraint.maximum)
         else:
             examples[param.name] = f"<{param.type or 'value'}>"
     return examples
+
+
+def _plain_number(value: float) -> float | int:
+    """``2.0`` as ``2``: an example a template's integer input accepts."""
+    return int(value) if value.is_integer() else value

@@ -91,7 +91,12 @@ def catalog_document(backend: DatabaseCatalog) -> dict[str, Any]:
         products.append(
             {**spec.model_dump(mode="json", exclude_none=True), "versions": [r.to_dict() for r in versions]}
         )
-    return {"version": 1, "products": products}
+    settings = backend.settings()
+    limits = {
+        "max_artefact_bytes": settings.max_artefact_bytes,
+        "require_approval": settings.require_approval,
+    }
+    return {"version": 1, "settings": limits, "products": products}
 
 
 @api.get("", dependencies=[Reader])
@@ -112,18 +117,40 @@ def add_product(body: dict[str, Any], request: Request, who: Principal = Approve
     return spec.model_dump(mode="json", exclude_none=True)
 
 
+def upload_limit(max_artefact_bytes: int) -> int:
+    """Most bytes a publish request may send: the catalog's limit on the template's files, plus
+    room for the archive's headers (512 bytes a file) when the files do not compress."""
+    return max_artefact_bytes + max_artefact_bytes // 4 + 64 * 1024
+
+
+async def _read_upload(request: Request, limit: int) -> bytes:
+    """The request body, read no further than ``limit`` bytes (413 past it, nothing kept)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"artefact upload is over the catalog's limit of {limit:,} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"artefact upload is over the catalog's limit of {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @api.post("/products/{product}/versions")
 async def publish_version(product: str, version: str, request: Request, who: Principal = Changer) -> Response:
     """Publish a version: the body is the template's artefact (``tar.gz``, as ``catalog publish``
     packs it). 201 with the record, 422 with the gate's reasons when it is refused."""
-    data = await request.body()
     backend = _backend(request)
+    limit = backend.settings().max_artefact_bytes
+    data = await _read_upload(request, upload_limit(limit))
 
     def run() -> Response:
         with tempfile.TemporaryDirectory(prefix="bastion-catalog-") as tmp:
             root = Path(tmp)
             try:
-                unpack(data, root)
+                unpack(data, root, limit)
                 result = publish(backend, root, product, version, who.name)
             except (InputError, UsageError) as exc:
                 message = str(exc).replace(str(root), "<artefact>")
