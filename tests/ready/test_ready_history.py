@@ -13,14 +13,16 @@ import yaml
 from fastapi.testclient import TestClient
 from ready_world import World, seed_history
 from server_world import bearer, build_world, login
+from sqlalchemy import select
 from store_backends import open_store
 
 from bastion.drills.exercise import load_exercise
 from bastion.drills.journal import Journal
 from bastion.drills.replay import replay
-from bastion.phish.service import create_campaign, import_targets, launch
+from bastion.phish.service import Hit, create_campaign, import_targets, launch, record
 from bastion.phish.targets import read_exclusions, read_targets
 from bastion.phish.templates import load_email, load_landing
+from bastion.store.phish import PhishRecipient
 
 PHISH = Path(__file__).resolve().parents[1] / "fixtures" / "phish"
 
@@ -47,16 +49,44 @@ def _war_game(root: Path) -> None:
     replay(load_exercise(game / "exercise.yml"), Journal.open(game))
 
 
-def _campaign(world: World) -> None:
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def _campaign(world: World, name: str, days_ago: int, hits: list[tuple[str, str]]) -> None:
+    """Launch ``name`` ``days_ago`` days ago, deliver it to every recipient, and record ``hits``
+    (recipient's first name, event kind) from a person's browser (a page that ran its script)."""
+    sent = datetime.now(UTC) - timedelta(days=days_ago)
     with world.store.write() as session:
         targets = read_targets(PHISH / "targets.csv")
         import_targets(session, "staff", targets, read_exclusions(PHISH / "exclusions.txt"), "test")
     with world.store.write() as session:
         campaign = create_campaign(
-            session, "q4-invoice", "staff", load_email(PHISH / "email.yml"),
+            session, name, "staff", load_email(PHISH / "email.yml"),
             load_landing(PHISH / "landing-login.yml"), "http://127.0.0.1:9", "test",
         )  # fmt: skip
-        launch(session, campaign, "test")
+        launch(session, campaign, "test", now=sent)
+        tokens = {}
+        for recipient in session.scalars(
+            select(PhishRecipient).where(PhishRecipient.campaign_id == campaign.id)
+        ):
+            recipient.status, recipient.sent_at = "sent", sent
+            tokens[recipient.email.split(".")[0]] = recipient.token_id
+    for offset, (who, kind) in enumerate(hits, 1):
+        extra: dict[str, Any] = {"cookie": True, "method": "POST"} if kind in ("beacon", "submit") else {}
+        if kind == "submit":
+            extra["fields"] = ("password", "username")
+        hit = Hit(kind=kind, user_agent=FIREFOX, ip="198.51.100.7", **extra)
+        with world.store.write() as session:
+            assert record(session, tokens[who], hit, now=sent + timedelta(minutes=10 * offset))
+
+
+def _campaigns(world: World) -> None:
+    """Two campaigns to the same four people: in the first two clicked (one typed a password) and one
+    reported; in the second one clicked and three reported."""
+    clicked = [("ana", "click"), ("ana", "beacon"), ("ana", "submit"), ("cy", "click"), ("cy", "beacon")]
+    _campaign(world, "q3-invoice", 70, [*clicked, ("ben", "report")])
+    later = [("cy", "click"), ("cy", "beacon"), ("ana", "report"), ("ben", "report"), ("gus", "report")]
+    _campaign(world, "q4-parcel", 10, later)
 
 
 @pytest.fixture
@@ -66,7 +96,7 @@ def full(tmp_path: Path) -> Iterator[World]:
     seed_history(world)
     _war_game(tmp_path / "drills")
     world.app.state.drills_dir = str(tmp_path / "drills")
-    _campaign(world)
+    _campaigns(world)
     yield world
     store.close()
 
@@ -82,9 +112,17 @@ def test_full_history_through_the_dashboard_api(full: World) -> None:
     assert drill["state"] == "counted"
     assert drill["evidence"][0]["origin"] == "/api/drills/game"
     assert drill["evidence"][0]["detail"].startswith("quarterly game: ")
-    # the campaign was launched but no mail went out (no relay here): no rate to judge, so missing
-    assert sources["phish"]["why"] == "no phishing campaign has delivered mail yet"
-    assert kinds["phish.reporting"]["reason"] == "not evidenced: no phishing campaign has delivered mail yet"
+    assert "ATT&CK: 3 of 3 techniques detected; median time to detect" in drill["reason"]
+    # the newer campaign counts (3 of 4 reported, 1 of 4 clicked); the older one is its trend
+    # (1 of 4 reported: 25%; 2 of 4 clicked: resisted by half)
+    assert sources["phish"]["state"] == "present"
+    reporting, clicks = kinds["phish.reporting"], kinds["phish.clicks"]
+    assert (reporting["state"], reporting["score"], clicks["score"]) == ("counted", 0.75, 0.75)
+    earlier = datetime.now(UTC) - timedelta(days=70)
+    was = f"(score was {{}}% on {earlier.day} {earlier:%b %Y})"
+    assert reporting["reason"] == f"q4-parcel: 3 of 4 reported the phish {was.format(25)}"
+    assert clicks["reason"] == f"q4-parcel: 1 of 4 clicked, 0 submitted {was.format(50)}"
+    assert reporting["evidence"][0]["origin"] == "/api/v1/phish/campaigns/2"
     assert kinds["scan.secrets"]["state"] == "counted"
     assert data["verdict"] in ("not ready", "partly ready")
 

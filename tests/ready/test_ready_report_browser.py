@@ -91,7 +91,7 @@ def test_board_report_reads_first_and_nothing_is_cut(page: Any, report: Path, wi
     first = page.inner_text("ol > li:first-child")
     assert first.startswith("Incident response plan tested (respond): not evidenced")
     assert "To fix: test the incident response plan in a tabletop and record it." in text
-    assert "invoice: 8 of 40 reported the phish (was 10% on 15 May 2026) (100 days old)" in text
+    assert "invoice: 8 of 40 reported the phish (score was 10% on 15 May 2026) (100 days old)" in text
     assert "monitoring alerts" in text and "HTTP 403 for /api/catalog" in text
     shot = report.with_suffix(f".{width}.png")
     page.screenshot(path=str(shot), full_page=True)

@@ -69,7 +69,7 @@ def test_stale_evidence_expires_and_says_how_old() -> None:
     sla = kinds[K.PATCH_SLA]
     assert sla.state is KindState.COUNTED and sla.score == 0.75 and len(sla.items) == 2
     # b's previous observation (200 days before, past its 90) is no longer counted, but is its trend
-    assert sla.reason == "a: patch.sla seen; b: patch.sla seen (was 0% on 15 May 2026)"
+    assert sla.reason == "a: patch.sla seen; b: patch.sla seen (score was 0% on 15 May 2026)"
     # the same evidence, 31 days later: the secrets scan has expired too
     later = {r.info.kind: r for r in assess(world(), load_mapping(), NOW + timedelta(days=29)).kinds}
     assert later[K.SCAN_SECRETS].state is KindState.STALE
@@ -99,7 +99,7 @@ def test_each_kind_shows_its_trend_against_the_observation_before() -> None:
     rates = kinds[K.PHISH_REPORTING]
     # the newest campaign counts; the one before it (q2, 120 days ago) is its trend
     assert (rates.score, rates.items[0].origin) == (0.5, "campaign q3")
-    assert rates.reason == "q3: 20 of 40 reported the phish (was 20% on 3 Aug 2026)"
+    assert rates.reason == "q3: 20 of 40 reported the phish (score was 20% on 3 Aug 2026)"
     assert kinds[K.PHISH_CLICKS].reason == "not evidenced"
 
 

@@ -159,14 +159,14 @@ def _kind_result(info: KindInfo, items: list[Evidence], why_missing: str, now: d
 
 
 def _was(item: Evidence, items: list[Evidence]) -> str:
-    """The kind's trend in one project: `` (was 40% on 7 Nov 2026)`` from the observation before
+    """The kind's trend in one project: `` (score was 40% on 7 Nov 2026)`` from the observation before
     ``item`` (stale ones included: an old drill is still the baseline a new one improves on)."""
     before = [e for e in items if e.project == item.project and e.observed_at < item.observed_at]
     if not before:
         return ""
     last = max(before, key=lambda e: e.observed_at)
     when = last.observed_at
-    return f" (was {100 * last.score:.0f}% on {when.day} {when:%b %Y})"
+    return f" (score was {100 * last.score:.0f}% on {when.day} {when:%b %Y})"
 
 
 def _groups(
