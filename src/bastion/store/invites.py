@@ -43,6 +43,11 @@ DEFAULT_DAYS = 7
 MAX_DAYS = 90
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
 _EMAIL_LEN = 320
+_WHY = {
+    "used": "this invite was used already",
+    "revoked": "this invite was revoked",
+    "expired": "this invite has expired",
+}
 
 
 class Invite(Base):
@@ -192,7 +197,7 @@ def pending_invite(session: Session, token: str, now: datetime | None = None) ->
         raise InputError("this invite code is not valid")
     state = invite_state(invite, now)
     if state != "pending":
-        raise InputError(f"this invite was {state}: ask an administrator for a new one")
+        raise InputError(f"{_WHY[state]}: ask an administrator for a new one")
     return invite
 
 
@@ -216,7 +221,7 @@ def accept_invite(session: Session, token: str, password: str, now: datetime | N
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
-        raise InputError("this invite was used: ask an administrator for a new one")
+        raise InputError(f"{_WHY['used']}: ask an administrator for a new one")
     actor = f"invite {invite.id} from {invite.created_by}"
     user = create_user(session, invite.username, password, admin=invite.is_admin, actor=actor)
     projects = {
