@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ready_world import seeded, seeded_live
-from server_world import page, world
+from server_world import live_sqlite, page, world
 from store_backends import postgres_url
 
-__all__ = ["page", "postgres_url", "seeded", "seeded_live", "world"]
+__all__ = ["live_sqlite", "page", "postgres_url", "seeded", "seeded_live", "world"]

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ready_world import SECRET, World, report
@@ -134,6 +135,62 @@ def test_dsomm_of_another_version_is_one_line(reports: Path) -> None:
     assert code == 2
     assert err.strip().endswith("dsomm-v3.yaml: meta.version 3.0.0 is not supported (DSOMM 4.x)")
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("---\nmeta: {version: 4.1}\n---\nBuild:\n  Patch:\n    Auto-merge: {uuid: u1, level: seven}\n",
+         "Build.Patch.Auto-merge.level: expected 1 to 5"),
+        ("---\nmeta: {version: 4.1}\n---\nBuild:\n  Patch:\n    Auto-merge: {level: 2}\n",
+         "Build.Patch.Auto-merge.uuid: missing or not a string"),
+        ("---\nmeta: {released: 2026}\n---\nBuild: {}\n", "meta.version is missing"),
+    ],
+)  # fmt: skip
+def test_malformed_dsomm_exits_2_naming_file_and_field(
+    reports: Path, tmp_path: Path, text: str, field: str
+) -> None:
+    model = tmp_path / "model.yaml"
+    model.write_text(text)
+    code, out, err = run("--from", str(reports), "--dsomm", str(model))
+    assert (code, out) == (2, "")
+    line = " ".join(err.split())  # the console may wrap a long line; it is one message
+    assert str(model) in line and field in line
+    assert "Traceback" not in err and err.count("error") <= 1
+
+
+def test_malformed_samm_exits_2_naming_file_and_field(reports: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "samm"
+    shutil.copytree(FIXTURES / "samm", root)
+    activity = root / "model" / "activities" / "O-IM-1-A.yml"
+    activity.write_text("title: Detect incidents\nstream: s\nid: i\n")
+    code, out, err = run("--from", str(reports), "--samm", str(root))
+    assert (code, out) == (2, "")
+    line = " ".join(err.split())
+    assert f"{activity}: level: missing (not a SAMM 2 activity)" in line and "Traceback" not in err
+    activity.write_text("title: [unclosed\n")
+    code, _, err = run("--from", str(reports), "--samm", str(root))
+    assert code == 2 and str(activity) in " ".join(err.split()) and "Traceback" not in err
+
+
+def test_empty_live_server_is_not_ready_with_first_steps(live_sqlite: Any) -> None:
+    code, out, err = run("--server", live_sqlite.url, "--token", live_sqlite.world.demo_token)
+    assert code == 0, err
+    assert out.startswith("Readiness (organisation), ")
+    assert "\nnot ready: no evidence yet\n" in out
+    steps = out.split("First steps\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert steps == [
+        "- Scan every build for secrets and upload the result: bastion scan . --scanners secrets "
+        "--upload URL",
+        "- Monitor system and application logs for anomalies and Sigma rules: bastion watch run LOGS / "
+        "bastion sigma run LOGS --rules DIR",
+        "- Record acknowledge, contain and resolve in every war game: bastion drill ack|contain|resolve",
+        "- Restore a backup of every critical system and record it: bastion ready answer backups-restored "
+        "yes --by NAME",
+    ]
+    assert "- scans: no scan uploaded to any project yet" in out
 
 
 def test_live_server(seeded_live: tuple[str, World]) -> None:
