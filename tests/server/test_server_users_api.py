@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from server_world import PASSWORD, World, bearer, build_world, login
 from sqlalchemy import select
 from store_backends import open_store
 
-from bastion.store.invites import Invite
+from bastion.errors import InputError
+from bastion.store.accounts import authenticate
+from bastion.store.invites import Invite, accept_invite, create_invite
 from bastion.store.models import AuditEvent, User
 
 NEW_PASSWORD = "a-long-password-for-nina-7"
@@ -207,3 +211,30 @@ def test_invite_lifetime_is_bounded(api: TestClient) -> None:
         )
     assert api.get("/api/v1/invites?state=used").status_code == 422
     assert PASSWORD not in api.get("/api/v1/users").text
+
+
+def test_two_acceptances_of_one_invite_make_one_account(both: World) -> None:
+    """The second acceptance waits for the first (row lock on PostgreSQL, the write lock on
+    SQLite), then finds the invite used: one account, the other refused."""
+    with both.store.write() as session:
+        token = create_invite(session, "nina", "root").token
+    outcome: list[str] = []
+
+    def second() -> None:
+        try:
+            with both.store.write() as session:
+                accept_invite(session, token, NEW_PASSWORD + "-2")
+            outcome.append("accepted")
+        except InputError as exc:
+            outcome.append(str(exc))
+
+    with both.store.write() as session:
+        accept_invite(session, token, NEW_PASSWORD)
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(0.5)  # the racer is now waiting on this transaction
+    racer.join(30)
+    assert outcome == ["this invite was used already: ask an administrator for a new one"]
+    with both.store.read() as session:
+        assert authenticate(session, "nina", NEW_PASSWORD) is not None
+        assert len(session.scalars(select(User).where(User.username == "nina")).all()) == 1
