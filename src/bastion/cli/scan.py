@@ -288,10 +288,11 @@ def untrusted_notice(path: Path, keys: list[str]) -> Notice:
 
 def _upload(result: GateResult, url: str, token: str, quiet: bool) -> None:
     from bastion.report import json_report
-    from bastion.server.client import upload_document
+    from bastion.server.client import detect_place, upload_document
 
     data = json_report.render(result).encode("utf-8")
-    summary = upload_document(url, token, data, str(result.scan.root))
+    place = detect_place(Path(result.scan.root))
+    summary = upload_document(url, token, data, str(result.scan.root), place=place)
     if not quiet:
         error_console().print(
             f"uploaded to {url}: scan {summary['scan']}, {summary['new']} new, {summary['fixed']} fixed"

@@ -33,6 +33,12 @@ to Bastion's JSON report first; --tool names the tool when it cannot be detected
 
 The token (a project token from the dashboard) comes from --token or BASTION_TOKEN.
 
+The scan is recorded for a repository and branch, so a finding fixed on main and still open on
+release/1.2 shows as such: --repository and --branch, else BASTION_REPOSITORY/BASTION_BRANCH, the
+CI system's variables (GITHUB_REPOSITORY/GITHUB_REF_NAME, CI_PROJECT_PATH/CI_COMMIT_REF_NAME,
+BUILD_REPOSITORY_URI/BUILD_SOURCEBRANCH, BITBUCKET_BRANCH, GIT_BRANCH, CIRCLE_BRANCH,
+BUILDKITE_BRANCH), else git in --source (the current directory). Neither known: the default branch.
+
 Example: bastion upload bastion.sarif --url https://bastion.example.com --project payments
 """
 
@@ -104,10 +110,19 @@ def upload(
         "--tool",
         help="Another tool wrote it (trivy, gitleaks...): convert it first (default: detected).",
     ),
+    repository: str | None = typer.Option(
+        None, "--repository", help="Repository scanned, e.g. github.com/acme/shop (default: detected)."
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", help="Branch scanned, e.g. main (default: detected)."
+    ),
+    source: Path = typer.Option(
+        Path("."), "--source", help="The scanned directory, where git tells repository and branch."
+    ),
 ) -> int:
     """Post one report file to the server and print what it changed."""
     from bastion.cli.imports import prepare_upload
-    from bastion.server.client import CREDENTIAL_ENV, upload_document
+    from bastion.server.client import CREDENTIAL_ENV, detect_place, upload_document
 
     try:
         data = file.read_bytes()
@@ -115,10 +130,16 @@ def upload(
         raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
     data = prepare_upload(data, str(file), tool)
     secret = token or os.environ.get(CREDENTIAL_ENV, "")
-    result = upload_document(url, secret, data, str(file), project=project, full=not partial)
+    place = detect_place(source, repository, branch)
+    result = upload_document(url, secret, data, str(file), project=project, full=not partial, place=place)
+    where = result.get("branch") or "default branch"
+    if result.get("repository"):
+        where = f"{result['repository']} {where}"
+    elsewhere = result.get("open_elsewhere", 0)
     typer.echo(
-        f"{file}: scan {result['scan']} · {result['findings']} findings, {result['new']} new, "
+        f"{file}: scan {result['scan']} of {where} · {result['findings']} findings, {result['new']} new, "
         f"{result['reopened']} reopened, {result['fixed']} fixed"
+        + (f" ({elsewhere} more fixed here, still open on other branches)" if elsewhere else "")
     )
     return EXIT_CLEAN
 

@@ -15,11 +15,13 @@ from bastion.errors import InputError
 from bastion.server.auth import Principal, require
 from bastion.server.deps import DB, get_settings, get_store, principal
 from bastion.store.accounts import create_project, create_token, revoke_token, set_role
+from bastion.store.branches import BranchRef, branch_ref, describe_states, states_of
 from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
 from bastion.store.lifecycle import triage
 from bastion.store.models import ApiToken, AuditEvent, FindingRecord, Project, Scan, User
 from bastion.store.queries import (
+    BRANCH_STATUSES,
     COUNT_CAP,
     SORTS,
     FindingFilter,
@@ -32,6 +34,9 @@ from bastion.store.stream import UploadSpool
 __all__ = ["READ_SCOPE", "finding_json", "router", "visible_project_ids"]
 
 READ_SCOPE = "findings:read"
+PLACE_CHARS = 1000
+"""Longest ``repository`` or ``branch`` parameter taken (cut to the stored length after
+normalising: a URL's scheme and credentials go first)."""
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Auth = Depends(principal)
@@ -163,19 +168,27 @@ def project_detail(
     }
 
 
-async def _upload(request: Request, slug: str | None, who: Principal, full: bool) -> dict[str, Any]:
+async def _upload(
+    request: Request, slug: str | None, who: Principal, full: bool, ref: BranchRef
+) -> dict[str, Any]:
     store = get_store(request)
     spool = UploadSpool()  # the body never sits whole in memory; it is parsed a finding at a time
     try:
         async for chunk in request.stream():
             spool.write(chunk)
-        return await _ingest_spool(request, store, spool, slug, who, full)
+        return await _ingest_spool(request, store, spool, slug, who, full, ref)
     finally:
         spool.close()
 
 
 async def _ingest_spool(
-    request: Request, store: Store, spool: UploadSpool, slug: str | None, who: Principal, full: bool
+    request: Request,
+    store: Store,
+    spool: UploadSpool,
+    slug: str | None,
+    who: Principal,
+    full: bool,
+    ref: BranchRef,
 ) -> dict[str, Any]:
 
     def work() -> IngestResult:
@@ -192,33 +205,58 @@ async def _ingest_spool(
             parsed = spool.parse(name, get_settings(request).max_results)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
-        return ingest(store, project_id, parsed, who.name, full=full)
+        return ingest(store, project_id, parsed, who.name, full=full, ref=ref)
 
     result = await run_in_threadpool(work)
     return {
         "scan": result.scan_id,
+        "repository": result.ref.repository,
+        "branch": result.ref.branch,
         "findings": result.findings,
         "new": result.new,
         "reopened": result.reopened,
         "fixed": result.fixed,
+        "fixed_on_branch": result.fixed_on_branch,
+        "open_elsewhere": result.open_elsewhere,
         "unchanged": result.unchanged,
         "not_checked": list(result.gaps),
         "scope": list(result.scopes),
     }
 
 
+RepositoryParam = Query(
+    default=None, max_length=PLACE_CHARS, description="Repository scanned (github.com/acme/shop or a name)."
+)
+BranchParam = Query(
+    default=None, max_length=PLACE_CHARS, description="Branch scanned (default: the default branch)."
+)
+
+
 @router.post("/scans", status_code=201)
-async def upload_scan(request: Request, full: bool = True, who: Principal = Auth) -> dict[str, Any]:
-    """Upload a Bastion JSON report or SARIF 2.1.0 log to the token's project."""
-    return await _upload(request, None, who, full)
+async def upload_scan(
+    request: Request,
+    full: bool = True,
+    repository: str | None = RepositoryParam,
+    branch: str | None = BranchParam,
+    who: Principal = Auth,
+) -> dict[str, Any]:
+    """Upload a Bastion JSON report or SARIF 2.1.0 log to the token's project, as a scan of
+    ``repository`` at ``branch`` (a full scan fixes only what that branch had open)."""
+    return await _upload(request, None, who, full, branch_ref(repository, branch))
 
 
 @router.post("/projects/{slug}/scans", status_code=201)
 async def upload_project_scan(
-    request: Request, slug: str, full: bool = True, who: Principal = Auth
+    request: Request,
+    slug: str,
+    full: bool = True,
+    repository: str | None = RepositoryParam,
+    branch: str | None = BranchParam,
+    who: Principal = Auth,
 ) -> dict[str, Any]:
-    """Upload a Bastion JSON report or SARIF 2.1.0 log to a project."""
-    return await _upload(request, slug, who, full)
+    """Upload a Bastion JSON report or SARIF 2.1.0 log to a project, as a scan of ``repository``
+    at ``branch``."""
+    return await _upload(request, slug, who, full, branch_ref(repository, branch))
 
 
 @router.get("/projects/{slug}/scans")
@@ -238,6 +276,8 @@ def scans(slug: str, who: Principal = Auth, session: Session = DB) -> list[dict[
             "scanners": s.scanners,
             "full": s.full,
             "uploaded_by": s.uploaded_by,
+            "repository": s.repository,
+            "branch": s.branch,
             "findings": s.finding_count,
             "new": s.new_count,
             "fixed": s.fixed_count,
@@ -262,18 +302,38 @@ def findings(
     page: int = Query(default=1, ge=1),
     per_page: int = Query(default=50, ge=1, le=200),
     exact_total: bool = False,
+    repository: str | None = Query(default=None, max_length=PLACE_CHARS),
+    branch: str | None = Query(default=None, max_length=PLACE_CHARS),
+    branch_status: str = "",
     who: Principal = Auth,
     session: Session = DB,
 ) -> dict[str, Any]:
-    """A page of the project's findings: filter by status, severity, scanner, text, overdue.
-    ``total`` is exact up to 10,000 matches; beyond, it is 10,000 with ``total_exact`` false
-    unless ``exact_total=true`` asks for the full (slower) count."""
+    """A page of the project's findings: filter by status, severity, scanner, text, overdue, and
+    by where they were seen: ``repository``, ``branch`` ("" for the default branch) and
+    ``branch_status`` (open or fixed there). ``total`` is exact up to 10,000 matches; beyond, it
+    is 10,000 with ``total_exact`` false unless ``exact_total=true`` asks for the full (slower)
+    count."""
     project = project_by_slug(session, slug)
     require(who, session, project.id, "read")
     if sort not in SORTS:
         raise HTTPException(422, f"sort: choose from {', '.join(SORTS)}")
+    if branch_status and branch_status not in BRANCH_STATUSES:
+        raise HTTPException(422, f"branch_status: choose from {', '.join(BRANCH_STATUSES)}")
+    place = branch_ref(repository, branch)
     filt = FindingFilter(
-        [project.id], status, severity, scanner, q, overdue, sort, order != "asc", page, per_page
+        [project.id],
+        status,
+        severity,
+        scanner,
+        q,
+        overdue,
+        sort,
+        order != "asc",
+        page,
+        per_page,
+        repository=None if repository is None else place.repository,
+        branch=None if branch is None else place.branch,
+        branch_status=branch_status,
     )
     cap = None if exact_total else COUNT_CAP
     result = list_findings(session, filt, get_settings(request).sla, count_cap=cap)
@@ -297,12 +357,19 @@ def finding_for(session: Session, finding_id: int, who: Principal, need: str) ->
 
 @router.get("/findings/{finding_id}")
 def finding_detail(finding_id: int, who: Principal = Auth, session: Session = DB) -> dict[str, Any]:
-    """One finding with its history (audit events, oldest first)."""
+    """One finding with its state on each repository and branch it was seen on (open ones first)
+    and its history (audit events, oldest first)."""
     finding = finding_for(session, finding_id, who, "read")
     history = session.scalars(
         select(AuditEvent).where(AuditEvent.finding_id == finding.id).order_by(AuditEvent.id)
     )
-    return {**finding_json(finding, finding.project), "history": [_event_json(e) for e in history]}
+    branches = states_of(session, [finding.id])[finding.id]
+    return {
+        **finding_json(finding, finding.project),
+        "branches": [state.to_dict() for state in branches],
+        "branch_summary": describe_states(branches),
+        "history": [_event_json(e) for e in history],
+    }
 
 
 @router.post("/findings/{finding_id}/triage")

@@ -27,6 +27,7 @@ from bastion.store.accounts import (
     revoke_token,
     set_role,
 )
+from bastion.store.branches import describe_states, places, states_of
 from bastion.store.ingest import ingest
 from bastion.store.lifecycle import triage
 from bastion.store.models import (
@@ -41,6 +42,7 @@ from bastion.store.models import (
     User,
 )
 from bastion.store.queries import (
+    BRANCH_STATUSES,
     COUNT_CAP,
     SORTS,
     FindingFilter,
@@ -81,6 +83,9 @@ ACTION_LABELS = {
     "finding.triaged": "triaged",
     "finding.acceptance_expired": "risk acceptance expired, reopened",
 }
+UNNAMED_CHOICE = "-"
+"""The findings page's value for "" (no repository named, the default branch): an empty choice
+means any. git refuses "-" as a branch name."""
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 templates.env.globals["ACTION_LABELS"] = ACTION_LABELS
 templates.env.globals["SEVERITIES"] = SEVERITIES
@@ -308,10 +313,14 @@ def findings_page(
     sort: str = "severity",
     order: str = "desc",
     page: int = 1,
+    repository: str = Query(default="", max_length=1000),
+    branch: str = Query(default="", max_length=1000),
+    branch_status: str = "",
     who: Principal = Reader,
     session: Session = DB,
 ) -> Response:
-    """Findings with filters, sort and pagination; htmx swaps only the results."""
+    """Findings with filters (where seen included: repository, branch, open or fixed there), sort
+    and pagination; htmx swaps only the results."""
     visible = visible_project_ids(session, who)
     projects = _projects(session, who)
     ids = visible
@@ -322,8 +331,21 @@ def findings_page(
     statuses = [s for s in (status if status is not None else ["open", "confirmed"]) if s in STATUSES]
     severities = [s for s in severity or [] if s in SEVERITIES]
     sort = sort if sort in SORTS else "severity"
+    branch_status = branch_status if branch_status in BRANCH_STATUSES else ""
     filt = FindingFilter(
-        ids, statuses, severities, "", q[:200], overdue, sort, order != "asc", max(page, 1), 50
+        ids,
+        statuses,
+        severities,
+        "",
+        q[:200],
+        overdue,
+        sort,
+        order != "asc",
+        max(page, 1),
+        50,
+        repository=_place_choice(repository),
+        branch=_place_choice(branch),
+        branch_status=branch_status,
     )
     sla = get_settings(request).sla
     result = list_findings(session, filt, sla, count_cap=COUNT_CAP)
@@ -333,7 +355,12 @@ def findings_page(
         "severity": severities,
         "q": q,
         "overdue": overdue or "",
+        "repository": repository,
+        "branch": branch,
+        "branch_status": branch_status,
     }
+    partial = request.headers.get("hx-request") == "true"
+    seen_at = [] if partial else places(session, ids)  # the filter's choices: the full page only
     context = {
         "who": who,
         "page": result,
@@ -347,13 +374,19 @@ def findings_page(
             "overdue": overdue,
             "sort": sort,
             "order": order,
+            "repository": repository,
+            "branch": branch,
+            "branch_status": branch_status,
         },
+        "repositories": sorted({p.repository for p in seen_at}),
+        "branches": sorted({p.branch for p in seen_at}),
+        "unnamed_choice": UNNAMED_CHOICE,
         "base_query": urlencode({k: v for k, v in params.items() if v}, doseq=True),
         "sla": sla,
         "now": datetime.now(UTC),
         "can_triage": {p.id for p in projects if who.role(session, p.id) in ("maintainer", "admin")},
     }
-    name = "_findings_table.html" if request.headers.get("hx-request") == "true" else "findings.html"
+    name = "_findings_table.html" if partial else "findings.html"
     return render(request, name, context)
 
 
@@ -370,15 +403,25 @@ def finding_page(
         session.scalars(select(AuditEvent).where(AuditEvent.finding_id == finding.id).order_by(AuditEvent.id))
     )
     sla = get_settings(request).sla
+    branches = states_of(session, [finding.id])[finding.id]
     context = {
         "who": who,
         "f": finding,
+        "branches": branches,
+        "branch_summary": describe_states(branches),
         "history": history,
         "due": sla.due(finding.severity, finding.first_seen),
         "now": datetime.now(UTC),
         "can_triage": who.role(session, finding.project_id) in ("maintainer", "admin"),
     }
     return render(request, "finding.html", context)
+
+
+def _place_choice(value: str) -> str | None:
+    """A repository or branch chosen on the findings page: None for any, "" for none named."""
+    if not value:
+        return None
+    return "" if value == UNNAMED_CHOICE else value
 
 
 def form_expiry(until: str) -> datetime | None:

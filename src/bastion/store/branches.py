@@ -45,6 +45,8 @@ __all__ = [
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _SCP = re.compile(r"^[^/@:]+@(?P<host>[^/:]+):(?P<path>.+)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+RECENT_SCANS = 5000
+"""Scans :func:`places` reads (the findings page's choices): a bounded read at any history."""
 
 
 @dataclass(frozen=True)
@@ -302,13 +304,16 @@ def describe_states(states: Sequence[BranchState]) -> str:
     return ", ".join(parts)
 
 
-def places(session: Session, project_ids: Sequence[int] | None) -> list[BranchRef]:
-    """The places the projects were scanned at, by repository and branch (read from the scans,
-    a few rows, not the findings' rows; scans from before branches were tracked are unnamed)."""
-    repository = func.coalesce(Scan.repository, "")
-    branch = func.coalesce(Scan.branch, "")
-    query = select(repository, branch).distinct()
+def places(
+    session: Session, project_ids: Sequence[int] | None, recent: int = RECENT_SCANS
+) -> list[BranchRef]:
+    """The places the projects' last ``recent`` scans looked at, by repository and branch (read
+    from the scans, not the findings' rows; scans from before branches were tracked are unnamed)."""
+    latest = select(
+        func.coalesce(Scan.repository, "").label("repository"), func.coalesce(Scan.branch, "").label("branch")
+    )
     if project_ids is not None:
-        query = query.where(Scan.project_id.in_(list(project_ids)))
-    rows = session.execute(query.order_by(repository, branch)).all()
-    return [BranchRef(r[0], r[1]) for r in rows]
+        latest = latest.where(Scan.project_id.in_(list(project_ids)))
+    scans = latest.order_by(Scan.id.desc()).limit(recent).subquery()
+    query = select(scans.c.repository, scans.c.branch).distinct().order_by(scans.c.repository, scans.c.branch)
+    return [BranchRef(r.repository, r.branch) for r in session.execute(query).all()]

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from bastion.store.models import OPEN_STATUSES, DailyCount, FindingRecord, utcnow
+from bastion.store.models import OPEN_STATUSES, DailyCount, FindingBranch, FindingRecord, utcnow
 from bastion.store.sla import SlaPolicy
 
 __all__ = [
+    "BRANCH_STATUSES",
     "SORTS",
     "FindingFilter",
     "LatencyStats",
@@ -36,6 +37,8 @@ SORTS: dict[str, Any] = {
     "status": FindingRecord.status,
     "location": literal_column("substr(findings.location, 1, 100)"),
 }
+BRANCH_STATUSES = ("open", "fixed")
+"""States a finding has on one branch (:mod:`bastion.store.branches`)."""
 MAX_PER_PAGE = 200
 RANKS = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 SEARCH_KEY_CHARS = 400
@@ -60,6 +63,12 @@ class FindingFilter:
     descending: bool = True
     page: int = 1
     per_page: int = 50
+    repository: str | None = None
+    """Findings seen in this repository only ("": uploads that named none); None: any."""
+    branch: str | None = None
+    """Findings seen on this branch only ("": the default branch); None: any."""
+    branch_status: str = ""
+    """``open`` or ``fixed`` there (on any branch when neither is given); "": either."""
 
 
 @dataclass
@@ -122,7 +131,27 @@ def filter_conditions(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> lis
         conditions.append(FindingRecord.search_key.like(f"%{text}%", escape="\\"))
     if filt.overdue:
         conditions.append(overdue_clause(sla, now))
+    place = branch_condition(filt)
+    if place is not None:
+        conditions.append(place)
     return conditions
+
+
+def branch_condition(filt: FindingFilter) -> ColumnElement[bool] | None:
+    """Findings with a branch row matching the filter's repository, branch and branch status
+    (the branch rows' index answers it); None when the filter names none of them."""
+    if filt.repository is None and filt.branch is None and not filt.branch_status:
+        return None
+    rows = select(FindingBranch.finding_id)
+    if filt.project_ids is not None:
+        rows = rows.where(FindingBranch.project_id.in_(list(filt.project_ids)))
+    if filt.repository is not None:
+        rows = rows.where(FindingBranch.repository == filt.repository)
+    if filt.branch is not None:
+        rows = rows.where(FindingBranch.branch == filt.branch)
+    if filt.branch_status:
+        rows = rows.where(FindingBranch.status == filt.branch_status)
+    return FindingRecord.id.in_(rows)
 
 
 def count_matching(session: Session, conditions: Sequence[ColumnElement[bool]], cap: int | None) -> int:
