@@ -249,3 +249,56 @@ def attacks(
             [login, Ev(t + timedelta(minutes=rng.randint(2, 20)), v.name, "", True, "", "", "sudo", "ssh")],
         )
     return out, labels
+
+
+def slow_guessing(
+    rng: random.Random,
+    world: World,
+    users: list[User],
+    labels: list[dict[str, object]],
+    org: dict[str, object],
+    day0: datetime,
+    per_kind: int,
+) -> tuple[list[Ev], list[Ev]]:
+    """Low-and-slow password guessing and its benign look-alike, drawn from their own ``rng`` after
+    everything else so the rest of a corpus stays byte-identical to the one made without them.
+
+    Attack (labelled ``brute-force-slow``): 6-12 guesses at one account, 10-60 minutes apart, from an
+    attacker's broadband or cloud address, never succeeding. Look-alike (normal): a traveller's
+    client keeps an old password on the trip's network, 3-9 failures 5-40 minutes apart, then the
+    person signs in from there."""
+    days: int = org["days"]  # type: ignore[assignment]
+    attacked = {name for x in labels for name in x["users"]}  # type: ignore[attr-defined]
+    spare = [u for u in users if u.leave is None and u.name not in attacked]
+    bad: list[Ev] = []
+    for v in rng.sample(spare, min(len(spare), per_kind)):
+        t = day0 + timedelta(days=rng.randrange(21, days - 1), minutes=rng.randrange(1440))
+        net = rng.choice(world.by[(rng.choice(ATTACKER), rng.choice(["isp", "hosting"]))])
+        ip = net.host(rng)
+        app = "sshd" if v.system == "ssh" else ("ConsoleLogin" if v.system == "cloudtrail" else "")
+        evs = []
+        for _ in range(rng.randint(6, 12)):
+            evs.append(Ev(t, v.name, ip, False, "bad_password", "password", app, v.system, normal=False))
+            t += timedelta(minutes=rng.uniform(10, 60))
+        bad += evs
+        labels.append(
+            {
+                "kind": "brute-force-slow",
+                "users": [v.name],
+                "ips": [ip],
+                "start": evs[0].t.isoformat(),
+                "end": evs[-1].t.isoformat(),
+            }
+        )
+    benign: list[Ev] = []
+    travellers = [u for u in users if u.trip is not None and u.trip[0] >= 21]
+    for u in rng.sample(travellers, min(len(travellers), per_kind // 2)):
+        start, end, city = u.trip  # type: ignore[misc]
+        t = _local(day0, rng.randrange(start, end), rng.uniform(8, 12), city)
+        ip = world.by[(city, "isp")][0].host(rng)
+        app = "sshd" if u.system == "ssh" else ("ConsoleLogin" if u.system == "cloudtrail" else u.apps[0])
+        for _ in range(rng.randint(3, 9)):
+            benign.append(Ev(t, u.name, ip, False, "bad_password", u.laptop, app, u.system))
+            t += timedelta(minutes=rng.uniform(5, 40))
+        benign.append(Ev(t, u.name, ip, True, "", u.laptop, app, u.system))
+    return bad, benign

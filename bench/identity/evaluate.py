@@ -17,6 +17,8 @@ from pathlib import Path
 from bastion.cli.main import main as bastion
 
 SLACK = timedelta(hours=1)
+ALERT_KIND = {"brute-force-slow": "brute-force"}
+"""Labelled kinds whose alerts carry another kind's name (low-and-slow guessing is a brute force)."""
 """An alert matches an attack when it shares a user or an address and falls in [start, end + SLACK]."""
 
 
@@ -101,7 +103,8 @@ def main() -> None:
                     datetime.fromisoformat(first["time"]) - datetime.fromisoformat(attack["start"])
                 ).total_seconds()
             )
-            right_kind += any(a["kind"] == attack["kind"] for a in hits)
+            kind = ALERT_KIND.get(attack["kind"], attack["kind"])
+            right_kind += any(a["kind"] == kind for a in hits)
     unmatched = [
         a
         for a in counted

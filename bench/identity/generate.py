@@ -2,7 +2,8 @@
 
 Normal life (offices in several time zones, homes, phones on carriers, business travel, holidays
 abroad, daily privacy-VPN users, new laptops, forgotten passwords, stale service-account passwords,
-long leave, a corporate VPN failing over) plus one batch of each attack, every attack labelled.
+long leave, a corporate VPN failing over) plus one batch of each attack, every attack labelled; then, from
+an rng of their own, low-and-slow guessing and its look-alike (a traveller's laptop with an old password).
 
     python bench/identity/generate.py --seed 1 --org a --out build/identity/idA
 """
@@ -17,7 +18,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from attacks import attacks
+from attacks import attacks, slow_guessing
 from org import ORGS, WARMUP_DAYS, Ev, World, normal_life
 
 
@@ -138,6 +139,11 @@ def main() -> None:
     world.write_csv(args.out / "geo.csv")
     users, events = normal_life(rng, world, org, day0)
     bad, labels = attacks(rng, world, users, events, org, day0, args.per_kind)
+    slow, benign = slow_guessing(
+        random.Random(args.seed + 10_000), world, users, labels, org, day0, args.per_kind
+    )
+    bad += slow
+    events += benign
     normal = [e for e in events if e.t >= day0 + timedelta(days=WARMUP_DAYS)]
     counts = write(args.out, events + bad)
     meta = {

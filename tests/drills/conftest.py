@@ -14,10 +14,14 @@ from bastion.drills.journal import Journal
 from bastion.drills.replay import replay
 
 ExerciseFactory = Callable[..., Path]
+UNDER_THRESHOLD = Path(__file__).with_name("fixtures") / "ssh-guessing-under-threshold.yml"
+"""A scenario every default threshold misses, on purpose: what the scoring and tuning tests need."""
 
 
 def write_exercise(directory: Path, **fields: Any) -> Path:
-    """An exercise file in ``directory`` for a small organisation (40 users, 20 hosts)."""
+    """An exercise file in ``directory`` for a small organisation (40 users, 20 hosts), beside a copy
+    of :data:`UNDER_THRESHOLD` that its ``scenarios`` may name by file name."""
+    (directory / UNDER_THRESHOLD.name).write_bytes(UNDER_THRESHOLD.read_bytes())
     mapping = directory / "org.yml"
     mapping.write_text(
         yaml.safe_dump(

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from bastion.cli.main import main
-from conftest import ExerciseFactory
+from conftest import UNDER_THRESHOLD, ExerciseFactory
 
 SCENARIOS = [
     "ssh-brute-force-then-success",
-    "ssh-brute-force-low-and-slow",
+    UNDER_THRESHOLD.name,
     "win-certutil-decode",
     "mfa-fatigue",
 ]
@@ -39,7 +39,7 @@ def test_run_act_report_and_tune(
     out = tmp_path / "out"
     assert main(["drill", "run", str(ex), "-o", str(out)]) == 1  # a scenario was missed
     text = capsys.readouterr().out
-    assert "3/4 scenario run(s) detected" in text and "missed: ssh-brute-force-low-and-slow" in text
+    assert "3/4 scenario run(s) detected" in text and "missed: ssh-guessing-under-threshold" in text
     for name in ("report.json", "report.html", "report.md", "navigator.json", "journal.jsonl"):
         assert (out / name).is_file()
     doc = json.loads((out / "report.json").read_text())
@@ -75,14 +75,14 @@ def test_run_act_report_and_tune(
     rules_before = Path("src/bastion/detect/identity/rules.yml").read_text()
     assert main(["drill", "tune", str(out / "report.json"), "-o", str(diff)]) == 0
     said = capsys.readouterr().out
-    assert "ssh-brute-force-low-and-slow [identity.brute-force]" in said
-    assert "identity saw 6 sign-in(s), 6 failed, from 1 address(es) to 1 account(s) over 450 s" in said
-    assert "min_failures 10 -> 6" in said and "(not applied)" in said
-    assert "+    params: {window_s: 600, min_failures: 6}" in diff.read_text()
+    assert "ssh-guessing-under-threshold [identity.brute-force]" in said
+    assert "identity saw 5 sign-in(s), 5 failed, from 1 address(es) to 1 account(s) over 360 s" in said
+    assert "min_failures 10 -> 5" in said and "(not applied)" in said
+    assert "min_failures: 5, slow_window_s: 86400, slow_min_failures: 6}" in diff.read_text()
     assert Path("src/bastion/detect/identity/rules.yml").read_text() == rules_before  # never applied
     assert main(["drill", "tune", str(out), "--format", "json"]) == 0
     tuned = json.loads(capsys.readouterr().out)
-    assert tuned["suggestions"][0]["proposed"] == 6 and tuned["suggestions"][0]["extra_false_alerts"] == 0
+    assert tuned["suggestions"][0]["proposed"] == 5 and tuned["suggestions"][0]["extra_false_alerts"] == 0
 
 
 def test_action_errors(

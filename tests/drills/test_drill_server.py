@@ -14,7 +14,7 @@ from store_backends import open_store
 from bastion.drills.exercise import load_exercise
 from bastion.drills.journal import Journal
 from bastion.drills.replay import replay
-from conftest import write_exercise
+from conftest import UNDER_THRESHOLD, write_exercise
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def site(tmp_path: Path) -> Iterator[tuple[TestClient, str, Path]]:
     ex = load_exercise(
         write_exercise(
             root / "tabletop",
-            scenarios=["mfa-fatigue", "ssh-brute-force-low-and-slow", "win-certutil-decode"],
+            scenarios=["mfa-fatigue", UNDER_THRESHOLD.name, "win-certutil-decode"],
             detectors=["identity", "sigma"],
             teams=["day", "night"],
         )
@@ -92,7 +92,7 @@ def test_api(site: tuple[TestClient, str, Path]) -> None:
     doc = client.get("/api/drills/tabletop", headers=headers).json()
     assert {s["id"]: s["status"] for s in doc["scenarios"]} == {
         "mfa-fatigue": "detected",
-        "ssh-brute-force-low-and-slow": "missed",
+        "ssh-guessing-under-threshold": "missed",
         "win-certutil-decode": "detected",
     }
     aid = next(a["id"] for a in doc["alerts"] if a["scenario"] == "mfa-fatigue")

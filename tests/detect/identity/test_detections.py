@@ -10,6 +10,7 @@ import pytest
 from bastion.detect.identity.engine import Engine
 from bastion.detect.identity.events import BAD_PASSWORD, MFA_DENIED, UNKNOWN_USER, SignIn
 from bastion.detect.identity.geo import GeoDB
+from bastion.detect.identity.rules import DEFAULT_RULES, load_rules
 from bastion.errors import InputError
 from bastion.findings import Alert, Severity
 
@@ -71,6 +72,51 @@ def test_brute_force_one_account_and_forgotten_password_is_quiet(engine: Engine)
 def test_service_account_with_a_stale_password_is_quiet(engine: Engine) -> None:
     stale = [ev(i * 5, "svc-backup", "10.0.0.5", False) for i in range(36)]  # every 5 min for 3 hours
     assert kinds(run(engine, stale)) == []
+
+
+def test_low_and_slow_guessing_from_a_stranger(engine: Engine) -> None:
+    slow = [*habit("tom"), *(ev(15 * 1440 + 25 * i, "tom", SYDNEY, False, app="sshd") for i in range(8))]
+    alerts = run(engine, slow)  # one guess every 25 minutes: never two in the fast ten-minute window
+    assert kinds(alerts) == ["brute-force"] and alerts[0].severity is Severity.MEDIUM
+    assert alerts[0].window_end == T0 + timedelta(minutes=15 * 1440 + 125)  # the sixth guess
+    assert "6 failed sign-ins to tom within 2.1 hours from 192.0.2.9" in alerts[0].explanation
+    assert "never used" in alerts[0].explanation and "threshold 6" in alerts[0].explanation
+    burst = [*habit("uma"), *(ev(15 * 1440 + i / 4, "uma", SYDNEY, False) for i in range(12))]
+    alerts = run(fresh(), burst)  # fast: the stranger's sixth guess (medium), then the tenth (high)
+    assert [(k, a.severity) for k, a in zip(kinds(alerts), alerts, strict=True)] == [
+        ("brute-force", Severity.MEDIUM),
+        ("brute-force", Severity.HIGH),
+    ]
+
+
+def test_slow_failures_that_are_not_a_stranger_guessing_are_quiet(engine: Engine) -> None:
+    home = [*habit("vic"), *(ev(15 * 1440 + 30 * i, "vic", NY, False) for i in range(12))]
+    assert kinds(run(engine, home)) == []  # its own address: a stale saved password
+    unknown = [ev(30 * i, "nobody", SYDNEY, False) for i in range(12)]
+    assert kinds(run(fresh(), unknown)) == []  # no account history: internet noise, the fast rule's job
+    inside = [*habit("wes"), *(ev(15 * 1440 + 30 * i, "wes", "10.1.2.3", False) for i in range(12))]
+    assert kinds(run(fresh(), inside)) == []  # an internal address
+    hotel = [
+        *habit("xia"),
+        *(ev(15 * 1440 + 20 * i, "xia", BERLIN, False, device="laptop-1") for i in range(9)),
+    ]
+    assert kinds(run(fresh(), hotel)) == []  # abroad, on the account's own laptop
+    method = [*habit("yan", device="password"), *(
+        ev(15 * 1440 + 20 * i, "yan", SYDNEY, False, device="password", app="sshd") for i in range(6)
+    )]  # fmt: skip
+    assert kinds(run(fresh(), method)) == ["brute-force"]  # sshd names a method, not a device
+
+
+def test_a_rules_file_without_the_low_and_slow_params_keeps_it_off(tmp_path: Path) -> None:
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    old = text.replace(", slow_window_s: 86400, slow_min_failures: 6", "")
+    assert old != text
+    (tmp_path / "rules.yml").write_text(old, encoding="utf-8")
+    geo = GeoDB()
+    geo.load_csv(FIX / "geo.csv")
+    engine = Engine(geo, rules=load_rules(tmp_path / "rules.yml"))
+    slow = [*habit("zed"), *(ev(15 * 1440 + 25 * i, "zed", SYDNEY, False) for i in range(8))]
+    assert kinds(run(engine, slow)) == []
 
 
 def test_credential_stuffing_many_sources_many_accounts(engine: Engine) -> None:

@@ -143,7 +143,16 @@ class Engine:
             foreign = profile is None or (
                 ip not in profile.ips and not profile.familiar("asn", info.asn or "?")
             )
-            hits = self.windows.failure(e, now, foreign)
+            # A stranger: a public address and network a known account never used, on no device of its
+            # own (a saved password gone stale on one's laptop in a hotel is the person, not a guesser;
+            # sshd names the method, not a device).
+            stranger = (
+                foreign
+                and profile is not None
+                and not info.internal
+                and not (e.device and e.app != "sshd" and profile.familiar("device", e.device))
+            )
+            hits = self.windows.failure(e, now, foreign, stranger)
             if listed:
                 hits = listed + hits
             return [self._alert(h, e) for h in hits] if hits else []

@@ -1,6 +1,7 @@
-"""Detections over short windows of failures: spray, brute force, stuffing, success after
-failures, MFA fatigue. Each window forgets what is older than it, and keys whose window emptied
-are swept, so memory follows the sources and identities active in the window, not the events.
+"""Detections over windows of failures: spray, brute force (fast, and low and slow), stuffing,
+success after failures, MFA fatigue. Each window forgets what is older than it, and keys whose
+window emptied are swept, so memory follows the sources and identities active in the window, not
+the events.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Windows:
         self.spray_tries = d["password-spray"].param("max_tries_per_user")
         self.brute_w = d["brute-force"].param("window_s")
         self.brute_n = int(d["brute-force"].param("min_failures"))
+        # Low and slow: optional, so a rules file written before it keeps working (and has it off).
+        self.slow_w = d["brute-force"].params.get("slow_window_s", 0.0)
+        self.slow_n = int(d["brute-force"].params.get("slow_min_failures", 0))
         self.stuff_w = d["credential-stuffing"].param("window_s")
         self.stuff_ips = int(d["credential-stuffing"].param("min_ips"))
         self.stuff_users = int(d["credential-stuffing"].param("min_users"))
@@ -58,6 +62,7 @@ class Windows:
         self.mfa_n = int(d["mfa-fatigue"].param("min_denials"))
         self.by_ip: dict[str, deque[tuple[float, SignIn]]] = {}
         self.by_pair: dict[tuple[str, str], deque[tuple[float, SignIn]]] = {}
+        self.slow_pairs: dict[tuple[str, str], deque[tuple[float, SignIn]]] = {}
         self.by_user: dict[str, deque[tuple[float, SignIn]]] = {}
         self.denials: dict[str, deque[tuple[float, SignIn]]] = {}
         self.foreign: deque[tuple[float, SignIn]] = deque()
@@ -66,8 +71,10 @@ class Windows:
         self.spraying: dict[str, float] = {}
         """Sources seen spraying, with when: a later success from one is success-after-failures."""
 
-    def failure(self, e: SignIn, now: float, foreign: bool) -> list[Hit]:
-        """Count one failed attempt; ``foreign``: from an address and network the account never used."""
+    def failure(self, e: SignIn, now: float, foreign: bool, stranger: bool = False) -> list[Hit]:
+        """Count one failed attempt; ``foreign``: from an address and network the account never used;
+        ``stranger``: foreign, from a public address, to an account that has signed in before (what
+        low-and-slow guessing is counted on)."""
         hits: list[Hit] = []
         if e.reason == MFA_DENIED:
             win = self.denials.setdefault(e.user, deque())
@@ -81,6 +88,8 @@ class Windows:
         _trim(user_win, now, self.saf_w)
         if e.ip:
             hits += self._per_source(e, now)
+            if stranger and self.slow_n:
+                hits += self._slow(e, now)
         if foreign and e.ip:
             hits += self._stuffing(e, now)
         return hits
@@ -129,6 +138,35 @@ class Windows:
                     )
         return hits
 
+    def _slow(self, e: SignIn, now: float) -> list[Hit]:
+        """Guesses spaced out to stay under the fast window: counted over hours, and only from a
+        stranger's address, because a known source retrying slowly is a stale saved password."""
+        key = (e.ip, e.user)
+        pair = self.slow_pairs.setdefault(key, deque())
+        pair.append((now, e))
+        _trim(pair, now, self.slow_w)
+        fast = self.by_pair.get(key)
+        if len(pair) != self.slow_n or (fast is not None and len(fast) >= self.brute_n):
+            return []
+        span = now - pair[0][0]
+        minutes = max(1, round(span / 60))
+        took = f"{span / 3600:.1f} hours" if span >= 7200 else f"{minutes} minute{'s' if minutes > 1 else ''}"
+        return [
+            Hit(
+                "brute-force",
+                f"{e.ip}|{e.user}",
+                float(len(pair)),
+                [e.user],
+                [e.ip],
+                pair[0][0],
+                f"{len(pair)} failed sign-ins to {e.user} within {took} from {e.ip}, an address and "
+                f"network the account never used (a stranger's guesses are counted over "
+                f"{self.slow_w / 3600:g} hours: threshold {self.slow_n})",
+                [x for _, x in pair][-5:],
+                Severity.MEDIUM,
+            )
+        ]
+
     def _stuffing(self, e: SignIn, now: float) -> list[Hit]:
         self.foreign.append((now, e))
         self.foreign_ips[e.ip] += 1
@@ -175,6 +213,7 @@ class Windows:
                     self._mfa(e.user, denials, f"then approved from {e.ip or 'an unknown address'}", True)
                 )
             denials.clear()
+        self.slow_pairs.pop((e.ip, e.user), None)  # the source is the account's own from now on
         fails = self.by_user.get(e.user)
         if fails:
             _trim(fails, now, self.saf_w)
@@ -220,5 +259,7 @@ class Windows:
                 del table[key]
         for pair in [k for k, w in self.by_pair.items() if not w or w[-1][0] < now - self.brute_w]:
             del self.by_pair[pair]
+        for pair in [k for k, w in self.slow_pairs.items() if not w or w[-1][0] < now - self.slow_w]:
+            del self.slow_pairs[pair]
         for ip in [k for k, t in self.spraying.items() if t < now - max(self.spray_w, self.saf_w)]:
             del self.spraying[ip]
