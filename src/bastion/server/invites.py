@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.integrations.config import ChannelKind, IntegrationsConfig, load_config, secret_from_env
+from bastion.integrations.config import ChannelKind, IntegrationsConfig, load_config
+from bastion.integrations.notify import TIMEOUT_S, SmtpChannel, open_channel
 from bastion.server.auth import COOKIE, Principal
 from bastion.server.deps import DB, get_store
 from bastion.server.integrations import CONFIG_ENV
@@ -61,7 +61,6 @@ pages = APIRouter(prefix="/admin/users/invites", include_in_schema=False)
 INVITE_CSRF = "bastion_invite_csrf"
 _MAX_PASSWORD = 1024
 _MAX_CODE = 100
-SMTP_TIMEOUT_S = 10.0
 
 
 def invite_link(base_url: str, token: str) -> str:
@@ -96,13 +95,14 @@ def mail_invite(config: IntegrationsConfig | None, issued: IssuedInvite, link: s
     if smtp is None:
         return MailOutcome(False, "no SMTP channel in the integrations file: hand the link over yourself")
     try:
-        url = smtp.url or secret_from_env(smtp.url_env or "", f"channel {smtp.name}")
+        channel = open_channel(smtp)
     except InputError as exc:
         return MailOutcome(False, f"not e-mailed: {exc}")
-    parts = urlsplit(url)
+    if not isinstance(channel, SmtpChannel):  # open_channel answers one for every SMTP channel
+        return MailOutcome(False, f"not e-mailed: channel {smtp.name} is not SMTP")
     message = EmailMessage()
     message["Subject"] = "[Bastion] You are invited"
-    message["From"] = smtp.sender
+    message["From"] = channel.sender
     message["To"] = invite.email
     days = max(1, (invite.expires_at - invite.created_at).days)
     message.set_content(
@@ -110,7 +110,7 @@ def mail_invite(config: IntegrationsConfig | None, issued: IssuedInvite, link: s
         f"Open this link within {days} days to choose your password (it works once):\n{link}\n"
     )
     try:
-        with smtplib.SMTP(parts.hostname or "127.0.0.1", parts.port or 25, timeout=SMTP_TIMEOUT_S) as client:
+        with smtplib.SMTP(channel.host, channel.port, timeout=TIMEOUT_S) as client:
             client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("invite %s: e-mail through %s failed: %s", invite.id, smtp.name, type(exc).__name__)

@@ -16,11 +16,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bastion.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 from bastion.store.accounts import MIN_PASSWORD, check_username, create_user, set_role
 from bastion.store.models import ROLES, AuditEvent, Base, Project, User, utcnow
 
@@ -220,7 +224,7 @@ def accept_invite(session: Session, token: str, password: str, now: datetime | N
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if getattr(claimed, "rowcount", 0) != 1:
+    if cast("CursorResult[Any]", claimed).rowcount != 1:
         raise InputError(f"{_WHY['used']}: ask an administrator for a new one")
     actor = f"invite {invite.id} from {invite.created_by}"
     user = create_user(session, invite.username, password, admin=invite.is_admin, actor=actor)
