@@ -108,7 +108,9 @@ def test_folder_of_reports(tmp_path: Path) -> None:
     (tmp_path / "sbom.cdx.json").write_text(json.dumps(sbom))
     scores = {"nist": 80.0, "cis": 60.0, "iso": None}  # a framework with nothing assessed is left out
     frameworks = {name: {"summary": {"score": score}} for name, score in scores.items()}
-    posture = {"posture_version": 1, "generated": NOW.isoformat(), "frameworks": frameworks}
+    earlier = {"generated": "2026-11-01T08:00:00+00:00", "scores": {"nist": 70.0, "cis": 65.0}}
+    trend = {"points": [earlier, {"generated": NOW.isoformat(), "scores": {"nist": 80.0, "cis": 60.0}}]}
+    posture = {"posture_version": 1, "generated": NOW.isoformat(), "frameworks": frameworks, "trend": trend}
     (tmp_path / "posture.json").write_text(json.dumps(posture))
     (tmp_path / "notes.json").write_text('{"hello": 1}')
     (tmp_path / "broken.json").write_text("{")
@@ -124,6 +126,10 @@ def test_folder_of_reports(tmp_path: Path) -> None:
     assert by_kind[K.DRILL_RESPONSE].detail.endswith("median acknowledge 20 min")
     assert (by_kind[K.PHISH_REPORTING].score, by_kind[K.PHISH_CLICKS].score) == (0.2, 0.75)
     assert by_kind[K.COMPLY_POSTURE].score == 0.7
+    assert by_kind[K.COMPLY_POSTURE].detail == (
+        "compliance posture 70% passed over 2 framework(s) (cis 60%, nist 80%); "
+        "since 1 Nov 2026: cis -5, nist +10"
+    )
     assert by_kind[K.SBOM].detail == "SBOM with 2 components"
     assert (by_kind[K.FINDINGS_SECRETS].score, by_kind[K.SCAN_SECRETS].origin) == (
         0.0,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from server_world import World, bearer, login
+from sqlalchemy import select
+
+from bastion.server.compliance import compliance_scores
+from bastion.store.models import Project
 
 
 def test_api_with_a_project_token(seeded: World) -> None:
@@ -17,6 +21,29 @@ def test_api_with_a_project_token(seeded: World) -> None:
     sources = {s["name"]: s for s in data["sources"]}
     assert sources["phish"]["why"] == "HTTP 403 for /api/v1/phish/campaigns"  # a token is no person
     assert sources["questionnaire"]["state"] == "missing"
+
+
+def test_compliance_posture_per_project_is_the_project_pages_score(seeded: World) -> None:
+    with TestClient(seeded.app, base_url="http://testserver", headers=bearer(seeded.demo_token)) as client:
+        posture = client.get("/api/v1/ready/compliance").json()["projects"]
+        data = client.get("/api/v1/ready?project=demo").json()
+    assert [row["project"] for row in posture] == ["demo"]  # the token's project only
+    with seeded.store.read() as session:
+        demo = session.scalars(select(Project).where(Project.slug == "demo")).one()
+        assert posture[0]["frameworks"] == compliance_scores(session, [demo.id])
+    scores = {f["framework"]: f["score"] for f in posture[0]["frameworks"]}
+    kinds = {k["kind"]: k for k in data["kinds"]}
+    comply = kinds["comply.posture"]
+    # the mean of the frameworks' pass shares, as old as the newest scan (5 days)
+    assert comply["score"] == round(sum(scores.values()) / len(scores) / 100, 3)
+    assert comply["reason"].startswith(
+        f"demo: compliance posture {sum(scores.values()) / len(scores):.0f}% passed"
+    )
+    assert round(comply["age_days"]) == 5
+    assert kinds["sbom.produced"]["reason"] == (
+        "not evidenced: a Bastion server keeps no SBOM: bastion ready --from DIR reads the files "
+        "bastion sbom wrote"
+    )
 
 
 def test_page_for_an_admin_per_project_and_organisation(seeded: World) -> None:

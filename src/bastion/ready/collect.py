@@ -25,12 +25,24 @@ from bastion.ready.signals import (
     parse_time,
     phish_evidence,
     posture_evidence,
+    posture_scores_evidence,
 )
 from bastion.ready.signals import project_evidence as _project
 
-__all__ = ["SERVER_SOURCES", "Fetch", "SourceError", "collect_dir", "collect_server", "http_fetch"]
+__all__ = [
+    "POSTURE_PATH",
+    "SERVER_SOURCES",
+    "Fetch",
+    "SourceError",
+    "collect_dir",
+    "collect_server",
+    "http_fetch",
+]
 
-SERVER_SOURCES = ("scans", "findings", "alerts", "drills", "phish", "catalog")
+SERVER_SOURCES = ("scans", "findings", "alerts", "drills", "phish", "catalog", "compliance")
+POSTURE_PATH = "/api/v1/ready/compliance"
+"""Where a Bastion server answers each readable project's compliance posture per framework."""
+_NO_SBOM = "a Bastion server keeps no SBOM: bastion ready --from DIR reads the files bastion sbom wrote"
 DIR_SOURCES = ("scans", "findings", "sbom", "drills", "phish", "compliance")
 _MAX_FILE = 50 * 1024 * 1024
 
@@ -94,7 +106,30 @@ def collect_server(fetch: Fetch, origin: str, now: datetime | None = None) -> Ev
     if isinstance(projects, list) and projects and "scans" not in out.sources:
         out.missing("scans", "no scan uploaded to any project yet")
     _optional(out, fetch, origin, now)
+    _posture(out, fetch, origin)
+    out.missing("sbom", _NO_SBOM)
     return out
+
+
+def _posture(out: EvidenceSet, fetch: Fetch, origin: str) -> None:
+    """Each project's compliance posture as the server computes it from its open findings and the
+    scanners that ran; it is as old as the project's newest scan."""
+    try:
+        rows = fetch(POSTURE_PATH)["projects"]
+        for row in rows:
+            when = parse_time(row["scanned_at"])
+            scores = {
+                str(f["framework"]): float(f["score"])
+                for f in row["frameworks"]
+                if isinstance(f.get("score"), int | float)
+            }
+            if when is not None:
+                posture_scores_evidence(out, scores, when, f"{origin}{POSTURE_PATH}", str(row["project"]))
+    except (SourceError, KeyError, TypeError, AttributeError) as exc:
+        out.missing("compliance", str(exc))
+        return
+    if "compliance" not in out.sources:
+        out.missing("compliance", "no project scanned yet: no compliance posture to read")
 
 
 def _optional(out: EvidenceSet, fetch: Fetch, origin: str, now: datetime) -> None:

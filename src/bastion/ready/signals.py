@@ -22,6 +22,7 @@ __all__ = [
     "parse_time",
     "phish_evidence",
     "posture_evidence",
+    "posture_scores_evidence",
     "project_evidence",
 ]
 
@@ -319,26 +320,52 @@ def catalog_evidence(out: EvidenceSet, doc: Mapping[str, Any], when: datetime | 
 
 
 def posture_evidence(out: EvidenceSet, doc: Mapping[str, Any], origin: str) -> None:
-    """A compliance posture document (``bastion comply report --format json``)."""
+    """A compliance posture document (``bastion comply report --format json``, with its trend when
+    it was written with ``--history``)."""
     when = parse_time(doc.get("generated"))
     frameworks = doc.get("frameworks")
     if when is None or not isinstance(frameworks, dict):
         return
-    scores = [
-        float(body["summary"]["score"])
-        for body in frameworks.values()
+    scores = {
+        str(name): float(body["summary"]["score"])
+        for name, body in frameworks.items()
         if isinstance(body, dict) and isinstance((body.get("summary") or {}).get("score"), int | float)
+    }
+    raw = doc.get("trend")
+    points = raw.get("points") if isinstance(raw, dict) else None
+    before = [
+        p
+        for p in points or []
+        if isinstance(p, dict) and (t := parse_time(p.get("generated"))) is not None and t < when
     ]
+    previous = before[-1] if before else None
+    posture_scores_evidence(out, scores, when, origin, previous=previous)
+
+
+def posture_scores_evidence(
+    out: EvidenceSet,
+    scores: Mapping[str, float],
+    when: datetime,
+    origin: str,
+    project: str = "",
+    previous: Mapping[str, Any] | None = None,
+) -> None:
+    """Compliance scores per framework (percent of assessed controls passed) as one observation:
+    their mean, each framework's score, and the change since ``previous`` (a history point:
+    ``{"generated", "scores": {framework: score}}``)."""
     if not scores:
         return
-    mean = sum(scores) / len(scores)
-    out.add(
-        Evidence(
-            EvidenceKind.COMPLY_POSTURE,
-            mean / 100,
-            f"compliance posture {mean:.0f}% passed over {len(scores)} framework(s)",
-            when,
-            origin,
-        ),
-        "compliance",
-    )
+    mean = sum(scores.values()) / len(scores)
+    each = ", ".join(f"{name} {score:.0f}%" for name, score in sorted(scores.items()))
+    said = f"compliance posture {mean:.0f}% passed over {len(scores)} framework(s) ({each})"
+    old = previous.get("scores") if previous is not None else None
+    if isinstance(old, dict):
+        moved = [
+            f"{name} {score - float(old[name]):+.0f}"
+            for name, score in sorted(scores.items())
+            if isinstance(old.get(name), int | float)
+        ]
+        since = parse_time(previous.get("generated")) if previous is not None else None
+        if moved and since is not None:
+            said += f"; since {since.day} {since:%b %Y}: {', '.join(moved)}"
+    out.add(Evidence(EvidenceKind.COMPLY_POSTURE, mean / 100, said, when, origin, project), "compliance")

@@ -27,19 +27,20 @@ from urllib.parse import parse_qs, quote, unquote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import BastionError
-from bastion.ready.collect import Fetch, SourceError, collect_server
+from bastion.ready.collect import POSTURE_PATH, Fetch, SourceError, collect_server
 from bastion.ready.mapping import load_mapping
 from bastion.ready.questionnaire import ANSWERS, ANSWERS_PATH, NOTE_LIMIT, check_answer, server_answers
 from bastion.ready.score import Assessment, assess
 from bastion.server import alerts, api, catalog, drills, phish
 from bastion.server.auth import Principal, require
+from bastion.server.compliance import compliance_scores
 from bastion.server.deps import DB, get_store, principal
 from bastion.server.web import render as render_page
-from bastion.store.models import Project
+from bastion.store.models import Project, Scan
 from bastion.store.ready_answers import ReadyAnswer, add_answer, list_answers
 
 __all__ = ["api_router", "in_process_fetch", "pages"]
@@ -52,6 +53,9 @@ Handler = Callable[[re.Match[str], dict[str, list[str]]], Any]
 ANSWER_BODY_LIMIT = 16 * 1024
 """Bytes one answer may send: a question id, a value, a name and a note."""
 _FIELDS = ("question", "answer", "by", "note", "project")
+POSTURE_PROJECTS = 200
+"""Projects whose compliance posture one readiness assessment computes at most (the most recently
+scanned first)."""
 
 
 def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetch:
@@ -95,6 +99,7 @@ def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetc
         (re.compile(r"/api/catalog"), lambda _, __: catalog.list_catalog(request)),
         (re.compile(r"/api/catalog/audit"), lambda _, __: catalog.audit_log(request)),
         (re.compile(re.escape(ANSWERS_PATH)), lambda _, __: answers_api(who, session)),
+        (re.compile(re.escape(POSTURE_PATH)), lambda _, __: compliance_api(who, session)),
     ]
 
     def fetch(path: str) -> Any:
@@ -142,6 +147,32 @@ def answers_api(who: Principal = Reader, session: Session = DB) -> dict[str, Any
     """Questionnaire answers the caller may read, newest first (history included)."""
     visible = api.visible_project_ids(session, who)
     return {"answers": [answer_json(row, slug) for row, slug in list_answers(session, visible)]}
+
+
+@api_router.get("/ready/compliance")
+def compliance_api(who: Principal = Reader, session: Session = DB) -> dict[str, Any]:
+    """Compliance posture per framework of each scanned project the caller may read (the score the
+    project page shows), with the time of its newest scan: the posture's age."""
+    visible = api.visible_project_ids(session, who)
+    newest = func.max(Scan.created_at)
+    query = (
+        select(Project.id, Project.slug, newest)
+        .join(Scan, Scan.project_id == Project.id)
+        .group_by(Project.id, Project.slug)
+        .order_by(newest.desc(), Project.slug)
+        .limit(POSTURE_PROJECTS)
+    )
+    if visible is not None:
+        query = query.where(Project.id.in_(visible or [-1]))
+    rows = [
+        {
+            "project": slug,
+            "scanned_at": scanned.isoformat(timespec="seconds"),
+            "frameworks": compliance_scores(session, [project_id]),
+        }
+        for project_id, slug, scanned in session.execute(query)
+    ]
+    return {"projects": rows}
 
 
 def _record(session: Session, who: Principal, fields: dict[str, str]) -> dict[str, Any]:
