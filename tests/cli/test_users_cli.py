@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from server_world import mailbox
 from sqlalchemy import select
 from store_backends import open_store, postgres_url
 from typer.testing import CliRunner
@@ -22,7 +22,7 @@ from bastion.store.db import Store
 from bastion.store.invites import Invite, accept_invite
 from bastion.store.models import AuditEvent
 
-__all__ = ["postgres_url"]
+__all__ = ["mailbox", "postgres_url"]
 
 runner = CliRunner()
 PASSWORD = "correct horse battery staple"
@@ -186,31 +186,6 @@ def test_bad_database_and_bad_arguments_exit_2() -> None:
     _refused(result, "error: database")
     assert runner.invoke(app, ["users", "revoke", "x"]).exit_code == 2
     assert runner.invoke(app, ["users", "role", "maya"]).exit_code == 2
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[int, list[Any]]]:
-    """An SMTP server on loopback (aiosmtpd) keeping what it receives."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    got: list[Any] = []
-
-    class Keep(Message):
-        def handle_message(self, message: Any) -> None:
-            got.append(message)
-
-    port = _free_port()
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, got
-    controller.stop()
 
 
 def test_invite_send_mails_the_link(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from bastion.server.settings import ServerSettings
 from bastion.store.accounts import create_project, create_token, create_user, set_role
 from bastion.store.db import Store
 
-__all__ = ["postgres_url"]
+__all__ = ["mailbox", "postgres_url"]
 
 DATA = Path(__file__).parent.parent / "store" / "data"
 PASSWORD = "correct horse battery staple"
@@ -173,3 +174,24 @@ def page() -> Iterator[Any]:
         yield context.new_page()
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[int, list[Any]]]:
+    """An SMTP server on loopback (aiosmtpd): its port, and the messages it received."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    got: list[Any] = []
+
+    class Keep(Message):
+        def handle_message(self, message: Any) -> None:
+            got.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, got
+    controller.stop()

@@ -9,19 +9,20 @@ import hashlib
 import logging
 import re
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from server_world import World, login
+from server_world import World, login, mailbox
 from sqlalchemy import select
 
 from bastion.integrations.config import parse_config
 from bastion.store.accounts import authenticate
 from bastion.store.invites import Invite, create_invite
 from bastion.store.models import AuditEvent, User, utcnow
+
+__all__ = ["mailbox"]
 
 NEW_PASSWORD = "nina-chooses-a-long-one"
 LINK = re.compile(r'id="invite-link" readonly value="(http://testserver/invite#([A-Za-z0-9_-]+))"')
@@ -193,30 +194,6 @@ def test_a_refused_invite_keeps_the_form(
         assert session.scalars(select(Invite)).all() == []
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[int, list[Any]]]:
-    """An SMTP server on loopback (aiosmtpd) keeping what it receives."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    got: list[Any] = []
-
-    class Keep(Message):
-        def handle_message(self, message: Any) -> None:
-            got.append(message)
-
-    controller = Controller(Keep(), hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, got
-    controller.stop()
-
-
 def test_the_link_is_mailed_when_asked(
     client: TestClient, world: World, mailbox: tuple[int, list[Any]]
 ) -> None:
@@ -236,8 +213,11 @@ def test_the_link_is_mailed_when_asked(
 
 
 def test_a_failed_mail_says_so_and_the_link_still_shows(client: TestClient, world: World) -> None:
+    with socket.socket() as probe:  # bound, then released: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        closed = int(probe.getsockname()[1])
     channels = [
-        {"name": "mail", "kind": "smtp", "url": f"smtp://127.0.0.1:{_free_port()}", "to": ["a@example.org"]}
+        {"name": "mail", "kind": "smtp", "url": f"smtp://127.0.0.1:{closed}", "to": ["a@example.org"]}
     ]
     world.app.state.integrations = parse_config({"channels": channels}, "test")
     csrf = login(client, "root")
