@@ -219,3 +219,46 @@ def test_scan_a_repository_by_url(cli: typer.Typer, tmp_path: Path) -> None:
     assert code == 2 and "glpat-secret1234" not in err and "credentials in a repository URL" in err
     code, _, err = run(cli, "scan", str(tmp_path / "nowhere"), *common)
     assert code == 2 and "no such repository or directory" in err
+
+
+def test_bad_inputs_are_one_line_exit_2_and_nothing_half_published(cli: typer.Typer, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    assert run(cli, "product", "add", str(PRODUCTS / "aws-vpc" / "product.yml"), "-c", str(catalog))[0] == 0
+    broken = tmp_path / "broken"
+    shutil.copytree(PRODUCTS / "aws-vpc" / "2.0.0", broken)
+    (broken / "variables.tf").write_text('variable "name" {\n  type = string\n')
+    big = tmp_path / "big"
+    shutil.copytree(PRODUCTS / "aws-vpc" / "2.0.0", big)
+    (big / "README.md").write_text("x" * 2000)
+    bad_spec = tmp_path / "bad.yml"
+    bad_spec.write_text("name: Bad Name\nkind: terraform\nowner: x\nsource: acme/x/aws\n")
+    clash = tmp_path / "clash.yml"
+    clash.write_text((PRODUCTS / "aws-vpc" / "product.yml").read_text().replace("network-team", "mallory"))
+    current = str(PRODUCTS / "aws-vpc" / "2.0.0")
+    cases = [
+        (("publish", str(broken), "-p", "aws-vpc", "-v", "2.0.0"), f"{broken / 'variables.tf'}: template"),
+        (("publish", current, "-p", "aws-vpc", "-v", "2.0.0.1"), "'2.0.0.1': not a semantic version"),
+        (("publish", current, "-p", "aws-nope", "-v", "2.0.0"), "no product aws-nope in the catalog"),
+        (("product", "add", str(bad_spec)), f"{bad_spec}: invalid product: name: String should match"),
+        (("product", "add", str(clash)), "product aws-vpc: name clashes with existing product aws-vpc"),
+    ]  # fmt: skip
+    for args, start in cases:
+        code, out, err = run(cli, *args, "-c", str(catalog))
+        assert (code, out) == (2, ""), args
+        assert err.startswith(f"error: {start}") and err.count("\n") == 1 and "Traceback" not in err, err
+    (catalog / "catalog.yml").write_text("max_artefact_bytes: 1000\n")
+    code, _, err = run(cli, "publish", str(big), "-p", "aws-vpc", "-v", "2.0.0", "-c", str(catalog))
+    size = sum(p.stat().st_size for p in big.iterdir())
+    assert (code, err) == (
+        2,
+        f"error: {big}: artefact is {size:,} bytes, over the catalog's limit of 1,000 bytes\n",
+    )
+    written = sorted(p.relative_to(catalog).as_posix() for p in catalog.rglob("*") if p.is_file())
+    assert written == [
+        "audit.jsonl",
+        "catalog.yml",
+        "products/aws-vpc/product.yml",
+    ]  # no version, no artefact
+    assert [json.loads(line)["action"] for line in (catalog / "audit.jsonl").read_text().splitlines()] == [
+        "product-add"
+    ]

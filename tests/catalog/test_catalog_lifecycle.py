@@ -4,8 +4,10 @@ non-compliant and tells the owner and consumers by webhook (loopback HTTP) and e
 
 from __future__ import annotations
 
+import shutil
 import socket
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from bastion.errors import InputError, UsageError
 from conftest import NEW_POLICIES, PRODUCTS, Hooks, product_versions
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ADVISORIES = Path(__file__).resolve().parents[1] / "fixtures" / "advisories" / "osv" / "pypa"
 
 
 def _with_webhooks(catalog: LocalCatalog, product: str, base: str) -> None:
@@ -179,3 +182,62 @@ def test_unknown_version_and_damaged_artefact(full_catalog: LocalCatalog) -> Non
         recheck(full_catalog, "scheduler")
     with pytest.raises(InputError, match="no such version"):
         full_catalog.update(record.with_changes(version="7.7.7"), full_catalog.audit()[0])
+
+
+def test_a_new_advisory_makes_a_published_version_non_compliant(
+    empty_catalog: LocalCatalog,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hooks: str,
+    mailbox: tuple[int, list[Any]],
+) -> None:
+    """The deps scanner reads today's advisory database: a version published clean fails the
+    re-check once an advisory for a dependency it pins is imported, and its users hear of it."""
+    from bastion.advisories.db import connect
+    from bastion.advisories.importer import import_osv
+    from bastion.catalog.consumers import CatalogIndex, scan_consumer
+
+    port, mails = mailbox
+    _with_webhooks(empty_catalog, "python-base-image", hooks)
+    template = tmp_path / "image"
+    shutil.copytree(PRODUCTS / "python-base-image" / "3.12.1", template)
+    (template / "requirements.txt").write_text("requests==2.30.0\n")
+    unchecked = publish(empty_catalog, template, "python-base-image", "3.13.0", "carol", now=NOW)
+    assert unchecked.record is None and unchecked.report.reasons == ()  # no advisory database: no pass
+    assert unchecked.report.skipped[0].startswith("skipped deps: no advisory database at ")
+    database = tmp_path / "advisories.sqlite3"
+    conn = connect(database, create=True)
+    import_osv(conn, ADVISORIES / "flask")  # a database that knows nothing against requests yet
+    conn.commit()
+    conn.close()
+    monkeypatch.setenv("BASTION_ADVISORY_DB", str(database))
+    published = publish(empty_catalog, template, "python-base-image", "3.13.0", "carol", now=NOW)
+    assert published.record is not None and published.report.reasons == ()
+    approve(empty_catalog, "python-base-image", "3.13.0", "dave", NOW)
+    notifiers = [WebhookNotifier(), SmtpNotifier("127.0.0.1", port)]
+    assert [r.changed for r in recheck(empty_catalog, "scheduler", notifiers=notifiers, now=NOW)] == [False]
+    assert Hooks.posts == [] and mails == []
+
+    conn = connect(database)
+    import_osv(conn, ADVISORIES / "requests")  # `bastion db update` brings the advisory
+    conn.commit()
+    conn.close()
+    (result,) = recheck(empty_catalog, "scheduler", notifiers=notifiers, now=NOW)
+    assert result.changed and not result.record.compliant
+    assert result.record.noncompliant_reasons[0].startswith(
+        "deps.CVE-2023-32681 (high) at requirements.txt:1: Vulnerable dependency: requests 2.30.0"
+    )
+    assert [(path, body["event"]) for path, body in Hooks.posts] == [
+        ("/owner", "non-compliant"),
+        ("/payments", "non-compliant"),
+        ("/broken", "non-compliant"),
+    ]
+    assert mails[0]["To"] == "app-platform@example.com, payments-devs@example.com"
+    assert "deps.CVE-2023-32681" in mails[0].get_payload()
+
+    repo = tmp_path / "service"
+    repo.mkdir()
+    (repo / "Dockerfile").write_text('FROM registry.example.com/base/python:3.13.0\nCMD ["python"]\n')
+    (finding,) = scan_consumer(repo, CatalogIndex.build(empty_catalog), NOW.date()).findings
+    assert (finding.rule_id, finding.location.start_line) == ("catalog.version-non-compliant", 1)
+    assert "no approved, compliant version exists yet" in finding.message

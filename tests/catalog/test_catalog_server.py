@@ -319,3 +319,76 @@ def test_server_recheck_and_deprecation_tell_owner_and_consumers(
     assert "iac.aws.kms-rotation (medium)" in mails[1].get_payload()
     assert mails[0]["To"] == "security-team@example.com"
     store.close()
+
+
+def _archive(files: dict[str, bytes]) -> bytes:
+    """A tar.gz holding ``files`` (what an honest or a hostile client may upload)."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_uploads_over_the_size_limit_are_refused_before_anything_is_stored(server: TestClient) -> None:
+    import os
+
+    from bastion.server.catalog import upload_limit
+
+    server.app.state.catalog_settings = CatalogSettings(require_approval=True, max_artefact_bytes=4000)
+    DatabaseCatalog(server.app.state.store).add_product(parse_product(_spec("aws-vpc"), "vpc"), "root")
+    url = "/api/catalog/products/aws-vpc/versions"
+    assert server.get("/api/catalog").json()["settings"] == {
+        "max_artefact_bytes": 4000,
+        "require_approval": True,
+    }
+    noise = os.urandom(upload_limit(4000) + 1)  # does not compress: over the limit as sent
+    big = server.post(url, params={"version": "2.0.0"}, content=noise)
+    assert big.status_code == 413
+    assert (
+        big.json()["detail"] == f"artefact upload is over the catalog's limit of {upload_limit(4000):,} bytes"
+    )
+    main_tf = (PRODUCTS / "aws-vpc" / "2.0.0" / "main.tf").read_bytes()
+    bomb = _archive({"main.tf": main_tf, "padding.txt": b"\0" * 50_000_000})  # 50 MB in about 50 KB
+    assert len(bomb) <= upload_limit(4000)  # within the upload limit: stopped by the unpacker
+    refused = server.post(url, params={"version": "2.0.0"}, content=bomb)
+    assert (refused.status_code, refused.json()["detail"]) == (
+        400,
+        "artefact unpacks to more than 4,000 bytes, over the catalog's limit",
+    )
+    small_bomb = _archive({"main.tf": main_tf, "padding.txt": b"\0" * 5_000})
+    assert len(small_bomb) <= upload_limit(4000)
+    refused = server.post(url, params={"version": "2.0.0"}, content=small_bomb)
+    assert (refused.status_code, refused.json()["detail"]) == (
+        400,
+        "artefact unpacks to more than 4,000 bytes, over the catalog's limit",
+    )
+    ok = server.post(url, params={"version": "2.0.0"}, content=_archive({"main.tf": main_tf}))
+    assert ok.status_code == 201
+    assert [e["action"] for e in server.get("/api/catalog/audit").json()] == ["product-add", "publish"]
+    with server.app.state.store.read() as session:
+        assert len(session.scalars(select(CatalogArtefact)).all()) == 1
+
+
+def test_cli_packs_to_the_servers_limit(live_sqlite: Live) -> None:
+    world = live_sqlite.world
+    world.app.state.catalog_settings = CatalogSettings(max_artefact_bytes=1000)
+    DatabaseCatalog(world.store).add_product(parse_product(_spec("aws-vpc"), "vpc"), "root")
+    result = CliRunner().invoke(
+        _cli(),
+        ["catalog", "publish", str(PRODUCTS / "aws-vpc" / "2.0.0"), "-p", "aws-vpc", "-v", "2.0.0",
+         "--server", live_sqlite.url],
+        env={"BASTION_TOKEN": world.demo_token},
+    )  # fmt: skip
+    size = sum(p.stat().st_size for p in (PRODUCTS / "aws-vpc" / "2.0.0").iterdir())
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {PRODUCTS / 'aws-vpc' / '2.0.0'}: artefact is {size:,} bytes, "
+        "over the catalog's limit of 1,000 bytes\n"
+    )
+    assert DatabaseCatalog(world.store).versions("aws-vpc") == []

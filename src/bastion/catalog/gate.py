@@ -20,6 +20,11 @@ from bastion.scan.registry import Registry
 
 __all__ = ["GATE_SCANNERS", "GateOptions", "GateReport", "check_template"]
 
+_UNKNOWN_AT_DEPLOY = re.compile(
+    r"^skipped iac \S.*: \d+ policy checks ended unknown \(values known only at deploy time\)$"
+)
+"""The IaC scanner's skip record for checks that depend on deploy-time values."""
+
 GATE_SCANNERS = ("iac", "secrets", "deps")
 """The scanners every version must pass."""
 
@@ -45,6 +50,9 @@ class GateReport:
     """Every scanner finding reported, blocking or not."""
     skipped: tuple[str, ...] = field(default_factory=tuple)
     """What could not be checked; a version that was not checked does not pass."""
+    deploy_time: tuple[str, ...] = ()
+    """IaC policy checks whose outcome depends on the values a consumer passes (a template's
+    inputs): expected in a template, not a refusal; the product's constraints bound those values."""
 
     @property
     def passed(self) -> bool:
@@ -69,10 +77,15 @@ def check_template(root: Path, product: ProductSpec, info: TemplateInfo, options
         f"{f.rule_id} ({f.severity.value}) at {f.location.describe()}: {f.title}"
         for f in sorted(result.blocking, key=lambda f: (f.rule_id, f.location.describe()))
     ]
-    skipped = [failure.describe() for failure in result.scan.failures]
+    # a failed scanner, and anything a scanner could not check (a file it could not read, a
+    # dependency without advisory data, no advisory database at all), leaves the version unchecked;
+    # IaC checks that depend on the consumer's inputs are expected in a template and only noted
+    unchecked = [line for line in result.unchecked if not _UNKNOWN_AT_DEPLOY.match(line)]
+    skipped = [failure.describe() for failure in result.scan.failures] + unchecked
+    depends = [line for line in result.unchecked if _UNKNOWN_AT_DEPLOY.match(line)]
     reasons.extend(_extra_policies(root, product))
     reasons.extend(_constraints(product, info))
-    return GateReport(tuple(reasons), tuple(result.findings), tuple(skipped))
+    return GateReport(tuple(reasons), tuple(result.findings), tuple(skipped), tuple(depends))
 
 
 def _extra_policies(root: Path, product: ProductSpec) -> list[str]:
