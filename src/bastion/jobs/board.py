@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,7 @@ def start(store: Store, job_id: str, repo: str, worker: str, max_attempts: int) 
     done already (a duplicate delivery), or it has used ``max_attempts`` deliveries (a job that
     kills its worker every time never raises, so only this count stops it: dead-lettered here)."""
     with store.write() as session:
+        _no_flush_wait(session)
         record = session.get(JobRecord, job_id)
         if record is None:  # enqueued by hand or the record was lost: recreate it
             record = JobRecord(id=job_id, repo=repo, state=JobState.QUEUED.value, attempts=0, findings=0)
@@ -122,17 +123,36 @@ def finish(
         }
         for item in findings
     ]
+    stored_now = select(func.count()).where(JobFinding.job_id == job_id).scalar_subquery()
+    done = (
+        update(JobRecord)
+        .where(JobRecord.id == job_id)
+        .values(
+            state=JobState.DONE.value,
+            findings=stored_now,
+            error=None,
+            notes=[note[:ERROR_CHARS] for note in notes][:100] or None,
+            finished_at=utcnow(),
+        )
+        .returning(JobRecord.findings)
+        .execution_options(synchronize_session=False)
+    )
     with store.write() as session:
         if rows:
             session.execute(_insert_ignoring_duplicates(session), rows)
-        stored = session.scalar(select(func.count()).where(JobFinding.job_id == job_id)) or 0
-        record = session.get_one(JobRecord, job_id)
-        record.state = JobState.DONE.value
-        record.findings = stored
-        record.error = None
-        record.notes = [note[:ERROR_CHARS] for note in notes][:100] or None
-        record.finished_at = utcnow()
-    return stored
+        stored = session.execute(done).scalar_one()  # NoResultFound: no such job
+    return int(stored)
+
+
+def _no_flush_wait(session: Session) -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk.
+
+    Only for the ``running`` record: the job's next commit (``done`` with its findings, or its
+    error) is synchronous and flushes it too; a database crash in between can lose just that
+    mark (and the attempt it counted) of a job that is running, unacknowledged, and delivered
+    again. SQLite in WAL mode with ``synchronous=NORMAL`` never waits for the disk at commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:

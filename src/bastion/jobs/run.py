@@ -15,9 +15,10 @@ from pathlib import Path
 
 from bastion.errors import InputError
 from bastion.jobs import board
-from bastion.jobs.board import JobView
 from bastion.jobs.fetch import FetchError, FetchLimits, fetch
+from bastion.jobs.models import JobState
 from bastion.jobs.scan import ScanLimits, ScanOutOfMemory, ScanTimeout, scan_checkout
+from bastion.jobs.zygote import ScanChildren
 from bastion.store.db import Store
 
 __all__ = ["JobContext", "RetryableJobError", "describe_error", "run_job", "worker_name"]
@@ -42,6 +43,8 @@ class JobContext:
     scan_limits: ScanLimits = field(default_factory=ScanLimits)
     max_deliveries: int = 5
     """Deliveries after which a job that never finishes (it kills its worker) is dead-lettered."""
+    children: ScanChildren | None = None
+    """A worker's scan children forked ahead of their jobs; None: each scan forks its own."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -50,9 +53,10 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[-1] if text else ''}".rstrip(": ")
 
 
-def run_job(context: JobContext, job_id: str, repo: str) -> JobView | None:
-    """Run the job unless it is finished already; the job's record afterwards, or None when it
-    was skipped (a duplicate delivery, or dead-lettered after too many deliveries).
+def run_job(context: JobContext, job_id: str, repo: str) -> JobState | None:
+    """Run the job unless it is finished already; the state it ended in (``done`` or
+    ``failed``), or None when it was skipped (a duplicate delivery, or dead-lettered after too
+    many deliveries).
 
     Raises :class:`RetryableJobError` (the error recorded, the job ``retried``) when another
     attempt may succeed."""
@@ -61,17 +65,21 @@ def run_job(context: JobContext, job_id: str, repo: str) -> JobView | None:
         return None
     try:
         fetched = fetch(repo, context.cache, context.fetch_limits)
-        outcome = scan_checkout(fetched.path, context.scan_limits)
+        if context.children is not None:
+            outcome = context.children.scan(fetched.path)
+        else:
+            outcome = scan_checkout(fetched.path, context.scan_limits)
     except FetchError as exc:
         if exc.transient:
             board.fail(context.store, job_id, describe_error(exc), final=False)
             raise RetryableJobError(str(exc)) from exc
         board.fail(context.store, job_id, describe_error(exc), final=True)
+        return JobState.FAILED
     except (ScanOutOfMemory, ScanTimeout, InputError) as exc:
         board.fail(context.store, job_id, describe_error(exc), final=True)
+        return JobState.FAILED
     except Exception as exc:  # a bug or a lost service: recorded, then retried by the broker
         board.fail(context.store, job_id, describe_error(exc), final=False)
         raise RetryableJobError(describe_error(exc)) from exc
-    else:
-        board.finish(context.store, job_id, outcome.findings, [*fetched.notes, *outcome.notes])
-    return board.job(context.store, job_id)
+    board.finish(context.store, job_id, outcome.findings, [*fetched.notes, *outcome.notes])
+    return JobState.DONE

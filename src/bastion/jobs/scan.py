@@ -16,6 +16,7 @@ import resource
 import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ from bastion.runner import scan_project
 from bastion.scan.engine import Concurrency
 from bastion.scan.registry import Registry, load_scanner
 
-__all__ = ["ScanCrashed", "ScanLimits", "ScanOutOfMemory", "ScanOutcome", "ScanTimeout", "scan_checkout"]
+__all__ = [
+    "ScanCrashed",
+    "ScanLimits",
+    "ScanOutOfMemory",
+    "ScanOutcome",
+    "ScanTimeout",
+    "scan_checkout",
+]
 
 
 class ScanOutOfMemory(BastionError):
@@ -92,21 +100,57 @@ def _scan(path: Path, scanners: tuple[str, ...] | None, registry: Registry) -> S
     return ScanOutcome([finding.to_dict() for finding in result.findings], notes)
 
 
-def _child(conn: Connection, path: str, scanners: tuple[str, ...] | None, memory_bytes: int) -> None:
+def run_scan(path: str, scanners: tuple[str, ...] | None, memory_bytes: int) -> tuple[str, Any]:
+    """In a child: cap its memory, scan ``path``; ``(kind, payload)`` for :func:`outcome_of`."""
     registry = warm_registry(scanners)  # inherited from the parent: no work here
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
-        outcome = _scan(Path(path), scanners, registry)
+        return ("ok", _scan(Path(path), scanners, registry))
     except MemoryError:
-        conn.send(("oom", ""))
+        return ("oom", "")
     except BastionError as exc:
-        conn.send(("error", str(exc)))
+        return ("error", str(exc))
     except Exception as exc:  # a scanner's bug: the job records it, the worker goes on
-        conn.send(("crash", f"{type(exc).__name__}: {exc}"))
-    else:
-        conn.send(("ok", outcome))
+        return ("crash", f"{type(exc).__name__}: {exc}")
+
+
+def _child(conn: Connection, path: str, scanners: tuple[str, ...] | None, memory_bytes: int) -> None:
+    try:
+        conn.send(run_scan(path, scanners, memory_bytes))
     finally:
         conn.close()
+
+
+def outcome_of(path: Path, kind: str, payload: Any, limits: ScanLimits) -> ScanOutcome:
+    """The outcome :func:`run_scan` sent, or its error raised."""
+    if kind == "oom":
+        raise ScanOutOfMemory(f"{path}: scan ran out of memory (cap {limits.memory_bytes} bytes)")
+    if kind == "error":
+        raise InputError(str(payload))
+    if kind == "crash":
+        raise ScanCrashed(f"{path}: scan crashed: {payload}")
+    if not isinstance(payload, ScanOutcome):
+        raise BastionError(f"{path}: the scan process sent {type(payload).__name__}, not a result")
+    return payload
+
+
+def died(path: Path, code: int | None, limits: ScanLimits) -> BastionError:
+    """The error of a child that ended with exit status ``code`` (negative: killed by that
+    signal) and no result."""
+    if code is not None and code < 0:
+        return ScanOutOfMemory(
+            f"{path}: scan process killed by signal {-code} (out of memory under a "
+            f"{limits.memory_bytes} byte cap, or killed)"
+        )
+    return ScanCrashed(f"{path}: scan process exited with {code} and no result")
+
+
+def _stop(process: BaseProcess, wait_s: float) -> None:
+    process.join(wait_s)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    process.close()
 
 
 def scan_checkout(path: Path, limits: ScanLimits) -> ScanOutcome:
@@ -127,26 +171,8 @@ def scan_checkout(path: Path, limits: ScanLimits) -> ScanOutcome:
         kind, payload = receive.recv()
     except EOFError:
         child.join()
-        code = child.exitcode
-        if code is not None and code < 0:
-            raise ScanOutOfMemory(
-                f"{path}: scan process killed by signal {-code} (out of memory under a "
-                f"{limits.memory_bytes} byte cap, or killed)"
-            ) from None
-        raise ScanCrashed(f"{path}: scan process exited with {code} and no result") from None
+        raise died(path, child.exitcode, limits) from None
     finally:
-        child.join(5)
-        if child.is_alive():
-            child.kill()
-            child.join()
-        child.close()
+        _stop(child, 5)
         receive.close()
-    if kind == "oom":
-        raise ScanOutOfMemory(f"{path}: scan ran out of memory (cap {limits.memory_bytes} bytes)")
-    if kind == "error":
-        raise InputError(str(payload))
-    if kind == "crash":
-        raise ScanCrashed(f"{path}: scan crashed: {payload}")
-    if not isinstance(payload, ScanOutcome):
-        raise BastionError(f"{path}: the scan process sent {type(payload).__name__}, not a result")
-    return payload
+    return outcome_of(path, kind, payload, limits)

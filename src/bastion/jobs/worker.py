@@ -1,6 +1,7 @@
 """``bastion worker``: N worker processes on the scan queue, each replaced when it dies.
 
-Each process runs a Dramatiq worker with one thread (scans are CPU-bound: one process per core).
+Each process runs a Dramatiq worker with one thread (scans are CPU-bound: one process per core)
+and forks each job's scan child ahead of the job (:class:`~bastion.jobs.scan.ScanChildren`).
 The parent only supervises: a process that dies (killed, out of memory) is logged with its exit
 status and replaced; its unacknowledged job goes back to the queue through the broker's
 heartbeat check. The parent also ticks the organisation's scan schedule.
@@ -8,6 +9,7 @@ heartbeat check. The parent also ticks the organisation's scan schedule.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import signal
@@ -25,7 +27,8 @@ from bastion.jobs import org
 from bastion.jobs.broker import SCAN_QUEUE, JobQueue, QueueSettings
 from bastion.jobs.fetch import FetchLimits
 from bastion.jobs.run import JobContext
-from bastion.jobs.scan import ScanLimits
+from bastion.jobs.scan import ScanLimits, warm_registry
+from bastion.jobs.zygote import ScanChildren
 from bastion.store.db import Store
 
 __all__ = ["WorkerSpec", "supervise"]
@@ -56,13 +59,23 @@ def _serve(spec: WorkerSpec) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    warm_registry(spec.scan_limits.scanners)
+    # what the scan zygote and every job's child share with this process: out of the collector's
+    # sight, so a collection in a child does not touch (and copy) those pages
+    gc.collect()
+    gc.freeze()
+    children = ScanChildren(spec.scan_limits)  # one worker thread: one job's child at a time
+    children.start()  # forked before the store's and the broker's connections exist
     store = Store.open(spec.database_url)
-    context = JobContext(store, spec.cache, spec.fetch_limits, spec.scan_limits, spec.max_deliveries)
+    context = JobContext(
+        store, spec.cache, spec.fetch_limits, spec.scan_limits, spec.max_deliveries, children
+    )
     queue = JobQueue(spec.broker_url, spec.settings, context)
     worker = dramatiq.Worker(queue.broker, queues={SCAN_QUEUE}, worker_threads=1, worker_timeout=200)
     worker.start()
     stop.wait()
     worker.stop(timeout=30_000)
+    children.close()
     queue.close()
     store.close()
 
