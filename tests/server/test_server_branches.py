@@ -83,7 +83,8 @@ def test_upload_detail_and_list_filters(live: Live) -> None:
     assert listed(live, branch="main", branch_status="fixed") == ["semgrep.eval"]
     assert listed(live, branch="release/1.2", branch_status="open") == ["semgrep.eval", "semgrep.sqli"]
     assert listed(live, repository=f"https://{SHOP}", branch_status="fixed") == ["semgrep.eval"]
-    assert listed(live, branch="") == []  # nothing was uploaded for the default branch
+    assert listed(live, branch="-") == []  # nothing was uploaded for the default branch
+    assert listed(live, branch="") == ["semgrep.eval", "semgrep.sqli"]  # empty: any branch
     assert listed(live, repository="github.com/acme/other") == []
     bad = httpx.get(
         f"{live.url}{API}/findings", params={"branch_status": "gone"}, headers=bearer(live.world.demo_token)
@@ -102,7 +103,8 @@ def test_an_upload_naming_no_branch_is_the_default_branch(live: Live) -> None:
     upload(live, ("sqli", "eval"))
     result = upload(live, ("sqli",))
     assert (result["repository"], result["branch"], result["fixed"]) == ("", "", 1)
-    assert listed(live, branch="", branch_status="fixed") == ["semgrep.eval"]
+    assert listed(live, branch="-", branch_status="fixed") == ["semgrep.eval"]
+    assert listed(live, repository="-", branch="main") == []
 
 
 def test_finding_page_and_list_filter(live: Live) -> None:
@@ -124,3 +126,55 @@ def test_finding_page_and_list_filter(live: Live) -> None:
         assert "branch=main" in fixed_on_main.text and "branch_status=fixed" in fixed_on_main.text
         default = client.get("/findings", params={"project": "demo", "branch": "-"})
         assert "No findings match these filters." in default.text
+
+
+def test_export_groups_bulk_and_saved_filters_keep_the_branch_filter(live: Live) -> None:
+    detail = seed(live)
+    token = bearer(live.world.demo_token)
+    where = {"branch": "main", "branch_status": "fixed"}
+    exported = httpx.get(
+        f"{live.url}{API}/findings/export", params={"format": "json", **where}, headers=token
+    )
+    assert [f["rule_id"] for f in json.loads(exported.text)] == ["semgrep.eval"]
+    groups = httpx.get(
+        f"{live.url}{API}/findings/groups", params={"by": "rule", **where}, headers=token
+    ).json()
+    assert [g["rule"] for g in groups["groups"]] == ["semgrep.eval"]
+    bad = httpx.get(f"{live.url}{API}/findings/export", params={"branch_status": "x"}, headers=token)
+    assert bad.status_code == 422 and "branch_status" in bad.text
+    with TestClient(live.world.app, base_url="http://testserver", follow_redirects=False) as client:
+        csrf = login(client, "maya")
+        # Bulk triage of "everything the filter matches" takes only what is fixed on main.
+        done = client.post(
+            "/findings/triage",
+            data={
+                "csrf_token": csrf,
+                "status": "confirmed",
+                "scope": "filter",
+                "f_project": "demo",
+                "f_status": "open",
+                "f_branch": "main",
+                "f_branch_status": "fixed",
+            },
+        )
+        assert done.status_code == 303 and "triaged=1" in done.headers["location"]
+        saved = client.post(
+            "/findings/filters",
+            data={
+                "csrf_token": csrf,
+                "name": "fixed on main",
+                "query": "project=demo&branch=main&branch_status=fixed",
+            },
+        )
+        assert saved.status_code == 303 and "branch=main" in saved.headers["location"]
+        mine = client.get("/api/v1/filters").json()
+        assert mine[0]["filter"] == {"branch": "main", "branch_status": "fixed"}
+        applied = client.get(f"/api/v1/filters/{mine[0]['id']}/findings").json()
+        assert [f["id"] for f in applied["items"]] == [detail["id"]]
+    statuses = {
+        i["rule_id"]: i["status"]
+        for i in httpx.get(
+            f"{live.url}{API}/findings", params={"status": ["open", "confirmed"]}, headers=token
+        ).json()["items"]
+    }
+    assert statuses == {"semgrep.eval": "confirmed", "semgrep.sqli": "open"}

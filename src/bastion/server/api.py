@@ -15,7 +15,14 @@ from bastion.errors import InputError
 from bastion.server.auth import Principal, require
 from bastion.server.deps import DB, get_settings, get_store, principal
 from bastion.store.accounts import create_project, create_token, revoke_token, set_role
-from bastion.store.branches import BranchRef, branch_ref, describe_states, states_of
+from bastion.store.branches import (
+    BranchRef,
+    branch_choice,
+    branch_ref,
+    describe_states,
+    repository_choice,
+    states_of,
+)
 from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
 from bastion.store.lifecycle import triage
@@ -302,14 +309,14 @@ def findings(
     page: int = Query(default=1, ge=1),
     per_page: int = Query(default=50, ge=1, le=200),
     exact_total: bool = False,
-    repository: str | None = Query(default=None, max_length=PLACE_CHARS),
-    branch: str | None = Query(default=None, max_length=PLACE_CHARS),
+    repository: str = Query(default="", max_length=PLACE_CHARS),
+    branch: str = Query(default="", max_length=PLACE_CHARS),
     branch_status: str = "",
     who: Principal = Auth,
     session: Session = DB,
 ) -> dict[str, Any]:
     """A page of the project's findings: filter by status, severity, scanner, text, overdue, and
-    by where they were seen: ``repository``, ``branch`` ("" for the default branch) and
+    by where they were seen: ``repository``, ``branch`` (``-`` for none named: the default branch) and
     ``branch_status`` (open or fixed there). ``total`` is exact up to 10,000 matches; beyond, it
     is 10,000 with ``total_exact`` false unless ``exact_total=true`` asks for the full (slower)
     count."""
@@ -319,7 +326,6 @@ def findings(
         raise HTTPException(422, f"sort: choose from {', '.join(SORTS)}")
     if branch_status and branch_status not in BRANCH_STATUSES:
         raise HTTPException(422, f"branch_status: choose from {', '.join(BRANCH_STATUSES)}")
-    place = branch_ref(repository, branch)
     filt = FindingFilter(
         [project.id],
         status,
@@ -331,8 +337,8 @@ def findings(
         order != "asc",
         page,
         per_page,
-        repository=None if repository is None else place.repository,
-        branch=None if branch is None else place.branch,
+        repository=repository_choice(repository),
+        branch=branch_choice(branch),
         branch_status=branch_status,
     )
     cap = None if exact_total else COUNT_CAP

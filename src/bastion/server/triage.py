@@ -60,10 +60,25 @@ def filter_params(
     overdue: bool = False,
     sort: str = "severity",
     order: str = "desc",
+    repository: str = Query(default="", max_length=1000),
+    branch: str = Query(default="", max_length=1000),
+    branch_status: str = "",
 ) -> FilterQuery:
-    """The findings filter from URL parameters (422 naming the bad one)."""
+    """The findings filter from URL parameters (422 naming the bad one); ``repository`` and
+    ``branch`` select where findings were seen (``-``: none named), ``branch_status`` open or fixed there."""
     try:
-        return FilterQuery(tuple(status), tuple(severity), scanner, q, overdue, sort, order)
+        return FilterQuery(
+            tuple(status),
+            tuple(severity),
+            scanner,
+            q,
+            overdue,
+            sort,
+            order,
+            repository=repository,
+            branch=branch,
+            branch_status=branch_status,
+        )
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
 

@@ -33,6 +33,7 @@ from bastion.store.comments import add_comment, list_comments
 from bastion.store.filters import PARAMETERS, SEVERITIES, FilterQuery, visible_filters
 from bastion.store.groups import GROUP_KEYS, group_findings, group_members
 from bastion.store.models import STATUSES, FindingRecord, Project
+from bastion.store.queries import BRANCH_STATUSES
 from bastion.store.triage_bulk import matching_ids
 
 __all__ = ["DEFAULT_STATUSES", "pages"]
@@ -45,11 +46,27 @@ DEFAULT_STATUSES = ("open", "confirmed")
 PER_PAGE = 50
 
 
-def _query(status: list[str] | None, severity: list[str] | None, q: str, overdue: bool) -> FilterQuery:
-    """The list's filter as the findings page reads it: unknown values are dropped, not refused."""
+def _query(
+    status: list[str] | None,
+    severity: list[str] | None,
+    q: str,
+    overdue: bool,
+    place: tuple[str, str, str] = ("", "", ""),
+) -> FilterQuery:
+    """The list's filter as the findings page reads it: unknown values are dropped, not refused.
+    ``place`` is (repository, branch, branch_status), as the page names them."""
     statuses = [s for s in (status if status is not None else DEFAULT_STATUSES) if s in STATUSES]
     severities = [s for s in severity or [] if s in SEVERITIES]
-    return FilterQuery(tuple(statuses), tuple(severities), q=q[:200], overdue=overdue)
+    repository, branch, branch_status = place
+    return FilterQuery(
+        tuple(statuses),
+        tuple(severities),
+        q=q[:200],
+        overdue=overdue,
+        repository=repository[:1000],
+        branch=branch[:1000],
+        branch_status=branch_status if branch_status in BRANCH_STATUSES else "",
+    )
 
 
 def _scope(session: Session, who: Principal, project: str) -> tuple[list[Project], list[int] | None]:
@@ -74,6 +91,9 @@ def _list_context(
         "status": list(query.statuses),
         "severity": list(query.severities),
         "q": query.q,
+        "repository": query.repository,
+        "branch": query.branch,
+        "branch_status": query.branch_status,
     }
     params["overdue"] = "true" if query.overdue else ""
     return {
@@ -88,6 +108,9 @@ def _list_context(
             "overdue": query.overdue,
             "sort": query.sort,
             "order": query.order,
+            "repository": query.repository,
+            "branch": query.branch,
+            "branch_status": query.branch_status,
         },
         "base_query": urlencode({k: v for k, v in params.items() if v}, doseq=True),
         "sla": get_settings(request).sla,
@@ -116,11 +139,14 @@ def groups_page(
     q: str = "",
     overdue: bool = False,
     page: int = 1,
+    repository: str = "",
+    branch: str = "",
+    branch_status: str = "",
     who: Principal = Reader,
     session: Session = DB,
 ) -> Response:
     """The findings list grouped: one row per package version (or rule), expandable to its findings."""
-    query = _query(status, severity, q, overdue)
+    query = _query(status, severity, q, overdue, (repository, branch, branch_status))
     context = _list_context(request, session, who, project, query)
     _, ids = _scope(session, who, project)
     result = group_findings(
@@ -144,11 +170,14 @@ def group_items_page(
     q: str = "",
     overdue: bool = False,
     page: int = 1,
+    repository: str = "",
+    branch: str = "",
+    branch_status: str = "",
     who: Principal = Reader,
     session: Session = DB,
 ) -> Response:
     """One group's findings: rows to expand in place (htmx), or a page of their own."""
-    query = _query(status, severity, q, overdue)
+    query = _query(status, severity, q, overdue, (repository, branch, branch_status))
     context = _list_context(request, session, who, project, query)
     _, ids = _scope(session, who, project)
     key = {"ecosystem": ecosystem, "package": package, "version": version, "rule": rule}
@@ -168,12 +197,15 @@ def export_page(
     severity: list[str] | None = Query(default=None),
     q: str = "",
     overdue: bool = False,
+    repository: str = "",
+    branch: str = "",
+    branch_status: str = "",
     who: Principal = Reader,
 ) -> StreamingResponse:
     """Download the list as filtered (every page, not only the one shown) as CSV or JSON."""
     with get_store(request).read() as session:
         _, ids = _scope(session, who, project)
-    query = _query(status, severity, q, overdue)
+    query = _query(status, severity, q, overdue, (repository, branch, branch_status))
     return stream_export(request, ids, query, format, project or "all")
 
 
@@ -204,6 +236,9 @@ def bulk_page(
     f_severity: list[str] = Form(default=[]),
     f_q: str = Form(default="", max_length=200),
     f_overdue: str = Form(default="", max_length=10),
+    f_repository: str = Form(default="", max_length=1000),
+    f_branch: str = Form(default="", max_length=1000),
+    f_branch_status: str = Form(default="", max_length=10),
     who: Principal = Auth,
     session: Session = DB,
 ) -> Response:
@@ -215,7 +250,8 @@ def bulk_page(
         # "Every finding matching the filter" means those the caller may triage: over all
         # projects, one where the caller only reads is left out rather than refusing the lot.
         triageable = [p for p in allowed_ids if _may(session, who, p, "triage")]
-        query = _query(f_status or None, f_severity, f_q, f_overdue == "true")
+        place = (f_repository, f_branch, f_branch_status)
+        query = _query(f_status or None, f_severity, f_q, f_overdue == "true", place)
         try:
             ids = matching_ids(session, query.finding_filter(triageable), get_settings(request).sla)
         except InputError as exc:

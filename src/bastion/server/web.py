@@ -27,7 +27,14 @@ from bastion.store.accounts import (
     revoke_token,
     set_role,
 )
-from bastion.store.branches import describe_states, places, states_of
+from bastion.store.branches import (
+    UNNAMED_CHOICE,
+    branch_choice,
+    describe_states,
+    places,
+    repository_choice,
+    states_of,
+)
 from bastion.store.ingest import ingest
 from bastion.store.lifecycle import triage
 from bastion.store.models import (
@@ -83,9 +90,7 @@ ACTION_LABELS = {
     "finding.triaged": "triaged",
     "finding.acceptance_expired": "risk acceptance expired, reopened",
 }
-UNNAMED_CHOICE = "-"
-"""The findings page's value for "" (no repository named, the default branch): an empty choice
-means any. git refuses "-" as a branch name."""
+
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 templates.env.globals["ACTION_LABELS"] = ACTION_LABELS
 templates.env.globals["SEVERITIES"] = SEVERITIES
@@ -343,8 +348,8 @@ def findings_page(
         order != "asc",
         max(page, 1),
         50,
-        repository=_place_choice(repository),
-        branch=_place_choice(branch),
+        repository=repository_choice(repository),
+        branch=branch_choice(branch),
         branch_status=branch_status,
     )
     sla = get_settings(request).sla
@@ -415,13 +420,6 @@ def finding_page(
         "can_triage": who.role(session, finding.project_id) in ("maintainer", "admin"),
     }
     return render(request, "finding.html", context)
-
-
-def _place_choice(value: str) -> str | None:
-    """A repository or branch chosen on the findings page: None for any, "" for none named."""
-    if not value:
-        return None
-    return "" if value == UNNAMED_CHOICE else value
 
 
 def form_expiry(until: str) -> datetime | None:

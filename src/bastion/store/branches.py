@@ -31,13 +31,16 @@ from bastion.store.sanitize import scrub
 
 __all__ = [
     "UNNAMED",
+    "UNNAMED_CHOICE",
     "BranchRef",
     "BranchState",
+    "branch_choice",
     "branch_ref",
     "describe_states",
     "fix_candidates",
     "fix_on_branch",
     "places",
+    "repository_choice",
     "see_on_branch",
     "states_of",
 ]
@@ -97,6 +100,25 @@ def branch_ref(repository: str | None, branch: str | None) -> BranchRef:
     """The place an upload names, normalised: a URL loses its scheme, credentials and ``.git``,
     a branch its ``refs/heads/``, both any secret and control character; None is ""."""
     return BranchRef(_repository(repository or ""), _branch(branch or ""))
+
+
+UNNAMED_CHOICE = "-"
+"""How a filter (URL parameter, saved filter) names the unnamed repository or the default branch:
+an empty value means any. git refuses ``-`` as a branch name."""
+
+
+def repository_choice(value: str) -> str | None:
+    """A filter's repository as stored (a URL normalised as uploads are); None: any."""
+    if not value:
+        return None
+    return "" if value == UNNAMED_CHOICE else _repository(value)
+
+
+def branch_choice(value: str) -> str | None:
+    """A filter's branch as stored; None: any, "" the default branch."""
+    if not value:
+        return None
+    return "" if value == UNNAMED_CHOICE else _branch(value)
 
 
 def _at(ref: BranchRef) -> ColumnElement[bool]:

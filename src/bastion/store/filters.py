@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
+from bastion.store.branches import branch_choice, repository_choice
 from bastion.store.models import STATUSES, SavedFilter
-from bastion.store.queries import SORTS, FindingFilter
+from bastion.store.queries import BRANCH_STATUSES, SORTS, FindingFilter
 
 __all__ = [
     "GROUPINGS",
@@ -33,7 +34,20 @@ GROUPINGS = ("package", "rule")
 """Ways the findings list can be grouped (besides not at all)."""
 MAX_FILTERS_PER_USER = 200
 MAX_QUERY_CHARS = 200
-PARAMETERS = ("status", "severity", "scanner", "q", "overdue", "sort", "order", "group")
+MAX_PLACE_CHARS = 1000
+PARAMETERS = (
+    "status",
+    "severity",
+    "scanner",
+    "q",
+    "overdue",
+    "sort",
+    "order",
+    "group",
+    "repository",
+    "branch",
+    "branch_status",
+)
 """The keys of a stored filter (and the URL parameters of the findings list)."""
 
 
@@ -55,6 +69,12 @@ class FilterQuery:
     order: str = "desc"
     group: str = ""
     """``""``, ``package`` or ``rule``."""
+    repository: str = ""
+    """Findings seen in this repository only; ``-``: uploads that named none; "": any."""
+    branch: str = ""
+    """Findings seen on this branch only; ``-``: the default branch; "": any."""
+    branch_status: str = ""
+    """``open`` or ``fixed`` there; "": either."""
 
     def __post_init__(self) -> None:
         bad = [s for s in self.statuses if s not in STATUSES]
@@ -73,6 +93,13 @@ class FilterQuery:
             raise InputError(f"q: at most {MAX_QUERY_CHARS} characters")
         if len(self.scanner) > 100:
             raise InputError("scanner: at most 100 characters")
+        for name, value in (("repository", self.repository), ("branch", self.branch)):
+            if len(value) > MAX_PLACE_CHARS:
+                raise InputError(f"{name}: at most {MAX_PLACE_CHARS} characters")
+        if self.branch_status and self.branch_status not in BRANCH_STATUSES:
+            raise InputError(
+                f"branch_status {self.branch_status!r}: choose from {', '.join(BRANCH_STATUSES)}"
+            )
 
     def finding_filter(
         self, project_ids: Sequence[int] | None, page: int = 1, per_page: int = 50
@@ -89,6 +116,9 @@ class FilterQuery:
             self.order != "asc",
             page,
             per_page,
+            repository=repository_choice(self.repository),
+            branch=branch_choice(self.branch),
+            branch_status=self.branch_status,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +135,9 @@ class FilterQuery:
             ("sort", self.sort, "severity"),
             ("order", self.order, "desc"),
             ("group", self.group, ""),
+            ("repository", self.repository, ""),
+            ("branch", self.branch, ""),
+            ("branch_status", self.branch_status, ""),
         )
         data.update({key: value for key, value, default in optional if value != default})
         return data
@@ -124,6 +157,9 @@ class FilterQuery:
             sort=_string(data.get("sort", "severity"), "sort"),
             order=_string(data.get("order", "desc"), "order"),
             group=_string(data.get("group", ""), "group"),
+            repository=_string(data.get("repository", ""), "repository"),
+            branch=_string(data.get("branch", ""), "branch"),
+            branch_status=_string(data.get("branch_status", ""), "branch_status"),
         )
 
 
