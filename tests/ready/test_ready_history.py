@@ -12,7 +12,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from ready_world import World, seed_history
-from server_world import bearer, build_world, login
+from server_world import PASSWORD, bearer, build_world, login, serve_in_thread
 from sqlalchemy import select
 from store_backends import open_store
 
@@ -151,3 +151,30 @@ def test_uploaded_alerts_show_monitored_sources(full: World) -> None:
     )
     assert kinds["alerts.triaged"]["reason"] == "no alert triaged yet"  # received just now: nothing judged
     assert kinds["alerts.triaged"]["score"] == 0.0
+
+
+def test_dashboard_page_in_the_browser(full: World, page: Any, tmp_path: Path) -> None:
+    for live in serve_in_thread(full):
+        page.goto(f"{live.url}/ready")
+        page.fill("input[name=username]", "root")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live.url}/ready")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        answer = page.locator("section.ready-answer")
+        assert answer.bounding_box()["y"] < 900  # the answer is on the first screen
+        text = " ".join(page.inner_text("main").split())
+        assert "organisation: not ready" in text and "Overall " in text
+        assert "notice an attack: monitoring, alerts, war games" in text  # each area says what it means
+        assert text.count("To fix: ") == 3
+        assert "q4-parcel: 3 of 4 reported the phish (score was 25% on" in text
+        assert "The server keeps no earlier assessment" in text
+        page.screenshot(path=str(tmp_path / "ready-organisation.png"), full_page=True)
+        page.click("a[href='/ready?project=demo']")
+        page.wait_for_url(f"{live.url}/ready?project=demo")
+        text = " ".join(page.inner_text("main").split())
+        assert "demo: not ready" in text and "demo: compliance posture" in text
+        page.screenshot(path=str(tmp_path / "ready-demo.png"), full_page=True)

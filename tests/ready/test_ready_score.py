@@ -51,7 +51,10 @@ def test_hand_computed_dimension_scores_and_verdict() -> None:
     }
     assert result.overall == 25.0
     assert result.verdict == "not ready"
-    assert result.why.startswith("weakest dimension is respond at 0/100 (Drill response times")
+    assert result.why == (
+        "weakest dimension is respond at 0/100 (Drill response times (acknowledge, contain, resolve): "
+        "not evidenced)"
+    )
     assert [w.info.kind for w in result.weakest] == [K.DRILL_RESPONSE, K.PHISH_REPORTING, K.PROCESS_IR_PLAN]
     # the biggest gain first: the recovery plan is worth half of recover
     assert [(r.info.kind, round(r.gain, 1)) for r in result.roadmap[:2]] == [
@@ -129,6 +132,17 @@ def test_every_kind_fully_shown_is_ready() -> None:
     result = assess(out, load_mapping(), NOW)
     assert (result.verdict, result.overall, result.roadmap) == ("ready", 100.0, [])
     assert result.answer() == "ready: every dimension at or above 75/100 (lowest: prepare 100)"
+
+
+def test_the_one_line_answer_says_why_in_a_few_words() -> None:
+    out = EvidenceSet()
+    for kind in EvidenceKind:
+        out.add(item(kind, 1.0, 400 if kind is K.PROCESS_BACKUPS else 1), "all")
+    result = assess(out, load_mapping(), NOW)
+    assert result.answer() == (
+        "partly ready: weakest dimension is recover at 50/100 "
+        "(Backups restored in a test: stale, newest evidence 400 days old)"
+    )
 
 
 @pytest.mark.parametrize(("score", "verdict"), [(0.4, "partly ready"), (0.39, "not ready"), (0.75, "ready")])

@@ -248,7 +248,7 @@ def assess(
             else "not ready"
         )
         top = next((r for r in weakest if r.info.dimension is low), weakest[0])
-        why = f"weakest dimension is {low.value} at {floor:.0f}/100 ({top.info.title}: {top.reason})"
+        why = f"weakest dimension is {low.value} at {floor:.0f}/100 ({top.info.title}: {_short(top)})"
         if verdict == "ready":
             why = f"every dimension at or above {mapping.ready_at:.0f}/100 (lowest: {low.value} {floor:.0f})"
         steps = []
@@ -258,6 +258,15 @@ def assess(
     )  # fmt: skip
     result.trend = _trend(result, previous)
     return result
+
+
+def _short(row: KindResult) -> str:
+    """A kind's standing in a few words, for the one-line answer (the reasoning is in the report)."""
+    if row.state is KindState.COUNTED:
+        return f"{100 * row.score:.0f}%"
+    if row.state is KindState.STALE and row.age_days is not None:
+        return f"stale, newest evidence {row.age_days:.0f} days old"
+    return row.state.value
 
 
 def _with_gain(row: KindResult, count: int) -> KindResult:

@@ -34,6 +34,7 @@ from bastion.errors import BastionError
 from bastion.ready.collect import POSTURE_PATH, Fetch, SourceError, collect_server
 from bastion.ready.mapping import load_mapping
 from bastion.ready.questionnaire import ANSWERS, ANSWERS_PATH, NOTE_LIMIT, check_answer, server_answers
+from bastion.ready.render import DIMENSION_MEANING
 from bastion.ready.score import Assessment, assess
 from bastion.server import alerts, api, catalog, drills, phish
 from bastion.server.auth import Principal, require
@@ -53,6 +54,12 @@ Handler = Callable[[re.Match[str], dict[str, list[str]]], Any]
 ANSWER_BODY_LIMIT = 16 * 1024
 """Bytes one answer may send: a question id, a value, a name and a note."""
 _FIELDS = ("question", "answer", "by", "note", "project")
+SERVER_TREND = (
+    "The server keeps no earlier assessment: each practice's own trend is in its reasoning "
+    "('score was N% on DATE'); for the overall trend keep a history with "
+    "bastion ready --server URL --history ready-history.json."
+)
+"""What the page and the API say about the trend (assessments are computed, not stored, here)."""
 POSTURE_PROJECTS = 200
 """Projects whose compliance posture one readiness assessment computes at most (the most recently
 scanned first)."""
@@ -125,7 +132,9 @@ def _assess(request: Request, who: Principal, session: Session, project: str) ->
     mapping = load_mapping()
     evidence = collect_server(fetch, "", now)
     evidence.merge(server_answers(fetch, mapping, ""))
-    return assess(evidence, mapping, now, scope=project or "organisation")
+    result = assess(evidence, mapping, now, scope=project or "organisation")
+    result.trend = {"previous": None, "note": SERVER_TREND}
+    return result
 
 
 def answer_json(row: ReadyAnswer, slug: str) -> dict[str, Any]:
@@ -271,6 +280,7 @@ def ready_page(
         "questions": load_mapping().questions(),
         "values": list(ANSWERS),
         "note_limit": NOTE_LIMIT,
+        "meaning": DIMENSION_MEANING,
     }
     return render_page(request, "ready/page.html", context)
 
