@@ -177,3 +177,31 @@ def test_iac_policy_failures_open_on_main_halve_the_practice(world: World, tmp_p
     (folder / "iac.json").write_text(json.dumps(document))
     local = next(e for e in collect_dir(folder).items if e.kind is K.SCAN_IAC)
     assert (local.score, local.detail) == (0.5, "iac ran (iac.json); 1 policy failure(s)")
+
+
+def test_a_failing_coverage_gate_halves_the_practice(world: World, tmp_path: Path) -> None:
+    """A real ``bastion coverage`` report (coverage.py's 60 % against --min 80), in a folder and uploaded."""
+    from typer.testing import CliRunner
+
+    from bastion.cli.main import app
+    from bastion.store.ingest import ingest
+    from bastion.store.models import Project
+    from bastion.store.parse import parse_document
+
+    project = Path(__file__).resolve().parents[1] / "fixtures" / "coverage" / "project"
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    args = ["coverage", str(project / "reports" / "py-cobertura.xml"), "--min", "80", "--root", str(project)]
+    result = CliRunner().invoke(app, [*args, "--format", "json", "-o", str(folder / "coverage.json")])
+    assert result.exit_code == 1  # the gate failed
+    local = next(e for e in collect_dir(folder).items if e.kind is K.COVERAGE_GATE)
+    assert (local.score, local.detail) == (0.5, "coverage ran (coverage.json); 1 coverage gate failure(s)")
+    document = json.loads((folder / "coverage.json").read_text())
+    with world.store.read() as session:
+        other = session.query(Project).filter_by(slug="other").one().id
+    ingest(world.store, other, parse_document(document, "coverage.json"), "ci", now=NOW - timedelta(days=2))
+    with TestClient(world.app, base_url="http://testserver", headers=bearer(world.other_token)) as client:
+        evidence = collect_server(http_fetch(client), "http://testserver", NOW)
+    gate = next(e for e in evidence.items if e.kind is K.COVERAGE_GATE)
+    assert (gate.project, gate.score, gate.observed_at) == ("other", 0.5, NOW - timedelta(days=2))
+    assert gate.detail.endswith("; 1 coverage gate failure(s) open")

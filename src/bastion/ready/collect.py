@@ -18,6 +18,7 @@ import httpx
 from bastion.errors import InputError
 from bastion.ready.evidence import Evidence, EvidenceKind, EvidenceSet
 from bastion.ready.signals import (
+    GATED,
     SCANNER_KINDS,
     alert_evidence,
     catalog_evidence,
@@ -97,7 +98,7 @@ def collect_server(fetch: Fetch, origin: str, now: datetime | None = None) -> Ev
                 name: int(
                     fetch(f"{base}/findings?scanner={name}&status=open&status=confirmed&per_page=1")["total"]
                 )
-                for name in ("secrets", "iac")
+                for name in ("secrets", "iac", "coverage")
             }
         except (SourceError, KeyError, TypeError, ValueError) as exc:
             out.missing("findings", f"{slug}: {exc}")
@@ -251,8 +252,8 @@ def _scan_report(out: EvidenceSet, doc: Mapping[str, Any], path: Path) -> None:
     for name in sorted(ran):
         kind = SCANNER_KINDS.get(name)
         if kind is not None:
-            failing = sum(1 for f in findings if name == "iac" and f.get("scanner") == "iac")
-            said = f"{name} ran ({path.name})" + (f"; {failing} policy failure(s)" if failing else "")
+            failing = sum(1 for f in findings if name in GATED and f.get("scanner") == name)
+            said = f"{name} ran ({path.name})" + (f"; {failing} {GATED[name]}(s)" if failing else "")
             out.add(Evidence(kind, 0.5 if failing else 1.0, said, when, origin), "scans")
     critical = sum(1 for f in findings if f.get("severity") == "critical")
     out.add(

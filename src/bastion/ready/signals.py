@@ -14,6 +14,7 @@ from typing import Any
 from bastion.ready.evidence import Evidence, EvidenceKind, EvidenceSet
 
 __all__ = [
+    "GATED",
     "KEV_DAYS",
     "SCANNER_KINDS",
     "alert_evidence",
@@ -37,6 +38,9 @@ SCANNER_KINDS = {
     "coverage": EvidenceKind.COVERAGE_GATE,
 }
 TRIAGE_TARGET = timedelta(days=1)
+GATED = {"iac": "policy failure", "coverage": "coverage gate failure"}
+"""Scanners that are gates: a scan that ran but whose failures are still open shows half the
+practice (the check runs; what it fails on is not fixed)."""
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -68,7 +72,8 @@ def project_evidence(
     now: datetime,
 ) -> None:
     """A project's scans, open counts, SLA and KEV findings (the server API's shapes);
-    ``still_open``: open findings of the secrets and iac scanners (None: could not be read)."""
+    ``still_open``: open findings of the secrets scanner and the gates (:data:`GATED`; None: could
+    not be read)."""
     still_open = still_open or {}
     secrets_open = still_open.get("secrets")
     newest: dict[str, tuple[datetime, Mapping[str, Any]]] = {}
@@ -84,9 +89,9 @@ def project_evidence(
         if kind is not None:
             what = f"{name} scan uploaded (scan {scan.get('id', '?')}, {scan.get('findings', 0)} findings)"
             score = 1.0
-            if kind is EvidenceKind.SCAN_IAC and still_open.get("iac"):
-                # the policies run, but what they fail on main is still open: half the practice
-                score, what = 0.5, f"{what}; {still_open['iac']} policy failure(s) open"
+            if name in GATED and still_open.get(name):
+                # the gate runs, but what it fails on main is still open: half the practice
+                score, what = 0.5, f"{what}; {still_open[name]} {GATED[name]}(s) open"
             out.add(Evidence(kind, score, what, when, f"{origin}/scans", slug), "scans")
     if not newest:
         return
