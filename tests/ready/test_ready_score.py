@@ -123,6 +123,16 @@ def test_maturity_models_count_activities_evidenced_partly_or_not() -> None:
     # O-IM-1-A: logs yes, sign-ins no -> partly; O-IM-1-B: IR plan not answered; I-SD-1-B partly
     assert groups[("SAMM", "Incident Management")] == (0, 1, 2, 25.0)
     assert groups[("SAMM", "Secure Deployment")] == (0, 1, 1, 50.0)
+    # the reasoning: each mapped activity with the state of each kind of evidence behind it
+    incident = next(g for g in result.groups if g.group == "Incident Management").to_dict()["mapped"]
+    assert [(a["id"], a["state"]) for a in incident] == [
+        ("O-IM-1-A", "partly"),
+        ("O-IM-1-B", "not evidenced"),
+    ]
+    assert incident[0]["evidence"] == [
+        {"kind": "monitor.logs", "state": "counted", "score": 1.0},
+        {"kind": "monitor.signins", "state": "not evidenced", "score": 0.0},
+    ]
 
 
 def test_every_kind_fully_shown_is_ready() -> None:

@@ -69,6 +69,9 @@ class GroupScore:
     evidenced: int
     partly: int
     total: int
+    mapped: tuple[dict[str, Any], ...] = ()
+    """The activities Bastion's mapping ties to evidence, each with its state and its evidence
+    kinds' states; the group's other activities are not evidenced (a manual assessment's part)."""
 
     @property
     def score(self) -> float:
@@ -85,6 +88,7 @@ class GroupScore:
             "not_evidenced": self.total - self.evidenced - self.partly,
             "total": self.total,
             "score": self.score,
+            "mapped": list(self.mapped),
         }
 
 
@@ -175,6 +179,7 @@ def _groups(
     by_kind: dict[EvidenceKind, KindResult],
 ) -> list[GroupScore]:
     tally: dict[str, list[int]] = {}
+    shown: dict[str, list[dict[str, Any]]] = {}
     for activity in model.activities:
         row = tally.setdefault(activity.group, [0, 0, 0])
         row[2] += 1
@@ -182,9 +187,19 @@ def _groups(
         scores = [by_kind[k].score if by_kind[k].state is KindState.COUNTED else 0.0 for k in kinds]
         if kinds and all(s >= _DONE for s in scores):
             row[0] += 1
+            state = "evidenced"
         elif any(s > 0 for s in scores):
             row[1] += 1
-    return [GroupScore(model.name, g, e, p, t) for g, (e, p, t) in tally.items()]
+            state = "partly"
+        else:
+            state = "not evidenced"
+        if kinds:
+            # the reasoning behind the share: each mapped activity, and how each kind of evidence stands
+            proof = [{"kind": k.value, "state": by_kind[k].state.value, "score": round(by_kind[k].score, 3)}
+                     for k in kinds]  # fmt: skip
+            entry = {"id": activity.id, "name": activity.name, "level": activity.level, "state": state}
+            shown.setdefault(activity.group, []).append({**entry, "evidence": proof})
+    return [GroupScore(model.name, g, e, p, t, tuple(shown.get(g, ()))) for g, (e, p, t) in tally.items()]
 
 
 def assess(
