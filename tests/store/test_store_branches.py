@@ -240,3 +240,19 @@ def test_chunked_uploads_keep_one_row_per_finding_and_branch(store: Store, chunk
         )
         assert counts == {"main": 7, "release/1.2": 3}
         assert session.scalar(select(func.count()).where(FindingRecord.status == "fixed")) == 4
+
+
+def test_a_finding_reopened_by_hand_is_fixed_again_by_a_scan_that_still_lacks_it(store: Store) -> None:
+    project = new_project(store)
+    _scan(store, project, MAIN, A, B)
+    _scan(store, project, MAIN, A, day=1)
+    with store.write() as session:
+        record = session.scalars(select(FindingRecord).where(FindingRecord.rule_id == "sast.b")).one()
+        triage(session, record, "open", "alice", "not sure", now=T0 + timedelta(days=1, hours=1))
+    result = _scan(store, project, MAIN, A, day=2)
+    assert (result.fixed, result.fixed_on_branch) == (1, 0)  # the branch had it fixed already
+    assert _state(store, "b") == ("fixed", {(REPO, "main"): "fixed"})
+    # Not by a scan of a branch it was never seen on, nor while another branch has it open.
+    _scan(store, project, RELEASE, A, B, day=3)
+    assert _scan(store, project, MAIN, A, day=4).fixed == 0
+    assert _state(store, "b") == ("open", {(REPO, "main"): "fixed", (REPO, "release/1.2"): "open"})

@@ -32,6 +32,7 @@ from bastion.store.sanitize import scrub
 __all__ = [
     "UNNAMED",
     "UNNAMED_CHOICE",
+    "BranchFix",
     "BranchRef",
     "BranchState",
     "branch_choice",
@@ -224,11 +225,13 @@ def _seen_again(
 
 
 def fix_candidates(
-    session: Session, project_id: int, ref: BranchRef, scanners: Iterable[str]
+    session: Session, project_id: int, ref: BranchRef, scanners: Iterable[str], open_states: Sequence[str]
 ) -> list[Row[Any]]:
-    """Rows open at ``ref`` (and at the unnamed place when ``ref`` is named) of findings of
-    ``scanners``, with what the coverage check needs, by finding id: ``id`` (the row),
-    ``finding_id``, ``fingerprint``, ``scanner``, ``rule_id``, ``location_data``, ``scope_root``."""
+    """Rows at ``ref`` (and at the unnamed place when ``ref`` is named) of findings of ``scanners``
+    that are open there, or whose finding is in one of ``open_states`` (reopened by hand after
+    every branch fixed it: a scan that still does not report it fixes it again), by finding id:
+    ``id`` (the row), ``finding_id``, ``fingerprint``, ``scanner``, ``rule_id``,
+    ``location_data``, ``scope_root``."""
     return list(
         session.execute(
             select(
@@ -243,7 +246,7 @@ def fix_candidates(
             .join(FindingRecord, FindingRecord.id == FindingBranch.finding_id)
             .where(
                 FindingBranch.project_id == project_id,
-                FindingBranch.status == "open",
+                or_(FindingBranch.status == "open", FindingRecord.status.in_(list(open_states))),
                 _where(ref),
                 FindingRecord.scanner.in_(list(scanners)),
             )
@@ -252,22 +255,32 @@ def fix_candidates(
     )
 
 
-def fix_on_branch(
-    session: Session, row_ids: Sequence[int], scan_id: int, now: datetime
-) -> tuple[list[int], set[int]]:
-    """Mark fixed the rows among ``row_ids`` still open; returns the findings they belong to (by
-    id) and, of those, the ones still open at another place (they stay open)."""
+@dataclass(frozen=True)
+class BranchFix:
+    """What :func:`fix_on_branch` changed."""
+
+    findings: list[int]
+    """Every finding of the rows given, by id: those no branch has open may be fixed."""
+    changed: set[int]
+    """Findings whose row was open and is fixed now."""
+    still_open: set[int]
+    """Findings open at another place (they stay open)."""
+
+
+def fix_on_branch(session: Session, row_ids: Sequence[int], scan_id: int, now: datetime) -> BranchFix:
+    """Mark fixed the rows among ``row_ids`` that are open, and say which of their findings are
+    still open at another place."""
     rows = session.execute(
-        select(FindingBranch.id, FindingBranch.finding_id)
-        .where(FindingBranch.id.in_(list(row_ids)), FindingBranch.status == "open")
+        select(FindingBranch.id, FindingBranch.finding_id, FindingBranch.status)
+        .where(FindingBranch.id.in_(list(row_ids)))
         .order_by(FindingBranch.finding_id)
     ).all()
-    if not rows:
-        return [], set()
-    session.execute(
-        update(FindingBranch),
-        [{"id": r.id, "status": "fixed", "fixed_at": now, "last_scan_id": scan_id} for r in rows],
-    )
+    opened = [r for r in rows if r.status == "open"]
+    if opened:
+        session.execute(
+            update(FindingBranch),
+            [{"id": r.id, "status": "fixed", "fixed_at": now, "last_scan_id": scan_id} for r in opened],
+        )
     findings = list(dict.fromkeys(r.finding_id for r in rows))
     still_open = set(
         session.scalars(
@@ -276,7 +289,7 @@ def fix_on_branch(
             .distinct()
         )
     )
-    return findings, still_open
+    return BranchFix(findings, {r.finding_id for r in opened}, still_open)
 
 
 @dataclass(frozen=True)

@@ -354,7 +354,7 @@ def _fix(
     if not covered or not coverage.complete:
         return
     with store.read() as session:
-        candidates = fix_candidates(session, project_id, ref, covered)
+        candidates = fix_candidates(session, project_id, ref, covered, _FIXABLE)
     ids = [
         row.id
         for row in candidates
@@ -365,10 +365,10 @@ def _fix(
     for start in range(0, len(ids), chunk):
         with store.write() as session:
             _lock(session, project_id)
-            findings, still_open = fix_on_branch(session, ids[start : start + chunk], scan_id, now)
-            tally.fixed_on_branch += len(findings)
-            tally.open_elsewhere += len(still_open)
-            done = [fid for fid in findings if fid not in still_open]
+            fix = fix_on_branch(session, ids[start : start + chunk], scan_id, now)
+            tally.fixed_on_branch += len(fix.changed)
+            tally.open_elsewhere += len(fix.changed & fix.still_open)
+            done = [fid for fid in fix.findings if fid not in fix.still_open]
             rows = session.execute(
                 select(FindingRecord.id, FindingRecord.status)
                 .where(FindingRecord.id.in_(done), FindingRecord.status.in_(_FIXABLE))
