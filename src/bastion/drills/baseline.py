@@ -1,6 +1,7 @@
 """Background telemetry: what a normal day of the organisation looks like to each detector.
 
-Real data where there is some: log files named in the exercise (``baseline.logs``) are replayed
+Real data where there is some: service log files (``baseline.logs``) and sign-in logs in any
+format ``bastion identity detect`` reads (``baseline.signins``) named in the exercise are replayed
 time-shifted onto the exercise period (looped when shorter) with names rewritten by the mapping
 file. Elsewhere a seeded generator draws office-hours sign-ins, ordinary process starts, web
 requests and a steady service log for the organisation's users and hosts.
@@ -13,15 +14,19 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
-from bastion.detect.identity.events import BAD_PASSWORD, SignIn
+from bastion.detect.identity.events import BAD_PASSWORD, SignIn, Skips
+from bastion.detect.identity.read import read_events
 from bastion.detect.ingest.records import Record, read_lines, read_records
 from bastion.drills.exercise import Organisation
 from bastion.drills.scenario import FAMILIES
 from bastion.drills.telemetry import FileChange, Item, stamp
 from bastion.errors import InputError
 
-__all__ = ["Baseline", "app_records", "clean_tree", "generate"]
+__all__ = ["Baseline", "app_records", "clean_tree", "generate", "signin_items"]
+
+_T = TypeVar("_T")
 
 _APPS = ("Azure Portal", "Office 365", "Microsoft Teams", "sshd", "VPN")
 _PROCESSES = (
@@ -135,6 +140,23 @@ def app_lines(start: datetime, end: datetime, per_hour: float, seed: int) -> Ite
         yield Item(t, "watch", f"[{stamp(t, 'app')}] {text}", stream="app")
 
 
+def _shifted(
+    stamped: Sequence[tuple[datetime, _T]], start: datetime, end: datetime
+) -> Iterator[tuple[datetime, _T]]:
+    """``stamped`` (in time order) moved so it begins at ``start``, looped at its own pace until ``end``."""
+    first, last = stamped[0][0], stamped[-1][0]
+    length = max((last - first).total_seconds(), 1.0) + 1.0
+    loop = 0
+    while True:
+        shift = start - first + timedelta(seconds=length * loop)
+        for stamp_, thing in stamped:
+            t = stamp_ + shift
+            if t >= end:
+                return
+            yield t, thing
+        loop += 1
+
+
 def app_records(
     paths: Sequence[Path], start: datetime, end: datetime, rewrite: Mapping[str, str]
 ) -> list[Record]:
@@ -144,21 +166,30 @@ def app_records(
     stamped = [(r.timestamp, r) for r in read_records(read_lines(paths)) if r.timestamp is not None]
     if not stamped:
         raise InputError(f"{', '.join(map(str, paths))}: no time-stamped record to replay as baseline")
-    first, last = stamped[0][0], stamped[-1][0]
-    length = max((last - first).total_seconds(), 1.0) + 1.0
     out: list[Record] = []
-    loop = 0
-    while True:
-        shift = start - first + timedelta(seconds=length * loop)
-        for stamp_, r in stamped:
-            t = stamp_ + shift
-            if t >= end:
-                return out
-            message, raw = r.message, r.raw
-            for old, new in rewrite.items():
-                message, raw = message.replace(old, new), raw.replace(old, new)
-            out.append(replace(r, timestamp=t, message=message, raw=raw))
-        loop += 1
+    for t, r in _shifted(stamped, start, end):
+        message, raw = r.message, r.raw
+        for old, new in rewrite.items():
+            message, raw = message.replace(old, new), raw.replace(old, new)
+        out.append(replace(r, timestamp=t, message=message, raw=raw))
+    return out
+
+
+def signin_items(
+    paths: Sequence[Path], start: datetime, end: datetime, rewrite: Mapping[str, str]
+) -> list[Item]:
+    """Real sign-in logs (Entra, CloudTrail, Okta, Google, auth.log, Windows Security: whatever
+    ``bastion identity detect`` reads) replayed onto ``start``..``end`` like :func:`app_records`; an
+    account or address the mapping file rewrites takes its new name. :class:`InputError` when the
+    files hold no sign-in."""
+    events = list(read_events(paths, Skips(), year=start.year))
+    if not events:
+        raise InputError(f"{', '.join(map(str, paths))}: no sign-in to replay as baseline")
+    stamped = [(e.time, e) for e in events]
+    return [
+        Item(t, "identity", replace(e, time=t, user=rewrite.get(e.user, e.user), ip=rewrite.get(e.ip, e.ip)))
+        for t, e in _shifted(stamped, start, end)
+    ]
 
 
 def clean_tree() -> dict[str, str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bastion.drills.baseline import Baseline, app_records, generate
+from bastion.drills.baseline import Baseline, app_records, generate, signin_items
 from bastion.drills.detectors import FamilyAdapter, adapters, alert_id, signature
 from bastion.drills.exercise import Exercise, schedule
 from bastion.drills.journal import AlertRecord, Journal, Unit
@@ -46,12 +46,17 @@ def baseline_of(ex: Exercise) -> Baseline:
 
 def _background(ex: Exercise, start: datetime, end: datetime, families: Sequence[str]) -> list[Item]:
     items = generate(ex.mapping, start, end, baseline_of(ex), ex.seed, families)
-    logs = [Path(ex.path).parent / p for p in ex.baseline.get("logs", ())]
+    base = Path(ex.path).parent
+    logs = [base / p for p in ex.baseline.get("logs", ())]
     if logs and "watch" in families:  # real logs replace the generated service log
         items = [i for i in items if i.family != "watch"]
         items.extend(
             Item(r.timestamp or start, "watch", r) for r in app_records(logs, start, end, ex.mapping.rewrite)
         )
+    signins = [base / p for p in ex.baseline.get("signins", ())]
+    if signins and "identity" in families:  # and real sign-ins the generated ones
+        items = [i for i in items if i.family != "identity"]
+        items.extend(signin_items(signins, start, end, ex.mapping.rewrite))
     return items
 
 
