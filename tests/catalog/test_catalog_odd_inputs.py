@@ -203,6 +203,21 @@ def test_helm_oci_dependencies(full_catalog: LocalCatalog, tmp_path: Path) -> No
         (8, "oci://charts.example.com/webapp", None),
     ]
     assert [(f.rule_id, f.location.start_line) for f in report.findings] == [("catalog.version-unpinned", 8)]
+    # what the chart passes its dependencies, under their names or aliases, in values.yaml
+    (tmp_path / "values.yaml").write_text(
+        "webapp:\n  image:\n    tag: 2.4.1\n  replicaCount: 1\nadmin:\n  replicaCount: 3\n"
+        "redis:\n  replicaCount: 0\n"
+    )
+    report = scan_consumer(tmp_path, CatalogIndex.build(full_catalog), TODAY)
+    assert [(f.rule_id, f.location.path, f.location.start_line, f.message) for f in report.findings] == [
+        ("catalog.version-unpinned", "Chart.yaml", 8, "oci://charts.example.com/webapp (webapp-chart) is not "
+         "pinned to an exact version (~1.3.0); upgrade to webapp-chart 1.3.0"),
+        ("catalog.input-not-allowed", "values.yaml", 4, "webapp-chart input replicaCount: '1' is below 2"),
+    ]  # fmt: skip
+    (tmp_path / "values.yaml").write_text("webapp: [\n")
+    assert scan_consumer(tmp_path, CatalogIndex.build(full_catalog), TODAY).skipped == [
+        f"Chart.yaml: {tmp_path / 'values.yaml'}: not valid YAML (line 2: did not find expected node content)"
+    ]  # a broken values file is said, not skipped silently
 
 
 def test_terraform_template_with_heredocs_for_each_and_validations(tmp_path: Path) -> None:

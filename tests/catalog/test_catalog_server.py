@@ -190,6 +190,10 @@ def test_api_and_page(server: TestClient) -> None:
     assert page.status_code == 200
     assert 'id="product-aws-vpc"' in page.text and "2.1.0" in page.text and "retired" in page.text
     assert '<a href="/catalog" class="active">Catalog</a>' in page.text
+    assert "<summary>Use aws-vpc 2.1.0</summary>" in page.text  # the latest approved: inputs, example
+    assert "  source  = &#34;acme/vpc/aws&#34;\n  version = &#34;2.1.0&#34;" in page.text
+    assert "<td><code>cidr_block</code>" in page.text
+    assert '<td class="small">{"pattern": "10\\\\.\\\\d+\\\\.0\\\\.0/16"}</td>' in page.text  # its constraint
 
 
 def _cli() -> typer.Typer:

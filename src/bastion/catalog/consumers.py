@@ -85,10 +85,11 @@ def _finding(
     content: str,
     meta: dict[str, JSONValue],
     line: int | None = None,
+    path: str = "",
 ) -> Finding:
     info = rule(rule_id)
     at = line or where.line
-    location = Location(path=where.path, start_line=at, end_line=at)
+    location = Location(path=path or where.path, start_line=at, end_line=at)
     return Finding(
         rule_id=rule_id,
         scanner="catalog",
@@ -126,7 +127,9 @@ def _constraints(
         message = f"{entry.spec.name} input {name}: {problem}"
         fix = f"Give {name} a value the product {entry.spec.name} allows."
         content = f"{entry.spec.name}|{name}|{value}"
-        found.append(_finding("catalog.input-not-allowed", use, message, fix, content, meta, line))
+        found.append(
+            _finding("catalog.input-not-allowed", use, message, fix, content, meta, line, use.inputs_path)
+        )
     return found
 
 

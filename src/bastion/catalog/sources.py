@@ -76,6 +76,8 @@ class Usage:
     """The version text as written (``~> 1.2``, ``main``), for messages."""
     inputs: tuple[tuple[str, str, int], ...] = ()
     """Literal inputs passed to it (name, value as text, line): what the product's constraints check."""
+    inputs_path: str = ""
+    """The file the inputs are in when it is not :attr:`path` (a chart's ``values.yaml``)."""
 
 
 @dataclass(frozen=True)
@@ -155,15 +157,20 @@ def _terraform(rel: str, text: str) -> Iterator[Usage | HandWritten]:
             continue  # a local module is the repository's own code
         key, ref = normalise_source(source)
         requested = ref or attributes.get("version", "")
+        first = _line_of(code, match.start())
         inputs = tuple(
-            (m.group(1), m.group(2) if m.group(2) is not None else m.group(3), _line_of(code, m.start()))
+            (
+                m.group(1),
+                m.group(2) if m.group(2) is not None else m.group(3),
+                first + code.count("\n", match.start(), m.start()),
+            )
             for m in top_level(_LITERAL, masked, start, end)
             if m.group(1) not in _SKIPPED_INPUTS
         )
         yield Usage(
             UseKind.TERRAFORM_MODULE,
             rel,
-            _line_of(code, match.start()),
+            first,
             source,
             key,
             exact_version(requested),
@@ -240,9 +247,9 @@ def _yaml(path: Path, text: str) -> list[Any]:
 def _helm(rel: str, path: Path, text: str) -> Iterator[Usage]:
     documents = _yaml(path, text)
     chart = documents[0] if documents and isinstance(documents[0], dict) else {}
-    for dependency in chart.get("dependencies") or []:
-        if not isinstance(dependency, dict) or not dependency.get("name"):
-            continue
+    dependencies = [d for d in chart.get("dependencies") or [] if isinstance(d, dict) and d.get("name")]
+    values, values_rel = _chart_values(path, rel) if dependencies else ({}, "")
+    for dependency in dependencies:
         repository = str(dependency.get("repository") or "")
         if not repository or repository.startswith(("file://", "@", "alias:")):
             continue
@@ -250,7 +257,41 @@ def _helm(rel: str, path: Path, text: str) -> Iterator[Usage]:
         requested = str(dependency.get("version") or "")
         line = dependency.line if isinstance(dependency, LineDict) else 1
         key, _ = normalise_source(reference)
-        yield Usage(UseKind.HELM_DEPENDENCY, rel, line, reference, key, exact_version(requested), requested)
+        section = values.get(str(dependency.get("alias") or dependency["name"]))
+        inputs = tuple(_values_inputs(section, "")) if isinstance(section, dict) else ()
+        yield Usage(
+            UseKind.HELM_DEPENDENCY,
+            rel,
+            line,
+            reference,
+            key,
+            exact_version(requested),
+            requested,
+            inputs,
+            values_rel if inputs else "",
+        )
+
+
+def _chart_values(chart: Path, rel: str) -> tuple[dict[str, Any], str]:
+    """The chart's ``values.yaml`` (what it passes its dependencies, under their names) and its
+    relative path; empty when there is none. A values file that does not parse is an error naming it."""
+    path = chart.with_name("values.yaml")
+    if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+        return {}, ""
+    documents = _yaml(path, path.read_text(encoding="utf-8", errors="replace"))
+    document = documents[0] if documents and isinstance(documents[0], dict) else {}
+    return document, rel.rpartition("/")[0] + "/values.yaml" if "/" in rel else "values.yaml"
+
+
+def _values_inputs(values: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, int]]:
+    """Scalar values as ``a.b.c`` names (as a chart's inputs are named), with their lines."""
+    lines = values.key_lines if isinstance(values, LineDict) else {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _values_inputs(value, name + ".")
+        elif (literal := _scalar(value)) is not None:
+            yield name, literal, lines.get(str(key), 1)
 
 
 _PSEUDO = {"AWS::Region": "${AWS::Region}", "AWS::URLSuffix": "${AWS::URLSuffix}"}

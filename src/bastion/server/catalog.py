@@ -24,6 +24,7 @@ from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, reti
 from bastion.catalog.model import CatalogSettings, latest_approved, parse_product
 from bastion.catalog.notify import Notifier, SmtpNotifier, WebhookNotifier
 from bastion.catalog.semver import parse_semver
+from bastion.catalog.usage import usage_example
 from bastion.errors import InputError, UsageError
 from bastion.server.auth import Principal, check_csrf
 from bastion.server.deps import get_store, principal
@@ -242,6 +243,16 @@ def catalog_page(request: Request, who: Principal = Reader) -> Response:
     for spec in backend.products():
         versions = sorted(backend.versions(spec.name), key=lambda r: parse_semver(r.version))
         latest = latest_approved(versions)
-        products.append({"spec": spec, "versions": versions, "latest": latest.version if latest else None})
+        shown = latest or (versions[-1] if versions else None)  # what a consumer would pick
+        products.append(
+            {
+                "spec": spec,
+                "versions": versions,
+                "latest": latest.version if latest else None,
+                "shown": shown,
+                "example": usage_example(spec, shown) if shown else "",
+                "limits": {**shown.constraints, **spec.constraints} if shown else dict(spec.constraints),
+            }
+        )
     audit = list(reversed(backend.audit()))[:50]
     return render_page(request, "catalog/index.html", {"who": who, "products": products, "audit": audit})
