@@ -65,6 +65,7 @@ def _layout(page: Any) -> dict[str, Any]:
           wrappedStates: broken('td .nowrap'),
           states: document.querySelectorAll('td .nowrap').length,
           cards: [...document.querySelectorAll('.dim')].map(d => d.innerText.replace(/\\s+/g, ' ')),
+          scoreTops: [...document.querySelectorAll('.dim b')].map(b => Math.round(b.offsetTop)),
         };
     }"""
     )
@@ -80,6 +81,7 @@ def test_board_report_reads_first_and_nothing_is_cut(page: Any, report: Path, wi
     assert layout["answerBottom"] < 900  # the answer is on the first screen
     assert layout["brokenTokens"] == []  # a command never breaks inside "--by" or "ir-plan-tested"
     assert layout["wrappedStates"] == [] and layout["states"] > 24  # "not evidenced" stays on one line
+    assert len(set(layout["scoreTops"])) == 1  # the four scores side by side, however long each caption
     for card, (dim, meaning) in zip(layout["cards"], DIMENSION_MEANING.items(), strict=True):
         assert card.startswith(dim.capitalize()) and meaning in card  # each area says what it means
     text = page.inner_text("body")
