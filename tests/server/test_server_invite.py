@@ -231,3 +231,40 @@ def test_a_failed_mail_says_so_and_the_link_still_shows(client: TestClient, worl
         "/admin/users/invites", data=_invite_form(csrf, username="otto", email="o@example.org", send="on")
     )
     assert "no SMTP channel in the integrations file" in second.text
+
+
+def test_the_mail_goes_out_after_the_invite_is_committed(client: TestClient, world: World) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    seen: list[list[str]] = []
+
+    class Check(Message):  # what another connection sees while the mail is being delivered
+        def handle_message(self, _message: Any) -> None:
+            with world.store.read() as session:
+                seen.append(list(session.scalars(select(Invite.username))))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(Check(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        channels = [
+            {"name": "mail", "kind": "smtp", "url": f"smtp://127.0.0.1:{port}", "to": ["sec@example.org"]}
+        ]
+        world.app.state.integrations = parse_config({"channels": channels}, "test")
+        csrf = login(client, "root")
+        created = client.post(
+            "/admin/users/invites", data=_invite_form(csrf, email="nina@example.org", send="on")
+        )
+        assert "e-mailed to nina@example.org" in created.text
+        api = client.post(
+            "/api/v1/invites",
+            json={"username": "otto", "email": "otto@example.org", "send_email": True},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert api.status_code == 201 and api.json()["email"]["sent"] is True
+    finally:
+        controller.stop()
+    assert len(seen) == 2 and "nina@example.org" in seen[0] and "otto" in seen[1]

@@ -221,11 +221,10 @@ def users_invite(
     with _session(database_url) as session:
         issued = create_invite(session, username, ACTOR, email=email, admin=admin, roles=roles, days=days)
         link = invite_link(url, issued.token) if url else f"/invite#{issued.token}"
-        outcome = None
-        if send:
-            outcome = mail_invite(integrations_config(None), issued, link)
         invite = issued.invite
-        typer.echo(f"invite {invite.id} for {invite.username}, until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+    # mailed once committed: no one gets a link to an invite that was rolled back
+    outcome = mail_invite(integrations_config(None), issued, link) if send else None
+    typer.echo(f"invite {invite.id} for {invite.username}, until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
     typer.echo(f"link (shown once): {link}")
     if not url:
         typer.echo("prefix the server's address (or pass --url) before handing the link over")

@@ -49,7 +49,8 @@ __all__ = [
     "MailOutcome",
     "integrations_config",
     "invite_link",
-    "issue_and_mail",
+    "issue",
+    "mail_after_commit",
     "mail_invite",
     "pages",
     "public",
@@ -118,11 +119,11 @@ def mail_invite(config: IntegrationsConfig | None, issued: IssuedInvite, link: s
     return MailOutcome(True, f"e-mailed to {invite.email}")
 
 
-def issue_and_mail(
-    request: Request, session: Session, who: Principal, fields: dict[str, Any], send: bool
-) -> tuple[IssuedInvite, str, MailOutcome | None]:
-    """Create the invite from ``fields`` (InputError when refused), its link, and the mail outcome
-    when ``send``; shared by the page and the JSON API."""
+def issue(
+    request: Request, session: Session, who: Principal, fields: dict[str, Any]
+) -> tuple[IssuedInvite, str]:
+    """Create the invite from ``fields`` (InputError when refused) and its link; shared by the page
+    and the JSON API. Mail it with :func:`mail_after_commit` once the session has committed."""
     issued = create_invite(
         session,
         fields["username"],
@@ -132,16 +133,20 @@ def issue_and_mail(
         roles=fields.get("roles") or {},
         days=fields.get("days", DEFAULT_DAYS),
     )
-    link = invite_link(str(request.base_url), issued.token)
-    outcome = None
-    if send:
-        try:
-            config = integrations_config(request.app.state)
-        except InputError as exc:
-            outcome = MailOutcome(False, f"not e-mailed: {exc}")
-        else:
-            outcome = mail_invite(config, issued, link)
-    return issued, link, outcome
+    return issued, invite_link(str(request.base_url), issued.token)
+
+
+def mail_after_commit(request: Request, issued: IssuedInvite, link: str, send: bool) -> MailOutcome | None:
+    """The mail outcome when ``send`` (None otherwise). Called after the invite's transaction
+    committed: a slow or dead SMTP server never holds the database's write lock, and no one is
+    mailed a link whose invite was rolled back."""
+    if not send:
+        return None
+    try:
+        config = integrations_config(request.app.state)
+    except InputError as exc:
+        return MailOutcome(False, f"not e-mailed: {exc}")
+    return mail_invite(config, issued, link)
 
 
 @pages.post("", response_class=HTMLResponse)
@@ -165,11 +170,12 @@ async def invite_create(request: Request, who: Principal = Admin) -> Response:
             "days": int(days) if days.isdigit() else DEFAULT_DAYS,
         }
         try:
-            issued, link, outcome = issue_and_mail(request, session, who, fields, text("send", 3) == "on")
+            issued, link = issue(request, session, who, fields)
         except InputError as exc:
             return refused_page(request, session, who, str(exc), invite_form=fields)
-        context = {"who": who, "invite": issued.invite, "link": link, "mail": outcome}
-        return render(request, "invite_created.html", context)
+    outcome = mail_after_commit(request, issued, link, text("send", 3) == "on")
+    context = {"who": who, "invite": issued.invite, "link": link, "mail": outcome}
+    return render(request, "invite_created.html", context)
 
 
 @pages.post("/{invite_id}/revoke", response_class=HTMLResponse)

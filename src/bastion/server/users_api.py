@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from bastion.errors import InputError
 from bastion.server.api import project_by_slug
 from bastion.server.auth import Principal
-from bastion.server.deps import DB
-from bastion.server.invites import issue_and_mail
+from bastion.server.deps import DB, get_store
+from bastion.server.invites import issue, mail_after_commit
 from bastion.server.users import Admin
 from bastion.store.accounts import set_role
 from bastion.store.invites import DEFAULT_DAYS, MAX_DAYS, list_invites, revoke_invite
@@ -136,8 +136,9 @@ def invites(state: str = "", _who: Principal = Admin, session: Session = DB) -> 
 
 
 @api.post("/invites", status_code=201)
-def invite(request: Request, body: InviteIn, who: Principal = Admin, session: Session = DB) -> dict[str, Any]:
-    """Create an invite; the answer holds its token and link, shown this once."""
+def invite(request: Request, body: InviteIn, who: Principal = Admin) -> dict[str, Any]:
+    """Create an invite; the answer holds its token and link, shown this once. The mail (when asked)
+    goes out after the invite is committed."""
     fields = {
         "username": body.username,
         "email": body.email,
@@ -145,11 +146,14 @@ def invite(request: Request, body: InviteIn, who: Principal = Admin, session: Se
         "roles": body.roles,
         "days": body.days,
     }
-    try:
-        issued, link, outcome = issue_and_mail(request, session, who, fields, body.send_email)
-    except InputError as exc:
-        raise HTTPException(422, str(exc)) from None
-    row = next(r for r in list_invites(session) if r.id == issued.invite.id)
+    with get_store(request).write() as session:
+        try:
+            issued, link = issue(request, session, who, fields)
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from None
+        session.flush()
+        row = next(r for r in list_invites(session) if r.id == issued.invite.id)
+    outcome = mail_after_commit(request, issued, link, body.send_email)
     answer: dict[str, Any] = {"invite": row.to_dict(), "token": issued.token, "link": link}
     if outcome is not None:
         answer["email"] = {"sent": outcome.sent, "note": outcome.note}
