@@ -7,9 +7,10 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import pytest
 
-from bastion.stream.base import partition_of
+from bastion.stream.base import decode_events, dump_state, encode_events, partition_of
 from bastion.stream.consumer import StreamConsumer
 from bastion.stream.redis_streams import RedisStreams, StaleBatch
 from conftest import MakeTransport
@@ -123,3 +124,101 @@ def test_consumer_stops_on_the_event(make_transport: MakeTransport) -> None:
     assert StreamConsumer(transport, Recorder(), "c").run(stop).events == 0
     with pytest.raises(ValueError, match=r"consumer index 2 not in 0\.\.1"):
         StreamConsumer(transport, Recorder(), "c", 2, 2)
+
+
+class Failing(Recorder):
+    """A :class:`Recorder` that raises on its ``at``-th batch (a consumer dying mid-run)."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+        self.batches = 0
+
+    def handle(
+        self, events: list[dict[str, Any]], state: dict[str, Any]
+    ) -> tuple[Iterable[str], list[dict[str, Any]]]:
+        self.batches += 1
+        if self.batches == self.at:
+            raise RuntimeError("killed mid-run")
+        return super().handle(events, state)
+
+
+def test_a_run_of_batches_commits_once_with_its_state(make_redis: MakeTransport) -> None:
+    transport = make_redis(partitions=1, batch_size=4)
+    assert isinstance(transport, RedisStreams)
+    transport.publish(_events(2, 20))  # 40 events: 10 batches of one partition
+    calls: list[int] = []
+    commit_many = transport.commit_many
+
+    def counted(batches: Any, state: Any, alerts: Any) -> None:
+        calls.append(len(batches))
+        commit_many(batches, state, alerts)
+
+    transport.commit_many = counted  # type: ignore[method-assign]
+    stats = StreamConsumer(transport, Recorder(), "c", min_idle_ms=100).run(idle_exit_s=0.3)
+    assert stats.events == 40 and stats.batches == 10
+    assert calls == [10]  # one commit for the partition's run, its state written once
+    assert transport.checkpoint(0) == {"u0": 20, "u1": 20}
+    assert len(transport.alerts()) == 8 and transport.backlog() == 0
+
+
+def test_a_run_is_committed_whole_or_not_at_all(make_redis: MakeTransport) -> None:
+    transport = make_redis(partitions=1, batch_size=4)
+    assert isinstance(transport, RedisStreams)
+    transport.publish(_events(2, 6))
+    held = transport.read("zombie", [0], 100)
+    assert len(held) == 3
+    transport.claim("thief", [0], 0)  # all three claimed by another consumer meanwhile
+    with pytest.raises(StaleBatch):
+        transport.commit_many(held, {"u0": 999}, [{"late": True}])
+    assert transport.checkpoint(0) == {} and transport.alerts() == []
+    assert transport.pending([0], besides="zombie") == 3  # still the thief's, none acknowledged
+
+
+def test_a_consumer_dying_mid_run_leaves_the_whole_run_to_its_replacement(
+    make_redis: MakeTransport,
+) -> None:
+    transport = make_redis(partitions=1, batch_size=4)
+    transport.publish(_events(2, 20))  # 10 batches
+    dying = Failing(at=7)  # handles six batches, dies on the seventh: nothing committed
+    with pytest.raises(RuntimeError, match="killed mid-run"):
+        StreamConsumer(transport, dying, "first", min_idle_ms=100).run(idle_exit_s=0.3)
+    assert len(dying.seen) == 24 and transport.checkpoint(0) == {}
+    handler = Recorder()
+    replacement = StreamConsumer(transport, handler, "second", min_idle_ms=100, claim_every_s=0.05)
+    stats = replacement.run(idle_exit_s=1.0)
+    assert stats.claimed == 10 and stats.events == 40
+    assert [s for u, s in handler.seen if u == "u0"] == list(range(20))  # every event once, in order
+    assert transport.checkpoint(0) == {"u0": 20, "u1": 20}  # counted once, not 20 + 6
+    assert len(transport.alerts()) == 8 and transport.backlog() == 0
+
+
+def test_batches_published_as_json_lines_before_are_still_read(make_redis: MakeTransport) -> None:
+    transport = make_redis(partitions=1, batch_size=4)
+    assert isinstance(transport, RedisStreams)
+    old = b"\n".join(orjson.dumps({"user": "u0", "seq": s}) for s in range(3))
+    transport.client.xadd(transport.key(0), {"n": 3, "e": old})
+    transport.publish(_events(1, 5)[3:])  # then two in today's form (a JSON array)
+    handler = Recorder()
+    StreamConsumer(transport, handler, "c", min_idle_ms=100).run(idle_exit_s=0.3)
+    assert handler.seen == [("u0", s) for s in range(5)]
+    assert decode_events(encode_events([{"a": 1}, {"b": [2]}])) == [{"a": 1}, {"b": [2]}]
+
+
+class Live:
+    """A handler's live state object: serialized at the commit through ``to_dict``."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def to_dict(self) -> dict[str, int]:
+        return {"count": self.count}
+
+
+def test_state_objects_are_serialized_at_the_commit(make_redis: MakeTransport) -> None:
+    transport = make_redis(partitions=1)
+    assert dump_state(Live(3)) == b'{"count":3}'
+    transport.save(0, {"u0": Live(4)}, [])
+    assert transport.checkpoint(0) == {"u0": {"count": 4}}
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dump_state(object())

@@ -92,17 +92,18 @@ class IdentityHandler:
     def __init__(self, engine: Engine, emit: Callable[[Alert], None] | None = None) -> None:
         self.engine = engine
         self.emit = emit
-        self._loaded: set[int] = set()
+        self._loaded: dict[int, dict[str, Any]] = {}
+        """States loaded, by id (held: a new state must not reuse a loaded one's id)."""
 
     def _load(self, state: dict[str, Any]) -> None:
         key = id(state)
         if key in self._loaded:
             return
-        self._loaded.add(key)
+        self._loaded[key] = state
         profiles = self.engine.state.profiles
         for user, data in state.items():  # the checkpoint wins over what was not committed
             if not user.startswith(RESERVED):
-                profiles[user] = Profile.from_dict(data)
+                profiles[user] = data if isinstance(data, Profile) else Profile.from_dict(data)
 
     def handle(
         self, events: list[dict[str, Any]], state: dict[str, Any]
@@ -124,8 +125,8 @@ class IdentityHandler:
                         self.emit(alert)
         profiles = self.engine.state.profiles
         changed &= profiles.keys()
-        for user in changed:
-            state[user] = profiles[user].to_dict()
+        for user in changed:  # the live baseline: serialized once, when its run of batches commits
+            state[user] = profiles[user]
         return changed, alerts
 
 

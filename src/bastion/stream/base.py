@@ -20,11 +20,23 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
 
 from bastion.errors import BastionError
 
-__all__ = ["Batch", "PublishResult", "StaleBatch", "Transport", "partition_of"]
+__all__ = [
+    "Batch",
+    "GroupCommit",
+    "PublishResult",
+    "StaleBatch",
+    "Transport",
+    "decode_events",
+    "dump_state",
+    "encode_events",
+    "partition_of",
+]
 
 
 class StaleBatch(BastionError):
@@ -34,6 +46,34 @@ class StaleBatch(BastionError):
 def partition_of(key: str, partitions: int) -> int:
     """The partition of an entity key (CRC-32: the same in every process and language)."""
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % partitions
+
+
+def encode_events(events: Sequence[Mapping[str, Any]]) -> bytes:
+    """A batch's body: its events as one JSON array (one encoder call for the batch)."""
+    return orjson.dumps(list(events))
+
+
+def decode_events(body: bytes) -> list[Any]:
+    """The events of a batch's body: a JSON array, or (as published before) JSON lines."""
+    if not body:
+        return []
+    if body[:1] == b"[":
+        events: list[Any] = orjson.loads(body)
+        return events
+    return [orjson.loads(line) for line in body.split(b"\n")]
+
+
+def _plain(value: object) -> Any:
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dump_state(value: Any) -> bytes:
+    """An entity's state as JSON: plain JSON values, or an object with ``to_dict()`` (a handler
+    may keep its live object in the state; it is serialized once, at the commit)."""
+    return orjson.dumps(value, default=_plain)
 
 
 @dataclass(frozen=True)
@@ -97,4 +137,17 @@ class Transport(Protocol):
 
     def checkpoint(self, partition: int) -> dict[str, Any]:
         """The per-entity state of ``partition`` as last committed."""
+        ...
+
+
+@runtime_checkable
+class GroupCommit(Protocol):
+    """A transport that commits several batches of one partition as one atomic step."""
+
+    def commit_many(
+        self, batches: Sequence[Batch], state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Atomically: acknowledge every batch of ``batches`` (all of one partition, all still
+        held by their consumer, else :class:`StaleBatch` and nothing applied), store ``state``
+        and publish ``alerts``."""
         ...

@@ -47,7 +47,15 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, RetentionPolicy, StreamConfig
 from nats.js.kv import KeyValue
 
-from bastion.stream.base import Batch, PublishResult, StaleBatch, partition_of
+from bastion.stream.base import (
+    Batch,
+    PublishResult,
+    StaleBatch,
+    decode_events,
+    dump_state,
+    encode_events,
+    partition_of,
+)
 from bastion.stream.redis_streams import StreamUnavailable
 
 __all__ = ["NatsJetStream"]
@@ -268,7 +276,7 @@ class NatsJetStream:
             kept = batches = 0
             for start in range(0, len(events), self.batch_size):
                 chunk = events[start : start + self.batch_size]
-                body = b"\n".join(orjson.dumps(event) for event in chunk)
+                body = encode_events(chunk)
                 try:
                     await self.js.publish(f"{self.token}.p.{partition}", body, stream=self.token)
                 except nats.js.errors.APIError as exc:
@@ -350,8 +358,7 @@ class NatsJetStream:
                 await msg.ack()
                 continue
             part.held[seq] = (consumer, msg)
-            body = msg.data
-            events = [orjson.loads(line) for line in body.split(b"\n")] if body else []
+            events = decode_events(msg.data)
             batches.append(Batch(partition, str(seq), events, consumer, msg.metadata.num_delivered))
         return batches
 
@@ -425,7 +432,7 @@ class NatsJetStream:
 
         async def one(entity: str, value: Any) -> tuple[str, int, bytes | None]:
             revision, before = part.entities.get(entity, (0, None))
-            new = orjson.dumps(value) if value is not None else None
+            new = dump_state(value) if value is not None else None
             body = b'{"s":%d,"v":%s,"p":%s}' % (seq, new or b"null", before or b"null")
             key = _entity_key(partition, entity)
             try:

@@ -1,9 +1,11 @@
 """Redis Streams transport: one stream per partition, one consumer group, bounded length.
 
-Keys (``P`` the prefix, ``n`` a partition): ``P:p:{n}`` the stream (each entry a batch: ``n`` events
-as JSON lines in field ``e``), ``P:ckpt:n`` a hash of per-entity state (JSON per entity),
-``P:alerts:n`` the partition's alerts, ``P:dropped`` the count of refused events. A committed batch is
-acknowledged *and deleted* (XACK + XDEL in the commit's script), so a partition's length is its
+Keys (``P`` the prefix, ``n`` a partition): ``P:p:{n}`` the stream (each entry a batch: ``n``
+events as one JSON array in field ``e``; JSON lines, as published before, are read too),
+``P:ckpt:n`` a hash of per-entity state (JSON per entity), ``P:alerts:n`` the partition's alerts,
+``P:dropped`` the count of refused events. A committed batch is acknowledged *and deleted* (XACK +
+XDEL in the commit's script; :meth:`RedisStreams.commit_many` does it for a run of batches of one
+partition with their state written once), so a partition's length is its
 backlog, and the bound applies to what is not processed yet: a publisher refuses (and counts)
 events for a partition already holding ``max_batches`` entries — drop-newest, never an unbounded
 queue in memory. Several publishers may overshoot the bound by one pipeline each.
@@ -19,7 +21,15 @@ import orjson
 import redis
 
 from bastion.errors import BastionError
-from bastion.stream.base import Batch, PublishResult, StaleBatch, partition_of
+from bastion.stream.base import (
+    Batch,
+    PublishResult,
+    StaleBatch,
+    decode_events,
+    dump_state,
+    encode_events,
+    partition_of,
+)
 
 __all__ = ["RedisStreams", "StaleBatch", "StreamUnavailable"]
 
@@ -34,6 +44,37 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
+  if ARGV[i + 1] == 'null' then
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  else
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
+  i = i + 2
+end
+while i <= #ARGV do
+  redis.call('XADD', KEYS[3], '*', 'a', ARGV[i])
+  i = i + 1
+end
+return 1
+"""
+
+
+_COMMIT_MANY = """
+local ids = tonumber(ARGV[3])
+for n = 1, ids do
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3 + n], ARGV[3 + n], 1)
+  if #pending == 0 or pending[1][2] ~= ARGV[2] then
+    return 0
+  end
+end
+for n = 1, ids do
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[3 + n])
+  redis.call('XDEL', KEYS[1], ARGV[3 + n])
+end
+local i = 4 + ids
+local entities = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, entities do
   if ARGV[i + 1] == 'null' then
     redis.call('HDEL', KEYS[2], ARGV[i])
   else
@@ -80,6 +121,7 @@ class RedisStreams:
         self.retries = retries
         self.dropped_key = f"{prefix}:dropped"
         self._commit = client.register_script(_COMMIT)
+        self._commit_many = client.register_script(_COMMIT_MANY)
 
     @classmethod
     def from_url(
@@ -154,7 +196,7 @@ class RedisStreams:
             dropped += len(refused)
             for start in range(0, len(kept), self.batch_size):
                 chunk = kept[start : start + self.batch_size]
-                body = b"\n".join(orjson.dumps(event) for event in chunk)
+                body = encode_events(chunk)
                 pipe.xadd(self.key(partition), {"n": len(chunk), "e": body})
                 result.batches += 1
             result.accepted += len(kept)
@@ -171,8 +213,7 @@ class RedisStreams:
             if not fields:  # deleted while pending: committed by a consumer thought dead
                 self._retry("ack", lambda i=entry_id: self.client.xack(self.key(partition), GROUP, i))
                 continue
-            body = fields.get(b"e", b"")
-            events = [orjson.loads(line) for line in body.split(b"\n")] if body else []
+            events = decode_events(fields.get(b"e", b""))
             batches.append(Batch(partition, _decode(entry_id), events, consumer, deliveries))
         return batches
 
@@ -242,13 +283,34 @@ class RedisStreams:
         (another consumer claimed it: this one was thought dead, and must not apply it twice)."""
         args: list[Any] = [GROUP, batch.id, batch.consumer, len(state)]
         for entity, value in state.items():
-            args += [entity, orjson.dumps(value)]
+            args += [entity, dump_state(value)]
         args += [orjson.dumps(alert) for alert in alerts]
         keys = [self.key(batch.partition), self._ckpt(batch.partition), self._alerts(batch.partition)]
         done = self._retry("commit", lambda: self._commit(keys=keys, args=args))
         if not done:
             raise StaleBatch(
                 f"batch {batch.id} of partition {batch.partition} was claimed by another consumer"
+            )
+
+    def commit_many(
+        self, batches: Sequence[Batch], state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """:meth:`commit` for several batches of one partition in one Lua script: every batch
+        must still be its consumer's, else :class:`StaleBatch` and nothing is applied."""
+        if not batches:
+            return
+        first = batches[0]
+        if any(b.partition != first.partition or b.consumer != first.consumer for b in batches):
+            raise ValueError("commit_many: batches of one partition and one consumer only")
+        args: list[Any] = [GROUP, first.consumer, len(batches), *(b.id for b in batches), len(state)]
+        for entity, value in state.items():
+            args += [entity, dump_state(value)]
+        args += [orjson.dumps(alert) for alert in alerts]
+        keys = [self.key(first.partition), self._ckpt(first.partition), self._alerts(first.partition)]
+        done = self._retry("commit", lambda: self._commit_many(keys=keys, args=args))
+        if not done:
+            raise StaleBatch(
+                f"a batch of {len(batches)} of partition {first.partition} was claimed by another consumer"
             )
 
     def save(self, partition: int, state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]) -> None:
@@ -258,7 +320,7 @@ class RedisStreams:
             if value is None:
                 pipe.hdel(self._ckpt(partition), entity)
             else:
-                pipe.hset(self._ckpt(partition), entity, orjson.dumps(value))
+                pipe.hset(self._ckpt(partition), entity, dump_state(value))
         for alert in alerts:
             pipe.xadd(self._alerts(partition), {"a": orjson.dumps(alert)})
         if state or alerts:
