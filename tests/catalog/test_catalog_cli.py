@@ -262,3 +262,15 @@ def test_bad_inputs_are_one_line_exit_2_and_nothing_half_published(cli: typer.Ty
     assert [json.loads(line)["action"] for line in (catalog / "audit.jsonl").read_text().splitlines()] == [
         "product-add"
     ]
+
+
+def test_publish_notes_checks_that_wait_for_the_consumers_inputs(cli: typer.Typer, tmp_path: Path) -> None:
+    catalog = str(tmp_path / "catalog")
+    spec = str(PRODUCTS / "azure-aks-cluster" / "product.yml")
+    assert run(cli, "product", "add", spec, "-c", catalog)[0] == 0
+    template = str(PRODUCTS / "azure-aks-cluster" / "1.2.0")
+    code, out, err = run(cli, "publish", template, "-p", "azure-aks-cluster", "-v", "1.2.0", "-c", catalog)
+    assert code == 0 and out.startswith("published azure-aks-cluster 1.2.0 (draft) sha256:")
+    assert err.startswith("note: skipped iac main.tf: ") and err.endswith(
+        " policy checks ended unknown (values known only at deploy time)\n"
+    )

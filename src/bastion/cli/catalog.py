@@ -198,6 +198,7 @@ def publish(
     remote = _remote(server, token)
     record: VersionRecord | None = None
     reasons: list[str] = []
+    notes: list[str] = []
     if remote is not None:
         try:
             record = remote.publish_template(template, product, version)
@@ -209,12 +210,15 @@ def publish(
             backend, template, product, version, _actor(actor), _gate_options(backend, policies)
         )
         record, reasons = result.record, [*result.report.reasons, *result.report.skipped]
+        notes = list(result.report.deploy_time)
     if record is None:
         error_console().print(f"refused: {product} {version} fails the catalog gate:")
         for reason in reasons:
             error_console().print(f"  - {reason}")
         return EXIT_FINDINGS
     typer.echo(f"published {record.product} {record.version} ({record.state.value}) {record.digest}")
+    for note in notes:  # decided by the consumer's inputs, which the product's constraints bound
+        error_console().print(f"note: {note}")
     return EXIT_CLEAN
 
 
