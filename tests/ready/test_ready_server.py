@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi import Query
 from fastapi.testclient import TestClient
 from server_world import World, bearer, login
 from sqlalchemy import select
 
 from bastion.server.compliance import compliance_scores
+from bastion.server.ready import direct
 from bastion.store.models import Project
 
 
@@ -21,6 +25,20 @@ def test_api_with_a_project_token(seeded: World) -> None:
     sources = {s["name"]: s for s in data["sources"]}
     assert sources["phish"]["why"] == "HTTP 403 for /api/v1/phish/campaigns"  # a token is no person
     assert sources["questionnaire"]["state"] == "missing"
+    # every source a project token may read was read (an endpoint's new parameter broke none)
+    assert {n: s["why"] for n, s in sources.items() if n in ("scans", "findings", "compliance")} == {
+        "scans": "",
+        "findings": "",
+        "compliance": "",
+    }
+
+
+def test_endpoints_called_in_process_get_their_declared_defaults() -> None:
+    def endpoint(slug: str, limit: int = Query(default=50), branch: str = Query(default="")) -> Any:
+        return slug, limit, branch
+
+    assert direct(endpoint, slug="demo") == ("demo", 50, "")
+    assert direct(endpoint, slug="demo", limit=5) == ("demo", 5, "")
 
 
 def test_compliance_posture_per_project_is_the_project_pages_score(seeded: World) -> None:

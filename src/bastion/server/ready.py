@@ -17,6 +17,7 @@ reads them through it. The ``/ready`` page has a form for the same (CSRF-checked
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
@@ -44,7 +45,7 @@ from bastion.server.web import render as render_page
 from bastion.store.models import Project, Scan
 from bastion.store.ready_answers import ReadyAnswer, add_answer, list_answers
 
-__all__ = ["api_router", "in_process_fetch", "pages"]
+__all__ = ["api_router", "direct", "in_process_fetch", "pages"]
 
 api_router = APIRouter(prefix="/api/v1", tags=["ready"])
 pages = APIRouter(tags=["ready"])
@@ -65,6 +66,17 @@ POSTURE_PROJECTS = 200
 scanned first)."""
 
 
+def direct(endpoint: Callable[..., Any], **given: Any) -> Any:
+    """Call an API endpoint function as a plain function: every parameter ``given`` leaves out
+    takes the default its ``Query(...)`` declares, so an optional parameter added to the endpoint
+    later never arrives as a ``Query`` object (the findings list's ``repository`` once did)."""
+    values = dict(given)
+    for name, parameter in inspect.signature(endpoint).parameters.items():
+        if name not in values and isinstance(parameter.default, params.Param):
+            values[name] = parameter.default.default
+    return endpoint(**values)
+
+
 def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetch:
     """A :data:`Fetch` answering API paths through their endpoint functions, as ``who``."""
 
@@ -72,15 +84,15 @@ def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetc
         return query.get(key, [default])[0]
 
     def findings(m: re.Match[str], q: dict[str, list[str]]) -> Any:
-        return api.findings(
-            unquote(m[1]), request, status=q.get("status", []), severity=[], scanner=one(q, "scanner"),
-            q=one(q, "q"), overdue=False, sort="severity", order="desc", page=1,
-            per_page=int(one(q, "per_page", "50")), who=who, session=session,
+        return direct(
+            api.findings, slug=unquote(m[1]), request=request, status=q.get("status", []),
+            scanner=one(q, "scanner"), q=one(q, "q"), per_page=int(one(q, "per_page", "50")),
+            who=who, session=session,
         )  # fmt: skip
 
     def alert_list(_: re.Match[str], q: dict[str, list[str]]) -> Any:
         limit = int(one(q, "limit", "500"))
-        return alerts.alerts_api("", "", "", None, None, 1, limit, who=who, session=session)
+        return direct(alerts.alerts_api, limit=limit, who=who, session=session)
 
     def campaigns(_: re.Match[str], __: dict[str, list[str]]) -> Any:
         phish.signed_in(who)
