@@ -99,6 +99,18 @@ def test_history_gives_the_trend(reports: Path, tmp_path: Path) -> None:
     assert trend["previous_verdict"] == "not ready"
     assert trend["dimensions"]["prepare"] == round(100 / 14, 1)
     assert len(json.loads(history.read_text())["assessments"]) == 2
+    # a project's assessment in the same file compares with that project's last one only
+    _, out, _ = run("--from", str(reports), "--history", str(history), "--project", "demo", "-f", "json")
+    assert json.loads(out)["trend"]["previous"] is None
+    kept = json.loads(history.read_text())
+    assert [r["scope"] for r in kept["assessments"]] == ["organisation", "organisation", "demo"]
+    kept["assessments"][-1]["dimensions"]["prepare"] = 99.0  # tell the project's row apart
+    history.write_text(json.dumps(kept))
+    _, out, _ = run("--from", str(reports), "--history", str(history), "--format", "json")
+    assert json.loads(out)["trend"]["dimensions"]["prepare"] == 0.0  # against the organisation's last
+    _, out, _ = run("--from", str(reports), "--history", str(history), "--project", "demo", "-f", "json")
+    prepare = json.loads(out)["dimensions"]["prepare"]
+    assert json.loads(out)["trend"]["dimensions"]["prepare"] == round(prepare - 99.0, 1)
 
 
 def test_markdown_and_html_reports(reports: Path, tmp_path: Path) -> None:

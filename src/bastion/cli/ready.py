@@ -51,14 +51,17 @@ ready_app = typer.Typer(
 )
 
 
-def _previous(history: Path | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _previous(history: Path | None, scope: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The assessments kept in ``history`` and the latest of ``scope`` (one file may keep the
+    organisation's and each project's)."""
     if history is None or not history.exists():
         return [], None
     data = read_json(history, what="readiness history")
     if not isinstance(data, dict) or not isinstance(data.get("assessments"), list):
         raise InputError(f"{history}: assessments: expected a list (a file bastion ready --history wrote)")
     rows = [r for r in data["assessments"] if isinstance(r, dict)]
-    return rows, (rows[-1] if rows else None)
+    same = [r for r in rows if r.get("scope", "organisation") == scope]
+    return rows, (same[-1] if same else None)
 
 
 def _public(url: str) -> str:
@@ -113,7 +116,7 @@ def _assess(
         models.append(load_dsomm(dsomm))
     if samm is not None:
         models.append(load_samm(samm))
-    rows, previous = _previous(history)
+    rows, previous = _previous(history, project or "organisation")
     now = datetime.now(UTC)
     evidence = EvidenceSet()
     if from_dir is not None:
