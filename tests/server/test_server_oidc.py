@@ -23,7 +23,7 @@ from store_backends import open_store
 from bastion.errors import ConfigError
 from bastion.server.app import create_app
 from bastion.server.settings import OidcSettings, ServerSettings
-from bastion.store.models import AuditEvent, Membership, User
+from bastion.store.models import AuditEvent, Membership, Project, User
 
 
 @pytest.fixture
@@ -205,3 +205,33 @@ def test_single_sign_on_in_the_browser(tmp_path: Path, idp: Provider, page: Any)
         assert "dana@example.com" in page.content()
     store.close()
     assert errors == []
+
+
+def test_a_first_sign_in_uses_the_invite_made_out_to_the_address(tmp_path: Path, idp: Provider) -> None:
+    from bastion.store.invites import Invite, create_invite
+
+    store = open_store("sqlite", tmp_path, None)
+    world = build_world(store, _settings(idp, create_users=False))  # an invite is consent enough
+    with store.write() as session:
+        slug = session.scalars(select(Project.slug).order_by(Project.slug)).first()
+        assert slug is not None
+        create_invite(session, "nina", "root", email="Nina@Corp.Example", roles={slug: "viewer"})
+        revoked = create_invite(session, "omar", "root", email="omar@corp.example", roles={slug: "admin"})
+        revoked.invite.revoked_at = revoked.invite.created_at
+    idp.user = {"sub": "u-9", "email": "nina@corp.example", "email_verified": True}
+    with _client(world) as client:
+        assert _sign_in(client).headers["location"] == "/findings"
+        _sign_in(client, "/")  # the second sign-in finds the account; the invite stays used once
+    idp.user = {"sub": "u-10", "email": "omar@corp.example", "email_verified": True}
+    _refused(world, "sso-unknown")  # a revoked invite is no consent
+    with store.read() as session:
+        user = session.scalars(select(User).where(User.username == "nina@corp.example")).one()
+        roles = {
+            m.project.slug: m.role
+            for m in session.scalars(select(Membership).where(Membership.user_id == user.id))
+        }
+        assert roles == {slug: "viewer"} and not user.is_admin
+        invite = session.scalars(select(Invite).where(Invite.username == "nina")).one()
+        assert invite.used_at is not None and invite.user_id == user.id
+        assert session.scalars(select(User).where(User.username == "omar@corp.example")).all() == []
+    store.close()

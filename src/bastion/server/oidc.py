@@ -6,8 +6,9 @@ checks the state against that cookie (a forged or replayed callback is refused),
 code (client secret and verifier) and accepts the ID token only when its signature verifies with
 the provider's published keys and its issuer, audience, expiry and nonce are right. The user name
 is one claim of the token (``email`` by default, refused when the provider says it is not
-verified); a first sign-in creates the user without a project role (an administrator grants
-them) unless ``create_users`` is off. A disabled user stays out. Tokens are never logged or stored.
+verified); a first sign-in uses a pending invite made out to that name or address (its roles),
+else creates the user without a project role (an administrator grants them) unless
+``create_users`` is off. A disabled user stays out. Tokens are never logged or stored.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bastion.server.auth import COOKIE, safe_next
 from bastion.server.deps import get_settings, get_store
 from bastion.server.settings import OidcSettings
 from bastion.store.accounts import create_user, start_session
+from bastion.store.invites import accept_by_sign_in
 from bastion.store.models import AuditEvent, User
 
 __all__ = ["CALLBACK_PATH", "START_PATH", "OidcRefused", "router"]
@@ -269,10 +271,12 @@ def _sign_in(request: Request, oidc: OidcSettings, username: str) -> str:
     with get_store(request).write() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            if not oidc.create_users:
-                raise OidcRefused("sso-unknown", f"{username}: no such user and SSO creates none")
-            try:  # no password anyone knows: this user signs in through the provider
-                user = create_user(session, username, secrets.token_urlsafe(32), actor="sso")
+            try:  # an invite to this name or address is an administrator's consent, and gives its roles
+                user = accept_by_sign_in(session, username)
+                if user is None and not oidc.create_users:
+                    raise OidcRefused("sso-unknown", f"{username}: no such user and SSO creates none")
+                if user is None:  # no password anyone knows: this user signs in through the provider
+                    user = create_user(session, username, secrets.token_urlsafe(32), actor="sso")
             except InputError as exc:
                 raise OidcRefused("sso-refused", str(exc)) from None
         if user.disabled:

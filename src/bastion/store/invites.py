@@ -5,7 +5,8 @@ link was sent to), whether it is a site administrator, and its role in each proj
 carries a 256-bit random token; only its SHA-256 is stored, so the token is shown once (to the
 administrator, or in the e-mail) and never kept. An invite is used once, expires (seven days
 unless told otherwise) and can be revoked; creating, accepting and revoking are audit events
-that name the invite by id, never by token.
+that name the invite by id, never by token. A first single sign-on as the invited name or e-mail
+address uses the invite too (:func:`accept_by_sign_in`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bastion.errors import InputError
@@ -34,6 +35,7 @@ __all__ = [
     "Invite",
     "InviteRow",
     "IssuedInvite",
+    "accept_by_sign_in",
     "accept_invite",
     "create_invite",
     "invite_state",
@@ -218,6 +220,12 @@ def accept_invite(session: Session, token: str, password: str, now: datetime | N
         raise InputError(f"password: at least {MIN_PASSWORD} characters")
     if session.scalar(select(User.id).where(User.username == invite.username)) is not None:
         raise InputError(f"username {invite.username!r} is taken: ask an administrator for a new invite")
+    return _claim(session, invite, invite.username, password, now)
+
+
+def _claim(session: Session, invite: Invite, username: str, password: str, now: datetime) -> User:
+    """Mark ``invite`` used with one conditional UPDATE (of two racing, one wins), then create
+    ``username`` with its admin flag and roles."""
     claimed = session.execute(
         update(Invite)
         .where(Invite.id == invite.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
@@ -227,7 +235,7 @@ def accept_invite(session: Session, token: str, password: str, now: datetime | N
     if cast("CursorResult[Any]", claimed).rowcount != 1:
         raise InputError(f"{_WHY['used']}: ask an administrator for a new one")
     actor = f"invite {invite.id} from {invite.created_by}"
-    user = create_user(session, invite.username, password, admin=invite.is_admin, actor=actor)
+    user = create_user(session, username, password, admin=invite.is_admin, actor=actor)
     projects = {
         p.slug: p for p in session.scalars(select(Project).where(Project.slug.in_(list(invite.roles))))
     }
@@ -239,6 +247,26 @@ def accept_invite(session: Session, token: str, password: str, now: datetime | N
     session.add(AuditEvent(actor=user.username, action="invite.accepted", reason=f"invite {invite.id}"))
     session.flush()
     return user
+
+
+def accept_by_sign_in(session: Session, username: str, now: datetime | None = None) -> User | None:
+    """A first single sign-on as ``username`` uses the pending invite made out to that name or
+    e-mail address (the provider vouched for it): the account gets the invite's roles and no
+    password anyone knows. None when no pending invite names it."""
+    now = now or utcnow()
+    key = username.strip().lower()
+    for invite in session.scalars(
+        select(Invite)
+        .where(
+            or_(func.lower(Invite.username) == key, func.lower(Invite.email) == key),
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+        )
+        .order_by(Invite.created_at.desc())
+    ):
+        if invite_state(invite, now) == "pending":
+            return _claim(session, invite, username, secrets.token_urlsafe(32), now)
+    return None
 
 
 def revoke_invite(session: Session, invite_id: int, actor: str, now: datetime | None = None) -> bool:
