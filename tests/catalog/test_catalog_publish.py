@@ -295,3 +295,22 @@ def test_damaged_settings_and_records_are_one_line(empty_catalog: LocalCatalog) 
     (empty_catalog.root / "audit.jsonl").write_text("{broken\n")
     with pytest.raises(InputError, match="line 1: damaged audit entry"):
         empty_catalog.audit()
+
+
+def test_a_template_holding_a_secret_is_refused_and_the_secret_never_repeated(
+    empty_catalog: LocalCatalog, tmp_path: Path
+) -> None:
+    template = tmp_path / "queue"
+    shutil.copytree(PRODUCTS / "aws-sqs-queue" / "1.1.0", template)
+    token = "ghp_" + "R8nQz4Lw2VkT9bXc7YpJ3mHs6DfA1uEo5GtK"
+    lines = (template / "main.tf").read_text().count("\n")
+    with (template / "main.tf").open("a") as handle:
+        handle.write(f'\nlocals {{\n  deploy_token = "{token}"\n}}\n')
+    refused = publish(empty_catalog, template, "aws-sqs-queue", "1.2.0", "carol")
+    assert refused.record is None
+    assert refused.report.reasons == (
+        f"secrets.github-pat-classic (high) at main.tf:{lines + 3}: GitHub personal access token (classic)",
+    )
+    stored = "".join(p.read_text() for p in empty_catalog.root.rglob("*") if p.is_file())
+    assert token not in stored and token[4:] not in stored  # the audit log says why, never the token
+    assert _written(empty_catalog) == []
