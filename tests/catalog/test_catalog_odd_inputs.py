@@ -343,3 +343,16 @@ def test_consumers_are_held_to_the_used_versions_own_limits(
         ("catalog.input-not-allowed", 3, "aws-rds-postgres input identifier: 'Payments_DB' does not match "
          "[a-z][a-z0-9-]*"),
     ]  # fmt: skip
+
+
+def test_a_file_with_thousands_of_blocks_keeps_every_line(tmp_path: Path) -> None:
+    """Lines and nesting are counted in one pass (the reader was quadratic in blocks per file)."""
+    body = "".join(f'  in{i} = "v{i}"\n' for i in range(5000))
+    buckets = "".join(f'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "x{i}"\n}}\n' for i in range(5000))
+    (tmp_path / "main.tf").write_text(
+        f'module "m" {{\n  source = "acme/vpc/aws"\n  version = "2.0.0"\n{body}}}\n{buckets}'
+    )
+    (use,), resources, _, _ = find_usage(tmp_path)
+    assert len(use.inputs) == 5000 and use.inputs[-1] == ("in4999", "v4999", 5003)
+    assert [(r.line, r.name) for r in resources][::2500] == [(5005, "b0"), (12505, "b2500")]
+    assert (resources[-1].line, resources[-1].name) == (20002, "b4999")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MaskedText", "block_end", "blocks_of", "mask", "top_level"]
+__all__ = ["LineCounter", "MaskedText", "block_end", "blocks_of", "mask", "top_level"]
 
 _TOKEN = re.compile(r'"|#|//|/\*|<<-?[ \t]*"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*\r?\n')
 _IN_STRING = re.compile(r'\$\$\{|%%\{|[\\"\n]|[$%]\{')
@@ -128,10 +128,31 @@ def block_end(shape: str, opening: int) -> int:
 def top_level(pattern: re.Pattern[str], masked: MaskedText, start: int, end: int) -> Iterator[re.Match[str]]:
     """Matches of ``pattern`` in ``masked.code[start:end]`` (a block's body) that sit directly in
     the block, not inside a nested block or object."""
-    for match in pattern.finditer(masked.code, start, end):
-        before = masked.shape[start : match.start()]
-        if before.count("{") == before.count("}"):
+    depth, last = 0, start
+    for match in pattern.finditer(masked.code, start, end):  # one pass over the body, however long
+        depth += masked.shape.count("{", last, match.start()) - masked.shape.count("}", last, match.start())
+        last = match.start()
+        if depth == 0:
             yield match
+
+
+class LineCounter:
+    """Line numbers of a text's offsets, counted on from the last one asked (a file with thousands
+    of blocks is read once, not once per block)."""
+
+    def __init__(self, text: str) -> None:
+        """Count lines in ``text``."""
+        self.text = text
+        self.offset = 0
+        self.line = 1
+
+    def at(self, offset: int) -> int:
+        """The line ``offset`` is on."""
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def blocks_of(value: Any) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bastion.catalog.hcltext import block_end, blocks_of, mask, top_level
+from bastion.catalog.hcltext import LineCounter, block_end, blocks_of, mask, top_level
 from bastion.catalog.semver import parse_semver
 from bastion.errors import InputError
 from bastion.scan.iac.docker import is_dockerfile
@@ -146,6 +146,7 @@ _SKIPPED_INPUTS = frozenset({"source", "version", "providers", "count", "for_eac
 def _terraform(rel: str, text: str) -> Iterator[Usage | HandWritten]:
     masked = mask(text)
     code = masked.code
+    lines = LineCounter(code)
     for match in _MODULE.finditer(code):
         start = match.end()
         end = block_end(masked.shape, start - 1)
@@ -157,13 +158,9 @@ def _terraform(rel: str, text: str) -> Iterator[Usage | HandWritten]:
             continue  # a local module is the repository's own code
         key, ref = normalise_source(source)
         requested = ref or attributes.get("version", "")
-        first = _line_of(code, match.start())
+        first = lines.at(match.start())
         inputs = tuple(
-            (
-                m.group(1),
-                m.group(2) if m.group(2) is not None else m.group(3),
-                first + code.count("\n", match.start(), m.start()),
-            )
+            (m.group(1), m.group(2) if m.group(2) is not None else m.group(3), lines.at(m.start()))
             for m in top_level(_LITERAL, masked, start, end)
             if m.group(1) not in _SKIPPED_INPUTS
         )
@@ -177,8 +174,9 @@ def _terraform(rel: str, text: str) -> Iterator[Usage | HandWritten]:
             requested,
             inputs,
         )
+    lines = LineCounter(code)
     for match in _RESOURCE.finditer(code):
-        yield HandWritten(rel, _line_of(code, match.start()), match.group(1), match.group(2))
+        yield HandWritten(rel, lines.at(match.start()), match.group(1), match.group(2))
 
 
 def _scalar(value: Any) -> str | None:
