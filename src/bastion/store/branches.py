@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -165,25 +165,52 @@ def see_on_branch(
         "last_scan_id": scan_id,
     }
     rows = [{**fresh, "finding_id": fid} for fid in created]
-    reopened = 0
-    if known:
-        changes, merged, missing, reopened = _seen_again(session, ref, known, scan_id, now)
-        rows.extend({**fresh, "finding_id": fid} for fid in missing)
-        if merged:
-            session.execute(delete(FindingBranch).where(FindingBranch.id.in_(merged)))
-        # One statement per set of columns (a moved row also changes its place; a merged one its
-        # first sighting): the ORM sends each set as one executemany.
-        for keys in {tuple(sorted(change)) for change in changes}:
-            session.execute(update(FindingBranch), [c for c in changes if tuple(sorted(c)) == keys])
+    if not known:
+        _insert(session, rows)
+        return 0
+    again = _seen_again(session, ref, known)
+    rows.extend({**fresh, "finding_id": fid} for fid in again.missing)
+    seen = {"status": "open", "fixed_at": None, "last_seen": now, "last_scan_id": scan_id}
+    if again.merged:
+        session.execute(delete(FindingBranch).where(FindingBranch.id.in_(again.merged)))
+    # Set-based: every row seen again takes the same values, so one UPDATE ... WHERE id IN (...)
+    # a chunk (and one for the rows moved from the unnamed place), not one per row.
+    for ids, place in ((again.kept, {}), (again.moved, {"repository": ref.repository, "branch": ref.branch})):
+        if ids:
+            session.execute(
+                update(FindingBranch)
+                .where(FindingBranch.id.in_(ids))
+                .values(**seen, **place)
+                .execution_options(synchronize_session=False)
+            )
+    if again.first_seen:
+        session.execute(
+            update(FindingBranch), [{"id": i, "first_seen": t} for i, t in again.first_seen.items()]
+        )
     _insert(session, rows)
-    return reopened
+    return again.reopened
 
 
-def _seen_again(
-    session: Session, ref: BranchRef, known: Sequence[int], scan_id: int, now: datetime
-) -> tuple[list[dict[str, Any]], list[int], list[int], int]:
-    """For findings seen before: the row updates, the unnamed rows merged away, the findings
-    with no row to update, and how many rows were fixed before."""
+@dataclass
+class _SeenAgain:
+    """What a scan of one place changes on the rows of findings stored before."""
+
+    kept: list[int] = field(default_factory=list)
+    """Rows at the place, refreshed."""
+    moved: list[int] = field(default_factory=list)
+    """Unnamed rows that move to the place (it had none)."""
+    merged: list[int] = field(default_factory=list)
+    """Unnamed rows dropped: the place has its own row for the finding."""
+    first_seen: dict[int, datetime] = field(default_factory=dict)
+    """Rows at the place that take an earlier first sighting from a merged unnamed row."""
+    missing: list[int] = field(default_factory=list)
+    """Findings with no row to refresh (a row is created)."""
+    reopened: int = 0
+    """Rows that were fixed."""
+
+
+def _seen_again(session: Session, ref: BranchRef, known: Sequence[int]) -> _SeenAgain:
+    """Sort the rows of findings ``known`` (stored before) that a scan of ``ref`` reported."""
     existing: list[Any] = list(
         session.execute(
             select(
@@ -201,27 +228,23 @@ def _seen_again(
     for row in existing:
         same = (row.repository, row.branch) == (ref.repository, ref.branch)
         (here if same else unnamed)[row.finding_id] = row
-    changes: list[dict[str, Any]] = []
-    merged: list[int] = []
-    missing: list[int] = []
-    reopened = 0
-    seen = {"status": "open", "fixed_at": None, "last_seen": now, "last_scan_id": scan_id}
+    again = _SeenAgain()
     for fid in known:
         mine, old = here.get(fid), unnamed.get(fid)
         if mine is not None:
-            change = {"id": mine.id, **seen}
+            again.kept.append(mine.id)
             if old is not None:
-                change["first_seen"] = min(mine.first_seen, old.first_seen)
-                merged.append(old.id)
+                again.merged.append(old.id)
+                if old.first_seen < mine.first_seen:
+                    again.first_seen[mine.id] = old.first_seen
         elif old is not None:
             mine = old
-            change = {"id": old.id, "repository": ref.repository, "branch": ref.branch, **seen}
+            again.moved.append(old.id)
         else:
-            missing.append(fid)
+            again.missing.append(fid)
             continue
-        reopened += mine.status == "fixed"
-        changes.append(change)
-    return changes, merged, missing, reopened
+        again.reopened += mine.status == "fixed"
+    return again
 
 
 def fix_candidates(
