@@ -356,3 +356,19 @@ def test_a_file_with_thousands_of_blocks_keeps_every_line(tmp_path: Path) -> Non
     assert len(use.inputs) == 5000 and use.inputs[-1] == ("in4999", "v4999", 5003)
     assert [(r.line, r.name) for r in resources][::2500] == [(5005, "b0"), (12505, "b2500")]
     assert (resources[-1].line, resources[-1].name) == (20002, "b4999")
+
+
+def test_json_templates_with_thousands_of_resources_keep_every_line(tmp_path: Path) -> None:
+    resources = {
+        f"Bucket{i}": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"b{i}"}} for i in range(3000)
+    }
+    (tmp_path / "stack.json").write_text(json.dumps({"Resources": resources}, indent=1))
+    buckets = {"aws_s3_bucket": {f"b{i}": {"bucket": f"x{i}"} for i in range(3000)}}
+    (tmp_path / "main.tf.json").write_text(json.dumps({"resource": buckets}, indent=1))
+    _, found, skipped, _ = find_usage(tmp_path)
+    assert skipped == []
+    by_file = {
+        path: [(r.line, r.name) for r in found if r.path == path] for path in ("main.tf.json", "stack.json")
+    }
+    assert by_file["main.tf.json"][-1] == (3 + 3 * 2999 + 1, "b2999")
+    assert by_file["stack.json"][-1] == (2 + 6 * 2999 + 1, "Bucket2999")

@@ -9,16 +9,18 @@ line number in the file."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LineCounter", "MaskedText", "block_end", "blocks_of", "mask", "top_level"]
+__all__ = ["JsonKeys", "LineCounter", "MaskedText", "block_end", "blocks_of", "mask", "top_level"]
 
 _TOKEN = re.compile(r'"|#|//|/\*|<<-?[ \t]*"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*\r?\n')
 _IN_STRING = re.compile(r'\$\$\{|%%\{|[\\"\n]|[$%]\{')
 _IN_TEMPLATE = re.compile(r'[{}"]')
 _BRACE = re.compile(r"[{}]")
+_JSON_KEY = re.compile(r'"((?:[^"\\\n]|\\.)*)"\s*:')
 
 
 @dataclass(frozen=True)
@@ -163,3 +165,21 @@ def blocks_of(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, dict)]
     return []
+
+
+class JsonKeys:
+    """The lines of every ``"key":`` in a JSON text, found in one pass: JSON parsers keep no
+    lines, and a finding must still point at the block it is about."""
+
+    def __init__(self, text: str) -> None:
+        """Index ``text``."""
+        counter = LineCounter(text)
+        self.lines: dict[str, list[int]] = {}
+        for match in _JSON_KEY.finditer(text):
+            self.lines.setdefault(match.group(1), []).append(counter.at(match.start()))
+
+    def line(self, key: str, after: int = 1) -> int:
+        """The line of the first ``"key":`` at or after line ``after`` (``after`` when none)."""
+        found = self.lines.get(key, [])
+        index = bisect_left(found, after)
+        return found[index] if index < len(found) else after

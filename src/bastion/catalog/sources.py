@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bastion.catalog.hcltext import LineCounter, block_end, blocks_of, mask, top_level
+from bastion.catalog.hcltext import JsonKeys, LineCounter, block_end, blocks_of, mask, top_level
 from bastion.catalog.semver import parse_semver
 from bastion.errors import InputError
 from bastion.scan.iac.docker import is_dockerfile
@@ -196,6 +196,7 @@ def _terraform_json(rel: str, path: Path, text: str) -> Iterator[Usage | HandWri
         raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     if not isinstance(document, dict):
         return
+    keys = JsonKeys(text)
     for block in blocks_of(document.get("module")):
         for name, body in block.items():
             if not isinstance(body, dict) or not isinstance(body.get("source"), str):
@@ -205,9 +206,9 @@ def _terraform_json(rel: str, path: Path, text: str) -> Iterator[Usage | HandWri
                 continue
             key, ref = normalise_source(source)
             requested = ref or str(body.get("version") or "")
-            line = _json_line(text, name)
+            line = keys.line(name)
             inputs = tuple(
-                (field, literal, _json_line(text, field, line))
+                (field, literal, keys.line(field, line))
                 for field, value in body.items()
                 if field not in _SKIPPED_INPUTS and (literal := _scalar(value)) is not None
             )
@@ -217,22 +218,7 @@ def _terraform_json(rel: str, path: Path, text: str) -> Iterator[Usage | HandWri
     for block in blocks_of(document.get("resource")):
         for kind, named in block.items():
             for name in named if isinstance(named, dict) else {}:
-                yield HandWritten(rel, _json_line(text, name), str(kind), str(name))
-
-
-def _json_line(text: str, key: str, after: int = 1) -> int:
-    """The line of the first ``"key":`` at or after line ``after`` (1 when not found)."""
-    match = re.compile(rf'"{re.escape(key)}"\s*:').search(text, _offset_of_line(text, after))
-    return _line_of(text, match.start()) if match else after
-
-
-def _offset_of_line(text: str, line: int) -> int:
-    offset = 0
-    for _ in range(line - 1):
-        offset = text.find("\n", offset) + 1
-        if offset == 0:
-            return len(text)
-    return offset
+                yield HandWritten(rel, keys.line(name), str(kind), str(name))
 
 
 def _yaml(path: Path, text: str) -> list[Any]:
@@ -335,7 +321,9 @@ def _template_url(value: Any) -> str | None:
     return None
 
 
-def _stack_inputs(properties: dict[str, Any], line: int, text: str) -> tuple[tuple[str, str, int], ...]:
+def _stack_inputs(
+    properties: dict[str, Any], line: int, keys: JsonKeys | None
+) -> tuple[tuple[str, str, int], ...]:
     """Literal ``Parameters`` a nested stack passes (name, value as text, line); in JSON, which
     keeps no lines, the line is the first ``"NAME":`` after the resource's."""
     parameters = properties.get("Parameters")
@@ -343,18 +331,20 @@ def _stack_inputs(properties: dict[str, Any], line: int, text: str) -> tuple[tup
         return ()
     lines = parameters.key_lines if isinstance(parameters, LineDict) else {}
     return tuple(
-        (str(name), literal, lines.get(str(name)) or _json_line(text, str(name), line))
+        (str(name), literal, lines.get(str(name)) or (keys.line(str(name), line) if keys else line))
         for name, value in parameters.items()
         if (literal := _scalar(value)) is not None
     )
 
 
 def _cloudformation(rel: str, path: Path, text: str) -> Iterator[Usage | HandWritten]:
+    keys: JsonKeys | None = None
     if text.lstrip().startswith("{"):  # JSON (may be indented with tabs, which YAML refuses)
         try:
             documents: list[Any] = [json.loads(text)]
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        keys = JsonKeys(text)
     else:
         documents = _yaml(path, text)
     for document in documents:
@@ -364,14 +354,14 @@ def _cloudformation(rel: str, path: Path, text: str) -> Iterator[Usage | HandWri
             if not isinstance(resource, dict):
                 continue
             kind = str(resource.get("Type", ""))
-            line = resource.line if isinstance(resource, LineDict) else _json_line(text, str(name))
+            line = resource.line if isinstance(resource, LineDict) else keys.line(str(name)) if keys else 1
             if kind == "AWS::CloudFormation::Stack":
                 properties = resource.get("Properties")
                 properties = properties if isinstance(properties, dict) else {}
                 url = _template_url(properties.get("TemplateURL"))
                 if url:
                     key, _ = normalise_source(url)
-                    inputs = _stack_inputs(properties, line, text)
+                    inputs = _stack_inputs(properties, line, keys)
                     yield Usage(UseKind.CFN_NESTED_STACK, rel, line, url, key, None, "", inputs)
             elif kind.startswith(("AWS::", "Custom::")):
                 yield HandWritten(rel, line, kind, str(name))
