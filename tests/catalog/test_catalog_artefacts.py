@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from bastion.catalog.artefacts import DirectoryArtefacts, S3Artefacts, open_artefacts
 from bastion.catalog.lifecycle import approve, publish, recheck
 from bastion.catalog.local import LocalCatalog
-from bastion.catalog.model import parse_product
+from bastion.catalog.model import VersionRecord, parse_product
 from bastion.cli.catalog import register
 from bastion.errors import InputError, UsageError
 from bastion.structured import read_yaml_mapping
@@ -127,3 +128,31 @@ def test_cli_publishes_to_s3(s3: tuple[str, Any], tmp_path: Path) -> None:
     assert (checked.exit_code, checked.stdout) == (0, "aws-kms-key 1.0.1 approved: compliant\n")
     local = runner.invoke(app, ["catalog", "recheck", "-c", catalog], env=env)  # artefact not on disk
     assert local.exit_code == 2 and "cannot read artefact" in local.stderr
+
+
+def test_the_servers_database_catalog_keeps_artefacts_in_s3(s3: tuple[str, Any], tmp_path: Path) -> None:
+    from store_backends import open_store
+
+    from bastion.store.catalog import CatalogArtefact, DatabaseCatalog
+
+    endpoint, client = s3
+    store = open_store("sqlite", tmp_path, None)
+    bucket = open_artefacts(f"s3://catalog-artefacts/server?endpoint={endpoint}", tmp_path / "unused")
+    catalog = DatabaseCatalog(store, artefacts=bucket)
+    spec = parse_product(read_yaml_mapping(PRODUCTS / "aws-kms-key" / "product.yml"), "kms")
+    catalog.add_product(spec, "root")
+    with pytest.raises(InputError, match="no product aws-nope"):  # checked before anything is written
+        catalog.publish(
+            VersionRecord("aws-nope", "1.0.0", "sha256:" + "0" * 64, 1, "carol", datetime.now(UTC)), b"x", "c"
+        )
+    assert client.list_objects_v2(Bucket="catalog-artefacts", Prefix="server/")["KeyCount"] == 0
+    record = publish(catalog, PRODUCTS / "aws-kms-key" / "1.0.1", "aws-kms-key", "1.0.1", "carol").record
+    assert record is not None
+    key = f"server/sha256/{record.digest.split(':')[1]}.tar.gz"
+    listing = client.list_objects_v2(Bucket="catalog-artefacts", Prefix="server/")  # moto's state is shared
+    assert [o["Key"] for o in listing["Contents"]] == [key]
+    with store.read() as session:
+        assert session.query(CatalogArtefact).count() == 0  # not in the database as well
+    approve(catalog, "aws-kms-key", "1.0.1", "dave")
+    assert [r.record.compliant for r in recheck(catalog, "scheduler")] == [True]  # read back from S3
+    store.close()

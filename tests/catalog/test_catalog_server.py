@@ -396,3 +396,34 @@ def test_cli_packs_to_the_servers_limit(live_sqlite: Live) -> None:
         "over the catalog's limit of 1,000 bytes\n"
     )
     assert DatabaseCatalog(world.store).versions("aws-vpc") == []
+
+
+def test_server_keeps_artefacts_on_disk_when_told(
+    server: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs = tmp_path / "blobs"
+    monkeypatch.setenv("BASTION_CATALOG_ARTEFACTS", str(blobs))
+    DatabaseCatalog(server.app.state.store).add_product(parse_product(_spec("aws-vpc"), "vpc"), "root")
+    current = pack(PRODUCTS / "aws-vpc" / "2.0.0", 10**6)
+    ok = server.post(
+        "/api/catalog/products/aws-vpc/versions", params={"version": "2.0.0"}, content=current.data
+    )
+    assert ok.status_code == 201
+    stored = blobs / "sha256" / f"{current.digest.split(':')[1]}.tar.gz"
+    assert stored.read_bytes() == current.data  # content-addressed on disk, not in the database
+    with server.app.state.store.read() as session:
+        assert session.scalars(select(CatalogArtefact)).all() == []
+    admin = TestClient(server.app, base_url="http://testserver", follow_redirects=False)
+    headers = {"X-CSRF-Token": login(admin, "root")}
+    assert (
+        admin.post("/api/catalog/products/aws-vpc/versions/2.0.0/approve", headers=headers).status_code == 200
+    )
+    checked = admin.post("/api/catalog/recheck", headers=headers).json()
+    assert [(c["version"], c["compliant"]) for c in checked] == [("2.0.0", True)]  # read back from disk
+    stored.write_bytes(b"tampered")
+    stopped = admin.post("/api/catalog/recheck", headers=headers)
+    assert stopped.status_code == 500
+    assert (
+        stopped.json()["detail"]
+        == f"re-check stopped: {stored}: artefact does not match its digest (damaged or altered)"
+    )

@@ -14,7 +14,19 @@ from urllib.parse import parse_qs, urlsplit
 from bastion import atomic
 from bastion.errors import InputError, UsageError
 
-__all__ = ["ArtefactStore", "DirectoryArtefacts", "S3Artefacts", "check_digest", "open_artefacts"]
+__all__ = [
+    "ARTEFACTS_ENV",
+    "ArtefactStore",
+    "DirectoryArtefacts",
+    "S3Artefacts",
+    "check_digest",
+    "open_artefacts",
+]
+
+
+ARTEFACTS_ENV = "BASTION_CATALOG_ARTEFACTS"
+"""Where artefacts live when no option says (a directory or ``s3://...``), for the command line and
+the server alike."""
 
 
 def check_digest(digest: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bastion.catalog.artefacts import ARTEFACTS_ENV
 from bastion.cli.output import EXIT_CLEAN, EXIT_FINDINGS, command, error_console
 from bastion.errors import UsageError
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 CATALOG_ENV = "BASTION_CATALOG"
-ARTEFACTS_ENV = "BASTION_CATALOG_ARTEFACTS"
 
 catalog_app = typer.Typer(
     help="A catalog of pre-approved, compliant templates: gated publish, approval, deprecation, "

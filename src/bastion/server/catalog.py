@@ -12,7 +12,7 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from bastion.catalog.artefact import unpack
+from bastion.catalog.artefacts import ARTEFACTS_ENV, ArtefactStore, open_artefacts
 from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, retire
 from bastion.catalog.model import CatalogSettings, latest_approved, parse_product
 from bastion.catalog.notify import Notifier, SmtpNotifier, WebhookNotifier
@@ -39,7 +40,20 @@ pages = APIRouter(tags=["catalog"])
 
 def _backend(request: Request) -> DatabaseCatalog:
     settings = getattr(request.app.state, "catalog_settings", None)
-    return DatabaseCatalog(get_store(request), settings if isinstance(settings, CatalogSettings) else None)
+    return DatabaseCatalog(
+        get_store(request), settings if isinstance(settings, CatalogSettings) else None, _artefacts(request)
+    )
+
+
+def _artefacts(request: Request) -> ArtefactStore | None:
+    """Where the server keeps artefacts: ``app.state.catalog_artefacts`` (an embedding application,
+    a test), else ``$BASTION_CATALOG_ARTEFACTS`` (a directory or ``s3://BUCKET[/PREFIX]?endpoint=URL``),
+    else the database itself (None)."""
+    chosen = getattr(request.app.state, "catalog_artefacts", None)
+    if chosen is not None:
+        return cast(ArtefactStore, chosen)
+    location = os.environ.get(ARTEFACTS_ENV, "").strip()
+    return open_artefacts(location, Path(location)) if location else None
 
 
 SMTP_ENV = "BASTION_CATALOG_SMTP"
@@ -214,7 +228,10 @@ async def recheck_versions(request: Request, who: Principal = Approver) -> list[
     """Re-check every approved and deprecated version now (a scheduler calls this); versions
     that fail today's policies become non-compliant."""
     backend = _backend(request)
-    results = await run_in_threadpool(recheck, backend, who.name, None, _notifiers(request))
+    try:
+        results = await run_in_threadpool(recheck, backend, who.name, None, _notifiers(request))
+    except InputError as exc:  # a stored artefact missing or altered: the re-check cannot vouch for it
+        raise HTTPException(500, f"re-check stopped: {exc}") from None
     return [
         {
             "product": r.record.product,

@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueCo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bastion.catalog.artefacts import ArtefactStore
 from bastion.catalog.backend import AuditEntry
 from bastion.catalog.model import CatalogSettings, ProductSpec, VersionRecord, normalise_name, parse_product
 from bastion.errors import InputError
@@ -86,12 +87,17 @@ def _entry(event: AuditEvent) -> AuditEntry:
 
 
 class DatabaseCatalog:
-    """A catalog kept in the platform store (SQLite or PostgreSQL)."""
+    """A catalog kept in the platform store (SQLite or PostgreSQL); its artefacts in the store too,
+    or, given ``artefacts``, content-addressed in a directory or an S3-compatible bucket."""
 
-    def __init__(self, store: Store, settings: CatalogSettings | None = None) -> None:
-        """Use ``store`` (migrated) with ``settings`` (the defaults when None)."""
+    def __init__(
+        self, store: Store, settings: CatalogSettings | None = None, artefacts: ArtefactStore | None = None
+    ) -> None:
+        """Use ``store`` (migrated) with ``settings`` (the defaults when None) and ``artefacts``
+        (the ``catalog_artefacts`` table when None)."""
         self.store = store
         self._settings = settings or CatalogSettings()
+        self.artefacts = artefacts
 
     def settings(self) -> CatalogSettings:
         """The catalog's settings."""
@@ -141,11 +147,17 @@ class DatabaseCatalog:
             return [VersionRecord.from_dict(record) for record in session.scalars(query)]
 
     def publish(self, record: VersionRecord, artefact: bytes, actor: str) -> None:
-        """Store the artefact (unless already there), the version and its audit event in one transaction."""
+        """Store the artefact (unless already there), the version and its audit event in one
+        transaction; an external artefact store is written first, so a failure in between leaves at
+        most an artefact no version names, never a version without its artefact."""
+        if self.artefacts is not None:
+            with self.store.read() as session:
+                self._product_id(session, record.product)  # no artefact for a product that is not there
+            self.artefacts.put(record.digest, artefact)
         try:
             with self.store.write() as session:
                 product_id = self._product_id(session, record.product)
-                if session.get(CatalogArtefact, record.digest) is None:
+                if self.artefacts is None and session.get(CatalogArtefact, record.digest) is None:
                     session.add(CatalogArtefact(digest=record.digest, size=len(artefact), data=artefact))
                 session.add(
                     CatalogVersion(
@@ -182,6 +194,8 @@ class DatabaseCatalog:
 
     def artefact(self, digest: str) -> bytes:
         """The stored artefact, checked against its digest."""
+        if self.artefacts is not None:
+            return self.artefacts.get(digest)
         with self.store.read() as session:
             row = session.get(CatalogArtefact, digest)
             if row is None:
