@@ -38,6 +38,7 @@ from run_bench import bandit_flags, fold, score, semgrep_flags, taint_flags  # n
 from semgrep_taint_py import write_rules  # noqa: E402
 
 HALVES = ("tuning", "held-out")
+FAIL = ("--fail-on", "critical", "--no-color")
 WHERE = "fetch it from the public repository ongamse/BenchPython (see bench/sast/owasp/README.md)"
 
 
@@ -84,8 +85,7 @@ def cli_flags(root: Path) -> dict[str, set[int]]:
     bastion = Path(sys.executable).with_name("bastion")
     report = root.parent / f"{root.name}.bastion.json"
     proc = subprocess.run(
-        [str(bastion), "scan", str(root), "--scanners", "sast", "--format", "json", "-o", str(report)]
-        + ["--fail-on", "critical", "--no-color"],
+        [str(bastion), "scan", str(root), "--scanners", "sast", "--format", "json", "-o", str(report), *FAIL],
         capture_output=True,
         text=True,
         check=False,
@@ -120,7 +120,9 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def print_half(half: str, cases: dict[str, dict[str, object]], tools: dict[str, dict[str, dict[str, float]]]) -> None:
+def print_half(
+    half: str, cases: dict[str, dict[str, object]], tools: dict[str, dict[str, dict[str, float]]]
+) -> None:
     """The per-category table of one half."""
     real = sum(1 for c in cases.values() if c["real"])
     print(f"\n{half}: {len(cases)} cases ({real} real, {len(cases) - real} false)")
