@@ -80,6 +80,13 @@ KICS = {
     # "Security Group With Unrestricted Access To SSH" (assets/queries/terraform/aws/
     # security_group_with_unrestricted_access_to_ssh/metadata.json in Checkmarx/kics)
     "iac.aws.security-group-open-ssh": "65905cec-d691-4320-b320-2000436cb696",
+    # the rest from KICS's query list (docs/queries/terraform-queries.md; bench/iac/kics_ids.py)
+    "iac.aws.security-group-open-rdp": "151187cb-0efc-481c-babd-ad24e3c9bc22",
+    "iac.aws.security-group-open-http": "ffac8a12-322e-42c1-b9b9-81ff85c39ef7",
+    "iac.azure.nsg-rule-open-rdp": "efbf6449-5ec5-4cfe-8f15-acc51e0d787c",
+    "iac.azure.nsg-rule-open-ssh": "3e3c175e-aadf-4e2b-a464-3fdac5748d24",
+    "iac.gcp.firewall-open-rdp": "678fd659-96f2-454a-a2a0-c2571f83a4a3",
+    "iac.gcp.firewall-open-ssh": "c4dcdcdf-10dd-4bf4-b4a0-8f6239e6aaa0",
 }
 """KICS query ids by policy id: KICS has one query per platform and port, so they are listed one by
 one, only where the query's metadata and Rego were read and check the same thing."""
