@@ -10,7 +10,7 @@ import pytest
 from bastion.ready.evidence import Dimension, Evidence, EvidenceKind, EvidenceSet
 from bastion.ready.mapping import load_mapping
 from bastion.ready.models import load_dsomm, load_samm
-from bastion.ready.score import KindState, assess
+from bastion.ready.score import KindState, assess, trend_words
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ready"
@@ -181,10 +181,29 @@ def test_trend_against_the_previous_assessment() -> None:
     assert trend == {
         "previous": "2026-11-01T12:00:00+00:00",
         "previous_verdict": "not ready",
+        "previous_overall": 20.0,
+        "previous_dimensions": {"prepare": 10.0, "detect": 40.0, "respond": 0.0, "recover": 25.0},
         "overall_change": 5.0,
         "dimensions": {"prepare": 2.5, "detect": -2.5, "respond": 0.0, "recover": 25.0},
+        "since": "1 Nov 2026",
+        "summary": "up 5 points since 1 Nov 2026",
     }
     assert assess(world(), load_mapping(), NOW).trend["previous"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "since", "words"),
+    [
+        (12.0, "2026-12-05T23:59:00+00:00", "up 12 points since 5 Dec 2026"),
+        (-0.5, "2026-12-06T01:00:00+01:00", "down 0.5 points since 6 Dec 2026"),
+        (-1.0, "2026-12-06T00:30:00+01:00", "down 1 point since 5 Dec 2026"),  # the UTC day
+        (0.04, "2026-12-05T10:00:00+00:00", "unchanged since 5 Dec 2026"),
+        (3.0, "not a time", "up 3 points"),
+        (None, "2026-12-05T10:00:00+00:00", ""),
+    ],
+)
+def test_trend_in_words(change: float | None, since: str, words: str) -> None:
+    assert trend_words(change, since) == words
 
 
 def test_evidence_refuses_impossible_values() -> None:

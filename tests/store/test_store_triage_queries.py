@@ -166,7 +166,7 @@ def test_upgrade_from_0001_fills_the_search_key(store: Store) -> None:
     project = new_project(store)
     ingest(store, project, scan_of(finding("needle", "deep/Path.py", "x"), finding("hay", "b.py", "y")), "ci")
     store.downgrade("0001")
-    assert store.migrate() == "0014"
+    assert store.migrate() == store.head_revision()
     with store.read() as session:
         found = list_findings(session, FindingFilter(query="DEEP/path"))
         assert [f.rule_id for f in found.items] == ["sast.needle"]

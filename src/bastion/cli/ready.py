@@ -23,6 +23,7 @@ from bastion.cli.output import EXIT_CLEAN, command, error_console
 from bastion.errors import InputError, UsageError
 from bastion.ready.collect import collect_dir, collect_server, http_fetch
 from bastion.ready.evidence import EvidenceSet
+from bastion.ready.history import server_previous
 from bastion.ready.mapping import load_mapping
 from bastion.ready.models import MaturityModel, load_dsomm, load_samm
 from bastion.ready.questionnaire import (
@@ -117,6 +118,7 @@ def _assess(
     if samm is not None:
         models.append(load_samm(samm))
     rows, previous = _previous(history, project or "organisation")
+    kept_note = ""
     now = datetime.now(UTC)
     evidence = EvidenceSet()
     if from_dir is not None:
@@ -134,6 +136,8 @@ def _assess(
             fetch = http_fetch(client)
             evidence.merge(collect_server(fetch, _public(server), now))
             evidence.merge(server_answers(fetch, mapping, _public(server)))
+            if history is None:  # the server keeps the assessments: its earlier one is the trend's
+                previous, kept_note = server_previous(fetch, project)
     if answers is not None:
         evidence.merge(answer_evidence(load_answers(answers, mapping), mapping, str(answers)))
     elif from_dir is not None:
@@ -141,6 +145,8 @@ def _assess(
     result = assess(
         evidence, mapping, now, scope=project or "organisation", models=tuple(models), previous=previous
     )
+    if kept_note:
+        result.trend["basis" if previous is not None else "note"] = kept_note
     text = render(result, fmt)
     if output is not None:
         atomic.write_text(output, text, what="readiness report")

@@ -96,11 +96,12 @@ def _text(a: Assessment, md: bool) -> str:
     trend = a.trend
     lines += ["", f"{h}Trend"]
     if trend.get("previous"):
-        lines.append(
-            f"since {human_time(trend['previous'])} ({trend.get('previous_verdict')}): "
-            f"overall {a.overall:.0f}"
-            f"{_change(trend.get('overall_change'))}"
-        )
+        then = trend.get("previous_overall")
+        was = "" if then is None else f", {float(then):.0f} then"
+        words = trend.get("summary") or f"since {human_time(trend['previous'])}"
+        lines.append(f"overall {a.overall:.0f}: {words} ({trend.get('previous_verdict')}{was})")
+        if trend.get("basis"):
+            lines.append(str(trend["basis"]))
     else:
         lines.append(str(trend.get("note", "")))
     missing = [s for s in a.sources if s["state"] == "missing"]

@@ -8,15 +8,16 @@ A kind counts only with fresh evidence; stale evidence and a missing source scor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from bastion.ready.evidence import SOURCE_OF, Dimension, Evidence, EvidenceKind, EvidenceSet, SourceState
 from bastion.ready.mapping import KindInfo, Mapping
 from bastion.ready.models import MaturityModel
+from bastion.ready.signals import parse_time
 
-__all__ = ["Assessment", "KindResult", "KindState", "assess"]
+__all__ = ["Assessment", "KindResult", "KindState", "assess", "short_day", "trend_words"]
 
 _DONE = 0.5
 """A kind at or above this share counts toward an activity as evidenced."""
@@ -293,17 +294,44 @@ def _trend(now: Assessment, previous: dict[str, Any] | None) -> dict[str, Any]:
     if not previous:
         return {"previous": None, "note": "first assessment: nothing to compare with"}
     before = previous.get("dimensions") or {}
+    earlier = {d: float(v) for d, v in before.items() if isinstance(v, int | float)}
     change = {
-        d.value: round(score - float(before[d.value]), 1)
+        d.value: round(score - earlier[d.value], 1)
         for d, score in now.dimensions.items()
-        if isinstance(before.get(d.value), int | float)
+        if d.value in earlier
     }
     overall = previous.get("overall")
+    overall_change = round(now.overall - float(overall), 1) if isinstance(overall, int | float) else None
     return {
         "previous": previous.get("at"),
         "previous_verdict": previous.get("verdict"),
-        "overall_change": round(now.overall - float(overall), 1)
-        if isinstance(overall, int | float)
-        else None,
+        "previous_overall": float(overall) if isinstance(overall, int | float) else None,
+        "previous_dimensions": earlier,
+        "overall_change": overall_change,
         "dimensions": change,
+        "since": short_day(previous.get("at")),
+        "summary": trend_words(overall_change, previous.get("at")),
     }
+
+
+def short_day(value: Any) -> str:
+    """An ISO time as its UTC day, ``5 Dec 2026`` (empty when it is not a time)."""
+    when = parse_time(value)
+    if when is None:
+        return ""
+    day = when.astimezone(UTC)
+    return f"{day.day} {day:%b %Y}"
+
+
+def trend_words(change: float | None, since: Any) -> str:
+    """``up 12 points since 5 Dec 2026``, ``down 0.5 points since ...``, ``unchanged since ...``:
+    the overall trend in a reader's words (empty when the earlier overall is unknown)."""
+    if change is None:
+        return ""
+    day = short_day(since)
+    date = f" since {day}" if day else ""
+    points = round(abs(change), 1)
+    if points == 0:
+        return f"unchanged{date}"
+    unit = "point" if points == 1 else "points"
+    return f"{'up' if change > 0 else 'down'} {points:g} {unit}{date}"

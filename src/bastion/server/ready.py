@@ -13,6 +13,12 @@ organisation, with no ``project``); readers are refused. A token's caller names 
 ``by``; a signed-in user answers as themselves. ``GET /api/v1/ready/answers`` lists the answers
 the caller may read (organisation-wide ones, and those of their projects), and the assessment
 reads them through it. The ``/ready`` page has a form for the same (CSRF-checked).
+
+Each assessment the page or ``/api/v1/ready`` computes is kept (:mod:`bastion.store.ready_history`:
+one row per scope, audience and UTC day, updated by a second assessment that day) and compared
+with the latest kept on an earlier day for the same scope and audience: the same kind of caller
+reading the same projects, so two viewers who read different projects never see each other's
+history. ``GET /api/v1/ready/history`` lists what is kept for the caller's audience.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from bastion.ready.collect import POSTURE_PATH, Fetch, SourceError, collect_serv
 from bastion.ready.mapping import load_mapping
 from bastion.ready.questionnaire import ANSWERS, ANSWERS_PATH, NOTE_LIMIT, check_answer, server_answers
 from bastion.ready.render import DIMENSION_MEANING
-from bastion.ready.score import Assessment, assess
+from bastion.ready.score import Assessment, assess, short_day
 from bastion.server import alerts, api, catalog, drills, phish
 from bastion.server.auth import Principal, require
 from bastion.server.compliance import compliance_scores
@@ -44,6 +50,16 @@ from bastion.server.deps import DB, get_store, principal
 from bastion.server.web import render as render_page
 from bastion.store.models import Project, Scan
 from bastion.store.ready_answers import ReadyAnswer, add_answer, list_answers
+from bastion.store.ready_history import (
+    ORGANISATION,
+    RETENTION_DAYS,
+    Audience,
+    Snapshot,
+    audience_of,
+    history,
+    previous_snapshot,
+    record_snapshot,
+)
 
 __all__ = ["api_router", "direct", "in_process_fetch", "pages"]
 
@@ -55,12 +71,8 @@ Handler = Callable[[re.Match[str], dict[str, list[str]]], Any]
 ANSWER_BODY_LIMIT = 16 * 1024
 """Bytes one answer may send: a question id, a value, a name and a note."""
 _FIELDS = ("question", "answer", "by", "note", "project")
-SERVER_TREND = (
-    "The server keeps no earlier assessment: each practice's own trend is in its reasoning "
-    "('score was N% on DATE'); for the overall trend keep a history with "
-    "bastion ready --server URL --history ready-history.json."
-)
-"""What the page and the API say about the trend (assessments are computed, not stored, here)."""
+PAST_SHOWN = 7
+"""Kept assessments the page lists under the trend (the API lists them all)."""
 POSTURE_PROJECTS = 200
 """Projects whose compliance posture one readiness assessment computes at most (the most recently
 scanned first)."""
@@ -138,15 +150,68 @@ def in_process_fetch(request: Request, who: Principal, session: Session) -> Fetc
     return fetch
 
 
-def _assess(request: Request, who: Principal, session: Session, project: str) -> Assessment:
+def audience(session: Session, who: Principal) -> Audience:
+    """Who ``who`` is for the kept assessments: their kind of credential and the projects they
+    may read (an administrator's "all" resolved to today's project ids)."""
+    visible = api.visible_project_ids(session, who)
+    ids = list(session.scalars(select(Project.id))) if visible is None else visible
+    kind = "token" if who.token is not None else "admin" if who.is_admin else "user"
+    return audience_of(kind, ids)
+
+
+def _scope(session: Session, project: str, viewers: Audience) -> str | None:
+    """The kept scope of an assessment; None for a project the viewer may not read (no history
+    is kept for a name anyone may type)."""
+    if not project:
+        return ORGANISATION
+    found = session.scalar(select(Project.id).where(Project.slug == project))
+    return f"project:{found}" if found is not None and found in viewers.project_ids else None
+
+
+def _assess(
+    request: Request, who: Principal, session: Session, project: str
+) -> tuple[Assessment, list[Snapshot]]:
+    """The assessment for ``who``, with its trend; kept, and returned with the kept history of
+    its scope and audience (newest first, today's included)."""
     now = datetime.now(UTC)
     fetch = in_process_fetch(request, who, session)
     mapping = load_mapping()
     evidence = collect_server(fetch, "", now)
     evidence.merge(server_answers(fetch, mapping, ""))
-    result = assess(evidence, mapping, now, scope=project or "organisation")
-    result.trend = {"previous": None, "note": SERVER_TREND}
-    return result
+    viewers = audience(session, who)
+    scope = _scope(session, project, viewers)
+    earlier = None if scope is None else previous_snapshot(session, scope, viewers, now.date())
+    result = assess(
+        evidence,
+        mapping,
+        now,
+        scope=project or "organisation",
+        previous=None if earlier is None else earlier.to_dict(),
+    )
+    count = len(viewers.project_ids)
+    projects = f"{count} project{'' if count == 1 else 's'}"
+    if scope is None:
+        result.trend = {"previous": None, "note": f"{project}: not a project you may read: no trend kept"}
+        return result, []
+    if earlier is None:
+        result.trend["note"] = (
+            f"No earlier assessment kept for viewers who read the same {projects} as you: "
+            "the server keeps today's and shows the trend from tomorrow."
+        )
+    else:
+        result.trend["basis"] = (
+            f"Compared with the assessment kept on {short_day(result.trend['previous'])} for viewers who "
+            f"read the same {projects} as you (kept {RETENTION_DAYS} days)."
+        )
+    snapshot = Snapshot(
+        now, result.verdict, result.overall, {d.value: v for d, v in result.dimensions.items()}
+    )
+    # Its own short write transaction: the request's read session may not upgrade to a writer on
+    # SQLite once another writer committed since it began.
+    with get_store(request).write() as writer:
+        record_snapshot(writer, scope, viewers, snapshot)
+        kept = history(writer, scope, viewers)
+    return result, kept
 
 
 def answer_json(row: ReadyAnswer, slug: str) -> dict[str, Any]:
@@ -272,7 +337,24 @@ def ready_api(
     request: Request, project: str = "", who: Principal = Reader, session: Session = DB
 ) -> dict[str, Any]:
     """The readiness assessment as JSON (``bastion ready --format json``), organisation or one project."""
-    return _assess(request, who, session, project).to_dict()
+    return _assess(request, who, session, project)[0].to_dict()
+
+
+@api_router.get("/ready/history")
+def history_api(project: str = "", who: Principal = Reader, session: Session = DB) -> dict[str, Any]:
+    """The readiness assessments kept for the caller's audience (``project``: one project; default
+    the organisation), newest first: one a day, each ``at``, ``verdict``, ``overall``, ``dimensions``."""
+    viewers = audience(session, who)
+    scope = _scope(session, project, viewers)
+    if scope is None:
+        raise HTTPException(404, f"project {project!r}: no such project, or not one you may read")
+    rows = history(session, scope, viewers)
+    return {
+        "scope": project or "organisation",
+        "projects": len(viewers.project_ids),
+        "retention_days": RETENTION_DAYS,
+        "assessments": [row.to_dict() for row in rows],
+    }
 
 
 @pages.get("/ready", response_class=HTMLResponse)
@@ -280,7 +362,7 @@ def ready_page(
     request: Request, project: str = "", who: Principal = Reader, session: Session = DB
 ) -> Response:
     """Readiness: the answer, the weakest points, the roadmap, per project and for the organisation."""
-    result = _assess(request, who, session, project)
+    result, kept = _assess(request, who, session, project)
     slugs = [p["slug"] for p in api.projects(who, session)]
     context = {
         "who": who,
@@ -293,6 +375,7 @@ def ready_page(
         "values": list(ANSWERS),
         "note_limit": NOTE_LIMIT,
         "meaning": DIMENSION_MEANING,
+        "past": [{**row.to_dict(), "day": short_day(row.at.isoformat())} for row in kept[:PAST_SHOWN]],
     }
     return render_page(request, "ready/page.html", context)
 
