@@ -267,12 +267,17 @@ def test_every_catalog_route_needs_authentication(server: TestClient) -> None:
 
     anonymous = TestClient(server.app, base_url="http://testserver", follow_redirects=False)
     routes = [
-        (method, route.path.replace("{product}", "aws-vpc").replace("{version}", "1.0.0"))
+        (
+            method,
+            route.path.replace("{product}", "aws-vpc")
+            .replace("{version}", "1.0.0")
+            .replace("{action}", "approve"),
+        )
         for route in _flatten(server.app.routes)
         if isinstance(route, APIRoute) and "catalog" in route.path
         for method in route.methods
     ]
-    assert len(routes) == 9
+    assert len(routes) == 11
     for method, path in routes:
         for headers in ({}, bearer("bst_000000000000_wrong"), {"Cookie": "bastion_session=forged"}):
             response = anonymous.request(method, path, headers=headers)
@@ -427,3 +432,44 @@ def test_server_keeps_artefacts_on_disk_when_told(
         stopped.json()["detail"]
         == f"re-check stopped: {stored}: artefact does not match its digest (damaged or altered)"
     )
+
+
+def test_approvers_act_from_the_page(server: TestClient) -> None:
+    """A project token publishes (CI); an administrator approves, deprecates and retires with the
+    page's buttons (session and CSRF token); the token cannot."""
+    DatabaseCatalog(server.app.state.store).add_product(parse_product(_spec("aws-vpc"), "vpc"), "root")
+    current = pack(PRODUCTS / "aws-vpc" / "2.0.0", 10**6).data
+    for version in ("2.0.0", "2.1.0"):
+        published = server.post(
+            "/api/catalog/products/aws-vpc/versions", params={"version": version}, content=current
+        )
+        assert published.status_code == 201
+    admin = TestClient(server.app, base_url="http://testserver", follow_redirects=False)
+    csrf = login(admin, "root")
+    page = admin.get("/catalog").text
+    assert page.count('action="/catalog/aws-vpc/2.0.0/approve"') == 1 and "Re-check every version now" in page
+    assert "Approve" not in server.get("/catalog").text  # a token sees no buttons
+    assert server.post("/catalog/aws-vpc/2.0.0/approve").status_code == 403  # nor may it press them
+    assert admin.post("/catalog/aws-vpc/2.0.0/approve", data={}).status_code == 403  # no CSRF token
+    for version in ("2.0.0", "2.1.0"):
+        done = admin.post(f"/catalog/aws-vpc/{version}/approve", data={"csrf_token": csrf})
+        assert (done.status_code, done.headers["location"]) == (303, "/catalog#product-aws-vpc")
+    page = admin.get("/catalog").text
+    assert 'action="/catalog/aws-vpc/2.0.0/deprecate"' in page and "<option>2.1.0</option>" in page
+    assert 'action="/catalog/aws-vpc/2.1.0/deprecate"' not in page  # nothing later to move to
+    bad = admin.post(
+        "/catalog/aws-vpc/2.0.0/deprecate", data={"csrf_token": csrf, "until": "soon", "successor": "2.1.0"}
+    )
+    assert bad.status_code == 400 and "<p>until &#39;soon&#39;: expected a date YYYY-MM-DD</p>" in bad.text
+    form = {"csrf_token": csrf, "until": "2027-03-31", "successor": "2.1.0"}
+    assert admin.post("/catalog/aws-vpc/2.0.0/deprecate", data=form).status_code == 303
+    assert admin.post("/catalog/aws-vpc/2.0.0/retire", data={"csrf_token": csrf}).status_code == 303
+    again = admin.post("/catalog/aws-vpc/2.0.0/retire", data={"csrf_token": csrf})
+    assert (
+        again.status_code == 409 and "aws-vpc 2.0.0 is retired; deprecate it before retiring it" in again.text
+    )
+    assert admin.post("/catalog/aws-vpc/2.0.0/launch", data={"csrf_token": csrf}).status_code == 404
+    assert admin.post("/catalog/recheck", data={"csrf_token": csrf}).status_code == 303
+    actions = [(e["action"], e["actor"]) for e in server.get("/api/catalog/audit").json()][-5:]
+    assert actions == [("approve", "root"), ("approve", "root"), ("deprecate", "root"), ("retire", "root"),
+                       ("recheck", "root")]  # fmt: skip

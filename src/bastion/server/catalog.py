@@ -14,15 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from bastion.catalog.artefact import unpack
 from bastion.catalog.artefacts import ARTEFACTS_ENV, ArtefactStore, open_artefacts
 from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, retire
-from bastion.catalog.model import CatalogSettings, latest_approved, parse_product
+from bastion.catalog.model import CatalogSettings, State, latest_approved, parse_product
 from bastion.catalog.notify import Notifier, SmtpNotifier, WebhookNotifier
 from bastion.catalog.semver import parse_semver
 from bastion.catalog.usage import usage_example
@@ -269,7 +269,61 @@ def catalog_page(request: Request, who: Principal = Reader) -> Response:
                 "shown": shown,
                 "example": usage_example(spec, shown) if shown else "",
                 "limits": {**shown.constraints, **spec.constraints} if shown else dict(spec.constraints),
+                "successors": {
+                    r.version: [
+                        later.version
+                        for later in versions
+                        if later.state is State.APPROVED
+                        and parse_semver(later.version) > parse_semver(r.version)
+                    ]
+                    for r in versions
+                },
             }
         )
     audit = list(reversed(backend.audit()))[:50]
     return render_page(request, "catalog/index.html", {"who": who, "products": products, "audit": audit})
+
+
+def _page_admin(request: Request, who: Principal, csrf_token: str) -> None:
+    """A page button: the session's CSRF token, and the approver role."""
+    check_csrf(who, request, csrf_token)
+    if not who.is_admin:
+        raise HTTPException(403, "admin role needed (the catalog's approvers)")
+
+
+@pages.post("/catalog/recheck")
+async def recheck_page(
+    request: Request, csrf_token: str = Form(default=""), who: Principal = Reader
+) -> Response:
+    """The page's re-check button; back to the page, whose versions now show the outcome."""
+    _page_admin(request, who, csrf_token)
+    await recheck_versions(request, who)
+    return RedirectResponse("/catalog", status_code=303)
+
+
+@pages.post("/catalog/{product}/{version}/{action}")
+def transition_page(
+    request: Request,
+    product: str,
+    version: str,
+    action: str,
+    until: str = Form(default="", max_length=10),
+    successor: str = Form(default="", max_length=100),
+    csrf_token: str = Form(default=""),
+    who: Principal = Reader,
+) -> Response:
+    """The page's approve, deprecate and retire buttons (the approver role, as in the API)."""
+    _page_admin(request, who, csrf_token)
+    if action == "approve":
+        approve_version(product, version, request, who)
+    elif action == "retire":
+        retire_version(product, version, request, who)
+    elif action == "deprecate":
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            raise HTTPException(400, f"until {until!r}: expected a date YYYY-MM-DD") from None
+        deprecate_version(product, version, Deprecation(until=day, successor=successor), request, who)
+    else:
+        raise HTTPException(404, f"no catalog action {action!r} (approve, deprecate, retire)")
+    return RedirectResponse(f"/catalog#product-{product}", status_code=303)
