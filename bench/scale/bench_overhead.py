@@ -30,6 +30,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import statistics
 import subprocess  # bastion: ignore[sast.bandit.B404] runs this interpreter on fixed arguments
@@ -272,6 +273,7 @@ def measure(backend: str, repos: list[str], code: str | None = None) -> dict[str
     children = [tuple(map(float, line.split())) for line in child_path.read_text().splitlines()]
     for path in (trace_path, child_path, Path(str(trace_path) + ".ready")):
         path.unlink()
+    shutil.rmtree(cache, ignore_errors=True)
     result = split(trace, children)  # type: ignore[arg-type]
     return {
         "backend": backend,

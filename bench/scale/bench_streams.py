@@ -103,6 +103,7 @@ def _consume(prefix: str, corpus: str, index: int, count: int, name: str, raw: b
     consumer = StreamConsumer(transport, handler, name, index, count, min_idle_ms=1000, claim_every_s=1.0)
     first = last = 0.0
     began = time.perf_counter()
+    cpu_began = time.process_time()
     while True:  # StreamConsumer.run, timing the busy span: first batch read to last commit
         before = time.perf_counter()
         if consumer.poll(block_ms=200):
@@ -112,7 +113,7 @@ def _consume(prefix: str, corpus: str, index: int, count: int, name: str, raw: b
         idle_since = last or began
         if time.perf_counter() - idle_since > (1.5 if last else 30):
             break
-    timing = {"n": consumer.stats.events, "s": last - first}
+    timing = {"n": consumer.stats.events, "s": last - first, "cpu": time.process_time() - cpu_began}
     redis.Redis.from_url(REDIS_URL).rpush(f"{prefix}:timing", orjson.dumps(timing))
     _close(transport)
 
@@ -216,6 +217,7 @@ def run(
     n, checksum, alerts = _totals(prefix)
     timings = [orjson.loads(t) for t in redis.Redis.from_url(REDIS_URL).lrange(f"{prefix}:timing", 0, -1)]
     busy = [t["n"] / t["s"] for t in timings if t["s"] > 0 and t["n"] > 0]
+    on_cpu = [t["n"] / t["cpu"] for t in timings if t.get("cpu", 0) > 0 and t["n"] > 0]
     _cleanup(prefix)
     return {
         "transport": kind,
@@ -227,6 +229,8 @@ def run(
         "alerts": alerts,
         "events_per_s": round(n / elapsed),
         "events_per_s_per_consumer_busy": [round(b) for b in busy],
+        "events_per_cpu_s_per_consumer": [round(c) for c in on_cpu],
+        "load": round(os.getloadavg()[0], 1),
         "kill_recovery_s": recovery_s,
     }
 

@@ -3,17 +3,17 @@
 Every job's scan still runs in a fresh child of its own (memory-capped, one repository each, the
 worker's warmed-up scanners inherited), as :func:`bastion.jobs.scan.scan_checkout` runs it. What
 changes is who forks it and when: a *zygote*, forked from the worker once at its start (before the
-worker opens its store or broker connections, so no child inherits them), keeps one child forked
-ahead, waiting for its path. A job sends the path to the zygote, the waiting child scans, and the
-zygote forks the next one while it does. The fork (about 8 ms in a worker process, more under
-load) and the child's start leave the job's path, and the worker, never a fork's parent, pays no
-copy-on-write faults for a child's sake while it writes the job's records.
+worker opens its store or broker connections, so no child inherits them), forks each child ahead
+of its job and hands the worker the child's two pipe ends (file descriptors passed over a Unix
+socket): one to send the job on, one the child says "done" on. The worker then talks to the child
+directly, and asks the zygote for the next child while this one scans. The fork (about 8 ms in a
+worker process, more under load), the child's start and its exit leave the job's path, and the
+worker, never a fork's parent, pays no copy-on-write faults for a child's sake.
 
-Result: the child writes ``[kind, payload]`` (JSON) into a file the worker named, says so on a
-pipe to the zygote, and exits; the zygote tells the worker (its exit status instead, when it died
-without a result). The worker reads the file, or says how the child died (killed by a
-signal: out of memory, or by hand). A zygote that dies is started again; the job in hand fails
-with :class:`~bastion.jobs.scan.ScanCrashed` and is retried by the broker.
+Result: the child writes ``[kind, payload]`` (JSON) into a file the worker named, says "done" and
+exits. A child that ends without saying so (killed: out of memory, or by hand) is reported with
+its exit status, which the worker asks of the zygote (its parent). A zygote that dies is started
+again when the next child is needed; the child scanning meanwhile is not affected.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import select
 import shutil
 import signal
+import socket
 import tempfile
-from dataclasses import asdict
-from multiprocessing.connection import Connection
+from dataclasses import asdict, dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -46,6 +47,9 @@ __all__ = ["ScanChildren"]
 
 _CHILD_FAILED = 70
 """Exit status of a child whose result could not be written."""
+_UNKNOWN = 71
+"""Exit status reported for a child the zygote no longer knows."""
+_KEEP_STATUSES = 256
 
 
 def _read_all(descriptor: int) -> bytes:
@@ -94,20 +98,9 @@ def _waiting_child(request_fd: int, done_fd: int, limits: ScanLimits) -> None:
         os._exit(code)
 
 
-def _hand(send_fd: int, request: bytes) -> bool:
-    """Write the request to a waiting child (and close the pipe); False when it died waiting."""
-    try:
-        os.write(send_fd, request)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(send_fd)
-
-
-def _fork_child(limits: ScanLimits, control: Connection) -> tuple[int, int, int]:
-    """A child waiting for its request: its pid, the pipe to send the request on and the pipe it
-    says "done" on (end of file: it died without a result)."""
+def _fork_child(limits: ScanLimits, control: socket.socket) -> tuple[int, int, int]:
+    """A child waiting for its request: its pid, the pipe end to send the request on and the
+    pipe end it says "done" on (end of file: it died without a result)."""
     request_fd, send_fd = os.pipe()
     done_read, done_fd = os.pipe()
     pid = os.fork()
@@ -121,39 +114,59 @@ def _fork_child(limits: ScanLimits, control: Connection) -> tuple[int, int, int]
     return pid, send_fd, done_read
 
 
-def _zygote(control: Connection, limits: ScanLimits) -> None:
-    """The zygote's loop: for each request, hand it to the waiting child, report its pid, fork
-    the next child, report ``done`` when the child wrote its result, or its exit status when it
-    died without one. Ends when the worker goes."""
+def _zygote(control: socket.socket, worker_end: socket.socket, limits: ScanLimits) -> None:
+    """The zygote's loop. ``fork``: fork a child, pass its pid and pipe ends to the worker;
+    ``status PID``: that child's exit status. Ends when the worker goes (``worker_end``, the
+    worker's end inherited by the fork, is closed first, so that its death reads as end of file)."""
+    worker_end.close()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C reaches the worker, which stops us
-    waiting = _fork_child(limits, control)
-    try:
-        while True:
-            try:
-                request = control.recv_bytes()
-            except (EOFError, OSError):
-                return
-            pid, send_fd, done = waiting
-            if not _hand(send_fd, request):  # it died waiting (killed): a fresh one takes it
-                os.close(done)
-                os.waitpid(pid, 0)
-                pid, send_fd, done = _fork_child(limits, control)
-                _hand(send_fd, request)  # should this one die too, its exit status says so
-            control.send(("pid", pid))
-            waiting = _fork_child(limits, control)
-            said = os.read(done, 1)
-            os.close(done)
-            if said:
-                control.send(("done", 0))
-            _, status = os.waitpid(pid, 0)
-            if not said:
-                control.send(("exit", os.waitstatus_to_exitcode(status)))
-    finally:
-        with contextlib.suppress(OSError):
-            os.close(waiting[1])  # end of file: the waiting child exits
-            os.close(waiting[2])
-            os.waitpid(waiting[0], 0)
+    children: set[int] = set()
+    statuses: dict[int, int] = {}
+    while True:
+        try:
+            message = control.recv(64)
+        except OSError:
+            return
+        if not message:
+            return
+        for pid in list(children):  # reap what ended, keep the statuses to answer for
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                children.discard(pid)
+                statuses[pid] = os.waitstatus_to_exitcode(status)
+        while len(statuses) > _KEEP_STATUSES:
+            del statuses[next(iter(statuses))]
+        if message == b"fork":
+            pid, send_fd, done_fd = _fork_child(limits, control)
+            children.add(pid)
+            socket.send_fds(control, [b"child %d" % pid], [send_fd, done_fd])
+            os.close(send_fd)
+            os.close(done_fd)
+        elif message.startswith(b"status "):
+            pid = int(message.split()[1])
+            if pid in children:  # asked once its "done" pipe closed: it is ending now
+                children.discard(pid)
+                code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            else:
+                code = statuses.pop(pid, _UNKNOWN)
+            control.send(b"status %d %d" % (pid, code))
+
+
+@dataclass
+class _Child:
+    pid: int
+    send_fd: int
+    done_fd: int
+
+    def close(self) -> None:
+        for descriptor in (self.send_fd, self.done_fd):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+
+
+class _ZygoteLost(Exception):
+    """The zygote's socket closed."""
 
 
 class ScanChildren:
@@ -163,21 +176,25 @@ class ScanChildren:
     def __init__(self, limits: ScanLimits) -> None:
         self.limits = limits
         self._zygote: BaseProcess | None = None
-        self._control: Connection | None = None
+        self._socket: socket.socket | None = None
+        self._spare: _Child | None = None
+        self._forking = 0
         self._directory = Path(tempfile.mkdtemp(prefix="bastion-scans-"))
         self._jobs = 0
         self._running: int | None = None
 
     def start(self) -> None:
-        """Fork the zygote now (from this process as it is): call it before opening
-        connections that the scan children must not inherit. :meth:`scan` starts it if needed."""
+        """Fork the zygote now (from this process as it is) and ask it for the first child:
+        call it before opening connections that the scan children must not inherit.
+        :meth:`scan` starts it if needed."""
         warm_registry(self.limits.scanners)  # once per process, outside the memory cap
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         context = multiprocessing.get_context("fork")
-        ours, theirs = context.Pipe(duplex=True)
-        process = context.Process(target=_zygote, args=(theirs, self.limits), daemon=True)
+        process = context.Process(target=_zygote, args=(theirs, ours, self.limits), daemon=True)
         process.start()
         theirs.close()
-        self._zygote, self._control = process, ours
+        self._zygote, self._socket, self._forking = process, ours, 0
+        self._ask_fork()
 
     def zygote_pid(self) -> int | None:
         """The zygote's process id, while it runs."""
@@ -187,38 +204,78 @@ class ScanChildren:
         """The process id of the child scanning now, if any."""
         return self._running
 
-    def _stop_zygote(self) -> None:
-        if self._control is not None:
-            self._control.close()  # end of file: the zygote stops its waiting child and exits
-            self._control = None
-        if self._zygote is not None:
-            self._zygote.join(5)
-            if self._zygote.is_alive():
-                self._zygote.kill()
-                self._zygote.join()
-            self._zygote.close()
-            self._zygote = None
-
-    def _exit_code(self, path: Path) -> int:
-        """Send ``path``, wait for the child's exit (killing it after the time limit)."""
-        control = self._control
-        if control is None:
-            raise ScanCrashed(f"{path}: no scan zygote")
-        self._jobs += 1
-        result_file = self._directory / f"{self._jobs}.pickle"
-        control.send_bytes(orjson.dumps([str(path), str(result_file)]))
-        _, pid = control.recv()
-        self._running = pid
+    def _ask_fork(self) -> None:
+        if self._socket is None:
+            raise _ZygoteLost
         try:
-            if not control.poll(self.limits.timeout_s):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                control.recv()
-                raise ScanTimeout(f"{path}: scan timed out after {self.limits.timeout_s:g} s")
-            _, code = control.recv()  # ("done", 0) or ("exit", status)
-        finally:
-            self._running = None
-        return int(code)
+            self._socket.send(b"fork")
+        except OSError:
+            raise _ZygoteLost from None
+        self._forking += 1
+
+    def _receive(self) -> bytes:
+        """The zygote's next message; a child it passes becomes the spare."""
+        if self._socket is None:
+            raise _ZygoteLost
+        try:
+            message, fds, _flags, _address = socket.recv_fds(self._socket, 256, 2)
+        except OSError:
+            raise _ZygoteLost from None
+        if not message:
+            raise _ZygoteLost
+        if message.startswith(b"child "):
+            self._forking -= 1
+            if len(fds) != 2:
+                raise _ZygoteLost
+            spare = _Child(int(message.split()[1]), fds[0], fds[1])
+            if self._spare is not None:
+                spare.close()  # one spare at a time (not asked for; defensive)
+            else:
+                self._spare = spare
+        return message
+
+    def _take(self) -> _Child:
+        """The spare child, waiting for it if need be (a new zygote when the old one died)."""
+        for _ in range(2):
+            try:
+                if self._spare is None and not self._forking:
+                    self._ask_fork()
+                while self._spare is None:
+                    self._receive()
+                child, self._spare = self._spare, None
+                return child
+            except _ZygoteLost:
+                self._stop_zygote()
+                self.start()
+        raise ScanCrashed("the scan zygote cannot be started")
+
+    def _status(self, pid: int) -> int:
+        """The exit status of a child that ended without a result (asked of the zygote)."""
+        try:
+            if self._socket is None:
+                raise _ZygoteLost
+            self._socket.send(b"status %d" % pid)
+            while not (message := self._receive()).startswith(b"status "):
+                continue
+            return int(message.split()[2])
+        except (_ZygoteLost, OSError):
+            return _UNKNOWN
+
+    def _send(self, path: Path, result_file: Path) -> _Child:
+        """A child with the job sent to it (a fresh one when the spare died waiting)."""
+        request = orjson.dumps([str(path), str(result_file)])
+        for _ in range(2):
+            child = self._take()
+            try:
+                os.write(child.send_fd, request)
+            except OSError:  # it died waiting (killed): another one takes the job
+                child.close()
+                self._status(child.pid)  # reaped
+                continue
+            os.close(child.send_fd)
+            child.send_fd = -1
+            return child
+        raise ScanCrashed(f"{path}: scan processes die before they start")
 
     def scan(self, path: Path) -> ScanOutcome:
         """Scan ``path`` in a limited child; the errors of
@@ -226,19 +283,46 @@ class ScanChildren:
         if self._zygote is None or not self._zygote.is_alive():
             self._stop_zygote()
             self.start()
+        self._jobs += 1
+        result_file = self._directory / f"{self._jobs}.json"
+        child = self._send(path, result_file)
+        self._running = child.pid
         try:
-            code = self._exit_code(path)
-        except (EOFError, OSError) as exc:  # the zygote died: a new one for the next job
-            self._stop_zygote()
-            raise ScanCrashed(f"{path}: the scan zygote was lost ({type(exc).__name__})") from None
-        result_file = self._directory / f"{self._jobs}.pickle"
-        if code != 0 or not result_file.exists():
-            raise died(path, code, self.limits)
+            with contextlib.suppress(_ZygoteLost):
+                if self._spare is None and not self._forking:
+                    self._ask_fork()  # the next job's child, forked while this one scans
+            ready, _, _ = select.select([child.done_fd], [], [], self.limits.timeout_s)
+            if not ready:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGKILL)
+                raise ScanTimeout(f"{path}: scan timed out after {self.limits.timeout_s:g} s")
+            said = os.read(child.done_fd, 1)
+        finally:
+            self._running = None
+            child.close()
+        if not said or not result_file.exists():
+            raise died(path, self._status(child.pid), self.limits)
         kind, payload = _decode(result_file.read_bytes())
         result_file.unlink()
         return outcome_of(path, kind, payload, self.limits)
 
+    def _stop_zygote(self) -> None:
+        if self._spare is not None:
+            self._spare.close()  # end of file: the waiting child exits
+            self._spare = None
+        if self._socket is not None:
+            self._socket.close()  # end of file: the zygote exits
+            self._socket = None
+        if self._zygote is not None:
+            self._zygote.join(5)
+            if self._zygote.is_alive():
+                self._zygote.kill()
+                self._zygote.join()
+            self._zygote.close()
+            self._zygote = None
+        self._forking = 0
+
     def close(self) -> None:
-        """Stop the zygote (and its waiting child); remove the result directory."""
+        """Stop the zygote and the waiting child; remove the result directory."""
         self._stop_zygote()
         shutil.rmtree(self._directory, ignore_errors=True)
