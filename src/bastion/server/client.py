@@ -187,8 +187,8 @@ def _params(full: bool, place: Place) -> dict[str, str]:
 
 
 def _no_credentials(repository: str) -> str:
-    """``https://user:token@host/path`` without ``user:token@`` (the server drops it too: this keeps
-    it off the wire and out of proxies' logs)."""
+    """A repository URL without the user information before its host (the server drops it too:
+    this keeps it off the wire and out of proxies' logs)."""
     scheme, sep, rest = repository.partition("://")
     if not sep:
         return repository
