@@ -274,3 +274,15 @@ def test_publish_notes_checks_that_wait_for_the_consumers_inputs(cli: typer.Type
     assert err.startswith("note: skipped iac main.tf: ") and err.endswith(
         " policy checks ended unknown (values known only at deploy time)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("publish",), ("approve",), ("deprecate",), ("retire",), ("recheck",), ("list",), ("audit",), ("scan",),
+     ("product", "add")],
+)  # fmt: skip
+def test_every_command_has_help_with_an_example(cli: typer.Typer, command: tuple[str, ...]) -> None:
+    """Help renders (an option's help with ``[...]`` once read as markup and crashed) with an example."""
+    result = CliRunner().invoke(cli, ["catalog", *command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"Example: bastion catalog {' '.join(command)}" in result.output

@@ -242,7 +242,9 @@ def test_cli_against_a_live_server(live_sqlite: Live, tmp_path: Path) -> None:
     assert code == 0 and "token:ci" in out
     code, _, err = run("product", "add", str(PRODUCTS / "aws-vpc" / "product.yml"))
     assert code == 2 and "HTTP 403" in err
-    assert run("recheck")[0] == 2  # a project token is not the approver role
+    # a scheduler holding a project token re-checks (approving stays with the approver role)
+    assert run("recheck")[:2] == (0, "aws-s3-bucket 1.1.0 approved: compliant\n")
+    assert DatabaseCatalog(world.store).audit()[-1].actor.startswith("token:")
     no_token = runner.invoke(
         _cli(), ["catalog", "list", "--server", live_sqlite.url], env={"BASTION_TOKEN": ""}
     )

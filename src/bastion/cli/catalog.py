@@ -67,7 +67,7 @@ TOKEN = typer.Option(None, "--token", help="API token for --server (default: BAS
 ARTEFACTS = typer.Option(
     None,
     "--artefacts",
-    help=f"Where artefacts live: a directory or s3://BUCKET[/PREFIX]?endpoint=URL (default: ${ARTEFACTS_ENV} "
+    help=f"Where artefacts live: a directory or s3://BUCKET/PREFIX?endpoint=URL (default: ${ARTEFACTS_ENV} "
     "or CATALOG/artefacts).",
 )
 
@@ -89,7 +89,9 @@ def register(app: typer.Typer) -> None:
          "are told when a version changes, not every round); cron or a systemd timer can run the "
          "single re-check instead.\n\n"
          "Example: bastion catalog recheck --notify --smtp 127.0.0.1:25\n"
-         "Example: bastion catalog recheck --every 24h --notify"),
+         "Example: bastion catalog recheck --every 24h --notify\n"
+         "Example: bastion catalog recheck --every 24h --server https://bastion.example.com (the server "
+         "tells owners and consumers; a project token in BASTION_TOKEN is enough)"),
         ("list", list_versions, "List products and versions.\n\nExample: bastion catalog list --format json"),
         ("audit", audit, "Show the catalog's audit log.\n\nExample: bastion catalog audit"),
         ("scan", scan, "Find which catalog products and versions a repository uses; deprecated, retired, "

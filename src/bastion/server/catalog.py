@@ -1,9 +1,10 @@
 """The service catalog in the server: its API (``/api/catalog``) and its page (``/catalog``).
 
 Anyone authenticated (a signed-in person or a project token, such as a CI job scanning a
-repository) reads the catalog and may publish a version through the gate; adding products and
-approving, deprecating or retiring versions need a site administrator (the approver role), and
-an approval must come from someone other than the publisher. Every change is in the audit log.
+repository) reads the catalog, may publish a version through the gate and may run the re-check
+(a scheduler does); adding products and approving, deprecating or retiring versions need a site
+administrator (the approver role), from the API or the page's buttons, and an approval must come
+from someone other than the publisher. Every change is in the audit log.
 """
 
 from __future__ import annotations
@@ -224,9 +225,11 @@ def retire_version(product: str, version: str, request: Request, who: Principal 
 
 
 @api.post("/recheck")
-async def recheck_versions(request: Request, who: Principal = Approver) -> list[dict[str, Any]]:
-    """Re-check every approved and deprecated version now (a scheduler calls this); versions
-    that fail today's policies become non-compliant."""
+async def recheck_versions(request: Request, who: Principal = Changer) -> list[dict[str, Any]]:
+    """Re-check every approved and deprecated version now; versions that fail today's policies
+    become non-compliant. Any authenticated caller may: a scheduler holding a project token
+    (``bastion catalog recheck --every 24h --server URL``) runs it; it decides nothing a policy
+    has not, changes only compliance, and is in the audit log under the caller's name."""
     backend = _backend(request)
     try:
         results = await run_in_threadpool(recheck, backend, who.name, None, _notifiers(request))
