@@ -434,7 +434,8 @@ def _apply_suppressions(
             text = read_text(path)
             by_path[path] = (
                 find_suppressions(text)
-                if text and ("bastion:" in text or "checkov:skip=" in text or ":ignore:" in text)
+                if text
+                and any(mark in text for mark in ("bastion:", "checkov:skip=", ":ignore:", "kics-scan"))
                 else []
             )
         match = next((s for s in by_path[path] if s.covers(finding)), None)

@@ -1,11 +1,12 @@
 """KICS query ids on the policies: listed as equivalents in the rule catalog and on each finding, so
 ``--check``/``--skip-check`` and migration tables accept a KICS id as they accept a checkov id. Only
-ids read from KICS's own query metadata are listed (the source of each is in the policy files' git
-history and bench/iac/RESULTS.md)."""
+ids read from KICS's own query list and metadata are listed (the source of each is recorded in
+bench/iac/kics_ids.py and bench/iac/RESULTS.md)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from iac_helpers import run_iac
@@ -28,7 +29,16 @@ def test_kics_ids_are_uuids_and_each_names_one_policy() -> None:
     assert owners["35113e6f-2c6b-414d-beec-7a9482d3b2d1"] == "iac.aws.rds-public"
     assert owners["5572cc5e-1e4c-4113-92a6-7a8a3bd25e6d"] == "iac.k8s.privilege-escalation"
     assert owners["302736f4-b16c-41b8-befe-c0baffa0bd9d"] == "iac.k8s.host-pid"
-    assert len(owners) >= 12
+    assert owners["d0cc8694-fcad-43ff-ac86-32331d7e867f"] == "iac.aws.s3-public-access-block-settings"
+    assert owners["12944ec4-1fa0-47be-8b17-42a034f937c2"] == "iac.azure.storage-https-only"
+    assert owners["c4dcdcdf-10dd-4bf4-b4a0-8f6239e6aaa0"] == "iac.gcp.firewall-open-ssh"
+    assert len(owners) >= 190
+
+
+def test_policies_with_kics_ids_per_platform() -> None:
+    mapped = Counter(p.id.split(".")[1] for p in builtin_policies() if p.kics)
+    assert sum(mapped.values()) >= 180
+    assert mapped["aws"] >= 90 and mapped["azure"] >= 40 and mapped["gcp"] >= 25 and mapped["ali"] >= 10
 
 
 def test_rule_catalog_lists_kics_ids() -> None:

@@ -255,6 +255,8 @@ def _call_location(resource: Resource, rule: str, root: Path, texts: dict[str, l
             except OSError:
                 texts[call.path] = []
         for suppression in texts[call.path]:
+            if suppression.span is not None:  # KICS's comments cover the lines they name, not module calls
+                continue
             inside = call.start_line <= suppression.line <= call.end_line
             above = suppression.standalone and suppression.line == call.start_line - 1
             if (inside or above) and any(fnmatch.fnmatchcase(rule, p) for p in suppression.rules):
