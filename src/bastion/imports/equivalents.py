@@ -1,7 +1,7 @@
 """Bastion's own rule for a foreign tool's check, where Bastion declares one.
 
-Bastion's IaC policies list the checkov and tfsec/Trivy ids of the same check (``checkov:``,
-``tfsec:`` in ``scan/iac/policies/*.yml``) and its DAST rules the ZAP plugin id. An imported
+Bastion's IaC policies list the checkov, tfsec/Trivy and KICS ids of the same check (``checkov:``,
+``tfsec:``, ``kics:`` in ``scan/iac/policies/*.yml``) and its DAST rules the ZAP plugin id. An imported
 result of such a check takes that rule's controls (and, where the tool rates nothing, its
 severity), so that both tools' findings of one weakness map to the same controls.
 """
@@ -31,13 +31,13 @@ class Equivalent:
 def _iac() -> dict[str, Equivalent]:
     table: dict[str, Equivalent] = {}
     for policy in builtin_policies():
-        for peer in (*policy.checkov, *policy.tfsec):
+        for peer in (*policy.checkov, *policy.tfsec, *policy.kics):
             table.setdefault(peer.lower(), Equivalent(policy.id, policy.severity, policy.cwe))
     return table
 
 
 def iac_equivalent(*ids: str) -> Equivalent | None:
-    """The Bastion policy whose checkov/tfsec ids include one of ``ids`` (any case)."""
+    """The Bastion policy whose checkov, tfsec or KICS ids include one of ``ids`` (any case)."""
     table = _iac()
     return next((table[i.lower()] for i in ids if i and i.lower() in table), None)
 

@@ -1,6 +1,9 @@
 """KICS JSON (``kics scan --report-formats json``): ``queries``, each with the ``files`` it failed on.
 
-KICS's own ``similarity_id`` (stable across runs) is the fingerprint's content when present.
+KICS's own ``similarity_id`` (stable across runs) is the fingerprint's content when present. A query
+that a Bastion policy lists among its ``kics:`` ids gives the finding that policy's controls and CWE
+(``metadata["equivalent_ids"]``), as checkov and tfsec results do; KICS rates every query itself,
+so the severity stays KICS's.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from typing import Any
 
 from bastion.findings import Location
 from bastion.imports.build import Builder, cwe_ids
+from bastion.imports.equivalents import iac_equivalent
 from bastion.imports.fields import arr, get, items, obj, path_of, pos_int, text
 from bastion.imports.model import DocKind, Document
 from bastion.imports.parser import ToolParser
@@ -47,6 +51,7 @@ def _file(build: Builder, query: dict[str, Any], place: dict[str, Any]) -> None:
         or f"{text(place.get('issue_type'))}\x1f{text(place.get('search_key'))}\x1f{actual}",
         cwe=cwe_ids([query.get("cwe")]),
         help_uri=text(query.get("query_url")),
+        equivalent=iac_equivalent(query_id),
         metadata={
             "platform": text(query.get("platform")) or None,
             "kics_category": text(query.get("category")) or None,
