@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "src" / "bastion" / "scan" / "iac" / "policies"
 LIST_NOW = "Checkmarx/kics docs/queries/terraform-queries.md @39276238"
 LIST_OLD = "Checkmarx/kics docs/queries/terraform-queries.md @01a24f11 (with descriptions)"
+LIST_K8S = "Checkmarx/kics docs/queries/kubernetes-queries.md @01a24f11 (with descriptions)"
+LIST_DOCKER = "Checkmarx/kics docs/queries/dockerfile-queries.md @01a24f11 (with descriptions)"
+LIST_CFN = "Checkmarx/kics docs/queries/cloudformation-queries.md @01a24f11 (with descriptions)"
 FIRST_SESSION = (
     "Checkmarx/kics assets/queries/.../metadata.json (and Rego where noted), read in the first session"
 )
@@ -1059,6 +1062,361 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
         "RDS Instance Events Not Logged",
         LIST_NOW,
     ),
+    ("iac.k8s.privileged", "dd29336b-fe57-445b-a26e-e6aa867ae609", "Container Is Privileged", LIST_K8S),
+    (
+        "iac.k8s.docker-socket",
+        "a6f34658-fdfb-4154-9536-56d516f65828",
+        "Docker Daemon Socket is Exposed to Containers (KICS looks for docker.sock only)",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.run-as-non-root",
+        "cf34805e-3872-4c08-bf92-6ff7bb0cfadb",
+        "Containers Running As Root",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.read-only-root-filesystem",
+        "a9c2f49d-0671-4fc9-9ece-f4e261e128d0",
+        "Root Container Not Mounted As Read-only",
+        LIST_K8S,
+    ),
+    ("iac.k8s.cpu-limits", "4ac0e2b7-d2d2-4af7-8799-e8de6721ccda", "CPU Limits Not Set", LIST_K8S),
+    ("iac.k8s.memory-limits", "b14d1bc4-a208-45db-92f0-e21f8e2588e9", "Memory Limits Not Defined", LIST_K8S),
+    ("iac.k8s.cpu-requests", "ca469dd4-c736-448f-8ac1-30a642705e0a", "CPU Requests Not Set", LIST_K8S),
+    (
+        "iac.k8s.memory-requests",
+        "229588ef-8fde-40c8-8756-f4f2b5825ded",
+        "Memory Requests Not Defined",
+        LIST_K8S,
+    ),
+    ("iac.k8s.image-digest", "7c81d34c-8e5a-402b-9798-9f442630e678", "Image Without Digest", LIST_K8S),
+    (
+        "iac.k8s.image-tag-pinned",
+        "583053b7-e632-46f0-b989-f81ff8045385",
+        "Invalid Image (undefined, empty or latest)",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.image-pull-policy",
+        "caa3479d-885d-4882-9aac-95e5e78ef5c2",
+        "Image Pull Policy Of The Container Is Not Set To Always",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.liveness-probe",
+        "ade74944-a674-4e00-859e-c6eab5bde441",
+        "Liveness Probe Is Not Defined",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.readiness-probe",
+        "a659f3b5-9bf0-438a-bd9a-7d3a6427f1e3",
+        "Readiness Probe Is Not Configured",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.service-account-token",
+        "48471392-d4d0-47c0-b135-cdec95eb3eef",
+        "Service Account Token Automount Not Disabled",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.default-service-account",
+        "591ade62-d6b0-4580-b1ae-209f80ba1cd9",
+        "Service Account Name Undefined Or Empty",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.default-namespace",
+        "611ab018-c4aa-4ba2-b0f6-a448337509a6",
+        "Using Default Namespace",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.seccomp",
+        "f377b83e-bd07-4f48-a591-60c82b14a78b",
+        "Seccomp Profile Is Not Configured",
+        LIST_K8S,
+    ),
+    ("iac.k8s.proc-mount", "f922827f-aab6-447c-832a-e1ff63312bd3", "Container Runs Unmasked", LIST_K8S),
+    ("iac.k8s.rbac-wildcard", "6b896afb-ca07-467a-b256-1a0077a1c08e", "RBAC Wildcard In Rule", LIST_K8S),
+    (
+        "iac.k8s.rbac-cluster-admin-binding",
+        "249328b8-5f0f-409f-b1dd-029f07882e11",
+        "Cluster Admin Rolebinding With Superuser Permissions",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.rbac-read-secrets",
+        "b7bca5c4-1dab-4c2c-8cbe-3050b9d59b14",
+        "RBAC Roles with Read Secrets Permissions",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.service-nodeport",
+        "845acfbe-3e10-4b8e-b656-3b404d36dfb2",
+        "Service Type is NodePort",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.pod-security-policy-admit-containers-wishing-share-host-network-namespace",
+        "a33e9173-b674-4dfb-9d82-cf3754816e4b",
+        "PSP Allows Containers To Share The Host Network Namespace",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.pod-security-policy-containers-run-allowprivilegeescalation",
+        "87554eef-154d-411d-bdce-9dbd91e56851",
+        "PSP Allows Privilege Escalation",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.pod-security-policy-admit-containers-wishing-share-host-ipc-namespace",
+        "80f93444-b240-4ebb-a4c6-5c40b76c04ea",
+        "PSP Allows Sharing Host IPC",
+        LIST_K8S,
+    ),
+    (
+        "iac.k8s.pod-security-policy-admit-containers-wishing-share-host-process-id-namespace",
+        "91dacd0e-d189-4a9c-8272-5999a3cc32d9",
+        "PSP Allows Sharing Host PID",
+        LIST_K8S,
+    ),
+    ("iac.docker.user-root", "fd54f200-402c-4333-a5a4-36ef6709af2f", "Missing User Instruction", LIST_DOCKER),
+    ("iac.docker.user-root", "67fd0c4a-68cf-46d7-8c41-bc9fba7e40ae", "Last User Is 'root'", LIST_DOCKER),
+    (
+        "iac.docker.base-image-pinned",
+        "9efb0b2d-89c9-41a3-91ca-dcc0aec911fd",
+        "Image Version Not Explicit",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.base-image-pinned",
+        "f45ea400-6bbe-4501-9fc7-1c3d75c32067",
+        "Image Version Using 'latest'",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.add-instead-of-copy",
+        "9513a694-aa0d-41d8-be61-3271e056f36b",
+        "Add Instead of Copy",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.healthcheck",
+        "b03a748a-542d-44f4-bb86-9199ab4fd2d5",
+        "Healthcheck Instruction Missing",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.apt-pinned",
+        "965a08d7-ef86-4f14-8792-4a3b2098937e",
+        "Apt Get Install Pin Version Not Defined",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.pip-pinned",
+        "02d9c71f-3ee8-4986-9c27-1a20d0d19bfc",
+        "Unpinned Package Version in Pip Install",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.apk-pinned",
+        "d3499f6d-1651-41bb-a9a7-de925fea487b",
+        "Unpinned Package Version in Apk Add",
+        LIST_DOCKER,
+    ),
+    ("iac.docker.sudo", "8ada6e80-0ade-439e-b176-0b28f6bce35a", "Run Using Sudo", LIST_DOCKER),
+    (
+        "iac.docker.maintainer",
+        "99614418-f82b-4852-a9ae-5051402b741c",
+        "MAINTAINER Instruction Being Used",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.apt-upgrade",
+        "682fe378-c180-4bd5-8a14-95fc285fb269",
+        "Run Using Upgrade Commands (apt-get upgrade and dist-upgrade)",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.docker.apt-no-recommends",
+        "7384dfb2-fcd1-4fbf-91cd-6c44c318c33c",
+        "APT-GET Not Avoiding Additional Packages",
+        LIST_DOCKER,
+    ),
+    (
+        "iac.cfn.s3-bucket-encryption",
+        "b2e8752c-3497-4255-98d2-e4ae5b46bbf5",
+        "S3 Bucket Without Server Side Encryption",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.s3-bucket-versioning",
+        "a227ec01-f97a-4084-91a4-47b350c1db54",
+        "S3 Bucket Versioning Not Enabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.s3-bucket-logging",
+        "4552b71f-0a2a-4bc4-92dd-ed7ec1b4674c",
+        "S3 Bucket Logging Disabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.s3-public-acl",
+        "07dda8de-d90d-469e-9b37-1aca53526ced",
+        "S3 Bucket ACL Allows Read Or Write to AllUsers",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.s3-public-acl",
+        "219f4c95-aa50-44e0-97de-cf71f4641170",
+        "S3 Bucket ACL Allows Read to AllUsers",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.s3-public-acl",
+        "835d5497-a526-4aea-a23f-98a9afd1635f",
+        "S3 Bucket ACL Allows Read to Any Authenticated User",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.rds-encrypted",
+        "5beacce3-4020-4a3d-9e1d-a36f953df630",
+        "RDS DB Instance Not Encrypted",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.rds-encrypted",
+        "65844ba3-03a1-40a8-b3dd-919f122e8c95",
+        "RDS DBCluster Storage Encryption Disabled",
+        LIST_CFN,
+    ),
+    ("iac.cfn.rds-public", "de38e1d5-54cb-4111-a868-6f7722695007", "RDS Public Interface", LIST_CFN),
+    (
+        "iac.cfn.rds-backup-retention",
+        "e649a218-d099-4550-86a4-1231e1fcb60d",
+        "RDS Backup Retention Period Insufficient (7 days)",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.rds-deletion-protection",
+        "2c161e58-cb52-454f-abea-6470c37b5e6e",
+        "RDS DBInstance With Deletion Protection Disabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.rds-multi-az",
+        "2b1d4935-9acf-48a7-8466-10d18bf51a69",
+        "RDS Multi-AZ Deployment Disabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.ebs-encrypted",
+        "80b7ac3f-d2b7-4577-9b10-df7913497162",
+        "Volume Encryption Is Disabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.kms-rotation",
+        "235ca980-eb71-48f4-9030-df0c371029eb",
+        "KMS EnableKeyRotation Disabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.kms-rotation",
+        "1c07bfaf-663c-4f6f-b22b-8e2d481e4df5",
+        "CMKs Rotation Disabled (enabled keys)",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.cloudtrail-multi-region",
+        "058ac855-989f-4378-ba4d-52d004020da7",
+        "CloudTrail Multi Region Disabled",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.cloudtrail-log-validation",
+        "2a3560fe-52ca-4443-b34f-bf0ed5eb74c8",
+        "CloudTrail Log File Validation Disabled",
+        LIST_CFN,
+    ),
+    ("iac.cfn.cloudtrail-kms", "050a9ba8-d1cb-4c61-a5e8-8805a70d3b85", "CloudTrail Not Encrypted", LIST_CFN),
+    (
+        "iac.cfn.sns-encrypted",
+        "9d13b150-a2ab-42a1-b6f4-142e41f81e52",
+        "SNS Topic Without KmsMasterKeyId",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.lambda-tracing",
+        "9488c451-074e-4cd3-aee3-7db6104f542c",
+        "Lambda Functions Tracing Disabled",
+        LIST_CFN,
+    ),
+    ("iac.cfn.efs-encrypted", "2ff8e83c-90e1-4d68-a300-6d652112e622", "EFS Not Encrypted", LIST_CFN),
+    (
+        "iac.cfn.elasticache-transit-encryption",
+        "3b02569b-fc6f-4153-b3a3-ba91022fed68",
+        "ElastiCache with disabled Transit Encryption",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.elasticache-at-rest-encryption",
+        "e4ee3903-9225-4b6a-bdfb-e62dbadef821",
+        "ElastiCache with disabled at Rest Encryption",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.redshift-encrypted",
+        "3b316b05-564c-44a7-9c3f-405bb95e211e",
+        "Redshift Cluster Not Encrypted",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.redshift-public",
+        "bdf8dcb4-75df-4370-92c4-606e4ae6c4d3",
+        "Redshift Cluster Publicly Accessible",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.security-group-rule-description",
+        "5e6c9c68-8a82-408e-8749-ddad78cbb9c5",
+        "Security Group Rule Without Description",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.iam-policy-no-admin",
+        "953b3cdb-ce13-428a-aa12-318726506661",
+        "IAM Policy Full Privileges",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.iam-role-assume-everyone",
+        "f80e3aa7-7b34-4185-954e-440a6894dde6",
+        "IAM Role Allows All Principals To Assume",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.security-group-open-ssh",
+        "6e856af2-62d7-4ba2-adc1-73b62cef9cc1",
+        "Security Group Unrestricted Access To SSH",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.security-group-open-rdp",
+        "3ae83918-7ec7-4cb8-80db-b91ef0f94002",
+        "Security Group Unrestricted Access To RDP",
+        LIST_CFN,
+    ),
+    (
+        "iac.cfn.security-group-all-open",
+        "adcd0082-e90b-4b63-862b-21899f6e6a48",
+        "Security Groups With Meta Ip (0.0.0.0/0 on all ports and protocols)",
+        LIST_CFN,
+    ),
 )
 """(policy id, KICS query id, KICS query name, what was read)."""
 
@@ -1349,7 +1707,14 @@ def apply() -> int:
 def table() -> str:
     """The Markdown table: policy, KICS query, id, source."""
     lines = ["| Bastion policy | KICS query | KICS id | read |", "|---|---|---|---|"]
-    short = {LIST_NOW: "N", LIST_OLD: "O", FIRST_SESSION: "M"}
+    short = {
+        LIST_NOW: "N",
+        LIST_OLD: "O",
+        LIST_K8S: "K",
+        LIST_DOCKER: "D",
+        LIST_CFN: "C",
+        FIRST_SESSION: "M",
+    }
     for pid, kid, name, source in (*EARLIER, *ROWS):
         lines.append(f"| `{pid}` | {name} | {kid} | {short[source]} |")
     return "\n".join(lines)

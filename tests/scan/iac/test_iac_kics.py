@@ -32,13 +32,16 @@ def test_kics_ids_are_uuids_and_each_names_one_policy() -> None:
     assert owners["d0cc8694-fcad-43ff-ac86-32331d7e867f"] == "iac.aws.s3-public-access-block-settings"
     assert owners["12944ec4-1fa0-47be-8b17-42a034f937c2"] == "iac.azure.storage-https-only"
     assert owners["c4dcdcdf-10dd-4bf4-b4a0-8f6239e6aaa0"] == "iac.gcp.firewall-open-ssh"
-    assert len(owners) >= 190
+    assert owners["6e856af2-62d7-4ba2-adc1-73b62cef9cc1"] == "iac.cfn.security-group-open-ssh"
+    assert owners["fd54f200-402c-4333-a5a4-36ef6709af2f"] == "iac.docker.user-root"
+    assert len(owners) >= 265
 
 
 def test_policies_with_kics_ids_per_platform() -> None:
     mapped = Counter(p.id.split(".")[1] for p in builtin_policies() if p.kics)
-    assert sum(mapped.values()) >= 180
+    assert sum(mapped.values()) >= 250
     assert mapped["aws"] >= 90 and mapped["azure"] >= 40 and mapped["gcp"] >= 25 and mapped["ali"] >= 10
+    assert mapped["cfn"] >= 25 and mapped["k8s"] >= 25 and mapped["docker"] >= 10
 
 
 def test_rule_catalog_lists_kics_ids() -> None:

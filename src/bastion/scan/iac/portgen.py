@@ -87,6 +87,9 @@ KICS = {
     "iac.azure.nsg-rule-open-ssh": "3e3c175e-aadf-4e2b-a464-3fdac5748d24",
     "iac.gcp.firewall-open-rdp": "678fd659-96f2-454a-a2a0-c2571f83a4a3",
     "iac.gcp.firewall-open-ssh": "c4dcdcdf-10dd-4bf4-b4a0-8f6239e6aaa0",
+    "iac.cfn.security-group-open-ssh": "6e856af2-62d7-4ba2-adc1-73b62cef9cc1",
+    "iac.cfn.security-group-open-rdp": "3ae83918-7ec7-4cb8-80db-b91ef0f94002",
+    "iac.cfn.security-group-all-open": "adcd0082-e90b-4b63-862b-21899f6e6a48",
 }
 """KICS query ids by policy id: KICS has one query per platform and port, so they are listed one by
 one, only where the query's metadata and Rego were read and check the same thing."""
