@@ -111,8 +111,41 @@ def _versions() -> dict[str, list[str]]:
     }
 
 
-def generate(root: Path, count: int, seed: int) -> dict[str, Truth]:
-    """``count`` repositories under ``root``; returns what each one uses."""
+_CFN_URLS = [  # every way a nested stack may name the same S3 object ({v}: the version)
+    "      TemplateURL: https://acme-catalog.s3.amazonaws.com/cfn-s3-bucket/{v}/template.yaml\n",
+    "      TemplateURL: https://acme-catalog.s3.eu-west-1.amazonaws.com/cfn-s3-bucket/{v}/template.yaml\n",
+    "      TemplateURL: https://s3.amazonaws.com/acme-catalog/cfn-s3-bucket/{v}/template.yaml\n",
+    '      TemplateURL: !Sub "https://acme-catalog.s3.${{AWS::Region}}.amazonaws.com/cfn-s3-bucket/{v}/t.yaml"\n',
+    '      TemplateURL: !Join ["", ["https://s3.", !Ref "AWS::Region",'
+    ' ".amazonaws.com/acme-catalog/cfn-s3-bucket/{v}/t.yaml"]]\n',
+]
+
+
+def _odd_terraform(m: int, product: str, version: str) -> str:
+    """One real use of ``product`` written the odd ways real repositories write them: ``for_each``,
+    a trailing comment holding a brace, a nested object with its own ``source``, the public
+    registry's full address, a heredoc holding a decoy module block."""
+    template = TERRAFORM[product]
+    if "{v}" in template:
+        source, pin = template.format(v=version), ""
+    else:
+        source = (
+            f"registry.terraform.io/{template}" if "/" in template and template.count("/") == 2 else template
+        )
+        pin = f'  version = "{version}" // pinned {{ by the platform team\n'
+    return (
+        f'module "odd{m}" {{\n  for_each = toset(["a", "b"])\n'
+        f'  source   = "{source}" # the "catalog" one\n{pin}'
+        f'  name     = "${{each.key == "a" ? "{{" : "}}"}}-x"\n'
+        '  tags = {\n    source  = "evil/x/aws"\n    version = "9.9.9"\n  }\n'
+        '  policy = <<-EOT\n    }\n    module "decoy" {\n      source = "acme/vpc/aws"\n    EOT\n}\n'
+    )
+
+
+def generate(root: Path, count: int, seed: int, odd: bool = False) -> dict[str, Truth]:
+    """``count`` repositories under ``root``; returns what each one uses. With ``odd`` a share of
+    the uses is written the odd ways (``_odd_terraform``, every S3 URL form, OCI chart
+    repositories, JSON stacks indented with tabs, ``.tf.json`` modules) and decoys are added."""
     rng = random.Random(seed)  # bastion: ignore[sast.bandit.B311] reproducible test data, not a secret
     versions = _versions()
     if root.exists():
@@ -126,7 +159,12 @@ def generate(root: Path, count: int, seed: int) -> dict[str, Truth]:
             blocks = []
             for m in range(rng.randint(2, 7)):
                 pick = rng.random()
-                if pick < 0.75:
+                if odd and pick < 0.25:
+                    product = rng.choice(sorted(TERRAFORM))
+                    version = rng.choice(versions[product])
+                    blocks.append(_odd_terraform(m, product, version))
+                    uses.add((rel, product, version))
+                elif pick < 0.75:
                     product = rng.choice(sorted(TERRAFORM))
                     version = rng.choice(versions[product])
                     template = TERRAFORM[product]
@@ -169,13 +207,23 @@ def generate(root: Path, count: int, seed: int) -> dict[str, Truth]:
             path = repo / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("\n".join(blocks))
+        if odd and rng.random() < 0.3:
+            product = rng.choice(sorted(p for p, t in TERRAFORM.items() if "{v}" not in t))
+            version = rng.choice(versions[product])
+            module = {"module": {"j": {"source": TERRAFORM[product], "version": version}}}
+            (repo / "infra" / "json").mkdir(parents=True, exist_ok=True)
+            (repo / "infra" / "json" / "main.tf.json").write_text(json.dumps(module, indent="\t"))
+            uses.add(("infra/json/main.tf.json", product, version))
         if rng.random() < 0.4:
             version = rng.choice(versions["webapp-chart"])
             chart = repo / "deploy" / "chart" / "Chart.yaml"
             chart.parent.mkdir(parents=True)
+            repository = (
+                "oci://charts.example.com" if odd and rng.random() < 0.5 else "https://charts.example.com"
+            )
             chart.write_text(
                 "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
-                f"  - name: webapp\n    version: {version}\n    repository: https://charts.example.com\n"
+                f"  - name: webapp\n    version: {version}\n    repository: {repository}\n"
                 "  - name: redis\n    version: 19.0.1\n    repository: oci://registry-1.docker.io/bitnamicharts\n"
             )
             uses.add(("deploy/chart/Chart.yaml", "webapp-chart", version))
@@ -183,13 +231,20 @@ def generate(root: Path, count: int, seed: int) -> dict[str, Truth]:
             version = rng.choice(versions["cfn-s3-bucket"])
             stack = repo / "cfn" / "storage.yaml"
             stack.parent.mkdir(parents=True)
-            stack.write_text(
-                'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
-                "  Data:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
-                f"      TemplateURL: https://acme-catalog.s3.amazonaws.com/cfn-s3-bucket/{version}/template.yaml\n"
-                "  Queue:\n    Type: AWS::SQS::Queue\n"
-            )
-            uses.add(("cfn/storage.yaml", "cfn-s3-bucket", version))
+            url = (rng.choice(_CFN_URLS) if odd else _CFN_URLS[0]).format(v=version)
+            if odd and rng.random() < 0.2:  # JSON indented with tabs (YAML refuses tabs)
+                stack = stack.with_suffix(".json")
+                document = {"Resources": {"Data": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                    "TemplateURL": f"s3://acme-catalog/cfn-s3-bucket/{version}/template.yaml"}}}}  # fmt: skip
+                stack.write_text(json.dumps(document, indent="\t"))
+            else:
+                stack.write_text(
+                    'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
+                    "  Data:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+                    f"{url}"
+                    "  Queue:\n    Type: AWS::SQS::Queue\n"
+                )
+            uses.add((f"cfn/{stack.name}", "cfn-s3-bucket", version))
         if rng.random() < 0.5:
             version = rng.choice(versions["python-base-image"])
             (repo / "Dockerfile").write_text(
@@ -254,10 +309,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("build/catalog-bench"))
+    parser.add_argument(
+        "--odd",
+        action="store_true",
+        help="write a share of the uses the odd ways, with decoys (see generate)",
+    )
     args = parser.parse_args()
     catalog = build_catalog(args.out / "catalog")
     repos = args.out / "repos"
-    truth = generate(repos, args.repos, args.seed)
+    truth = generate(repos, args.repos, args.seed, args.odd)
     files = sum(1 for p in repos.rglob("*") if p.is_file())
     runs = [run(repos, catalog, truth) for _ in range(args.reps)]
     peer = [peer_hcl2(repos) for _ in range(max(1, args.reps))]
@@ -273,6 +333,7 @@ def main() -> int:
     ours_tf = time.perf_counter() - start
     result = {
         "seed": args.seed,
+        "odd": args.odd,
         "repos": args.repos,
         "files": files,
         "terraform_files": tf_files,
@@ -292,7 +353,7 @@ def main() -> int:
         },
     }
     text = json.dumps(result, indent=2)
-    (args.out / f"results-seed{args.seed}.json").write_text(text + "\n")
+    (args.out / f"results-seed{args.seed}{'-odd' if args.odd else ''}.json").write_text(text + "\n")
     sys.stdout.write(text + "\n")
     return 0
 
