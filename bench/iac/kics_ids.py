@@ -32,6 +32,7 @@ LIST_OLD = "Checkmarx/kics docs/queries/terraform-queries.md @01a24f11 (with des
 LIST_K8S = "Checkmarx/kics docs/queries/kubernetes-queries.md @01a24f11 (with descriptions)"
 LIST_DOCKER = "Checkmarx/kics docs/queries/dockerfile-queries.md @01a24f11 (with descriptions)"
 LIST_CFN = "Checkmarx/kics docs/queries/cloudformation-queries.md @01a24f11 (with descriptions)"
+LIST_ARM = "Checkmarx/kics docs/queries/azureresourcemanager-queries.md @045aaa61 (with descriptions)"
 FIRST_SESSION = (
     "Checkmarx/kics assets/queries/.../metadata.json (and Rego where noted), read in the first session"
 )
@@ -301,7 +302,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     (
         "iac.aws.eks-node-remote-access",
         "ba40ace1-a047-483c-8a8d-bc2d3a67a82d",
-        "EKS node group remote access disabled (SSH key without source security groups)",
+        "EKS node group remote access disabled (SSH key without source security groups; Rego read)",
         LIST_NOW,
     ),
     (
@@ -1070,12 +1071,6 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
         LIST_K8S,
     ),
     (
-        "iac.k8s.run-as-non-root",
-        "cf34805e-3872-4c08-bf92-6ff7bb0cfadb",
-        "Containers Running As Root",
-        LIST_K8S,
-    ),
-    (
         "iac.k8s.read-only-root-filesystem",
         "a9c2f49d-0671-4fc9-9ece-f4e261e128d0",
         "Root Container Not Mounted As Read-only",
@@ -1113,12 +1108,6 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
         "iac.k8s.readiness-probe",
         "a659f3b5-9bf0-438a-bd9a-7d3a6427f1e3",
         "Readiness Probe Is Not Configured",
-        LIST_K8S,
-    ),
-    (
-        "iac.k8s.service-account-token",
-        "48471392-d4d0-47c0-b135-cdec95eb3eef",
-        "Service Account Token Automount Not Disabled",
         LIST_K8S,
     ),
     (
@@ -1417,6 +1406,38 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
         "Security Groups With Meta Ip (0.0.0.0/0 on all ports and protocols)",
         LIST_CFN,
     ),
+    (
+        "iac.arm.storage-https-only",
+        "1367dd13-2c90-4020-80b7-e4339a3dc2c4",
+        "Storage Account Allows Unsecure Transfer",
+        LIST_ARM,
+    ),
+    (
+        "iac.arm.storage-network-deny",
+        "d855ced8-6157-448f-9f1d-f05a41d046f7",
+        "Default Azure Storage Account Network Access Is Too Permissive",
+        LIST_ARM,
+    ),
+    ("iac.arm.app-https-only", "488847ff-6031-487c-bf42-98fd6ac5c9a0", "Website Not Forcing HTTPS", LIST_ARM),
+    (
+        "iac.arm.app-min-tls",
+        "b5c851d5-00f1-43dc-a8de-3218fd6f71be",
+        "Web App Not Using TLS Last Version",
+        LIST_ARM,
+    ),
+    ("iac.arm.aks-rbac", "9307a2ed-35c2-413d-94de-a1a0682c2158", "AKS Cluster RBAC Disabled", LIST_ARM),
+    (
+        "iac.arm.nsg-open-ssh",
+        "2ade1579-4b2c-4590-bebb-f99bf597f612",
+        "Network Security Group With Unrestricted Access To SSH",
+        LIST_ARM,
+    ),
+    (
+        "iac.arm.nsg-open-rdp",
+        "59cb3da7-f206-4ae6-b827-7abf0a9cab9d",
+        "Network Security Group With Unrestricted Access To RDP",
+        LIST_ARM,
+    ),
 )
 """(policy id, KICS query id, KICS query name, what was read)."""
 
@@ -1608,6 +1629,72 @@ NOT_MAPPED: tuple[tuple[str, str, str], ...] = (
         "High KMS Key Rotation Period cb319d87",
         "a period against rotation on/off",
     ),
+    (
+        "iac.k8s.service-account-token",
+        "Service Account Token Automount Not Disabled 48471392",
+        "Rego read: KICS also fails a pod with its own service account unless one in the file sets automount",
+    ),
+    (
+        "iac.k8s.run-as-non-root",
+        "Containers Running As Root cf34805e",
+        "Rego read: KICS passes a container with runAsUser above 0 and no runAsNonRoot",
+    ),
+    (
+        "iac.arm.keyvault-purge-protection",
+        "Key Vault Not Recoverable 7c25f361",
+        "KICS wants soft delete and purge protection together (two Bastion policies)",
+    ),
+    (
+        "iac.arm.aks-private",
+        "AKS With Authorized IP Ranges Disabled 2583fab1",
+        "authorized ranges against a private API server",
+    ),
+    (
+        "iac.cfn.sqs-encrypted",
+        "SQS Queue Without KMS Master Key Id 12726829",
+        "the policy also accepts SQS-managed encryption",
+    ),
+    (
+        "iac.cfn.s3-public-access-block",
+        "S3 Buckets Are Publicly Accessible 7772bb8c",
+        "KICS also needs a public bucket policy",
+    ),
+    (
+        "iac.cfn.lb-listener-https",
+        "ALB Listeners Accept HTTP 275a3217",
+        "its documentation names the classic ELB listener",
+    ),
+    (
+        "iac.k8s.net-raw",
+        "NET_RAW Capabilities Not Being Dropped dbbc6705",
+        "KICS wants NET_RAW dropped; the policy that it is not added",
+    ),
+    (
+        "iac.k8s.drop-all-capabilities",
+        "No Drop Capabilities for Containers 268ca686",
+        "any drop list against drop ALL",
+    ),
+    (
+        "iac.k8s.dangerous-capabilities",
+        "Containers With Sys Admin Capabilities 235236ee",
+        "SYS_ADMIN only against a list",
+    ),
+    ("iac.k8s.host-path", "Non Kube System Pod With Host Mount aa8f7a35", "KICS exempts kube-system"),
+    (
+        "iac.k8s.secret-in-env",
+        "Secrets As Environment Variables 3d658f8b",
+        "secretKeyRef use against literal secrets",
+    ),
+    (
+        "iac.k8s.network-policy",
+        "Pod Misconfigured NetworkPolicy 0401f71b",
+        "a policy per pod against one per namespace",
+    ),
+    (
+        "iac.docker.secret-in-env",
+        "Secrets Stored In Dockerfile c3e1b6ae",
+        "the whole file against ENV and ARG",
+    ),
 )
 """Policies with a KICS query that looks alike but checks something else, and why they stay unmapped."""
 
@@ -1713,6 +1800,7 @@ def table() -> str:
         LIST_K8S: "K",
         LIST_DOCKER: "D",
         LIST_CFN: "C",
+        LIST_ARM: "A",
         FIRST_SESSION: "M",
     }
     for pid, kid, name, source in (*EARLIER, *ROWS):

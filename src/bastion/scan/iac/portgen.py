@@ -90,6 +90,8 @@ KICS = {
     "iac.cfn.security-group-open-ssh": "6e856af2-62d7-4ba2-adc1-73b62cef9cc1",
     "iac.cfn.security-group-open-rdp": "3ae83918-7ec7-4cb8-80db-b91ef0f94002",
     "iac.cfn.security-group-all-open": "adcd0082-e90b-4b63-862b-21899f6e6a48",
+    "iac.arm.nsg-open-ssh": "2ade1579-4b2c-4590-bebb-f99bf597f612",
+    "iac.arm.nsg-open-rdp": "59cb3da7-f206-4ae6-b827-7abf0a9cab9d",
 }
 """KICS query ids by policy id: KICS has one query per platform and port, so they are listed one by
 one, only where the query's metadata and Rego were read and check the same thing."""
