@@ -171,7 +171,7 @@ def test_dashboard_page_in_the_browser(full: World, page: Any, tmp_path: Path) -
         assert "notice an attack: monitoring, alerts, war games" in text  # each area says what it means
         assert text.count("To fix: ") == 3
         assert "q4-parcel: 3 of 4 reported the phish (score was 25% on" in text
-        assert "The server keeps no earlier assessment" in text
+        assert "No earlier assessment kept for viewers who read the same 2 projects as you" in text
         page.screenshot(path=str(tmp_path / "ready-organisation.png"), full_page=True)
         page.click("a[href='/ready?project=demo']")
         page.wait_for_url(f"{live.url}/ready?project=demo")
