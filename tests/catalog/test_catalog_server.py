@@ -475,3 +475,26 @@ def test_approvers_act_from_the_page(server: TestClient) -> None:
     actions = [(e["action"], e["actor"]) for e in server.get("/api/catalog/audit").json()][-5:]
     assert actions == [("approve", "root"), ("approve", "root"), ("deprecate", "root"), ("retire", "root"),
                        ("recheck", "root")]  # fmt: skip
+
+
+def test_a_policy_added_on_the_server_makes_the_next_recheck_fail_a_version(
+    server: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    DatabaseCatalog(server.app.state.store).add_product(parse_product(_spec("aws-kms-key"), "kms"), "root")
+    server.app.state.catalog_settings = CatalogSettings(require_approval=False)
+    current = pack(PRODUCTS / "aws-kms-key" / "1.0.1", 10**6).data
+    url = "/api/catalog/products/aws-kms-key/versions"
+    assert server.post(url, params={"version": "1.0.1"}, content=current).status_code == 201
+    assert [c["compliant"] for c in server.post("/api/catalog/recheck").json()] == [True]
+    monkeypatch.setenv("BASTION_CATALOG_POLICIES", str(NEW_POLICIES))
+    (checked,) = server.post("/api/catalog/recheck").json()
+    assert (checked["compliant"], checked["changed"]) == (False, True)
+    assert checked["reasons"] == ["iac.acme.kms-multi-region (high) at main.tf:12: KMS key is multi-region"]
+    refused = server.post(url, params={"version": "1.0.2"}, content=current)  # and new versions must pass it
+    assert refused.status_code == 422 and refused.json()["reasons"] == checked["reasons"]
+    monkeypatch.setenv("BASTION_CATALOG_POLICIES", str(tmp_path / "nowhere"))
+    broken = server.post("/api/catalog/recheck")
+    assert (broken.status_code, broken.json()["detail"]) == (
+        500,
+        f"BASTION_CATALOG_POLICIES: not a directory: {tmp_path / 'nowhere'}",
+    )

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bastion.catalog.artefact import unpack
 from bastion.catalog.artefacts import ARTEFACTS_ENV, ArtefactStore, open_artefacts
+from bastion.catalog.gate import GateOptions
 from bastion.catalog.lifecycle import approve, deprecate, publish, recheck, retire
 from bastion.catalog.model import CatalogSettings, State, latest_approved, parse_product
 from bastion.catalog.notify import Notifier, SmtpNotifier, WebhookNotifier
@@ -55,6 +56,20 @@ def _artefacts(request: Request) -> ArtefactStore | None:
         return cast(ArtefactStore, chosen)
     location = os.environ.get(ARTEFACTS_ENV, "").strip()
     return open_artefacts(location, Path(location)) if location else None
+
+
+POLICIES_ENV = "BASTION_CATALOG_POLICIES"
+"""Directories of IaC policies every version must pass on top of the built-in ones, separated as
+``PATH`` is (a policy added here makes the next re-check mark the versions it fails non-compliant)."""
+
+
+def _gate_options(backend: DatabaseCatalog) -> GateOptions:
+    """The gate the server publishes and re-checks with: the catalog's threshold, the extra policies."""
+    extra = tuple(Path(part) for part in os.environ.get(POLICIES_ENV, "").split(os.pathsep) if part.strip())
+    missing = [str(path) for path in extra if not path.is_dir()]
+    if missing:
+        raise HTTPException(500, f"{POLICIES_ENV}: not a directory: {', '.join(missing)}")
+    return GateOptions(fail_on=backend.settings().fail_on, extra_iac_policies=extra)
 
 
 SMTP_ENV = "BASTION_CATALOG_SMTP"
@@ -167,7 +182,7 @@ async def publish_version(product: str, version: str, request: Request, who: Pri
             root = Path(tmp)
             try:
                 unpack(data, root, limit)
-                result = publish(backend, root, product, version, who.name)
+                result = publish(backend, root, product, version, who.name, _gate_options(backend))
             except (InputError, UsageError) as exc:
                 message = str(exc).replace(str(root), "<artefact>")
                 raise _fail(type(exc)(message)) from None
@@ -232,7 +247,8 @@ async def recheck_versions(request: Request, who: Principal = Changer) -> list[d
     has not, changes only compliance, and is in the audit log under the caller's name."""
     backend = _backend(request)
     try:
-        results = await run_in_threadpool(recheck, backend, who.name, None, _notifiers(request))
+        options = _gate_options(backend)
+        results = await run_in_threadpool(recheck, backend, who.name, options, _notifiers(request))
     except InputError as exc:  # a stored artefact missing or altered: the re-check cannot vouch for it
         raise HTTPException(500, f"re-check stopped: {exc}") from None
     return [
