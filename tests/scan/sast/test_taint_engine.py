@@ -308,6 +308,24 @@ CASES = [
     ),
     ("weak-random-not-secret", "import random", 'delay = random.random()\nwait(delay)\nreturn "ok"', set()),
     (
+        "regex-dos",
+        "import re",
+        'if re.match(r"(a+)+$", request.args["s"]):\n    return "y"\nreturn "n"',
+        {"regex-dos"},
+    ),
+    (
+        "regex-dos-compiled",
+        "import re",
+        'rx = re.compile(r"^(\\w+ ?)*$")\nif rx.match(request.args["s"]):\n    return "y"\nreturn "n"',
+        {"regex-dos-compiled"},
+    ),
+    (
+        "regex-linear",
+        "import re",
+        'if re.match(r"(ab)+c*", request.args["s"]):\n    return "y"\nreturn "n"',
+        set(),
+    ),
+    (
         "secrets-cookie",
         "import secrets\nfrom flask import make_response",
         'resp = make_response("ok")\n'
@@ -393,7 +411,9 @@ CASES = [
         'os.system("cat " + re.sub(r"[^A-Za-z0-9_./]", "", request.args["n"]))',
         {"os-command"},
     ),
-    ("request-path", "import os", 'os.system("echo " + request.path)', {"os-command"}),
+    # request.path of a constant route ("/x") is that path (test_taint_owasp_classes.py); the
+    # full path carries the client's query string
+    ("request-full-path", "import os", 'os.system("echo " + request.full_path)', {"os-command"}),
     (
         "environment-path-is-config",
         "import os",

@@ -76,6 +76,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
         self.is_route, self.html_handler = (
             shapes.route_kind(node, module, self.rules) if node else (False, False)
         )
+        self.fixed_path = shapes.fixed_route_path(node, module, self.rules) if node else False
+        """Every route of this handler is a constant path: ``request.path`` is server-controlled."""
         if function is not None and not self.is_route:
             # FastAPI fills a dependency's parameters from the request, as it does a route's
             self.is_route = project.is_dependency_function(module, function.qualname)
@@ -91,6 +93,12 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
         its source does not count for)."""
         step = Step(self.module.relpath, line, note or self.module.line_text(line))
         return (Flow(origin, (step,), self.rules.source_excludes.get(origin.label, frozenset())),)
+
+    def route_path(self, name: str) -> bool:
+        """``name`` reads the request's path in a handler whose routes are all constant paths."""
+        return self.fixed_path and any(
+            name == src or name.startswith(src + ".") for src in self.rules.rules.route_path_sources
+        )
 
     def key(self, node: ast.expr) -> str | None:
         """The access path of ``node`` (``a``, ``a.b``, ``a['k']``), or None."""
@@ -259,6 +267,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
         if name is not None:
             label = self.rules.source_label(name)
             if label is not None:
+                if self.route_path(name):
+                    return CLEAN
                 return self.flow_from(Origin(label), node.lineno)
             root: ast.expr = node
             while isinstance(root, ast.Attribute):
@@ -291,7 +301,7 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
         if name is not None:
             label = self.rules.source_label(name)
             if label is not None:
-                if shapes.typed_get(node):
+                if shapes.typed_get(node) or self.route_path(name):
                     return CLEAN
                 return self.flow_from(Origin(label), node.lineno)
             if name == "re.sub" and shapes.strips_to_word_characters(node):
@@ -352,7 +362,21 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
                 return CLEAN
         if everything and method == "format" and self.url_prefix(node, state):
             return clear(everything, shapes.URL_CWES)
+        if name not in self.rules.sink_calls and shapes.says_safe(
+            method or name or "", self.rules.rules.unresolved_clean_words
+        ):
+            return CLEAN  # a helper we cannot read, named for what it returns: `get_safe_value`
+        if not everything and any(self.whole_request(a, state) for a in node.args):
+            # the request object handed to a helper we cannot read (a wrapper): what it returns
+            # is request data, and so is what its methods return
+            return self.flow_from(Origin("request object passed to a helper"), node.lineno)
         return everything
+
+    def whole_request(self, node: ast.expr, state: State) -> bool:
+        """``node`` is the request object itself (``flask.request``, a request parameter)."""
+        if isinstance(node, ast.Name) and state.has_tag(node.id, "request"):
+            return True
+        return self.qualname(node, state) in self.rules.rules.request_objects
 
     def _container_method(
         self, node: ast.Call, func: ast.Attribute, method: str, args: list[Taint], state: State

@@ -258,6 +258,33 @@ def route_kind(
     return False, False
 
 
+def fixed_route_path(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, rules: RuleBook
+) -> bool:
+    """Every route decorator of ``node`` (at least one) names a constant path without parameters
+    (``@app.route("/a/b")``; not ``"/a/<b>"`` nor FastAPI's ``"/a/{b}"``)."""
+    paths: list[object] = []
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if last(target) not in rules.route_decorators or not web_decorator(target, last(target), module):
+            continue
+        if not isinstance(dec, ast.Call):
+            return False
+        spelled = [kw.value for kw in dec.keywords if kw.arg in ("rule", "path")] + dec.args[:1]
+        if len(spelled) != 1 or not isinstance(spelled[0], ast.Constant):
+            return False
+        paths.append(spelled[0].value)
+    return bool(paths) and all(isinstance(p, str) and "<" not in p and "{" not in p for p in paths)
+
+
+def says_safe(name: str, words: tuple[str, ...]) -> bool:
+    """The last part of ``name``, split at ``_`` and case changes, contains one of ``words``
+    (``get_safe_value``, ``sanitizedInput``; not ``unsafe_value``)."""
+    tail = name.rsplit(".", 1)[-1]
+    parts = {p.lower() for p in re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", tail) if p}
+    return bool(words) and not parts.isdisjoint(words)
+
+
 _DEPENDENCIES = ("Depends", "Security")
 
 

@@ -12,6 +12,7 @@ import ast
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bastion.scan.sast.taint import shapes
+from bastion.scan.sast.taint.regexes import catastrophic_regex
 from bastion.scan.sast.taint.spec import RuleBook, SinkRule
 from bastion.scan.sast.taint.state import State
 from bastion.scan.sast.taint.summary import ParamSink, Summary, TaintHit
@@ -92,6 +93,10 @@ class _Host(Protocol):
 
     def _receiver_fits(self, rule: SinkRule, receiver: ast.expr, key: str, state: State) -> bool: ...
 
+    def _unsafe_parser_arg(self, node: ast.Call, state: State) -> bool: ...
+
+    def _backtracks(self, node: ast.Call, state: State) -> bool: ...
+
 
 class SinkChecks:
     """Sink checks for :class:`~bastion.scan.sast.taint.expressions.ExpressionAnalysis`."""
@@ -147,10 +152,20 @@ class SinkChecks:
             if receiver:
                 for rule in self.rules.receiver_sinks.get(method, ()):
                     self.hit(rule, add_step(receiver, self.step(node.lineno)), self.step(node.lineno), method)
-        if name is not None and name in self.rules.safe_calls:
+        if (
+            name is not None
+            and name in self.rules.unsafe_parser_calls
+            and self._unsafe_parser_arg(node, state)
+        ):
+            # `xml.dom.minidom.parseString(s, parser)` with a parser whose external entities are on
+            rules.extend(r for r in self.rules.unsafe_parser_calls[name] if r not in rules)
+        elif name is not None and name in self.rules.safe_calls:
             for cwe in self.rules.safe_calls[name]:
                 self.project.note_sink(self.module.relpath, node.lineno, cwe, safe=True)
         for rule in rules:
+            if rule.regex_dos and not self._backtracks(node, state):
+                self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=True)
+                continue
             if self._safe_call(rule, node, state):
                 self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=True)
                 continue
@@ -164,6 +179,23 @@ class SinkChecks:
                 self.project.note_sink(self.module.relpath, node.lineno, rule.cwe, safe=not live)
             if taint:
                 self.hit(rule, taint, self.step(node.lineno), name or method or rule.id)
+
+    def _backtracks(self: _Host, node: ast.Call, state: State) -> bool:
+        """The regular expression of ``re.match(p, s)`` (a constant), or of the ``re.compile``
+        that made the receiver of ``regex.match(s)``, backtracks catastrophically."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and (key := self.key(func.value)) and state.has_tag(key, "redos"):
+            return True
+        patterns = [kw.value for kw in node.keywords if kw.arg == "pattern"] + node.args[:1]
+        value = self.const(patterns[0], state) if patterns else None
+        return isinstance(value, str) and catastrophic_regex(value)
+
+    def _unsafe_parser_arg(self: _Host, node: ast.Call, state: State) -> bool:
+        """The parser passed to a DOM builder (second argument or ``parser=``) is a SAX parser with
+        external entities switched on (``parser.setFeature(feature_external_ges, True)``)."""
+        parsers = [kw.value for kw in node.keywords if kw.arg == "parser"] + node.args[1:2]
+        keys = [self.key(parser) for parser in parsers]
+        return any(key is not None and state.has_tag(key, "unsafe_xml") for key in keys)
 
     def _receiver_fits(self: _Host, rule: SinkRule, receiver: ast.expr, key: str, state: State) -> bool:
         """The receiver is named like ``receiver_names``, or its expression (or the variable it
@@ -309,6 +341,14 @@ class SinkChecks:
                 self.hit(rule, value, self.step(line), name)
             if rules:
                 return
+        pattern = self.rules.rules.api_checks.session_names
+        store = (self.key(target.value) or "").rsplit(".", 1)[-1]
+        if pattern and store and shapes.regex(pattern).search(store):
+            # a predictable number kept in a session-like mapping is a session secret (CWE-330
+            # only: hit() reports just the flows live for the rule's weakness)
+            for rule in self.rules.rules.sinks:
+                if rule.id == "weak-random-cookie":
+                    self.hit(rule, value, self.step(line), store)
 
     def check_secret_name(self: _Host, key: str, value: Taint, line: int) -> None:
         """A predictable random number stored under a secret-sounding name (``token = ...``)."""
@@ -383,6 +423,10 @@ class SinkChecks:
         if isinstance(node, ast.Call):
             if shapes.safe_parser(node):
                 state.tag(key, "safe_parser")
+            if self.qualname(node.func, state) == "re.compile" and node.args:
+                pattern = self.const(node.args[0], state)
+                if isinstance(pattern, str) and catastrophic_regex(pattern):
+                    state.tag(key, "redos")
             if any(word in shapes.last(node.func).lower() for word in ("render", "response", "template")):
                 state.tag(key, "response")
             name = self.qualname(node.func, state)

@@ -81,6 +81,12 @@ class SinkRule(_Strict):
     """Headers: only this entry of a dict literal passed as ``keywords`` is dangerous (``Location``)."""
     unsafe_parser_methods: tuple[str, ...] = ()
     """XML: methods of a SAX parser with external entities switched on (``setFeature``)."""
+    unsafe_parser_calls: tuple[str, ...] = ()
+    """XML: calls that take a SAX parser (second argument or ``parser=``) and are sinks when that
+    parser has external entities switched on (``xml.dom.minidom.parseString(s, parser)``)."""
+    regex_dos: bool = False
+    """Only when the regular expression backtracks catastrophically (a repeated group holding a
+    repeat: ``(a+)+``): the call's constant pattern, or the ``re.compile`` that made its receiver."""
     api_check: bool = False
     """Not a dataflow rule: the call itself is the weakness (weak hash, insecure cookie)."""
     handler_return: bool = False
@@ -115,6 +121,9 @@ class ApiChecks(_Strict):
     """Regular expression: a weak random number stored in a variable so named is a finding."""
     cookie_methods: tuple[str, ...] = ()
     """Methods setting a cookie; ``secure=True`` is required (CWE-614)."""
+    session_names: str = ""
+    """Regular expression: a weak random number stored as an item of a mapping so named
+    (``my_session[key] = value``) is a session secret (CWE-330)."""
     integrity_names: str = ""
     """Regular expression: a weak hash whose result is stored only under names so spelled (an
     ``etag``, a ``checksum``, a cache key), or computed in a function so named
@@ -139,6 +148,15 @@ class TaintRules(_Strict):
     clean_results: tuple[str, ...] = ()
     clean_methods: tuple[str, ...] = ()
     api_checks: ApiChecks = ApiChecks()
+    request_objects: tuple[str, ...] = ()
+    """The request object itself: passed whole to a helper the analysis cannot read (a wrapper),
+    that helper's result is request data."""
+    unresolved_clean_words: tuple[str, ...] = ()
+    """A call to a helper the analysis cannot read whose name has one of these words
+    (``get_safe_value``) returns a clean value."""
+    route_path_sources: tuple[str, ...] = ()
+    """Sources holding the request's path: server-controlled in a handler whose every route is a
+    constant path without parameters (``@app.route("/a/b")``: ``request.path`` is ``/a/b``)."""
     site_urls: tuple[str, ...] = ()
     """Calls returning a URL on this site (``url_for``, ``reverse``); a redirect built from one
     is read as starting with ``/``, the least a route may be (``url_for(...) + v`` is still open)."""
@@ -182,6 +200,8 @@ class RuleBook:
     """Qualified name -> what every method chained on its result clears (``chained`` sanitizers)."""
     receiver_attributes: frozenset[str] = frozenset()
     """Every sink rule's ``receiver_attributes`` (assignments remember them on the variable)."""
+    unsafe_parser_calls: Mapping[str, tuple[SinkRule, ...]] = field(default_factory=dict)
+    """Qualified name -> rules whose ``unsafe_parser_calls`` list it."""
 
     def source_label(self, name: str) -> str | None:
         """The label of the source ``name`` falls under (itself or a parent), or None."""
@@ -255,6 +275,7 @@ def compile_rules(rules: TaintRules) -> RuleBook:
         route_decorators=frozenset(rules.route_decorators),
         builders=builders,
         receiver_attributes=frozenset(a for s in flow_rules for a in s.receiver_attributes),
+        unsafe_parser_calls=_multi([(c, s) for s in flow_rules for c in s.unsafe_parser_calls]),
     )
 
 
