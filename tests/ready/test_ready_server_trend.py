@@ -209,7 +209,7 @@ def test_upgrade_from_0014(seeded: World) -> None:
         assert session.scalar(select(func.count()).select_from(ReadyAssessment)) == 1
 
 
-def test_server_backed_cli_shows_the_servers_trend(seeded_live: tuple[str, World]) -> None:
+def test_server_backed_cli_shows_the_servers_trend(seeded_live: tuple[str, World], tmp_path: Path) -> None:
     url, world = seeded_live
     token = audience_of("token", _ids(world, "demo"))
     code, out, err = run("--server", url, "--token", world.demo_token, "--format", "json")
@@ -230,6 +230,11 @@ def test_server_backed_cli_shows_the_servers_trend(seeded_live: tuple[str, World
     assert "  prepare  " in out and "(+7 since last)" in out
     # each run kept today's assessment on the server: one row for today, updated, and the earlier one
     assert len(_rows(world)) == 2
+    # a history file named on the command line is the trend's, not the server's
+    kept = tmp_path / "history.json"
+    code, out, err = run("--server", url, "--token", world.demo_token, "--history", str(kept), "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["trend"] == {"previous": None, "note": "first assessment: nothing to compare with"}
 
 
 def test_trend_on_the_page_in_the_browser(seeded_live: tuple[str, World], page: Any, tmp_path: Path) -> None:

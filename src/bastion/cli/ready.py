@@ -83,7 +83,9 @@ def ready(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the report here."),
     answers: Path | None = typer.Option(None, "--answers", help="Process questionnaire answers (JSON)."),
     history: Path | None = typer.Option(
-        None, "--history", help="Assessments kept for the trend (read, then appended)."
+        None,
+        "--history",
+        help="Assessments kept for the trend (read, then appended); with --server the server's by default.",
     ),
     project: str = typer.Option("", "--project", help="Assess one project (default: the organisation)."),
     dsomm: Path | None = typer.Option(None, "--dsomm", help="OWASP DSOMM model.yaml (GPL-3.0; not shipped)."),
