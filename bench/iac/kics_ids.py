@@ -33,6 +33,7 @@ LIST_K8S = "Checkmarx/kics docs/queries/kubernetes-queries.md @01a24f11 (with de
 LIST_DOCKER = "Checkmarx/kics docs/queries/dockerfile-queries.md @01a24f11 (with descriptions)"
 LIST_CFN = "Checkmarx/kics docs/queries/cloudformation-queries.md @01a24f11 (with descriptions)"
 LIST_ARM = "Checkmarx/kics docs/queries/azureresourcemanager-queries.md @045aaa61 (with descriptions)"
+METADATA = "Checkmarx/kics assets/queries/<query directory named in the row>/metadata.json"
 FIRST_SESSION = (
     "Checkmarx/kics assets/queries/.../metadata.json (and Rego where noted), read in the first session"
 )
@@ -1438,6 +1439,31 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
         "Network Security Group With Unrestricted Access To RDP",
         LIST_ARM,
     ),
+    (
+        "iac.cfn.ecr-immutable-tags",
+        "33f41d31-86b1-46a4-81f7-9c9a671f59ac",
+        "ECR Image Tag Not Immutable (cloudFormation/aws/ecr_image_tag_not_immutable)",
+        METADATA,
+    ),
+    (
+        "iac.cfn.ecr-scan-on-push",
+        "9025b2b3-e554-4842-ba87-db7aeec36d35",
+        "Unscanned ECR Image (cloudFormation/aws/unscanned_ecr_image)",
+        METADATA,
+    ),
+    (
+        "iac.cfn.dynamodb-point-in-time-recovery",
+        "0f04217d-488f-4e7a-bec8-f16159686cd6",
+        "DynamoDB Table Point In Time Recovery Disabled"
+        " (cloudFormation/aws/dynamodb_table_point_in_time_recovery_disabled)",
+        METADATA,
+    ),
+    (
+        "iac.cfn.eks-secrets-encryption",
+        "8e5ef52b-e673-4c3f-9b2e-99cdd0139059",
+        "EKS Cluster Encryption Disabled (cloudFormation/aws/eks_cluster_encryption_disabled)",
+        METADATA,
+    ),
 )
 """(policy id, KICS query id, KICS query name, what was read)."""
 
@@ -1801,6 +1827,7 @@ def table() -> str:
         LIST_DOCKER: "D",
         LIST_CFN: "C",
         LIST_ARM: "A",
+        METADATA: "Q",
         FIRST_SESSION: "M",
     }
     for pid, kid, name, source in (*EARLIER, *ROWS):
