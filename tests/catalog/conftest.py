@@ -5,7 +5,6 @@ policies, so it passed then and fails now)."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from server_world import live_sqlite
+from server_world import live_sqlite, mailbox
 from store_backends import postgres_url, store
 
 from bastion.catalog.artefact import pack
@@ -109,23 +108,3 @@ def hooks() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[int, list[Any]]]:
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    got: list[Any] = []
-
-    class Keep(Message):
-        def handle_message(self, message: Any) -> None:
-            got.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, got
-    controller.stop()
