@@ -178,3 +178,24 @@ def test_export_groups_bulk_and_saved_filters_keep_the_branch_filter(live: Live)
         ).json()["items"]
     }
     assert statuses == {"semgrep.eval": "confirmed", "semgrep.sqli": "open"}
+
+
+def test_retiring_a_branch_through_the_api(live: Live) -> None:
+    detail = seed(live)  # eval: fixed on main, open on release/1.2
+    token = bearer(live.world.demo_token)
+    url = f"{live.url}{API}/branches"
+    assert httpx.delete(url, headers=token).status_code == 422  # the unnamed place needs saying so
+    reader = httpx.delete(
+        url, params={"repository": SHOP, "branch": "release/1.2"}, headers=bearer(live.world.read_token)
+    )
+    assert reader.status_code == 403
+    done = httpx.delete(
+        url, params={"repository": f"https://{SHOP}.git", "branch": "release/1.2"}, headers=token
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {"repository": SHOP, "branch": "release/1.2", "rows": 2, "fixed": [detail["id"]]}
+    after = httpx.get(f"{live.url}/api/v1/findings/{detail['id']}", headers=token).json()
+    assert after["status"] == "fixed" and after["branch_summary"] == "fixed on main"
+    assert listed(live, status=["open"]) == ["semgrep.sqli"]  # still open on main
+    unnamed = httpx.delete(url, params={"unnamed": "true"}, headers=token).json()
+    assert (unnamed["rows"], unnamed["fixed"]) == (0, [])

@@ -13,7 +13,16 @@ import pytest
 from helpers_store import finding, new_project, scan_of
 from sqlalchemy import func, inspect, select
 
-from bastion.store.branches import UNNAMED, BranchRef, branch_ref, describe_states, places, states_of
+from bastion.store.branches import (
+    UNNAMED,
+    BranchRef,
+    Retired,
+    branch_ref,
+    describe_states,
+    places,
+    retire_branch,
+    states_of,
+)
 from bastion.store.coverage import Coverage, Gap
 from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
@@ -256,3 +265,27 @@ def test_a_finding_reopened_by_hand_is_fixed_again_by_a_scan_that_still_lacks_it
     _scan(store, project, RELEASE, A, B, day=3)
     assert _scan(store, project, MAIN, A, day=4).fixed == 0
     assert _state(store, "b") == ("open", {(REPO, "main"): "fixed", (REPO, "release/1.2"): "open"})
+
+
+def test_retiring_a_branch_fixes_what_no_other_branch_has_open(store: Store) -> None:
+    project = new_project(store)
+    c = finding("c", "lib.py", "z = 3")
+    feature = BranchRef(REPO, "feature/login")
+    _scan(store, project, MAIN, A)
+    _scan(store, project, feature, A, B, c, day=1)  # B and C only ever on the feature branch
+    with store.write() as session:
+        record = session.scalars(select(FindingRecord).where(FindingRecord.rule_id == "sast.c")).one()
+        triage(session, record, "false_positive", "alice", "test data", now=T0 + timedelta(days=1, hours=1))
+    with store.write() as session:
+        done = retire_branch(session, project, feature, "ci", T0 + timedelta(days=2))
+    assert done.rows == 3
+    assert _state(store, "a") == ("open", {(REPO, "main"): "open"})  # still on main
+    assert _state(store, "b") == ("fixed", {})
+    assert _state(store, "c") == ("false_positive", {})  # a triage decision stays
+    assert _actions(store, "b") == ["finding.opened", "finding.fixed"]
+    with store.read() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "branch.retired")).one()
+        assert event.reason == f"{REPO}@feature/login: 3 findings' rows removed" and event.actor == "ci"
+        assert places(session, [project]) == [feature, MAIN]  # its scans stay in the history
+    with store.write() as session:
+        assert retire_branch(session, project, feature, "ci", T0 + timedelta(days=3)) == Retired(0, [])

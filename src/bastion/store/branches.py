@@ -26,15 +26,25 @@ from sqlalchemy import ColumnElement, Row, and_, delete, func, insert, or_, sele
 from sqlalchemy.orm import Session
 
 from bastion.store import bulk
-from bastion.store.models import BRANCH_LEN, REPOSITORY_LEN, FindingBranch, FindingRecord, Scan
+from bastion.store.lifecycle import record_snapshot
+from bastion.store.models import (
+    BRANCH_LEN,
+    REPOSITORY_LEN,
+    AuditEvent,
+    FindingBranch,
+    FindingRecord,
+    Scan,
+)
 from bastion.store.sanitize import scrub
 
 __all__ = [
+    "FIXABLE",
     "UNNAMED",
     "UNNAMED_CHOICE",
     "BranchFix",
     "BranchRef",
     "BranchState",
+    "Retired",
     "branch_choice",
     "branch_ref",
     "describe_states",
@@ -42,6 +52,7 @@ __all__ = [
     "fix_on_branch",
     "places",
     "repository_choice",
+    "retire_branch",
     "see_on_branch",
     "states_of",
 ]
@@ -375,3 +386,78 @@ def places(
     scans = latest.order_by(Scan.id.desc()).limit(recent).subquery()
     query = select(scans.c.repository, scans.c.branch).distinct().order_by(scans.c.repository, scans.c.branch)
     return [BranchRef(r.repository, r.branch) for r in session.execute(query).all()]
+
+
+FIXABLE = ("open", "confirmed", "risk_accepted")
+"""Triage states a scan may turn into fixed (a false positive stays one)."""
+
+
+@dataclass(frozen=True)
+class Retired:
+    """What retiring a branch changed."""
+
+    rows: int
+    """The branch's rows removed (one per finding seen there)."""
+    fixed: list[int]
+    """Findings fixed because no other branch has them open (by id)."""
+
+
+def retire_branch(session: Session, project_id: int, ref: BranchRef, actor: str, now: datetime) -> Retired:
+    """Forget ``ref`` in the project (a branch deleted or merged): its rows go, and a finding that
+    no other branch has open is fixed, as a scan that no longer reports it would fix it. The
+    caller holds the project's lock. One audit event for the branch, one per finding fixed."""
+    rows = session.execute(
+        select(FindingBranch.id, FindingBranch.finding_id).where(
+            FindingBranch.project_id == project_id, _at(ref)
+        )
+    ).all()
+    session.add(
+        AuditEvent(
+            at=now,
+            actor=actor[:200],
+            action="branch.retired",
+            project_id=project_id,
+            reason=f"{ref.label()}: {len(rows)} findings' rows removed",
+        )
+    )
+    if not rows:
+        session.flush()
+        return Retired(0, [])
+    findings = sorted({r.finding_id for r in rows})
+    session.execute(delete(FindingBranch).where(FindingBranch.id.in_([r.id for r in rows])))
+    still_open = set(
+        session.scalars(
+            select(FindingBranch.finding_id)
+            .where(FindingBranch.finding_id.in_(findings), FindingBranch.status == "open")
+            .distinct()
+        )
+    )
+    done = session.execute(
+        select(FindingRecord.id, FindingRecord.status).where(
+            FindingRecord.id.in_([f for f in findings if f not in still_open]),
+            FindingRecord.status.in_(FIXABLE),
+        )
+    ).all()
+    if done:
+        session.execute(
+            update(FindingRecord), [{"id": r.id, "status": "fixed", "fixed_at": now} for r in done]
+        )
+        session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "at": now,
+                    "actor": actor[:200],
+                    "action": "finding.fixed",
+                    "project_id": project_id,
+                    "finding_id": r.id,
+                    "from_status": r.status,
+                    "to_status": "fixed",
+                    "reason": f"branch {ref.label()} retired; open on no other branch",
+                }
+                for r in done
+            ],
+        )
+    session.flush()
+    record_snapshot(session, project_id, now)
+    return Retired(len(rows), [r.id for r in done])

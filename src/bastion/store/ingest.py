@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 
 from bastion.findings import Finding
 from bastion.store import bulk
-from bastion.store.branches import UNNAMED, BranchRef, fix_candidates, fix_on_branch, see_on_branch
+from bastion.store.branches import (
+    FIXABLE,
+    UNNAMED,
+    BranchRef,
+    fix_candidates,
+    fix_on_branch,
+    see_on_branch,
+)
 from bastion.store.coverage import Coverage
 from bastion.store.db import Store
 from bastion.store.lifecycle import expire_acceptances, record_snapshot
@@ -39,7 +46,7 @@ from bastion.store.sanitize import scrub_all, scrub_tree
 
 __all__ = ["CHUNK", "IngestResult", "ingest", "stored_fingerprint"]
 
-_FIXABLE = ("open", "confirmed", "risk_accepted")
+_FIXABLE = FIXABLE
 CHUNK = 500
 """Findings written per transaction: small enough that other writers wait milliseconds."""
 
