@@ -37,6 +37,23 @@ def _trim(window: deque[tuple[float, SignIn]], now: float, span: float) -> None:
         window.popleft()
 
 
+def _brute_force(
+    e: SignIn, pair: deque[tuple[float, SignIn]], why: str, severity: Severity | None = None
+) -> Hit:
+    """A brute-force hit on one source and account: ``why`` follows "N failed sign-ins to USER"."""
+    return Hit(
+        "brute-force",
+        f"{e.ip}|{e.user}",
+        float(len(pair)),
+        [e.user],
+        [e.ip],
+        pair[0][0],
+        f"{len(pair)} failed sign-ins to {e.user} {why}",
+        [x for _, x in pair][-5:],
+        severity,
+    )
+
+
 class Windows:
     """Sliding windows of failed attempts, per source, per account and organisation-wide."""
 
@@ -100,19 +117,8 @@ class Windows:
         pair.append((now, e))
         _trim(pair, now, self.brute_w)
         if len(pair) == self.brute_n:
-            hits.append(
-                Hit(
-                    "brute-force",
-                    f"{e.ip}|{e.user}",
-                    float(len(pair)),
-                    [e.user],
-                    [e.ip],
-                    pair[0][0],
-                    f"{len(pair)} failed sign-ins to {e.user} from {e.ip} within "
-                    f"{self.brute_w / 60:g} minutes (threshold {self.brute_n})",
-                    [x for _, x in pair][-5:],
-                )
-            )
+            why = f"from {e.ip} within {self.brute_w / 60:g} minutes (threshold {self.brute_n})"
+            hits.append(_brute_force(e, pair, why))
         win = self.by_ip.setdefault(e.ip, deque())
         win.append((now, e))
         _trim(win, now, self.spray_w)
@@ -151,21 +157,11 @@ class Windows:
         span = now - pair[0][0]
         minutes = max(1, round(span / 60))
         took = f"{span / 3600:.1f} hours" if span >= 7200 else f"{minutes} minute{'s' if minutes > 1 else ''}"
-        return [
-            Hit(
-                "brute-force",
-                f"{e.ip}|{e.user}",
-                float(len(pair)),
-                [e.user],
-                [e.ip],
-                pair[0][0],
-                f"{len(pair)} failed sign-ins to {e.user} within {took} from {e.ip}, an address and "
-                f"network the account never used (a stranger's guesses are counted over "
-                f"{self.slow_w / 3600:g} hours: threshold {self.slow_n})",
-                [x for _, x in pair][-5:],
-                Severity.MEDIUM,
-            )
-        ]
+        why = (
+            f"within {took} from {e.ip}, an address and network the account never used (a stranger's "
+            f"guesses are counted over {self.slow_w / 3600:g} hours: threshold {self.slow_n})"
+        )
+        return [_brute_force(e, pair, why, Severity.MEDIUM)]
 
     def _stuffing(self, e: SignIn, now: float) -> list[Hit]:
         self.foreign.append((now, e))
