@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from server_world import client, live, live_sqlite, page, postgres_url, world
+from server_world import api, both, client, live, live_sqlite, page, postgres_url, world
 
-__all__ = ["client", "live", "live_sqlite", "page", "postgres_url", "world"]
+__all__ = ["api", "both", "client", "live", "live_sqlite", "page", "postgres_url", "world"]

@@ -74,6 +74,21 @@ def client(world: World) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[World]:
+    """The world over each back end (PostgreSQL skipped with the reason where none runs)."""
+    store = open_store(request.param, tmp_path, postgres_url)
+    yield build_world(store)
+    store.close()
+
+
+@pytest.fixture
+def api(both: World) -> Iterator[TestClient]:
+    """A test client (no credentials) of the world on each back end."""
+    with TestClient(both.app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
 def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Sign in through the form; returns the session's CSRF token."""
     page = client.get("/login")

@@ -6,16 +6,12 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from server_world import World, bearer, build_world, login
+from server_world import World, bearer, login
 from sqlalchemy import select
-from store_backends import open_store
 
 from bastion.findings import Alert, Severity
 from bastion.store.alerts import AlertRecord, AlertSubject
@@ -45,21 +41,6 @@ def _alert(n: int, **change: Any) -> dict[str, Any]:
     data = alert.to_dict()
     data.update(change)
     return data
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def both(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[World]:
-    """The server world on each back end."""
-    store = open_store(request.param, tmp_path, postgres_url)
-    yield build_world(store)
-    store.close()
-
-
-@pytest.fixture
-def api(both: World) -> Iterator[TestClient]:
-    """A client of the world on each back end."""
-    with TestClient(both.app, base_url="http://testserver", follow_redirects=False) as test_client:
-        yield test_client
 
 
 def test_upload_is_idempotent_scrubbed_and_listed(api: TestClient, both: World) -> None:

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from server_world import World, bearer, build_world, login
+from server_world import World, bearer, login
 from sqlalchemy import select
-from store_backends import open_store
 
 from bastion.store.models import ApiToken, utcnow
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def both(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[World]:
-    """The server world over each back end."""
-    store = open_store(request.param, tmp_path, postgres_url)
-    yield build_world(store)
-    store.close()
 
 
 def _stamps(world: World) -> dict[str, object]:

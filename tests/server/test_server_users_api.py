@@ -8,14 +8,11 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from server_world import PASSWORD, World, bearer, build_world, login
+from server_world import PASSWORD, World, bearer, login
 from sqlalchemy import select
-from store_backends import open_store
 
 from bastion.errors import InputError
 from bastion.store.accounts import authenticate
@@ -23,21 +20,6 @@ from bastion.store.invites import Invite, accept_invite, create_invite
 from bastion.store.models import AuditEvent, User
 
 NEW_PASSWORD = "a-long-password-for-nina-7"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def both(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[World]:
-    """The test world over each back end."""
-    store = open_store(request.param, tmp_path, postgres_url)
-    yield build_world(store)
-    store.close()
-
-
-@pytest.fixture
-def api(both: World) -> Iterator[TestClient]:
-    """A client of the world's app (no credentials)."""
-    with TestClient(both.app, base_url="http://testserver", follow_redirects=False) as client:
-        yield client
 
 
 def _admin(client: TestClient) -> dict[str, str]:
