@@ -32,6 +32,7 @@ from pathlib import Path
 
 import orjson
 
+from bastion.atomic import write_bytes
 from bastion.jobs.scan import (
     ScanCrashed,
     ScanLimits,
@@ -88,10 +89,7 @@ def _waiting_child(request_fd: int, done_fd: int, limits: ScanLimits) -> None:
         else:
             path, result_file = orjson.loads(data)
             result = run_scan(path, limits.scanners, limits.memory_bytes)
-            partial = f"{result_file}.part"
-            with open(partial, "wb") as handle:
-                handle.write(_encode(result))
-            os.replace(partial, result_file)
+            write_bytes(Path(result_file), _encode(result), what="scan result", private=True)
             os.write(done_fd, b"1")  # the worker goes on now, not once this process is gone
             code = 0
     finally:
