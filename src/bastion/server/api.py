@@ -21,13 +21,12 @@ from bastion.store.branches import (
     branch_ref,
     describe_states,
     repository_choice,
-    retire_branch,
     states_of,
 )
 from bastion.store.db import Store
 from bastion.store.ingest import IngestResult, ingest
 from bastion.store.lifecycle import triage
-from bastion.store.models import ApiToken, AuditEvent, FindingRecord, Project, Scan, User, utcnow
+from bastion.store.models import ApiToken, AuditEvent, FindingRecord, Project, Scan, User
 from bastion.store.queries import (
     BRANCH_STATUSES,
     COUNT_CAP,
@@ -265,30 +264,6 @@ async def upload_project_scan(
     """Upload a Bastion JSON report or SARIF 2.1.0 log to a project, as a scan of ``repository``
     at ``branch``."""
     return await _upload(request, slug, who, full, branch_ref(repository, branch))
-
-
-@router.delete("/projects/{slug}/branches")
-def retire(
-    slug: str,
-    repository: str | None = RepositoryParam,
-    branch: str | None = BranchParam,
-    unnamed: bool = False,
-    who: Principal = Auth,
-    session: Session = DB,
-) -> dict[str, Any]:
-    """Forget a branch (deleted or merged), named as an upload names it: its findings' rows go, and
-    a finding open on no other branch is fixed. The unnamed place (uploads that named neither, and
-    findings stored before branches were tracked) needs ``unnamed=true``. Needs the upload right."""
-    project = project_by_slug(session, slug)
-    require(who, session, project.id, "upload")
-    ref = branch_ref(repository, branch)
-    if not ref.named and not unnamed:
-        raise HTTPException(
-            422, "name the repository and branch to retire (unnamed=true for the unnamed place)"
-        )
-    session.execute(select(Project.id).where(Project.id == project.id).with_for_update()).one()
-    done = retire_branch(session, project.id, ref, who.name, utcnow())
-    return {"repository": ref.repository, "branch": ref.branch, "rows": done.rows, "fixed": done.fixed}
 
 
 @router.get("/projects/{slug}/scans")

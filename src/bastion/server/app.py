@@ -15,6 +15,7 @@ from bastion import __version__
 from bastion.server import (
     alerts,
     api,
+    branches,
     catalog,
     drills,
     integrations,
@@ -88,6 +89,7 @@ def create_app(settings: ServerSettings | None = None, store: Store | None = Non
         (metrics_pages.api, metrics_pages.pages),
         (compliance_pages.pages,),
         (users.pages, invites.pages, invites.public, users_api.api),
+        (branches.api,),
     )
     for routers in feature_routers:
         for feature_router in routers:
