@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.dev-installed
+NODE_TOOLS := tools/node
+NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
 
-.PHONY: run test test-fast lint typecheck unit unit-fast selfscan lock deps-upgrade clean
+.PHONY: run test test-fast lint typecheck unit unit-fast selfscan lock deps-upgrade node-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +21,20 @@ $(STAMP): pyproject.toml requirements/run.txt | $(BIN)/python
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python
+$(DEV_STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python $(NODE_STAMP)
 	$(PIP) install --require-hashes -r requirements/dev.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@ $(STAMP)
+
+## node-tools: the package managers the fix tests run for real (pnpm, yarn berry), pinned with
+## integrity hashes in tools/node/package-lock.json, into tools/node/node_modules (git-ignored).
+## Without npm the tests that need them are skipped, each saying why.
+node-tools: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(NODE_TOOLS) --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is not installed: the tests that run pnpm and yarn will be skipped"; fi
 
 ## run: install Bastion into .venv and scan the demo project (findings are expected: exit 1 is fine)
 ## The advisory database comes from examples/advisories (a real OSV + KEV subset): no network.
@@ -73,4 +85,4 @@ deps-upgrade:
 	sh scripts/deps-upgrade.sh
 
 clean:
-	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(NODE_TOOLS)/node_modules .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache
