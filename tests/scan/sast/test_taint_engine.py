@@ -116,6 +116,18 @@ CASES = [
         set(),
     ),
     (
+        "xpath-select",
+        "import elementpath",
+        "tree = etree.parse(\"u.xml\")\nelementpath.select(tree, f\"//u[@n='{request.args['n']}']\")",
+        {"xpath-select"},
+    ),
+    (
+        "xpath-select-root-only",
+        "import elementpath",
+        'elementpath.select(request.args["n"], "//u")',
+        set(),
+    ),
+    (
         "xpath-find",
         "import xml.etree.ElementTree as ET",
         'root = ET.parse("u.xml").getroot()\nroot.findall(".//u[@n=\'%s\']" % request.args["n"])',

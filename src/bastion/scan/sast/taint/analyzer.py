@@ -12,7 +12,7 @@ import ast
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bastion.scan.sast.taint import fields, shapes
+from bastion.scan.sast.taint import fields, hosts, shapes
 from bastion.scan.sast.taint.expressions import ExpressionAnalysis
 from bastion.scan.sast.taint.module import FunctionInfo
 from bastion.scan.sast.taint.state import State, join_states
@@ -314,6 +314,7 @@ class FunctionAnalysis(ExpressionAnalysis):
             for index, elt in enumerate(value_node.elts):
                 state.taint[f"{key}[{index}]"] = add_step(self.eval(elt, state), self.step(line))
         self.tag_value(key, value_node, state)
+        hosts.note_parse(self, key, value_node, state)
         self._field_values(key, value_node, state, line)
 
     def _field_values(self, key: str, node: ast.expr, state: State, line: int) -> None:
@@ -408,10 +409,12 @@ class FunctionAnalysis(ExpressionAnalysis):
             return []
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             op, left, right = test.ops[0], test.left, test.comparators[0]
-            if isinstance(op, ast.In | ast.NotIn) and holds == isinstance(op, ast.In):
-                key = self.key(left)
-                if key is not None and self.const(right, state) is not self.UNKNOWN:
-                    return [(key, every)]
+            if (
+                isinstance(op, ast.In | ast.NotIn)
+                and holds == isinstance(op, ast.In)
+                and self.const(right, state) is not self.UNKNOWN
+            ):
+                return self._known_facts(left, every, state)
             if isinstance(op, ast.In | ast.NotIn) and holds != isinstance(op, ast.In):
                 key = self.key(right)
                 if key is not None and self.const(left, state) in ("..", "/", "\\", "../"):
@@ -420,9 +423,10 @@ class FunctionAnalysis(ExpressionAnalysis):
                 op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot
             ):
                 for a, b in ((left, right), (right, left)):
-                    key = self.key(a)
-                    if key is not None and self.const(b, state) not in (self.UNKNOWN, None):
-                        return [(key, every)]
+                    if self.const(b, state) not in (self.UNKNOWN, None):
+                        known = self._known_facts(a, every, state)
+                        if known:
+                            return known
             return []
         if isinstance(test, ast.Call) and holds:
             name = self.qualname(test.func, state)
@@ -437,6 +441,15 @@ class FunctionAnalysis(ExpressionAnalysis):
                 args = test.args[1:] if name in ("re.match", "re.fullmatch") else test.args
                 return [(k, clears) for arg in args for k in _names_in(arg, self)]
         return []
+
+    def _known_facts(
+        self, node: ast.expr, every: frozenset[int], state: State
+    ) -> list[tuple[str, frozenset[int]]]:
+        """``node`` compared with a constant: it is safe, and so is a URL whose host it is (for redirects)."""
+        key = self.key(node)
+        facts = [] if key is None else [(key, every)]
+        url = hosts.checked_url(self, node, state)
+        return facts if url is None else [*facts, (url, hosts.REDIRECT)]
 
     def loop_for(self, stmt: ast.For | ast.AsyncFor, state: State) -> State | None:
         """A ``for``: the body twice (to reach loop-carried taint), zero or more iterations."""

@@ -47,6 +47,9 @@ _CONTAINER_WRITES = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "put"}
 )
 
+_BUFFER_WRITES = frozenset({"write", "writelines"})
+"""Writes into an in-memory text or bytes buffer (``io.StringIO``): its value holds what they wrote."""
+
 
 class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
     """Expression-level half of :class:`~bastion.scan.sast.taint.analyzer.FunctionAnalysis`."""
@@ -66,6 +69,8 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
         self.call_keys: dict[int, dict[str | int, Taint]] = {}
         """Calls (by node id) whose callee returns dict literals: each key's taint here."""
         self.built: dict[int, str] = {}
+        self.parsed_urls: dict[tuple[str, str], Taint | None] = {}
+        """(parts, url) -> the url's taint when ``parts = urlparse(url)`` ran (``hosts``)."""
         self.integrity_target = False
         self.inline: Inliner | None = None
         """Runs a nested function at its call with the caller's variables (set by the statement
@@ -316,7 +321,10 @@ class ExpressionAnalysis(ConstantValues, SinkChecks, BuiltValues):
             handled = self._container_method(node, func, method, args, state)
             if handled is not None:
                 return handled
-        if method in _CONTAINER_WRITES and isinstance(func, ast.Attribute):
+        if isinstance(func, ast.Attribute) and (
+            method in _CONTAINER_WRITES
+            or (method in _BUFFER_WRITES and state.has_tag(self.key(func.value) or "", "buffer"))
+        ):
             key = self.key(func.value)
             if key is not None and everything:
                 written = join(*args, *kwargs.values())  # d.update(name=v) writes v too

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 URL_CWES = frozenset({601})
 FOLDS: dict[str, Callable[[Any], Any]] = {"len": len, "str": str, "int": int}
 
+STRING_BUFFERS = frozenset({"io.StringIO", "io.BytesIO", "StringIO.StringIO", "cStringIO.StringIO"})
+"""In-memory text and bytes buffers: what is written into one is what ``getvalue()`` returns."""
+
 
 def typed_get(node: ast.Call) -> bool:
     """``request.args.get("n", type=int)``: werkzeug converts the value (or drops it)."""

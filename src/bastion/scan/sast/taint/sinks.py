@@ -430,6 +430,8 @@ class SinkChecks:
             if any(word in shapes.last(node.func).lower() for word in ("render", "response", "template")):
                 state.tag(key, "response")
             name = self.qualname(node.func, state)
+            if name in shapes.STRING_BUFFERS:
+                state.tag(key, "buffer")
             if name is not None:
                 found = self.project.lookup(name)
                 if (
