@@ -26,7 +26,7 @@ $(DEV_STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python $(NODE_STAMP)
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@ $(STAMP)
 
-## node-tools: the package managers the fix tests run for real (pnpm, yarn berry), pinned with
+## node-tools: the package managers the fix tests run for real (pnpm, yarn berry and classic), pinned with
 ## integrity hashes in tools/node/package-lock.json, into tools/node/node_modules (git-ignored).
 ## Without npm the tests that need them are skipped, each saying why.
 node-tools: $(NODE_STAMP)

@@ -19,16 +19,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-__all__ = ["Tarball", "npm_registry", "tarball", "tool_bin"]
+__all__ = ["Tarball", "npm_registry", "put_on_path", "tarball", "tool_script"]
 
 _PUBLISHED = "2020-08-13T16:53:12.000Z"
-TOOLS_BIN = Path(__file__).resolve().parents[2] / "tools" / "node" / "node_modules" / ".bin"
+TOOLS = Path(__file__).resolve().parents[2] / "tools" / "node" / "node_modules"
+SCRIPTS = {
+    "pnpm": "pnpm/bin/pnpm.cjs",
+    "yarn": "@yarnpkg/cli-dist/bin/yarn.js",  # berry
+    "yarn-classic": "yarn-classic/bin/yarn.js",  # 1.x, installed under an alias
+}
 
 
-def tool_bin(name: str) -> Path | None:
-    """``name`` (pnpm, yarn) as `make node-tools` installs it, or None when it is not there."""
-    path = TOOLS_BIN / name
-    return path if path.exists() else None
+def tool_script(tool: str) -> Path | None:
+    """The entry script of ``tool`` (a key of SCRIPTS) as `make node-tools` installs it, or None."""
+    path = TOOLS / SCRIPTS[tool]
+    return path if path.is_file() else None
+
+
+def put_on_path(bin_dir: Path, command: str, tool: str) -> None:
+    """An executable ``command`` in ``bin_dir`` running ``tool`` with node (yarn berry and yarn
+    classic both answer to ``yarn``: each test says which one it runs)."""
+    script = tool_script(tool)
+    assert script is not None, f"{tool} is not installed in tools/node"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    path = bin_dir / command
+    path.write_text(f'#!/bin/sh\nexec node "{script}" "$@"\n', encoding="utf-8")
+    path.chmod(0o755)
 
 
 @dataclass(frozen=True)

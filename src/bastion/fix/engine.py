@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from bastion.atomic import write_text
 from bastion.fix.compiled import compile_command
-from bastion.fix.lockfiles import LockCommand, RefreshOutcome, lock_commands, refresh
+from bastion.fix.lockfiles import LockCommand, RefreshOutcome, lock_command_for, lock_commands, refresh
 from bastion.fix.manifests import Bump, edit_manifest, manifest_for
 from bastion.fix.plan import Upgrade
 from bastion.structured import read_text
@@ -56,7 +56,7 @@ class FixResult:
         return [a for a in self.applied if id(a) not in fixed]
 
     def _lock_handles(self, applied: Applied) -> bool:
-        spec = lock_commands().get(PurePosixPath(applied.upgrade.path).name.lower())
+        spec = lock_command_for(self.root, applied.upgrade.path)
         return applied.upgrade.target is not None and spec is not None and spec.per_package
 
     def diff(self) -> str:

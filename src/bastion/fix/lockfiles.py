@@ -26,11 +26,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["LockCommand", "RefreshOutcome", "RefreshStatus", "lock_commands", "refresh"]
+__all__ = ["LockCommand", "RefreshOutcome", "RefreshStatus", "lock_command_for", "lock_commands", "refresh"]
 
 TIMEOUT_S = 300
 """Per command; the tools' own network timeouts (``env``) end an unreachable registry sooner."""
 _DETAIL = 300
+_HEAD = 1000
+"""How much of a lockfile's start is searched for an entry's ``header``."""
 
 
 class _Entry(BaseModel):
@@ -46,6 +48,8 @@ class _Entry(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     registry: str = Field(min_length=1)
     unreachable: list[str] = Field(min_length=1)
+    header: str = ""
+    version: str = ""
 
 
 class _File(BaseModel):
@@ -76,6 +80,11 @@ class LockCommand:
     """Defaults that bound network waits; a variable already set wins."""
     unreachable: tuple[str, ...] = ()
     """Output fragments that mean the registry could not be reached (matched case-insensitively)."""
+    header: str = ""
+    """When set, this command is for lockfiles whose start holds it (``# yarn lockfile v1``)."""
+    version: str = ""
+    """When set, what ``TOOL --version`` must start with (``1.``): another major would rewrite
+    the lockfile in its own format."""
 
     def argv(self, package: str = "", target: str = "") -> list[str]:
         """The command with ``{package}`` and ``{target}`` filled in."""
@@ -87,32 +96,60 @@ class LockCommand:
         return bool(self.offline or self.offline_env)
 
 
-@cache
 def lock_commands() -> dict[str, LockCommand]:
-    """Lockfile name (lower case) -> its refresh command; ``ValueError`` if the shipped data is broken."""
+    """Lockfile name (lower case) -> its refresh command (the one for no particular ``header``);
+    ``ValueError`` if the shipped data is broken."""
+    return {name: specs[-1] for name, specs in _all_commands().items()}
+
+
+def lock_command_for(root: Path, lockfile: str) -> LockCommand | None:
+    """The command for ``lockfile`` (relative to ``root``) as its content says: an entry whose
+    ``header`` the file starts with (yarn classic's ``# yarn lockfile v1``), else the plain one."""
+    specs = _all_commands().get(PurePosixPath(lockfile).name.lower(), [])
+    if any(spec.header for spec in specs):
+        try:
+            with (root / lockfile).open(encoding="utf-8", errors="replace") as handle:
+                head = handle.read(_HEAD)
+        except OSError:
+            head = ""
+        specs = [spec for spec in specs if not spec.header or spec.header in head]
+    return specs[0] if specs else None
+
+
+@cache
+def _all_commands() -> dict[str, list[LockCommand]]:
+    """Lockfile name (lower case) -> its commands, those with a ``header`` first."""
     text = resources.files("bastion.fix").joinpath("lockfiles.yml").read_text(encoding="utf-8")
     try:
         document = _File.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
         raise ValueError(f"bastion/fix/lockfiles.yml: {exc.errors()[0]['msg']}") from None
-    found: dict[str, LockCommand] = {}
+    found: dict[str, list[LockCommand]] = {}
     for entry in document.lockfiles:
         if entry.command[0] != entry.tool:
             raise ValueError(
                 f"bastion/fix/lockfiles.yml: {entry.lockfile}: command must start with {entry.tool}"
             )
-        found[entry.lockfile.lower()] = LockCommand(
-            entry.lockfile,
-            entry.tool,
-            entry.per_package,
-            tuple(entry.command),
-            registry=entry.registry,
-            offline=tuple(entry.offline),
-            offline_env=dict(entry.offline_env),
-            offline_first=entry.offline_when == "first",
-            env=dict(entry.env),
-            unreachable=tuple(entry.unreachable),
+        found.setdefault(entry.lockfile.lower(), []).append(
+            LockCommand(
+                entry.lockfile,
+                entry.tool,
+                entry.per_package,
+                tuple(entry.command),
+                registry=entry.registry,
+                offline=tuple(entry.offline),
+                offline_env=dict(entry.offline_env),
+                offline_first=entry.offline_when == "first",
+                env=dict(entry.env),
+                unreachable=tuple(entry.unreachable),
+                header=entry.header,
+                version=entry.version,
+            )
         )
+    for name, specs in found.items():
+        specs.sort(key=lambda spec: not spec.header)
+        if specs[-1].header:
+            raise ValueError(f"bastion/fix/lockfiles.yml: {name}: one entry must have no header")
     return found
 
 
@@ -182,7 +219,7 @@ def refresh(
     """Refresh ``lockfile`` (relative to ``root``) for ``packages`` ((name, target) pairs) when
     ``run`` and its tool is installed; ``spec`` overrides the command ``lockfiles.yml`` gives for
     the file's name. None when no tool is known for it."""
-    spec = spec or lock_commands().get(PurePosixPath(lockfile).name.lower())
+    spec = spec or lock_command_for(root, lockfile)
     if spec is None:
         return None
     argvs = [spec.argv(name, target) for name, target in packages] if spec.per_package else [spec.argv()]
@@ -194,6 +231,14 @@ def refresh(
     if executable is None:
         return replace(base, status=RefreshStatus.NO_TOOL)
     cwd = (root / lockfile).parent
+    if spec.version:
+        status, output = _run([executable, "--version"], cwd, os.environ)
+        found = output.strip().splitlines()[-1] if output.strip() else f"exit {status}"
+        if status != 0 or not found.startswith(spec.version):
+            detail = (
+                f"this lockfile needs {spec.tool} {spec.version}x, and the {spec.tool} on PATH is {found}"
+            )
+            return replace(base, status=RefreshStatus.FAILED, detail=detail[:_DETAIL])
     all_offline = spec.has_offline_try
     for argv in argvs:
         command = [executable, *argv[1:]]
