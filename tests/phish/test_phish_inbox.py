@@ -1,4 +1,4 @@
-"""Reports forwarded to the report mailbox, read over IMAP from a loopback stand-in: inline,
+"""Reports forwarded to the report mailbox, read from a real IMAP server (pymap) on loopback: inline,
 attached and gateway-rewritten links; forged tokens and messages without one recorded nothing."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ from email.message import EmailMessage
 from urllib.parse import quote
 
 import pytest
-from imap_standin import Mailbox as ImapBox
-from imap_standin import imap_server
+from imap_world import imap_server
 from phish_world import Mailbox, make_campaign
 from sqlalchemy import select
 
@@ -65,28 +64,31 @@ def _plain(text: str) -> bytes:
 
 def test_reports_from_the_mailbox(store: Store, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
     received = _delivered(store, mailbox)
-    box = ImapBox("phish-reports", "imap-secret")
-    box.messages = [
-        _forward_attached(received["ben.ode@example.com"]),
-        _forward_inline_rewritten(received["cy.ng@example.com"]),
-        _plain("No token here, just a question."),
-        _plain(f"A forged link: https://phish.example.com/p/c/{FORGED}"),
-    ]
-    with imap_server(box):
-        settings = ImapSettings("127.0.0.1", box.port, "phish-reports", "imap-secret", tls=False)
+    with imap_server("phish-reports", "imap-secret") as account:
+        account.deliver(
+            _forward_attached(received["ben.ode@example.com"]),
+            _forward_inline_rewritten(received["cy.ng@example.com"]),
+            _plain("No token here, just a question."),
+            _plain(f"A forged link: https://phish.example.com/p/c/{FORGED}"),
+        )
+        settings = ImapSettings("127.0.0.1", account.port, "phish-reports", "imap-secret", tls=False)
         done = poll_imap(store, settings)
         assert (done.messages, done.reports, done.without_token) == (4, 2, 1)
-        assert box.seen == {1, 2, 4}  # the message without a token stays unseen for a person
-        assert poll_imap(store, settings).messages == 1
+        assert account.seen() == {1, 2, 4}  # the message without a token stays unseen for a person
+        again = poll_imap(store, settings)
+        assert (again.messages, again.reports, again.without_token) == (1, 0, 1)
+        account.deliver(_forward_attached(received["ben.ode@example.com"]))  # a second report by Ben
         monkeypatch.setenv("BASTION_IMAP_PASSWORD", "imap-secret")
         url = ["--database-url", f"sqlite:///{store.engine.url.database}"]
-        args = ["phish", "reports", "--imap-host", "127.0.0.1", "--imap-port", str(box.port)]
+        args = ["phish", "reports", "--imap-host", "127.0.0.1", "--imap-port", str(account.port)]
         assert main([*args, "--imap-user", "phish-reports", "--no-tls", *url]) == 0
+        assert account.seen() == {1, 2, 4, 5}
         with pytest.raises(InputError, match="refused the login"):
-            poll_imap(store, ImapSettings("127.0.0.1", box.port, "phish-reports", "wrong", tls=False))
+            poll_imap(store, ImapSettings("127.0.0.1", account.port, "phish-reports", "wrong", tls=False))
     with store.read() as session:
         reports = list(session.scalars(select(PhishEvent).where(PhishEvent.kind == "report")))
-    assert sorted(r.via for r in reports) == ["imap", "imap"]
+    assert [r.via for r in reports] == ["imap", "imap", "imap"]  # Ben reported twice, Cy once
+    assert len({r.recipient_id for r in reports}) == 2
 
 
 def test_tokens_in_message_and_unreachable_mailbox(monkeypatch: pytest.MonkeyPatch) -> None:
