@@ -3,16 +3,21 @@ the minimum size, repeat clickers, trend, retention purge; and the store on both
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from phish_world import make_campaign
 from sqlalchemy import select
 
+from bastion.cli.main import main
 from bastion.phish.botfilter import load_rules
 from bastion.phish.report import MERGED_LABEL, report_data, report_html
 from bastion.phish.results import campaign_results, repeat_clickers, trend
 from bastion.phish.service import Hit, find_campaign, purge, record, stop
+from bastion.ready.collect import collect_dir
+from bastion.ready.evidence import EvidenceKind, SourceState
 from bastion.store.db import Store
 from bastion.store.phish import PhishCampaign, PhishEvent, PhishRecipient
 
@@ -160,3 +165,22 @@ def test_record_refuses_unknown_unsent_and_draft(store: Store) -> None:
         campaign.status = "draft"
         recipient.sent_at = SENT
         assert not record(session, recipient.token_id, Hit("click"))
+
+
+def test_the_published_report_feeds_readiness(store: Store, tmp_path: Path) -> None:
+    campaign_id = _scenario(store)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    database = ["--database-url", f"sqlite:///{store.engine.url.database}"]
+    command = ["phish", "campaign", "report", str(campaign_id), "--format", "json"]
+    assert main([*command, "-o", str(reports / "phish.json"), *database]) == 0
+    total = json.loads((reports / "phish.json").read_text())["total"]
+    errors: list[str] = []
+    evidence = collect_dir(reports, errors)
+    assert errors == [] and "phish" in evidence.sources
+    assert evidence.sources["phish"].state is not SourceState.MISSING
+    by_kind = {item.kind: item for item in evidence.items}
+    reporting, clicks = by_kind[EvidenceKind.PHISH_REPORTING], by_kind[EvidenceKind.PHISH_CLICKS]
+    assert (total["delivered"], total["reported"]) == (4, 2)
+    assert reporting.score == 0.5 and reporting.detail == "q1-invoice: 2 of 4 reported the phish"
+    assert clicks.score == 1 - total["clicked"] / 4 and clicks.observed_at == SENT
