@@ -7,7 +7,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,10 @@ def make_campaign(
     base_url: str = "http://127.0.0.1:9",
     window_minutes: int = 0,
     launched: datetime | None = None,
+    local_start: time | None = None,
 ) -> int:
-    """Import the fixture targets (with exclusions) into group staff, create and launch ``name``."""
+    """Import the fixture targets (with exclusions) into group staff, create and launch ``name``
+    (its window opening at ``local_start`` in each target's time zone, when given)."""
     with store.write() as session:
         result = read_targets(FIXTURES / "targets.csv")
         import_targets(session, "staff", result, read_exclusions(FIXTURES / "exclusions.txt"), "test")
@@ -72,7 +74,8 @@ def make_campaign(
             "test",
             window_minutes=window_minutes,
         )
-        launch(session, campaign, "test", now=launched or datetime.now(UTC) - timedelta(seconds=1))
+        when = launched or datetime.now(UTC) - timedelta(seconds=1)
+        launch(session, campaign, "test", local_start=local_start, now=when)
         return campaign.id
 
 

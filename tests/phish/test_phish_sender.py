@@ -203,6 +203,35 @@ def test_local_start_time_per_time_zone() -> None:
         parse_local_start("9am")
 
 
+def test_each_target_is_mailed_at_the_local_start_of_their_own_zone(store: Store, mailbox: Mailbox) -> None:
+    launched = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # 12:00 in Lisbon, 13:00 in Berlin
+    campaign_id = make_campaign(store, launched=launched, local_start=time(9, 0))
+    with store.read() as session:
+        due = {r.email: (r.timezone, r.send_at) for r in session.scalars(select(PhishRecipient))}
+    berlin, lisbon = datetime(2026, 12, 8, 8, 0), datetime(2026, 12, 8, 9, 0)  # 09:00 local, in UTC
+    assert {email: (zone, at.replace(tzinfo=None) if at else None) for email, (zone, at) in due.items()} == {
+        "ana.diaz@example.com": ("Europe/Lisbon", lisbon),
+        "ben.ode@example.com": ("Europe/Lisbon", lisbon),
+        "cy.ng@example.com": ("Europe/Berlin", berlin),
+        "gus.ho@example.com": ("Europe/Berlin", berlin),
+    }
+    early = send_campaign(
+        store, campaign_id, _settings(mailbox.port), ALLOW, now=lambda: launched + timedelta(hours=19)
+    )
+    assert early.outcomes == {} and mailbox.messages == []
+    berlin_morning = launched + timedelta(hours=20, minutes=30)  # 08:30 UTC: 09:30 Berlin, 08:30 Lisbon
+    first = send_campaign(store, campaign_id, _settings(mailbox.port), ALLOW, now=lambda: berlin_morning)
+    assert first.outcomes == {"sent": 2}
+    assert sorted(m["To"].addresses[0].addr_spec for m in mailbox.messages) == [
+        "cy.ng@example.com",
+        "gus.ho@example.com",
+    ]
+    later = send_campaign(
+        store, campaign_id, _settings(mailbox.port), ALLOW, now=lambda: berlin_morning + timedelta(hours=1)
+    )
+    assert later.outcomes == {"sent": 2} and len(mailbox.messages) == 4
+
+
 def test_dry_run_renders_files_and_sends_nothing(store: Store, mailbox: Mailbox, tmp_path: Path) -> None:
     campaign_id = make_campaign(store)
     report = dry_run(store, campaign_id, tmp_path / "out")
