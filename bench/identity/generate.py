@@ -139,9 +139,9 @@ def main() -> None:
     world.write_csv(args.out / "geo.csv")
     users, events = normal_life(rng, world, org, day0)
     bad, labels = attacks(rng, world, users, events, org, day0, args.per_kind)
-    slow, benign = slow_guessing(
-        random.Random(args.seed + 10_000), world, users, labels, org, day0, args.per_kind
-    )
+    # bastion: ignore[sast.bandit.B311] seeded benchmark data, not a secret
+    slow_rng = random.Random(args.seed + 10_000)
+    slow, benign = slow_guessing(slow_rng, world, users, labels, org, day0, args.per_kind)
     bad += slow
     events += benign
     normal = [e for e in events if e.t >= day0 + timedelta(days=WARMUP_DAYS)]

@@ -62,14 +62,14 @@ def _string_end(text: str, start: int) -> int:
         match = _IN_STRING.search(text, i)
         if match is None:
             return len(text)
-        token = match.group(0)
-        if token == '"':
+        lexeme = match.group(0)
+        if lexeme == '"':
             return match.end()
-        if token == "\n":
+        if lexeme == "\n":
             return match.start()
-        if token == "\\":
+        if lexeme == "\\":
             i = match.end() + 1
-        elif token in {"$${", "%%{"}:
+        elif lexeme in {"$${", "%%{"}:
             i = match.end()
         else:
             i = _template_end(text, match.end())
@@ -87,18 +87,18 @@ def mask(text: str) -> MaskedText:
         start = match.start()
         code.append(text[pos:start])
         shape.append(text[pos:start])
-        token = match.group(0)
-        if token == '"':
+        lexeme = match.group(0)
+        if lexeme == '"':
             end = _string_end(text, start + 1)
             code.append(text[start:end])
             closed = end > start + 1 and text[end - 1] == '"'
             inner = text[start + 1 : end - 1] if closed else text[start + 1 : end]
             shape.append('"' + _blank(inner) + ('"' if closed else ""))
         else:
-            if token in {"#", "//"}:
+            if lexeme in {"#", "//"}:
                 newline = text.find("\n", start)
                 end = size if newline < 0 else newline
-            elif token == "/*":
+            elif lexeme == "/*":
                 close = text.find("*/", start + 2)
                 end = size if close < 0 else close + 2
             else:  # a heredoc: the header stays, the body up to its closing marker goes
