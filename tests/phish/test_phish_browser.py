@@ -4,26 +4,24 @@ never leaves the browser and is nowhere in the database; the events count as a p
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from phish_world import PASSWORD_TYPED, Mailbox, make_campaign
-from server_world import Live, build_world, serve_in_thread
+from server_world import CHROMIUM, CHROMIUM_ARGS, Live, build_world, serve_in_thread
 from sqlalchemy import select, update
 
+from bastion.phish.report import report_html
 from bastion.phish.results import campaign_results
 from bastion.phish.sender import SmtpSettings, send_campaign
-from bastion.phish.service import find_campaign
+from bastion.phish.service import Hit, find_campaign, record
 from bastion.store.db import Store
 from bastion.store.phish import PhishEvent, PhishRecipient
 
-CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 DESKTOP = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
@@ -43,7 +41,7 @@ def page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(user_agent=DESKTOP)
         yield context.new_page()
         context.close()
@@ -110,3 +108,27 @@ def test_click_submit_report_in_a_real_browser(store: Store, mailbox: Mailbox, l
     database = Path(str(store.engine.url.database))
     stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert PASSWORD_TYPED.encode() not in stored
+
+
+def test_anonymised_report_is_self_contained_and_prints_to_pdf(
+    store: Store, mailbox: Mailbox, page: Any
+) -> None:
+    campaign_id = make_campaign(store)
+    sent = send_campaign(store, campaign_id, SmtpSettings(port=mailbox.port, rate_per_s=0), {"example.com"})
+    assert sent.outcomes == {"sent": 4}
+    with store.write() as session:
+        tokens = [r.token_id for r in session.scalars(select(PhishRecipient).order_by(PhishRecipient.id))]
+        later = datetime.now(UTC) + timedelta(minutes=5)
+        assert record(session, tokens[0], Hit(kind="click", user_agent=DESKTOP), now=later)
+        assert record(session, tokens[1], Hit(kind="report", user_agent=DESKTOP, via="link"), now=later)
+    with store.read() as session:
+        html = report_html(session, find_campaign(session, str(campaign_id)), named=False, min_group=2)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.set_content(html)  # about:blank: any stylesheet, font, image or script would be a request
+    page.emulate_media(media="print")
+    assert page.evaluate("document.querySelectorAll('table').length") > 0
+    pdf = page.pdf(format="A4")
+    assert requests == [] and pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page") >= 1
+    text = page.inner_text("body")
+    assert "q1-invoice" in text and "Ana" not in text and "ana.diaz" not in text
