@@ -20,7 +20,7 @@ from bastion.phish.results import campaign_results
 from bastion.phish.sender import SmtpSettings, send_campaign
 from bastion.phish.service import Hit, find_campaign, record
 from bastion.store.db import Store
-from bastion.store.phish import PhishEvent, PhishRecipient
+from bastion.store.phish import PhishCampaign, PhishEvent, PhishRecipient
 
 DESKTOP = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -34,18 +34,32 @@ def live(store: Store) -> Iterator[Live]:
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    """A page of headless Debian chromium with a desktop browser's user agent."""
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed (scripts/install-browser.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(user_agent=DESKTOP)
-        yield context.new_page()
-        context.close()
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page with a desktop browser's user agent."""
+    context = browser.new_context(user_agent=DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def scriptless_page(browser: Any) -> Iterator[Any]:
+    """A page with scripts off (a person who disabled them, or a strict mail client's viewer)."""
+    context = browser.new_context(user_agent=DESKTOP, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
 
 
 def test_click_submit_report_in_a_real_browser(store: Store, mailbox: Mailbox, live: Live, page: Any) -> None:
@@ -132,3 +146,39 @@ def test_anonymised_report_is_self_contained_and_prints_to_pdf(
     assert requests == [] and pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page") >= 1
     text = page.inner_text("body")
     assert "q1-invoice" in text and "Ana" not in text and "ana.diaz" not in text
+
+
+def test_scripts_off_and_a_get_form_still_never_put_the_password_in_a_url_or_the_database(
+    store: Store, mailbox: Mailbox, live: Live, scriptless_page: Any
+) -> None:
+    campaign_id = make_campaign(store, base_url=live.url)
+    with store.write() as session:  # an author's form that would send the password in the URL
+        campaign = session.get(PhishCampaign, campaign_id)
+        assert campaign is not None
+        campaign.landing_html = (
+            "<h1>Sign in</h1><form action='https://collector.example/' method='get'>"
+            "<input name='username' id='username'><input name='password' id='password' type='password'>"
+            "<button id='go' formmethod='get'>Sign in</button></form>"
+        )
+    sent = send_campaign(store, campaign_id, SmtpSettings(port=mailbox.port, rate_per_s=0), {"example.com"})
+    assert sent.outcomes == {"sent": 4}
+    message = next(m for m in mailbox.messages if "ana.diaz" in str(m["To"]))
+    click = re.search(r"(http://\S+/p/c/\S+)", message.get_body(("plain",)).get_content())
+    assert click is not None
+    requests: list[tuple[str, str, bytes]] = []
+    scriptless_page.on("request", lambda r: requests.append((r.method, r.url, r.post_data_buffer or b"")))
+    scriptless_page.goto(click.group(1))
+    scriptless_page.fill("#username", "ana.diaz@example.com")
+    scriptless_page.fill("#password", PASSWORD_TYPED)
+    scriptless_page.click("#go")
+    scriptless_page.wait_for_url("**/p/done")
+    submits = [(method, url, body) for method, url, body in requests if "/p/s/" in url]
+    assert [(method, url.split("/p/s/")[0]) for method, url, _ in submits] == [("POST", live.url)]
+    assert all("collector.example" not in url and "password=" not in url for _, url, _ in requests)
+    assert b"password=" in submits[0][2]  # no script: the browser sent the value, the server dropped it
+    with store.read() as session:
+        events = list(session.scalars(select(PhishEvent).where(PhishEvent.kind == "submit")))
+    assert [(e.fields, e.cookie) for e in events] == [(["password", "username"], True)]
+    database = Path(str(store.engine.url.database))
+    stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    assert PASSWORD_TYPED.encode() not in stored
