@@ -8,6 +8,8 @@ Usage (from the repository root):
         --replicate --keep                       # a million findings, the database kept
     .venv/bin/python bench/server/bench_server.py --list-only --reuse URL   # measured again on it
     .venv/bin/python bench/server/bench_server.py --list-only --reuse URL --groups  # + grouping by package
+    .venv/bin/python bench/server/bench_server.py --backend postgresql --stored 1000000 --list-only \
+        --replicate --branch-rows --keep --branches   # + branch rows, the list filtered by branch
 
 The scan is synthetic but shaped like real reports (Bastion JSON, Finding.to_dict): five
 scanners, a realistic severity mix, paths across a deep tree, messages and evidence of
@@ -139,6 +141,51 @@ def _replicate(url: str, project_id: int, copies: int) -> None:
         )
 
 
+BRANCH_REPO = "github.com/acme/shop"
+RELEASES = ("release/1.1", "release/1.2", "release/2.0")
+_BRANCH_ROWS = """
+INSERT INTO finding_branches
+    (finding_id, project_id, repository, branch, status, first_seen, last_seen, fixed_at, last_scan_id)
+SELECT f.id, f.project_id, %(repo)s, b.branch, b.status, f.first_seen, f.last_seen,
+       CASE WHEN b.status = 'fixed' THEN f.last_seen END, f.last_scan_id
+FROM findings AS f CROSS JOIN LATERAL (
+    SELECT 'main' AS branch, CASE WHEN f.id %% 10 = 0 THEN 'fixed' ELSE 'open' END AS status
+    UNION ALL
+    SELECT r.branch, CASE WHEN (f.id / 7 + r.n) %% 5 < 2 THEN 'fixed' ELSE 'open' END
+    FROM (VALUES (1, %(r1)s), (2, %(r2)s), (3, %(r3)s)) AS r (n, branch)
+    WHERE (f.id * 37) %% 100 < 15 AND (r.n < 3 OR (f.id * 37) %% 100 < 5)
+) AS b
+WHERE f.project_id = %(project)s
+"""
+"""Every finding on ``main`` (a tenth fixed there); 15 % also on release/1.1 and release/1.2, 5 %
+on release/2.0 too, each open on 60 % of its release rows and fixed on 40 %."""
+
+
+def _branch_rows(url: str, project_id: int) -> dict[str, int]:
+    """Replace the project's branch rows by :data:`_BRANCH_ROWS`'s, in SQL, and fix the findings that
+    no branch has open (as a scan would); returns the rows per branch."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DELETE FROM finding_branches WHERE project_id = %s", (project_id,))
+        params = {
+            "repo": BRANCH_REPO,
+            "project": project_id,
+            **{f"r{i + 1}": b for i, b in enumerate(RELEASES)},
+        }
+        connection.execute(_BRANCH_ROWS, params)
+        connection.execute(
+            "UPDATE findings SET status = 'fixed', fixed_at = last_seen WHERE project_id = %s "
+            "AND NOT EXISTS (SELECT 1 FROM finding_branches AS b WHERE b.finding_id = findings.id "
+            "AND b.status = 'open')",
+            (project_id,),
+        )
+        connection.execute("VACUUM ANALYZE finding_branches")
+        rows = connection.execute(
+            "SELECT branch, count(*) FROM finding_branches WHERE project_id = %s GROUP BY branch",
+            (project_id,),
+        ).fetchall()
+    return {str(branch): int(count) for branch, count in rows}
+
+
 def bench_list(
     backend: str,
     requests: int,
@@ -149,6 +196,8 @@ def bench_list(
     keep: bool = False,
     reuse: str = "",
     groups: bool = False,
+    branch_rows: bool = False,
+    branches: bool = False,
 ) -> dict[str, Any]:
     """Latency of the findings list (API and dashboard) with ``stored`` findings in one project
     (``reuse``: the URL of a database a ``--keep`` run left, measured again without loading)."""
@@ -183,6 +232,9 @@ def bench_list(
                 raise SystemExit("--replicate needs --backend postgresql")
             _replicate(url, project_id, stored // through_ingest)
         load_s = time.perf_counter() - started
+        if branch_rows and not url.startswith("postgresql"):
+            raise SystemExit("--branch-rows needs PostgreSQL")
+        rows_per_branch = _branch_rows(url, project_id) if branch_rows else {}
         if name is not None or url.startswith("postgresql"):
             # What autovacuum does after a bulk load; without it PostgreSQL plans blind.
             with psycopg.connect(url, autocommit=True) as connection:
@@ -224,11 +276,23 @@ def bench_list(
             f"{grouped}&page=20",
             "/api/v1/projects/big/findings/groups/items?by=package&ecosystem=PyPI&package=pkg7&version=1.0.0",
         ]
+        listed = "/api/v1/projects/big/findings"
+        branch_api = [
+            f"{listed}?branch=main",
+            f"{listed}?branch=main&branch_status=open&status=open&status=confirmed",
+            f"{listed}?branch=release/1.2&branch_status=open",
+            f"{listed}?branch=release/2.0&branch_status=fixed&severity=high&severity=critical",
+            f"{listed}?repository={BRANCH_REPO}&branch=main&branch_status=fixed&sort=first_seen&page=5",
+            f"{listed}?branch=release/1.1&sort=first_seen&order=asc&page=20",
+            f"{listed}?branch_status=open&sort=title&page=3",
+        ]
         group_page = "/findings/groups?project=big&by=package"
         group_html = [group_page, f"{group_page}&page=5"]
         mixes = [("api", paths, False), ("dashboard", html, True)]
         if groups:
             mixes += [("groups_api", group_api, False), ("groups_dashboard", group_html, True)]
+        if branches:
+            mixes += [("branches_api", branch_api, False)]
         for path in [p for _, mix, _ in mixes for p in mix]:  # warm-up, and a check that every query answers
             response = client.get(path, cookies=cookies if path in html + group_html else None)
             if response.status_code != 200:
@@ -236,6 +300,8 @@ def bench_list(
         with store.read() as session:
             stored = session.scalar(select(func.count(FindingRecord.id))) or 0
         results: dict[str, Any] = {"stored": stored, "load_s": load_s}
+        if rows_per_branch:
+            results["branch_rows"] = rows_per_branch
         for label, mix, use_cookie in mixes:
             latencies: list[float] = []
             stop = time.monotonic() + limit_s
@@ -310,6 +376,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the list database (its URL goes to stderr)")
     parser.add_argument("--reuse", default="", help="measure the list on a database a --keep run left (URL)")
     parser.add_argument("--groups", action="store_true", help="also measure grouping by package (API, page)")
+    parser.add_argument(
+        "--branch-rows", action="store_true", help="PostgreSQL: replace the branch rows by main + releases"
+    )
+    parser.add_argument("--branches", action="store_true", help="also measure the list filtered by branch")
     args = parser.parse_args()
     if args.stored < 10_000 or args.stored % 10_000:
         parser.error("--stored must be a positive multiple of 10,000")
@@ -326,6 +396,8 @@ def main() -> None:
         args.keep,
         args.reuse,
         args.groups,
+        args.branch_rows,
+        args.branches,
     )
     print(json.dumps(report, indent=2))
 

@@ -31,12 +31,12 @@ def test_urls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_migrations_up_down_and_head(store: Store) -> None:
-    assert store.current_revision() == store.head_revision() == "0015"
+    assert store.current_revision() == store.head_revision() == "0016"
     assert {"findings", "audit_events", "api_tokens", "users"} <= set(inspect(store.engine).get_table_names())
     assert store.downgrade() == "base"
     assert store.current_revision() is None
     assert "findings" not in inspect(store.engine).get_table_names()
-    assert store.migrate() == "0015"
+    assert store.migrate() == "0016"
 
 
 def test_store_creates_sqlite_directory(tmp_path: Path) -> None:

@@ -219,6 +219,7 @@ class FindingRecord(Base):
         Index("ix_findings_project_search", "project_id", "search_key"),
         Index("ix_findings_project_rank_seen", "project_id", "severity_rank", "first_seen"),
         Index("ix_findings_project_status", "project_id", "status", "id"),
+        Index("ix_findings_id_state", "id", "project_id", "status", "severity_rank"),
         Index("ix_findings_project_title", "project_id", text("substr(title, 1, 100)"), "id"),
         Index("ix_findings_project_location", "project_id", text("substr(location, 1, 100)"), "id"),
         Index(
@@ -288,6 +289,7 @@ class FindingBranch(Base):
     __table_args__ = (
         UniqueConstraint("finding_id", "repository", "branch", name="uq_finding_branches_key"),
         Index("ix_finding_branches_place", "project_id", "repository", "branch", "status", "finding_id"),
+        Index("ix_finding_branches_branch", "project_id", "branch", "finding_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))

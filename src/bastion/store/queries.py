@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from bastion.store.models import OPEN_STATUSES, DailyCount, FindingBranch, FindingRecord, utcnow
@@ -140,6 +140,13 @@ def filter_conditions(filt: FindingFilter, sla: SlaPolicy, now: datetime) -> lis
 def branch_condition(filt: FindingFilter) -> ColumnElement[bool] | None:
     """Findings with a branch row matching the filter's repository, branch and branch status
     (the branch rows' index answers it); None when the filter names none of them."""
+    rows = branch_rows(filt)
+    return None if rows is None else FindingRecord.id.in_(rows)
+
+
+def branch_rows(filt: FindingFilter) -> Select[Any] | None:
+    """The ids of the findings whose branch rows match the filter's place (a finding id may come
+    more than once: one per matching row); None when the filter names no place."""
     if filt.repository is None and filt.branch is None and not filt.branch_status:
         return None
     rows = select(FindingBranch.finding_id)
@@ -151,7 +158,22 @@ def branch_condition(filt: FindingFilter) -> ColumnElement[bool] | None:
         rows = rows.where(FindingBranch.branch == filt.branch)
     if filt.branch_status:
         rows = rows.where(FindingBranch.status == filt.branch_status)
-    return FindingRecord.id.in_(rows)
+    return rows
+
+
+def _only_place(filt: FindingFilter) -> bool:
+    """Whether the filter narrows the findings by their project and place only: then the branch
+    rows alone answer the count (a row's project is its finding's)."""
+    return not (filt.statuses or filt.severities or filt.scanner or filt.query or filt.overdue)
+
+
+def count_at_place(session: Session, rows: Select[Any], cap: int | None) -> int:
+    """How many distinct findings ``rows`` (:func:`branch_rows`) name; with ``cap``, stops at
+    ``cap + 1``. Read from the branch rows' index alone, in finding order, without the findings."""
+    distinct = rows.group_by(FindingBranch.finding_id)
+    if cap is not None:
+        distinct = distinct.order_by(FindingBranch.finding_id).limit(cap + 1)
+    return int(session.scalar(select(func.count()).select_from(distinct.subquery())) or 0)
 
 
 def count_matching(session: Session, conditions: Sequence[ColumnElement[bool]], cap: int | None) -> int:
@@ -199,7 +221,11 @@ def list_findings(
             total = len(keyed)
             page = min(page, max(1, -(-total // per_page)))
             return _page_of_keyed(session, keyed, filt, page, per_page, total)
-    total = count_matching(session, conditions, count_cap)
+    place = branch_rows(filt)
+    if place is not None and _only_place(filt):
+        total = count_at_place(session, place, count_cap)
+    else:
+        total = count_matching(session, conditions, count_cap)
     exact = count_cap is None or total <= count_cap
     if not exact and count_cap is not None:
         total = count_cap
