@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import imaplib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 __all__ = ["ImapAccount", "imap_server"]
@@ -26,10 +28,13 @@ class ImapAccount:
     port: int
     user: str
     password: str
+    tls_context: ssl.SSLContext | None = None
 
     def client(self) -> imaplib.IMAP4:
         """A signed-in client with INBOX selected."""
         client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if "STARTTLS" in client.capabilities:
+            client.starttls(self.tls_context)
         client.login(self.user, self.password)
         client.select("INBOX")
         return client
@@ -61,10 +66,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def imap_server(user: str, password: str) -> Iterator[ImapAccount]:
-    """pymap on 127.0.0.1 (plain IMAP, no admin service) until the block ends."""
+def imap_server(user: str, password: str, tls: tuple[Path, Path] | None = None) -> Iterator[ImapAccount]:
+    """pymap on 127.0.0.1 (no admin service) until the block ends: plain IMAP, or offering
+    STARTTLS with ``tls`` (certificate and key files)."""
     port = _free_port()
-    args = ["--no-service", "admin", "--host", "127.0.0.1", "--port", str(port), "--no-tls"]
+    args = ["--no-service", "admin", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else ["--no-tls"]
     backend = ["dict", "--demo-user", user, "--demo-password", password]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -72,7 +79,8 @@ def imap_server(user: str, password: str) -> Iterator[ImapAccount]:
         )
         try:
             _wait_listening(process, port, log)
-            yield ImapAccount(port, user, password)
+            context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
+            yield ImapAccount(port, user, password, context)
         finally:
             process.terminate()
             try:

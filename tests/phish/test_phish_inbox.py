@@ -3,12 +3,14 @@ attached and gateway-rewritten links; forged tokens and messages without one rec
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from imap_world import imap_server
-from phish_world import Mailbox, make_campaign
+from phish_world import Mailbox, _self_signed, make_campaign
 from sqlalchemy import select
 
 from bastion.cli.main import main
@@ -99,3 +101,28 @@ def test_tokens_in_message_and_unreachable_mailbox(monkeypatch: pytest.MonkeyPat
         poll_imap(Store.open("sqlite://"), ImapSettings("127.0.0.1", 9, "u", "p", tls=False, timeout_s=2))
     monkeypatch.delenv("BASTION_IMAP_PASSWORD", raising=False)
     assert main(["phish", "reports", "--imap-host", "127.0.0.1", "--imap-user", "u"]) == 2
+
+
+def test_starttls_verified_against_the_given_ca(
+    store: Store, mailbox: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received = _delivered(store, mailbox)
+    _, cert = _self_signed(tmp_path)
+    with imap_server("phish-reports", "imap-secret", (cert, tmp_path / "key.pem")) as account:
+        account.deliver(_forward_attached(received["gus.ho@example.com"]))
+        settings = ImapSettings(
+            "127.0.0.1", account.port, "phish-reports", "imap-secret", tls=False, ca_file=cert
+        )
+        with pytest.raises(InputError, match="STARTTLS with the report mailbox failed"):
+            poll_imap(store, replace(settings, ca_file=None))  # not signed by a CA the system trusts
+        with pytest.raises(InputError, match="cannot read the report mailbox's CA"):
+            poll_imap(store, replace(settings, ca_file=tmp_path / "missing.pem"))
+        assert account.seen() == set()
+        done = poll_imap(store, settings)
+        assert (done.messages, done.reports) == (1, 1) and account.seen() == {1}
+        monkeypatch.setenv("BASTION_IMAP_PASSWORD", "imap-secret")
+        args = ["phish", "reports", "--imap-host", "127.0.0.1", "--imap-port", str(account.port)]
+        url = ["--database-url", f"sqlite:///{store.engine.url.database}"]
+        assert main([*args, "--imap-user", "phish-reports", "--no-tls", "--imap-ca", str(cert), *url]) == 0
+    with store.read() as session:
+        assert list(session.scalars(select(PhishEvent.via).where(PhishEvent.kind == "report"))) == ["imap"]

@@ -393,8 +393,9 @@ def reports(
     ),
     mailbox: str = typer.Option("INBOX", "--mailbox", help="Folder to read."),
     plain: bool = typer.Option(
-        False, "--no-tls", help="IMAP without implicit TLS (STARTTLS unless loopback)."
+        False, "--no-tls", help="IMAP without implicit TLS (STARTTLS when offered; required unless loopback)."
     ),
+    imap_ca: Path | None = typer.Option(None, "--imap-ca", help="CA bundle to verify the IMAP server with."),
     database_url: str | None = DATABASE,
 ) -> int:
     """Poll the report mailbox."""
@@ -403,7 +404,9 @@ def reports(
     password = os.environ.get(IMAP_PASSWORD_ENV, "")
     if not password:
         raise UsageError(f"the report mailbox's password goes in ${IMAP_PASSWORD_ENV}")
-    settings = ImapSettings(imap_host, imap_port, imap_user, password, mailbox, tls=not plain)
+    settings = ImapSettings(
+        imap_host, imap_port, imap_user, password, mailbox, tls=not plain, ca_file=imap_ca
+    )
     store = _store(database_url)
     try:
         done = poll_imap(store, settings)

@@ -16,6 +16,7 @@ import imaplib
 import re
 import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 from bastion.errors import InputError
@@ -68,8 +69,11 @@ class ImapSettings:
     password: str = field(default="", repr=False)
     mailbox: str = "INBOX"
     tls: bool = True
-    """Implicit TLS (IMAPS); with ``False`` the connection is upgraded with STARTTLS unless it is loopback."""
+    """Implicit TLS (IMAPS); with ``False`` the connection is upgraded with STARTTLS whenever the
+    server offers it, and must be unless the server is on loopback."""
     timeout_s: float = 30.0
+    ca_file: Path | None = None
+    """Verify the server against this CA bundle instead of the system's."""
 
 
 @dataclass
@@ -81,16 +85,45 @@ class InboxReport:
     without_token: int = 0
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _tls_context(settings: ImapSettings) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"{settings.ca_file}: cannot read the report mailbox's CA: {reason}") from None
+
+
+def _close(client: imaplib.IMAP4) -> None:
+    try:
+        client.shutdown()
+    except OSError:
+        return
+
+
 def _connect(settings: ImapSettings) -> imaplib.IMAP4:
+    where = f"{settings.host}:{settings.port}"
+    context = _tls_context(settings)
     try:
         if settings.tls:
-            return imaplib.IMAP4_SSL(settings.host, settings.port, timeout=settings.timeout_s)
+            return imaplib.IMAP4_SSL(
+                settings.host, settings.port, ssl_context=context, timeout=settings.timeout_s
+            )
         client = imaplib.IMAP4(settings.host, settings.port, timeout=settings.timeout_s)
-        if settings.host not in ("127.0.0.1", "localhost", "::1"):
-            client.starttls(ssl.create_default_context())
-        return client
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise InputError(f"{settings.host}:{settings.port}: cannot reach the report mailbox: {exc}") from None
+        raise InputError(f"{where}: cannot reach the report mailbox: {exc}") from None
+    if "STARTTLS" in client.capabilities:
+        try:
+            client.starttls(context)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            _close(client)
+            raise InputError(f"{where}: STARTTLS with the report mailbox failed: {exc}") from None
+    elif settings.host not in _LOOPBACK:
+        _close(client)
+        raise InputError(f"{where}: the report mailbox offers no STARTTLS; the password is not sent in clear")
+    return client
 
 
 def poll_imap(store: Store, settings: ImapSettings) -> InboxReport:
