@@ -5,39 +5,19 @@ when the project's index refuses connections and nothing is cached. The wheels a
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 from fix_helpers import closed_port
+from python_index import wheel
 
 from bastion.cli.main import main
 
 UV = Path(sys.executable).parent / "uv"
 needs_uv = pytest.mark.skipif(not UV.exists(), reason="uv is not installed beside this Python")
-
-
-def _wheel(name: str, version: str, out: Path) -> None:
-    """A minimal valid wheel of ``name`` ``version`` (one module, METADATA, WHEEL, RECORD)."""
-    dist = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": f"__version__ = {version!r}\n",
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: bastion-tests\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-    }
-    record = []
-    with zipfile.ZipFile(out / f"{name}-{version}-py3-none-any.whl", "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-            record.append(f"{path},sha256={digest},{len(text.encode())}")
-        archive.writestr(f"{dist}/RECORD", "\n".join([*record, f"{dist}/RECORD,,"]) + "\n")
 
 
 def _project(root: Path, tool_uv: str) -> Path:
@@ -73,7 +53,7 @@ def test_uv_refreshes_offline_from_a_mirror_this_machine_holds(
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for version in ("2.2.0", "2.2.28"):
-        _wheel("django", version, wheels)
+        wheel("django", version, wheels)
     root = _project(tmp_path / "orders", f'[tool.uv]\nno-index = true\nfind-links = ["{wheels}"]\n')
     env = _uv_env(tmp_path, monkeypatch)
     subprocess.run([str(UV), "lock", "--quiet"], cwd=root, env=env, check=True)
