@@ -72,6 +72,9 @@ def test_unknown_and_forged_tokens_get_the_same_answers(
     with store.read() as session:
         kinds = sorted(session.scalars(select(PhishEvent.kind)))
     assert kinds == ["beacon", "open", "report", "report", "submit"]
+    with store.read() as session:  # the message's link, and the mail add-in's POST to its header's URL
+        vias = sorted(session.scalars(select(PhishEvent.via).where(PhishEvent.kind == "report")))
+    assert vias == ["api", "link"]
 
 
 def test_click_serves_landing_page_with_script_and_cookie(
