@@ -213,3 +213,23 @@ def test_a_registry_that_refuses_connections_leaves_the_lockfile_and_says_so(
     else:
         assert line.endswith("run `yarn install --ignore-scripts --non-interactive --no-progress`")
     assert "1 lockfile not refreshed" in err
+
+
+@needs_pnpm
+def test_pnpm_resolves_an_exact_pin_from_its_cache_when_the_registry_is_gone(
+    tmp_path: Path, advisory_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The registry went away after pnpm cached its packument of lodash (every version, with
+    integrity): pnpm resolves the exact pin 4.17.20 from that cache without asking the registry,
+    so its first, online try already succeeds."""
+    env = _tools_env(tmp_path, monkeypatch)
+    published = _published()
+    with npm_registry(*published.values()) as registry:
+        root = _project(tmp_path / "web", "pnpm", registry.url)
+        _lock(root, "pnpm", env)
+    assert _fix(root, advisory_db) == 0  # the same registry URL, nothing listening there now
+    err = capsys.readouterr().err
+    lock = (root / "pnpm-lock.yaml").read_text(encoding="utf-8")
+    assert f"lodash@4.17.20:\n    resolution: {{integrity: {published['4.17.20'].integrity}}}" in lock
+    assert "4.17.11" not in lock
+    assert "pnpm-lock.yaml: refreshed with `pnpm install --lockfile-only --ignore-scripts`\n" in err
