@@ -16,6 +16,7 @@ from server_world import World, bearer, build_world, login
 from sqlalchemy import select
 
 from bastion.cli.main import main
+from bastion.phish.fields import forms_post_to
 from bastion.phish.sender import SmtpSettings, send_campaign
 from bastion.store.db import Store
 from bastion.store.models import AuditEvent
@@ -292,3 +293,23 @@ def test_every_landing_form_posts_to_the_tracker_whatever_its_author_wrote(
         assert list(session.scalars(select(PhishEvent.fields).where(PhishEvent.kind == "submit"))) == [
             ["password"]
         ]
+
+
+@pytest.mark.parametrize(
+    ("html", "served"),
+    [
+        (
+            '<input placeholder="your action here" name="method">',
+            '<input placeholder="your action here" name="method">',
+        ),
+        (
+            '<input placeholder="a>b" formaction=x formmethod="get" required>',
+            '<input placeholder="a>b" required>',
+        ),
+        ("<FORM target=_top><input name=pin/>", '<FORM method="post" action="/p/s/T"><input name=pin/>'),
+        ('<button formaction="y" disabled>Go</button>', "<button disabled>Go</button>"),
+        ("<formula action=1>", "<formula action=1>"),
+    ],
+)
+def test_form_rewriting_reads_attributes_as_a_browser_does(html: str, served: str) -> None:
+    assert forms_post_to(html, "/p/s/T") == served

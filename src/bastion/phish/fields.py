@@ -20,21 +20,34 @@ __all__ = ["MAX_FIELDS", "filled_fields", "forms_post_to"]
 
 MAX_FIELDS = 20
 _NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
-_FORM_TAG = re.compile(r"<form\b([^>]*)>", re.I)
-_TAG = re.compile(r"<(?:form|button|input)\b[^>]*>", re.I)
-_SUBMISSION = re.compile(
-    r"""\s(?:action|method|enctype|target|formaction|formmethod|formenctype|formtarget)"""
-    r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""",
-    re.I,
+_TAG = re.compile(r"""<(form|button|input)\b((?:"[^"]*"|'[^']*'|[^'">])*)>""", re.I)
+_ATTRIBUTE = re.compile(r"""\s*([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]*))?|\s*/|\s+""")
+_SUBMISSION = frozenset(
+    ("action", "method", "enctype", "target", "formaction", "formmethod", "formenctype", "formtarget")
 )
+
+
+def _kept(attributes: str) -> str:
+    kept = []
+    for match in _ATTRIBUTE.finditer(attributes):
+        name = match.group(1)
+        if name is None or name.lower() not in _SUBMISSION:
+            kept.append(match.group(0))
+    return "".join(kept)
 
 
 def forms_post_to(html: str, url: str) -> str:
     """``html`` with every form sent by POST, URL-encoded, in the same window, to ``url``: the
-    author's ``action``/``method``/``enctype``/``target`` and any button's ``form*`` overrides are
-    removed (``url`` is inserted as is: the caller gives a safe, already escaped path)."""
-    stripped = _TAG.sub(lambda tag: _SUBMISSION.sub("", tag.group(0)), html)
-    return _FORM_TAG.sub(lambda form: f'<form method="post" action="{url}"{form.group(1)}>', stripped)
+    author's ``action``/``method``/``enctype``/``target`` and any button's or input's ``form*``
+    overrides are removed (``url`` is inserted as is: the caller gives a safe, already escaped path)."""
+
+    def tag(match: re.Match[str]) -> str:
+        name, attributes = match.group(1), _kept(match.group(2))
+        if name.lower() == "form":
+            return f'<{name} method="post" action="{url}"{attributes}>'
+        return f"<{name}{attributes}>"
+
+    return _TAG.sub(tag, html)
 
 
 def filled_fields(body: bytes) -> list[str]:
