@@ -5,10 +5,7 @@
 # all three are there.
 set -eu
 have_lib() {
-    for dir in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib; do
-        [ -e "$dir/libnftables.so.1" ] && return 0
-    done
-    return 1
+    ldconfig -p 2>/dev/null | grep -q "libnftables.so.1"
 }
 if command -v nft >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && have_lib; then
     echo "firewall tools present: $(nft --version)"
