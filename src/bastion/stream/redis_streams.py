@@ -35,30 +35,6 @@ __all__ = ["RedisStreams", "StaleBatch", "StreamUnavailable"]
 
 GROUP = "detectors"
 
-_COMMIT = """
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #pending == 0 or pending[1][2] ~= ARGV[3] then
-  return 0
-end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
-  if ARGV[i + 1] == 'null' then
-    redis.call('HDEL', KEYS[2], ARGV[i])
-  else
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  end
-  i = i + 2
-end
-while i <= #ARGV do
-  redis.call('XADD', KEYS[3], '*', 'a', ARGV[i])
-  i = i + 1
-end
-return 1
-"""
-
-
 _COMMIT_MANY = """
 local ids = tonumber(ARGV[3])
 for n = 1, ids do
@@ -120,7 +96,6 @@ class RedisStreams:
         self.max_batches = max_batches
         self.retries = retries
         self.dropped_key = f"{prefix}:dropped"
-        self._commit = client.register_script(_COMMIT)
         self._commit_many = client.register_script(_COMMIT_MANY)
 
     @classmethod
@@ -281,16 +256,7 @@ class RedisStreams:
         """One Lua script (atomic): if ``batch`` is still this consumer's, XACK + XDEL it, HSET the
         changed entities' state (HDEL where None) and XADD the alerts; else :class:`StaleBatch`
         (another consumer claimed it: this one was thought dead, and must not apply it twice)."""
-        args: list[Any] = [GROUP, batch.id, batch.consumer, len(state)]
-        for entity, value in state.items():
-            args += [entity, dump_state(value)]
-        args += [orjson.dumps(alert) for alert in alerts]
-        keys = [self.key(batch.partition), self._ckpt(batch.partition), self._alerts(batch.partition)]
-        done = self._retry("commit", lambda: self._commit(keys=keys, args=args))
-        if not done:
-            raise StaleBatch(
-                f"batch {batch.id} of partition {batch.partition} was claimed by another consumer"
-            )
+        self.commit_many([batch], state, alerts)
 
     def commit_many(
         self, batches: Sequence[Batch], state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]
@@ -309,9 +275,8 @@ class RedisStreams:
         keys = [self.key(first.partition), self._ckpt(first.partition), self._alerts(first.partition)]
         done = self._retry("commit", lambda: self._commit_many(keys=keys, args=args))
         if not done:
-            raise StaleBatch(
-                f"a batch of {len(batches)} of partition {first.partition} was claimed by another consumer"
-            )
+            which = f"batch {first.id}" if len(batches) == 1 else f"a batch of {len(batches)}"
+            raise StaleBatch(f"{which} of partition {first.partition} was claimed by another consumer")
 
     def save(self, partition: int, state: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]]) -> None:
         """One MULTI/EXEC: HSET (HDEL for None) the entities' state and XADD the alerts."""
