@@ -245,6 +245,14 @@ def list_findings(
     offset = (page - 1) * per_page
     order = column.desc() if filt.descending else column.asc()
     tiebreak = FindingRecord.id.desc() if filt.descending else FindingRecord.id.asc()
+    if place is not None:
+        # A place filter skips most of the sort index's entries: walk it for ids only (with no
+        # other filter, the index alone answers, each entry checked against the branch rows'
+        # index), then read the page's rows by primary key, not every skipped finding's row.
+        chosen = select(FindingRecord.id).where(*conditions).order_by(order, tiebreak)
+        ids = list(session.scalars(chosen.limit(per_page).offset(offset)))
+        rows = {f.id: f for f in session.scalars(select(FindingRecord).where(FindingRecord.id.in_(ids)))}
+        return Page([rows[i] for i in ids if i in rows], int(total), page, per_page, exact)
     query = select(FindingRecord).where(*conditions).order_by(order, tiebreak).limit(per_page).offset(offset)
     items = session.scalars(query).all()
     found = [item for item in items if isinstance(item, FindingRecord)]
