@@ -2,7 +2,7 @@
 day's upsert in its own write transaction, over a table already holding ``--days`` days for
 ``--audiences`` audiences (one organisation row per audience and day).
 
-    python bench/ready/bench_history.py --url sqlite:///tmp/h.db --calls 300
+    python bench/ready/bench_history.py --url sqlite:///build/ready-history.db --calls 300
     python bench/ready/bench_history.py --url postgresql://postgres@127.0.0.1:5432/DB --calls 300
 """
 

@@ -295,7 +295,7 @@ def main() -> None:
         "--before",
         metavar="SRC",
         help="Also run the code in SRC (a directory holding a bastion package), alternating with "
-        "this checkout's: e.g. git archive HEAD~3 src | tar -x -C /tmp/before, then /tmp/before/src.",
+        "this checkout's: e.g. git archive HEAD~3 src | tar -x -C build/before, then build/before/src.",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
