@@ -19,11 +19,8 @@ return the same page and total for every filter, or the run fails.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
-import subprocess  # bastion: ignore[sast.bandit.B404] git show of a revision, fixed argv
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -31,6 +28,7 @@ from typing import Any
 
 import psycopg
 from bench_server import BRANCH_REPO
+from revisions import module_at
 
 from bastion.store import queries
 from bastion.store.db import Store
@@ -67,23 +65,6 @@ FILTERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _module_at(revision: str) -> ModuleType:
-    """src/bastion/store/queries.py as committed at ``revision``, imported under another name."""
-    source = subprocess.run(  # bastion: ignore[sast.bandit.B603,sast.bandit.B607] git from PATH
-        ["git", "show", f"{revision}:src/bastion/store/queries.py"], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    path = ROOT / "build/bench-server/queries_before.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(source)
-    spec = importlib.util.spec_from_file_location("bench_queries_before", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"{path}: cannot be loaded as a module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -114,7 +95,7 @@ def _schema(store: Store, url: str, current: bool) -> float:
 def run(url: str, before: str, rounds: int, runs: int, project: int, schema: bool) -> dict[str, Any]:
     """Alternate the two modules over every filter; returns p50/p95 per filter and module."""
     store = Store.open(url)
-    modules = {f"before {before}": _module_at(before), "current": queries}
+    modules = {f"before {before}": module_at(before, "src/bastion/store/queries.py"), "current": queries}
     switches: list[float] = []
     times: dict[str, dict[str, list[float]]] = {label: {name: [] for name in modules} for label in FILTERS}
     answers: dict[str, Any] = {}

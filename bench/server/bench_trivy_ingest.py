@@ -17,14 +17,11 @@ build/bench-server/trivy.db.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -33,7 +30,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "bench/imports"), str(ROOT / "bench/server")]
 
-from trivy_50k import OUT, build_report  # noqa: E402  (bench scripts, not a package)
+from revisions import module_at  # noqa: E402  (bench scripts, not a package)
+from trivy_50k import OUT, build_report  # noqa: E402
 
 from bastion.cli.main import main  # noqa: E402
 from bastion.store import ingest as ingest_module  # noqa: E402
@@ -60,30 +58,15 @@ def _database(url: str) -> tuple[str, Callable[[], None]]:
     return f"{url.rsplit('/', 1)[0]}/{name}", drop
 
 
-def _module_at(revision: str) -> ModuleType:
-    """src/bastion/store/ingest.py as committed at ``revision``, imported under another name."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:src/bastion/store/ingest.py"], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    path = ROOT / "build/bench-server/ingest_before.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(source)
-    spec = importlib.util.spec_from_file_location("bench_ingest_before", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"{path}: cannot be loaded as a module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def run(findings: int, url: str, before: str) -> None:
     """Print one line per ingest module: wall and CPU seconds of parse + ingest."""
     trivy = build_report(findings)
     report = OUT / "trivy-bastion.json"
     main(["import", str(trivy), "-o", str(report), "-q"])
     data = report.read_bytes()
-    modules = [] if before == "none" else [(f"before {before}", _module_at(before))]
+    modules = (
+        [] if before == "none" else [(f"before {before}", module_at(before, "src/bastion/store/ingest.py"))]
+    )
     modules.append(("current", ingest_module))
     target, drop = _database(url)
     store = Store.open(target)
