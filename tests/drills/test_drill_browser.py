@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from server_world import PASSWORD, Live, build_world, serve_in_thread
+from server_world import PASSWORD, Live, build_world, page, serve_in_thread
 from store_backends import open_store
 
 from bastion.drills.exercise import load_exercise
@@ -16,8 +15,7 @@ from bastion.drills.journal import Journal
 from bastion.drills.replay import replay
 from conftest import write_exercise
 
-CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+__all__ = ["page"]  # the fixture, shared with the server tests
 
 
 @pytest.fixture
@@ -31,20 +29,6 @@ def drills_server(tmp_path: Path) -> Iterator[Live]:
     world.app.state.drills_dir = str(root)
     yield from serve_in_thread(world)
     store.close()
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_ack_from_the_dashboard(drills_server: Live, page: Any, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +9,10 @@ from typing import Any
 
 import pytest
 from respond_dashboard_world import seed
-from server_world import PASSWORD, Live, build_world, serve_in_thread
+from server_world import PASSWORD, Live, build_world, page, serve_in_thread
 from store_backends import open_store
 
-CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+__all__ = ["page"]  # the fixture, shared with the server tests
 
 
 @pytest.fixture
@@ -22,20 +20,6 @@ def live(tmp_path: Path) -> Iterator[Live]:
     store = open_store("sqlite", tmp_path, None)
     yield from serve_in_thread(build_world(store))
     store.close()
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed (scripts/install-browser.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_admin_approves_and_undoes_in_the_browser(live: Live, page: Any, tmp_path: Path) -> None:
