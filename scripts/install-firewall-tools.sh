@@ -11,14 +11,5 @@ if command -v nft >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && have
     echo "firewall tools present: $(nft --version)"
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-firewall-tools: no apt-get here; install nftables and iptables by hand" >&2
-    exit 0
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nftables iptables
+sh "$(dirname "$0")/apt-install.sh" nftables iptables
 nft --version
